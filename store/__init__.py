@@ -1,0 +1,29 @@
+"""The local store (STYLE.md's `store.py`, split into a package to keep each file to one idea).
+
+The only code that imports `sqlite_utils`. Raw FHIR resources are kept as they came, keyed by type
+and id with the newest version winning; beside them sync state, what the person writes, and the
+access log. Clinical resources leave only through `record/access.py`.
+"""
+
+from store.db import (
+    InvalidWrite,
+    NotInStore,
+    PutResult,
+    StoreBase,
+    StoreError,
+    default_path,
+    is_newer,
+    patient_of,
+)
+from store.personal import PersonalMixin
+from store.resources import ResourcesMixin
+
+
+class Store(ResourcesMixin, PersonalMixin, StoreBase):
+    """A SQLite file holding one household's records."""
+
+
+__all__ = [
+    "InvalidWrite", "NotInStore", "PutResult", "Store", "StoreError", "default_path", "is_newer",
+    "patient_of",
+]

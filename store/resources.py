@@ -1,0 +1,159 @@
+"""Clinical resources in the store: written by imports and syncs, read only by the access gate."""
+
+from __future__ import annotations
+
+import json
+
+from store.db import PutResult, now_iso, version_key, is_newer, patient_of
+
+
+class ResourcesMixin:
+    """Raw FHIR resources keyed by (type, id), newest version winning, and their letter text."""
+
+    # -- clinical resources (written by imports and syncs) ------------------------------------
+    def put(self, resources, batch_size: int = 2000) -> PutResult:
+        """Store resources; the newest version of each (type, id) wins. One transaction a batch."""
+        result = PutResult()
+        batch: list[dict] = []
+        for resource in resources:
+            batch.append(resource)
+            if len(batch) >= batch_size:
+                self._put_batch(batch, result)
+                batch = []
+        if batch:
+            self._put_batch(batch, result)
+        return result
+
+    def _put_batch(self, batch: list[dict], result: PutResult) -> None:
+        conn = self.db.conn
+        keys = {(r["resourceType"], r["id"]) for r in batch}
+        existing: dict[tuple[str, str], tuple] = {}
+        key_list = list(keys)
+        for start in range(0, len(key_list), 400):
+            chunk = key_list[start : start + 400]
+            where = " OR ".join(["(type = ? AND id = ?)"] * len(chunk))
+            params = [part for key in chunk for part in key]
+            for row in conn.execute(
+                f"SELECT type, id, version, last_updated, json, deleted FROM resources WHERE {where}",
+                params,
+            ):
+                existing[(row[0], row[1])] = row[2:]
+        rows = []
+        for resource in batch:
+            key = (resource["resourceType"], resource["id"])
+            text = json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
+            version = version_key(resource)
+            old = existing.get(key)
+            if old is None:
+                result.added[key[0]] += 1
+            elif old[2] == text and not old[3]:
+                result.unchanged[key[0]] += 1
+                continue
+            else:
+                newer = is_newer(version, (old[0], old[1]))
+                if newer is None and not old[3]:
+                    result.unchanged[key[0]] += 1
+                    continue
+                if newer is False:
+                    result.older[key[0]] += 1
+                    continue
+                result.updated[key[0]] += 1
+            existing[key] = (version[0], version[1], text, 0)
+            result.written.add(key)
+            rows.append((key[0], key[1], patient_of(resource), version[0], version[1], text, now_iso()))
+        if not rows:
+            return
+        with conn:
+            conn.executemany(
+                "INSERT INTO resources (type, id, patient_id, version, last_updated, json, deleted,"
+                " stored_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (type, id) DO UPDATE SET"
+                " patient_id = excluded.patient_id, version = excluded.version,"
+                " last_updated = excluded.last_updated, json = excluded.json, deleted = 0,"
+                " stored_at = excluded.stored_at",
+                rows,
+            )
+            self._link_binaries(conn, [json.loads(r[5]) for r in rows if r[0] == "DocumentReference"])
+
+    @staticmethod
+    def _link_binaries(conn, documents: list[dict]) -> None:
+        """A Binary with no securityContext belongs to the patient of the letter that points at it."""
+        for doc in documents:
+            patient = patient_of(doc)
+            for content in doc.get("content") or []:
+                url = ((content or {}).get("attachment") or {}).get("url")
+                if patient and isinstance(url, str) and url.startswith("Binary/"):
+                    conn.execute(
+                        "UPDATE resources SET patient_id = ? WHERE type = 'Binary' AND id = ?"
+                        " AND patient_id IS NULL",
+                        [patient, url.split("/", 1)[1]],
+                    )
+
+    def delete(self, rtype: str, rid: str) -> bool:
+        """Mark a resource deleted (a server reported its deletion). True when it was stored."""
+        with self.db.conn as conn:
+            cur = conn.execute(
+                "UPDATE resources SET deleted = 1, stored_at = ? WHERE type = ? AND id = ?",
+                [now_iso(), rtype, rid],
+            )
+            conn.execute("DELETE FROM letter_text WHERE type = ? AND id = ?", [rtype, rid])
+        return cur.rowcount > 0
+
+    def resources_for(self, patient_id: str) -> list[dict]:
+        """Every stored resource of one patient (raw, newest version, deleted ones left out)."""
+        rows = self.db.conn.execute(
+            "SELECT json FROM resources WHERE patient_id = ? AND deleted = 0", [patient_id]
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def shared(self, references: set[str]) -> list[dict]:
+        """Resources that belong to no patient (Medication, Practitioner...), by `Type/id`."""
+        found = []
+        for ref in sorted(references):
+            rtype, _, rid = ref.partition("/")
+            row = self.db.conn.execute(
+                "SELECT json FROM resources WHERE type = ? AND id = ? AND patient_id IS NULL"
+                " AND deleted = 0",
+                [rtype, rid],
+            ).fetchone()
+            if row:
+                found.append(json.loads(row[0]))
+        return found
+
+    def patient_ids(self) -> list[str]:
+        """Ids of the patients held, in id order."""
+        rows = self.db.conn.execute(
+            "SELECT id FROM resources WHERE type = 'Patient' AND deleted = 0 ORDER BY id"
+        )
+        return [row[0] for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Resources held per type (all patients; for the import report, not for any viewer)."""
+        rows = self.db.conn.execute(
+            "SELECT type, count(*) FROM resources WHERE deleted = 0 GROUP BY type ORDER BY type"
+        )
+        return dict(rows.fetchall())
+
+    # -- letter text (full-text search) -------------------------------------------------------
+    def index_text(self, rows: list[tuple[str, str, str | None, str]]) -> None:
+        """Keep searchable text for letters: (type, id, patient_id, text) rows."""
+        with self.db.conn as conn:
+            conn.executemany(
+                "INSERT INTO letter_text (type, id, patient_id, body) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (type, id) DO UPDATE SET patient_id = excluded.patient_id,"
+                " body = excluded.body",
+                rows,
+            )
+
+    def search_text(self, patient_id: str, query: str, limit: int = 200) -> list[tuple[str, str]]:
+        """(type, id) of one patient's letters whose text matches every word of `query`."""
+        words = [w.replace('"', "") for w in query.split()]
+        words = [w for w in words if w]
+        if not words:
+            return []
+        match = " ".join(f'"{w}"*' for w in words)
+        rows = self.db.conn.execute(
+            "SELECT t.type, t.id FROM letter_text t JOIN letter_text_fts f ON f.rowid = t.rowid"
+            " WHERE letter_text_fts MATCH ? AND t.patient_id = ? ORDER BY rank LIMIT ?",
+            [match, patient_id, limit],
+        )
+        return [(row[0], row[1]) for row in rows]
