@@ -1,0 +1,283 @@
+"""Read FHIR R4 from files: single resources, Bundles of any type, NDJSON, and folders of them.
+
+`FileConnector(paths).read()` yields each resource (a dict, as it came apart from the reference
+rewrite below) that passed `validate.check`, and a `Rejected` for each thing that could not be
+imported, so one bad entry never stops the rest of a file.
+
+In a Bundle, an entry whose resource has no id takes the UUID of its `urn:uuid:` fullUrl, and every
+`reference` equal to an entry's fullUrl (`urn:uuid:...` or an absolute `http(s)://.../Type/id`) is
+rewritten to that entry's `Type/id`, so what is stored links up without the Bundle around it.
+Positions count from 1: "entry 1" is the first entry, "line 1" the first line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from connectors import validate
+from connectors.base import NotFound, Rejected
+
+_SUFFIXES = (".json", ".ndjson", ".json.gz", ".ndjson.gz")
+_BOM = b"\xef\xbb\xbf"
+_URN_UUID = "urn:uuid:"
+_OUTCOME_TEXT_LIMIT = 120
+# Bundle types whose entries are requests for a server to carry out.
+_REQUEST_BUNDLES = frozenset({"transaction", "batch"})
+_NOT_APPLIED = frozenset({"DELETE", "PATCH"})
+
+
+class _NotJsonNumber(ValueError):
+    """NaN or Infinity, which Python's json accepts but JSON does not."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotJsonNumber(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+FhirItem = dict | Rejected
+
+
+class FileConnector:
+    """Reads resources from the given files and folders (folders recursively, sorted by path)."""
+
+    def __init__(self, paths: Iterable[str | Path]) -> None:
+        self._paths = tuple(paths)
+
+    def read(self) -> Iterator[FhirItem]:
+        """Yield checked resources and `Rejected` items; raise `NotFound` before yielding anything
+        if a path given does not exist."""
+        missing = [str(path) for path in self._paths if not Path(path).exists()]
+        if missing:
+            raise NotFound(f"no such file or folder: {', '.join(missing)}")
+        for given in self._paths:
+            path = Path(given)
+            if path.is_dir():
+                for file in _files_under(path):
+                    yield from _read_file(file, str(file))
+            else:
+                yield from _read_file(path, str(given))
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Readable FHIR files under `folder`, hidden files and folders skipped, sorted by path."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [name for name in dirs if not name.startswith(".")]
+        found.extend(
+            Path(root, name) for name in files if not name.startswith(".") and name.lower().endswith(_SUFFIXES)
+        )
+    return sorted(found, key=lambda path: path.parts)
+
+
+def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        yield Rejected(source, "file", f"could not be read: {error.strerror or 'unknown error'}")
+        return
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            yield Rejected(source, "file", "not a valid gzip file")
+            return
+        name = name[:-3]
+    if name.endswith(".ndjson"):
+        yield from _read_ndjson(data, source)
+        return
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError as error:
+        offset = start + error.start
+        yield Rejected(source, f"byte {offset}", f"invalid UTF-8 at byte {offset}")
+        return
+    del data
+    try:
+        parsed = _DECODER.decode(text)
+    except json.JSONDecodeError as error:
+        if _looks_like_ndjson(text, error):
+            yield from _read_ndjson(text.encode("utf-8"), source, start)
+        else:
+            yield Rejected(source, f"line {error.lineno}", _json_reason(error, error.lineno))
+        return
+    except (ValueError, RecursionError) as error:
+        yield Rejected(source, "file", _parse_failure(error))
+        return
+    yield from _items(parsed, source, "file")
+
+
+def _looks_like_ndjson(text: str, error: json.JSONDecodeError) -> bool:
+    """True if the text held one whole JSON value and more after a line break: NDJSON in a .json."""
+    if error.msg != "Extra data" or not text.lstrip().startswith("{"):
+        return False
+    before = text[: error.pos]
+    return "\n" in before[len(before.rstrip()) :]
+
+
+def _read_ndjson(data: bytes, source: str, offset: int = 0) -> Iterator[FhirItem]:
+    """One resource (or Bundle) per line; each bad line is its own `Rejected`."""
+    if offset == 0 and data.startswith(_BOM):
+        offset, data = len(_BOM), data[len(_BOM) :]
+    line_start = offset
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        line_offset, line_start = line_start, line_start + len(raw) + 1
+        if not raw.strip():
+            continue
+        position = f"line {number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield Rejected(source, position, f"invalid UTF-8 at byte {line_offset + error.start}")
+            continue
+        try:
+            parsed = _DECODER.decode(line)
+        except json.JSONDecodeError as error:
+            yield Rejected(source, position, _json_reason(error, number))
+            continue
+        except (ValueError, RecursionError) as error:
+            yield Rejected(source, position, _parse_failure(error))
+            continue
+        yield from _items(parsed, source, position)
+
+
+def _json_reason(error: json.JSONDecodeError, line: int) -> str:
+    return f"invalid JSON at line {line} column {error.colno}: {error.msg}"
+
+
+def _parse_failure(error: Exception) -> str:
+    if isinstance(error, _NotJsonNumber):
+        return f"invalid JSON: {error} is not a JSON number"
+    if isinstance(error, RecursionError):
+        return "invalid JSON: nested too deeply"
+    return "invalid JSON: a number is too long"
+
+
+def _items(parsed: object, source: str, position: str) -> Iterator[FhirItem]:
+    """What one parsed document (a file, or an NDJSON line) holds."""
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("resourceType"), str):
+        yield Rejected(source, position, "not a FHIR resource (no resourceType)")
+        return
+    resource_type = parsed["resourceType"]
+    if resource_type == "Bundle":
+        yield from _bundle_items(parsed, source, position)
+    elif resource_type == "OperationOutcome":
+        yield Rejected(source, position, _outcome_reason(parsed))
+    elif "id" not in parsed:
+        yield Rejected(source, position, "no id")
+    else:
+        yield _checked(parsed, source, position)
+
+
+def _outcome_reason(outcome: dict) -> str:
+    """The issue text of an OperationOutcome, cut short: it is a report, not data to import."""
+    texts = []
+    issues = outcome.get("issue")
+    for issue in issues if isinstance(issues, list) else ():
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details")
+        text = issue.get("diagnostics") or (details.get("text") if isinstance(details, dict) else None)
+        text = text or issue.get("code")
+        if isinstance(text, str) and text:
+            texts.append(text)
+    summary = "; ".join(texts) or "no details given"
+    if len(summary) > _OUTCOME_TEXT_LIMIT:
+        summary = summary[: _OUTCOME_TEXT_LIMIT - 3] + "..."
+    return f"OperationOutcome, not imported: {summary}"
+
+
+def _checked(resource: dict, source: str, position: str) -> FhirItem:
+    reason = validate.check(resource)
+    return resource if reason is None else Rejected(source, position, reason)
+
+
+def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem]:
+    """Resolve ids and references within one Bundle, then yield its entries' resources in order."""
+    entries = bundle.get("entry")
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        yield Rejected(source, position, "Bundle entry is not a list")
+        return
+    prefix = "" if position == "file" else f"{position} > "
+    is_request = bundle.get("type") in _REQUEST_BUNDLES
+    targets: dict[str, str] = {}
+    kept: list[tuple[str, dict] | Rejected] = []
+    for number, entry in enumerate(entries, start=1):
+        label = f"entry {number}"
+        where = prefix + label
+        if not isinstance(entry, dict):
+            kept.append(Rejected(source, where, f"{label}: not a JSON object"))
+            continue
+        resource = entry.get("resource")
+        if resource is None:
+            method = _method(entry)
+            if is_request and method in _NOT_APPLIED:
+                kept.append(Rejected(source, where, f"{label}: {method} requests are not applied from files"))
+            continue  # a read request, or a history or response entry with nothing to import
+        if is_request and _method(entry) == "PATCH":
+            kept.append(Rejected(source, where, f"{label}: PATCH requests are not applied from files"))
+            continue
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            kept.append(Rejected(source, where, "not a FHIR resource (no resourceType)"))
+            continue
+        if resource["resourceType"] == "OperationOutcome":
+            kept.append(Rejected(source, where, _outcome_reason(resource)))
+            continue
+        full_url = entry.get("fullUrl")
+        if "id" not in resource and resource["resourceType"] != "Bundle":
+            if isinstance(full_url, str) and full_url.startswith(_URN_UUID) and len(full_url) > len(_URN_UUID):
+                resource["id"] = full_url[len(_URN_UUID) :]
+            else:
+                kept.append(Rejected(source, where, f"{label}: no id and no urn:uuid fullUrl"))
+                continue
+        if isinstance(full_url, str) and isinstance(resource.get("id"), str):
+            targets[full_url] = f"{resource['resourceType']}/{resource['id']}"
+        kept.append((where, resource))
+    for item in kept:
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        where, resource = item
+        if resource["resourceType"] == "Bundle":
+            yield from _bundle_items(resource, source, where)
+            continue
+        if targets:
+            try:
+                _rewrite_references(resource, targets)
+            except RecursionError:
+                yield Rejected(source, where, "structure nested too deeply")
+                continue
+        yield _checked(resource, source, where)
+
+
+def _method(entry: dict) -> str | None:
+    request = entry.get("request")
+    method = request.get("method") if isinstance(request, dict) else None
+    return method.upper() if isinstance(method, str) else None
+
+
+def _rewrite_references(node: dict | list, targets: dict[str, str]) -> None:
+    """Replace, in place, every `reference` that is a fullUrl in `targets` by its `Type/id`."""
+    if type(node) is dict:
+        reference = node.get("reference")
+        if type(reference) is str:
+            target = targets.get(reference)
+            if target is not None:
+                node["reference"] = target
+        values = node.values()
+    else:
+        values = node
+    for value in values:
+        kind = type(value)
+        if kind is dict or kind is list:
+            _rewrite_references(value, targets)
