@@ -21,10 +21,12 @@ _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 # FHIR date, dateTime and instant: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm:ss(.sss)(Z|+hh:mm).
 # The pattern checks the shape; the calendar check below finds dates that cannot exist.
+# FHIR requires a zone (and seconds) on a time, but GP and app exports often leave them out; such a
+# value is accepted and read as UK local time (record/dates.py) rather than losing the entry.
 _DATE = re.compile(
     r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2})"
-    r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.[0-9]{1,9})?"
-    r"(?P<zone>Z|[+-](?P<zone_hour>[0-9]{2}):(?P<zone_minute>[0-9]{2})))?)?)?"
+    r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.[0-9]{1,9})?)?"
+    r"(?P<zone>Z|[+-](?P<zone_hour>[0-9]{2}):(?P<zone_minute>[0-9]{2}))?)?)?)?"
 )
 
 # Keys whose string values FHIR defines as date, dateTime or instant, besides those matched by suffix.
@@ -175,7 +177,7 @@ def date_problem(text: str) -> str | None:
                 return "impossible date"
             if match["hour"] is not None:
                 # FHIR allows a leap second (:60); 24:00 is not allowed.
-                if int(match["hour"]) > 23 or int(match["minute"]) > 59 or int(match["second"]) > 60:
+                if int(match["hour"]) > 23 or int(match["minute"]) > 59 or int(match["second"] or 0) > 60:
                     return "impossible date"
                 if match["zone_hour"] is not None:
                     zone_hour, zone_minute = int(match["zone_hour"]), int(match["zone_minute"])
