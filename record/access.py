@@ -1,0 +1,305 @@
+"""The access gate: the only path from the store to the rest of the program.
+
+`open_record(store, viewer, today)` reads one patient's raw resources and drops, before anything is
+mapped, counted, charted, searched or exported, every entry the viewer may not see:
+
+* redacted entries (NOPAT in either ActCode system, Confidentiality R or V), for every viewer;
+* entries marked entered-in-error;
+* entries dated before the patient's online-access start (a patient-privacy/INFA Consent whose
+  actor is the Patient, with `provision.dataPeriod.start`), for every viewer of the patient's app;
+* for a proxy, everything an active Consent naming that RelatedPerson does not permit today: no
+  Consent, no clinical data; data outside `provision.dataPeriod`; types outside `provision.class`;
+  nested `deny` provisions by security label or resource class;
+* on the clinic shared screen, also the sensitivity categories PSY, ETH, SDV, SEX, HIV, STD, SOC;
+* and any entry that points at a hidden one (hasMember, derivedFrom, partOf, relatesTo, an
+  encounter, a letter's Binary...), repeated until nothing more is hidden.
+
+Undated clinical entries are hidden whenever a data period applies: they cannot be shown to fall
+inside it. Rules and sources: clinical-reference §7–8; labels from data/terminology/sensitivity.csv.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+from record.dates import UNDATED_TYPES, clinical_date
+from record.policy import (
+    Grant,
+    access_start,
+    hidden_labels_for,
+    labels_of,
+    proxy_grants,
+    related_person_valid,
+)
+
+
+class ViewerError(ValueError):
+    """A viewer was described in a way that names no known kind of viewer."""
+
+
+class Viewer(BaseModel, frozen=True):
+    """Who is looking: the patient, a proxy (a RelatedPerson), or the clinic shared screen."""
+
+    kind: Literal["patient", "proxy", "clinic"]
+    patient_id: str
+    proxy_id: str | None = None  # the RelatedPerson id, for a proxy
+
+    @classmethod
+    def parse(cls, patient_id: str, text: str) -> "Viewer":
+        """Read `patient`, `clinic` or `proxy:RelatedPerson/ID` (the CLI and URL form)."""
+        text = (text or "").strip()
+        if text in ("patient", "clinic"):
+            return cls(kind=text, patient_id=patient_id)
+        if text.startswith("proxy:RelatedPerson/") and len(text) > len("proxy:RelatedPerson/"):
+            return cls(kind="proxy", patient_id=patient_id, proxy_id=text.split("/", 1)[1])
+        raise ViewerError(
+            f"Unknown viewer '{text:.60}'. Use patient, clinic or proxy:RelatedPerson/ID."
+        )
+
+    @property
+    def key(self) -> str:
+        """A stable text key (for caches and the access log): never shared between viewers."""
+        return f"{self.patient_id}|{self.kind}|{self.proxy_id or ''}"
+
+    def __str__(self) -> str:
+        return f"proxy:RelatedPerson/{self.proxy_id}" if self.kind == "proxy" else self.kind
+
+
+@dataclass(frozen=True)
+class VisibleRecord:
+    """What one viewer may see of one patient's record on one day. Nothing else leaves the store."""
+
+    viewer: Viewer
+    today: dt.date
+    resources: tuple[dict, ...]
+    record_starts: dt.date | None = None
+    denied_reason: str | None = None
+    _store: object = field(default=None, repr=False, compare=False)
+
+    def of_type(self, *types: str) -> list[dict]:
+        """The visible resources of the given types."""
+        return [r for r in self.resources if r.get("resourceType") in types]
+
+    def search_letters(self, query: str) -> list[dict]:
+        """Visible letters whose text matches the query, best match first."""
+        if self._store is None or not query.strip():
+            return []
+        visible = {r["id"]: r for r in self.of_type("DocumentReference")}
+        hits = self._store.search_text(self.viewer.patient_id, query)
+        return [visible[rid] for rtype, rid in hits if rtype == "DocumentReference" and rid in visible]
+
+
+def _entered_in_error(resource: dict) -> bool:
+    if resource.get("status") == "entered-in-error" or resource.get("docStatus") == "entered-in-error":
+        return True
+    for key in ("verificationStatus", "clinicalStatus"):
+        concept = resource.get(key)
+        if isinstance(concept, dict):
+            for coding in concept.get("coding") or []:
+                if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
+                    return True
+    return False
+
+
+def _references(node, found: set[str]) -> None:
+    """Collect every `reference` string anywhere in a resource."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, (dict, list)):
+                _references(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                _references(item, found)
+
+
+def _key(resource: dict) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+def _in_window(resource: dict, start: dt.date | None, end: dt.date | None) -> bool:
+    if start is None and end is None:
+        return True
+    if resource.get("resourceType") in UNDATED_TYPES:
+        return True
+    when = clinical_date(resource)
+    if when is None:
+        return False  # cannot be shown to fall inside the window
+    if start is not None and when.day < start:  # a partial date counts from its first day
+        return False
+    return end is None or when.day <= end
+
+
+def _grant_allows(grant: Grant, resource: dict, labels: set[tuple[str, str]]) -> bool:
+    rtype = resource.get("resourceType")
+    if grant.classes and rtype not in grant.classes:
+        return False
+    if grant.denies:
+        when = clinical_date(resource)
+        day = when.day if when else None
+        if any(deny.matches(rtype, labels, day) for deny in grant.denies):
+            return False
+    return _in_window(resource, grant.data_start, grant.data_end)
+
+
+def open_record(store, viewer: Viewer, today: dt.date) -> VisibleRecord:
+    """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
+    raw = store.resources_for(viewer.patient_id)
+    record_starts = access_start(raw, viewer.patient_id)
+    hidden_labels = hidden_labels_for(viewer.kind)
+    grants: list[Grant] = []
+    denied_reason = None
+    if viewer.kind == "proxy":
+        if related_person_valid(raw, viewer.patient_id, viewer.proxy_id, today):
+            grants = proxy_grants(raw, viewer.patient_id, viewer.proxy_id, today)
+        if not grants:
+            denied_reason = (
+                "There is no current permission (consent) for you to see this person's record. "
+                "The GP practice can set it up or renew it."
+            )
+
+    kept: dict[str, dict] = {}
+    hidden: set[str] = set()
+    for resource in raw:
+        rtype = resource.get("resourceType")
+        key = _key(resource)
+        if rtype == "Patient":
+            kept[key] = resource  # the person themself is never hidden from their own viewers
+            continue
+        labels = labels_of(resource)
+        visible = not (labels & hidden_labels) and not _entered_in_error(resource)
+        visible = visible and _in_window(resource, record_starts, None)
+        if visible and viewer.kind == "proxy":
+            visible = any(_grant_allows(g, resource, labels) for g in grants)
+        if visible:
+            kept[key] = resource
+        else:
+            hidden.add(key)
+
+    _hide_dependants(kept, hidden)
+    _drop_orphan_binaries(kept)
+    shared = _shared_resources(store, kept, hidden_labels)
+    return VisibleRecord(
+        viewer=viewer,
+        today=today,
+        resources=tuple(kept.values()) + tuple(shared),
+        record_starts=record_starts,
+        denied_reason=denied_reason,
+        _store=store,
+    )
+
+
+def _hide_dependants(kept: dict[str, dict], hidden: set[str]) -> None:
+    """Hide every kept resource that points at a hidden one, until nothing changes."""
+    if not hidden:
+        return
+    refs = {}
+    for key, resource in kept.items():
+        found: set[str] = set()
+        _references(resource, found)
+        refs[key] = found
+    changed = True
+    while changed:
+        changed = False
+        for key in list(kept):
+            if kept[key].get("resourceType") != "Patient" and refs[key] & hidden:
+                hidden.add(key)
+                del kept[key]
+                changed = True
+
+
+def _drop_orphan_binaries(kept: dict[str, dict]) -> None:
+    """A Binary is visible only through a visible letter that points at it."""
+    wanted: set[str] = set()
+    for resource in kept.values():
+        if resource.get("resourceType") == "DocumentReference":
+            _references(resource, wanted)
+            for content in resource.get("content") or []:
+                url = ((content or {}).get("attachment") or {}).get("url") if isinstance(content, dict) else None
+                if isinstance(url, str):
+                    wanted.add(url)
+    for key in [k for k, r in kept.items() if r.get("resourceType") == "Binary"]:
+        if key not in wanted:
+            del kept[key]
+
+
+def _shared_resources(store, kept: dict[str, dict], hidden_labels) -> list[dict]:
+    """Medicines, clinicians and organisations the visible entries point at."""
+    wanted: set[str] = set()
+    for resource in kept.values():
+        _references(resource, wanted)
+    wanted = {
+        ref for ref in wanted
+        if ref.split("/", 1)[0] in ("Medication", "Practitioner", "PractitionerRole", "Organization", "Location")
+        and ref not in kept
+    }
+    if not wanted:
+        return []
+    return [r for r in store.shared(wanted) if not (labels_of(r) & hidden_labels)]
+
+
+
+
+@dataclass(frozen=True)
+class ProxyLink:
+    """One person a proxy may act for: used to list carers at sign-in, never clinical data."""
+
+    related_person_id: str
+    patient_id: str
+    proxy_name: str
+    relationship: str | None
+    active_now: bool
+
+
+def proxy_links(store, today: dt.date) -> list[ProxyLink]:
+    """Every RelatedPerson in the store with whether a Consent lets them see their patient today.
+
+    A carer who looks after several people has one RelatedPerson per person; sign-in groups
+    them by name."""
+    links = []
+    for person in store.of_type("RelatedPerson"):
+        patient_ref = (person.get("patient") or {}).get("reference") or ""
+        patient_id = patient_ref.rsplit("Patient/", 1)[-1] if "Patient/" in patient_ref else None
+        if not patient_id:
+            continue
+        raw = store.resources_for(patient_id)
+        active = related_person_valid(raw, patient_id, person.get("id"), today) and bool(
+            proxy_grants(raw, patient_id, person.get("id"), today)
+        )
+        links.append(ProxyLink(
+            related_person_id=person["id"], patient_id=patient_id,
+            proxy_name=_person_name(person), relationship=_relationship(person), active_now=active,
+        ))
+    return links
+
+
+def _person_name(person: dict) -> str:
+    for name in person.get("name") or []:
+        if isinstance(name, dict):
+            if name.get("text"):
+                return name["text"]
+            parts = [*(name.get("given") or []), name.get("family") or ""]
+            text = " ".join(p for p in parts if isinstance(p, str) and p).strip()
+            if text:
+                return text
+    return f"RelatedPerson/{person.get('id')}"
+
+
+def _relationship(person: dict) -> str | None:
+    for concept in person.get("relationship") or []:
+        if isinstance(concept, dict):
+            if concept.get("text"):
+                return concept["text"]
+            for coding in concept.get("coding") or []:
+                if isinstance(coding, dict) and coding.get("display"):
+                    return coding["display"]
+    return None
+
+
+__all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "open_record", "proxy_links"]
