@@ -157,3 +157,17 @@ class ResourcesMixin:
             [match, patient_id, limit],
         )
         return [(row[0], row[1]) for row in rows]
+
+    def of_type(self, rtype: str) -> list[dict]:
+        """Every stored resource of one type across patients (for the access gate's sign-in list)."""
+        rows = self.db.conn.execute(
+            "SELECT json FROM resources WHERE type = ? AND deleted = 0 ORDER BY id", [rtype]
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def data_version(self) -> str:
+        """Changes whenever clinical resources change (for cache keys)."""
+        row = self.db.conn.execute(
+            "SELECT count(*), coalesce(max(stored_at), ''), coalesce(sum(deleted), 0) FROM resources"
+        ).fetchone()
+        return f"{row[0]}:{row[1]}:{row[2]}"

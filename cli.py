@@ -1,0 +1,98 @@
+"""`ltc`: import records, list patients, print the pre-consultation summary.
+
+Every command that shows clinical data reads it through the access gate (`record/access.py`),
+as the patient unless `--as` names another viewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import settings
+from connectors.base import ConnectorError
+from ingest import import_paths
+from record.access import Viewer, ViewerError, open_record
+from record.mapping import map_record
+from store import StoreError
+
+
+class UsageError(ValueError):
+    """The command line asks for something that cannot be done, in words the user can act on."""
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="FILE", help="the store file (default: $LTC_DB, else your data folder)")
+
+
+def _print_counts(title: str, counts) -> None:
+    print(title)
+    if not counts:
+        print("  (nothing)")
+    for rtype, number in sorted(counts.items()):
+        print(f"  {rtype:<24} {number:>7}")
+
+
+def cmd_import(args) -> int:
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        for path in missing:
+            print(f"{path}: no such file or folder", file=sys.stderr)
+    paths = [p for p in args.paths if Path(p).exists()]
+    store = settings.write_store(args.db)
+    report = import_paths(store, paths)
+    _print_counts(f"Imported into {store.path}:", report.counts)
+    if report.put.updated or report.put.older:
+        print(f"  ({sum(report.put.updated.values())} replaced by a newer version,"
+              f" {sum(report.put.older.values())} older than what was stored and not applied)")
+    for item in report.rejected:
+        print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)
+    if report.rejected:
+        print(f"{len(report.rejected)} item(s) rejected; everything else was imported.", file=sys.stderr)
+    if missing:
+        return 2 if not sum(report.counts.values()) else 1
+    return report.exit_code
+
+
+def cmd_patients(args) -> int:
+    store, is_demo = settings.open_store(args.db)
+    if is_demo:
+        print("(demo records: nothing has been imported yet)", file=sys.stderr)
+    today = settings.today()
+    for patient_id in store.patient_ids():
+        record = map_record(list(open_record(store, Viewer(kind="patient", patient_id=patient_id), today).resources))
+        info = record.patient
+        name = info.name if info and info.name else "(no name)"
+        born = info.birth_date.isoformat() if info and info.birth_date else "(no birth date)"
+        conditions = sorted({c.text for c in record.conditions if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")})
+        print(f"{patient_id}\t{name}\t{born}\t{'; '.join(conditions) or '(no active conditions)'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ltc", description="Long-term condition dashboard: records and summaries")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p_import = commands.add_parser("import", help="import FHIR R4 files or folders into the store")
+    p_import.add_argument("paths", nargs="+", metavar="PATH")
+    _db_option(p_import)
+    p_import.set_defaults(func=cmd_import)
+
+    p_patients = commands.add_parser("patients", help="list the patients in the store")
+    _db_option(p_patients)
+    p_patients.set_defaults(func=cmd_patients)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, ViewerError, settings.SettingsError, StoreError, ConnectorError) as exc:
+        print(f"ltc: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

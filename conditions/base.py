@@ -1,0 +1,367 @@
+"""The shapes every condition view shares, and the generic due/overdue engine.
+
+A condition module is a plain `ConditionSpec`: its id and title, the value sets and medicines that
+say it applies, the measures it tracks, the checks it expects and its question rules. Targets,
+intervals and codes come from `data/terminology/` through `record.terminology`; nothing clinical is
+a literal here. No module in this package imports streamlit or the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from record import terminology
+from record.models import LabResult, Medication, PatientRecord
+
+CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
+ViewerKind = Literal["patient", "proxy", "clinic"]
+RECENT_MEDICINE_DAYS = 183  # "active MedicationRequests in the last 6 months" (clinical-reference §2.1)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SeriesPoint(_Out):
+    """One dated value of a measure, in the measure's UK unit."""
+
+    date: dt.date
+    value: float | None
+    flag: Literal["high", "low", "normal", "unknown"] = "unknown"
+    comparator: str | None = None
+    text: str | None = None
+    id: str
+
+
+class MeasureView(_Out):
+    """A tracked measure: its series, and the target that applies to this person with its source."""
+
+    id: str
+    name: str
+    plain_name: str
+    unit: str
+    display_unit: str
+    target: str | None = None  # e.g. "48 mmol/mol or below", "below 140/90 mmHg"
+    target_low: float | None = None
+    target_high: float | None = None
+    target_source: str | None = None
+    target_verified: bool | None = None
+    target_personal: bool = False
+    series: list[SeriesPoint] = Field(default_factory=list)
+    note: str | None = None
+
+
+class CheckView(_Out):
+    """A check that should be done at an interval: when last done, when next due, and its status."""
+
+    id: str
+    name: str
+    last_done: dt.date | None = None
+    due: dt.date | None = None
+    status: CheckStatus
+    interval_days: int | None = None
+    source: str | None = None
+    verified: bool | None = None
+    addressed_by: str | None = None  # e.g. "declined on 3 March 2026"
+    note: str | None = None
+
+
+class Question(_Out):
+    """A question for the appointment: a fact with its dates, then an open question."""
+
+    text: str
+    source: Literal["suggested", "own"]
+    reason: str
+    view: str | None = None
+    rule_id: str | None = None
+    rank: int = 50  # lower is more important
+    own_id: int | None = None
+    status: str | None = None
+
+
+class Panel(_Out):
+    """A view's extra list, e.g. the end-of-life "is my shared record complete?" checklist."""
+
+    id: str
+    title: str
+    items: list[tuple[str, str, str | None]] = Field(default_factory=list)  # (label, state, detail)
+    note: str | None = None
+
+
+class ConditionView(_Out):
+    """Everything one condition view shows for one viewer and day."""
+
+    id: str
+    title: str
+    intro: str | None = None
+    measures: list[MeasureView] = Field(default_factory=list)
+    checks: list[CheckView] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+    panels: list[Panel] = Field(default_factory=list)
+    support: str | None = None  # signposting text (mental health), never a prompt
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a condition module reads: the gated, mapped record, the day, and who is looking."""
+
+    record: PatientRecord
+    today: dt.date
+    viewer_kind: ViewerKind = "patient"
+    patient_name: str | None = None
+    preferences: dict = field(default_factory=dict)
+
+    @property
+    def age(self) -> int | None:
+        born = self.record.patient.birth_date if self.record.patient else None
+        if born is None:
+            return None
+        years = self.today.year - born.year
+        return years - ((self.today.month, self.today.day) < (born.month, born.day))
+
+    def results(self, measure_id: str) -> list[LabResult]:
+        """Countable (final, amended, corrected) dated results of one measure, oldest first."""
+        return [r for r in self.record.results_for(measure_id, countable_only=True) if r.date]
+
+    def valued(self, measure_id: str) -> list[LabResult]:
+        """Countable results that carry a number, oldest first."""
+        return [r for r in self.results(measure_id) if r.value is not None]
+
+    def latest(self, measure_id: str) -> LabResult | None:
+        found = self.valued(measure_id)
+        return found[-1] if found else None
+
+    def has_coded(self, *valuesets: str) -> bool:
+        """Whether any condition, flag or coded entry is in one of the value sets."""
+        return bool(self.coded(*valuesets)) or any(
+            _in_any(valuesets, c.codings) and c.clinical_status not in ("resolved", "inactive", "remission")
+            for c in self.record.conditions
+        )
+
+    def coded(self, *valuesets: str) -> list:
+        """Dated coded entries (conditions, procedures, flags, coded observations), oldest first."""
+        found = [e for e in self.record.coded_entries() if _in_any(valuesets, e.codings)]
+        return sorted(found, key=lambda e: e.date)
+
+    def medicines(self, medicine_class: str, within_days: int | None = RECENT_MEDICINE_DAYS) -> list[Medication]:
+        """Medicines of a class that are current (see `is_current`); any ever, with within_days=None."""
+        return [m for m in self.record.medications
+                if medicine_class in m.classes and is_current(m, self.today, within_days)]
+
+    def first_issued(self, medicine_class: str) -> dt.date | None:
+        """The earliest issue or start date of any medicine of a class."""
+        dates = [d for m in self.record.medications if medicine_class in m.classes
+                 for d in (m.issues or [m.authored_on] or []) if d]
+        return min(dates) if dates else None
+
+    def wording(self, for_patient: str, for_carer: str) -> str:
+        """Pick the patient's or the carer's wording ({name} is the patient's first name)."""
+        if self.viewer_kind == "proxy":
+            first = (self.patient_name or "the person you care for").split()[0]
+            return for_carer.replace("{name}", first)
+        return for_patient
+
+
+_ENDED = frozenset({"stopped", "cancelled", "completed", "entered-in-error", "on-hold", "not-taken"})
+
+
+def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT_MEDICINE_DAYS) -> bool:
+    """A medicine is current when it has not ended and, for GP issues, was issued within
+    `within_days` (None: any time, e.g. "has ever been on")."""
+    if within_days is None:
+        return True
+    if med.status in _ENDED:
+        return False
+    last = med.last_issued or med.authored_on
+    if med.kind == "request" and last is not None:
+        return (today - last).days <= within_days
+    return True
+
+
+def _in_any(valuesets, codings) -> bool:
+    return any(terminology.in_valueset(vs, [{"system": s, "code": c} for s, c in codings]) for vs in valuesets)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check a view expects: its interval row in intervals.csv and when it applies."""
+
+    id: str
+    name: str
+    interval_check: str  # the `check` column in intervals.csv
+    condition: str | None = None  # the `condition` column, to pick the right row
+    applies: Callable[[Context], bool] | None = None
+    stricter: Callable[[Context], bool] | None = None  # use stricter_interval_days when true
+    declined_valuesets: tuple[str, ...] = ()
+
+
+def status_for(last_done: dt.date | None, interval_days: int, grace_days: int, today: dt.date) -> tuple[dt.date | None, CheckStatus]:
+    """Next due date and status: never, overdue (past due), due-soon (inside the grace window), ok."""
+    if last_done is None:
+        return None, "never"
+    due = last_done + dt.timedelta(days=interval_days)
+    if today > due:
+        return due, "overdue"
+    if today > due - dt.timedelta(days=grace_days):
+        return due, "due-soon"
+    return due, "ok"
+
+
+def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
+    """Dates on which any evidence for a check was recorded (results and coded entries)."""
+    measures = {m.valueset: m.id for m in terminology.measures().values()}
+    dates = []
+    for vs in evidence:
+        if vs in measures:
+            dates.extend(r.date for r in ctx.results(measures[vs]))
+    dates.extend(e.date for e in ctx.coded(*evidence))
+    return sorted(d for d in dates if d and d <= ctx.today)
+
+
+def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
+    """Compute one check from the visible record, or None when it does not apply to this person."""
+    if spec.applies is not None and not spec.applies(ctx):
+        return None
+    rule = terminology.interval(spec.interval_check, spec.condition)
+    interval_days = rule.interval_days
+    if spec.stricter is not None and rule.stricter_interval_days and spec.stricter(ctx):
+        interval_days = rule.stricter_interval_days
+    done = evidence_dates(ctx, rule.evidence)
+    last = done[-1] if done else None
+    due, status = status_for(last, interval_days, rule.grace_days, ctx.today)
+    addressed = None
+    if spec.declined_valuesets and status in ("overdue", "never"):
+        declined = [e.date for e in ctx.coded(*spec.declined_valuesets) if e.date and e.date <= ctx.today]
+        if declined and (ctx.today - declined[-1]).days <= interval_days:
+            addressed = f"declined on {declined[-1].isoformat()}"
+            due, status = declined[-1] + dt.timedelta(days=interval_days), "ok"
+    return CheckView(
+        id=spec.id, name=spec.name, last_done=last, due=due, status=status,
+        interval_days=interval_days, source=rule.source, verified=rule.verified,
+        addressed_by=addressed,
+    )
+
+
+def series_of(ctx: Context, measure_id: str) -> list[SeriesPoint]:
+    """The measure's countable, dated results as chart points."""
+    return [
+        SeriesPoint(date=r.date, value=r.value, flag=r.flag, comparator=r.comparator,
+                    text=r.value_text, id=r.id)
+        for r in ctx.results(measure_id)
+    ]
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    """One clinical exemplar, as a plain object the registry lists."""
+
+    id: str
+    title: str
+    applies_valuesets: tuple[str, ...]
+    defining_medicines: tuple[str, ...]
+    measures: tuple[str, ...]
+    checks: tuple[CheckSpec, ...]
+    build_measure: Callable[[Context, str], MeasureView | None]
+    related_medicines: tuple[str, ...] = ()  # medicine classes listed under this condition
+    question_rules: tuple[Callable[[Context, "ConditionView"], list[Question]], ...] = ()
+    panels: Callable[[Context], list[Panel]] | None = None
+    intro: Callable[[Context], str | None] | None = None
+    support: Callable[[Context], str | None] | None = None
+    max_questions: int = 5
+
+    def applies(self, ctx: Context) -> bool:
+        """A view applies when the record has a matching condition or register code, or a
+        defining medicine."""
+        if self.applies_valuesets and ctx.has_coded(*self.applies_valuesets):
+            return True
+        return any(ctx.medicines(cls, within_days=None) for cls in self.defining_medicines)
+
+    def view(self, ctx: Context) -> ConditionView:
+        """Compute the whole view for this context."""
+        measures = [m for m in (self.build_measure(ctx, mid) for mid in self.measures) if m]
+        checks = [c for c in (run_check(ctx, spec) for spec in self.checks) if c]
+        partial = ConditionView(id=self.id, title=self.title, measures=measures, checks=checks)
+        questions: list[Question] = []
+        for rule in self.question_rules:
+            questions.extend(rule(ctx, partial))
+        questions.sort(key=lambda q: q.rank)
+        return partial.model_copy(update={
+            "questions": [q.model_copy(update={"view": self.id}) for q in questions[: self.max_questions]],
+            "panels": self.panels(ctx) if self.panels else [],
+            "intro": self.intro(ctx) if self.intro else None,
+            "support": self.support(ctx) if self.support else None,
+        })
+
+
+def number(value: float | None) -> str:
+    """A value as a person reads it: 53, 6.5, 0.82 (no trailing zeros, no float noise)."""
+    if value is None:
+        return "no value"
+    if abs(value - round(value)) < 1e-9:
+        return str(int(round(value)))
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def personal_target(ctx: Context, measure_id: str):
+    """The target of the person's most recent active Goal for this measure, if any."""
+    best = None
+    for goal in ctx.record.goals:
+        if goal.lifecycle_status not in (None, "active", "accepted", "planned", "ongoing"):
+            continue
+        for target in goal.targets:
+            if target.measure_id == measure_id and (target.value is not None or target.high is not None or target.low is not None):
+                if best is None or (goal.start or dt.date.min) >= (best[0].start or dt.date.min):
+                    best = (goal, target)
+    return best
+
+
+def target_text(low: float | None, high: float | None, unit: str) -> str:
+    """Plain words for a target range."""
+    if low is not None and high is not None:
+        return f"{number(low)} to {number(high)} {unit}"
+    if high is not None:
+        return f"{number(high)} {unit} or below"
+    if low is not None:
+        return f"{number(low)} {unit} or above"
+    return ""
+
+
+def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = ("default",),
+                 condition: str | None = None) -> MeasureView | None:
+    """A measure with its series and the target that applies: a personal Goal target first, else
+    the first guideline target in `applies_when` order (targets.csv), always with its source.
+    Returns None when the record has no result for the measure and no target to show."""
+    measure = terminology.measures()[measure_id]
+    series = series_of(ctx, measure_id)
+    low = high = None
+    text = source = None
+    verified = None
+    personal = False
+    mine = personal_target(ctx, measure_id)
+    if mine:
+        goal, target = mine
+        low = target.low
+        high = target.high if target.high is not None else target.value
+        if target.comparator in (">", ">=") and target.value is not None:
+            low, high = target.value, None
+        text = target_text(low, high, measure.display_unit)
+        source = "your personal target" + (f" ({goal.description})" if goal.description else "")
+        personal = True
+    else:
+        options = terminology.targets(measure_id, condition)
+        for when in applies_when:
+            chosen = next((t for t in options if t.applies_when == when), None)
+            if chosen:
+                low, high, source, verified = chosen.low, chosen.high, chosen.source, chosen.verified
+                text = chosen.text or target_text(low, high, measure.display_unit)
+                break
+    return MeasureView(
+        id=measure.id, name=measure.name, plain_name=measure.plain_name, unit=measure.unit,
+        display_unit=measure.display_unit, target=text, target_low=low, target_high=high,
+        target_source=source, target_verified=verified, target_personal=personal, series=series,
+    )

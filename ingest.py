@@ -1,0 +1,119 @@
+"""Importing: a connector's items go into the store, and letters' text into the search index.
+
+Used by `ltc import`, the app's upload and the demo store. Each rejected item is kept in the
+report with where it was and why; everything valid is still stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.base import Rejected
+from connectors.files import FileConnector
+from record.letters import extract_text
+from store import PutResult, Store, patient_of
+
+
+@dataclass
+class ImportReport:
+    """What an import did: resources stored per type, and each item rejected with its reason."""
+
+    put: PutResult = field(default_factory=PutResult)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter:
+        return self.put.stored
+
+    @property
+    def exit_code(self) -> int:
+        """0 when all was imported, 1 when some was rejected, 2 when nothing was importable."""
+        if not self.rejected:
+            return 0 if sum(self.counts.values()) else 2
+        return 1 if sum(self.counts.values()) else 2
+
+
+class _Letters:
+    """Collects letters and Binaries as they pass, to index their text after they are stored."""
+
+    def __init__(self) -> None:
+        self.documents: list[dict] = []
+        self.binaries: dict[str, dict] = {}
+
+    def watch(self, resource: dict) -> dict:
+        rtype = resource["resourceType"]
+        if rtype == "DocumentReference":
+            self.documents.append(resource)
+        elif rtype == "Binary":
+            self.binaries[f"Binary/{resource['id']}"] = resource
+        return resource
+
+    def rows(self, written: set) -> list[tuple[str, str, str | None, str]]:
+        rows = []
+        for doc in self.documents:
+            if ("DocumentReference", doc["id"]) not in written:
+                continue  # unchanged, or older than the stored version
+            texts = []
+            for content in doc.get("content") or []:
+                attachment = (content or {}).get("attachment") if isinstance(content, dict) else None
+                text = self._text(attachment) if isinstance(attachment, dict) else None
+                if text:
+                    texts.append(text)
+            title = " ".join(str(doc.get(k) or "") for k in ("description",)).strip()
+            body = "\n".join([title, *texts]).strip()
+            if body:
+                rows.append(("DocumentReference", doc["id"], patient_of(doc), body))
+        return rows
+
+    def _text(self, attachment: dict) -> str | None:
+        content_type, data = attachment.get("contentType") or "", attachment.get("data")
+        if not data and isinstance(attachment.get("url"), str):
+            binary = self.binaries.get(attachment["url"])
+            if binary:
+                content_type = binary.get("contentType") or content_type
+                data = binary.get("data")
+        if not isinstance(data, str):
+            return None
+        try:
+            raw = base64.b64decode(data, validate=False)
+        except (binascii.Error, ValueError):
+            return None
+        text, _ = extract_text(content_type, raw)
+        return text
+
+
+def import_items(
+    store: Store, items: Iterable, progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Store every resource from `items`, keeping each Rejected in the report."""
+    report = ImportReport()
+    letters = _Letters()
+
+    def resources():
+        seen = 0
+        for item in items:
+            if isinstance(item, Rejected):
+                report.rejected.append(item)
+                continue
+            seen += 1
+            if progress and seen % 500 == 0:
+                progress(seen)
+            yield letters.watch(item)
+
+    report.put = store.put(resources())
+    rows = letters.rows(report.put.written)
+    if rows:
+        store.index_text(rows)
+    return report
+
+
+def import_paths(
+    store: Store, paths: Iterable[str | Path], progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Import files and folders of FHIR R4 JSON (Bundles, NDJSON, single resources)."""
+    return import_items(store, FileConnector(paths).read(), progress)

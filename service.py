@@ -1,0 +1,167 @@
+"""The one door pages and the CLI use: it holds the store, opens records through the access gate,
+builds summaries, and saves what the person writes.
+
+STYLE.md has pages draw domain objects and never import the store; something has to hold the
+store handle between them. This module is that seam, and nothing more: every clinical read goes
+`store -> record.access.open_record -> record.mapping / summary`, and every result is keyed by the
+viewer so one viewer's data is never served to another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import settings
+from ingest import ImportReport, import_paths
+from record.access import ProxyLink, Viewer, VisibleRecord, open_record, proxy_links
+from record.mapping import map_record
+from record.models import Letter, PatientRecord
+from store import Store
+from summary import Summary, build_summary
+
+CACHE_SIZE = 16  # viewer-days kept in memory per store
+
+
+@dataclass(frozen=True)
+class PatientChoice:
+    """A patient to pick at sign-in."""
+
+    id: str
+    name: str
+    birth_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class Opened:
+    """One viewer's view of one record on one day, computed once and reused on reruns."""
+
+    visible: VisibleRecord
+    record: PatientRecord
+
+
+class Service:
+    """Reads through the gate and writes the person's own tables, for one store."""
+
+    def __init__(self, store: Store, is_demo: bool = False):
+        self._store = store
+        self.is_demo = is_demo
+        self._cache: OrderedDict[tuple, Opened] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def store_path(self) -> Path:
+        return self._store.path
+
+    # -- reading, always through the gate -----------------------------------------------------
+    def open(self, viewer: Viewer, today: dt.date) -> Opened:
+        """The viewer's visible record and its mapped models (cached per viewer, day and data)."""
+        key = (viewer.key, today, self._store.data_version())
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        visible = open_record(self._store, viewer, today)
+        opened = Opened(visible=visible, record=map_record(list(visible.resources)))
+        with self._lock:
+            self._cache[key] = opened
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return opened
+
+    def summary(self, viewer: Viewer, today: dt.date) -> Summary:
+        """The summary the pages render and `ltc summary` prints."""
+        visible = self.open(viewer, today).visible
+        return build_summary(
+            visible,
+            own_rows=self._store.questions(viewer.patient_id),
+            preferences=self.preferences(viewer.patient_id),
+        )
+
+    def record(self, viewer: Viewer, today: dt.date) -> PatientRecord:
+        """The viewer's mapped record (results, medicines, letters ...)."""
+        return self.open(viewer, today).record
+
+    def search_letters(self, viewer: Viewer, today: dt.date, query: str) -> list[Letter]:
+        """Letters the viewer may see whose text matches the query, best first."""
+        opened = self.open(viewer, today)
+        ids = [doc["id"] for doc in opened.visible.search_letters(query)]
+        by_id = {letter.id: letter for letter in opened.record.letters}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def patients(self, today: dt.date) -> list[PatientChoice]:
+        """Patients in the store, named as each sees their own record."""
+        choices = []
+        for patient_id in self._store.patient_ids():
+            info = self.record(Viewer(kind="patient", patient_id=patient_id), today).patient
+            choices.append(PatientChoice(
+                id=patient_id, name=(info.name if info and info.name else patient_id),
+                birth_date=info.birth_date if info else None,
+            ))
+        return choices
+
+    def carers(self, today: dt.date) -> list[ProxyLink]:
+        """People recorded as related to a patient, with whether they may see the record today."""
+        return proxy_links(self._store, today)
+
+    # -- what the person writes ---------------------------------------------------------------
+    def questions(self, patient_id: str) -> list[dict]:
+        return self._store.questions(patient_id)
+
+    def add_question(self, viewer: Viewer, text: str, source: str = "own", rule_id: str | None = None) -> int:
+        return self._store.add_question(viewer.patient_id, text, author=_author(viewer), source=source, rule_id=rule_id)
+
+    def update_question(self, viewer: Viewer, question_id: int, text: str | None = None, status: str | None = None) -> None:
+        self._store.update_question(viewer.patient_id, question_id, text=text, status=status)
+
+    def move_question(self, viewer: Viewer, question_id: int, steps: int) -> None:
+        self._store.move_question(viewer.patient_id, question_id, steps)
+
+    def delete_question(self, viewer: Viewer, question_id: int) -> None:
+        self._store.delete_question(viewer.patient_id, question_id)
+
+    def own_goals(self, patient_id: str) -> list[dict]:
+        return self._store.own_goals(patient_id)
+
+    def add_own_goal(self, viewer: Viewer, text: str) -> int:
+        return self._store.add_own_goal(viewer.patient_id, text, author=_author(viewer))
+
+    def goal_progress(self, patient_id: str) -> list[dict]:
+        return self._store.goal_progress(patient_id)
+
+    def add_goal_progress(self, viewer: Viewer, goal_ref: str, note: str, on_date: dt.date) -> int:
+        return self._store.add_goal_progress(viewer.patient_id, goal_ref, note, on_date.isoformat(), author=_author(viewer))
+
+    def comments(self, patient_id: str) -> list[dict]:
+        return self._store.comments(patient_id)
+
+    def preferences(self, patient_id: str) -> dict[str, str]:
+        keys = ("eol_prompts", "eol_show_prognosis", "last_visit")
+        return {k: v for k in keys if (v := self._store.preference(patient_id, k)) is not None}
+
+    def set_preference(self, viewer: Viewer, key: str, value: str) -> None:
+        self._store.set_preference(viewer.patient_id, key, value)
+
+    def log_access(self, viewer: Viewer, what: str) -> None:
+        self._store.log_access(viewer.patient_id, viewer.kind, viewer.proxy_id, what)
+
+    def access_log(self, patient_id: str) -> list[dict]:
+        return self._store.access_log(patient_id)
+
+    # -- importing ----------------------------------------------------------------------------
+    def import_files(self, paths: list[Path], progress=None) -> ImportReport:
+        """Import files into this store (never into the demo store: the caller opens another)."""
+        return import_paths(self._store, paths, progress)
+
+
+def _author(viewer: Viewer) -> str:
+    return str(viewer) if viewer.kind == "proxy" else viewer.kind
+
+
+def open_service(db: str | None = None) -> Service:
+    """The service over the configured store (see settings.open_store)."""
+    store, is_demo = settings.open_store(db)
+    return Service(store, is_demo=is_demo)

@@ -1,0 +1,144 @@
+"""The one `Summary` of a patient's record for a viewer and a day: the condition views that apply,
+their measures, checks and questions, medicines, letters and the person's own questions.
+
+Pages render it, `ltc summary` prints it (JSON or the Markdown pre-consultation sheet), exports
+use it. It is built only from a `VisibleRecord`, so everything in it has passed the access gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from conditions import REGISTRY
+from conditions.base import ConditionView, Context, Question, is_current
+from record.access import VisibleRecord
+from record.mapping import map_record
+from record.models import PatientRecord
+
+JSON_SCHEMA_VERSION = 1
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PatientLine(_Out):
+    id: str
+    name: str | None = None
+    birth_date: dt.date | None = None
+
+
+class ViewerLine(_Out):
+    kind: Literal["patient", "proxy", "clinic"]
+    id: str | None = None
+
+
+class MedicationLine(_Out):
+    name: str
+    status: str | None = None
+    last_issued: dt.date | None = None
+    repeat: bool = False
+    current: bool = False
+    conditions: list[str] = Field(default_factory=list)
+    id: str
+
+
+class LetterLine(_Out):
+    date: dt.date | None = None
+    title: str
+    id: str
+
+
+class Summary(_Out):
+    """The contract `ltc summary --format json` prints (documented in the README)."""
+
+    schema_version: int = JSON_SCHEMA_VERSION
+    patient: PatientLine
+    viewer: ViewerLine
+    today: dt.date
+    record_starts: dt.date | None = None
+    notices: list[str] = Field(default_factory=list)
+    conditions: list[ConditionView] = Field(default_factory=list)
+    medications: list[MedicationLine] = Field(default_factory=list)
+    letters: list[LetterLine] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+
+
+def own_questions_for(viewer_kind: str, author: str, rows: list[dict]) -> list[Question]:
+    """The person's own questions this viewer may see: the patient and the clinic screen see the
+    patient's; a proxy sees only the questions that proxy wrote."""
+    visible = []
+    for row in rows:
+        if row.get("status") == "dismissed":
+            continue
+        if viewer_kind == "proxy" and row.get("author") != author:
+            continue
+        if viewer_kind != "proxy" and row.get("author", "").startswith("proxy:"):
+            continue
+        visible.append(Question(
+            text=row["text"], source="own" if row.get("source") == "own" else "suggested",
+            reason="added by you" if row.get("source") == "own" else "suggested, kept by you",
+            own_id=row["id"], status=row.get("status"), rule_id=row.get("rule_id"), rank=0,
+        ))
+    return visible
+
+
+def _medication_lines(record: PatientRecord, today: dt.date, views: list[ConditionView]) -> list[MedicationLine]:
+    by_class = {cls: spec.id for spec in REGISTRY for cls in spec.related_medicines}
+    shown = {v.id for v in views}
+    lines = [
+        MedicationLine(
+            name=med.name, status=med.status, last_issued=med.last_issued, repeat=med.repeat,
+            current=is_current(med, today), id=med.id,
+            conditions=sorted({by_class[c] for c in med.classes if by_class.get(c) in shown}),
+        )
+        for med in record.medications
+    ]
+    lines.sort(key=lambda m: (not m.current, m.name.lower()))
+    return lines
+
+
+def build_summary(
+    visible: VisibleRecord,
+    own_rows: list[dict] | None = None,
+    preferences: dict | None = None,
+) -> Summary:
+    """Build the summary for the viewer and day the visible record was opened for."""
+    record = map_record(list(visible.resources))
+    viewer = visible.viewer
+    info = record.patient
+    ctx = Context(
+        record=record, today=visible.today, viewer_kind=viewer.kind,
+        patient_name=info.name if info else None, preferences=dict(preferences or {}),
+    )
+    views = [spec.view(ctx) for spec in REGISTRY if spec.applies(ctx)]
+    suggested: list[Question] = []
+    seen: set[str] = set()
+    for view in views:
+        for question in view.questions:
+            if question.text not in seen:
+                seen.add(question.text)
+                suggested.append(question)
+    kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
+    suggested = [q for q in suggested if q.rule_id not in kept_rules]
+    own = own_questions_for(viewer.kind, str(viewer), own_rows or [])
+    notices = [visible.denied_reason] if visible.denied_reason else []
+    letters = sorted(
+        (LetterLine(date=l.date, title=l.title, id=l.id) for l in record.letters),
+        key=lambda l: (l.date is None, l.date or dt.date.min), reverse=True,
+    )
+    return Summary(
+        patient=PatientLine(id=viewer.patient_id, name=info.name if info else None,
+                            birth_date=info.birth_date if info else None),
+        viewer=ViewerLine(kind=viewer.kind, id=viewer.proxy_id),
+        today=visible.today,
+        record_starts=visible.record_starts,
+        notices=notices,
+        conditions=views,
+        medications=_medication_lines(record, visible.today, views),
+        letters=letters,
+        questions=own + suggested,
+    )

@@ -1,0 +1,101 @@
+"""The import rules of STYLE.md and docs/ARCHITECTURE.md hold, so the picture stays true
+(in the spirit of sqlite-utils' tests/test_docs.py)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a file imports (including imports inside functions)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def python_files(*parts: str) -> list[Path]:
+    files = []
+    for part in parts:
+        target = ROOT / part
+        files.extend(sorted(target.rglob("*.py")) if target.is_dir() else [target])
+    return [f for f in files if f.exists()]
+
+
+def project_files() -> list[Path]:
+    skip = {".venv", "tests", "node_modules", ".tools", "build", "data"}
+    return [p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts)]
+
+
+RULES = [
+    # (files, modules they must not import, why)
+    (("connectors",), {"store", "record", "conditions", "summary", "pages", "streamlit", "sqlite_utils", "service"},
+     "connectors yield raw dicts and never touch the database"),
+    (("store",), {"connectors", "record", "conditions", "summary", "pages", "streamlit", "service"},
+     "the store keeps raw resources and knows nothing above it"),
+    (("conditions",), {"store", "sqlite_utils", "streamlit", "connectors", "pages", "service", "fhirclient"},
+     "condition modules are pure clinical logic"),
+    (("summary.py",), {"sqlite_utils", "connectors", "streamlit", "store", "service"},
+     "the summary is built from a VisibleRecord only"),
+    (("pages", "app.py"), {"store", "connectors", "fhirclient", "sqlite_utils"},
+     "pages draw domain objects and never reach the store"),
+]
+
+
+@pytest.mark.parametrize("parts, banned, why", RULES, ids=[r[0][0] for r in RULES])
+def test_layer_does_not_import_banned_modules(parts, banned, why):
+    """Each layer imports only what the one-direction flow allows."""
+    offenders = {str(f.relative_to(ROOT)): sorted(imported_modules(f) & banned) for f in python_files(*parts)}
+    offenders = {f: mods for f, mods in offenders.items() if mods}
+    assert not offenders, f"{why}: {offenders}"
+
+
+def test_record_modules_other_than_the_gate_do_not_read_the_store():
+    """Only record/access.py may import the store; the rest of record/ is pure mapping."""
+    offenders = [str(f.relative_to(ROOT)) for f in python_files("record")
+                 if f.name != "access.py" and imported_modules(f) & {"store", "sqlite_utils", "streamlit", "connectors"}]
+    assert not offenders
+
+
+def test_only_the_store_imports_sqlite_utils():
+    """sqlite_utils is imported by the store package alone."""
+    offenders = [str(p.relative_to(ROOT)) for p in project_files()
+                 if "sqlite_utils" in imported_modules(p) and p.relative_to(ROOT).parts[0] != "store"]
+    assert not offenders
+
+
+def test_only_the_server_connectors_import_fhirclient():
+    """fhirclient is imported by connectors/fhir_server.py and connectors/smart.py alone."""
+    allowed = {ROOT / "connectors" / "fhir_server.py", ROOT / "connectors" / "smart.py"}
+    offenders = [str(p.relative_to(ROOT)) for p in project_files()
+                 if "fhirclient" in imported_modules(p) and p not in allowed]
+    assert not offenders
+
+
+def test_clinical_reads_of_the_store_happen_only_in_the_gate():
+    """Reading clinical resources (resources_for, shared, of_type, search_text) is the gate's job."""
+    readers = ("resources_for(", ".shared(", ".of_type(", "search_text(")
+    offenders = []
+    for path in project_files():
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] == "store" or rel == Path("record/access.py"):
+            continue
+        text = path.read_text()
+        if any(r in text for r in readers):
+            offenders.append(str(rel))
+    assert not offenders, f"only record/access.py may read clinical resources: {offenders}"
+
+
+def test_files_stay_small():
+    """No source file grows past 450 lines (STYLE.md: past ~400, split)."""
+    big = {str(p.relative_to(ROOT)): n for p in project_files() if (n := len(p.read_text().splitlines())) > 450}
+    assert not big

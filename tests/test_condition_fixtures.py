@@ -1,0 +1,62 @@
+"""Input/expected-output pairs pin each condition view's measures, checks and questions on a
+frozen day (tests/fixtures/conditions/README.md describes the format)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest import import_paths
+from record.access import Viewer, open_record
+from summary import build_summary
+
+FIXTURES = Path(__file__).parent / "fixtures" / "conditions"
+CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
+
+
+def _summary_for(case: Path, store, expected: dict):
+    report = import_paths(store, [case / "input.json"])
+    assert not report.rejected, report.rejected
+    patient_id = next(iter(store.patient_ids()))
+    viewer = Viewer.parse(patient_id, expected.get("viewer", "patient"))
+    visible = open_record(store, viewer, dt.date.fromisoformat(expected["today"]))
+    return build_summary(visible, preferences=expected.get("preferences", {}))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_condition_fixture(case, fresh_store):
+    """The view computed from input.json equals expected.json on the scenario's frozen day."""
+    expected = json.loads((case / "expected.json").read_text())
+    summary = _summary_for(case, fresh_store, expected)
+    views = {v.id: v for v in summary.conditions}
+    if not expected.get("applies", True):
+        assert expected["condition"] not in views
+        return
+    view = views[expected["condition"]]
+    measures = {m.id: m for m in view.measures}
+    for measure_id, want in expected.get("measures", {}).items():
+        got = measures[measure_id]
+        for key, value in want.items():
+            if key == "series":
+                series = [[p.date.isoformat(), None if p.value is None else round(p.value, 1), p.flag] for p in got.series]
+                assert series == [[d, v if v is None else round(v, 1), f] for d, v, f in value], measure_id
+            else:
+                assert getattr(got, key) == value, f"{measure_id}.{key}"
+    if "checks" in expected:
+        checks = {c.id: c for c in view.checks}
+        assert set(checks) == set(expected["checks"]), "the view shows a different set of checks"
+        for check_id, want in expected["checks"].items():
+            got = checks[check_id].model_dump(mode="json")
+            for key, value in want.items():
+                assert got[key] == value, f"{check_id}.{key}"
+    if "questions" in expected:
+        assert [q.text for q in view.questions] == expected["questions"]
+
+
+def test_there_is_a_fixture_for_every_exemplar():
+    """Each of the five exemplars has at least one fixture pair."""
+    have = {c.parent.name for c in CASES}
+    assert have >= {"diabetes", "end_of_life", "dementia", "inflammatory_arthritis", "mental_health"}
