@@ -13,8 +13,9 @@ from pathlib import Path
 import settings
 from connectors.base import ConnectorError
 from ingest import import_paths
-from record.access import Viewer, ViewerError, open_record
-from record.mapping import map_record
+from record.access import Viewer, ViewerError
+from service import open_service
+from sheet import summary_markdown
 from store import StoreError
 
 
@@ -56,17 +57,35 @@ def cmd_import(args) -> int:
 
 
 def cmd_patients(args) -> int:
-    store, is_demo = settings.open_store(args.db)
-    if is_demo:
+    service = open_service(args.db)
+    if service.is_demo:
         print("(demo records: nothing has been imported yet)", file=sys.stderr)
     today = settings.today()
-    for patient_id in store.patient_ids():
-        record = map_record(list(open_record(store, Viewer(kind="patient", patient_id=patient_id), today).resources))
-        info = record.patient
-        name = info.name if info and info.name else "(no name)"
-        born = info.birth_date.isoformat() if info and info.birth_date else "(no birth date)"
-        conditions = sorted({c.text for c in record.conditions if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")})
-        print(f"{patient_id}\t{name}\t{born}\t{'; '.join(conditions) or '(no active conditions)'}")
+    for choice in service.patients(today):
+        record = service.record(Viewer(kind="patient", patient_id=choice.id), today)
+        born = choice.birth_date.isoformat() if choice.birth_date else "(no birth date)"
+        conditions = sorted({
+            c.text for c in record.conditions
+            if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")
+        })
+        print(f"{choice.id}\t{choice.name}\t{born}\t{'; '.join(conditions) or '(no active conditions)'}")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    service = open_service(args.db)
+    if service.is_demo:
+        print("(demo records: nothing has been imported yet)", file=sys.stderr)
+    today = settings.parse_day(args.today, "--today") if args.today else settings.today()
+    if args.patient not in {p.id for p in service.patients(today)}:
+        raise UsageError(f"No patient with id '{args.patient:.64}' in the store. `ltc patients` lists them.")
+    viewer = Viewer.parse(args.patient, args.as_viewer)
+    summary = service.summary(viewer, today)
+    service.log_access(viewer, f"summary ({args.format}) via ltc")
+    if args.format == "json":
+        print(summary.model_dump_json(indent=2))
+    else:
+        print(summary_markdown(summary))
     return 0
 
 
@@ -82,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_patients = commands.add_parser("patients", help="list the patients in the store")
     _db_option(p_patients)
     p_patients.set_defaults(func=cmd_patients)
+
+    p_summary = commands.add_parser("summary", help="print the pre-consultation summary for one viewer and day")
+    p_summary.add_argument("--patient", required=True, metavar="ID")
+    p_summary.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
+                           help="patient (default), clinic, or proxy:RelatedPerson/ID")
+    p_summary.add_argument("--today", metavar="YYYY-MM-DD", help="the day to compute for (default: today)")
+    p_summary.add_argument("--format", choices=("json", "md"), default="md")
+    _db_option(p_summary)
+    p_summary.set_defaults(func=cmd_summary)
     return parser
 
 

@@ -1,0 +1,95 @@
+"""The printable pre-consultation sheet: a `Summary` as Markdown.
+
+Used by `ltc summary --format md`, the app's download button and the PDF export, so all three say
+the same thing. Pure text formatting; everything in it already passed the access gate.
+"""
+
+from __future__ import annotations
+
+from conditions.base import ConditionView, MeasureView, number
+from record.dates import human
+from summary import Summary
+
+STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded"}
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _latest(measure: MeasureView) -> tuple[str, str]:
+    points = [p for p in measure.series if p.value is not None or p.text]
+    if not points:
+        return "no results", ""
+    last = points[-1]
+    value = f"{last.comparator or ''}{number(last.value)}" if last.value is not None else last.text
+    flag = "" if last.flag in ("normal", "unknown") else f" ({last.flag})"
+    return f"{value} {measure.display_unit}{flag}".strip(), human(last.date)
+
+
+def _target(measure: MeasureView) -> str:
+    if not measure.target:
+        return ""
+    unverified = " (unverified)" if measure.target_verified is False else ""
+    return f"{measure.target} ({measure.target_source}{unverified})"
+
+
+def _view(view: ConditionView) -> list[str]:
+    lines = [f"## {view.title}", ""]
+    if view.checks:
+        lines += ["| Check | Last done | Next due | Status |", "|---|---|---|---|"]
+        for check in view.checks:
+            status = STATUS_WORDS[check.status] + (f", {check.addressed_by}" if check.addressed_by else "")
+            lines.append(
+                f"| {_cell(check.name)} | {human(check.last_done) if check.last_done else 'never'} |"
+                f" {human(check.due) if check.due else '-'} | {_cell(status)} |"
+            )
+        lines.append("")
+    measures = [m for m in view.measures if m.series]
+    if measures:
+        lines += ["| Measure | Latest | Date | Target (source) |", "|---|---|---|---|"]
+        for measure in measures:
+            value, when = _latest(measure)
+            lines.append(f"| {_cell(measure.plain_name)} | {_cell(value)} | {when} | {_cell(_target(measure))} |")
+        lines.append("")
+    for panel in view.panels:
+        lines += [f"**{panel.title}**", ""]
+        lines += [f"- {label}: {state}" + (f" ({detail})" if detail else "") for label, state, detail in panel.items]
+        lines.append("")
+    return lines
+
+
+def summary_markdown(summary: Summary) -> str:
+    """The pre-consultation sheet for one viewer and day."""
+    who = summary.patient.name or summary.patient.id
+    born = f" (born {human(summary.patient.birth_date)})" if summary.patient.birth_date else ""
+    lines = [f"# Appointment preparation: {who}{born}", "", f"Prepared on {human(summary.today)}."]
+    if summary.viewer.kind == "proxy":
+        lines.append("Prepared by a carer with proxy access: it shows only what the consent allows.")
+    if summary.viewer.kind == "clinic":
+        lines.append("Shared-screen version: some sensitive entries are left out.")
+    if summary.record_starts:
+        lines.append(
+            f"The online record starts on {human(summary.record_starts)}. Older results are not "
+            "shown; that does not mean they were normal."
+        )
+    lines += [f"> {notice}" for notice in summary.notices]
+    lines += ["", "## Questions to ask", ""]
+    open_questions = [q for q in summary.questions if q.status != "asked"]
+    if open_questions:
+        for n, question in enumerate(open_questions, 1):
+            why = "" if question.source == "own" else f" _(suggested: {question.reason})_"
+            lines.append(f"{n}. {question.text}{why}")
+    else:
+        lines.append("No questions yet.")
+    lines.append("")
+    for view in summary.conditions:
+        lines += _view(view)
+    current = [m for m in summary.medications if m.current]
+    lines += ["## Current medicines", ""]
+    lines += [f"- {m.name}" + (f" (last issued {human(m.last_issued)})" if m.last_issued else "") for m in current] or ["None recorded."]
+    lines += ["", "## Recent letters", ""]
+    lines += [f"- {human(l.date) if l.date else 'undated'}: {l.title}" for l in summary.letters[:5]] or ["None."]
+    lines += ["", "---", "Made from the GP record by the long-term condition dashboard. It is not medical "
+              "advice; every target names its source. Ask your practice if anything looks wrong.", ""]
+    return "\n".join(lines)
