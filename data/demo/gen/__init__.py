@@ -1,0 +1,1 @@
+"""Builders for the synthetic, UK-coded demo records (stdlib only, deterministic)."""
