@@ -1,0 +1,99 @@
+"""Turning a measured value into the unit UK GP systems show (HbA1c % to mmol/mol, and so on).
+
+Conversions and unit spellings come from ``data/terminology/units.csv`` and ``aliases.csv``:
+value_in_uk_unit = value * factor + offset. Nothing is rounded here; round only for display.
+Error messages name the measure and the unit, never the value.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from record.terminology import TableError, UnknownMeasure, measure, measures, read_table
+
+SCORE = "{score}"
+
+
+class UnitError(ValueError):
+    """A value's unit is missing or cannot be converted to the measure's UK unit."""
+
+
+def _key(unit: str) -> str:
+    """Spelling-insensitive form of a unit: micro signs as 'u', no spaces, case folded."""
+    return "".join(unit.replace("\u00b5", "u").replace("\u03bc", "u").split()).casefold()
+
+
+def _factor(text: str, where: str) -> float:
+    """A factor written as a number or as 'a/b' (kept as a fraction so the table reads exactly)."""
+    try:
+        top, _, bottom = text.partition("/")
+        return float(top) / float(bottom) if bottom else float(top)
+    except (ValueError, ZeroDivisionError):
+        raise TableError(f"{where}: {text!r} is not a number or a fraction") from None
+
+
+@cache
+def _conversions() -> dict[tuple[str, str], tuple[float, float]]:
+    """(measure, from unit) -> (factor, offset), checked against the measures' UK units."""
+    table: dict[tuple[str, str], tuple[float, float]] = {}
+    for row in read_table("units.csv", ("measure", "from_unit", "to_unit", "factor", "offset")):
+        where = f"units.csv {row['measure']} {row['from_unit']}"
+        if row["measure"] not in measures():
+            raise TableError(f"{where}: unknown measure")
+        if row["to_unit"] != measures()[row["measure"]].unit:
+            raise TableError(f"{where}: to_unit is not the measure's unit {measures()[row['measure']].unit}")
+        offset = _factor(row["offset"], where) if row["offset"] else 0.0
+        table[(row["measure"], row["from_unit"])] = (_factor(row["factor"], where), offset)
+    return table
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    """Spelling key -> canonical UCUM unit, for aliases and for every unit the tables use."""
+    known = {m.unit for m in measures().values()} | {unit for _, unit in _conversions()}
+    pairs = [(unit, unit) for unit in sorted(known)]
+    pairs += [(row["alias"], row["unit"]) for row in read_table("aliases.csv", ("alias", "unit"))]
+    found: dict[str, str] = {}
+    for alias, unit in pairs:
+        previous = found.setdefault(_key(alias), unit)
+        if previous != unit:
+            raise TableError(f"aliases.csv: {alias!r} would mean both {previous} and {unit}")
+    return found
+
+
+def canonical_unit(unit: str | None) -> str | None:
+    """The canonical spelling of a unit (None for a blank unit); unknown units come back unchanged."""
+    if unit is None or not unit.strip():
+        return None
+    return _aliases().get(_key(unit), unit.strip())
+
+
+def normalise(measure_id: str, value: float, unit: str | None) -> tuple[float, str]:
+    """The value in the measure's UK unit, and that unit; UnitError when it cannot be converted."""
+    try:
+        target = measure(measure_id).unit
+    except UnknownMeasure:
+        raise UnitError(f"{measure_id!r} is not a known measure, so its unit cannot be checked") from None
+    given = canonical_unit(unit)
+    if given is None:
+        if target == SCORE:
+            return float(value), target
+        raise UnitError(f"a {measure_id} result has no unit; expected {target}")
+    if given == target:
+        return float(value), target
+    try:
+        factor, offset = _conversions()[(measure_id, given)]
+    except KeyError:
+        raise UnitError(f"cannot convert {measure_id} from {unit.strip()!r} to {target}") from None
+    return float(value) * factor + offset, target
+
+
+def hba1c_pct_to_ifcc(pct: float) -> float:
+    """HbA1c DCCT % to IFCC mmol/mol: (pct - 2.15) x 10.929."""
+    return normalise("hba1c", pct, "%")[0]
+
+
+def hba1c_ifcc_to_pct(mmol_mol: float) -> float:
+    """HbA1c IFCC mmol/mol to DCCT %: mmol_mol / 10.929 + 2.15."""
+    factor, offset = _conversions()[("hba1c", "%")]
+    return (mmol_mol - offset) / factor
