@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from record import terminology
+from record.dates import human
 from record.models import LabResult, Medication, PatientRecord
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
@@ -228,18 +229,22 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
     if spec.applies is not None and not spec.applies(ctx):
         return None
     rule = terminology.interval(spec.interval_check, spec.condition)
-    interval_days = rule.interval_days
-    if spec.stricter is not None and rule.stricter_interval_days and spec.stricter(ctx):
-        interval_days = rule.stricter_interval_days
+    stricter = bool(spec.stricter is not None and rule.stricter_interval_days and spec.stricter(ctx))
+    interval_days, grace_days = rule.window(stricter)
     done = evidence_dates(ctx, rule.evidence)
     last = done[-1] if done else None
-    due, status = status_for(last, interval_days, rule.grace_days, ctx.today)
+    if rule.once_only:  # no repeat interval: recorded or not, never overdue
+        due, status = None, ("ok" if last else "never")
+    else:
+        due, status = status_for(last, interval_days, grace_days, ctx.today)
     addressed = None
-    if spec.declined_valuesets and status in ("overdue", "never"):
-        declined = [e.date for e in ctx.coded(*spec.declined_valuesets) if e.date and e.date <= ctx.today]
-        if declined and (ctx.today - declined[-1]).days <= interval_days:
-            addressed = f"declined on {declined[-1].isoformat()}"
-            due, status = declined[-1] + dt.timedelta(days=interval_days), "ok"
+    declined_sets = tuple(dict.fromkeys((*spec.declined_valuesets, *rule.declined)))
+    if declined_sets and status in ("overdue", "never", "due-soon"):
+        declined = [e.date for e in ctx.coded(*declined_sets) if e.date and e.date <= ctx.today]
+        if declined and (last is None or declined[-1] >= last) and (ctx.today - declined[-1]).days <= max(interval_days, 365):
+            addressed = f"declined on {human(declined[-1])} (counts as addressed)"
+            due = declined[-1] + dt.timedelta(days=interval_days) if interval_days else None
+            status = "ok"
     return CheckView(
         id=spec.id, name=spec.name, last_done=last, due=due, status=status,
         interval_days=interval_days, source=rule.source, verified=rule.verified,
