@@ -1,0 +1,261 @@
+"""FHIR R4 resources of one patient to a typed `PatientRecord`.
+
+`map_record(resources)` takes the list the access gate (`record/access.py`) lets through, already
+filtered for the viewer, and flattens each resource into its display model. Raw FHIR stays raw in the
+store; this is the only place that reads its shape. Unknown types land in `other`; an entry that
+cannot be read at all is listed in `other` with a plain `problem` instead of stopping the record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from record.letters import (
+    SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
+)
+from record.mapping_common import (
+    Index, all_codings, as_dict, codes, codings, day, dicts, display, displays, entry_fields,
+    fhir_date, first_code, human_name, reference_id, string,
+)
+from record.mapping_medications import group_medications, map_medication
+from record.mapping_plans import (
+    map_appointment, map_care_plan, map_consent, map_flag, map_goal, map_related_person,
+)
+from record.mapping_results import map_observation
+from record.models import (
+    AllergyEntry, CodedEntry, ConditionEntry, Immunisation, Letter, Medication, OtherEntry,
+    PatientInfo, PatientRecord,
+)
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+HELD_ELSEWHERE = "The letter's content is held elsewhere and was not downloaded"
+UNREADABLE_ENTRY = "This entry could not be read, so it is listed without its details"
+# Read only through the entries that point at them (a letter's Binary and author, a request's
+# Medication); they are lookups, not entries of the record, so they are not listed in `other`.
+_REFERENCED_ONLY = frozenset(
+    {"Binary", "Medication", "Practitioner", "PractitionerRole", "Organization", "Location"}
+)
+# What a malformed resource can make the readers raise (pydantic's ValidationError is a ValueError).
+_MAPPING_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
+def map_record(resources: list[dict]) -> PatientRecord:
+    """Every visible resource of one patient as typed models; never raises on odd input."""
+    kept = [r for r in resources or [] if isinstance(r, dict) and not is_entered_in_error(r)]
+    index = Index(kept)
+    found: dict[str, list] = {name: [] for name in _MAPPERS.values()}
+    found["other"], single_medicines = [], []
+    patient: PatientInfo | None = None
+    for resource in kept:
+        rtype = string(resource.get("resourceType")) or "Unknown"
+        if rtype in _REFERENCED_ONLY:
+            continue
+        try:
+            if rtype == "Patient" and patient is None:
+                patient = map_patient(resource)
+            elif rtype in ("MedicationRequest", "MedicationStatement"):
+                single_medicines.append(map_medication(resource, index))
+            elif rtype == "Observation":
+                found["results"].extend(map_observation(resource))
+            elif rtype == "DocumentReference":
+                found["letters"].append(map_letter(resource, index))
+            elif rtype in _MAPPERS:
+                found[_MAPPERS[rtype]].append(_MAPPER_FUNCTIONS[rtype](resource))
+            else:
+                found["other"].append(map_other(resource))
+        except _MAPPING_ERRORS:
+            found["other"].append(_unreadable(resource, rtype))
+    medications: list[Medication] = group_medications(single_medicines)
+    ordered = {name: _newest_first(entries) for name, entries in found.items()}
+    ordered["results"] = sorted(found["results"], key=_oldest_first_key)
+    return PatientRecord(patient=patient, medications=medications, **ordered)
+
+
+def is_entered_in_error(resource: dict) -> bool:
+    """Whether a resource says it was entered in error (the gate drops these; this is a 2nd net)."""
+    for field in ("status", "lifecycleStatus", "docStatus"):
+        if resource.get(field) == "entered-in-error":
+            return True
+    return first_code(resource.get("verificationStatus")) == "entered-in-error"
+
+
+def map_patient(resource: dict) -> PatientInfo:
+    """Who the record is about: name as "Margaret Jones", birth date, gender and NHS number."""
+    nhs_number = None
+    for identifier in dicts(resource.get("identifier")):
+        if identifier.get("system") == NHS_NUMBER_SYSTEM and string(identifier.get("value")):
+            nhs_number = string(identifier.get("value"))
+            break
+    return PatientInfo(
+        id=string(resource.get("id")) or "unknown",
+        name=human_name(resource.get("name")),
+        birth_date=day(resource.get("birthDate")),
+        gender=string(resource.get("gender")),
+        nhs_number=nhs_number,
+    )
+
+
+def map_condition(resource: dict) -> ConditionEntry:
+    """A Condition with its statuses, onset (at its own precision), recorded and abatement days."""
+    onset = fhir_date(resource.get("onsetDateTime")) or fhir_date(
+        as_dict(resource.get("onsetPeriod")).get("start"))
+    return ConditionEntry(
+        **entry_fields(resource, resource.get("code")),
+        clinical_status=first_code(resource.get("clinicalStatus")),
+        verification_status=first_code(resource.get("verificationStatus")),
+        onset=onset.day if onset else None,
+        onset_precision=onset.precision if onset else None,
+        recorded=day(resource.get("recordedDate")),
+        abatement=day(resource.get("abatementDateTime"))
+        or day(as_dict(resource.get("abatementPeriod")).get("start")),
+        category=codes(resource.get("category")),
+    )
+
+
+def map_allergy(resource: dict) -> AllergyEntry:
+    """An AllergyIntolerance with its reactions in words."""
+    reactions: list[str] = []
+    for reaction in dicts(resource.get("reaction")):
+        words = displays(reaction.get("manifestation"))
+        reactions.extend(word for word in words if word not in reactions)
+    category = resource.get("category")
+    return AllergyEntry(
+        **entry_fields(resource, resource.get("code")),
+        clinical_status=first_code(resource.get("clinicalStatus")),
+        verification_status=first_code(resource.get("verificationStatus")),
+        criticality=string(resource.get("criticality")),
+        category=[c for c in category if isinstance(c, str)] if isinstance(category, list) else [],
+        reactions=reactions,
+    )
+
+
+def map_immunisation(resource: dict) -> Immunisation:
+    """An Immunization."""
+    return Immunisation(**entry_fields(resource, resource.get("vaccineCode")),
+                        status=string(resource.get("status")))
+
+
+def map_procedure(resource: dict) -> CodedEntry:
+    """A Procedure as a coded, dated entry."""
+    return CodedEntry(**entry_fields(resource, resource.get("code")),
+                      status=string(resource.get("status")))
+
+
+def map_other(resource: dict) -> OtherEntry:
+    """Any other resource: its type, id, date and the best words it offers."""
+    fields = entry_fields(resource)
+    for key in ("code", "type", "category", "class", "serviceType", "vaccineCode"):
+        value = resource.get(key)
+        words = display(value) if isinstance(value, dict) else next(iter(displays(value)), None)
+        if words:
+            concepts = value if isinstance(value, list) else [value]
+            fields.update(codings=all_codings(concepts), text=words)
+            break
+    else:
+        fields["text"] = next(
+            (string(resource.get(key)) for key in ("title", "description", "name")
+             if string(resource.get(key))), None)
+    return OtherEntry(**fields)
+
+
+def map_letter(resource: dict, index: Index) -> Letter:
+    """A DocumentReference as a Letter, its content from inline data or a Binary in the record."""
+    type_concept = resource.get("type")
+    title = string(resource.get("description")) or display(type_concept) or "Letter"
+    authors = [index.name_of(author, resource) for author in dicts(resource.get("author"))]
+    attachment = _best_attachment(resource)
+    content_type = string(attachment.get("contentType"))
+    data, binary_id, reason = attachment.get("data"), None, None
+    url = string(attachment.get("url"))
+    if data is None and url:
+        # Only a reference inside this record: the gate keeps a Binary only for such a letter.
+        if url.startswith("Binary/") or url.startswith("urn:uuid:"):
+            binary_id = reference_id(url)
+        binary = index.resolve({"reference": url}, "Binary") if binary_id else None
+        if binary is None or not binary.get("data"):
+            reason = HELD_ELSEWHERE
+        else:
+            data = binary.get("data")
+            content_type = content_type or string(binary.get("contentType"))
+    elif data is None:
+        reason = "The letter has no content to show"
+    text = html_safe = None
+    if reason is None:
+        try:
+            text, html_safe = extract_text(content_type, decode_base64(data))
+        except UnreadableLetter as problem:
+            reason = str(problem)
+    fields = entry_fields(resource, type_concept)
+    fields.update(text=text)
+    return Letter(
+        **fields,
+        title=title,
+        type_codings=codings(type_concept),
+        category_codings=all_codings(resource.get("category")),
+        author=next((a for a in authors if a), None),
+        status=string(resource.get("status")),
+        doc_status=string(resource.get("docStatus")),
+        content_type=content_type,
+        html_safe=html_safe,
+        pdf_text=text if media_type(content_type)[0] == "application/pdf" else None,
+        binary_id=binary_id,
+        unavailable_reason=reason,
+    )
+
+
+def _best_attachment(resource: dict) -> dict:
+    """The first attachment whose type can be read (inline or as a Binary), else the first one."""
+    attachments = [as_dict(content.get("attachment")) for content in dicts(resource.get("content"))]
+    for attachment in attachments:
+        if media_type(attachment.get("contentType"))[0] in SUPPORTED_TYPES and (
+                attachment.get("data") or attachment.get("url")):
+            return attachment
+    return attachments[0] if attachments else {}
+
+
+def _unreadable(resource: dict, rtype: str) -> OtherEntry:
+    return OtherEntry(id=string(resource.get("id")) or "unknown", resource_type=rtype,
+                      problem=UNREADABLE_ENTRY)
+
+
+def _newest_first(entries: list) -> list:
+    def key(entry) -> tuple:
+        when = getattr(entry, "date", None)
+        return (when is not None, when or dt.date.min)
+
+    return sorted(entries, key=key, reverse=True)
+
+
+def _oldest_first_key(entry) -> tuple:
+    return (entry.date is None, entry.date or dt.date.min, entry.id)
+
+
+_MAPPER_FUNCTIONS: dict[str, Callable[[dict], object]] = {
+    "Condition": map_condition,
+    "AllergyIntolerance": map_allergy,
+    "Immunization": map_immunisation,
+    "Procedure": map_procedure,
+    "CarePlan": map_care_plan,
+    "Goal": map_goal,
+    "Flag": map_flag,
+    "Appointment": map_appointment,
+    "Consent": map_consent,
+    "RelatedPerson": map_related_person,
+}
+# Resource type to the PatientRecord list it fills (Observation, DocumentReference and medicines
+# are handled above because they need more than the resource itself).
+_MAPPERS: dict[str, str] = {
+    "Condition": "conditions",
+    "AllergyIntolerance": "allergies",
+    "Immunization": "immunisations",
+    "Procedure": "procedures",
+    "CarePlan": "care_plans",
+    "Goal": "goals",
+    "Flag": "flags",
+    "Appointment": "appointments",
+    "Consent": "consents",
+    "RelatedPerson": "related_people",
+    "Observation": "results",
+    "DocumentReference": "letters",
+}

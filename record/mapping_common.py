@@ -1,0 +1,245 @@
+"""Small, forgiving readers for FHIR JSON shared by the mapping modules.
+
+Real records arrive with missing fields, a dict where a list belongs, or a list where a dict belongs.
+These helpers turn every such shape into "absent" instead of an exception, so one odd entry never stops
+a record from being shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from record import terminology
+from record.dates import UK, FhirDate, clinical_date, parse_or_none
+
+
+def as_dict(value) -> dict:
+    """The value if it is a JSON object, else an empty dict."""
+    return value if isinstance(value, dict) else {}
+
+
+def dicts(value) -> list[dict]:
+    """The JSON objects in a list (a lone object counts as a list of one)."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def string(value) -> str | None:
+    """A non-empty stripped string, else None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def number(value) -> float | None:
+    """A finite number (JSON number, or a numeric string), else None; booleans are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def clean_concept(concept) -> dict:
+    """A CodeableConcept (or Coding, or list of them) reduced to string text and string codings.
+
+    Everything handed to `record.terminology` goes through here, so a number or list where a
+    string belongs can never reach code that expects text.
+    """
+    concepts = concept if isinstance(concept, list) else [concept]
+    texts: list[str] = []
+    clean: list[dict] = []
+    for item in (c for c in concepts if isinstance(c, dict)):
+        if string(item.get("text")):
+            texts.append(string(item.get("text")))
+        raw = item.get("coding") if "coding" in item else [item]
+        for coding in dicts(raw):
+            code = coding.get("code")
+            code = str(code) if isinstance(code, int) and not isinstance(code, bool) else string(code)
+            if code:
+                clean.append({"system": string(coding.get("system")) or "", "code": code,
+                              "display": string(coding.get("display")) or ""})
+    found = {"coding": clean}
+    if texts:
+        found["text"] = texts[0]
+    return found
+
+
+def codings(concept) -> list[tuple[str, str]]:
+    """(system, code) pairs of a CodeableConcept, a Coding or a list of either."""
+    if not isinstance(concept, (dict, list)):
+        return []
+    return terminology.codings_of(clean_concept(concept))
+
+
+def first_code(concept) -> str | None:
+    """The first code in a CodeableConcept (for status-like concepts such as clinicalStatus)."""
+    for coding in dicts(as_dict(concept).get("coding")):
+        code = string(coding.get("code"))
+        if code:
+            return code
+    return None
+
+
+def display(concept) -> str | None:
+    """Best human words for a CodeableConcept: its text, else the first coding's display."""
+    concept = as_dict(concept)
+    text = string(concept.get("text"))
+    if text:
+        return text
+    for coding in dicts(concept.get("coding")):
+        shown = string(coding.get("display"))
+        if shown:
+            return shown
+    return None
+
+
+def displays(concepts) -> list[str]:
+    """Displays of a list of CodeableConcepts, skipping ones without words."""
+    return [shown for shown in (display(c) for c in dicts(concepts)) if shown]
+
+
+def all_codings(concepts) -> list[tuple[str, str]]:
+    """Codings of every CodeableConcept in a list, in order, without repeats."""
+    found: list[tuple[str, str]] = []
+    for concept in dicts(concepts):
+        found.extend(pair for pair in codings(concept) if pair not in found)
+    return found
+
+
+def codes(concepts) -> list[str]:
+    """Bare codes of every CodeableConcept in a list (e.g. observation categories)."""
+    return [code for _, code in all_codings(concepts)]
+
+
+def fhir_date(value) -> FhirDate | None:
+    """A FHIR date with its precision, or None when missing or impossible."""
+    return parse_or_none(value) if isinstance(value, str) else None
+
+
+def day(value) -> dt.date | None:
+    """The UK calendar day of a FHIR date or dateTime, or None."""
+    found = fhir_date(value)
+    return found.day if found else None
+
+
+def uk_datetime(value) -> dt.datetime | None:
+    """A zoned FHIR dateTime/instant as an aware datetime on the UK clock; None otherwise."""
+    text = string(value)
+    if not text or "T" not in text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UK) if moment.tzinfo else None
+
+
+def happened(resource: dict) -> FhirDate | None:
+    """The clinical date of a resource (record.dates.clinical_date), never raising on odd shapes."""
+    try:
+        return clinical_date(resource)
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return None
+
+
+def entry_fields(resource: dict, concept=None) -> dict:
+    """The fields every mapped entry shares: id, type, codes and words of `concept`, clinical date."""
+    when = happened(resource)
+    return {
+        "id": string(resource.get("id")) or "unknown",
+        "resource_type": string(resource.get("resourceType")) or "Unknown",
+        "codings": codings(concept),
+        "text": display(concept),
+        "date": when.day if when else None,
+        "date_precision": when.precision if when else None,
+    }
+
+
+def reference_id(reference) -> str | None:
+    """The id a Reference points at: "Goal/1" and "urn:uuid:1" and "#1" all give "1"."""
+    if isinstance(reference, dict):
+        reference = reference.get("reference")
+    target = string(reference)
+    if not target:
+        return None
+    if target.startswith("urn:uuid:") or target.startswith("urn:oid:"):
+        return target.split(":", 2)[2] or None
+    if target.startswith("#"):
+        return target[1:] or None
+    parts = [part for part in target.split("/") if part]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return parts[-1] if parts else None
+
+
+def reference_text(reference) -> str | None:
+    """The literal reference string ("RelatedPerson/daughter-1"), else None."""
+    return string(as_dict(reference).get("reference"))
+
+
+class Index:
+    """Resources of the record by id and by "Type/id", for resolving references."""
+
+    def __init__(self, resources: list[dict]) -> None:
+        self._by_key: dict[str, dict] = {}
+        for resource in resources:
+            rtype, rid = string(resource.get("resourceType")), string(resource.get("id"))
+            if rtype and rid:
+                self._by_key.setdefault(f"{rtype}/{rid}", resource)
+
+    def resolve(self, reference, expected_type: str, container: dict | None = None) -> dict | None:
+        """The resource a Reference points at (contained first), if it is in this record."""
+        target = string(as_dict(reference).get("reference"))
+        if not target:
+            return None
+        if target.startswith("#") and container is not None:
+            for contained in dicts(container.get("contained")):
+                if (contained.get("id"), contained.get("resourceType")) == (target[1:], expected_type):
+                    return contained
+            return None
+        rid = reference_id(reference)
+        return self._by_key.get(f"{expected_type}/{rid}") if rid else None
+
+    def name_of(self, reference, container: dict | None = None) -> str | None:
+        """A person's or organisation's name for a Reference: its display, else the resolved name."""
+        shown = string(as_dict(reference).get("display"))
+        if shown:
+            return shown
+        for rtype in ("Practitioner", "PractitionerRole", "Organization", "RelatedPerson", "Patient"):
+            found = self.resolve(reference, rtype, container)
+            if found:
+                return string(found.get("name")) or human_name(found.get("name"))
+        return None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def human_name(names) -> str | None:
+    """ "Margaret Jones" from a list of HumanName (official first), without titles."""
+    candidates = dicts(names)
+    preference = {"official": 0, "": 1, "usual": 1}
+    candidates.sort(key=lambda name: preference.get(string(name.get("use")) or "", 2))
+    for name in candidates:
+        text = string(name.get("text"))
+        if text:
+            return text
+        given = [g.strip() for g in _list(name.get("given")) if isinstance(g, str) and g.strip()]
+        family = string(name.get("family"))
+        words = given + ([family] if family else [])
+        if words:
+            return " ".join(words)
+    return None

@@ -1,0 +1,171 @@
+"""MedicationRequest and MedicationStatement to `Medication`, with a GP's repeat issues grouped.
+
+A GP record holds one MedicationRequest per issue of a repeat, so a year of metformin is twelve
+resources. They are grouped by medicine name into one `Medication` with every issue date. Following
+GP Connect, a request with intent "plan" (or "proposal") is the authorisation, not an issue: it gives
+the group's status and repeat flag but is not counted as an issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from record import terminology
+from record.mapping_common import (
+    Index, all_codings, as_dict, clean_concept, codings, day, dicts, display, happened, number, string,
+)
+from record.models import Medication
+
+LAST_ISSUE_EXTENSION = (
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationStatementLastIssueDate"
+)
+_NOT_ISSUES = frozenset({"plan", "proposal"})
+
+
+def map_medication(resource: dict, index: Index) -> Medication:
+    """One MedicationRequest or MedicationStatement on its own, before grouping."""
+    if resource.get("resourceType") == "MedicationStatement":
+        return _statement(resource, index)
+    return _request(resource, index)
+
+
+def group_medications(singles: Iterable[Medication]) -> list[Medication]:
+    """Requests for the same medicine merged into one; statements kept apart; newest first."""
+    groups: dict[str, list[Medication]] = {}
+    found: list[Medication] = []
+    for single in singles:
+        if single.kind == "statement":
+            found.append(single)
+        else:
+            groups.setdefault(_group_key(single), []).append(single)
+    found.extend(_merge(members) for members in groups.values())
+    return sorted(found, key=lambda m: (-(m.last_issued or m.date or dt.date.min).toordinal(),
+                                        m.name.casefold(), m.id))
+
+
+def medicine_concept(resource: dict, index: Index) -> tuple[str | None, dict | None]:
+    """The medicine's name and code: inline, or from the referenced or contained Medication."""
+    concept = resource.get("medicationCodeableConcept")
+    if isinstance(concept, dict):
+        return display(concept), concept
+    reference = resource.get("medicationReference")
+    medication = index.resolve(reference, "Medication", container=resource)
+    if medication is not None and isinstance(medication.get("code"), dict):
+        return display(medication["code"]), medication["code"]
+    return string(as_dict(reference).get("display")), None
+
+
+def _common(resource: dict, index: Index, kind: str) -> dict:
+    name, concept = medicine_concept(resource, index)
+    name = re.sub(r"\s+", " ", name) if name else None
+    when = happened(resource)
+    return {
+        "id": string(resource.get("id")) or "unknown",
+        "resource_type": "MedicationRequest" if kind == "request" else "MedicationStatement",
+        "codings": codings(concept) if concept else [],
+        "text": name,
+        "name": name or "Unnamed medicine",
+        "kind": kind,
+        "status": string(resource.get("status")),
+        "date": when.day if when else None,
+        "date_precision": when.precision if when else None,
+        "classes": frozenset(terminology.medicine_classes(clean_concept(concept), text=name)),
+        "reason_codings": all_codings(resource.get("reasonCode")),
+        "ids": [string(resource.get("id")) or "unknown"],
+    }
+
+
+def _request(resource: dict, index: Index) -> Medication:
+    """One MedicationRequest on its own (before grouping)."""
+    fields = _common(resource, index, "request")
+    dispense = as_dict(resource.get("dispenseRequest"))
+    authored = day(resource.get("authoredOn"))
+    issued = authored or day(as_dict(dispense.get("validityPeriod")).get("start"))
+    intent = string(resource.get("intent"))
+    is_issue = intent not in _NOT_ISSUES and issued is not None
+    return Medication(
+        **fields,
+        intent=intent,
+        authored_on=authored,
+        last_issued=issued if is_issue else None,
+        issues=[issued] if is_issue else [],
+        repeat=_is_repeat(resource),
+        dosage_text=_dosage_text(resource.get("dosageInstruction")),
+    )
+
+
+def _statement(resource: dict, index: Index) -> Medication:
+    """One MedicationStatement (what the patient takes), with the UK Core last issue date."""
+    fields = _common(resource, index, "statement")
+    last = None
+    for extension in dicts(resource.get("extension")):
+        if extension.get("url") == LAST_ISSUE_EXTENSION:
+            last = day(extension.get("valueDateTime")) or day(extension.get("valueDate"))
+    return Medication(
+        **fields,
+        authored_on=day(resource.get("dateAsserted")),
+        last_issued=last,
+        issues=[last] if last else [],
+        repeat=_is_repeat(resource),
+        dosage_text=_dosage_text(resource.get("dosage")),
+    )
+
+
+def _group_key(medication: Medication) -> str:
+    if medication.name == "Unnamed medicine":
+        return f"id:{medication.id}"
+    return medication.name.casefold()
+
+
+def _merge(members: list[Medication]) -> Medication:
+    """One Medication from every request for the same medicine."""
+    def when(m: Medication) -> tuple:
+        return (m.last_issued or m.authored_on or m.date or dt.date.min, m.id)
+
+    members = sorted(members, key=when)
+    latest = members[-1]
+    plans = [m for m in members if m.intent in _NOT_ISSUES]
+    status_from = plans[-1] if plans else latest
+    issues = sorted(d for m in members for d in m.issues)
+    authored = [m.authored_on for m in members if m.authored_on]
+    reasons: list[tuple[str, str]] = []
+    for m in members:
+        reasons.extend(pair for pair in m.reason_codings if pair not in reasons)
+    return latest.model_copy(update={
+        "status": status_from.status,
+        "intent": status_from.intent,
+        "authored_on": min(authored) if authored else None,
+        "issues": issues,
+        "last_issued": issues[-1] if issues else None,
+        "date": issues[-1] if issues else latest.date,
+        "repeat": any(m.repeat for m in members),
+        "dosage_text": next((m.dosage_text for m in reversed(members) if m.dosage_text), None),
+        "reason_codings": reasons,
+        "classes": frozenset().union(*(m.classes for m in members)),
+        "ids": [m.id for m in members],
+    })
+
+
+def _is_repeat(resource: dict) -> bool:
+    """Whether the GP set this up as a repeat (course of therapy, repeat extension or repeats)."""
+    for code in (c for _, c in codings(resource.get("courseOfTherapyType"))):
+        if code.startswith("continuous") or code.startswith("repeat"):
+            return True
+    for extension in dicts(resource.get("extension")):
+        url = extension.get("url")
+        if isinstance(url, str) and "repeatinformation" in url.casefold():
+            return True
+    repeats = number(as_dict(resource.get("dispenseRequest")).get("numberOfRepeatsAllowed"))
+    return bool(repeats and repeats > 0)
+
+
+def _dosage_text(dosages) -> str | None:
+    """The dose instructions as written ("One tablet twice a day"), joined when there are several."""
+    words = []
+    for dosage in dicts(dosages):
+        text = string(dosage.get("text")) or string(dosage.get("patientInstruction"))
+        if text and text not in words:
+            words.append(text)
+    return "; ".join(words) or None

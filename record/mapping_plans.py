@@ -1,0 +1,186 @@
+"""Plans, goals, alerts, appointments, consents and related people: FHIR to models."""
+
+from __future__ import annotations
+
+from record import terminology, units
+from record.mapping_common import (
+    all_codings, as_dict, clean_concept, codes, codings, day, dicts, display, displays, entry_fields,
+    first_code, human_name, number, reference_id, reference_text, string, uk_datetime,
+)
+from record.models import (
+    Appointment, CarePlan, CarePlanActivity, ConsentEntry, FlagEntry, Goal, GoalTarget,
+    RelatedPersonInfo,
+)
+
+
+def _period(value) -> tuple:
+    period = as_dict(value)
+    return day(period.get("start")), day(period.get("end"))
+
+
+def map_care_plan(resource: dict) -> CarePlan:
+    """A CarePlan with its activities and the ids of its goals."""
+    categories = resource.get("category")
+    title = string(resource.get("title")) or next(iter(displays(categories)), None) or "Care plan"
+    activities = []
+    for activity in dicts(resource.get("activity")):
+        detail = as_dict(activity.get("detail"))
+        words = (display(detail.get("code")) or string(detail.get("description"))
+                 or string(as_dict(activity.get("reference")).get("display")))
+        activities.append(CarePlanActivity(
+            text=words, status=string(detail.get("status")), codings=codings(detail.get("code")),
+        ))
+    start, end = _period(resource.get("period"))
+    fields = entry_fields(resource)
+    fields.update(codings=all_codings(categories), text=title)
+    return CarePlan(
+        **fields,
+        title=title,
+        status=string(resource.get("status")),
+        intent=string(resource.get("intent")),
+        period_start=start,
+        period_end=end,
+        categories=displays(categories),
+        category_codings=all_codings(categories),
+        activities=activities,
+        goal_ids=[gid for gid in (reference_id(g) for g in dicts(resource.get("goal"))) if gid],
+        description=string(resource.get("description")),
+    )
+
+
+def map_goal(resource: dict) -> Goal:
+    """A Goal with its targets in UK units where the measure is known."""
+    description = display(resource.get("description"))
+    notes = [string(note.get("text")) for note in dicts(resource.get("note"))]
+    achievement = resource.get("achievementStatus")
+    return Goal(
+        **entry_fields(resource, resource.get("description")),
+        description=description,
+        lifecycle_status=string(resource.get("lifecycleStatus")),
+        achievement_status=first_code(achievement) or display(achievement),
+        start=day(resource.get("startDate")),
+        targets=[_target(target) for target in dicts(resource.get("target"))],
+        notes="\n".join(note for note in notes if note) or None,
+    )
+
+
+def _target(target: dict) -> GoalTarget:
+    """One Goal.target: a quantity, a range or words, with its measure and due date."""
+    concept = target.get("measure")
+    measure = None
+    if isinstance(concept, (dict, list)):
+        measure = terminology.measure_for(clean_concept(concept))
+    quantity = as_dict(target.get("detailQuantity"))
+    detail_range = as_dict(target.get("detailRange"))
+    value = number(quantity.get("value"))
+    low = number(as_dict(detail_range.get("low")).get("value"))
+    high = number(as_dict(detail_range.get("high")).get("value"))
+    unit = (string(quantity.get("unit")) or string(quantity.get("code"))
+            or string(as_dict(detail_range.get("low")).get("unit"))
+            or string(as_dict(detail_range.get("high")).get("unit")))
+    comparator = quantity.get("comparator")
+    comparator = comparator if comparator in ("<", "<=", ">", ">=") else None
+    text = string(target.get("detailString")) or display(target.get("detailCodeableConcept"))
+    problem = None
+    if measure is not None:
+        try:
+            (value, low, high), unit = _in_uk_unit(measure.id, (value, low, high), unit)
+        except units.UnitError:
+            problem = (f"The target's unit '{unit or 'none given'}' could not be converted to "
+                       f"{measure.display_unit}, so it is shown as recorded.")
+    return GoalTarget(
+        measure_id=measure.id if measure else None, codings=codings(concept),
+        low=low, high=high, value=value, comparator=comparator, unit=unit, text=text,
+        due=day(target.get("dueDate")), unit_problem=problem,
+    )
+
+
+def _in_uk_unit(measure_id: str, values: tuple, unit: str | None) -> tuple[tuple, str | None]:
+    """Values converted to the measure's UK unit together (all or none); raises UnitError."""
+    converted, new_unit = [], unit
+    for value in values:
+        if value is None:
+            converted.append(None)
+            continue
+        value, new_unit = units.normalise(measure_id, value, unit)
+        converted.append(value)
+    return tuple(converted), new_unit
+
+
+def map_flag(resource: dict) -> FlagEntry:
+    """A Flag (alert) with its period."""
+    start, end = _period(resource.get("period"))
+    return FlagEntry(
+        **entry_fields(resource, resource.get("code")),
+        code=first_code(resource.get("code")),
+        status=string(resource.get("status")),
+        period_start=start,
+        period_end=end,
+    )
+
+
+def map_appointment(resource: dict) -> Appointment:
+    """An Appointment, keeping its UK clock time when the start has one."""
+    service = resource.get("serviceType")
+    service_words = ", ".join(displays(service)) or None
+    description = string(resource.get("description"))
+    fields = entry_fields(resource)
+    fields.update(
+        codings=all_codings(service),
+        text=description or service_words or display(resource.get("appointmentType")),
+    )
+    return Appointment(
+        **fields,
+        start=day(resource.get("start")),
+        start_at=uk_datetime(resource.get("start")),
+        end_at=uk_datetime(resource.get("end")),
+        status=string(resource.get("status")),
+        description=description,
+        service_type=service_words,
+    )
+
+
+def map_consent(resource: dict) -> ConsentEntry:
+    """A Consent: who may see what (provision.period) of which data (provision.dataPeriod)."""
+    provision = as_dict(resource.get("provision"))
+    start, end = _period(provision.get("period"))
+    data_start, data_end = _period(provision.get("dataPeriod"))
+    actors = [reference_text(actor.get("reference")) for actor in dicts(provision.get("actor"))]
+    decided = day(resource.get("dateTime"))
+    fields = entry_fields(resource)
+    fields.update(
+        codings=all_codings(resource.get("category")),
+        text=next(iter(displays(resource.get("category"))), None) or display(resource.get("scope")),
+        date=decided,
+        date_precision="day" if decided else None,
+    )
+    return ConsentEntry(
+        **fields,
+        status=string(resource.get("status")),
+        scope=first_code(resource.get("scope")),
+        category=codes(resource.get("category")),
+        provision_type=string(provision.get("type")),
+        period_start=start,
+        period_end=end,
+        data_period_start=data_start,
+        data_period_end=data_end,
+        actor_references=[actor for actor in actors if actor],
+        patient_reference=reference_text(resource.get("patient")),
+    )
+
+
+def map_related_person(resource: dict) -> RelatedPersonInfo:
+    """A RelatedPerson: name, relationship and when the relationship holds."""
+    relationship = resource.get("relationship")
+    start, end = _period(resource.get("period"))
+    active = resource.get("active")
+    return RelatedPersonInfo(
+        id=string(resource.get("id")) or "unknown",
+        name=human_name(resource.get("name")),
+        relationship_codings=all_codings(relationship),
+        relationship=next(iter(displays(relationship)), None),
+        period_start=start,
+        period_end=end,
+        active=active if isinstance(active, bool) else None,
+        patient_reference=reference_text(resource.get("patient")),
+    )

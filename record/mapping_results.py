@@ -1,0 +1,234 @@
+"""Observation to `LabResult`: values, comparators, UK units, high/low flags and panel components.
+
+Blood pressure is the case to get right: a panel (SNOMED 75367002, LOINC 55284-4 / 85354-9) holds
+systolic and diastolic as components, in either order. Each component is named by its own code through
+`terminology.measure_for`, never by its position, so the two can never be swapped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from record import terminology, units
+from record.mapping_common import (
+    as_dict, clean_concept, codes, codings, dicts, display, happened, number, string,
+)
+from record.models import LabResult
+from record.terminology import LOINC, SNOMED, Measure
+
+BP_PANELS = frozenset({(SNOMED, "75367002"), (LOINC, "55284-4"), (LOINC, "85354-9")})
+_INTERPRETATION = {
+    "H": "high", "HH": "high", "HU": "high",
+    "L": "low", "LL": "low", "LU": "low",
+    "N": "normal",
+}
+_COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
+# "5.4", ">130", "<0.5 mg/L", ">90 mL/min/1.73m2"; not "12/03/2024".
+_VALUE_STRING = re.compile(
+    r"^\s*(<=|>=|≤|≥|<|>)?\s*([-+]?\d+(?:\.\d+)?)\s*([A-Za-zµμ%].*|/[A-Za-z].*)?$"
+)
+
+
+def map_observation(obs: dict) -> list[LabResult]:
+    """The results one Observation gives: itself, or one per measured component of a panel."""
+    obs_id = string(obs.get("id")) or "unknown"
+    when = happened(obs)
+    shared = {
+        "date": when.day if when else None,
+        "date_precision": when.precision if when else None,
+        "status": string(obs.get("status")),
+        "category": codes(obs.get("category")),
+    }
+    own_codings = codings(obs.get("code"))
+    is_panel = any(pair in BP_PANELS for pair in own_codings)
+    own_measure = _measure(obs.get("code"))
+
+    parts: list[LabResult] = []
+    used_ids = {obs_id}
+    for component in dicts(obs.get("component")):
+        measure = _measure(component.get("code"))
+        if measure is None or (own_measure is not None and measure.id == own_measure.id):
+            continue
+        part_id = f"{obs_id}#{measure.id}"
+        suffix = 2
+        while part_id in used_ids:
+            part_id, suffix = f"{obs_id}#{measure.id}-{suffix}", suffix + 1
+        used_ids.add(part_id)
+        parts.append(_result(component, measure, part_id, source_id=obs_id, **shared))
+
+    has_value = any(key.startswith("value") for key in obs)
+    if (is_panel or not has_value) and parts:
+        return parts
+    return [_result(obs, own_measure, obs_id, source_id=None, **shared), *parts]
+
+
+def _measure(concept) -> Measure | None:
+    if not isinstance(concept, (dict, list)):
+        return None
+    return terminology.measure_for(clean_concept(concept))
+
+
+def _result(element: dict, measure: Measure | None, result_id: str, source_id: str | None,
+            **shared) -> LabResult:
+    """One LabResult from an Observation or one of its components."""
+    text = display(element.get("code"))
+    value, comparator, unit, value_text, value_codings = _read_value(element)
+    original_value, original_unit = value, unit
+    unit_problem = None
+    if measure is not None and value is not None:
+        candidates = _unit_candidates(element, unit) if unit else [_range_unit(element)]
+        converted, range_default = _normalise(measure, value, candidates)
+        if converted is None and unit is None:
+            unit_problem = (f"No unit was given, so the value cannot be checked against "
+                            f"{measure.display_unit} and is shown as recorded.")
+        elif converted is None:
+            unit_problem = (f"The unit '{unit}' could not be converted to "
+                            f"{measure.display_unit}, so the value is shown as recorded.")
+        else:
+            value, unit = converted
+    else:
+        range_default = original_unit
+    low, high = _reference_range(element, measure, range_default, unit_problem is None)
+    flag = _interpretation_flag(element)
+    if flag is None:
+        flag = _range_flag(value, comparator, low, high)
+    return LabResult(
+        id=result_id, resource_type="Observation", codings=codings(element.get("code")), text=text,
+        measure_id=measure.id if measure else None,
+        name=(measure.plain_name if measure else None) or text or "Result",
+        value=value, comparator=comparator, unit=unit,
+        original_value=original_value, original_unit=original_unit, unit_problem=unit_problem,
+        value_text=value_text, value_codings=value_codings, flag=flag,
+        reference_low=low, reference_high=high, source_id=source_id, **shared,
+    )
+
+
+def _read_value(element: dict):
+    """(value, comparator, unit, value_text, value_codings) from whichever value[x] is present."""
+    quantity = element.get("valueQuantity")
+    if isinstance(quantity, dict):
+        raw_comparator = quantity.get("comparator")
+        comparator = _COMPARATORS.get(raw_comparator) if isinstance(raw_comparator, str) else None
+        unit = string(quantity.get("unit")) or string(quantity.get("code"))
+        return number(quantity.get("value")), comparator, unit, None, []
+    if "valueInteger" in element:
+        return number(element.get("valueInteger")), None, None, None, []
+    if "valueString" in element:
+        raw = string(element.get("valueString"))
+        match = _VALUE_STRING.match(raw) if raw else None
+        if match:
+            comparator = _COMPARATORS.get(match.group(1)) if match.group(1) else None
+            return float(match.group(2)), comparator, string(match.group(3)), raw, []
+        return None, None, None, raw, []
+    if "valueCodeableConcept" in element:
+        concept = element.get("valueCodeableConcept")
+        return None, None, None, display(concept), codings(concept)
+    if isinstance(element.get("valueBoolean"), bool):
+        return None, None, None, "Yes" if element["valueBoolean"] else "No", []
+    for key in ("valueDateTime", "valueTime", "valuePeriod", "valueRange", "valueRatio"):
+        if key in element:
+            return None, None, None, _describe(element.get(key)), []
+    return None, None, None, None, []
+
+
+def _describe(value) -> str | None:
+    """Short words for a value kind that is not a number (a date, a range, a ratio)."""
+    if isinstance(value, str):
+        return string(value)
+    value = as_dict(value)
+    if "numerator" in value or "denominator" in value:
+        top = number(as_dict(value.get("numerator")).get("value"))
+        bottom = number(as_dict(value.get("denominator")).get("value"))
+        return f"{top:g}/{bottom:g}" if top is not None and bottom is not None else None
+    ends = [as_dict(value.get(key)).get("value") if key in ("low", "high") else value.get(key)
+            for key in ("start", "end", "low", "high") if key in value]
+    words = [str(end) for end in ends if end is not None]
+    return " to ".join(words) or None
+
+
+def _unit_candidates(element: dict, unit: str | None) -> list[str | None]:
+    """The units to try converting from: the shown unit, then the UCUM code, in that order."""
+    quantity = as_dict(element.get("valueQuantity"))
+    found: list[str | None] = [unit]
+    code = string(quantity.get("code"))
+    if code and code not in found:
+        found.append(code)
+    return found
+
+
+def _range_unit(element: dict) -> str | None:
+    """The unit of the reference range, for a value sent without one (e.g. the string ">90")."""
+    for ref in dicts(element.get("referenceRange")):
+        for key in ("low", "high"):
+            quantity = as_dict(ref.get(key))
+            unit = string(quantity.get("unit")) or string(quantity.get("code"))
+            if unit:
+                return unit
+    return None
+
+
+def _normalise(measure: Measure, value: float, candidates: list[str | None]
+               ) -> tuple[tuple[float, str] | None, str | None]:
+    """(value and unit in the measure's UK unit, unit read as); (None, first unit) if none fits."""
+    for candidate in candidates:
+        try:
+            return units.normalise(measure.id, value, candidate), candidate
+        except units.UnitError:
+            continue
+    return None, candidates[0] if candidates else None
+
+
+def _reference_range(element: dict, measure: Measure | None, result_unit: str | None,
+                     convertible: bool) -> tuple[float | None, float | None]:
+    """Low and high of the first usable reference range, in the same unit as the value.
+
+    A bound without a unit is taken to be in `result_unit`, the unit the value was read in.
+    """
+    for ref in dicts(element.get("referenceRange")):
+        low_q, high_q = as_dict(ref.get("low")), as_dict(ref.get("high"))
+        bounds = []
+        for quantity in (low_q, high_q):
+            bound = number(quantity.get("value"))
+            if bound is None:
+                bounds.append(None)
+                continue
+            bound_unit = string(quantity.get("unit")) or string(quantity.get("code")) or result_unit
+            if measure is not None and convertible:
+                try:
+                    bound = units.normalise(measure.id, bound, bound_unit)[0]
+                except units.UnitError:
+                    return None, None
+            elif units.canonical_unit(bound_unit) != units.canonical_unit(result_unit):
+                return None, None
+            bounds.append(bound)
+        if bounds[0] is not None or bounds[1] is not None:
+            return bounds[0], bounds[1]
+    return None, None
+
+
+def _interpretation_flag(element: dict) -> str | None:
+    """high/low/normal from the lab's interpretation codes; None to let the range decide."""
+    for concept in dicts(element.get("interpretation")):
+        for _, code in codings(concept):
+            if code.upper() in _INTERPRETATION:
+                return _INTERPRETATION[code.upper()]
+    return None
+
+
+def _range_flag(value: float | None, comparator: str | None, low: float | None,
+                high: float | None) -> str:
+    """high/low/normal from the range, only when the value (or its bound) makes it certain."""
+    if value is None or (low is None and high is None):
+        return "unknown"
+    least, most = value, value  # the span the true value lies in
+    if comparator in ("<", "<="):
+        least = 0.0 if value > 0 else float("-inf")  # below a reporting limit, yet not negative
+    elif comparator in (">", ">="):
+        most = float("inf")
+    if high is not None and (least > high or (comparator == ">" and least >= high)):
+        return "high"
+    if low is not None and (most < low or (comparator == "<" and most <= low)):
+        return "low"
+    if (low is None or least >= low) and (high is None or most <= high):
+        return "normal"
+    return "unknown"

@@ -1,0 +1,343 @@
+"""Typed, read-only views of one patient's record, flattened from FHIR R4 by `record.mapping`.
+
+One model per kind of entry, each keeping the FHIR `id` and `resource_type` it came from, its codes as
+`(system, code)` pairs and `text`, the best human display. Dates are UK calendar days with their
+precision ("year", "month", "day" or "time"), so "2019" is never shown as "1 January 2019".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Coding = tuple[str, str]
+ResultFlag = Literal["high", "low", "normal", "unknown"]
+
+# Statuses that mean a result can be counted (clinical-reference §1.3).
+COUNTABLE_RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
+_NOT_DONE_STATUSES = frozenset(
+    {"not-done", "entered-in-error", "cancelled", "registered", "preliminary", "preparation", "stopped"}
+)
+_NOT_TRUE_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+
+
+class _Model(BaseModel):
+    """Shared settings: values are immutable and unknown fields are a programming error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Entry(_Model):
+    """What every mapped entry carries: where it came from, its codes, its display and its date."""
+
+    id: str
+    resource_type: str
+    codings: list[Coding] = Field(default_factory=list)
+    text: str | None = None
+    date: dt.date | None = None
+    date_precision: str | None = None
+
+
+class PatientInfo(_Model):
+    """Who the record is about."""
+
+    id: str
+    name: str | None = None
+    birth_date: dt.date | None = None
+    gender: str | None = None
+    nhs_number: str | None = None
+
+
+class LabResult(Entry):
+    """One measured or coded result; a blood-pressure panel gives one per component."""
+
+    resource_type: str = "Observation"
+    measure_id: str | None = None
+    name: str
+    value: float | None = None
+    comparator: str | None = None
+    unit: str | None = None
+    original_value: float | None = None
+    original_unit: str | None = None
+    unit_problem: str | None = None
+    value_text: str | None = None
+    value_codings: list[Coding] = Field(default_factory=list)
+    flag: ResultFlag = "unknown"
+    reference_low: float | None = None
+    reference_high: float | None = None
+    status: str | None = None
+    category: list[str] = Field(default_factory=list)
+    source_id: str | None = None
+
+
+class ConditionEntry(Entry):
+    """A diagnosis, problem or register entry."""
+
+    resource_type: str = "Condition"
+    clinical_status: str | None = None
+    verification_status: str | None = None
+    onset: dt.date | None = None
+    onset_precision: str | None = None
+    recorded: dt.date | None = None
+    abatement: dt.date | None = None
+    category: list[str] = Field(default_factory=list)
+
+
+class Medication(Entry):
+    """A medicine, with every GP issue of it grouped together (requests) or as stated (statements)."""
+
+    resource_type: str = "MedicationRequest"
+    name: str
+    kind: Literal["request", "statement"]
+    status: str | None = None
+    intent: str | None = None
+    authored_on: dt.date | None = None
+    last_issued: dt.date | None = None
+    issues: list[dt.date] = Field(default_factory=list)
+    repeat: bool = False
+    dosage_text: str | None = None
+    classes: frozenset[str] = frozenset()
+    reason_codings: list[Coding] = Field(default_factory=list)
+    ids: list[str] = Field(default_factory=list)
+
+
+class AllergyEntry(Entry):
+    """An allergy or intolerance."""
+
+    resource_type: str = "AllergyIntolerance"
+    clinical_status: str | None = None
+    verification_status: str | None = None
+    criticality: str | None = None
+    category: list[str] = Field(default_factory=list)
+    reactions: list[str] = Field(default_factory=list)
+
+
+class Immunisation(Entry):
+    """A vaccination given (or recorded as not given, see `status`)."""
+
+    resource_type: str = "Immunization"
+    status: str | None = None
+
+
+class CodedEntry(Entry):
+    """A coded event with no value of its own, such as a procedure."""
+
+    resource_type: str = "Procedure"
+    status: str | None = None
+
+
+class Letter(Entry):
+    """A letter or document; `text` here is the letter's plain text, not a display label."""
+
+    resource_type: str = "DocumentReference"
+    title: str = "Letter"
+    type_codings: list[Coding] = Field(default_factory=list)
+    category_codings: list[Coding] = Field(default_factory=list)
+    author: str | None = None
+    status: str | None = None
+    doc_status: str | None = None
+    content_type: str | None = None
+    html_safe: str | None = None
+    pdf_text: str | None = None
+    binary_id: str | None = None
+    unavailable_reason: str | None = None
+
+
+class CarePlanActivity(_Model):
+    """One thing a care plan says will be done."""
+
+    text: str | None = None
+    status: str | None = None
+    codings: list[Coding] = Field(default_factory=list)
+
+
+class CarePlan(Entry):
+    """A care plan (rare in UK GP data, common in apps and Synthea)."""
+
+    resource_type: str = "CarePlan"
+    title: str = "Care plan"
+    status: str | None = None
+    intent: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    categories: list[str] = Field(default_factory=list)
+    category_codings: list[Coding] = Field(default_factory=list)
+    activities: list[CarePlanActivity] = Field(default_factory=list)
+    goal_ids: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class GoalTarget(_Model):
+    """One target of a goal, in the measure's UK unit when the measure is known."""
+
+    measure_id: str | None = None
+    codings: list[Coding] = Field(default_factory=list)
+    low: float | None = None
+    high: float | None = None
+    value: float | None = None
+    comparator: str | None = None
+    unit: str | None = None
+    text: str | None = None
+    due: dt.date | None = None
+    unit_problem: str | None = None
+
+
+class Goal(Entry):
+    """A goal agreed with the patient, such as an individual HbA1c target."""
+
+    resource_type: str = "Goal"
+    description: str | None = None
+    lifecycle_status: str | None = None
+    achievement_status: str | None = None
+    start: dt.date | None = None
+    targets: list[GoalTarget] = Field(default_factory=list)
+    notes: str | None = None
+
+
+class FlagEntry(Entry):
+    """An alert on the record (register, DNACPR, lasting power of attorney ...)."""
+
+    resource_type: str = "Flag"
+    code: str | None = None
+    status: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+
+
+class Appointment(Entry):
+    """A booked appointment; `start_at` keeps the UK clock time when one was given."""
+
+    resource_type: str = "Appointment"
+    start: dt.date | None = None
+    start_at: dt.datetime | None = None
+    end_at: dt.datetime | None = None
+    status: str | None = None
+    description: str | None = None
+    service_type: str | None = None
+
+
+class ConsentEntry(Entry):
+    """A consent, such as the one behind a proxy's access (clinical-reference §8.2)."""
+
+    resource_type: str = "Consent"
+    status: str | None = None
+    scope: str | None = None
+    category: list[str] = Field(default_factory=list)
+    provision_type: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    data_period_start: dt.date | None = None
+    data_period_end: dt.date | None = None
+    actor_references: list[str] = Field(default_factory=list)
+    patient_reference: str | None = None
+
+
+class RelatedPersonInfo(_Model):
+    """Someone related to the patient, such as a carer with proxy access."""
+
+    id: str
+    resource_type: str = "RelatedPerson"
+    name: str | None = None
+    relationship_codings: list[Coding] = Field(default_factory=list)
+    relationship: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    active: bool | None = None
+    patient_reference: str | None = None
+
+
+class OtherEntry(Entry):
+    """Any resource this module has no model for; kept so nothing silently disappears."""
+
+    problem: str | None = None
+
+    @property
+    def type(self) -> str:
+        """The FHIR resource type (the name the brief uses)."""
+        return self.resource_type
+
+
+class CodedEvidence(_Model):
+    """A dated coded thing that can show a check was done (for the due/overdue engine).
+
+    For an observation, `codings` holds both its code and a coded value ("Never smoker"),
+    because UK systems code the finding itself while others put it in the value.
+    """
+
+    id: str
+    resource_type: str
+    codings: list[Coding] = Field(default_factory=list)
+    date: dt.date | None = None
+    date_precision: str | None = None
+    text: str | None = None
+
+
+class PatientRecord(_Model):
+    """Everything one viewer may see of one patient, as typed models."""
+
+    patient: PatientInfo | None = None
+    results: list[LabResult] = Field(default_factory=list)
+    conditions: list[ConditionEntry] = Field(default_factory=list)
+    medications: list[Medication] = Field(default_factory=list)
+    allergies: list[AllergyEntry] = Field(default_factory=list)
+    immunisations: list[Immunisation] = Field(default_factory=list)
+    letters: list[Letter] = Field(default_factory=list)
+    care_plans: list[CarePlan] = Field(default_factory=list)
+    goals: list[Goal] = Field(default_factory=list)
+    flags: list[FlagEntry] = Field(default_factory=list)
+    appointments: list[Appointment] = Field(default_factory=list)
+    consents: list[ConsentEntry] = Field(default_factory=list)
+    related_people: list[RelatedPersonInfo] = Field(default_factory=list)
+    procedures: list[CodedEntry] = Field(default_factory=list)
+    other: list[OtherEntry] = Field(default_factory=list)
+
+    def results_for(self, measure_id: str, countable_only: bool = False) -> list[LabResult]:
+        """Results of one measure, oldest first (undated last); optionally only countable ones."""
+        found = [
+            r for r in self.results
+            if r.measure_id == measure_id
+            and (not countable_only or r.status in COUNTABLE_RESULT_STATUSES)
+        ]
+        return sorted(found, key=lambda r: (r.date is None, r.date or dt.date.min, r.id))
+
+    def coded_entries(self) -> Iterator[CodedEvidence]:
+        """Every dated coded entry that can evidence a check, skipping what did not happen.
+
+        Covers conditions (not refuted), procedures (not "not-done"), flags and observations without
+        a numeric value (only final, amended or corrected ones). Undated entries are left out.
+        """
+        candidates: list[tuple[Entry, list[Coding]]] = []
+        for condition in self.conditions:
+            if condition.verification_status not in _NOT_TRUE_VERIFICATION:
+                candidates.append((condition, []))
+        for procedure in self.procedures:
+            if procedure.status not in _NOT_DONE_STATUSES:
+                candidates.append((procedure, []))
+        candidates.extend((flag, []) for flag in self.flags)
+        for result in self.results:
+            if result.value is None and result.status in COUNTABLE_RESULT_STATUSES:
+                candidates.append((result, result.value_codings))
+        for entry, extra in candidates:
+            if entry.date is not None:
+                yield _evidence(entry, extra)
+
+    def by_id(self, resource_id: str) -> Entry | None:
+        """The mapped entry with this FHIR id (or component id), if any."""
+        for group in (self.results, self.conditions, self.medications, self.allergies,
+                      self.immunisations, self.letters, self.care_plans, self.goals,
+                      self.flags, self.appointments, self.consents, self.procedures, self.other):
+            for entry in group:
+                if entry.id == resource_id or resource_id in getattr(entry, "ids", ()):
+                    return entry
+        return None
+
+
+def _evidence(entry: Entry, extra: list[Coding] | None = None) -> CodedEvidence:
+    codings = list(entry.codings) + [c for c in (extra or []) if c not in entry.codings]
+    return CodedEvidence(
+        id=entry.id, resource_type=entry.resource_type, codings=codings,
+        date=entry.date, date_precision=entry.date_precision, text=entry.text,
+    )
