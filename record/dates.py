@@ -151,14 +151,17 @@ def clinical_date(resource: dict) -> FhirDate | None:
     Types this module does not know fall back to `meta.lastUpdated`; undated types return None.
     """
     rtype = resource.get("resourceType")
-    if rtype in UNDATED_TYPES:
+    if not isinstance(rtype, str) or rtype in UNDATED_TYPES:
         return None
     fields = _CLINICAL_DATE_FIELDS.get(rtype, ())
     for path in fields:
         found = parse_or_none(_lookup(resource, path))
         if found:
             return found
-    return parse_or_none((resource.get("meta") or {}).get("lastUpdated")) if not fields else None
+    if fields:
+        return None
+    meta = resource.get("meta")
+    return parse_or_none(meta.get("lastUpdated")) if isinstance(meta, dict) else None
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -175,7 +175,7 @@ def _split(text: str) -> tuple[str, ...]:
 
 def normalise_system(system: str | None) -> str:
     """The canonical URI for a code system (SNOMED edition URIs and OIDs become SNOMED)."""
-    system = (system or "").strip()
+    system = system.strip() if isinstance(system, str) else ""
     if system.startswith(SNOMED + "/"):
         return SNOMED
     return _SYSTEM_ALIASES.get(system, system)
