@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from store.db import PutResult, now_iso, version_key, is_newer, patient_of
@@ -63,7 +64,7 @@ class ResourcesMixin:
             rows.append((key[0], key[1], patient_of(resource), version[0], version[1], text, now_iso()))
         if not rows:
             return
-        with conn:
+        with self._transaction():
             conn.executemany(
                 "INSERT INTO resources (type, id, patient_id, version, last_updated, json, deleted,"
                 " stored_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (type, id) DO UPDATE SET"
@@ -90,7 +91,7 @@ class ResourcesMixin:
 
     def delete(self, rtype: str, rid: str) -> bool:
         """Mark a resource deleted (a server reported its deletion). True when it was stored."""
-        with self.db.conn as conn:
+        with self._transaction() as conn:
             cur = conn.execute(
                 "UPDATE resources SET deleted = 1, stored_at = ? WHERE type = ? AND id = ?",
                 [now_iso(), rtype, rid],
@@ -136,7 +137,7 @@ class ResourcesMixin:
     # -- letter text (full-text search) -------------------------------------------------------
     def index_text(self, rows: list[tuple[str, str, str | None, str]]) -> None:
         """Keep searchable text for letters: (type, id, patient_id, text) rows."""
-        with self.db.conn as conn:
+        with self._transaction() as conn:
             conn.executemany(
                 "INSERT INTO letter_text (type, id, patient_id, body) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (type, id) DO UPDATE SET patient_id = excluded.patient_id,"
@@ -171,3 +172,61 @@ class ResourcesMixin:
             "SELECT count(*), coalesce(max(stored_at), ''), coalesce(sum(deleted), 0) FROM resources"
         ).fetchone()
         return f"{row[0]}:{row[1]}:{row[2]}"
+
+    # -- sync (sync.py): one transaction for a whole sync, and where each sync got to -----------
+    def _transaction(self):
+        """The connection as a context: its own transaction, or part of an enclosing `atomic()`."""
+        conn = self.db.conn
+        return contextlib.nullcontext(conn) if getattr(self._local, "atomic", False) else conn
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """Everything written inside (put, delete, index_text, sync marks) is one transaction:
+        all of it is stored, or none of it, and readers never see a half-written sync."""
+        if getattr(self._local, "atomic", False):
+            yield self
+            return
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.atomic = True
+        try:
+            yield self
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._local.atomic = False
+
+    def sync_marks(self, server: str, patient_id: str) -> dict[str, str]:
+        """Resource type -> the server's time at the last successful sync of this patient."""
+        rows = self.db.conn.execute(
+            "SELECT resource_type, last_sync FROM sync_state WHERE server = ? AND patient_id = ?",
+            [server, patient_id],
+        )
+        return dict(rows.fetchall())
+
+    def set_sync_marks(self, server: str, patient_id: str, marks: dict[str, str]) -> None:
+        """Record where a successful sync got to, per resource type."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO sync_state (server, patient_id, resource_type, last_sync) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (server, patient_id, resource_type) DO UPDATE SET last_sync = excluded.last_sync",
+                [(server, patient_id, rtype, when) for rtype, when in sorted(marks.items())],
+            )
+
+    def sync_sources(self) -> list[dict]:
+        """Each (server, patient) synced, with the newest server time reached (no clinical data)."""
+        rows = self.db.conn.execute(
+            "SELECT server, patient_id, max(last_sync) FROM sync_state GROUP BY server, patient_id"
+            " ORDER BY server, patient_id"
+        )
+        return [{"server": r[0], "patient_id": r[1], "last_sync": r[2]} for r in rows]
+
+    def owner(self, rtype: str, rid: str) -> str | None:
+        """The patient a stored (not deleted) resource belongs to, or None (no clinical data)."""
+        row = self.db.conn.execute(
+            "SELECT patient_id FROM resources WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
+        ).fetchone()
+        return row[0] if row else None
