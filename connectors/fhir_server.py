@@ -1,0 +1,372 @@
+"""Read one patient's record from a FHIR R4 server: every type the app uses, by patient, page by page.
+
+`FhirServerConnector(base_url, patient_id, token).fetch()` returns everything in memory (`Fetched`),
+so the caller can store it in one write or not at all. `read()` is the `Connector` protocol over it.
+
+- Search: `[type]?patient=Patient/ID&_count=N` (the Patient itself by `_id`), with
+  `Prefer: handling=strict` so a server that cannot apply the filter says so instead of returning
+  everyone's resources; next links are followed on the server's own origin only (`connectors/http.py`).
+- Incremental: given `since` (type -> server time of the last sync) each search adds
+  `_lastUpdated=gt<time>`, and `[type]/_history?_since=<time>` reports deletions. The new mark of a
+  type is the server's time on its first search page (Bundle.meta.lastUpdated, else the Date header).
+- Referenced: Medications that requests and statements point to, and the Binary of each letter
+  (DocumentReference attachment) on the same origin.
+- Every page goes through the file connector's Bundle reader (`connectors/files.py`: urn:uuid ids,
+  reference rewrite, `validate.check`), so a resource is accepted or rejected exactly as in a file.
+  Then each resource must name the requested patient; one that does not is reported and dropped.
+
+fhirclient provides the HTTP session and signs requests with the bearer token; it is the only place
+the token lives. fhirclient 4.4 follows next links to any host and sets no timeout, hence `Transport`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import requests
+from fhirclient.auth import FHIROAuth2Auth
+from fhirclient.server import FHIRServer
+
+from connectors import files
+from connectors.base import BadPayload, NotFound, Rejected
+from connectors.http import OffOrigin, RequestRefused, Transport
+
+# Searched by patient, in this order (CarePlan before Goal: see _goals_from_care_plans).
+APP_TYPES = (
+    "Patient", "Condition", "Observation", "MedicationRequest", "MedicationStatement",
+    "AllergyIntolerance", "Immunization", "DocumentReference", "CarePlan", "Goal", "Flag",
+    "Appointment", "Consent", "RelatedPerson", "Procedure", "Encounter", "DiagnosticReport",
+)
+# The element naming the patient, where it is not `subject`.
+_PATIENT_ELEMENT = {"AllergyIntolerance": "patient", "Immunization": "patient", "Consent": "patient",
+                    "RelatedPerson": "patient"}
+_SHARED = frozenset({"Medication", "Binary"})  # fetched because a record entry points at them
+_ID_CHUNK = 50
+_MAX_PAGES = 10_000
+_STRICT = {"Prefer": "handling=strict"}
+
+
+@dataclass
+class Fetched:
+    """One patient's resources from a server, held in memory until the caller stores them."""
+
+    resources: list[dict] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    deleted: list[tuple[str, str]] = field(default_factory=list)  # (type, id) the server deleted
+    marks: dict[str, str] = field(default_factory=dict)  # type -> server time to ask from next time
+    downloaded: Counter = field(default_factory=Counter)  # resources received per type
+    foreign: int = 0  # resources of another patient, dropped
+    notes: list[str] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+
+    def items(self) -> list[dict | Rejected]:
+        return [*self.resources, *self.rejected]
+
+
+class FhirServerConnector:
+    """Fetches one patient's record; never touches the database."""
+
+    def __init__(
+        self,
+        base_url: str,
+        patient_id: str,
+        token: str | None = None,
+        *,
+        since: dict[str, str] | None = None,
+        page_size: int = 200,
+        timeout: float = 30.0,
+        retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        server = FHIRServer(None, base_uri=base_url)
+        if session is not None:
+            server.session = session
+        sign = None
+        if token:
+            server.auth = FHIROAuth2Auth(state={"access_token": token})
+            sign = server.auth.signed_headers
+        self.patient_id = patient_id
+        self._since = dict(since or {})
+        self._page_size = page_size
+        self._http = Transport(server.base_uri, server.session, sign, timeout=timeout, retries=retries, sleep=sleep)
+        self.base_url = self._http.base_url
+
+    def __repr__(self) -> str:
+        return f"FhirServerConnector({self.base_url!r})"
+
+    def read(self) -> Iterator[dict | Rejected]:
+        """The `Connector` protocol: fetch everything, then yield it."""
+        yield from self.fetch().items()
+
+    def fetch(self) -> Fetched:
+        """Everything for the patient (or what changed since the marks), or a `ConnectorError`."""
+        out = Fetched()
+        for rtype in APP_TYPES:
+            self._search_type(rtype, out)
+            if rtype == "Patient" and "Patient" not in self._since and not out.resources:
+                raise NotFound("the server has no patient with that id")
+        self._fetch_medications(out)
+        self._fetch_binaries(out)
+        if self._since:
+            for rtype in APP_TYPES:
+                self._deletions(rtype, out)
+        _relative_references(out.resources, self.base_url, self.patient_id)
+        out.requests, out.retries = self._http.stats.requests, self._http.stats.retries
+        return out
+
+    # -- searching ------------------------------------------------------------------------------
+    def _search_type(self, rtype: str, out: Fetched) -> None:
+        params = {"_count": str(self._page_size)}
+        if rtype == "Patient":
+            params["_id"] = self.patient_id
+        else:
+            params["patient"] = f"Patient/{self.patient_id}"
+        since = self._since.get(rtype)
+        if since:
+            params["_lastUpdated"] = f"gt{since}"
+        try:
+            self._collect(rtype, rtype, params, out, mark=True)
+        except RequestRefused:
+            if rtype == "Goal":
+                self._goals_from_care_plans(out)
+            else:
+                out.notes.append(f"{rtype}: the server cannot search these by patient, so none were synced")
+
+    def _collect(self, rtype: str, path: str, params: dict, out: Fetched, mark: bool = False) -> None:
+        """Search `path`, keep the entries of type `rtype` that belong to the patient."""
+        for number, page, response in self._pages(path, params):
+            if mark and number == 1:
+                when = (page.get("meta") or {}).get("lastUpdated") or _http_date(response)
+                if isinstance(when, str) and when:
+                    out.marks[rtype] = when
+            source = f"{rtype} search, page {number}"
+            for item in files._bundle_items(page, source, "file"):
+                if isinstance(item, Rejected):
+                    out.rejected.append(item)
+                    continue
+                out.downloaded[item["resourceType"]] += 1
+                if item["resourceType"] != rtype:
+                    continue  # included or unrelated: not asked for, not kept
+                problem = self._ownership_problem(item)
+                if problem:
+                    out.foreign += 1
+                    out.rejected.append(Rejected(source, f"{rtype} entry", problem))
+                    continue
+                out.resources.append(item)
+
+    def _pages(self, path: str, params: dict) -> Iterator[tuple[int, dict, requests.Response]]:
+        """Each page of a search or history, following next links on this origin only."""
+        seen: set[str] = set()
+        url, query = path, params
+        for number in range(1, _MAX_PAGES + 1):
+            page, response = self._http.get_json(url, query, _STRICT)
+            if not isinstance(page, dict) or page.get("resourceType") != "Bundle":
+                kind = page.get("resourceType") if isinstance(page, dict) else None
+                raise BadPayload(f"page {number} of a {path.split('/')[0]} search is not a Bundle"
+                                 f" ({kind or 'no resourceType'})")
+            if page.get("entry") is not None and not isinstance(page.get("entry"), list):
+                raise BadPayload(f"page {number} of a {path.split('/')[0]} search has a malformed entry list")
+            yield number, page, response
+            next_url = _next_link(page)
+            if next_url is None:
+                return
+            if next_url in seen:
+                raise BadPayload(f"the server's next links for {path.split('/')[0]} go round in a loop")
+            seen.add(next_url)
+            url, query = next_url, None
+        raise BadPayload(f"more than {_MAX_PAGES} pages for {path.split('/')[0]}")
+
+    def _by_ids(self, rtype: str, ids: Iterable[str], out: Fetched) -> None:
+        ids = sorted(set(ids))
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            self._collect(rtype, rtype, {"_id": ",".join(chunk), "_count": str(len(chunk))}, out)
+
+    # -- what the record points at ---------------------------------------------------------------
+    def _goals_from_care_plans(self, out: Fetched) -> None:
+        """A server that cannot search Goal by patient (sekmet): read the Goals the care plans name."""
+        ids = {self._local_id(ref, "Goal") for plan in out.resources if plan["resourceType"] == "CarePlan"
+               for ref in _references(plan.get("goal"))}
+        ids.discard(None)
+        before = len(out.resources)
+        self._by_ids("Goal", ids, out)
+        out.notes.append(f"Goal: the server cannot search these by patient; read the "
+                         f"{len(out.resources) - before} that this sync's care plans point to")
+
+    def _fetch_medications(self, out: Fetched) -> None:
+        ids = set()
+        for entry in out.resources:
+            if entry["resourceType"] in ("MedicationRequest", "MedicationStatement"):
+                for ref in _references(entry.get("medicationReference")):
+                    local = self._local_id(ref, "Medication", out, entry)
+                    if local:
+                        ids.add(local)
+        self._by_ids("Medication", ids, out)
+
+    def _fetch_binaries(self, out: Fetched) -> None:
+        for entry in [r for r in out.resources if r["resourceType"] == "DocumentReference"]:
+            for content in entry.get("content") or []:
+                url = ((content or {}).get("attachment") or {}).get("url") if isinstance(content, dict) else None
+                local = self._local_id(url, "Binary", out, entry) if isinstance(url, str) else None
+                if local:
+                    self._read_binary(local, out)
+
+    def _read_binary(self, binary_id: str, out: Fetched) -> None:
+        source = f"Binary/{binary_id}"
+        try:
+            response = self._http.get(source)
+        except NotFound:
+            out.rejected.append(Rejected(source, "file", "a letter points at it but the server does not have it"))
+            return
+        if "json" in response.headers.get("Content-Type", ""):
+            try:
+                resource = response.json()
+            except ValueError:
+                out.rejected.append(Rejected(source, "file", "invalid JSON"))
+                return
+            items = list(files._items(resource, source, "file"))
+        else:  # the raw document: keep it as the Binary resource a FHIR JSON answer would have been
+            items = [{"resourceType": "Binary", "id": binary_id,
+                      "contentType": response.headers.get("Content-Type", "application/octet-stream"),
+                      "data": base64.b64encode(response.content).decode("ascii")}]
+        for item in items:
+            if not isinstance(item, Rejected):
+                out.downloaded["Binary"] += 1
+                if item.get("resourceType") != "Binary":
+                    continue
+            (out.rejected if isinstance(item, Rejected) else out.resources).append(item)
+
+    def _local_id(self, reference: object, rtype: str, out: Fetched | None = None, entry: dict | None = None):
+        """The id in `reference` when it is `rtype/id` on this server; None otherwise (and a
+        report when it points at another server, which is never asked)."""
+        if not isinstance(reference, str) or reference.startswith(("#", "urn:", "data:")):
+            return None
+        if "://" in reference:
+            if not reference.startswith(self.base_url):
+                if out is not None and entry is not None:
+                    out.rejected.append(Rejected(f"{entry['resourceType']}/{entry['id']}", rtype,
+                                                 f"the {rtype} is on another server and was not fetched"))
+                return None
+            reference = reference[len(self.base_url):]
+        kind, _, rest = reference.partition("/")
+        rid = rest.split("/")[0]
+        return rid if kind == rtype and rid else None
+
+    # -- deletions ------------------------------------------------------------------------------
+    def _deletions(self, rtype: str, out: Fetched) -> None:
+        since = self._since.get(rtype)
+        if not since:
+            return
+        newest: dict[str, str] = {}
+        params = {"_since": since, "_count": str(self._page_size)}
+        try:
+            for _, page, _ in self._pages(f"{rtype}/_history", params):
+                for entry in page.get("entry") or []:
+                    method, rid = _history_change(entry, rtype, since)
+                    if rid and rid not in newest:
+                        newest[rid] = method
+        except (RequestRefused, NotFound):
+            out.notes.append(f"{rtype}: the server keeps no history, so deletions were not checked")
+            return
+        fetched = {r["id"] for r in out.resources if r["resourceType"] == rtype}
+        out.deleted += [(rtype, rid) for rid, method in sorted(newest.items())
+                        if method == "DELETE" and rid not in fetched]
+
+    # -- ownership ------------------------------------------------------------------------------
+    def _ownership_problem(self, resource: dict) -> str | None:
+        """Why `resource` is not this patient's, or None when it names this patient."""
+        rtype = resource["resourceType"]
+        if rtype in _SHARED:
+            return None
+        if rtype == "Patient":
+            return None if resource.get("id") == self.patient_id else "another patient's record; not stored"
+        if rtype == "Appointment":
+            actors = [p.get("actor") for p in resource.get("participant") or [] if isinstance(p, dict)]
+            refs = [a.get("reference") for a in actors if isinstance(a, dict)]
+            return None if any(self._is_patient(r) for r in refs) else "not this patient's; not stored"
+        holder = resource.get(_PATIENT_ELEMENT.get(rtype, "subject"))
+        reference = holder.get("reference") if isinstance(holder, dict) else None
+        if self._is_patient(reference):
+            return None
+        return "not this patient's; not stored" if reference else "does not say whose it is; not stored"
+
+    def _is_patient(self, reference: object) -> bool:
+        if not isinstance(reference, str):
+            return False
+        if reference.startswith(self.base_url):
+            reference = reference[len(self.base_url):]
+        reference = reference.split("/_history/")[0]
+        return reference == f"Patient/{self.patient_id}"
+
+
+def _references(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [i["reference"] for i in items if isinstance(i, dict) and isinstance(i.get("reference"), str)]
+
+
+def _next_link(page: dict) -> str | None:
+    for link in page.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+            return link["url"]
+    return None
+
+
+def _http_date(response: requests.Response) -> str | None:
+    """The server's Date header as a FHIR instant (second precision), or None."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return None
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when and when.tzinfo else None
+
+
+def _history_change(entry: object, rtype: str, since: str) -> tuple[str | None, str | None]:
+    """(method, id) of one history entry of `rtype`, or (None, None). Entries older than `since`
+    are ignored: some servers (sekmet) drop `_since` from their history next links."""
+    if not isinstance(entry, dict):
+        return None, None
+    request, response = entry.get("request") or {}, entry.get("response") or {}
+    modified = _instant(response.get("lastModified") if isinstance(response, dict) else None)
+    start = _instant(since)
+    if modified is not None and start is not None and modified < start:
+        return None, None
+    url = request.get("url") if isinstance(request, dict) else None
+    method = request.get("method") if isinstance(request, dict) else None
+    if not isinstance(url, str) or not isinstance(method, str):
+        return None, None
+    parts = url.split("?")[0].split("/")
+    if rtype in parts and parts.index(rtype) + 1 < len(parts):
+        return method.upper(), parts[parts.index(rtype) + 1]
+    return None, None
+
+
+def _instant(text: object) -> dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else None
+
+
+def _relative_references(resources: list[dict], base_url: str, patient_id: str) -> None:
+    """Rewrite absolute references to this server's resources as `Type/id`, as a file import does
+    for references to entries of the same Bundle, so what is stored links up the same way."""
+    if not resources:
+        return
+    targets = {f"{base_url}{r['resourceType']}/{r['id']}": f"{r['resourceType']}/{r['id']}" for r in resources}
+    targets[f"{base_url}Patient/{patient_id}"] = f"Patient/{patient_id}"
+    for resource in resources:
+        files._rewrite_references(resource, targets)
+
+
+__all__ = ["APP_TYPES", "Fetched", "FhirServerConnector", "OffOrigin"]
