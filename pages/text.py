@@ -1,0 +1,148 @@
+"""Words the pages show: dates, statuses, intervals, targets, who looked. Pure functions, no
+streamlit, so they are tested directly and every page says things the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from conditions.base import CheckView, MeasureView, number
+from record.dates import human
+
+UK = ZoneInfo("Europe/London")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+# Status as an icon and words together: colour (or an icon) is never the only signal.
+STATUS = {
+    "ok": ("✅", "Up to date"),
+    "due-soon": ("⏳", "Due soon"),
+    "overdue": ("⚠️", "Overdue"),
+    "never": ("❔", "No record found"),
+}
+ATTENTION = ("overdue", "due-soon", "never")
+
+
+def day(value: dt.date | None, empty: str = "no date") -> str:
+    """A date as "5 March 2026"."""
+    return human(value) if value else empty
+
+
+def humanise(text: str | None) -> str:
+    """Rewrite ISO dates inside a sentence ("declined on 2026-03-03") as "3 March 2026"."""
+    if not text:
+        return ""
+
+    def _one(match: re.Match) -> str:
+        try:
+            return human(dt.date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            return match[0]
+
+    return _ISO_DAY.sub(_one, text)
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text made safe for st.markdown: no formatting, links or HTML, line breaks kept."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\r\n", "\n"))
+    return "  \n".join(escaped.split("\n"))
+
+
+def status_label(status: str) -> str:
+    """A check status as icon and words, e.g. "⚠️ Overdue"."""
+    icon, words = STATUS.get(status, ("", status))
+    return f"{icon} {words}".strip()
+
+
+def interval_words(days: int | None) -> str:
+    """How often, in plain words: "every year", "every 6 months", "every 2 weeks"."""
+    if not days:
+        return ""
+    if days >= 364 and (days % 365 in (0, 1) or days % 366 == 0):
+        years = max(1, round(days / 365.25))
+        return "every year" if years == 1 else f"every {years} years"
+    if days >= 28:
+        months = max(1, round(days / 30.44))
+        return "every month" if months == 1 else f"every {months} months"
+    if days % 7 == 0:
+        return "every week" if days == 7 else f"every {days // 7} weeks"
+    return "every day" if days == 1 else f"every {days} days"
+
+
+def source_words(source: str | None, verified: bool | None) -> str:
+    """A source with "(unverified)" when the reference marks it so."""
+    if not source:
+        return "source not recorded"
+    return f"{source} (unverified)" if verified is False else source
+
+
+def target_line(measure: MeasureView) -> str:
+    """The target and where it comes from, e.g. "Target: 53 mmol/mol or below (source: NICE NG28)"."""
+    if not measure.target:
+        return "No target is set for this measure."
+    return f"Target: {measure.target} (source: {source_words(measure.target_source, measure.target_verified)})"
+
+
+def check_row(check: CheckView) -> dict[str, str]:
+    """One check as a table row, its status in words with an icon."""
+    status = status_label(check.status)
+    if check.addressed_by:
+        status += f" ({humanise(check.addressed_by)})"
+    return {
+        "Check": check.name,
+        "Status": status,
+        "Last done": day(check.last_done, "not recorded"),
+        "Next due": day(check.due, "now") if check.status != "ok" or check.due else "",
+        "How often": interval_words(check.interval_days),
+        "Source": source_words(check.source, check.verified),
+    }
+
+
+def latest_point(measure: MeasureView):
+    """The most recent point that has a number, or None."""
+    valued = [p for p in measure.series if p.value is not None]
+    return valued[-1] if valued else None
+
+
+def off_target(measure: MeasureView) -> str | None:
+    """"above" or "below" when the latest value is outside the target, else None."""
+    last = latest_point(measure)
+    if last is None or not measure.target:
+        return None
+    if measure.target_high is not None and last.value > measure.target_high:
+        return "above"
+    if measure.target_low is not None and last.value < measure.target_low:
+        return "below"
+    return None
+
+
+def value_words(value: float | None, unit: str, comparator: str | None = None, text: str | None = None) -> str:
+    """A value with its unit: "58 mmol/mol", "<5 mg/L", or the result's own words."""
+    if value is None:
+        return text or "no value"
+    return f"{comparator or ''}{number(value)} {unit}".strip()
+
+
+def when(stamp: str | None) -> str:
+    """An ISO timestamp as UK local time: "25 November 2026, 14:05"."""
+    if not stamp:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    local = moment.astimezone(UK)
+    return f"{human(local.date())}, {local:%H:%M}"
+
+
+def viewer_words(kind: str, proxy_name: str | None = None) -> str:
+    """Who looked, in the patient's words."""
+    if kind == "patient":
+        return "You"
+    if kind == "clinic":
+        return "Shared screen (with your clinic)"
+    return f"{proxy_name or 'A carer'} (carer with proxy access)"

@@ -1,0 +1,107 @@
+"""The pure figure builders and the words pages use: charts carry their target band, and every
+chart has a sentence and a table that say the same thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conditions.base import CheckView, MeasureView, SeriesPoint
+from pages import charts, text
+
+
+def hba1c(values, target_high=53.0, personal=False, verified=True, source="NICE NG28") -> MeasureView:
+    days = [dt.date(2022, 3, 3), dt.date(2023, 1, 9), dt.date(2024, 5, 1), dt.date(2025, 2, 2), dt.date(2026, 6, 4)]
+    return MeasureView(
+        id="hba1c", name="Haemoglobin A1c (HbA1c)", plain_name="blood sugar (HbA1c)", unit="mmol/mol",
+        display_unit="mmol/mol", target="53 mmol/mol or below", target_high=target_high,
+        target_source=source, target_verified=verified, target_personal=personal,
+        series=[SeriesPoint(date=d, value=v, flag="high" if v > 48 else "normal", id=f"o{n}")
+                for n, (d, v) in enumerate(zip(days, values))],
+    )
+
+
+def test_describe_gives_count_span_latest_and_target():
+    """The text alternative names how many results, over what dates, the latest and the target."""
+    sentence = charts.describe(hba1c([50, 52, 49, 55, 58]))
+    assert sentence.startswith("5 results from 3 March 2022 to 4 June 2026; latest 58 mmol/mol")
+    assert "above your target of 53 mmol/mol (source: NICE NG28)" in sentence
+
+
+def test_describe_marks_an_unverified_target_source():
+    """A target the reference calls unverified says so in the sentence."""
+    sentence = charts.describe(hba1c([50, 52, 49, 55, 50], verified=False, source="local"), "the")
+    assert "within the target (53 mmol/mol or below; source: local (unverified))" in sentence
+
+
+def test_describe_without_numbers_says_so():
+    """A measure with only text results still gets a plain sentence, not a chart."""
+    measure = hba1c([]).model_copy(update={"series": [SeriesPoint(date=dt.date(2026, 1, 5), value=None, text="haemolysed", id="x")]})
+    assert not charts.has_chart(measure)
+    assert "No numeric results" in charts.describe(measure)
+
+
+def test_figure_has_the_points_and_a_labelled_target_band():
+    """The chart plots every numeric result, shades the target band and labels it in words."""
+    fig = charts.measure_figure(hba1c([50, 52, 49, 55, 58]))
+    assert list(fig.data[0].y) == [50, 52, 49, 55, 58]
+    band = fig.layout.shapes[0]
+    assert band.y1 == 53
+    assert fig.layout.annotations[0].text == "Target: 53 mmol/mol or below"
+    assert "4 June 2026: 58 mmol/mol (high)" in fig.data[0].text
+
+
+def test_flags_are_shapes_not_only_colour():
+    """High and normal results use different marker shapes, so colour is never the only signal."""
+    fig = charts.measure_figure(hba1c([45, 52, 49, 55, 58]))
+    assert list(fig.data[0].marker.symbol)[:2] == ["circle", "triangle-up"]
+
+
+def test_series_rows_are_newest_first_in_words():
+    """The table alternative lists the same results, newest first, with readable dates."""
+    rows = charts.series_rows(hba1c([50, 52, 49, 55, 58]))
+    assert rows[0] == {"Date": "4 June 2026", "Result": "58 mmol/mol", "Flag": "high"}
+    assert len(rows) == 5
+
+
+def test_status_is_words_and_an_icon():
+    """Every check status reads as words with an icon."""
+    assert text.status_label("overdue") == "⚠️ Overdue"
+    assert text.status_label("ok") == "✅ Up to date"
+    assert text.status_label("never") == "❔ No record found"
+
+
+def test_check_row_names_source_and_interval():
+    """A check row carries the dates in words, how often, and its source with unverified marked."""
+    check = CheckView(id="acr", name="Urine test", last_done=dt.date(2025, 7, 14), due=dt.date(2026, 7, 14),
+                      status="overdue", interval_days=365, source="NICE NG28", verified=False,
+                      addressed_by="declined on 2026-03-03")
+    row = text.check_row(check)
+    assert row["Status"] == "⚠️ Overdue (declined on 3 March 2026)"
+    assert row["Last done"] == "14 July 2025" and row["Next due"] == "14 July 2026"
+    assert row["How often"] == "every year"
+    assert row["Source"] == "NICE NG28 (unverified)"
+
+
+def test_interval_words():
+    """Intervals read as people say them."""
+    assert [text.interval_words(d) for d in (365, 730, 183, 91, 14, 1)] == [
+        "every year", "every 2 years", "every 6 months", "every 3 months", "every 2 weeks", "every day"]
+
+
+def test_target_line_names_its_source():
+    """A target is never shown without where it comes from."""
+    assert text.target_line(hba1c([50])) == "Target: 53 mmol/mol or below (source: NICE NG28)"
+    untargeted = hba1c([50]).model_copy(update={"target": None})
+    assert text.target_line(untargeted) == "No target is set for this measure."
+
+
+def test_escape_markdown_keeps_text_plain():
+    """Letter text cannot become links, HTML or formatting."""
+    escaped = text.escape_markdown("[click](http://x) <b>bold</b> *a*\nnext")
+    assert "\\[click\\]\\(http://x\\)" in escaped and "\\<b\\>" in escaped and "  \n" in escaped
+
+
+def test_when_is_uk_local_time():
+    """Access-log times are shown in UK time (BST in summer), with the date in words."""
+    assert text.when("2026-07-01T13:05:00+00:00") == "1 July 2026, 14:05"
+    assert text.when("2026-11-25T23:30:00+00:00") == "25 November 2026, 23:30"
