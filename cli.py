@@ -89,6 +89,27 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_sync(args) -> int:
+    import sync  # the FHIR server connector is loaded only when syncing
+
+    token = args.token or sync.token_from_env()
+    try:
+        report = sync.sync_patient(settings.write_store(args.db), args.server, args.patient, token, full=args.full)
+    except ConnectorError as exc:
+        print(f"ltc: sync failed and nothing in the store was changed: {exc}", file=sys.stderr)
+        return 2
+    kind = "changes since the last sync" if report.incremental else "full record"
+    _print_counts(f"Synced {kind} from {report.server} ({report.seconds:.1f} s, "
+                  f"{report.fetched.requests} requests):", report.counts)
+    if report.deleted:
+        _print_counts("Deleted on the server, removed here:", report.deleted)
+    for note in report.fetched.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for item in report.rejected:
+        print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ltc", description="Long-term condition dashboard: records and summaries")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_summary.add_argument("--format", choices=("json", "md"), default="md")
     _db_option(p_summary)
     p_summary.set_defaults(func=cmd_summary)
+
+    p_sync = commands.add_parser("sync", help="fetch one patient's record from a FHIR R4 server")
+    p_sync.add_argument("--server", required=True, metavar="URL", help="the FHIR server's base URL")
+    p_sync.add_argument("--patient", required=True, metavar="ID")
+    p_sync.add_argument("--token", metavar="TOKEN", help="bearer token (better: set LTC_TOKEN, which ps cannot show)")
+    p_sync.add_argument("--full", action="store_true", help="fetch everything, not only what changed")
+    _db_option(p_sync)
+    p_sync.set_defaults(func=cmd_sync)
     return parser
 
 

@@ -1,0 +1,109 @@
+"""Sync one patient's record from a FHIR R4 server into the store: all of it, or nothing.
+
+    connector (everything fetched into memory) -> ingest.import_items -> store, in one transaction
+
+The connector fetches the whole change first; only when every request has succeeded does one store
+transaction write the resources (through `import_items`, so letters are indexed), apply the
+deletions the server reported and record the new sync marks. A failure anywhere (timeout, 5xx
+after retries, 429 with a long Retry-After, a malformed page, a next link to another server)
+raises a `ConnectorError` and leaves the store exactly as it was; the next sync starts from the
+last successful one. The token is passed in (or read from LTC_TOKEN) and never stored or printed.
+
+The "Connect a record" page uses `sync_patient`, `last_sync`, `synced_sources` and the SMART steps
+re-exported below (`discover`, `start_sign_in`, `finish_sign_in`, `fresh`, `patients_for`); it
+catches `ConnectorError` (re-exported here: pages never import `connectors`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from connectors.base import BadPayload, ConnectorError, NotFound, RateLimited, Rejected, ServerError, Unauthorised
+from connectors.fhir_server import APP_TYPES, Fetched, FhirServerConnector
+from connectors.smart import (
+    ActingFor, PendingSignIn, SmartConfig, SmartError, SmartHttp, StateMismatch, Tokens, discover, fresh,
+    finish_sign_in, patients_for, start_sign_in,
+)
+from ingest import ImportReport, import_items
+from store import Store
+
+TOKEN_ENV = "LTC_TOKEN"
+
+
+@dataclass
+class SyncReport:
+    """What one sync did: stored and deleted per type, what was rejected, and what it cost."""
+
+    server: str
+    patient_id: str
+    incremental: bool
+    imported: ImportReport = field(default_factory=ImportReport)
+    deleted: Counter = field(default_factory=Counter)
+    fetched: Fetched = field(default_factory=Fetched)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> Counter:
+        """Resources per type received and now in the store (new, changed or the same)."""
+        return self.imported.counts
+
+    @property
+    def rejected(self) -> list[Rejected]:
+        return self.imported.rejected
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything was stored, 1 when some items were rejected."""
+        return 1 if self.rejected else 0
+
+
+def server_key(url: str) -> str:
+    """The server's base URL as kept in the sync state (no trailing slash)."""
+    return url.strip().rstrip("/")
+
+
+def token_from_env() -> str | None:
+    """The bearer token in LTC_TOKEN, if set."""
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def last_sync(store: Store, server: str, patient_id: str) -> dict[str, str]:
+    """Resource type -> server time of the last successful sync (empty: never synced)."""
+    return store.sync_marks(server_key(server), patient_id)
+
+
+def synced_sources(store: Store) -> list[dict]:
+    """Each (server, patient id) synced into this store, with the newest server time reached."""
+    return store.sync_sources()
+
+
+def sync_patient(
+    store: Store, server: str, patient_id: str, token: str | None = None, *, full: bool = False, **options
+) -> SyncReport:
+    """Fetch the patient's record (only what changed since the last sync, unless `full`) and store
+    it in one transaction. Raises `ConnectorError` with the store untouched. `options` go to
+    `FhirServerConnector` (page_size, timeout, retries, sleep, session)."""
+    started = time.monotonic()
+    key = server_key(server)
+    since = {} if full else store.sync_marks(key, patient_id)
+    fetched = FhirServerConnector(key, patient_id, token, since=since, **options).fetch()
+    report = SyncReport(server=key, patient_id=patient_id, incremental=bool(since), fetched=fetched)
+    with store.atomic():
+        report.imported = import_items(store, fetched.items())
+        for rtype, rid in fetched.deleted:
+            if store.owner(rtype, rid) == patient_id and store.delete(rtype, rid):
+                report.deleted[rtype] += 1
+        store.set_sync_marks(key, patient_id, fetched.marks)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+__all__ = [
+    "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
+    "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
+    "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
+    "server_key", "start_sign_in", "sync_patient", "synced_sources", "token_from_env",
+]
