@@ -34,6 +34,12 @@ def today() -> dt.date:
     return dt.datetime.now(UK).date()
 
 
+def login_configured() -> bool:
+    """True when a sign-in is configured (LTC_LOGIN set): the local-mode choice of view in the URL
+    is then off, and who is viewing comes from the sign-in alone."""
+    return bool(os.environ.get("LTC_LOGIN"))
+
+
 def parse_day(text: str, what: str = "date") -> dt.date:
     """A YYYY-MM-DD date, or a SettingsError that says what was wrong."""
     try:

@@ -1,0 +1,86 @@
+"""Sign-in for demo and local use: choose to be a patient, a carer or a clinic nurse.
+
+A real login comes later; while `LTC_LOGIN` is set this chooser (and the URL route) are off.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import streamlit as st
+
+import service as door
+from pages import state
+from pages.text import day
+from record.access import Viewer
+
+state.guard()
+
+st.title("Welcome")
+st.write("See your GP record for long-term conditions, get ready for appointments, and keep your questions in one place.")
+
+if door.login_configured():
+    st.info("This app is set up to use a login, and that login is not available in this version yet. "
+            "Ask whoever runs it how to sign in.", icon="🔒")
+    st.stop()
+
+svc = state.service()
+today = state.today()
+if svc.is_demo:
+    st.info("These are **demo records** of made-up people. Nothing here is about a real person.", icon="ℹ️")
+
+patients = svc.patients(today)
+names = {p.id: p.name for p in patients}
+if not patients:
+    st.warning("There are no records in this store yet. Import a FHIR file with `ltc import`, then reload.")
+    st.stop()
+
+
+def _patient_label(choice) -> str:
+    return f"{choice.name} (born {day(choice.birth_date)})" if choice.birth_date else choice.name
+
+
+st.header("Who are you?")
+kind = st.radio(
+    "Who are you?", ["A patient", "A carer", "A clinic nurse"], horizontal=True,
+    label_visibility="collapsed", key="sign_in_kind",
+)
+
+if kind == "A patient":
+    st.subheader("See your own record")
+    chosen = st.selectbox("Your name", patients, format_func=_patient_label, key="sign_in_patient")
+    if st.button("Open my record", type="primary", key="open_patient"):
+        state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=chosen.id))
+        st.rerun()
+
+elif kind == "A carer":
+    st.subheader("See the record of someone you care for")
+    st.write("You see only what the person (or the practice, on their behalf) has agreed to share with you.")
+    by_carer: dict[str, list] = defaultdict(list)
+    for link in svc.carers(today):
+        by_carer[link.proxy_name].append(link)
+    if not by_carer:
+        st.write("No carers are recorded in this store.")
+        st.stop()
+    carer = st.selectbox("Your name", sorted(by_carer), key="sign_in_carer")
+    links = by_carer[carer]
+    link = st.selectbox(
+        "Whose record", links, key="sign_in_cared_for",
+        format_func=lambda l: names.get(l.patient_id, "a person you care for")
+        + (f", where you are recorded as their {l.relationship.lower()}" if l.relationship else "")
+        + ("" if l.active_now else " (no current permission)"),
+    )
+    if st.button("Open their record", type="primary", key="open_carer"):
+        state.sign_in(
+            {"kind": "carer", "name": carer, "links": [(l.related_person_id, l.patient_id) for l in links]},
+            Viewer(kind="proxy", patient_id=link.patient_id, proxy_id=link.related_person_id),
+        )
+        st.rerun()
+
+else:
+    st.subheader("Review a record with a patient (shared screen)")
+    st.write("The shared screen uses larger text, shows one condition at a time and hides sensitive entries.")
+    chosen = st.selectbox("Patient", patients, format_func=_patient_label, key="sign_in_clinic_patient")
+    if st.button("Open shared screen", type="primary", key="open_clinic"):
+        state.sign_in({"kind": "nurse"}, Viewer(kind="clinic", patient_id=chosen.id))
+        st.rerun()

@@ -1,0 +1,168 @@
+"""Session-state keys and the few helpers that read and change them.
+
+One `Service` per server (`st.cache_resource`): it holds only the store handle and its own cache
+keyed by viewer. Everything clinical is fetched through it for the viewer kept in
+`st.session_state`, so one person's data is never served to another session or another viewer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import streamlit as st
+
+import settings
+from record.access import Viewer
+from service import Service, open_service
+from summary import Summary
+
+VIEWER = "viewer"  # the Viewer whose eyes the pages use now
+ROLE = "role"  # who signed in: {"kind": "patient"|"carer"|"nurse", "name": str, "links": [...]}
+HOME = "home_viewer"  # the patient's own viewer while they are in shared-screen mode
+CONFIRM_LEAVE = "confirm_leave"  # asked "leave shared screen?" and waiting for the answer
+VIEW_ID = "condition_view"  # the condition view the condition page shows
+SUMMARY = "summary_for_viewer"  # (viewer key, today, Summary), dropped at the start of each run
+LOGGED = "last_logged"  # {slot: (viewer key, what)}: the last views written to the access log
+URL_APPLIED = "url_applied"  # the ?patient=&viewer= pair already acted on
+EXITED = "quick_exit"  # set after quick exit: only the neutral page shows
+OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar only the first time)
+ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
+
+
+@st.cache_resource(show_spinner=False)
+def _service(db: str | None, data_home: str | None) -> Service:
+    """One Service per store configuration; the arguments only key the cache."""
+    return open_service()
+
+
+def service() -> Service:
+    """The server's Service over the configured store (the demo store when none is set)."""
+    return _service(os.environ.get("LTC_DB"), os.environ.get("XDG_DATA_HOME"))
+
+
+def guard() -> None:
+    """Every page calls this first. Because a `pages/` folder exists, Streamlit also serves each
+    file in it by its own name (e.g. /letters), which would skip app.py: sign-in, the sidebar, quick
+    exit and the access log. Such a run goes back through the app instead."""
+    if not st.session_state.get(ROUTED):
+        st.switch_page("app.py")
+
+
+def today() -> dt.date:
+    """Today in the UK, or LTC_TODAY."""
+    return settings.today()
+
+
+def viewer() -> Viewer | None:
+    """The current viewer, or None before sign-in."""
+    return st.session_state.get(VIEWER)
+
+
+def role() -> dict:
+    """Who signed in (kind, name and, for a carer, the people they look after)."""
+    return st.session_state.get(ROLE) or {}
+
+
+def in_shared_screen() -> bool:
+    """Whether the clinic shared-screen view is on."""
+    current = viewer()
+    return bool(current and current.kind == "clinic")
+
+
+def sign_in(who: dict, as_viewer: Viewer) -> None:
+    """Start a session for one person and viewer, dropping anything from a previous one."""
+    for key in (VIEWER, ROLE, HOME, CONFIRM_LEAVE, VIEW_ID, SUMMARY, LOGGED):
+        st.session_state.pop(key, None)
+    st.session_state[ROLE] = who
+    st.session_state[VIEWER] = as_viewer
+
+
+def switch_viewer(as_viewer: Viewer) -> None:
+    """Look through other eyes in the same session (a carer's other person)."""
+    st.session_state[VIEWER] = as_viewer
+    st.session_state.pop(SUMMARY, None)
+    st.session_state.pop(VIEW_ID, None)
+
+
+def sign_out() -> None:
+    """Forget who signed in; the sign-in page shows next."""
+    for key in list(st.session_state.keys()):
+        if key != URL_APPLIED:
+            del st.session_state[key]
+
+
+def enter_shared_screen() -> None:
+    """Switch the patient's session to the clinic viewer for the same patient."""
+    current = viewer()
+    if current is None or current.kind != "patient":
+        return
+    st.session_state[HOME] = current
+    switch_viewer(Viewer(kind="clinic", patient_id=current.patient_id))
+
+
+def leave_shared_screen() -> None:
+    """Back to the patient's own view (only after they confirmed)."""
+    home = st.session_state.pop(HOME, None)
+    st.session_state.pop(CONFIRM_LEAVE, None)
+    if home is None:
+        sign_out()
+    else:
+        switch_viewer(home)
+
+
+def quick_exit() -> None:
+    """Clear everything at once; only a neutral page shows afterwards."""
+    st.session_state.clear()
+    st.session_state[EXITED] = True
+
+
+def summary(progress: bool = False) -> Summary:
+    """The current viewer's Summary for today, built once per run (and per viewer)."""
+    current = viewer()
+    day = today()
+    held = st.session_state.get(SUMMARY)
+    if held and held[0] == current.key and held[1] == day:
+        return held[2]
+    opened = st.session_state.setdefault(OPENED, set())
+    bar = None
+    if progress and current.key not in opened:
+        bar = st.progress(0.1, text="Opening the record…")
+    svc = service()
+    svc.open(current, day)
+    if bar:
+        bar.progress(0.6, text="Working out what is due…")
+    built = svc.summary(current, day)
+    if bar:
+        bar.progress(1.0, text="Ready")
+        bar.empty()
+    opened.add(current.key)
+    st.session_state[SUMMARY] = (current.key, day, built)
+    return built
+
+
+def new_run() -> None:
+    """Start a run with nothing held over: the summary is rebuilt (the Service caches the record)."""
+    st.session_state.pop(SUMMARY, None)
+
+
+def refresh() -> None:
+    """Run again after the person wrote something, so every page shows it."""
+    st.session_state.pop(SUMMARY, None)
+    st.rerun()
+
+
+def log_view(what: str, slot: str = "page") -> None:
+    """Write one access-log line when the viewer opens a page (slot "page") or something within
+    it (e.g. slot "letter"), not on every rerun. Opening another page starts afresh."""
+    current = viewer()
+    if current is None:
+        return
+    marks = st.session_state.setdefault(LOGGED, {})
+    mark = (current.key, what)
+    if marks.get(slot) == mark:
+        return
+    service().log_access(current, what)
+    if slot == "page":
+        marks.clear()
+    marks[slot] = mark

@@ -1,0 +1,156 @@
+"""Widgets every page shares: the page heading, banners, quick exit, tables, measure and check
+blocks, suggested questions. They draw domain objects; none reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+import service as door
+from conditions.base import CheckView, MeasureView, Panel, Question
+from pages import charts, state
+from pages.text import check_row, day, escape_markdown, humanise, target_line
+from summary import Summary
+
+MAX_TEXT = 4000  # the store's limit on one question or note
+SHARED_SCREEN_BANNER = "Shared screen: some sensitive entries are hidden"
+
+_LARGE_TEXT_CSS = """
+<style>
+  /* Shared-screen mode: larger text so the patient and nurse can read it together. */
+  [data-testid="stMain"] { font-size: 1.3rem; }
+  [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] td,
+  [data-testid="stMain"] th, [data-testid="stMain"] label { font-size: 1.3rem !important; }
+  [data-testid="stMain"] h1 { font-size: 2.8rem !important; }
+  [data-testid="stMain"] h2 { font-size: 2.1rem !important; }
+  [data-testid="stMain"] h3 { font-size: 1.7rem !important; }
+</style>
+"""
+
+
+def whose(summary: Summary) -> str:
+    """ "your" for the patient, "the" for anyone else (a carer, the shared screen)."""
+    return "your" if summary.viewer.kind == "patient" else "the"
+
+
+def person(summary: Summary) -> str:
+    """The person's name, or a neutral phrase."""
+    return summary.patient.name or "this person"
+
+
+def header(title: str, summary: Summary) -> None:
+    """The page's one h1, whose record it is, and the banners that must show on every page."""
+    st.title(title)
+    born = f", born {day(summary.patient.birth_date)}" if summary.patient.birth_date else ""
+    seen_as = {
+        "patient": "your own view",
+        "proxy": "a carer's view: only what the consent allows",
+        "clinic": "the shared screen",
+    }[summary.viewer.kind]
+    st.caption(f"Record of {person(summary)}{born}. Shown as {seen_as}. Today is {day(summary.today)}.")
+    banners(summary)
+
+
+def banners(summary: Summary) -> None:
+    """Shared-screen warning, the online-record start date, and notices from the gate."""
+    if summary.viewer.kind == "clinic":
+        st.html(_LARGE_TEXT_CSS)
+        st.warning(SHARED_SCREEN_BANNER, icon="🖥️")
+    for notice in summary.notices:
+        st.warning(notice, icon="🔒")
+    if summary.record_starts:
+        owner = "Your" if summary.viewer.kind == "patient" else "The"
+        st.info(
+            f"{owner} online record starts on {day(summary.record_starts)}. Older results are not "
+            "shown here; that does not mean they were normal.  \n"
+            "To see older entries, ask the GP practice for access to the full (historic) record: "
+            "at reception, through the NHS App, or in writing. They can switch it on or send a copy.",
+            icon="ℹ️",
+        )
+
+
+def quick_exit_button(where=st) -> None:
+    """One click clears everything and shows a neutral page."""
+    where.button(
+        "Quick exit", key="quick_exit_button", type="primary", on_click=state.quick_exit,
+        icon="🚪", help="Leave now. Clears this screen and shows an unrelated page.",
+    )
+
+
+def table(rows: list[dict], alt: str) -> None:
+    """A plain, static table (readable by screen readers), or a sentence when empty."""
+    if not rows:
+        st.write(alt)
+        return
+    st.table(pd.DataFrame(rows), hide_index=True, alt=alt)
+
+
+def h4(text: str) -> None:
+    """A fourth-level heading (Streamlit has functions for levels 1 to 3 only)."""
+    st.markdown(f"#### {escape_markdown(text)}")
+
+
+def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Callable[[str], object] = st.subheader) -> None:
+    """A measure: its name, target with source, chart, one-sentence summary and data table."""
+    heading(f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}")
+    if measure.plain_name.lower() != measure.name.lower():
+        st.caption(measure.name)
+    st.markdown(escape_markdown(target_line(measure)))
+    sentence = charts.describe(measure, whose(summary))
+    if charts.has_chart(measure):
+        st.plotly_chart(
+            charts.measure_figure(measure), key=f"chart-{key}", alt=sentence,
+            config={"displaylogo": False, "displayModeBar": False},
+        )
+    st.markdown(escape_markdown(sentence))
+    if measure.note:
+        st.caption(humanise(measure.note))
+    if measure.series:
+        with st.expander(f"Table of {measure.plain_name} results"):
+            table(charts.series_rows(measure), f"All {measure.plain_name} results, newest first.")
+
+
+def checks_table(checks: list[CheckView]) -> None:
+    """Checks with their status in words and an icon, when last done and when next due."""
+    table([check_row(c) for c in checks], "No regular checks apply.")
+    notes = [f"{c.name}: {humanise(c.note)}" for c in checks if c.note]
+    for note in notes:
+        st.caption(note)
+
+
+def panel_block(panel: Panel) -> None:
+    """A view's extra checklist (e.g. "is my shared record complete?")."""
+    st.subheader(panel.title)
+    rows = [{"Item": label, "In the record": humanise(status), "Detail": humanise(detail or "")}
+            for label, status, detail in panel.items]
+    table(rows, "Nothing to list.")
+    if panel.note:
+        st.caption(humanise(panel.note))
+
+
+def question_card(question: Question, key: str, on_add: Callable[[Question], None] | None) -> None:
+    """A suggested question with the reason it is suggested and, if allowed, an add button."""
+    with st.container(border=True):
+        st.markdown(escape_markdown(humanise(question.text)))
+        st.caption(f"Why it is suggested: {humanise(question.reason)}")
+        if on_add is not None and st.button("Add to my questions", key=key, icon="➕"):
+            on_add(question)
+
+
+def add_suggested(question: Question) -> None:
+    """Keep a suggested question in the person's own list (saved in the store)."""
+    try:
+        state.service().add_question(state.viewer(), question.text, source="suggested", rule_id=question.rule_id)
+    except door.StoreError as exc:
+        st.error(str(exc))
+        return
+    st.toast("Added to your questions")
+    state.refresh()
+
+
+def can_write(summary: Summary) -> bool:
+    """Whether this view may save notes and questions (not a carer without permission)."""
+    return not summary.notices
