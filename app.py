@@ -99,7 +99,7 @@ def main() -> None:
     try:
         state.service()
         state.today()
-        if not door.login_configured():
+        if not settings.login_configured():
             route_from_url()
     except (settings.SettingsError, door.StoreError) as exc:
         st.error(f"The app cannot start: {exc}")

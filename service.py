@@ -169,11 +169,3 @@ def open_service(db: str | None = None) -> Service:
 
 # -- for the app (pages never import the store) ----------------------------------------------
 from store import StoreError  # noqa: E402  re-exported: pages catch it when a write is refused
-
-
-def login_configured() -> bool:
-    """Whether a real login is configured (LTC_LOGIN set). Then the demo sign-in chooser and the
-    `?patient=&viewer=` URL route are switched off."""
-    import os
-
-    return bool(os.environ.get("LTC_LOGIN", "").strip())

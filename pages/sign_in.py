@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import streamlit as st
 
-import service as door
+import settings
 from pages import state
 from pages.text import day
 from record.access import Viewer
@@ -19,7 +19,7 @@ state.guard()
 st.title("Welcome")
 st.write("See your GP record for long-term conditions, get ready for appointments, and keep your questions in one place.")
 
-if door.login_configured():
+if settings.login_configured():
     st.info("This app is set up to use a login, and that login is not available in this version yet. "
             "Ask whoever runs it how to sign in.", icon="🔒")
     st.stop()
