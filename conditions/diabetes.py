@@ -1,0 +1,104 @@
+"""Diabetes: the care-processes tracker (clinical-reference §2).
+
+The view follows blood sugar (HbA1c), blood pressure, cholesterol, kidney tests (eGFR and urine
+ACR) and weight (BMI), and checks that the 8 National Diabetes Audit care processes and eye
+screening are up to date. Targets, intervals and codes come from `data/terminology/`; the rules
+for which target applies and the questions for the appointment live in `diabetes_rules.py`.
+
+It applies to a diabetes condition (type 1, type 2 or diabetes not otherwise specified); not to
+non-diabetic hyperglycaemia (prediabetes) alone, whose value set is kept apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conditions import diabetes_rules as rules
+from conditions.base import (
+    CheckSpec, CheckView, ConditionSpec, ConditionView, Context, MeasureView, measure_view,
+)
+
+ID = "diabetes"
+MEASURES = ("hba1c", "bp_systolic", "bp_diastolic", "cholesterol", "ldl", "egfr", "acr", "bmi", "glucose")
+ALWAYS_SHOWN = ("hba1c", "bp_systolic", "bp_diastolic")  # shown with their target even before a result
+RETINAL_NOTE = ("Shown as due once a year. The NHS eye screening programme may invite people at low risk "
+                "every 2 years, but that longer interval is not verified here, so this view keeps 12 months.")
+DECLINED_NOTE = "Recorded as declined, which counts as dealt with until the next check is due."
+
+
+def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
+    """A tracked measure with the target that applies to this person (clinical-reference §2.1).
+
+    HbA1c: a personal Goal, else 48 mmol/mol [NG28], 53 on a medicine associated with
+    hypoglycaemia issued in the last 6 months [NG28 1.5.7], 48 for type 1 [NG17]. Blood pressure:
+    a personal Goal, else by age under 80 or 80 and over [NG136], with the table's unverified mark.
+    Other measures have no guideline aim here and are shown only when there is a result.
+    """
+    view = measure_view(ctx, measure_id, rules.target_order(ctx, measure_id), condition=ID)
+    if view is None or (not view.series and measure_id not in ALWAYS_SHOWN):
+        return None
+    if view.target_personal and view.target_source and ctx.viewer_kind == "proxy":
+        carer = ctx.wording("", "{name}'s personal target")  # base words it for the patient
+        source = view.target_source.replace("your personal target", carer, 1)
+        view = view.model_copy(update={"target_source": source})
+    if measure_id == "hba1c" and not view.target_personal:
+        hypo = ctx.medicines(rules.HYPO_ASSOCIATED)
+        if hypo and not rules.is_type1(ctx):
+            names = ", ".join(sorted({m.name for m in hypo}))
+            note = ctx.wording(f"This target applies because your medicines include {names}, which can "
+                               "cause low blood sugar (hypos).",
+                               f"This target applies because {{name}}'s medicines include {names}, which "
+                               "can cause low blood sugar (hypos).")
+            view = view.model_copy(update={"note": note})
+    return view
+
+
+def intro(ctx: Context) -> str:
+    """What this view shows, in plain words."""
+    return ("The yearly diabetes checks (the 8 care processes the National Diabetes Audit counts, plus "
+            "eye screening) and the results they follow, with the targets from NICE guidance.")
+
+
+CHECKS = (
+    CheckSpec("hba1c", "Blood sugar (HbA1c)", "hba1c", ID, stricter=rules.hba1c_needs_closer_checks),
+    CheckSpec("bp", "Blood pressure", "bp", ID),
+    CheckSpec("cholesterol", "Cholesterol", "cholesterol", ID),
+    CheckSpec("egfr", "Kidney blood test (creatinine or eGFR)", "egfr", ID),
+    CheckSpec("acr", "Urine protein test (ACR)", "acr", ID),
+    CheckSpec("bmi", "Weight (BMI)", "bmi", ID),
+    CheckSpec("smoking", "Smoking status", "smoking", ID),
+    CheckSpec("foot", "Foot check", "foot", ID, stricter=rules.foot_risk_raised),
+    CheckSpec("retinal", "Eye screening", "retinal", ID),
+)  # declined and exception codes come from intervals.csv's `declined` column
+CHECK_NOTES = {"retinal": RETINAL_NOTE}
+
+
+def _with_notes(check: CheckView) -> CheckView:
+    notes = [CHECK_NOTES.get(check.id), DECLINED_NOTE if check.addressed_by else None, check.note]
+    return check.model_copy(update={"note": " ".join(n for n in notes if n) or None})
+
+
+@dataclass(frozen=True)
+class _DiabetesSpec(ConditionSpec):
+    """ConditionSpec with a note on some checks (base.CheckSpec has no note of its own yet)."""
+
+    def view(self, ctx: Context) -> ConditionView:
+        """The generic view, with the checks' notes added."""
+        shown = super().view(ctx)
+        return shown.model_copy(update={"checks": [_with_notes(c) for c in shown.checks]})
+
+
+SPEC = _DiabetesSpec(
+    id=ID,
+    title="Diabetes",
+    applies_valuesets=("diabetes",),  # type 1, type 2 and "diabetes mellitus"; not ndh
+    defining_medicines=(),  # metformin alone is also used for prediabetes and other conditions
+    measures=MEASURES,
+    checks=CHECKS,
+    build_measure=build_measure,
+    related_medicines=("glucose_lowering", "metformin", "sulfonylurea", "insulin", "dpp4_inhibitor",
+                       "sglt2_inhibitor", "glp1_agonist", "thiazolidinedione", "hypo_associated",
+                       "statin", "acei_arb"),
+    question_rules=rules.QUESTION_RULES,
+    intro=intro,
+)
