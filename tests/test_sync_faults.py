@@ -108,7 +108,7 @@ def test_failed_sync_leaves_the_store_as_it_was_and_the_next_one_resumes(server,
 
 def test_a_server_that_does_not_answer_times_out(proxy, tmp_path):
     """A request with no answer ends after the timeout, is retried, then fails with the store untouched."""
-    proxy.on("/fhir/Observation?", hang, times=-1)
+    proxy.on("/fhir/Patient?", hang, times=-1)  # the first request, so no other can be slow first
     sleeps = []
     with pytest.raises(ServerError, match="did not answer within 0.2 seconds"):
         run(proxy, tmp_path / "ltc.db", sk.COLEMAN, sleeps, timeout=0.2, retries=1)
