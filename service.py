@@ -15,7 +15,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import exports
 import settings
+from exports import feedback
+from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
+from exports.own_content import OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, Viewer, VisibleRecord, open_record, proxy_links
 from record.mapping import map_record
@@ -59,12 +63,13 @@ class Service:
     # -- reading, always through the gate -----------------------------------------------------
     def open(self, viewer: Viewer, today: dt.date) -> Opened:
         """The viewer's visible record and its mapped models (cached per viewer, day and data)."""
-        key = (viewer.key, today, self._store.data_version())
+        reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
+        key = (viewer.key, today, reveal, self._store.data_version())
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        visible = open_record(self._store, viewer, today)
+        visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
         opened = Opened(visible=visible, record=map_record(list(visible.resources)))
         with self._lock:
             self._cache[key] = opened
@@ -155,6 +160,63 @@ class Service:
     def import_files(self, paths: list[Path], progress=None) -> ImportReport:
         """Import files into this store (never into the demo store: the caller opens another)."""
         return import_paths(self._store, paths, progress)
+
+    # -- checking the record and taking it away (exports/; issue 8) ---------------------------
+    def own_content(self, viewer: Viewer, today: dt.date) -> OwnContent:
+        """The person's own questions, comments, goals and notes this viewer may see and export."""
+        pid = viewer.patient_id
+        return own_for_viewer(
+            self.open(viewer, today).visible, self._store.questions(pid), self._store.comments(pid),
+            self._store.own_goals(pid), self._store.goal_progress(pid), self.preferences(pid),
+        )
+
+    def may_flag(self, viewer: Viewer, today: dt.date) -> bool:
+        """Whether this viewer may mark entries as looking wrong or comment on them."""
+        return feedback.may_flag(self.open(viewer, today).visible)
+
+    def flag_entry(self, viewer: Viewer, today: dt.date, reference: str, kind: str, text: str) -> int:
+        """Keep a "this looks wrong" mark or comment on a visible entry (`Type/id`), with its version."""
+        visible = self.open(viewer, today).visible
+        if not feedback.may_flag(visible):
+            raise FlagRefused("This view cannot flag entries or comment on them.")
+        rtype, rid, version = feedback.resolve(visible, reference)
+        return self._store.add_comment(viewer.patient_id, rtype, rid, version, kind, text, author=_author(viewer))
+
+    def flags(self, viewer: Viewer, today: dt.date) -> list[FlagItem]:
+        """The viewer's flags and comments on entries they can see, newest first."""
+        opened = self.open(viewer, today)
+        return feedback.flag_items(opened.visible, opened.record, self._store.comments(viewer.patient_id))
+
+    def set_flag_status(self, viewer: Viewer, today: dt.date, comment_id: int, status: str) -> None:
+        """Move one of the viewer's flags to draft, sent or answered."""
+        if not self.may_flag(viewer, today) or comment_id not in {f.id for f in self.flags(viewer, today)}:
+            raise FlagRefused("That comment is not one this view can change.")
+        self._store.set_comment_status(viewer.patient_id, comment_id, status)
+
+    def rectification_request(self, viewer: Viewer, today: dt.date, comment_ids: set[int] | None = None) -> str:
+        """The letter to the practice listing the chosen flags (all of them by default), oldest first."""
+        opened = self.open(viewer, today)
+        items = [f for f in reversed(self.flags(viewer, today)) if comment_ids is None or f.id in comment_ids]
+        proxy = next((p.name for p in opened.record.related_people if p.id == viewer.proxy_id), None)
+        return feedback.rectification_letter(items, opened.record, opened.visible, proxy_name=proxy)
+
+    def flag_communication(self, viewer: Viewer, today: dt.date, comment_id: int) -> dict:
+        """One flag as a FHIR Communication to send to the practice today."""
+        rows = {row["id"]: row for row in self.own_content(viewer, today).comments}
+        if comment_id not in rows:
+            raise FlagRefused("That comment is not one this view can send.")
+        _, practice = feedback.practice(self.open(viewer, today).visible)
+        return feedback.communication(rows[comment_id], viewer.patient_id, practice, sent=today.isoformat())
+
+    def export(self, viewer: Viewer, today: dt.date, fmt: str) -> exports.Export:
+        """The viewer's record as PDF sheet, FHIR Bundle or results CSV (exports.FORMATS)."""
+        opened = self.open(viewer, today)
+        _, practice = feedback.practice(opened.visible)
+        return exports.build(
+            fmt, summary=self.summary(viewer, today), visible=opened.visible, record=opened.record,
+            own=self.own_content(viewer, today),
+            comment_resource=lambda row: feedback.communication(row, viewer.patient_id, practice),
+        )
 
 
 def _author(viewer: Viewer) -> str:

@@ -87,13 +87,16 @@ def own_questions_for(viewer_kind: str, author: str, rows: list[dict]) -> list[Q
 
 
 def _medication_lines(record: PatientRecord, today: dt.date, views: list[ConditionView]) -> list[MedicationLine]:
-    by_class = {cls: spec.id for spec in REGISTRY for cls in spec.related_medicines}
+    by_class: dict[str, list[str]] = {}
+    for spec in REGISTRY:
+        for cls in spec.related_medicines:
+            by_class.setdefault(cls, []).append(spec.id)
     shown = {v.id for v in views}
     lines = [
         MedicationLine(
             name=med.name, status=med.status, last_issued=med.last_issued, repeat=med.repeat,
             current=is_current(med, today), id=med.id,
-            conditions=sorted({by_class[c] for c in med.classes if by_class.get(c) in shown}),
+            conditions=sorted({v for c in med.classes for v in by_class.get(c, ()) if v in shown}),
         )
         for med in record.medications
     ]

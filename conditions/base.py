@@ -138,15 +138,23 @@ class Context:
         return found[-1] if found else None
 
     def has_coded(self, *valuesets: str) -> bool:
-        """Whether any condition, flag or coded entry is in one of the value sets."""
-        return bool(self.coded(*valuesets)) or any(
-            _in_any(valuesets, c.codings) and c.clinical_status not in ("resolved", "inactive", "remission")
-            for c in self.record.conditions
-        )
+        """Whether the record holds a current entry in one of the value sets: a condition that is
+        not resolved, inactive, in remission or refuted; an active flag; or any other coded entry."""
+        for condition in self.record.conditions:
+            if (condition.clinical_status not in _ENDED_CONDITION
+                    and condition.verification_status not in ("refuted", "entered-in-error")
+                    and _in_any(valuesets, condition.codings, condition.text)):
+                return True
+        for flag in self.record.flags:
+            if flag.status in (None, "active") and _in_any(valuesets, flag.codings, flag.text):
+                return True
+        return any(e.resource_type not in ("Condition", "Flag") for e in self.coded(*valuesets))
 
     def coded(self, *valuesets: str) -> list:
-        """Dated coded entries (conditions, procedures, flags, coded observations), oldest first."""
-        found = [e for e in self.record.coded_entries() if _in_any(valuesets, e.codings)]
+        """Dated coded entries (conditions, procedures, flags, coded observations), oldest first.
+
+        Matched by code and, for value sets that list words, by the entry's display text."""
+        found = [e for e in self.record.coded_entries() if _in_any(valuesets, e.codings, e.text)]
         return sorted(found, key=lambda e: e.date)
 
     def medicines(self, medicine_class: str, within_days: int | None = RECENT_MEDICINE_DAYS) -> list[Medication]:
@@ -163,8 +171,9 @@ class Context:
     def wording(self, for_patient: str, for_carer: str) -> str:
         """Pick the patient's or the carer's wording ({name} is the patient's first name)."""
         if self.viewer_kind == "proxy":
-            first = (self.patient_name or "the person you care for").split()[0]
-            return for_carer.replace("{name}", first)
+            first = self.patient_name.split()[0] if self.patient_name and self.patient_name.split() else None
+            return for_carer.replace("{name}'s", f"{first}'s" if first else "their").replace(
+                "{name}", first or "the person you care for")
         return for_patient
 
 
@@ -184,8 +193,12 @@ def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT
     return True
 
 
-def _in_any(valuesets, codings) -> bool:
-    return any(terminology.in_valueset(vs, [{"system": s, "code": c} for s, c in codings]) for vs in valuesets)
+_ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
+
+
+def _in_any(valuesets, codings, text: str | None = None) -> bool:
+    concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text or ""}
+    return any(terminology.in_valueset(vs, concept) for vs in valuesets)
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,8 @@ class CheckSpec:
     applies: Callable[[Context], bool] | None = None
     stricter: Callable[[Context], bool] | None = None  # use stricter_interval_days when true
     declined_valuesets: tuple[str, ...] = ()
+    since: Callable[[Context], dt.date | None] | None = None  # count evidence only from this date
+    note: Callable[[Context], str | None] | None = None  # extra words shown with the check
 
 
 def status_for(last_done: dt.date | None, interval_days: int, grace_days: int, today: dt.date) -> tuple[dt.date | None, CheckStatus]:
@@ -232,6 +247,9 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
     stricter = bool(spec.stricter is not None and rule.stricter_interval_days and spec.stricter(ctx))
     interval_days, grace_days = rule.window(stricter)
     done = evidence_dates(ctx, rule.evidence)
+    start = spec.since(ctx) if spec.since else None
+    if start is not None:
+        done = [d for d in done if d >= start]
     last = done[-1] if done else None
     if rule.once_only:  # no repeat interval: recorded or not, never overdue
         due, status = None, ("ok" if last else "never")
@@ -248,7 +266,7 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
     return CheckView(
         id=spec.id, name=spec.name, last_done=last, due=due, status=status,
         interval_days=interval_days, source=rule.source, verified=rule.verified,
-        addressed_by=addressed,
+        addressed_by=addressed, note=(spec.note(ctx) if spec.note else None) or rule.text or None,
     )
 
 
@@ -339,8 +357,7 @@ def target_text(low: float | None, high: float | None, unit: str) -> str:
 def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = ("default",),
                  condition: str | None = None) -> MeasureView | None:
     """A measure with its series and the target that applies: a personal Goal target first, else
-    the first guideline target in `applies_when` order (targets.csv), always with its source.
-    Returns None when the record has no result for the measure and no target to show."""
+    the first guideline target in `applies_when` order (targets.csv), always with its source."""
     measure = terminology.measures()[measure_id]
     series = series_of(ctx, measure_id)
     low = high = None
@@ -355,7 +372,8 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
         if target.comparator in (">", ">=") and target.value is not None:
             low, high = target.value, None
         text = target_text(low, high, measure.display_unit)
-        source = "your personal target" + (f" ({goal.description})" if goal.description else "")
+        source = ctx.wording("your personal target", "{name}'s personal target") + (
+            f" ({goal.description})" if goal.description else "")
         personal = True
     else:
         options = terminology.targets(measure_id, condition)

@@ -66,9 +66,10 @@ def prompts_on(ctx: Context) -> bool:
 
 
 def sensitive_visible(ctx: Context) -> bool:
-    """Whether prognosis and CPR entries may be shown (§3.4, an app policy decision): always on the
-    clinic screen; for the patient and a proxy only when the person chose to see them."""
-    return ctx.viewer_kind == "clinic" or ctx.preferences.get(SENSITIVE_PREFERENCE) == "yes"
+    """Whether prognosis and CPR entries may be shown (§3.4, an app policy decision): only when the
+    person chose to see them, on every screen (the shared screen is looked at with the patient).
+    The access gate hides them too; this keeps the view's wording in step with it."""
+    return ctx.preferences.get(SENSITIVE_PREFERENCE) == "yes"
 
 
 def _concept(codings: list[Coding], text: str | None) -> dict:

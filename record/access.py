@@ -11,6 +11,9 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
   Consent, no clinical data; data outside `provision.dataPeriod`; types outside `provision.class`;
   nested `deny` provisions by security label or resource class;
 * on the clinic shared screen, also the sensitivity categories PSY, ETH, SDV, SEX, HIV, STD, SOC;
+* prognosis codes and resuscitation decisions, unless the person chose to see them
+  (`reveal_prognosis`; clinical-reference §3.4, an app policy decision), for every viewer: the
+  shared screen is looked at with the patient;
 * and any entry that points at a hidden one (hasMember, derivedFrom, partOf, relatesTo, an
   encounter, a letter's Binary...), repeated until nothing more is hidden.
 
@@ -31,6 +34,7 @@ from record.policy import (
     Grant,
     access_start,
     hidden_labels_for,
+    is_eol_sensitive,
     labels_of,
     proxy_grants,
     related_person_valid,
@@ -148,7 +152,7 @@ def _grant_allows(grant: Grant, resource: dict, labels: set[tuple[str, str]]) ->
     return _in_window(resource, grant.data_start, grant.data_end)
 
 
-def open_record(store, viewer: Viewer, today: dt.date) -> VisibleRecord:
+def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = False) -> VisibleRecord:
     """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
     raw = store.resources_for(viewer.patient_id)
     record_starts = access_start(raw, viewer.patient_id)
@@ -175,6 +179,7 @@ def open_record(store, viewer: Viewer, today: dt.date) -> VisibleRecord:
         labels = labels_of(resource)
         visible = not (labels & hidden_labels) and not _entered_in_error(resource)
         visible = visible and _in_window(resource, record_starts, None)
+        visible = visible and (reveal_prognosis or not is_eol_sensitive(resource))
         if visible and viewer.kind == "proxy":
             visible = any(_grant_allows(g, resource, labels) for g in grants)
         if visible:

@@ -193,3 +193,21 @@ def proxy_grants(resources: list[dict], patient_id: str, proxy_id: str | None, t
         )
         grants.append(Grant(start, end, classes, denies))
     return grants
+
+
+# Prognosis codes and resuscitation decisions: the person may not have discussed them yet, so they
+# stay out of view unless the person chose to see them (clinical-reference §3.4; an app policy
+# decision, unverified as a national rule). Value sets from data/terminology/valuesets.csv.
+EOL_SENSITIVE_VALUESETS = (
+    "gsf_prognosis_a", "gsf_prognosis_b", "gsf_prognosis_c", "gsf_prognosis_d",
+    "eol_last_months", "eol_last_weeks", "eol_last_days", "cpr_decision",
+)
+
+
+def is_eol_sensitive(resource: dict) -> bool:
+    """Whether a resource records a prognosis or a resuscitation (CPR) decision."""
+    concepts = [resource.get("code"), resource.get("valueCodeableConcept")]
+    concepts += [c for c in resource.get("category") or [] if isinstance(c, dict)] if resource.get(
+        "resourceType") == "Flag" else []
+    concepts = [c for c in concepts if isinstance(c, dict)]
+    return any(terminology.in_valueset(vs, c) for vs in EOL_SENSITIVE_VALUESETS for c in concepts)

@@ -22,7 +22,8 @@ def _summary_for(case: Path, store, expected: dict):
     assert not report.rejected, report.rejected
     patient_id = next(iter(store.patient_ids()))
     viewer = Viewer.parse(patient_id, expected.get("viewer", "patient"))
-    visible = open_record(store, viewer, dt.date.fromisoformat(expected["today"]))
+    reveal = expected.get("preferences", {}).get("eol_show_prognosis") == "yes"
+    visible = open_record(store, viewer, dt.date.fromisoformat(expected["today"]), reveal_prognosis=reveal)
     return build_summary(visible, preferences=expected.get("preferences", {}))
 
 
@@ -54,6 +55,11 @@ def test_condition_fixture(case, fresh_store):
                 assert got[key] == value, f"{check_id}.{key}"
     if "questions" in expected:
         assert [q.text for q in view.questions] == expected["questions"]
+    if "panels" in expected:
+        panels = {p.id: p for p in view.panels}
+        assert set(panels) == set(expected["panels"]), "the view shows a different set of panels"
+        for panel_id, items in expected["panels"].items():
+            assert [[label, state] for label, state, _ in panels[panel_id].items] == items, panel_id
 
 
 def test_there_is_a_fixture_for_every_exemplar():

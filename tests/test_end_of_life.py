@@ -94,8 +94,9 @@ def test_anticipatory_line_only_when_prognosis_is_weeks_or_days():
     last-days code (§3.2), and a hidden prognosis code does not reveal itself through that line."""
     label = 'Anticipatory ("just in case") medicines'
     assert label not in items(ctx(REGISTER, viewer="clinic"))
-    assert items(ctx(REGISTER, GSF_D, viewer="clinic"))[label] == ("not recorded", None)
+    assert items(ctx(REGISTER, GSF_D, viewer="clinic", eol_show_prognosis="yes"))[label] == ("not recorded", None)
     assert label not in items(ctx(REGISTER, GSF_D))
+    assert label not in items(ctx(REGISTER, GSF_D, viewer="clinic"))
     assert items(ctx(REGISTER, GSF_D, eol_show_prognosis="yes"))[label] == ("not recorded", None)
 
 
@@ -118,16 +119,19 @@ def test_cpr_line_hidden_from_patient_unless_chosen():
     assert state == "recorded" and "review date 10 September 2026" in detail
 
 
-def test_cpr_line_hidden_from_proxy_but_shown_on_clinic_screen():
-    """A proxy does not see the CPR decision by default; the clinic screen always does."""
+def test_cpr_line_follows_the_persons_choice_on_every_screen():
+    """Neither a proxy nor the shared clinic screen shows the CPR decision until the person chose
+    to see it; the shared screen is looked at with the patient."""
     cpr = flag(*DNACPR, "2026-03-10", "2026-09-10")
     assert "Resuscitation (CPR) decision" not in items(ctx(REGISTER, cpr, viewer="proxy"))
-    assert items(ctx(REGISTER, cpr, viewer="clinic"))["Resuscitation (CPR) decision"][0] == "recorded"
+    assert "Resuscitation (CPR) decision" not in items(ctx(REGISTER, cpr, viewer="clinic"))
+    shown = ctx(REGISTER, cpr, viewer="clinic", eol_show_prognosis="yes")
+    assert items(shown)["Resuscitation (CPR) decision"][0] == "recorded"
 
 
 def test_no_cpr_decision_reads_not_recorded():
     """With no decision, the CPR line says "not recorded" and there is no check (never "never")."""
-    context = ctx(REGISTER, viewer="clinic")
+    context = ctx(REGISTER, viewer="clinic", eol_show_prognosis="yes")
     assert items(context)["Resuscitation (CPR) decision"] == ("not recorded", None)
     assert eol.cpr_check(context) is None
 
@@ -135,7 +139,7 @@ def test_no_cpr_decision_reads_not_recorded():
 def test_cpr_check_status_follows_the_review_date():
     """Review date passed: overdue; inside the 30-day grace window: due-soon; later: ok."""
     def status(end):
-        return eol.cpr_check(ctx(flag(*DNACPR, "2026-01-01", end), viewer="clinic")).status
+        return eol.cpr_check(ctx(flag(*DNACPR, "2026-01-01", end), viewer="clinic", eol_show_prognosis="yes")).status
     assert status("2026-11-24") == "overdue"
     assert status("2026-12-10") == "due-soon"
     assert status("2027-03-01") == "ok"
@@ -143,7 +147,7 @@ def test_cpr_check_status_follows_the_review_date():
 
 def test_cpr_check_uses_decision_and_review_dates():
     """The check's last_done is period.start and due is period.end of the CPR Flag [R5]."""
-    check = eol.cpr_check(ctx(flag(*DNACPR, "2026-01-01", "2026-07-01"), viewer="clinic"))
+    check = eol.cpr_check(ctx(flag(*DNACPR, "2026-01-01", "2026-07-01"), viewer="clinic", eol_show_prognosis="yes"))
     assert (check.id, check.last_done, check.due) == ("cpr_review", dt.date(2026, 1, 1), dt.date(2026, 7, 1))
 
 
@@ -213,18 +217,21 @@ def test_proxy_wording_names_the_patient():
 
 
 def test_hidden_prognosis_does_not_open_the_view():
-    """A prognosis code the patient may not see never makes the view apply (§3.4); the clinic
-    screen, or a patient who chose to see it, does open it."""
+    """A prognosis code the person has not chosen to see never makes the view apply (§3.4), on
+    the patient's or the shared clinic screen; once they chose to see it, it does."""
     only_prognosis = (GSF_D,)
     assert not eol.SPEC.applies(ctx(*only_prognosis))
-    assert eol.SPEC.applies(ctx(*only_prognosis, viewer="clinic"))
+    assert not eol.SPEC.applies(ctx(*only_prognosis, viewer="clinic"))
     assert eol.SPEC.applies(ctx(*only_prognosis, eol_show_prognosis="yes"))
 
 
 def test_prognosis_panel_only_for_viewers_allowed_to_see_it():
-    """The prognosis panel is absent for the patient by default and present on the clinic screen."""
+    """The prognosis panel is absent by default, on the clinic screen too, and present once the
+    person chose to see prognosis entries."""
     assert [p.id for p in eol.panels(ctx(REGISTER, GSF_D))] == ["shared_record_checklist"]
-    assert [p.id for p in eol.panels(ctx(REGISTER, GSF_D, viewer="clinic"))] == ["shared_record_checklist", "prognosis"]
+    assert [p.id for p in eol.panels(ctx(REGISTER, GSF_D, viewer="clinic"))] == ["shared_record_checklist"]
+    shown = ctx(REGISTER, GSF_D, viewer="clinic", eol_show_prognosis="yes")
+    assert [p.id for p in eol.panels(shown)] == ["shared_record_checklist", "prognosis"]
 
 
 def test_inactive_register_flag_does_not_count():
@@ -241,8 +248,8 @@ def test_demo_end_of_life_record_gives_a_full_view(fresh_store):
 
     import_paths(fresh_store, [DEMO / "end_of_life.json"])
     patient_id = next(iter(fresh_store.patient_ids()))
-    visible = open_record(fresh_store, Viewer(kind="clinic", patient_id=patient_id), TODAY)
-    views = {v.id: v for v in build_summary(visible, preferences={"eol_prompts": "yes"}).conditions}
+    visible = open_record(fresh_store, Viewer(kind="clinic", patient_id=patient_id), TODAY, reveal_prognosis=True)
+    views = {v.id: v for v in build_summary(visible, preferences={"eol_prompts": "yes", "eol_show_prognosis": "yes"}).conditions}
     view = views["end_of_life"]
     assert view.panels and view.questions
     assert [c.id for c in view.checks] == ["cpr_review"]
