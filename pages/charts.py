@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from conditions.base import MeasureView, number
-from pages.text import day, off_target, source_words, value_words
+from pages.text import day, has_bounds, off_target, source_words, value_words
 
 NHS_BLUE = "#005EB8"
 NHS_DARK = "#212B32"
@@ -89,8 +89,10 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
         sentence += f", above {target_owner} target of {number(measure.target_high)} {unit} (source: {source})"
     elif side == "below":
         sentence += f", below {target_owner} target of {number(measure.target_low)} {unit} (source: {source})"
-    elif measure.target:
+    elif measure.target and has_bounds(measure):
         sentence += f", within {target_owner} target ({measure.target}; source: {source})"
+    elif measure.target:
+        sentence += f"; for reference: {measure.target} (source: {source})"
     return sentence + "."
 
 

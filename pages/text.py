@@ -75,14 +75,22 @@ def source_words(source: str | None, verified: bool | None) -> str:
     """A source with "(unverified)" when the reference marks it so."""
     if not source:
         return "source not recorded"
-    return f"{source} (unverified)" if verified is False else source
+    if verified is False and "unverified" not in source.casefold():
+        return f"{source} (unverified)"
+    return source
 
 
 def target_line(measure: MeasureView) -> str:
     """The target and where it comes from, e.g. "Target: 53 mmol/mol or below (source: NICE NG28)"."""
     if not measure.target:
         return "No target is set for this measure."
-    return f"Target: {measure.target} (source: {source_words(measure.target_source, measure.target_verified)})"
+    label = "Target" if has_bounds(measure) else "For reference"
+    return f"{label}: {measure.target} (source: {source_words(measure.target_source, measure.target_verified)})"
+
+
+def has_bounds(measure: MeasureView) -> bool:
+    """Whether the target has numbers to compare with (a band like MMSE stages has none)."""
+    return measure.target_low is not None or measure.target_high is not None
 
 
 def check_row(check: CheckView) -> dict[str, str]:

@@ -105,3 +105,15 @@ def test_when_is_uk_local_time():
     """Access-log times are shown in UK time (BST in summer), with the date in words."""
     assert text.when("2026-07-01T13:05:00+00:00") == "1 July 2026, 14:05"
     assert text.when("2026-11-25T23:30:00+00:00") == "25 November 2026, 23:30"
+
+
+def test_a_band_without_numbers_is_for_reference_not_a_target():
+    """Stages such as MMSE bands are shown "for reference", never as a target met."""
+    bands = hba1c([16]).model_copy(update={"target": "MMSE 10 to 20: moderate", "target_high": None, "target_low": None})
+    assert text.target_line(bands).startswith("For reference: MMSE 10 to 20: moderate")
+    assert "within" not in charts.describe(bands)
+
+
+def test_unverified_is_never_said_twice():
+    """A source that already says unverified is not marked again."""
+    assert text.source_words("clinical-reference §4.2 (unverified)", False) == "clinical-reference §4.2 (unverified)"
