@@ -20,7 +20,7 @@ from summary import Summary
 VIEWER = "viewer"  # the Viewer whose eyes the pages use now
 ROLE = "role"  # who signed in: {"kind": "patient"|"carer"|"nurse", "name": str, "links": [...]}
 HOME = "home_viewer"  # the patient's own viewer while they are in shared-screen mode
-CONFIRM_LEAVE = "confirm_leave"  # asked "leave shared screen?" and waiting for the answer
+CONFIRM_LEAVE = "leave_asked"  # asked "leave shared screen?" and waiting for the answer
 VIEW_ID = "condition_view"  # the condition view the condition page shows
 SUMMARY = "summary_for_viewer"  # (viewer key, today, Summary), dropped at the start of each run
 LOGGED = "last_logged"  # {slot: (viewer key, what)}: the last views written to the access log

@@ -89,3 +89,23 @@ def no_errors(at: AppTest) -> None:
 def headings(at: AppTest) -> list[str]:
     """The h1 titles drawn in the main area."""
     return [t.value for t in at.main.title]
+
+
+def shown_summary(at: AppTest):
+    """The Summary the last run drew (held in the session for that run)."""
+    return at.session_state["summary_for_viewer"][2]
+
+
+def pages_for(at: AppTest, pages: list[str]) -> list[str]:
+    """The pages of `pages` this run's navigation offers (the condition page needs a view)."""
+    return [p for p in pages if p != "condition" or shown_summary(at).conditions]
+
+
+def visit_all(at: AppTest, pages: list[str]) -> str:
+    """Open each page in turn, check it drew without error, and return everything shown."""
+    seen = []
+    for page in pages_for(at, pages):
+        go(at, page)
+        no_errors(at)
+        seen.append(texts(at))
+    return "\n".join(seen)

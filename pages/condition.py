@@ -1,0 +1,70 @@
+"""One condition view: trend charts with the target band and its source, checks with their status
+in words, the view's suggested questions, its panels and support text.
+
+The app registers this file once per view in the summary (registry order); on the shared screen
+it is one page that shows one condition at a time, chosen with a select.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import state, ui
+from pages.text import escape_markdown, humanise
+
+state.guard()
+
+summary = state.summary()
+views = {view.id: view for view in summary.conditions}
+wanted = st.session_state.get(state.VIEW_ID)
+
+if not views:
+    ui.header("Conditions", summary)
+    st.write("None of the five long-term conditions this app follows is in the record.")
+    st.stop()
+
+if summary.viewer.kind == "clinic" or wanted not in views:
+    ui.header("Conditions", summary)
+    view_id = st.selectbox(
+        "Condition to show", list(views), format_func=lambda vid: views[vid].title, key="clinic_condition",
+        help="The shared screen shows one condition at a time.",
+    )
+    view = views[view_id]
+    st.header(view.title)
+    level, measure_heading = st.subheader, ui.h4
+else:
+    view = views[wanted]
+    ui.header(view.title, summary)
+    level, measure_heading = st.header, st.subheader
+
+if view.intro:
+    st.markdown(escape_markdown(humanise(view.intro)))
+
+level("Results over time")
+measures = [m for m in view.measures if m.series]
+empty = [m for m in view.measures if not m.series]
+if not measures:
+    st.write("No results for this condition are in the record.")
+for measure in measures:
+    ui.measure_block(measure, summary, key=f"{view.id}-{measure.id}", heading=measure_heading)
+if empty:
+    st.caption("Not in the record: " + ", ".join(m.plain_name for m in empty) + ".")
+
+level("Regular checks")
+ui.checks_table(view.checks)
+
+level("Questions you might ask")
+if view.questions:
+    on_add = ui.add_suggested if ui.can_write(summary) else None
+    kept = {q.rule_id for q in summary.questions if q.source != "suggested" and q.rule_id}
+    for n, question in enumerate(view.questions):
+        ui.question_card(question, key=f"add-{view.id}-{n}", on_add=None if question.rule_id in kept else on_add)
+else:
+    st.write("No suggestions from the record for this condition just now.")
+
+for panel in view.panels:
+    ui.panel_block(panel)
+
+if view.support:
+    level("Support")
+    st.info(humanise(view.support), icon="💬")

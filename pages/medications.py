@@ -1,0 +1,61 @@
+"""Medicines: current repeats and past medicines with when each was last issued, grouped by the
+condition view they relate to (MedicationLine.conditions)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from conditions.base import RECENT_MEDICINE_DAYS
+from pages import state, ui
+from pages.text import day
+
+state.guard()
+
+summary = state.summary()
+ui.header("Medicines", summary)
+if summary.notices and not summary.medications:
+    st.stop()
+if not summary.medications:
+    st.write("No medicines are in the record.")
+    st.stop()
+
+record = state.service().record(state.viewer(), state.today())
+dosage = {}
+for med in record.medications:
+    for mid in (med.id, *med.ids):
+        dosage[mid] = med.dosage_text or ""
+
+
+def _rows(lines) -> list[dict[str, str]]:
+    return [{
+        "Medicine": line.name,
+        "How to take it": dosage.get(line.id, ""),
+        "Last issued": day(line.last_issued, "not recorded"),
+        "Repeat": "Yes" if line.repeat else "No",
+    } for line in lines]
+
+
+def _group(title: str, lines) -> None:
+    st.header(title)
+    current = [line for line in lines if line.current]
+    past = [line for line in lines if not line.current]
+    st.subheader("Current")
+    ui.table(_rows(current), "No current medicines in this group.")
+    if past:
+        st.subheader("Past")
+        ui.table(_rows(past), "No past medicines in this group.")
+
+
+months = round(RECENT_MEDICINE_DAYS / 30.44)
+st.caption(f"“Current” means issued in the last {months} months and not stopped. Ask the practice or a "
+           "pharmacist before changing how you take any medicine.")
+titles = {view.id: view.title for view in summary.conditions}
+placed: set[str] = set()
+for view_id, title in titles.items():
+    lines = [m for m in summary.medications if view_id in m.conditions]
+    if lines:
+        placed.update(m.id for m in lines)
+        _group(title, lines)
+rest = [m for m in summary.medications if m.id not in placed]
+if rest:
+    _group("Other medicines" if placed else "All medicines", rest)

@@ -1,0 +1,97 @@
+"""Overview: the person's conditions and what needs attention now (checks due or overdue,
+latest results outside the target, letters new since the last appointment)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+import service as door
+from pages import state, ui
+from pages.text import ATTENTION, day, escape_markdown, humanise, latest_point, off_target, source_words, status_label, value_words
+
+state.guard()
+
+summary = state.summary()
+ui.header("Overview", summary)
+if not summary.conditions and summary.notices:
+    st.stop()
+
+st.header("Conditions")
+if not summary.conditions:
+    st.write("None of the five long-term conditions this app follows is in the record.")
+for view in summary.conditions:
+    st.markdown(f"**{view.title}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
+
+st.header("Needs attention now")
+attention = False
+
+due = [
+    {"Condition": view.title, "Check": check.name, "Status": status_label(check.status),
+     "Due": day(check.due, "now")}
+    for view in summary.conditions for check in view.checks if check.status in ATTENTION
+]
+if due:
+    attention = True
+    st.subheader("Checks due or overdue")
+    ui.table(due, f"{len(due)} checks are due, overdue or not found in the record.")
+
+off = []
+seen: set[str] = set()
+for view in summary.conditions:
+    for measure in view.measures:
+        side = off_target(measure)
+        if side and measure.id not in seen:
+            seen.add(measure.id)
+            last = latest_point(measure)
+            limit = measure.target_high if side == "above" else measure.target_low
+            off.append(
+                f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}: latest "
+                f"{value_words(last.value, measure.display_unit, last.comparator)} on {day(last.date)}, "
+                f"{side} {ui.whose(summary)} target of {value_words(limit, measure.display_unit)} "
+                f"(source: {source_words(measure.target_source, measure.target_verified)})"
+            )
+if off:
+    attention = True
+    st.subheader("Latest results outside the target")
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in off))
+
+svc = state.service()
+prefs = svc.preferences(summary.patient.id)
+last_visit = None
+if prefs.get("last_visit"):
+    try:
+        last_visit = dt.date.fromisoformat(prefs["last_visit"])
+    except ValueError:
+        last_visit = None
+if last_visit:
+    new = [letter for letter in summary.letters if letter.date and letter.date > last_visit]
+    if new:
+        attention = True
+        st.subheader(f"Letters new since the last appointment ({day(last_visit)})")
+        st.markdown("\n".join(f"- {day(l.date)}: {escape_markdown(l.title)}" for l in new))
+
+if not attention:
+    st.success("Nothing needs attention now.", icon="✅")
+
+if summary.viewer.kind == "patient":
+    with st.expander("When was your last appointment?"):
+        st.write("Letters that arrived after this date are listed above as new.")
+        picked = st.date_input(
+            "Date of your last appointment", value=last_visit or summary.today,
+            max_value=summary.today, format="DD/MM/YYYY", key="last_visit_input",
+        )
+        if st.button("Save date", key="save_last_visit"):
+            try:
+                svc.set_preference(state.viewer(), "last_visit", picked.isoformat())
+            except door.StoreError as exc:
+                st.error(str(exc))
+            else:
+                state.refresh()
+
+st.header("Questions for the next appointment")
+open_own = [q for q in summary.questions if q.source == "own" and q.status != "asked"]
+suggested = [q for q in summary.questions if q.source == "suggested"]
+st.write(f"{len(open_own)} in the list, {len(suggested)} suggested from the record.")
+st.page_link("pages/questions.py", label="Go to my questions", icon=":material/help:")

@@ -1,0 +1,82 @@
+"""Results: any coded measure over time, one generic chart page driven by the measures table
+(data/terminology/measures.csv, through record.terminology), searchable by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from conditions.base import Context, MeasureView, series_of
+from pages import state, ui
+from pages.text import day, value_words
+from record import terminology
+
+state.guard()
+
+summary = state.summary()
+ui.header("Results", summary)
+if summary.notices and not summary.conditions:
+    st.stop()
+
+record = state.service().record(state.viewer(), state.today())
+ctx = Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind)
+table = terminology.measures()
+in_views = {m.id: m for view in summary.conditions for m in view.measures}
+found = {mid: record.results_for(mid) for mid in table}
+available = [meta for meta in table.values() if found[meta.id]]
+
+if not available:
+    st.write("There are no coded results in the record.")
+    st.stop()
+
+query = st.text_input(
+    "Search results by name", placeholder="for example: cholesterol, kidney, HbA1c", key="results_search",
+).strip().casefold()
+matches = [
+    meta for meta in available
+    if not query or query in meta.name.casefold() or query in meta.plain_name.casefold() or query in meta.id
+]
+st.caption(f"{len(matches)} of {len(available)} kinds of result in the record.")
+if not matches:
+    st.write("No result matches that search. Try a shorter word, such as “sugar” or “kidney”.")
+    st.stop()
+
+
+def _label(meta) -> str:
+    plain = f"{meta.plain_name[:1].upper()}{meta.plain_name[1:]}"
+    return plain if meta.plain_name.casefold() == meta.name.casefold() else f"{plain} ({meta.name})"
+
+
+chosen = st.selectbox("Result to show", matches, format_func=_label, key="results_measure")
+measure = in_views.get(chosen.id) or MeasureView(
+    id=chosen.id, name=chosen.name, plain_name=chosen.plain_name, unit=chosen.unit,
+    display_unit=chosen.display_unit, series=series_of(ctx, chosen.id),
+)
+ui.measure_block(measure, summary, key=f"results-{chosen.id}", heading=st.header)
+if chosen.id not in in_views:
+    st.caption("No target is shown here: targets come with a condition view that applies to this person.")
+
+every = found[chosen.id]
+with st.expander("Every entry, including ones not counted"):
+    st.write("Charts and checks count only final, amended or corrected results with a usable unit.")
+    ui.table(
+        [{
+            "Date": day(r.date, "undated"),
+            "Result": value_words(r.value, chosen.display_unit, r.comparator, r.value_text),
+            "Status": r.status or "not recorded",
+            "Note": r.unit_problem or "",
+        } for r in reversed(every)],
+        f"Every {chosen.plain_name} entry, newest first.",
+    )
+
+others = [r for r in record.results if not r.measure_id]
+if others:
+    st.header("Other results")
+    with st.expander(f"{len(others)} results not charted (no measure in the table)"):
+        ui.table(
+            [{"Date": day(r.date, "undated"), "Name": r.name,
+              "Result": value_words(r.value, r.unit or "", r.comparator, r.value_text or "recorded")}
+             for r in sorted(others, key=lambda r: r.date or dt.date.min, reverse=True)],
+            "Results without a measure in the table, newest first.",
+        )
