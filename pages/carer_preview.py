@@ -1,0 +1,68 @@
+"""What my carer can see: the patient previews, read-only, the summary a proxy's view shows
+(built through the same gate for Viewer(kind="proxy", ...))."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import state, ui
+from pages.text import check_row, day, escape_markdown, humanise
+from pages.charts import describe
+from record.access import Viewer
+
+state.guard()
+
+summary = state.summary()
+ui.header("What my carer can see", summary)
+svc, viewer = state.service(), state.viewer()
+if viewer.kind != "patient":
+    st.write("Only the person whose record this is can preview a carer's view.")
+    st.stop()
+
+links = [l for l in svc.carers(state.today()) if l.patient_id == viewer.patient_id]
+if not links:
+    st.write("No carers or other people are linked to your record, so nobody else can see it here.")
+    st.stop()
+
+st.write("Choose someone to see exactly what their view of your record shows. What they can see "
+         "is set by the permission (consent) recorded at your GP practice; ask the practice to change it.")
+link = st.selectbox(
+    "Person", links, key="preview_person",
+    format_func=lambda l: l.proxy_name + (f" ({l.relationship.lower()})" if l.relationship else "")
+    + ("" if l.active_now else ": no current permission"),
+)
+state.log_view(f"Preview of a carer's view ({link.proxy_name})", slot="preview")
+theirs = svc.summary(Viewer(kind="proxy", patient_id=viewer.patient_id, proxy_id=link.related_person_id), state.today())
+
+st.header(f"What {link.proxy_name} sees")
+with st.container(border=True):
+    for notice in theirs.notices:
+        st.warning(notice, icon="🔒")
+    if theirs.record_starts:
+        st.info(f"Their view starts on {day(theirs.record_starts)}: older entries are not shown to them.")
+    if theirs.notices and not theirs.conditions:
+        st.write(f"{link.proxy_name} sees none of your record.")
+        st.stop()
+
+    st.subheader("Conditions")
+    if not theirs.conditions:
+        st.write("No condition views.")
+    for view in theirs.conditions:
+        st.markdown(f"**{view.title}**")
+        lines = [describe(m, "the") for m in view.measures if m.series]
+        if lines:
+            st.markdown("\n".join(f"- {m.plain_name[:1].upper()}{m.plain_name[1:]}: {escape_markdown(s)}"
+                                  for m, s in zip([m for m in view.measures if m.series], lines)))
+        ui.table([check_row(c) for c in view.checks], "No regular checks.")
+
+    st.subheader("Medicines")
+    st.markdown("\n".join(f"- {escape_markdown(m.name)}" + ("" if m.current else " (past)")
+                          for m in theirs.medications) or "None.")
+
+    st.subheader("Letters")
+    st.markdown("\n".join(f"- {day(l.date, 'undated')}: {escape_markdown(l.title)}" for l in theirs.letters) or "None.")
+
+    st.subheader("Suggested questions they see")
+    suggested = [q for q in theirs.questions if q.own_id is None]
+    st.markdown("\n".join(f"- {escape_markdown(humanise(q.text))}" for q in suggested) or "None.")
+    st.caption("Their own questions and notes are theirs and are not shown here.")

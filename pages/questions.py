@@ -1,0 +1,108 @@
+"""My questions: the person's own list (add, edit, reorder, tick off after the appointment) saved
+in the store, the suggested questions from every view with their reason, and the
+pre-consultation sheet to download or print."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import service as door
+from pages import state, ui
+from pages.text import escape_markdown, humanise
+from sheet import summary_markdown
+
+state.guard()
+
+EDITING = "question_editing"  # the id of the question being edited, if any
+
+summary = state.summary()
+ui.header("My questions", summary)
+if summary.notices and not ui.can_write(summary):
+    st.stop()
+
+svc, viewer = state.service(), state.viewer()
+own = [q for q in summary.questions if q.own_id is not None]
+suggested = [q for q in summary.questions if q.own_id is None]
+
+
+def _save(write) -> None:
+    try:
+        write()
+    except door.StoreError as exc:
+        st.error(str(exc))
+        return
+    state.refresh()
+
+
+def own_item(n: int, question) -> None:
+    qid = question.own_id
+    asked = question.status == "asked"
+    with st.container(border=True):
+        if st.session_state.get(EDITING) == qid:
+            with st.form(f"edit-{qid}", border=False):
+                text = st.text_area(f"Question {n}", value=question.text, max_chars=ui.MAX_TEXT, key=f"edit-text-{qid}")
+                save, cancel = st.columns(2)
+                if save.form_submit_button("Save changes"):
+                    st.session_state.pop(EDITING, None)
+                    _save(lambda: svc.update_question(viewer, qid, text=text))
+                if cancel.form_submit_button("Cancel"):
+                    st.session_state.pop(EDITING, None)
+                    st.rerun()
+            return
+        st.markdown(f"**{n}.** " + ("✔ Asked: " if asked else "") + escape_markdown(humanise(question.text)))
+        st.caption(question.reason[:1].upper() + question.reason[1:] + ("" if not asked else "; ticked off as asked"))
+        up, down, edit, remove = st.columns(4)
+        if up.button("Move up", key=f"up-{qid}", disabled=n == 1, help=f"Move question {n} up"):
+            _save(lambda: svc.move_question(viewer, qid, -1))
+        if down.button("Move down", key=f"down-{qid}", disabled=n == len(own), help=f"Move question {n} down"):
+            _save(lambda: svc.move_question(viewer, qid, 1))
+        if edit.button("Edit", key=f"edit-{qid}", help=f"Change the words of question {n}"):
+            st.session_state[EDITING] = qid
+            st.rerun()
+        if remove.button("Remove", key=f"remove-{qid}", help=f"Remove question {n} from the list"):
+            _save(lambda: svc.delete_question(viewer, qid))
+        ticked = st.checkbox("Asked at the appointment", value=asked, key=f"asked-{qid}-{asked}")
+        if ticked != asked:
+            _save(lambda: svc.update_question(viewer, qid, status="asked" if ticked else "open"))
+
+
+def own_list() -> None:
+    if not own:
+        st.write("Your list is empty. Add a question below, or keep one of the suggestions.")
+    for n, question in enumerate(own, start=1):
+        own_item(n, question)
+    with st.form("add-question", clear_on_submit=True):
+        text = st.text_area("Add a question of your own", max_chars=ui.MAX_TEXT, key="new-question",
+                            placeholder="for example: Could we talk about my sleep?")
+        if st.form_submit_button("Add question", type="primary"):
+            _save(lambda: svc.add_question(viewer, text, source="own"))
+
+
+st.header("Your list")
+if summary.viewer.kind == "clinic":
+    with st.expander("Your own questions (hidden on the shared screen until you open them)"):
+        own_list()
+else:
+    own_list()
+
+st.header("Suggested from the record")
+if not suggested:
+    st.write("No suggestions just now.")
+for n, question in enumerate(suggested):
+    ui.question_card(question, key=f"keep-{n}", on_add=ui.add_suggested)
+
+st.header("After your appointment")
+st.write("Tick off each question you asked. Setting today as the date of your last appointment "
+         "makes letters that arrive later show as new.")
+if summary.viewer.kind == "patient" and st.button("I have had my appointment today", key="had_appointment"):
+    _save(lambda: svc.set_preference(viewer, "last_visit", summary.today.isoformat()))
+
+st.header("Take it with you")
+sheet = summary_markdown(summary)
+st.download_button(
+    "Download the question sheet", data=sheet, icon=":material/download:",
+    file_name=f"appointment-questions-{summary.today.isoformat()}.md", mime="text/markdown",
+)
+st.caption("The sheet is a plain text (Markdown) file: open it in any text editor to read or print it.")
+with st.expander("Show the sheet"):
+    st.text(sheet)
