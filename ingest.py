@@ -15,6 +15,8 @@ from pathlib import Path
 
 from connectors.base import Rejected
 from connectors.files import FileConnector
+from exports.own_content import is_own_content
+from exports.restore import restore
 from record.letters import extract_text
 from store import PutResult, Store, patient_of
 
@@ -25,10 +27,11 @@ class ImportReport:
 
     put: PutResult = field(default_factory=PutResult)
     rejected: list[Rejected] = field(default_factory=list)
+    own: Counter = field(default_factory=Counter)  # own-content rows restored, e.g. "own question"
 
     @property
     def counts(self) -> Counter:
-        return self.put.stored
+        return self.put.stored + self.own
 
     @property
     def exit_code(self) -> int:
@@ -93,6 +96,7 @@ def import_items(
     """Store every resource from `items`, keeping each Rejected in the report."""
     report = ImportReport()
     letters = _Letters()
+    own: list[dict] = []
 
     def resources():
         seen = 0
@@ -103,13 +107,27 @@ def import_items(
             seen += 1
             if progress and seen % 500 == 0:
                 progress(seen)
+            if is_own_content(item):
+                own.append(item)  # what the person wrote: their tables, not the resources table
+                continue
             yield letters.watch(item)
 
     report.put = store.put(resources())
     rows = letters.rows(report.put.written)
     if rows:
         store.index_text(rows)
+    if own:
+        _restore_own_content(store, own, report)
     return report
+
+
+# -- own content (exports/own_content.py) -------------------------------------------------------
+def _restore_own_content(store: Store, resources: list[dict], report: ImportReport) -> None:
+    """Questions, comments, goals and notes from an `ltc export` go back into the person's own
+    tables (never twice: what is already there is skipped)."""
+    restored = restore(store, resources)
+    report.own.update(restored.counts)
+    report.rejected.extend(restored.rejected)
 
 
 def import_paths(

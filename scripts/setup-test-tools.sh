@@ -17,3 +17,12 @@ if ! "$SEKMET_VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit
 fi
 "$SEKMET_VENV/bin/sekmet" --version >/dev/null
 echo "test tools: sekmet-fhir $SEKMET_VERSION in $SEKMET_VENV"
+
+# PDF export tests (tests/test_exports_pdf.py): Debian's poppler-utils renders the sheet to PNG
+# (pdftoppm) and reads its text back (pdftotext).
+if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
+    SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq poppler-utils
+fi
+echo "test tools: $(pdftoppm -v 2>&1 | head -n 1)"

@@ -1,0 +1,246 @@
+"""Record accuracy feedback: who may flag an entry, what a flag points at, and the two things a
+person takes to the practice: a rectification request letter and a FHIR `Communication`.
+
+Pure functions over a `VisibleRecord` and its mapped `PatientRecord`: an entry that the viewer
+cannot see cannot be flagged, described or sent.
+
+Who may flag (clinical-reference §8, modelled for this project): the patient always; a carer with
+proxy access only when their active Consent's `provision.action` includes `correct` or `amend`
+(and no nested deny provision takes that away); the clinic shared screen never.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from conditions.base import number
+from exports.own_content import COMMENT_STATUS, TAG, category, extension, mine, sender
+from record import terminology
+from record.dates import human, parse_or_none
+from record.models import LabResult, PatientRecord
+
+CORRECTING_ACTIONS = frozenset({"correct", "amend"})
+KIND_WORDS = {"looks_wrong": "This looks wrong", "comment": "Comment"}
+STATUS_WORDS = {"draft": "Not sent yet", "sent": "Sent to the practice", "answered": "Answered by the practice"}
+# Shared resources (practice, clinicians, medicine definitions) and raw files are not entries.
+NOT_FLAGGABLE = frozenset({"Organization", "Practitioner", "PractitionerRole", "Location", "Medication", "Binary"})
+
+
+class FlagRefused(ValueError):
+    """A flag or comment this viewer may not make, or about an entry they cannot see."""
+
+
+@dataclass(frozen=True)
+class FlagItem:
+    """One flag or comment with what the entry it is about says, for the page and the letter."""
+
+    id: int
+    reference: str  # Type/id
+    version: str | None
+    kind: str
+    text: str
+    status: str
+    author: str
+    created: str
+    updated: str
+    entry_date: str
+    entry_says: str
+
+    @property
+    def about(self) -> str:
+        """The entry as a FHIR reference, with its version when known."""
+        return f"{self.reference}/_history/{self.version}" if self.version else self.reference
+
+
+# -- who may flag -----------------------------------------------------------------------------
+def _action_codes(provision: dict) -> set[str]:
+    return {c.get("code") for concept in provision.get("action") or [] if isinstance(concept, dict)
+            for c in concept.get("coding") or [] if isinstance(c, dict)}
+
+
+def _covers(period, today: dt.date) -> bool:
+    period = period if isinstance(period, dict) else {}
+    start, end = parse_or_none(period.get("start")), parse_or_none(period.get("end"))
+    return (start is None or start.day <= today) and (end is None or today <= end.last_day)
+
+
+def consent_allows_correction(consent: dict, patient_id: str, proxy_id: str | None, today: dt.date) -> bool:
+    """Whether this Consent lets the carer ask for corrections today."""
+    if consent.get("resourceType") != "Consent" or consent.get("status") != "active":
+        return False
+    if (consent.get("patient") or {}).get("reference") != f"Patient/{patient_id}":
+        return False
+    provision = consent.get("provision") if isinstance(consent.get("provision"), dict) else {}
+    actors = {(a.get("reference") or {}).get("reference")
+              for a in provision.get("actor") or [] if isinstance(a, dict)}
+    if provision.get("type", "permit") != "permit" or f"RelatedPerson/{proxy_id}" not in actors:
+        return False
+    if not _covers(provision.get("period"), today) or not (_action_codes(provision) & CORRECTING_ACTIONS):
+        return False
+    return not any(isinstance(n, dict) and n.get("type") == "deny" and _action_codes(n) & CORRECTING_ACTIONS
+                   for n in provision.get("provision") or [])
+
+
+def may_flag(visible) -> bool:
+    """Whether the viewer of this visible record may flag entries and change their flags.
+
+    A carer's Consent is read from what the carer can see: one hidden from them grants nothing."""
+    viewer = visible.viewer
+    if viewer.kind == "patient":
+        return True
+    if viewer.kind != "proxy" or visible.denied_reason:
+        return False
+    return any(consent_allows_correction(r, viewer.patient_id, viewer.proxy_id, visible.today)
+               for r in visible.resources if r.get("resourceType") == "Consent")
+
+
+# -- what a flag points at --------------------------------------------------------------------
+def entry_reference(entry) -> str:
+    """`Type/id` of the resource a mapped entry came from (a blood-pressure reading's panel)."""
+    rid = getattr(entry, "source_id", None) or entry.id.split("#", 1)[0]
+    return f"{entry.resource_type}/{rid}"
+
+
+def resolve(visible, reference: str) -> tuple[str, str, str | None]:
+    """(type, id, meta.versionId) of a visible entry, or FlagRefused."""
+    base = reference.split("#", 1)[0].split("/_history/", 1)[0]
+    rtype, _, rid = base.partition("/")
+    if rtype in NOT_FLAGGABLE:
+        raise FlagRefused("That is not an entry of the record that can be flagged.")
+    for resource in visible.resources:
+        if resource.get("resourceType") == rtype and resource.get("id") == rid:
+            version = (resource.get("meta") or {}).get("versionId")
+            return rtype, rid, str(version) if version is not None else None
+    raise FlagRefused("That entry is not in the record you can see, so it cannot be flagged.")
+
+
+def _result_words(result: LabResult) -> str:
+    name = terminology.measure(result.measure_id).plain_name if result.measure_id else result.name
+    if result.value is not None:
+        value = f"{result.comparator or ''}{number(result.value)}"
+    else:
+        value = result.value_text or "no value"
+    unit = terminology.measure(result.measure_id).display_unit if result.measure_id else (result.unit or "")
+    flag = f" ({result.flag})" if result.flag in ("high", "low") else ""
+    return f"{name}: {value} {unit}".strip() + flag
+
+
+def describe(record: PatientRecord, reference: str) -> tuple[str, str]:
+    """(date in words, what the entry says) for a visible entry, from its mapped model."""
+    rtype, _, rid = reference.partition("/")
+    if rtype == "Patient" and record.patient:
+        born = f", born {human(record.patient.birth_date)}" if record.patient.birth_date else ""
+        return "", f"Personal details: {record.patient.name or 'no name'}{born}"
+    parts = [r for r in record.results if r.id == rid or r.source_id == rid]
+    if parts:
+        return human(parts[0].date, parts[0].date_precision), "; ".join(_result_words(p) for p in parts)
+    entry = record.by_id(rid)
+    if entry is None:
+        return "", f"{rtype} entry"
+    when = human(entry.date, entry.date_precision) if entry.date else "undated"
+    if hasattr(entry, "title") and entry.resource_type == "DocumentReference":
+        says = entry.title + (f" from {entry.author}" if entry.author else "")
+    elif hasattr(entry, "name") and entry.resource_type.startswith("Medication"):
+        says = entry.name + (f" ({entry.dosage_text})" if entry.dosage_text else "")
+    else:
+        says = entry.text or getattr(entry, "description", None) or f"{rtype} entry"
+    return when, says
+
+
+def flag_items(visible, record: PatientRecord, rows: list[dict]) -> list[FlagItem]:
+    """The viewer's flags and comments on entries they can still see, newest first."""
+    if visible.viewer.kind == "clinic":
+        return []
+    keys = {f"{r.get('resourceType')}/{r.get('id')}" for r in visible.resources}
+    items = []
+    for row in mine(visible.viewer, rows):
+        reference = f"{row['resource_type']}/{row['resource_id']}"
+        if reference not in keys:
+            continue
+        when, says = describe(record, reference)
+        items.append(FlagItem(
+            id=row["id"], reference=reference, version=row.get("resource_version"), kind=row["kind"],
+            text=row["text"], status=row["status"], author=row["author"], created=row["created"],
+            updated=row["updated"], entry_date=when, entry_says=says,
+        ))
+    return items
+
+
+# -- what goes to the practice ----------------------------------------------------------------
+def practice(visible) -> tuple[str, list[dict]]:
+    """The practice's name and references, from the patient's registered GP practice."""
+    refs = [ref for r in visible.resources if r.get("resourceType") == "Patient"
+            for ref in r.get("generalPractitioner") or [] if isinstance(ref, dict)]
+    orgs = {f"Organization/{r.get('id')}": r for r in visible.resources if r.get("resourceType") == "Organization"}
+    for ref in refs:
+        org = orgs.get(ref.get("reference"))
+        if org and org.get("name"):
+            return org["name"], [{"reference": ref["reference"]}]
+    return "The GP practice", []
+
+
+def communication(row: dict, patient_id: str, recipients: list[dict] | None = None, sent: str | None = None) -> dict:
+    """One flag or comment as an R4 Communication about the entry (`Type/id/_history/version`).
+
+    `sent` (a date) marks a copy made to send now; otherwise the stored status says whether and
+    when it was sent."""
+    about = f"{row['resource_type']}/{row['resource_id']}"
+    if row.get("resource_version"):
+        about += f"/_history/{row['resource_version']}"
+    code = "looks-wrong" if row["kind"] == "looks_wrong" else "comment"
+    status = "completed" if sent else COMMENT_STATUS.get(row["status"], "unknown")
+    resource = {
+        "resourceType": "Communication", "id": f"own-comment-{row['id']}", "meta": {"tag": [TAG]},
+        "extension": [extension(row, "id", "author", "kind", "status", "created", "updated")],
+        "status": status, "category": category(code), "subject": {"reference": f"Patient/{patient_id}"},
+        "about": [{"reference": about}],
+    }
+    when = sent or (row.get("updated") if row.get("status") in ("sent", "answered") else None)
+    if when:
+        resource["sent"] = when
+    if recipients:
+        resource["recipient"] = recipients
+    who = sender(row.get("author") or "", patient_id)
+    if who:
+        resource["sender"] = who
+    resource["payload"] = [{"contentString": row["text"]}]
+    return resource
+
+
+def rectification_letter(items: list[FlagItem], record: PatientRecord, visible, proxy_name: str | None = None) -> str:
+    """A plain-text (Markdown) letter asking the practice to check and correct the flagged entries."""
+    info = record.patient
+    name = (info.name if info and info.name else None) or "the patient"
+    practice_name, _ = practice(visible)
+    details = [f"To: {practice_name}", f"Date: {human(visible.today)}", f"Patient: {name}"]
+    if info and info.birth_date:
+        details.append(f"Date of birth: {human(info.birth_date)}")
+    if info and info.nhs_number:
+        digits = info.nhs_number.replace(" ", "")
+        spaced = f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 else digits
+        details.append(f"NHS number: {spaced}")
+    lines = ["# Request to correct a health record", "", *[f"{d}  " for d in details], ""]
+    lines += ["Dear practice team,", ""]
+    if visible.viewer.kind == "proxy":
+        lines.append(f"I am {proxy_name or 'a carer'}, and I have proxy access to the online GP record of "
+                     f"{name}. Reading it, I think some entries may be wrong or incomplete.")
+    else:
+        lines.append("I have read my GP record online and I think some entries may be wrong or incomplete.")
+    lines += [
+        "Under the UK GDPR (Article 16, the right to rectification) please check the entries below, "
+        "correct them where they are wrong, and where you think they are right please add my comment "
+        "to the record. Please reply within one month.", "",
+    ]
+    if not items:
+        lines += ["(No entries are listed.)", ""]
+    for n, item in enumerate(items, 1):
+        lines += [f"## {n}. {KIND_WORDS.get(item.kind, 'Comment')}: {item.entry_says}", ""]
+        lines.append(f"- Date of the entry: {item.entry_date or 'not dated'}")
+        lines.append(f"- What the record says: {item.entry_says}")
+        lines.append(f"- Reference: {item.about}")
+        lines.append(f"- My comment: {item.text}")
+        lines.append("")
+    sign = proxy_name if visible.viewer.kind == "proxy" and proxy_name else name
+    lines += ["Thank you,", "", sign, ""]
+    return "\n".join(lines)

@@ -1,0 +1,38 @@
+"""Everything one viewer may see, as a FHIR R4 Bundle of type `collection`.
+
+The clinical resources are the `VisibleRecord`'s, exactly as stored; after them come the person's
+own questions, comments, goals, progress notes and preferences that the viewer may see, in the
+representation of `exports/own_content.py`. `ltc import` of the file into a fresh store gives the
+same summary for the same viewer and day.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from exports.own_content import OWN_SYSTEM, OwnContent, to_fhir
+
+
+def full_url(resource: dict) -> str:
+    """A stable `urn:uuid:` for an entry, from its `Type/id` (as the demo bundles do)."""
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{resource.get('resourceType')}/{resource.get('id')}"))
+
+
+def fhir_bundle(visible, own: OwnContent, comment_resource) -> dict:
+    """The Bundle for this visible record and own content (comments made by `comment_resource`)."""
+    patient_id = visible.viewer.patient_id
+    resources = [*visible.resources, *to_fhir(own, patient_id, comment_resource)]
+    return {
+        "resourceType": "Bundle",
+        "id": f"ltc-export-{visible.today.isoformat()}",
+        "meta": {"tag": [{"system": OWN_SYSTEM, "code": "export",
+                          "display": f"Exported for the {visible.viewer.kind} view"}]},
+        "type": "collection",
+        "entry": [{"fullUrl": full_url(r), "resource": r} for r in resources],
+    }
+
+
+def bundle_bytes(bundle: dict) -> bytes:
+    """The Bundle as UTF-8 JSON, indented for people who open it."""
+    return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,270 @@
+"""What the person wrote (own questions, comments on entries, own goals, progress notes and the
+preferences that shape their summary) as FHIR R4 resources, and back.
+
+The representation, chosen so a FHIR reader understands it and `ltc import` restores it exactly:
+
+* every such resource carries the tag `OWN_SYSTEM|own-content` in `meta.tag`: that tag is how
+  `ingest.py` knows to write it into the personal tables instead of the resources table;
+* a question is a `Communication` with category `OWN_SYSTEM|question` and the question as
+  `payload.contentString`; a comment or "this looks wrong" mark is a `Communication` with category
+  `comment` or `looks-wrong` whose `about` references the entry as `Type/id/_history/version`
+  (see `exports/feedback.py`); a progress note is a `Communication` with category
+  `goal-progress` about the goal, `sent` the day of the note;
+* an own goal is a `Goal` with `description.text`; preferences are one `Basic` with code
+  `preferences`;
+* one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for: the local row id,
+  author, status, list position, source, rule id and timestamps.
+
+Which rows a viewer may take away follows the pages' rule: a carer only what that carer wrote,
+the patient and the shared screen nothing a carer wrote; comments and progress notes only when
+the entry they are about is visible; on the shared screen no comments at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OWN_SYSTEM = "https://ltc-dashboard.example/CodeSystem/own-content"
+OWN_EXTENSION = "https://ltc-dashboard.example/StructureDefinition/own-content"
+TAG = {"system": OWN_SYSTEM, "code": "own-content", "display": "Written by the person in the dashboard"}
+
+QUESTION_STATUS = {"open": "preparation", "asked": "completed", "dismissed": "not-done"}
+COMMENT_STATUS = {"draft": "preparation", "sent": "completed", "answered": "completed"}
+CATEGORY_WORDS = {
+    "question": "Question for the appointment",
+    "looks-wrong": "This looks wrong",
+    "comment": "Comment on the record",
+    "goal-progress": "Progress on a goal",
+}
+PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit")
+
+# extension sub-url -> (row column, FHIR value type)
+_FIELDS = {
+    "id": ("id", "valueInteger"),
+    "author": ("author", "valueString"),
+    "status": ("status", "valueCode"),
+    "position": ("position", "valueInteger"),
+    "source": ("source", "valueCode"),
+    "rule": ("rule_id", "valueString"),
+    "kind": ("kind", "valueCode"),
+    "created": ("created", "valueDateTime"),
+    "updated": ("updated", "valueDateTime"),
+    "on-date": ("on_date", "valueDate"),
+}
+
+
+@dataclass(frozen=True)
+class OwnContent:
+    """The rows of the person's own tables one viewer may see and export."""
+
+    questions: list[dict] = field(default_factory=list)
+    comments: list[dict] = field(default_factory=list)
+    goals: list[dict] = field(default_factory=list)
+    progress: list[dict] = field(default_factory=list)
+    preferences: dict[str, str] = field(default_factory=dict)
+
+
+def mine(viewer, rows: list[dict]) -> list[dict]:
+    """Rows this viewer may see: a carer only their own; anyone else nothing a carer wrote."""
+    if viewer.kind == "proxy":
+        return [r for r in rows if r.get("author") == str(viewer)]
+    return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
+
+
+def visible_keys(visible) -> set[str]:
+    """`Type/id` of every resource in a VisibleRecord."""
+    return {f"{r.get('resourceType')}/{r.get('id')}" for r in visible.resources}
+
+
+def for_viewer(visible, questions, comments, goals, progress, preferences) -> OwnContent:
+    """The own content a viewer may see, given the store's rows for their patient."""
+    viewer, keys = visible.viewer, visible_keys(visible)
+    own_goals = mine(viewer, goals)
+    goal_refs = keys | {f"own/{g['id']}" for g in own_goals}
+    return OwnContent(
+        questions=mine(viewer, questions),
+        comments=[] if viewer.kind == "clinic" else [
+            c for c in mine(viewer, comments) if f"{c['resource_type']}/{c['resource_id']}" in keys
+        ],
+        goals=own_goals,
+        progress=[p for p in mine(viewer, progress) if p.get("goal_ref") in goal_refs],
+        preferences=dict(preferences) if viewer.kind == "patient" else {},
+    )
+
+
+# -- to FHIR ----------------------------------------------------------------------------------
+def extension(row: dict, *names: str) -> dict:
+    """The own-content extension holding the named row fields that are set."""
+    parts = []
+    for name in names:
+        column, value_type = _FIELDS[name]
+        value = row.get(column)
+        if value is not None and value != "":
+            parts.append({"url": name, value_type: value})
+    return {"url": OWN_EXTENSION, "extension": parts}
+
+
+def category(code: str) -> list[dict]:
+    return [{"coding": [{"system": OWN_SYSTEM, "code": code, "display": CATEGORY_WORDS[code]}],
+             "text": CATEGORY_WORDS[code]}]
+
+
+def sender(author: str, patient_id: str) -> dict | None:
+    """Who wrote it, as a reference: the patient, or the carer's RelatedPerson."""
+    if author.startswith("proxy:RelatedPerson/"):
+        return {"reference": author.split(":", 1)[1]}
+    if author == "patient":
+        return {"reference": f"Patient/{patient_id}"}
+    return None
+
+
+def _communication(rid: str, code: str, status: str, patient_id: str, text: str, author: str) -> dict:
+    resource = {"resourceType": "Communication", "id": rid, "meta": {"tag": [TAG]}, "status": status,
+                "category": category(code), "subject": {"reference": f"Patient/{patient_id}"}}
+    who = sender(author, patient_id)
+    if who:
+        resource["sender"] = who
+    resource["payload"] = [{"contentString": text}]
+    return resource
+
+
+def question_resource(row: dict, patient_id: str) -> dict:
+    """A question on the person's list as a Communication."""
+    resource = _communication(f"own-question-{row['id']}", "question", QUESTION_STATUS.get(row["status"], "unknown"),
+                              patient_id, row["text"], row["author"])
+    resource["extension"] = [
+        extension(row, "id", "author", "status", "position", "source", "rule", "created", "updated")
+    ]
+    return resource
+
+
+def goal_resource(row: dict, patient_id: str) -> dict:
+    """A goal of the person's own as a Goal."""
+    return {
+        "resourceType": "Goal", "id": f"own-goal-{row['id']}", "meta": {"tag": [TAG]},
+        "extension": [extension(row, "id", "author", "status", "created")],
+        "lifecycleStatus": "active" if row.get("status") == "active" else "cancelled",
+        "description": {"text": row["text"]}, "subject": {"reference": f"Patient/{patient_id}"},
+    }
+
+
+def progress_resource(row: dict, patient_id: str) -> dict:
+    """A dated progress note as a Communication about its goal."""
+    ref = row["goal_ref"]
+    about = f"Goal/own-goal-{ref.split('/', 1)[1]}" if ref.startswith("own/") else ref
+    resource = _communication(f"own-progress-{row['id']}", "goal-progress", "completed", patient_id,
+                              row["note"], row["author"])
+    resource["about"] = [{"reference": about}]
+    resource["sent"] = row["on_date"]
+    resource["extension"] = [extension(row, "id", "author", "on-date", "created")]
+    return resource
+
+
+def preferences_resource(preferences: dict[str, str], patient_id: str) -> dict:
+    """The person's saved preferences as one Basic resource."""
+    return {
+        "resourceType": "Basic", "id": "own-preferences", "meta": {"tag": [TAG]},
+        "extension": [{"url": OWN_EXTENSION, "extension": [{"url": "key", "valueString": k},
+                                                            {"url": "value", "valueString": v}]}
+                      for k, v in sorted(preferences.items())],
+        "code": {"coding": [{"system": OWN_SYSTEM, "code": "preferences", "display": "Dashboard preferences"}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+    }
+
+
+def to_fhir(content: OwnContent, patient_id: str, comment_resource) -> list[dict]:
+    """Every row of `content` as FHIR resources (comments through `comment_resource(row)`)."""
+    resources = [goal_resource(g, patient_id) for g in content.goals]
+    resources += [question_resource(q, patient_id) for q in content.questions]
+    resources += [comment_resource(c) for c in content.comments]
+    resources += [progress_resource(p, patient_id) for p in content.progress]
+    if content.preferences:
+        resources.append(preferences_resource(content.preferences, patient_id))
+    return resources
+
+
+# -- from FHIR --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OwnItem:
+    """One own-content resource read back: its kind, patient, resource id and row fields."""
+
+    kind: str  # question, comment, goal, progress, preferences
+    patient_id: str
+    resource_id: str
+    fields: dict
+
+
+def is_own_content(resource: dict) -> bool:
+    """Whether a resource carries the own-content tag (it belongs in the personal tables)."""
+    meta = resource.get("meta")
+    tags = meta.get("tag") if isinstance(meta, dict) else None
+    return isinstance(tags, list) and any(
+        isinstance(t, dict) and t.get("system") == OWN_SYSTEM and t.get("code") == "own-content" for t in tags
+    )
+
+
+def _ext_fields(resource: dict) -> dict:
+    found = {}
+    for ext in resource.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == OWN_EXTENSION:
+            for part in ext.get("extension") or []:
+                if isinstance(part, dict) and part.get("url") in _FIELDS:
+                    column, vtype = _FIELDS[part["url"]]
+                    found[column] = part.get(vtype)
+    return found
+
+
+def _codes(resource: dict) -> set[str]:
+    concepts = list(resource.get("category") or []) + [resource.get("code") or {}]
+    return {c.get("code") for concept in concepts if isinstance(concept, dict)
+            for c in concept.get("coding") or [] if isinstance(c, dict) and c.get("system") == OWN_SYSTEM}
+
+
+def _text(resource: dict) -> str | None:
+    for payload in resource.get("payload") or []:
+        if isinstance(payload, dict) and isinstance(payload.get("contentString"), str):
+            return payload["contentString"]
+    return None
+
+
+def _about(resource: dict) -> str | None:
+    for ref in resource.get("about") or []:
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            return ref["reference"]
+    return None
+
+
+def from_fhir(resource: dict) -> OwnItem | None:
+    """Read one own-content resource back into row fields, or None when it is not one we wrote."""
+    subject = (resource.get("subject") or {}).get("reference") or ""
+    if not subject.startswith("Patient/"):
+        return None
+    patient_id, rid, rtype = subject.split("/", 1)[1], str(resource.get("id") or ""), resource.get("resourceType")
+    fields, codes = _ext_fields(resource), _codes(resource)
+    if rtype == "Goal":
+        fields["text"] = (resource.get("description") or {}).get("text")
+        return OwnItem("goal", patient_id, rid, fields)
+    if rtype == "Basic" and "preferences" in codes:
+        prefs = {}
+        for ext in resource.get("extension") or []:
+            parts = {p.get("url"): p.get("valueString")
+                     for p in (ext or {}).get("extension") or [] if isinstance(p, dict)}
+            if parts.get("key") in PREFERENCE_KEYS and isinstance(parts.get("value"), str):
+                prefs[parts["key"]] = parts["value"]
+        return OwnItem("preferences", patient_id, rid, prefs)
+    if rtype != "Communication":
+        return None
+    fields["text"] = _text(resource)
+    if "question" in codes:
+        return OwnItem("question", patient_id, rid, fields)
+    about = _about(resource)
+    if "goal-progress" in codes and about:
+        fields.update(note=fields.pop("text"), about=about, on_date=fields.get("on_date") or resource.get("sent"))
+        return OwnItem("progress", patient_id, rid, fields)
+    kind = "looks_wrong" if "looks-wrong" in codes else "comment" if "comment" in codes else None
+    if kind and about:
+        parts = about.split("/")
+        fields.update(kind=kind, resource_type=parts[0], resource_id=parts[1] if len(parts) > 1 else "",
+                      resource_version=parts[3] if len(parts) > 3 and parts[2] == "_history" else None)
+        return OwnItem("comment", patient_id, rid, fields)
+    return None

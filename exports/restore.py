@@ -1,0 +1,178 @@
+"""Writing own content read from an imported file (see `exports/own_content.py`) back into the
+person's tables, through the store's ordinary methods.
+
+Re-importing the same file never duplicates anything: a row whose words, author and target are
+already stored is skipped, and what is already stored is never changed (the person's later edits
+win over an older export). Restored questions keep their exported order; in a fresh store they
+also get their original ids back when the export had no gaps (the store numbers rows itself).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from connectors.base import Rejected
+from exports.own_content import OwnItem, from_fhir
+from store import StoreError
+
+SOURCE = "own content"
+_AUTHOR = re.compile(r"(patient|clinic|proxy:RelatedPerson/[A-Za-z0-9\-.]{1,64})")
+_ORDER = ("goal", "question", "comment", "progress", "preferences")
+
+
+@dataclass
+class Restored:
+    """What a restore added or found already there, per kind, and each item it could not use."""
+
+    added: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter:
+        """Rows now in the tables from this file (new or already there), like `PutResult.stored`."""
+        return self.added + self.unchanged
+
+
+def restore(store, resources: list[dict]) -> Restored:
+    """Write own-content resources into the personal tables of the patients they name."""
+    result = Restored()
+    items: dict[str, list[OwnItem]] = {}
+    for resource in resources:
+        item = from_fhir(resource)
+        where = f"{resource.get('resourceType')}/{resource.get('id')}"
+        if item is None:
+            result.rejected.append(Rejected(SOURCE, where, "tagged as own content, but not in a form ltc writes"))
+        elif item.kind != "preferences" and not _AUTHOR.fullmatch(str(item.fields.get("author") or "patient")):
+            result.rejected.append(Rejected(SOURCE, where, "the author is not patient, clinic or a carer"))
+        else:
+            items.setdefault(item.patient_id, []).append(item)
+    for patient_id, group in items.items():
+        _Patient(store, patient_id, result).restore(group)
+    return result
+
+
+class _Patient:
+    """Restores one patient's items, keeping the mapping from exported own goals to stored ones."""
+
+    def __init__(self, store, patient_id: str, result: Restored):
+        self.store, self.pid, self.result = store, patient_id, result
+        self.goal_ids: dict[str, int] = {}  # exported Goal id -> stored own goal id
+
+    def restore(self, group: list[OwnItem]) -> None:
+        for kind in _ORDER:
+            chosen = sorted((i for i in group if i.kind == kind),
+                            key=lambda i: (i.fields.get("id") or 0, i.resource_id))
+            if chosen:
+                getattr(self, f"_{kind}")(chosen)
+
+    def _try(self, item: OwnItem, what: str, write) -> object | None:
+        try:
+            value = write()
+        except StoreError as exc:
+            self.result.rejected.append(Rejected(SOURCE, f"{what} {item.resource_id}", str(exc)))
+            return None
+        self.result.added[f"own {what}"] += 1
+        return value
+
+    def _skip(self, what: str) -> None:
+        self.result.unchanged[f"own {what}"] += 1
+
+    def _goal(self, items: list[OwnItem]) -> None:
+        stored = {(g["text"], g["author"]): g["id"] for g in self.store.own_goals(self.pid)}
+        for item in items:
+            key = (item.fields.get("text"), item.fields.get("author") or "patient")
+            if key in stored:
+                self._skip("goal")
+            else:
+                new_id = self._try(item, "goal",
+                                   lambda key=key: self.store.add_own_goal(self.pid, key[0] or "", author=key[1]))
+                if new_id is None:
+                    continue
+                stored[key] = new_id
+            self.goal_ids[f"Goal/{item.resource_id}"] = stored[key]
+
+    def _question(self, items: list[OwnItem]) -> None:
+        rows = self.store.questions(self.pid)
+        before = [q["id"] for q in rows]
+        stored = {(q["text"], q["source"], q.get("rule_id"), q["author"]) for q in rows}
+        added = []
+        for item in items:
+            f = item.fields
+            key = (f.get("text"), f.get("source") or "own", f.get("rule_id"), f.get("author") or "patient")
+            if key in stored:
+                self._skip("question")
+                continue
+
+            def write(f=f, key=key):
+                qid = self.store.add_question(self.pid, key[0] or "", author=key[3], source=key[1], rule_id=key[2])
+                if f.get("status") not in (None, "open"):
+                    self.store.update_question(self.pid, qid, status=f["status"])
+                return qid
+
+            qid = self._try(item, "question", write)
+            if qid is not None:
+                stored.add(key)
+                added.append((f.get("position") or 0, f.get("id") or 0, qid))
+        if added:
+            self._reorder(before + [qid for *_, qid in sorted(added)])
+
+    def _reorder(self, wanted: list[int]) -> None:
+        current = [q["id"] for q in self.store.questions(self.pid)]
+        for index, qid in enumerate(wanted):
+            at = current.index(qid)
+            if at != index:
+                self.store.move_question(self.pid, qid, index - at)
+                current.insert(index, current.pop(at))
+
+    def _comment(self, items: list[OwnItem]) -> None:
+        stored = {(c["resource_type"], c["resource_id"], c["resource_version"], c["kind"], c["text"], c["author"])
+                  for c in self.store.comments(self.pid)}
+        for item in items:
+            f = item.fields
+            key = (f["resource_type"], f["resource_id"], f.get("resource_version"), f["kind"], f.get("text"),
+                   f.get("author") or "patient")
+            if key in stored:
+                self._skip("comment")
+                continue
+
+            def write(f=f, key=key):
+                cid = self.store.add_comment(self.pid, *key[:4], text=key[4] or "", author=key[5])
+                if f.get("status") not in (None, "draft"):
+                    self.store.set_comment_status(self.pid, cid, f["status"])
+                return cid
+
+            if self._try(item, "comment", write) is not None:
+                stored.add(key)
+
+    def _progress(self, items: list[OwnItem]) -> None:
+        stored = {(p["goal_ref"], p["note"], p["on_date"], p["author"]) for p in self.store.goal_progress(self.pid)}
+        for item in items:
+            f = item.fields
+            about = f["about"].split("/_history/")[0]
+            if about in self.goal_ids:
+                goal_ref = f"own/{self.goal_ids[about]}"
+            elif about.startswith("Goal/own-goal-"):
+                self.result.rejected.append(Rejected(SOURCE, f"progress note {item.resource_id}",
+                                                     "the goal it is about is not in the file"))
+                continue
+            else:
+                goal_ref = about
+            key = (goal_ref, f.get("note"), str(f.get("on_date") or "")[:10], f.get("author") or "patient")
+            if key in stored:
+                self._skip("progress note")
+                continue
+            if self._try(item, "progress note", lambda key=key: self.store.add_goal_progress(
+                    self.pid, key[0], key[1] or "", key[2], author=key[3])) is not None:
+                stored.add(key)
+
+    def _preferences(self, items: list[OwnItem]) -> None:
+        for item in items:
+            for key, value in item.fields.items():
+                if self.store.preference(self.pid, key) is not None:
+                    self._skip("preference")
+                else:
+                    self._try(item, "preference",
+                              lambda key=key, value=value: self.store.set_preference(self.pid, key, value))
