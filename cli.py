@@ -7,9 +7,11 @@ as the patient unless `--as` names another viewer.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+import exports
 import settings
 from connectors.base import ConnectorError
 from ingest import import_paths
@@ -72,6 +74,40 @@ def cmd_patients(args) -> int:
     return 0
 
 
+def _viewer_for(service, args, today) -> Viewer:
+    if args.patient not in {p.id for p in service.patients(today)}:
+        raise UsageError(f"No patient with id '{args.patient:.64}' in the store. `ltc patients` lists them.")
+    return Viewer.parse(args.patient, args.as_viewer)
+
+
+def cmd_export(args) -> int:
+    service = open_service(args.db)
+    today = settings.today()
+    viewer = _viewer_for(service, args, today)
+    made = service.export(viewer, today, args.format)
+    try:  # readable by its owner only: it holds health records
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(made.data)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {args.out}: {exc.strerror}") from None
+    service.log_access(viewer, f"export ({args.format}) via ltc")
+    print(f"Wrote {args.out} ({args.format}, {len(made.data):,} bytes) for the {viewer.kind} view.", file=sys.stderr)
+    return 0
+
+
+def cmd_comments(args) -> int:
+    service = open_service(args.db)
+    today = settings.today()
+    viewer = _viewer_for(service, args, today)
+    if args.format == "letter":
+        print(service.rectification_request(viewer, today))
+        return 0
+    for item in service.flags(viewer, today):
+        print(f"{item.id}\t{item.status}\t{item.kind}\t{item.about}\t{item.entry_date}\t{item.entry_says}\t{item.text}")
+    return 0
+
+
 def cmd_summary(args) -> int:
     service = open_service(args.db)
     if service.is_demo:
@@ -122,6 +158,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_patients = commands.add_parser("patients", help="list the patients in the store")
     _db_option(p_patients)
     p_patients.set_defaults(func=cmd_patients)
+
+    p_export = commands.add_parser("export", help="write what one viewer may see as PDF sheet, FHIR Bundle or results CSV")
+    p_export.add_argument("--patient", required=True, metavar="ID")
+    p_export.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
+                          help="patient (default), clinic, or proxy:RelatedPerson/ID")
+    p_export.add_argument("--format", required=True, choices=exports.FORMATS)
+    p_export.add_argument("--out", required=True, metavar="FILE")
+    _db_option(p_export)
+    p_export.set_defaults(func=cmd_export)
+
+    p_comments = commands.add_parser("comments", help="list one viewer's comments on entries, or print the correction request")
+    p_comments.add_argument("--patient", required=True, metavar="ID")
+    p_comments.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER")
+    p_comments.add_argument("--format", choices=("list", "letter"), default="list")
+    _db_option(p_comments)
+    p_comments.set_defaults(func=cmd_comments)
 
     p_summary = commands.add_parser("summary", help="print the pre-consultation summary for one viewer and day")
     p_summary.add_argument("--patient", required=True, metavar="ID")

@@ -213,7 +213,8 @@ class Service:
         opened = self.open(viewer, today)
         _, practice = feedback.practice(opened.visible)
         return exports.build(
-            fmt, summary=self.summary(viewer, today), visible=opened.visible, record=opened.record,
+            fmt, summary=self.summary(viewer, today) if fmt == "pdf" else None, visible=opened.visible,
+            record=opened.record,
             own=self.own_content(viewer, today),
             comment_resource=lambda row: feedback.communication(row, viewer.patient_id, practice),
         )
