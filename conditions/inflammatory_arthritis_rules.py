@@ -1,0 +1,275 @@
+"""Inflammatory arthritis: the DMARD helpers and the due checks (clinical-reference §5.2) that the
+generic engine cannot express: the DMARD blood set part by part, hydroxychloroquine eye screening
+and the annual review.
+
+Pure functions of a `Context`; intervals and thresholds come from `data/terminology/`. The
+constants are the few predicates the reference states in words, each citing its section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from conditions.base import CheckSpec, CheckView, Context, evidence_dates, number, status_for
+from record import terminology
+from record.dates import human
+from record.models import COUNTABLE_RESULT_STATUSES
+
+CONDITION = "inflammatory_arthritis"
+# "every 2 weeks until stable dose for 6 weeks" after starting a DMARD (§5.2).
+STARTING_PHASE_DAYS = 42
+# Sulfasalazine: 12-weekly bloods "for the first 12 months; after that no routine bloods" (§5.2).
+SULFASALAZINE_MONITORED_DAYS = 365
+
+# Medicine class -> the intervals.csv row for its stable-phase blood monitoring (§5.2).
+MONITORED_DRUGS = (
+    ("methotrexate", "dmard_bloods"),
+    ("leflunomide", "leflunomide_bloods"),
+    ("sulfasalazine", "sulfasalazine_bloods"),
+)
+# Named DMARD classes, for naming the drug in a question (the class `dmard` covers them all).
+NAMED_DMARDS = ("methotrexate", "leflunomide", "sulfasalazine", "hydroxychloroquine")
+# The parts of the derived rule in §5.2 (FBC, ALT, creatinine), each shown on its own.
+BLOOD_PARTS = (
+    ("full blood count", ("wcc", "neutrophils", "platelets", "haemoglobin", "mcv")),
+    ("liver test (ALT)", ("alt", "ast")),
+    ("kidney test (creatinine or eGFR)", ("creatinine", "egfr")),
+)
+# Leflunomide adds blood pressure and weight at each monitoring test (§5.2 [SPS-LEF]).
+LEFLUNOMIDE_PARTS = (
+    ("blood pressure", ("bp_systolic", "bp_diastolic", "bp_panel")),
+    ("weight", ("weight",)),
+)
+
+
+# -- medicines -----------------------------------------------------------------------------------
+
+def monitored_drugs(ctx: Context) -> list[tuple[str, str]]:
+    """Current DMARDs that need routine blood monitoring now, as (class, intervals.csv row)."""
+    found = []
+    for medicine_class, row in MONITORED_DRUGS:
+        if not ctx.medicines(medicine_class):
+            continue
+        start = ctx.first_issued(medicine_class)
+        if (medicine_class == "sulfasalazine" and start
+                and (ctx.today - start).days > SULFASALAZINE_MONITORED_DAYS):
+            continue
+        found.append((medicine_class, row))
+    return found
+
+
+def started(med) -> dt.date | None:
+    """When a medicine was first issued or started."""
+    dates = [d for d in (med.issues or [med.authored_on, med.date]) if d]
+    return min(dates) if dates else None
+
+
+def current_dmard_names(ctx: Context) -> list[str]:
+    """Plain names of the current DMARDs ("methotrexate"), named classes first."""
+    names = [c for c in NAMED_DMARDS if ctx.medicines(c)]
+    for med in ctx.medicines("dmard"):
+        if not any(c in med.classes for c in NAMED_DMARDS):
+            names.append(med.name.split()[0].lower())
+    return list(dict.fromkeys(names))
+
+
+def hcq_risk_factor(ctx: Context) -> str | None:
+    """A hydroxychloroquine eye-risk factor visible in the record (§5.2 [HCQ]), in words, or None.
+
+    Seen: the latest eGFR inside the action band of targets.csv, or current tamoxifen. Dose per
+    kilogram of body weight is not worked out (doses are free text)."""
+    latest = ctx.latest("egfr")
+    if latest is not None:
+        for row in terminology.targets("egfr", CONDITION):
+            if row.kind == "action" and row.applies_when == "on_dmard" and row.contains(latest.value):
+                return f"a kidney filtration (eGFR) of {number(latest.value)} on {human(latest.date)}"
+    if ctx.medicines("tamoxifen"):
+        return "tamoxifen"
+    return None
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BloodSet:
+    """The DMARD blood set worked out: the check, each part's last date, and the parts missing."""
+
+    check: CheckView
+    drugs: str
+    parts: tuple[tuple[str, dt.date | None], ...]
+    missing: tuple[str, ...]
+
+
+def evidence_on(ctx: Context, valuesets: tuple[str, ...]) -> list[dt.date]:
+    """Dates any evidence in these value sets was recorded: `evidence_dates`, plus coded entries
+    matched by a value set's display-text rule and valued observations whose value set is not a
+    measure, which the shared engine does not see yet (candidate for conditions/base.py)."""
+    dates = set(evidence_dates(ctx, valuesets))
+    entries = [(e.codings, e.text, e.date) for e in ctx.record.coded_entries()]
+    entries += [(r.codings, r.text or r.name, r.date) for r in ctx.record.results
+                if r.value is not None and r.measure_id is None and r.status in COUNTABLE_RESULT_STATUSES]
+    for codings, text, date in entries:
+        concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text or ""}
+        if date and any(terminology.in_valueset(vs, concept) for vs in valuesets):
+            dates.add(date)
+    return sorted(d for d in dates if d <= ctx.today)
+
+
+def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:
+    """A check with a recent decline counted as addressed, as `run_check` does (§1.3): the decline
+    is newer than the last time the check was done and falls within the interval (or a year)."""
+    if not declined or check.status not in ("overdue", "never", "due-soon"):
+        return check
+    refused = evidence_on(ctx, declined)
+    interval_days = check.interval_days or 0
+    if not refused or (check.last_done and refused[-1] < check.last_done) or (
+            ctx.today - refused[-1]).days > max(interval_days, 365):  # as run_check
+        return check
+    return check.model_copy(update={
+        "addressed_by": f"declined on {human(refused[-1])} (counts as addressed)", "status": "ok",
+        "due": refused[-1] + dt.timedelta(days=interval_days) if interval_days else None})
+
+
+def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
+                   declined: tuple[str, ...] = (), condition: str = CONDITION,
+                   stricter: bool = False) -> CheckView:
+    """A check by its intervals.csv row, as `run_check` does, but with `evidence_on` as evidence.
+    Shared with `mental_health_rules` until conditions/base.py can do this itself."""
+    rule = terminology.interval(interval_check, condition)
+    interval_days, grace_days = rule.window(stricter=stricter)
+    done = evidence_on(ctx, rule.evidence)
+    last = done[-1] if done else None
+    due, status = status_for(last, interval_days, grace_days, ctx.today)
+    check = CheckView(id=check_id, name=name, last_done=last, due=due, status=status,
+                      interval_days=interval_days, source=rule.source, verified=rule.verified)
+    return apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined))))
+
+
+def _part_dates(ctx: Context, measure_ids: tuple[str, ...]) -> list[dt.date]:
+    known = terminology.measures()
+    return evidence_on(ctx, tuple(known[m].valueset if m in known else m for m in measure_ids))
+
+
+def _sources(rows) -> str:
+    return "; ".join(dict.fromkeys(row.source for row in rows))
+
+
+def blood_set(ctx: Context) -> BloodSet | None:
+    """The DMARD monitoring blood set by the §5.2 derived rule, or None with no monitored DMARD.
+
+    Overdue when no part (blood count, liver, kidney; for leflunomide also blood pressure and
+    weight) was done within interval + grace. "Partly due" (status due-soon, said in the note) when
+    only some parts are missing. With two DMARDs the stricter interval applies and both are named."""
+    drugs = monitored_drugs(ctx)
+    if not drugs:
+        return None
+    windows = []
+    for medicine_class, row in drugs:
+        rule = terminology.interval(row, CONDITION)
+        start = ctx.first_issued(medicine_class)
+        starting = start is not None and (ctx.today - start).days <= STARTING_PHASE_DAYS
+        windows.append((rule.window(stricter=starting), rule))
+    (interval_days, grace_days), _ = min(windows, key=lambda item: item[0][0])
+    rules = [rule for _, rule in windows]
+    parts_spec = BLOOD_PARTS + (LEFLUNOMIDE_PARTS if any(c == "leflunomide" for c, _ in drugs) else ())
+    parts = []
+    for label, measure_ids in parts_spec:
+        dates = _part_dates(ctx, measure_ids)
+        parts.append((label, dates[-1] if dates else None))
+    names = " and ".join(c for c, _ in drugs)
+    common = {"id": "dmard_bloods", "name": f"Monitoring blood tests for {names}",
+              "interval_days": interval_days, "source": _sources(rules),
+              "verified": all(r.verified for r in rules)}
+    done = [d for _, d in parts if d]
+    if not done:
+        return BloodSet(CheckView(status="never", note=_parts_note(parts, ()), **common),
+                        names, tuple(parts), tuple(label for label, _ in parts))
+    latest = max(done)
+    limit = dt.timedelta(days=interval_days + grace_days)
+    missing = tuple(label for label, d in parts if d is None or ctx.today - d > limit)
+    due = min(done) + dt.timedelta(days=interval_days)
+    if ctx.today - latest > limit:
+        status, shown_missing = "overdue", ()
+    elif missing:
+        status, shown_missing = "due-soon", missing
+    else:
+        status = "due-soon" if ctx.today > due - dt.timedelta(days=grace_days) else "ok"
+        shown_missing = ()
+    check = CheckView(last_done=latest, due=due, status=status,
+                      note=_parts_note(parts, shown_missing), **common)
+    return BloodSet(check, names, tuple(parts), missing)
+
+
+def _parts_note(parts, missing) -> str:
+    shown = "; ".join(f"{label}: {human(d) if d else 'not recorded'}" for label, d in parts)
+    note = f"Last done: {shown}."
+    if missing:
+        note += f" Partly due: {', '.join(missing)} not done within the interval."
+    return note
+
+
+def dmard_bloods_check(ctx: Context) -> CheckView | None:
+    """The `dmard_bloods` check (see `blood_set`)."""
+    found = blood_set(ctx)
+    return found.check if found else None
+
+
+def sentences(text: str) -> list[str]:
+    """Text split into sentences, so that a "not" in one sentence does not cancel a match in another."""
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text or "") if s.strip()]
+
+
+def eye_screening_dates(ctx: Context) -> list[dt.date]:
+    """Dates of a hydroxychloroquine eye-screening entry, or of a letter with a sentence about it."""
+    dates = set(evidence_on(ctx, ("hcq_eye_screening",)))
+    for letter in ctx.record.letters:
+        if letter.date and letter.date <= ctx.today and any(
+                terminology.in_valueset("hcq_eye_screening", {"text": s})
+                for s in sentences(letter.text or letter.pdf_text or "")):
+            dates.add(letter.date)
+    return sorted(dates)
+
+
+def hcq_eye_check(ctx: Context) -> CheckView | None:
+    """Hydroxychloroquine eye screening (§5.2 [HCQ]): first due 5 years after starting (1 year with
+    a visible risk factor), then at the repeat interval; None when it is not current."""
+    if not ctx.medicines("hydroxychloroquine"):
+        return None
+    start = ctx.first_issued("hydroxychloroquine")
+    first = terminology.interval("hcq_eye_screening_start", CONDITION)
+    repeat = terminology.interval("hcq_eye_screening", CONDITION)
+    risk = hcq_risk_factor(ctx)
+    note = f"Taking hydroxychloroquine since {human(start)}." if start else None
+    if risk:
+        note = f"{note or ''} Risk factor seen: {risk}.".strip()
+    common = {"id": "hcq_eye_screening", "name": "Eye screening (hydroxychloroquine)", "note": note}
+    screened = eye_screening_dates(ctx)
+    if screened:
+        interval_days, grace_days = repeat.window()
+        due, status = status_for(screened[-1], interval_days, grace_days, ctx.today)
+        return CheckView(last_done=screened[-1], due=due, status=status, interval_days=interval_days,
+                         source=repeat.source, verified=repeat.verified, **common)
+    offset, grace_days = first.window(stricter=risk is not None)
+    eligible = start + dt.timedelta(days=offset) if start else None
+    if eligible is None or ctx.today > eligible:
+        status = "never"
+    elif ctx.today > eligible - dt.timedelta(days=grace_days):
+        status = "due-soon"
+    else:
+        status = "ok"
+    return CheckView(due=eligible, status=status, interval_days=offset, source=first.source,
+                     verified=first.verified, **common)
+
+
+def annual_review_check(ctx: Context) -> CheckView | None:
+    """The arthritis annual review (QOF RA002, QS33), for people with rheumatoid arthritis."""
+    if not ctx.has_coded("rheumatoid_arthritis"):
+        return None
+    return check_from_row(ctx, "ra_annual_review", "Arthritis annual review", "ra_annual_review",
+                          declined=("declined_ra_annual_review",))
+
+
+CHECKS: tuple[CheckSpec, ...] = ()  # every check here needs `evidence_on`, so all are custom
+CUSTOM_CHECKS = (dmard_bloods_check, hcq_eye_check, annual_review_check)
