@@ -81,7 +81,8 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
     pages = {"": [overview], "Conditions": conditions, "Record": record, "Appointment": [questions]}
     if kind == "patient":
-        pages["Privacy and sharing"] = [
+        pages["Settings and privacy"] = [
+            st.Page("pages/preferences.py", title="Settings", icon=":material/settings:", url_path="my-settings"),
             st.Page("pages/carer_preview.py", title="What my carer can see", icon=":material/visibility:", url_path="carer-view"),
             st.Page("pages/access_log.py", title="Who has looked", icon=":material/history:", url_path="access-log"),
         ]
@@ -89,12 +90,13 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Health record", page_icon="📋", layout="centered")
     if st.session_state.get(state.EXITED):
+        st.set_page_config(page_title="Recipes", page_icon="🍲", layout="centered")
         st.query_params.clear()
         neutral = st.Page("pages/neutral.py", title="Recipes", icon="🍲", url_path="recipes", default=True)
         st.navigation([neutral], position="hidden").run()
         return
+    st.set_page_config(page_title="Health record", page_icon="📋", layout="centered")
     state.new_run()
     try:
         state.service()

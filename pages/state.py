@@ -30,7 +30,7 @@ OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar on
 ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Opening the record store…")
 def _service(db: str | None, data_home: str | None) -> Service:
     """One Service per store configuration; the arguments only key the cache."""
     return open_service()

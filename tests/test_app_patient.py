@@ -141,3 +141,24 @@ def test_dementia_bands_are_for_reference_not_targets(demo_db):
     shown = texts(at)
     assert "For reference: MMSE" in shown
     assert "within the target (MMSE" not in shown
+
+
+def test_settings_turn_on_planning_ahead_prompts_and_sensitive_entries(demo_db):
+    """The end-of-life view's choices are made on the settings page and change what it shows."""
+    at = go(open_app(END_OF_LIFE, "patient"), "condition")
+    assert "Not for attempted cardiopulmonary resuscitation" not in texts(at)
+    assert not [b for b in at.button if b.label == "Add to my questions"]
+    go(at, "preferences")
+    at.toggle(key="pref_prompts").set_value(True).run()
+    at.toggle(key="pref_sensitive").set_value(True).run()
+    no_errors(at)
+    go(at, "condition")
+    assert "Not for attempted cardiopulmonary resuscitation" in texts(at)
+    assert [b for b in at.button if b.label == "Add to my questions"]
+
+
+def test_settings_are_the_patients_alone(demo_db):
+    """A carer is not offered the settings page."""
+    at = open_app(DEMENTIA, "proxy:RelatedPerson/dem-rp-daughter")
+    with pytest.raises(ValueError):
+        at.switch_page("pages/preferences.py")

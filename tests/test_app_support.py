@@ -30,7 +30,7 @@ PSY_ENTRY = "Mental health risk assessment"
 ACCESS_START_BANNER = "Your online record starts on 31 October 2023."
 
 PATIENT_PAGES = ["overview", "condition", "results", "medications", "letters", "care_plan",
-                 "questions", "carer_preview", "access_log"]
+                 "questions", "preferences", "carer_preview", "access_log"]
 SHARED_PAGES = ["overview", "condition", "results", "medications", "letters", "care_plan", "questions"]
 
 

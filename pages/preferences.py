@@ -1,0 +1,64 @@
+"""Settings: the choices the person makes about their own view (the condition views point here),
+saved in the store as preferences. Only the patient can change them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+import service as door
+from pages import state, ui
+from pages.text import day
+
+state.guard()
+
+PROMPTS = "eol_prompts"  # conditions/end_of_life_rules.py: PROMPTS_PREFERENCE
+SENSITIVE = "eol_show_prognosis"  # conditions/end_of_life_rules.py: SENSITIVE_PREFERENCE
+
+summary = state.summary()
+ui.header("Settings", summary)
+svc, viewer = state.service(), state.viewer()
+if viewer.kind != "patient":
+    st.write("Only the person whose record this is can change these settings.")
+    st.stop()
+
+prefs = svc.preferences(viewer.patient_id)
+
+
+def _save(key: str, value: str) -> None:
+    try:
+        svc.set_preference(viewer, key, value)
+    except door.StoreError as exc:
+        st.error(str(exc))
+        return
+    state.refresh()
+
+
+st.header("Planning ahead")
+if "end_of_life" not in {view.id for view in summary.conditions}:
+    st.write("Nothing to choose here: the planning-ahead view does not apply to your record.")
+else:
+    st.write("Planning ahead is personal. Nothing here changes your care; it only changes what this app shows you.")
+    prompts = st.toggle(
+        "Suggest questions about planning ahead", value=prefs.get(PROMPTS) == "yes", key="pref_prompts",
+        help="When on, the planning-ahead view suggests questions you might ask at an appointment.",
+    )
+    if prompts != (prefs.get(PROMPTS) == "yes"):
+        _save(PROMPTS, "yes" if prompts else "no")
+    sensitive = st.toggle(
+        "Show resuscitation (CPR) decisions and prognosis entries", value=prefs.get(SENSITIVE) == "yes",
+        key="pref_sensitive",
+        help="When on, these entries show in the app for you and for anyone who can see your record "
+             "here: a carer with permission, and the shared screen.",
+    )
+    if sensitive != (prefs.get(SENSITIVE) == "yes"):
+        _save(SENSITIVE, "yes" if sensitive else "no")
+
+st.header("Your last appointment")
+try:
+    last_visit = dt.date.fromisoformat(prefs.get("last_visit") or "")
+except ValueError:
+    last_visit = None
+st.write(f"Saved as {day(last_visit)}." if last_visit else "Not saved yet.")
+st.caption("Letters dated after it are marked as new. You can change it on the overview page.")
