@@ -177,7 +177,11 @@ class Context:
         return for_patient
 
 
-_ENDED = frozenset({"stopped", "cancelled", "completed", "entered-in-error", "on-hold", "not-taken"})
+# A GP issue (MedicationRequest, intent order) is "completed" once issued, so for requests only an
+# explicit stop ends a medicine; recency of the last issue decides the rest. A statement that is
+# completed means the person finished taking it.
+_ENDED_REQUEST = frozenset({"stopped", "cancelled", "entered-in-error", "revoked"})
+_ENDED_STATEMENT = frozenset({"stopped", "completed", "entered-in-error", "not-taken", "on-hold"})
 
 
 def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT_MEDICINE_DAYS) -> bool:
@@ -185,12 +189,12 @@ def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT
     `within_days` (None: any time, e.g. "has ever been on")."""
     if within_days is None:
         return True
-    if med.status in _ENDED:
-        return False
-    last = med.last_issued or med.authored_on
-    if med.kind == "request" and last is not None:
-        return (today - last).days <= within_days
-    return True
+    if med.kind == "request":
+        if med.status in _ENDED_REQUEST:
+            return False
+        last = med.last_issued or med.authored_on
+        return last is None or (today - last).days <= within_days
+    return med.status not in _ENDED_STATEMENT
 
 
 _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})

@@ -14,8 +14,10 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
 * prognosis codes and resuscitation decisions, unless the person chose to see them
   (`reveal_prognosis`; clinical-reference §3.4, an app policy decision), for every viewer: the
   shared screen is looked at with the patient;
-* and any entry that points at a hidden one (hasMember, derivedFrom, partOf, relatesTo, an
-  encounter, a letter's Binary...), repeated until nothing more is hidden.
+* and any entry that points at one withheld for its content (a label, entered-in-error, a
+  sensitive code) through hasMember, derivedFrom, partOf, relatesTo, an encounter, a letter's
+  Binary..., repeated until nothing more is hidden. Entries outside a date window or a proxy's
+  resource classes do not pass their hiding on: pointing at them reveals nothing.
 
 Undated clinical entries are hidden whenever a data period applies: they cannot be shown to fall
 inside it. Rules and sources: clinical-reference §7–8; labels from data/terminology/sensitivity.csv.
@@ -169,7 +171,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
             )
 
     kept: dict[str, dict] = {}
-    hidden: set[str] = set()
+    withheld: set[str] = set()  # hidden for what they say: labels, errors, sensitive codes
     for resource in raw:
         rtype = resource.get("resourceType")
         key = _key(resource)
@@ -177,17 +179,18 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
             kept[key] = resource  # the person themself is never hidden from their own viewers
             continue
         labels = labels_of(resource)
-        visible = not (labels & hidden_labels) and not _entered_in_error(resource)
-        visible = visible and _in_window(resource, record_starts, None)
-        visible = visible and (reveal_prognosis or not is_eol_sensitive(resource))
-        if visible and viewer.kind == "proxy":
-            visible = any(_grant_allows(g, resource, labels) for g in grants)
-        if visible:
+        if (labels & hidden_labels or _entered_in_error(resource)
+                or (not reveal_prognosis and is_eol_sensitive(resource))
+                or (viewer.kind == "proxy" and _denied_by_label(grants, resource, labels))):
+            withheld.add(key)
+            continue
+        in_scope = _in_window(resource, record_starts, None)
+        if in_scope and viewer.kind == "proxy":
+            in_scope = any(_grant_allows(g, resource, labels) for g in grants)
+        if in_scope:
             kept[key] = resource
-        else:
-            hidden.add(key)
 
-    _hide_dependants(kept, hidden)
+    _hide_dependants(kept, withheld)
     _drop_orphan_binaries(kept)
     shared = _shared_resources(store, kept, hidden_labels)
     return VisibleRecord(
@@ -200,8 +203,24 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     )
 
 
+def _denied_by_label(grants: list[Grant], resource: dict, labels: set[tuple[str, str]]) -> bool:
+    """Whether every grant has a deny provision that names one of the resource's labels."""
+    if not grants or not labels:
+        return False
+    when = clinical_date(resource)
+    day = when.day if when else None
+    rtype = resource.get("resourceType")
+    return all(
+        any(d.labels and d.matches(rtype, labels, day) for d in g.denies) for g in grants
+    )
+
+
 def _hide_dependants(kept: dict[str, dict], hidden: set[str]) -> None:
-    """Hide every kept resource that points at a hidden one, until nothing changes."""
+    """Hide every kept resource that points at a withheld one, until nothing changes.
+
+    Only entries withheld for what they say (labels, errors, sensitive codes) pass their hiding
+    on: a 2026 prescription that points at its 2010 original stays visible when the online
+    record starts in 2023, because the pointer says nothing the person may not see."""
     if not hidden:
         return
     refs = {}

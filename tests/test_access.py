@@ -237,3 +237,12 @@ def test_viewer_parse_rejects_unknown_forms(text):
     """Unknown viewer forms get a clear error naming the accepted forms."""
     with pytest.raises(ViewerError, match="Use patient, clinic or proxy"):
         Viewer.parse("p1", text)
+
+
+def test_pointing_at_an_out_of_window_entry_does_not_hide(fresh_store):
+    """A later entry pointing at one from before the online-access start stays visible: only
+    entries withheld for their content pass their hiding on."""
+    fresh_store.put([patient(), obs("old", date="2010-01-01"),
+                     obs("new", date="2026-01-01", derivedFrom=[{"reference": "Observation/old"}]),
+                     consent("start", actor="Patient/p1", data_period={"start": "2023-10-31"})])
+    assert visible_ids(fresh_store, PATIENT) == {"p1", "new", "start"}

@@ -125,29 +125,27 @@ def consent_resources(case: dict) -> list[dict]:
 
 def expected_visible(case: dict) -> set[int]:
     """Which generated entries the rules allow this viewer to see."""
-    viewer, allowed = case["viewer"], set()
+    viewer, allowed, withheld = case["viewer"], set(), set()
+    proxy = case["proxy"]
     for i, spec in enumerate(case["entries"]):
         labels, date = spec["labels"], spec["date"]
         day = date[1] if date else None
-        if labels & REDACTED or spec["error"]:
+        target = spec["points_to"]
+        # withheld for what it says: passed on to anything that points at it
+        if (labels & REDACTED or spec["error"] or (viewer == "clinic" and labels & CLINIC_HIDDEN)
+                or (viewer == "proxy" and proxy and not proxy["expired"] and proxy["deny_sdv"] and "sdv" in labels)
+                or (target is not None and target < i and target in withheld)):
+            withheld.add(i)
             continue
         if case["access_start"] and (day is None or day < case["access_start"]):
             continue
-        if viewer == "clinic" and labels & CLINIC_HIDDEN:
-            continue
         if viewer == "proxy":
-            proxy = case["proxy"]
             if not proxy or proxy["expired"]:
                 continue
             if proxy["data_start"] and (day is None or day < proxy["data_start"]):
                 continue
-            if proxy["deny_sdv"] and "sdv" in labels:
-                continue
             if proxy["only_meds"] and spec["type"] != "MedicationRequest":
                 continue
-        target = spec["points_to"]
-        if target is not None and target < i and target not in allowed:
-            continue
         allowed.add(i)
     return allowed
 

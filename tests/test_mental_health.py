@@ -365,10 +365,6 @@ def test_patient_holds_nothing_from_the_nopat_letter(fresh_store):
         assert text not in dumped
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "record/access.py hides every entry that points at one dated before the online-access start, so "
-    "the demo's 2026 lithium issues (basedOn the 2010 authorisation) and its Goal and CarePlan "
-    "(addressing the 2009 diagnosis) are hidden and no mental health register or medicine is left"))
 @pytest.mark.parametrize("viewer", ["patient", "clinic"])
 def test_demo_bipolar_patient_gets_the_mental_health_view(fresh_store, viewer):
     """The demo bipolar patient on lithium gets a non-empty mental health view with lithium checks."""
