@@ -79,7 +79,8 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             url = spec.id.replace("_", "-")
             view_pages[url] = spec.id
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
-    pages = {"": [overview], "Conditions": conditions, "Record": record, "Appointment": [questions]}
+    check = st.Page("pages/feedback.py", title="Check my record", icon=":material/rate_review:", url_path="check-my-record")
+    pages = {"": [overview], "Conditions": conditions, "Record": [*record, check], "Appointment": [questions]}
     if kind == "patient":
         pages["Settings and privacy"] = [
             st.Page("pages/preferences.py", title="Settings", icon=":material/settings:", url_path="my-settings"),

@@ -9,6 +9,7 @@ import re
 import streamlit as st
 
 from pages import state, ui
+from pages.feedback_widget import flag_control
 from pages.text import day, escape_markdown
 from record import terminology
 from record.models import Letter
@@ -89,6 +90,8 @@ with st.container(border=True):
         st.markdown(escape_markdown(letter.pdf_text))
     else:
         st.info(letter.unavailable_reason or "This letter's content is not available here. Ask the practice for a copy.")
+
+flag_control(svc, viewer, letter)
 
 text = letter.text or letter.pdf_text or ""
 abbreviations = found_abbreviations(text) if text else []

@@ -7,6 +7,7 @@ import streamlit as st
 
 from conditions.base import RECENT_MEDICINE_DAYS
 from pages import state, ui
+from pages.feedback_widget import flag_control
 from pages.text import day
 
 state.guard()
@@ -59,3 +60,11 @@ for view_id, title in titles.items():
 rest = [m for m in summary.medications if m.id not in placed]
 if rest:
     _group("Other medicines" if placed else "All medicines", rest)
+
+by_id = {med.id: med for med in record.medications}
+flaggable = [line for line in summary.medications if line.id in by_id]
+if flaggable and summary.viewer.kind != "clinic":
+    st.header("Something wrong?")
+    line = st.selectbox("Medicine to comment on", flaggable, format_func=lambda m: m.name, key="medicine_flag",
+                        help="Choose one medicine, then say if it looks wrong or add a comment for the practice.")
+    flag_control(state.service(), state.viewer(), by_id[line.id])

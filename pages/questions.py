@@ -8,6 +8,7 @@ import streamlit as st
 
 import service as door
 from pages import state, ui
+from pages.export_widget import export_buttons
 from pages.text import escape_markdown, humanise
 from sheet import summary_markdown
 
@@ -106,3 +107,4 @@ st.download_button(
 st.caption("The sheet is a plain text (Markdown) file: open it in any text editor to read or print it.")
 with st.expander("Show the sheet"):
     st.text(sheet)
+export_buttons(svc, viewer, summary.today)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from conditions.base import Context, MeasureView, series_of
 from pages import state, ui
+from pages.feedback_widget import flag_control
 from pages.text import day, value_words
 from record import terminology
 
@@ -69,6 +70,15 @@ with st.expander("Every entry, including ones not counted"):
         } for r in reversed(every)],
         f"Every {chosen.plain_name} entry, newest first.",
     )
+
+if every:
+    entry = st.selectbox(
+        "Result to comment on", list(reversed(every)), key=f"results_flag_{chosen.id}",
+        format_func=lambda r: f"{day(r.date, 'undated')}: "
+        + value_words(r.value, chosen.display_unit, r.comparator, r.value_text),
+        help="Choose one result, then say if it looks wrong or add a comment for the practice.",
+    )
+    flag_control(state.service(), state.viewer(), entry)
 
 others = [r for r in record.results if not r.measure_id]
 if others:

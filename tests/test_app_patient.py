@@ -162,3 +162,17 @@ def test_settings_are_the_patients_alone(demo_db):
     at = open_app(DEMENTIA, "proxy:RelatedPerson/dem-rp-daughter")
     with pytest.raises(ValueError):
         at.switch_page("pages/preferences.py")
+
+
+def test_a_letter_can_be_flagged_and_shows_on_check_my_record(demo_db):
+    """Under the open letter the patient can say it looks wrong; the comment is then listed on
+    "Check my record", which the shared screen does not offer."""
+    at = go(open_app(DIABETES, "patient"), "letters")
+    at.text_area(key="flag-DocumentReference-dm-doc-dsn-2026-11-02-text").input("The dose is not what we agreed")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    no_errors(at)
+    go(at, "feedback")
+    assert "The dose is not what we agreed" in texts(at)
+    clinic = open_app(DIABETES, "clinic")
+    with pytest.raises(ValueError):
+        clinic.switch_page("pages/feedback.py")
