@@ -43,7 +43,7 @@ GLUCOSE_LOWERING_KINDS = ("metformin", "sulfonylurea", "insulin", "dpp4_inhibito
 HYPO_ASSOCIATED = "hypo_associated"
 FOOT_RISKS = (("ulcerated", "foot_risk_ulcerated"), ("high", "foot_risk_high"),
               ("increased", "foot_risk_increased"), ("low", "foot_risk_low"))
-_ENDED = frozenset({"stopped", "cancelled", "completed"})
+_ENDED = frozenset({"stopped", "cancelled"})  # a GP issue is "completed" once issued: not a stop
 
 
 # -- targets -----------------------------------------------------------------------------------

@@ -357,3 +357,11 @@ def test_demo_patient_shows_personal_target_and_rise(fresh_store):
     hba1c_view = {m.id: m for m in view.measures}["hba1c"]
     assert (hba1c_view.target_high, hba1c_view.target_personal) == (53, True)
     assert any(q.rule_id == "diabetes.hba1c_rise" and "from 55 to 61" in q.text for q in view.questions)
+
+
+def test_completed_gp_issues_are_not_a_treatment_change():
+    """GP issues are 'completed' once issued: a long-standing repeat is current, not stopped."""
+    ctx = context(patient(), condition(), *medicine("Gliclazide 80mg tablets", "2019-01-10", "2026-10-01",
+                                                     status="completed"))
+    assert not rules.therapy_changed(ctx)
+    assert ctx.medicines("hypo_associated")
