@@ -39,14 +39,14 @@ def number(value) -> float | None:
     """A finite number (JSON number, or a numeric string), else None; booleans are not numbers."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, (int, float)):
+            result = float(value)
+        elif isinstance(value, str):
             result = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):  # not a number, or an integer too big for a float
         return None
     return result if math.isfinite(result) else None
 
