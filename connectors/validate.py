@@ -49,6 +49,11 @@ _QUANTITY_KEYS = frozenset(
 _DATE_FLAG = 1
 _QUANTITY_FLAG = 2
 _TYPED_FLAG = 4
+_BAD_TEXT_FLAG = 8
+# A lone UTF-16 surrogate: JSON can spell one ("\ud800") but it is not a character, cannot be
+# stored as UTF-8 and would stop the whole import if it reached the store.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_BAD_TEXT = "text that is not valid Unicode"
 _key_flag_cache: dict[object, int] = {}
 _KEY_CACHE_LIMIT = 4096  # keys come from untrusted files; do not let the cache grow without end
 
@@ -127,12 +132,19 @@ def _shown(value: object) -> str:
         text = "true" if value else "false"
     else:
         text = str(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    text = text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate as \ud800
 
 
 def _segment(key: object) -> str:
     text = str(key)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    text = text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _bad_text(text: str) -> bool:
+    """Whether a string holds a lone surrogate; ASCII strings (most of them) are ruled out at once."""
+    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
 
 
 def _key_flags(key: object) -> int:
@@ -145,6 +157,8 @@ def _key_flags(key: object) -> int:
             flags |= _QUANTITY_FLAG
         if key in _TYPED_VALUES:
             flags |= _TYPED_FLAG
+        if _bad_text(key):
+            flags |= _BAD_TEXT_FLAG
     if len(_key_flag_cache) < _KEY_CACHE_LIMIT:
         _key_flag_cache[key] = flags
     return flags
@@ -198,8 +212,12 @@ def _walk(node: dict) -> _Problem | None:
             flags = _key_flags(key)
         if flags & _TYPED_FLAG and not _TYPED_VALUES[key](value):
             return _Problem("invalid value", value, [_segment(key)])
+        if flags & _BAD_TEXT_FLAG:
+            return _Problem(_BAD_TEXT, key, [_segment(key)])
         kind = type(value)
         if kind is str:
+            if _bad_text(value):
+                return _Problem(_BAD_TEXT, value, [_segment(key)])
             if flags & _DATE_FLAG:
                 problem = date_problem(value)
                 if problem is not None:
@@ -230,6 +248,8 @@ def _list_problem(key: object, flags: int, items: list) -> _Problem | None:
         elif kind is str:
             problem = date_problem(item) if flags & _DATE_FLAG else None
             problem = None if problem is None else _Problem(problem, item)
+            if _bad_text(item):
+                problem = _Problem(_BAD_TEXT, item)
         elif kind is list:
             problem = _list_problem(key, flags, item)
         else:
