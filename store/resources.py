@@ -174,10 +174,14 @@ class ResourcesMixin:
         return f"{row[0]}:{row[1]}:{row[2]}"
 
     # -- sync (sync.py): one transaction for a whole sync, and where each sync got to -----------
+    @contextlib.contextmanager
     def _transaction(self):
-        """The connection as a context: its own transaction, or part of an enclosing `atomic()`."""
-        conn = self.db.conn
-        return contextlib.nullcontext(conn) if getattr(self._local, "atomic", False) else conn
+        """The connection inside a transaction: its own, or part of an enclosing `atomic()`.
+
+        The connection is in autocommit mode (isolation_level=None), where `with conn:` opens no
+        transaction: each row of an executemany was then committed, and synced, on its own."""
+        with self.atomic():
+            yield self.db.conn
 
     @contextlib.contextmanager
     def atomic(self):
