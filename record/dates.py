@@ -76,7 +76,7 @@ def parse(value: str) -> FhirDate:
                 offset = dt.timezone.utc if zone == "Z" else _offset(zone)
                 moment = moment.replace(tzinfo=offset).astimezone(UK)
             return FhirDate(moment.date(), "time")
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 moved by its zone
         raise DateError(f"impossible date '{value:.40}'") from exc
     raise DateError(f"not a FHIR date '{value:.40}'")
 
