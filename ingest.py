@@ -17,7 +17,7 @@ from connectors.base import Rejected
 from connectors.files import FileConnector
 from exports.own_content import is_own_content
 from exports.restore import restore
-from record.letters import extract_text
+from record.letters import UnreadableLetter, extract_text
 from store import PutResult, Store, patient_of
 
 
@@ -86,7 +86,10 @@ class _Letters:
             raw = base64.b64decode(data, validate=False)
         except (binascii.Error, ValueError):
             return None
-        text, _ = extract_text(content_type, raw)
+        try:
+            text, _ = extract_text(content_type, raw)
+        except UnreadableLetter:  # a scan, a broken PDF...: not searchable, the letter page says why
+            return None
         return text
 
 
