@@ -71,7 +71,8 @@ def parse(value: str) -> FhirDate:
         m = _DATETIME.match(value)
         if m:
             y, mo, d, h, mi, s, zone = m.groups()
-            moment = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+            # A leap second (:60), which FHIR allows and the validator accepts, is read as :59.
+            moment = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), min(int(s or 0), 59))
             if zone:
                 offset = dt.timezone.utc if zone == "Z" else _offset(zone)
                 moment = moment.replace(tzinfo=offset).astimezone(UK)
