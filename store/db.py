@@ -200,5 +200,7 @@ class StoreBase:
                 [str(SCHEMA_VERSION)],
             )
         if "letter_text_fts" not in db.table_names():
-            db["letter_text"].enable_fts(["body"], create_triggers=True, tokenize="porter")
+            # unicode61 with prefix queries: "retina" finds "retinal", "diab" finds "diabetic" (porter
+            # stemming made "retina*" miss "retinal", which is what people type).
+            db["letter_text"].enable_fts(["body"], create_triggers=True, tokenize="unicode61")
 

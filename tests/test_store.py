@@ -157,3 +157,11 @@ def test_access_log_is_per_patient(fresh_store):
     fresh_store.log_access("p2", "patient", None, "Overview")
     log = fresh_store.access_log("p1")
     assert [(e["viewer_kind"], e["what"]) for e in log] == [("proxy", "Results"), ("patient", "Overview")]
+
+
+def test_search_text_matches_what_people_type(fresh_store):
+    """Letter search matches word beginnings: "retina" finds "retinal", "diab" finds "diabetic"."""
+    fresh_store.index_text([("DocumentReference", "d1", "p1", "Diabetic retinal screening: no change")])
+    assert fresh_store.search_text("p1", "retina") == [("DocumentReference", "d1")]
+    assert fresh_store.search_text("p1", "diab screen") == [("DocumentReference", "d1")]
+    assert fresh_store.search_text("p1", "glaucoma") == []
