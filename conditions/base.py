@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from record import terminology
 from record.dates import human
-from record.models import LabResult, Medication, PatientRecord
+from record.models import COUNTABLE_RESULT_STATUSES, LabResult, Medication, PatientRecord
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
@@ -233,44 +233,66 @@ def status_for(last_done: dt.date | None, interval_days: int, grace_days: int, t
 
 
 def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
-    """Dates on which any evidence for a check was recorded (results and coded entries)."""
+    """Dates on which any evidence for a check was recorded: results of the measures the value
+    sets name, coded entries (by code or by a value set's words), and valued observations that
+    are not a tracked measure (alcohol units, waist)."""
     measures = {m.valueset: m.id for m in terminology.measures().values()}
-    dates = []
-    for vs in evidence:
-        if vs in measures:
-            dates.extend(r.date for r in ctx.results(measures[vs]))
+    dates = [r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
     dates.extend(e.date for e in ctx.coded(*evidence))
-    return sorted(d for d in dates if d and d <= ctx.today)
+    dates.extend(
+        r.date for r in ctx.record.results
+        if r.value is not None and r.measure_id is None and r.date
+        and r.status in COUNTABLE_RESULT_STATUSES and _in_any(evidence, r.codings, r.text or r.name)
+    )
+    return sorted({d for d in dates if d and d <= ctx.today})
+
+
+def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:
+    """A check with a recent decline counted as addressed (§1.3): the decline is newer than the
+    last time the check was done and falls within the interval (or a year)."""
+    if not declined or check.status not in ("overdue", "never", "due-soon"):
+        return check
+    refused = evidence_dates(ctx, declined)
+    interval_days = check.interval_days or 0
+    if not refused or (check.last_done and refused[-1] < check.last_done) or (
+            ctx.today - refused[-1]).days > max(interval_days, 365):
+        return check
+    return check.model_copy(update={
+        "addressed_by": f"declined on {human(refused[-1])} (counts as addressed)", "status": "ok",
+        "due": refused[-1] + dt.timedelta(days=interval_days) if interval_days else None})
+
+
+def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
+                   condition: str | None = None, declined: tuple[str, ...] = (),
+                   stricter: bool = False, since: dt.date | None = None,
+                   note: str | None = None) -> CheckView:
+    """A check computed from its intervals.csv row: evidence, last done, next due, status, and a
+    recent decline counted as addressed. Modules with checks the spec cannot describe call this."""
+    rule = terminology.interval(interval_check, condition)
+    interval_days, grace_days = rule.window(stricter and bool(rule.stricter_interval_days))
+    done = [d for d in evidence_dates(ctx, rule.evidence) if since is None or d >= since]
+    last = done[-1] if done else None
+    if rule.once_only:  # no repeat interval: recorded or not, never overdue
+        due, status = None, ("ok" if last else "never")
+    else:
+        due, status = status_for(last, interval_days, grace_days, ctx.today)
+    check = CheckView(
+        id=check_id, name=name, last_done=last, due=due, status=status,
+        interval_days=interval_days, source=rule.source, verified=rule.verified,
+        note=note or rule.text or None,
+    )
+    return apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined))))
 
 
 def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
     """Compute one check from the visible record, or None when it does not apply to this person."""
     if spec.applies is not None and not spec.applies(ctx):
         return None
-    rule = terminology.interval(spec.interval_check, spec.condition)
-    stricter = bool(spec.stricter is not None and rule.stricter_interval_days and spec.stricter(ctx))
-    interval_days, grace_days = rule.window(stricter)
-    done = evidence_dates(ctx, rule.evidence)
-    start = spec.since(ctx) if spec.since else None
-    if start is not None:
-        done = [d for d in done if d >= start]
-    last = done[-1] if done else None
-    if rule.once_only:  # no repeat interval: recorded or not, never overdue
-        due, status = None, ("ok" if last else "never")
-    else:
-        due, status = status_for(last, interval_days, grace_days, ctx.today)
-    addressed = None
-    declined_sets = tuple(dict.fromkeys((*spec.declined_valuesets, *rule.declined)))
-    if declined_sets and status in ("overdue", "never", "due-soon"):
-        declined = [e.date for e in ctx.coded(*declined_sets) if e.date and e.date <= ctx.today]
-        if declined and (last is None or declined[-1] >= last) and (ctx.today - declined[-1]).days <= max(interval_days, 365):
-            addressed = f"declined on {human(declined[-1])} (counts as addressed)"
-            due = declined[-1] + dt.timedelta(days=interval_days) if interval_days else None
-            status = "ok"
-    return CheckView(
-        id=spec.id, name=spec.name, last_done=last, due=due, status=status,
-        interval_days=interval_days, source=rule.source, verified=rule.verified,
-        addressed_by=addressed, note=(spec.note(ctx) if spec.note else None) or rule.text or None,
+    return check_from_row(
+        ctx, spec.id, spec.name, spec.interval_check, spec.condition, spec.declined_valuesets,
+        stricter=bool(spec.stricter and spec.stricter(ctx)),
+        since=spec.since(ctx) if spec.since else None,
+        note=spec.note(ctx) if spec.note else None,
     )
 
 

@@ -18,6 +18,7 @@ from conditions.base import (
     RECENT_MEDICINE_DAYS, CheckSpec, CheckView, ConditionSpec, ConditionView, Context, MeasureView,
     Panel, Question, evidence_dates, measure_view, number, status_for,
 )
+from conditions.questions import suggest
 from record import terminology
 from record.dates import human
 from record.models import Medication
@@ -150,14 +151,14 @@ def ask_care_plan_review(ctx: Context, view: ConditionView) -> list[Question]:
     reason = (f"No dementia care plan review recorded in the last {_span(check.interval_days or 0)} "
               f"({check.source}; clinical-reference §4.3)")
     if check.last_done is None:
-        return [planning.suggest(
+        return [suggest(
             ctx, "dementia.care_plan_review", 30, reason,
             "No dementia care plan review is recorded. You could ask whether a review is "
             "due and what support is available for you and your carer.",
             "No dementia care plan review is recorded for {name}. You and {name} could "
             "ask whether a review is due and what support is available for you both.")]
     when = human(check.last_done)
-    return [planning.suggest(
+    return [suggest(
         ctx, "dementia.care_plan_review", 30, reason,
         f"The last dementia care plan review recorded was on {when}. You could ask "
         "whether a review is due and what support is available for you and your carer.",
@@ -196,7 +197,7 @@ def ask_new_medicine(ctx: Context, view: ConditionView) -> list[Question]:
             effects = "any side effects such as stomach upset, poor sleep, dizziness or a slow pulse"
         else:
             effects = "any changes or side effects noticed since then"
-        questions.append(planning.suggest(
+        questions.append(suggest(
             ctx, "dementia.new_medicine", 40, reason,
             f"{drug} was started on {when}. You could mention {effects}.",
             f"{drug} was started for {{name}} on {when}. You and {{name}} could mention {effects}."))
@@ -214,7 +215,7 @@ def ask_antipsychotic(ctx: Context, view: ConditionView) -> list[Question]:
     span = _span(check.interval_days or 0)
     reason = (f"An antipsychotic has been prescribed for more than {span} with no review recorded "
               f"in that time ({check.source}; clinical-reference §4.3)")
-    return [planning.suggest(
+    return [suggest(
         ctx, "dementia.antipsychotic_review", 10, reason,
         f"{drug} has been prescribed since {when}, with no review recorded in the last "
         f"{span}. You could ask whether it is still needed.",
@@ -240,7 +241,7 @@ def ask_score_change(ctx: Context, view: ConditionView) -> list[Question]:
                 f"{number(after.value)} on {human(after.date)}")
         if measure_id in HIGHER_IS_WORSE:
             fact += " (on this test a higher score means more difficulty)"
-        questions.append(planning.suggest(
+        questions.append(suggest(
             ctx, f"dementia.{measure_id}_change", 20,
             f"The {test} score worsened by {SCORE_CHANGE_POINTS} points or more between the last "
             "two tests of the same kind (clinical-reference §4.3)",
@@ -254,7 +255,7 @@ def ask_plan_ahead(ctx: Context, view: ConditionView) -> list[Question]:
     """No lasting power of attorney and no advance care plan (or ReSPECT form) recorded (§4.3)."""
     if planning.has_plan_ahead(ctx):
         return []
-    return [planning.suggest(
+    return [suggest(
         ctx, "dementia.plan_ahead", 60,
         "No lasting power of attorney or advance care plan recorded (clinical-reference §4.3)",
         "Your record does not show a lasting power of attorney or an advance care plan. "

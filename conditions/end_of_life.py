@@ -20,6 +20,7 @@ from conditions.base import (
     CheckView, ConditionSpec, ConditionView, Context, MeasureView, Panel, Question, measure_view,
     status_for,
 )
+from conditions.questions import suggest
 from record import terminology
 from record.dates import human
 
@@ -173,7 +174,7 @@ def ask_anticipatory(ctx: Context, view: ConditionView) -> list[Question]:
     if not rules.prompts_on(ctx) or given is None:
         return []
     when = human(given.date)
-    return [rules.suggest(
+    return [suggest(
         ctx, "end_of_life.anticipatory_issued", 10,
         "Anticipatory (just in case) medicines were issued (clinical-reference §3.3)",
         f"Medicines 'just in case' were issued on {when}. You could ask who to call out "
@@ -188,7 +189,7 @@ def ask_cpr_review(ctx: Context, view: ConditionView) -> list[Question]:
     if not rules.prompts_on(ctx) or check is None or check.status != "overdue":
         return []
     decided, review = human(check.last_done), human(check.due)
-    return [rules.suggest(
+    return [suggest(
         ctx, "end_of_life.cpr_review_passed", 15,
         "The review date recorded with the CPR decision has passed (clinical-reference "
         "§3.3; review date from the NHS end of life record [R5])",
@@ -211,7 +212,7 @@ def ask_plan_review(ctx: Context, view: ConditionView) -> list[Question]:
         if latest is None or (ctx.today - latest.date).days <= rule.interval_days:
             continue
         name, when = rules.DOCUMENT_NAMES[kind], human(latest.date)
-        questions.append(rules.suggest(
+        questions.append(suggest(
             ctx, f"end_of_life.{kind}_older_than_a_year", 20,
             f"The {name} was last updated more than {rule.interval_days} days ago "
             f"(clinical-reference §3.3; {rule.source})",
@@ -229,7 +230,7 @@ def ask_preferred_place(ctx: Context, view: ConditionView) -> list[Question]:
     if not rules.prompts_on(ctx) or letter is None:
         return []
     where, noted, sent = place.text.casefold(), human(place.date), human(letter.date)
-    return [rules.suggest(
+    return [suggest(
         ctx, "end_of_life.preferred_place_admission", 25,
         "A preferred place of care is recorded and the most recent letter mentions a "
         "hospital admission (clinical-reference §3.3)",
@@ -248,7 +249,7 @@ def ask_no_plan(ctx: Context, view: ConditionView) -> list[Question]:
         return []
     if rules.acp_declined(ctx) or any(rules.documents(ctx, kind) for kind in rules.DOCUMENT_KINDS):
         return []
-    return [rules.suggest(
+    return [suggest(
         ctx, "end_of_life.no_plan_document", 30,
         "On the end of life care register with no advance care plan, ReSPECT form or "
         "coordination summary recorded (clinical-reference §3.3)",
@@ -268,14 +269,14 @@ def ask_attorney(ctx: Context, view: ConditionView) -> list[Question]:
     reason = "A lasting power of attorney is recorded (clinical-reference §3.3)"
     if person is not None:
         who = person.text
-        return [rules.suggest(
+        return [suggest(
             ctx, "end_of_life.attorney_recorded", 40, reason,
             f"{who} is recorded as your attorney for health and welfare. You could check "
             "the details are correct.",
             f"{who} is recorded as {{name}}'s attorney for health and welfare. You and "
             "{name} could check the details are correct.")]
     when = _on(found[-1])
-    return [rules.suggest(
+    return [suggest(
         ctx, "end_of_life.attorney_recorded", 40, reason,
         f"A lasting power of attorney for health and welfare is recorded{when}. You could "
         "check the details are correct.",

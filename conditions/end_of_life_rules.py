@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from conditions.base import Context, Question
+from conditions.base import Context
 from record import terminology
 from record.models import Coding, FlagEntry
 
@@ -51,13 +51,6 @@ class Dated:
     text: str
     review: dt.date | None = None
     kind: str = ""
-
-
-def suggest(ctx: Context, rule_id: str, rank: int, reason: str, for_patient: str,
-            for_carer: str) -> Question:
-    """A suggested question in the patient's or the carer's wording ({name}: first name)."""
-    return Question(text=ctx.wording(for_patient, for_carer), source="suggested", reason=reason,
-                    rule_id=rule_id, rank=rank)
 
 
 def prompts_on(ctx: Context) -> bool:

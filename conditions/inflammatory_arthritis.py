@@ -18,6 +18,7 @@ from functools import cache
 from conditions.base import (
     ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
 )
+from conditions.questions import you_could
 from conditions.inflammatory_arthritis_rules import (
     CHECKS, CONDITION, CUSTOM_CHECKS, annual_review_check, blood_set, current_dmard_names,
     hcq_eye_check, hcq_risk_factor, started,
@@ -77,13 +78,6 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
 
 # -- questions (§5.3) ----------------------------------------------------------------------------
 
-def _ask(ctx: Context, fact_patient: str, fact_carer: str, ask: str, rule_id: str, reason: str,
-         rank: int) -> Question:
-    """A question: the fact, then "You could ask ..." (for a carer: "You and {name} could ...")."""
-    text = ctx.wording(f"{fact_patient} You could {ask}", f"{fact_carer} You and {{name}} could {ask}")
-    return Question(text=text, source="suggested", reason=reason, rule_id=rule_id, rank=rank)
-
-
 def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     """DMARD active and the last full blood set older than its interval (§5.3 row 1)."""
     found = blood_set(ctx)
@@ -93,20 +87,20 @@ def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     reason = (f"Monitoring blood tests for {drugs} are not all recorded within the interval "
               "(clinical-reference §5.2, §5.3)")
     if check.status == "never":
-        return [_ask(ctx, f"Your record shows no monitoring blood test for {drugs}.",
+        return [you_could(ctx, f"Your record shows no monitoring blood test for {drugs}.",
                      f"{{name}}'s record shows no monitoring blood test for {drugs}.",
                      "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_overdue",
                      reason, 15)]
     if check.status == "overdue":
         when = human(check.last_done)
-        return [_ask(ctx, f"Your last monitoring blood test for {drugs} was on {when}.",
+        return [you_could(ctx, f"Your last monitoring blood test for {drugs} was on {when}.",
                      f"{{name}}'s last monitoring blood test for {drugs} was on {when}.",
                      "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_overdue",
                      reason, 15)]
     last = dict(found.parts)
     said = "; ".join(f"the last {label} was on {human(last[label])}" if last[label]
                      else f"no {label} is recorded" for label in found.missing)
-    return [_ask(ctx, f"For your {drugs} monitoring, {said}.",
+    return [you_could(ctx, f"For your {drugs} monitoring, {said}.",
                  f"For {{name}}'s {drugs} monitoring, {said}.",
                  "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_partly_due",
                  reason, 16)]
@@ -133,7 +127,7 @@ def q_action_threshold(ctx: Context, view: ConditionView) -> list[Question]:
         unit = measure.display_unit
         fact = (f"{measure.plain_name} result on {human(latest.date)} was {number(latest.value)} {unit} "
                 f"(the usual safety threshold for {drug} monitoring is {row.label} {unit}).")
-        found.append(_ask(ctx, f"Your {fact}", f"{{name}}'s {fact}",
+        found.append(you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}",
                           "ask whether anything needs to change.",
                           f"inflammatory_arthritis.action_threshold.{measure.id}",
                           f"{measure.name} beyond the DMARD monitoring action threshold "
@@ -159,7 +153,7 @@ def _creatinine_rise(ctx: Context, since: dt.date, drug: str) -> list[Question]:
     fact = (f"{measure.plain_name} went from {number(lowest.value)} {unit} on "
             f"{human(lowest.date)} to {number(latest.value)} {unit} on {human(latest.date)}, a rise "
             f"of more than {CREATININE_RISE_FRACTION:.0%} (a usual safety threshold for {drug} monitoring).")
-    return [_ask(ctx, f"Your {fact}", f"{{name}}'s {fact}", "ask whether anything needs to change.",
+    return [you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}", "ask whether anything needs to change.",
                  "inflammatory_arthritis.creatinine_rise",
                  "Creatinine rose by more than 30% within 12 months while on a DMARD "
                  "(clinical-reference §5.1, §5.3)", 11)]
@@ -174,7 +168,7 @@ def q_crp_rising(ctx: Context, view: ConditionView) -> list[Question]:
     crp = terminology.measure("crp")
     fact = (f"{crp.plain_name} went from {number(before.value)} {crp.display_unit} on "
             f"{human(before.date)} to {number(last.value)} {crp.display_unit} on {human(last.date)}.")
-    return [_ask(ctx, f"Your {fact}", f"{{name}}'s {fact}",
+    return [you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}",
                  ctx.wording("mention how your joints have been.", "mention how the joints have been."),
                  "inflammatory_arthritis.crp_rising",
                  "CRP rose between the last two tests (clinical-reference §5.3)", 30)]
@@ -188,11 +182,11 @@ def q_annual_review(ctx: Context, view: ConditionView) -> list[Question]:
     ask = "ask about an annual review (joints, heart health, bones, mood, work)."
     reason = "No arthritis annual review in the last 12 months (clinical-reference §5.2, §5.3)"
     if check.last_done is None:
-        return [_ask(ctx, "Your record does not show an arthritis annual review.",
+        return [you_could(ctx, "Your record does not show an arthritis annual review.",
                      "{name}'s record does not show an arthritis annual review.", ask,
                      "inflammatory_arthritis.annual_review", reason, 40)]
     when = human(check.last_done)
-    return [_ask(ctx, f"Your last arthritis review was on {when}.",
+    return [you_could(ctx, f"Your last arthritis review was on {when}.",
                  f"{{name}}'s last arthritis review was on {when}.", ask,
                  "inflammatory_arthritis.annual_review", reason, 40)]
 
@@ -206,7 +200,7 @@ def q_hcq_eye_screening(ctx: Context, view: ConditionView) -> list[Question]:
     risk = hcq_risk_factor(ctx)
     extra = f" Your record also shows {risk}." if risk else ""
     extra_carer = f" {{name}}'s record also shows {risk}." if risk else ""
-    return [_ask(ctx, f"You've taken hydroxychloroquine since {human(start)}.{extra}",
+    return [you_could(ctx, f"You've taken hydroxychloroquine since {human(start)}.{extra}",
                  f"{{name}} has taken hydroxychloroquine since {human(start)}.{extra_carer}",
                  "ask about eye screening.", "inflammatory_arthritis.hcq_eye_screening",
                  "Hydroxychloroquine for over 5 years (or 1 year with a risk factor) and no eye "
@@ -238,7 +232,7 @@ def q_biologic_in_letter(ctx: Context, view: ConditionView) -> list[Question]:
                 continue
             seen.add(drug)
             fact = f"A letter dated {human(letter.date)} ({letter.title}) mentions {drug}."
-            found.append(_ask(
+            found.append(you_could(
                 ctx, f"{fact} It isn't on your GP medication list.",
                 f"{fact} It isn't on {{name}}'s GP medication list.",
                 "ask whether your records are up to date." if ctx.viewer_kind != "proxy"

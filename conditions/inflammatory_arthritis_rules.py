@@ -12,10 +12,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from conditions.base import CheckSpec, CheckView, Context, evidence_dates, number, status_for
+from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
 from record import terminology
 from record.dates import human
-from record.models import COUNTABLE_RESULT_STATUSES
 
 CONDITION = "inflammatory_arthritis"
 # "every 2 weeks until stable dose for 6 weeks" after starting a DMARD (§5.2).
@@ -102,54 +101,9 @@ class BloodSet:
     missing: tuple[str, ...]
 
 
-def evidence_on(ctx: Context, valuesets: tuple[str, ...]) -> list[dt.date]:
-    """Dates any evidence in these value sets was recorded: `evidence_dates`, plus coded entries
-    matched by a value set's display-text rule and valued observations whose value set is not a
-    measure, which the shared engine does not see yet (candidate for conditions/base.py)."""
-    dates = set(evidence_dates(ctx, valuesets))
-    entries = [(e.codings, e.text, e.date) for e in ctx.record.coded_entries()]
-    entries += [(r.codings, r.text or r.name, r.date) for r in ctx.record.results
-                if r.value is not None and r.measure_id is None and r.status in COUNTABLE_RESULT_STATUSES]
-    for codings, text, date in entries:
-        concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text or ""}
-        if date and any(terminology.in_valueset(vs, concept) for vs in valuesets):
-            dates.add(date)
-    return sorted(d for d in dates if d <= ctx.today)
-
-
-def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:
-    """A check with a recent decline counted as addressed, as `run_check` does (§1.3): the decline
-    is newer than the last time the check was done and falls within the interval (or a year)."""
-    if not declined or check.status not in ("overdue", "never", "due-soon"):
-        return check
-    refused = evidence_on(ctx, declined)
-    interval_days = check.interval_days or 0
-    if not refused or (check.last_done and refused[-1] < check.last_done) or (
-            ctx.today - refused[-1]).days > max(interval_days, 365):  # as run_check
-        return check
-    return check.model_copy(update={
-        "addressed_by": f"declined on {human(refused[-1])} (counts as addressed)", "status": "ok",
-        "due": refused[-1] + dt.timedelta(days=interval_days) if interval_days else None})
-
-
-def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
-                   declined: tuple[str, ...] = (), condition: str = CONDITION,
-                   stricter: bool = False) -> CheckView:
-    """A check by its intervals.csv row, as `run_check` does, but with `evidence_on` as evidence.
-    Shared with `mental_health_rules` until conditions/base.py can do this itself."""
-    rule = terminology.interval(interval_check, condition)
-    interval_days, grace_days = rule.window(stricter=stricter)
-    done = evidence_on(ctx, rule.evidence)
-    last = done[-1] if done else None
-    due, status = status_for(last, interval_days, grace_days, ctx.today)
-    check = CheckView(id=check_id, name=name, last_done=last, due=due, status=status,
-                      interval_days=interval_days, source=rule.source, verified=rule.verified)
-    return apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined))))
-
-
 def _part_dates(ctx: Context, measure_ids: tuple[str, ...]) -> list[dt.date]:
     known = terminology.measures()
-    return evidence_on(ctx, tuple(known[m].valueset if m in known else m for m in measure_ids))
+    return evidence_dates(ctx, tuple(known[m].valueset if m in known else m for m in measure_ids))
 
 
 def _sources(rows) -> str:
@@ -223,7 +177,7 @@ def sentences(text: str) -> list[str]:
 
 def eye_screening_dates(ctx: Context) -> list[dt.date]:
     """Dates of a hydroxychloroquine eye-screening entry, or of a letter with a sentence about it."""
-    dates = set(evidence_on(ctx, ("hcq_eye_screening",)))
+    dates = set(evidence_dates(ctx, ("hcq_eye_screening",)))
     for letter in ctx.record.letters:
         if letter.date and letter.date <= ctx.today and any(
                 terminology.in_valueset("hcq_eye_screening", {"text": s})
@@ -268,7 +222,7 @@ def annual_review_check(ctx: Context) -> CheckView | None:
     if not ctx.has_coded("rheumatoid_arthritis"):
         return None
     return check_from_row(ctx, "ra_annual_review", "Arthritis annual review", "ra_annual_review",
-                          declined=("declined_ra_annual_review",))
+                          condition=CONDITION, declined=("declined_ra_annual_review",))
 
 
 CHECKS: tuple[CheckSpec, ...] = ()  # every check here needs `evidence_on`, so all are custom

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from conditions.base import (
     ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
 )
+from conditions.questions import you_could
 from conditions.mental_health_rules import (
     CONDITION, all_checks, antipsychotic_start, current_antipsychotics, lithium_checks,
     medicine_word, on_lithium, smi_physical_check, smi_parts,
@@ -77,13 +78,6 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
 
 # -- questions (§6.3) ----------------------------------------------------------------------------
 
-def _ask(ctx: Context, fact_patient: str, fact_carer: str, ask: str, rule_id: str, reason: str,
-         rank: int) -> Question:
-    """A question: the fact, then "You could ..." (for a carer: "You and {name} could ...")."""
-    text = ctx.wording(f"{fact_patient} You could {ask}", f"{fact_carer} You and {{name}} could {ask}")
-    return Question(text=text, source="suggested", reason=reason, rule_id=rule_id, rank=rank)
-
-
 def q_lithium_outside_range(ctx: Context, view: ConditionView) -> list[Question]:
     """The latest lithium level outside the person's own range, else the usual range (§6.3)."""
     measure = next((m for m in view.measures if m.id == "lithium"), None)
@@ -98,7 +92,7 @@ def q_lithium_outside_range(ctx: Context, view: ConditionView) -> list[Question]
     against_carer = f"{{name}}'s personal range of {measure.target}" if measure.target_personal else usual
     fact = (f"lithium level on {human(latest.date)} was {number(latest.value)} "
             f"{measure.display_unit}, outside")
-    return [_ask(ctx, f"Your {fact} {against}.", f"{{name}}'s {fact} {against_carer}.",
+    return [you_could(ctx, f"Your {fact} {against}.", f"{{name}}'s {fact} {against_carer}.",
                  ctx.wording("ask whether your dose or the timing of the blood test needs checking.",
                              "ask whether the dose or the timing of the blood test needs checking."),
                  "mental_health.lithium_outside_range",
@@ -117,7 +111,7 @@ def q_lithium_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done)}" if c.last_done
                               else f"{{name}}'s record shows no {label}" for label, c in late)
     ask = "ask when the next one is due." if len(late) == 1 else "ask when the next ones are due."
-    return [_ask(ctx, said[0].upper() + said[1:] + ".", said_carer + ".", ask,
+    return [you_could(ctx, said[0].upper() + said[1:] + ".", said_carer + ".", ask,
                  "mental_health.lithium_bloods_overdue",
                  "Lithium monitoring blood tests overdue for their interval (clinical-reference "
                  "§6.2, §6.3)", 15)]
@@ -133,7 +127,7 @@ def q_egfr_falling(ctx: Context, view: ConditionView) -> list[Question]:
     egfr = terminology.measure("egfr")
     fact = (f"{egfr.plain_name} went from {number(before.value)} on {human(before.date)} to "
             f"{number(last.value)} {egfr.display_unit} on {human(last.date)} while taking lithium.")
-    return [_ask(ctx, f"Your {fact}", f"{{name}}'s {fact}", "ask what this means.",
+    return [you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}", "ask what this means.",
                  "mental_health.egfr_falling_on_lithium",
                  "eGFR fell between the last two tests while on lithium (clinical-reference §6.3)", 20)]
 
@@ -159,7 +153,7 @@ def q_antipsychotic_weight(ctx: Context, view: ConditionView) -> list[Question]:
     fact = (f"weight changed from {number(base.value)} {unit} on {human(base.date)} to "
             f"{number(later.value)} {unit} on {human(later.date)} since {drug} started on "
             f"{human(start)}.")
-    return [_ask(ctx, f"Your {fact}", f"{{name}}'s {fact}",
+    return [you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}",
                  "ask about support with weight or side effects.",
                  "mental_health.antipsychotic_weight_gain",
                  "Weight up by 5% or more within 12 weeks of starting an antipsychotic "
@@ -181,7 +175,7 @@ def q_smi_check(ctx: Context, view: ConditionView) -> list[Question]:
     else:
         patient = f"Your record does not show a complete {what}.{gap}"
         carer = f"{{name}}'s record does not show a complete {what}.{gap}"
-    return [_ask(ctx, patient, carer, "ask if it's due.", "mental_health.smi_check_missing",
+    return [you_could(ctx, patient, carer, "ask if it's due.", "mental_health.smi_check_missing",
                  "An element of the yearly physical health check is missing for over 12 months "
                  "(clinical-reference §6.2, §6.3)", 30)]
 
@@ -198,7 +192,7 @@ def q_score_change(ctx: Context, view: ConditionView) -> list[Question]:
         name = terminology.measure(measure_id).plain_name
         fact = (f"{name} score changed from {number(before.value)} on {human(before.date)} to "
                 f"{number(last.value)} on {human(last.date)}.")
-        found.append(_ask(ctx, f"Your {fact}", f"{{name}}'s {fact}",
+        found.append(you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}",
                           "talk about what's been helping or not.",
                           f"mental_health.{measure_id}_change",
                           f"{name} changed by {change} points or more between the last two scores "

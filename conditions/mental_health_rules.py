@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conditions.base import CheckView, Context, status_for
-from conditions.inflammatory_arthritis_rules import apply_declined, check_from_row, evidence_on, started
+from conditions.base import CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
+from conditions.inflammatory_arthritis_rules import started
 from record import terminology
 from record.dates import human
 
@@ -98,7 +98,7 @@ def smi_parts(ctx: Context) -> list[tuple[str, dt.date | None]]:
     row = terminology.interval("smi_physical_check", CONDITION)
     found = []
     for part in row.parts:
-        dates = evidence_on(ctx, terminology.interval(part, CONDITION).evidence)
+        dates = evidence_dates(ctx, terminology.interval(part, CONDITION).evidence)
         found.append((SMI_PART_LABELS.get(part, part), dates[-1] if dates else None))
     return found
 
@@ -153,7 +153,7 @@ def antipsychotic_check(ctx: Context, check_id: str, name: str) -> CheckView | N
     rule = terminology.interval(check_id, CONDITION)
     if not rule.stricter_interval_days:
         return check_from_row(ctx, check_id, name, check_id, condition=CONDITION)
-    dates = evidence_on(ctx, rule.evidence)
+    dates = evidence_dates(ctx, rule.evidence)
     last = dates[-1] if dates else None
     due = grace_days = None
     for offset, stricter in ((rule.stricter_interval_days, True), (rule.interval_days, False)):
