@@ -146,6 +146,13 @@ def cmd_sync(args) -> int:
     return report.exit_code
 
 
+def _viewer_options(parser: argparse.ArgumentParser) -> None:
+    """--patient and --as, shared by every command that reads one person's record."""
+    parser.add_argument("--patient", required=True, metavar="ID")
+    parser.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
+                        help="patient (default), clinic, or proxy:RelatedPerson/ID")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ltc", description="Long-term condition dashboard: records and summaries")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -160,25 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
     p_patients.set_defaults(func=cmd_patients)
 
     p_export = commands.add_parser("export", help="write what one viewer may see as PDF sheet, FHIR Bundle or results CSV")
-    p_export.add_argument("--patient", required=True, metavar="ID")
-    p_export.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
-                          help="patient (default), clinic, or proxy:RelatedPerson/ID")
+    _viewer_options(p_export)
     p_export.add_argument("--format", required=True, choices=exports.FORMATS)
     p_export.add_argument("--out", required=True, metavar="FILE")
     _db_option(p_export)
     p_export.set_defaults(func=cmd_export)
 
     p_comments = commands.add_parser("comments", help="list one viewer's comments on entries, or print the correction request")
-    p_comments.add_argument("--patient", required=True, metavar="ID")
-    p_comments.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER")
+    _viewer_options(p_comments)
     p_comments.add_argument("--format", choices=("list", "letter"), default="list")
     _db_option(p_comments)
     p_comments.set_defaults(func=cmd_comments)
 
     p_summary = commands.add_parser("summary", help="print the pre-consultation summary for one viewer and day")
-    p_summary.add_argument("--patient", required=True, metavar="ID")
-    p_summary.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
-                           help="patient (default), clinic, or proxy:RelatedPerson/ID")
+    _viewer_options(p_summary)
     p_summary.add_argument("--today", metavar="YYYY-MM-DD", help="the day to compute for (default: today)")
     p_summary.add_argument("--format", choices=("json", "md"), default="md")
     _db_option(p_summary)

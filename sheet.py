@@ -50,7 +50,8 @@ def _view(view: ConditionView) -> list[str]:
         lines += ["| Measure | Latest | Date | Target (source) |", "|---|---|---|---|"]
         for measure in measures:
             value, when = _latest(measure)
-            lines.append(f"| {_cell(measure.plain_name)} | {_cell(value)} | {when} | {_cell(_target(measure))} |")
+            name = measure.plain_name[:1].upper() + measure.plain_name[1:]
+            lines.append(f"| {_cell(name)} | {_cell(value)} | {when} | {_cell(_target(measure))} |")
         lines.append("")
     for panel in view.panels:
         lines += [f"**{panel.title}**", ""]
