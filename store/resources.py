@@ -7,6 +7,9 @@ import json
 
 from store.db import PutResult, now_iso, version_key, is_newer, patient_of
 
+# Stored JSON is compact and keeps non-ASCII text as it is; one encoder for every row.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
 
 class ResourcesMixin:
     """Raw FHIR resources keyed by (type, id), newest version winning, and their letter text."""
@@ -27,22 +30,26 @@ class ResourcesMixin:
 
     def _put_batch(self, batch: list[dict], result: PutResult) -> None:
         conn = self.db.conn
-        keys = {(r["resourceType"], r["id"]) for r in batch}
+        ids_by_type: dict[str, set[str]] = {}
+        for r in batch:
+            ids_by_type.setdefault(r["resourceType"], set()).add(r["id"])
         existing: dict[tuple[str, str], tuple] = {}
-        key_list = list(keys)
-        for start in range(0, len(key_list), 400):
-            chunk = key_list[start : start + 400]
-            where = " OR ".join(["(type = ? AND id = ?)"] * len(chunk))
-            params = [part for key in chunk for part in key]
-            for row in conn.execute(
-                f"SELECT type, id, version, last_updated, json, deleted FROM resources WHERE {where}",
-                params,
-            ):
-                existing[(row[0], row[1])] = row[2:]
+        for rtype, ids in ids_by_type.items():  # one indexed IN lookup per type, not an OR chain
+            id_list = sorted(ids)
+            for start in range(0, len(id_list), 500):
+                chunk = id_list[start : start + 500]
+                for row in conn.execute(
+                    "SELECT type, id, version, last_updated, json, deleted FROM resources"
+                    f" WHERE type = ? AND id IN ({', '.join('?' * len(chunk))})",
+                    [rtype, *chunk],
+                ):
+                    existing[(row[0], row[1])] = row[2:]
         rows = []
+        documents = []
+        stored_at = now_iso()
         for resource in batch:
             key = (resource["resourceType"], resource["id"])
-            text = json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
+            text = _ENCODER.encode(resource)
             version = version_key(resource)
             old = existing.get(key)
             if old is None:
@@ -61,7 +68,9 @@ class ResourcesMixin:
                 result.updated[key[0]] += 1
             existing[key] = (version[0], version[1], text, 0)
             result.written.add(key)
-            rows.append((key[0], key[1], patient_of(resource), version[0], version[1], text, now_iso()))
+            rows.append((key[0], key[1], patient_of(resource), version[0], version[1], text, stored_at))
+            if key[0] == "DocumentReference":
+                documents.append(resource)
         if not rows:
             return
         with self._transaction():
@@ -73,7 +82,7 @@ class ResourcesMixin:
                 " stored_at = excluded.stored_at",
                 rows,
             )
-            self._link_binaries(conn, [json.loads(r[5]) for r in rows if r[0] == "DocumentReference"])
+            self._link_binaries(conn, documents)
 
     @staticmethod
     def _link_binaries(conn, documents: list[dict]) -> None:
