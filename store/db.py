@@ -6,12 +6,32 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlite_utils
+
+def _import_sqlite_utils():
+    """sqlite_utils, imported without pandas and numpy.
+
+    When they are installed it imports both (about 0.4 s, most of an `ltc` command's start) only
+    to convert their values on insert, which the store never asks it to do. They are hidden for
+    that one import and nothing else: an import of them later (the app's tables) is unaffected.
+    """
+    hidden = [name for name in ("pandas", "numpy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # makes `import name` raise ImportError
+    try:
+        import sqlite_utils
+    finally:
+        for name in hidden:
+            sys.modules.pop(name, None)
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()
 
 SCHEMA_VERSION = 1
 
