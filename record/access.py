@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from record.dates import UNDATED_TYPES, clinical_date
 from record.policy import (
+    UNREADABLE_START,
     Grant,
     access_start,
     hidden_labels_for,
@@ -104,8 +105,8 @@ def _entered_in_error(resource: dict) -> bool:
         return True
     for key in ("verificationStatus", "clinicalStatus"):
         concept = resource.get(key)
-        if isinstance(concept, dict):
-            for coding in concept.get("coding") or []:
+        if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
+            for coding in concept["coding"]:
                 if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
                     return True
     return False
@@ -161,10 +162,17 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     hidden_labels = hidden_labels_for(viewer.kind)
     grants: list[Grant] = []
     denied_reason = None
+    start_unreadable = record_starts == UNREADABLE_START
+    if start_unreadable:  # then only undated resources (the person, consents...) are shown
+        record_starts = None
+        denied_reason = (
+            "The settings for what this record shows online could not be read, so its entries are "
+            "not shown. The GP practice can check them."
+        )
     if viewer.kind == "proxy":
         if related_person_valid(raw, viewer.patient_id, viewer.proxy_id, today):
             grants = proxy_grants(raw, viewer.patient_id, viewer.proxy_id, today)
-        if not grants:
+        if not grants and denied_reason is None:
             denied_reason = (
                 "There is no current permission (consent) for you to see this person's record. "
                 "The GP practice can set it up or renew it."
@@ -184,7 +192,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 or (viewer.kind == "proxy" and _denied_by_label(grants, resource, labels))):
             withheld.add(key)
             continue
-        in_scope = _in_window(resource, record_starts, None)
+        in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(resource, record_starts, None)
         if in_scope and viewer.kind == "proxy":
             in_scope = any(_grant_allows(g, resource, labels) for g in grants)
         if in_scope:
@@ -244,8 +252,10 @@ def _drop_orphan_binaries(kept: dict[str, dict]) -> None:
     for resource in kept.values():
         if resource.get("resourceType") == "DocumentReference":
             _references(resource, wanted)
-            for content in resource.get("content") or []:
-                url = ((content or {}).get("attachment") or {}).get("url") if isinstance(content, dict) else None
+            contents = resource.get("content")
+            for content in contents if isinstance(contents, list) else []:
+                attachment = content.get("attachment") if isinstance(content, dict) else None
+                url = attachment.get("url") if isinstance(attachment, dict) else None
                 if isinstance(url, str):
                     wanted.add(url)
     for key in [k for k, r in kept.items() if r.get("resourceType") == "Binary"]:
@@ -288,8 +298,9 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
     them by name."""
     links = []
     for person in store.of_type("RelatedPerson"):
-        patient_ref = (person.get("patient") or {}).get("reference") or ""
-        patient_id = patient_ref.rsplit("Patient/", 1)[-1] if "Patient/" in patient_ref else None
+        patient = person.get("patient")
+        patient_ref = patient.get("reference") if isinstance(patient, dict) else None
+        patient_id = patient_ref.rsplit("Patient/", 1)[-1] if isinstance(patient_ref, str) and "Patient/" in patient_ref else None
         if not patient_id:
             continue
         raw = store.resources_for(patient_id)
@@ -303,26 +314,30 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
     return links
 
 
+def _objects(value) -> list[dict]:
+    """The JSON objects of a list (anything else: none), for reading names at sign-in."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _person_name(person: dict) -> str:
-    for name in person.get("name") or []:
-        if isinstance(name, dict):
-            if name.get("text"):
-                return name["text"]
-            parts = [*(name.get("given") or []), name.get("family") or ""]
-            text = " ".join(p for p in parts if isinstance(p, str) and p).strip()
-            if text:
-                return text
+    for name in _objects(person.get("name")):
+        if isinstance(name.get("text"), str) and name["text"].strip():
+            return name["text"]
+        given = name.get("given")
+        parts = [*(given if isinstance(given, list) else []), name.get("family")]
+        text = " ".join(p for p in parts if isinstance(p, str) and p).strip()
+        if text:
+            return text
     return f"RelatedPerson/{person.get('id')}"
 
 
 def _relationship(person: dict) -> str | None:
-    for concept in person.get("relationship") or []:
-        if isinstance(concept, dict):
-            if concept.get("text"):
-                return concept["text"]
-            for coding in concept.get("coding") or []:
-                if isinstance(coding, dict) and coding.get("display"):
-                    return coding["display"]
+    for concept in _objects(person.get("relationship")):
+        if isinstance(concept.get("text"), str) and concept["text"].strip():
+            return concept["text"]
+        for coding in _objects(concept.get("coding")):
+            if isinstance(coding.get("display"), str) and coding["display"].strip():
+                return coding["display"]
     return None
 
 

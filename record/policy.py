@@ -31,18 +31,37 @@ def normal_label(system, code) -> tuple[str, str]:
     return (_SYSTEM_ALIASES.get(system, system), code if isinstance(code, str) else "")
 
 
+# Stands for security labels that cannot be read (`meta.security` not a list of Codings with text
+# codes): a label might be NOPAT, so such an entry is hidden from every viewer.
+UNREADABLE_LABEL = ("urn:ltc:policy", "unreadable-security-label")
+
+
 def labels_of(resource: dict) -> set[tuple[str, str]]:
-    """The security labels on a resource (`meta.security`), normalised."""
+    """The security labels on a resource (`meta.security`), normalised; {UNREADABLE_LABEL} when
+    they are there but not in a shape that can be read."""
     meta = resource.get("meta")
-    security = meta.get("security") if isinstance(meta, dict) else None
-    if not isinstance(security, list):
+    if meta is None:
         return set()
-    return {normal_label(c.get("system"), c.get("code")) for c in security if isinstance(c, dict)}
+    if not isinstance(meta, dict):
+        return {UNREADABLE_LABEL}
+    security = meta.get("security")
+    if security is None:
+        return set()
+    if not isinstance(security, list):
+        return {UNREADABLE_LABEL}
+    labels = set()
+    for coding in security:
+        if not isinstance(coding, dict) or not isinstance(coding.get("code"), str) or not isinstance(
+                coding.get("system", ""), str):
+            return {UNREADABLE_LABEL}
+        labels.add(normal_label(coding.get("system"), coding["code"]))
+    return labels
 
 
 def hidden_labels_for(viewer_kind: str) -> frozenset[tuple[str, str]]:
-    """The labels that hide an entry from this kind of viewer (data/terminology/sensitivity.csv)."""
-    return frozenset(normal_label(s, c) for s, c in terminology.hidden_labels(viewer_kind))
+    """The labels that hide an entry from this kind of viewer (data/terminology/sensitivity.csv),
+    and the stand-in for unreadable labels, which hides an entry from everyone."""
+    return frozenset(normal_label(s, c) for s, c in terminology.hidden_labels(viewer_kind)) | {UNREADABLE_LABEL}
 
 
 @dataclass(frozen=True)
@@ -88,41 +107,86 @@ def _codes(concept) -> set[tuple[str, str]]:
     return found
 
 
+class UnreadableConsent(ValueError):
+    """A Consent's provision is not in a shape the gate can read, so it is not relied on."""
+
+
 def _is_information_access(consent: dict, patient_id: str) -> bool:
     if consent.get("resourceType") != "Consent" or consent.get("status") != "active":
         return False
-    if (consent.get("patient") or {}).get("reference") != f"Patient/{patient_id}":
+    patient = consent.get("patient")
+    if not isinstance(patient, dict) or patient.get("reference") != f"Patient/{patient_id}":
         return False
     if not any(code == "patient-privacy" for _, code in _codes(consent.get("scope"))):
         return False
     return any(code in _INFO_ACCESS for _, code in _codes(consent.get("category")))
 
 
+# Consents are read strictly: a part the gate relies on that is there but not in FHIR's shape (a
+# Period given as text, a date that cannot be read, a number where a list belongs) raises
+# UnreadableConsent, and the Consent then grants nothing. Skipping the part instead would drop a
+# deny, class or dataPeriod and show a carer more than was agreed. A lone object where FHIR wants
+# a list of them means that one object, as it plainly does.
+def _objects(value, what: str) -> list[dict]:
+    """A FHIR array of objects (absent: empty; a lone object: a list of one); else unreadable."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value
+    raise UnreadableConsent(what)
+
+
 def _provision(consent: dict) -> dict:
     provision = consent.get("provision")
-    return provision if isinstance(provision, dict) else {}
+    if provision is None:
+        return {}
+    if not isinstance(provision, dict) or provision.get("type", "permit") not in ("permit", "deny"):
+        raise UnreadableConsent("provision")
+    return provision
 
 
 def _actors(provision: dict) -> set[str]:
     refs = set()
-    for actor in provision.get("actor") or []:
-        if isinstance(actor, dict) and isinstance(actor.get("reference"), dict):
-            ref = actor["reference"].get("reference")
-            if isinstance(ref, str):
-                refs.add(ref)
+    for actor in _objects(provision.get("actor"), "provision.actor"):
+        reference = actor.get("reference")
+        if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
+            raise UnreadableConsent("provision.actor.reference")
+        refs.add(reference["reference"])
     return refs
 
 
+def _codes_of(codings: list[dict], what: str) -> frozenset[str]:
+    if any(not isinstance(c.get("code"), str) or not c["code"] for c in codings):
+        raise UnreadableConsent(what)
+    return frozenset(c["code"] for c in codings)
+
+
 def _period(period) -> tuple[dt.date | None, dt.date | None]:
-    if not isinstance(period, dict):
+    if period is None:
         return None, None
-    start, end = parse_or_none(period.get("start")), parse_or_none(period.get("end"))
+    if not isinstance(period, dict):
+        raise UnreadableConsent("period")
+    bounds = []
+    for key in ("start", "end"):
+        value = period.get(key)
+        found = parse_or_none(value) if isinstance(value, str) else None
+        if value is not None and found is None:
+            raise UnreadableConsent("period")
+        bounds.append(found)
+    start, end = bounds
     return (start.day if start else None, end.last_day if end else None)
 
 
 def _covers(period, today: dt.date) -> bool:
     start, end = _period(period)
     return (start is None or start <= today) and (end is None or today <= end)
+
+
+# access_start's answer when the patient's own access Consent cannot be read: every dated entry
+# is then outside the record (record/access.py says so to the viewer).
+UNREADABLE_START = dt.date.max
 
 
 def access_start(resources: list[dict], patient_id: str) -> dt.date | None:
@@ -136,13 +200,21 @@ def access_start(resources: list[dict], patient_id: str) -> dt.date | None:
     for consent in resources:
         if not _is_information_access(consent, patient_id):
             continue
-        provision = _provision(consent)
-        if provision.get("type", "permit") != "permit":
-            continue
-        actors = _actors(provision)
-        if actors and actors != {f"Patient/{patient_id}"}:
-            continue
-        start, _ = _period(provision.get("dataPeriod"))
+        try:
+            provision = _provision(consent)
+            if provision.get("type", "permit") != "permit":
+                continue
+            try:
+                actors = _actors(provision)
+            except UnreadableConsent:  # maybe the patient's: its start cannot be ignored
+                if provision.get("dataPeriod") is None:
+                    continue  # it sets no start; if it lifted one, keeping the older is safer
+                raise
+            if actors and actors != {f"Patient/{patient_id}"}:
+                continue
+            start, _ = _period(provision.get("dataPeriod"))
+        except UnreadableConsent:
+            return UNREADABLE_START
         decided = str(consent.get("dateTime") or "")
         if best is None or decided > best[0]:
             best = (decided, start)
@@ -153,20 +225,23 @@ def related_person_valid(resources: list[dict], patient_id: str, proxy_id: str |
     """Whether the RelatedPerson exists for this patient and is active today."""
     for person in resources:
         if person.get("resourceType") == "RelatedPerson" and person.get("id") == proxy_id:
-            if (person.get("patient") or {}).get("reference") != f"Patient/{patient_id}":
+            patient, active = person.get("patient"), person.get("active", True)
+            if not isinstance(patient, dict) or patient.get("reference") != f"Patient/{patient_id}":
                 return False
-            return person.get("active", True) is not False and _covers(person.get("period"), today)
+            try:
+                return active is True and _covers(person.get("period"), today)
+            except UnreadableConsent:
+                return False
     return False
 
 
 def _deny_of(nested: dict) -> Deny:
-    labels = frozenset(
-        normal_label(c.get("system"), c.get("code"))
-        for c in nested.get("securityLabel") or [] if isinstance(c, dict)
-    )
-    classes = frozenset(
-        c.get("code") for c in nested.get("class") or [] if isinstance(c, dict) and c.get("code")
-    )
+    codings = _objects(nested.get("securityLabel"), "provision.provision.securityLabel")
+    _codes_of(codings, "provision.provision.securityLabel")
+    if any(not isinstance(c.get("system", ""), str) for c in codings):
+        raise UnreadableConsent("provision.provision.securityLabel")
+    labels = frozenset(normal_label(c.get("system"), c["code"]) for c in codings)
+    classes = _codes_of(_objects(nested.get("class"), "provision.provision.class"), "provision.provision.class")
     start, end = _period(nested.get("dataPeriod"))
     return Deny(labels, classes, start, end)
 
@@ -178,21 +253,28 @@ def proxy_grants(resources: list[dict], patient_id: str, proxy_id: str | None, t
     for consent in resources:
         if not _is_information_access(consent, patient_id):
             continue
-        provision = _provision(consent)
-        if provision.get("type", "permit") != "permit" or wanted not in _actors(provision):
-            continue
-        if not _covers(provision.get("period"), today):
-            continue
-        start, end = _period(provision.get("dataPeriod"))
-        classes = frozenset(
-            c.get("code") for c in provision.get("class") or [] if isinstance(c, dict) and c.get("code")
-        )
-        denies = tuple(
-            _deny_of(n) for n in provision.get("provision") or []
-            if isinstance(n, dict) and n.get("type") == "deny"
-        )
-        grants.append(Grant(start, end, classes, denies))
+        try:
+            grant = _grant_of(_provision(consent), wanted, today)
+        except UnreadableConsent:
+            continue  # grants nothing: a part it relies on cannot be read
+        if grant is not None:
+            grants.append(grant)
     return grants
+
+
+def _grant_of(provision: dict, wanted: str, today: dt.date) -> Grant | None:
+    """What one Consent's provision permits `wanted` today, or None; UnreadableConsent if unreadable."""
+    if provision.get("type", "permit") != "permit" or wanted not in _actors(provision):
+        return None
+    if not _covers(provision.get("period"), today):
+        return None
+    start, end = _period(provision.get("dataPeriod"))
+    classes = _codes_of(_objects(provision.get("class"), "provision.class"), "provision.class")
+    nested = _objects(provision.get("provision"), "provision.provision")
+    if any(n.get("type") not in ("permit", "deny") for n in nested):
+        raise UnreadableConsent("provision.provision.type")
+    denies = tuple(_deny_of(n) for n in nested if n.get("type") == "deny")
+    return Grant(start, end, classes, denies)
 
 
 # Prognosis codes and resuscitation decisions: the person may not have discussed them yet, so they
@@ -207,7 +289,8 @@ EOL_SENSITIVE_VALUESETS = (
 def is_eol_sensitive(resource: dict) -> bool:
     """Whether a resource records a prognosis or a resuscitation (CPR) decision."""
     concepts = [resource.get("code"), resource.get("valueCodeableConcept")]
-    concepts += [c for c in resource.get("category") or [] if isinstance(c, dict)] if resource.get(
-        "resourceType") == "Flag" else []
+    if resource.get("resourceType") == "Flag":
+        category = resource.get("category")  # a lone object counts: wider is the safe side here
+        concepts += [c for c in (category if isinstance(category, list) else [category]) if isinstance(c, dict)]
     concepts = [c for c in concepts if isinstance(c, dict)]
     return any(terminology.in_valueset(vs, c) for vs in EOL_SENSITIVE_VALUESETS for c in concepts)
