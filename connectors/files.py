@@ -192,7 +192,7 @@ def _outcome_reason(outcome: dict) -> str:
     summary = "; ".join(texts) or "no details given"
     if len(summary) > _OUTCOME_TEXT_LIMIT:
         summary = summary[: _OUTCOME_TEXT_LIMIT - 3] + "..."
-    return f"OperationOutcome, not imported: {summary}"
+    return f"OperationOutcome, not imported: {validate.printable(summary)}"
 
 
 def _checked(resource: dict, source: str, position: str) -> FhirItem:

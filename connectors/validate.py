@@ -132,20 +132,21 @@ def _shown(value: object) -> str:
         text = "true" if value else "false"
     else:
         text = str(value)
-    return _printable(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "...")
+    return printable(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "...")
 
 
 def _segment(key: object) -> str:
     text = str(key)
-    return _printable(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "...")
+    return printable(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "...")
 
 
 # Control characters and line breaks, which would split a reason over lines or drive a terminal.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _printable(text: str) -> str:
-    """Text safe to print on one line: controls as \\x1b, a lone surrogate as \\ud800."""
+def printable(text: str) -> str:
+    """Text safe to print on one line: controls as \\x1b, a lone surrogate as \\ud800 (for
+    reasons that quote what a file says)."""
     text = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}" if ord(found.group()) < 256
                         else f"\\u{ord(found.group()):04x}", text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
