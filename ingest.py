@@ -62,8 +62,9 @@ class _Letters:
             if ("DocumentReference", doc["id"]) not in written:
                 continue  # unchanged, or older than the stored version
             texts = []
-            for content in doc.get("content") or []:
-                attachment = (content or {}).get("attachment") if isinstance(content, dict) else None
+            contents = doc.get("content")
+            for content in contents if isinstance(contents, list) else []:
+                attachment = content.get("attachment") if isinstance(content, dict) else None
                 text = self._text(attachment) if isinstance(attachment, dict) else None
                 if text:
                     texts.append(text)

@@ -89,8 +89,10 @@ class ResourcesMixin:
         """A Binary with no securityContext belongs to the patient of the letter that points at it."""
         for doc in documents:
             patient = patient_of(doc)
-            for content in doc.get("content") or []:
-                url = ((content or {}).get("attachment") or {}).get("url")
+            contents = doc.get("content")  # checked shape by shape: the validator passes odd ones
+            for content in contents if isinstance(contents, list) else []:
+                attachment = content.get("attachment") if isinstance(content, dict) else None
+                url = attachment.get("url") if isinstance(attachment, dict) else None
                 if patient and isinstance(url, str) and url.startswith("Binary/"):
                     conn.execute(
                         "UPDATE resources SET patient_id = ? WHERE type = 'Binary' AND id = ?"
