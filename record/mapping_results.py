@@ -118,7 +118,7 @@ def _read_value(element: dict):
         match = _VALUE_STRING.match(raw) if raw else None
         if match:
             comparator = _COMPARATORS.get(match.group(1)) if match.group(1) else None
-            return float(match.group(2)), comparator, string(match.group(3)), raw, []
+            return number(match.group(2)), comparator, string(match.group(3)), raw, []
         return None, None, None, raw, []
     if "valueCodeableConcept" in element:
         concept = element.get("valueCodeableConcept")

@@ -7,6 +7,7 @@ Error messages name the measure and the unit, never the value.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from record.terminology import TableError, UnknownMeasure, measure, measures, read_table
@@ -85,7 +86,10 @@ def normalise(measure_id: str, value: float, unit: str | None) -> tuple[float, s
         factor, offset = _conversions()[(measure_id, given)]
     except KeyError:
         raise UnitError(f"cannot convert {measure_id} from {unit.strip()!r} to {target}") from None
-    return float(value) * factor + offset, target
+    converted = float(value) * factor + offset
+    if not math.isfinite(converted):  # e.g. 1.7e308 % HbA1c: no real result, and no number to show
+        raise UnitError(f"a {measure_id} value in {unit.strip()!r} is out of range once converted to {target}")
+    return converted, target
 
 
 def hba1c_pct_to_ifcc(pct: float) -> float:
