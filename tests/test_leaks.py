@@ -1,0 +1,210 @@
+"""Leak properties across every output reachable without the UI: summary (JSON and the Markdown
+sheet), suggested questions, letter search, counts and exports (FHIR, CSV, PDF).
+
+Records come from tests/test_access_properties.py's generator (random security labels, Consents,
+access-start dates and viewers), extended here with HbA1c results and a diabetes diagnosis, so
+that suggested questions and measure series are built from them too, and with malformed Consents:
+a list given as a lone object (read as that one object) and a Period given as text (unreadable:
+the Consent grants nothing, and an unreadable access start hides every dated entry).
+
+The main check is differential: for one viewer, every output of a store holding the whole
+record must equal the output of a store holding only the entries the rules let that viewer see.
+A hidden entry that changed any output (a value, a date, a count, a question, a letter hit, a
+line of an export) would make the two differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest import import_items
+from record.access import Viewer
+from service import Service
+from sheet import summary_markdown
+from store import Store
+from test_access_properties import build, consent_resources, entry, expected_visible, marker
+
+TODAY = dt.date(2026, 11, 25)
+SCT = "http://snomed.info/sct"
+HBA1C = {"system": SCT, "code": "999791000000106", "display": "Haemoglobin A1c level - IFCC standardised"}
+DIABETES = {"system": SCT, "code": "44054006", "display": "Type 2 diabetes mellitus"}
+
+hba1c = st.tuples(entry, st.integers(40, 130)).map(
+    lambda pair: {**pair[0], "type": "Observation", "hba1c": pair[1]})
+diagnosis = entry.map(lambda spec: {**spec, "type": "Condition", "diabetes": True, "points_to": None})
+case_strategy = st.fixed_dictionaries({
+    "entries": st.lists(entry, min_size=1, max_size=8),
+    "coded": st.lists(hba1c, min_size=0, max_size=5),
+    "diagnosis": st.lists(diagnosis, min_size=0, max_size=1),
+    "access_start": st.none() | st.dates(dt.date(2016, 1, 1), dt.date(2026, 1, 1)),
+    "start_shape": st.sampled_from(["good", "good", "good", "text_period"]),
+    "proxy": st.none() | st.fixed_dictionaries({
+        "expired": st.booleans(), "data_start": st.none() | st.dates(dt.date(2016, 1, 1), dt.date(2026, 1, 1)),
+        "deny_sdv": st.booleans(), "only_meds": st.booleans(),
+        "shape": st.sampled_from(["good", "good", "good", "lone_object", "text_period"])}),
+    "viewer": st.sampled_from(["patient", "clinic", "proxy"]),
+})
+
+
+def specs_of(case: dict) -> list[dict]:
+    """All generated entries in one list (base entries first), links made real as the base test does."""
+    specs = [*case["entries"], *case["coded"], *case["diagnosis"]]
+    for spec in specs:
+        target = spec["points_to"]
+        if target is not None and target < len(specs):
+            specs[target]["type"] = "Observation"
+            specs[target].pop("diabetes", None)
+    return specs
+
+
+def resource_of(i: int, spec: dict) -> dict:
+    """The base generator's resource, coded as an HbA1c result or a diabetes diagnosis when asked."""
+    resource = build(i, spec)
+    if spec["type"] == "Observation" and "hba1c" in spec:
+        resource.pop("valueString", None)
+        resource["code"] = {"coding": [HBA1C], "text": f"HbA1c {marker(i)}"}
+        resource["valueQuantity"] = {"value": spec["hba1c"], "unit": "mmol/mol", "system": "http://unitsofmeasure.org",
+                                     "code": "mmol/mol"}
+    elif spec["type"] == "Condition" and spec.get("diabetes"):
+        resource["code"] = {"coding": [DIABETES], "text": f"Type 2 diabetes {marker(i)}"}
+        resource["clinicalStatus"] = {"coding": [{"code": "active"}]}
+    return resource
+
+
+def consents(case: dict) -> list[dict]:
+    """The base generator's Consents, malformed as the case asks."""
+    found = consent_resources(case)
+    for consent in found:
+        provision = consent.get("provision", {})
+        if consent["id"] == "start" and case["start_shape"] == "text_period":
+            provision["dataPeriod"] = provision["dataPeriod"]["start"]
+        if consent["id"] == "proxy" and case["proxy"]["shape"] == "text_period":
+            provision["period"] = provision["period"]["start"]
+        if consent["id"] == "proxy" and case["proxy"]["shape"] == "lone_object":
+            key = next(k for k in ("provision", "class", "actor") if k in provision)
+            provision[key] = provision[key][0]
+    return found
+
+
+def expected(case: dict, specs: list[dict]) -> set[int]:
+    """The base test's reading of the rules, plus: a lone object where a list belongs means that
+    one object; a Consent the gate cannot read grants nothing; and an access start it cannot read
+    hides every dated entry."""
+    if case["access_start"] and case["start_shape"] != "good":
+        return set()
+    if case["viewer"] == "proxy" and case["proxy"] and case["proxy"]["shape"] == "text_period":
+        return set()
+    return expected_visible({**case, "entries": specs})
+
+
+def outputs(service: Service, viewer: Viewer, specs: list[dict], pdf: bool) -> dict[str, object]:
+    """Every output one viewer can reach, as comparable values."""
+    summary = service.summary(viewer, TODAY)
+    record = service.record(viewer, TODAY)
+    found: dict[str, object] = {
+        "summary": summary.model_dump_json(),
+        "sheet": summary_markdown(summary),
+        "questions": [q.text for q in summary.questions]
+        + [q.text for view in summary.conditions for q in view.questions],
+        "letters": len(summary.letters),
+        "results": len(record.results),
+        "search": {i: [l.id for l in service.search_letters(viewer, TODAY, marker(i))] for i in range(len(specs))},
+        "search_all": [l.id for l in service.search_letters(viewer, TODAY, "Letter body")],
+    }
+    for fmt in ("fhir", "csv") + (("pdf",) if pdf else ()):
+        data = service.export(viewer, TODAY, fmt).data
+        found[fmt] = pdf_text(data) if fmt == "pdf" else data.decode("utf-8-sig")
+    return found
+
+
+def pdf_text(data: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(data)
+        file.flush()
+        return subprocess.run(["pdftotext", "-layout", file.name, "-"], check=True, capture_output=True,
+                              text=True).stdout
+
+
+def store_with(folder: Path, name: str, resources: list[dict]) -> Store:
+    store = Store(folder / name)
+    assert not import_items(store, resources).rejected
+    return store
+
+
+def check_case(case: dict, pdf: bool) -> None:
+    """The differential and marker checks for one generated case."""
+    specs = specs_of(case)
+    allowed = expected(case, specs)
+    every = [resource_of(i, spec) for i, spec in enumerate(specs)]
+    common = [{"resourceType": "Patient", "id": "p1", "name": [{"text": "Pat Leakcheck"}]}, *consents(case)]
+    who = Viewer.parse("p1", "proxy:RelatedPerson/rp1" if case["viewer"] == "proxy" else case["viewer"])
+    folder = Path(tempfile.mkdtemp(prefix="leaks-"))
+    try:
+        whole = store_with(folder, "whole.db", common + every)
+        only = store_with(folder, "only.db", common + [every[i] for i in sorted(allowed)])
+        seen, reference = outputs(Service(whole), who, specs, pdf), outputs(Service(only), who, specs, pdf)
+        whole.close(), only.close()
+    finally:
+        shutil.rmtree(folder)
+    for name, value in reference.items():
+        assert seen[name] == value, f"hidden entries changed the {name} output"
+    text = json.dumps(seen, ensure_ascii=False)
+    for i, spec in enumerate(specs):
+        if i not in allowed:
+            assert marker(i) not in text, f"hidden entry {i} leaked"
+            assert not seen["search"][i], f"letter search found hidden entry {i}"
+    docs = sum(1 for i in allowed if specs[i]["type"] == "DocumentReference")
+    assert seen["letters"] == docs and len(seen["search_all"]) == docs, "letter count is not the visible count"
+    assert seen["results"] == sum(1 for i in allowed if specs[i]["type"] == "Observation")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=case_strategy)
+def test_hidden_entries_change_no_summary_search_count_or_data_export(case):
+    """No hidden entry changes the summary, sheet, questions, letter search, counts, or FHIR and CSV export."""
+    check_case(case, pdf=False)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (scripts/setup-test-tools.sh)")
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=case_strategy)
+def test_hidden_entries_change_no_pdf_sheet(case):
+    """No hidden entry changes the printable PDF sheet (its text as pdftotext reads it), nor any other output."""
+    check_case(case, pdf=True)
+
+
+def test_the_generated_records_do_reach_questions_series_and_letters():
+    """A fixed case shows the outputs compared above are not empty: a redacted HbA1c rise changes
+    the suggested questions once its label is removed."""
+    def case(labels: set) -> dict:
+        spec = {"error": False, "points_to": None, "type": "Observation"}
+        return {"entries": [{**spec, "type": "DocumentReference", "labels": set(), "date": ("day", dt.date(2025, 2, 1))}],
+                "coded": [{**spec, "labels": set(), "date": ("day", dt.date(2025, 1, 10)), "hba1c": 50},
+                          {**spec, "labels": labels, "date": ("day", dt.date(2026, 6, 10)), "hba1c": 71}],
+                "diagnosis": [{**spec, "type": "Condition", "diabetes": True, "labels": set(),
+                               "date": ("day", dt.date(2015, 5, 1))}],
+                "access_start": None, "start_shape": "good", "proxy": None, "viewer": "patient"}
+
+    def questions(labels: set) -> list[str]:
+        specs = specs_of(case(labels))
+        with tempfile.TemporaryDirectory() as folder:
+            store = store_with(Path(folder), "q.db", [{"resourceType": "Patient", "id": "p1"},
+                                                      *(resource_of(i, s) for i, s in enumerate(specs))])
+            found = outputs(Service(store), Viewer.parse("p1", "patient"), specs, pdf=False)
+            store.close()
+        assert found["letters"] == 1 and found["results"] == (2 if not labels else 1)
+        return found["questions"]
+
+    shown, redacted = questions(set()), questions({"nopat"})
+    assert any("71" in q for q in shown), shown
+    assert not any("71" in q for q in redacted) and shown != redacted
+    check_case(case({"nopat"}), pdf=False)
