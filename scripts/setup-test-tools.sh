@@ -26,3 +26,22 @@ if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
     $SUDO apt-get install -y -qq poppler-utils
 fi
 echo "test tools: $(pdftoppm -v 2>&1 | head -n 1)"
+
+# Browser tests (tests/browser/): the Python route. Playwright comes from PyPI with the `test` extra
+# (its wheel carries its own driver) and drives Debian's chromium at /usr/bin/chromium, never a
+# browser of its own (`playwright install` is not used). axe-core from npm, pinned, is injected into
+# each page to check WCAG 2 A and AA. The emoji font is for the README screenshots the test takes:
+# without it the app's emoji icons show as empty boxes.
+if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
+    SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji
+fi
+echo "test tools: $(/usr/bin/chromium --version 2>/dev/null)"
+AXE_VERSION=4.14.1
+AXE_DIR=.tools/axe
+if [ "$(node -p "require('./$AXE_DIR/node_modules/axe-core/package.json').version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+    mkdir -p "$AXE_DIR"
+    npm install --prefix "$AXE_DIR" --save-exact --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
+fi
+echo "test tools: axe-core $AXE_VERSION in $AXE_DIR"
