@@ -98,6 +98,7 @@ def main() -> None:
         st.navigation([neutral], position="hidden").run()
         return
     st.set_page_config(page_title="Health record", page_icon="📋", layout="centered")
+    ui.base_style()
     state.new_run()
     try:
         state.service()
