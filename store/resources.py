@@ -11,6 +11,21 @@ from store.db import PutResult, now_iso, version_key, is_newer, patient_of
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+# Endings people add or leave off ("retinal" / "retinopathy", "diabetic" / "diabetes"): a search
+# word loses one of them, and the rest is matched as a prefix.
+_ENDINGS = ("ically", "ation", "ities", "ness", "ing", "ies", "ity", "ous", "ic", "al", "ed", "es",
+            "s", "y")
+
+
+def _search_prefix(word: str) -> str:
+    """The part of a search word to match as a word beginning."""
+    lower = word.lower()
+    for ending in _ENDINGS:
+        if lower.endswith(ending) and len(lower) - len(ending) >= 4:
+            return word[: len(word) - len(ending)]
+    return word
+
+
 class ResourcesMixin:
     """Raw FHIR resources keyed by (type, id), newest version winning, and their letter text."""
 
@@ -158,7 +173,7 @@ class ResourcesMixin:
 
     def search_text(self, patient_id: str, query: str, limit: int = 200) -> list[tuple[str, str]]:
         """(type, id) of one patient's letters whose text matches every word of `query`."""
-        words = [w.replace('"', "") for w in query.split()]
+        words = [_search_prefix(w.replace('"', "")) for w in query.split()]
         words = [w for w in words if w]
         if not words:
             return []
