@@ -219,8 +219,40 @@ class StoreBase:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 [str(SCHEMA_VERSION)],
             )
-        if "letter_text_fts" not in db.table_names():
-            # unicode61 with prefix queries: "retina" finds "retinal", "diab" finds "diabetic" (porter
-            # stemming made "retina*" miss "retinal", which is what people type).
-            db["letter_text"].enable_fts(["body"], create_triggers=True, tokenize="unicode61")
+        self._create_letter_index()
+
+    # The full-text index of letter text: what sqlite_utils' enable_fts(["body"],
+    # create_triggers=True, tokenize="unicode61") makes, created here statement by statement in one
+    # write transaction. enable_fts after a "not there yet" check let two sessions opening a new
+    # store at once both create it, and the second failed with 'table "letter_text_fts" already
+    # exists'. unicode61 with prefix queries: "retina" finds "retinal", "diab" finds "diabetic"
+    # (porter stemming made "retina*" miss "retinal", which is what people type).
+    _LETTER_INDEX = (
+        """CREATE VIRTUAL TABLE "letter_text_fts" USING FTS5 ("body", tokenize='unicode61', content="letter_text")""",
+        'INSERT INTO "letter_text_fts" (rowid, "body") SELECT rowid, "body" FROM "letter_text"',
+        """CREATE TRIGGER "letter_text_ai" AFTER INSERT ON "letter_text" BEGIN
+  INSERT INTO "letter_text_fts" (rowid, "body") VALUES (new.rowid, new."body");
+END""",
+        """CREATE TRIGGER "letter_text_ad" AFTER DELETE ON "letter_text" BEGIN
+  INSERT INTO "letter_text_fts" ("letter_text_fts", rowid, "body") VALUES('delete', old.rowid, old."body");
+END""",
+        """CREATE TRIGGER "letter_text_au" AFTER UPDATE ON "letter_text" BEGIN
+  INSERT INTO "letter_text_fts" ("letter_text_fts", rowid, "body") VALUES('delete', old.rowid, old."body");
+  INSERT INTO "letter_text_fts" (rowid, "body") VALUES (new.rowid, new."body");
+END""",
+    )
+
+    def _create_letter_index(self) -> None:
+        conn = self.db.conn
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'letter_text_fts'").fetchone():
+            return
+        conn.execute("BEGIN IMMEDIATE")  # checked again under the write lock, then made whole
+        try:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'letter_text_fts'").fetchone():
+                for statement in self._LETTER_INDEX:
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
