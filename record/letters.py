@@ -31,7 +31,8 @@ ALLOWED_TAGS = frozenset(
 _SKIP_CONTENT = frozenset(
     {"script", "style", "template", "title", "iframe", "object", "embed", "noscript"}
 )
-_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr", "source"})
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr", "source",
+                   "embed", "param", "track"})
 # Elements that stand apart as paragraphs (a blank line around them) or start a new line.
 _PARAGRAPH = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "section", "article", "header",
