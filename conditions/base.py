@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from record import terminology
 from record.dates import human
-from record.models import COUNTABLE_RESULT_STATUSES, LabResult, Medication, PatientRecord
+from record.models import COUNTABLE_RESULT_STATUSES, Coding, LabResult, Medication, PatientRecord
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
@@ -201,8 +202,15 @@ _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
 
 
 def _in_any(valuesets, codings, text: str | None = None) -> bool:
-    concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text or ""}
-    return any(terminology.in_valueset(vs, concept) for vs in valuesets)
+    return _in_any_of(tuple(valuesets), tuple(codings), text or "")
+
+
+@lru_cache(maxsize=1 << 16)
+def _in_any_of(valuesets: tuple[str, ...], codings: tuple[Coding, ...], text: str) -> bool:
+    """Views ask this of every entry for each value set they look for; entries repeat the same
+    codes and words thousands of times in a long record, so the answers are kept."""
+    concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text}
+    return terminology.in_valueset(valuesets, concept)
 
 
 @dataclass(frozen=True)

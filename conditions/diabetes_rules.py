@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from conditions.base import (
     RECENT_MEDICINE_DAYS, ConditionView, Context, Question, number, personal_target,
@@ -190,12 +191,18 @@ def foot_risk(ctx: Context) -> tuple[str, dt.date] | None:
     for result in ctx.record.results:
         if result.status not in COUNTABLE_RESULT_STATUSES or result.date is None or result.date > ctx.today:
             continue
-        concept = {"coding": [{"system": s, "code": c} for s, c in (*result.codings, *result.value_codings)],
-                   "text": " | ".join(t for t in (result.text, result.value_text) if t)}
-        level = next((lvl for lvl, vs in FOOT_RISKS if terminology.in_valueset(vs, concept)), None)
+        level = _foot_level((*result.codings, *result.value_codings),
+                            " | ".join(t for t in (result.text, result.value_text) if t))
         if level and (found is None or result.date >= found[1]):
             found = (level, result.date)
     return found
+
+
+@lru_cache(maxsize=1 << 14)
+def _foot_level(codings: tuple[tuple[str, str], ...], text: str) -> str | None:
+    """The foot risk class a result's codes or words record (kept: a long record repeats them)."""
+    concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text}
+    return next((level for level, vs in FOOT_RISKS if terminology.in_valueset(vs, concept)), None)
 
 
 def foot_risk_raised(ctx: Context) -> bool:

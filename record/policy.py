@@ -293,4 +293,4 @@ def is_eol_sensitive(resource: dict) -> bool:
         category = resource.get("category")  # a lone object counts: wider is the safe side here
         concepts += [c for c in (category if isinstance(category, list) else [category]) if isinstance(c, dict)]
     concepts = [c for c in concepts if isinstance(c, dict)]
-    return any(terminology.in_valueset(vs, c) for vs in EOL_SENSITIVE_VALUESETS for c in concepts)
+    return any(terminology.in_valueset(EOL_SENSITIVE_VALUESETS, c) for c in concepts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,7 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split("|") if part.strip())
 
 
+@lru_cache(maxsize=4096)
 def normalise_system(system: str | None) -> str:
     """The canonical URI for a code system (SNOMED edition URIs and OIDs become SNOMED)."""
     system = system.strip() if isinstance(system, str) else ""
@@ -203,11 +204,13 @@ def texts_of(concept: Any) -> list[str]:
     return found + texts_of(concept.get("coding"))
 
 
+@cache
 def _phrase(phrase: str) -> re.Pattern[str]:
     words = r"\s+".join(re.escape(w) for w in phrase.casefold().split())
     return re.compile(rf"(?<![a-z0-9]){words}(?![a-z0-9])")
 
 
+@lru_cache(maxsize=1 << 16)
 def _text_rule_matches(rule: str, text: str) -> bool:
     """All '+'-joined phrases appear as words, and no negating word appears that the rule lacks."""
     phrases = [p.strip() for p in rule.split("+") if p.strip()]
@@ -269,13 +272,19 @@ def text_rules(vs_id: str) -> tuple[str, ...]:
     return _expanded(vs_id)[1]
 
 
-def in_valueset(vs_id: str, concept: Any) -> bool:
-    """True when any coding of concept is in the value set, or its text meets a text rule."""
-    codes, rules = _expanded(vs_id)
+def in_valueset(vs_id: str | tuple[str, ...], concept: Any) -> bool:
+    """True when a coding of concept is in the value set (or sets), or its text meets a text rule."""
+    codes, rules = _expanded(vs_id) if isinstance(vs_id, str) else _union(vs_id)
     if any(pair in codes for pair in codings_of(concept)):
         return True
     text = " | ".join(texts_of(concept)).casefold() if rules else ""
     return any(_text_rule_matches(rule, text) for rule in rules)
+
+
+@cache
+def _union(vs_ids: tuple[str, ...]) -> tuple[frozenset[tuple[str, str]], tuple[str, ...]]:
+    sets = [_expanded(vs_id) for vs_id in vs_ids]
+    return frozenset().union(*(s[0] for s in sets)), tuple(dict.fromkeys(r for s in sets for r in s[1]))
 
 
 @cache
@@ -303,7 +312,12 @@ def measure(measure_id: str) -> Measure:
 
 def measure_for(concept: Any) -> Measure | None:
     """The measure whose value set holds any coding of concept (codes first, then text rules)."""
-    pairs = codings_of(concept)
+    return _measure_for(tuple(codings_of(concept)), " | ".join(texts_of(concept)).casefold())
+
+
+@lru_cache(maxsize=1 << 14)
+def _measure_for(pairs: tuple[tuple[str, str], ...], text: str) -> Measure | None:
+    concept = {"coding": [{"system": system, "code": code} for system, code in pairs], "text": text}
     for item in measures().values():
         if any(pair in valueset(item.valueset) for pair in pairs):
             return item
@@ -334,9 +348,12 @@ def medicine_classes(concept: Any = None, text: str | None = None) -> frozenset[
     A word match is dropped when an 'exclude' phrase of the class appears (insulin pen needles), or
     when the class has 'requires' phrases and none appears (anticipatory medicines are injections).
     """
-    pairs = set(codings_of(concept))
-    words = " | ".join([*texts_of(concept), text or ""]).casefold()
+    return _medicine_classes(frozenset(codings_of(concept)),
+                             " | ".join([*texts_of(concept), text or ""]).casefold())
 
+
+@lru_cache(maxsize=1 << 14)
+def _medicine_classes(pairs: frozenset[tuple[str, str]], words: str) -> frozenset[str]:
     def seen(kind: str, rule: dict[str, list[Any]]) -> bool:
         return any(pattern.search(words) for pattern in rule[kind])
 
