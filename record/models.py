@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -297,11 +298,19 @@ class PatientRecord(_Model):
     def results_for(self, measure_id: str, countable_only: bool = False) -> list[LabResult]:
         """Results of one measure, oldest first (undated last); optionally only countable ones."""
         found = [
-            r for r in self.results
-            if r.measure_id == measure_id
-            and (not countable_only or r.status in COUNTABLE_RESULT_STATUSES)
+            r for r in self._results_by_measure.get(measure_id, ())
+            if not countable_only or r.status in COUNTABLE_RESULT_STATUSES
         ]
         return sorted(found, key=lambda r: (r.date is None, r.date or dt.date.min, r.id))
+
+    @cached_property
+    def _results_by_measure(self) -> dict[str | None, list[LabResult]]:
+        """Results grouped by measure, made once: views ask for one measure at a time, dozens of
+        times a summary, and a long record holds tens of thousands of results."""
+        grouped: dict[str | None, list[LabResult]] = {}
+        for result in self.results:
+            grouped.setdefault(result.measure_id, []).append(result)
+        return grouped
 
     def coded_entries(self) -> Iterator[CodedEvidence]:
         """Every dated coded entry that can evidence a check, skipping what did not happen.
@@ -309,6 +318,11 @@ class PatientRecord(_Model):
         Covers conditions (not refuted), procedures (not "not-done"), flags and observations without
         a numeric value (only final, amended or corrected ones). Undated entries are left out.
         """
+        return iter(self._coded_evidence)
+
+    @cached_property
+    def _coded_evidence(self) -> list[CodedEvidence]:
+        """coded_entries(), made once: every check of every view walks them."""
         candidates: list[tuple[Entry, list[Coding]]] = []
         for condition in self.conditions:
             if condition.verification_status not in _NOT_TRUE_VERIFICATION:
@@ -320,9 +334,7 @@ class PatientRecord(_Model):
         for result in self.results:
             if result.value is None and result.status in COUNTABLE_RESULT_STATUSES:
                 candidates.append((result, result.value_codings))
-        for entry, extra in candidates:
-            if entry.date is not None:
-                yield _evidence(entry, extra)
+        return [_evidence(entry, extra) for entry, extra in candidates if entry.date is not None]
 
     def by_id(self, resource_id: str) -> Entry | None:
         """The mapped entry with this FHIR id (or component id), if any."""
