@@ -198,9 +198,10 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         if in_scope:
             kept[key] = resource
 
-    _hide_dependants(kept, withheld)
+    refs = {key: _references_of(resource) for key, resource in kept.items()}  # read once, used twice
+    _hide_dependants(kept, withheld, refs)
     _drop_orphan_binaries(kept)
-    shared = _shared_resources(store, kept, hidden_labels)
+    shared = _shared_resources(store, kept, hidden_labels, refs)
     return VisibleRecord(
         viewer=viewer,
         today=today,
@@ -223,7 +224,13 @@ def _denied_by_label(grants: list[Grant], resource: dict, labels: set[tuple[str,
     )
 
 
-def _hide_dependants(kept: dict[str, dict], hidden: set[str]) -> None:
+def _references_of(resource: dict) -> set[str]:
+    found: set[str] = set()
+    _references(resource, found)
+    return found
+
+
+def _hide_dependants(kept: dict[str, dict], hidden: set[str], refs: dict[str, set[str]]) -> None:
     """Hide every kept resource that points at a withheld one, until nothing changes.
 
     Only entries withheld for what they say (labels, errors, sensitive codes) pass their hiding
@@ -231,11 +238,6 @@ def _hide_dependants(kept: dict[str, dict], hidden: set[str]) -> None:
     record starts in 2023, because the pointer says nothing the person may not see."""
     if not hidden:
         return
-    refs = {}
-    for key, resource in kept.items():
-        found: set[str] = set()
-        _references(resource, found)
-        refs[key] = found
     changed = True
     while changed:
         changed = False
@@ -263,11 +265,9 @@ def _drop_orphan_binaries(kept: dict[str, dict]) -> None:
             del kept[key]
 
 
-def _shared_resources(store, kept: dict[str, dict], hidden_labels) -> list[dict]:
+def _shared_resources(store, kept: dict[str, dict], hidden_labels, refs: dict[str, set[str]]) -> list[dict]:
     """Medicines, clinicians and organisations the visible entries point at."""
-    wanted: set[str] = set()
-    for resource in kept.values():
-        _references(resource, wanted)
+    wanted: set[str] = set().union(*(refs[key] for key in kept))
     wanted = {
         ref for ref in wanted
         if ref.split("/", 1)[0] in ("Medication", "Practitioner", "PractitionerRole", "Organization", "Location")
