@@ -54,6 +54,7 @@ class Service:
         self._store = store
         self.is_demo = is_demo
         self._cache: OrderedDict[tuple, Opened] = OrderedDict()
+        self._summaries: dict[str, tuple[Opened, str, Summary]] = {}  # viewer key -> the latest
         self._lock = threading.Lock()
 
     @property
@@ -78,13 +79,16 @@ class Service:
         return opened
 
     def summary(self, viewer: Viewer, today: dt.date) -> Summary:
-        """The summary the pages render and `ltc summary` prints."""
-        visible = self.open(viewer, today).visible
-        return build_summary(
-            visible,
-            own_rows=self._store.questions(viewer.patient_id),
-            preferences=self.preferences(viewer.patient_id),
-        )
+        """The summary the pages render and `ltc summary` prints, from the opened record's models;
+        kept until the record, the day or the person's own questions or preferences change."""
+        opened, pid = self.open(viewer, today), viewer.patient_id
+        own_rows, preferences = self._store.questions(pid), self.preferences(pid)
+        own_key = repr((own_rows, sorted(preferences.items())))
+        held = self._summaries.get(viewer.key)  # each Streamlit rerun asks again
+        if not held or held[0] is not opened or held[1] != own_key:
+            held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record))
+            self._summaries[viewer.key] = held
+        return held[2]
 
     def record(self, viewer: Viewer, today: dt.date) -> PatientRecord:
         """The viewer's mapped record (results, medicines, letters ...)."""

@@ -108,9 +108,11 @@ def build_summary(
     visible: VisibleRecord,
     own_rows: list[dict] | None = None,
     preferences: dict | None = None,
+    record: PatientRecord | None = None,
 ) -> Summary:
-    """Build the summary for the viewer and day the visible record was opened for."""
-    record = map_record(list(visible.resources))
+    """Build the summary for the viewer and day the visible record was opened for. `record` is
+    `map_record(visible.resources)` when the caller has it already (service.py keeps it)."""
+    record = record if record is not None else map_record(list(visible.resources))
     viewer = visible.viewer
     info = record.patient
     ctx = Context(
