@@ -32,6 +32,11 @@ $(TOOLS): scripts/setup-test-tools.sh $(STAMP)
 	bash scripts/setup-test-tools.sh
 	touch $(TOOLS)
 
+# The performance benchmark (bench/README.md): about 15 minutes on 2 cores; its last line is the
+# figures as one JSON object. Not part of `make test`.
+bench: $(STAMP) $(TOOLS)
+	$(PY) bench/run.py
+
 demo: $(STAMP)
 	$(PY) data/demo/make_demo.py
 

@@ -1,0 +1,96 @@
+"""One measurement in a fresh process, for bench/run.py: prints one JSON line.
+
+    python bench/measure.py summary STORE DEMO_STORE   # service.summary cold and warm, in ms
+    python bench/measure.py pages STORE                # AppTest: overview and diabetes pages, s
+    python bench/measure.py rss STORE                  # AppTest over every page; peak RSS, MB
+
+A fresh process per measurement keeps "cold" honest: nothing of the record is cached yet. Code
+is warmed first (terminology tables, pydantic schemas) on other records, so cold means the
+record's own work, not Python loading modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PATIENT = "scale-patient"
+TODAY = dt.date(2026, 11, 25)
+PAGES = ["overview", "condition", "results", "medications", "letters", "care_plan", "questions",
+         "carer_preview", "access_log"]
+
+
+def summary(db: str, demo_db: str) -> dict:
+    from record.access import Viewer
+    from service import Service
+    from store import Store
+
+    Service(Store(demo_db)).summary(Viewer(kind="patient", patient_id="dm-patient"), TODAY)
+    service = Service(Store(db))
+    viewer = Viewer(kind="patient", patient_id=PATIENT)
+    started = time.perf_counter()
+    service.summary(viewer, TODAY)
+    cold = time.perf_counter() - started
+    warm = []
+    for _ in range(7):
+        started = time.perf_counter()
+        service.summary(viewer, TODAY)
+        warm.append(time.perf_counter() - started)
+    return {"cold_ms": cold * 1000, "warm_ms": statistics.median(warm) * 1000}
+
+
+def _app(db: str):
+    os.environ["LTC_DB"] = db
+    os.environ["LTC_TODAY"] = TODAY.isoformat()
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+    at.query_params["patient"] = PATIENT
+    at.query_params["viewer"] = "patient"
+    return at
+
+
+def _check(at) -> None:
+    if at.exception:
+        raise SystemExit(f"the page raised: {[e.value for e in at.exception][:1]}")
+
+
+def pages(db: str) -> dict:
+    at = _app(db)
+    started = time.perf_counter()
+    at.run()  # sign-in through the URL, the first summary: opens the record
+    first = time.perf_counter() - started
+    _check(at)
+    started = time.perf_counter()
+    at.run()  # the overview again, as Streamlit reruns it on a click
+    _check(at)
+    at.switch_page("pages/condition.py").run()  # the first condition page: diabetes
+    _check(at)
+    seconds = time.perf_counter() - started
+    heading = [t.value for t in at.main.title]
+    return {"pages_s": seconds, "first_run_s": first, "condition_heading": heading[:1]}
+
+
+def rss(db: str) -> dict:
+    at = _app(db)
+    at.run()
+    _check(at)
+    for page in PAGES:
+        at.switch_page(f"pages/{page}.py").run()
+        _check(at)
+    peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("VmHWM"))
+    return {"peak_rss_mb": peak / 1024}
+
+
+if __name__ == "__main__":
+    kind, *args = sys.argv[1:]
+    print(json.dumps({"summary": summary, "pages": pages, "rss": rss}[kind](*args)))
