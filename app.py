@@ -87,7 +87,28 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             st.Page("pages/carer_preview.py", title="What my carer can see", icon=":material/visibility:", url_path="carer-view"),
             st.Page("pages/access_log.py", title="Who has looked", icon=":material/history:", url_path="access-log"),
         ]
+        pages["Add to my record"] = [
+            connect_page(),
+            st.Page("pages/import_file.py", title="Import a file", icon=":material/upload_file:", url_path="import-a-file"),
+        ]
     return {section: items for section, items in pages.items() if items}, view_pages
+
+
+def connect_page(default: bool = False):
+    """Connect a record: a patient's page, the way in when a login is configured, and where a SMART
+    sign-in's answer (`?code=&state=`, often in a new browser tab and session) is finished."""
+    return st.Page("pages/connect.py", title="Connect a record", icon=":material/sync:", url_path="connect-record",
+                   default=default)
+
+
+def entry_pages() -> list:
+    """Before anyone is signed in: Connect a record first when a login is configured (the way in) or
+    a SMART sign-in's answer (?state=) came back, whatever page the browser lands on; else the chooser."""
+    login = settings.login_configured()
+    connect_first = login or "state" in st.query_params
+    chooser = [] if login else [st.Page("pages/sign_in.py", title="Sign in", icon="🔑", url_path="sign-in",
+                                        default=not connect_first)]
+    return [connect_page(default=connect_first), *chooser]
 
 
 def main() -> None:
@@ -109,7 +130,7 @@ def main() -> None:
         st.error(f"The app cannot start: {exc}")
         return
     if state.viewer() is None:
-        page = st.navigation([st.Page("pages/sign_in.py", title="Sign in", icon="🔑", url_path="sign-in", default=True)], position="hidden")
+        page = st.navigation(entry_pages(), position="hidden")
         ui.quick_exit_button()
         run(page)
         return

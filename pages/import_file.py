@@ -1,0 +1,148 @@
+"""Import a file: add FHIR R4 entries from a file (a Bundle or single resource as .json, NDJSON,
+either gzipped) with a progress bar, then the counts per kind of entry and each item that could not
+be imported, with where it was and why.
+
+Nothing already stored is lost and nothing the person wrote is changed: an import only adds entries
+or replaces them with newer versions (service.Service.import_upload). On the demo records the
+import goes to the person's own store, and the app shows that store from then on.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import service as door
+from pages import state, ui
+from record.access import Viewer
+
+state.guard()
+
+RESULT = "import_result"  # what the last import did, shown after the rerun that follows it
+UPLOADS = "import_count"  # imports so far: each gets a fresh uploader, so a file is not imported twice
+KIND_WORDS = {  # FHIR resource types in plain words; anything else shows its own name
+    "Patient": "Personal details", "Condition": "Conditions and diagnoses", "Observation": "Results and measurements",
+    "MedicationRequest": "Medicines prescribed", "MedicationStatement": "Medicines taken", "Medication": "Medicines",
+    "AllergyIntolerance": "Allergies", "Immunization": "Vaccinations", "DocumentReference": "Letters",
+    "Binary": "Letter contents", "CarePlan": "Care plans", "Goal": "Goals", "Flag": "Alerts",
+    "Appointment": "Appointments", "Consent": "Sharing permissions", "RelatedPerson": "Carers and relatives",
+    "Procedure": "Procedures", "Encounter": "Consultations", "DiagnosticReport": "Test reports",
+    "Organization": "Practices and services", "Practitioner": "Clinicians",
+}
+
+
+def kind_words(kind: str) -> str:
+    """A kind of entry in plain words, with its FHIR name: "Results and measurements (Observation)"."""
+    return f"{KIND_WORDS[kind]} ({kind})" if kind in KIND_WORDS else kind
+
+
+def show_result(result: dict) -> None:
+    """What the last import did: counts per kind, then each rejected item."""
+    total = sum(row["In the file"] for row in result["kinds"])
+    name = result["name"].replace("`", "'")
+    if total:
+        st.success(f"Imported {total:,} {'item' if total == 1 else 'items'} from `{name}`.", icon="✅")
+    else:
+        st.warning(f"Nothing could be imported from `{name}`.")
+    if result["switched"]:
+        st.info("The app was showing demo records, so this file went into your own store, and the app now "
+                "shows your records instead of the demo.", icon="ℹ️")
+    elif result["aside"]:
+        st.info("These entries went into your own store, which the app shows instead of the demo once it "
+                "holds someone's personal details (a Patient entry).", icon="ℹ️")
+    ui.table(result["kinds"], "Nothing in the file could be imported.")
+    rejected = result["rejected"]
+    if rejected:
+        st.subheader(f"{len(rejected):,} {'item' if len(rejected) == 1 else 'items'} could not be imported")
+        st.write("Everything else was imported. Each of these was left out, for the reason given:")
+        ui.table([{"File": f, "Where": where, "Why": why} for f, where, why in rejected], "")
+    if len(result["patients"]) < 2:
+        return
+    others = [p for p in state.service().patients(state.today()) if p.id in result["patients"]]
+    if len(others) > 1:
+        choice = st.selectbox("Open another record from this file", others, format_func=lambda p: p.name,
+                              index=next((i for i, p in enumerate(others) if p.id == state.viewer().patient_id), 0),
+                              key="import_open_other")
+        if choice.id != state.viewer().patient_id:
+            state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=choice.id))
+            st.rerun()
+
+
+def expected_items(name: str, data: bytes) -> int | None:
+    """About how many items the file holds, for the progress bar: NDJSON lines, else Bundle entries.
+    None for gzip: counting would mean unpacking it twice."""
+    if name.lower().endswith(".gz"):
+        return None
+    return max(data.count(b"\n" if name.lower().endswith(".ndjson") else b'"resource"'), 1)
+
+
+def as_result(name: str, outcome: door.ImportOutcome) -> dict:
+    """The outcome in plain values for the session (no clinical content, only counts and reasons)."""
+    report = outcome.report
+    put = report.put
+    kinds = sorted(set(report.counts), key=lambda k: kind_words(k).lower())
+    return {
+        "name": name, "switched": outcome.switched, "patients": list(outcome.patients),
+        "aside": state.service().is_demo and bool(report.counts),  # in the own store, not shown yet
+        "kinds": [{"Kind of entry": kind_words(k), "In the file": report.counts[k],
+                   "New": put.added[k] + report.own[k], "Updated": put.updated[k],
+                   "Already here": put.unchanged[k] + put.older[k]} for k in kinds],
+        "rejected": [(item.source, item.position, item.reason) for item in report.rejected],
+    }
+
+
+summary = state.summary()
+ui.header("Import a file", summary)
+svc, viewer = state.service(), state.viewer()
+if viewer.kind != "patient":
+    st.write("Only the person whose record this is can import into it.")
+    st.stop()
+
+if st.session_state.get(RESULT):
+    show_result(st.session_state[RESULT])
+    st.divider()
+
+st.write("Add entries from a file of your GP record in FHIR R4, the format GP systems and NHS apps "
+         "export: a Bundle (.json), NDJSON (.ndjson), or either compressed (.gz). Entries already here "
+         "are kept, and so is everything you wrote in this app.")
+if svc.is_demo:
+    st.info("You are looking at demo records: a file you import goes into your own store instead, "
+            "and the app then shows your records.", icon="ℹ️")
+count = st.session_state.get(UPLOADS, 0)
+upload = st.file_uploader(
+    f"Choose a file (up to {door.MAX_UPLOAD_BYTES // 2**20} MB)", type=list(door.UPLOAD_TYPES),
+    key=f"import_upload_{count}", max_upload_size=max(1, door.MAX_UPLOAD_BYTES // 2**20),
+)
+if upload is None:
+    st.stop()
+try:
+    door.check_upload(upload.name, upload.size)  # before the file is read
+except door.UploadRefused as refused:
+    st.error(str(refused))
+    st.stop()
+if not st.button("Import", type="primary", key="import_go"):
+    st.stop()
+
+data = upload.getvalue()
+expected = expected_items(upload.name, data)
+bar = st.progress(0.0, text="Reading the file…")
+
+
+def progress(done: int) -> None:
+    if expected:
+        bar.progress(min(done / expected, 0.99), text=f"Imported {done:,} of about {expected:,} items…")
+    else:
+        bar.progress(0.5, text=f"Imported {done:,} items so far…")
+
+
+try:
+    outcome = svc.import_upload(upload.name, data, progress)
+except (door.UploadRefused, door.StoreError) as exc:
+    bar.empty()
+    st.error(f"The file was not imported: {exc}")
+    st.stop()
+bar.progress(1.0, text="Imported")
+st.session_state[RESULT] = as_result(upload.name, outcome)
+st.session_state[UPLOADS] = count + 1
+if outcome.switched and outcome.patients:  # the demo patient is not in the new store: open the file's
+    state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=outcome.patients[0]))
+state.refresh()
