@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -208,3 +209,63 @@ def test_the_generated_records_do_reach_questions_series_and_letters():
     assert any("71" in q for q in shown), shown
     assert not any("71" in q for q in redacted) and shown != redacted
     check_case(case({"nopat"}), pdf=False)
+
+
+@pytest.fixture(scope="module")
+def demo_service(tmp_path_factory):
+    """A Service over the demo store (six records, two carers and an attorney)."""
+    import settings
+
+    store = settings.demo_store(tmp_path_factory.mktemp("leaks-demo"))
+    yield Service(store)
+    store.close()
+
+
+def demo_viewers(service: Service) -> list[Viewer]:
+    from record.access import proxy_links
+
+    patients = [p.id for p in service.patients(TODAY)]
+    viewers = [Viewer(kind=kind, patient_id=pid) for pid in patients for kind in ("patient", "clinic")]
+    return viewers + [Viewer(kind="proxy", patient_id=link.patient_id, proxy_id=link.related_person_id)
+                      for link in service.carers(TODAY)]
+
+
+ADVICE = re.compile(r"\b(you should|you must|stop taking|start taking|(increase|reduce|lower|raise|double|halve)"
+                    r" (your|the) dose|take (more|less|fewer|an extra)|do not take|don't take|you need to take)\b", re.I)
+
+
+def test_suggested_questions_offer_a_question_and_never_advise_on_treatment(demo_service):
+    """Every suggested question for every demo viewer states a fact and offers to ask, mention or
+    talk (clinical-reference §1.4), and none tells the person what to do about a medicine."""
+    seen = 0
+    for viewer in demo_viewers(demo_service):
+        for question in demo_service.summary(viewer, TODAY).questions:
+            if question.source != "suggested":
+                continue
+            seen += 1
+            assert re.search(r"\bcould (ask|mention|talk|discuss)\b", question.text, re.I), question.text
+            assert not ADVICE.search(question.text), question.text
+    assert seen >= 20
+
+
+def test_one_patients_entries_never_reach_another_patients_outputs(demo_service):
+    """No id of another patient's entry appears in any viewer's summary, sheet, letter search or
+    export: a result is never shown against the wrong person."""
+    owners, files = {}, {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "data" / "demo").glob("*.json")):
+        for item in json.loads(path.read_text())["entry"]:
+            resource = item["resource"]
+            if resource["resourceType"] == "Patient":
+                files[resource["id"]] = path.name
+            elif resource["resourceType"] not in ("Organization", "Practitioner", "PractitionerRole", "Medication", "Location"):
+                owners[resource["id"]] = path.name
+    for viewer in demo_viewers(demo_service):
+        mine = files[viewer.patient_id]
+        summary = demo_service.summary(viewer, TODAY)
+        texts = [summary.model_dump_json(), summary_markdown(summary),
+                 *(demo_service.export(viewer, TODAY, fmt).data.decode("utf-8-sig") for fmt in ("fhir", "csv")),
+                 json.dumps([l.id for l in demo_service.search_letters(viewer, TODAY, "letter")])]
+        text = "\n".join(texts)
+        strangers = [rid for rid, name in owners.items() if name != mine and f'"{rid}"' in text]
+        assert not strangers, f"{viewer}: entries of another patient: {strangers[:5]}"
+        assert viewer.kind == "proxy" or any(f'"{rid}"' in text for rid, name in owners.items() if name == mine)
