@@ -26,6 +26,7 @@ import requests
 import exports
 import settings
 import sync
+import uploads
 from connectors.base import Rejected
 from connectors.files import FileConnector
 from exports import feedback
@@ -37,6 +38,7 @@ from record.mapping import map_record
 from record.models import Letter, PatientRecord
 from store import Store
 from summary import Summary, build_summary
+from uploads import UploadRefused  # noqa: F401  re-exported: the import page catches it
 
 CACHE_SIZE = 16  # viewer-days kept in memory per store
 
@@ -315,15 +317,11 @@ from store import StoreError  # noqa: E402  re-exported: pages catch it when a w
 
 
 # -- uploads, syncs and SMART sign-in: what the pages use, and the helpers ------------------------
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
-UPLOAD_TYPES = ("json", "ndjson", "gz")  # .json, .ndjson, and either gzipped (.json.gz, .ndjson.gz)
+MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
+UPLOAD_TYPES = ("json", "ndjson", "gz")  # for the uploader: .json, .ndjson, .json.gz, .ndjson.gz
 Progress = Callable[[int, int, str], None]  # a sync's (kinds fetched, out of, the kind now: "" after)
 ActingFor, PendingSignIn, Tokens = sync.ActingFor, sync.PendingSignIn, sync.Tokens  # secrets not in repr
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-
-
-class UploadRefused(ValueError):
-    """An upload was refused before it was read: too big, or not a kind of file the app reads."""
 
 
 class SyncFailed(Exception):
@@ -351,13 +349,8 @@ class SyncOutcome:
 
 
 def check_upload(name: str, size: int) -> None:
-    """Refuse an upload that is too big, or not a file the app reads, before reading it."""
-    if size > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"This file is {size / 2**20:,.1f} MB; the most the app takes at once is "
-                            f"{MAX_UPLOAD_BYTES // 2**20} MB. Nothing was imported. A large export can be "
-                            "imported in parts, or with `ltc import` on the computer that runs the app.")
-    if not name.lower().endswith(tuple(f".{t}" for t in UPLOAD_TYPES)):
-        raise UploadRefused("The app reads FHIR files ending .json, .ndjson or .gz. Nothing was imported.")
+    """uploads.check_upload (UploadRefused, before the file is read) against MAX_UPLOAD_BYTES."""
+    uploads.check_upload(name, size, MAX_UPLOAD_BYTES)
 
 
 def smart_start(server: str, redirect_uri: str) -> tuple[str, PendingSignIn]:
