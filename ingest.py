@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -116,13 +118,29 @@ def import_items(
                 continue
             yield letters.watch(item)
 
-    report.put = store.put(resources())
+    with _collector_paused():
+        report.put = store.put(resources())
     rows = letters.rows(report.put.written)
     if rows:
         store.index_text(rows)
     if own:
         _restore_own_content(store, own, report)
     return report
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a file is read and stored. Parsing a large Bundle keeps a
+    million objects alive, and every full collection walks them all to find nothing: about a fifth
+    of `ltc import` of a 25,000-resource record. The import makes no cycles worth collecting; the
+    collector runs again as soon as it is done."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 # -- own content (exports/own_content.py) -------------------------------------------------------
