@@ -219,6 +219,8 @@ class StoreBase:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 [str(SCHEMA_VERSION)],
             )
+            # Counts writes to clinical resources: data_version() reads it instead of scanning.
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('resources_version', '0')")
         self._create_letter_index()
 
     # The full-text index of letter text: what sqlite_utils' enable_fts(["body"],

@@ -98,6 +98,7 @@ class ResourcesMixin:
                 rows,
             )
             self._link_binaries(conn, documents)
+            _count_change(conn)
 
     @staticmethod
     def _link_binaries(conn, documents: list[dict]) -> None:
@@ -123,6 +124,8 @@ class ResourcesMixin:
                 [now_iso(), rtype, rid],
             )
             conn.execute("DELETE FROM letter_text WHERE type = ? AND id = ?", [rtype, rid])
+            if cur.rowcount:
+                _count_change(conn)
         return cur.rowcount > 0
 
     def resources_for(self, patient_id: str) -> list[dict]:
@@ -193,11 +196,11 @@ class ResourcesMixin:
         return [json.loads(row[0]) for row in rows]
 
     def data_version(self) -> str:
-        """Changes whenever clinical resources change (for cache keys)."""
-        row = self.db.conn.execute(
-            "SELECT count(*), coalesce(max(stored_at), ''), coalesce(sum(deleted), 0) FROM resources"
-        ).fetchone()
-        return f"{row[0]}:{row[1]}:{row[2]}"
+        """Changes whenever clinical resources change (for cache keys): a counter every write
+        transaction of resources bumps, read with one lookup. (It was a scan of the whole table,
+        count, newest stored_at and deletions, on every page rerun: 30 ms at 100k resources.)"""
+        row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'resources_version'").fetchone()
+        return f"v{row[0] if row else 0}"
 
     # -- sync (sync.py): one transaction for a whole sync, and where each sync got to -----------
     @contextlib.contextmanager
@@ -260,3 +263,8 @@ class ResourcesMixin:
             "SELECT patient_id FROM resources WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
         ).fetchone()
         return row[0] if row else None
+
+
+def _count_change(conn) -> None:
+    """Bump the resources' write counter, inside the transaction that wrote them."""
+    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'resources_version'")
