@@ -140,6 +140,7 @@ def test_no_patient_data_or_token_reaches_a_log_or_stderr(all_logs, tmp_path, ca
     out, err = capfd.readouterr()
     assert "Rajesh Example" in out, "the check would find a name if one were there"
     logged = "\n".join(all_logs.lines)
+    assert "127.0.0.1" in logged, "the capture saw no log line at all (urllib3 logs each request at DEBUG)"
     for secret in secrets():
         assert secret not in logged, f"a log holds patient data or the token: {secret[:4]}..."
         assert secret not in err, f"stderr holds patient data or the token: {secret[:4]}..."
