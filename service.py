@@ -10,35 +10,23 @@ viewer so one viewer's data is never served to another.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit
-
-import requests
 
 import exports
 import settings
-import sync
-import uploads
-from connectors.base import Rejected
-from connectors.files import FileConnector
 from exports import feedback
 from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
 from exports.own_content import OwnContent, for_viewer as own_for_viewer
-from ingest import ImportReport, import_items, import_paths
+from ingest import ImportReport, import_paths
 from record.access import ProxyLink, Viewer, VisibleRecord, open_record, proxy_links
 from record.mapping import map_record
 from record.models import Letter, PatientRecord
+from service_connect import ConnectMixin
 from store import Store
 from summary import Summary, build_summary
-from uploads import UploadRefused  # noqa: F401  re-exported: the import page catches it
 
 CACHE_SIZE = 16  # viewer-days kept in memory per store
 
@@ -60,7 +48,7 @@ class Opened:
     record: PatientRecord
 
 
-class Service:
+class Service(ConnectMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):
@@ -178,71 +166,6 @@ class Service:
         """Import files into this store (never into the demo store: the caller opens another)."""
         return import_paths(self._store, paths, progress)
 
-    # -- an upload and a sync from the app (pages/import_file.py, pages/connect.py) ------------
-    def import_upload(self, name: str, data: bytes, progress: Callable[[int], None] | None = None) -> ImportOutcome:
-        """Import one upload (check_upload first), telling `progress` the items read so far. Entries are
-        only added or replaced by newer versions; what the person wrote is kept."""
-        check_upload(name, len(data))
-        patients: list[str] = []
-
-        def work(store: Store) -> ImportReport:
-            with tempfile.TemporaryDirectory(prefix="ltc-upload-") as folder:
-                path = Path(folder) / (re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".") or "upload.json")
-                path.write_bytes(data)
-                items = _from_upload(FileConnector([path]).read(), str(path), name, patients)
-                return import_items(store, items, progress)
-
-        report, switched = self._write(work)
-        return ImportOutcome(report, tuple(patients), switched)
-
-    def sync(self, server: str, patient_id: str, token: str | None, progress: Progress | None = None,
-             **options) -> SyncOutcome:
-        """Fetch one patient's record from a FHIR server and store it, all or nothing (sync.py); else
-        SyncFailed, store unchanged. The token serves this sync only: never kept, logged or shown."""
-        server, patient_id = server.strip(), patient_id.strip()
-        _check_server(server, token)
-        if not _FHIR_ID.fullmatch(patient_id):
-            raise SyncFailed("patient id not valid")
-        session = _watched_session(server, progress)
-        try:
-            report, switched = self._write(lambda store: sync.sync_patient(
-                store, server, patient_id, token or None, session=session, **options))
-        except (sync.ConnectorError, requests.RequestException) as exc:
-            raise _failure(exc) from None
-        return SyncOutcome(report, self.last_sync(server, patient_id), switched)
-
-    def sync_signed_in(self, tokens: sync.Tokens, patient_id: str, progress: Progress | None = None,
-                       **options) -> SyncOutcome:
-        """Sync a record a SMART sign-in may open, with its token (refreshed when about to expire)."""
-        try:
-            tokens = sync.fresh(tokens, sync.SmartHttp())
-        except (sync.ConnectorError, requests.RequestException) as exc:
-            raise _failure(exc) from None
-        return self.sync(tokens.config.fhir_base, patient_id, tokens.access_token, progress, **options)
-
-    def last_sync(self, server: str, patient_id: str) -> list[str]:
-        """The server's times (FHIR instants) of the last successful sync of this record, if any."""
-        return sorted(sync.last_sync(self._store, server, patient_id).values())
-
-    def _write(self, work: Callable[[Store], Any]) -> tuple[Any, bool]:
-        """(`work`(store), switched): on the demo store `work` writes to the per-user store
-        (settings.write_store), which this service reads from then on once it holds a record."""
-        if not self.is_demo:
-            return work(self._store), False
-        store = settings.write_store()
-        try:
-            result = work(store)
-        except BaseException:
-            store.close()
-            raise
-        if not store.patient_ids():
-            store.close()
-            return result, False
-        with self._lock:
-            self._store, self.is_demo = store, False
-            self._cache.clear()
-        return result, True
-
     # -- checking the record and taking it away (exports/; issue 8) ---------------------------
     def own_content(self, viewer: Viewer, today: dt.date) -> OwnContent:
         """The person's own questions, comments, goals and notes this viewer may see and export."""
@@ -310,128 +233,3 @@ def open_service(db: str | None = None) -> Service:
     """The service over the configured store (see settings.open_store)."""
     store, is_demo = settings.open_store(db)
     return Service(store, is_demo=is_demo)
-
-
-# -- for the app (pages never import the store) ----------------------------------------------
-from store import StoreError  # noqa: E402  re-exported: pages catch it when a write is refused
-
-
-# -- uploads, syncs and SMART sign-in: what the pages use, and the helpers ------------------------
-MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
-UPLOAD_TYPES = ("json", "ndjson", "gz")  # for the uploader: .json, .ndjson, .json.gz, .ndjson.gz
-Progress = Callable[[int, int, str], None]  # a sync's (kinds fetched, out of, the kind now: "" after)
-ActingFor, PendingSignIn, Tokens = sync.ActingFor, sync.PendingSignIn, sync.Tokens  # secrets not in repr
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-
-
-class SyncFailed(Exception):
-    """A sync or SMART sign-in failed, store unchanged: `kind` names the fault, `detail` what was seen."""
-
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(detail)
-        self.kind, self.detail = kind, detail
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    """An upload's import report, the Patients in the file, and whether the app switched stores."""
-    report: ImportReport
-    patients: tuple[str, ...]
-    switched: bool
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    """A sync's report, the server's times of the last successful sync, whether the app switched."""
-    report: sync.SyncReport
-    last_sync: list[str]  # Service.last_sync
-    switched: bool
-
-
-def check_upload(name: str, size: int) -> None:
-    """uploads.check_upload (UploadRefused, before the file is read) against MAX_UPLOAD_BYTES."""
-    uploads.check_upload(name, size, MAX_UPLOAD_BYTES)
-
-
-def smart_start(server: str, redirect_uri: str) -> tuple[str, PendingSignIn]:
-    """The server's sign-in address (discovery, PKCE, a new state), and the sign-in to keep meanwhile."""
-    _check_server(server.strip(), None)
-    try:
-        config = sync.discover(server.strip(), sync.SmartHttp())
-        return sync.start_sign_in(config, os.environ.get("LTC_SMART_CLIENT_ID") or "ltc-dashboard", redirect_uri)
-    except (sync.ConnectorError, requests.RequestException) as exc:
-        raise _failure(exc) from None
-
-
-def smart_finish(pending: PendingSignIn, answer: dict[str, str]) -> tuple[Tokens, list[tuple[ActingFor, str]]]:
-    """Check the sign-in server's answer (`code` and `state`, or `error`) against `pending`, exchange
-    the code, and list the records the person may open (their own, or as a carer: `related_person`)
-    with the name the server has for each ("" when unreadable). The tokens serve until the sync."""
-    http = sync.SmartHttp()
-    try:
-        tokens = sync.finish_sign_in(pending, f"{pending.redirect_uri}?{urlencode(answer)}", http)
-        choices = [(act, _name(act, tokens, http)) for act in sync.patients_for(tokens, http)]
-    except (sync.ConnectorError, requests.RequestException) as exc:
-        raise _failure(exc) from None
-    if not choices:
-        raise SyncFailed("no record", "the sign-in names no record to open")
-    return tokens, choices
-
-
-FAULTS = (  # (exception, the kind of fault in plain words), subclasses before their bases
-    (sync.SmartError, "sign-in failed"), (sync.Unauthorised, "not authorised"), (sync.NotFound, "not found"),
-    (sync.RateLimited, "rate limited"), (sync.BadPayload, "bad data"), (sync.ServerError, "server error"),
-)
-
-
-def _failure(exc: Exception) -> SyncFailed:
-    """The named failure for a connector or HTTP exception (their messages carry no token)."""
-    detail = "" if isinstance(exc, requests.RequestException) else str(exc)[:200]
-    if not detail or detail.startswith("could not connect"):  # connectors/http.py: nothing answered
-        return SyncFailed("server not found", detail)
-    return SyncFailed(next((kind for cls, kind in FAULTS if isinstance(exc, cls)), "sync failed"), detail)
-
-
-def _check_server(server: str, token: str | None) -> None:
-    """A usable FHIR server address; plain http carries a token only on this computer (loopback)."""
-    parts = urlsplit(server)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SyncFailed("address not usable")
-    if parts.scheme == "http" and token and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SyncFailed("plain http")  # it would send the token unprotected
-
-
-def _watched_session(server: str, progress: Progress | None) -> requests.Session:
-    """An HTTP session that tells `progress` which kind each answer in the sync was for."""
-    session, base, kinds = requests.Session(), urlsplit(server).path.rstrip("/"), sync.APP_TYPES
-
-    def answered(response: requests.Response, *args, **kwargs) -> None:
-        parts = urlsplit(response.url).path[len(base):].strip("/").split("/")
-        searched = parts[0] in kinds and parts[1:2] != ["_history"]  # else what entries point at, deletions
-        progress(kinds.index(parts[0]) if searched else len(kinds), len(kinds), parts[0] if searched else "")
-
-    if progress:
-        session.hooks["response"].append(answered)
-    return session
-
-
-def _name(acting: sync.ActingFor, tokens: sync.Tokens, http: sync.SmartHttp) -> str:
-    """The patient's name as the server has it, or "" when it cannot be read."""
-    try:
-        patient = http.fhir_read(tokens.config.fhir_base, f"Patient/{acting.patient_id}", tokens.access_token)
-        name = next((n for n in patient.get("name") or [] if isinstance(n, dict)), {})
-        return " ".join(str(part) for part in [*(name.get("given") or []), name.get("family") or ""] if part)
-    except (sync.ConnectorError, requests.RequestException, TypeError, AttributeError):
-        return ""
-
-
-def _from_upload(items, path: str, name: str, patients: list[str]):
-    """The file reader's items, rejections named by the upload's name; Patient ids noted in order."""
-    for item in items:
-        if isinstance(item, Rejected):
-            yield replace(item, source=name) if item.source == path else item
-            continue
-        if item.get("resourceType") == "Patient" and item.get("id") not in patients:
-            patients.append(item["id"])
-        yield item
-

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-import service as door
+import service_connect as door
 import settings
 from pages import state, ui
 from pages.text import day, escape_markdown

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-import service as door
+import service_connect as door
 from pages import state, ui
 from record.access import Viewer
 

@@ -288,13 +288,14 @@ def test_a_sync_reports_progress_kind_by_kind(tmp_path):
     """Through the service the pages use, a SMART sign-in's sync tells the progress bar which kind
     of entry it is fetching, out of how many, in order."""
     import service
+    import service_connect
     import sync
 
     user = SignedInUser(patient=DIABETES, fhir_user=f"Patient/{DIABETES}")
     with RecordDouble(user, demo_record("diabetes"), ["progress-access-1"]) as double:
-        url, pending = service.smart_start(double.fhir_base, REDIRECT)
+        url, pending = service_connect.smart_start(double.fhir_base, REDIRECT)
         location = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
-        tokens, records = service.smart_finish(pending, {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()})
+        tokens, records = service_connect.smart_finish(pending, {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()})
         calls = []
         outcome = service.Service(Store(tmp_path / "ltc.db")).sync_signed_in(
             tokens, records[0][0].patient_id, lambda *step: calls.append(step))

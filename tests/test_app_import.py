@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import service
+import service_connect
 from connectors.base import Rejected
 from connectors.files import FileConnector
 from store import Store
@@ -83,7 +84,7 @@ def test_an_update_keeps_what_the_person_wrote(demo_db):
 def test_an_oversized_upload_is_refused_with_a_clear_message(demo_db, monkeypatch):
     """A file over the size limit gets a plain message before it is read, no Import button, and
     nothing is stored. (The limit is lowered for the test; the real one is 200 MB.)"""
-    monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(service_connect, "MAX_UPLOAD_BYTES", 1000)
     before = Store(demo_db).counts()
     at = go(open_app(DIABETES), "import_file")
     upload(at, "big.json", DEMO_DIABETES.read_bytes())
@@ -91,7 +92,7 @@ def test_an_oversized_upload_is_refused_with_a_clear_message(demo_db, monkeypatc
     assert "the largest file that can be uploaded is" in at.error[0].value
     assert not [b for b in at.button if b.key == "import_go"]
     assert Store(demo_db).counts() == before
-    with pytest.raises(service.UploadRefused):
+    with pytest.raises(service_connect.UploadRefused):
         service.Service(Store(demo_db)).import_upload("big.json", DEMO_DIABETES.read_bytes())
     assert Store(demo_db).counts() == before
 
