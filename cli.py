@@ -45,10 +45,15 @@ def cmd_import(args) -> int:
     paths = [p for p in args.paths if Path(p).exists()]
     store = settings.write_store(args.db)
     report = import_paths(store, paths)
-    _print_counts(f"Imported into {store.path}:", report.counts)
-    if report.put.updated or report.put.older:
-        print(f"  ({sum(report.put.updated.values())} replaced by a newer version,"
-              f" {sum(report.put.older.values())} older than what was stored and not applied)")
+    put = report.put
+    print(f"Imported into {store.path}:")
+    print(f"  {'type':<24} {'read':>7} {'new':>7} {'newer':>7} {'same':>7} {'older':>7}")
+    for rtype, number in sorted(report.counts.items()):
+        print(f"  {rtype:<24} {number:>7} {put.added[rtype]:>7} {put.updated[rtype]:>7}"
+              f" {put.unchanged[rtype]:>7} {put.older[rtype]:>7}")
+    if not report.counts:
+        print("  (nothing)")
+    print("  (newer: replaced what was stored; same: already here; older: not applied)")
     for item in report.rejected:
         print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)
     if report.rejected:
@@ -223,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, settings.SettingsError, StoreError, ConnectorError) as exc:
         print(f"ltc: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
