@@ -54,8 +54,9 @@ def timed(command: list[str], env: dict | None = None) -> float:
 def child(kind: str, *args: str) -> dict:
     """Run one measurement in a fresh Python process (bench/measure.py) and read its JSON line."""
     env = {**os.environ, "LTC_TODAY": TODAY, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([PY, str(HERE / "measure.py"), kind, *args], check=True, capture_output=True,
-                         text=True, env=env)
+    out = subprocess.run([PY, str(HERE / "measure.py"), kind, *args], capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise RuntimeError(f"bench/measure.py {kind} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -99,11 +100,15 @@ def stores(files: dict[int, Path], work: Path) -> dict[int, Path]:
     return found
 
 
-def summaries(dbs: dict[int, Path], runs: int) -> dict:
-    """service.summary cold (first call in a fresh process, modules already loaded) and warm."""
+def summaries(dbs: dict[int, Path], work: Path, runs: int) -> dict:
+    """service.summary cold (first call in a fresh process, code warmed on the demo records) and warm."""
+    import settings  # noqa: PLC0415
+
+    settings.demo_store(work / "demo").close()
+    demo = str(work / "demo" / "demo.db")
     cold, warm = {}, {}
     for size, db in sorted(dbs.items()):
-        results = [child("summary", str(db)) for _ in range(runs if size < 100_000 else max(1, runs - 1))]
+        results = [child("summary", str(db), demo) for _ in range(runs if size < 100_000 else max(1, runs - 1))]
         cold[size] = statistics.median(r["cold_ms"] for r in results)
         warm[size] = statistics.median(r["warm_ms"] for r in results)
         say(f"summary {size}: cold {cold[size]:.0f} ms, warm {warm[size]:.1f} ms")
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         files = records(work)
         figures.update(import_ratio(files, work, args.runs))
         dbs = stores(files, work)
-        figures.update(summaries(dbs, args.runs))
+        figures.update(summaries(dbs, work, args.runs))
         figures.update(pages(dbs, args.runs))
         from sync_bench import sync_figures  # noqa: PLC0415  (bench/sync_bench.py)
 
