@@ -1,4 +1,4 @@
-"""The performance benchmark behind README's figures: `make bench` (about 10-15 minutes on 2 cores).
+"""The performance benchmark behind README's figures: `make bench` (about 8-15 minutes on 2 cores).
 
 It writes the scale records (bench/scale.py) into a temporary folder, measures, and prints as its
 last line one JSON object with every figure, the targets and the machine. bench/README.md says
