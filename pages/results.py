@@ -27,8 +27,25 @@ in_views = {m.id: m for view in summary.conditions for m in view.measures}
 found = {mid: record.results_for(mid) for mid in table}
 available = [meta for meta in table.values() if found[meta.id]]
 
+
+def other_results() -> None:
+    """Results with no measure in the table: listed, not charted."""
+    others = [r for r in record.results if not r.measure_id]
+    if not others:
+        return
+    st.header("Other results")
+    with st.expander(f"{len(others)} results not charted (no measure in the table)"):
+        ui.table(
+            [{"Date": day(r.date, "undated"), "Name": r.name,
+              "Result": value_words(r.value, r.unit or "", r.comparator, r.value_text or "recorded")}
+             for r in sorted(others, key=lambda r: r.date or dt.date.min, reverse=True)],
+            "Results without a measure in the table, newest first.",
+        )
+
+
 if not available:
     st.write("There are no coded results in the record.")
+    other_results()
     st.stop()
 
 query = st.text_input(
@@ -80,13 +97,4 @@ if every:
     )
     flag_control(state.service(), state.viewer(), entry)
 
-others = [r for r in record.results if not r.measure_id]
-if others:
-    st.header("Other results")
-    with st.expander(f"{len(others)} results not charted (no measure in the table)"):
-        ui.table(
-            [{"Date": day(r.date, "undated"), "Name": r.name,
-              "Result": value_words(r.value, r.unit or "", r.comparator, r.value_text or "recorded")}
-             for r in sorted(others, key=lambda r: r.date or dt.date.min, reverse=True)],
-            "Results without a measure in the table, newest first.",
-        )
+other_results()
