@@ -18,6 +18,7 @@ from exports.feedback import KIND_WORDS, STATUS_WORDS
 from pages import state, ui
 from pages.text import escape_markdown, when
 
+state.guard()
 summary = state.summary()
 ui.header("Check my record", summary)
 svc, viewer, today = state.service(), state.viewer(), state.today()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,13 @@ def test_files_stay_small():
     """No source file grows past 450 lines (STYLE.md: past ~400, split)."""
     big = {str(p.relative_to(ROOT)): n for p in project_files() if (n := len(p.read_text().splitlines())) > 450}
     assert not big
+
+
+def test_every_registered_page_goes_through_the_app_first():
+    """Each page app.py registers calls state.guard() before drawing, so opening its file's own
+    address never skips sign-in, quick exit or the access log (the neutral page has nothing to hide)."""
+    registered = set(re.findall(r'st\.Page\("(pages/[\w]+\.py)"', (ROOT / "app.py").read_text()))
+    assert len(registered) >= 10
+    unguarded = [p for p in sorted(registered) if p != "pages/neutral.py"
+                 and "state.guard()" not in (ROOT / p).read_text()]
+    assert not unguarded

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages import state
+
 from test_exports_support import export_store_template, service, today, viewer  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +27,7 @@ def page(who) -> AppTest:
     """pages/feedback.py run on its own for one viewer."""
     at = AppTest.from_file(str(ROOT / "pages" / "feedback.py"), default_timeout=TIMEOUT)
     at.session_state["viewer"] = who
+    at.session_state[state.ROUTED] = True  # as app.py sets it: the page is reached through the app
     return at.run()
 
 
@@ -41,6 +44,7 @@ def widget_script():
 def widget(who) -> AppTest:
     at = AppTest.from_function(widget_script, default_timeout=TIMEOUT)
     at.session_state["viewer"] = who
+    at.session_state[state.ROUTED] = True  # as app.py sets it: the page is reached through the app
     return at.run()
 
 
