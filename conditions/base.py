@@ -388,6 +388,17 @@ def target_text(low: float | None, high: float | None, unit: str) -> str:
     return ""
 
 
+def bands_note(measure_id: str, condition: str | None = None) -> str | None:
+    """The measure's bands from targets.csv in words, each group with its source."""
+    groups: dict[str, list] = {}
+    for row in terminology.targets(measure_id, condition):
+        if row.kind == "band":
+            groups.setdefault(row.applies_when, []).append(row)
+    return " ".join(
+        "; ".join(r.text for r in rows) + " (" + "; ".join(dict.fromkeys(r.source for r in rows)) + ")."
+        for rows in groups.values()) or None
+
+
 def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = ("default",),
                  condition: str | None = None) -> MeasureView | None:
     """A measure with its series and the target that applies: a personal Goal target first, else

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from conditions.base import (
+    bands_note,
     ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
 )
 from conditions.questions import you_could
@@ -37,17 +38,6 @@ NO_BLOOD_MONITORING = ("hydroxychloroquine",)
 MONITORING_MEASURES = ("wcc", "neutrophils", "platelets", "mcv", "alt", "albumin", "egfr", "creatinine")
 
 
-def bands_note(measure_id: str) -> str | None:
-    """The measure's bands from targets.csv in words, each group with its source."""
-    groups: dict[str, list] = {}
-    for row in terminology.targets(measure_id, CONDITION):
-        if row.kind == "band":
-            groups.setdefault(row.applies_when, []).append(row)
-    return " ".join(
-        "; ".join(r.text for r in rows) + " (" + "; ".join(dict.fromkeys(r.source for r in rows)) + ")."
-        for rows in groups.values()) or None
-
-
 def action_row(measure_id: str):
     """The SPS action threshold for a monitoring blood test while on a DMARD, if targets.csv has one."""
     return next((t for t in terminology.targets(measure_id, CONDITION)
@@ -61,7 +51,7 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
     shown = measure_view(ctx, measure_id, applies_when=(), condition=CONDITION)
     update: dict = {}
     if measure_id == "das28":
-        update["note"] = bands_note("das28")
+        update["note"] = bands_note("das28", CONDITION)
         aim = next((t for t in terminology.targets("das28", CONDITION)
                     if t.kind == "target" and t.applies_when == "default"), None)
         if aim and not shown.target_personal:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conditions.base import (
+    bands_note,
     ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
 )
 from conditions.questions import you_could
@@ -41,17 +42,6 @@ LITHIUM_SUPPORT = ("If you feel unwell while taking lithium, contact your GP pra
 
 # -- measures ------------------------------------------------------------------------------------
 
-def bands_note(measure_id: str) -> str | None:
-    """The measure's bands from targets.csv in words, each group with its source."""
-    groups: dict[str, list] = {}
-    for row in terminology.targets(measure_id, CONDITION):
-        if row.kind == "band":
-            groups.setdefault(row.applies_when, []).append(row)
-    return " ".join(
-        "; ".join(r.text for r in rows) + " (" + "; ".join(dict.fromkeys(r.source for r in rows)) + ")."
-        for rows in groups.values()) or None
-
-
 def _lithium_row(kind: str):
     return next((t for t in terminology.targets("lithium", CONDITION)
                  if t.kind == kind and t.applies_when == "on_lithium"), None)
@@ -71,7 +61,7 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
         if optimum:
             update["note"] = f"{optimum.text} ({optimum.source})."
     elif measure_id in ("egfr", "phq9", "gad7"):
-        update["note"] = bands_note(measure_id)
+        update["note"] = bands_note(measure_id, CONDITION)
     shown = shown.model_copy(update=update)
     return shown if shown.series or shown.target else None
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import streamlit as st
 
-import service as door
 from conditions.base import number
 from pages import state, ui
 from pages.text import day, escape_markdown, humanise
@@ -63,7 +62,7 @@ def progress_notes(goal_ref: str, key: str) -> None:
         text = st.text_input("Add a progress note", max_chars=ui.MAX_TEXT, key=f"progress-text-{key}",
                              placeholder="for example: walked every day this week")
         if st.form_submit_button("Save progress note"):
-            _save(lambda: svc.add_goal_progress(viewer, goal_ref, text, summary.today))
+            ui.save(lambda: svc.add_goal_progress(viewer, goal_ref, text, summary.today))
 
 
 def _date(text):
@@ -71,15 +70,6 @@ def _date(text):
         return dt.date.fromisoformat(text) if text else None
     except ValueError:
         return None
-
-
-def _save(write) -> None:
-    try:
-        write()
-    except door.StoreError as exc:
-        st.error(str(exc))
-        return
-    state.refresh()
 
 
 st.header("Care plans")
@@ -136,7 +126,7 @@ def own_goals() -> None:
             text = st.text_input("A goal of your own", max_chars=ui.MAX_TEXT, key="own-goal-text",
                                  placeholder="for example: walk to the park twice a week")
             if st.form_submit_button("Add goal"):
-                _save(lambda: svc.add_own_goal(viewer, text))
+                ui.save(lambda: svc.add_own_goal(viewer, text))
 
 
 st.header("Your own goals")

@@ -42,15 +42,6 @@ st.write(
 items = svc.flags(viewer, today)
 
 
-def _save(write) -> None:
-    try:
-        write()
-    except (door.StoreError, door.FlagRefused) as exc:
-        st.error(str(exc))
-        return
-    state.refresh()
-
-
 def item_card(item) -> None:
     with st.container(border=True):
         st.markdown(f"**{KIND_WORDS.get(item.kind, 'Comment')}: {escape_markdown(item.entry_says)}**")
@@ -63,7 +54,7 @@ def item_card(item) -> None:
             format_func=STATUS_WORDS.get, key=f"flag-status-{item.id}-{item.status}",
         )
         if chosen != item.status:
-            _save(lambda: svc.set_flag_status(viewer, today, item.id, chosen))
+            ui.save(lambda: svc.set_flag_status(viewer, today, item.id, chosen), (door.FlagRefused,))
         download_col.download_button(
             "Download as FHIR Communication", icon=":material/download:",
             data=json.dumps(svc.flag_communication(viewer, today, item.id), indent=2, ensure_ascii=False),

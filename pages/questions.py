@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import service as door
 from pages import state, ui
 from pages.export_widget import export_buttons
 from pages.text import escape_markdown, humanise
@@ -26,15 +25,6 @@ own = [q for q in summary.questions if q.own_id is not None]
 suggested = [q for q in summary.questions if q.own_id is None]
 
 
-def _save(write) -> None:
-    try:
-        write()
-    except door.StoreError as exc:
-        st.error(str(exc))
-        return
-    state.refresh()
-
-
 def own_item(n: int, question) -> None:
     qid = question.own_id
     asked = question.status == "asked"
@@ -45,7 +35,7 @@ def own_item(n: int, question) -> None:
                 save, cancel = st.columns(2)
                 if save.form_submit_button("Save changes"):
                     st.session_state.pop(EDITING, None)
-                    _save(lambda: svc.update_question(viewer, qid, text=text))
+                    ui.save(lambda: svc.update_question(viewer, qid, text=text))
                 if cancel.form_submit_button("Cancel"):
                     st.session_state.pop(EDITING, None)
                     st.rerun()
@@ -54,17 +44,17 @@ def own_item(n: int, question) -> None:
         st.caption(question.reason[:1].upper() + question.reason[1:] + ("" if not asked else "; ticked off as asked"))
         up, down, edit, remove = st.columns(4)
         if up.button("Move up", key=f"up-{qid}", disabled=n == 1, help=f"Move question {n} up"):
-            _save(lambda: svc.move_question(viewer, qid, -1))
+            ui.save(lambda: svc.move_question(viewer, qid, -1))
         if down.button("Move down", key=f"down-{qid}", disabled=n == len(own), help=f"Move question {n} down"):
-            _save(lambda: svc.move_question(viewer, qid, 1))
+            ui.save(lambda: svc.move_question(viewer, qid, 1))
         if edit.button("Edit", key=f"edit-{qid}", help=f"Change the words of question {n}"):
             st.session_state[EDITING] = qid
             st.rerun()
         if remove.button("Remove", key=f"remove-{qid}", help=f"Remove question {n} from the list"):
-            _save(lambda: svc.delete_question(viewer, qid))
+            ui.save(lambda: svc.delete_question(viewer, qid))
         ticked = st.checkbox("Asked at the appointment", value=asked, key=f"asked-{qid}-{asked}")
         if ticked != asked:
-            _save(lambda: svc.update_question(viewer, qid, status="asked" if ticked else "open"))
+            ui.save(lambda: svc.update_question(viewer, qid, status="asked" if ticked else "open"))
 
 
 def own_list() -> None:
@@ -76,7 +66,7 @@ def own_list() -> None:
         text = st.text_area("Add a question of your own", max_chars=ui.MAX_TEXT, key="new-question",
                             placeholder="for example: Could we talk about my sleep?")
         if st.form_submit_button("Add question", type="primary"):
-            _save(lambda: svc.add_question(viewer, text, source="own"))
+            ui.save(lambda: svc.add_question(viewer, text, source="own"))
 
 
 st.header("Your list")
@@ -96,7 +86,7 @@ st.header("After your appointment")
 st.write("Tick off each question you asked. Setting today as the date of your last appointment "
          "makes letters that arrive later show as new.")
 if summary.viewer.kind == "patient" and st.button("I have had my appointment today", key="had_appointment"):
-    _save(lambda: svc.set_preference(viewer, "last_visit", summary.today.isoformat()))
+    ui.save(lambda: svc.set_preference(viewer, "last_visit", summary.today.isoformat()))
 
 st.header("Take it with you")
 sheet = summary_markdown(summary)

@@ -168,3 +168,14 @@ def add_suggested(question: Question) -> None:
 def can_write(summary: Summary) -> bool:
     """Whether this view may save notes and questions (not a carer without permission)."""
     return not summary.notices
+
+
+def save(write: Callable[[], object], refused: tuple[type[Exception], ...] = ()) -> None:
+    """Run a write the person asked for; a refused one (empty, too long, not allowed) is shown as a
+    plain error and nothing changes, else the page redraws with the saved state."""
+    try:
+        write()
+    except (door.StoreError, *refused) as exc:
+        st.error(str(exc))
+        return
+    state.refresh()
