@@ -3,7 +3,6 @@
 # Called by `make test`; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "test tools: nothing beyond the Python packages yet"
 
 # FHIR server for the sync tests (tests/servers/sekmet.py): sekmet-fhir in its own venv, because its
 # dependencies (FastAPI, fhir.resources ...) may clash with the app's. Pinned: its quirks are tested.
@@ -22,8 +21,8 @@ echo "test tools: sekmet-fhir $SEKMET_VERSION in $SEKMET_VENV"
 # (pdftoppm) and reads its text back (pdftotext).
 if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
     SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq poppler-utils
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
 fi
 echo "test tools: $(pdftoppm -v 2>&1 | head -n 1)"
 
