@@ -8,18 +8,20 @@ set is it in, which measure is it, which medicine classes does it belong to. Std
 
 from __future__ import annotations
 
-import csv
 import re
+from collections.abc import Mapping
 from functools import cache, lru_cache
-from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
 
+from record.due_rules import Interval, Target, UnknownCheck, interval, intervals, targets  # noqa: F401
+from record.tables import TableError, TerminologyError, read_table  # noqa: F401
+
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-TABLES = Path(__file__).resolve().parent.parent / "data" / "terminology"
 
 _SYSTEM_ALIASES = {
     "urn:oid:2.16.840.1.113883.6.96": SNOMED,
@@ -35,27 +37,12 @@ _NEGATIONS = ("declined", "refused", "not", "unsuitable", "exception", "excepted
 _VIEWERS = {"patient": ("all",), "proxy": ("all",), "clinic": ("all", "clinic")}
 
 
-class TerminologyError(Exception):
-    """A terminology table is unreadable, or was asked about something it does not hold."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0]) if self.args else ""
-
-
-class TableError(TerminologyError):
-    """A terminology CSV file is missing, malformed or breaks its own rules."""
-
-
 class UnknownValueSet(TerminologyError, KeyError):
     """No value set with that id exists in valuesets.csv."""
 
 
 class UnknownMeasure(TerminologyError, KeyError):
     """No measure with that id exists in measures.csv."""
-
-
-class UnknownCheck(TerminologyError, KeyError):
-    """No due-check with that id (and condition) exists in intervals.csv."""
 
 
 class UnknownViewerKind(TerminologyError, ValueError):
@@ -74,103 +61,6 @@ class Measure(BaseModel, frozen=True):
     category: str
     source: str
     verified: bool = True
-
-
-class Target(BaseModel, frozen=True):
-    """A target, band or threshold for a measure; ``low``/``high`` are bounds, either may be absent."""
-
-    id: str
-    measure: str
-    condition: str
-    applies_when: str
-    low: float | None
-    high: float | None
-    unit: str
-    text: str
-    source: str
-    verified: bool
-    kind: str = "target"  # target, band, action, audit or range
-    label: str = ""
-    low_inclusive: bool = True
-    high_inclusive: bool = True
-
-    def contains(self, value: float) -> bool | None:
-        """Whether value lies within the bounds; None when the row has no numeric bound at all."""
-        if self.low is None and self.high is None:
-            return None
-        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
-            return False
-        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):
-            return False
-        return True
-
-
-class Interval(BaseModel, frozen=True):
-    """A due rule: which value sets satisfy a check and how often it is expected."""
-
-    check: str
-    condition: str
-    evidence: tuple[str, ...]
-    interval_days: int
-    grace_days: int
-    stricter_when: str | None
-    stricter_interval_days: int | None
-    source: str
-    verified: bool
-    declined: tuple[str, ...] = ()
-    parts: tuple[str, ...] = ()
-    text: str = ""
-
-    @property
-    def once_only(self) -> bool:
-        """True when the check has no repeat interval (interval_days is 0)."""
-        return self.interval_days == 0
-
-    def window(self, stricter: bool = False) -> tuple[int, int]:
-        """(interval, grace) days, the stricter interval if asked; grace is capped at a quarter."""
-        days = (stricter and self.stricter_interval_days) or self.interval_days
-        return days, min(self.grace_days, days // 4)
-
-
-def read_table(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    """Rows of data/terminology/<name> as stripped strings; every row needs source and verified."""
-    path = TABLES / name
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in (*columns, "source", "verified") if c not in (reader.fieldnames or ())]
-            if missing:
-                raise TableError(f"{name}: missing column(s) {', '.join(missing)}")
-            rows = []
-            for line, row in enumerate(reader, start=2):
-                if None in row or any(v is None for v in row.values()):
-                    raise TableError(f"{name} line {line}: wrong number of fields")
-                clean = {k: v.strip() for k, v in row.items()}
-                if not clean["source"]:
-                    raise TableError(f"{name} line {line}: no source")
-                if clean["verified"] not in ("yes", "no"):
-                    raise TableError(f"{name} line {line}: verified must be yes or no")
-                rows.append(clean)
-            return rows
-    except OSError as exc:
-        raise TableError(f"cannot read terminology table {name}: {exc.strerror}") from exc
-
-
-def _number(text: str, where: str) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        raise TableError(f"{where}: {text!r} is not a number") from None
-
-
-def _days(text: str, where: str) -> int | None:
-    if text and not text.isdigit():
-        raise TableError(f"{where}: {text!r} is not a whole number of days")
-    return int(text) if text else None
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split("|") if part.strip())
 
 
 @lru_cache(maxsize=4096)
@@ -297,9 +187,11 @@ def _measures() -> tuple[Measure, ...]:
                          verified=row["verified"] == "yes") for row in rows)
 
 
-def measures() -> dict[str, Measure]:
-    """All measures by id, ordered as in measures.csv (the order a menu lists them)."""
-    return {item.id: item for item in _measures()}
+@lru_cache(maxsize=1)
+def measures() -> Mapping[str, Measure]:
+    """All measures by id, ordered as in measures.csv (the order a menu lists them); read-only,
+    built once (mapping asks for it for every result)."""
+    return MappingProxyType({item.id: item for item in _measures()})
 
 
 def measure(measure_id: str) -> Measure:
@@ -362,66 +254,6 @@ def _medicine_classes(pairs: frozenset[tuple[str, str]], words: str) -> frozense
         if pairs.intersection(rule["code"])
         or (seen("ingredient", rule) and not seen("exclude", rule)
             and (not rule["requires"] or seen("requires", rule))))
-
-
-def _flag(text: str, where: str) -> bool:
-    if text not in ("", "yes", "no"):
-        raise TableError(f"{where}: {text!r} must be yes or no")
-    return text != "no"  # blank means yes
-
-
-@cache
-def _targets() -> tuple[Target, ...]:
-    columns = ("id", "measure", "condition", "applies_when", "low", "high", "unit", "text")
-    found = []
-    for row in read_table("targets.csv", (*columns, "kind", "label", "low_inclusive", "high_inclusive")):
-        where = f"targets.csv {row['id']}"
-        found.append(Target(
-            **{c: row[c] for c in columns if c not in ("low", "high")},
-            low=_number(row["low"], where), high=_number(row["high"], where),
-            source=row["source"], verified=row["verified"] == "yes", kind=row["kind"] or "target",
-            label=row["label"], low_inclusive=_flag(row["low_inclusive"], where),
-            high_inclusive=_flag(row["high_inclusive"], where)))
-    return tuple(found)
-
-
-def targets(measure_id: str, condition: str | None = None) -> list[Target]:
-    """Targets, bands and thresholds for a measure; with condition, that condition's and 'any'."""
-    measure(measure_id)
-    return [t for t in _targets() if t.measure == measure_id
-            and (condition is None or t.condition in (condition, "any"))]
-
-
-@cache
-def _intervals() -> tuple[Interval, ...]:
-    columns = ("check", "condition", "evidence", "interval_days", "grace_days", "stricter_when",
-               "stricter_interval_days", "declined", "parts", "text")
-    found = []
-    for row in read_table("intervals.csv", columns):
-        where = f"intervals.csv {row['check']}/{row['condition']}"
-        found.append(Interval(
-            check=row["check"], condition=row["condition"], evidence=_split(row["evidence"]),
-            interval_days=_days(row["interval_days"], where) or 0,
-            grace_days=_days(row["grace_days"], where) or 0,
-            stricter_when=row["stricter_when"] or None,
-            stricter_interval_days=_days(row["stricter_interval_days"], where),
-            source=row["source"], verified=row["verified"] == "yes",
-            declined=_split(row["declined"]), parts=_split(row["parts"]), text=row["text"]))
-    return tuple(found)
-
-
-def intervals(condition: str | None = None) -> list[Interval]:
-    """Due rules in file order; with condition, only that condition's."""
-    return [i for i in _intervals() if condition is None or i.condition == condition]
-
-
-def interval(check: str, condition: str | None = None) -> Interval:
-    """The due rule for a check (the first listed when condition is None); UnknownCheck if none."""
-    for item in intervals(condition):
-        if item.check == check:
-            return item
-    where = f" for condition {condition!r}" if condition else ""
-    raise UnknownCheck(f"unknown check {check!r}{where} (not in intervals.csv)")
 
 
 @cache

@@ -344,6 +344,8 @@ def test_a_row_without_a_source_is_rejected(tmp_path, monkeypatch):
     """read_table refuses a row with no source, naming the file and line."""
     (tmp_path / "glossary.csv").write_text("abbreviation,meaning,source,verified\nBD,twice,,no\n",
                                            encoding="utf-8")
-    monkeypatch.setattr(t, "TABLES", tmp_path)
+    from record import tables
+
+    monkeypatch.setattr(tables, "TABLES", tmp_path)
     with pytest.raises(t.TableError, match="glossary.csv line 2"):
         t.read_table("glossary.csv", ("abbreviation", "meaning"))
