@@ -8,7 +8,8 @@ Pages live in pages/ and draw the one `Summary` the CLI prints; every read goes 
 
 from __future__ import annotations
 
-import streamlit as st
+import pandas  # noqa: F401  before the store: its quick sqlite_utils import hides pandas for a moment,
+import streamlit as st  # and a second session starting then must find pandas already loaded
 
 import service as door
 import settings

@@ -19,6 +19,8 @@ def _import_sqlite_utils():
     When they are installed it imports both (about 0.4 s, most of an `ltc` command's start) only
     to convert their values on insert, which the store never asks it to do. They are hidden for
     that one import and nothing else: an import of them later (the app's tables) is unaffected.
+    Only a process that has not loaded them yet hides them; app.py loads pandas first, so no other
+    thread of the app server can be importing pandas in that moment.
     """
     hidden = [name for name in ("pandas", "numpy") if name not in sys.modules]
     for name in hidden:
