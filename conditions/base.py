@@ -325,6 +325,8 @@ class ConditionSpec:
     checks: tuple[CheckSpec, ...]
     build_measure: Callable[[Context, str], MeasureView | None]
     related_medicines: tuple[str, ...] = ()  # medicine classes listed under this condition
+    applies_rule: Callable[[Context], bool] | None = None  # replaces the value-set/medicine test
+    extra_checks: Callable[[Context], list[CheckView]] | None = None  # checks CheckSpec cannot express
     question_rules: tuple[Callable[[Context, "ConditionView"], list[Question]], ...] = ()
     panels: Callable[[Context], list[Panel]] | None = None
     intro: Callable[[Context], str | None] | None = None
@@ -333,7 +335,9 @@ class ConditionSpec:
 
     def applies(self, ctx: Context) -> bool:
         """A view applies when the record has a matching condition or register code, or a
-        defining medicine."""
+        defining medicine (or, when the module gives one, by its own `applies_rule`)."""
+        if self.applies_rule is not None:
+            return self.applies_rule(ctx)
         if self.applies_valuesets and ctx.has_coded(*self.applies_valuesets):
             return True
         return any(ctx.medicines(cls, within_days=None) for cls in self.defining_medicines)
@@ -342,6 +346,8 @@ class ConditionSpec:
         """Compute the whole view for this context."""
         measures = [m for m in (self.build_measure(ctx, mid) for mid in self.measures) if m]
         checks = [c for c in (run_check(ctx, spec) for spec in self.checks) if c]
+        if self.extra_checks is not None:
+            checks = [c for c in self.extra_checks(ctx) if c] + checks
         partial = ConditionView(id=self.id, title=self.title, measures=measures, checks=checks)
         questions: list[Question] = []
         for rule in self.question_rules:

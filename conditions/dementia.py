@@ -11,7 +11,6 @@ This is the main view a carer with proxy access uses, so every question has care
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from conditions import end_of_life_rules as planning
 from conditions.base import (
@@ -265,20 +264,9 @@ def ask_plan_ahead(ctx: Context, view: ConditionView) -> list[Question]:
         "information.")]
 
 
-@dataclass(frozen=True)
-class DementiaSpec(ConditionSpec):
-    """The generic spec, with the antipsychotic review added: it counts only reviews since the
-    current course started, which base.run_check has no hook for."""
-
-    def view(self, ctx: Context) -> ConditionView:
-        """The generic view, with the antipsychotic review check while one is current."""
-        view = super().view(ctx)
-        check = antipsychotic_check(ctx)
-        return view.model_copy(update={"checks": [*view.checks, check]}) if check else view
-
-
-SPEC = DementiaSpec(
+SPEC = ConditionSpec(
     id=ID,
+    extra_checks=lambda ctx: [antipsychotic_check(ctx)],
     title=TITLE,
     applies_valuesets=("dementia",),
     defining_medicines=(ANTI_DEMENTIA,),

@@ -80,7 +80,8 @@ def _with_notes(check: CheckView) -> CheckView:
 
 @dataclass(frozen=True)
 class _DiabetesSpec(ConditionSpec):
-    """ConditionSpec with a note on some checks (base.CheckSpec has no note of its own yet)."""
+    """ConditionSpec whose checks' notes depend on the computed result (a decline counted as
+    addressed gets its own words), which CheckSpec.note, set before the result, cannot say."""
 
     def view(self, ctx: Context) -> ConditionView:
         """The generic view, with the checks' notes added."""

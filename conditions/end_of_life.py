@@ -13,7 +13,6 @@ only when the person chose to see them (the clinic screen always sees them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from conditions import end_of_life_rules as rules
 from conditions.base import (
@@ -284,25 +283,10 @@ def ask_attorney(ctx: Context, view: ConditionView) -> list[Question]:
         f"{when}. You and {{name}} could check the details are correct.")]
 
 
-@dataclass(frozen=True)
-class EndOfLifeSpec(ConditionSpec):
-    """The generic spec, with two local rules base.py has no hook for: a prognosis code the
-    viewer may not see never opens the view, and the CPR check counts to the decision's own
-    review date rather than an interval."""
-
-    def applies(self, ctx: Context) -> bool:
-        """Whether the view applies to what this viewer may see (see `_applies`)."""
-        return _applies(ctx)
-
-    def view(self, ctx: Context) -> ConditionView:
-        """The generic view, with the CPR review check added when there is one."""
-        view = super().view(ctx)
-        check = cpr_check(ctx)
-        return view.model_copy(update={"checks": [*view.checks, check]}) if check else view
-
-
-SPEC = EndOfLifeSpec(
+SPEC = ConditionSpec(
     id=ID,
+    applies_rule=_applies,
+    extra_checks=lambda ctx: [cpr_check(ctx)],
     title=TITLE,
     applies_valuesets=rules.REGISTER + rules.PROGNOSIS + (rules.ANTICIPATORY_CODES,),
     defining_medicines=(rules.ANTICIPATORY_CLASS,),

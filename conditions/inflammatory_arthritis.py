@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from functools import cache
 
 from conditions.base import (
@@ -246,19 +245,9 @@ def intro(ctx: Context) -> str:
         "with the safety thresholds and aims that apply and where they come from.")
 
 
-@dataclass(frozen=True)
-class ArthritisSpec(ConditionSpec):
-    """The shared spec, plus the checks whose rule the generic engine cannot express (§5.2)."""
-
-    def view(self, ctx: Context) -> ConditionView:
-        """The generic view with the DMARD blood set and eye-screening checks added first."""
-        shown = super().view(ctx)
-        extra = [c for c in (check(ctx) for check in CUSTOM_CHECKS) if c]
-        return shown.model_copy(update={"checks": extra + list(shown.checks)})
-
-
-SPEC = ArthritisSpec(
+SPEC = ConditionSpec(
     id=CONDITION,
+    extra_checks=lambda ctx: [check(ctx) for check in CUSTOM_CHECKS],
     title="Inflammatory arthritis",
     applies_valuesets=("inflammatory_arthritis",),
     defining_medicines=("dmard",),

@@ -11,7 +11,6 @@ or safeguarding entries (§1.4 rule 5, §6.3, §6.4): no rule here reads them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from conditions.base import (
     bands_note,
@@ -208,26 +207,19 @@ def support(ctx: Context) -> str:
     return f"{SUPPORT} {LITHIUM_SUPPORT}" if on_lithium(ctx) else SUPPORT
 
 
-@dataclass(frozen=True)
-class MentalHealthSpec(ConditionSpec):
-    """The shared spec, with its own checks (§6.2) and applicability."""
-
-    def applies(self, ctx: Context) -> bool:
-        """SMI, depression or anxiety coded; lithium current; or an antipsychotic current that is
-        not an end-of-life injectable, in a record without dementia (the dementia view covers an
-        antipsychotic there, §4)."""
-        if ctx.has_coded(*self.applies_valuesets) or on_lithium(ctx):
-            return True
-        return bool(current_antipsychotics(ctx)) and not ctx.has_coded("dementia")
-
-    def view(self, ctx: Context) -> ConditionView:
-        """The generic view with this module's checks."""
-        shown = super().view(ctx)
-        return shown.model_copy(update={"checks": all_checks(ctx) + list(shown.checks)})
+def applies(ctx: Context) -> bool:
+    """SMI, depression or anxiety coded; lithium current; or an antipsychotic current that is not
+    an end-of-life injectable, in a record without dementia (the dementia view covers an
+    antipsychotic there, §4)."""
+    if ctx.has_coded("smi", "depression", "anxiety") or on_lithium(ctx):
+        return True
+    return bool(current_antipsychotics(ctx)) and not ctx.has_coded("dementia")
 
 
-SPEC = MentalHealthSpec(
+SPEC = ConditionSpec(
     id=CONDITION,
+    applies_rule=applies,
+    extra_checks=all_checks,
     title="Mental health",
     applies_valuesets=("smi", "depression", "anxiety"),
     defining_medicines=("lithium", "antipsychotic"),
