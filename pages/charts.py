@@ -32,6 +32,8 @@ def measure_figure(measure: MeasureView) -> go.Figure:
         + (f" ({FLAG_WORDS[p.flag]})" if FLAG_WORDS.get(p.flag) else "")
         for p in points
     ]
+    # Built without plotly's per-property validation, which took three quarters of a chart's time
+    # on a long series (bench/README.md); tests/test_charts.py validates the same figure instead.
     fig = go.Figure(go.Scatter(
         x=[p.date for p in points],
         y=[p.value for p in points],
@@ -41,7 +43,8 @@ def measure_figure(measure: MeasureView) -> go.Figure:
         marker={"size": 10, "color": NHS_BLUE, "symbol": [SYMBOLS.get(p.flag, "circle") for p in points]},
         text=hover,
         hovertemplate="%{text}<extra></extra>",
-    ))
+        _validate=False,
+    ), _validate=False)
     values = [p.value for p in points] or [0.0]
     low, high = measure.target_low, measure.target_high
     if measure.target and (low is not None or high is not None):

@@ -117,3 +117,11 @@ def test_a_band_without_numbers_is_for_reference_not_a_target():
 def test_unverified_is_never_said_twice():
     """A source that already says unverified is not marked again."""
     assert text.source_words("clinical-reference §4.2 (unverified)", False) == "clinical-reference §4.2 (unverified)"
+
+
+def test_figure_is_valid_plotly():
+    """The chart, built without plotly's validation for speed, passes plotly's validation."""
+    import plotly.graph_objects as go
+
+    for values in ([50, 52, 49, 55, 58], [61], []):
+        go.Figure(charts.measure_figure(hba1c(values)).to_dict())  # raises on any invalid property
