@@ -23,8 +23,8 @@ from exports import feedback
 from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
 from exports.own_content import OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
-from record.access import ProxyLink, Viewer, VisibleRecord, open_record, proxy_links
-from record.mapping import map_record
+from record.access import ProxyLink, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
+from record.mapping import map_patient, map_record
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
@@ -107,10 +107,12 @@ class Service(ConnectMixin):
         return [by_id[i] for i in ids if i in by_id]
 
     def patients(self, today: dt.date) -> list[PatientChoice]:
-        """Patients in the store, named as each sees their own record."""
+        """Patients in the store, named from their Patient resource (reading only that: opening
+        every record in full to name it cost a whole record's memory and time per patient)."""
         choices = []
         for patient_id in self._store.patient_ids():
-            info = self.record(Viewer(kind="patient", patient_id=patient_id), today).patient
+            resource = patient_resource(self._store, patient_id)
+            info = map_patient(resource) if resource else None
             choices.append(PatientChoice(
                 id=patient_id, name=(info.name if info and info.name else patient_id),
                 birth_date=info.birth_date if info else None,

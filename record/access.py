@@ -280,6 +280,12 @@ def _shared_resources(store, kept: dict[str, dict], hidden_labels, refs: dict[st
 
 
 
+def patient_resource(store, patient_id: str) -> dict | None:
+    """The Patient resource alone, for naming a record in sign-in lists. It is never hidden from
+    the record's own viewers (see open_record), so reading it does not need the whole record."""
+    return store.patient_resource(patient_id)
+
+
 @dataclass(frozen=True)
 class ProxyLink:
     """One person a proxy may act for: used to list carers at sign-in, never clinical data."""
@@ -341,4 +347,4 @@ def _relationship(person: dict) -> str | None:
     return None
 
 
-__all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "open_record", "proxy_links"]
+__all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "open_record", "patient_resource", "proxy_links"]

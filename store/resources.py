@@ -149,6 +149,13 @@ class ResourcesMixin:
                 found.append(json.loads(row[0]))
         return found
 
+    def patient_resource(self, patient_id: str) -> dict | None:
+        """One Patient resource (who a record is about), or None."""
+        row = self.db.conn.execute(
+            "SELECT json FROM resources WHERE type = 'Patient' AND id = ? AND deleted = 0", [patient_id]
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
     def patient_ids(self) -> list[str]:
         """Ids of the patients held, in id order."""
         rows = self.db.conn.execute(
