@@ -303,13 +303,16 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
     A carer who looks after several people has one RelatedPerson per person; sign-in groups
     them by name."""
     links = []
+    permissions: dict[str, list[dict]] = {}
     for person in store.of_type("RelatedPerson"):
         patient = person.get("patient")
         patient_ref = patient.get("reference") if isinstance(patient, dict) else None
         patient_id = patient_ref.rsplit("Patient/", 1)[-1] if isinstance(patient_ref, str) and "Patient/" in patient_ref else None
         if not patient_id:
             continue
-        raw = store.resources_for(patient_id)
+        if patient_id not in permissions:  # who may see what needs only these two types
+            permissions[patient_id] = store.resources_for(patient_id, ("RelatedPerson", "Consent"))
+        raw = permissions[patient_id]
         active = related_person_valid(raw, patient_id, person.get("id"), today) and bool(
             proxy_grants(raw, patient_id, person.get("id"), today)
         )

@@ -128,12 +128,14 @@ class ResourcesMixin:
                 _count_change(conn)
         return cur.rowcount > 0
 
-    def resources_for(self, patient_id: str) -> list[dict]:
-        """Every stored resource of one patient (raw, newest version, deleted ones left out)."""
-        rows = self.db.conn.execute(
-            "SELECT json FROM resources WHERE patient_id = ? AND deleted = 0", [patient_id]
-        )
-        return [json.loads(row[0]) for row in rows]
+    def resources_for(self, patient_id: str, types: tuple[str, ...] = ()) -> list[dict]:
+        """Every stored resource of one patient (raw, newest version, deleted ones left out),
+        or only those of the given types."""
+        sql, params = "SELECT json FROM resources WHERE patient_id = ? AND deleted = 0", [patient_id]
+        if types:
+            sql += f" AND type IN ({', '.join('?' * len(types))})"
+            params += list(types)
+        return [json.loads(row[0]) for row in self.db.conn.execute(sql, params)]
 
     def shared(self, references: set[str]) -> list[dict]:
         """Resources that belong to no patient (Medication, Practitioner...), by `Type/id`."""

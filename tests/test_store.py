@@ -166,3 +166,11 @@ def test_search_text_matches_what_people_type(fresh_store):
     for query in ("retinal", "retinopathy", "diab screen", "diabetes", "screened"):
         assert fresh_store.search_text("p1", query) == [("DocumentReference", "d1")], query
     assert fresh_store.search_text("p1", "glaucoma") == []
+
+
+def test_resources_for_can_read_only_some_types(fresh_store):
+    """Asking for given types returns only those of the patient's resources."""
+    fresh_store.put([{"resourceType": "Patient", "id": "p1"}, obs(),
+                     {"resourceType": "Consent", "id": "c1", "status": "active", "patient": {"reference": "Patient/p1"}}])
+    assert [r["id"] for r in fresh_store.resources_for("p1", ("Consent",))] == ["c1"]
+    assert len(fresh_store.resources_for("p1")) == 3
