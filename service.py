@@ -23,8 +23,8 @@ from exports import feedback
 from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
 from exports.own_content import OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
-from record.access import ProxyLink, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
-from record.mapping import map_patient, map_record
+from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
+from record.mapping import LOOKUP_TYPES, map_patient, map_record
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
@@ -73,9 +73,17 @@ class Service(ConnectMixin):
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        with _collector_paused():
-            visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
-            opened = Opened(visible=visible, record=map_record(list(visible.resources)))
+        for attempt in range(3):  # a sync may write between the gate's read and the mapping's
+            try:
+                with _collector_paused():
+                    visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
+                    lookups = list(visible.iter_resources(LOOKUP_TYPES))
+                    opened = Opened(visible=visible, record=map_record(visible.iter_resources(), lookups))
+                break
+            except RecordChanged:
+                if attempt == 2:
+                    raise
+            key = (viewer.key, today, reveal, self._store.data_version())
         with self._lock:
             self._cache[key] = opened
             while len(self._cache) > CACHE_SIZE:

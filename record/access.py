@@ -26,6 +26,9 @@ inside it. Rules and sources: clinical-reference §7–8; labels from data/termi
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -76,20 +79,48 @@ class Viewer(BaseModel, frozen=True):
         return f"proxy:RelatedPerson/{self.proxy_id}" if self.kind == "proxy" else self.kind
 
 
+class RecordChanged(RuntimeError):
+    """The store changed after the gate read a record: the record must be opened again."""
+
+
 @dataclass(frozen=True)
 class VisibleRecord:
-    """What one viewer may see of one patient's record on one day. Nothing else leaves the store."""
+    """What one viewer may see of one patient's record on one day. Nothing else leaves the store.
+
+    It holds which stored resources passed the gate (with a fingerprint of each one's stored text),
+    not the resources themselves: a 100,000-resource record decoded is about a gigabyte. They are
+    read again, one at a time, when used, and any that changed since the gate looked stops the
+    read with RecordChanged rather than show something the gate did not pass."""
 
     viewer: Viewer
     today: dt.date
-    resources: tuple[dict, ...]
+    keys: tuple[str, ...] = ()
+    shared: tuple[dict, ...] = ()
     record_starts: dt.date | None = None
     denied_reason: str | None = None
+    _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)
     _store: object = field(default=None, repr=False, compare=False)
+
+    def iter_resources(self, types: tuple[str, ...] = ()) -> Iterator[dict]:
+        """The visible resources (of the given types), the record's own first, in stored order."""
+        if self._fingerprints:
+            for rtype, rid, text in self._store.resource_texts_for(self.viewer.patient_id, types):
+                seen = self._fingerprints.get(f"{rtype}/{rid}")
+                if seen is None:
+                    continue  # stored after the gate looked (or withheld): never passed
+                if seen != hash(text):
+                    raise RecordChanged(f"{rtype}/{rid} changed after the record was opened")
+                yield json.loads(text)
+        yield from (r for r in self.shared if not types or r.get("resourceType") in types)
+
+    @property
+    def resources(self) -> tuple[dict, ...]:
+        """Every visible resource, decoded (exports, feedback): read again from the store."""
+        return tuple(self.iter_resources())
 
     def of_type(self, *types: str) -> list[dict]:
         """The visible resources of the given types."""
-        return [r for r in self.resources if r.get("resourceType") in types]
+        return list(self.iter_resources(types))
 
     def search_letters(self, query: str) -> list[dict]:
         """Visible letters whose text matches the query, best match first."""
@@ -126,6 +157,30 @@ def _references(node, found: set[str]) -> None:
                 _references(item, found)
 
 
+# A "reference" key and its string value, found in the stored JSON text without walking the
+# decoded resource (six times faster). A quote inside a JSON string is always escaped, so a
+# `"reference"` that follows `{` or `,` is a key; one that follows anything else is the end of a
+# longer key or value (`"say \"reference":`), and sends the resource to the walk. A `"reference"`
+# the pattern does not match (a value, a key whose value is not a string) is no reference to the
+# walk either. The two are compared in tests/test_access_properties.py.
+_REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
+
+
+def _references_in(text: str, resource: dict) -> set[str]:
+    found: set[str] = set()
+    for match in _REFERENCE_IN_TEXT.finditer(text):
+        before = match.start() - 1
+        while before >= 0 and text[before] in " \t\r\n":
+            before -= 1
+        if before < 0 or text[before] not in "{,":
+            found = set()
+            _references(resource, found)
+            return found
+        value = match.group(1)
+        found.add(json.loads(f'"{value}"') if "\\" in value else value)
+    return found
+
+
 def _key(resource: dict) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}"
 
@@ -157,8 +212,8 @@ def _grant_allows(grant: Grant, resource: dict, labels: set[tuple[str, str]]) ->
 
 def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = False) -> VisibleRecord:
     """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
-    raw = store.resources_for(viewer.patient_id)
-    record_starts = access_start(raw, viewer.patient_id)
+    permissions = store.resources_for(viewer.patient_id, _PERMISSION_TYPES)
+    record_starts = access_start(permissions, viewer.patient_id)
     hidden_labels = hidden_labels_for(viewer.kind)
     grants: list[Grant] = []
     denied_reason = None
@@ -170,46 +225,56 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
             "not shown. The GP practice can check them."
         )
     if viewer.kind == "proxy":
-        if related_person_valid(raw, viewer.patient_id, viewer.proxy_id, today):
-            grants = proxy_grants(raw, viewer.patient_id, viewer.proxy_id, today)
+        if related_person_valid(permissions, viewer.patient_id, viewer.proxy_id, today):
+            grants = proxy_grants(permissions, viewer.patient_id, viewer.proxy_id, today)
         if not grants and denied_reason is None:
             denied_reason = (
                 "There is no current permission (consent) for you to see this person's record. "
                 "The GP practice can set it up or renew it."
             )
 
-    kept: dict[str, dict] = {}
+    # One resource decoded at a time: what is kept is its key, its fingerprint and what it points at.
+    kept: dict[str, int] = {}  # key -> hash of the stored text
+    refs: dict[str, set[str]] = {}
+    letter_urls: dict[str, set[str]] = {}  # a letter's attachment URLs (its Binary)
     withheld: set[str] = set()  # hidden for what they say: labels, errors, sensitive codes
-    for resource in raw:
-        rtype = resource.get("resourceType")
-        key = _key(resource)
-        if rtype == "Patient":
-            kept[key] = resource  # the person themself is never hidden from their own viewers
-            continue
-        labels = labels_of(resource)
-        if (labels & hidden_labels or _entered_in_error(resource)
-                or (not reveal_prognosis and is_eol_sensitive(resource))
-                or (viewer.kind == "proxy" and _denied_by_label(grants, resource, labels))):
-            withheld.add(key)
-            continue
-        in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(resource, record_starts, None)
-        if in_scope and viewer.kind == "proxy":
-            in_scope = any(_grant_allows(g, resource, labels) for g in grants)
-        if in_scope:
-            kept[key] = resource
+    for rtype, rid, text in store.resource_texts_for(viewer.patient_id):
+        resource = json.loads(text)
+        key = f"{rtype}/{rid}"
+        if rtype != "Patient":  # the person themself is never hidden from their own viewers
+            labels = labels_of(resource)
+            if (labels & hidden_labels or _entered_in_error(resource)
+                    or (not reveal_prognosis and is_eol_sensitive(resource))
+                    or (viewer.kind == "proxy" and _denied_by_label(grants, resource, labels))):
+                withheld.add(key)
+                continue
+            in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(resource, record_starts, None)
+            if in_scope and viewer.kind == "proxy":
+                in_scope = any(_grant_allows(g, resource, labels) for g in grants)
+            if not in_scope:
+                continue
+        kept[key] = hash(text)
+        refs[key] = _references_in(text, resource)
+        if rtype == "DocumentReference":
+            letter_urls[key] = _attachment_urls(resource)
 
-    refs = {key: _references_of(resource) for key, resource in kept.items()}  # read once, used twice
     _hide_dependants(kept, withheld, refs)
-    _drop_orphan_binaries(kept)
+    _drop_orphan_binaries(kept, refs, letter_urls)
     shared = _shared_resources(store, kept, hidden_labels, refs)
     return VisibleRecord(
         viewer=viewer,
         today=today,
-        resources=tuple(kept.values()) + tuple(shared),
+        keys=tuple(kept),
+        shared=tuple(shared),
         record_starts=record_starts,
         denied_reason=denied_reason,
+        _fingerprints=kept,
         _store=store,
     )
+
+
+# What the gate reads before the record itself: who may see what (record/policy.py).
+_PERMISSION_TYPES = ("Consent", "RelatedPerson")
 
 
 def _denied_by_label(grants: list[Grant], resource: dict, labels: set[tuple[str, str]]) -> bool:
@@ -224,13 +289,7 @@ def _denied_by_label(grants: list[Grant], resource: dict, labels: set[tuple[str,
     )
 
 
-def _references_of(resource: dict) -> set[str]:
-    found: set[str] = set()
-    _references(resource, found)
-    return found
-
-
-def _hide_dependants(kept: dict[str, dict], hidden: set[str], refs: dict[str, set[str]]) -> None:
+def _hide_dependants(kept: dict[str, int], hidden: set[str], refs: dict[str, set[str]]) -> None:
     """Hide every kept resource that points at a withheld one, until nothing changes.
 
     Only entries withheld for what they say (labels, errors, sensitive codes) pass their hiding
@@ -242,30 +301,35 @@ def _hide_dependants(kept: dict[str, dict], hidden: set[str], refs: dict[str, se
     while changed:
         changed = False
         for key in list(kept):
-            if kept[key].get("resourceType") != "Patient" and refs[key] & hidden:
+            if not key.startswith("Patient/") and refs[key] & hidden:
                 hidden.add(key)
                 del kept[key]
                 changed = True
 
 
-def _drop_orphan_binaries(kept: dict[str, dict]) -> None:
+def _attachment_urls(document: dict) -> set[str]:
+    urls = set()
+    contents = document.get("content")
+    for content in contents if isinstance(contents, list) else []:
+        attachment = content.get("attachment") if isinstance(content, dict) else None
+        url = attachment.get("url") if isinstance(attachment, dict) else None
+        if isinstance(url, str):
+            urls.add(url)
+    return urls
+
+
+def _drop_orphan_binaries(kept: dict[str, int], refs: dict[str, set[str]], letter_urls: dict[str, set[str]]) -> None:
     """A Binary is visible only through a visible letter that points at it."""
     wanted: set[str] = set()
-    for resource in kept.values():
-        if resource.get("resourceType") == "DocumentReference":
-            _references(resource, wanted)
-            contents = resource.get("content")
-            for content in contents if isinstance(contents, list) else []:
-                attachment = content.get("attachment") if isinstance(content, dict) else None
-                url = attachment.get("url") if isinstance(attachment, dict) else None
-                if isinstance(url, str):
-                    wanted.add(url)
-    for key in [k for k, r in kept.items() if r.get("resourceType") == "Binary"]:
+    for key, urls in letter_urls.items():
+        if key in kept:
+            wanted |= refs[key] | urls
+    for key in [k for k in kept if k.startswith("Binary/")]:
         if key not in wanted:
             del kept[key]
 
 
-def _shared_resources(store, kept: dict[str, dict], hidden_labels, refs: dict[str, set[str]]) -> list[dict]:
+def _shared_resources(store, kept: dict[str, int], hidden_labels, refs: dict[str, set[str]]) -> list[dict]:
     """Medicines, clinicians and organisations the visible entries point at."""
     wanted: set[str] = set().union(*(refs[key] for key in kept))
     wanted = {

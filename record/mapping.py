@@ -9,7 +9,7 @@ cannot be read at all is listed in `other` with a plain `problem` instead of sto
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from record.letters import (
     SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
@@ -31,6 +31,9 @@ from record.models import (
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 HELD_ELSEWHERE = "The letter's content is held elsewhere and was not downloaded"
 UNREADABLE_ENTRY = "This entry could not be read, so it is listed without its details"
+# The types `Index` resolves references to (letters' Binary and authors, medicines' Medication).
+LOOKUP_TYPES = ("Binary", "Medication", "Practitioner", "PractitionerRole", "Organization",
+                "RelatedPerson", "Patient")
 # Read only through the entries that point at them (a letter's Binary and author, a request's
 # Medication); they are lookups, not entries of the record, so they are not listed in `other`.
 _REFERENCED_ONLY = frozenset(
@@ -40,14 +43,22 @@ _REFERENCED_ONLY = frozenset(
 _MAPPING_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
-def map_record(resources: list[dict]) -> PatientRecord:
-    """Every visible resource of one patient as typed models; never raises on odd input."""
-    kept = [r for r in resources or [] if isinstance(r, dict) and not is_entered_in_error(r)]
-    index = Index(kept)
+def map_record(resources: Iterable[dict], lookups: Iterable[dict] | None = None) -> PatientRecord:
+    """Every visible resource of one patient as typed models; never raises on odd input.
+
+    `resources` may be a stream read one at a time (service.py passes the gate's), with `lookups`
+    the visible resources references are resolved to (`LOOKUP_TYPES`), read first. Without
+    `lookups`, `resources` is a list and is its own lookup."""
+    if lookups is None:
+        resources = list(resources or [])
+        lookups = resources
+    index = Index([r for r in lookups if isinstance(r, dict) and not is_entered_in_error(r)])
     found: dict[str, list] = {name: [] for name in _MAPPERS.values()}
     found["other"], single_medicines = [], []
     patient: PatientInfo | None = None
-    for resource in kept:
+    for resource in resources or ():
+        if not isinstance(resource, dict) or is_entered_in_error(resource):
+            continue
         rtype = string(resource.get("resourceType")) or "Unknown"
         if rtype in _REFERENCED_ONLY:
             continue

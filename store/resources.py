@@ -137,6 +137,17 @@ class ResourcesMixin:
             params += list(types)
         return [json.loads(row[0]) for row in self.db.conn.execute(sql, params)]
 
+    def resource_texts_for(self, patient_id: str, types: tuple[str, ...] = ()):
+        """One patient's stored resources as (type, id, JSON text) rows, read lazily in a stable
+        order (newest versions, deleted ones left out): the gate decodes them one at a time
+        rather than holding every decoded resource of a large record at once."""
+        sql = "SELECT type, id, json FROM resources WHERE patient_id = ? AND deleted = 0"
+        params = [patient_id]
+        if types:
+            sql += f" AND type IN ({', '.join('?' * len(types))})"
+            params += list(types)
+        yield from self.db.conn.execute(sql + " ORDER BY rowid", params)
+
     def shared(self, references: set[str]) -> list[dict]:
         """Resources that belong to no patient (Medication, Practitioner...), by `Type/id`."""
         found = []

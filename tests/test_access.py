@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from record.access import Viewer, ViewerError, open_record
+from record.access import RecordChanged, Viewer, ViewerError, open_record
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -246,3 +246,50 @@ def test_pointing_at_an_out_of_window_entry_does_not_hide(fresh_store):
                      obs("new", date="2026-01-01", derivedFrom=[{"reference": "Observation/old"}]),
                      consent("start", actor="Patient/p1", data_period={"start": "2023-10-31"})])
     assert visible_ids(fresh_store, PATIENT) == {"p1", "new", "start"}
+
+
+# -- the record is read again when used: what changed since the gate looked is never shown -------
+def redacted_copy(rid):
+    """A newer version of an entry, now labelled NOPAT (as a practice's redaction arrives by sync)."""
+    resource = obs(rid, labels=[(ACT, "NOPAT")])
+    resource["meta"]["versionId"] = "2"
+    return resource
+
+
+def test_an_entry_redacted_after_the_gate_looked_stops_the_read(fresh_store):
+    """The visible record keeps fingerprints, not resources: an entry the practice redacts between
+    the gate's read and a later use (a sync in another session) is not shown from the old decision."""
+    fresh_store.put([patient(), obs("o1"), obs("o2")])
+    visible = open_record(fresh_store, PATIENT, TODAY)
+    assert {r["id"] for r in visible.resources} == {"p1", "o1", "o2"}
+    fresh_store.put([redacted_copy("o2")])
+    with pytest.raises(RecordChanged):
+        list(visible.iter_resources())
+    assert visible_ids(fresh_store, PATIENT) == {"p1", "o1"}  # opened again, the gate hides it
+
+
+def test_an_entry_stored_after_the_gate_looked_is_not_in_the_old_record(fresh_store):
+    fresh_store.put([patient(), obs("o1")])
+    visible = open_record(fresh_store, PATIENT, TODAY)
+    fresh_store.put([obs("late", labels=[(ACT, "NOPAT")])])
+    assert {r["id"] for r in visible.resources} == {"p1", "o1"}
+
+
+def test_the_service_opens_again_when_the_record_changes_while_it_is_mapped(fresh_store, monkeypatch):
+    import service as service_module
+
+    fresh_store.put([patient(), obs("o1"), obs("o2")])
+    svc = service_module.Service(fresh_store)
+    real_map = service_module.map_record
+    calls = []
+
+    def map_after_a_sync(resources, lookups=None):
+        if not calls:  # the first time: another session redacts o2 mid-open
+            fresh_store.put([redacted_copy("o2")])
+        calls.append(1)
+        return real_map(resources, lookups)
+
+    monkeypatch.setattr(service_module, "map_record", map_after_a_sync)
+    record = svc.record(PATIENT, TODAY)
+    assert len(calls) == 2
+    assert {r.id for r in record.results} == {"o1"}

@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest import import_items
@@ -181,3 +181,45 @@ def test_hidden_strings_never_reach_any_output(tmp_path_factory, case):
             assert not any(mark in text for text in outputs), f"hidden entry {i} leaked"
             assert f"r{i}" not in hits
     store.close()
+
+
+# -- references read from stored text ---------------------------------------------------------
+# The gate reads what each resource points at from its stored JSON text (record/access.py,
+# `_references_in`); the walk over the decoded resource is the definition it must agree with.
+# Keys and strings are drawn to be awkward: "reference" as a value, inside other strings, with
+# quotes and backslashes and non-ASCII, as a key whose value is not a string, nested in lists.
+_awkward_text = st.lists(
+    st.sampled_from(list('ab"\\,{}:é\u2028 ') + ["reference", '"reference"', '"reference":"']), max_size=6,
+).map("".join)
+_keys = st.sampled_from(["reference", "display", "subject", "x", '"reference"', "reference\\"]) | _awkward_text
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | _awkward_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(resource=st.dictionaries(_keys, _json, max_size=4), spaced=st.booleans())
+@example(resource={'say "reference': "Observation/x"}, spaced=False)  # looks like a key, is not
+@example(resource={"a": {'"reference': "x", "reference": "Patient/p"}}, spaced=True)
+@example(resource={"reference": {"reference": "Patient/p"}, "b": "reference"}, spaced=False)
+@example(resource={"reference": "a\\\"b\u00e9"}, spaced=False)  # escapes decoded as the walk has them
+def test_references_from_text_are_those_of_the_walk(resource, spaced):
+    from record.access import _references, _references_in
+    from store.resources import _ENCODER
+
+    text = json.dumps(resource, ensure_ascii=False) if spaced else _ENCODER.encode(resource)
+    walked: set[str] = set()
+    _references(resource, walked)
+    assert _references_in(text, resource) == walked
+
+
+def test_references_from_text_use_the_fast_path_for_ordinary_resources():
+    """The awkward cases above go to the walk; an ordinary resource must not (or it is slow)."""
+    from record import access
+
+    resource = {"resourceType": "Observation", "subject": {"reference": "Patient/p1"},
+                "hasMember": [{"reference": "Observation/a\\\"b"}], "note": [{"text": "the reference"}]}
+    text = json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
+    assert access._references_in(text, {}) == {"Patient/p1", 'Observation/a\\"b'}
