@@ -24,7 +24,7 @@ from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: p
 from exports.own_content import OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
-from record.mapping import LOOKUP_TYPES, map_patient, map_record
+from record.mapping import LOOKUP_TYPES, map_patient, map_stored
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
@@ -58,6 +58,7 @@ class Service(ConnectMixin):
         self.is_demo = is_demo
         self._cache: OrderedDict[tuple, Opened] = OrderedDict()
         self._summaries: dict[str, tuple[Opened, str, Summary]] = {}  # viewer key -> the latest
+        self._mapped: dict[tuple[str, str], dict] = {}  # (patient, data version) -> mapped entries
         self._lock = threading.Lock()
 
     @property
@@ -78,7 +79,8 @@ class Service(ConnectMixin):
                 with _collector_paused():
                     visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
                     lookups = list(visible.iter_resources(LOOKUP_TYPES))
-                    opened = Opened(visible=visible, record=map_record(visible.iter_resources(), lookups))
+                    memo = self._memo(viewer.patient_id, key[3])
+                    opened = Opened(visible=visible, record=map_stored(visible.stored_texts(), lookups, memo))
                 break
             except RecordChanged:
                 if attempt == 2:
@@ -88,7 +90,17 @@ class Service(ConnectMixin):
             self._cache[key] = opened
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
+            held = {(k[0].split("|", 1)[0], k[3]) for k in self._cache}  # patients still open
+            for memo_key in [m for m in self._mapped if m not in held]:
+                del self._mapped[memo_key]
         return opened
+
+    def _memo(self, patient_id: str, data_version: str) -> dict:
+        """Mapped entries of one patient's stored record, shared by its viewers' opened records
+        (record.mapping.map_stored): a carer preview or the clinic screen then costs the entries
+        the patient's view has not mapped, not a second copy of the whole record."""
+        with self._lock:
+            return self._mapped.setdefault((patient_id, data_version), {})
 
     def summary(self, viewer: Viewer, today: dt.date) -> Summary:
         """The summary the pages render and `ltc summary` prints, from the opened record's models;

@@ -101,16 +101,24 @@ class VisibleRecord:
     _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)
     _store: object = field(default=None, repr=False, compare=False)
 
+    def stored_texts(self, types: tuple[str, ...] = ()) -> Iterator[tuple[str, int, str]]:
+        """(Type/id, fingerprint, stored JSON) of the record's own visible resources, in stored
+        order; the shared ones (medicines, clinicians) are in `shared`."""
+        if not self._fingerprints:
+            return
+        for rtype, rid, text in self._store.resource_texts_for(self.viewer.patient_id, types):
+            key = f"{rtype}/{rid}"
+            seen = self._fingerprints.get(key)
+            if seen is None:
+                continue  # stored after the gate looked (or withheld): never passed
+            if seen != hash(text):
+                raise RecordChanged(f"{key} changed after the record was opened")
+            yield key, seen, text
+
     def iter_resources(self, types: tuple[str, ...] = ()) -> Iterator[dict]:
         """The visible resources (of the given types), the record's own first, in stored order."""
-        if self._fingerprints:
-            for rtype, rid, text in self._store.resource_texts_for(self.viewer.patient_id, types):
-                seen = self._fingerprints.get(f"{rtype}/{rid}")
-                if seen is None:
-                    continue  # stored after the gate looked (or withheld): never passed
-                if seen != hash(text):
-                    raise RecordChanged(f"{rtype}/{rid} changed after the record was opened")
-                yield json.loads(text)
+        for _, _, text in self.stored_texts(types):
+            yield json.loads(text)
         yield from (r for r in self.shared if not types or r.get("resourceType") in types)
 
     @property

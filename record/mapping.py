@@ -9,6 +9,7 @@ cannot be read at all is listed in `other` with a plain `problem` instead of sto
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 
 from record.letters import (
@@ -46,41 +47,85 @@ _MAPPING_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 def map_record(resources: Iterable[dict], lookups: Iterable[dict] | None = None) -> PatientRecord:
     """Every visible resource of one patient as typed models; never raises on odd input.
 
-    `resources` may be a stream read one at a time (service.py passes the gate's), with `lookups`
-    the visible resources references are resolved to (`LOOKUP_TYPES`), read first. Without
-    `lookups`, `resources` is a list and is its own lookup."""
+    `resources` may be a stream read one at a time, with `lookups` the visible resources that
+    references are resolved to (`LOOKUP_TYPES`), read first. Without `lookups`, `resources` is a
+    list and is its own lookup."""
     if lookups is None:
         resources = list(resources or [])
         lookups = resources
-    index = Index([r for r in lookups if isinstance(r, dict) and not is_entered_in_error(r)])
-    found: dict[str, list] = {name: [] for name in _MAPPERS.values()}
-    found["other"], single_medicines = [], []
-    patient: PatientInfo | None = None
+    mapping = _Mapping(lookups)
     for resource in resources or ():
-        if not isinstance(resource, dict) or is_entered_in_error(resource):
+        mapping.add(resource)
+    return mapping.record()
+
+
+def map_stored(texts: Iterable[tuple[str, int, str]], lookups: Iterable[dict], memo: dict) -> PatientRecord:
+    """`map_record` over (Type/id, fingerprint, stored JSON) rows, as the gate's visible record
+    gives them (service.py). Entries whose mapping reads nothing but themselves (`SELF_CONTAINED`)
+    are kept in `memo` by key and fingerprint: the same stored text maps the same for every viewer,
+    so a carer's view of a record shares the patient's models instead of decoding them again."""
+    mapping = _Mapping(lookups)
+    for key, fingerprint, text in texts:
+        rtype = key.split("/", 1)[0]
+        if rtype in _REFERENCED_ONLY:
+            continue  # read through the entries that point at them (lookups)
+        if rtype not in SELF_CONTAINED:
+            mapping.add(json.loads(text))
             continue
+        held = memo.get((key, fingerprint))
+        if held is None:
+            held = memo[(key, fingerprint)] = mapping.map_one(json.loads(text))
+        mapping.found[held[0]].extend(held[1])
+    return mapping.record()
+
+
+class _Mapping:
+    """One record being mapped: what each resource became, by PatientRecord list."""
+
+    def __init__(self, lookups: Iterable[dict]) -> None:
+        self.index = Index([r for r in lookups if isinstance(r, dict) and not is_entered_in_error(r)])
+        self.found: dict[str, list] = {name: [] for name in _MAPPERS.values()}
+        self.found["other"], self.found["medicines"] = [], []
+        self.patient: PatientInfo | None = None
+
+    def add(self, resource) -> None:
+        if not isinstance(resource, dict) or is_entered_in_error(resource):
+            return
+        if string(resource.get("resourceType")) == "Patient" and self.patient is None:
+            try:
+                self.patient = map_patient(resource)
+            except _MAPPING_ERRORS:
+                self.found["other"].append(_unreadable(resource, "Patient"))
+            return
+        name, models = self.map_one(resource)
+        self.found[name].extend(models)
+
+    def map_one(self, resource: dict) -> tuple[str, tuple]:
+        """(the PatientRecord list it goes in, what it maps to) for one resource."""
+        if is_entered_in_error(resource):
+            return "other", ()
         rtype = string(resource.get("resourceType")) or "Unknown"
         if rtype in _REFERENCED_ONLY:
-            continue
+            return "other", ()
         try:
-            if rtype == "Patient" and patient is None:
-                patient = map_patient(resource)
-            elif rtype in ("MedicationRequest", "MedicationStatement"):
-                single_medicines.append(map_medication(resource, index))
-            elif rtype == "Observation":
-                found["results"].extend(map_observation(resource))
-            elif rtype == "DocumentReference":
-                found["letters"].append(map_letter(resource, index))
-            elif rtype in _MAPPERS:
-                found[_MAPPERS[rtype]].append(_MAPPER_FUNCTIONS[rtype](resource))
-            else:
-                found["other"].append(map_other(resource))
+            if rtype in ("MedicationRequest", "MedicationStatement"):
+                return "medicines", (map_medication(resource, self.index),)
+            if rtype == "Observation":
+                return "results", tuple(map_observation(resource))
+            if rtype == "DocumentReference":
+                return "letters", (map_letter(resource, self.index),)
+            if rtype in _MAPPERS:
+                return _MAPPERS[rtype], (_MAPPER_FUNCTIONS[rtype](resource),)
+            return "other", (map_other(resource),)
         except _MAPPING_ERRORS:
-            found["other"].append(_unreadable(resource, rtype))
-    medications: list[Medication] = group_medications(single_medicines)
-    ordered = {name: _newest_first(entries) for name, entries in found.items()}
-    ordered["results"] = sorted(found["results"], key=_oldest_first_key)
-    return PatientRecord(patient=patient, medications=medications, **ordered)
+            return "other", (_unreadable(resource, rtype),)
+
+    def record(self) -> PatientRecord:
+        found = dict(self.found)
+        medications: list[Medication] = group_medications(found.pop("medicines"))
+        ordered = {name: _newest_first(entries) for name, entries in found.items()}
+        ordered["results"] = sorted(found["results"], key=_oldest_first_key)
+        return PatientRecord(patient=self.patient, medications=medications, **ordered)
 
 
 def is_entered_in_error(resource: dict) -> bool:
@@ -254,6 +299,9 @@ _MAPPER_FUNCTIONS: dict[str, Callable[[dict], object]] = {
     "Consent": map_consent,
     "RelatedPerson": map_related_person,
 }
+# Types mapped from the resource alone, not through `Index` (letters, medicines) and not the
+# Patient (the first one wins): what map_stored may share between viewers.
+SELF_CONTAINED = frozenset(_MAPPER_FUNCTIONS) | {"Observation", "DiagnosticReport", "Encounter"}
 # Resource type to the PatientRecord list it fills (Observation, DocumentReference and medicines
 # are handled above because they need more than the resource itself).
 _MAPPERS: dict[str, str] = {

@@ -6,6 +6,8 @@ question list both keep their edits.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from streamlit.testing.v1 import AppTest
 
 from record.access import Viewer
@@ -20,6 +22,7 @@ SDV_ID = "dem-doc-safeguarding-2024-02-12"
 SDV_TEXT = "Section 42 enquiry"  # words of the SDV letter's body (data/demo/dementia.json)
 PSY_VALUE = "Low risk of harm to self or others at present"  # mh-obs-mh-risk-assessment-2025-06-16
 DAUGHTER_ID = "dem-rp-daughter"
+TODAY = dt.date(2026, 11, 25)
 
 
 def viewer_keys(value) -> set[str]:
@@ -197,3 +200,40 @@ def test_two_sessions_editing_the_question_list_keep_both_edits(demo_db):
         listed = own_questions(at)
         assert [next(w for w in wanted if w in line) for line in listed] == wanted, listed
         assert "Asked" in listed[2] and not any("Asked" in line for i, line in enumerate(listed) if i != 2)
+
+
+# -- one record's viewers share mapped entries, never what one of them may not see -------------
+def _every_viewer(store: Store) -> list[Viewer]:
+    from record.access import proxy_links
+
+    viewers = []
+    for pid in store.patient_ids():
+        viewers += [Viewer(kind="patient", patient_id=pid), Viewer(kind="clinic", patient_id=pid)]
+    viewers += [Viewer(kind="proxy", patient_id=link.patient_id, proxy_id=link.related_person_id)
+                for link in proxy_links(store, TODAY)]
+    return viewers
+
+
+def test_viewers_opened_one_after_another_see_what_each_sees_alone(demo_db):
+    """service.Service maps a patient's stored entries once and shares them between that record's
+    viewers (record.mapping.map_stored). Every demo viewer, opened after all the others in one
+    Service, must get exactly the record a Service of its own maps with map_record from the gate's
+    resources; the clinic screen after the patient must still not hold the PSY entry."""
+    from record.access import open_record
+    from record.mapping import map_record
+    from service import Service
+
+    store = Store(demo_db)
+    shared = Service(store)
+    viewers = _every_viewer(store)
+    assert any(v.kind == "proxy" for v in viewers)
+    for viewer in viewers:
+        shared.record(viewer, TODAY)
+    for viewer in reversed(viewers):
+        alone = map_record(list(open_record(store, viewer, TODAY).resources))
+        assert shared.record(viewer, TODAY).model_dump() == alone.model_dump(), viewer.key
+    psy_id = "mh-obs-mh-risk-assessment-2025-06-16"
+    clinic = shared.record(Viewer(kind="clinic", patient_id=BIPOLAR), TODAY)
+    assert psy_id not in {r.source_id or r.id for r in clinic.results}
+    patient = shared.record(Viewer(kind="patient", patient_id=BIPOLAR), TODAY)
+    assert psy_id in {r.source_id or r.id for r in patient.results}
