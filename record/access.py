@@ -34,6 +34,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from record import stored_json
 from record.dates import UNDATED_TYPES, clinical_date
 from record.policy import (
     UNREADABLE_START,
@@ -118,7 +119,7 @@ class VisibleRecord:
     def iter_resources(self, types: tuple[str, ...] = ()) -> Iterator[dict]:
         """The visible resources (of the given types), the record's own first, in stored order."""
         for _, _, text in self.stored_texts(types):
-            yield json.loads(text)
+            yield stored_json.loads(text)
         yield from (r for r in self.shared if not types or r.get("resourceType") in types)
 
     @property
@@ -247,7 +248,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     letter_urls: dict[str, set[str]] = {}  # a letter's attachment URLs (its Binary)
     withheld: set[str] = set()  # hidden for what they say: labels, errors, sensitive codes
     for rtype, rid, text in store.resource_texts_for(viewer.patient_id):
-        resource = json.loads(text)
+        resource = stored_json.loads(text)
         key = f"{rtype}/{rid}"
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
             labels = labels_of(resource)

@@ -9,9 +9,9 @@ cannot be read at all is listed in `other` with a plain `problem` instead of sto
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 
+from record import stored_json
 from record.letters import (
     SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
 )
@@ -70,11 +70,11 @@ def map_stored(texts: Iterable[tuple[str, int, str]], lookups: Iterable[dict], m
         if rtype in _REFERENCED_ONLY:
             continue  # read through the entries that point at them (lookups)
         if rtype not in SELF_CONTAINED:
-            mapping.add(json.loads(text))
+            mapping.add(stored_json.loads(text))
             continue
         held = memo.get((key, fingerprint))
         if held is None:
-            held = memo[(key, fingerprint)] = mapping.map_one(json.loads(text))
+            held = memo[(key, fingerprint)] = mapping.map_one(stored_json.loads(text))
         mapping.found[held[0]].extend(held[1])
     return mapping.record()
 

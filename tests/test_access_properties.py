@@ -223,3 +223,24 @@ def test_references_from_text_use_the_fast_path_for_ordinary_resources():
                 "hasMember": [{"reference": "Observation/a\\\"b"}], "note": [{"text": "the reference"}]}
     text = json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
     assert access._references_in(text, {}) == {"Patient/p1", 'Observation/a\\"b'}
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=_values)
+@example(value={"v": 1e-320, "big": 10**30, "neg": -0.0, "line": "\u2028", "e": 1e300})
+def test_stored_json_reads_what_json_loads_reads(value):
+    """record/stored_json.py decodes stored text with pydantic_core; it must read what json.loads
+    reads from the text the store writes (store/resources.py's encoder)."""
+    from record import stored_json
+    from store.resources import _ENCODER
+
+    text = _ENCODER.encode(value)
+    decoded, reference = stored_json.loads(text), json.loads(text)
+    assert decoded == reference and repr(decoded) == repr(reference)
