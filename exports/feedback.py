@@ -92,7 +92,7 @@ def may_flag(visible) -> bool:
     if viewer.kind != "proxy" or visible.denied_reason:
         return False
     return any(consent_allows_correction(r, viewer.patient_id, viewer.proxy_id, visible.today)
-               for r in visible.resources if r.get("resourceType") == "Consent")
+               for r in visible.resources_of("Consent"))
 
 
 # -- what a flag points at --------------------------------------------------------------------
@@ -108,10 +108,10 @@ def resolve(visible, reference: str) -> tuple[str, str, str | None]:
     rtype, _, rid = base.partition("/")
     if rtype in NOT_FLAGGABLE:
         raise FlagRefused("That is not an entry of the record that can be flagged.")
-    for resource in visible.resources:
-        if resource.get("resourceType") == rtype and resource.get("id") == rid:
-            version = (resource.get("meta") or {}).get("versionId")
-            return rtype, rid, str(version) if version is not None else None
+    resource = visible.get(f"{rtype}/{rid}")
+    if resource is not None:
+        version = (resource.get("meta") or {}).get("versionId")
+        return rtype, rid, str(version) if version is not None else None
     raise FlagRefused("That entry is not in the record you can see, so it cannot be flagged.")
 
 
@@ -152,7 +152,7 @@ def flag_items(visible, record: PatientRecord, rows: list[dict]) -> list[FlagIte
     """The viewer's flags and comments on entries they can still see, newest first."""
     if visible.viewer.kind == "clinic":
         return []
-    keys = {f"{r.get('resourceType')}/{r.get('id')}" for r in visible.resources}
+    keys = visible.key_set
     items = []
     for row in mine(visible.viewer, rows):
         reference = f"{row['resource_type']}/{row['resource_id']}"
@@ -170,9 +170,9 @@ def flag_items(visible, record: PatientRecord, rows: list[dict]) -> list[FlagIte
 # -- what goes to the practice ----------------------------------------------------------------
 def practice(visible) -> tuple[str, list[dict]]:
     """The practice's name and references, from the patient's registered GP practice."""
-    refs = [ref for r in visible.resources if r.get("resourceType") == "Patient"
+    refs = [ref for r in visible.resources_of("Patient")
             for ref in r.get("generalPractitioner") or [] if isinstance(ref, dict)]
-    orgs = {f"Organization/{r.get('id')}": r for r in visible.resources if r.get("resourceType") == "Organization"}
+    orgs = {f"Organization/{r.get('id')}": r for r in visible.resources_of("Organization")}
     for ref in refs:
         org = orgs.get(ref.get("reference"))
         if org and org.get("name"):

@@ -73,7 +73,7 @@ def mine(viewer, rows: list[dict]) -> list[dict]:
 
 def visible_keys(visible) -> set[str]:
     """`Type/id` of every resource in a VisibleRecord."""
-    return {f"{r.get('resourceType')}/{r.get('id')}" for r in visible.resources}
+    return set(visible.key_set)
 
 
 def for_viewer(visible, questions, comments, goals, progress, preferences) -> OwnContent:

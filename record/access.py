@@ -30,6 +30,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel
@@ -127,15 +128,27 @@ class VisibleRecord:
         """Every visible resource, decoded (exports, feedback): read again from the store."""
         return tuple(self.iter_resources())
 
-    def of_type(self, *types: str) -> list[dict]:
-        """The visible resources of the given types."""
+    def resources_of(self, *types: str) -> list[dict]:
+        """The visible resources of the given types (only their rows are read and decoded)."""
         return list(self.iter_resources(types))
+
+    @cached_property
+    def key_set(self) -> frozenset[str]:
+        """`Type/id` of every visible resource, without reading any of them."""
+        return frozenset(self.keys) | {f"{r.get('resourceType')}/{r.get('id')}" for r in self.shared}
+
+    def get(self, key: str) -> dict | None:
+        """One visible resource by `Type/id`, or None when the viewer cannot see it."""
+        if key not in self.key_set:
+            return None
+        rtype, _, rid = key.partition("/")
+        return next((r for r in self.iter_resources((rtype,)) if r.get("id") == rid), None)
 
     def search_letters(self, query: str) -> list[dict]:
         """Visible letters whose text matches the query, best match first."""
         if self._store is None or not query.strip():
             return []
-        visible = {r["id"]: r for r in self.of_type("DocumentReference")}
+        visible = {r["id"]: r for r in self.resources_of("DocumentReference")}
         hits = self._store.search_text(self.viewer.patient_id, query)
         return [visible[rid] for rtype, rid in hits if rtype == "DocumentReference" and rid in visible]
 
