@@ -103,9 +103,41 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
         + (f" ({FLAG_WORDS[p.flag]})" if FLAG_WORDS.get(p.flag) else "")
         for p in points
     ]
-    # Built without plotly's per-property validation, which took three quarters of a chart's time
-    # on a long series (bench/README.md); tests/test_charts.py validates the same figure instead.
-    fig = go.Figure(go.Scatter(
+    layout = {
+        "template": "simple_white",
+        "height": 320,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "showlegend": False,
+        "font": {"family": "Arial, Helvetica, sans-serif", "color": NHS_DARK, "size": 14},
+        "yaxis": {"title": unit},
+        "hoverlabel": {"bgcolor": "white"},
+        "xaxis": {"tickformat": "%-d %B %Y", "title": {}},
+    }
+    values = [p.value for p in points] or [0.0]
+    low, high = measure.target_low, measure.target_high
+    if measure.target and (low is not None or high is not None):
+        span = [v for v in (*values, low, high) if v is not None]
+        pad = (max(span) - min(span)) * 0.15 or abs(max(span)) * 0.1 or 1.0
+        y0 = low if low is not None else min(min(span) - pad, 0.0 if min(span) >= 0 else min(span) - pad)
+        y1 = high if high is not None else max(span) + pad
+        # What fig.add_hrect(..., annotation_position="top left") makes, written out.
+        layout["shapes"] = [{"type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y0,
+                             "y1": y1, "fillcolor": NHS_GREEN, "opacity": 0.12, "line": {"width": 0},
+                             "layer": "below"}]
+        layout["annotations"] = [{"text": f"Target: {measure.target}", "xref": "x domain", "x": 0,
+                                  "xanchor": "left", "yref": "y", "y": y1, "yanchor": "top",
+                                  "showarrow": False, "font": {"color": NHS_DARK, "size": 13}}]
+    if period is not None and today is not None:
+        layout["title"] = {"text": period_title(period, today, measure), "font": {"size": 14}}
+        layout["margin"]["t"] = 50
+        start = period_start(period, today)
+        if start is not None:
+            pad = dt.timedelta(days=max(3, (today - start).days // 60))
+            layout["xaxis"]["range"] = [(start - pad).isoformat(), (today + pad).isoformat()]
+    # Built in one go without plotly's per-property validation, which took three quarters of a
+    # chart's time on a long series, nor its update_* calls, which parse every property path
+    # (bench/README.md); tests/test_charts.py validates the same figure instead.
+    trace = go.Scatter(
         x=[p.date for p in points],
         y=[p.value for p in points],
         mode="lines+markers",
@@ -115,36 +147,8 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
         text=hover,
         hovertemplate="%{text}<extra></extra>",
         _validate=False,
-    ), _validate=False)
-    values = [p.value for p in points] or [0.0]
-    low, high = measure.target_low, measure.target_high
-    if measure.target and (low is not None or high is not None):
-        span = [v for v in (*values, low, high) if v is not None]
-        pad = (max(span) - min(span)) * 0.15 or abs(max(span)) * 0.1 or 1.0
-        y0 = low if low is not None else min(min(span) - pad, 0.0 if min(span) >= 0 else min(span) - pad)
-        y1 = high if high is not None else max(span) + pad
-        fig.add_hrect(
-            y0=y0, y1=y1, fillcolor=NHS_GREEN, opacity=0.12, line_width=0, layer="below",
-            annotation_text=f"Target: {measure.target}", annotation_position="top left",
-            annotation_font={"color": NHS_DARK, "size": 13},
-        )
-    fig.update_layout(
-        template="simple_white",
-        height=320,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        showlegend=False,
-        font={"family": "Arial, Helvetica, sans-serif", "color": NHS_DARK, "size": 14},
-        yaxis_title=unit,
-        hoverlabel={"bgcolor": "white"},
     )
-    fig.update_xaxes(tickformat="%-d %B %Y", title=None)
-    if period is not None and today is not None:
-        fig.update_layout(title={"text": period_title(period, today, measure), "font": {"size": 14}},
-                          margin={"t": 50})
-        start = period_start(period, today)
-        if start is not None:
-            pad = dt.timedelta(days=max(3, (today - start).days // 60))
-            fig.update_xaxes(range=[(start - pad).isoformat(), (today + pad).isoformat()])
+    fig = go.Figure(data=[trace], layout=layout, _validate=False)
     return fig
 
 
