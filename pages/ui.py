@@ -110,7 +110,7 @@ def h4(text: str) -> None:
 
 def paged_table(items: Sequence, row: Callable[[object], dict], alt: str, key: str, noun: str = "results",
                 order: str = "newest first", size: int = PAGE_ROWS) -> Sequence:
-    """A table of `items` (already in `order`, newest first) listed `size` rows at a time, saying
+    """A table of `items` (already sorted in `order`) listed `size` rows at a time, saying
     how many there are in all, with a choice of which rows to list; returns the items listed. Only
     the listed rows are formatted, so a page costs the same however long the record is."""
     total = len(items)
