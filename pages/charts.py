@@ -6,6 +6,9 @@ Nothing here imports streamlit: a figure is built from a `MeasureView` and retur
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import plotly.graph_objects as go
 
 from conditions.base import MeasureView, number
@@ -19,12 +22,80 @@ SYMBOLS = {"high": "triangle-up", "low": "triangle-down", "normal": "circle", "u
 FLAG_WORDS = {"high": "high", "low": "low", "normal": "normal", "unknown": ""}
 
 
+@dataclass(frozen=True)
+class Period:
+    """How far back a chart reaches: the last `years` years up to today, or every result (None)."""
+
+    label: str
+    years: int | None
+
+
+# A 20-year record holds hundreds of blood pressures and weights: charts open on recent years, and
+# "All results" reaches every point.
+PERIODS = (Period("Last year", 1), Period("Last 5 years", 5), Period("All results", None))
+DEFAULT_PERIOD = PERIODS[1]
+
+
+def period_start(period: Period, today: dt.date) -> dt.date | None:
+    """The first day a period covers (the same date `years` years ago), or None for all results."""
+    if period.years is None:
+        return None
+    try:
+        return today.replace(year=today.year - period.years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - period.years, day=28)
+
+
+def within(measure: MeasureView, period: Period, today: dt.date) -> MeasureView:
+    """The measure with only the results the period covers."""
+    start = period_start(period, today)
+    if start is None:
+        return measure
+    return measure.model_copy(update={"series": [p for p in measure.series if p.date >= start]})
+
+
+def _span(period: Period, today: dt.date) -> str:
+    return f"{day(period_start(period, today))} to {day(today)}"
+
+
+def period_title(period: Period, today: dt.date, measure: MeasureView | None = None) -> str:
+    """What a chart covers, in words: "Last 5 years: 25 November 2021 to 25 November 2026", or
+    "All results: 10 May 2016 to 12 October 2026" (the first and last result's dates)."""
+    if period.years is not None:
+        return f"{period.label}: {_span(period, today)}"
+    points = _points(measure) if measure is not None else []
+    if not points:
+        return period.label
+    return f"{period.label}: {day(points[0].date)} to {day(points[-1].date)}"
+
+
+def period_note(full: MeasureView, shown: MeasureView, period: Period, today: dt.date) -> str:
+    """Which results the chart and its table show, and how to see the rest, e.g. "Showing the last
+    5 years (25 November 2021 to 25 November 2026): 10 of 21 results. Choose “All results” to see
+    the 11 older ones." """
+    total, kept = len(full.series), len(shown.series)
+    if period.years is None:
+        return "Showing the 1 result." if total == 1 else f"Showing all {total:,} results."
+    where = f"the {period.label.lower()} ({_span(period, today)})"
+    if kept == total:
+        return f"Showing {where}: " + ("the 1 result." if total == 1 else f"all {total:,} results.")
+    older = total - kept
+    see = f"Choose “{PERIODS[-1].label}” to see " + ("the older one." if older == 1 else f"the {older:,} older ones.")
+    if kept:
+        return f"Showing {where}: {kept:,} of {total:,} results. {see}"
+    last = full.series[-1]
+    latest = value_words(last.value, full.display_unit, last.comparator, last.text)
+    see = f"Choose “{PERIODS[-1].label}” to see " + ("it." if total == 1 else f"all {total:,}.")
+    return f"No results in {where}. The latest was {latest} on {day(last.date)}. {see}"
+
+
 def _points(measure: MeasureView):
     return [p for p in measure.series if p.value is not None]
 
 
-def measure_figure(measure: MeasureView) -> go.Figure:
-    """A trend line of a measure over time, with its target band shaded and labelled."""
+def measure_figure(measure: MeasureView, period: Period | None = None, today: dt.date | None = None) -> go.Figure:
+    """A trend line of a measure over time, with its target band shaded and labelled. Given a
+    period, the figure's title names it and its time axis spans it (up to today)."""
     points = _points(measure)
     unit = measure.display_unit
     hover = [
@@ -32,9 +103,41 @@ def measure_figure(measure: MeasureView) -> go.Figure:
         + (f" ({FLAG_WORDS[p.flag]})" if FLAG_WORDS.get(p.flag) else "")
         for p in points
     ]
-    # Built without plotly's per-property validation, which took three quarters of a chart's time
-    # on a long series (bench/README.md); tests/test_charts.py validates the same figure instead.
-    fig = go.Figure(go.Scatter(
+    layout = {
+        "template": "simple_white",
+        "height": 320,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "showlegend": False,
+        "font": {"family": "Arial, Helvetica, sans-serif", "color": NHS_DARK, "size": 14},
+        "yaxis": {"title": unit},
+        "hoverlabel": {"bgcolor": "white"},
+        "xaxis": {"tickformat": "%-d %B %Y", "title": {}},
+    }
+    values = [p.value for p in points] or [0.0]
+    low, high = measure.target_low, measure.target_high
+    if measure.target and (low is not None or high is not None):
+        span = [v for v in (*values, low, high) if v is not None]
+        pad = (max(span) - min(span)) * 0.15 or abs(max(span)) * 0.1 or 1.0
+        y0 = low if low is not None else min(min(span) - pad, 0.0 if min(span) >= 0 else min(span) - pad)
+        y1 = high if high is not None else max(span) + pad
+        # What fig.add_hrect(..., annotation_position="top left") makes, written out.
+        layout["shapes"] = [{"type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y0,
+                             "y1": y1, "fillcolor": NHS_GREEN, "opacity": 0.12, "line": {"width": 0},
+                             "layer": "below"}]
+        layout["annotations"] = [{"text": f"Target: {measure.target}", "xref": "x domain", "x": 0,
+                                  "xanchor": "left", "yref": "y", "y": y1, "yanchor": "top",
+                                  "showarrow": False, "font": {"color": NHS_DARK, "size": 13}}]
+    if period is not None and today is not None:
+        layout["title"] = {"text": period_title(period, today, measure), "font": {"size": 14}}
+        layout["margin"]["t"] = 50
+        start = period_start(period, today)
+        if start is not None:
+            pad = dt.timedelta(days=max(3, (today - start).days // 60))
+            layout["xaxis"]["range"] = [(start - pad).isoformat(), (today + pad).isoformat()]
+    # Built in one go without plotly's per-property validation, which took three quarters of a
+    # chart's time on a long series, nor its update_* calls, which parse every property path
+    # (bench/README.md); tests/test_charts.py validates the same figure instead.
+    trace = go.Scatter(
         x=[p.date for p in points],
         y=[p.value for p in points],
         mode="lines+markers",
@@ -44,29 +147,8 @@ def measure_figure(measure: MeasureView) -> go.Figure:
         text=hover,
         hovertemplate="%{text}<extra></extra>",
         _validate=False,
-    ), _validate=False)
-    values = [p.value for p in points] or [0.0]
-    low, high = measure.target_low, measure.target_high
-    if measure.target and (low is not None or high is not None):
-        span = [v for v in (*values, low, high) if v is not None]
-        pad = (max(span) - min(span)) * 0.15 or abs(max(span)) * 0.1 or 1.0
-        y0 = low if low is not None else min(min(span) - pad, 0.0 if min(span) >= 0 else min(span) - pad)
-        y1 = high if high is not None else max(span) + pad
-        fig.add_hrect(
-            y0=y0, y1=y1, fillcolor=NHS_GREEN, opacity=0.12, line_width=0, layer="below",
-            annotation_text=f"Target: {measure.target}", annotation_position="top left",
-            annotation_font={"color": NHS_DARK, "size": 13},
-        )
-    fig.update_layout(
-        template="simple_white",
-        height=320,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        showlegend=False,
-        font={"family": "Arial, Helvetica, sans-serif", "color": NHS_DARK, "size": 14},
-        yaxis_title=unit,
-        hoverlabel={"bgcolor": "white"},
     )
-    fig.update_xaxes(tickformat="%-d %B %Y", title=None)
+    fig = go.Figure(data=[trace], layout=layout, _validate=False)
     return fig
 
 
@@ -99,16 +181,18 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     return sentence + "."
 
 
+def series_row(point, unit: str) -> dict[str, str]:
+    """One result as a table row, its date and value in words."""
+    return {
+        "Date": day(point.date),
+        "Result": value_words(point.value, unit, point.comparator, point.text),
+        "Flag": FLAG_WORDS.get(point.flag, ""),
+    }
+
+
 def series_rows(measure: MeasureView) -> list[dict[str, str]]:
     """The chart's data as table rows, newest first, with dates and values in words."""
-    rows = []
-    for point in reversed(measure.series):
-        rows.append({
-            "Date": day(point.date),
-            "Result": value_words(point.value, measure.display_unit, point.comparator, point.text),
-            "Flag": FLAG_WORDS.get(point.flag, ""),
-        })
-    return rows
+    return [series_row(point, measure.display_unit) for point in reversed(measure.series)]
 
 
 def has_chart(measure: MeasureView) -> bool:

@@ -45,8 +45,10 @@ measures = [m for m in view.measures if m.series]
 empty = [m for m in view.measures if not m.series]
 if not measures:
     st.write("No results for this condition are in the record.")
+else:
+    period = ui.period_control(key=f"period-{view.id}")
 for measure in measures:
-    ui.measure_block(measure, summary, key=f"{view.id}-{measure.id}", heading=measure_heading)
+    ui.measure_block(measure, summary, key=f"{view.id}-{measure.id}", heading=measure_heading, period=period)
 if empty:
     st.caption("Not in the record: " + ", ".join(m.plain_name for m in empty) + ".")
 

@@ -72,11 +72,13 @@ if not shown:
     st.stop()
 
 st.header("Letters in the record")
-ui.table([{"Date": day(l.date, "undated"), "Letter": l.title, "From": l.author or "",
-           "New": "New" if is_new(l) else ""} for l in shown],
-         f"{len(shown)} letters, newest first.")
+listed = ui.paged_table(
+    shown, lambda l: {"Date": day(l.date, "undated"), "Letter": l.title, "From": l.author or "",
+                      "New": "New" if is_new(l) else ""},
+    f"{len(shown)} letters, newest first.", key="letters_rows", noun="letters",
+)
 
-letter = st.selectbox("Letter to read", shown, format_func=label, key="letters_open")
+letter = st.selectbox("Letter to read (from the letters listed above)", listed, format_func=label, key="letters_open")
 state.log_view(f"Letter: {letter.title}", slot="letter")
 
 st.header(letter.title)

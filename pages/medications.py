@@ -3,6 +3,8 @@ condition view they relate to (MedicationLine.conditions)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from conditions.base import RECENT_MEDICINE_DAYS
@@ -27,24 +29,26 @@ for med in record.medications:
         dosage[mid] = med.dosage_text or ""
 
 
-def _rows(lines) -> list[dict[str, str]]:
-    return [{
+def _row(line) -> dict[str, str]:
+    return {
         "Medicine": line.name,
         "How to take it": dosage.get(line.id, ""),
         "Last issued": day(line.last_issued, "not recorded"),
         "Repeat": "Yes" if line.repeat else "No",
-    } for line in lines]
+    }
 
 
 def _group(title: str, lines) -> None:
     st.header(title)
     current = [line for line in lines if line.current]
-    past = [line for line in lines if not line.current]
+    past = sorted((line for line in lines if not line.current),
+                  key=lambda line: line.last_issued or dt.date.min, reverse=True)
     st.subheader("Current")
-    ui.table(_rows(current), "No current medicines in this group.")
+    ui.table([_row(line) for line in current], "No current medicines in this group.")
     if past:
         st.subheader("Past")
-        ui.table(_rows(past), "No past medicines in this group.")
+        ui.paged_table(past, _row, "Past medicines in this group, most recently issued first.",
+                       key=f"past-medicines-{title}", noun="past medicines", order="most recently issued first")
 
 
 months = round(RECENT_MEDICINE_DAYS / 30.44)

@@ -35,11 +35,11 @@ def other_results() -> None:
         return
     st.header("Other results")
     with st.expander(f"{len(others)} results not charted (no measure in the table)"):
-        ui.table(
-            [{"Date": day(r.date, "undated"), "Name": r.name,
-              "Result": value_words(r.value, r.unit or "", r.comparator, r.value_text or "recorded")}
-             for r in sorted(others, key=lambda r: r.date or dt.date.min, reverse=True)],
-            "Results without a measure in the table, newest first.",
+        ui.paged_table(
+            sorted(others, key=lambda r: r.date or dt.date.min, reverse=True),
+            lambda r: {"Date": day(r.date, "undated"), "Name": r.name,
+                       "Result": value_words(r.value, r.unit or "", r.comparator, r.value_text or "recorded")},
+            "Results without a measure in the table, newest first.", key="results_other_rows",
         )
 
 
@@ -71,29 +71,33 @@ measure = in_views.get(chosen.id) or MeasureView(
     id=chosen.id, name=chosen.name, plain_name=chosen.plain_name, unit=chosen.unit,
     display_unit=chosen.display_unit, series=series_of(ctx, chosen.id),
 )
-ui.measure_block(measure, summary, key=f"results-{chosen.id}", heading=st.header)
+period = ui.period_control(key="results_period")
+ui.measure_block(measure, summary, key=f"results-{chosen.id}", heading=st.header, period=period)
 if chosen.id not in in_views:
     st.caption("No target is shown here: targets come with a condition view that applies to this person.")
 
-every = found[chosen.id]
+every = found[chosen.id][::-1]
+listed = []
 with st.expander("Every entry, including ones not counted"):
     st.write("Charts and checks count only final, amended or corrected results with a usable unit.")
-    ui.table(
-        [{
+    listed = ui.paged_table(
+        every,
+        lambda r: {
             "Date": day(r.date, "undated"),
             "Result": value_words(r.value, chosen.display_unit, r.comparator, r.value_text),
             "Status": r.status or "not recorded",
             "Note": r.unit_problem or "",
-        } for r in reversed(every)],
-        f"Every {chosen.plain_name} entry, newest first.",
+        },
+        f"Every {chosen.plain_name} entry, newest first.", key=f"results_every_{chosen.id}", noun="entries",
     )
 
-if every:
+if listed:
     entry = st.selectbox(
-        "Result to comment on", list(reversed(every)), key=f"results_flag_{chosen.id}",
+        "Result to comment on (from the entries listed above)", listed, key=f"results_flag_{chosen.id}",
         format_func=lambda r: f"{day(r.date, 'undated')}: "
         + value_words(r.value, chosen.display_unit, r.comparator, r.value_text),
-        help="Choose one result, then say if it looks wrong or add a comment for the practice.",
+        help="Choose one result, then say if it looks wrong or add a comment for the practice. "
+        "To comment on an older one, list older entries above first.",
     )
     flag_control(state.service(), state.viewer(), entry)
 

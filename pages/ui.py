@@ -4,7 +4,7 @@ blocks, suggested questions. They draw domain objects; none reads the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +16,7 @@ from pages.text import check_row, day, escape_markdown, humanise, target_line
 from summary import Summary
 
 MAX_TEXT = 4000  # the store's limit on one question or note
+PAGE_ROWS = 25  # rows a long table lists at a time; older ones are a choice away
 SHARED_SCREEN_BANNER = "Shared screen: some sensitive entries are hidden"
 
 _BASE_CSS = """
@@ -107,24 +108,65 @@ def h4(text: str) -> None:
     st.markdown(f"#### {escape_markdown(text)}")
 
 
-def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Callable[[str], object] = st.subheader) -> None:
-    """A measure: its name, target with source, chart, one-sentence summary and data table."""
+def paged_table(items: Sequence, row: Callable[[object], dict], alt: str, key: str, noun: str = "results",
+                order: str = "newest first", size: int = PAGE_ROWS) -> Sequence:
+    """A table of `items` (already sorted in `order`) listed `size` rows at a time, saying
+    how many there are in all, with a choice of which rows to list; returns the items listed. Only
+    the listed rows are formatted, so a page costs the same however long the record is."""
+    total = len(items)
+    if total <= size:
+        if total:
+            st.caption(f"Showing all {total:,} {noun}, {order}.")
+        table([row(item) for item in items], alt)
+        return items
+    starts = range(0, total, size)
+    first = st.selectbox(
+        f"Which {noun} to list", starts, key=key,
+        format_func=lambda s: f"{s + 1:,} to {min(s + size, total):,}"
+        + (" (newest)" if s == 0 else " (oldest)" if s + size >= total else ""),
+        help=f"{total:,} {noun} in all, {size} at a time, {order}.",
+    )
+    shown = items[first:first + size]
+    st.caption(f"Showing {first + 1:,} to {first + len(shown):,} of {total:,} {noun}, {order}.")
+    table([row(item) for item in shown], alt)
+    return shown
+
+
+def period_control(key: str) -> charts.Period:
+    """The period every chart below it shows: the last year, the last 5 years (the default) or all."""
+    return st.radio(
+        "Period shown in the charts", charts.PERIODS, index=charts.PERIODS.index(charts.DEFAULT_PERIOD),
+        format_func=lambda p: p.label, horizontal=True, key=key,
+        help="Charts and their tables show this period. Choose “All results” to see every result.",
+    )
+
+
+def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Callable[[str], object] = st.subheader,
+                  period: charts.Period = charts.DEFAULT_PERIOD) -> None:
+    """A measure: its name, target with source, chart for the period, one-sentence summary, what
+    the period leaves out and the data table of what the chart shows."""
     heading(f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}")
     if measure.plain_name.lower() != measure.name.lower():
         st.caption(measure.name)
     st.markdown(escape_markdown(target_line(measure)))
-    sentence = charts.describe(measure, whose(summary))
-    if charts.has_chart(measure):
+    shown = charts.within(measure, period, summary.today)
+    note = charts.period_note(measure, shown, period, summary.today)
+    sentence = charts.describe(shown, whose(summary)) if shown.series else ""
+    if charts.has_chart(shown):
         st.plotly_chart(
-            charts.measure_figure(measure), key=f"chart-{key}", alt=sentence,
+            charts.measure_figure(shown, period, summary.today), key=f"chart-{key}", alt=f"{note} {sentence}",
             config={"displaylogo": False, "displayModeBar": False},
         )
-    st.markdown(escape_markdown(sentence))
+    st.markdown(escape_markdown(note))
+    if sentence:
+        st.markdown(escape_markdown(sentence))
     if measure.note:
         st.caption(humanise(measure.note))
-    if measure.series:
+    if shown.series:
         with st.expander(f"Table of {measure.plain_name} results"):
-            table(charts.series_rows(measure), f"All {measure.plain_name} results, newest first.")
+            noun = "results" if period.years is None else f"results from the {period.label.lower()}"
+            paged_table(shown.series[::-1], lambda p: charts.series_row(p, measure.display_unit),
+                        f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
 
 
 def checks_table(checks: list[CheckView]) -> None:

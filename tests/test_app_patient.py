@@ -24,14 +24,15 @@ def test_every_page_draws_for_every_demo_patient(demo_db, patient):
 
 
 def test_condition_page_has_chart_target_source_sentence_and_table(demo_db):
-    """A trend chart comes with its target and source in words, a one-sentence summary and a table."""
+    """A trend chart comes with its target and source in words, a one-sentence summary of the
+    period it shows (the last 5 years until the person chooses all) and a table."""
     at = go(open_app(DIABETES, "patient"), "condition")
     no_errors(at)
     assert headings(at) == ["Diabetes"]
     assert at.get("plotly_chart")
     lines = [m.value for m in at.markdown]
     assert any(l.startswith("Target: 53 mmol/mol or below \\(source: your personal target") for l in lines)
-    assert any("21 results from 10 May 2016 to 12 October 2026; latest 61 mmol/mol, above your personal "
+    assert any("10 results from 17 January 2022 to 12 October 2026; latest 61 mmol/mol, above your personal "
                "target of 53 mmol/mol" in l for l in lines)
     assert "Table of blood sugar (HbA1c) results" in [e.label for e in at.expander]
     checks = next(t.value for t in at.table if "Check" in t.value.columns)

@@ -125,3 +125,50 @@ def test_figure_is_valid_plotly():
 
     for values in ([50, 52, 49, 55, 58], [61], []):
         go.Figure(charts.measure_figure(hba1c(values)).to_dict())  # raises on any invalid property
+
+
+def test_periods_reach_back_from_today():
+    """The last year and the last 5 years start on the same date that many years ago (28 February
+    for 29 February); "All results" has no start."""
+    last_year, five, every = charts.PERIODS
+    assert charts.period_start(five, dt.date(2026, 11, 25)) == dt.date(2021, 11, 25)
+    assert charts.period_start(last_year, dt.date(2028, 2, 29)) == dt.date(2027, 2, 28)
+    assert charts.period_start(every, dt.date(2026, 11, 25)) is None
+    assert charts.DEFAULT_PERIOD == five
+
+
+def test_a_period_keeps_its_results_and_says_what_it_leaves_out():
+    """A chart for a period holds only that period's results, and the note says how many older
+    ones "All results" shows, or the latest when none is recent."""
+    today = dt.date(2027, 6, 1)
+    measure = hba1c([50, 52, 49, 55, 58])
+    last_year, five, every = charts.PERIODS
+    recent = charts.within(measure, five, today)
+    assert [p.value for p in recent.series] == [52, 49, 55, 58]
+    assert charts.period_note(measure, recent, five, today) == (
+        "Showing the last 5 years (1 June 2022 to 1 June 2027): 4 of 5 results. "
+        "Choose “All results” to see the older one.")
+    none = charts.within(measure, last_year, dt.date(2028, 1, 1))
+    assert not none.series
+    assert charts.period_note(measure, none, last_year, dt.date(2028, 1, 1)) == (
+        "No results in the last year (1 January 2027 to 1 January 2028). The latest was 58 mmol/mol on "
+        "4 June 2026. Choose “All results” to see all 5.")
+    assert charts.period_note(measure, measure, every, today) == "Showing all 5 results."
+
+
+def test_a_period_figure_names_the_period_and_spans_it():
+    """The figure's title names the period and its dates; its time axis runs from the period's
+    start to today; "All results" names the first and last result's dates."""
+    import plotly.graph_objects as go
+
+    today = dt.date(2026, 11, 25)
+    five, every = charts.PERIODS[1:]
+    fig = charts.measure_figure(charts.within(hba1c([50, 52, 49, 55, 58]), five, today), five, today)
+    assert fig.layout.title.text == "Last 5 years: 25 November 2021 to 25 November 2026"
+    start, end = fig.layout.xaxis.range
+    assert start <= "2021-11-25" and end >= "2026-11-25"
+    assert fig.layout.shapes[0].y1 == 53
+    go.Figure(fig.to_dict())
+    whole = charts.measure_figure(hba1c([50, 52, 49, 55, 58]), every, today)
+    assert whole.layout.title.text == "All results: 3 March 2022 to 4 June 2026"
+    assert whole.layout.xaxis.range is None
