@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from record import terminology
 from record.mapping_common import (
-    Index, all_codings, as_dict, clean_concept, codings, day, dicts, display, happened, number, string,
+    Index, all_codings, as_dict, codings, concept_key, day, dicts, display, happened, key_codings, key_concept,
+    number, string,
 )
 from record.models import Medication
 
@@ -61,17 +62,18 @@ def _common(resource: dict, index: Index, kind: str) -> dict:
     name, concept = medicine_concept(resource, index)
     name = re.sub(r"\s+", " ", name) if name else None
     when = happened(resource)
+    key = concept_key(concept)
     return {
         "id": string(resource.get("id")) or "unknown",
         "resource_type": "MedicationRequest" if kind == "request" else "MedicationStatement",
-        "codings": codings(concept) if concept else [],
+        "codings": key_codings(key),
         "text": name,
         "name": name or "Unnamed medicine",
         "kind": kind,
         "status": string(resource.get("status")),
         "date": when.day if when else None,
         "date_precision": when.precision if when else None,
-        "classes": frozenset(terminology.medicine_classes(clean_concept(concept), text=name)),
+        "classes": frozenset(terminology.medicine_classes(key_concept(key), text=name)),
         "reason_codings": all_codings(resource.get("reasonCode")),
         "ids": [string(resource.get("id")) or "unknown"],
     }

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from record import terminology, units
+from record import units
 from record.mapping_common import (
-    as_dict, clean_concept, codes, codings, dicts, display, happened, number, string,
+    ConceptKey, as_dict, codes, codings, concept_key, dicts, display, happened, key_codings, key_measure,
+    number, string,
 )
 from record.models import LabResult
 from record.terminology import LOINC, SNOMED, Measure
@@ -39,14 +40,15 @@ def map_observation(obs: dict) -> list[LabResult]:
         "status": string(obs.get("status")),
         "category": codes(obs.get("category")),
     }
-    own_codings = codings(obs.get("code"))
-    is_panel = any(pair in BP_PANELS for pair in own_codings)
-    own_measure = _measure(obs.get("code"))
+    own_key = concept_key(obs.get("code"))
+    is_panel = any(pair in BP_PANELS for pair in key_codings(own_key))
+    own_measure = _measure(obs.get("code"), own_key)
 
     parts: list[LabResult] = []
     used_ids = {obs_id}
     for component in dicts(obs.get("component")):
-        measure = _measure(component.get("code"))
+        key = concept_key(component.get("code"))
+        measure = _measure(component.get("code"), key)
         if measure is None or (own_measure is not None and measure.id == own_measure.id):
             continue
         part_id = f"{obs_id}#{measure.id}"
@@ -54,23 +56,28 @@ def map_observation(obs: dict) -> list[LabResult]:
         while part_id in used_ids:
             part_id, suffix = f"{obs_id}#{measure.id}-{suffix}", suffix + 1
         used_ids.add(part_id)
-        parts.append(_result(component, measure, part_id, source_id=obs_id, **shared))
+        parts.append(_result(component, key, measure, part_id, source_id=obs_id, **shared))
 
-    has_value = any(key.startswith("value") for key in obs)
+    has_value = False
+    for key in obs:  # a plain loop: this runs for every Observation of a long record
+        if key.startswith("value"):
+            has_value = True
+            break
     if (is_panel or not has_value) and parts:
         return parts
-    return [_result(obs, own_measure, obs_id, source_id=None, **shared), *parts]
+    return [_result(obs, own_key, measure=own_measure, result_id=obs_id, source_id=None, **shared), *parts]
 
 
-def _measure(concept) -> Measure | None:
+def _measure(concept, key: ConceptKey) -> Measure | None:
+    """The measure of a code (key is concept_key(concept), read once by the caller)."""
     if not isinstance(concept, (dict, list)):
         return None
-    return terminology.measure_for(clean_concept(concept))
+    return key_measure(key)
 
 
-def _result(element: dict, measure: Measure | None, result_id: str, source_id: str | None,
-            **shared) -> LabResult:
-    """One LabResult from an Observation or one of its components."""
+def _result(element: dict, key: ConceptKey, measure: Measure | None, result_id: str,
+            source_id: str | None, **shared) -> LabResult:
+    """One LabResult from an Observation or one of its components (key: concept_key of its code)."""
     text = display(element.get("code"))
     value, comparator, unit, value_text, value_codings = _read_value(element)
     original_value, original_unit = value, unit
@@ -93,7 +100,7 @@ def _result(element: dict, measure: Measure | None, result_id: str, source_id: s
     if flag is None:
         flag = _range_flag(value, comparator, low, high)
     return LabResult(
-        id=result_id, resource_type="Observation", codings=codings(element.get("code")), text=text,
+        id=result_id, resource_type="Observation", codings=key_codings(key), text=text,
         measure_id=measure.id if measure else None,
         name=(measure.plain_name if measure else None) or text or "Result",
         value=value, comparator=comparator, unit=unit,
