@@ -172,7 +172,9 @@ def all_codings(concepts) -> list[tuple[str, str]]:
     """Codings of every CodeableConcept in a list, in order, without repeats."""
     found: list[tuple[str, str]] = []
     for concept in dicts(concepts):
-        found.extend(pair for pair in codings(concept) if pair not in found)
+        for pair in key_codings(concept_key(concept)):
+            if pair not in found:
+                found.append(pair)
     return found
 
 

@@ -216,7 +216,7 @@ def _reference_range(element: dict, measure: Measure | None, result_unit: str | 
 def _interpretation_flag(element: dict) -> str | None:
     """high/low/normal from the lab's interpretation codes; None to let the range decide."""
     for concept in dicts(element.get("interpretation")):
-        for _, code in codings(concept):
+        for _, code, _ in concept_key(concept)[1]:
             if code.upper() in _INTERPRETATION:
                 return _INTERPRETATION[code.upper()]
     return None

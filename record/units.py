@@ -8,7 +8,7 @@ Error messages name the measure and the unit, never the value.
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import cache, lru_cache
 
 from record.terminology import TableError, UnknownMeasure, measure, measures, read_table
 
@@ -66,7 +66,19 @@ def canonical_unit(unit: str | None) -> str | None:
     """The canonical spelling of a unit (None for a blank unit); unknown units come back unchanged."""
     if unit is None or not unit.strip():
         return None
+    if type(unit) is str and len(unit) <= _CACHED_LENGTH:
+        return _cached_canonical(unit)  # every result of a record asks again for the same few units
+    return _canonical(unit)
+
+
+_CACHED_LENGTH = 40
+
+
+def _canonical(unit: str) -> str:
     return _aliases().get(_key(unit), unit.strip())
+
+
+_cached_canonical = lru_cache(maxsize=1024)(_canonical)
 
 
 def normalise(measure_id: str, value: float, unit: str | None) -> tuple[float, str]:
