@@ -126,12 +126,17 @@ def codings(concept) -> list[tuple[str, str]]:
 _SMALL = 200  # longest text or display kept in the measure cache (a bound on what it can hold)
 
 
+def cacheable(key: ConceptKey, *texts: str | None) -> bool:
+    """Whether a concept_key (and texts) are short enough to keep in a cache (real codes are)."""
+    text, found = key
+    return all(t is None or len(t) <= _SMALL for t in (text, *texts)) and len(found) <= 8 and all(
+        len(system) <= _SMALL and len(code) <= _SMALL and len(shown) <= _SMALL
+        for system, code, shown in found)
+
+
 def key_measure(key: ConceptKey) -> terminology.Measure | None:
     """terminology.measure_for of a concept_key, cached for the short keys that real codes have."""
-    text, found = key
-    if (text is None or len(text) <= _SMALL) and len(found) <= 8 and all(
-            len(system) <= _SMALL and len(code) <= _SMALL and len(shown) <= _SMALL
-            for system, code, shown in found):
+    if cacheable(key):
         return _cached_measure(key)
     return terminology.measure_for(key_concept(key))
 

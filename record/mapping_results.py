@@ -8,6 +8,7 @@ systolic and diastolic as components, in either order. Each component is named b
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 from record import units
 from record.mapping_common import (
@@ -40,15 +41,18 @@ def map_observation(obs: dict) -> list[LabResult]:
         "status": string(obs.get("status")),
         "category": codes(obs.get("category")),
     }
-    own_key = concept_key(obs.get("code"))
-    is_panel = any(pair in BP_PANELS for pair in key_codings(own_key))
-    own_measure = _measure(obs.get("code"), own_key)
+    code = obs.get("code")
+    own_key = concept_key(code)
+    own_codings = key_codings(own_key)
+    is_panel = any(pair in BP_PANELS for pair in own_codings)
+    own_measure = _measure(code, own_key)
 
     parts: list[LabResult] = []
     used_ids = {obs_id}
     for component in dicts(obs.get("component")):
-        key = concept_key(component.get("code"))
-        measure = _measure(component.get("code"), key)
+        part_code = component.get("code")
+        key = concept_key(part_code)
+        measure = _measure(part_code, key)
         if measure is None or (own_measure is not None and measure.id == own_measure.id):
             continue
         part_id = f"{obs_id}#{measure.id}"
@@ -56,16 +60,13 @@ def map_observation(obs: dict) -> list[LabResult]:
         while part_id in used_ids:
             part_id, suffix = f"{obs_id}#{measure.id}-{suffix}", suffix + 1
         used_ids.add(part_id)
-        parts.append(_result(component, key, measure, part_id, source_id=obs_id, **shared))
+        parts.append(_result(component, key, key_codings(key), measure, part_id, source_id=obs_id,
+                             **shared))
 
-    has_value = False
-    for key in obs:  # a plain loop: this runs for every Observation of a long record
-        if key.startswith("value"):
-            has_value = True
-            break
+    has_value = any(map(str.startswith, obs, repeat("value")))  # any value[x] key
     if (is_panel or not has_value) and parts:
         return parts
-    return [_result(obs, own_key, measure=own_measure, result_id=obs_id, source_id=None, **shared), *parts]
+    return [_result(obs, own_key, own_codings, own_measure, obs_id, source_id=None, **shared), *parts]
 
 
 def _measure(concept, key: ConceptKey) -> Measure | None:
@@ -75,10 +76,15 @@ def _measure(concept, key: ConceptKey) -> Measure | None:
     return key_measure(key)
 
 
-def _result(element: dict, key: ConceptKey, measure: Measure | None, result_id: str,
+def _result(element: dict, key: ConceptKey, own_codings: list, measure: Measure | None, result_id: str,
             source_id: str | None, **shared) -> LabResult:
-    """One LabResult from an Observation or one of its components (key: concept_key of its code)."""
-    text = display(element.get("code"))
+    """One LabResult from an Observation or one of its components.
+
+    key is concept_key of its code and own_codings key_codings(key), both read once by the caller.
+    """
+    code = element.get("code")
+    # A lone concept's text is the key's text; display() is only needed to look in its codings.
+    text = key[0] if key[0] is not None and isinstance(code, dict) else display(code)
     value, comparator, unit, value_text, value_codings = _read_value(element)
     original_value, original_unit = value, unit
     unit_problem = None
@@ -100,7 +106,7 @@ def _result(element: dict, key: ConceptKey, measure: Measure | None, result_id: 
     if flag is None:
         flag = _range_flag(value, comparator, low, high)
     return LabResult(
-        id=result_id, resource_type="Observation", codings=key_codings(key), text=text,
+        id=result_id, resource_type="Observation", codings=own_codings, text=text,
         measure_id=measure.id if measure else None,
         name=(measure.plain_name if measure else None) or text or "Result",
         value=value, comparator=comparator, unit=unit,
