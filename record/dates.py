@@ -71,7 +71,7 @@ _CACHED_LENGTH = 40  # longer than any date a lab sends with its fraction of a s
 
 
 def _parse(value: str) -> FhirDate:
-    m = _DATE.match(value)
+    m = _DATE.match(value) if len(value) <= 11 else None  # a date, with the newline $ allows
     try:
         if m:
             year, month, day = m.group(1), m.group(2), m.group(3)

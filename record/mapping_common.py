@@ -129,9 +129,15 @@ _SMALL = 200  # longest text or display kept in the measure cache (a bound on wh
 def cacheable(key: ConceptKey, *texts: str | None) -> bool:
     """Whether a concept_key (and texts) are short enough to keep in a cache (real codes are)."""
     text, found = key
-    return all(t is None or len(t) <= _SMALL for t in (text, *texts)) and len(found) <= 8 and all(
-        len(system) <= _SMALL and len(code) <= _SMALL and len(shown) <= _SMALL
-        for system, code, shown in found)
+    if len(found) > 8:
+        return False
+    for words in (text, *texts):
+        if words is not None and len(words) > _SMALL:
+            return False
+    for system, code, shown in found:  # plain loops: this runs for every result of a record
+        if len(system) > _SMALL or len(code) > _SMALL or len(shown) > _SMALL:
+            return False
+    return True
 
 
 def key_measure(key: ConceptKey) -> terminology.Measure | None:
