@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATETIME = re.compile(
@@ -59,7 +60,18 @@ def parse(value: str) -> FhirDate:
     """Parse a FHIR date/dateTime/instant; raise DateError for anything impossible."""
     if not isinstance(value, str):
         raise DateError(f"not a date: {value!r:.40}")
-    m = _DATE.match(value)
+    # A record repeats its date strings (a request's authoredOn is read as its date and its issue);
+    # the answer is immutable, so short plain strings are remembered. Failures are not cached.
+    if type(value) is str and len(value) <= _CACHED_LENGTH:
+        return _parse_cached(value)
+    return _parse(value)
+
+
+_CACHED_LENGTH = 40  # longer than any date a lab sends with its fraction of a second
+
+
+def _parse(value: str) -> FhirDate:
+    m = _DATE.match(value) if len(value) <= 11 else None  # a date, with the newline $ allows
     try:
         if m:
             year, month, day = m.group(1), m.group(2), m.group(3)
@@ -82,6 +94,9 @@ def parse(value: str) -> FhirDate:
     raise DateError(f"not a FHIR date '{value:.40}'")
 
 
+_parse_cached = lru_cache(maxsize=1 << 14)(_parse)
+
+
 def parse_or_none(value) -> FhirDate | None:
     """Parse a FHIR date, or None when it is missing or impossible."""
     if not value:
@@ -92,6 +107,7 @@ def parse_or_none(value) -> FhirDate | None:
         return None
 
 
+@lru_cache(maxsize=256)
 def _offset(zone: str) -> dt.timezone:
     sign = 1 if zone[0] == "+" else -1
     hours, minutes = int(zone[1:3]), int(zone[4:6])

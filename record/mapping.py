@@ -133,7 +133,8 @@ def is_entered_in_error(resource: dict) -> bool:
     for field in ("status", "lifecycleStatus", "docStatus"):
         if resource.get(field) == "entered-in-error":
             return True
-    return first_code(resource.get("verificationStatus")) == "entered-in-error"
+    status = resource.get("verificationStatus")  # absent from most resources: skip reading it
+    return status is not None and first_code(status) == "entered-in-error"
 
 
 def map_patient(resource: dict) -> PatientInfo:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 
 from record import terminology
 from record.dates import UK, FhirDate, clinical_date, parse_or_none
@@ -21,17 +22,17 @@ def as_dict(value) -> dict:
 
 def dicts(value) -> list[dict]:
     """The JSON objects in a list (a lone object counts as a list of one)."""
-    if isinstance(value, dict):
-        return [value]
     if isinstance(value, list):
         return [item for item in value if isinstance(item, dict)]
+    if isinstance(value, dict):
+        return [value]
     return []
 
 
 def string(value) -> str | None:
     """A non-empty stripped string, else None."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        return value.strip() or None
     return None
 
 
@@ -51,36 +52,104 @@ def number(value) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def clean_concept(concept) -> dict:
+# A CodeableConcept read once into immutable parts: (first text or None, ((system, code, display), ...)),
+# every part a stripped string ("" for a missing system or display), codings without a code dropped.
+ConceptKey = tuple[str | None, tuple[tuple[str, str, str], ...]]
+
+
+def concept_key(concept) -> ConceptKey:
     """A CodeableConcept (or Coding, or list of them) reduced to string text and string codings.
 
-    Everything handed to `record.terminology` goes through here, so a number or list where a
-    string belongs can never reach code that expects text.
+    Everything handed to `record.terminology` is built from this, so a number or list where a
+    string belongs can never reach code that expects text. The result is immutable, so it can be
+    shared and used as a cache key.
     """
-    concepts = concept if isinstance(concept, list) else [concept]
-    texts: list[str] = []
-    clean: list[dict] = []
-    for item in (c for c in concepts if isinstance(c, dict)):
-        if string(item.get("text")):
-            texts.append(string(item.get("text")))
-        raw = item.get("coding") if "coding" in item else [item]
-        for coding in dicts(raw):
+    if isinstance(concept, dict):
+        concepts: list = [concept]
+    elif isinstance(concept, list):
+        concepts = concept
+    else:
+        return None, ()
+    text = None
+    found: list[tuple[str, str, str]] = []
+    for item in concepts:
+        if not isinstance(item, dict):
+            continue
+        if text is None:
+            text = string(item.get("text"))
+        raw = item.get("coding") if "coding" in item else item
+        for coding in (raw,) if isinstance(raw, dict) else raw if isinstance(raw, list) else ():
+            if not isinstance(coding, dict):
+                continue
             code = coding.get("code")
-            code = str(code) if isinstance(code, int) and not isinstance(code, bool) else string(code)
+            if isinstance(code, str):
+                code = code.strip()
+            elif isinstance(code, int) and not isinstance(code, bool):
+                code = str(code)
+            else:
+                continue
             if code:
-                clean.append({"system": string(coding.get("system")) or "", "code": code,
-                              "display": string(coding.get("display")) or ""})
-    found = {"coding": clean}
-    if texts:
-        found["text"] = texts[0]
-    return found
+                system, shown = coding.get("system"), coding.get("display")
+                found.append((system.strip() if isinstance(system, str) else "", code,
+                              shown.strip() if isinstance(shown, str) else ""))
+    return text, tuple(found)
+
+
+def key_concept(key: ConceptKey) -> dict:
+    """A fresh CodeableConcept dict holding a concept_key's text and codings."""
+    text, found = key
+    concept: dict = {"coding": [{"system": system, "code": code, "display": shown}
+                                for system, code, shown in found]}
+    if text is not None:
+        concept["text"] = text
+    return concept
+
+
+def clean_concept(concept) -> dict:
+    """A CodeableConcept (or Coding, or list of them) as a fresh dict of string text and codings."""
+    return key_concept(concept_key(concept))
+
+
+def key_codings(key: ConceptKey) -> list[tuple[str, str]]:
+    """(system, code) pairs of a concept_key, systems normalised as `record.terminology` does."""
+    normalise = terminology.normalise_system
+    return [(normalise(system), code) for system, code, _ in key[1]]
 
 
 def codings(concept) -> list[tuple[str, str]]:
     """(system, code) pairs of a CodeableConcept, a Coding or a list of either."""
     if not isinstance(concept, (dict, list)):
         return []
-    return terminology.codings_of(clean_concept(concept))
+    return key_codings(concept_key(concept))
+
+
+_SMALL = 200  # longest text or display kept in the measure cache (a bound on what it can hold)
+
+
+def cacheable(key: ConceptKey, *texts: str | None) -> bool:
+    """Whether a concept_key (and texts) are short enough to keep in a cache (real codes are)."""
+    text, found = key
+    if len(found) > 8:
+        return False
+    for words in (text, *texts):
+        if words is not None and len(words) > _SMALL:
+            return False
+    for system, code, shown in found:  # plain loops: this runs for every result of a record
+        if len(system) > _SMALL or len(code) > _SMALL or len(shown) > _SMALL:
+            return False
+    return True
+
+
+def key_measure(key: ConceptKey) -> terminology.Measure | None:
+    """terminology.measure_for of a concept_key, cached for the short keys that real codes have."""
+    if cacheable(key):
+        return _cached_measure(key)
+    return terminology.measure_for(key_concept(key))
+
+
+@lru_cache(maxsize=4096)
+def _cached_measure(key: ConceptKey) -> terminology.Measure | None:
+    return terminology.measure_for(key_concept(key))
 
 
 def first_code(concept) -> str | None:
@@ -114,7 +183,9 @@ def all_codings(concepts) -> list[tuple[str, str]]:
     """Codings of every CodeableConcept in a list, in order, without repeats."""
     found: list[tuple[str, str]] = []
     for concept in dicts(concepts):
-        found.extend(pair for pair in codings(concept) if pair not in found)
+        for pair in key_codings(concept_key(concept)):
+            if pair not in found:
+                found.append(pair)
     return found
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from record import terminology
 from record.mapping_common import (
-    Index, all_codings, as_dict, clean_concept, codings, day, dicts, display, happened, number, string,
+    ConceptKey, Index, all_codings, as_dict, cacheable, concept_key, day, dicts, display, happened,
+    key_codings, key_concept, number, string,
 )
 from record.models import Medication
 
@@ -22,6 +24,7 @@ LAST_ISSUE_EXTENSION = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationStatementLastIssueDate"
 )
 _NOT_ISSUES = frozenset({"plan", "proposal"})
+_SPACES = re.compile(r"\s+")
 
 
 def map_medication(resource: dict, index: Index) -> Medication:
@@ -59,22 +62,36 @@ def medicine_concept(resource: dict, index: Index) -> tuple[str | None, dict | N
 
 def _common(resource: dict, index: Index, kind: str) -> dict:
     name, concept = medicine_concept(resource, index)
-    name = re.sub(r"\s+", " ", name) if name else None
+    name = _SPACES.sub(" ", name) if name else None
     when = happened(resource)
+    key = concept_key(concept)
     return {
         "id": string(resource.get("id")) or "unknown",
         "resource_type": "MedicationRequest" if kind == "request" else "MedicationStatement",
-        "codings": codings(concept) if concept else [],
+        "codings": key_codings(key),
         "text": name,
         "name": name or "Unnamed medicine",
         "kind": kind,
         "status": string(resource.get("status")),
         "date": when.day if when else None,
         "date_precision": when.precision if when else None,
-        "classes": frozenset(terminology.medicine_classes(clean_concept(concept), text=name)),
+        "classes": _classes(key, name),
         "reason_codings": all_codings(resource.get("reasonCode")),
         "ids": [string(resource.get("id")) or "unknown"],
     }
+
+
+def _classes(key: ConceptKey, name: str | None) -> frozenset[str]:
+    """terminology.medicine_classes of a medicine's code and name; remembered for short ones
+    (a year of repeats asks about the same medicine every month)."""
+    if cacheable(key, name):
+        return _cached_classes(key, name)
+    return frozenset(terminology.medicine_classes(key_concept(key), text=name))
+
+
+@lru_cache(maxsize=2048)
+def _cached_classes(key: ConceptKey, name: str | None) -> frozenset[str]:
+    return frozenset(terminology.medicine_classes(key_concept(key), text=name))
 
 
 def _request(resource: dict, index: Index) -> Medication:
@@ -150,7 +167,7 @@ def _merge(members: list[Medication]) -> Medication:
 
 def _is_repeat(resource: dict) -> bool:
     """Whether the GP set this up as a repeat (course of therapy, repeat extension or repeats)."""
-    for code in (c for _, c in codings(resource.get("courseOfTherapyType"))):
+    for _, code, _ in concept_key(resource.get("courseOfTherapyType"))[1]:
         if code.startswith("continuous") or code.startswith("repeat"):
             return True
     for extension in dicts(resource.get("extension")):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from record import terminology, units
+from record import units
 from record.mapping_common import (
-    all_codings, as_dict, clean_concept, codes, codings, day, dicts, display, displays, entry_fields,
-    first_code, human_name, number, reference_id, reference_text, string, uk_datetime,
+    all_codings, as_dict, codes, codings, concept_key, day, dicts, display, displays, entry_fields,
+    first_code, human_name, key_measure, number, reference_id, reference_text, string, uk_datetime,
 )
 from record.models import (
     Appointment, CarePlan, CarePlanActivity, ConsentEntry, FlagEntry, Goal, GoalTarget,
@@ -69,7 +69,7 @@ def _target(target: dict) -> GoalTarget:
     concept = target.get("measure")
     measure = None
     if isinstance(concept, (dict, list)):
-        measure = terminology.measure_for(clean_concept(concept))
+        measure = key_measure(concept_key(concept))
     quantity = as_dict(target.get("detailQuantity"))
     detail_range = as_dict(target.get("detailRange"))
     value = number(quantity.get("value"))

@@ -8,10 +8,12 @@ systolic and diastolic as components, in either order. Each component is named b
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
-from record import terminology, units
+from record import units
 from record.mapping_common import (
-    as_dict, clean_concept, codes, codings, dicts, display, happened, number, string,
+    ConceptKey, as_dict, codes, codings, concept_key, dicts, display, happened, key_codings, key_measure,
+    number, string,
 )
 from record.models import LabResult
 from record.terminology import LOINC, SNOMED, Measure
@@ -39,14 +41,18 @@ def map_observation(obs: dict) -> list[LabResult]:
         "status": string(obs.get("status")),
         "category": codes(obs.get("category")),
     }
-    own_codings = codings(obs.get("code"))
+    code = obs.get("code")
+    own_key = concept_key(code)
+    own_codings = key_codings(own_key)
     is_panel = any(pair in BP_PANELS for pair in own_codings)
-    own_measure = _measure(obs.get("code"))
+    own_measure = _measure(code, own_key)
 
     parts: list[LabResult] = []
     used_ids = {obs_id}
     for component in dicts(obs.get("component")):
-        measure = _measure(component.get("code"))
+        part_code = component.get("code")
+        key = concept_key(part_code)
+        measure = _measure(part_code, key)
         if measure is None or (own_measure is not None and measure.id == own_measure.id):
             continue
         part_id = f"{obs_id}#{measure.id}"
@@ -54,24 +60,31 @@ def map_observation(obs: dict) -> list[LabResult]:
         while part_id in used_ids:
             part_id, suffix = f"{obs_id}#{measure.id}-{suffix}", suffix + 1
         used_ids.add(part_id)
-        parts.append(_result(component, measure, part_id, source_id=obs_id, **shared))
+        parts.append(_result(component, key, key_codings(key), measure, part_id, source_id=obs_id,
+                             **shared))
 
-    has_value = any(key.startswith("value") for key in obs)
+    has_value = any(map(str.startswith, obs, repeat("value")))  # any value[x] key
     if (is_panel or not has_value) and parts:
         return parts
-    return [_result(obs, own_measure, obs_id, source_id=None, **shared), *parts]
+    return [_result(obs, own_key, own_codings, own_measure, obs_id, source_id=None, **shared), *parts]
 
 
-def _measure(concept) -> Measure | None:
+def _measure(concept, key: ConceptKey) -> Measure | None:
+    """The measure of a code (key is concept_key(concept), read once by the caller)."""
     if not isinstance(concept, (dict, list)):
         return None
-    return terminology.measure_for(clean_concept(concept))
+    return key_measure(key)
 
 
-def _result(element: dict, measure: Measure | None, result_id: str, source_id: str | None,
-            **shared) -> LabResult:
-    """One LabResult from an Observation or one of its components."""
-    text = display(element.get("code"))
+def _result(element: dict, key: ConceptKey, own_codings: list, measure: Measure | None, result_id: str,
+            source_id: str | None, **shared) -> LabResult:
+    """One LabResult from an Observation or one of its components.
+
+    key is concept_key of its code and own_codings key_codings(key), both read once by the caller.
+    """
+    code = element.get("code")
+    # A lone concept's text is the key's text; display() is only needed to look in its codings.
+    text = key[0] if key[0] is not None and isinstance(code, dict) else display(code)
     value, comparator, unit, value_text, value_codings = _read_value(element)
     original_value, original_unit = value, unit
     unit_problem = None
@@ -93,7 +106,7 @@ def _result(element: dict, measure: Measure | None, result_id: str, source_id: s
     if flag is None:
         flag = _range_flag(value, comparator, low, high)
     return LabResult(
-        id=result_id, resource_type="Observation", codings=codings(element.get("code")), text=text,
+        id=result_id, resource_type="Observation", codings=own_codings, text=text,
         measure_id=measure.id if measure else None,
         name=(measure.plain_name if measure else None) or text or "Result",
         value=value, comparator=comparator, unit=unit,
@@ -209,7 +222,7 @@ def _reference_range(element: dict, measure: Measure | None, result_unit: str | 
 def _interpretation_flag(element: dict) -> str | None:
     """high/low/normal from the lab's interpretation codes; None to let the range decide."""
     for concept in dicts(element.get("interpretation")):
-        for _, code in codings(concept):
+        for _, code, _ in concept_key(concept)[1]:
             if code.upper() in _INTERPRETATION:
                 return _INTERPRETATION[code.upper()]
     return None

@@ -8,7 +8,7 @@ Error messages name the measure and the unit, never the value.
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import cache, lru_cache
 
 from record.terminology import TableError, UnknownMeasure, measure, measures, read_table
 
@@ -66,30 +66,58 @@ def canonical_unit(unit: str | None) -> str | None:
     """The canonical spelling of a unit (None for a blank unit); unknown units come back unchanged."""
     if unit is None or not unit.strip():
         return None
+    if type(unit) is str and len(unit) <= _CACHED_LENGTH:
+        return _cached_canonical(unit)  # every result of a record asks again for the same few units
+    return _canonical(unit)
+
+
+_CACHED_LENGTH = 40
+
+
+def _canonical(unit: str) -> str:
     return _aliases().get(_key(unit), unit.strip())
+
+
+_cached_canonical = lru_cache(maxsize=1024)(_canonical)
 
 
 def normalise(measure_id: str, value: float, unit: str | None) -> tuple[float, str]:
     """The value in the measure's UK unit, and that unit; UnitError when it cannot be converted."""
-    try:
-        target = measure(measure_id).unit
-    except UnknownMeasure:
-        raise UnitError(f"{measure_id!r} is not a known measure, so its unit cannot be checked") from None
-    given = canonical_unit(unit)
-    if given is None:
-        if target == SCORE:
-            return float(value), target
-        raise UnitError(f"a {measure_id} result has no unit; expected {target}")
-    if given == target:
+    if unit is None or (type(unit) is str and len(unit) <= _CACHED_LENGTH):
+        target, conversion, problem = _cached_plan(measure_id, unit)  # a record repeats its units
+    else:
+        target, conversion, problem = _plan(measure_id, unit)
+    if problem is not None:
+        raise UnitError(problem)
+    if conversion is None:
         return float(value), target
-    try:
-        factor, offset = _conversions()[(measure_id, given)]
-    except KeyError:
-        raise UnitError(f"cannot convert {measure_id} from {unit.strip()!r} to {target}") from None
+    factor, offset = conversion
     converted = float(value) * factor + offset
     if not math.isfinite(converted):  # e.g. 1.7e308 % HbA1c: no real result, and no number to show
         raise UnitError(f"a {measure_id} value in {unit.strip()!r} is out of range once converted to {target}")
     return converted, target
+
+
+def _plan(measure_id: str, unit: str | None) -> tuple[str | None, tuple[float, float] | None, str | None]:
+    """(UK unit, (factor, offset) or None when the value is already in it, why it cannot be converted)."""
+    try:
+        target = measure(measure_id).unit
+    except UnknownMeasure:
+        return None, None, f"{measure_id!r} is not a known measure, so its unit cannot be checked"
+    given = canonical_unit(unit)
+    if given is None:
+        if target == SCORE:
+            return target, None, None
+        return target, None, f"a {measure_id} result has no unit; expected {target}"
+    if given == target:
+        return target, None, None
+    try:
+        return target, _conversions()[(measure_id, given)], None
+    except KeyError:
+        return target, None, f"cannot convert {measure_id} from {unit.strip()!r} to {target}"
+
+
+_cached_plan = lru_cache(maxsize=1024)(_plan)
 
 
 def hba1c_pct_to_ifcc(pct: float) -> float:
