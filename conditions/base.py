@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from record import terminology
 from record.dates import human
-from record.models import COUNTABLE_RESULT_STATUSES, Coding, LabResult, Medication, PatientRecord
+from record.models import Coding, LabResult, Medication, PatientRecord
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
@@ -155,7 +155,7 @@ class Context:
         """Dated coded entries (conditions, procedures, flags, coded observations), oldest first.
 
         Matched by code and, for value sets that list words, by the entry's display text."""
-        found = [e for e in self.record.coded_entries() if _in_any(valuesets, e.codings, e.text)]
+        found = self.record.coded_by_concept.where(lambda codings, text: _in_any(valuesets, codings, text))
         return sorted(found, key=lambda e: e.date)
 
     def medicines(self, medicine_class: str, within_days: int | None = RECENT_MEDICINE_DAYS) -> list[Medication]:
@@ -247,11 +247,8 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
     measures = {m.valueset: m.id for m in terminology.measures().values()}
     dates = [r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
     dates.extend(e.date for e in ctx.coded(*evidence))
-    dates.extend(
-        r.date for r in ctx.record.results
-        if r.value is not None and r.measure_id is None and r.date
-        and r.status in COUNTABLE_RESULT_STATUSES and _in_any(evidence, r.codings, r.text or r.name)
-    )
+    dates.extend(r.date for r in ctx.record.untracked_values.where(
+        lambda codings, text: _in_any(evidence, codings, text)))
     return sorted({d for d in dates if d and d <= ctx.today})
 
 

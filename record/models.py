@@ -8,9 +8,9 @@ precision ("year", "month", "day" or "time"), so "2019" is never shown as "1 Jan
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,26 @@ _NOT_DONE_STATUSES = frozenset(
     {"not-done", "entered-in-error", "cancelled", "registered", "preliminary", "preparation", "stopped"}
 )
 _NOT_TRUE_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+# What a value-set test reads of an entry: its codes and its words.
+Concept = tuple[tuple[Coding, ...], str]
+E = TypeVar("E")
+
+
+class Grouped(Generic[E]):
+    """Entries grouped by their codes and words, so a value-set test is asked once per distinct
+    concept: a long record repeats the same few dozen concepts thousands of times."""
+
+    def __init__(self, entries: Iterable[E], concept: Callable[[E], Concept]) -> None:
+        self.entries = list(entries)
+        self.groups: dict[Concept, list[int]] = {}
+        for position, entry in enumerate(self.entries):
+            self.groups.setdefault(concept(entry), []).append(position)
+
+    def where(self, test: Callable[[tuple[Coding, ...], str], bool]) -> list[E]:
+        """The entries whose concept passes test, in their original order."""
+        positions = sorted(p for (codings, text), found in self.groups.items()
+                           if test(codings, text) for p in found)
+        return [self.entries[p] for p in positions]
 
 
 class _Model(BaseModel):
@@ -335,6 +355,21 @@ class PatientRecord(_Model):
             if result.value is None and result.status in COUNTABLE_RESULT_STATUSES:
                 candidates.append((result, result.value_codings))
         return [_evidence(entry, extra) for entry, extra in candidates if entry.date is not None]
+
+    @cached_property
+    def coded_by_concept(self) -> Grouped[CodedEvidence]:
+        """coded_entries() grouped by (codes, display text): views look for a dozen value sets in
+        them, dozens of times a summary."""
+        return Grouped(self._coded_evidence, lambda e: (tuple(e.codings), e.text or ""))
+
+    @cached_property
+    def untracked_values(self) -> Grouped[LabResult]:
+        """Countable, dated results with a number but no tracked measure (alcohol units, waist),
+        grouped by (codes, text or name): checks count them as evidence, and finding these few
+        among tens of thousands of results once saves a scan per check."""
+        found = (r for r in self.results if r.value is not None and r.measure_id is None and r.date
+                 and r.status in COUNTABLE_RESULT_STATUSES)
+        return Grouped(found, lambda r: (tuple(r.codings), r.text or r.name or ""))
 
     def by_id(self, resource_id: str) -> Entry | None:
         """The mapped entry with this FHIR id (or component id), if any."""
