@@ -144,10 +144,10 @@ class Context:
         for condition in self.record.conditions:
             if (condition.clinical_status not in _ENDED_CONDITION
                     and condition.verification_status not in ("refuted", "entered-in-error")
-                    and _in_any(valuesets, condition.codings, condition.text)):
+                    and in_any(valuesets, condition.codings, condition.text)):
                 return True
         for flag in self.record.flags:
-            if flag.status in (None, "active") and _in_any(valuesets, flag.codings, flag.text):
+            if flag.status in (None, "active") and in_any(valuesets, flag.codings, flag.text):
                 return True
         return any(e.resource_type not in ("Condition", "Flag") for e in self.coded(*valuesets))
 
@@ -155,7 +155,7 @@ class Context:
         """Dated coded entries (conditions, procedures, flags, coded observations), oldest first.
 
         Matched by code and, for value sets that list words, by the entry's display text."""
-        found = self.record.coded_by_concept.where(lambda codings, text: _in_any(valuesets, codings, text))
+        found = self.record.coded_by_concept.where(lambda key: in_any(valuesets, *key))
         return sorted(found, key=lambda e: e.date)
 
     def medicines(self, medicine_class: str, within_days: int | None = RECENT_MEDICINE_DAYS) -> list[Medication]:
@@ -201,7 +201,9 @@ def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT
 _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
 
 
-def _in_any(valuesets, codings, text: str | None = None) -> bool:
+def in_any(valuesets, codings, text: str | None = None) -> bool:
+    """Whether the codes, or for value sets with text rules the words, fall in any of the value
+    sets; answered once per distinct concept (see `_in_any_of`)."""
     return _in_any_of(tuple(valuesets), tuple(codings), text or "")
 
 
@@ -247,8 +249,7 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
     measures = {m.valueset: m.id for m in terminology.measures().values()}
     dates = [r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
     dates.extend(e.date for e in ctx.coded(*evidence))
-    dates.extend(r.date for r in ctx.record.untracked_values.where(
-        lambda codings, text: _in_any(evidence, codings, text)))
+    dates.extend(r.date for r in ctx.record.untracked_values.where(lambda key: in_any(evidence, *key)))
     return sorted({d for d in dates if d and d <= ctx.today})
 
 

@@ -23,25 +23,23 @@ _NOT_DONE_STATUSES = frozenset(
     {"not-done", "entered-in-error", "cancelled", "registered", "preliminary", "preparation", "stopped"}
 )
 _NOT_TRUE_VERIFICATION = frozenset({"refuted", "entered-in-error"})
-# What a value-set test reads of an entry: its codes and its words.
-Concept = tuple[tuple[Coding, ...], str]
+K = TypeVar("K")
 E = TypeVar("E")
 
 
-class Grouped(Generic[E]):
-    """Entries grouped by their codes and words, so a value-set test is asked once per distinct
-    concept: a long record repeats the same few dozen concepts thousands of times."""
+class Grouped(Generic[K, E]):
+    """Entries grouped by what a rule reads of them (their codes and words), so the rule is asked
+    once per distinct key: a long record repeats the same few dozen concepts thousands of times."""
 
-    def __init__(self, entries: Iterable[E], concept: Callable[[E], Concept]) -> None:
+    def __init__(self, entries: Iterable[E], key: Callable[[E], K]) -> None:
         self.entries = list(entries)
-        self.groups: dict[Concept, list[int]] = {}
+        self.groups: dict[K, list[int]] = {}
         for position, entry in enumerate(self.entries):
-            self.groups.setdefault(concept(entry), []).append(position)
+            self.groups.setdefault(key(entry), []).append(position)
 
-    def where(self, test: Callable[[tuple[Coding, ...], str], bool]) -> list[E]:
-        """The entries whose concept passes test, in their original order."""
-        positions = sorted(p for (codings, text), found in self.groups.items()
-                           if test(codings, text) for p in found)
+    def where(self, test: Callable[[K], bool]) -> list[E]:
+        """The entries whose key passes test, in their original order."""
+        positions = sorted(p for key, found in self.groups.items() if test(key) for p in found)
         return [self.entries[p] for p in positions]
 
 
@@ -281,6 +279,10 @@ class OtherEntry(Entry):
         return self.resource_type
 
 
+# (codes, coded value, text, value text, name) of a result: what rules read to recognise a finding.
+ResultConcept = tuple[tuple[Coding, ...], tuple[Coding, ...], str | None, str | None, str]
+
+
 class CodedEvidence(_Model):
     """A dated coded thing that can show a check was done (for the due/overdue engine).
 
@@ -357,19 +359,34 @@ class PatientRecord(_Model):
         return [_evidence(entry, extra) for entry, extra in candidates if entry.date is not None]
 
     @cached_property
-    def coded_by_concept(self) -> Grouped[CodedEvidence]:
+    def coded_by_concept(self) -> Grouped[tuple[tuple[Coding, ...], str], CodedEvidence]:
         """coded_entries() grouped by (codes, display text): views look for a dozen value sets in
         them, dozens of times a summary."""
         return Grouped(self._coded_evidence, lambda e: (tuple(e.codings), e.text or ""))
 
     @cached_property
-    def untracked_values(self) -> Grouped[LabResult]:
+    def untracked_values(self) -> Grouped[tuple[tuple[Coding, ...], str], LabResult]:
         """Countable, dated results with a number but no tracked measure (alcohol units, waist),
         grouped by (codes, text or name): checks count them as evidence, and finding these few
         among tens of thousands of results once saves a scan per check."""
         found = (r for r in self.results if r.value is not None and r.measure_id is None and r.date
                  and r.status in COUNTABLE_RESULT_STATUSES)
         return Grouped(found, lambda r: (tuple(r.codings), r.text or r.name or ""))
+
+    @cached_property
+    def results_by_concept(self) -> Grouped[ResultConcept, LabResult]:
+        """Countable, dated results grouped by everything a rule reads of their concept (codes,
+        coded value, text, coded value's text, name): rules that look for a finding among tens of
+        thousands of results (foot risk, preferred place) then test a few dozen concepts."""
+        found = (r for r in self.results if r.date and r.status in COUNTABLE_RESULT_STATUSES)
+        return Grouped(found, lambda r: (tuple(r.codings), tuple(r.value_codings), r.text,
+                                         r.value_text, r.name))
+
+    @cached_property
+    def letters_by_kind(self) -> Grouped[tuple[tuple[Coding, ...], str, tuple[Coding, ...]], Letter]:
+        """Letters grouped by (type codes, title, category codes), what says which kind of plan a
+        letter is: hundreds of letters share a handful of kinds."""
+        return Grouped(self.letters, lambda l: (tuple(l.type_codings), l.title, tuple(l.category_codings)))
 
     def by_id(self, resource_id: str) -> Entry | None:
         """The mapped entry with this FHIR id (or component id), if any."""
