@@ -128,15 +128,18 @@ class Context:
 
     def results(self, measure_id: str) -> list[LabResult]:
         """Countable (final, amended, corrected) dated results of one measure, oldest first."""
-        return [r for r in self.record.results_for(measure_id, countable_only=True) if r.date]
+        found = self.record.results_for(measure_id, countable_only=True)
+        while found and found[-1].date is None:  # undated results sort last
+            found.pop()
+        return found
 
     def valued(self, measure_id: str) -> list[LabResult]:
         """Countable results that carry a number, oldest first."""
         return [r for r in self.results(measure_id) if r.value is not None]
 
     def latest(self, measure_id: str) -> LabResult | None:
-        found = self.valued(measure_id)
-        return found[-1] if found else None
+        """The newest countable result that carries a number."""
+        return next((r for r in reversed(self.results(measure_id)) if r.value is not None), None)
 
     def has_coded(self, *valuesets: str) -> bool:
         """Whether the record holds a current entry in one of the value sets: a condition that is

@@ -319,20 +319,22 @@ class PatientRecord(_Model):
 
     def results_for(self, measure_id: str, countable_only: bool = False) -> list[LabResult]:
         """Results of one measure, oldest first (undated last); optionally only countable ones."""
-        found = [
-            r for r in self._results_by_measure.get(measure_id, ())
-            if not countable_only or r.status in COUNTABLE_RESULT_STATUSES
-        ]
-        return sorted(found, key=lambda r: (r.date is None, r.date or dt.date.min, r.id))
+        return list(self._results_by_measure.get((measure_id, countable_only), ()))
 
     @cached_property
-    def _results_by_measure(self) -> dict[str | None, list[LabResult]]:
-        """Results grouped by measure, made once: views ask for one measure at a time, dozens of
-        times a summary, and a long record holds tens of thousands of results."""
+    def _results_by_measure(self) -> dict[tuple[str | None, bool], list[LabResult]]:
+        """Results by (measure, countable only), sorted once: views ask for one measure at a time,
+        165 times a summary, and a long record holds tens of thousands of results. Sorting before
+        dropping uncountable results gives the same order as after (the sort is stable)."""
         grouped: dict[str | None, list[LabResult]] = {}
         for result in self.results:
             grouped.setdefault(result.measure_id, []).append(result)
-        return grouped
+        ordered: dict[tuple[str | None, bool], list[LabResult]] = {}
+        for measure_id, found in grouped.items():
+            found.sort(key=lambda r: (r.date is None, r.date or dt.date.min, r.id))
+            ordered[measure_id, False] = found
+            ordered[measure_id, True] = [r for r in found if r.status in COUNTABLE_RESULT_STATUSES]
+        return ordered
 
     def coded_entries(self) -> Iterator[CodedEvidence]:
         """Every dated coded entry that can evidence a check, skipping what did not happen.
