@@ -117,6 +117,14 @@ class Context:
     viewer_kind: ViewerKind = "patient"
     patient_name: str | None = None
     preferences: dict = field(default_factory=dict)
+    _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def kept(self, key: tuple, make: Callable[[], list]) -> list:
+        """A copy of make()'s list, made once per key for this summary: several views chart the
+        same measure, and several checks ask for the same evidence."""
+        if key not in self._kept:
+            self._kept[key] = make()
+        return list(self._kept[key])
 
     @property
     def age(self) -> int | None:
@@ -205,8 +213,7 @@ _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
 
 
 def in_any(valuesets, codings, text: str | None = None) -> bool:
-    """Whether the codes, or for value sets with text rules the words, fall in any of the value
-    sets; answered once per distinct concept (see `_in_any_of`)."""
+    """Whether the codes (or a value set's text rules, the words) fall in any of the value sets."""
     return _in_any_of(tuple(valuesets), tuple(codings), text or "")
 
 
@@ -249,11 +256,13 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
     """Dates on which any evidence for a check was recorded: results of the measures the value
     sets name, coded entries (by code or by a value set's words), and valued observations that
     are not a tracked measure (alcohol units, waist)."""
-    measures = {m.valueset: m.id for m in terminology.measures().values()}
-    dates = [r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
-    dates.extend(e.date for e in ctx.coded(*evidence))
-    dates.extend(r.date for r in ctx.record.untracked_values.where(lambda key: in_any(evidence, *key)))
-    return sorted({d for d in dates if d and d <= ctx.today})
+    def found() -> list[dt.date]:
+        measures = {m.valueset: m.id for m in terminology.measures().values()}
+        dates = {r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])}
+        dates.update(e.date for e in ctx.coded(*evidence))
+        dates.update(r.date for r in ctx.record.untracked_values.where(lambda key: in_any(evidence, *key)))
+        return sorted(d for d in dates if d and d <= ctx.today)
+    return ctx.kept(("evidence", tuple(evidence)), found)
 
 
 def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:
@@ -306,12 +315,10 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
 
 
 def series_of(ctx: Context, measure_id: str) -> list[SeriesPoint]:
-    """The measure's countable, dated results as chart points."""
-    return [
-        SeriesPoint(date=r.date, value=r.value, flag=r.flag, comparator=r.comparator,
-                    text=r.value_text, id=r.id)
-        for r in ctx.results(measure_id)
-    ]
+    """The measure's countable, dated results as chart points (made once per summary)."""
+    return ctx.kept(("series", measure_id), lambda: [
+        SeriesPoint(date=r.date, value=r.value, flag=r.flag, comparator=r.comparator, text=r.value_text,
+                    id=r.id) for r in ctx.results(measure_id)])
 
 
 @dataclass(frozen=True)
