@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from record import terminology
 from record.dates import human
-from record.models import COUNTABLE_RESULT_STATUSES, Coding, LabResult, Medication, PatientRecord
+from record.models import Coding, LabResult, Medication, PatientRecord
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
@@ -117,6 +117,14 @@ class Context:
     viewer_kind: ViewerKind = "patient"
     patient_name: str | None = None
     preferences: dict = field(default_factory=dict)
+    _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def kept(self, key: tuple, make: Callable[[], list]) -> list:
+        """A copy of make()'s list, made once per key for this summary: several views chart the
+        same measure, and several checks ask for the same evidence."""
+        if key not in self._kept:
+            self._kept[key] = make()
+        return list(self._kept[key])
 
     @property
     def age(self) -> int | None:
@@ -128,15 +136,18 @@ class Context:
 
     def results(self, measure_id: str) -> list[LabResult]:
         """Countable (final, amended, corrected) dated results of one measure, oldest first."""
-        return [r for r in self.record.results_for(measure_id, countable_only=True) if r.date]
+        found = self.record.results_for(measure_id, countable_only=True)
+        while found and found[-1].date is None:  # undated results sort last
+            found.pop()
+        return found
 
     def valued(self, measure_id: str) -> list[LabResult]:
         """Countable results that carry a number, oldest first."""
         return [r for r in self.results(measure_id) if r.value is not None]
 
     def latest(self, measure_id: str) -> LabResult | None:
-        found = self.valued(measure_id)
-        return found[-1] if found else None
+        """The newest countable result that carries a number."""
+        return next((r for r in reversed(self.results(measure_id)) if r.value is not None), None)
 
     def has_coded(self, *valuesets: str) -> bool:
         """Whether the record holds a current entry in one of the value sets: a condition that is
@@ -144,10 +155,10 @@ class Context:
         for condition in self.record.conditions:
             if (condition.clinical_status not in _ENDED_CONDITION
                     and condition.verification_status not in ("refuted", "entered-in-error")
-                    and _in_any(valuesets, condition.codings, condition.text)):
+                    and in_any(valuesets, condition.codings, condition.text)):
                 return True
         for flag in self.record.flags:
-            if flag.status in (None, "active") and _in_any(valuesets, flag.codings, flag.text):
+            if flag.status in (None, "active") and in_any(valuesets, flag.codings, flag.text):
                 return True
         return any(e.resource_type not in ("Condition", "Flag") for e in self.coded(*valuesets))
 
@@ -155,7 +166,7 @@ class Context:
         """Dated coded entries (conditions, procedures, flags, coded observations), oldest first.
 
         Matched by code and, for value sets that list words, by the entry's display text."""
-        found = [e for e in self.record.coded_entries() if _in_any(valuesets, e.codings, e.text)]
+        found = self.record.coded_by_concept.where(lambda key: in_any(valuesets, *key))
         return sorted(found, key=lambda e: e.date)
 
     def medicines(self, medicine_class: str, within_days: int | None = RECENT_MEDICINE_DAYS) -> list[Medication]:
@@ -201,7 +212,8 @@ def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT
 _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
 
 
-def _in_any(valuesets, codings, text: str | None = None) -> bool:
+def in_any(valuesets, codings, text: str | None = None) -> bool:
+    """Whether the codes (or a value set's text rules, the words) fall in any of the value sets."""
     return _in_any_of(tuple(valuesets), tuple(codings), text or "")
 
 
@@ -244,15 +256,13 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
     """Dates on which any evidence for a check was recorded: results of the measures the value
     sets name, coded entries (by code or by a value set's words), and valued observations that
     are not a tracked measure (alcohol units, waist)."""
-    measures = {m.valueset: m.id for m in terminology.measures().values()}
-    dates = [r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
-    dates.extend(e.date for e in ctx.coded(*evidence))
-    dates.extend(
-        r.date for r in ctx.record.results
-        if r.value is not None and r.measure_id is None and r.date
-        and r.status in COUNTABLE_RESULT_STATUSES and _in_any(evidence, r.codings, r.text or r.name)
-    )
-    return sorted({d for d in dates if d and d <= ctx.today})
+    def found() -> list[dt.date]:
+        measures = {m.valueset: m.id for m in terminology.measures().values()}
+        dates = {r.date for vs in evidence if vs in measures for r in ctx.results(measures[vs])}
+        dates.update(e.date for e in ctx.coded(*evidence))
+        dates.update(r.date for r in ctx.record.untracked_values.where(lambda key: in_any(evidence, *key)))
+        return sorted(d for d in dates if d and d <= ctx.today)
+    return ctx.kept(("evidence", tuple(evidence)), found)
 
 
 def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:
@@ -305,12 +315,10 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
 
 
 def series_of(ctx: Context, measure_id: str) -> list[SeriesPoint]:
-    """The measure's countable, dated results as chart points."""
-    return [
-        SeriesPoint(date=r.date, value=r.value, flag=r.flag, comparator=r.comparator,
-                    text=r.value_text, id=r.id)
-        for r in ctx.results(measure_id)
-    ]
+    """The measure's countable, dated results as chart points (made once per summary)."""
+    return ctx.kept(("series", measure_id), lambda: [
+        SeriesPoint(date=r.date, value=r.value, flag=r.flag, comparator=r.comparator, text=r.value_text,
+                    id=r.id) for r in ctx.results(measure_id)])
 
 
 @dataclass(frozen=True)

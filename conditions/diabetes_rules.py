@@ -17,7 +17,7 @@ from conditions.base import (
 )
 from record import terminology
 from record.dates import human
-from record.models import COUNTABLE_RESULT_STATUSES, LabResult
+from record.models import LabResult
 
 CONDITION = "diabetes"
 HBA1C_RISE = 5.0  # mmol/mol: "latest HbA1c - previous >= 5" (clinical-reference §2.3)
@@ -188,14 +188,16 @@ def foot_risk(ctx: Context) -> tuple[str, dt.date] | None:
     """(risk class, date) of the latest examination result that records one, by code or by its
     words (the foot_risk_* value sets; their codes are unverified, clinical-reference §2.1)."""
     found = None
-    for result in ctx.record.results:
-        if result.status not in COUNTABLE_RESULT_STATUSES or result.date is None or result.date > ctx.today:
-            continue
-        level = _foot_level((*result.codings, *result.value_codings),
-                            " | ".join(t for t in (result.text, result.value_text) if t))
-        if level and (found is None or result.date >= found[1]):
-            found = (level, result.date)
+    for result in ctx.record.results_by_concept.where(lambda key: _result_level(*key[:4]) is not None):
+        if result.date <= ctx.today and (found is None or result.date >= found[1]):
+            found = (_result_level(result.codings, result.value_codings, result.text, result.value_text),
+                     result.date)
     return found
+
+
+def _result_level(codings, value_codings, text: str | None, value_text: str | None) -> str | None:
+    """The foot risk class a result records, read from its codes, coded value and words."""
+    return _foot_level((*codings, *value_codings), " | ".join(t for t in (text, value_text) if t))
 
 
 @lru_cache(maxsize=1 << 14)

@@ -13,8 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from conditions.base import Context
-from record import terminology
+from conditions.base import Context, in_any
 from record.models import Coding, FlagEntry
 
 # Value sets by what they record (clinical-reference §3.1).
@@ -65,17 +64,10 @@ def sensitive_visible(ctx: Context) -> bool:
     return ctx.preferences.get(SENSITIVE_PREFERENCE) == "yes"
 
 
-def _concept(codings: list[Coding], text: str | None) -> dict:
-    concept: dict = {"coding": [{"system": s, "code": c} for s, c in codings]}
-    if text:
-        concept["text"] = text
-    return concept
-
-
-def matches(valuesets: tuple[str, ...], codings: list[Coding], text: str | None = None) -> bool:
+def matches(valuesets: tuple[str, ...], codings: list[Coding] | tuple[Coding, ...],
+            text: str | None = None) -> bool:
     """Whether codes (or, for value sets with text rules, the words) fall in any value set."""
-    concept = _concept(codings, text)
-    return any(terminology.in_valueset(vs, concept) for vs in valuesets)
+    return in_any(valuesets, codings, text)
 
 
 def _active_flag(flag: FlagEntry) -> bool:
@@ -88,10 +80,9 @@ def coded(ctx: Context, valuesets: tuple[str, ...], flags: bool = True) -> list[
     Flags count only while active; with flags=False they are left out (for readers that look at a
     Flag's period themselves)."""
     ended = {f.id for f in ctx.record.flags if not _active_flag(f)}
-    found = [Dated(e.date, e.text or "recorded") for e in ctx.record.coded_entries()
-             if e.date and e.date <= ctx.today
-             and not (e.resource_type == "Flag" and (not flags or e.id in ended))
-             and matches(valuesets, e.codings, e.text)]
+    found = [Dated(e.date, e.text or "recorded")
+             for e in ctx.record.coded_by_concept.where(lambda key: matches(valuesets, *key))
+             if e.date <= ctx.today and not (e.resource_type == "Flag" and (not flags or e.id in ended))]
     return sorted(found, key=lambda d: d.date)
 
 
@@ -123,10 +114,9 @@ def documents(ctx: Context, kind: str) -> list[Dated]:
     coded entries, oldest first."""
     valuesets = DOCUMENT_KINDS[kind]
     found = coded(ctx, valuesets)
-    for letter in ctx.record.letters:
-        if letter.date and letter.date <= ctx.today and (
-                matches(valuesets, letter.type_codings, letter.title)
-                or matches(valuesets, letter.category_codings)):
+    for letter in ctx.record.letters_by_kind.where(
+            lambda key: matches(valuesets, key[0], key[1]) or matches(valuesets, key[2])):
+        if letter.date and letter.date <= ctx.today:
             found.append(Dated(letter.date, letter.title, kind=kind))
     for plan in ctx.record.care_plans:
         when = plan.period_start or plan.date
@@ -148,11 +138,10 @@ def preferred_places(ctx: Context) -> list[Dated]:
     The question code is unverified (§3.1), so an entry counts when its value is a place code and
     its own words say it is a preference."""
     found = []
-    for result in ctx.record.results:
+    for result in ctx.record.results_by_concept.where(
+            lambda key: "prefer" in (key[4] or "").casefold() and matches(PLACES, key[1])):
         words = (result.name or "").casefold()
-        if (result.date and result.date <= ctx.today and "prefer" in words
-                and result.status in ("final", "amended", "corrected")
-                and matches(PLACES, result.value_codings)):
+        if result.date <= ctx.today:
             kind = "death" if "death" in words or "die" in words.split() else "care"
             place = (result.value_text or "recorded").strip()
             found.append(Dated(result.date, place, kind=kind))

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from record.indexes import Grouped, ResultConcept, ResultIndex, index_results
+
 Coding = tuple[str, str]
 ResultFlag = Literal["high", "low", "normal", "unknown"]
 
@@ -23,8 +25,6 @@ _NOT_DONE_STATUSES = frozenset(
     {"not-done", "entered-in-error", "cancelled", "registered", "preliminary", "preparation", "stopped"}
 )
 _NOT_TRUE_VERIFICATION = frozenset({"refuted", "entered-in-error"})
-
-
 class _Model(BaseModel):
     """Shared settings: values are immutable and unknown fields are a programming error."""
 
@@ -297,20 +297,13 @@ class PatientRecord(_Model):
 
     def results_for(self, measure_id: str, countable_only: bool = False) -> list[LabResult]:
         """Results of one measure, oldest first (undated last); optionally only countable ones."""
-        found = [
-            r for r in self._results_by_measure.get(measure_id, ())
-            if not countable_only or r.status in COUNTABLE_RESULT_STATUSES
-        ]
-        return sorted(found, key=lambda r: (r.date is None, r.date or dt.date.min, r.id))
+        return list(self._results.by_measure.get((measure_id, countable_only), ()))
 
     @cached_property
-    def _results_by_measure(self) -> dict[str | None, list[LabResult]]:
-        """Results grouped by measure, made once: views ask for one measure at a time, dozens of
-        times a summary, and a long record holds tens of thousands of results."""
-        grouped: dict[str | None, list[LabResult]] = {}
-        for result in self.results:
-            grouped.setdefault(result.measure_id, []).append(result)
-        return grouped
+    def _results(self) -> ResultIndex:
+        """The results indexed by measure and by concept in one pass: views ask for one measure at
+        a time 165 times a summary, and a long record holds tens of thousands of results."""
+        return index_results(self.results, COUNTABLE_RESULT_STATUSES)
 
     def coded_entries(self) -> Iterator[CodedEvidence]:
         """Every dated coded entry that can evidence a check, skipping what did not happen.
@@ -331,10 +324,37 @@ class PatientRecord(_Model):
             if procedure.status not in _NOT_DONE_STATUSES:
                 candidates.append((procedure, []))
         candidates.extend((flag, []) for flag in self.flags)
-        for result in self.results:
-            if result.value is None and result.status in COUNTABLE_RESULT_STATUSES:
-                candidates.append((result, result.value_codings))
+        candidates.extend((result, result.value_codings) for result in self._results.coded)
         return [_evidence(entry, extra) for entry, extra in candidates if entry.date is not None]
+
+    @cached_property
+    def coded_by_concept(self) -> Grouped[tuple[tuple[Coding, ...], str], CodedEvidence]:
+        """coded_entries() grouped by (codes, display text): views look for a dozen value sets in
+        them, dozens of times a summary."""
+        found = self._coded_evidence
+        return Grouped(found, [(tuple(e.codings), e.text or "") for e in found])
+
+    @cached_property
+    def untracked_values(self) -> Grouped[tuple[tuple[Coding, ...], str], LabResult]:
+        """Countable, dated results with a number but no tracked measure (alcohol units, waist),
+        oldest first, grouped by (codes, text or name): checks count them as evidence, and
+        finding these few once saves a scan of every result per check."""
+        found = [r for r in self._results.by_measure.get((None, True), ()) if r.value is not None and r.date]
+        return Grouped(found, [(tuple(r.codings), r.text or r.name or "") for r in found])
+
+    @property
+    def results_by_concept(self) -> Grouped[ResultConcept, LabResult]:
+        """Countable, dated results grouped by everything a rule reads of their concept (codes,
+        coded value, text, coded value's text, name): rules that look for a finding among tens of
+        thousands of results (foot risk, preferred place) then test a few dozen concepts."""
+        return self._results.by_concept
+
+    @cached_property
+    def letters_by_kind(self) -> Grouped[tuple[tuple[Coding, ...], str, tuple[Coding, ...]], Letter]:
+        """Letters grouped by (type codes, title, category codes), what says which kind of plan a
+        letter is: hundreds of letters share a handful of kinds."""
+        return Grouped(self.letters, [(tuple(l.type_codings), l.title, tuple(l.category_codings))
+                                      for l in self.letters])
 
     def by_id(self, resource_id: str) -> Entry | None:
         """The mapped entry with this FHIR id (or component id), if any."""
