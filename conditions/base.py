@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API)
 from record import terminology
 from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
@@ -27,17 +28,6 @@ RECENT_MEDICINE_DAYS = 183  # "active MedicationRequests in the last 6 months" (
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class SeriesPoint(_Out):
-    """One dated value of a measure, in the measure's UK unit."""
-
-    date: dt.date
-    value: float | None
-    flag: Literal["high", "low", "normal", "unknown"] = "unknown"
-    comparator: str | None = None
-    text: str | None = None
-    id: str
 
 
 class MeasureView(_Out):

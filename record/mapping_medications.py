@@ -8,6 +8,8 @@ the group's status and repeat flag but is not counted as an issue.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -150,7 +152,7 @@ def _merge(members: list[Medication]) -> Medication:
     reasons: list[tuple[str, str]] = []
     for m in members:
         reasons.extend(pair for pair in m.reason_codings if pair not in reasons)
-    return latest.model_copy(update={
+    return dataclasses.replace(latest, **{
         "status": status_from.status,
         "intent": status_from.intent,
         "authored_on": min(authored) if authored else None,

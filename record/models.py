@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import field
 from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 from record.indexes import Grouped, ResultConcept, ResultIndex, index_results
 
@@ -31,18 +33,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Entry(_Model):
+# The entries are pydantic dataclasses with the same settings (validated as models are, frozen,
+# unknown fields refused) but slotted: an entry has no per-instance dict and fields-set, which
+# made a mapped result 1,890 bytes where it is now 460. A 100k record holds 60,000 results.
+_entry = dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+
+
+@_entry
+class Entry:
     """What every mapped entry carries: where it came from, its codes, its display and its date."""
 
     id: str
     resource_type: str
-    codings: list[Coding] = Field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
     text: str | None = None
     date: dt.date | None = None
     date_precision: str | None = None
 
 
-class PatientInfo(_Model):
+@_entry
+class PatientInfo:
     """Who the record is about."""
 
     id: str
@@ -52,6 +62,7 @@ class PatientInfo(_Model):
     nhs_number: str | None = None
 
 
+@_entry
 class LabResult(Entry):
     """One measured or coded result; a blood-pressure panel gives one per component."""
 
@@ -65,15 +76,16 @@ class LabResult(Entry):
     original_unit: str | None = None
     unit_problem: str | None = None
     value_text: str | None = None
-    value_codings: list[Coding] = Field(default_factory=list)
+    value_codings: list[Coding] = field(default_factory=list)
     flag: ResultFlag = "unknown"
     reference_low: float | None = None
     reference_high: float | None = None
     status: str | None = None
-    category: list[str] = Field(default_factory=list)
+    category: list[str] = field(default_factory=list)
     source_id: str | None = None
 
 
+@_entry
 class ConditionEntry(Entry):
     """A diagnosis, problem or register entry."""
 
@@ -84,9 +96,10 @@ class ConditionEntry(Entry):
     onset_precision: str | None = None
     recorded: dt.date | None = None
     abatement: dt.date | None = None
-    category: list[str] = Field(default_factory=list)
+    category: list[str] = field(default_factory=list)
 
 
+@_entry
 class Medication(Entry):
     """A medicine, with every GP issue of it grouped together (requests) or as stated (statements)."""
 
@@ -97,14 +110,15 @@ class Medication(Entry):
     intent: str | None = None
     authored_on: dt.date | None = None
     last_issued: dt.date | None = None
-    issues: list[dt.date] = Field(default_factory=list)
+    issues: list[dt.date] = field(default_factory=list)
     repeat: bool = False
     dosage_text: str | None = None
     classes: frozenset[str] = frozenset()
-    reason_codings: list[Coding] = Field(default_factory=list)
-    ids: list[str] = Field(default_factory=list)
+    reason_codings: list[Coding] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
 
 
+@_entry
 class AllergyEntry(Entry):
     """An allergy or intolerance."""
 
@@ -112,10 +126,11 @@ class AllergyEntry(Entry):
     clinical_status: str | None = None
     verification_status: str | None = None
     criticality: str | None = None
-    category: list[str] = Field(default_factory=list)
-    reactions: list[str] = Field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    reactions: list[str] = field(default_factory=list)
 
 
+@_entry
 class Immunisation(Entry):
     """A vaccination given (or recorded as not given, see `status`)."""
 
@@ -123,6 +138,7 @@ class Immunisation(Entry):
     status: str | None = None
 
 
+@_entry
 class CodedEntry(Entry):
     """A coded event with no value of its own, such as a procedure."""
 
@@ -130,13 +146,14 @@ class CodedEntry(Entry):
     status: str | None = None
 
 
+@_entry
 class Letter(Entry):
     """A letter or document; `text` here is the letter's plain text, not a display label."""
 
     resource_type: str = "DocumentReference"
     title: str = "Letter"
-    type_codings: list[Coding] = Field(default_factory=list)
-    category_codings: list[Coding] = Field(default_factory=list)
+    type_codings: list[Coding] = field(default_factory=list)
+    category_codings: list[Coding] = field(default_factory=list)
     author: str | None = None
     status: str | None = None
     doc_status: str | None = None
@@ -147,14 +164,16 @@ class Letter(Entry):
     unavailable_reason: str | None = None
 
 
-class CarePlanActivity(_Model):
+@_entry
+class CarePlanActivity:
     """One thing a care plan says will be done."""
 
     text: str | None = None
     status: str | None = None
-    codings: list[Coding] = Field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
 
 
+@_entry
 class CarePlan(Entry):
     """A care plan (rare in UK GP data, common in apps and Synthea)."""
 
@@ -164,18 +183,19 @@ class CarePlan(Entry):
     intent: str | None = None
     period_start: dt.date | None = None
     period_end: dt.date | None = None
-    categories: list[str] = Field(default_factory=list)
-    category_codings: list[Coding] = Field(default_factory=list)
-    activities: list[CarePlanActivity] = Field(default_factory=list)
-    goal_ids: list[str] = Field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    category_codings: list[Coding] = field(default_factory=list)
+    activities: list[CarePlanActivity] = field(default_factory=list)
+    goal_ids: list[str] = field(default_factory=list)
     description: str | None = None
 
 
-class GoalTarget(_Model):
+@_entry
+class GoalTarget:
     """One target of a goal, in the measure's UK unit when the measure is known."""
 
     measure_id: str | None = None
-    codings: list[Coding] = Field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
     low: float | None = None
     high: float | None = None
     value: float | None = None
@@ -186,6 +206,7 @@ class GoalTarget(_Model):
     unit_problem: str | None = None
 
 
+@_entry
 class Goal(Entry):
     """A goal agreed with the patient, such as an individual HbA1c target."""
 
@@ -194,10 +215,11 @@ class Goal(Entry):
     lifecycle_status: str | None = None
     achievement_status: str | None = None
     start: dt.date | None = None
-    targets: list[GoalTarget] = Field(default_factory=list)
+    targets: list[GoalTarget] = field(default_factory=list)
     notes: str | None = None
 
 
+@_entry
 class FlagEntry(Entry):
     """An alert on the record (register, DNACPR, lasting power of attorney ...)."""
 
@@ -208,6 +230,7 @@ class FlagEntry(Entry):
     period_end: dt.date | None = None
 
 
+@_entry
 class Appointment(Entry):
     """A booked appointment; `start_at` keeps the UK clock time when one was given."""
 
@@ -220,29 +243,31 @@ class Appointment(Entry):
     service_type: str | None = None
 
 
+@_entry
 class ConsentEntry(Entry):
     """A consent, such as the one behind a proxy's access (clinical-reference §8.2)."""
 
     resource_type: str = "Consent"
     status: str | None = None
     scope: str | None = None
-    category: list[str] = Field(default_factory=list)
+    category: list[str] = field(default_factory=list)
     provision_type: str | None = None
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     data_period_start: dt.date | None = None
     data_period_end: dt.date | None = None
-    actor_references: list[str] = Field(default_factory=list)
+    actor_references: list[str] = field(default_factory=list)
     patient_reference: str | None = None
 
 
-class RelatedPersonInfo(_Model):
+@_entry
+class RelatedPersonInfo:
     """Someone related to the patient, such as a carer with proxy access."""
 
     id: str
     resource_type: str = "RelatedPerson"
     name: str | None = None
-    relationship_codings: list[Coding] = Field(default_factory=list)
+    relationship_codings: list[Coding] = field(default_factory=list)
     relationship: str | None = None
     period_start: dt.date | None = None
     period_end: dt.date | None = None
@@ -250,6 +275,7 @@ class RelatedPersonInfo(_Model):
     patient_reference: str | None = None
 
 
+@_entry
 class OtherEntry(Entry):
     """Any resource this module has no model for; kept so nothing silently disappears."""
 
@@ -261,7 +287,8 @@ class OtherEntry(Entry):
         return self.resource_type
 
 
-class CodedEvidence(_Model):
+@_entry
+class CodedEvidence:
     """A dated coded thing that can show a check was done (for the due/overdue engine).
 
     For an observation, `codings` holds both its code and a coded value ("Never smoker"),
@@ -270,7 +297,7 @@ class CodedEvidence(_Model):
 
     id: str
     resource_type: str
-    codings: list[Coding] = Field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
     date: dt.date | None = None
     date_precision: str | None = None
     text: str | None = None

@@ -381,3 +381,28 @@ def test_synthea_bundles_map_with_hba1c_in_mmol_per_mol(path):
     requests = [r for r in resources if r["resourceType"] == "MedicationRequest"]
     assert sum(len(m.ids) for m in record.medications) == len(requests)
     assert record.patient is not None and record.patient.name
+
+
+def test_entries_are_slotted_so_a_large_record_stays_small():
+    """A 100k record maps to some 60,000 results; a per-instance dict and fields-set made each
+    four times its size (bench/README.md). Entries and chart points are slotted dataclasses that
+    still validate like models: a wrong type or an unknown field is refused."""
+    import dataclasses
+
+    import pydantic
+
+    from conditions.series import SeriesPoint
+    from record.models import LabResult, OtherEntry
+
+    result = LabResult(id="o1", name="HbA1c", value=48, codings=[["http://loinc.org", "4548-4"]])
+    point = SeriesPoint(date="2026-01-05", value=48, id="o1")
+    for value in (result, point, OtherEntry(id="x", resource_type="Encounter")):
+        assert not hasattr(value, "__dict__")
+    assert result.value == 48.0 and isinstance(result.value, float)
+    assert result.codings == [("http://loinc.org", "4548-4")]
+    with pytest.raises(pydantic.ValidationError):
+        LabResult(id="o1", name="HbA1c", colour="blue")
+    with pytest.raises(pydantic.ValidationError):
+        SeriesPoint(date="not a date", value=1, id="x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.value = 50

@@ -1,0 +1,26 @@
+"""One dated value of a measure, as the summary charts it (`MeasureView.series`).
+
+A slotted, frozen pydantic dataclass rather than a model: a 100,000-resource record's summary
+holds some 50,000 of them, and a model's per-instance dict and fields-set made each about four
+times the size. It validates and serialises (in `Summary`'s JSON) exactly as the model did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import ConfigDict
+from pydantic.dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class SeriesPoint:
+    """One dated value of a measure, in the measure's UK unit."""
+
+    date: dt.date
+    value: float | None
+    flag: Literal["high", "low", "normal", "unknown"] = "unknown"
+    comparator: str | None = None
+    text: str | None = None
+    id: str
