@@ -55,15 +55,20 @@ def test_records_come_out_about_the_size_asked_for(scale, size):
 
 
 def test_the_mix_of_types_holds_as_the_record_grows(scale):
-    """Results, reports, prescriptions, consultations and letters keep roughly their shares."""
+    """Results, reports, prescriptions, consultations and letters keep their shares to within a
+    tenth, up to the 100k record: `summary_growth` compares 25k with 100k, and a mix that drifts
+    towards the dearest type (it did: medicine issues stopped growing above 25k, and Observations
+    went from 57% to 67%) measures the generator, not the app."""
     def shares(size):
         counts = collections.Counter(r["resourceType"] for r in scale.resources(size))
         return {t: counts[t] / sum(counts.values()) for t in ("Observation", "DiagnosticReport",
                                                               "MedicationRequest", "Encounter",
                                                               "DocumentReference")}
-    small, large = shares(2_500), shares(25_000)
-    for rtype, share in small.items():
-        assert share > 0.02 and 0.5 < large[rtype] / share < 2, rtype
+    small = shares(2_500)
+    for size in (25_000, 100_000):
+        large = shares(size)
+        for rtype, share in small.items():
+            assert share > 0.02 and 0.9 < large[rtype] / share < 1.1, (size, rtype, share, large[rtype])
 
 
 def test_the_record_imports_with_nothing_rejected(small_file, tmp_path):
