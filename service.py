@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import threading
 from collections import OrderedDict
@@ -48,6 +49,21 @@ class Opened:
 
     visible: VisibleRecord
     record: PatientRecord
+
+
+def _reread_on_change(method):
+    """Run a reader again when a sync changed the record under it (`RecordChanged`): the visible
+    record reads passed entries again when used, and refuses one that changed since the gate
+    looked; `open` then sees the new data version and opens the record afresh."""
+    @functools.wraps(method)
+    def reread(self, *args, **kwargs):
+        for attempt in range(3):
+            try:
+                return method(self, *args, **kwargs)
+            except RecordChanged:
+                if attempt == 2:
+                    raise
+    return reread
 
 
 class Service(ConnectMixin):
@@ -119,6 +135,7 @@ class Service(ConnectMixin):
         """The viewer's mapped record (results, medicines, letters ...)."""
         return self.open(viewer, today).record
 
+    @_reread_on_change
     def search_letters(self, viewer: Viewer, today: dt.date, query: str) -> list[Letter]:
         """Letters the viewer may see whose text matches the query, best first."""
         opened = self.open(viewer, today)
@@ -193,6 +210,7 @@ class Service(ConnectMixin):
         return import_paths(self._store, paths, progress)
 
     # -- checking the record and taking it away (exports/; issue 8) ---------------------------
+    @_reread_on_change
     def own_content(self, viewer: Viewer, today: dt.date) -> OwnContent:
         """The person's own questions, comments, goals and notes this viewer may see and export."""
         pid = viewer.patient_id
@@ -201,10 +219,12 @@ class Service(ConnectMixin):
             self._store.own_goals(pid), self._store.goal_progress(pid), self.preferences(pid),
         )
 
+    @_reread_on_change
     def may_flag(self, viewer: Viewer, today: dt.date) -> bool:
         """Whether this viewer may mark entries as looking wrong or comment on them."""
         return feedback.may_flag(self.open(viewer, today).visible)
 
+    @_reread_on_change
     def flag_entry(self, viewer: Viewer, today: dt.date, reference: str, kind: str, text: str) -> int:
         """Keep a "this looks wrong" mark or comment on a visible entry (`Type/id`), with its version."""
         visible = self.open(viewer, today).visible
@@ -213,6 +233,7 @@ class Service(ConnectMixin):
         rtype, rid, version = feedback.resolve(visible, reference)
         return self._store.add_comment(viewer.patient_id, rtype, rid, version, kind, text, author=_author(viewer))
 
+    @_reread_on_change
     def flags(self, viewer: Viewer, today: dt.date) -> list[FlagItem]:
         """The viewer's flags and comments on entries they can see, newest first."""
         opened = self.open(viewer, today)
@@ -224,6 +245,7 @@ class Service(ConnectMixin):
             raise FlagRefused("That comment is not one this view can change.")
         self._store.set_comment_status(viewer.patient_id, comment_id, status)
 
+    @_reread_on_change
     def rectification_request(self, viewer: Viewer, today: dt.date, comment_ids: set[int] | None = None) -> str:
         """The letter to the practice listing the chosen flags (all of them by default), oldest first."""
         opened = self.open(viewer, today)
@@ -231,6 +253,7 @@ class Service(ConnectMixin):
         proxy = next((p.name for p in opened.record.related_people if p.id == viewer.proxy_id), None)
         return feedback.rectification_letter(items, opened.record, opened.visible, proxy_name=proxy)
 
+    @_reread_on_change
     def flag_communication(self, viewer: Viewer, today: dt.date, comment_id: int) -> dict:
         """One flag as a FHIR Communication to send to the practice today."""
         rows = {row["id"]: row for row in self.own_content(viewer, today).comments}
@@ -239,6 +262,7 @@ class Service(ConnectMixin):
         _, practice = feedback.practice(self.open(viewer, today).visible)
         return feedback.communication(rows[comment_id], viewer.patient_id, practice, sent=today.isoformat())
 
+    @_reread_on_change
     def export(self, viewer: Viewer, today: dt.date, fmt: str) -> exports.Export:
         """The viewer's record as PDF sheet, FHIR Bundle or results CSV (exports.FORMATS)."""
         opened = self.open(viewer, today)

@@ -293,3 +293,27 @@ def test_the_service_opens_again_when_the_record_changes_while_it_is_mapped(fres
     record = svc.record(PATIENT, TODAY)
     assert len(calls) == 2
     assert {r.id for r in record.results} == {"o1"}
+
+
+def test_a_reader_of_the_visible_record_runs_again_when_a_sync_changes_it(fresh_store, monkeypatch):
+    """Exports, flags and letter search read the visible record after it was opened; a redaction
+    synced in between makes that read refuse (RecordChanged), and the service reads afresh."""
+    import service as service_module
+    from exports import feedback
+
+    fresh_store.put([patient(), obs("o1"), obs("o2")])
+    svc = service_module.Service(fresh_store)
+    svc.open(PATIENT, TODAY)
+    real_resolve, calls = feedback.resolve, []
+
+    def resolve_after_a_sync(visible, reference):
+        if not calls:
+            fresh_store.put([redacted_copy("o2")])  # between the open and the read
+        calls.append(reference)
+        return real_resolve(visible, reference)
+
+    monkeypatch.setattr(feedback, "resolve", resolve_after_a_sync)
+    with pytest.raises(service_module.FlagRefused):  # o2 is now redacted: not flaggable
+        svc.flag_entry(PATIENT, TODAY, "Observation/o2", "looks_wrong", "this is not mine")
+    assert len(calls) == 2
+    assert svc.flag_entry(PATIENT, TODAY, "Observation/o1", "looks_wrong", "this is not mine") > 0
