@@ -106,17 +106,20 @@ def summaries(dbs: dict[int, Path], work: Path, runs: int) -> dict:
 
     settings.demo_store(work / "demo").close()
     demo = str(work / "demo" / "demo.db")
-    cold, warm = {}, {}
+    cold, warm, phases = {}, {}, {}
     for size, db in sorted(dbs.items()):
         results = [child("summary", str(db), demo) for _ in range(runs if size < 100_000 else max(1, runs - 1))]
         cold[size] = statistics.median(r["cold_ms"] for r in results)
         warm[size] = statistics.median(r["warm_ms"] for r in results)
-        say(f"summary {size}: cold {cold[size]:.0f} ms, warm {warm[size]:.1f} ms")
+        phases[size] = {part: round(statistics.median(r[part] for r in results), 1)
+                        for part in ("gate_ms", "map_ms", "views_ms")}
+        say(f"summary {size}: cold {cold[size]:.0f} ms, warm {warm[size]:.1f} ms; {phases[size]}")
     slope = math.log(cold[100_000] / cold[25_000]) / math.log(100_000 / 25_000)
     warm_slope = math.log(max(warm[100_000], 0.01) / max(warm[25_000], 0.01)) / math.log(4)
     return {"summary_ms": {str(k): round(v, 1) for k, v in cold.items()},
             "summary_warm_ms": {str(k): round(v, 2) for k, v in warm.items()},
-            "summary_growth": round(slope, 3), "summary_warm_growth": round(warm_slope, 3)}
+            "summary_growth": round(slope, 3), "summary_warm_growth": round(warm_slope, 3),
+            "summary_phases_ms": {str(k): v for k, v in phases.items()}}
 
 
 def pages(dbs: dict[int, Path], runs: int) -> dict:
