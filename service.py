@@ -82,6 +82,7 @@ class Service(ConnectMixin):
         return self._store.path
 
     # -- reading, always through the gate -----------------------------------------------------
+    @_reread_on_change  # a sync may write between the gate's read and the mapping's
     def open(self, viewer: Viewer, today: dt.date) -> Opened:
         """The viewer's visible record and its mapped models (cached per viewer, day and data)."""
         reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
@@ -90,18 +91,11 @@ class Service(ConnectMixin):
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        for attempt in range(3):  # a sync may write between the gate's read and the mapping's
-            try:
-                with _collector_paused():
-                    visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
-                    lookups = list(visible.iter_resources(LOOKUP_TYPES))
-                    memo = self._memo(viewer.patient_id, key[3])
-                    opened = Opened(visible=visible, record=map_stored(visible.stored_texts(), lookups, memo))
-                break
-            except RecordChanged:
-                if attempt == 2:
-                    raise
-            key = (viewer.key, today, reveal, self._store.data_version())
+        with _collector_paused():
+            visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
+            lookups = list(visible.iter_resources(LOOKUP_TYPES))
+            memo = self._memo(viewer.patient_id, key[3])
+            opened = Opened(visible=visible, record=map_stored(visible.stored_texts(), lookups, memo))
         with self._lock:
             self._cache[key] = opened
             while len(self._cache) > CACHE_SIZE:

@@ -96,7 +96,6 @@ class VisibleRecord:
 
     viewer: Viewer
     today: dt.date
-    keys: tuple[str, ...] = ()
     shared: tuple[dict, ...] = ()
     record_starts: dt.date | None = None
     denied_reason: str | None = None
@@ -132,10 +131,15 @@ class VisibleRecord:
         """The visible resources of the given types (only their rows are read and decoded)."""
         return list(self.iter_resources(types))
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """`Type/id` of the record's own visible resources, in stored order."""
+        return tuple(self._fingerprints)
+
     @cached_property
     def key_set(self) -> frozenset[str]:
         """`Type/id` of every visible resource, without reading any of them."""
-        return frozenset(self.keys) | {f"{r.get('resourceType')}/{r.get('id')}" for r in self.shared}
+        return frozenset(self._fingerprints) | {f"{r.get('resourceType')}/{r.get('id')}" for r in self.shared}
 
     def get(self, key: str) -> dict | None:
         """One visible resource by `Type/id`, or None when the viewer cannot see it."""
@@ -286,7 +290,6 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     return VisibleRecord(
         viewer=viewer,
         today=today,
-        keys=tuple(kept),
         shared=tuple(shared),
         record_starts=record_starts,
         denied_reason=denied_reason,
