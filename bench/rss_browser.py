@@ -6,35 +6,20 @@ resident set) read from /proc. Uses the browser tests' settings and helpers (tes
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 PAGE_WAIT_MS = 600_000  # the first page opens a 100,000-resource record
 
 
-def measure(root: Path, db: Path, today: str, patient: str) -> float:
+def measure(db: Path, today: str, patient: str) -> float:
     """Peak RSS in MB of the app server after every page was viewed."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, served_app
     from tests.browser.test_browser import nav_links
 
-    port = _free_port()
-    env = {**os.environ, "LTC_TODAY": today, "LTC_DB": str(db), "XDG_DATA_HOME": str(db.parent / "xdg"),
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    env.pop("LTC_LOGIN", None)
-    log = db.parent / "streamlit.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server, log)
+    with served_app(db, today, db.parent) as (url, server):
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page()
@@ -45,13 +30,6 @@ def measure(root: Path, db: Path, today: str, patient: str) -> float:
                 _wait_for_page(page, expect, title)
             browser.close()
         return _peak_mb(server.pid)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _wait_for_page(page, expect, title: str) -> None:

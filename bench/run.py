@@ -140,7 +140,7 @@ def peak_rss(db: Path) -> dict:
     if _browser_ready():
         from rss_browser import measure  # noqa: PLC0415  (needs Playwright)
 
-        mb = measure(ROOT, db, TODAY, PATIENT)
+        mb = measure(db, TODAY, PATIENT)
         how = "streamlit run app.py (headless, 127.0.0.1), every page opened in Chromium through Playwright; VmHWM of the server process"
     else:
         mb = child("rss", str(db))["peak_rss_mb"]

@@ -8,6 +8,7 @@ with the reason, except under CI=true, where a missing tool fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -83,35 +84,32 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"streamlit did not answer within {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
-    """The app served by `streamlit run` on 127.0.0.1 over a private demo store; stopped at the end."""
-    import settings
-
-    home = tmp_path_factory.mktemp("browser-app")
-    settings.demo_store(home / "store").close()
-    port = _free_port()
+@contextlib.contextmanager
+def served_app(db: Path, today: str, home: Path):
+    """`streamlit run app.py` on 127.0.0.1 over the store `db`, healthy; yields (url, process) and
+    stops it afterwards. Shared by the browser tests and the benchmark's peak-memory run."""
     env = {
         **os.environ,
-        "LTC_TODAY": TODAY,
-        "LTC_DB": str(home / "store" / "demo.db"),
+        "LTC_TODAY": today,
+        "LTC_DB": str(db),
         "XDG_DATA_HOME": str(home / "xdg"),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     env.pop("LTC_LOGIN", None)
+    port = _free_port()
     log = home / "streamlit.log"
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
              "--server.port", str(port), "--server.headless", "true",
-             # No file watcher: nothing reloads while the test runs, and no CPU spent on the tree.
+             # No file watcher: nothing reloads while the app runs, and no CPU spent on the tree.
              "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, log)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         try:
@@ -119,3 +117,14 @@ def app_url(tmp_path_factory) -> str:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """The app served by `streamlit run` on 127.0.0.1 over a private demo store; stopped at the end."""
+    import settings
+
+    home = tmp_path_factory.mktemp("browser-app")
+    settings.demo_store(home / "store").close()
+    with served_app(home / "store" / "demo.db", TODAY, home) as (url, _):
+        yield url
