@@ -37,7 +37,7 @@ LOOKUP_TYPES = ("Binary", "Medication", "Practitioner", "PractitionerRole", "Org
                 "RelatedPerson", "Patient")
 # Read only through the entries that point at them (a letter's Binary and author, a request's
 # Medication); they are lookups, not entries of the record, so they are not listed in `other`.
-_REFERENCED_ONLY = frozenset(
+REFERENCED_ONLY = frozenset(
     {"Binary", "Medication", "Practitioner", "PractitionerRole", "Organization", "Location"}
 )
 # What a malformed resource can make the readers raise (pydantic's ValidationError is a ValueError).
@@ -53,7 +53,7 @@ def map_record(resources: Iterable[dict], lookups: Iterable[dict] | None = None)
     if lookups is None:
         resources = list(resources or [])
         lookups = resources
-    mapping = _Mapping(lookups)
+    mapping = RecordMapping(lookups)
     for resource in resources or ():
         mapping.add(resource)
     return mapping.record()
@@ -64,10 +64,10 @@ def map_stored(texts: Iterable[tuple[str, int, str]], lookups: Iterable[dict], m
     gives them (service.py). Entries whose mapping reads nothing but themselves (`SELF_CONTAINED`)
     are kept in `memo` by key and fingerprint: the same stored text maps the same for every viewer,
     so a carer's view of a record shares the patient's models instead of decoding them again."""
-    mapping = _Mapping(lookups)
+    mapping = RecordMapping(lookups)
     for key, fingerprint, text in texts:
         rtype = key.split("/", 1)[0]
-        if rtype in _REFERENCED_ONLY:
+        if rtype in REFERENCED_ONLY:
             continue  # read through the entries that point at them (lookups)
         if rtype not in SELF_CONTAINED:
             mapping.add(stored_json.loads(text))
@@ -79,7 +79,7 @@ def map_stored(texts: Iterable[tuple[str, int, str]], lookups: Iterable[dict], m
     return mapping.record()
 
 
-class _Mapping:
+class RecordMapping:
     """One record being mapped: what each resource became, by PatientRecord list."""
 
     def __init__(self, lookups: Iterable[dict]) -> None:
@@ -91,21 +91,39 @@ class _Mapping:
     def add(self, resource) -> None:
         if not isinstance(resource, dict) or is_entered_in_error(resource):
             return
-        if string(resource.get("resourceType")) == "Patient" and self.patient is None:
+        self.take(*self.map_alone(resource))
+
+    def map_alone(self, resource) -> tuple[str, tuple]:
+        """What one resource maps to, the Patient included (its list is "patient")."""
+        if not isinstance(resource, dict) or is_entered_in_error(resource):
+            return "other", ()
+        if string(resource.get("resourceType")) == "Patient":
+            # (as the record's person, or why not; then as any later Patient is listed)
             try:
-                self.patient = map_patient(resource)
+                first = map_patient(resource)
             except _MAPPING_ERRORS:
-                self.found["other"].append(_unreadable(resource, "Patient"))
-            return
-        name, models = self.map_one(resource)
-        self.found[name].extend(models)
+                first = _unreadable(resource, "Patient")
+            return "patient", (first, *self.map_one(resource)[1])
+        return self.map_one(resource)
+
+    def take(self, list_name: str, models: tuple) -> None:
+        """Add what one resource mapped to. The first readable Patient is the record's person;
+        an unreadable one, and any after the person, are listed in `other`."""
+        if list_name != "patient":
+            self.found[list_name].extend(models)
+        elif self.patient is not None:
+            self.found["other"].extend(models[1:])
+        elif isinstance(models[0], PatientInfo):
+            self.patient = models[0]
+        else:
+            self.found["other"].append(models[0])
 
     def map_one(self, resource: dict) -> tuple[str, tuple]:
         """(the PatientRecord list it goes in, what it maps to) for one resource."""
         if is_entered_in_error(resource):
             return "other", ()
         rtype = string(resource.get("resourceType")) or "Unknown"
-        if rtype in _REFERENCED_ONLY:
+        if rtype in REFERENCED_ONLY:
             return "other", ()
         try:
             if rtype in ("MedicationRequest", "MedicationStatement"):
@@ -121,11 +139,14 @@ class _Mapping:
             return "other", (_unreadable(resource, rtype),)
 
     def record(self) -> PatientRecord:
-        found = dict(self.found)
-        medications: list[Medication] = group_medications(found.pop("medicines"))
-        ordered = {name: _newest_first(entries) for name, entries in found.items()}
-        ordered["results"] = sorted(found["results"], key=_oldest_first_key)
-        return PatientRecord(patient=self.patient, medications=medications, **ordered)
+        return self.assemble(self.patient, {name: in_list_order(name, entries) for name, entries in self.found.items()})
+
+    @staticmethod
+    def assemble(patient: PatientInfo | None, lists: dict[str, list]) -> PatientRecord:
+        """The record from each list's entries, already in order (`in_list_order`)."""
+        lists = dict(lists)
+        medications: list[Medication] = group_medications(lists.pop("medicines", []))
+        return PatientRecord(patient=patient, medications=medications, **lists)
 
 
 def is_entered_in_error(resource: dict) -> bool:
@@ -276,12 +297,27 @@ def _unreadable(resource: dict, rtype: str) -> OtherEntry:
                       problem=UNREADABLE_ENTRY)
 
 
-def _newest_first(entries: list) -> list:
-    def key(entry) -> tuple:
-        when = getattr(entry, "date", None)
-        return (when is not None, when or dt.date.min)
+def in_list_order(list_name: str, items: list, entry_of=None) -> list:
+    """A PatientRecord list's entries in its order: results oldest first (undated last, then by
+    id); medicines as stored (they are grouped and sorted after); the rest newest first, undated
+    last. Sorts are stable, so a list's order is also the order of any of its entries. `entry_of`
+    gives the entry of each item (the items themselves by default)."""
+    if list_name == "medicines":
+        return list(items)
+    if entry_of is None:
+        entry_of = _itself
+    if list_name == "results":
+        return sorted(items, key=lambda item: _oldest_first_key(entry_of(item)))
+    return sorted(items, key=lambda item: _newest_first_key(entry_of(item)), reverse=True)
 
-    return sorted(entries, key=key, reverse=True)
+
+def _itself(item):
+    return item
+
+
+def _newest_first_key(entry) -> tuple:
+    when = getattr(entry, "date", None)
+    return (when is not None, when or dt.date.min)
 
 
 def _oldest_first_key(entry) -> tuple:

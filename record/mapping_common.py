@@ -281,7 +281,11 @@ class Index:
                     return contained
             return None
         rid = reference_id(reference)
-        return self._by_key.get(f"{expected_type}/{rid}") if rid else None
+        return self.lookup(f"{expected_type}/{rid}") if rid else None
+
+    def lookup(self, key: str) -> dict | None:
+        """The resource stored under `Type/id` in this index, if any."""
+        return self._by_key.get(key)
 
     def name_of(self, reference, container: dict | None = None) -> str | None:
         """A person's or organisation's name for a Reference: its display, else the resolved name."""
