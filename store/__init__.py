@@ -15,11 +15,12 @@ from store.db import (
     is_newer,
     patient_of,
 )
+from store.derived import DerivedMixin
 from store.personal import PersonalMixin
 from store.resources import ResourcesMixin
 
 
-class Store(ResourcesMixin, PersonalMixin, StoreBase):
+class Store(ResourcesMixin, DerivedMixin, PersonalMixin, StoreBase):
     """A SQLite file holding one household's records."""
 
 

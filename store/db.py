@@ -170,6 +170,8 @@ MAX_TEXT = 4000  # characters in one question, comment or note
 class StoreBase:
     """A SQLite file holding one household's records. One connection per thread; WAL on."""
 
+    BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another session's
+
     def __init__(self, path: str | Path):
         self.path = Path(path).expanduser()
         self._local = threading.local()
@@ -187,7 +189,7 @@ class StoreBase:
     def db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -217,6 +219,11 @@ class StoreBase:
             for name, columns in PERSONAL_TABLES.items():
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            # Each record's snapshot for the access gate and the mapping (store/derived.py).
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS derived (patient_id TEXT PRIMARY KEY, version TEXT NOT NULL,"
+                " data_version TEXT NOT NULL, blob BLOB NOT NULL)"
+            )
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 [str(SCHEMA_VERSION)],
