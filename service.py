@@ -25,7 +25,8 @@ from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: p
 from exports.own_content import OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
-from record.mapping import LOOKUP_TYPES, map_patient, map_stored
+from record.derived import map_visible
+from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
@@ -93,9 +94,8 @@ class Service(ConnectMixin):
                 return self._cache[key]
         with _collector_paused():
             visible = open_record(self._store, viewer, today, reveal_prognosis=reveal)
-            lookups = list(visible.iter_resources(LOOKUP_TYPES))
             memo = self._memo(viewer.patient_id, key[3])
-            opened = Opened(visible=visible, record=map_stored(visible.stored_texts(), lookups, memo))
+            opened = Opened(visible=visible, record=map_visible(visible, memo))
         with self._lock:
             self._cache[key] = opened
             while len(self._cache) > CACHE_SIZE:

@@ -26,8 +26,6 @@ inside it. Rules and sources: clinical-reference §7–8; labels from data/termi
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,16 +34,30 @@ from typing import Literal
 from pydantic import BaseModel
 
 from record import stored_json
-from record.dates import UNDATED_TYPES, clinical_date
+from record.dates import UNDATED_TYPES
+from record.derived import (
+    DAY, DIGEST, FLAGS, KEY, LABELS, OUTWARD, REFERRERS, SHARED_TYPES, TYPE, Snapshot,
+    derive,
+)
 from record.policy import (
     UNREADABLE_START,
     Grant,
     access_start,
     hidden_labels_for,
-    is_eol_sensitive,
     labels_of,
     proxy_grants,
     related_person_valid,
+)
+from record.projection import (  # noqa: F401  _references, _references_in: compared in tests
+    ENTERED_IN_ERROR,
+    EOL_SENSITIVE,
+    VERSION,
+    Unreadable,
+    decode_snapshot,
+    digest,
+    encode_snapshot,
+    references as _references,
+    references_in as _references_in,
 )
 
 
@@ -89,10 +101,11 @@ class RecordChanged(RuntimeError):
 class VisibleRecord:
     """What one viewer may see of one patient's record on one day. Nothing else leaves the store.
 
-    It holds which stored resources passed the gate (with a fingerprint of each one's stored text),
+    It holds which stored resources passed the gate (with a digest of each one's stored text),
     not the resources themselves: a 100,000-resource record decoded is about a gigabyte. They are
     read again, one at a time, when used, and any that changed since the gate looked stops the
-    read with RecordChanged rather than show something the gate did not pass."""
+    read with RecordChanged rather than show something the gate did not pass. The passed rows of
+    the record's snapshot (what each entry maps to) are held until the mapping takes them."""
 
     viewer: Viewer
     today: dt.date
@@ -101,6 +114,19 @@ class VisibleRecord:
     denied_reason: str | None = None
     _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)
     _store: object = field(default=None, repr=False, compare=False)
+    _rows: list = field(default_factory=list, repr=False, compare=False)
+    _data_version: str | None = field(default=None, repr=False, compare=False)
+
+    def check_current(self) -> None:
+        """Raise RecordChanged when resources were written since the gate read the record: what
+        was mapped from its snapshot may no longer be what the gate would pass."""
+        if self._store is not None and self._store.data_version() != self._data_version:
+            raise RecordChanged("the record changed while it was opened")
+
+    def take_rows(self) -> tuple[Snapshot, list[int]] | None:
+        """The record's snapshot and the positions of the rows the gate passed, in stored order,
+        once (record/derived.py maps them); None after they were taken."""
+        return self._rows.pop() if self._rows else None
 
     def stored_texts(self, types: tuple[str, ...] = ()) -> Iterator[tuple[str, int, str]]:
         """(Type/id, fingerprint, stored JSON) of the record's own visible resources, in stored
@@ -112,7 +138,7 @@ class VisibleRecord:
             seen = self._fingerprints.get(key)
             if seen is None:
                 continue  # stored after the gate looked (or withheld): never passed
-            if seen != hash(text):
+            if seen != digest(text):
                 raise RecordChanged(f"{key} changed after the record was opened")
             yield key, seen, text
 
@@ -157,88 +183,35 @@ class VisibleRecord:
         return [visible[rid] for rtype, rid in hits if rtype == "DocumentReference" and rid in visible]
 
 
-def _entered_in_error(resource: dict) -> bool:
-    if resource.get("status") == "entered-in-error" or resource.get("docStatus") == "entered-in-error":
-        return True
-    for key in ("verificationStatus", "clinicalStatus"):
-        concept = resource.get(key)
-        if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
-            for coding in concept["coding"]:
-                if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
-                    return True
-    return False
-
-
-def _references(node, found: set[str]) -> None:
-    """Collect every `reference` string anywhere in a resource."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                found.add(value)
-            elif isinstance(value, (dict, list)):
-                _references(value, found)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, (dict, list)):
-                _references(item, found)
-
-
-# A "reference" key and its string value, found in the stored JSON text without walking the
-# decoded resource (six times faster). A quote inside a JSON string is always escaped, so a
-# `"reference"` that follows `{` or `,` is a key; one that follows anything else is the end of a
-# longer key or value (`"say \"reference":`), and sends the resource to the walk. A `"reference"`
-# the pattern does not match (a value, a key whose value is not a string) is no reference to the
-# walk either. The two are compared in tests/test_access_properties.py.
-_REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
-
-
-def _references_in(text: str, resource: dict) -> set[str]:
-    found: set[str] = set()
-    for match in _REFERENCE_IN_TEXT.finditer(text):
-        before = match.start() - 1
-        while before >= 0 and text[before] in " \t\r\n":
-            before -= 1
-        if before < 0 or text[before] not in "{,":
-            found = set()
-            _references(resource, found)
-            return found
-        value = match.group(1)
-        found.add(json.loads(f'"{value}"') if "\\" in value else value)
-    return found
-
-
-def _key(resource: dict) -> str:
-    return f"{resource.get('resourceType')}/{resource.get('id')}"
-
-
-def _in_window(resource: dict, start: dt.date | None, end: dt.date | None) -> bool:
+def _in_window(rtype: str, day: int | None, start: dt.date | None, end: dt.date | None) -> bool:
+    """Whether an entry of this type, on this day number, falls inside [start, end]."""
     if start is None and end is None:
         return True
-    if resource.get("resourceType") in UNDATED_TYPES:
+    if rtype in UNDATED_TYPES:
         return True
-    when = clinical_date(resource)
-    if when is None:
+    if day is None:
         return False  # cannot be shown to fall inside the window
-    if start is not None and when.day < start:  # a partial date counts from its first day
+    if start is not None and day < start.toordinal():  # a partial date counts from its first day
         return False
-    return end is None or when.day <= end
+    return end is None or day <= end.toordinal()
 
 
-def _grant_allows(grant: Grant, resource: dict, labels: set[tuple[str, str]]) -> bool:
-    rtype = resource.get("resourceType")
+def _day(day: int | None) -> dt.date | None:
+    return dt.date.fromordinal(day) if day is not None else None
+
+
+def _grant_allows(grant: Grant, rtype: str, labels: frozenset, day: int | None) -> bool:
     if grant.classes and rtype not in grant.classes:
         return False
-    if grant.denies:
-        when = clinical_date(resource)
-        day = when.day if when else None
-        if any(deny.matches(rtype, labels, day) for deny in grant.denies):
-            return False
-    return _in_window(resource, grant.data_start, grant.data_end)
+    if grant.denies and any(deny.matches(rtype, labels, _day(day)) for deny in grant.denies):
+        return False
+    return _in_window(rtype, day, grant.data_start, grant.data_end)
 
 
 def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = False) -> VisibleRecord:
     """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
-    permissions = store.resources_for(viewer.patient_id, _PERMISSION_TYPES)
+    snapshot, data_version = _snapshot(store, viewer.patient_id)
+    permissions = list(snapshot.permissions)
     record_starts = access_start(permissions, viewer.patient_id)
     hidden_labels = hidden_labels_for(viewer.kind)
     grants: list[Grant] = []
@@ -259,34 +232,41 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 "The GP practice can set it up or renew it."
             )
 
-    # One resource decoded at a time: what is kept is its key, its fingerprint and what it points at.
-    kept: dict[str, int] = {}  # key -> hash of the stored text
-    refs: dict[str, set[str]] = {}
-    letter_urls: dict[str, set[str]] = {}  # a letter's attachment URLs (its Binary)
-    withheld: set[str] = set()  # hidden for what they say: labels, errors, sensitive codes
-    for rtype, rid, text in store.resource_texts_for(viewer.patient_id):
-        resource = stored_json.loads(text)
-        key = f"{rtype}/{rid}"
+    # The rules applied to each entry's facts (record/projection.py), read from the record's
+    # snapshot or derived from its stored resources, never from anything mapped for a viewer.
+    rows = snapshot.rows
+    proxy = viewer.kind == "proxy"
+    kept: dict[str, bytes] = {}  # key -> digest of the stored text
+    passed: list[int] = []  # their positions; some are hidden again below
+    withheld: list[int] = []  # hidden for what they say: labels, errors, sensitive codes
+    plain = not proxy and not start_unreadable  # the common case, checked first below
+    start = record_starts.toordinal() if record_starts else None
+    for i, row in enumerate(rows):
+        rtype = row[TYPE]
+        if plain and not row[LABELS] and not row[FLAGS]:  # nothing to withhold it for
+            if start is None or rtype in UNDATED_TYPES or (row[DAY] is not None and row[DAY] >= start):
+                kept[row[KEY]] = row[DIGEST]
+                passed.append(i)
+            continue
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
-            labels = labels_of(resource)
-            if (labels & hidden_labels or _entered_in_error(resource)
-                    or (not reveal_prognosis and is_eol_sensitive(resource))
-                    or (viewer.kind == "proxy" and _denied_by_label(grants, resource, labels))):
-                withheld.add(key)
+            labels = frozenset(row[LABELS]) if row[LABELS] else _NO_LABELS
+            flags, day = row[FLAGS], row[DAY]
+            if ((labels and labels & hidden_labels) or flags & ENTERED_IN_ERROR
+                    or (not reveal_prognosis and flags & EOL_SENSITIVE)
+                    or (proxy and _denied_by_label(grants, rtype, labels, day))):
+                withheld.append(i)
                 continue
-            in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(resource, record_starts, None)
-            if in_scope and viewer.kind == "proxy":
-                in_scope = any(_grant_allows(g, resource, labels) for g in grants)
+            in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(rtype, day, record_starts, None)
+            if in_scope and proxy:
+                in_scope = any(_grant_allows(g, rtype, labels, day) for g in grants)
             if not in_scope:
                 continue
-        kept[key] = hash(text)
-        refs[key] = _references_in(text, resource)
-        if rtype == "DocumentReference":
-            letter_urls[key] = _attachment_urls(resource)
+        kept[row[KEY]] = row[DIGEST]
+        passed.append(i)
 
-    _hide_dependants(kept, withheld, refs)
-    _drop_orphan_binaries(kept, refs, letter_urls)
-    shared = _shared_resources(store, kept, hidden_labels, refs)
+    _hide_dependants(rows, kept, withheld)
+    _drop_orphan_binaries(snapshot, kept)
+    shared = _shared_resources(store, snapshot, kept, hidden_labels)
     return VisibleRecord(
         viewer=viewer,
         today=today,
@@ -295,78 +275,78 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         denied_reason=denied_reason,
         _fingerprints=kept,
         _store=store,
+        _rows=[(snapshot, [i for i in passed if rows[i][KEY] in kept])],
+        _data_version=data_version,
     )
 
 
-# What the gate reads before the record itself: who may see what (record/policy.py).
-_PERMISSION_TYPES = ("Consent", "RelatedPerson")
+_NO_LABELS: frozenset = frozenset()
 
 
-def _denied_by_label(grants: list[Grant], resource: dict, labels: set[tuple[str, str]]) -> bool:
-    """Whether every grant has a deny provision that names one of the resource's labels."""
+def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
+    """One patient's record as snapshot rows, and the store's data version they were read at:
+    kept in the store while nothing has been written since it was made with this code
+    (store.derived), else derived from the stored resources (record/derived.py) and kept,
+    unless something was written meanwhile."""
+    version = store.data_version()
+    blob = store.derived(patient_id, VERSION, version)
+    if blob is not None:
+        try:
+            return Snapshot.from_parts(decode_snapshot(blob)), version
+        except Unreadable:
+            pass  # derived again below, and replaced
+    snapshot = derive(store.resource_texts_for(patient_id), store.shared)
+    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.parts()))
+    return snapshot, version
+
+
+def _denied_by_label(grants: list[Grant], rtype: str, labels: frozenset, day: int | None) -> bool:
+    """Whether every grant has a deny provision that names one of the entry's labels."""
     if not grants or not labels:
         return False
-    when = clinical_date(resource)
-    day = when.day if when else None
-    rtype = resource.get("resourceType")
+    when = _day(day)
     return all(
-        any(d.labels and d.matches(rtype, labels, day) for d in g.denies) for g in grants
+        any(d.labels and d.matches(rtype, labels, when) for d in g.denies) for g in grants
     )
 
 
-def _hide_dependants(kept: dict[str, int], hidden: set[str], refs: dict[str, set[str]]) -> None:
-    """Hide every kept resource that points at a withheld one, until nothing changes.
+def _hide_dependants(rows: list[tuple], kept: dict[str, bytes], withheld: list[int]) -> None:
+    """Hide every kept entry that points at a withheld one, and so on along the chain.
 
     Only entries withheld for what they say (labels, errors, sensitive codes) pass their hiding
     on: a 2026 prescription that points at its 2010 original stays visible when the online
-    record starts in 2023, because the pointer says nothing the person may not see."""
-    if not hidden:
-        return
-    changed = True
-    while changed:
-        changed = False
-        for key in list(kept):
-            if not key.startswith("Patient/") and refs[key] & hidden:
-                hidden.add(key)
-                del kept[key]
-                changed = True
+    record starts in 2023, because the pointer says nothing the person may not see. The person
+    (Patient) is never hidden, so hiding does not pass through them either."""
+    chain = list(withheld)
+    while chain:
+        for i in rows[chain.pop()][REFERRERS]:
+            row = rows[i]
+            if row[KEY] in kept and row[TYPE] != "Patient":
+                del kept[row[KEY]]
+                chain.append(i)
 
 
-def _attachment_urls(document: dict) -> set[str]:
-    urls = set()
-    contents = document.get("content")
-    for content in contents if isinstance(contents, list) else []:
-        attachment = content.get("attachment") if isinstance(content, dict) else None
-        url = attachment.get("url") if isinstance(attachment, dict) else None
-        if isinstance(url, str):
-            urls.add(url)
-    return urls
-
-
-def _drop_orphan_binaries(kept: dict[str, int], refs: dict[str, set[str]], letter_urls: dict[str, set[str]]) -> None:
+def _drop_orphan_binaries(snapshot: Snapshot, kept: dict[str, bytes]) -> None:
     """A Binary is visible only through a visible letter that points at it."""
-    wanted: set[str] = set()
-    for key, urls in letter_urls.items():
-        if key in kept:
-            wanted |= refs[key] | urls
-    for key in [k for k in kept if k.startswith("Binary/")]:
-        if key not in wanted:
-            del kept[key]
+    rows, wanted = snapshot.rows, set()
+    for i in snapshot.letters:
+        if rows[i][KEY] in kept:
+            wanted.update(rows[i][OUTWARD])
+    for i in snapshot.binaries:
+        if rows[i][KEY] not in wanted:
+            kept.pop(rows[i][KEY], None)
 
 
-def _shared_resources(store, kept: dict[str, int], hidden_labels, refs: dict[str, set[str]]) -> list[dict]:
+def _shared_resources(store, snapshot: Snapshot, kept: dict[str, bytes], hidden_labels) -> list[dict]:
     """Medicines, clinicians and organisations the visible entries point at."""
-    wanted: set[str] = set().union(*(refs[key] for key in kept))
-    wanted = {
-        ref for ref in wanted
-        if ref.split("/", 1)[0] in ("Medication", "Practitioner", "PractitionerRole", "Organization", "Location")
-        and ref not in kept
-    }
+    rows, wanted = snapshot.rows, set()
+    for i in snapshot.pointing:
+        if rows[i][KEY] in kept:
+            wanted.update(rows[i][OUTWARD])
+    wanted = {ref for ref in wanted if ref.split("/", 1)[0] in SHARED_TYPES and ref not in kept}
     if not wanted:
         return []
     return [r for r in store.shared(wanted) if not (labels_of(r) & hidden_labels)]
-
-
 
 
 def patient_resource(store, patient_id: str) -> dict | None:

@@ -280,16 +280,16 @@ def test_the_service_opens_again_when_the_record_changes_while_it_is_mapped(fres
 
     fresh_store.put([patient(), obs("o1"), obs("o2")])
     svc = service_module.Service(fresh_store)
-    real_map = service_module.map_stored
+    real_map = service_module.map_visible
     calls = []
 
-    def map_after_a_sync(texts, lookups, memo):
+    def map_after_a_sync(visible, memo):
         if not calls:  # the first time: another session redacts o2 mid-open
             fresh_store.put([redacted_copy("o2")])
         calls.append(1)
-        return real_map(texts, lookups, memo)
+        return real_map(visible, memo)
 
-    monkeypatch.setattr(service_module, "map_stored", map_after_a_sync)
+    monkeypatch.setattr(service_module, "map_visible", map_after_a_sync)
     record = svc.record(PATIENT, TODAY)
     assert len(calls) == 2
     assert {r.id for r in record.results} == {"o1"}

@@ -1,0 +1,302 @@
+"""What the gate and the mapping derive from one stored resource, kept beside it in the store.
+
+Opening a record used to decode every stored resource twice and map each into a model: about 1.4 s
+for a 25,000-resource record, on every first open in a new process. What they derive from a
+resource alone does not depend on who is looking, so it is kept in the store's `derived` table:
+
+* **facts**, what the gate's rules read: security labels, entered-in-error, whether it records a
+  prognosis or resuscitation decision, its clinical day, the references it holds and (letters)
+  its attachment URLs. The gate applies each viewer's rules to these (record/access.py).
+* **entries**, what the mapping made of it (record/mapping.py), with the other resources it read
+  through references (a letter's Binary and author, a medicine's Medication) and their revisions.
+  They are used only while each of those is still what this viewer sees.
+
+A derived row holds the resource's revision (`rev`, changed by the store whenever its text
+changes) and `VERSION`: a digest of the code and tables that made it. Either differing, the row
+is stale and is made again from the stored resource. The blobs are `marshal` data (C-speed,
+keeps tuples and frozensets, never runs code); one that cannot be read is made again too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import marshal
+import re
+import sys
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+
+from record import models, stored_json
+from record.dates import clinical_date
+from record.policy import is_eol_sensitive, labels_of
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _version() -> str:
+    """A digest of everything a derived row depends on: the record package's code (mapping,
+    terminology, dates, units, policy), the terminology tables and the Python that wrote it."""
+    digest = hashlib.sha256(f"{sys.version}|marshal {marshal.version}".encode())
+    sources = sorted((_ROOT / "record").glob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
+    for path in sources:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+VERSION = _version()
+
+
+class Unreadable(ValueError):
+    """A derived blob could not be read back; the resource is derived again."""
+
+
+# -- gate facts ---------------------------------------------------------------------------------
+ENTERED_IN_ERROR = 1
+EOL_SENSITIVE = 2
+
+
+def digest(text: str) -> bytes:
+    """A fingerprint of a resource's stored text: the visible record refuses a later read of an
+    entry whose text no longer has it (record/access.py, RecordChanged). Stable across processes,
+    unlike hash(), so it can be kept in the snapshot."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def facts_of(resource: dict, text: str) -> tuple:
+    """What the gate's rules read of one resource: (security labels, flags, clinical day as a day
+    number or None, references, attachment URLs)."""
+    flags = (ENTERED_IN_ERROR if entered_in_error(resource) else 0) | (
+        EOL_SENSITIVE if is_eol_sensitive(resource) else 0)
+    when = clinical_date(resource)
+    urls = attachment_urls(resource) if resource.get("resourceType") == "DocumentReference" else ()
+    return (tuple(sorted(labels_of(resource))), flags, when.day.toordinal() if when else None,
+            tuple(sorted(references_in(text, resource))), tuple(sorted(urls)))
+
+
+def entered_in_error(resource: dict) -> bool:
+    """Whether a resource says it was entered in error (status, docStatus or a coded status)."""
+    if resource.get("status") == "entered-in-error" or resource.get("docStatus") == "entered-in-error":
+        return True
+    for key in ("verificationStatus", "clinicalStatus"):
+        concept = resource.get(key)
+        if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
+            for coding in concept["coding"]:
+                if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
+                    return True
+    return False
+
+
+def references(node, found: set[str]) -> None:
+    """Collect every `reference` string anywhere in a resource."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, (dict, list)):
+                references(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                references(item, found)
+
+
+# A "reference" key and its string value, found in the stored JSON text without walking the
+# decoded resource (six times faster). A quote inside a JSON string is always escaped, so a
+# `"reference"` that follows `{` or `,` is a key; one that follows anything else is the end of a
+# longer key or value (`"say \"reference":`), and sends the resource to the walk. A `"reference"`
+# the pattern does not match (a value, a key whose value is not a string) is no reference to the
+# walk either. The two are compared in tests/test_access_properties.py.
+_REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
+
+
+def references_in(text: str, resource: dict) -> set[str]:
+    """The references a resource holds, read from its stored text (the walk when in doubt)."""
+    found: set[str] = set()
+    for match in _REFERENCE_IN_TEXT.finditer(text):
+        before = match.start() - 1
+        while before >= 0 and text[before] in " \t\r\n":
+            before -= 1
+        if before < 0 or text[before] not in "{,":
+            found = set()
+            references(resource, found)
+            return found
+        value = match.group(1)
+        found.add(json.loads(f'"{value}"') if "\\" in value else value)
+    return found
+
+
+def attachment_urls(document: dict) -> set[str]:
+    """The attachment URLs of a letter (its Binary, or content held elsewhere)."""
+    urls = set()
+    contents = document.get("content")
+    for content in contents if isinstance(contents, list) else []:
+        attachment = content.get("attachment") if isinstance(content, dict) else None
+        url = attachment.get("url") if isinstance(attachment, dict) else None
+        if isinstance(url, str):
+            urls.add(url)
+    return urls
+
+
+# -- mapped entries -----------------------------------------------------------------------------
+# Every model an entry can hold, by position: the position is what a blob stores, so the list is
+# part of VERSION through this file's text. New models go at the end.
+MODELS: tuple[type, ...] = (
+    models.LabResult, models.ConditionEntry, models.Medication, models.AllergyEntry,
+    models.Immunisation, models.CodedEntry, models.Letter, models.CarePlanActivity,
+    models.CarePlan, models.GoalTarget, models.Goal, models.FlagEntry, models.Appointment,
+    models.ConsentEntry, models.RelatedPersonInfo, models.OtherEntry, models.PatientInfo,
+)
+_INDEX = {cls: i for i, cls in enumerate(MODELS)}
+
+# How each field is written: as it is, or converted (dates to day numbers, times to ISO text,
+# lists to shared tuples, nested models to their own tuples).
+_PLAIN, _DATE, _DATES, _DATETIME, _MODEL, _MODELS, _LIST, _SET = range(8)
+
+
+def _kind(hint) -> tuple[int, type | None]:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    base = args[0] if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType")) and len(args) == 1 else hint
+    if base is dt.datetime:
+        return _DATETIME, None
+    if base is dt.date:
+        return _DATE, None
+    if base in _INDEX:
+        return _MODEL, base
+    if typing.get_origin(base) is frozenset:
+        return _SET, None  # written sorted: the same bytes for the same set in every process
+    if typing.get_origin(base) is list:
+        (item,) = typing.get_args(base)
+        if item is dt.date:
+            return _DATES, None
+        if item in _INDEX:
+            return _MODELS, item
+        return _LIST, None
+    return _PLAIN, None
+
+
+def _plan(cls: type) -> tuple[tuple[str, int, type | None], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, *_kind(hints[f.name])) for f in dataclasses.fields(cls))
+
+
+_PLANS = {cls: _plan(cls) for cls in MODELS}
+
+
+def _shared(value, seen: dict):
+    """One object for each distinct text or list of texts and codes, so that marshal writes it
+    once in a snapshot and reading it back makes one object, not one per entry."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, (list, tuple)):
+        value = tuple(_shared(item, seen) for item in value)
+        try:
+            return seen.setdefault(value, value)
+        except TypeError:  # holds something unhashable: not shared
+            return value
+    return value
+
+
+def _encode_model(entry, seen: dict | None = None) -> tuple:
+    cls = type(entry)
+    seen = {} if seen is None else seen
+    values = []
+    for name, kind, _ in _PLANS[cls]:
+        value = getattr(entry, name)
+        if value is None:
+            values.append(value)
+        elif kind == _PLAIN:
+            values.append(sys.intern(value) if isinstance(value, str) else value)
+        elif kind == _LIST:
+            values.append(_shared(value, seen))
+        elif kind == _SET:
+            values.append(_shared(sorted(value), seen))
+        elif kind == _DATE:
+            values.append(value.toordinal())
+        elif kind == _DATES:
+            values.append([d.toordinal() for d in value])
+        elif kind == _DATETIME:
+            values.append(value.isoformat())
+        elif kind == _MODEL:
+            values.append(_encode_model(value, seen))
+        else:
+            values.append([_encode_model(v, seen) for v in value])
+    return (_INDEX[cls], tuple(values))
+
+
+def _builder(cls: type):
+    """A function that makes `cls` from its encoded field values without validating them again:
+    they were validated when the entry was first mapped, and the blob is this module's own."""
+    namespace: dict = {"new": object.__new__, "cls": cls, "day": dt.date.fromordinal,
+                       "when": dt.datetime.fromisoformat, "build": _build}
+    lines = ["def make(v):", "    o = new(cls)"]
+    for i, (name, kind, _) in enumerate(_PLANS[cls]):
+        namespace[f"set{i}"] = getattr(cls, name).__set__  # the slot itself: skips frozen setattr
+        value = {
+            _PLAIN: f"v[{i}]",
+            _DATE: f"None if v[{i}] is None else day(v[{i}])",
+            _DATES: f"[day(d) for d in v[{i}]]",
+            _DATETIME: f"None if v[{i}] is None else when(v[{i}])",
+            _MODEL: f"None if v[{i}] is None else build(v[{i}])",
+            _MODELS: f"[build(m) for m in v[{i}]]",
+            _LIST: f"list(v[{i}])",
+            _SET: f"frozenset(v[{i}])",
+        }[kind]
+        lines.append(f"    set{i}(o, {value})")
+    lines.append("    return o")
+    exec("\n".join(lines), namespace)  # noqa: S102  generated from the models' own field list
+    return namespace["make"]
+
+
+def _build(encoded: tuple):
+    index, values = encoded
+    return _BUILDERS[index](values)
+
+
+_BUILDERS = [_builder(cls) for cls in MODELS]
+
+
+def encode_model_list(entries, seen: dict | None = None) -> tuple:
+    """Mapped entries as plain tuples that marshal can keep (`seen` shares equal lists of codes
+    between the entries of one snapshot)."""
+    seen = {} if seen is None else seen
+    return tuple(_encode_model(e, seen) for e in entries)
+
+
+def decode_model_list(encoded: tuple) -> tuple:
+    """The entries `encode_model_list` wrote, made again."""
+    builders = _BUILDERS
+    if len(encoded) == 1:  # most resources map to one entry
+        (index, values), = encoded
+        return (builders[index](values),)
+    return tuple([builders[index](values) for index, values in encoded])
+
+
+# -- the snapshot: every row of one record, in one blob -------------------------------------------
+# One blob a record, not one a resource: marshal then writes each repeated text (a code system, a
+# unit, a test's name) once, and reading 25,000 rows back takes 10 ms instead of 40.
+
+
+def encode_snapshot(parts: tuple) -> bytes:
+    """A record's snapshot (record/derived.py `Snapshot.parts`) as one blob, tagged with VERSION."""
+    rows, *rest = parts
+    return marshal.dumps((VERSION, tuple(rows), *rest))
+
+
+def decode_snapshot(blob: bytes) -> tuple:
+    """The parts of a snapshot blob; Unreadable when it is not one this code wrote."""
+    try:
+        version, rows, orders, *rest = marshal.loads(blob)
+    except (ValueError, TypeError, EOFError, OverflowError) as problem:
+        raise Unreadable("snapshot") from problem
+    if (version != VERSION or not isinstance(rows, tuple) or not isinstance(orders, dict)
+            or len(rest) != 5 or set(map(len, rows)) - {_ROW_LENGTH}):
+        raise Unreadable("snapshot")
+    return (rows, orders, *rest)
+
+
+_ROW_LENGTH = 11  # record/derived.py ROW_LENGTH
