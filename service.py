@@ -25,6 +25,7 @@ from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: p
 from exports.own_content import OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
+from record import terminology
 from record.derived import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
@@ -295,6 +296,8 @@ def _author(viewer: Viewer) -> str:
 
 
 def open_service(db: str | None = None) -> Service:
-    """The service over the configured store (see settings.open_store)."""
+    """The service over the configured store (see settings.open_store), with the terminology
+    tables read now rather than during the first page someone opens."""
     store, is_demo = settings.open_store(db)
+    terminology.preload()
     return Service(store, is_demo=is_demo)

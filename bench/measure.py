@@ -29,11 +29,13 @@ PAGES = ["overview", "condition", "results", "medications", "letters", "care_pla
 
 
 def summary(db: str, demo_db: str) -> dict:
+    from record import terminology
     from record.access import Viewer
     from record.projection import VERSION
     from service import Service
     from store import Store
 
+    terminology.preload()  # the tables, as open_service() reads them when a server starts
     Service(Store(demo_db)).summary(Viewer(kind="patient", patient_id="dm-patient"), TODAY)
     store = Store(db)
     kept = store.has_derived(PATIENT, VERSION, store.data_version())  # made by an earlier open

@@ -198,7 +198,7 @@ def q_hcq_eye_screening(ctx: Context, view: ConditionView) -> list[Question]:
 
 @cache
 def _is_biologic(word: str) -> bool:
-    return "biologic" in terminology.medicine_classes(None, text=word)
+    return terminology.in_medicine_class("biologic", word)
 
 
 def biologics_in(text: str) -> list[str]:

@@ -246,14 +246,40 @@ def medicine_classes(concept: Any = None, text: str | None = None) -> frozenset[
 
 @lru_cache(maxsize=1 << 14)
 def _medicine_classes(pairs: frozenset[tuple[str, str]], words: str) -> frozenset[str]:
-    def seen(kind: str, rule: dict[str, list[Any]]) -> bool:
+    return frozenset(name for name, rule in _medicine_rules().items() if _rule_holds(rule, pairs, words))
+
+
+def _rule_holds(rule: dict[str, list[Any]], pairs: frozenset[tuple[str, str]], words: str) -> bool:
+    """Whether one medicine class's rule (medicines.csv) holds for these codes and words."""
+    def seen(kind: str) -> bool:
         return any(pattern.search(words) for pattern in rule[kind])
 
-    return frozenset(
-        name for name, rule in _medicine_rules().items()
-        if pairs.intersection(rule["code"])
-        or (seen("ingredient", rule) and not seen("exclude", rule)
-            and (not rule["requires"] or seen("requires", rule))))
+    return bool(pairs.intersection(rule["code"])) or (
+        seen("ingredient") and not seen("exclude") and (not rule["requires"] or seen("requires")))
+
+
+def in_medicine_class(name: str, text: str) -> bool:
+    """Whether a text names a medicine of this class: `name in medicine_classes(text=text)`,
+    testing that class's rule alone (a letter's words are tested one by one)."""
+    rule = _medicine_rules().get(name)
+    return rule is not None and _rule_holds(rule, frozenset(), " | ".join([*texts_of(None), text or ""]).casefold())
+
+
+def preload() -> None:
+    """Read every table and compile every pattern now (a server's start), not during the first
+    person's first page: the value sets, measures, medicine classes, glossary and labels."""
+    for vs_id in valueset_ids():
+        _expanded(vs_id)
+        for rule in text_rules(vs_id):
+            for phrase in (p.strip() for p in rule.split("+")):
+                if phrase:
+                    _phrase(phrase)
+    for negation in _NEGATIONS:
+        _phrase(negation)
+    measures()
+    _medicine_rules()
+    _glossary()
+    _labels()
 
 
 @cache

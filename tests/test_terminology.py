@@ -349,3 +349,30 @@ def test_a_row_without_a_source_is_rejected(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "TABLES", tmp_path)
     with pytest.raises(t.TableError, match="glossary.csv line 2"):
         t.read_table("glossary.csv", ("abbreviation", "meaning"))
+
+
+def test_one_medicine_class_answers_as_all_of_them_do():
+    """in_medicine_class(name, text) is `name in medicine_classes(text=text)` for every class and
+    for each phrase of medicines.csv and words around them (it tests one class's rule alone)."""
+    texts = ["", "insulin pen needles", "Humira 40mg injection", "adalimumab", "metformin", "lithium"]
+    with open(Path(__file__).resolve().parent.parent / "data" / "terminology" / "medicines.csv") as f:
+        texts += [row["match"] for row in csv.DictReader(f) if row["kind"] != "code"]
+    classes = {row for row in t._medicine_rules()}
+    assert "biologic" in classes
+    for text in texts:
+        every = t.medicine_classes(None, text=text)
+        assert {name for name in classes if t.in_medicine_class(name, text)} == set(every), text
+    assert t.in_medicine_class("no such class", "adalimumab") is False
+
+
+def test_preload_reads_every_table_and_pattern():
+    """preload() leaves nothing for a first page to read: every value set is expanded and each
+    text-rule phrase compiled."""
+    t.preload()
+    assert t._expanded.cache_info().currsize >= len(t.valueset_ids())
+    assert t._medicine_rules.cache_info().currsize == 1
+    phrases = {p.strip() for vs in t.valueset_ids() for rule in t.text_rules(vs) for p in rule.split("+") if p.strip()}
+    before = t._phrase.cache_info().misses
+    for phrase in phrases:
+        t._phrase(phrase)
+    assert t._phrase.cache_info().misses == before
