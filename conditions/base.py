@@ -20,6 +20,7 @@ from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API
 from record import terminology
 from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
+from record.projection import copier
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
@@ -305,10 +306,15 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
 
 
 def series_of(ctx: Context, measure_id: str) -> list[SeriesPoint]:
-    """The measure's countable, dated results as chart points (made once per summary)."""
+    """The measure's countable, dated results as chart points (made once per summary). Each
+    point's fields are a result's (date, value, flag, comparator, coded value's text, id), which
+    were validated when the result was mapped; they are copied, not validated again (14,000
+    points in a 25,000-resource record)."""
     return ctx.kept(("series", measure_id), lambda: [
-        SeriesPoint(date=r.date, value=r.value, flag=r.flag, comparator=r.comparator, text=r.value_text,
-                    id=r.id) for r in ctx.results(measure_id)])
+        _point((r.date, r.value, r.flag, r.comparator, r.value_text, r.id)) for r in ctx.results(measure_id)])
+
+
+_point = copier(SeriesPoint, ("date", "value", "flag", "comparator", "text", "id"))
 
 
 @dataclass(frozen=True)

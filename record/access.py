@@ -35,10 +35,7 @@ from pydantic import BaseModel
 
 from record import stored_json
 from record.dates import UNDATED_TYPES
-from record.derived import (
-    DAY, DIGEST, FLAGS, KEY, LABELS, OUTWARD, REFERRERS, SHARED_TYPES, TYPE, Snapshot,
-    derive,
-)
+from record.derived import NO_DAY, Snapshot, derive
 from record.policy import (
     UNREADABLE_START,
     Grant,
@@ -49,6 +46,7 @@ from record.policy import (
     related_person_valid,
 )
 from record.projection import (  # noqa: F401  _references, _references_in: compared in tests
+    DIGEST_SIZE,
     ENTERED_IN_ERROR,
     EOL_SENSITIVE,
     VERSION,
@@ -112,10 +110,11 @@ class VisibleRecord:
     shared: tuple[dict, ...] = ()
     record_starts: dt.date | None = None
     denied_reason: str | None = None
-    _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)
+    _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)  # key -> position
     _store: object = field(default=None, repr=False, compare=False)
     _rows: list = field(default_factory=list, repr=False, compare=False)
     _data_version: str | None = field(default=None, repr=False, compare=False)
+    _digests: bytes = field(default=b"", repr=False, compare=False)  # DIGEST_SIZE bytes a position
 
     def check_current(self) -> None:
         """Raise RecordChanged when resources were written since the gate read the record: what
@@ -135,9 +134,10 @@ class VisibleRecord:
             return
         for rtype, rid, text in self._store.resource_texts_for(self.viewer.patient_id, types):
             key = f"{rtype}/{rid}"
-            seen = self._fingerprints.get(key)
-            if seen is None:
+            position = self._fingerprints.get(key)
+            if position is None:
                 continue  # stored after the gate looked (or withheld): never passed
+            seen = self._digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
             if seen != digest(text):
                 raise RecordChanged(f"{key} changed after the record was opened")
             yield key, seen, text
@@ -234,23 +234,20 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
 
     # The rules applied to each entry's facts (record/projection.py), read from the record's
     # snapshot or derived from its stored resources, never from anything mapped for a viewer.
-    rows = snapshot.rows
     proxy = viewer.kind == "proxy"
-    kept: dict[str, bytes] = {}  # key -> digest of the stored text
-    passed: list[int] = []  # their positions; some are hidden again below
+    kept: dict[str, int] = {}  # key -> position in the snapshot
     withheld: list[int] = []  # hidden for what they say: labels, errors, sensitive codes
+    special = snapshot.labels.keys() | snapshot.flags.keys()
     plain = not proxy and not start_unreadable  # the common case, checked first below
     start = record_starts.toordinal() if record_starts else None
-    for i, row in enumerate(rows):
-        rtype = row[TYPE]
-        if plain and not row[LABELS] and not row[FLAGS]:  # nothing to withhold it for
-            if start is None or rtype in UNDATED_TYPES or (row[DAY] is not None and row[DAY] >= start):
-                kept[row[KEY]] = row[DIGEST]
-                passed.append(i)
+    for i, (rtype, key, day) in enumerate(zip(snapshot.types, snapshot.keys, snapshot.days)):
+        if plain and i not in special:  # nothing to withhold it for
+            if start is None or rtype in UNDATED_TYPES or day >= start:  # NO_DAY is below any day
+                kept[key] = i
             continue
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
-            labels = frozenset(row[LABELS]) if row[LABELS] else _NO_LABELS
-            flags, day = row[FLAGS], row[DAY]
+            labels = frozenset(snapshot.labels.get(i, ())) or _NO_LABELS
+            flags, day = snapshot.flags.get(i, 0), (None if day == NO_DAY else day)
             if ((labels and labels & hidden_labels) or flags & ENTERED_IN_ERROR
                     or (not reveal_prognosis and flags & EOL_SENSITIVE)
                     or (proxy and _denied_by_label(grants, rtype, labels, day))):
@@ -261,10 +258,9 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 in_scope = any(_grant_allows(g, rtype, labels, day) for g in grants)
             if not in_scope:
                 continue
-        kept[row[KEY]] = row[DIGEST]
-        passed.append(i)
+        kept[key] = i
 
-    _hide_dependants(rows, kept, withheld)
+    _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
     return VisibleRecord(
@@ -275,8 +271,9 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         denied_reason=denied_reason,
         _fingerprints=kept,
         _store=store,
-        _rows=[(snapshot, [i for i in passed if rows[i][KEY] in kept])],
+        _rows=[(snapshot, list(kept.values()))],
         _data_version=data_version,
+        _digests=snapshot.digests,
     )
 
 
@@ -284,19 +281,19 @@ _NO_LABELS: frozenset = frozenset()
 
 
 def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
-    """One patient's record as snapshot rows, and the store's data version they were read at:
-    kept in the store while nothing has been written since it was made with this code
-    (store.derived), else derived from the stored resources (record/derived.py) and kept,
-    unless something was written meanwhile."""
+    """One patient's record as a snapshot, and the store's data version it was read at: kept in
+    the store while nothing has been written since it was made with this code (store.derived),
+    else derived from the stored resources (record/derived.py) and kept, unless something was
+    written meanwhile."""
     version = store.data_version()
-    blob = store.derived(patient_id, VERSION, version)
-    if blob is not None:
+    kept = store.derived(patient_id, VERSION, version)
+    if kept is not None:
         try:
-            return Snapshot.from_parts(decode_snapshot(blob)), version
+            return Snapshot.from_blobs(decode_snapshot(kept[0]), kept[1]), version
         except Unreadable:
             pass  # derived again below, and replaced
     snapshot = derive(store.resource_texts_for(patient_id), store.shared)
-    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.parts()))
+    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries)
     return snapshot, version
 
 
@@ -310,40 +307,38 @@ def _denied_by_label(grants: list[Grant], rtype: str, labels: frozenset, day: in
     )
 
 
-def _hide_dependants(rows: list[tuple], kept: dict[str, bytes], withheld: list[int]) -> None:
+def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:
     """Hide every kept entry that points at a withheld one, and so on along the chain.
 
     Only entries withheld for what they say (labels, errors, sensitive codes) pass their hiding
     on: a 2026 prescription that points at its 2010 original stays visible when the online
     record starts in 2023, because the pointer says nothing the person may not see. The person
     (Patient) is never hidden, so hiding does not pass through them either."""
+    keys, types = snapshot.keys, snapshot.types
     chain = list(withheld)
     while chain:
-        for i in rows[chain.pop()][REFERRERS]:
-            row = rows[i]
-            if row[KEY] in kept and row[TYPE] != "Patient":
-                del kept[row[KEY]]
+        for i in snapshot.referrers(chain.pop()):
+            if keys[i] in kept and types[i] != "Patient":
+                del kept[keys[i]]
                 chain.append(i)
 
 
-def _drop_orphan_binaries(snapshot: Snapshot, kept: dict[str, bytes]) -> None:
+def _drop_orphan_binaries(snapshot: Snapshot, kept: dict[str, int]) -> None:
     """A Binary is visible only through a visible letter that points at it."""
-    rows, wanted = snapshot.rows, set()
+    keys, wanted = snapshot.keys, set()
     for i in snapshot.letters:
-        if rows[i][KEY] in kept:
-            wanted.update(rows[i][OUTWARD])
+        if keys[i] in kept:
+            wanted.update(snapshot.outward.get(i, ()))
     for i in snapshot.binaries:
-        if rows[i][KEY] not in wanted:
-            kept.pop(rows[i][KEY], None)
+        if keys[i] not in wanted:
+            kept.pop(keys[i], None)
 
 
-def _shared_resources(store, snapshot: Snapshot, kept: dict[str, bytes], hidden_labels) -> list[dict]:
+def _shared_resources(store, snapshot: Snapshot, kept: dict[str, int], hidden_labels) -> list[dict]:
     """Medicines, clinicians and organisations the visible entries point at."""
-    rows, wanted = snapshot.rows, set()
-    for i in snapshot.pointing:
-        if rows[i][KEY] in kept:
-            wanted.update(rows[i][OUTWARD])
-    wanted = {ref for ref in wanted if ref.split("/", 1)[0] in SHARED_TYPES and ref not in kept}
+    keys = snapshot.keys
+    wanted = {ref for ref, pointing in snapshot.shared_refs.items()
+              if ref not in kept and any(keys[i] in kept for i in pointing)}
     if not wanted:
         return []
     return [r for r in store.shared(wanted) if not (labels_of(r) & hidden_labels)]

@@ -142,10 +142,14 @@ class RecordMapping:
         return self.assemble(self.patient, {name: in_list_order(name, entries) for name, entries in self.found.items()})
 
     @staticmethod
-    def assemble(patient: PatientInfo | None, lists: dict[str, list]) -> PatientRecord:
-        """The record from each list's entries, already in order (`in_list_order`)."""
+    def assemble(patient: PatientInfo | None, lists: dict[str, list],
+                 medications: list[Medication] | None = None) -> PatientRecord:
+        """The record from each list's entries, already in order (`in_list_order`); the medicines
+        grouped here unless `medications` are given grouped and in order."""
         lists = dict(lists)
-        medications: list[Medication] = group_medications(lists.pop("medicines", []))
+        singles = lists.pop("medicines", [])
+        if medications is None:
+            medications = group_medications(singles)
         return PatientRecord(patient=patient, medications=medications, **lists)
 
 

@@ -44,10 +44,15 @@ def group_medications(singles: Iterable[Medication]) -> list[Medication]:
         if single.kind == "statement":
             found.append(single)
         else:
-            groups.setdefault(_group_key(single), []).append(single)
-    found.extend(_merge(members) for members in groups.values())
-    return sorted(found, key=lambda m: (-(m.last_issued or m.date or dt.date.min).toordinal(),
-                                        m.name.casefold(), m.id))
+            groups.setdefault(group_key(single), []).append(single)
+    found.extend(merge(members) for members in groups.values())
+    return in_medicine_order(found)
+
+
+def in_medicine_order(medications: list[Medication]) -> list[Medication]:
+    """Newest issue first, then by name and id."""
+    return sorted(medications, key=lambda m: (-(m.last_issued or m.date or dt.date.min).toordinal(),
+                                              m.name.casefold(), m.id))
 
 
 def medicine_concept(resource: dict, index: Index) -> tuple[str | None, dict | None]:
@@ -132,13 +137,14 @@ def _statement(resource: dict, index: Index) -> Medication:
     )
 
 
-def _group_key(medication: Medication) -> str:
+def group_key(medication: Medication) -> str:
+    """What requests for the same medicine share (its name, or the id of an unnamed one)."""
     if medication.name == "Unnamed medicine":
         return f"id:{medication.id}"
     return medication.name.casefold()
 
 
-def _merge(members: list[Medication]) -> Medication:
+def merge(members: list[Medication]) -> Medication:
     """One Medication from every request for the same medicine."""
     def when(m: Medication) -> tuple:
         return (m.last_issued or m.authored_on or m.date or dt.date.min, m.id)

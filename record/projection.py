@@ -60,11 +60,14 @@ ENTERED_IN_ERROR = 1
 EOL_SENSITIVE = 2
 
 
+DIGEST_SIZE = 8
+
+
 def digest(text: str) -> bytes:
     """A fingerprint of a resource's stored text: the visible record refuses a later read of an
     entry whose text no longer has it (record/access.py, RecordChanged). Stable across processes,
     unlike hash(), so it can be kept in the snapshot."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
 
 
 def facts_of(resource: dict, text: str) -> tuple:
@@ -228,13 +231,13 @@ def _encode_model(entry, seen: dict | None = None) -> tuple:
     return (_INDEX[cls], tuple(values))
 
 
-def _builder(cls: type):
+def _builder(cls: type, plan=None):
     """A function that makes `cls` from its encoded field values without validating them again:
     they were validated when the entry was first mapped, and the blob is this module's own."""
     namespace: dict = {"new": object.__new__, "cls": cls, "day": dt.date.fromordinal,
                        "when": dt.datetime.fromisoformat, "build": _build}
     lines = ["def make(v):", "    o = new(cls)"]
-    for i, (name, kind, _) in enumerate(_PLANS[cls]):
+    for i, (name, kind, _) in enumerate(plan or _PLANS[cls]):
         namespace[f"set{i}"] = getattr(cls, name).__set__  # the slot itself: skips frozen setattr
         value = {
             _PLAIN: f"v[{i}]",
@@ -254,10 +257,20 @@ def _builder(cls: type):
 
 def _build(encoded: tuple):
     index, values = encoded
-    return _BUILDERS[index](values)
+    return BUILDERS[index](values)
 
 
-_BUILDERS = [_builder(cls) for cls in MODELS]
+BUILDERS = [_builder(cls) for cls in MODELS]
+
+
+def copier(cls: type, names: tuple[str, ...]):
+    """A function that makes a slotted pydantic dataclass from a tuple of its field values (the
+    fields `names`, which must be all of them, in order), as they are: for values copied from
+    entries that were validated already (a chart point from a result), where validating each
+    again is most of the cost."""
+    if tuple(f.name for f in dataclasses.fields(cls)) != names:
+        raise TypeError(f"{cls.__name__} has fields {[f.name for f in dataclasses.fields(cls)]}, not {list(names)}")
+    return _builder(cls, tuple((name, _PLAIN, None) for name in names))
 
 
 def encode_model_list(entries, seen: dict | None = None) -> tuple:
@@ -269,7 +282,7 @@ def encode_model_list(entries, seen: dict | None = None) -> tuple:
 
 def decode_model_list(encoded: tuple) -> tuple:
     """The entries `encode_model_list` wrote, made again."""
-    builders = _BUILDERS
+    builders = BUILDERS
     if len(encoded) == 1:  # most resources map to one entry
         (index, values), = encoded
         return (builders[index](values),)
@@ -278,25 +291,20 @@ def decode_model_list(encoded: tuple) -> tuple:
 
 # -- the snapshot: every row of one record, in one blob -------------------------------------------
 # One blob a record, not one a resource: marshal then writes each repeated text (a code system, a
-# unit, a test's name) once, and reading 25,000 rows back takes 10 ms instead of 40.
+# unit, a test's name) once, and reading 25,000 resources back takes milliseconds, not tens.
 
 
-def encode_snapshot(parts: tuple) -> bytes:
-    """A record's snapshot (record/derived.py `Snapshot.parts`) as one blob, tagged with VERSION."""
-    rows, *rest = parts
-    return marshal.dumps((VERSION, tuple(rows), *rest))
+def encode_snapshot(facts: tuple) -> bytes:
+    """A record's snapshot facts (record/derived.py `Snapshot.facts_blob`), tagged with VERSION."""
+    return marshal.dumps((VERSION, facts))
 
 
 def decode_snapshot(blob: bytes) -> tuple:
-    """The parts of a snapshot blob; Unreadable when it is not one this code wrote."""
+    """The facts of a snapshot blob; Unreadable when it is not one this code wrote."""
     try:
-        version, rows, orders, *rest = marshal.loads(blob)
+        version, facts = marshal.loads(blob)
     except (ValueError, TypeError, EOFError, OverflowError) as problem:
         raise Unreadable("snapshot") from problem
-    if (version != VERSION or not isinstance(rows, tuple) or not isinstance(orders, dict)
-            or len(rest) != 5 or set(map(len, rows)) - {_ROW_LENGTH}):
+    if version != VERSION or not isinstance(facts, tuple):
         raise Unreadable("snapshot")
-    return (rows, orders, *rest)
-
-
-_ROW_LENGTH = 11  # record/derived.py ROW_LENGTH
+    return facts

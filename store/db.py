@@ -165,6 +165,7 @@ PERSONAL_TABLES = {
 }
 
 MAX_TEXT = 4000  # characters in one question, comment or note
+DERIVED_COLUMNS = ("patient_id", "version", "data_version", "blob", "entries")
 
 
 class StoreBase:
@@ -219,10 +220,14 @@ class StoreBase:
             for name, columns in PERSONAL_TABLES.items():
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            # Each record's snapshot for the access gate and the mapping (store/derived.py).
+            # Each record's snapshot for the access gate and the mapping (store/derived.py). It
+            # holds only what can be derived again, so a table of another shape is replaced.
+            columns = [row[1] for row in db.execute("PRAGMA table_info(derived)").fetchall()]
+            if columns and columns != list(DERIVED_COLUMNS):
+                db.execute("DROP TABLE derived")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS derived (patient_id TEXT PRIMARY KEY, version TEXT NOT NULL,"
-                " data_version TEXT NOT NULL, blob BLOB NOT NULL)"
+                " data_version TEXT NOT NULL, blob BLOB NOT NULL, entries BLOB NOT NULL)"
             )
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",

@@ -20,13 +20,29 @@ _KEEP_WAIT_MS = 200
 class DerivedMixin:
     """The `derived` table: one snapshot blob per patient, with the code version that made it."""
 
-    def derived(self, patient_id: str, version: str, data_version: str) -> bytes | None:
-        """The snapshot of this patient's record made by `version` at `data_version`, if kept."""
-        row = self.db.conn.execute(
-            "SELECT blob FROM derived WHERE patient_id = ? AND version = ? AND data_version = ?",
-            [patient_id, version, data_version],
-        ).fetchone()
-        return row[0] if row else None
+    def derived(self, patient_id: str, version: str, data_version: str) -> tuple[bytes, bytes] | None:
+        """The snapshot of this patient's record made by `version` at `data_version`, if kept:
+        (its facts, its entries). Both are read in one read transaction, through SQLite's blob
+        reads (one copy of several megabytes instead of two)."""
+        conn = self.db.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            row = conn.execute(
+                "SELECT rowid FROM derived WHERE patient_id = ? AND version = ? AND data_version = ?",
+                [patient_id, version, data_version],
+            ).fetchone()
+            if row is None:
+                return None
+            parts = []
+            for column in ("blob", "entries"):
+                with conn.blobopen("derived", column, row[0], readonly=True) as blob:
+                    parts.append(blob.read())
+            return parts[0], parts[1]
+        finally:
+            if own:
+                conn.execute("COMMIT")
 
     def has_derived(self, patient_id: str, version: str, data_version: str) -> bool:
         """Whether that snapshot is kept (for the benchmark and tests; reads no clinical data)."""
@@ -35,7 +51,8 @@ class DerivedMixin:
             [patient_id, version, data_version],
         ).fetchone() is not None
 
-    def keep_derived(self, patient_id: str, version: str, data_version: str, blob: bytes) -> bool:
+    def keep_derived(self, patient_id: str, version: str, data_version: str, blob: bytes,
+                     entries: bytes = b"") -> bool:
         """Keep a snapshot made at `data_version`, unless resources were written since (then it
         is dropped: True only when it was kept). A store that cannot be written, or is busy, is
         left as it was."""
@@ -44,10 +61,11 @@ class DerivedMixin:
             conn.execute(f"PRAGMA busy_timeout = {_KEEP_WAIT_MS}")
             with self.atomic():
                 cursor = conn.execute(
-                    "INSERT OR REPLACE INTO derived (patient_id, version, data_version, blob)"
-                    " SELECT ?, ?, ?, ? WHERE (SELECT 'v' || value FROM meta"
+                    "INSERT OR REPLACE INTO derived (patient_id, version, data_version, blob, entries)"
+                    " SELECT ?, ?, ?, ?, ? WHERE (SELECT 'v' || value FROM meta"
                     " WHERE key = 'resources_version') = ?",
-                    [patient_id, version, data_version, sqlite3.Binary(blob), data_version],
+                    [patient_id, version, data_version, sqlite3.Binary(blob), sqlite3.Binary(entries),
+                     data_version],
                 )
                 return cursor.rowcount > 0
         except sqlite3.OperationalError:  # read-only, locked, disk full: the next open derives again

@@ -155,14 +155,16 @@ def test_a_snapshot_made_by_other_code_is_derived_again(fresh_store, monkeypatch
     assert fresh_store.has_derived("p1", "another-version", fresh_store.data_version())
 
 
-def test_an_unreadable_snapshot_is_derived_again_and_replaced(fresh_store):
-    """A damaged snapshot blob does not stop the record opening, and is replaced."""
-    fresh_store.put([patient(), obs("o1")])
+@pytest.mark.parametrize("column", ["blob", "entries"])
+def test_an_unreadable_snapshot_still_opens_the_record(fresh_store, column):
+    """A damaged snapshot (its facts or its entries) does not stop the record opening or change
+    what it shows; damaged facts are derived again and replaced."""
+    fresh_store.put([patient(), obs("o1"), obs("o2", labels=[(ACT, "NOPAT")])])
     expected = opened(fresh_store, PATIENT)
-    fresh_store.db.conn.execute("UPDATE derived SET blob = ?", [b"\x00not a snapshot"])
+    fresh_store.db.conn.execute(f"UPDATE derived SET {column} = ?", [b"\x00not a snapshot"])
     assert opened(fresh_store, PATIENT) == expected
-    blob = fresh_store.derived("p1", projection.VERSION, fresh_store.data_version())
-    assert blob is not None and projection.decode_snapshot(blob)
+    facts, _ = fresh_store.derived("p1", projection.VERSION, fresh_store.data_version())
+    assert column == "entries" or projection.decode_snapshot(facts)
 
 
 def test_a_snapshot_made_while_resources_were_written_is_not_kept(fresh_store):
@@ -246,3 +248,42 @@ def test_hiding_passes_along_a_chain_of_references(fresh_store):
     first = opened(fresh_store, PATIENT)
     assert opened(fresh_store, PATIENT) == first
     assert first["keys"] == ["Observation/plain", "Patient/p1"]
+
+
+def issue(rid: str, day: str, name: str = "Metformin 500mg tablets") -> dict:
+    return {"resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",
+            "subject": {"reference": "Patient/p1"}, "authoredOn": day,
+            "medicationCodeableConcept": {"text": name}}
+
+
+def test_a_medicine_some_of_whose_issues_are_hidden_is_merged_from_the_visible_ones(fresh_store):
+    """The snapshot keeps each medicine merged from all its issues; a carer whose consent covers
+    only entries from 31 October 2023 gets the medicine merged from the issues after it alone
+    (issue dates, first issued), as mapping the visible resources gives, and the patient the
+    snapshot's merged one."""
+    from tests.test_access import consent, related
+
+    fresh_store.put([patient(), issue("m1", "2019-05-01"), issue("m2", "2022-05-01"),
+                     issue("m3", "2025-05-01"), issue("s1", "2024-01-01", name="Sertraline 50mg tablets"),
+                     consent("carer", data_period={"start": "2023-10-31"}), related()])
+    carer = Viewer(kind="proxy", patient_id="p1", proxy_id="rp1")
+    for viewer in (PATIENT, carer):
+        fresh_store.db.conn.execute("DELETE FROM derived")
+        first = opened(fresh_store, viewer)
+        assert opened(fresh_store, viewer) == first and first["record"] == first["reference"]
+    mine = {m["name"]: m for m in opened(fresh_store, PATIENT)["record"]["medications"]}
+    theirs = {m["name"]: m for m in opened(fresh_store, carer)["record"]["medications"]}
+    assert [str(d) for d in theirs["Metformin 500mg tablets"]["issues"]] == ["2025-05-01"]
+    assert len(mine["Metformin 500mg tablets"]["issues"]) == 3
+    assert set(mine) == set(theirs) == {"Metformin 500mg tablets", "Sertraline 50mg tablets"}
+
+
+def test_a_copier_refuses_fields_it_does_not_know():
+    """projection.copier names every field of the class it copies into, in order, or refuses."""
+    from conditions.series import SeriesPoint
+
+    with pytest.raises(TypeError):
+        projection.copier(SeriesPoint, ("date", "value", "id"))
+    point = projection.copier(SeriesPoint, ("date", "value", "flag", "comparator", "text", "id"))(
+        (TODAY, 48.0, "high", None, None, "o1"))
+    assert point == SeriesPoint(date=TODAY, value=48.0, flag="high", id="o1")
