@@ -35,7 +35,8 @@ from pydantic import BaseModel
 
 from record import stored_json
 from record.dates import UNDATED_TYPES
-from record.derived import NO_DAY, Snapshot, derive
+from record.derived import derive
+from record.snapshot import NO_DAY, Snapshot
 from record.policy import (
     UNREADABLE_START,
     Grant,
@@ -292,7 +293,11 @@ def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
             return Snapshot.from_blobs(decode_snapshot(kept[0]), kept[1]), version
         except Unreadable:
             pass  # derived again below, and replaced
-    snapshot = derive(store.resource_texts_for(patient_id), store.shared)
+    try:
+        snapshot = derive(store.resource_texts_for(patient_id), store.shared,
+                          lambda types: store.resource_texts_for(patient_id, types))
+    except Unreadable:  # written to while it was read: the open starts again (service.py)
+        raise RecordChanged("the record changed while it was opened") from None
     store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries)
     return snapshot, version
 

@@ -9,9 +9,7 @@ entry: which rows point at each row (to hide what points at a withheld entry), a
 mapped entry falls in its list's order (a stable sort of some of the entries is the sort of all
 of them, kept to those).
 
-The snapshot is held in columns, one value per stored resource in stored order, with what most
-resources lack (labels, flags, references outside the record, lookups) kept only where present:
-reading 25,000 resources' facts back then makes a few Python objects per resource, not dozens.
+The snapshot's layout is in record/snapshot.py.
 
 `map_visible` is the fast path: the gate passed some rows to a viewer; their entries are made
 from the snapshot, except where the viewer does not resolve the same references as the row did
@@ -25,7 +23,6 @@ import marshal
 import sys
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from record import stored_json
 from record.mapping import (
@@ -37,121 +34,10 @@ from record.models import PatientInfo, PatientRecord
 from record.projection import (
     BUILDERS, DIGEST_SIZE, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
 )
+from record.snapshot import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
 # Types whose mapping reads other resources through the index (record.mapping.Index).
 _NEEDS_LOOKUPS = frozenset({"MedicationRequest", "MedicationStatement", "DocumentReference"})
-# Resources of no patient that entries point at (store.shared).
-SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
-PERMISSION_TYPES = ("Consent", "RelatedPerson")
-NO_DAY = -1  # in `days`: the resource has no clinical date
-
-
-@dataclass
-class Snapshot:
-    """One record's derived facts and entries, one position per stored resource (stored order).
-
-    types, keys: each resource's type and `Type/id`; digests: DIGEST_SIZE bytes a resource, of its
-    stored text; days: its clinical day number (NO_DAY if none); labels, flags: security labels and
-    record.projection flags, where there are any; ref_offsets, ref_targets: the positions of the
-    resources that point at each one (those of position i are ref_targets[ref_offsets[i]:
-    ref_offsets[i + 1]]); outward: what a resource points at outside the record (shared medicines
-    and clinicians; a letter's Binary), where it does; depends: the (Type/id, found) pairs a letter
-    or medicine read through references; lists: the PatientRecord list each maps into; orders: per
-    list, (positions, entry numbers) in the list's order; person: where the record's person is;
-    letters, binaries: positions of those types; permissions: the Consents and RelatedPersons as
-    stored (record/policy.py reads them); medicine_groups: the positions of each medicine's
-    requests with what they merge into (record.mapping_medications.merge), used when a viewer
-    sees all of them; shared_refs: each shared resource (medicine, clinician) with the positions
-    that point at it; entries: the encoded entries of every position, one blob per list, each
-    decoded only when the mapping needs it (`entries_of`)."""
-
-    types: tuple[str, ...]
-    keys: tuple[str, ...]
-    digests: bytes
-    days: array
-    labels: dict[int, tuple]
-    flags: dict[int, int]
-    ref_offsets: array
-    ref_targets: array
-    outward: dict[int, tuple[str, ...]]
-    depends: dict[int, tuple]
-    lists: tuple[str, ...]
-    orders: dict[str, tuple[array, array]]
-    person: tuple[int, int] | None
-    letters: tuple[int, ...]
-    binaries: tuple[int, ...]
-    permissions: tuple[dict, ...]
-    medicine_groups: tuple[tuple[tuple[int, ...], tuple], ...]
-    shared_refs: dict[str, tuple[int, ...]]
-    entries: bytes
-    _decoded: list = field(default_factory=list, repr=False)
-
-    def digest_at(self, position: int) -> bytes:
-        return self.digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
-
-    def referrers(self, position: int) -> array:
-        return self.ref_targets[self.ref_offsets[position]:self.ref_offsets[position + 1]]
-
-    def entries_of(self, list_name: str) -> dict[int, tuple]:
-        """The encoded entries (record.projection.encode_model_list) of the positions that map
-        into one PatientRecord list, by position; decoded once."""
-        if not self._decoded:
-            try:
-                self._decoded.append(marshal.loads(self.entries))
-            except (ValueError, TypeError, EOFError, OverflowError) as problem:
-                raise Unreadable("snapshot entries") from problem
-            if not isinstance(self._decoded[0], dict):
-                raise Unreadable("snapshot entries")
-        lists = self._decoded[0]
-        found = lists.get(list_name, {})
-        if isinstance(found, bytes):
-            try:
-                found = lists[list_name] = marshal.loads(found)
-            except (ValueError, TypeError, EOFError, OverflowError) as problem:
-                raise Unreadable("snapshot entries") from problem
-        if not isinstance(found, dict):
-            raise Unreadable("snapshot entries")
-        return found
-
-    # What is kept in the store: the facts in one blob, the entries in another.
-    _FACTS = ("types", "keys", "digests", "days", "labels", "flags", "ref_offsets", "ref_targets",
-              "outward", "depends", "lists", "orders", "person", "letters", "binaries", "permissions",
-              "medicine_groups", "shared_refs")
-
-    def facts_blob(self) -> tuple:
-        """The facts as plain values marshal can keep (arrays as bytes)."""
-        values = []
-        for name in self._FACTS:
-            value = getattr(self, name)
-            if isinstance(value, array):
-                value = value.tobytes()
-            elif name == "orders":
-                value = {k: (rows.tobytes(), items.tobytes()) for k, (rows, items) in value.items()}
-            values.append(value)
-        return tuple(values)
-
-    @classmethod
-    def from_blobs(cls, facts: tuple, entries: bytes) -> "Snapshot":
-        """The snapshot `facts_blob` and its entries blob describe; Unreadable if they do not."""
-        try:
-            values = dict(zip(cls._FACTS, facts, strict=True))
-            for name in ("days", "ref_offsets", "ref_targets"):
-                values[name] = _ints(values[name])
-            values["orders"] = {k: (_ints(rows), _ints(items)) for k, (rows, items) in values["orders"].items()}
-            snapshot = cls(**values, entries=entries)
-        except (ValueError, TypeError, AttributeError) as problem:
-            raise Unreadable("snapshot facts") from problem
-        count = len(snapshot.keys)
-        if (len(snapshot.types) != count or len(snapshot.days) != count or len(snapshot.lists) != count
-                or len(snapshot.digests) != count * DIGEST_SIZE or len(snapshot.ref_offsets) != count + 1):
-            raise Unreadable("snapshot facts")
-        return snapshot
-
-
-def _ints(data: bytes) -> array:
-    values = array("i")
-    values.frombytes(data)
-    return values
 
 
 class _AskedIndex(Index):
@@ -172,118 +58,161 @@ class _AskedIndex(Index):
 
 
 def derive(texts: Iterable[tuple[str, str, str]],
-           fetch_shared: Callable[[set[str]], list[dict]]) -> Snapshot:
+           fetch_shared: Callable[[set[str]], list[dict]],
+           texts_again: Callable[[tuple[str, ...]], Iterable[tuple[str, str, str]]]) -> Snapshot:
     """The snapshot of one record from its (type, id, stored JSON) rows in stored order.
-    `fetch_shared` reads the shared resources (medicines, clinicians) the record points at."""
-    types, keys, digests, days, refs, lists, mapped = [], [], [], [], [], [], []
-    labels, flags, outward, depends = {}, {}, {}, {}
-    later: list[tuple[int, str]] = []
+    `fetch_shared` reads the shared resources (medicines, clinicians) the record points at;
+    `texts_again` reads the record's rows of some types again, in the same order (letters and
+    medicines are mapped in a second pass, rather than holding their texts meanwhile)."""
+    deriving = _Deriving()
+    later: list[int] = []
     lookups: list[dict] = []
-    permissions: list[dict] = []
-    mapping = RecordMapping([])
     for rtype, rid, text in texts:
-        i = len(keys)
         resource = stored_json.loads(text)
+        i = deriving.add_facts(rtype, rid, text, resource)
+        if rtype in LOOKUP_TYPES and not is_entered_in_error(resource):
+            lookups.append(resource)
+        if rtype in _NEEDS_LOOKUPS:
+            later.append(i)  # mapped once every lookup has been read
+        elif rtype not in REFERENCED_ONLY:
+            deriving.add_entries(i, *deriving.mapping.map_alone(resource))
+    wanted = {ref for refs_out in deriving.outward.values() for ref in refs_out
+              if not ref.startswith("Binary/")} - deriving.position.keys()
+    index = _AskedIndex(lookups + [r for r in (fetch_shared(wanted) if wanted else [])
+                                   if isinstance(r, dict) and not is_entered_in_error(r)])
+    deriving.mapping.index = index
+    expected = iter(later)
+    for rtype, rid, text in texts_again(tuple(sorted(_NEEDS_LOOKUPS))) if later else ():
+        i = next(expected, None)
+        if i is None or deriving.keys[i] != f"{rtype}/{rid}" or deriving.digests[
+                i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE] != digest(text):
+            raise Unreadable("the record changed while its snapshot was made")
+        index.asked = set()
+        deriving.add_entries(i, *deriving.mapping.map_alone(stored_json.loads(text)))
+        deriving.depends[i] = tuple((key, index.found(key)) for key in sorted(index.asked))
+    if next(expected, None) is not None:
+        raise Unreadable("the record changed while its snapshot was made")
+    return deriving.snapshot()
+
+
+class _Sorted:
+    """What a list's order reads of an entry (record.mapping.in_list_order): its date and id."""
+
+    __slots__ = ("date", "id")
+
+    def __init__(self, entry) -> None:
+        self.date, self.id = getattr(entry, "date", None), entry.id
+
+
+class _Deriving:
+    """A snapshot being made, one resource at a time. Each resource's entries are encoded as soon
+    as they are mapped, keeping only what the lists' order and the medicine groups need of them:
+    a 100,000-resource record's mapped models are not all held at once."""
+
+    def __init__(self) -> None:
+        self.mapping = RecordMapping([])
+        self.types: list[str] = []
+        self.keys: list[str] = []
+        self.digests = bytearray()
+        self.days = array("i")
+        self.pointed: dict[int, list[int]] = {}  # position -> positions pointing at it
+        self.waiting: dict[str, list[int]] = {}  # key not stored yet -> positions pointing at it
+        self.lists: list[str] = []
+        self.labels: dict[int, tuple] = {}
+        self.flags: dict[int, int] = {}
+        self.outward: dict[int, tuple[str, ...]] = {}
+        self.depends: dict[int, tuple] = {}
+        self.permissions: list[dict] = []
+        self.position: dict[str, int] = {}
+        self.by_list: dict[str, dict[int, tuple]] = {}
+        self.seen: dict[str, dict] = {}  # per list blob: marshal shares repeated texts within it
+        self.order_items: dict[str, list[tuple[int, int, _Sorted]]] = {}
+        self.medicines: dict[int, object] = {}  # the requests, for their groups
+        self.person: tuple[int, int] | None = None
+
+    def add_facts(self, rtype: str, rid: str, text: str, resource: dict) -> int:
+        i = len(self.keys)
         if rtype in PERMISSION_TYPES:
-            permissions.append(stored_json.loads(text))  # a copy of its own: never shared
+            self.permissions.append(stored_json.loads(text))  # a copy of its own: never shared
         row_labels, row_flags, day, row_refs, urls = facts_of(resource, text)
-        types.append(sys.intern(rtype))
-        keys.append(f"{rtype}/{rid}")
-        digests.append(digest(text))
-        days.append(NO_DAY if day is None else day)
-        refs.append(row_refs)
+        self.types.append(sys.intern(rtype))
+        key = f"{rtype}/{rid}"
+        self.keys.append(key)
+        self.position[key] = i
+        self.digests += digest(text)
+        self.days.append(NO_DAY if day is None else day)
+        for ref in row_refs:  # the person is never hidden: pointing at them passes nothing on
+            if not ref.startswith("Patient/"):
+                target = self.position.get(ref)
+                if target is None:
+                    self.waiting.setdefault(ref, []).append(i)
+                elif target != i:
+                    self.pointed.setdefault(target, []).append(i)
+        if key in self.waiting:
+            self.pointed.setdefault(i, []).extend(self.waiting.pop(key))
+        self.lists.append("other")
         if row_labels:
-            labels[i] = row_labels
+            self.labels[i] = row_labels
         if row_flags:
-            flags[i] = row_flags
+            self.flags[i] = row_flags
         pointing = {r for r in row_refs if r.split("/", 1)[0] in SHARED_TYPES}
         if rtype == "DocumentReference":
             pointing |= {r for r in (*row_refs, *urls) if r.startswith("Binary/")}
         if pointing:
-            outward[i] = tuple(sys.intern(r) for r in sorted(pointing))
-        if rtype in LOOKUP_TYPES and not is_entered_in_error(resource):
-            lookups.append(resource)
-        if rtype in _NEEDS_LOOKUPS:
-            lists.append("other")
-            mapped.append(())
-            later.append((i, text))  # mapped once every lookup has been read
-        elif rtype in REFERENCED_ONLY:
-            lists.append("other")
-            mapped.append(())
-        else:
-            name, entries = mapping.map_alone(resource)
-            lists.append(sys.intern(name))
-            mapped.append(entries)
-    position = {key: i for i, key in enumerate(keys)}
-    wanted = {ref for refs_out in outward.values() for ref in refs_out if not ref.startswith("Binary/")}
-    wanted -= position.keys()
-    index = _AskedIndex(lookups + [r for r in (fetch_shared(wanted) if wanted else [])
-                                   if isinstance(r, dict) and not is_entered_in_error(r)])
-    mapping.index = index
-    for i, text in later:
-        index.asked = set()
-        name, mapped[i] = mapping.map_alone(stored_json.loads(text))
-        lists[i] = sys.intern(name)
-        depends[i] = tuple((key, index.found(key)) for key in sorted(index.asked))
-    return _finish(types, keys, digests, days, refs, position, lists, mapped, labels, flags,
-                   outward, depends, tuple(permissions))
+            self.outward[i] = tuple(sys.intern(r) for r in sorted(pointing))
+        return i
 
-
-def _finish(types, keys, digests, days, refs, position, lists, mapped, labels, flags, outward,
-            depends, permissions) -> Snapshot:
-    """The columns, the referrers, each list's order and the person, and the encoded entries."""
-    pointed: list[list[int]] = [[] for _ in keys]
-    for i, row_refs in enumerate(refs):
-        for ref in row_refs:
-            target = position.get(ref)
-            if target is not None:
-                pointed[target].append(i)
-    offsets, targets = array("i", [0]), array("i")
-    for found in pointed:
-        targets.extend(found)
-        offsets.append(len(targets))
-    found: dict[str, list[tuple[int, int, object]]] = {}
-    person = None
-    for i, entries in enumerate(mapped):
-        if lists[i] != "patient":
-            found.setdefault(lists[i], []).extend((i, j, e) for j, e in enumerate(entries))
-        elif person is not None:  # as record.mapping.RecordMapping.take
-            found.setdefault("other", []).extend((i, j, e) for j, e in enumerate(entries) if j > 0)
+    def add_entries(self, i: int, name: str, entries: tuple) -> None:
+        self.lists[i] = name = sys.intern(name)
+        if not entries:
+            return
+        self.by_list.setdefault(name, {})[i] = encode_model_list(entries, self.seen.setdefault(name, {}))
+        if name == "medicines":
+            if entries[0].kind == "request":
+                self.medicines[i] = entries[0]
+        if name != "patient":
+            self.order_items.setdefault(name, []).extend((i, j, _Sorted(e)) for j, e in enumerate(entries))
+        elif self.person is not None:  # as record.mapping.RecordMapping.take
+            self.order_items.setdefault("other", []).extend(
+                (i, j, _Sorted(e)) for j, e in enumerate(entries) if j > 0)
         elif isinstance(entries[0], PatientInfo):
-            person = (i, 0)
+            self.person = (i, 0)
         else:
-            found.setdefault("other", []).append((i, 0, entries[0]))
-    orders = {}
-    for name, items in found.items():
-        ordered = in_list_order(name, items, lambda item: item[2])
-        orders[sys.intern(name)] = (array("i", (i for i, _, _ in ordered)), array("i", (j for _, j, _ in ordered)))
-    groups: dict[str, list[int]] = {}
-    for i, entries in enumerate(mapped):
-        if lists[i] == "medicines" and entries[0].kind == "request":
-            groups.setdefault(group_key(entries[0]), []).append(i)
-    medicine_groups = tuple(
-        (tuple(members), encode_model_list((merge([mapped[i][0] for i in members]),), {}))
-        for members in groups.values())
-    shared_refs: dict[str, list[int]] = {}
-    for i, refs_out in outward.items():
-        for ref in refs_out:
-            if ref.split("/", 1)[0] in SHARED_TYPES:
-                shared_refs.setdefault(ref, []).append(i)
-    by_list: dict[str, dict[int, tuple]] = {}
-    seen: dict = {}  # one per list blob: marshal shares repeated texts within a blob
-    for i, entries in enumerate(mapped):
-        if entries:
-            by_list.setdefault(lists[i], {})[i] = encode_model_list(entries, seen)
-    return Snapshot(
-        types=tuple(types), keys=tuple(keys), digests=b"".join(digests), days=array("i", days),
-        labels=labels, flags=flags, ref_offsets=offsets, ref_targets=targets, outward=outward,
-        depends=depends, lists=tuple(lists), orders=orders, person=person,
-        letters=tuple(i for i, t in enumerate(types) if t == "DocumentReference"),
-        binaries=tuple(i for i, t in enumerate(types) if t == "Binary"),
-        permissions=permissions, medicine_groups=medicine_groups,
-        shared_refs={ref: tuple(found) for ref, found in shared_refs.items()},
-        entries=marshal.dumps({name: marshal.dumps(found) for name, found in by_list.items()}),
-    )
+            self.order_items.setdefault("other", []).append((i, 0, _Sorted(entries[0])))
+
+    def snapshot(self) -> Snapshot:
+        """The columns, the referrers, each list's order and the medicine groups."""
+        offsets, targets = array("i", [0]), array("i")
+        for i in range(len(self.keys)):
+            targets.extend(sorted(self.pointed.get(i, ())))
+            offsets.append(len(targets))
+        orders = {}
+        for name, items in self.order_items.items():
+            ordered = in_list_order(name, items, lambda item: item[2])
+            orders[name] = (array("i", (i for i, _, _ in ordered)), array("i", (j for _, j, _ in ordered)))
+        groups: dict[str, list[int]] = {}
+        for i, single in self.medicines.items():
+            groups.setdefault(group_key(single), []).append(i)
+        shared_refs: dict[str, list[int]] = {}
+        for i, refs_out in self.outward.items():
+            for ref in refs_out:
+                if ref.split("/", 1)[0] in SHARED_TYPES:
+                    shared_refs.setdefault(ref, []).append(i)
+        types = self.types
+        return Snapshot(
+            types=tuple(types), keys=tuple(self.keys), digests=bytes(self.digests), days=self.days,
+            labels=self.labels, flags=self.flags, ref_offsets=offsets, ref_targets=targets,
+            outward=self.outward, depends=self.depends, lists=tuple(self.lists), orders=orders,
+            person=self.person,
+            letters=tuple(i for i, t in enumerate(types) if t == "DocumentReference"),
+            binaries=tuple(i for i, t in enumerate(types) if t == "Binary"),
+            permissions=tuple(self.permissions),
+            medicine_groups=tuple(
+                (tuple(members), encode_model_list((merge([self.medicines[i] for i in members]),), {}))
+                for members in groups.values()),
+            shared_refs={ref: tuple(found) for ref, found in shared_refs.items()},
+            entries=marshal.dumps({name: marshal.dumps(found) for name, found in self.by_list.items()}),
+        )
 
 
 def map_visible(visible, memo: dict) -> PatientRecord:

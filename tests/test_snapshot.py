@@ -287,3 +287,23 @@ def test_a_copier_refuses_fields_it_does_not_know():
     point = projection.copier(SeriesPoint, ("date", "value", "flag", "comparator", "text", "id"))(
         (TODAY, 48.0, "high", None, None, "o1"))
     assert point == SeriesPoint(date=TODAY, value=48.0, flag="high", id="o1")
+
+
+def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_store):
+    """derive reads letters and medicines again for its second pass; one whose text changed
+    in between (a sync) stops it (the gate then raises RecordChanged and the service reopens)
+    rather than mixing two versions of the record."""
+    from record.derived import derive
+    from record.projection import Unreadable
+
+    fresh_store.put([patient(), letter("d1"), obs("o1")])
+
+    def changed(types):
+        for rtype, rid, text in fresh_store.resource_texts_for("p1", types):
+            yield rtype, rid, text.replace("Clinic letter", "Changed letter")
+
+    with pytest.raises(Unreadable):
+        derive(fresh_store.resource_texts_for("p1"), fresh_store.shared, changed)
+    snapshot = derive(fresh_store.resource_texts_for("p1"), fresh_store.shared,
+                      lambda types: fresh_store.resource_texts_for("p1", types))
+    assert snapshot.keys == ("Patient/p1", "DocumentReference/d1", "Observation/o1")

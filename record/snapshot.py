@@ -1,0 +1,128 @@
+"""A record's snapshot, as record/derived.py makes it and the gate and the mapping read it.
+
+It is held in columns, one value per stored resource in stored order, with what most resources
+lack (labels, flags, references outside the record, lookups) kept only where present: reading
+25,000 resources' facts back then makes a few Python objects per resource, not dozens. What it is
+for and when it is made again: record/projection.py.
+"""
+
+from __future__ import annotations
+
+import marshal
+from array import array
+from dataclasses import dataclass, field
+
+from record.projection import DIGEST_SIZE, Unreadable
+
+# Resources of no patient that entries point at (store.shared).
+SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
+PERMISSION_TYPES = ("Consent", "RelatedPerson")
+NO_DAY = -1  # in `days`: the resource has no clinical date
+
+
+@dataclass
+class Snapshot:
+    """One record's derived facts and entries, one position per stored resource (stored order).
+
+    types, keys: each resource's type and `Type/id`; digests: DIGEST_SIZE bytes a resource, of its
+    stored text; days: its clinical day number (NO_DAY if none); labels, flags: security labels and
+    record.projection flags, where there are any; ref_offsets, ref_targets: the positions of the
+    resources that point at each one (those of position i are ref_targets[ref_offsets[i]:
+    ref_offsets[i + 1]]); outward: what a resource points at outside the record (shared medicines
+    and clinicians; a letter's Binary), where it does; depends: the (Type/id, found) pairs a letter
+    or medicine read through references; lists: the PatientRecord list each maps into; orders: per
+    list, (positions, entry numbers) in the list's order; person: where the record's person is;
+    letters, binaries: positions of those types; permissions: the Consents and RelatedPersons as
+    stored (record/policy.py reads them); medicine_groups: the positions of each medicine's
+    requests with what they merge into (record.mapping_medications.merge), used when a viewer
+    sees all of them; shared_refs: each shared resource (medicine, clinician) with the positions
+    that point at it; entries: the encoded entries of every position, one blob per list, each
+    decoded only when the mapping needs it (`entries_of`)."""
+
+    types: tuple[str, ...]
+    keys: tuple[str, ...]
+    digests: bytes
+    days: array
+    labels: dict[int, tuple]
+    flags: dict[int, int]
+    ref_offsets: array
+    ref_targets: array
+    outward: dict[int, tuple[str, ...]]
+    depends: dict[int, tuple]
+    lists: tuple[str, ...]
+    orders: dict[str, tuple[array, array]]
+    person: tuple[int, int] | None
+    letters: tuple[int, ...]
+    binaries: tuple[int, ...]
+    permissions: tuple[dict, ...]
+    medicine_groups: tuple[tuple[tuple[int, ...], tuple], ...]
+    shared_refs: dict[str, tuple[int, ...]]
+    entries: bytes
+    _decoded: list = field(default_factory=list, repr=False)
+
+    def digest_at(self, position: int) -> bytes:
+        return self.digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
+
+    def referrers(self, position: int) -> array:
+        return self.ref_targets[self.ref_offsets[position]:self.ref_offsets[position + 1]]
+
+    def entries_of(self, list_name: str) -> dict[int, tuple]:
+        """The encoded entries (record.projection.encode_model_list) of the positions that map
+        into one PatientRecord list, by position; decoded once."""
+        if not self._decoded:
+            try:
+                self._decoded.append(marshal.loads(self.entries))
+            except (ValueError, TypeError, EOFError, OverflowError) as problem:
+                raise Unreadable("snapshot entries") from problem
+            if not isinstance(self._decoded[0], dict):
+                raise Unreadable("snapshot entries")
+        lists = self._decoded[0]
+        found = lists.get(list_name, {})
+        if isinstance(found, bytes):
+            try:
+                found = lists[list_name] = marshal.loads(found)
+            except (ValueError, TypeError, EOFError, OverflowError) as problem:
+                raise Unreadable("snapshot entries") from problem
+        if not isinstance(found, dict):
+            raise Unreadable("snapshot entries")
+        return found
+
+    # What is kept in the store: the facts in one blob, the entries in another.
+    _FACTS = ("types", "keys", "digests", "days", "labels", "flags", "ref_offsets", "ref_targets",
+              "outward", "depends", "lists", "orders", "person", "letters", "binaries", "permissions",
+              "medicine_groups", "shared_refs")
+
+    def facts_blob(self) -> tuple:
+        """The facts as plain values marshal can keep (arrays as bytes)."""
+        values = []
+        for name in self._FACTS:
+            value = getattr(self, name)
+            if isinstance(value, array):
+                value = value.tobytes()
+            elif name == "orders":
+                value = {k: (rows.tobytes(), items.tobytes()) for k, (rows, items) in value.items()}
+            values.append(value)
+        return tuple(values)
+
+    @classmethod
+    def from_blobs(cls, facts: tuple, entries: bytes) -> "Snapshot":
+        """The snapshot `facts_blob` and its entries blob describe; Unreadable if they do not."""
+        try:
+            values = dict(zip(cls._FACTS, facts, strict=True))
+            for name in ("days", "ref_offsets", "ref_targets"):
+                values[name] = _ints(values[name])
+            values["orders"] = {k: (_ints(rows), _ints(items)) for k, (rows, items) in values["orders"].items()}
+            snapshot = cls(**values, entries=entries)
+        except (ValueError, TypeError, AttributeError) as problem:
+            raise Unreadable("snapshot facts") from problem
+        count = len(snapshot.keys)
+        if (len(snapshot.types) != count or len(snapshot.days) != count or len(snapshot.lists) != count
+                or len(snapshot.digests) != count * DIGEST_SIZE or len(snapshot.ref_offsets) != count + 1):
+            raise Unreadable("snapshot facts")
+        return snapshot
+
+
+def _ints(data: bytes) -> array:
+    values = array("i")
+    values.frombytes(data)
+    return values
