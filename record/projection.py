@@ -28,6 +28,7 @@ import re
 import sys
 import typing
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 from record import models, stored_json
@@ -37,15 +38,29 @@ from record.policy import is_eol_sensitive, labels_of
 _ROOT = Path(__file__).resolve().parent.parent
 
 
+# Packages whose behaviour shapes mapped entries: pydantic validates each entry, bleach cleans a
+# letter's HTML and pypdf reads a PDF letter's text (a fix to either must reach kept snapshots).
+_PACKAGES = ("pydantic", "pydantic-core", "bleach", "pypdf")
+
+
 def _version() -> str:
     """A digest of everything a derived row depends on: the record package's code (mapping,
-    terminology, dates, units, policy), the terminology tables and the Python that wrote it."""
-    digest = hashlib.sha256(f"{sys.version}|marshal {marshal.version}".encode())
+    terminology, dates, units, policy), the terminology tables, and the Python and packages
+    (`_PACKAGES`) that made it."""
+    packages = "|".join(f"{name} {_installed(name)}" for name in _PACKAGES)
+    digest = hashlib.sha256(f"{sys.version}|marshal {marshal.version}|{packages}".encode())
     sources = sorted((_ROOT / "record").glob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _installed(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 VERSION = _version()

@@ -307,3 +307,16 @@ def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_st
     snapshot = derive(fresh_store.resource_texts_for("p1"), fresh_store.shared,
                       lambda types: fresh_store.resource_texts_for("p1", types))
     assert snapshot.keys == ("Patient/p1", "DocumentReference/d1", "Observation/o1")
+
+
+def test_the_code_version_follows_the_packages_that_shape_entries(monkeypatch):
+    """A new bleach, pypdf or pydantic (a fix to how letters are cleaned or read, or entries
+    validated) gives a new VERSION, so no snapshot made before it is read."""
+    before = projection._version()
+    for package in projection._PACKAGES:
+        real = projection.metadata.version
+        monkeypatch.setattr(projection.metadata, "version",
+                            lambda name, real=real, package=package: "99.0" if name == package else real(name))
+        assert projection._version() != before, package
+        monkeypatch.setattr(projection.metadata, "version", real)
+    assert projection._version() == before
