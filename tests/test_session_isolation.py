@@ -203,7 +203,8 @@ def test_two_sessions_editing_the_question_list_keep_both_edits(demo_db):
 
 
 # -- one record's viewers share mapped entries, never what one of them may not see -------------
-def _every_viewer(store: Store) -> list[Viewer]:
+def every_viewer(store: Store) -> list[Viewer]:
+    """Every viewer of every record in a store: patient, clinic screen, each carer with a link."""
     from record.access import proxy_links
 
     viewers = []
@@ -225,7 +226,7 @@ def test_viewers_opened_one_after_another_see_what_each_sees_alone(demo_db):
 
     store = Store(demo_db)
     shared = Service(store)
-    viewers = _every_viewer(store)
+    viewers = every_viewer(store)
     assert any(v.kind == "proxy" for v in viewers)
     for viewer in viewers:
         shared.record(viewer, TODAY)

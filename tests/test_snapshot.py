@@ -18,13 +18,14 @@ from hypothesis import HealthCheck, given, settings
 
 from ingest import import_items, import_paths
 from record import access, projection
-from record.access import Viewer, open_record, proxy_links
+from record.access import Viewer, open_record
 from record.derived import map_visible
 from record.mapping import map_record
 from service import Service
 from store import Store
 from summary import build_summary
 from tests.test_access_properties import build, consent_resources, scenario
+from tests.test_session_isolation import every_viewer
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -45,15 +46,6 @@ def opened(store: Store, viewer: Viewer, reveal: bool = False) -> dict:
 
 def kept(store: Store, patient_id: str) -> bool:
     return store.has_derived(patient_id, projection.VERSION, store.data_version())
-
-
-def every_viewer(store: Store) -> list[Viewer]:
-    viewers = []
-    for pid in store.patient_ids():
-        viewers += [Viewer(kind="patient", patient_id=pid), Viewer(kind="clinic", patient_id=pid)]
-    viewers += [Viewer(kind="proxy", patient_id=link.patient_id, proxy_id=link.related_person_id)
-                for link in proxy_links(store, TODAY)]
-    return viewers
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
