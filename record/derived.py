@@ -32,7 +32,7 @@ from record.mapping_common import Index
 from record.mapping_medications import group_key, in_medicine_order, merge
 from record.models import PatientInfo, PatientRecord
 from record.projection import (
-    BUILDERS, DIGEST_SIZE, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
+    DIGEST_SIZE, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
 )
 from record.snapshot import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
@@ -230,11 +230,12 @@ def map_visible(visible, memo: dict) -> PatientRecord:
             del memo[position]
         memo["snapshot"] = snapshot.digests
     try:
-        return _from_snapshot(visible, snapshot, passed, memo)
-    except Unreadable:  # a damaged entries blob: map the passed entries from their texts
+        record = _from_snapshot(visible, snapshot, passed, memo)
+    except (Unreadable, IndexError):  # damaged entries, or ones that do not match the facts:
+        # map the passed entries from their texts
         record = map_stored(visible.stored_texts(), visible.resources_of(*LOOKUP_TYPES), {})
-        visible.check_current()
-        return record
+    visible.check_current()  # a sync during the open: the service opens it again
+    return record
 
 
 def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], memo: dict) -> PatientRecord:
@@ -248,14 +249,11 @@ def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], memo: dict) -
         seen = visible.key_set if seen is None else seen
         if any(found != (ref in seen) for ref, found in depends[i]):
             again.add(i)  # this viewer resolves its references differently
-    encoded = _Encoded(snapshot)
     if again:
-        made = {i: _entry_models(i, encoded, memo) for i in passed
+        made = {i: _entry_models(i, snapshot, memo) for i in passed
                 if snapshot.types[i] not in REFERENCED_ONLY and i not in again}
-        record = _map_in_stored_order(visible, snapshot, passed, made, again)
-        visible.check_current()
-        return record
-    builders, lists = BUILDERS, {}
+        return _map_in_stored_order(visible, snapshot, passed, made, again)
+    lists = {}
     for name, (rows, items) in snapshot.orders.items():
         if name == "medicines":
             continue
@@ -263,47 +261,24 @@ def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], memo: dict) -
         for i, j in zip(rows, items):
             if i in shown:
                 models = memo.get(i)
-                if models is None:
-                    entries = found.get(i)
-                    if entries is None:  # listed here but kept with its own list (a Patient)
-                        entries = encoded[i]
-                    if len(entries) == 1:  # most resources map to one entry
-                        (kind, values), = entries
-                        models = memo[i] = (builders[kind](values),)
-                    else:
-                        models = memo[i] = decode_model_list(entries)
+                if models is None:  # a Patient listed here is kept with its own list
+                    models = memo[i] = decode_model_list(found[i] if i in found else snapshot.encoded_at(i))
                 out.append(models[j])
         lists[name] = out
     person = snapshot.person
     medicines = {i for i in shown if snapshot.lists[i] == "medicines"}
-    record = RecordMapping.assemble(
-        _entry_models(person[0], encoded, memo)[0] if person and person[0] in shown else None, lists,
-        _medications(snapshot, medicines, encoded, memo))
-    visible.check_current()  # a sync during the open: the service opens it again
-    return record
+    return RecordMapping.assemble(
+        _entry_models(person[0], snapshot, memo)[0] if person and person[0] in shown else None, lists,
+        _medications(snapshot, medicines, memo))
 
 
-def _entry_models(i: int, encoded: "_Encoded", memo: dict) -> tuple:
+def _entry_models(i: int, snapshot: Snapshot, memo: dict) -> tuple:
     if i not in memo:
-        memo[i] = decode_model_list(encoded[i])
+        memo[i] = decode_model_list(snapshot.encoded_at(i))
     return memo[i]
 
 
-class _Encoded:
-    """Encoded entries by position, each list's blob decoded when one of its positions is asked."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot, self.lists, self.by_list = snapshot, snapshot.lists, {}
-
-    def __getitem__(self, position: int) -> tuple:
-        name = self.lists[position]
-        found = self.by_list.get(name)
-        if found is None:
-            found = self.by_list[name] = self.snapshot.entries_of(name)
-        return found.get(position, ())
-
-
-def _medications(snapshot: Snapshot, visible: set[int], encoded: _Encoded, memo: dict) -> list:
+def _medications(snapshot: Snapshot, visible: set[int], memo: dict) -> list:
     """The viewer's medicines as record.mapping_medications.group_medications makes them: a
     group whose requests are all visible is the snapshot's merged one; otherwise its visible
     requests are merged here. Statements stay as they are."""
@@ -318,8 +293,8 @@ def _medications(snapshot: Snapshot, visible: set[int], encoded: _Encoded, memo:
                 memo[key] = decode_model_list(merged)[0]
             found.append(memo[key])
         elif shown:
-            found.append(merge([_entry_models(i, encoded, memo)[0] for i in shown]))
-    statements = [_entry_models(i, encoded, memo)[0] for i in sorted(visible - grouped)]
+            found.append(merge([_entry_models(i, snapshot, memo)[0] for i in shown]))
+    statements = [_entry_models(i, snapshot, memo)[0] for i in sorted(visible - grouped)]
     return in_medicine_order(statements + found)
 
 

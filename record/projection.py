@@ -1,20 +1,21 @@
-"""What the gate and the mapping derive from one stored resource, kept beside it in the store.
+"""What the gate and the mapping derive from one stored resource, kept for the whole record as
+its snapshot (record/snapshot.py, made by record/derived.py, kept by store/derived.py).
 
 Opening a record used to decode every stored resource twice and map each into a model: about 1.4 s
 for a 25,000-resource record, on every first open in a new process. What they derive from a
-resource alone does not depend on who is looking, so it is kept in the store's `derived` table:
+resource alone does not depend on who is looking:
 
 * **facts**, what the gate's rules read: security labels, entered-in-error, whether it records a
   prognosis or resuscitation decision, its clinical day, the references it holds and (letters)
   its attachment URLs. The gate applies each viewer's rules to these (record/access.py).
 * **entries**, what the mapping made of it (record/mapping.py), with the other resources it read
-  through references (a letter's Binary and author, a medicine's Medication) and their revisions.
-  They are used only while each of those is still what this viewer sees.
+  through references (a letter's Binary and author, a medicine's Medication), found or not: they
+  are used for a viewer only if that viewer finds the same ones.
 
-A derived row holds the resource's revision (`rev`, changed by the store whenever its text
-changes) and `VERSION`: a digest of the code and tables that made it. Either differing, the row
-is stale and is made again from the stored resource. The blobs are `marshal` data (C-speed,
-keeps tuples and frozensets, never runs code); one that cannot be read is made again too.
+A snapshot is kept for one data version of the store (every write of resources moves it) and for
+`VERSION`, a digest of the code, tables and packages that made it; either differing, it is made
+again from the stored resources. The blobs are `marshal` data (C-speed, keeps tuples and
+frozensets, never runs code); one that cannot be read is made again too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import json
 import marshal
 import re
 import sys
+import types
 import typing
 from collections.abc import Iterable
 from importlib import metadata
@@ -178,7 +180,7 @@ _PLAIN, _DATE, _DATES, _DATETIME, _MODEL, _MODELS, _LIST, _SET = range(8)
 
 def _kind(hint) -> tuple[int, type | None]:
     args = [a for a in typing.get_args(hint) if a is not type(None)]
-    base = args[0] if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType")) and len(args) == 1 else hint
+    base = args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1 else hint
     if base is dt.datetime:
         return _DATETIME, None
     if base is dt.date:
@@ -298,10 +300,13 @@ def encode_model_list(entries, seen: dict | None = None) -> tuple:
 def decode_model_list(encoded: tuple) -> tuple:
     """The entries `encode_model_list` wrote, made again."""
     builders = BUILDERS
-    if len(encoded) == 1:  # most resources map to one entry
-        (index, values), = encoded
-        return (builders[index](values),)
-    return tuple([builders[index](values) for index, values in encoded])
+    try:
+        if len(encoded) == 1:  # most resources map to one entry
+            (index, values), = encoded
+            return (builders[index](values),)
+        return tuple([builders[index](values) for index, values in encoded])
+    except (IndexError, TypeError, ValueError, OverflowError) as problem:  # not what this code wrote
+        raise Unreadable("snapshot entry") from problem
 
 
 # -- the snapshot: every row of one record, in one blob -------------------------------------------

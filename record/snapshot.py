@@ -87,6 +87,10 @@ class Snapshot:
             raise Unreadable("snapshot entries")
         return found
 
+    def encoded_at(self, position: int) -> tuple:
+        """The encoded entries of one position (none for a resource that maps to nothing)."""
+        return self.entries_of(self.lists[position]).get(position, ())
+
     # What is kept in the store: the facts in one blob, the entries in another.
     _FACTS = ("types", "keys", "digests", "days", "labels", "flags", "ref_offsets", "ref_targets",
               "outward", "depends", "lists", "orders", "person", "letters", "binaries", "permissions",

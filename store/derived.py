@@ -52,7 +52,7 @@ class DerivedMixin:
         ).fetchone() is not None
 
     def keep_derived(self, patient_id: str, version: str, data_version: str, blob: bytes,
-                     entries: bytes = b"") -> bool:
+                     entries: bytes) -> bool:
         """Keep a snapshot made at `data_version`, unless resources were written since (then it
         is dropped: True only when it was kept). A store that cannot be written, or is busy, is
         left as it was."""

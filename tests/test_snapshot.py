@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import sqlite3
 
 import pytest
@@ -147,13 +148,19 @@ def test_a_snapshot_made_by_other_code_is_derived_again(fresh_store, monkeypatch
     assert fresh_store.has_derived("p1", "another-version", fresh_store.data_version())
 
 
-@pytest.mark.parametrize("column", ["blob", "entries"])
-def test_an_unreadable_snapshot_still_opens_the_record(fresh_store, column):
-    """A damaged snapshot (its facts or its entries) does not stop the record opening or change
-    what it shows; damaged facts are derived again and replaced."""
+@pytest.mark.parametrize("column, damage", [
+    ("blob", b"\x00not a snapshot"),
+    ("entries", b"\x00not a snapshot"),
+    ("entries", marshal.dumps({"results": marshal.dumps({1: ((0, ("not a day",) * 22),)})})),
+    ("entries", marshal.dumps({"results": marshal.dumps({})})),
+], ids=["facts", "entries", "entries-of-another-shape", "entries-missing"])
+def test_an_unreadable_snapshot_still_opens_the_record(fresh_store, column, damage):
+    """A damaged snapshot (its facts, its entries, or entries that read but are not of the shape
+    this code writes) does not stop the record opening or change what it shows; damaged facts
+    are derived again and replaced."""
     fresh_store.put([patient(), obs("o1"), obs("o2", labels=[(ACT, "NOPAT")])])
     expected = opened(fresh_store, PATIENT)
-    fresh_store.db.conn.execute(f"UPDATE derived SET {column} = ?", [b"\x00not a snapshot"])
+    fresh_store.db.conn.execute(f"UPDATE derived SET {column} = ?", [damage])
     assert opened(fresh_store, PATIENT) == expected
     facts, _ = fresh_store.derived("p1", projection.VERSION, fresh_store.data_version())
     assert column == "entries" or projection.decode_snapshot(facts)
@@ -164,10 +171,10 @@ def test_a_snapshot_made_while_resources_were_written_is_not_kept(fresh_store):
     fresh_store.put([patient()])
     before = fresh_store.data_version()
     fresh_store.put([obs("o1")])
-    assert fresh_store.keep_derived("p1", projection.VERSION, before, b"made from old texts") is False
+    assert fresh_store.keep_derived("p1", projection.VERSION, before, b"made from old texts", b"") is False
     assert not fresh_store.has_derived("p1", projection.VERSION, before)
     now = fresh_store.data_version()
-    assert fresh_store.keep_derived("p1", projection.VERSION, now, b"current") is True
+    assert fresh_store.keep_derived("p1", projection.VERSION, now, b"current", b"") is True
 
 
 def test_keeping_a_snapshot_gives_way_to_another_sessions_write(fresh_store, db_path):
