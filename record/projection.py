@@ -248,14 +248,32 @@ def _encode_model(entry, seen: dict | None = None) -> tuple:
     return (_INDEX[cls], tuple(values))
 
 
+def _filler(cls: type) -> type | None:
+    """A class with `cls`'s base and its slots, in order, but the plain attribute setting of any
+    class: an instance is filled field by field as any object is (which CPython does at C speed)
+    and then made a `cls` by assigning `__class__`, allowed because the two lay out their slots
+    alike. Calling each slot's setter instead, as `cls` being frozen would need, cost half the
+    time of reading a snapshot back. None when `cls` has another layout (then its setters are
+    called)."""
+    namespace = {"__slots__": cls.__dict__.get("__slots__", ()), "__setattr__": object.__setattr__,
+                 "__delattr__": object.__delattr__}
+    filler = type(f"_{cls.__name__}Filler", (cls.__base__,), namespace)
+    try:
+        probe = object.__new__(filler)
+        probe.__class__ = cls
+    except TypeError:  # not the same layout
+        return None
+    return filler
+
+
 def _builder(cls: type, plan=None):
     """A function that makes `cls` from its encoded field values without validating them again:
     they were validated when the entry was first mapped, and the blob is this module's own."""
-    namespace: dict = {"new": object.__new__, "cls": cls, "day": dt.date.fromordinal,
+    filler = _filler(cls)
+    namespace: dict = {"new": object.__new__, "cls": cls, "filler": filler, "day": dt.date.fromordinal,
                        "when": dt.datetime.fromisoformat, "build": _build}
-    lines = ["def make(v):", "    o = new(cls)"]
+    lines = ["def make(v):", f"    o = new({'cls' if filler is None else 'filler'})"]
     for i, (name, kind, _) in enumerate(plan or _PLANS[cls]):
-        namespace[f"set{i}"] = getattr(cls, name).__set__  # the slot itself: skips frozen setattr
         value = {
             _PLAIN: f"v[{i}]",
             _DATE: f"None if v[{i}] is None else day(v[{i}])",
@@ -266,7 +284,13 @@ def _builder(cls: type, plan=None):
             _LIST: f"list(v[{i}])",
             _SET: f"frozenset(v[{i}])",
         }[kind]
-        lines.append(f"    set{i}(o, {value})")
+        if filler is None:
+            namespace[f"set{i}"] = getattr(cls, name).__set__  # the slot itself: skips frozen setattr
+            lines.append(f"    set{i}(o, {value})")
+        else:
+            lines.append(f"    o.{name} = {value}")
+    if filler is not None:
+        lines.append("    o.__class__ = cls")
     lines.append("    return o")
     exec("\n".join(lines), namespace)  # noqa: S102  generated from the models' own field list
     return namespace["make"]

@@ -288,6 +288,27 @@ def test_a_copier_refuses_fields_it_does_not_know():
     assert point == SeriesPoint(date=TODAY, value=48.0, flag="high", id="o1")
 
 
+@pytest.mark.parametrize("cls", projection.MODELS, ids=lambda cls: cls.__name__)
+def test_an_entry_read_back_is_its_own_frozen_class(cls):
+    """Entries are filled through a class of the same layout and then given their own class
+    (projection._filler): what comes back is exactly that class, equal to the entry encoded, and
+    as frozen as one pydantic validated."""
+    import dataclasses
+
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            values[f.name] = {"kind": "request"}.get(f.name, f"{f.name}-1")
+    entry = cls(**values)
+    (made,) = projection.decode_model_list(projection.encode_model_list([entry]))
+    assert type(made) is cls and made == entry and repr(made) == repr(entry)
+    first = dataclasses.fields(cls)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, first, "changed")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        delattr(made, first)
+
+
 def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_store):
     """derive reads letters and medicines again for its second pass; one whose text changed
     in between (a sync) stops it (the gate then raises RecordChanged and the service reopens)
