@@ -218,29 +218,48 @@ class _Deriving:
 def map_visible(visible, memo: dict) -> PatientRecord:
     """The viewer's record from the snapshot rows the gate passed (`VisibleRecord.take_rows`);
     when the visible record has none to give (already taken), from its stored texts as before.
-    `memo` (one per record and data version, shared by its viewers) keeps each position's
-    models for the snapshot whose digests it holds under "snapshot"; filled from another, it is
-    emptied first."""
+    `memo` (one per record and data version, shared by its viewers) keeps, under "snapshot", the
+    models made from one snapshot (`_Made`); made from another, they are replaced."""
     taken = visible.take_rows()
     if taken is None:
         return map_stored(visible.stored_texts(), visible.resources_of(*LOOKUP_TYPES), memo)
     snapshot, passed = taken
-    if memo.get("snapshot") != snapshot.digests:
-        for position in [k for k in memo if isinstance(k, int)]:
-            del memo[position]
-        memo["snapshot"] = snapshot.digests
+    made = memo.get("snapshot")
+    if made is None or made.digests != snapshot.digests:
+        made = memo["snapshot"] = _Made(snapshot)
     try:
-        record = _from_snapshot(visible, snapshot, passed, memo)
+        record = _from_snapshot(visible, snapshot, passed, made)
     except (Unreadable, IndexError):  # damaged entries, or ones that do not match the facts:
         # map the passed entries from their texts
+        memo.pop("snapshot", None)
         record = map_stored(visible.stored_texts(), visible.resources_of(*LOOKUP_TYPES), {})
     visible.check_current()  # a sync during the open: the service opens it again
     return record
 
 
-def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], memo: dict) -> PatientRecord:
-    """The record from the snapshot: each list walked once in its order, each entry made once
-    (or taken from the memo)."""
+class _Made:
+    """The models made from one snapshot's entries, shared by the viewers of one data version:
+    `entries[i]` is position i's models once made (None before), `groups` the merged medicine
+    of each group made so far. It holds no part of the snapshot itself (whose decoded entries
+    are several times the size of the models), only its digests, to know it."""
+
+    __slots__ = ("digests", "entries", "groups")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.digests = snapshot.digests
+        self.entries: list[tuple | None] = [None] * len(snapshot.keys)
+        self.groups: dict[int, object] = {}
+
+    def at(self, i: int, snapshot: Snapshot) -> tuple:
+        models = self.entries[i]
+        if models is None:
+            models = self.entries[i] = decode_model_list(snapshot.encoded_at(i))
+        return models
+
+
+def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], made: _Made) -> PatientRecord:
+    """The record from the snapshot: each list's visible entries made in stored order (the order
+    marshal laid them out in memory), then walked in the list's order."""
     depends = snapshot.depends
     shown = set(passed)
     seen = None  # every visible key, made only if a letter or medicine needs it
@@ -250,35 +269,26 @@ def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], memo: dict) -
         if any(found != (ref in seen) for ref, found in depends[i]):
             again.add(i)  # this viewer resolves its references differently
     if again:
-        made = {i: _entry_models(i, snapshot, memo) for i in passed
-                if snapshot.types[i] not in REFERENCED_ONLY and i not in again}
-        return _map_in_stored_order(visible, snapshot, passed, made, again)
+        models = {i: made.at(i, snapshot) for i in passed if snapshot.types[i] not in REFERENCED_ONLY and i not in again}
+        return _map_in_stored_order(visible, snapshot, passed, models, again)
+    entries = made.entries
     lists = {}
     for name, (rows, items) in snapshot.orders.items():
         if name == "medicines":
             continue
-        found, out = snapshot.entries_of(name), []
-        for i, j in zip(rows, items):
-            if i in shown:
-                models = memo.get(i)
-                if models is None:  # a Patient listed here is kept with its own list
-                    models = memo[i] = decode_model_list(found[i] if i in found else snapshot.encoded_at(i))
-                out.append(models[j])
-        lists[name] = out
+        for i, encoded in snapshot.entries_of(name).items():
+            if entries[i] is None and i in shown:
+                entries[i] = decode_model_list(encoded)
+        # (a Patient's further entries are listed here but kept with its own list: made by `at`)
+        lists[name] = [(entries[i] or made.at(i, snapshot))[j] for i, j in zip(rows, items) if i in shown]
     person = snapshot.person
     medicines = {i for i in shown if snapshot.lists[i] == "medicines"}
     return RecordMapping.assemble(
-        _entry_models(person[0], snapshot, memo)[0] if person and person[0] in shown else None, lists,
-        _medications(snapshot, medicines, memo))
+        made.at(person[0], snapshot)[0] if person and person[0] in shown else None, lists,
+        _medications(snapshot, medicines, made))
 
 
-def _entry_models(i: int, snapshot: Snapshot, memo: dict) -> tuple:
-    if i not in memo:
-        memo[i] = decode_model_list(snapshot.encoded_at(i))
-    return memo[i]
-
-
-def _medications(snapshot: Snapshot, visible: set[int], memo: dict) -> list:
+def _medications(snapshot: Snapshot, visible: set[int], made: _Made) -> list:
     """The viewer's medicines as record.mapping_medications.group_medications makes them: a
     group whose requests are all visible is the snapshot's merged one; otherwise its visible
     requests are merged here. Statements stay as they are."""
@@ -288,13 +298,12 @@ def _medications(snapshot: Snapshot, visible: set[int], memo: dict) -> list:
         grouped.update(members)
         shown = [i for i in members if i in visible]
         if len(shown) == len(members):
-            key = ("medicine group", number)
-            if key not in memo:
-                memo[key] = decode_model_list(merged)[0]
-            found.append(memo[key])
+            if number not in made.groups:
+                made.groups[number] = decode_model_list(merged)[0]
+            found.append(made.groups[number])
         elif shown:
-            found.append(merge([_entry_models(i, snapshot, memo)[0] for i in shown]))
-    statements = [_entry_models(i, snapshot, memo)[0] for i in sorted(visible - grouped)]
+            found.append(merge([made.at(i, snapshot)[0] for i in shown]))
+    statements = [made.at(i, snapshot)[0] for i in sorted(visible - grouped)]
     return in_medicine_order(statements + found)
 
 
