@@ -19,7 +19,6 @@ its stored text, through the viewer's own lookups, as `record.mapping.map_stored
 
 from __future__ import annotations
 
-import marshal
 import sys
 from array import array
 from collections.abc import Callable, Iterable
@@ -211,7 +210,7 @@ class _Deriving:
                 (tuple(members), encode_model_list((merge([self.medicines[i] for i in members]),), {}))
                 for members in groups.values()),
             shared_refs={ref: tuple(found) for ref, found in shared_refs.items()},
-            entries=marshal.dumps({name: marshal.dumps(found) for name, found in self.by_list.items()}),
+            entries=Snapshot.encode_entries(self.by_list),
         )
 
 
@@ -276,7 +275,7 @@ def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], made: _Made) 
     for name, (rows, items) in snapshot.orders.items():
         if name == "medicines":
             continue
-        for i, encoded in snapshot.entries_of(name).items():
+        for i, encoded in zip(*snapshot.entries_of(name)):
             if entries[i] is None and i in shown:
                 entries[i] = decode_model_list(encoded)
         # (a Patient's further entries are listed here but kept with its own list: made by `at`)

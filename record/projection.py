@@ -221,22 +221,31 @@ def _shared(value, seen: dict):
     return value
 
 
+# Keys of `seen` for numbers and days: no shared text or list (the other keys) can equal them.
+_FLOAT, _DAY = object(), object()
+
+
 def _encode_model(entry, seen: dict | None = None) -> tuple:
+    """One entry as (its model's position in MODELS, *its field values)."""
     cls = type(entry)
     seen = {} if seen is None else seen
-    values = []
+    values: list = [_INDEX[cls]]
     for name, kind, _ in _PLANS[cls]:
         value = getattr(entry, name)
         if value is None:
             values.append(value)
         elif kind == _PLAIN:
-            values.append(sys.intern(value) if isinstance(value, str) else value)
+            if isinstance(value, str):
+                value = sys.intern(value)
+            elif isinstance(value, float):  # by its exact bits: -0.0 is not 0.0
+                value = seen.setdefault((_FLOAT, value.hex()), value)
+            values.append(value)
         elif kind == _LIST:
             values.append(_shared(value, seen))
         elif kind == _SET:
             values.append(_shared(sorted(value), seen))
-        elif kind == _DATE:
-            values.append(value.toordinal())
+        elif kind == _DATE:  # one object per day in a blob, not one per entry
+            values.append(seen.setdefault((_DAY, value.toordinal()), value.toordinal()))
         elif kind == _DATES:
             values.append([d.toordinal() for d in value])
         elif kind == _DATETIME:
@@ -245,7 +254,7 @@ def _encode_model(entry, seen: dict | None = None) -> tuple:
             values.append(_encode_model(value, seen))
         else:
             values.append([_encode_model(v, seen) for v in value])
-    return (_INDEX[cls], tuple(values))
+    return tuple(values)
 
 
 def _filler(cls: type) -> type | None:
@@ -266,14 +275,15 @@ def _filler(cls: type) -> type | None:
     return filler
 
 
-def _builder(cls: type, plan=None):
-    """A function that makes `cls` from its encoded field values without validating them again:
-    they were validated when the entry was first mapped, and the blob is this module's own."""
+def _builder(cls: type, plan=None, first: int = 1):
+    """A function that makes `cls` from its encoded field values (from `first` on in the tuple it
+    is given) without validating them again: they were validated when the entry was first
+    mapped, and the blob is this module's own."""
     filler = _filler(cls)
     namespace: dict = {"new": object.__new__, "cls": cls, "filler": filler, "day": dt.date.fromordinal,
                        "when": dt.datetime.fromisoformat, "build": _build}
     lines = ["def make(v):", f"    o = new({'cls' if filler is None else 'filler'})"]
-    for i, (name, kind, _) in enumerate(plan or _PLANS[cls]):
+    for i, (name, kind, _) in enumerate(plan or _PLANS[cls], start=first):
         value = {
             _PLAIN: f"v[{i}]",
             _DATE: f"None if v[{i}] is None else day(v[{i}])",
@@ -297,8 +307,7 @@ def _builder(cls: type, plan=None):
 
 
 def _build(encoded: tuple):
-    index, values = encoded
-    return BUILDERS[index](values)
+    return BUILDERS[encoded[0]](encoded)
 
 
 BUILDERS = [_builder(cls) for cls in MODELS]
@@ -311,24 +320,26 @@ def copier(cls: type, names: tuple[str, ...]):
     again is most of the cost."""
     if tuple(f.name for f in dataclasses.fields(cls)) != names:
         raise TypeError(f"{cls.__name__} has fields {[f.name for f in dataclasses.fields(cls)]}, not {list(names)}")
-    return _builder(cls, tuple((name, _PLAIN, None) for name in names))
+    return _builder(cls, tuple((name, _PLAIN, None) for name in names), first=0)
 
 
-def encode_model_list(entries, seen: dict | None = None) -> tuple:
-    """Mapped entries as plain tuples that marshal can keep (`seen` shares equal lists of codes
-    between the entries of one snapshot)."""
+def encode_model_list(entries, seen: dict | None = None) -> tuple | list:
+    """Mapped entries as plain values that marshal can keep: one entry as its own tuple (most
+    resources map to one: no tuple around it to make again when read), several as a list of
+    them, none as (). `seen` shares equal texts, codes, numbers and days between the entries of
+    one blob, so marshal writes each once and reads it back as one object."""
     seen = {} if seen is None else seen
-    return tuple(_encode_model(e, seen) for e in entries)
+    encoded = [_encode_model(e, seen) for e in entries]
+    return encoded[0] if len(encoded) == 1 else (encoded or ())
 
 
-def decode_model_list(encoded: tuple) -> tuple:
+def decode_model_list(encoded: tuple | list) -> tuple:
     """The entries `encode_model_list` wrote, made again."""
     builders = BUILDERS
     try:
-        if len(encoded) == 1:  # most resources map to one entry
-            (index, values), = encoded
-            return (builders[index](values),)
-        return tuple([builders[index](values) for index, values in encoded])
+        if type(encoded) is tuple:
+            return (builders[encoded[0]](encoded),) if encoded else ()
+        return tuple([builders[entry[0]](entry) for entry in encoded])
     except (IndexError, TypeError, ValueError, OverflowError) as problem:  # not what this code wrote
         raise Unreadable("snapshot entry") from problem
 

@@ -18,6 +18,7 @@ from record.projection import DIGEST_SIZE, Unreadable
 SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
 PERMISSION_TYPES = ("Consent", "RelatedPerson")
 NO_DAY = -1  # in `days`: the resource has no clinical date
+_NO_ENTRIES = (array("i"), [])
 
 
 @dataclass
@@ -36,8 +37,9 @@ class Snapshot:
     stored (record/policy.py reads them); medicine_groups: the positions of each medicine's
     requests with what they merge into (record.mapping_medications.merge), used when a viewer
     sees all of them; shared_refs: each shared resource (medicine, clinician) with the positions
-    that point at it; entries: the encoded entries of every position, one blob per list, each
-    decoded only when the mapping needs it (`entries_of`)."""
+    that point at it; entries: the encoded entries of every position, one blob per list (its
+    positions and their entries, in stored order), each decoded only when the mapping needs it
+    (`entries_of`)."""
 
     types: tuple[str, ...]
     keys: tuple[str, ...]
@@ -59,6 +61,7 @@ class Snapshot:
     shared_refs: dict[str, tuple[int, ...]]
     entries: bytes
     _decoded: list = field(default_factory=list, repr=False)
+    _where: dict = field(default_factory=dict, repr=False)  # list -> {position: index in it}
 
     def digest_at(self, position: int) -> bytes:
         return self.digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
@@ -66,9 +69,9 @@ class Snapshot:
     def referrers(self, position: int) -> array:
         return self.ref_targets[self.ref_offsets[position]:self.ref_offsets[position + 1]]
 
-    def entries_of(self, list_name: str) -> dict[int, tuple]:
-        """The encoded entries (record.projection.encode_model_list) of the positions that map
-        into one PatientRecord list, by position; decoded once."""
+    def entries_of(self, list_name: str) -> tuple[array, list]:
+        """The positions that map into one PatientRecord list, in stored order, and their
+        encoded entries (record.projection.encode_model_list), in step; decoded once."""
         if not self._decoded:
             try:
                 self._decoded.append(marshal.loads(self.entries))
@@ -77,19 +80,33 @@ class Snapshot:
             if not isinstance(self._decoded[0], dict):
                 raise Unreadable("snapshot entries")
         lists = self._decoded[0]
-        found = lists.get(list_name, {})
+        found = lists.get(list_name, _NO_ENTRIES)
         if isinstance(found, bytes):
             try:
-                found = lists[list_name] = marshal.loads(found)
+                positions, encoded = marshal.loads(found)
+                found = lists[list_name] = (_ints(positions), encoded)
             except (ValueError, TypeError, EOFError, OverflowError) as problem:
                 raise Unreadable("snapshot entries") from problem
-        if not isinstance(found, dict):
+        if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], list)
+                and len(found[0]) == len(found[1])):
             raise Unreadable("snapshot entries")
         return found
 
-    def encoded_at(self, position: int) -> tuple:
+    def encoded_at(self, position: int) -> tuple | list:
         """The encoded entries of one position (none for a resource that maps to nothing)."""
-        return self.entries_of(self.lists[position]).get(position, ())
+        name = self.lists[position]
+        where = self._where.get(name)
+        if where is None:
+            positions, _ = self.entries_of(name)
+            where = self._where[name] = {p: n for n, p in enumerate(positions)}
+        n = where.get(position)
+        return () if n is None else self.entries_of(name)[1][n]
+
+    @staticmethod
+    def encode_entries(by_list: dict[str, dict[int, tuple | list]]) -> bytes:
+        """The entries blob: per list, its positions (as bytes) and their encoded entries."""
+        return marshal.dumps({name: marshal.dumps((array("i", found).tobytes(), list(found.values())))
+                              for name, found in by_list.items()})
 
     # What is kept in the store: the facts in one blob, the entries in another.
     _FACTS = ("types", "keys", "digests", "days", "labels", "flags", "ref_offsets", "ref_targets",

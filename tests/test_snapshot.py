@@ -151,9 +151,10 @@ def test_a_snapshot_made_by_other_code_is_derived_again(fresh_store, monkeypatch
 @pytest.mark.parametrize("column, damage", [
     ("blob", b"\x00not a snapshot"),
     ("entries", b"\x00not a snapshot"),
-    ("entries", marshal.dumps({"results": marshal.dumps({1: ((0, ("not a day",) * 22),)})})),
-    ("entries", marshal.dumps({"results": marshal.dumps({})})),
-], ids=["facts", "entries", "entries-of-another-shape", "entries-missing"])
+    ("entries", marshal.dumps({"results": marshal.dumps(((1).to_bytes(4, "little"), [(0, *("not a day",) * 22)]))})),
+    ("entries", marshal.dumps({"results": marshal.dumps((b"", []))})),
+    ("entries", marshal.dumps({"results": marshal.dumps(((1).to_bytes(4, "little"), []))})),
+], ids=["facts", "entries", "entries-of-another-shape", "entries-missing", "entries-out-of-step"])
 def test_an_unreadable_snapshot_still_opens_the_record(fresh_store, column, damage):
     """A damaged snapshot (its facts, its entries, or entries that read but are not of the shape
     this code writes) does not stop the record opening or change what it shows; damaged facts
