@@ -333,7 +333,7 @@ def _drop_orphan_binaries(snapshot: Snapshot, kept: dict[str, int]) -> None:
     keys, wanted = snapshot.keys, set()
     for i in snapshot.letters:
         if keys[i] in kept:
-            wanted.update(snapshot.outward.get(i, ()))
+            wanted.update(snapshot.letter_binaries.get(i, ()))
     for i in snapshot.binaries:
         if keys[i] not in wanted:
             kept.pop(keys[i], None)

@@ -29,10 +29,10 @@ class Snapshot:
     stored text; days: its clinical day number (NO_DAY if none); labels, flags: security labels and
     record.projection flags, where there are any; ref_offsets, ref_targets: the positions of the
     resources that point at each one (those of position i are ref_targets[ref_offsets[i]:
-    ref_offsets[i + 1]]); outward: what a resource points at outside the record (shared medicines
-    and clinicians; a letter's Binary), where it does; depends: the (Type/id, found) pairs a letter
-    or medicine read through references; lists: the PatientRecord list each maps into; orders: per
-    list, (positions, entry numbers) in the list's order; person: where the record's person is;
+    ref_offsets[i + 1]]); letter_binaries: the Binaries each letter points at, where it does;
+    depends: the (Type/id, found) pairs a letter or medicine read through references; lists: the
+    PatientRecord list each maps into; orders: per list, (positions, entry numbers) in the list's
+    order; person: where the record's person is;
     letters, binaries: positions of those types; permissions: the Consents and RelatedPersons as
     stored (record/policy.py reads them); medicine_groups: the positions of each medicine's
     requests with what they merge into (record.mapping_medications.merge), used when a viewer
@@ -49,7 +49,7 @@ class Snapshot:
     flags: dict[int, int]
     ref_offsets: array
     ref_targets: array
-    outward: dict[int, tuple[str, ...]]
+    letter_binaries: dict[int, tuple[str, ...]]
     depends: dict[int, tuple]
     lists: tuple[str, ...]
     orders: dict[str, tuple[array, array]]
@@ -110,7 +110,7 @@ class Snapshot:
 
     # What is kept in the store: the facts in one blob, the entries in another.
     _FACTS = ("types", "keys", "digests", "days", "labels", "flags", "ref_offsets", "ref_targets",
-              "outward", "depends", "lists", "orders", "person", "letters", "binaries", "permissions",
+              "letter_binaries", "depends", "lists", "orders", "person", "letters", "binaries", "permissions",
               "medicine_groups", "shared_refs")
 
     def facts_blob(self) -> tuple:
