@@ -168,6 +168,14 @@ class VisibleRecord:
         """`Type/id` of every visible resource, without reading any of them."""
         return frozenset(self._fingerprints) | {f"{r.get('resourceType')}/{r.get('id')}" for r in self.shared}
 
+    def sees(self, key: str) -> bool:
+        """Whether `key` (Type/id) is a visible resource: `key in key_set`, without making it."""
+        return key in self._fingerprints or key in self._shared_keys
+
+    @cached_property
+    def _shared_keys(self) -> frozenset[str]:
+        return frozenset(f"{r.get('resourceType')}/{r.get('id')}" for r in self.shared)
+
     def get(self, key: str) -> dict | None:
         """One visible resource by `Type/id`, or None when the viewer cannot see it."""
         if key not in self.key_set:

@@ -88,7 +88,8 @@ def derive(texts: Iterable[tuple[str, str, str]],
             raise Unreadable("the record changed while its snapshot was made")
         index.asked = set()
         deriving.add_entries(i, *deriving.mapping.map_alone(stored_json.loads(text)))
-        deriving.depends[i] = tuple((key, index.found(key)) for key in sorted(index.asked))
+        asked = tuple((key, index.found(key)) for key in sorted(index.asked))
+        deriving.depends[i] = deriving.shared_depends.setdefault(asked, asked)  # one object each
     if next(expected, None) is not None:
         raise Unreadable("the record changed while its snapshot was made")
     return deriving.snapshot()
@@ -121,6 +122,7 @@ class _Deriving:
         self.flags: dict[int, int] = {}
         self.outward: dict[int, tuple[str, ...]] = {}
         self.depends: dict[int, tuple] = {}
+        self.shared_depends: dict[tuple, tuple] = {}  # marshal writes each distinct one once
         self.permissions: list[dict] = []
         self.position: dict[str, int] = {}
         self.by_list: dict[str, dict[int, tuple]] = {}
@@ -271,11 +273,14 @@ def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], made: _Made) 
     marshal laid them out in memory), then walked in the list's order."""
     depends = snapshot.depends
     shown = set(passed)
-    seen = None  # every visible key, made only if a letter or medicine needs it
     again: set[int] = set()
+    differs: dict[tuple, bool] = {}  # per distinct lookups (most medicines read the same few)
     for i in depends.keys() & shown:
-        seen = visible.key_set if seen is None else seen
-        if any(found != (ref in seen) for ref, found in depends[i]):
+        asked = depends[i]
+        verdict = differs.get(asked)
+        if verdict is None:
+            verdict = differs[asked] = any(found != visible.sees(ref) for ref, found in asked)
+        if verdict:
             again.add(i)  # this viewer resolves its references differently
     if again:
         models = {i: made.at(i, snapshot) for i in passed if snapshot.types[i] not in REFERENCED_ONLY and i not in again}
