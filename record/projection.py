@@ -209,9 +209,11 @@ _PLANS = {cls: _plan(cls) for cls in MODELS}
 
 def _shared(value, seen: dict):
     """One object for each distinct text or list of texts and codes, so that marshal writes it
-    once in a snapshot and reading it back makes one object, not one per entry."""
+    once in a snapshot and reading it back makes one object, not one per entry. Texts are shared
+    through `seen`, not interned: marshal interns an interned text again when it reads it back,
+    hashing it, and most of a record's texts (ids) occur once."""
     if isinstance(value, str):
-        return sys.intern(value)
+        return seen.setdefault(value, value)
     if isinstance(value, (list, tuple)):
         value = tuple(_shared(item, seen) for item in value)
         try:
@@ -236,7 +238,7 @@ def _encode_model(entry, seen: dict | None = None) -> tuple:
             values.append(value)
         elif kind == _PLAIN:
             if isinstance(value, str):
-                value = sys.intern(value)
+                value = seen.setdefault(value, value)
             elif isinstance(value, float):  # by its exact bits: -0.0 is not 0.0
                 value = seen.setdefault((_FLOAT, value.hex()), value)
             values.append(value)
