@@ -46,7 +46,7 @@ from record.policy import (
     proxy_grants,
     related_person_valid,
 )
-from record.projection import (  # noqa: F401  _references, _references_in: compared in tests
+from record.projection import (
     DIGEST_SIZE,
     ENTERED_IN_ERROR,
     EOL_SENSITIVE,
@@ -55,8 +55,6 @@ from record.projection import (  # noqa: F401  _references, _references_in: comp
     decode_snapshot,
     digest,
     encode_snapshot,
-    references as _references,
-    references_in as _references_in,
 )
 
 
@@ -166,7 +164,7 @@ class VisibleRecord:
     @cached_property
     def key_set(self) -> frozenset[str]:
         """`Type/id` of every visible resource, without reading any of them."""
-        return frozenset(self._fingerprints) | {f"{r.get('resourceType')}/{r.get('id')}" for r in self.shared}
+        return frozenset(self._fingerprints) | self._shared_keys
 
     def sees(self, key: str) -> bool:
         """Whether `key` (Type/id) is a visible resource: `key in key_set`, without making it."""

@@ -259,21 +259,22 @@ def _encode_model(entry, seen: dict | None = None) -> tuple:
     return tuple(values)
 
 
-def _filler(cls: type) -> type | None:
+def _filler(cls: type) -> type:
     """A class with `cls`'s base and its slots, in order, but the plain attribute setting of any
     class: an instance is filled field by field as any object is (which CPython does at C speed)
     and then made a `cls` by assigning `__class__`, allowed because the two lay out their slots
     alike. Calling each slot's setter instead, as `cls` being frozen would need, cost half the
-    time of reading a snapshot back. None when `cls` has another layout (then its setters are
-    called)."""
+    time of reading a snapshot back. A model of another layout is refused when this module is
+    imported (every test imports it), rather than given a second, untested way to be made."""
     namespace = {"__slots__": cls.__dict__.get("__slots__", ()), "__setattr__": object.__setattr__,
                  "__delattr__": object.__delattr__}
     filler = type(f"_{cls.__name__}Filler", (cls.__base__,), namespace)
     try:
         probe = object.__new__(filler)
         probe.__class__ = cls
-    except TypeError:  # not the same layout
-        return None
+    except TypeError as problem:
+        raise TypeError(f"{cls.__name__} cannot be made from a snapshot: it is not a slotted "
+                        f"dataclass whose own slots are all its new fields ({problem})") from None
     return filler
 
 
@@ -281,10 +282,9 @@ def _builder(cls: type, plan=None, first: int = 1):
     """A function that makes `cls` from its encoded field values (from `first` on in the tuple it
     is given) without validating them again: they were validated when the entry was first
     mapped, and the blob is this module's own."""
-    filler = _filler(cls)
-    namespace: dict = {"new": object.__new__, "cls": cls, "filler": filler, "day": dt.date.fromordinal,
+    namespace: dict = {"new": object.__new__, "cls": cls, "filler": _filler(cls), "day": dt.date.fromordinal,
                        "when": dt.datetime.fromisoformat, "build": _build}
-    lines = ["def make(v):", f"    o = new({'cls' if filler is None else 'filler'})"]
+    lines = ["def make(v):", "    o = new(filler)"]
     for i, (name, kind, _) in enumerate(plan or _PLANS[cls], start=first):
         value = {
             _PLAIN: f"v[{i}]",
@@ -296,14 +296,8 @@ def _builder(cls: type, plan=None, first: int = 1):
             _LIST: f"list(v[{i}])",
             _SET: f"frozenset(v[{i}])",
         }[kind]
-        if filler is None:
-            namespace[f"set{i}"] = getattr(cls, name).__set__  # the slot itself: skips frozen setattr
-            lines.append(f"    set{i}(o, {value})")
-        else:
-            lines.append(f"    o.{name} = {value}")
-    if filler is not None:
-        lines.append("    o.__class__ = cls")
-    lines.append("    return o")
+        lines.append(f"    o.{name} = {value}")
+    lines += ["    o.__class__ = cls", "    return o"]
     exec("\n".join(lines), namespace)  # noqa: S102  generated from the models' own field list
     return namespace["make"]
 

@@ -310,6 +310,19 @@ def test_an_entry_read_back_is_its_own_frozen_class(cls):
         delattr(made, first)
 
 
+def test_a_model_of_another_layout_is_refused_not_made_another_way():
+    """projection._filler refuses a class whose instances it cannot fill and then re-class (one
+    with a __dict__): the module would fail on import, in every test, not build it untested."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Unslotted:
+        a: int
+
+    with pytest.raises(TypeError, match="cannot be made from a snapshot"):
+        projection._filler(Unslotted)
+
+
 def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_store):
     """derive reads letters and medicines again for its second pass; one whose text changed
     in between (a sync) stops it (the gate then raises RecordChanged and the service reopens)
