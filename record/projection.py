@@ -99,14 +99,19 @@ def facts_of(resource: dict, text: str) -> tuple:
 
 
 def entered_in_error(resource: dict) -> bool:
-    """Whether a resource says it was entered in error (status, docStatus or a coded status)."""
-    if resource.get("status") == "entered-in-error" or resource.get("docStatus") == "entered-in-error":
-        return True
+    """Whether a resource says it was entered in error, in any R4 element that can say so: a
+    `status` (most types), `docStatus` (letters), `lifecycleStatus` (goals), or a coded
+    `verificationStatus` or `clinicalStatus` (conditions, allergies); in any letter case."""
+    for key in ("status", "docStatus", "lifecycleStatus"):
+        value = resource.get(key)
+        if isinstance(value, str) and value.strip().lower() == "entered-in-error":
+            return True
     for key in ("verificationStatus", "clinicalStatus"):
         concept = resource.get(key)
         if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
             for coding in concept["coding"]:
-                if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
+                code = coding.get("code") if isinstance(coding, dict) else None
+                if isinstance(code, str) and code.strip().lower() == "entered-in-error":
                     return True
     return False
 
