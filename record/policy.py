@@ -364,11 +364,39 @@ EOL_SENSITIVE_VALUESETS = (
 )
 
 
-def is_eol_sensitive(resource: dict) -> bool:
-    """Whether a resource records a prognosis or a resuscitation (CPR) decision."""
+def is_eol_sensitive(resource: dict, text: str | None = None) -> bool:
+    """Whether a resource records a prognosis or a resuscitation (CPR) decision: in its own code
+    or value, a Flag's category, or a coding anywhere else in it (an Observation's component, a
+    Condition's stage, a CarePlan's activity, a letter's type or category, a Consent's category,
+    provision or policy rule, a contained resource...). A coding counts with its value set's
+    system or with none. `text`, the resource's stored JSON, lets a resource that holds none of
+    the value sets' codes be passed over without walking it."""
     concepts = [resource.get("code"), resource.get("valueCodeableConcept")]
     if resource.get("resourceType") == "Flag":
         category = resource.get("category")  # a lone object counts: wider is the safe side here
         concepts += [c for c in (category if isinstance(category, list) else [category]) if isinstance(c, dict)]
     concepts = [c for c in concepts if isinstance(c, dict)]
-    return any(terminology.in_valueset(EOL_SENSITIVE_VALUESETS, c) for c in concepts)
+    if any(terminology.in_valueset(EOL_SENSITIVE_VALUESETS, c) for c in concepts):
+        return True
+    pairs, codes = _eol_codes()
+    if text is not None and not any(code in text for code in codes):
+        return False
+    stack: list = [resource]
+    while stack:  # a walk without recursion: a deeply nested resource cannot overflow it
+        node = stack.pop()
+        if isinstance(node, dict):
+            code = node.get("code")
+            if isinstance(code, str) and code.strip() in codes:
+                system = terminology.normalise_system(node.get("system"))
+                if not system or (system, code.strip()) in pairs:
+                    return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+@cache
+def _eol_codes() -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    pairs = frozenset().union(*(terminology.valueset(vs) for vs in EOL_SENSITIVE_VALUESETS))
+    return pairs, frozenset(code for _, code in pairs)
