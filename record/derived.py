@@ -238,7 +238,8 @@ class _Deriving:
         for rid, naming in self.by_id.items():  # an id of any type: every row with that id
             targets_of = [t for t in self.ids.get(rid, ()) if self.types[t] != "Patient"]
             if not targets_of and rid not in self.ids:
-                self.unresolved.extend(naming)  # names nothing stored: it might be a withheld entry
+                # names nothing stored: it might be a withheld entry (the person is never hidden)
+                self.unresolved.extend(n for n in naming if self.types[n] != "Patient")
             for target in targets_of:
                 self.pointed.setdefault(target, []).extend(n for n in naming if n != target)
         offsets, targets = array("i", [0]), array("i")

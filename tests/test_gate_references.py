@@ -79,6 +79,15 @@ def test_a_reference_that_cannot_be_resolved_fails_closed_when_anything_is_withh
     assert "Observation/pointing" in shown(nothing_withheld, VIEWERS["patient"])
 
 
+def test_the_person_is_never_hidden_for_a_reference_that_cannot_be_resolved(tmp_path):
+    """A Patient whose own references cannot be resolved stays visible to their own viewers."""
+    person = {**patient(), "generalPractitioner": [{"reference": f"urn:uuid:{UUID}"}, {"reference": "a b"}]}
+    service = service_with(tmp_path, [person, *carer(),
+                                      observation("secret", "MARK-SECRET", meta={"security": [NOPAT]})])
+    for viewer in VIEWERS.values():
+        assert "Patient/p1" in shown(service, viewer)
+
+
 def prescription(rid: str, marker: str, reference: str) -> dict:
     return marked("MedicationRequest", rid, marker, status="active", intent="order", authoredOn="2025-05-01",
                   medicationReference={"reference": reference, "display": f"Medicine {marker}"},
