@@ -165,7 +165,7 @@ class _Deriving:
             pointing |= {r for r in (*row_refs, *binaries) if r.startswith("Binary/")}
         if pointing:
             self.outward[i] = tuple(sys.intern(r) for r in sorted(pointing))
-            self._note_naming(i, resource, pointing)
+            self._note_naming(i, resource, text, pointing)
         return i
 
     def _pointing(self, i: int, rtype: str, raw: tuple[str, ...]) -> set[str]:
@@ -193,14 +193,15 @@ class _Deriving:
                 self.pointed.setdefault(position, []).append(i)
         return found
 
-    def _note_naming(self, i: int, resource: dict, pointing: set[str]) -> None:
+    def _note_naming(self, i: int, resource: dict, text: str, pointing: set[str]) -> None:
         """Note which shared resources row i names in its own text, and so shows whatever the
         viewer's lookups find: a medicine its prescription is about (its dose, its display), any
         other (a clinician, an organisation) whose Reference carries a display text. The gate
         hides the row from a viewer from whom that shared resource is withheld; a row that only
         points at a withheld clinician stays, mapped without them (map_visible)."""
         shared = [ref for ref in pointing if not ref.startswith("Binary/")]
-        spelled = displayed_references(resource) if any(not r.startswith("Medication/") for r in shared) else ()
+        spelled = displayed_references(resource) if '"display"' in text and any(
+            not r.startswith("Medication/") for r in shared) else ()
         for ref in shared:
             if ref.startswith("Medication/") or ref in spelled:
                 self.naming.setdefault(ref, []).append(i)
