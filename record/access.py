@@ -16,8 +16,10 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
   shared screen is looked at with the patient;
 * and any entry that points at one withheld for its content (a label, entered-in-error, a
   sensitive code) through hasMember, derivedFrom, partOf, relatesTo, an encounter, a letter's
-  Binary..., repeated until nothing more is hidden. Entries outside a date window or a proxy's
-  resource classes do not pass their hiding on: pointing at them reveals nothing.
+  Binary..., in any reference form (record.projection.normal_reference), or that names a
+  withheld medicine or clinician in its own text, repeated until nothing more is hidden; while anything is so withheld,
+  also every entry holding a reference that cannot be resolved. Entries outside a date window or
+  a proxy's resource classes do not pass their hiding on: pointing at them reveals nothing.
 
 Undated clinical entries are hidden whenever a data period applies: they cannot be shown to fall
 inside it. Rules and sources: clinical-reference §7–8; labels from data/terminology/sensitivity.csv.
@@ -267,6 +269,11 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 continue
         kept[key] = i
 
+    withheld_flags = ENTERED_IN_ERROR | (0 if reveal_prognosis else EOL_SENSITIVE)
+    for i in snapshot.naming_withheld_shared(hidden_labels, withheld_flags):
+        if snapshot.types[i] != "Patient":  # names a withheld medicine or clinician: hidden with it
+            kept.pop(snapshot.keys[i], None)
+            withheld.append(i)
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
@@ -327,6 +334,8 @@ def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[in
     (Patient) is never hidden, so hiding does not pass through them either."""
     keys, types = snapshot.keys, snapshot.types
     chain = list(withheld)
+    if chain:  # a reference the gate cannot resolve might name a withheld entry: hidden too
+        chain += [i for i in snapshot.unresolved if kept.pop(keys[i], None) is not None]
     while chain:
         for i in snapshot.referrers(chain.pop()):
             if keys[i] in kept and types[i] != "Patient":

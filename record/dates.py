@@ -116,35 +116,77 @@ def _offset(zone: str) -> dt.timezone:
     return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
 
 
-# Where each resource type keeps the date it happened (not when it was filed or last updated).
+# Where each resource type keeps the date it happened (not when it was filed or last updated),
+# for every R4 type the store files under a patient (store.db.patient_of: `subject`, `patient` or
+# `beneficiary`), from each type's R4 page; the first that holds a readable date counts. A choice
+# element ([x]) is listed in each form that holds a date; its other forms (an age, a range, a
+# string such as "last summer") cannot be placed, and the next field is tried.
 _CLINICAL_DATE_FIELDS: dict[str, tuple[str, ...]] = {
-    "Observation": ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued"),
+    "Observation": ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "effectiveTiming.event.0",
+                    "effectiveTiming.repeat.boundsPeriod.start", "issued"),
     "Condition": ("onsetDateTime", "onsetPeriod.start", "recordedDate", "abatementDateTime"),
     "MedicationRequest": ("authoredOn", "dispenseRequest.validityPeriod.start"),
     "MedicationStatement": ("effectiveDateTime", "effectivePeriod.start", "dateAsserted"),
+    "MedicationDispense": ("whenHandedOver", "whenPrepared"),
+    "MedicationAdministration": ("effectiveDateTime", "effectivePeriod.start"),
     "Procedure": ("performedDateTime", "performedPeriod.start"),
     "DiagnosticReport": ("effectiveDateTime", "effectivePeriod.start", "issued"),
     "DocumentReference": ("context.period.start", "date"),
+    "DocumentManifest": ("created",),
+    "Composition": ("date",),
     "CarePlan": ("period.start", "created"),
+    "CareTeam": ("period.start",),
     "Goal": ("startDate", "statusDate", "target.0.dueDate"),
     "Flag": ("period.start",),
     "Encounter": ("period.start",),
+    "EpisodeOfCare": ("period.start",),
     "Immunization": ("occurrenceDateTime", "recorded"),
-    "AllergyIntolerance": ("onsetDateTime", "recordedDate"),
+    "ImmunizationEvaluation": ("date",),
+    "ImmunizationRecommendation": ("date",),
+    "AllergyIntolerance": ("onsetDateTime", "onsetPeriod.start", "recordedDate", "lastOccurrence"),
+    "AdverseEvent": ("date", "detected", "recordedDate"),
+    "FamilyMemberHistory": ("date",),
+    "RiskAssessment": ("occurrenceDateTime", "occurrencePeriod.start"),
+    "DetectedIssue": ("identifiedDateTime", "identifiedPeriod.start"),
+    "GuidanceResponse": ("occurrenceDateTime",),
     "Appointment": ("start", "created"),
     "ClinicalImpression": ("effectiveDateTime", "effectivePeriod.start", "date"),
     "QuestionnaireResponse": ("authored",),
     "Communication": ("sent", "received"),
-    "ServiceRequest": ("occurrenceDateTime", "authoredOn"),
-    "Claim": ("created",),
-    "ExplanationOfBenefit": ("created",),
+    "CommunicationRequest": ("occurrenceDateTime", "occurrencePeriod.start", "authoredOn"),
+    "ServiceRequest": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0", "authoredOn"),
+    "DeviceRequest": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0", "authoredOn"),
+    "DeviceUseStatement": ("timingDateTime", "timingPeriod.start", "timingTiming.event.0", "recordedOn"),
+    "NutritionOrder": ("dateTime",),
+    "RequestGroup": ("authoredOn",),
+    "VisionPrescription": ("dateWritten", "created"),
+    "Specimen": ("collection.collectedDateTime", "collection.collectedPeriod.start", "receivedTime"),
     "ImagingStudy": ("started",),
+    "Media": ("createdDateTime", "createdPeriod.start", "issued"),
+    "List": ("date",),
+    "MeasureReport": ("date", "period.start"),
+    "Basic": ("created",),
+    "ChargeItem": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0", "enteredDate"),
+    "SupplyDelivery": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0"),
+    "Invoice": ("date",),
+    "Coverage": ("period.start",),
+    "CoverageEligibilityRequest": ("servicedDate", "servicedPeriod.start", "created"),
+    "CoverageEligibilityResponse": ("servicedDate", "servicedPeriod.start", "created"),
+    "Claim": ("billablePeriod.start", "created"),
+    "ClaimResponse": ("created",),
+    "ExplanationOfBenefit": ("billablePeriod.start", "created"),
 }
 
-# Types that describe people, places and permissions rather than something that happened.
+# Types shown whatever their date, because they say who and what rather than what happened: the
+# person, their carers and the consents that say who may see what (record/policy.py reads them),
+# a letter's Binary (shown only through a visible letter, which is dated), and the shared
+# resources no patient's record owns (medicines, clinicians, organisations, places: shown only
+# through a visible entry that points at them). Every other type, a Device or a BodyStructure
+# included, is dated by the table above or not at all, and an undated one is withheld behind any
+# date boundary (record/access.py).
 UNDATED_TYPES = frozenset(
-    {"Patient", "RelatedPerson", "Consent", "Organization", "Practitioner", "PractitionerRole",
-     "Location", "Medication", "Binary", "Device", "Group", "HealthcareService"}
+    {"Patient", "RelatedPerson", "Consent", "Binary", "Organization", "Practitioner", "PractitionerRole",
+     "Location", "Medication"}
 )
 
 
@@ -163,22 +205,18 @@ def _lookup(resource: dict, path: str):
 
 
 def clinical_date(resource: dict) -> FhirDate | None:
-    """The date an entry happened, from the first of its type's date fields that holds one.
-
-    Types this module does not know fall back to `meta.lastUpdated`; undated types return None.
-    """
+    """The date an entry happened, from the first of its type's date fields that holds one; None
+    when none does, for a type this module does not know, and for undated types. Never
+    `meta.lastUpdated`: that says when a server last wrote the resource, not when it happened."""
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or rtype in UNDATED_TYPES:
         return None
-    fields = _CLINICAL_DATE_FIELDS.get(rtype, ())
-    for path in fields:
-        found = parse_or_none(_lookup(resource, path))
+    for path in _CLINICAL_DATE_FIELDS.get(rtype, ()):
+        value = _lookup(resource, path)
+        found = parse_or_none(value) if isinstance(value, str) else None
         if found:
             return found
-    if fields:
-        return None
-    meta = resource.get("meta")
-    return parse_or_none(meta.get("lastUpdated")) if isinstance(meta, dict) else None
+    return None
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

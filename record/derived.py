@@ -31,7 +31,8 @@ from record.mapping_common import Index
 from record.mapping_medications import group_key, in_medicine_order, merge
 from record.models import PatientInfo, PatientRecord
 from record.projection import (
-    DIGEST_SIZE, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
+    ANY_TYPE, DIGEST_SIZE, LOCAL, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
+    displayed_references, normal_reference, shared_facts,
 )
 from record.snapshot import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
@@ -77,8 +78,9 @@ def derive(texts: Iterable[tuple[str, str, str]],
             deriving.add_entries(i, *deriving.mapping.map_alone(resource))
     wanted = {ref for refs_out in deriving.outward.values() for ref in refs_out
               if not ref.startswith("Binary/")} - deriving.position.keys()
-    index = _AskedIndex(lookups + [r for r in (fetch_shared(wanted) if wanted else [])
-                                   if isinstance(r, dict) and not is_entered_in_error(r)])
+    shared = [r for r in (fetch_shared(wanted) if wanted else []) if isinstance(r, dict)]
+    deriving.shared_facts = shared_facts(shared)
+    index = _AskedIndex(lookups + [r for r in shared if not is_entered_in_error(r)])
     deriving.mapping.index = index
     expected = iter(later)
     for rtype, rid, text in texts_again(tuple(sorted(_NEEDS_LOOKUPS))) if later else ():
@@ -130,6 +132,11 @@ class _Deriving:
         self.order_items: dict[str, list[tuple[int, int, _Sorted]]] = {}
         self.medicines: dict[int, object] = {}  # the requests, for their groups
         self.person: tuple[int, int] | None = None
+        self.ids: dict[str, list[int]] = {}  # id -> positions of that id (of any type)
+        self.by_id: dict[str, list[int]] = {}  # id named by urn:uuid / urn:oid -> positions naming it
+        self.unresolved: list[int] = []  # positions holding a reference that cannot be read
+        self.shared_facts: dict[str, tuple] = {}
+        self.naming: dict[str, list[int]] = {}  # shared resource -> rows naming it in their text
 
     def add_facts(self, rtype: str, rid: str, text: str, resource: dict) -> int:
         i = len(self.keys)
@@ -142,15 +149,10 @@ class _Deriving:
         self.position[key] = i
         self.digests += digest(text)
         self.days.append(NO_DAY if day is None else day)
-        for ref in row_refs:  # the person is never hidden: pointing at them passes nothing on
-            if not ref.startswith("Patient/"):
-                target = self.position.get(ref)
-                if target is None:
-                    self.waiting.setdefault(ref, []).append(i)
-                elif target != i:
-                    self.pointed.setdefault(target, []).append(i)
+        row_refs = self._pointing(i, rtype, row_refs)
         if key in self.waiting:
             self.pointed.setdefault(i, []).extend(self.waiting.pop(key))
+        self.ids.setdefault(rid, []).append(i)
         self.lists.append("other")
         if row_labels:
             self.labels[i] = row_labels
@@ -158,10 +160,51 @@ class _Deriving:
             self.flags[i] = row_flags
         pointing = {r for r in row_refs if r.split("/", 1)[0] in SHARED_TYPES}
         if rtype == "DocumentReference":
-            pointing |= {r for r in (*row_refs, *urls) if r.startswith("Binary/")}
+            binaries = {f"Binary/{u[len(ANY_TYPE):]}" if u.startswith(ANY_TYPE) else u
+                        for u in map(normal_reference, urls) if u}
+            pointing |= {r for r in (*row_refs, *binaries) if r.startswith("Binary/")}
         if pointing:
             self.outward[i] = tuple(sys.intern(r) for r in sorted(pointing))
+            self._note_naming(i, resource, text, pointing)
         return i
+
+    def _pointing(self, i: int, rtype: str, raw: tuple[str, ...]) -> set[str]:
+        """Note what row i points at, each reference in its normal form (`normal_reference`):
+        the rows it names now or once stored, the ids it names of any type (resolved when every
+        row is in), and whether it holds one that cannot be read. The person is never hidden:
+        pointing at them passes nothing on, and their own references are not followed."""
+        found = set()
+        for ref in raw:
+            target = normal_reference(ref)
+            if target is None:
+                if rtype != "Patient":
+                    self.unresolved.append(i)
+                continue
+            if target == LOCAL or target.startswith("Patient/"):
+                continue
+            found.add(target)
+            if target.startswith(ANY_TYPE):
+                self.by_id.setdefault(target[len(ANY_TYPE):], []).append(i)
+                continue
+            position = self.position.get(target)
+            if position is None:
+                self.waiting.setdefault(target, []).append(i)
+            elif position != i:
+                self.pointed.setdefault(position, []).append(i)
+        return found
+
+    def _note_naming(self, i: int, resource: dict, text: str, pointing: set[str]) -> None:
+        """Note which shared resources row i names in its own text, and so shows whatever the
+        viewer's lookups find: a medicine its prescription is about (its dose, its display), any
+        other (a clinician, an organisation) whose Reference carries a display text. The gate
+        hides the row from a viewer from whom that shared resource is withheld; a row that only
+        points at a withheld clinician stays, mapped without them (map_visible)."""
+        shared = [ref for ref in pointing if not ref.startswith("Binary/")]
+        spelled = displayed_references(resource) if '"display"' in text and any(
+            not r.startswith("Medication/") for r in shared) else ()
+        for ref in shared:
+            if ref.startswith("Medication/") or ref in spelled:
+                self.naming.setdefault(ref, []).append(i)
 
     def add_entries(self, i: int, name: str, entries: tuple) -> None:
         self.lists[i] = name = sys.intern(name)
@@ -193,6 +236,13 @@ class _Deriving:
 
     def snapshot(self) -> Snapshot:
         """The columns, the referrers, each list's order and the medicine groups."""
+        for rid, naming in self.by_id.items():  # an id of any type: every row with that id
+            targets_of = [t for t in self.ids.get(rid, ()) if self.types[t] != "Patient"]
+            if not targets_of and rid not in self.ids:
+                # names nothing stored: it might be a withheld entry (the person is never hidden)
+                self.unresolved.extend(n for n in naming if self.types[n] != "Patient")
+            for target in targets_of:
+                self.pointed.setdefault(target, []).extend(n for n in naming if n != target)
         offsets, targets = array("i", [0]), array("i")
         for i in range(len(self.keys)):
             targets.extend(sorted(self.pointed.get(i, ())))
@@ -222,6 +272,8 @@ class _Deriving:
                 (tuple(members), encode_model_list((merge([self.medicines[i] for i in members]),), {}))
                 for members in groups.values()),
             shared_refs={ref: tuple(found) for ref, found in shared_refs.items()},
+            shared_facts={ref: (*facts, tuple(self.naming.get(ref, ()))) for ref, facts in self.shared_facts.items()},
+            unresolved=tuple(sorted(set(self.unresolved))),
             entries=Snapshot.encode_entries(self.by_list),
         )
 

@@ -9,26 +9,63 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from record import terminology
 from record.dates import parse_or_none
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-# STU3 and GP2GP payloads use the older system URIs; treat them as the same codes.
+# STU3 and GP2GP payloads use the older system URIs; treat them as the same codes. Keys are in
+# the form `_system_key` makes of a system: lower case, http, no trailing slash.
 _SYSTEM_ALIASES = {
-    "http://hl7.org/fhir/v3/ActCode": ACT_CODE,
-    "http://hl7.org/fhir/v3/Confidentiality": CONFIDENTIALITY,
+    "http://terminology.hl7.org/codesystem/v3-actcode": ACT_CODE,
+    "http://terminology.hl7.org/codesystem/v3-confidentiality": CONFIDENTIALITY,
+    "http://hl7.org/fhir/v3/actcode": ACT_CODE,
+    "http://hl7.org/fhir/v3/confidentiality": CONFIDENTIALITY,
     "urn:oid:2.16.840.1.113883.5.4": ACT_CODE,
     "urn:oid:2.16.840.1.113883.5.25": CONFIDENTIALITY,
+    "2.16.840.1.113883.5.4": ACT_CODE,
+    "2.16.840.1.113883.5.25": CONFIDENTIALITY,
 }
 _INFO_ACCESS = {"INFA", "INFAO"}
 
 
+def _system_key(system: str) -> str:
+    system = system.strip().lower()
+    if system.startswith("https://"):
+        system = "http://" + system[len("https://"):]
+    return system.rstrip("/")
+
+
 def normal_label(system, code) -> tuple[str, str]:
-    """A (system, code) label with STU3/OID system names mapped to the R4 ones."""
-    system = system if isinstance(system, str) else ""
-    return (_SYSTEM_ALIASES.get(system, system), code if isinstance(code, str) else "")
+    """A (system, code) label in one spelling: the HL7 label systems (ActCode, Confidentiality) in
+    their R4 form whatever their case, http or https, trailing slash, STU3 or OID name, with their
+    codes in upper case as those systems define them. A label with no system but a code one of
+    those systems uses to hide entries (a bare "R", "V", "NOPAT", "PSY"...) is read as that
+    system's: it cannot be shown to mean anything else, and read as nothing it would show what a
+    sender meant to hide."""
+    system = system.strip() if isinstance(system, str) else ""
+    code = code.strip() if isinstance(code, str) else ""
+    canonical = _SYSTEM_ALIASES.get(_system_key(system)) if system else None
+    if canonical:
+        return canonical, code.upper()
+    if not system:
+        found = _bare_codes().get(code.upper())
+        if found:
+            return found, code.upper()
+    return system, code
+
+
+@cache
+def _bare_codes() -> dict[str, str]:
+    """The code of every label that hides an entry from some viewer, with its system's R4 name."""
+    found = {}
+    for kind in ("patient", "proxy", "clinic"):
+        for system, code in terminology.hidden_labels(kind):
+            canonical = _SYSTEM_ALIASES.get(_system_key(system), system)
+            found.setdefault(code.upper(), canonical)
+    return found
 
 
 # Stands for security labels that cannot be read (`meta.security` not a list of Codings with text
@@ -36,26 +73,67 @@ def normal_label(system, code) -> tuple[str, str]:
 UNREADABLE_LABEL = ("urn:ltc:policy", "unreadable-security-label")
 
 
+class _Unreadable(ValueError):
+    """Labels are there but not in a shape that can be read."""
+
+
 def labels_of(resource: dict) -> set[tuple[str, str]]:
-    """The security labels on a resource (`meta.security`), normalised; {UNREADABLE_LABEL} when
-    they are there but not in a shape that can be read."""
+    """The security labels of a resource, normalised (`normal_label`), from every place R4 puts
+    them: `meta.security`, `DocumentReference.securityLabel` (the labels of the document itself),
+    `Composition.confidentiality` (a Confidentiality code), and the `meta.security` of each
+    contained resource (what a resource contains is part of it, so its labels are the
+    container's). {UNREADABLE_LABEL} when any of them is there but not in a shape that can be
+    read."""
+    labels: set[tuple[str, str]] = set()
+    try:
+        _meta_labels(resource, labels)
+        rtype = resource.get("resourceType")
+        if rtype == "DocumentReference" and resource.get("securityLabel") is not None:
+            for concept in _listed(resource["securityLabel"]):
+                if not isinstance(concept, dict) or not isinstance(concept.get("coding", []), list):
+                    raise _Unreadable
+                _add_codings(concept.get("coding", []), labels)
+        if rtype == "Composition" and resource.get("confidentiality") is not None:
+            level = resource["confidentiality"]
+            if not isinstance(level, str):
+                raise _Unreadable
+            labels.add(normal_label(CONFIDENTIALITY, level))
+        contained = resource.get("contained")
+        if contained is not None:
+            for inner in _listed(contained):
+                if not isinstance(inner, dict):
+                    raise _Unreadable
+                _meta_labels(inner, labels)
+    except _Unreadable:
+        return {UNREADABLE_LABEL}
+    return labels
+
+
+def _meta_labels(resource: dict, labels: set) -> None:
     meta = resource.get("meta")
     if meta is None:
-        return set()
+        return
     if not isinstance(meta, dict):
-        return {UNREADABLE_LABEL}
+        raise _Unreadable
     security = meta.get("security")
     if security is None:
-        return set()
-    if not isinstance(security, list):
-        return {UNREADABLE_LABEL}
-    labels = set()
-    for coding in security:
+        return
+    _add_codings(_listed(security), labels)
+
+
+def _listed(value) -> list:
+    """A FHIR array; anything else where labels belong cannot be read (as before: strictly)."""
+    if not isinstance(value, list):
+        raise _Unreadable
+    return value
+
+
+def _add_codings(codings: list, labels: set) -> None:
+    for coding in codings:
         if not isinstance(coding, dict) or not isinstance(coding.get("code"), str) or not isinstance(
                 coding.get("system", ""), str):
-            return {UNREADABLE_LABEL}
+            raise _Unreadable
         labels.add(normal_label(coding.get("system"), coding["code"]))
-    return labels
 
 
 def hidden_labels_for(viewer_kind: str) -> frozenset[tuple[str, str]]:
@@ -286,11 +364,39 @@ EOL_SENSITIVE_VALUESETS = (
 )
 
 
-def is_eol_sensitive(resource: dict) -> bool:
-    """Whether a resource records a prognosis or a resuscitation (CPR) decision."""
+def is_eol_sensitive(resource: dict, text: str | None = None) -> bool:
+    """Whether a resource records a prognosis or a resuscitation (CPR) decision: in its own code
+    or value, a Flag's category, or a coding anywhere else in it (an Observation's component, a
+    Condition's stage, a CarePlan's activity, a letter's type or category, a Consent's category,
+    provision or policy rule, a contained resource...). A coding counts with its value set's
+    system or with none. `text`, the resource's stored JSON, lets a resource that holds none of
+    the value sets' codes be passed over without walking it."""
     concepts = [resource.get("code"), resource.get("valueCodeableConcept")]
     if resource.get("resourceType") == "Flag":
         category = resource.get("category")  # a lone object counts: wider is the safe side here
         concepts += [c for c in (category if isinstance(category, list) else [category]) if isinstance(c, dict)]
     concepts = [c for c in concepts if isinstance(c, dict)]
-    return any(terminology.in_valueset(EOL_SENSITIVE_VALUESETS, c) for c in concepts)
+    if any(terminology.in_valueset(EOL_SENSITIVE_VALUESETS, c) for c in concepts):
+        return True
+    pairs, codes = _eol_codes()
+    if text is not None and not any(code in text for code in codes):
+        return False
+    stack: list = [resource]
+    while stack:  # a walk without recursion: a deeply nested resource cannot overflow it
+        node = stack.pop()
+        if isinstance(node, dict):
+            code = node.get("code")
+            if isinstance(code, str) and code.strip() in codes:
+                system = terminology.normalise_system(node.get("system"))
+                if not system or (system, code.strip()) in pairs:
+                    return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+@cache
+def _eol_codes() -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    pairs = frozenset().union(*(terminology.valueset(vs) for vs in EOL_SENSITIVE_VALUESETS))
+    return pairs, frozenset(code for _, code in pairs)

@@ -91,22 +91,40 @@ def facts_of(resource: dict, text: str) -> tuple:
     """What the gate's rules read of one resource: (security labels, flags, clinical day as a day
     number or None, references, attachment URLs)."""
     flags = (ENTERED_IN_ERROR if entered_in_error(resource) else 0) | (
-        EOL_SENSITIVE if is_eol_sensitive(resource) else 0)
+        EOL_SENSITIVE if is_eol_sensitive(resource, text) else 0)
     when = clinical_date(resource)
     urls = attachment_urls(resource) if resource.get("resourceType") == "DocumentReference" else ()
     return (tuple(sorted(labels_of(resource))), flags, when.day.toordinal() if when else None,
             tuple(sorted(references_in(text, resource))), tuple(sorted(urls)))
 
 
+def shared_facts(resources: Iterable[dict]) -> dict[str, tuple]:
+    """What the gate reads of the shared resources (medicines, clinicians) a record points at:
+    `Type/id` -> (security labels, flags), for those that have any."""
+    found = {}
+    for resource in resources:
+        labels = tuple(sorted(labels_of(resource)))
+        flags = (ENTERED_IN_ERROR if entered_in_error(resource) else 0) | (
+            EOL_SENSITIVE if is_eol_sensitive(resource) else 0)
+        if labels or flags:
+            found[f"{resource.get('resourceType')}/{resource.get('id')}"] = (labels, flags)
+    return found
+
+
 def entered_in_error(resource: dict) -> bool:
-    """Whether a resource says it was entered in error (status, docStatus or a coded status)."""
-    if resource.get("status") == "entered-in-error" or resource.get("docStatus") == "entered-in-error":
-        return True
+    """Whether a resource says it was entered in error, in any R4 element that can say so: a
+    `status` (most types), `docStatus` (letters), `lifecycleStatus` (goals), or a coded
+    `verificationStatus` or `clinicalStatus` (conditions, allergies); in any letter case."""
+    for key in ("status", "docStatus", "lifecycleStatus"):
+        value = resource.get(key)
+        if isinstance(value, str) and value.strip().lower() == "entered-in-error":
+            return True
     for key in ("verificationStatus", "clinicalStatus"):
         concept = resource.get(key)
         if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
             for coding in concept["coding"]:
-                if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
+                code = coding.get("code") if isinstance(coding, dict) else None
+                if isinstance(code, str) and code.strip().lower() == "entered-in-error":
                     return True
     return False
 
@@ -147,6 +165,61 @@ def references_in(text: str, resource: dict) -> set[str]:
             return found
         value = match.group(1)
         found.add(json.loads(f'"{value}"') if "\\" in value else value)
+    return found
+
+
+# What `normal_reference` makes of a reference that names no other resource (`#id`, a contained
+# resource, whose labels and codes are the container's own; `#`, the container itself), and the
+# prefix of one that names an id of any type (`urn:uuid:`, `urn:oid:`).
+LOCAL = "#"
+ANY_TYPE = "*/"
+_TYPE = re.compile(r"[A-Z][A-Za-z]{0,63}")
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_RELATIVE = re.compile(r"[A-Z][A-Za-z]{0,63}/[A-Za-z0-9\-.]{1,64}")  # the common form, as it is
+
+
+def normal_reference(reference: str) -> str | None:
+    """The stored `Type/id` a Reference.reference names, in every form R4 allows: relative
+    (`Observation/1`), versioned (`Observation/1/_history/2`), absolute on any server
+    (`https://host/fhir/Observation/1`, versioned too); `*/id` for `urn:uuid:id` and
+    `urn:oid:id` (a Bundle's fullUrl: connectors/files.py rewrites those it can to `Type/id`, and
+    gives an entry that had no id the uuid as its id); LOCAL for a contained `#id`. None when it
+    cannot be read as any of them (a search URL, free text): the gate cannot tell what it names."""
+    if _RELATIVE.fullmatch(reference):
+        return reference
+    reference = reference.strip()
+    if reference.startswith("#"):
+        return LOCAL
+    lowered = reference.lower()
+    if lowered.startswith(("urn:uuid:", "urn:oid:")):
+        rid = reference.split(":", 2)[2]
+        return ANY_TYPE + rid if _ID.fullmatch(rid) else None
+    if "?" in reference or any(c.isspace() for c in reference):
+        return None
+    parts = [part for part in reference.split("/") if part]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    if len(parts) >= 2 and _TYPE.fullmatch(parts[-2]) and _ID.fullmatch(parts[-1]):
+        return f"{parts[-2]}/{parts[-1]}"
+    return None
+
+
+def displayed_references(resource: dict) -> set[str]:
+    """The targets (`normal_reference`) of the References in a resource that carry their own
+    display text (`"display": "Dr A Jones"`): text of the target, written into the entry."""
+    found: set[str] = set()
+    stack: list = [resource]
+    while stack:  # without recursion: a deeply nested resource cannot overflow it
+        node = stack.pop()
+        if isinstance(node, dict):
+            reference, shown = node.get("reference"), node.get("display")
+            if isinstance(reference, str) and isinstance(shown, str) and shown.strip():
+                target = normal_reference(reference)
+                if target:
+                    found.add(target)
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
     return found
 
 

@@ -37,7 +37,10 @@ class Snapshot:
     stored (record/policy.py reads them); medicine_groups: the positions of each medicine's
     requests with what they merge into (record.mapping_medications.merge), used when a viewer
     sees all of them; shared_refs: each shared resource (medicine, clinician) with the positions
-    that point at it; entries: the encoded entries of every position, one blob per list (its
+    that point at it; shared_facts: the labels and flags of those shared resources that have any
+    (record.projection.shared_facts), with the positions that name each in their own text;
+    unresolved: the positions holding a reference that names
+    no stored resource it can be resolved to (record.projection.normal_reference); entries: the encoded entries of every position, one blob per list (its
     positions and their entries, in stored order), each decoded only when the mapping needs it
     (`entries_of`)."""
 
@@ -59,6 +62,8 @@ class Snapshot:
     permissions: tuple[dict, ...]
     medicine_groups: tuple[tuple[tuple[int, ...], tuple], ...]
     shared_refs: dict[str, tuple[int, ...]]
+    shared_facts: dict[str, tuple]
+    unresolved: tuple[int, ...]
     entries: bytes
     _decoded: list = field(default_factory=list, repr=False)
     _where: dict = field(default_factory=dict, repr=False)  # list -> {position: index in it}
@@ -68,6 +73,13 @@ class Snapshot:
 
     def referrers(self, position: int) -> array:
         return self.ref_targets[self.ref_offsets[position]:self.ref_offsets[position + 1]]
+
+    def naming_withheld_shared(self, hidden_labels: frozenset, flags: int) -> list[int]:
+        """The positions that name, in their own text, a shared resource withheld for these
+        labels or flags (record.derived: a prescription its medicine, an entry a clinician
+        whose reference carries a display)."""
+        return [i for labels, has, naming in self.shared_facts.values()
+                if has & flags or hidden_labels.intersection(labels) for i in naming]
 
     def entries_of(self, list_name: str) -> tuple[array, list]:
         """The positions that map into one PatientRecord list, in stored order, and their
@@ -111,7 +123,7 @@ class Snapshot:
     # What is kept in the store: the facts in one blob, the entries in another.
     _FACTS = ("types", "keys", "digests", "days", "labels", "flags", "ref_offsets", "ref_targets",
               "letter_binaries", "depends", "lists", "orders", "person", "letters", "binaries", "permissions",
-              "medicine_groups", "shared_refs")
+              "medicine_groups", "shared_refs", "shared_facts", "unresolved")
 
     def facts_blob(self) -> tuple:
         """The facts as plain values marshal can keep (arrays as bytes)."""
