@@ -111,11 +111,41 @@ def _body(rtype: str, m: str) -> dict:
                   "provider": {"display": f"Provider {m}"}},
         "ExplanationOfBenefit": {"status": "active", "use": "claim", "type": concept("Benefit", m),
                                  "outcome": "complete", "disposition": f"paid {m}"},
+        # Types the gate learnt a clinical date for (issue 13 item 3), each with its R4 text fields.
+        "AdverseEvent": {"actuality": "actual", "event": concept("Event", m)},
+        "Basic": {"code": concept("Basic", m)},
+        "ChargeItem": {"status": "billable", "code": concept("Charge", m)},
+        "ClaimResponse": {"status": "active", "use": "claim", "type": concept("Response", m), "outcome": "complete",
+                          "disposition": f"response {m}"},
+        "CommunicationRequest": {"status": "active", "payload": [{"contentString": f"request {m}"}]},
+        "Coverage": {"status": "active", "type": concept("Cover", m)},
+        "CoverageEligibilityRequest": {"status": "active", "purpose": ["validation"], "item": [
+            {"category": concept("Eligibility", m)}]},
+        "CoverageEligibilityResponse": {"status": "active", "purpose": ["validation"], "outcome": "complete",
+                                        "disposition": f"eligible {m}"},
+        "DeviceUseStatement": {"status": "active", "reasonCode": [concept("Device use", m)]},
+        "DocumentManifest": {"status": "current", "type": concept("Manifest", m), "description": f"manifest {m}"},
+        "GuidanceResponse": {"status": "success", "moduleUri": "http://example.org/m",
+                             "reasonCode": [concept("Guidance", m)]},
+        "ImmunizationEvaluation": {"status": "completed", "targetDisease": concept("Disease", m),
+                                   "doseStatus": concept("Dose", m), "description": f"evaluation {m}"},
+        "ImmunizationRecommendation": {"recommendation": [{"vaccineCode": [concept("Vaccine due", m)],
+                                                           "description": f"recommendation {m}"}]},
+        "Invoice": {"status": "issued", "type": concept("Invoice", m)},
+        "MeasureReport": {"status": "complete", "type": "individual", "measure": "http://example.org/m",
+                          "period": {"start": "2020-01-01"}, "improvementNotation": concept("Better", m)},
+        "RequestGroup": {"status": "active", "intent": "plan", "code": concept("Group", m)},
+        "SupplyDelivery": {"status": "completed", "type": concept("Supply", m)},
+        "VisionPrescription": {"status": "active", "lensSpecification": [
+            {"product": concept("Lens", m), "eye": "right", "note": [{"text": f"lens {m}"}]}]},
     }
     body = bodies[rtype]
     patient_key = ("patient" if rtype in ("Immunization", "AllergyIntolerance", "FamilyMemberHistory",
                                           "EpisodeOfCare", "NutritionOrder", "DetectedIssue", "Claim",
-                                          "ExplanationOfBenefit") else "subject")
+                                          "ExplanationOfBenefit", "ClaimResponse", "CoverageEligibilityRequest",
+                                          "CoverageEligibilityResponse", "ImmunizationEvaluation",
+                                          "ImmunizationRecommendation", "SupplyDelivery", "VisionPrescription")
+                   else "beneficiary" if rtype == "Coverage" else "subject")
     if rtype == "Appointment":
         body["participant"] = [{"actor": subject, "status": "accepted"}]
     else:
