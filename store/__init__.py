@@ -12,9 +12,9 @@ from store.db import (
     StoreBase,
     StoreError,
     default_path,
-    is_newer,
     patient_of,
 )
+from store.versions import is_newer
 from store.derived import DerivedMixin
 from store.personal import PersonalMixin
 from store.resources import ResourcesMixin
