@@ -66,7 +66,7 @@ class PutResult:
     labels_removed: list = field(default_factory=list, repr=False)
     # put(keep_labels=True): a newer copy without the stored copy's labels was given them
     labels_kept: list = field(default_factory=list, repr=False)  # (type, id)
-    stored_copies: dict = field(default_factory=dict, repr=False)  # (type, id) -> the copy now stored
+    stored_copies: dict = field(default_factory=dict, repr=False)  # letters written: (type, id) -> copy stored
 
     def merge(self, other: "PutResult") -> None:
         for name in ("added", "updated", "unchanged", "older", "unordered"):

@@ -88,11 +88,8 @@ class ResourcesMixin:
                     text = _ENCODER.encode(resource)
                 known = copies.get(key)
                 if known is None:
-                    known = copies[key] = self._copies(conn, key) or {_digest(before): old[0]}
-                digest = _digest(resource)
-                if digest in known and not old[1]:
-                    (result.unchanged if digest == _digest(before) else result.older)[key[0]] += 1
-                    continue
+                    known = copies[key] = self._copies(conn, key) or {copy_digest(before): old[0]}
+                digest = copy_digest(resource)
                 if digest not in known:
                     if len(known) == 1:  # the first time this resource has two copies
                         copies_rows += [(*key, d, t) for d, t in known.items()]
@@ -101,23 +98,24 @@ class ResourcesMixin:
                 if old[1] and order(stamp(resource), stamp(before)) == -1:
                     result.older[key[0]] += 1  # older than the copy the server deleted
                     continue
-                resolved = resolve([json.loads(t) for t in known.values()])
+                resolved = resolve([json.loads(t) for t in known.values()], latest=resource)
                 stored = resolved.resource
+                if _ENCODER.encode(stored) == old[0] and not old[1]:
+                    # kept what was stored (a new copy is kept beside it)
+                    (result.unchanged if digest == copy_digest(before) else result.older)[key[0]] += 1
+                    continue
                 if not resolved.certain:
                     result.unordered[key[0]] += 1
-                if _ENCODER.encode(stored) == old[0] and not old[1]:
-                    result.older[key[0]] += 1  # kept what was stored (its copy is kept beside it)
-                    continue
                 result.updated[key[0]] += 1
                 if label_items(before) - label_items(stored):
                     result.labels_removed.append((key, before, stored))
                 if relabelled:
                     result.labels_kept.append(key)
                 text = _ENCODER.encode(stored)
-                if key[0] == "DocumentReference":
-                    result.stored_copies[key] = stored  # the letter index reads the copy kept
             existing[key] = (text, 0)
             result.written.add(key)
+            if key[0] == "DocumentReference":
+                result.stored_copies[key] = stored  # the letter index reads the copy kept
             version, updated = _meta_text(stored)
             rows.append((key[0], key[1], patient_of(stored), version, updated, text, stored_at))
             if key[0] == "DocumentReference":
@@ -325,6 +323,15 @@ class ResourcesMixin:
         )
         return [{"server": r[0], "patient_id": r[1], "last_sync": r[2]} for r in rows]
 
+    def placement(self, rtype: str, rid: str) -> tuple[str | None, str] | None:
+        """Where a stored (not deleted) resource is filed, without its content: None when it is not
+        stored, else (its patient's id, None for a shared resource; a digest of its copy). An
+        upload checks it writes only into the record it is for (uploads.py)."""
+        row = self.db.conn.execute(
+            "SELECT patient_id, json FROM resources WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
+        ).fetchone()
+        return None if row is None else (row[0], copy_digest(json.loads(row[1])))
+
     def owner(self, rtype: str, rid: str) -> str | None:
         """The patient a stored (not deleted) resource belongs to, or None (no clinical data)."""
         row = self.db.conn.execute(
@@ -333,7 +340,7 @@ class ResourcesMixin:
         return row[0] if row else None
 
 
-def _digest(resource: dict) -> str:
+def copy_digest(resource: dict) -> str:
     """A copy's identity, whatever order its keys came in."""
     return hashlib.sha256(canonical(resource).encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -220,17 +220,22 @@ class Resolved:
     certain: bool  # one copy is newer than every other (no labels merged from other copies)
 
 
-def resolve(copies: list[dict]) -> Resolved:
+def resolve(copies: list[dict], latest: dict | None = None) -> Resolved:
     """The copy to keep of the distinct copies of one resource, whatever order they came in.
 
     Copy a beats b when a is certainly newer than b, directly or through other copies (a chain).
     The candidates are the copies nothing beats without being beaten back; one candidate is kept
     as it is; several (they cannot be ordered) give one, chosen by a fixed rule, every label of
-    all of them."""
+    all of them. Only when no copy says anything of its version (no versionId, no lastUpdated) is
+    `latest`, the copy read last, the one chosen: a re-export of a record without versions
+    replaces the one before it, as it always did, though it keeps every label of them all."""
     unique = {canonical(c): c for c in copies}
     texts = sorted(unique)
     stamps = [stamp(unique[t]) for t in texts]
     n = len(texts)
+    if latest is not None and n > 1 and all(s.version is None and s.updated is None for s in stamps):
+        items = frozenset().union(*(label_items(c) for c in unique.values()))
+        return Resolved(with_labels(latest, items), False)
     beats = [{j for j in range(n) if j != i and order(stamps[i], stamps[j]) == 1} for i in range(n)]
     reach = []
     for i in range(n):  # everything each copy beats through a chain
