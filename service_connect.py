@@ -179,7 +179,9 @@ def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None,
             yield replace(item, source=name) if item.source == path else item
             continue
         rtype, rid = item["resourceType"], item["id"]
-        problem = uploads.scope_problem(item, patient_id, store.placement(rtype, rid), copy_digest(item), patient_of(item))
+        placement = store.placement(rtype, rid)
+        digest = copy_digest(item) if placement and placement[1] else None  # only a stored shared copy compares
+        problem = uploads.scope_problem(item, patient_id, placement, digest, patient_of(item))
         if problem:
             yield Rejected(name, f"{rtype}/{rid}", problem)
             continue

@@ -70,11 +70,12 @@ SHARED = ("This entry (a medicine, clinician, practice or place) is shared with 
           "upload cannot change it, so the copy already here was kept.")
 
 
-def scope_problem(resource: dict, patient_id: str | None, placement, digest: str, owner: str | None) -> str | None:
+def scope_problem(resource: dict, patient_id: str | None, placement, digest: str | None, owner: str | None) -> str | None:
     """Why an upload for `patient_id` must not write `resource`, or None when it may.
 
-    placement: where a stored copy of it is filed (`Store.placement`: None, or (patient id or None,
-    digest)); digest: `store.copy_digest(resource)`; owner: `store.patient_of(resource)`."""
+    placement: where a stored copy of it is filed (`Store.placement`: None, or (patient id, None) or
+    (None, digest of a shared copy)); digest: `store.copy_digest(resource)` when a shared copy is
+    stored; owner: `store.patient_of(resource)`."""
     rtype = resource.get("resourceType")
     if rtype in ACCESS_TYPES:
         return ACCESS

@@ -323,14 +323,15 @@ class ResourcesMixin:
         )
         return [{"server": r[0], "patient_id": r[1], "last_sync": r[2]} for r in rows]
 
-    def placement(self, rtype: str, rid: str) -> tuple[str | None, str] | None:
+    def placement(self, rtype: str, rid: str) -> tuple[str | None, str | None] | None:
         """Where a stored (not deleted) resource is filed, without its content: None when it is not
-        stored, else (its patient's id, None for a shared resource; a digest of its copy). An
-        upload checks it writes only into the record it is for (uploads.py)."""
+        stored, else (its patient's id, None; or, for a shared resource, None and a digest of its
+        copy). An upload checks it writes only into the record it is for (uploads.py)."""
         row = self.db.conn.execute(
-            "SELECT patient_id, json FROM resources WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
+            "SELECT patient_id, CASE WHEN patient_id IS NULL THEN json END FROM resources"
+            " WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
         ).fetchone()
-        return None if row is None else (row[0], copy_digest(json.loads(row[1])))
+        return None if row is None else (row[0], copy_digest(json.loads(row[1])) if row[1] is not None else None)
 
     def owner(self, rtype: str, rid: str) -> str | None:
         """The patient a stored (not deleted) resource belongs to, or None (no clinical data)."""
