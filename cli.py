@@ -54,6 +54,8 @@ def cmd_import(args) -> int:
     if not report.counts:
         print("  (nothing)")
     print("  (newer: replaced what was stored; same: already here; older: not applied)")
+    for notice in report.notices:
+        print(f"note: {notice}", file=sys.stderr)
     for item in report.rejected:
         print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)
     if report.rejected:
@@ -164,7 +166,7 @@ def cmd_sync(args) -> int:
                   f"{report.fetched.requests} requests):", report.counts)
     if report.deleted:
         _print_counts("Deleted on the server, removed here:", report.deleted)
-    for note in report.fetched.notes:
+    for note in [*report.fetched.notes, *report.imported.notices]:
         print(f"note: {note}", file=sys.stderr)
     for item in report.rejected:
         print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)

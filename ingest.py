@@ -20,7 +20,11 @@ from connectors.files import FileConnector
 from exports.own_content import is_own_content
 from exports.restore import restore
 from record.letters import UnreadableLetter, extract_text
+from record.policy import hidden_labels_for, labels_of
 from store import PutResult, Store, patient_of
+
+# Every label that hides an entry from some viewer (a newer copy dropping one is reported).
+_HIDING = frozenset().union(*(hidden_labels_for(kind) for kind in ("patient", "proxy", "clinic")))
 
 
 @dataclass
@@ -34,6 +38,29 @@ class ImportReport:
     @property
     def counts(self) -> Counter:
         return self.put.stored + self.own
+
+    @property
+    def unhidden(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(type, id, label codes) of each entry a newer copy replaced without a label that hid it
+        from some viewer (data/terminology/sensitivity.csv, or a label that could not be read)."""
+        found = []
+        for (rtype, rid), before, after in self.put.labels_removed:
+            gone = (labels_of(before) & _HIDING) - labels_of(after)
+            places = {k for k in ("securityLabel", "confidentiality") if before.get(k) not in (None, after.get(k))}
+            if gone or places:
+                found.append((rtype, rid, tuple(sorted({code for _, code in gone} | places))))
+        return found
+
+    @property
+    def notices(self) -> list[str]:
+        """What the person running the import should know, in plain words (no clinical content)."""
+        notes = [f"{rtype}/{rid}: the newer copy no longer has the label that hid it ({', '.join(codes)}), "
+                 "so it may now be shown" for rtype, rid, codes in self.unhidden]
+        unordered = sum(self.put.unordered.values())
+        if unordered:
+            notes.append(f"{unordered} {'entry' if unordered == 1 else 'entries'} had copies that could not be "
+                         "put in order (same or missing version and time): each keeps the labels of every copy")
+        return notes
 
     @property
     def exit_code(self) -> int:
@@ -58,11 +85,14 @@ class _Letters:
             self.binaries[f"Binary/{resource['id']}"] = resource
         return resource
 
-    def rows(self, written: set) -> list[tuple[str, str, str | None, str]]:
-        rows = []
-        for doc in self.documents:
-            if ("DocumentReference", doc["id"]) not in written:
-                continue  # unchanged, or older than the stored version
+    def rows(self, put: PutResult) -> list[tuple[str, str, str | None, str]]:
+        rows, done = [], set()
+        for doc in reversed(self.documents):
+            key = ("DocumentReference", doc["id"])
+            if key not in put.written or key in done:
+                continue  # unchanged, or older than the stored version; or indexed already
+            done.add(key)
+            doc = put.stored_copies[key]  # the copy the store kept, which may be another
             texts = []
             contents = doc.get("content")
             for content in contents if isinstance(contents, list) else []:
@@ -97,9 +127,10 @@ class _Letters:
 
 
 def import_items(
-    store: Store, items: Iterable, progress: Callable[[int], None] | None = None
+    store: Store, items: Iterable, progress: Callable[[int], None] | None = None, keep_labels: bool = False
 ) -> ImportReport:
-    """Store every resource from `items`, keeping each Rejected in the report."""
+    """Store every resource from `items`, keeping each Rejected in the report. keep_labels: a newer
+    copy never removes a label the stored copy has (an upload in the app: Store.put)."""
     report = ImportReport()
     letters = _Letters()
     own: list[dict] = []
@@ -119,8 +150,8 @@ def import_items(
             yield letters.watch(item)
 
     with _collector_paused():
-        report.put = store.put(resources())
-    rows = letters.rows(report.put.written)
+        report.put = store.put(resources(), keep_labels=keep_labels)
+    rows = letters.rows(report.put)
     if rows:
         store.index_text(rows)
     if own:

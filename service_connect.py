@@ -5,6 +5,7 @@ connectors or sync themselves. `Service` (service.py) takes these methods from `
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tempfile
@@ -22,7 +23,8 @@ import uploads
 from connectors.base import Rejected
 from connectors.files import FileConnector
 from ingest import ImportReport, import_items
-from store import Store, StoreError  # noqa: F401  StoreError: the pages catch it
+from record.dates import parse_or_none
+from store import Store, StoreError, copy_digest, patient_of  # noqa: F401  StoreError: the pages catch it
 from uploads import UploadRefused  # noqa: F401  the import page catches it
 
 MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
@@ -41,11 +43,22 @@ class SyncFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Person:
+    """Who a file is about, as the file says ("This file is about NAME, born DATE. Is this you?")."""
+    id: str
+    name: str
+    birth_date: dt.date | None
+
+
+@dataclass(frozen=True)
 class ImportOutcome:
-    """An upload's import report, the Patients in the file, and whether the app switched stores."""
+    """An upload's import report, the Patients in the file, and whether the app switched stores;
+    the record it went into; or, with nothing imported, the other person the file is about."""
     report: ImportReport
     patients: tuple[str, ...]
     switched: bool
+    patient_id: str | None = None
+    ask: Person | None = None
 
 
 @dataclass(frozen=True)
@@ -133,36 +146,100 @@ def _name(acting: sync.ActingFor, tokens: sync.Tokens, http: sync.SmartHttp) -> 
         return ""
 
 
-def _from_upload(items, path: str, name: str, patients: list[str]):
-    """The file reader's items, rejections named by the upload's name; Patient ids noted in order."""
+def _person(patient: dict) -> Person:
+    """A Patient resource's id, first name and birth date, read whatever their JSON shapes."""
+    names = patient.get("name")
+    name = next((n for n in names if isinstance(n, dict)), {}) if isinstance(names, list) else {}
+    given = name.get("given") if isinstance(name.get("given"), list) else []
+    parts = [*(g for g in given if isinstance(g, str)), name.get("family") if isinstance(name.get("family"), str) else ""]
+    text = " ".join(p.strip() for p in parts if p and p.strip()) or (name.get("text") if isinstance(name.get("text"), str) else "")
+    born = parse_or_none(patient.get("birthDate")) if isinstance(patient.get("birthDate"), str) else None
+    return Person(str(patient.get("id")), text.strip()[:200] or "a person the file does not name", born and born.day)
+
+
+def _subjects(items) -> tuple[dict[str, Person], set[str]]:
+    """The Patients a file holds, and every patient its entries are about."""
+    people, about = {}, set()
+    for item in items:
+        if isinstance(item, Rejected):
+            continue
+        owner = patient_of(item)
+        if owner:
+            about.add(owner)
+        if item.get("resourceType") == "Patient" and isinstance(item.get("id"), str):
+            people.setdefault(item["id"], _person(item))
+    return people, about
+
+
+def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None, patients: list[str]):
+    """The file reader's items, rejections named by the upload's name; an entry the upload may not
+    write (uploads.scope_problem) refused by its type and id; Patient ids imported noted in order."""
     for item in items:
         if isinstance(item, Rejected):
             yield replace(item, source=name) if item.source == path else item
             continue
-        if item.get("resourceType") == "Patient" and item.get("id") not in patients:
-            patients.append(item["id"])
+        rtype, rid = item["resourceType"], item["id"]
+        placement = store.placement(rtype, rid)
+        digest = copy_digest(item) if placement and placement[1] else None  # only a stored shared copy compares
+        problem = uploads.scope_problem(item, patient_id, placement, digest, patient_of(item))
+        if problem:
+            yield Rejected(name, f"{rtype}/{rid}", problem)
+            continue
+        if rtype == "Patient" and rid not in patients:
+            patients.append(rid)
         yield item
 
+
+NOT_A_PATIENT = "Only the person whose record this is can import into it."
+SEVERAL = ("This file holds the records of {n} people. An upload can only add to your own record; whoever runs "
+           "this app can import several people's records with `ltc import`.")
+NOT_ABOUT_YOU = ("This file is not about you, so nothing was imported. Sign in as the person it is about "
+                 "to import it.")
 
 
 class ConnectMixin:
     """Service methods that write records in: never into the demo store."""
 
-    def import_upload(self, name: str, data: bytes, progress: Callable[[int], None] | None = None) -> ImportOutcome:
-        """Import one upload (check_upload first), telling `progress` the items read so far. Entries are
-        only added or replaced by newer versions; what the person wrote is kept."""
+    def import_upload(self, name: str, data: bytes, progress: Callable[[int], None] | None = None,
+                      viewer=None, this_is_me: str | None = None) -> ImportOutcome:
+        """Import one upload (check_upload first) into one person's record, telling `progress` the
+        items read so far. Entries are only added or replaced by newer versions, a newer copy never
+        drops a stored label, and what the person wrote is kept.
+
+        Whose record: the signed-in `viewer`'s (a patient; a carer or the clinic screen cannot
+        upload). A file with nothing about them but about one other person comes back unimported
+        with `ask` set; `this_is_me` (that person's id) is the answer "yes, this file is about me".
+        Without either (tests, tools), the one person the file is about. Every entry about anyone
+        else, or about who may see the record (uploads.scope_problem), is refused by type and id."""
         check_upload(name, len(data))
+        if viewer is not None and viewer.kind != "patient":
+            raise UploadRefused(NOT_A_PATIENT)
         patients: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="ltc-upload-") as folder:
+            path = Path(folder) / (re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".") or "upload.json")
+            path.write_bytes(data)
+            people, about = _subjects(FileConnector([path]).read())
+            if this_is_me is not None:
+                if about != {this_is_me} or this_is_me not in people:
+                    raise UploadRefused(NOT_ABOUT_YOU)
+                target = this_is_me
+            elif viewer is not None and (viewer.patient_id in about or not about):
+                target = viewer.patient_id
+            elif viewer is not None and len(about) == 1 and about <= set(people):
+                return ImportOutcome(ImportReport(), tuple(people), False, None, people[next(iter(about))])
+            elif len(about) > 1 and (viewer is None or viewer.patient_id not in about):
+                raise UploadRefused(SEVERAL.format(n=len(about)))
+            elif viewer is not None:
+                raise UploadRefused(NOT_ABOUT_YOU)
+            else:
+                target = next(iter(about), None)
 
-        def work(store: Store) -> ImportReport:
-            with tempfile.TemporaryDirectory(prefix="ltc-upload-") as folder:
-                path = Path(folder) / (re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".") or "upload.json")
-                path.write_bytes(data)
-                items = _from_upload(FileConnector([path]).read(), str(path), name, patients)
-                return import_items(store, items, progress)
+            def work(store: Store) -> ImportReport:
+                items = _in_scope(FileConnector([path]).read(), str(path), name, store, target, patients)
+                return import_items(store, items, progress, keep_labels=True)
 
-        report, switched = self._write(work)
-        return ImportOutcome(report, tuple(patients), switched)
+            report, switched = self._write(work)
+        return ImportOutcome(report, tuple(patients), switched, target)
 
     def sync(self, server: str, patient_id: str, token: str | None, progress: Progress | None = None,
              **options) -> SyncOutcome:

@@ -1,4 +1,5 @@
-"""What the app accepts as an uploaded record file, checked before any of it is read.
+"""What the app accepts as an uploaded record file: its size and kind, checked before any of it is
+read, and whose record each entry in it may be written into (`scope_problem`).
 
 The upload page calls `check_upload(name, size)` with what the browser reports and shows the
 message of the `UploadRefused` it may raise (`st.error(str(exc))`). Only the size and the kind of
@@ -48,3 +49,49 @@ def check_upload(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
             "Only FHIR R4 files can be imported: .json, .ndjson, or either of those compressed "
             "as .gz. Check the export settings of the system the record came from."
         )
+
+
+# -- whose record an upload may write (issue 13, item 10) ----------------------------------------
+# An upload in the app writes only into the record of the person it is for. `ltc import` (a tool
+# for whoever runs the store) still imports many people's records at once.
+SHARED_TYPES = frozenset({  # resources that belong to no patient: other records may point at them
+    "Medication", "Practitioner", "PractitionerRole", "Organization", "Location", "Substance", "Device",
+    "HealthcareService", "Endpoint", "Binary",
+})
+ACCESS_TYPES = frozenset({"Consent", "RelatedPerson"})  # who may see a record, and from when
+
+NOT_YOURS = "This entry is about someone else, so it was not imported: only entries about you can be imported here."
+NOT_YOUR_DETAILS = "These are someone else's personal details, so they were not imported."
+NO_OWNER = "This entry does not say whose record it belongs to, so it was not imported."
+ACCESS = ("Carers and sharing permissions cannot be changed by uploading a file, so this entry was not "
+          "imported. The practice sets them up; whoever runs this app can import them with `ltc import`.")
+TAKEN = "An entry with the same id is already in another record here, so this one was not imported."
+SHARED = ("This entry (a medicine, clinician, practice or place) is shared with other records here, and an "
+          "upload cannot change it, so the copy already here was kept.")
+
+
+def scope_problem(resource: dict, patient_id: str | None, placement, digest: str | None, owner: str | None) -> str | None:
+    """Why an upload for `patient_id` must not write `resource`, or None when it may.
+
+    placement: where a stored copy of it is filed (`Store.placement`: None, or (patient id, None) or
+    (None, digest of a shared copy)); digest: `store.copy_digest(resource)` when a shared copy is
+    stored; owner: `store.patient_of(resource)`."""
+    rtype = resource.get("resourceType")
+    if rtype in ACCESS_TYPES:
+        return ACCESS
+    if rtype == "Patient":
+        return None if resource.get("id") == patient_id else NOT_YOUR_DETAILS
+    if owner is not None and owner != patient_id:
+        return NOT_YOURS
+    if owner is None and rtype not in SHARED_TYPES:
+        return NO_OWNER
+    if placement is None:
+        return None
+    stored_owner, stored_digest = placement
+    if rtype == "Binary" and owner is None and stored_owner == patient_id:
+        return None  # the contents of one of your own letters (filed under the letter's patient)
+    if stored_owner != owner:
+        return TAKEN
+    if owner is None and stored_digest != digest:
+        return SHARED
+    return None

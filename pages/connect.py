@@ -143,7 +143,7 @@ def synced(outcome: door.SyncOutcome, patient_id: str, related_person: str | Non
     report = outcome.report
     st.session_state[RESULT] = {
         "server": report.server, "counts": sorted(report.counts.items()), "deleted": sorted(report.deleted.items()),
-        "rejected": [(r.source, r.position, r.reason) for r in report.rejected], "notes": list(report.fetched.notes),
+        "rejected": [(r.source, r.position, r.reason) for r in report.rejected], "notes": [*report.fetched.notes, *report.imported.notices],
         "last_sync": uk_time(outcome.last_sync), "switched": outcome.switched,
     }
     if related_person:

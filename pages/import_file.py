@@ -3,8 +3,12 @@ either gzipped) with a progress bar, then the counts per kind of entry and each 
 be imported, with where it was and why.
 
 Nothing already stored is lost and nothing the person wrote is changed: an import only adds entries
-or replaces them with newer versions (service.Service.import_upload). On the demo records the
-import goes to the person's own store, and the app shows that store from then on.
+or replaces them with newer versions, and never removes a label that hides an entry
+(service.Service.import_upload). An upload adds only to the signed-in person's own record: every
+entry about someone else, or about who may see the record, is listed as not imported; a file about
+someone else entirely asks "This file is about NAME, born DATE. Is this you?" first, and nothing is
+imported or switched unless they say yes. On the demo records the import goes to the person's own
+store, and the app shows that store from then on.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import streamlit as st
 
 import service_connect as door
 from pages import state, ui
+from pages.text import day, escape_markdown
 from record.access import Viewer
 
 state.guard()
 
 RESULT = "import_result"  # what the last import did, shown after the rerun that follows it
 UPLOADS = "import_count"  # imports so far: each gets a fresh uploader, so a file is not imported twice
+ASK = "import_ask"  # the other person the chosen file is about, while the question is open
 KIND_WORDS = {  # FHIR resource types in plain words; anything else shows its own name
     "Patient": "Personal details", "Condition": "Conditions and diagnoses", "Observation": "Results and measurements",
     "MedicationRequest": "Medicines prescribed", "MedicationStatement": "Medicines taken", "Medication": "Medicines",
@@ -55,16 +61,14 @@ def show_result(result: dict) -> None:
         st.subheader(f"{len(rejected):,} {'item' if len(rejected) == 1 else 'items'} could not be imported")
         st.write("Everything else was imported. Each of these was left out, for the reason given:")
         ui.table([{"File": f, "Where": where, "Why": why} for f, where, why in rejected], "")
-    if len(result["patients"]) < 2:
-        return
-    others = [p for p in state.service().patients(state.today()) if p.id in result["patients"]]
-    if len(others) > 1:
-        choice = st.selectbox("Open another record from this file", others, format_func=lambda p: p.name,
-                              index=next((i for i, p in enumerate(others) if p.id == state.viewer().patient_id), 0),
-                              key="import_open_other")
-        if choice.id != state.viewer().patient_id:
-            state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=choice.id))
-            st.rerun()
+    kept = result.get("kept") or []
+    if kept:
+        st.subheader("Labels kept")
+        st.write(f"{len(kept):,} {'entry' if len(kept) == 1 else 'entries'} in the file had a newer version "
+                 "without a label that the copy already here has. The practice uses labels like these to keep "
+                 "some entries hidden, so the new version was saved with the label kept, and nothing that was "
+                 "hidden before is shown now. Only the practice can remove a label:")
+        ui.table([{"Kind of entry": kind_words(kind), "Entry": rid} for kind, rid in kept], "")
 
 
 def expected_items(name: str, data: bytes) -> int | None:
@@ -87,6 +91,7 @@ def as_result(name: str, outcome: door.ImportOutcome) -> dict:
                    "New": put.added[k] + report.own[k], "Updated": put.updated[k],
                    "Already here": put.unchanged[k] + put.older[k]} for k in kinds],
         "rejected": [(item.source, item.position, item.reason) for item in report.rejected],
+        "kept": sorted(put.labels_kept),
     }
 
 
@@ -119,7 +124,23 @@ try:
 except door.UploadRefused as refused:
     st.error(str(refused))
     st.stop()
-if not st.button("Import", type="primary", key="import_go"):
+ask = st.session_state.get(ASK)
+this_is_me = None
+if ask and ask["file"] == [upload.name, upload.size]:
+    born = f", born {day(ask['born'])}" if ask["born"] else ""
+    st.warning(f"This file is about {escape_markdown(ask['name'])}{born}. Is this you?", icon="❓")
+    st.write("If it is, the file is imported as your record and the app shows it. If not, nothing is imported.")
+    yes, no = st.columns(2)
+    if no.button("No, this is not me", key="import_no"):
+        st.session_state.pop(ASK, None)
+        st.session_state[UPLOADS] = count + 1
+        st.session_state[RESULT] = None
+        st.info("Nothing was imported. Only your own record can be imported here.", icon="ℹ️")
+        st.stop()
+    if not yes.button("Yes, this is me", type="primary", key="import_yes"):
+        st.stop()
+    this_is_me = ask["id"]
+elif not st.button("Import", type="primary", key="import_go"):
     st.stop()
 
 data = upload.getvalue()
@@ -135,14 +156,23 @@ def progress(done: int) -> None:
 
 
 try:
-    outcome = svc.import_upload(upload.name, data, progress)
+    outcome = svc.import_upload(upload.name, data, progress, viewer=viewer, this_is_me=this_is_me)
 except (door.UploadRefused, door.StoreError) as exc:
     bar.empty()
+    st.session_state.pop(ASK, None)
     st.error(f"The file was not imported: {exc}")
     st.stop()
+st.session_state.pop(ASK, None)
+if outcome.ask:  # about someone else entirely: nothing imported, ask before going on
+    bar.empty()
+    person = outcome.ask
+    st.session_state[ASK] = {"file": [upload.name, upload.size], "id": person.id, "name": person.name,
+                             "born": person.birth_date}
+    st.rerun()
 bar.progress(1.0, text="Imported")
 st.session_state[RESULT] = as_result(upload.name, outcome)
 st.session_state[UPLOADS] = count + 1
-if outcome.switched and outcome.patients:  # the demo patient is not in the new store: open the file's
-    state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=outcome.patients[0]))
+if outcome.patient_id and (outcome.switched or outcome.patient_id != viewer.patient_id):
+    # they said the file is theirs (or the demo patient is not in the new store): open that record
+    state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=outcome.patient_id))
 state.refresh()

@@ -12,12 +12,12 @@ from store.db import (
     StoreBase,
     StoreError,
     default_path,
-    is_newer,
     patient_of,
 )
+from store.versions import is_newer
 from store.derived import DerivedMixin
 from store.personal import PersonalMixin
-from store.resources import ResourcesMixin
+from store.resources import ResourcesMixin, copy_digest
 
 
 class Store(ResourcesMixin, DerivedMixin, PersonalMixin, StoreBase):
@@ -25,6 +25,6 @@ class Store(ResourcesMixin, DerivedMixin, PersonalMixin, StoreBase):
 
 
 __all__ = [
-    "InvalidWrite", "NotInStore", "PutResult", "Store", "StoreError", "default_path", "is_newer",
+    "InvalidWrite", "NotInStore", "PutResult", "Store", "StoreError", "copy_digest", "default_path", "is_newer",
     "patient_of",
 ]

@@ -58,12 +58,23 @@ class PutResult:
     updated: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     older: Counter = field(default_factory=Counter)
+    # copies that could not be ordered against the stored one: every label of both was kept
+    unordered: Counter = field(default_factory=Counter)
     written: set = field(default_factory=set, repr=False)  # (type, id) added or updated
+    # A newer copy that has fewer labels than the stored one replaced it: (type, id), the stored
+    # copy before, the copy stored now. The importer says so (a label may have hidden the entry).
+    labels_removed: list = field(default_factory=list, repr=False)
+    # put(keep_labels=True): a newer copy without the stored copy's labels was given them
+    labels_kept: list = field(default_factory=list, repr=False)  # (type, id)
+    stored_copies: dict = field(default_factory=dict, repr=False)  # letters written: (type, id) -> copy stored
 
     def merge(self, other: "PutResult") -> None:
-        for name in ("added", "updated", "unchanged", "older"):
+        for name in ("added", "updated", "unchanged", "older", "unordered"):
             getattr(self, name).update(getattr(other, name))
         self.written |= other.written
+        self.labels_removed += other.labels_removed
+        self.labels_kept += other.labels_kept
+        self.stored_copies.update(other.stored_copies)
 
     @property
     def stored(self) -> Counter:
@@ -108,38 +119,6 @@ def _patient_ref(ref) -> str | None:
         if isinstance(text, str) and "Patient/" in text:
             return text.rsplit("Patient/", 1)[1].split("/")[0] or None
     return None
-
-
-def version_key(resource: dict) -> tuple[str | None, str | None]:
-    meta = resource.get("meta") if isinstance(resource.get("meta"), dict) else {}
-    version = meta.get("versionId")
-    updated = meta.get("lastUpdated")
-    return (str(version) if version is not None else None, updated if isinstance(updated, str) else None)
-
-
-def is_newer(incoming: tuple, existing: tuple) -> bool | None:
-    """Whether an incoming (versionId, lastUpdated) beats the stored one.
-
-    True: replace. False: the incoming one is older, keep what is stored. None: same version.
-    versionId decides when both are numbers; else lastUpdated when both have it. When neither side
-    carries version information the incoming copy replaces (a re-export of the same record); when
-    only the stored copy has it, the stored copy is kept (never replace a versioned entry with an
-    unversioned one).
-    """
-    (in_ver, in_upd), (ex_ver, ex_upd) = incoming, existing
-    if in_ver is not None and ex_ver is not None and in_ver.isdigit() and ex_ver.isdigit():
-        if int(in_ver) != int(ex_ver):
-            return int(in_ver) > int(ex_ver)
-        if in_upd and ex_upd and in_upd != ex_upd:
-            return in_upd > ex_upd
-        return None
-    if in_upd and ex_upd:
-        return None if in_upd == ex_upd else in_upd > ex_upd
-    if (in_ver or in_upd) and not (ex_ver or ex_upd):
-        return True
-    if (ex_ver or ex_upd) and not (in_ver or in_upd):
-        return False
-    return True
 
 
 # What the person writes. No import or sync ever writes here.
@@ -213,6 +192,12 @@ class StoreBase:
                 " deleted INTEGER NOT NULL DEFAULT 0, stored_at TEXT, PRIMARY KEY (type, id))"
             )
             db.execute("CREATE INDEX IF NOT EXISTS resources_patient ON resources (patient_id)")
+            # Every distinct copy of a resource that has had more than one (store/versions.py):
+            # which copy wins is decided from all of them, so the order they came in cannot matter.
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS resource_copies (type TEXT NOT NULL, id TEXT NOT NULL,"
+                " digest TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (type, id, digest))"
+            )
             db.execute(
                 "CREATE TABLE IF NOT EXISTS letter_text (type TEXT NOT NULL, id TEXT NOT NULL,"
                 " patient_id TEXT, body TEXT, PRIMARY KEY (type, id))"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 
-from store.db import PutResult, now_iso, version_key, is_newer, patient_of
+from store.db import PutResult, now_iso, patient_of
+from store.versions import canonical, label_items, order, resolve, stamp, with_labels
 
 # Stored JSON is compact and keeps non-ASCII text as it is; one encoder for every row.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -30,20 +32,26 @@ class ResourcesMixin:
     """Raw FHIR resources keyed by (type, id), newest version winning, and their letter text."""
 
     # -- clinical resources (written by imports and syncs) ------------------------------------
-    def put(self, resources, batch_size: int = 2000) -> PutResult:
-        """Store resources; the newest version of each (type, id) wins. One transaction a batch."""
+    def put(self, resources, batch_size: int = 2000, keep_labels: bool = False) -> PutResult:
+        """Store resources; the newest version of each (type, id) wins (store/versions.py: copies
+        that cannot be ordered keep every label of both). One transaction a batch.
+
+        keep_labels: a copy that lacks labels the stored copy has is given them before it is
+        compared (an upload in the app never removes a label: `PutResult.labels_kept`); without
+        it, a newer copy with fewer labels replaces the stored one and is listed in
+        `PutResult.labels_removed` for the importer to report."""
         result = PutResult()
         batch: list[dict] = []
         for resource in resources:
             batch.append(resource)
             if len(batch) >= batch_size:
-                self._put_batch(batch, result)
+                self._put_batch(batch, result, keep_labels)
                 batch = []
         if batch:
-            self._put_batch(batch, result)
+            self._put_batch(batch, result, keep_labels)
         return result
 
-    def _put_batch(self, batch: list[dict], result: PutResult) -> None:
+    def _put_batch(self, batch: list[dict], result: PutResult, keep_labels: bool = False) -> None:
         conn = self.db.conn
         ids_by_type: dict[str, set[str]] = {}
         for r in batch:
@@ -54,41 +62,73 @@ class ResourcesMixin:
             for start in range(0, len(id_list), 500):
                 chunk = id_list[start : start + 500]
                 for row in conn.execute(
-                    "SELECT type, id, version, last_updated, json, deleted FROM resources"
+                    "SELECT type, id, json, deleted FROM resources"
                     f" WHERE type = ? AND id IN ({', '.join('?' * len(chunk))})",
                     [rtype, *chunk],
                 ):
                     existing[(row[0], row[1])] = row[2:]
-        rows = []
-        documents = []
+        rows, copies_rows, documents = [], [], []
+        copies: dict[tuple[str, str], dict[str, str]] = {}  # (type, id) -> digest -> text, this batch
         stored_at = now_iso()
         for resource in batch:
             key = (resource["resourceType"], resource["id"])
             text = _ENCODER.encode(resource)
-            version = version_key(resource)
             old = existing.get(key)
             if old is None:
                 result.added[key[0]] += 1
-            elif old[2] == text and not old[3]:
+                stored = resource
+            elif old[0] == text and not old[1]:
                 result.unchanged[key[0]] += 1
                 continue
             else:
-                newer = is_newer(version, (old[0], old[1]))
-                if newer is None and not old[3]:
-                    result.unchanged[key[0]] += 1
+                before = json.loads(old[0])
+                relabelled = keep_labels and bool(label_items(before) - label_items(resource))
+                if relabelled:
+                    resource = with_labels(resource, label_items(before))
+                    text = _ENCODER.encode(resource)
+                known = copies.get(key)
+                if known is None:
+                    known = copies[key] = self._copies(conn, key) or {copy_digest(before): old[0]}
+                digest = copy_digest(resource)
+                if digest not in known:
+                    if len(known) == 1:  # the first time this resource has two copies
+                        copies_rows += [(*key, d, t) for d, t in known.items()]
+                    known[digest] = text
+                    copies_rows.append((*key, digest, text))
+                if old[1] and order(stamp(resource), stamp(before)) == -1:
+                    result.older[key[0]] += 1  # older than the copy the server deleted
                     continue
-                if newer is False:
-                    result.older[key[0]] += 1
+                resolved = resolve([json.loads(t) for t in known.values()], latest=resource)
+                stored = resolved.resource
+                if _ENCODER.encode(stored) == old[0] and not old[1]:
+                    # kept what was stored (a new copy is kept beside it)
+                    (result.unchanged if digest == copy_digest(before) else result.older)[key[0]] += 1
                     continue
+                if not resolved.certain:
+                    result.unordered[key[0]] += 1
                 result.updated[key[0]] += 1
-            existing[key] = (version[0], version[1], text, 0)
+                if label_items(before) - label_items(stored):
+                    result.labels_removed.append((key, before, stored))
+                if relabelled:
+                    result.labels_kept.append(key)
+                text = _ENCODER.encode(stored)
+            existing[key] = (text, 0)
             result.written.add(key)
-            rows.append((key[0], key[1], patient_of(resource), version[0], version[1], text, stored_at))
             if key[0] == "DocumentReference":
-                documents.append(resource)
-        if not rows:
+                result.stored_copies[key] = stored  # the letter index reads the copy kept
+            version, updated = _meta_text(stored)
+            rows.append((key[0], key[1], patient_of(stored), version, updated, text, stored_at))
+            if key[0] == "DocumentReference":
+                documents.append(stored)
+        if not rows and not copies_rows:
             return
         with self._transaction():
+            conn.executemany(
+                "INSERT OR IGNORE INTO resource_copies (type, id, digest, json) VALUES (?, ?, ?, ?)",
+                copies_rows,
+            )
+            if not rows:
+                return
             conn.executemany(
                 "INSERT INTO resources (type, id, patient_id, version, last_updated, json, deleted,"
                 " stored_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (type, id) DO UPDATE SET"
@@ -99,6 +139,12 @@ class ResourcesMixin:
             )
             self._link_binaries(conn, documents)
             _count_change(conn)
+
+    @staticmethod
+    def _copies(conn, key: tuple[str, str]) -> dict[str, str]:
+        """Every distinct copy kept of one resource (digest -> text); empty when it has had one."""
+        rows = conn.execute("SELECT digest, json FROM resource_copies WHERE type = ? AND id = ?", list(key))
+        return dict(rows.fetchall())
 
     @staticmethod
     def _link_binaries(conn, documents: list[dict]) -> None:
@@ -277,12 +323,34 @@ class ResourcesMixin:
         )
         return [{"server": r[0], "patient_id": r[1], "last_sync": r[2]} for r in rows]
 
+    def placement(self, rtype: str, rid: str) -> tuple[str | None, str | None] | None:
+        """Where a stored (not deleted) resource is filed, without its content: None when it is not
+        stored, else (its patient's id, None; or, for a shared resource, None and a digest of its
+        copy). An upload checks it writes only into the record it is for (uploads.py)."""
+        row = self.db.conn.execute(
+            "SELECT patient_id, CASE WHEN patient_id IS NULL THEN json END FROM resources"
+            " WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
+        ).fetchone()
+        return None if row is None else (row[0], copy_digest(json.loads(row[1])) if row[1] is not None else None)
+
     def owner(self, rtype: str, rid: str) -> str | None:
         """The patient a stored (not deleted) resource belongs to, or None (no clinical data)."""
         row = self.db.conn.execute(
             "SELECT patient_id FROM resources WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
         ).fetchone()
         return row[0] if row else None
+
+
+def copy_digest(resource: dict) -> str:
+    """A copy's identity, whatever order its keys came in."""
+    return hashlib.sha256(canonical(resource).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _meta_text(resource: dict) -> tuple[str | None, str | None]:
+    """meta.versionId and meta.lastUpdated as text, for the row's columns (not for ordering)."""
+    meta = resource.get("meta") if isinstance(resource.get("meta"), dict) else {}
+    version, updated = meta.get("versionId"), meta.get("lastUpdated")
+    return (None if version is None else str(version), updated if isinstance(updated, str) else None)
 
 
 def _count_change(conn) -> None:

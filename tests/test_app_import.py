@@ -111,6 +111,9 @@ def test_a_bad_file_shows_each_rejected_item(demo_db, tmp_path):
     at = go(open_app(DIABETES), "import_file")
     upload(at, "mixed.ndjson", data)
     at.button(key="import_go").click().run()
+    # the file is about someone else (issue 13 item 10): the app asks first, and here the answer is yes
+    assert any(w.value.startswith("This file is about Upload. Is this you?") for w in at.warning)
+    at.button(key="import_yes").click().run()
     no_errors(at)
 
     copy = tmp_path / "mixed.ndjson"
@@ -121,6 +124,7 @@ def test_a_bad_file_shows_each_rejected_item(demo_db, tmp_path):
     assert table_rows(at, 1) == expected
     assert any("3 items could not be imported" in s.value for s in at.subheader)
     assert "upload-patient" in Store(demo_db).patient_ids()
+    assert at.session_state["viewer"].patient_id == "upload-patient"  # they said the file is theirs
 
 
 def test_the_import_reports_progress_with_counts(tmp_path, sample_files):
@@ -132,3 +136,54 @@ def test_the_import_reports_progress_with_counts(tmp_path, sample_files):
     stored = sum(outcome.report.counts.values())
     assert calls and calls == sorted(calls) and calls[-1] <= stored
     assert not outcome.switched and len(outcome.patients) == 1
+
+
+# -- issue 13 item 10: an upload writes only into the signed-in person's own record ---------------
+# Files hand-made for issue 13 item 10 (tests/test_upload_scope.py builds the same shapes).
+from test_app_support import BIPOLAR  # noqa: E402
+from test_upload_scope import NOPAT_DOC, carer_for, ndjson, unlabelled_newer_letter, weight  # noqa: E402
+
+
+def test_a_file_about_someone_else_asks_and_no_imports_nothing(demo_db):
+    """A file about another person asks "This file is about NAME, born DATE. Is this you?"; "No"
+    imports nothing and the same person stays signed in."""
+    ada = {"resourceType": "Patient", "id": "ada", "name": [{"given": ["Ada"], "family": "Lovelace"}],
+           "birthDate": "1980-12-10"}
+    before = Store(demo_db).counts()
+    at = go(open_app(DIABETES), "import_file")
+    upload(at, "ada.ndjson", ndjson(ada, weight("ada-w", "ada")))
+    at.button(key="import_go").click().run()
+    no_errors(at)
+    assert [w.value for w in at.warning] == ["This file is about Ada Lovelace, born 10 December 1980. Is this you?"]
+    assert Store(demo_db).counts() == before
+    at.button(key="import_no").click().run()
+    no_errors(at)
+    assert any(i.value.startswith("Nothing was imported.") for i in at.info)
+    assert Store(demo_db).counts() == before and at.session_state["viewer"].patient_id == DIABETES
+
+
+def test_entries_about_another_patient_are_listed_as_not_imported(demo_db):
+    """Another patient's carer, permission and unlabelled letter in an upload are each listed by
+    type and id as not imported, and that patient's record is unchanged."""
+    store = Store(demo_db)
+    other_before = sorted(json.dumps(r, sort_keys=True) for r in store.resources_for(BIPOLAR))
+    at = go(open_app(DIABETES), "import_file")
+    upload(at, "mine.ndjson", ndjson(weight("mine-w", DIABETES), *carer_for(BIPOLAR), unlabelled_newer_letter(store)))
+    at.button(key="import_go").click().run()
+    no_errors(at)
+    assert {row["Where"] for row in table_rows(at, 1)} == {
+        "RelatedPerson/mallory", "Consent/mallory-consent", f"DocumentReference/{NOPAT_DOC}"}
+    assert sorted(json.dumps(r, sort_keys=True) for r in Store(demo_db).resources_for(BIPOLAR)) == other_before
+    assert at.session_state["viewer"].patient_id == DIABETES
+
+
+def test_a_label_kept_on_a_newer_copy_is_said_by_entry(demo_db):
+    """A newer copy of one's own entry without its hiding label is saved with the label kept, and
+    the page names the entry and says the label was kept."""
+    at = go(open_app(BIPOLAR), "import_file")
+    upload(at, "letter.ndjson", ndjson(unlabelled_newer_letter(Store(demo_db))))
+    at.button(key="import_go").click().run()
+    no_errors(at)
+    assert any(s.value == "Labels kept" for s in at.subheader)
+    assert table_rows(at, 1) == [{"Kind of entry": "Letters (DocumentReference)", "Entry": NOPAT_DOC}]
+    assert "Copy without its label" not in texts(at)
