@@ -57,6 +57,10 @@ _CODING_FLAG = 16
 # Quantity and ContactPoint .system, Reference.display): record/ reads them as text.
 _TEXT_KEYS = frozenset({"system", "display"})
 _TEXT_FLAG = 32
+# Codings checked here: all but security labels. A label that cannot be read is kept, and the gate
+# withholds its entry from everyone and counts it (record.policy.UNREADABLE_LABEL): refusing it
+# would lose the entry with no trace in the record.
+_CHECKED_CODINGS = CODING_KEYS - {"security"}
 # A lone UTF-16 surrogate: JSON can spell one ("\ud800") but it is not a character, cannot be
 # stored as UTF-8 and would stop the whole import if it reached the store.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -179,7 +183,7 @@ def _key_flags(key: object) -> int:
             flags |= _TYPED_FLAG
         if _bad_text(key):
             flags |= _BAD_TEXT_FLAG
-        if key in CODING_KEYS:
+        if key in _CHECKED_CODINGS:
             flags |= _CODING_FLAG
         if key in _TEXT_KEYS:
             flags |= _TEXT_FLAG
