@@ -41,10 +41,10 @@ from test_app_support import open_app, go
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "fhir-samples" / "synthea-r4"
 TODAY = dt.date(2026, 11, 25)
-CASES, BATCH, SEED = int(__import__("os").environ.get("FZ_CASES", 10_240)), 320, 13
+CASES, BATCH, SEED = 10_240, 1024, 13
 BYSTANDER = "dem-patient"
 BYSTANDER_VIEWS = ("patient", "clinic", "proxy:RelatedPerson/dem-rp-daughter", "proxy:RelatedPerson/dem-rp-son")
-PAGES_EVERY = 16  # batches whose pages are opened in AppTest (slow: a sample)
+PAGES_EVERY = 5  # batches whose pages are opened in AppTest (slow: a sample)
 
 DEEP = 150  # past fhir_read.MAX_DEPTH
 
@@ -246,8 +246,8 @@ def test_wrong_types_at_every_field_never_crash_and_never_touch_another_record(b
     pages, for a sample) run without a traceback, and the bystander's outputs are unchanged."""
     base, before = base_store
     cases = all_cases()
-    assert len(cases) >= min(CASES, 10_000) and len({TEMPLATES[n]["resourceType"] for n, _, _ in cases}) >= 30
-    started, counts = time.monotonic(), {"rejected": 0, "stored": 0, "withheld": 0, "pages": 0}
+    assert len(cases) >= 10_000 and len({TEMPLATES[n]["resourceType"] for n, _, _ in cases}) >= 30
+    started, counts = time.monotonic(), {"rejected": 0, "withheld": 0, "pages": 0}
     for batch, first in enumerate(range(0, len(cases), BATCH)):
         patient = f"v{batch}"
         path = tmp_path / f"b{batch}.db"
@@ -271,7 +271,6 @@ def test_wrong_types_at_every_field_never_crash_and_never_touch_another_record(b
                 counts["withheld"] += service.summary(Viewer(kind="patient", patient_id=fuzzed), TODAY).unchecked
             for other in [p.id for p in service.patients(TODAY) if p.id.startswith(f"{patient}-pt")]:
                 summary_markdown(service.summary(Viewer(kind="patient", patient_id=other), TODAY))
-            counts["stored"] += sum(store.counts().values())
             after = viewer_outputs(service, BYSTANDER, BYSTANDER_VIEWS)
             changed = [k for k in before if before[k] != after[k]]
             assert not changed, f"batch {batch} changed the bystander's {changed}"
