@@ -7,7 +7,9 @@ facts and policy (record/projection.py, record/policy.py), the terminology and t
 (record/terminology.py), sign-in (record/access.py) and, through those, the search index and the
 exports. The importer (connectors/validate.py) rejects, naming the field, what they could not
 read as FHIR says it is (`coding_problem`, `MAX_DEPTH`), so nothing odd is stored in the first
-place; the accessors still hold for what was stored before, or arrives another way.
+place; the accessors still hold for what was stored before, or arrives another way, and note
+each Coding they met that was not in FHIR's shape (`odd_seen`): an entry whose facts the gate
+read through such a Coding is withheld and counted (record/derived.py).
 
 It is a top-level module because both sides use it: connectors/ may not import record/ (the
 import rules in tests/test_architecture.py), and record/ may not import connectors/.
@@ -15,7 +17,7 @@ import rules in tests/test_architecture.py), and record/ may not import connecto
 
 from __future__ import annotations
 
-import re
+import threading
 from typing import NamedTuple
 
 # Deepest nesting of JSON objects and lists a resource may have. Real records stay far below it
@@ -55,20 +57,48 @@ def objects(value) -> list[dict]:
     return []
 
 
+class _Odd(threading.local):
+    count = 0
+
+
+_odd = _Odd()
+
+
+def odd_seen() -> int:
+    """How many Codings this thread has read that were not in FHIR's shape (an element that is
+    not text, a Coding inside a Coding, a `coding` that is not a list). record/derived.py compares
+    it before and after reading the gate's facts of a resource: a rise means the gate could not
+    be sure what the resource says (a prognosis code under a system given as a list), and the
+    entry is withheld and counted. Costs nothing on the common path."""
+    return _odd.count
+
+
 def coding(value: dict) -> Coding:
     """One Coding object's text elements. A code written as a whole JSON number (a SNOMED code
     some exporters do not quote) is read as its digits; the importer refuses it all the same."""
     system, code, display = value.get("system"), value.get("code"), value.get("display")
     if type(code) is int and -10**18 < code < 10**18:
         code = str(code)
+    if not (isinstance(system, (str, type(None))) and isinstance(code, (str, type(None)))
+            and isinstance(display, (str, type(None)))) or "coding" in value:
+        _odd.count += 1
     return Coding(system if isinstance(system, str) else "", code if isinstance(code, str) else "",
                   display if isinstance(display, str) else "")
+
+
+def coding_list(value) -> list[dict]:
+    """CodeableConcept.coding: its Coding objects (a lone one as a list of one); anything else
+    there is noted as odd (see odd_seen)."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        if value is not None:
+            _odd.count += 1
+    return objects(value)
 
 
 def codings(concept) -> list[Coding]:
     """The Codings of a CodeableConcept, or of a list of them. A Coding inside a Coding is not
     FHIR and is not looked into."""
-    return [coding(item) for one in objects(concept) for item in objects(one.get("coding"))]
+    return [coding(item) for one in objects(concept) for item in coding_list(one.get("coding"))]
 
 
 def reference(value) -> str | None:
@@ -112,39 +142,3 @@ def coding_problem(value) -> str | None:
             return key
     return None
 
-
-# What may be a shape the accessors cannot read, found in the stored JSON text at C speed: a
-# system, display or version that is not text, a `coding` that is not a list, a code that is a
-# number or a list. A match only sends the resource to the exact check below; most never match.
-_MAYBE_ODD = re.compile(r'"(?:system|display|version)"\s*:\s*[^"\s]|"coding"\s*:\s*[^\[\s]|"code"\s*:\s*[-0-9\[tfn]')
-
-
-def unreadable_shape(resource: dict, stored: str) -> bool:
-    """Whether a resource (and `stored`, its JSON text) holds what the importer now refuses and
-    these accessors read as absent: a Coding whose text elements are not text, a `coding` that
-    is not a list of objects, a system or display that is not text, or nesting deeper than
-    MAX_DEPTH. The gate cannot be sure what such an entry says (a prognosis code under an odd
-    system), so record/derived.py marks it unchecked."""
-    if stored.count("{") + stored.count("[") <= MAX_DEPTH and _MAYBE_ODD.search(stored) is None:
-        return False
-    return _odd(resource, 1)
-
-
-def _odd(node, depth: int) -> bool:
-    if depth > MAX_DEPTH:
-        return True
-    if isinstance(node, list):
-        return any(_odd(item, depth + 1) for item in node if isinstance(item, (dict, list)))
-    for key, value in node.items():
-        if key in ("system", "display") and not isinstance(value, str):
-            return True
-        if key in CODING_KEYS and isinstance(value, (dict, list)):
-            if key == "coding" and (not isinstance(value, list) or not all(isinstance(i, dict) for i in value)):
-                return True
-            if any(coding_problem(item) for item in (value if isinstance(value, list) else [value])):
-                return True
-        elif key == "coding":
-            return True  # text, a number...: not a list of Codings
-        if isinstance(value, (dict, list)) and _odd(value, depth + 1):
-            return True
-    return False

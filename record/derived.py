@@ -137,11 +137,12 @@ class _Deriving:
         i = len(self.keys)
         if rtype in PERMISSION_TYPES:
             self.permissions.append(stored_json.loads(text))  # a copy of its own: never shared
+        odd = fhir_read.odd_seen()
         try:  # one resource that cannot be read never stops the record: it is withheld, counted
             row_labels, row_flags, day, row_refs, urls = facts_of(resource, text)
         except Exception:  # noqa: BLE001  whatever failed, the entry is not classified
             row_labels, row_flags, day, row_refs, urls = unchecked_facts(resource, text)
-        if UNREADABLE_LABEL in row_labels or fhir_read.unreadable_shape(resource, text):
+        if UNREADABLE_LABEL in row_labels or fhir_read.odd_seen() != odd:  # (a Coding not in FHIR's shape)
             row_flags |= UNCHECKED  # (the gate withholds it and counts it: record/access.py)
             row_labels = tuple(sorted({*row_labels, UNREADABLE_LABEL}))
         self.types.append(sys.intern(rtype))

@@ -83,7 +83,7 @@ def codings_of(concept: Any) -> list[tuple[str, str]]:
     through fhir_read (text only; a Coding inside a Coding is not FHIR and is not looked into)."""
     found = []
     for item in fhir_read.objects(concept):
-        for one in fhir_read.objects(item["coding"]) if "coding" in item else (item,):
+        for one in fhir_read.coding_list(item["coding"]) if "coding" in item else (item,):
             system, code, _ = fhir_read.coding(one)
             if code.strip():
                 found.append((normalise_system(system), code.strip()))
