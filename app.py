@@ -72,7 +72,7 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
     if kind == "clinic":
         conditions = [st.Page("pages/condition.py", title="Conditions", icon=":material/favorite:", url_path="conditions")] if shown else []
         return {"Shared screen": [overview, *conditions, *record, questions]}, view_pages
-    if kind == "proxy" and summary.notices:
+    if kind == "proxy" and summary.denied:
         return {"": [overview]}, view_pages
     conditions = []
     for spec in REGISTRY:  # registry order, only the views this summary holds

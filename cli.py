@@ -88,15 +88,23 @@ def cmd_patients(args) -> int:
     if service.is_demo:
         print("(demo records: nothing has been imported yet)", file=sys.stderr)
     today = settings.today()
+    failed = 0
     for choice in service.patients(today):
-        record = service.record(Viewer(kind="patient", patient_id=choice.id), today)
         born = choice.birth_date.isoformat() if choice.birth_date else "(no birth date)"
+        try:  # one record that cannot be read never stops the list
+            record = service.record(Viewer(kind="patient", patient_id=choice.id), today)
+        except Exception:  # noqa: BLE001  said on the line, and counted below
+            failed += 1
+            print(f"{choice.id}\t{choice.name}\t{born}\t(this record could not be read)")
+            continue
         conditions = sorted({
             c.text for c in record.conditions
             if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")
         })
         print(f"{choice.id}\t{choice.name}\t{born}\t{'; '.join(conditions) or '(no active conditions)'}")
-    return 0
+    if failed:
+        print(f"{failed} record(s) could not be read; the others are listed.", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _viewer_for(service, args, today):

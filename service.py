@@ -143,8 +143,11 @@ class Service(ConnectMixin):
         every record in full to name it cost a whole record's memory and time per patient)."""
         choices = []
         for patient_id in self._store.patient_ids():
-            resource = patient_resource(self._store, patient_id)
-            info = map_patient(resource) if resource else None
+            try:
+                resource = patient_resource(self._store, patient_id)
+                info = map_patient(resource) if resource else None
+            except Exception:  # noqa: BLE001  a Patient that cannot be read is listed by its id
+                info = None
             choices.append(PatientChoice(
                 id=patient_id, name=(info.name if info and info.name else patient_id),
                 birth_date=info.birth_date if info else None,

@@ -61,10 +61,20 @@ class Summary(_Out):
     today: dt.date
     record_starts: dt.date | None = None
     notices: list[str] = Field(default_factory=list)
+    denied: bool = False  # the record is not shown to this viewer (the first notice says why)
+    unchecked: int = 0  # entries withheld because the app could not check them (a notice says so)
     conditions: list[ConditionView] = Field(default_factory=list)
     medications: list[MedicationLine] = Field(default_factory=list)
     letters: list[LetterLine] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+
+
+def unchecked_notice(count: int) -> str:
+    """What the person is told about entries the gate withheld because it could not classify
+    them (record/access.py): how many, in plain words, and nothing about what they are."""
+    if count == 1:
+        return "1 entry is not shown because the app could not check whether you may see it."
+    return f"{count} entries are not shown because the app could not check whether you may see them."
 
 
 def own_questions_for(viewer_kind: str, author: str, rows: list[dict]) -> list[Question]:
@@ -131,6 +141,8 @@ def build_summary(
     suggested = [q for q in suggested if q.rule_id not in kept_rules]
     own = own_questions_for(viewer.kind, str(viewer), own_rows or [])
     notices = [visible.denied_reason] if visible.denied_reason else []
+    if visible.unchecked:
+        notices.append(unchecked_notice(visible.unchecked))
     letters = sorted(
         (LetterLine(date=l.date, title=l.title, id=l.id) for l in record.letters),
         key=lambda l: (l.date is None, l.date or dt.date.min), reverse=True,
@@ -142,6 +154,8 @@ def build_summary(
         today=visible.today,
         record_starts=visible.record_starts,
         notices=notices,
+        denied=bool(visible.denied_reason),
+        unchecked=visible.unchecked,
         conditions=views,
         medications=_medication_lines(record, visible.today, views),
         letters=letters,

@@ -208,8 +208,12 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
     if not isinstance(entries, list):
         yield Rejected(source, position, "Bundle entry is not a list")
         return
+    bundle_type = bundle.get("type")
+    if bundle_type is not None and not isinstance(bundle_type, str):
+        yield Rejected(source, position, "Bundle type is not a code (text)")
+        return
     prefix = "" if position == "file" else f"{position} > "
-    is_request = bundle.get("type") in _REQUEST_BUNDLES
+    is_request = bundle_type in _REQUEST_BUNDLES
     targets: dict[str, str] = {}
     kept: list[tuple[str, dict] | Rejected] = []
     for number, entry in enumerate(entries, start=1):

@@ -17,6 +17,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from fhir_read import CODING_KEYS, MAX_DEPTH, coding_problem
+
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 # FHIR date, dateTime and instant: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm:ss(.sss)(Z|+hh:mm).
@@ -50,6 +52,15 @@ _DATE_FLAG = 1
 _QUANTITY_FLAG = 2
 _TYPED_FLAG = 4
 _BAD_TEXT_FLAG = 8
+_CODING_FLAG = 16
+# Elements FHIR R4 defines as text wherever they appear (Coding.system and .display, Identifier,
+# Quantity and ContactPoint .system, Reference.display): record/ reads them as text.
+_TEXT_KEYS = frozenset({"system", "display"})
+_TEXT_FLAG = 32
+# Codings checked here: all but security labels. A label that cannot be read is kept, and the gate
+# withholds its entry from everyone and counts it (record.policy.UNREADABLE_LABEL): refusing it
+# would lose the entry with no trace in the record.
+_CHECKED_CODINGS = CODING_KEYS - {"security"}
 # A lone UTF-16 surrogate: JSON can spell one ("\ud800") but it is not a character, cannot be
 # stored as UTF-8 and would stop the whole import if it reached the store.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -101,6 +112,7 @@ _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/[A-Za-z0-9\-.]{1,64}(?:/_histor
 _STATUS_NOT_CODE = frozenset({"SubstanceSpecification", "MedicinalProductAuthorization"})
 
 _MAX_SHOWN = 40
+_TOO_DEEP = "structure nested too deeply"
 
 
 @dataclass
@@ -112,6 +124,8 @@ class _Problem:
     path: list[str] = field(default_factory=list)
 
     def reason(self) -> str:
+        if self.kind == _TOO_DEEP:  # the path would be as long as the nesting: name where it starts
+            return f"{_TOO_DEEP} (more than {MAX_DEPTH} levels) under {self.path[-1] if self.path else 'the resource'}"
         path = ""
         for segment in reversed(self.path):
             path += segment if (segment.startswith("[") or not path) else "." + segment
@@ -169,6 +183,10 @@ def _key_flags(key: object) -> int:
             flags |= _TYPED_FLAG
         if _bad_text(key):
             flags |= _BAD_TEXT_FLAG
+        if key in _CHECKED_CODINGS:
+            flags |= _CODING_FLAG
+        if key in _TEXT_KEYS:
+            flags |= _TEXT_FLAG
     if len(_key_flag_cache) < _KEY_CACHE_LIMIT:
         _key_flag_cache[key] = flags
     return flags
@@ -210,12 +228,14 @@ def date_problem(text: str) -> str | None:
     return None
 
 
-def _walk(node: dict) -> _Problem | None:
-    """Find the first bad value anywhere under `node`.
+def _walk(node: dict, depth: int = 1) -> _Problem | None:
+    """Find the first bad value anywhere under `node`, which is `depth` objects and lists deep.
 
     Called on every element of every resource imported, so the common cases (a string under a key
     that is not a date, a nested object) are handled inline with one cached lookup per key.
     """
+    if depth > MAX_DEPTH:
+        return _Problem(_TOO_DEEP, node)
     for key, value in node.items():
         flags = _key_flag_cache.get(key)
         if flags is None:
@@ -232,13 +252,19 @@ def _walk(node: dict) -> _Problem | None:
                 problem = date_problem(value)
                 if problem is not None:
                     return _Problem(problem, value, [_segment(key)])
-            continue
+            if not flags & _CODING_FLAG or key != "coding":
+                continue
+        if flags & (_CODING_FLAG | _TEXT_FLAG):
+            problem = _coded_problem(key, flags, value)
+            if problem is not None:
+                problem.path.append(_segment(key))
+                return problem
         if kind is dict:
             problem = _quantity_problem(value) if flags & _QUANTITY_FLAG else None
             if problem is None:
-                problem = _walk(value)
+                problem = _walk(value, depth + 1)
         elif kind is list:
-            problem = _list_problem(key, flags, value)
+            problem = _list_problem(key, flags, value, depth + 1)
         else:
             problem = _scalar_problem(key, value)
         if problem is not None:
@@ -247,26 +273,43 @@ def _walk(node: dict) -> _Problem | None:
     return None
 
 
-def _list_problem(key: object, flags: int, items: list) -> _Problem | None:
-    """Check each item of a list found under `key`; the path returned excludes `key`."""
+def _list_problem(key: object, flags: int, items: list, depth: int) -> _Problem | None:
+    """Check each item of a list found under `key` (`depth` deep); the path returned excludes `key`."""
+    if depth > MAX_DEPTH:
+        return _Problem(_TOO_DEEP, items)
     for index, item in enumerate(items):
         kind = type(item)
         if kind is dict:
             problem = _quantity_problem(item) if flags & _QUANTITY_FLAG else None
             if problem is None:
-                problem = _walk(item)
+                problem = _walk(item, depth + 1)
         elif kind is str:
             problem = date_problem(item) if flags & _DATE_FLAG else None
             problem = None if problem is None else _Problem(problem, item)
             if _bad_text(item):
                 problem = _Problem(_BAD_TEXT, item)
         elif kind is list:
-            problem = _list_problem(key, flags, item)
+            problem = _list_problem(key, flags, item, depth + 1)
         else:
             problem = _scalar_problem(key, item)
         if problem is not None:
             problem.path.append(f"[{index}]")
             return problem
+    return None
+
+
+def _coded_problem(key: str, flags: int, value: object) -> _Problem | None:
+    """A Coding (or list of them) whose text elements are not text, a CodeableConcept.coding that
+    is not a list of objects, or a system or display that is not text (fhir_read reads these as
+    FHIR defines them); the path returned excludes `key`."""
+    if flags & _TEXT_FLAG:
+        return None if type(value) is str else _Problem("invalid value", value)
+    if key == "coding" and (type(value) is not list or any(type(item) is not dict for item in value)):
+        return _Problem("invalid coding (not a list of objects)", value)
+    for index, item in enumerate(value if type(value) is list else [value]):
+        element = coding_problem(item)
+        if element is not None:
+            return _Problem("invalid value", item[element], [element] + ([f"[{index}]"] if type(value) is list else []))
     return None
 
 
@@ -348,7 +391,7 @@ def check(resource: object) -> str | None:
                 return f"contained[{index}]: {problem}"
     try:
         found = _walk(resource)
-    except RecursionError:
+    except RecursionError:  # (MAX_DEPTH stops it first; kept for a deeper stack in use)
         return "structure nested too deeply"
     if found is not None:
         return found.reason()

@@ -29,8 +29,15 @@ def points(measure: MeasureView) -> list[tuple[dt.date, float]]:
     return sorted((p.date, p.value) for p in measure.series if p.value is not None)
 
 
+# Past this size a value's distance from another, or from a target, is no longer a finite number
+# (1.7e308 minus -1.7e308), so no axis can be drawn for it; the values are still listed.
+_CHARTABLE = 1e100
+
+
 def has_chart(measure: MeasureView) -> bool:
-    return bool(points(measure))
+    found = points(measure)
+    return bool(found) and all(abs(v) <= _CHARTABLE for _, v in found) and all(
+        abs(b) <= _CHARTABLE for b in (measure.target_low, measure.target_high) if b is not None)
 
 
 def _ticks(start: dt.date, end: dt.date) -> tuple[list[int], bool]:
@@ -45,6 +52,8 @@ def _ticks(start: dt.date, end: dt.date) -> tuple[list[int], bool]:
     while month <= end:
         if month > start and (month.month - 1) % step == 0:
             ticks.append(month.toordinal())
+        if (month.year, month.month) == (dt.MAXYEAR, 12):
+            break  # the calendar ends here
         month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return ticks, False
 
@@ -62,7 +71,8 @@ def measure_chart(measure: MeasureView, font: str, text=str) -> Drawing:
     data = points(measure)
     first, last = data[0][0], data[-1][0]
     margin = max(30, (last - first).days // 30)
-    x_min, x_max = (first - dt.timedelta(days=margin)).toordinal(), (last + dt.timedelta(days=margin)).toordinal()
+    x_min = max(1, first.toordinal() - margin)  # (not before 1 January of year 1, nor after 9999)
+    x_max = min(dt.date.max.toordinal(), last.toordinal() + margin)
     y_min, y_max = _range([v for _, v in data], measure.target_low, measure.target_high)
 
     drawing = Drawing(WIDTH, HEIGHT)

@@ -17,7 +17,7 @@ state.guard()
 
 summary = state.summary()
 ui.header("Care plan and goals", summary)
-if summary.notices and not summary.conditions:
+if summary.denied and not summary.conditions:
     st.stop()
 
 svc, viewer = state.service(), state.viewer()

@@ -40,7 +40,7 @@ with st.container(border=True):
         st.warning(notice, icon="🔒")
     if theirs.record_starts:
         st.info(f"Their view starts on {day(theirs.record_starts)}: older entries are not shown to them.")
-    if theirs.notices and not theirs.conditions:
+    if theirs.denied and not theirs.conditions:
         st.write(f"{link.proxy_name} sees none of your record.")
         st.stop()
 

@@ -26,7 +26,7 @@ svc, viewer, today = state.service(), state.viewer(), state.today()
 if viewer.kind == "clinic":
     st.info("Comments on the record are not shown on the shared screen.")
     st.stop()
-if summary.notices:
+if summary.denied:
     st.stop()
 if not svc.may_flag(viewer, today):
     st.info("Your permission (consent) to see this record does not include asking the practice to "

@@ -20,7 +20,7 @@ _HEADING_TAG = re.compile(r"<(/?)h[1-6]\b", re.IGNORECASE)
 
 summary = state.summary()
 ui.header("Letters", summary)
-if summary.notices and not summary.letters:
+if summary.denied and not summary.letters:
     st.stop()
 
 svc, viewer = state.service(), state.viewer()

@@ -16,7 +16,7 @@ state.guard()
 
 summary = state.summary()
 ui.header("Medicines", summary)
-if summary.notices and not summary.medications:
+if summary.denied and not summary.medications:
     st.stop()
 if not summary.medications:
     st.write("No medicines are in the record.")

@@ -15,7 +15,7 @@ state.guard()
 
 summary = state.summary()
 ui.header("Overview", summary)
-if not summary.conditions and summary.notices:
+if not summary.conditions and summary.denied:
     st.stop()
 
 st.header("Conditions")

@@ -17,7 +17,7 @@ EDITING = "question_editing"  # the id of the question being edited, if any
 
 summary = state.summary()
 ui.header("My questions", summary)
-if summary.notices and not ui.can_write(summary):
+if summary.denied and not ui.can_write(summary):
     st.stop()
 
 svc, viewer = state.service(), state.viewer()

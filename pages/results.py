@@ -17,7 +17,7 @@ state.guard()
 
 summary = state.summary()
 ui.header("Results", summary)
-if summary.notices and not summary.conditions:
+if summary.denied and not summary.conditions:
     st.stop()
 
 record = state.service().record(state.viewer(), state.today())

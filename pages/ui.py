@@ -209,7 +209,7 @@ def add_suggested(question: Question) -> None:
 
 def can_write(summary: Summary) -> bool:
     """Whether this view may save notes and questions (not a carer without permission)."""
-    return not summary.notices
+    return not summary.denied
 
 
 def save(write: Callable[[], object], refused: tuple[type[Exception], ...] = ()) -> None:

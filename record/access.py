@@ -35,11 +35,13 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+import fhir_read
 from record import stored_json
 from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
 from record.policy import (
+    UNREADABLE_LABEL,
     UNREADABLE_START,
     Grant,
     access_start,
@@ -52,6 +54,7 @@ from record.projection import (
     DIGEST_SIZE,
     ENTERED_IN_ERROR,
     EOL_SENSITIVE,
+    UNCHECKED,
     VERSION,
     Unreadable,
     decode_snapshot,
@@ -111,6 +114,7 @@ class VisibleRecord:
     shared: tuple[dict, ...] = ()
     record_starts: dt.date | None = None
     denied_reason: str | None = None
+    unchecked: int = 0  # entries withheld because the gate could not classify them (see open_record)
     _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)  # key -> position
     _store: object = field(default=None, repr=False, compare=False)
     _rows: list = field(default_factory=list, repr=False, compare=False)
@@ -221,7 +225,10 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
     snapshot, data_version = _snapshot(store, viewer.patient_id)
     permissions = list(snapshot.permissions)
-    record_starts = access_start(permissions, viewer.patient_id)
+    try:
+        record_starts = access_start(permissions, viewer.patient_id)
+    except Exception:  # noqa: BLE001  a permission the gate cannot read: fail closed, said below
+        record_starts = UNREADABLE_START
     hidden_labels = hidden_labels_for(viewer.kind)
     grants: list[Grant] = []
     denied_reason = None
@@ -233,8 +240,11 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
             "not shown. The GP practice can check them."
         )
     if viewer.kind == "proxy":
-        if related_person_valid(permissions, viewer.patient_id, viewer.proxy_id, today):
-            grants = proxy_grants(permissions, viewer.patient_id, viewer.proxy_id, today)
+        try:
+            if related_person_valid(permissions, viewer.patient_id, viewer.proxy_id, today):
+                grants = proxy_grants(permissions, viewer.patient_id, viewer.proxy_id, today)
+        except Exception:  # noqa: BLE001  a permission the gate cannot read grants nothing
+            grants = []
         if not grants and denied_reason is None:
             denied_reason = (
                 "There is no current permission (consent) for you to see this person's record. "
@@ -246,6 +256,8 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     proxy = viewer.kind == "proxy"
     kept: dict[str, int] = {}  # key -> position in the snapshot
     withheld: list[int] = []  # hidden for what they say: labels, errors, sensitive codes
+    unchecked = 0  # withheld because they could not be classified, and in this viewer's scope
+    on_purpose = hidden_labels - {UNREADABLE_LABEL}
     special = snapshot.labels.keys() | snapshot.flags.keys()
     plain = not proxy and not start_unreadable  # the common case, checked first below
     start = record_starts.toordinal() if record_starts else None
@@ -257,14 +269,18 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
             labels = frozenset(snapshot.labels.get(i, ())) or _NO_LABELS
             flags, day = snapshot.flags.get(i, 0), (None if day == NO_DAY else day)
-            if ((labels and labels & hidden_labels) or flags & ENTERED_IN_ERROR
+            if ((labels and labels & on_purpose) or flags & ENTERED_IN_ERROR
                     or (not reveal_prognosis and flags & EOL_SENSITIVE)
                     or (proxy and _denied_by_label(grants, rtype, labels, day))):
-                withheld.append(i)
+                withheld.append(i)  # hidden on purpose: never counted, never said
                 continue
             in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(rtype, day, record_starts, None)
             if in_scope and proxy:
                 in_scope = any(_grant_allows(g, rtype, labels, day) for g in grants)
+            if flags & UNCHECKED or UNREADABLE_LABEL in labels:
+                withheld.append(i)  # cannot be classified: withheld, and counted where in scope
+                unchecked += in_scope
+                continue
             if not in_scope:
                 continue
         kept[key] = i
@@ -283,6 +299,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         shared=tuple(shared),
         record_starts=record_starts,
         denied_reason=denied_reason,
+        unchecked=unchecked,
         _fingerprints=kept,
         _store=store,
         _rows=[(snapshot, list(kept.values()))],
@@ -385,53 +402,29 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
     """Every RelatedPerson in the store with whether a Consent lets them see their patient today.
 
     A carer who looks after several people has one RelatedPerson per person; sign-in groups
-    them by name."""
+    them by name. Each is read on its own: one whose permissions cannot be read is listed as
+    having none, and never stops the others being listed."""
     links = []
     permissions: dict[str, list[dict]] = {}
     for person in store.of_type("RelatedPerson"):
-        patient = person.get("patient")
-        patient_ref = patient.get("reference") if isinstance(patient, dict) else None
-        patient_id = patient_ref.rsplit("Patient/", 1)[-1] if isinstance(patient_ref, str) and "Patient/" in patient_ref else None
-        if not patient_id:
+        patient_ref = fhir_read.reference(person.get("patient"))
+        patient_id = patient_ref.rsplit("Patient/", 1)[-1] if patient_ref and "Patient/" in patient_ref else None
+        if not patient_id or not isinstance(person.get("id"), str):
             continue
         if patient_id not in permissions:  # who may see what needs only these two types
             permissions[patient_id] = store.resources_for(patient_id, ("RelatedPerson", "Consent"))
         raw = permissions[patient_id]
-        active = related_person_valid(raw, patient_id, person.get("id"), today) and bool(
-            proxy_grants(raw, patient_id, person.get("id"), today)
-        )
+        try:
+            active = related_person_valid(raw, patient_id, person["id"], today) and bool(
+                proxy_grants(raw, patient_id, person["id"], today))
+        except Exception:  # noqa: BLE001  a permission the gate cannot read grants nothing
+            active = False
         links.append(ProxyLink(
             related_person_id=person["id"], patient_id=patient_id,
-            proxy_name=_person_name(person), relationship=_relationship(person), active_now=active,
+            proxy_name=fhir_read.person_name(person) or f"RelatedPerson/{person['id']}",
+            relationship=fhir_read.concept_text(person.get("relationship")), active_now=active,
         ))
     return links
-
-
-def _objects(value) -> list[dict]:
-    """The JSON objects of a list (anything else: none), for reading names at sign-in."""
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _person_name(person: dict) -> str:
-    for name in _objects(person.get("name")):
-        if isinstance(name.get("text"), str) and name["text"].strip():
-            return name["text"]
-        given = name.get("given")
-        parts = [*(given if isinstance(given, list) else []), name.get("family")]
-        text = " ".join(p for p in parts if isinstance(p, str) and p).strip()
-        if text:
-            return text
-    return f"RelatedPerson/{person.get('id')}"
-
-
-def _relationship(person: dict) -> str | None:
-    for concept in _objects(person.get("relationship")):
-        if isinstance(concept.get("text"), str) and concept["text"].strip():
-            return concept["text"]
-        for coding in _objects(concept.get("coding")):
-            if isinstance(coding.get("display"), str) and coding["display"].strip():
-                return coding["display"]
-    return None
 
 
 __all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "open_record", "patient_resource", "proxy_links"]

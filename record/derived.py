@@ -23,6 +23,7 @@ import sys
 from array import array
 from collections.abc import Callable, Iterable
 
+import fhir_read
 from record import stored_json
 from record.mapping import (
     LOOKUP_TYPES, REFERENCED_ONLY, RecordMapping, in_list_order, is_entered_in_error, map_stored,
@@ -30,9 +31,10 @@ from record.mapping import (
 from record.mapping_common import Index
 from record.mapping_medications import group_key, in_medicine_order, merge
 from record.models import PatientInfo, PatientRecord
+from record.policy import UNREADABLE_LABEL
 from record.projection import (
-    ANY_TYPE, DIGEST_SIZE, LOCAL, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
-    displayed_references, normal_reference, shared_facts,
+    ANY_TYPE, DIGEST_SIZE, LOCAL, UNCHECKED, Unreadable, decode_model_list, digest, encode_model_list,
+    facts_of, displayed_references, normal_reference, shared_facts, unchecked_facts,
 )
 from record.snapshot import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
@@ -70,12 +72,12 @@ def derive(texts: Iterable[tuple[str, str, str]],
     for rtype, rid, text in texts:
         resource = stored_json.loads(text)
         i = deriving.add_facts(rtype, rid, text, resource)
-        if rtype in LOOKUP_TYPES and not is_entered_in_error(resource):
+        if rtype in LOOKUP_TYPES and not deriving.flags.get(i, 0) & UNCHECKED and not is_entered_in_error(resource):
             lookups.append(resource)
         if rtype in _NEEDS_LOOKUPS:
             later.append(i)  # mapped once every lookup has been read
         elif rtype not in REFERENCED_ONLY:
-            deriving.add_entries(i, *deriving.mapping.map_alone(resource))
+            deriving.map_into(i, resource)
     wanted = {ref for refs_out in deriving.outward.values() for ref in refs_out
               if not ref.startswith("Binary/")} - deriving.position.keys()
     shared = [r for r in (fetch_shared(wanted) if wanted else []) if isinstance(r, dict)]
@@ -89,7 +91,7 @@ def derive(texts: Iterable[tuple[str, str, str]],
                 i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE] != digest(text):
             raise Unreadable("the record changed while its snapshot was made")
         index.asked = set()
-        deriving.add_entries(i, *deriving.mapping.map_alone(stored_json.loads(text)))
+        deriving.map_into(i, stored_json.loads(text))
         asked = tuple((key, index.found(key)) for key in sorted(index.asked))
         deriving.depends[i] = deriving.shared_depends.setdefault(asked, asked)  # one object each
     if next(expected, None) is not None:
@@ -142,7 +144,14 @@ class _Deriving:
         i = len(self.keys)
         if rtype in PERMISSION_TYPES:
             self.permissions.append(stored_json.loads(text))  # a copy of its own: never shared
-        row_labels, row_flags, day, row_refs, urls = facts_of(resource, text)
+        odd = fhir_read.odd_seen()
+        try:  # one resource that cannot be read never stops the record: it is withheld, counted
+            row_labels, row_flags, day, row_refs, urls = facts_of(resource, text)
+        except Exception:  # noqa: BLE001  whatever failed, the entry is not classified
+            row_labels, row_flags, day, row_refs, urls = unchecked_facts(resource, text)
+        if UNREADABLE_LABEL in row_labels or fhir_read.odd_seen() != odd:  # (a Coding not in FHIR's shape)
+            row_flags |= UNCHECKED  # (the gate withholds it and counts it: record/access.py)
+            row_labels = tuple(sorted({*row_labels, UNREADABLE_LABEL}))
         self.types.append(sys.intern(rtype))
         key = f"{rtype}/{rid}"
         self.keys.append(key)
@@ -205,6 +214,16 @@ class _Deriving:
         for ref in shared:
             if ref.startswith("Medication/") or ref in spelled:
                 self.naming.setdefault(ref, []).append(i)
+
+    def map_into(self, i: int, resource: dict) -> None:
+        """Map one resource into position i; one whose mapping fails is marked UNCHECKED (the
+        gate withholds and counts it) and maps to nothing, and the rest of the record goes on."""
+        try:
+            self.add_entries(i, *self.mapping.map_alone(resource))
+        except Exception:  # noqa: BLE001  a resource the mapping cannot read, whatever the cause
+            self.labels[i] = tuple(sorted({*self.labels.get(i, ()), UNREADABLE_LABEL}))
+            self.flags[i] = self.flags.get(i, 0) | UNCHECKED
+            self.lists[i] = "other"
 
     def add_entries(self, i: int, name: str, entries: tuple) -> None:
         self.lists[i] = name = sys.intern(name)

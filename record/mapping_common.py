@@ -214,7 +214,10 @@ def uk_datetime(value) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment.astimezone(UK) if moment.tzinfo else None
+    try:
+        return moment.astimezone(UK) if moment.tzinfo else None
+    except OverflowError:  # (late on 31 December 9999 west of UTC: past the last instant Python has)
+        return None
 
 
 def happened(resource: dict) -> FhirDate | None:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
+import fhir_read
 from record import terminology
 from record.dates import parse_or_none
 
@@ -175,14 +176,7 @@ class Grant:
 
 
 def _codes(concept) -> set[tuple[str, str]]:
-    concepts = concept if isinstance(concept, list) else [concept]
-    found = set()
-    for item in concepts:
-        if isinstance(item, dict):
-            for coding in item.get("coding") or []:
-                if isinstance(coding, dict):
-                    found.add((coding.get("system") or "", coding.get("code") or ""))
-    return found
+    return {(c.system, c.code) for c in fhir_read.codings(concept)}
 
 
 class UnreadableConsent(ValueError):

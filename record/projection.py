@@ -35,7 +35,7 @@ from pathlib import Path
 
 from record import models, stored_json
 from record.dates import clinical_date
-from record.policy import is_eol_sensitive, labels_of
+from record.policy import UNREADABLE_LABEL, is_eol_sensitive, labels_of
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +75,10 @@ class Unreadable(ValueError):
 # -- gate facts ---------------------------------------------------------------------------------
 ENTERED_IN_ERROR = 1
 EOL_SENSITIVE = 2
+# The gate could not classify the entry: its labels could not be read (UNREADABLE_LABEL), or
+# deriving its facts or mapping it failed. It is withheld from every viewer and counted apart
+# from what is hidden on purpose (record/access.py).
+UNCHECKED = 4
 
 
 DIGEST_SIZE = 8
@@ -109,6 +113,26 @@ def shared_facts(resources: Iterable[dict]) -> dict[str, tuple]:
         if labels or flags:
             found[f"{resource.get('resourceType')}/{resource.get('id')}"] = (labels, flags)
     return found
+
+
+def unchecked_facts(resource: dict, text: str) -> tuple:
+    """`facts_of` for a resource whose facts could not all be derived: what can still be read of
+    it (its labels, so an entry hidden on purpose is not counted as unchecked; its day and
+    references), with UNREADABLE_LABEL and the UNCHECKED flag."""
+    labels, when, refs = {UNREADABLE_LABEL}, None, set()
+    try:
+        labels |= labels_of(resource)
+    except Exception:  # noqa: BLE001  the stand-in alone is enough to withhold it
+        pass
+    try:
+        when = clinical_date(resource)
+    except Exception:  # noqa: BLE001  undated: outside any date window, so not counted there
+        pass
+    try:
+        refs = references_in(text, resource)
+    except Exception:  # noqa: BLE001  (RecursionError: a walk too deep)
+        pass
+    return (tuple(sorted(labels)), UNCHECKED, when.day.toordinal() if when else None, tuple(sorted(refs)), ())
 
 
 def entered_in_error(resource: dict) -> bool:

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+import fhir_read
+
 from record.due_rules import Interval, Target, UnknownCheck, interval, intervals, targets  # noqa: F401
 from record.tables import TableError, TerminologyError, read_table  # noqa: F401
 
@@ -63,35 +65,38 @@ class Measure(BaseModel, frozen=True):
     verified: bool = True
 
 
-@lru_cache(maxsize=4096)
 def normalise_system(system: str | None) -> str:
     """The canonical URI for a code system (SNOMED edition URIs and OIDs become SNOMED)."""
-    system = system.strip() if isinstance(system, str) else ""
+    return _normalised(system) if isinstance(system, str) else ""  # (a list is no key for the cache)
+
+
+@lru_cache(maxsize=4096)
+def _normalised(system: str) -> str:
+    system = system.strip()
     if system.startswith(SNOMED + "/"):
         return SNOMED
     return _SYSTEM_ALIASES.get(system, system)
 
 
 def codings_of(concept: Any) -> list[tuple[str, str]]:
-    """(system, code) pairs from a CodeableConcept, a Coding, a list of either, or None."""
-    if isinstance(concept, (list, tuple)):
-        return [pair for item in concept for pair in codings_of(item)]
-    if not isinstance(concept, dict):
-        return []
-    if "coding" in concept:
-        return codings_of(concept.get("coding"))
-    code = str(concept.get("code") or "").strip()
-    return [(normalise_system(concept.get("system")), code)] if code else []
+    """(system, code) pairs from a CodeableConcept, a Coding, a list of either, or None, read
+    through fhir_read (text only; a Coding inside a Coding is not FHIR and is not looked into)."""
+    found = []
+    for item in fhir_read.objects(concept):
+        for one in fhir_read.coding_list(item["coding"]) if "coding" in item else (item,):
+            system, code, _ = fhir_read.coding(one)
+            if code.strip():
+                found.append((normalise_system(system), code.strip()))
+    return found
 
 
 def texts_of(concept: Any) -> list[str]:
     """Human-readable words of a concept: its ``text`` and every coding's ``display``."""
-    if isinstance(concept, (list, tuple)):
-        return [text for item in concept for text in texts_of(item)]
-    if not isinstance(concept, dict):
-        return []
-    found = [concept[k] for k in ("text", "display") if isinstance(concept.get(k), str)]
-    return found + texts_of(concept.get("coding"))
+    found = []
+    for item in fhir_read.objects(concept):
+        found += [item[k] for k in ("text", "display") if isinstance(item.get(k), str)]
+        found += [c.display for c in fhir_read.codings(item) if c.display]
+    return found
 
 
 @cache

@@ -49,6 +49,9 @@ RULES = [
      "the summary is built from a VisibleRecord only"),
     (("pages", "app.py"), {"store", "connectors", "fhirclient", "sqlite_utils"},
      "pages draw domain objects and never reach the store"),
+    (("fhir_read.py",), {"store", "record", "connectors", "conditions", "summary", "sheet", "exports", "pages",
+                         "streamlit", "sqlite_utils", "service", "pydantic"},
+     "fhir_read is the one reading of raw FHIR that both connectors/ and record/ import: it imports neither"),
 ]
 
 
