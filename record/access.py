@@ -16,7 +16,7 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
   shared screen is looked at with the patient;
 * and any entry that points at one withheld for its content (a label, entered-in-error, a
   sensitive code) through hasMember, derivedFrom, partOf, relatesTo, an encounter, a letter's
-  Binary..., in any reference form (record.projection.normal_reference), or that names a
+  Binary..., in any reference form (record.references.normal_reference), or that names a
   withheld medicine or clinician in its own text, repeated until nothing more is hidden; while anything is so withheld,
   also every entry holding a reference that cannot be resolved. Entries outside a date window or
   a proxy's resource classes do not pass their hiding on: pointing at them reveals nothing.

@@ -33,9 +33,10 @@ from record.mapping_medications import group_key, in_medicine_order, merge
 from record.models import PatientInfo, PatientRecord
 from record.policy import UNREADABLE_LABEL
 from record.projection import (
-    ANY_TYPE, DIGEST_SIZE, LOCAL, UNCHECKED, Unreadable, decode_model_list, digest, encode_model_list,
-    facts_of, displayed_references, normal_reference, shared_facts, unchecked_facts,
+    DIGEST_SIZE, UNCHECKED, Unreadable, decode_model_list, digest, encode_model_list, facts_of, shared_facts,
+    unchecked_facts,
 )
+from record.references import ANY_TYPE, LOCAL, displayed_references, normal_reference
 from record.snapshot import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
 # Types whose mapping reads other resources through the index (record.mapping.Index).

@@ -40,7 +40,7 @@ class Snapshot:
     that point at it; shared_facts: the labels and flags of those shared resources that have any
     (record.projection.shared_facts), with the positions that name each in their own text;
     unresolved: the positions holding a reference that names
-    no stored resource it can be resolved to (record.projection.normal_reference); entries: the encoded entries of every position, one blob per list (its
+    no stored resource it can be resolved to (record.references.normal_reference); entries: the encoded entries of every position, one blob per list (its
     positions and their entries, in stored order), each decoded only when the mapping needs it
     (`entries_of`)."""
 

@@ -206,7 +206,7 @@ _json = st.recursive(
 @example(resource={"reference": {"reference": "Patient/p"}, "b": "reference"}, spaced=False)
 @example(resource={"reference": "a\\\"b\u00e9"}, spaced=False)  # escapes decoded as the walk has them
 def test_references_from_text_are_those_of_the_walk(resource, spaced):
-    from record.projection import references as _references, references_in as _references_in
+    from record.references import references as _references, references_in as _references_in
     from store.resources import _ENCODER
 
     text = json.dumps(resource, ensure_ascii=False) if spaced else _ENCODER.encode(resource)
@@ -217,12 +217,12 @@ def test_references_from_text_are_those_of_the_walk(resource, spaced):
 
 def test_references_from_text_use_the_fast_path_for_ordinary_resources():
     """The awkward cases above go to the walk; an ordinary resource must not (or it is slow)."""
-    from record import projection
+    from record import references
 
     resource = {"resourceType": "Observation", "subject": {"reference": "Patient/p1"},
                 "hasMember": [{"reference": "Observation/a\\\"b"}], "note": [{"text": "the reference"}]}
     text = json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
-    assert projection.references_in(text, {}) == {"Patient/p1", 'Observation/a\\"b'}
+    assert references.references_in(text, {}) == {"Patient/p1", 'Observation/a\\"b'}
 
 
 _values = st.recursive(
