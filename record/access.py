@@ -182,12 +182,25 @@ class VisibleRecord:
         return next((r for r in self.iter_resources((rtype,)) if r.get("id") == rid), None)
 
     def search_letters(self, query: str) -> list[dict]:
-        """Visible letters whose text matches the query, best match first."""
-        if self._store is None or not query.strip():
+        """Visible letters whose text matches the query, best match first: a row of the search
+        index counts only while the letter, and the Binary whose words it holds, passed the gate
+        with the very texts the row was made from (store/db.py)."""
+        if self._store is None or not self._fingerprints:
+            return []
+        found: list[str] = []
+        for rid, part, letter_digest, part_digest in self._store.search_text_parts(self.viewer.patient_id, query):
+            if rid not in found and self._passed(f"DocumentReference/{rid}", letter_digest) and (
+                    not part or self._passed(part, part_digest)):
+                found.append(rid)
+        if not found:
             return []
         visible = {r["id"]: r for r in self.resources_of("DocumentReference")}
-        hits = self._store.search_text(self.viewer.patient_id, query)
-        return [visible[rid] for rtype, rid in hits if rtype == "DocumentReference" and rid in visible]
+        return [visible[rid] for rid in found if rid in visible]
+
+    def _passed(self, key: str, text_digest) -> bool:
+        """Whether `key` passed the gate with a stored text of this digest."""
+        position = self._fingerprints.get(key)
+        return position is not None and text_digest == self._digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
 
 
 def _in_window(rtype: str, day: int | None, start: dt.date | None, end: dt.date | None) -> bool:
@@ -304,7 +317,9 @@ def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
                           lambda types: store.resource_texts_for(patient_id, types))
     except Unreadable:  # written to while it was read: the open starts again (service.py)
         raise RecordChanged("the record changed while it was opened") from None
-    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries)
+    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries,
+                       letters=snapshot.search_rows)
+    snapshot.search_rows = []  # the store has them (or the next open makes them again)
     return snapshot, version
 
 

@@ -29,7 +29,7 @@ from record.mapping import (
 )
 from record.mapping_common import Index
 from record.mapping_medications import group_key, in_medicine_order, merge
-from record.models import PatientInfo, PatientRecord
+from record.models import Letter, PatientInfo, PatientRecord
 from record.projection import (
     DIGEST_SIZE, Unreadable, decode_model_list, digest, encode_model_list, facts_of,
 )
@@ -87,7 +87,10 @@ def derive(texts: Iterable[tuple[str, str, str]],
                 i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE] != digest(text):
             raise Unreadable("the record changed while its snapshot was made")
         index.asked = set()
-        deriving.add_entries(i, *deriving.mapping.map_alone(stored_json.loads(text)))
+        name, entries = deriving.mapping.map_alone(stored_json.loads(text))
+        deriving.add_entries(i, name, entries)
+        if rtype == "DocumentReference" and entries and isinstance(entries[0], Letter):
+            deriving.add_search_rows(i, rid, entries[0])
         asked = tuple((key, index.found(key)) for key in sorted(index.asked))
         deriving.depends[i] = deriving.shared_depends.setdefault(asked, asked)  # one object each
     if next(expected, None) is not None:
@@ -130,6 +133,7 @@ class _Deriving:
         self.order_items: dict[str, list[tuple[int, int, _Sorted]]] = {}
         self.medicines: dict[int, object] = {}  # the requests, for their groups
         self.person: tuple[int, int] | None = None
+        self.search_rows: list[tuple] = []  # letters' search rows, kept with the snapshot
 
     def add_facts(self, rtype: str, rid: str, text: str, resource: dict) -> int:
         i = len(self.keys)
@@ -181,6 +185,21 @@ class _Deriving:
         else:
             self.order_items.setdefault("other", []).append((i, 0, _Sorted(entries[0])))
 
+    def add_search_rows(self, i: int, rid: str, letter: Letter) -> None:
+        """The letter's search rows (store/db.py): what its page shows whoever looks, and what it
+        shows with the text of its Binary, with the digests of the texts they come from."""
+        title, text = letter.title or "", letter.text or ""
+        own = self.digests[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE]
+        binary = self.position.get(f"Binary/{letter.binary_id}") if letter.binary_id else None
+        if binary is None:  # inline text, or a Binary not in the record (its text is not shown)
+            self.search_rows.append((rid, "", own, None, f"{title}\n{text}".strip()))
+            return
+        self.search_rows.append((rid, "", own, None, title))
+        if text:
+            self.search_rows.append((rid, self.keys[binary], own,
+                                     self.digests[binary * DIGEST_SIZE:(binary + 1) * DIGEST_SIZE],
+                                     f"{title}\n{text}"))
+
     def letter_binaries(self) -> dict[int, tuple[str, ...]]:
         """What the gate reads of `outward` (which the snapshot does not keep whole: a 25,000
         resource record's medicines point at 5,000 of them): the Binaries of each letter."""
@@ -223,6 +242,7 @@ class _Deriving:
                 for members in groups.values()),
             shared_refs={ref: tuple(found) for ref, found in shared_refs.items()},
             entries=Snapshot.encode_entries(self.by_list),
+            search_rows=self.search_rows,
         )
 
 

@@ -60,6 +60,9 @@ class Snapshot:
     medicine_groups: tuple[tuple[tuple[int, ...], tuple], ...]
     shared_refs: dict[str, tuple[int, ...]]
     entries: bytes
+    # The letters' search rows (record.derived), made with the snapshot and kept by the store
+    # beside it (store/db.py); not part of the snapshot's blobs, so empty once read back.
+    search_rows: list = field(default_factory=list, repr=False)
     _decoded: list = field(default_factory=list, repr=False)
     _where: dict = field(default_factory=dict, repr=False)  # list -> {position: index in it}
 
