@@ -9,7 +9,8 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
   actor is the Patient, with `provision.dataPeriod.start`), for every viewer of the patient's app;
 * for a proxy, everything an active Consent naming that RelatedPerson does not permit today: no
   Consent, no clinical data; data outside `provision.dataPeriod`; types outside `provision.class`;
-  nested `deny` provisions by security label or resource class;
+  nested `deny` provisions by security label or resource class; and other people's access: the
+  Consents about access that do not name this proxy, and other proxies' RelatedPersons;
 * on the clinic shared screen, also the sensitivity categories PSY, ETH, SDV, SEX, HIV, STD, SOC;
 * prognosis codes and resuscitation decisions, unless the person chose to see them
   (`reveal_prognosis`; clinical-reference §3.4, an app policy decision), for every viewer: the
@@ -38,23 +39,11 @@ from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
 from record.policy import (
-    UNREADABLE_START,
-    Grant,
-    access_start,
-    hidden_labels_for,
-    labels_of,
-    proxy_grants,
+    UNREADABLE_START, Grant, access_start, hidden_labels_for, labels_of, not_for_proxy, proxy_grants,
     related_person_valid,
 )
 from record.projection import (
-    DIGEST_SIZE,
-    ENTERED_IN_ERROR,
-    EOL_SENSITIVE,
-    VERSION,
-    Unreadable,
-    decode_snapshot,
-    digest,
-    encode_snapshot,
+    DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, VERSION, Unreadable, decode_snapshot, digest, encode_snapshot,
 )
 
 
@@ -109,6 +98,7 @@ class VisibleRecord:
     shared: tuple[dict, ...] = ()
     record_starts: dt.date | None = None
     denied_reason: str | None = None
+    permitted: bool = True  # False for a proxy with no current permission: nothing to export
     _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)  # key -> position
     _store: object = field(default=None, repr=False, compare=False)
     _rows: list = field(default_factory=list, repr=False, compare=False)
@@ -182,24 +172,20 @@ class VisibleRecord:
         return next((r for r in self.iter_resources((rtype,)) if r.get("id") == rid), None)
 
     def search_letters(self, query: str) -> list[dict]:
-        """Visible letters whose text matches the query, best match first: a row of the search
-        index counts only while the letter, and the Binary whose words it holds, passed the gate
-        with the very texts the row was made from (store/db.py)."""
-        if self._store is None or not self._fingerprints:
-            return []
+        """Visible letters whose text matches the query, best match first: an index row counts only
+        while the letter, and the Binary whose words it holds, passed the gate with the very texts
+        the row was made from (store/db.py)."""
         found: list[str] = []
-        for rid, part, letter_digest, part_digest in self._store.search_text_parts(self.viewer.patient_id, query):
+        for rid, part, letter_digest, part_digest in self._store.search_text_parts(
+                self.viewer.patient_id, query) if self._store is not None and self._fingerprints else ():
             if rid not in found and self._passed(f"DocumentReference/{rid}", letter_digest) and (
                     not part or self._passed(part, part_digest)):
                 found.append(rid)
-        if not found:
-            return []
-        visible = {r["id"]: r for r in self.resources_of("DocumentReference")}
+        visible = {r["id"]: r for r in self.resources_of("DocumentReference")} if found else {}
         return [visible[rid] for rid in found if rid in visible]
 
     def _passed(self, key: str, text_digest) -> bool:
-        """Whether `key` passed the gate with a stored text of this digest."""
-        position = self._fingerprints.get(key)
+        position = self._fingerprints.get(key)  # passed by the gate, with a text of this digest?
         return position is not None and text_digest == self._digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
 
 
@@ -255,6 +241,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     # The rules applied to each entry's facts (record/projection.py), read from the record's
     # snapshot or derived from its stored resources, never from anything mapped for a viewer.
     proxy = viewer.kind == "proxy"
+    not_theirs = not_for_proxy(permissions, viewer.proxy_id) if proxy else ()  # others' access
     kept: dict[str, int] = {}  # key -> position in the snapshot
     withheld: list[int] = []  # hidden for what they say: labels, errors, sensitive codes
     special = snapshot.labels.keys() | snapshot.flags.keys()
@@ -266,6 +253,8 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 kept[key] = i
             continue
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
+            if key in not_theirs:
+                continue
             labels = frozenset(snapshot.labels.get(i, ())) or _NO_LABELS
             flags, day = snapshot.flags.get(i, 0), (None if day == NO_DAY else day)
             if ((labels and labels & hidden_labels) or flags & ENTERED_IN_ERROR
@@ -289,6 +278,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         shared=tuple(shared),
         record_starts=record_starts,
         denied_reason=denied_reason,
+        permitted=not proxy or bool(grants),
         _fingerprints=kept,
         _store=store,
         _rows=[(snapshot, list(kept.values()))],
