@@ -125,6 +125,9 @@ def cmd_export(args) -> int:
     except OSError as exc:
         raise UsageError(f"Cannot write {args.out}: {exc.strerror}") from None
     service.log_access(viewer, f"export ({args.format}) via ltc")
+    denied = service.open(viewer, today).visible.denied_reason
+    if denied:  # the file holds nothing of the record: say why, in the gate's words
+        print(f"ltc: {denied}", file=sys.stderr)
     print(f"Wrote {args.out} ({args.format}, {len(made.data):,} bytes) for the {viewer.kind} view.", file=sys.stderr)
     return 0
 

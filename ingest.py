@@ -1,4 +1,8 @@
-"""Importing: a connector's items go into the store, and letters' text into the search index.
+"""Importing: a connector's items go into the store.
+
+Letters' text reaches the search index when the record's snapshot is made, at its first open
+after the import (store/db.py, record/derived.py): from the versions stored then, so that a letter
+or Binary imported later, or a newer version of either, is searched by what it now says.
 
 Used by `ltc import`, the app's upload and the demo store. Each rejected item is kept in the
 report with where it was and why; everything valid is still stored.
@@ -6,8 +10,6 @@ report with where it was and why; everything valid is still stored.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import gc
 from collections import Counter
@@ -19,9 +21,8 @@ from connectors.base import Rejected
 from connectors.files import FileConnector
 from exports.own_content import is_own_content
 from exports.restore import restore
-from record.letters import UnreadableLetter, extract_text
 from record.policy import hidden_labels_for, labels_of
-from store import PutResult, Store, patient_of
+from store import PutResult, Store
 
 # Every label that hides an entry from some viewer (a newer copy dropping one is reported).
 _HIDING = frozenset().union(*(hidden_labels_for(kind) for kind in ("patient", "proxy", "clinic")))
@@ -70,69 +71,12 @@ class ImportReport:
         return 1 if sum(self.counts.values()) else 2
 
 
-class _Letters:
-    """Collects letters and Binaries as they pass, to index their text after they are stored."""
-
-    def __init__(self) -> None:
-        self.documents: list[dict] = []
-        self.binaries: dict[str, dict] = {}
-
-    def watch(self, resource: dict) -> dict:
-        rtype = resource["resourceType"]
-        if rtype == "DocumentReference":
-            self.documents.append(resource)
-        elif rtype == "Binary":
-            self.binaries[f"Binary/{resource['id']}"] = resource
-        return resource
-
-    def rows(self, put: PutResult) -> list[tuple[str, str, str | None, str]]:
-        rows, done = [], set()
-        for doc in reversed(self.documents):
-            key = ("DocumentReference", doc["id"])
-            if key not in put.written or key in done:
-                continue  # unchanged, or older than the stored version; or indexed already
-            done.add(key)
-            doc = put.stored_copies[key]  # the copy the store kept, which may be another
-            texts = []
-            contents = doc.get("content")
-            for content in contents if isinstance(contents, list) else []:
-                attachment = content.get("attachment") if isinstance(content, dict) else None
-                text = self._text(attachment) if isinstance(attachment, dict) else None
-                if text:
-                    texts.append(text)
-            title = " ".join(str(doc.get(k) or "") for k in ("description",)).strip()
-            body = "\n".join([title, *texts]).strip()
-            if body:
-                rows.append(("DocumentReference", doc["id"], patient_of(doc), body))
-        return rows
-
-    def _text(self, attachment: dict) -> str | None:
-        content_type, data = attachment.get("contentType") or "", attachment.get("data")
-        if not data and isinstance(attachment.get("url"), str):
-            binary = self.binaries.get(attachment["url"])
-            if binary:
-                content_type = binary.get("contentType") or content_type
-                data = binary.get("data")
-        if not isinstance(data, str):
-            return None
-        try:
-            raw = base64.b64decode(data, validate=False)
-        except (binascii.Error, ValueError):
-            return None
-        try:
-            text, _ = extract_text(content_type, raw)
-        except UnreadableLetter:  # a scan, a broken PDF...: not searchable, the letter page says why
-            return None
-        return text
-
-
 def import_items(
     store: Store, items: Iterable, progress: Callable[[int], None] | None = None, keep_labels: bool = False
 ) -> ImportReport:
     """Store every resource from `items`, keeping each Rejected in the report. keep_labels: a newer
     copy never removes a label the stored copy has (an upload in the app: Store.put)."""
     report = ImportReport()
-    letters = _Letters()
     own: list[dict] = []
 
     def resources():
@@ -147,13 +91,10 @@ def import_items(
             if is_own_content(item):
                 own.append(item)  # what the person wrote: their tables, not the resources table
                 continue
-            yield letters.watch(item)
+            yield item
 
     with _collector_paused():
         report.put = store.put(resources(), keep_labels=keep_labels)
-    rows = letters.rows(report.put)
-    if rows:
-        store.index_text(rows)
     if own:
         _restore_own_content(store, own, report)
     return report

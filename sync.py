@@ -3,8 +3,8 @@
     connector (everything fetched into memory) -> ingest.import_items -> store, in one transaction
 
 The connector fetches the whole change first; only when every request has succeeded does one store
-transaction write the resources (through `import_items`, so letters are indexed), apply the
-deletions the server reported and record the new sync marks. A failure anywhere (timeout, 5xx
+transaction write the resources (through `import_items`), apply the deletions the server
+reported and record the new sync marks. A failure anywhere (timeout, 5xx
 after retries, 429 with a long Retry-After, a malformed page, a next link to another server)
 raises a `ConnectorError` and leaves the store exactly as it was; the next sync starts from the
 last successful one. The token is passed in (or read from LTC_TOKEN) and never stored or printed.

@@ -22,7 +22,10 @@ def full_url(resource: dict) -> str:
 def fhir_bundle(visible, own: OwnContent, comment_resource) -> dict:
     """The Bundle for this visible record and own content (comments made by `comment_resource`)."""
     patient_id = visible.viewer.patient_id
-    resources = [*visible.resources, *to_fhir(own, patient_id, comment_resource)]
+    # A proxy with no current permission gets only what they wrote themselves: the Patient
+    # resource (address, phone, identifiers) is more than the app shows them, which is the name.
+    clinical = visible.resources if visible.permitted else ()
+    resources = [*clinical, *to_fhir(own, patient_id, comment_resource)]
     return {
         "resourceType": "Bundle",
         "id": f"ltc-export-{visible.today.isoformat()}",

@@ -9,7 +9,8 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
   actor is the Patient, with `provision.dataPeriod.start`), for every viewer of the patient's app;
 * for a proxy, everything an active Consent naming that RelatedPerson does not permit today: no
   Consent, no clinical data; data outside `provision.dataPeriod`; types outside `provision.class`;
-  nested `deny` provisions by security label or resource class;
+  nested `deny` provisions by security label or resource class; and other people's access: the
+  Consents about access that do not name this proxy, and other proxies' RelatedPersons;
 * on the clinic shared screen, also the sensitivity categories PSY, ETH, SDV, SEX, HIV, STD, SOC;
 * prognosis codes and resuscitation decisions, unless the person chose to see them
   (`reveal_prognosis`; clinical-reference §3.4, an app policy decision), for every viewer: the
@@ -41,24 +42,11 @@ from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
 from record.policy import (
-    UNREADABLE_LABEL,
-    UNREADABLE_START,
-    Grant,
-    access_start,
-    hidden_labels_for,
-    labels_of,
-    proxy_grants,
-    related_person_valid,
+    UNREADABLE_LABEL, UNREADABLE_START, Grant, access_start, hidden_labels_for, labels_of, not_for_proxy,
+    proxy_grants, related_person_valid,
 )
 from record.projection import (
-    DIGEST_SIZE,
-    ENTERED_IN_ERROR,
-    EOL_SENSITIVE,
-    UNCHECKED,
-    VERSION,
-    Unreadable,
-    decode_snapshot,
-    digest,
+    DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, VERSION, Unreadable, decode_snapshot, digest,
     encode_snapshot,
 )
 
@@ -115,6 +103,7 @@ class VisibleRecord:
     record_starts: dt.date | None = None
     denied_reason: str | None = None
     unchecked: int = 0  # entries withheld because the gate could not classify them (see open_record)
+    permitted: bool = True  # False for a proxy with no current permission: nothing to export
     _fingerprints: dict = field(default_factory=dict, repr=False, compare=False)  # key -> position
     _store: object = field(default=None, repr=False, compare=False)
     _rows: list = field(default_factory=list, repr=False, compare=False)
@@ -188,12 +177,21 @@ class VisibleRecord:
         return next((r for r in self.iter_resources((rtype,)) if r.get("id") == rid), None)
 
     def search_letters(self, query: str) -> list[dict]:
-        """Visible letters whose text matches the query, best match first."""
-        if self._store is None or not query.strip():
-            return []
-        visible = {r["id"]: r for r in self.resources_of("DocumentReference")}
-        hits = self._store.search_text(self.viewer.patient_id, query)
-        return [visible[rid] for rtype, rid in hits if rtype == "DocumentReference" and rid in visible]
+        """Visible letters whose text matches the query, best match first: an index row counts only
+        while the letter, and the Binary whose words it holds, passed the gate with the very texts
+        the row was made from (store/db.py)."""
+        found: list[str] = []
+        for rid, part, letter_digest, part_digest in self._store.search_text_parts(
+                self.viewer.patient_id, query) if self._store is not None and self._fingerprints else ():
+            if rid not in found and self._passed(f"DocumentReference/{rid}", letter_digest) and (
+                    not part or self._passed(part, part_digest)):
+                found.append(rid)
+        visible = {r["id"]: r for r in self.resources_of("DocumentReference")} if found else {}
+        return [visible[rid] for rid in found if rid in visible]
+
+    def _passed(self, key: str, text_digest) -> bool:
+        position = self._fingerprints.get(key)  # passed by the gate, with a text of this digest?
+        return position is not None and text_digest == self._digests[position * DIGEST_SIZE:(position + 1) * DIGEST_SIZE]
 
 
 def _in_window(rtype: str, day: int | None, start: dt.date | None, end: dt.date | None) -> bool:
@@ -254,6 +252,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     # The rules applied to each entry's facts (record/projection.py), read from the record's
     # snapshot or derived from its stored resources, never from anything mapped for a viewer.
     proxy = viewer.kind == "proxy"
+    not_theirs = not_for_proxy(permissions, viewer.proxy_id) if proxy else ()  # others' access
     kept: dict[str, int] = {}  # key -> position in the snapshot
     withheld: list[int] = []  # hidden for what they say: labels, errors, sensitive codes
     unchecked = 0  # withheld because they could not be classified, and in this viewer's scope
@@ -267,6 +266,8 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 kept[key] = i
             continue
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
+            if key in not_theirs:
+                continue
             labels = frozenset(snapshot.labels.get(i, ())) or _NO_LABELS
             flags, day = snapshot.flags.get(i, 0), (None if day == NO_DAY else day)
             if ((labels and labels & on_purpose) or flags & ENTERED_IN_ERROR
@@ -300,6 +301,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         record_starts=record_starts,
         denied_reason=denied_reason,
         unchecked=unchecked,
+        permitted=not proxy or bool(grants),
         _fingerprints=kept,
         _store=store,
         _rows=[(snapshot, list(kept.values()))],
@@ -328,7 +330,9 @@ def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
                           lambda types: store.resource_texts_for(patient_id, types))
     except Unreadable:  # written to while it was read: the open starts again (service.py)
         raise RecordChanged("the record changed while it was opened") from None
-    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries)
+    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries,
+                       letters=snapshot.search_rows)
+    snapshot.search_rows = []  # the store has them (or the next open makes them again)
     return snapshot, version
 
 

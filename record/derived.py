@@ -30,7 +30,7 @@ from record.mapping import (
 )
 from record.mapping_common import Index
 from record.mapping_medications import group_key, in_medicine_order, merge
-from record.models import PatientInfo, PatientRecord
+from record.models import Letter, PatientInfo, PatientRecord
 from record.policy import UNREADABLE_LABEL
 from record.projection import (
     DIGEST_SIZE, UNCHECKED, Unreadable, decode_model_list, digest, encode_model_list, facts_of, shared_facts,
@@ -92,7 +92,9 @@ def derive(texts: Iterable[tuple[str, str, str]],
                 i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE] != digest(text):
             raise Unreadable("the record changed while its snapshot was made")
         index.asked = set()
-        deriving.map_into(i, stored_json.loads(text))
+        mapped = deriving.map_into(i, stored_json.loads(text))
+        if rtype == "DocumentReference" and mapped and isinstance(mapped[0], Letter):
+            deriving.add_search_rows(i, rid, mapped[0])
         asked = tuple((key, index.found(key)) for key in sorted(index.asked))
         deriving.depends[i] = deriving.shared_depends.setdefault(asked, asked)  # one object each
     if next(expected, None) is not None:
@@ -140,6 +142,7 @@ class _Deriving:
         self.unresolved: list[int] = []  # positions holding a reference that cannot be read
         self.shared_facts: dict[str, tuple] = {}
         self.naming: dict[str, list[int]] = {}  # shared resource -> rows naming it in their text
+        self.search_rows: list[tuple] = []  # letters' search rows, kept with the snapshot
 
     def add_facts(self, rtype: str, rid: str, text: str, resource: dict) -> int:
         i = len(self.keys)
@@ -216,15 +219,19 @@ class _Deriving:
             if ref.startswith("Medication/") or ref in spelled:
                 self.naming.setdefault(ref, []).append(i)
 
-    def map_into(self, i: int, resource: dict) -> None:
-        """Map one resource into position i; one whose mapping fails is marked UNCHECKED (the
-        gate withholds and counts it) and maps to nothing, and the rest of the record goes on."""
+    def map_into(self, i: int, resource: dict) -> tuple:
+        """Map one resource into position i, and return its entries; one whose mapping fails is
+        marked UNCHECKED (the gate withholds and counts it) and maps to nothing, and the rest of
+        the record goes on."""
         try:
-            self.add_entries(i, *self.mapping.map_alone(resource))
+            name, entries = self.mapping.map_alone(resource)
+            self.add_entries(i, name, entries)
+            return entries
         except Exception:  # noqa: BLE001  a resource the mapping cannot read, whatever the cause
             self.labels[i] = tuple(sorted({*self.labels.get(i, ()), UNREADABLE_LABEL}))
             self.flags[i] = self.flags.get(i, 0) | UNCHECKED
             self.lists[i] = "other"
+            return ()
 
     def add_entries(self, i: int, name: str, entries: tuple) -> None:
         self.lists[i] = name = sys.intern(name)
@@ -243,6 +250,21 @@ class _Deriving:
             self.person = (i, 0)
         else:
             self.order_items.setdefault("other", []).append((i, 0, _Sorted(entries[0])))
+
+    def add_search_rows(self, i: int, rid: str, letter: Letter) -> None:
+        """The letter's search rows (store/db.py): what its page shows whoever looks, and what it
+        shows with the text of its Binary, with the digests of the texts they come from."""
+        title, text = letter.title or "", letter.text or ""
+        own = self.digests[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE]
+        binary = self.position.get(f"Binary/{letter.binary_id}") if letter.binary_id else None
+        if binary is None:  # inline text, or a Binary not in the record (its text is not shown)
+            self.search_rows.append((rid, "", own, None, f"{title}\n{text}".strip()))
+            return
+        self.search_rows.append((rid, "", own, None, title))
+        if text:
+            self.search_rows.append((rid, self.keys[binary], own,
+                                     self.digests[binary * DIGEST_SIZE:(binary + 1) * DIGEST_SIZE],
+                                     f"{title}\n{text}"))
 
     def letter_binaries(self) -> dict[int, tuple[str, ...]]:
         """What the gate reads of `outward` (which the snapshot does not keep whole: a 25,000
@@ -295,6 +317,7 @@ class _Deriving:
             shared_facts={ref: (*facts, tuple(self.naming.get(ref, ()))) for ref, facts in self.shared_facts.items()},
             unresolved=tuple(sorted(set(self.unresolved))),
             entries=Snapshot.encode_entries(self.by_list),
+            search_rows=self.search_rows,
         )
 
 

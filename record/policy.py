@@ -394,3 +394,43 @@ def is_eol_sensitive(resource: dict, text: str | None = None) -> bool:
 def _eol_codes() -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
     pairs = frozenset().union(*(terminology.valueset(vs) for vs in EOL_SENSITIVE_VALUESETS))
     return pairs, frozenset(code for _, code in pairs)
+
+
+# Other people's access to the record concerns them, not a carer (issue 13 item 11): a proxy does
+# not see the Consents about who may see the record (scope patient-privacy, or a scope that cannot
+# be read) unless they name it, nor the RelatedPerson of anyone such a Consent names. Consents of
+# other scopes (treatment, advance directives) and related people who are not proxies (an attorney,
+# next of kin) are the person's care, and follow the usual rules.
+def not_for_proxy(resources: list[dict], proxy_id: str | None) -> set[str]:
+    """`Type/id` of the permissions and other proxies' RelatedPersons a proxy may not see."""
+    own, hidden, proxies = f"RelatedPerson/{proxy_id}", set(), set()
+    for consent in resources:
+        if consent.get("resourceType") != "Consent" or not _about_access(consent):
+            continue
+        named = _references(consent)
+        proxies |= {ref for ref in named if ref.startswith("RelatedPerson/")}
+        if own not in named:
+            hidden.add(f"Consent/{consent.get('id')}")
+    return hidden | (proxies - {own})
+
+
+def _about_access(consent: dict) -> bool:
+    """Whether a Consent is (or may be, its scope unreadable) about who may see the record."""
+    scope = consent.get("scope")
+    codings = scope.get("coding") if isinstance(scope, dict) else None
+    codes = [c.get("code") for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
+    return not codes or not all(isinstance(code, str) and code != "patient-privacy" for code in codes)
+
+
+def _references(resource: dict) -> set[str]:
+    """Every `reference` string in a resource (walked without recursion: FHIR bounds no depth)."""
+    found, stack = set(), [resource]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("reference"), str):
+                found.add(node["reference"])
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return found

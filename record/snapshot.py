@@ -65,6 +65,9 @@ class Snapshot:
     shared_facts: dict[str, tuple]
     unresolved: tuple[int, ...]
     entries: bytes
+    # The letters' search rows (record.derived), made with the snapshot and kept by the store
+    # beside it (store/db.py); not part of the snapshot's blobs, so empty once read back.
+    search_rows: list = field(default_factory=list, repr=False)
     _decoded: list = field(default_factory=list, repr=False)
     _where: dict = field(default_factory=dict, repr=False)  # list -> {position: index in it}
 

@@ -198,10 +198,6 @@ class StoreBase:
                 "CREATE TABLE IF NOT EXISTS resource_copies (type TEXT NOT NULL, id TEXT NOT NULL,"
                 " digest TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (type, id, digest))"
             )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS letter_text (type TEXT NOT NULL, id TEXT NOT NULL,"
-                " patient_id TEXT, body TEXT, PRIMARY KEY (type, id))"
-            )
             for name, columns in PERSONAL_TABLES.items():
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -228,9 +224,20 @@ class StoreBase:
     # store at once both create it, and the second failed with 'table "letter_text_fts" already
     # exists'. unicode61 with prefix queries: "retina" finds "retinal", "diab" finds "diabetic"
     # (porter stemming made "retina*" miss "retinal", which is what people type).
+    #
+    # One row per letter and part: part '' holds what the letter shows whoever looks (its title, and
+    # its text when that is inline), part 'Binary/ID' its title with the text of the Binary it
+    # shows. Each row keeps the digests of the stored texts it was made from (record/projection.py
+    # `digest`): the gate uses a row only while the letter and that Binary are visible to the
+    # viewer with those very texts (record/access.py `search_letters`). The rows are made with the
+    # record's snapshot (store/derived.py `keep_derived`), and a new version of a letter or a Binary
+    # deletes the rows made from the old one in the transaction that writes it (letter_text_stale).
     _LETTER_INDEX = (
+        "CREATE TABLE letter_text (type TEXT NOT NULL, id TEXT NOT NULL, part TEXT NOT NULL DEFAULT '',"
+        " patient_id TEXT, letter_digest BLOB, part_digest BLOB, body TEXT, PRIMARY KEY (type, id, part))",
+        "CREATE INDEX letter_text_part ON letter_text (part)",
+        "CREATE INDEX letter_text_patient ON letter_text (patient_id)",
         """CREATE VIRTUAL TABLE "letter_text_fts" USING FTS5 ("body", tokenize='unicode61', content="letter_text")""",
-        'INSERT INTO "letter_text_fts" (rowid, "body") SELECT rowid, "body" FROM "letter_text"',
         """CREATE TRIGGER "letter_text_ai" AFTER INSERT ON "letter_text" BEGIN
   INSERT INTO "letter_text_fts" (rowid, "body") VALUES (new.rowid, new."body");
 END""",
@@ -241,16 +248,35 @@ END""",
   INSERT INTO "letter_text_fts" ("letter_text_fts", rowid, "body") VALUES('delete', old.rowid, old."body");
   INSERT INTO "letter_text_fts" (rowid, "body") VALUES (new.rowid, new."body");
 END""",
+        """CREATE TRIGGER "letter_text_stale" AFTER UPDATE OF json, deleted ON resources
+WHEN new.type IN ('DocumentReference', 'Binary') BEGIN
+  DELETE FROM letter_text WHERE type = new.type AND id = new.id;
+  DELETE FROM letter_text WHERE part = new.type || '/' || new.id;
+END""",
     )
+    # An index of an earlier layout (one row per letter, no digests) is replaced, and the kept
+    # snapshots with it: the first open of each record after that makes its rows again.
+    _OLD_LETTER_INDEX = (
+        'DROP TRIGGER IF EXISTS "letter_text_stale"', 'DROP TRIGGER IF EXISTS "letter_text_ai"',
+        'DROP TRIGGER IF EXISTS "letter_text_ad"', 'DROP TRIGGER IF EXISTS "letter_text_au"',
+        'DROP TABLE IF EXISTS "letter_text_fts"', 'DROP TABLE IF EXISTS "letter_text"', "DELETE FROM derived",
+    )
+    LETTER_TEXT_COLUMNS = ("type", "id", "part", "patient_id", "letter_digest", "part_digest", "body")
+
+    def _letter_index_current(self, conn) -> bool:
+        columns = tuple(row[1] for row in conn.execute("PRAGMA table_info(letter_text)").fetchall())
+        return columns == self.LETTER_TEXT_COLUMNS and conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('letter_text_fts', 'letter_text_stale')"
+        ).fetchone()[0] == 2
 
     def _create_letter_index(self) -> None:
         conn = self.db.conn
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'letter_text_fts'").fetchone():
+        if self._letter_index_current(conn):
             return
         conn.execute("BEGIN IMMEDIATE")  # checked again under the write lock, then made whole
         try:
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'letter_text_fts'").fetchone():
-                for statement in self._LETTER_INDEX:
+            if not self._letter_index_current(conn):
+                for statement in (*self._OLD_LETTER_INDEX, *self._LETTER_INDEX):
                     conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:

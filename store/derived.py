@@ -52,10 +52,11 @@ class DerivedMixin:
         ).fetchone() is not None
 
     def keep_derived(self, patient_id: str, version: str, data_version: str, blob: bytes,
-                     entries: bytes) -> bool:
+                     entries: bytes, letters: list | None = None) -> bool:
         """Keep a snapshot made at `data_version`, unless resources were written since (then it
         is dropped: True only when it was kept). A store that cannot be written, or is busy, is
-        left as it was."""
+        left as it was. `letters`, the record's letter search rows made with the snapshot
+        (store/resources.py `_replace_letter_text`), are kept with it in the same transaction."""
         conn = self.db.conn
         try:
             conn.execute(f"PRAGMA busy_timeout = {_KEEP_WAIT_MS}")
@@ -67,6 +68,8 @@ class DerivedMixin:
                     [patient_id, version, data_version, sqlite3.Binary(blob), sqlite3.Binary(entries),
                      data_version],
                 )
+                if cursor.rowcount > 0 and letters is not None:
+                    self._replace_letter_text(conn, patient_id, letters)
                 return cursor.rowcount > 0
         except sqlite3.OperationalError:  # read-only, locked, disk full: the next open derives again
             return False

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
+import unicodedata
 
 from store.db import PutResult, now_iso, patient_of
 from store.versions import canonical, label_items, order, resolve, stamp, with_labels
@@ -17,6 +19,25 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 # word loses one of them, and the rest is matched as a prefix.
 _ENDINGS = ("ically", "ation", "ities", "ness", "ing", "ies", "ity", "ous", "ic", "al", "ed", "es",
             "s", "y")
+
+
+_WORD = re.compile(r"[^\W_]+")
+_MAX_WORDS = 32
+
+
+def search_match(query: str) -> str | None:
+    """The FTS5 query for what a person typed: each word (a run of letters and digits) as a
+    quoted prefix, all of them required; None when it has no word. A word cannot hold a quote, a
+    NUL or FTS syntax (NEAR, *, -, column names are plain words or separators here), and lone
+    surrogates, which SQLite cannot be given, are separators too."""
+    words: list[str] = []
+    for word in _WORD.findall(unicodedata.normalize("NFC", query)):
+        prefix = _search_prefix(word)
+        if prefix not in words:
+            words.append(prefix)
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words[:_MAX_WORDS])
 
 
 def _search_prefix(word: str) -> str:
@@ -229,30 +250,57 @@ class ResourcesMixin:
         )
         return dict(rows.fetchall())
 
-    # -- letter text (full-text search) -------------------------------------------------------
+    # -- letter text (full-text search; the rows and their digests: store/db.py) ---------------
     def index_text(self, rows: list[tuple[str, str, str | None, str]]) -> None:
-        """Keep searchable text for letters: (type, id, patient_id, text) rows."""
+        """Keep searchable text: (type, id, patient_id, text) rows, with no digests. The gate finds
+        no letter through such a row (it cannot tell what it was made from); the record's own rows
+        are made with its snapshot (`keep_derived`)."""
         with self._transaction() as conn:
             conn.executemany(
-                "INSERT INTO letter_text (type, id, patient_id, body) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (type, id) DO UPDATE SET patient_id = excluded.patient_id,"
-                " body = excluded.body",
+                "INSERT OR REPLACE INTO letter_text (type, id, part, patient_id, body) VALUES (?, ?, '', ?, ?)",
                 rows,
             )
 
+    @staticmethod
+    def _replace_letter_text(conn, patient_id: str, rows: list[tuple[str, str, bytes, bytes | None, str]]) -> None:
+        """Make one patient's letter rows those given, (letter id, part, letter digest, part
+        digest, text): rows made from other texts go, missing ones are written, the rest stay."""
+        wanted = {(rid, part): (ld, pd) for rid, part, ld, pd, _ in rows}
+        held = {(rid, part): (ld, pd) for rid, part, ld, pd in conn.execute(
+            "SELECT id, part, letter_digest, part_digest FROM letter_text"
+            " WHERE type = 'DocumentReference' AND patient_id = ?", [patient_id])}
+        gone = [key for key, digests in held.items() if wanted.get(key) != digests]
+        conn.executemany("DELETE FROM letter_text WHERE type = 'DocumentReference' AND id = ? AND part = ?", gone)
+        conn.executemany(
+            "INSERT OR REPLACE INTO letter_text (type, id, part, patient_id, letter_digest, part_digest, body)"
+            " VALUES ('DocumentReference', ?, ?, ?, ?, ?, ?)",
+            [(rid, part, patient_id, ld, pd, body) for rid, part, ld, pd, body in rows
+             if held.get((rid, part)) != (ld, pd)],
+        )
+
     def search_text(self, patient_id: str, query: str, limit: int = 200) -> list[tuple[str, str]]:
-        """(type, id) of one patient's letters whose text matches every word of `query`."""
-        words = [_search_prefix(w.replace('"', "")) for w in query.split()]
-        words = [w for w in words if w]
-        if not words:
+        """(type, id) of one patient's letters with a row that matches every word of `query`,
+        whoever may see it (the gate's search is `search_text_parts`)."""
+        found = []
+        for rid, *_ in self.search_text_parts(patient_id, query, limit):
+            if ("DocumentReference", rid) not in found:
+                found.append(("DocumentReference", rid))
+        return found
+
+    def search_text_parts(self, patient_id: str, query: str, limit: int = 200) -> list[tuple]:
+        """(letter id, part, letter digest, part digest) of one patient's letter rows that match
+        every word of `query`, best first. The query is read as words (letters and digits):
+        anything else in it, a NUL, quotes, FTS syntax, separates words and is never passed on."""
+        match = search_match(query)
+        if match is None:
             return []
-        match = " ".join(f'"{w}"*' for w in words)
         rows = self.db.conn.execute(
-            "SELECT t.type, t.id FROM letter_text t JOIN letter_text_fts f ON f.rowid = t.rowid"
-            " WHERE letter_text_fts MATCH ? AND t.patient_id = ? ORDER BY rank LIMIT ?",
+            "SELECT t.id, t.part, t.letter_digest, t.part_digest FROM letter_text t"
+            " JOIN letter_text_fts f ON f.rowid = t.rowid WHERE letter_text_fts MATCH ?"
+            " AND t.patient_id = ? AND t.type = 'DocumentReference' ORDER BY rank LIMIT ?",
             [match, patient_id, limit],
         )
-        return [(row[0], row[1]) for row in rows]
+        return rows.fetchall()
 
     def of_type(self, rtype: str) -> list[dict]:
         """Every stored resource of one type across patients (for the access gate's sign-in list)."""

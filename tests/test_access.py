@@ -6,6 +6,7 @@ examples in clinical-reference §7.1 and §8.2).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -214,13 +215,15 @@ def test_clinic_screen_hides_sensitive_categories(fresh_store, code):
 
 def test_letter_search_goes_through_the_gate(fresh_store):
     """Full-text search never returns a letter the viewer cannot see."""
+    def text(words):  # the letter's own text; the gate's snapshot puts it in the search index
+        return [{"attachment": {"contentType": "text/plain", "data": base64.b64encode(words.encode()).decode()}}]
+
     fresh_store.put([patient(),
                      {"resourceType": "DocumentReference", "id": "d1", "status": "current", "date": "2025-01-01",
-                      "subject": {"reference": "Patient/p1"}, "meta": {"security": [{"system": ACT, "code": "NOPAT"}]}},
+                      "subject": {"reference": "Patient/p1"}, "meta": {"security": [{"system": ACT, "code": "NOPAT"}]},
+                      "content": text("collateral history from neighbour")},
                      {"resourceType": "DocumentReference", "id": "d2", "status": "current", "date": "2025-01-01",
-                      "subject": {"reference": "Patient/p1"}}])
-    fresh_store.index_text([("DocumentReference", "d1", "p1", "collateral history from neighbour"),
-                            ("DocumentReference", "d2", "p1", "neighbourhood walking group")])
+                      "subject": {"reference": "Patient/p1"}, "content": text("neighbourhood walking group")}])
     record = open_record(fresh_store, PATIENT, TODAY)
     assert [d["id"] for d in record.search_letters("neighbour")] == ["d2"]
     assert record.search_letters("collateral") == []

@@ -74,6 +74,7 @@ def test_the_mix_of_types_holds_as_the_record_grows(scale):
 def test_the_record_imports_with_nothing_rejected(small_file, tmp_path):
     """Every entry of the Bundle is stored, none rejected, and letters are searchable by their text."""
     from ingest import import_paths
+    from record.access import Viewer, open_record
     from store import Store
 
     entries = len(json.loads(small_file.read_text())["entry"])
@@ -81,6 +82,7 @@ def test_the_record_imports_with_nothing_rejected(small_file, tmp_path):
     report = import_paths(store, [small_file])
     assert report.rejected == []
     assert sum(report.counts.values()) == entries
+    open_record(store, Viewer(kind="patient", patient_id="scale-patient"), TODAY)  # its first open indexes letters
     assert store.search_text("scale-patient", "methotrexate"), "letter text (inline and Binary) is indexed"
     store.close()
 
