@@ -162,6 +162,9 @@ class _Deriving:
         self.position[key] = i
         self.digests += digest(text)
         self.days.append(NO_DAY if day is None else day)
+        if rtype == "DocumentReference" and urls:  # a letter passes on the hiding of its Binary too
+            attached = [u for u in urls if (n := normal_reference(u)) and n.startswith(("Binary/", ANY_TYPE))]
+            row_refs = (*row_refs, *attached)
         row_refs = self._pointing(i, rtype, row_refs)
         if key in self.waiting:
             self.pointed.setdefault(i, []).extend(self.waiting.pop(key))
