@@ -37,15 +37,10 @@ from record import stored_json
 from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
-from record.policy import (
-    UNREADABLE_START,
-    Grant,
-    access_start,
-    hidden_labels_for,
-    labels_of,
-    proxy_grants,
-    related_person_valid,
+from record.consent import (
+    UNREADABLE_START, Access, access_start, read_access, related_person_valid, stored_text,
 )
+from record.policy import hidden_labels_for, labels_of
 from record.projection import (
     DIGEST_SIZE,
     ENTERED_IN_ERROR,
@@ -203,25 +198,13 @@ def _in_window(rtype: str, day: int | None, start: dt.date | None, end: dt.date 
     return end is None or day <= end.toordinal()
 
 
-def _day(day: int | None) -> dt.date | None:
-    return dt.date.fromordinal(day) if day is not None else None
-
-
-def _grant_allows(grant: Grant, rtype: str, labels: frozenset, day: int | None) -> bool:
-    if grant.classes and rtype not in grant.classes:
-        return False
-    if grant.denies and any(deny.matches(rtype, labels, _day(day)) for deny in grant.denies):
-        return False
-    return _in_window(rtype, day, grant.data_start, grant.data_end)
-
-
 def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = False) -> VisibleRecord:
     """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
     snapshot, data_version = _snapshot(store, viewer.patient_id)
     permissions = list(snapshot.permissions)
-    record_starts = access_start(permissions, viewer.patient_id)
+    record_starts = access_start(permissions, viewer.patient_id, today)
     hidden_labels = hidden_labels_for(viewer.kind)
-    grants: list[Grant] = []
+    access = Access()
     denied_reason = None
     start_unreadable = record_starts == UNREADABLE_START
     if start_unreadable:  # then only undated resources (the person, consents...) are shown
@@ -232,8 +215,13 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         )
     if viewer.kind == "proxy":
         if related_person_valid(permissions, viewer.patient_id, viewer.proxy_id, today):
-            grants = proxy_grants(permissions, viewer.patient_id, viewer.proxy_id, today)
-        if not grants and denied_reason is None:
+            access = read_access(permissions, viewer.patient_id, f"RelatedPerson/{viewer.proxy_id}", today)
+        if access.content_rules:  # a code or data criterion: found in the entries' text
+            access.use_content(_texts(store, snapshot, viewer.patient_id), stored_json.loads)
+        if access.unreadable and denied_reason is None:
+            denied_reason = ("A permission (consent) about you and this record could not be read, so "
+                             "nothing from the record is shown. The GP practice can check it.")
+        elif not access.grants_any and denied_reason is None:
             denied_reason = (
                 "There is no current permission (consent) for you to see this person's record. "
                 "The GP practice can set it up or renew it."
@@ -255,18 +243,18 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         if rtype != "Patient":  # the person themself is never hidden from their own viewers
             labels = frozenset(snapshot.labels.get(i, ())) or _NO_LABELS
             flags, day = snapshot.flags.get(i, 0), (None if day == NO_DAY else day)
+            shown, denied = access.verdict(rtype, labels, day, key) if proxy else (True, False)
             if ((labels and labels & hidden_labels) or flags & ENTERED_IN_ERROR
-                    or (not reveal_prognosis and flags & EOL_SENSITIVE)
-                    or (proxy and _denied_by_label(grants, rtype, labels, day))):
-                withheld.append(i)
+                    or (not reveal_prognosis and flags & EOL_SENSITIVE) or denied):
+                withheld.append(i)  # a Consent's deny passes its hiding on, as a label does
                 continue
             in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(rtype, day, record_starts, None)
-            if in_scope and proxy:
-                in_scope = any(_grant_allows(g, rtype, labels, day) for g in grants)
-            if not in_scope:
+            if not (in_scope and shown):
                 continue
         kept[key] = i
 
+    if proxy and access.roots:  # a medicine or clinician a Consent denies hides what points at it
+        _withhold_denied_shared(store, snapshot, kept, withheld, access)
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
@@ -308,14 +296,29 @@ def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
     return snapshot, version
 
 
-def _denied_by_label(grants: list[Grant], rtype: str, labels: frozenset, day: int | None) -> bool:
-    """Whether every grant has a deny provision that names one of the entry's labels."""
-    if not grants or not labels:
-        return False
-    when = _day(day)
-    return all(
-        any(d.labels and d.matches(rtype, labels, when) for d in g.denies) for g in grants
-    )
+def _texts(store, snapshot: Snapshot, patient_id: str) -> Iterator[tuple[str, str]]:
+    """(Type/id, stored JSON) of the record's resources as the snapshot knows them, and of the
+    shared resources they point at (for Consent criteria found in text: record/consent.py)."""
+    digests = {key: snapshot.digest_at(i) for i, key in enumerate(snapshot.keys)}
+    for rtype, rid, text in store.resource_texts_for(patient_id):
+        if digests.get(f"{rtype}/{rid}") != digest(text):
+            raise RecordChanged("the record changed while it was opened")
+        yield f"{rtype}/{rid}", text
+    for resource in store.shared(set(snapshot.shared_refs)) if snapshot.shared_refs else ():
+        yield f"{resource.get('resourceType')}/{resource.get('id')}", stored_text(resource)
+
+
+def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], withheld: list[int],
+                            access: Access) -> None:
+    """Withhold the kept entries that point at a shared resource a Consent denies the viewer."""
+    keys = snapshot.keys
+    wanted = {ref for ref, pointing in snapshot.shared_refs.items() if any(keys[i] in kept for i in pointing)}
+    for resource in store.shared(wanted) if wanted else ():
+        key = f"{resource.get('resourceType')}/{resource.get('id')}"
+        if access.verdict(str(resource.get("resourceType")), frozenset(labels_of(resource)), None, key)[1]:
+            for i in snapshot.shared_refs.get(key, ()):
+                if kept.pop(keys[i], None) is not None:
+                    withheld.append(i)
 
 
 def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:
@@ -388,9 +391,8 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
         if patient_id not in permissions:  # who may see what needs only these two types
             permissions[patient_id] = store.resources_for(patient_id, ("RelatedPerson", "Consent"))
         raw = permissions[patient_id]
-        active = related_person_valid(raw, patient_id, person.get("id"), today) and bool(
-            proxy_grants(raw, patient_id, person.get("id"), today)
-        )
+        active = related_person_valid(raw, patient_id, person.get("id"), today) and read_access(
+            raw, patient_id, f"RelatedPerson/{person.get('id')}", today).grants_any
         links.append(ProxyLink(
             related_person_id=person["id"], patient_id=patient_id,
             proxy_name=_person_name(person), relationship=_relationship(person), active_now=active,
