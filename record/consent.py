@@ -298,7 +298,7 @@ def related_person_valid(resources: Iterable[dict], patient_id: str, proxy_id: s
 UNREADABLE_START = dt.date.max
 
 
-def access_start(resources: Iterable[dict], patient_id: str, today: dt.date | None = None) -> dt.date | None:
+def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> dt.date | None:
     """The date the patient's own online record starts, or None for full access.
 
     Modelled (clinical-reference §8.3) as an active patient-privacy/INFA Consent whose actor is the
@@ -317,15 +317,10 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date | No
         try:
             if not isinstance(provision, dict) or "modifierExtension" in consent:
                 raise UnreadableConsent("provision")
-            actors = objects(provision.get("actor"), "actor")
-            refs = {a.get("reference", {}).get("reference") if isinstance(a.get("reference"), dict) else None
-                    for a in actors}
-            if refs and refs != {patient}:
-                if None not in refs:
-                    continue  # someone else's access (a carer's)
-                raise UnreadableConsent("actor")  # might be the patient's
-            root = Reader(patient, today or dt.date.min).rule(provision, True, True)
-            start = _patient_start(root, provision, today is None)
+            if not _about_patient(provision, patient):
+                continue  # someone else's access (a carer's)
+            root = Reader(patient, today).rule(provision, True, True)
+            start = _patient_start(root, provision)
         except UnreadableConsent:
             return UNREADABLE_START
         decided = consent.get("dateTime")
@@ -338,9 +333,25 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date | No
     return max((start for _, _, start in found), key=lambda s: s or dt.date.min)  # order unsure: latest start
 
 
-def _patient_start(root: Rule | None, provision: dict, any_day: bool) -> dt.date | None:
+def _about_patient(provision: dict, patient: str) -> bool:
+    """Whether a Consent's top rule is about the patient's own access: it names no actor or names
+    the patient; UnreadableConsent when an actor might be the patient (a group, a reference the
+    gate cannot resolve) and none surely is."""
+    keys = set()
+    for actor in objects(provision.get("actor"), "actor"):
+        reference = actor.get("reference")
+        text = reference.get("reference") if isinstance(reference, dict) else None
+        keys.add(reference_key(text) if isinstance(text, str) else (None, False))
+    if not keys or (patient, True) in keys:
+        return True
+    if any(key is None or key == patient or key.split("/", 1)[0] in ("Group", "CareTeam") for key, _ in keys):
+        raise UnreadableConsent("actor")
+    return False
+
+
+def _patient_start(root: Rule | None, provision: dict) -> dt.date | None:
     """The start a patient's access Consent sets, or UnreadableConsent if it says more."""
-    if root is None or not root.permit or not (root.sure or any_day):
+    if root is None or not root.permit or not root.sure:
         raise UnreadableConsent("provision")  # not in force today, or not for viewing
     if root.labels or root.classes or root.codes or root.data:
         raise UnreadableConsent("provision")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,64 @@ def test_a_deny_label_without_a_system_matches_that_code_in_any_system(fresh_sto
                  consent(carer(provision=[{"type": "deny", "securityLabel": [{"code": "SDV"}]}]))]
     fresh_store.put(resources)
     check(fresh_store, resources, {"plain"})
+
+
+# -- one case per provision element and nesting depth (tests/fixtures/consents/cases.json) --------
+
+CONF = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+CASES = json.loads((Path(__file__).parent / "fixtures" / "consents" / "cases.json").read_text())["cases"]
+PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation"
+RECORD = [
+    *PEOPLE,
+    {"resourceType": "Practitioner", "id": "dr1", "name": [{"text": "Dr Example"}]},
+    entry("plain", code=(SCT, "75367002")),
+    entry("old", date="2018-03-01"),
+    entry("sdv", date="2025-02-01", labels=[(ACT, "SDV")]),
+    entry("psy", "Condition", date="2024-05-01", labels=[(ACT, "PSY")], code=(SCT, "35489007")),
+    entry("conf-n", date="2025-01-10", labels=[(CONF, "N")]),
+    entry("conf-l", date="2025-01-11", labels=[(CONF, "L")]),
+    entry("med", "MedicationRequest", date="2025-05-01", code=(SCT, "324496006")),
+    entry("imm", "Immunization", date="2024-10-01"),
+    {**entry("undated"), "effectiveDateTime": None},
+    entry("profiled", date="2025-04-04", meta={"profile": [PROFILE]}),
+    entry("target", date="2025-03-03"),
+    entry("derived", date="2025-03-04", derivedFrom=[{"reference": "Observation/target"}]),
+    entry("by-dr", date="2025-03-05", performer=[{"reference": "Practitioner/dr1"}]),
+    entry("panel", date="2025-03-06", hasMember=[{"reference": "Observation/member"}]),
+    entry("member", date="2025-03-07"),
+]
+for _resource in RECORD:
+    if _resource.get("effectiveDateTime", "") is None:
+        del _resource["effectiveDateTime"]
+
+
+def consents_of(case: dict) -> list[dict]:
+    """The case's Consents in the common frame (each case gives only what differs)."""
+    found = []
+    for n, given in enumerate(case["consents"]):
+        frame = consent(given["provision"], cid=given.get("id", f"c{n}"))
+        found.append({**frame, **{k: v for k, v in given.items() if k != "provision"}})
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_each_provision_element_and_depth(fresh_store, case):
+    """Each hand-made case: the carer sees exactly its visible entries, and no other marker reaches
+    the summary, the sheet or the FHIR and CSV exports."""
+    resources = [*RECORD, *consents_of(case)]
+    fresh_store.put(resources)
+    check(fresh_store, resources, set(case["visible"]))
+
+
+def test_the_cases_cover_every_provision_element():
+    """The fixtures use every R4 Consent.provision element, every data meaning, and six levels."""
+    text = json.dumps(CASES)
+    for element in ("type", "period", "actor", "role", "action", "securityLabel", "purpose", "class", "code",
+                    "dataPeriod", "data", "meaning", "provision"):
+        assert f'"{element}"' in text, element
+    for meaning in ("instance", "related", "dependents", "authoredby"):
+        assert f'"{meaning}"' in text
+
+    def depth(provision: dict) -> int:
+        return 1 + max((depth(p) for p in provision.get("provision", [])), default=0)
+    assert max(depth(c["provision"]) for case in CASES for c in case["consents"]) >= 6
