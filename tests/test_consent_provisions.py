@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from record.access import Viewer, open_record
 from service import Service
 from sheet import summary_markdown
+from store import Store
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -188,3 +192,115 @@ def test_the_cases_cover_every_provision_element():
     def depth(provision: dict) -> int:
         return 1 + max((depth(p) for p in provision.get("provision", [])), default=0)
     assert max(depth(c["provision"]) for case in CASES for c in case["consents"]) >= 6
+
+
+# -- property: random provision trees against a plain reading of R4 ------------------------------
+
+TYPES = ("Observation", "Condition", "Immunization", "MedicationRequest")
+LABELS = ("SDV", "PSY")
+CODES = ("75367002", "35489007")
+DAYS = ("2019-05-01", "2023-02-01", "2025-06-01")
+PERIODS = ({"start": "2020-01-01"}, {"end": "2024-01-01"}, {"start": "2023-01-01", "end": "2023-12-31"})
+ACTORS = (None, "RelatedPerson/rp1", "RelatedPerson/rp2")
+
+entry_spec = st.fixed_dictionaries({
+    "type": st.sampled_from(TYPES), "labels": st.sets(st.sampled_from(LABELS), max_size=2),
+    "date": st.sampled_from(DAYS), "code": st.none() | st.sampled_from(CODES)})
+
+
+@st.composite
+def provision_tree(draw, depth: int = 0, count: int = 4, root: bool = False) -> dict:
+    """A provision using any of the criteria the plain reading below evaluates exactly."""
+    node = {"type": draw(st.sampled_from(["permit", "deny"]))}
+    who = draw(st.sampled_from(ACTORS[1:] if root else ACTORS))
+    if who:
+        node["actor"] = [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                              "code": "IRCP"}]}, "reference": {"reference": who}}]
+    if draw(st.booleans()):
+        node["class"] = [{"system": "http://hl7.org/fhir/resource-types", "code": draw(st.sampled_from(TYPES))}]
+    if draw(st.booleans()):
+        bare = draw(st.booleans())
+        code = draw(st.sampled_from(LABELS))
+        node["securityLabel"] = [{"code": code} if bare else {"system": ACT, "code": code}]
+    if draw(st.booleans()):
+        node["code"] = [{"coding": [{"system": SCT, "code": draw(st.sampled_from(CODES))}]}]
+    if draw(st.booleans()):
+        node["dataPeriod"] = draw(st.sampled_from(PERIODS))
+    if draw(st.integers(0, 3)) == 0:
+        node["action"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction",
+                                       "code": draw(st.sampled_from(["access", "collect"]))}]}]
+    if draw(st.integers(0, 3)) == 0:
+        node["data"] = [{"meaning": "instance", "reference": {"reference": f"Observation/e{draw(st.integers(0, count - 1))}"}}]
+    if depth < 4:
+        children = draw(st.lists(provision_tree(depth + 1, count), max_size=2 if depth < 2 else 1))
+        if children:
+            node["provision"] = children
+    return node
+
+
+def plain_outcome(node: dict, spec: dict, key: str, named: bool) -> str | None:
+    """R4 read plainly for a fully known entry: None if the rule does not apply, else the deepest
+    applying rules' decision ("permit" for the carer, "other" permit, "deny"; disagreeing: deny)."""
+    actors = [a["reference"]["reference"] for a in node.get("actor", [])]
+    applies = (
+        (not actors or "RelatedPerson/rp1" in actors)
+        and all(a["coding"][0]["code"] == "access" for a in node.get("action", []))
+        and all(c["code"] == spec["type"] for c in node.get("class", []))
+        and (not node.get("securityLabel") or node["securityLabel"][0]["code"] in spec["labels"])
+        and (not node.get("code") or node["code"][0]["coding"][0]["code"] == spec["code"])
+        and (not node.get("data") or node["data"][0]["reference"]["reference"] == key)
+        and (not node.get("dataPeriod") or (node["dataPeriod"].get("start", "0") <= spec["date"]
+                                            <= node["dataPeriod"].get("end", "9")))
+    )
+    if not applies:
+        return None
+    named = "RelatedPerson/rp1" in actors or (not actors and named)
+    found = {plain_outcome(child, spec, key, named) for child in node.get("provision", [])} - {None}
+    if not found:
+        return ("permit" if named else "other") if node["type"] == "permit" else "deny"
+    return "deny" if "deny" in found else ("permit" if found == {"permit"} else "other")
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(specs=st.lists(entry_spec, min_size=1, max_size=5),
+       trees=st.lists(provision_tree(root=True), min_size=1, max_size=2))
+def test_random_provision_trees_show_exactly_what_r4_permits(specs, trees):
+    """For random provision trees up to five levels deep over fully known entries, the carer sees
+    exactly the entries some Consent permits them and none that an applicable deny matches; no
+    hidden entry's marker reaches the summary or the FHIR export."""
+    trees = [json.loads(json.dumps(tree)) for tree in trees]  # hypothesis may share nodes
+    for tree in trees:
+        for node in _walk(tree):  # instance references name entries that exist
+            for item in node.get("data", []):
+                n = int(item["reference"]["reference"].rsplit("e", 1)[1]) % len(specs)
+                item["reference"]["reference"] = f"{_type_of(specs[n])}/e{n}"
+    resources = [*PEOPLE, *(_entry_of(n, spec) for n, spec in enumerate(specs)),
+                 *(consent(tree, cid=f"c{n}") for n, tree in enumerate(trees))]
+    outcomes = [[plain_outcome(tree, spec, f"{_type_of(spec)}/e{n}", False) for tree in trees]
+                for n, spec in enumerate(specs)]
+    expected = {f"e{n}" for n, found in enumerate(outcomes) if "permit" in found and "deny" not in found}
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "p.db")
+        store.put(resources)
+        assert carer_sees(store) == expected
+        service = Service(store)
+        text = service.summary(CARER, TODAY).model_dump_json() + service.export(CARER, TODAY, "fhir").data.decode()
+        store.close()
+    for n in range(len(specs)):
+        if f"e{n}" not in expected:
+            assert marker(f"e{n}") not in text
+
+
+def _walk(node: dict):
+    yield node
+    for child in node.get("provision", []):
+        yield from _walk(child)
+
+
+def _type_of(spec: dict) -> str:
+    return spec["type"]
+
+
+def _entry_of(n: int, spec: dict) -> dict:
+    return entry(f"e{n}", spec["type"], date=spec["date"], labels=[(ACT, label) for label in sorted(spec["labels"])],
+                 code=(SCT, spec["code"]) if spec["code"] else None)
