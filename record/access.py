@@ -7,9 +7,12 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
 * entries marked entered-in-error;
 * entries dated before the patient's online-access start (a patient-privacy/INFA Consent whose
   actor is the Patient, with `provision.dataPeriod.start`), for every viewer of the patient's app;
-* for a proxy, everything an active Consent naming that RelatedPerson does not permit today: no
-  Consent, no clinical data; data outside `provision.dataPeriod`; types outside `provision.class`;
-  nested `deny` provisions by security label or resource class;
+* for a proxy, everything no current Consent surely permits that RelatedPerson today, and
+  everything any current Consent might deny them: every `Consent.provision` element at any depth,
+  read as record/consent.py says (a criterion the gate cannot evaluate narrows a permit and widens
+  a deny); no Consent, no clinical data; a Consent about them that cannot be read, nothing; what
+  a Consent denies passes its hiding on, as a label does, and a shared medicine or clinician it
+  denies hides what points at it;
 * on the clinic shared screen, also the sensitivity categories PSY, ETH, SDV, SEX, HIV, STD, SOC;
 * prognosis codes and resuscitation decisions, unless the person chose to see them
   (`reveal_prognosis`; clinical-reference §3.4, an app policy decision), for every viewer: the

@@ -304,3 +304,96 @@ def _type_of(spec: dict) -> str:
 def _entry_of(n: int, spec: dict) -> dict:
     return entry(f"e{n}", spec["type"], date=spec["date"], labels=[(ACT, label) for label in sorted(spec["labels"])],
                  code=(SCT, spec["code"]) if spec["code"] else None)
+
+
+# -- the patient's own access start, read from the same shapes -------------------------------------
+PATIENT = Viewer(kind="patient", patient_id="p1")
+
+
+def own(provision: dict, cid: str = "start", **extra) -> dict:
+    """The patient's own access Consent (clinical-reference §8.3) with this provision."""
+    return consent({"type": "permit", "actor": [{"reference": {"reference": "Patient/p1"}}], **provision},
+                   cid=cid, **extra)
+
+
+@pytest.mark.parametrize("provision, start", [
+    ({"dataPeriod": {"start": "2024-01-01"}}, dt.date(2024, 1, 1)),
+    ({"dataPeriod": {"start": "2023-10"}}, dt.date(2023, 10, 31)),  # a partial start: its last day
+    ({"dataPeriod": {"start": "2024-01-01"}, "actor": {"reference": {"reference": "Patient/p1"}}}, dt.date(2024, 1, 1)),
+    ({"dataPeriod": {"start": "2024-01-01"}, "provision": [{"type": "permit", "provision": [
+        {"type": "deny", "actor": [{"reference": {"reference": "RelatedPerson/rp1"}}]}]}]}, dt.date(2024, 1, 1)),
+])
+def test_the_patients_start_is_read_from_any_shape_that_only_sets_a_start(fresh_store, provision, start):
+    """A lone actor object, nested permits and denies for someone else leave the start readable;
+    a partial start counts from its last day (the record might start then)."""
+    fresh_store.put([*PEOPLE, entry("before", date="2023-10-30"), own(provision)])
+    record = open_record(fresh_store, PATIENT, TODAY)
+    assert record.record_starts == start and record.denied_reason is None
+
+
+@pytest.mark.parametrize("provision", [
+    {"dataPeriod": {"start": "2024-01-01"}, "provision": [{"type": "deny", "securityLabel": [{"code": "SDV"}]}]},
+    {"dataPeriod": {"start": "2024-01-01"}, "provision": [{"type": "permit", "provision": [
+        {"type": "permit", "provision": [{"type": "deny", "class": [{"code": "Condition"}]}]}]}]},
+    {"dataPeriod": {"start": "2024-01-01"}, "class": [{"code": "Observation"}]},
+    {"dataPeriod": {"start": "2024-01-01"}, "code": [{"coding": [{"system": SCT, "code": "75367002"}]}]},
+    {"dataPeriod": {"start": "2024-01-01", "end": "2025-01-01"}},
+    {"dataPeriod": {"start": "2024-01-01"}, "period": {"end": "2025-01-01"}},
+    {"dataPeriod": {"start": "2024-01-01"}, "action": [{"coding": [{"code": "collect"}]}]},
+    {"dataPeriod": {"start": "2024-01-01"}, "expression": {"expression": "true"}},
+    {"type": "deny"},
+    {"actor": [{"reference": {"reference": "Group/household"}}], "dataPeriod": {"start": "2024-01-01"}},
+])
+def test_a_patient_consent_that_says_more_than_a_start_fails_closed(fresh_store, provision):
+    """A deny for the patient at any depth, a class, code, end or action limit, an expired period,
+    an unknown element, a top-level deny or a group actor: the start cannot be applied as it is,
+    so no dated entry shows, and the patient is told why."""
+    fresh_store.put([*PEOPLE, entry("later", date="2025-06-01"), own(provision)])
+    record = open_record(fresh_store, PATIENT, TODAY)
+    assert not {k for k in record.keys if k.startswith("Observation/")}
+    assert record.denied_reason and "could not be read" in record.denied_reason
+
+
+def test_several_patient_consents_without_an_order_take_the_latest_start(fresh_store):
+    """Two access Consents whose decision dates cannot be read: the later start counts."""
+    fresh_store.put([*PEOPLE, own({"dataPeriod": {"start": "2021-01-01"}}, cid="a", dateTime="soon"),
+                     own({"dataPeriod": {"start": "2024-01-01"}}, cid="b")])
+    assert open_record(fresh_store, PATIENT, TODAY).record_starts == dt.date(2024, 1, 1)
+
+
+# -- what the carer's entries point at --------------------------------------------------------------
+
+def test_a_denied_medicine_hides_the_prescriptions_that_name_it(fresh_store):
+    """A deny of the Medication class (a shared resource) hides it and the requests that name it,
+    and one labelled SDV under a deny of SDV does too; an unlabelled one stays."""
+    meds = [{"resourceType": "Medication", "id": "m-sdv", "code": {"text": f"Medication {marker('m-sdv')}"},
+             "meta": {"security": [{"system": ACT, "code": "SDV"}]}},
+            {"resourceType": "Medication", "id": "m-ok", "code": {"text": "Plain medicine"}}]
+    def request(rid: str, med: str) -> dict:
+        found = entry(rid, "MedicationRequest", date="2025-05-01")
+        del found["medicationCodeableConcept"]
+        return {**found, "medicationReference": {"reference": f"Medication/{med}"}}
+    resources = [*PEOPLE, *meds, request("rx-sdv", "m-sdv"), request("rx-ok", "m-ok"),
+                 consent(carer(provision=[{"type": "deny", "securityLabel": [{"code": "SDV"}]}]))]
+    fresh_store.put(resources)
+    check(fresh_store, resources, {"rx-ok"})
+    assert marker("m-sdv") not in carer_outputs(fresh_store)
+    fresh_store.put([consent(carer(provision=[{"type": "deny", "class": [{"code": "Medication"}]}]), cid="c1",
+                             meta={"versionId": "2"})])
+    check(fresh_store, resources, set())
+
+
+def test_sign_in_lists_a_carer_as_active_only_when_a_consent_may_grant_them_something():
+    """proxy_links: a carer with a permit naming them is active; one whose only Consent names no
+    one, or cannot be read, is not."""
+    from record.access import proxy_links
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "links.db")
+        store.put([*PEOPLE, {**PEOPLE[1], "id": "rp2"}, {**PEOPLE[1], "id": "rp3"},
+                   consent(carer(), cid="a"),
+                   consent({"type": "permit", "actor": [{"reference": {"reference": "RelatedPerson/rp2"}}],
+                            "period": "2025"}, cid="b")])
+        active = {link.related_person_id: link.active_now for link in proxy_links(store, TODAY)}
+        store.close()
+    assert active == {"rp1": True, "rp2": False, "rp3": False}
