@@ -313,15 +313,18 @@ def _texts(store, snapshot: Snapshot, patient_id: str) -> Iterator[tuple[str, st
 
 def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], withheld: list[int],
                             access: Access) -> None:
-    """Withhold the kept entries that point at a shared resource a Consent denies the viewer."""
-    keys = snapshot.keys
+    """Withhold the kept entries that point at a shared resource a Consent denies the viewer,
+    taken as part of each entry (on its clinical day)."""
+    keys, days = snapshot.keys, snapshot.days
     wanted = {ref for ref, pointing in snapshot.shared_refs.items() if any(keys[i] in kept for i in pointing)}
     for resource in store.shared(wanted) if wanted else ():
         key = f"{resource.get('resourceType')}/{resource.get('id')}"
-        if access.verdict(str(resource.get("resourceType")), frozenset(labels_of(resource)), None, key)[1]:
-            for i in snapshot.shared_refs.get(key, ()):
-                if kept.pop(keys[i], None) is not None:
-                    withheld.append(i)
+        rtype, labels = str(resource.get("resourceType")), frozenset(labels_of(resource))
+        for i in snapshot.shared_refs.get(key, ()):
+            day = None if days[i] == NO_DAY else days[i]
+            if keys[i] in kept and access.verdict(rtype, labels, day, key)[1]:
+                del kept[keys[i]]
+                withheld.append(i)
 
 
 def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:

@@ -250,7 +250,7 @@ def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today
         restricts, grants = _in_force(consent, patient_id)
         if not restricts:
             continue
-        reader = Reader(viewer, today)
+        reader = Reader(viewer, today, content)
         try:
             if "modifierExtension" in consent:
                 raise UnreadableConsent("modifierExtension")
@@ -264,7 +264,6 @@ def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today
             for rule in root.walk():
                 rule.named = False
         roots.append(root)
-        content += reader.content
     return Access(tuple(roots), unreadable, tuple(content))
 
 

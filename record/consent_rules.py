@@ -142,7 +142,9 @@ class Rule:
             types, profiles, other = self.classes
             sure = sure and (rtype in types or (bool(profiles) and profile_sure))
             maybe = maybe and (rtype in types or (bool(profiles) and profile_maybe) or other)
-        if self.window is not None and rtype not in UNDATED_TYPES:  # those are inside every period
+        if self.window is not None and (day is not None or rtype not in UNDATED_TYPES):
+            # a type without a clinical date is inside every period, unless given one (a shared
+            # medicine takes the date of the entry that names it)
             wide_start, wide_end, narrow_start, narrow_end = self.window
             if day is None:
                 sure = False  # it might fall inside; it cannot be shown to
@@ -200,9 +202,9 @@ _DAY_MIN, _DAY_MAX = dt.date.min.toordinal(), dt.date.max.toordinal()
 class Reader:
     """Reads provisions into Rules for one viewer (`Type/id`) on one day."""
 
-    def __init__(self, viewer: str, today: dt.date) -> None:
+    def __init__(self, viewer: str, today: dt.date, content: list | None = None) -> None:
         self.viewer, self.today = viewer, today
-        self.content: list[Rule] = []
+        self.content: list[Rule] = [] if content is None else content  # rules needing the text, all Consents'
 
     def rule(self, provision, parent_named: bool, root: bool) -> Rule | None:
         """The rule, or None when it cannot apply to this viewer today (its exceptions then

@@ -397,3 +397,17 @@ def test_sign_in_lists_a_carer_as_active_only_when_a_consent_may_grant_them_some
         active = {link.related_person_id: link.active_now for link in proxy_links(store, TODAY)}
         store.close()
     assert active == {"rp1": True, "rp2": False, "rp3": False}
+
+
+def test_a_dated_deny_hides_a_medicine_only_with_the_prescriptions_of_that_time(fresh_store):
+    """A deny of 2020 data takes a shared Medication as part of each prescription, on its date:
+    the 2020 prescription is hidden, the 2025 one naming the same medicine is not."""
+    medicine = {"resourceType": "Medication", "id": "m1", "code": {"text": "Shared medicine"}}
+    def request(rid: str, date: str) -> dict:
+        found = entry(rid, "MedicationRequest", date=date)
+        del found["medicationCodeableConcept"]
+        return {**found, "medicationReference": {"reference": "Medication/m1"}}
+    resources = [*PEOPLE, medicine, request("rx-2020", "2020-03-01"), request("rx-2025", "2025-03-01"),
+                 consent(carer(provision=[{"type": "deny", "dataPeriod": {"start": "2020-01-01", "end": "2020-12-31"}}]))]
+    fresh_store.put(resources)
+    check(fresh_store, resources, {"rx-2025"})
