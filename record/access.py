@@ -319,10 +319,9 @@ def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], wit
     wanted = {ref for ref, pointing in snapshot.shared_refs.items() if any(keys[i] in kept for i in pointing)}
     for resource in store.shared(wanted) if wanted else ():
         key = f"{resource.get('resourceType')}/{resource.get('id')}"
-        rtype, labels = str(resource.get("resourceType")), frozenset(labels_of(resource))
-        for i in snapshot.shared_refs.get(key, ()):
-            day = None if days[i] == NO_DAY else days[i]
-            if keys[i] in kept and access.verdict(rtype, labels, day, key)[1]:
+        denied = access.denied_bands(str(resource.get("resourceType")), frozenset(labels_of(resource)), key)
+        for i in snapshot.shared_refs.get(key, ()) if denied else ():
+            if keys[i] in kept and access.band(None if days[i] == NO_DAY else days[i]) in denied:
                 del kept[keys[i]]
                 withheld.append(i)
 

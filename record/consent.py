@@ -185,6 +185,17 @@ class Access:
                     edges.update((wide_start, wide_end + 1, narrow_start, narrow_end + 1))
         self._bands = tuple(sorted(edges))
 
+    def band(self, day: int | None) -> int:
+        """Which span between the rules' dataPeriod edges a day falls in (-1: undated)."""
+        return -1 if day is None else (bisect_right(self._bands, day) if self._bands else 0)
+
+    def denied_bands(self, rtype: str, labels: frozenset, key: str) -> frozenset[int]:
+        """The spans (`band`) of the days on which an entry like this one would be denied: a
+        shared medicine or clinician, judged on the day of each entry that names it."""
+        bands = self._bands
+        days = [None, bands[0] - 1 if bands else 1, *bands]  # one day in each span
+        return frozenset(self.band(day) for day in days if self.verdict(rtype, labels, day, key)[1])
+
     @property
     def grants_any(self) -> bool:
         """Whether some Consent might permit something to this viewer."""
@@ -199,9 +210,9 @@ class Access:
         denied if some Consent might deny it (or one could not be read)."""
         if self.unreadable:
             return False, True
+        band = self.band(day)
         found = self._content.found(key) if self._content is not None else ()
-        band = None if day is None else bisect_right(self._bands, day)
-        memo = (rtype, labels, band, found)
+        memo = (rtype, labels, band, found) if found else (rtype, labels, band)
         verdict = self._seen.get(memo)
         if verdict is None:
             results = [root.outcomes(rtype, labels, day, found) for root in self.roots]
