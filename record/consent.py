@@ -21,15 +21,19 @@ knows two things: whether the rule *surely* applies, and whether it *might*. It 
 
 How each element is read (record/access.py applies the verdict; terms in consent_terms.csv):
 `action` absent means every action; present, a permit grants only with access, use or disclose
-(what showing the record is), and a deny applies unless all it names are other actions (collect,
-correct). `purpose` likewise: a permit grants only for a carer's purposes (patient or family
+(what showing the record is) or correct (one can only ask to correct what one sees: the carer's
+flags, exports/feedback.py), and a deny applies unless all it names are other actions (collect,
+correct: a deny of correcting takes that away, not seeing). `purpose` likewise: a permit grants only for a carer's purposes (patient or family
 requested, attorney, support network), a deny applies unless all its purposes are others.
 `securityLabel` matches a label of the entry; a label without a system matches that code in any
 system; a confidentiality level applies to entries labelled at that level or lower (R4), and an
 entry with no confidentiality level might be Normal. `class` is a resource type (system
 http://hl7.org/fhir/resource-types, or none); a profile URL matches the entry's `meta.profile`;
 any other class can be proved for no entry. `code` and `data` need the entry's text: record/access.py
-finds them (`Content`). Dates: a permit counts a partial date's span the narrow way, a deny the
+finds them (`Content`). `data`: `instance` is the entry named (a relative reference surely, an
+absolute or versioned one possibly, one that cannot be resolved might be any entry); `related`
+adds what it refers to, `dependents` what refers to it, `authoredby` what names that party (never
+surely its author). What a deny hides passes its hiding on to what points at it. Dates: a permit counts a partial date's span the narrow way, a deny the
 wide way; an undated entry might fall inside any `dataPeriod` and is surely inside none.
 """
 

@@ -24,6 +24,7 @@ _MEANINGS = {"instance", "related", "dependents", "authoredby"}
 # someone not shown to be the viewer, deny, or not apply at all.
 PERMIT, OTHER, DENY, NONE = 1, 2, 4, 8
 EVERYTHING = None  # in Content: a criterion that might match any entry
+MAX_DEPTH = 32  # provisions nested deeper are not read (fail closed), and never exhaust the stack
 
 
 class UnreadableConsent(ValueError):
@@ -206,9 +207,11 @@ class Reader:
         self.viewer, self.today = viewer, today
         self.content: list[Rule] = [] if content is None else content  # rules needing the text, all Consents'
 
-    def rule(self, provision, parent_named: bool, root: bool) -> Rule | None:
+    def rule(self, provision, parent_named: bool, root: bool, depth: int = 0) -> Rule | None:
         """The rule, or None when it cannot apply to this viewer today (its exceptions then
         cannot either); UnreadableConsent when a part of it cannot be read."""
+        if depth > MAX_DEPTH:
+            raise UnreadableConsent("provision depth")
         if not isinstance(provision, dict) or set(provision) - _ELEMENTS:
             raise UnreadableConsent("provision")  # an element R4 does not define: not understood
         kind = provision.get("type", "permit" if root else None)
@@ -233,7 +236,7 @@ class Reader:
                     maybe=True, named=named)
         self._content_criteria(rule, provision)
         nested = objects(provision.get("provision"), "provision.provision")
-        rule.children = tuple(r for r in (self.rule(n, named, False) for n in nested) if r is not None)
+        rule.children = tuple(r for r in (self.rule(n, named, False, depth + 1) for n in nested) if r is not None)
         return rule
 
     def _actors(self, value) -> tuple[bool, bool, bool]:

@@ -411,3 +411,15 @@ def test_a_dated_deny_hides_a_medicine_only_with_the_prescriptions_of_that_time(
                  consent(carer(provision=[{"type": "deny", "dataPeriod": {"start": "2020-01-01", "end": "2020-12-31"}}]))]
     fresh_store.put(resources)
     check(fresh_store, resources, {"rx-2025"})
+
+
+def test_a_provision_nested_beyond_reason_is_unreadable_not_a_crash(fresh_store):
+    """Provisions nested 150 deep (a shape R4 allows) make the Consent unreadable: the carer sees
+    nothing and is told, and nothing raises."""
+    deep = {"type": "deny", "securityLabel": [{"code": "SDV"}]}
+    for _ in range(150):
+        deep = {"type": "permit", "provision": [deep]}
+    resources = [*PEOPLE, entry("plain"), consent(carer(provision=[deep]))]
+    fresh_store.put(resources)
+    check(fresh_store, resources, set())
+    assert "could not be read" in open_record(fresh_store, CARER, TODAY).denied_reason
