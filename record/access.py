@@ -7,9 +7,12 @@ mapped, counted, charted, searched or exported, every entry the viewer may not s
 * entries marked entered-in-error;
 * entries dated before the patient's online-access start (a patient-privacy/INFA Consent whose
   actor is the Patient, with `provision.dataPeriod.start`), for every viewer of the patient's app;
-* for a proxy, everything an active Consent naming that RelatedPerson does not permit today: no
-  Consent, no clinical data; data outside `provision.dataPeriod`; types outside `provision.class`;
-  nested `deny` provisions by security label or resource class; and other people's access: the
+* for a proxy, everything no current Consent surely permits that RelatedPerson today, and
+  everything any current Consent might deny them: every `Consent.provision` element at any depth,
+  read as record/consent.py says (a criterion the gate cannot evaluate narrows a permit and widens
+  a deny); no Consent, no clinical data; a Consent about them that cannot be read, nothing; what
+  a Consent denies passes its hiding on, as a label does, and a shared medicine or clinician it
+  denies hides what points at it; and other people's access: the
   Consents about access that do not name this proxy, and other proxies' RelatedPersons;
 * on the clinic shared screen, also the sensitivity categories PSY, ETH, SDV, SEX, HIV, STD, SOC;
 * prognosis codes and resuscitation decisions, unless the person chose to see them
@@ -41,10 +44,10 @@ from record import stored_json
 from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
-from record.policy import (
-    UNREADABLE_LABEL, UNREADABLE_START, Grant, access_start, hidden_labels_for, labels_of, not_for_proxy,
-    proxy_grants, related_person_valid,
+from record.consent import (
+    UNREADABLE_START, Access, access_start, read_access, related_person_valid, stored_text,
 )
+from record.policy import UNREADABLE_LABEL, hidden_labels_for, labels_of, not_for_proxy
 from record.projection import (
     DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, VERSION, Unreadable, decode_snapshot, digest,
     encode_snapshot,
@@ -207,28 +210,16 @@ def _in_window(rtype: str, day: int | None, start: dt.date | None, end: dt.date 
     return end is None or day <= end.toordinal()
 
 
-def _day(day: int | None) -> dt.date | None:
-    return dt.date.fromordinal(day) if day is not None else None
-
-
-def _grant_allows(grant: Grant, rtype: str, labels: frozenset, day: int | None) -> bool:
-    if grant.classes and rtype not in grant.classes:
-        return False
-    if grant.denies and any(deny.matches(rtype, labels, _day(day)) for deny in grant.denies):
-        return False
-    return _in_window(rtype, day, grant.data_start, grant.data_end)
-
-
 def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = False) -> VisibleRecord:
     """Everything `viewer` may see of their patient's record on `today`, and nothing more."""
     snapshot, data_version = _snapshot(store, viewer.patient_id)
     permissions = list(snapshot.permissions)
     try:
-        record_starts = access_start(permissions, viewer.patient_id)
+        record_starts = access_start(permissions, viewer.patient_id, today)
     except Exception:  # noqa: BLE001  a permission the gate cannot read: fail closed, said below
         record_starts = UNREADABLE_START
     hidden_labels = hidden_labels_for(viewer.kind)
-    grants: list[Grant] = []
+    access = Access()
     denied_reason = None
     start_unreadable = record_starts == UNREADABLE_START
     if start_unreadable:  # then only undated resources (the person, consents...) are shown
@@ -240,10 +231,15 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     if viewer.kind == "proxy":
         try:
             if related_person_valid(permissions, viewer.patient_id, viewer.proxy_id, today):
-                grants = proxy_grants(permissions, viewer.patient_id, viewer.proxy_id, today)
+                access = read_access(permissions, viewer.patient_id, f"RelatedPerson/{viewer.proxy_id}", today)
+            if access.content_rules:  # a code or data criterion: found in the entries' text
+                access.use_content(_texts(store, snapshot, viewer.patient_id), stored_json.loads)
         except Exception:  # noqa: BLE001  a permission the gate cannot read grants nothing
-            grants = []
-        if not grants and denied_reason is None:
+            access = Access()
+        if access.unreadable and denied_reason is None:
+            denied_reason = ("A permission (consent) about you and this record could not be read, so "
+                             "nothing from the record is shown. The GP practice can check it.")
+        elif not access.grants_any and denied_reason is None:
             denied_reason = (
                 "There is no current permission (consent) for you to see this person's record. "
                 "The GP practice can set it up or renew it."
@@ -270,14 +266,13 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 continue
             labels = frozenset(snapshot.labels.get(i, ())) or _NO_LABELS
             flags, day = snapshot.flags.get(i, 0), (None if day == NO_DAY else day)
+            shown, denied = access.verdict(rtype, labels, day, key) if proxy else (True, False)
             if ((labels and labels & on_purpose) or flags & ENTERED_IN_ERROR
-                    or (not reveal_prognosis and flags & EOL_SENSITIVE)
-                    or (proxy and _denied_by_label(grants, rtype, labels, day))):
-                withheld.append(i)  # hidden on purpose: never counted, never said
+                    or (not reveal_prognosis and flags & EOL_SENSITIVE) or denied):
+                withheld.append(i)  # hidden on purpose, never counted; a Consent's deny passes on as a label does
                 continue
             in_scope = rtype in UNDATED_TYPES if start_unreadable else _in_window(rtype, day, record_starts, None)
-            if in_scope and proxy:
-                in_scope = any(_grant_allows(g, rtype, labels, day) for g in grants)
+            in_scope = in_scope and shown
             if flags & UNCHECKED or UNREADABLE_LABEL in labels:
                 withheld.append(i)  # cannot be classified: withheld, and counted where in scope
                 unchecked += in_scope
@@ -291,6 +286,8 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         if snapshot.types[i] != "Patient":  # names a withheld medicine or clinician: hidden with it
             kept.pop(snapshot.keys[i], None)
             withheld.append(i)
+    if proxy and access.roots:  # a medicine or clinician a Consent denies hides what points at it
+        _withhold_denied_shared(store, snapshot, kept, withheld, access)
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
@@ -336,14 +333,31 @@ def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
     return snapshot, version
 
 
-def _denied_by_label(grants: list[Grant], rtype: str, labels: frozenset, day: int | None) -> bool:
-    """Whether every grant has a deny provision that names one of the entry's labels."""
-    if not grants or not labels:
-        return False
-    when = _day(day)
-    return all(
-        any(d.labels and d.matches(rtype, labels, when) for d in g.denies) for g in grants
-    )
+def _texts(store, snapshot: Snapshot, patient_id: str) -> Iterator[tuple[str, str]]:
+    """(Type/id, stored JSON) of the record's resources as the snapshot knows them, and of the
+    shared resources they point at (for Consent criteria found in text: record/consent.py)."""
+    digests = {key: snapshot.digest_at(i) for i, key in enumerate(snapshot.keys)}
+    for rtype, rid, text in store.resource_texts_for(patient_id):
+        if digests.get(f"{rtype}/{rid}") != digest(text):
+            raise RecordChanged("the record changed while it was opened")
+        yield f"{rtype}/{rid}", text
+    for resource in store.shared(set(snapshot.shared_refs)) if snapshot.shared_refs else ():
+        yield f"{resource.get('resourceType')}/{resource.get('id')}", stored_text(resource)
+
+
+def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], withheld: list[int],
+                            access: Access) -> None:
+    """Withhold the kept entries that point at a shared resource a Consent denies the viewer,
+    taken as part of each entry (on its clinical day)."""
+    keys, days = snapshot.keys, snapshot.days
+    wanted = {ref for ref, pointing in snapshot.shared_refs.items() if any(keys[i] in kept for i in pointing)}
+    for resource in store.shared(wanted) if wanted else ():
+        key = f"{resource.get('resourceType')}/{resource.get('id')}"
+        denied = access.denied_bands(str(resource.get("resourceType")), frozenset(labels_of(resource)), key)
+        for i in snapshot.shared_refs.get(key, ()) if denied else ():
+            if keys[i] in kept and access.band(None if days[i] == NO_DAY else days[i]) in denied:
+                del kept[keys[i]]
+                withheld.append(i)
 
 
 def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:
@@ -419,8 +433,8 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
             permissions[patient_id] = store.resources_for(patient_id, ("RelatedPerson", "Consent"))
         raw = permissions[patient_id]
         try:
-            active = related_person_valid(raw, patient_id, person["id"], today) and bool(
-                proxy_grants(raw, patient_id, person["id"], today))
+            active = related_person_valid(raw, patient_id, person["id"], today) and read_access(
+                raw, patient_id, f"RelatedPerson/{person['id']}", today).grants_any
         except Exception:  # noqa: BLE001  a permission the gate cannot read grants nothing
             active = False
         links.append(ProxyLink(
