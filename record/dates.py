@@ -219,6 +219,19 @@ def clinical_date(resource: dict) -> FhirDate | None:
     return None
 
 
+def earliest_clinical_date(resource: dict) -> FhirDate | None:
+    """The earliest of all the dates an entry's type gives it (an authored date and a performed
+    one, a report's date and its period): what the gate compares with a date boundary, so an
+    entry any of whose dates falls before the start is outside it (fail closed). Pages show
+    `clinical_date`."""
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str) or rtype in UNDATED_TYPES:
+        return None
+    found = [parse_or_none(value) for path in _CLINICAL_DATE_FIELDS.get(rtype, ())
+             if isinstance(value := _lookup(resource, path), str)]
+    return min((f for f in found if f), default=None, key=lambda f: f.day)
+
+
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 

@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from record import models, stored_json
-from record.dates import clinical_date
+from record.dates import earliest_clinical_date
 from record.policy import UNREADABLE_LABEL, is_eol_sensitive, labels_of
 from record.references import references_in
 
@@ -95,7 +95,7 @@ def facts_of(resource: dict, text: str) -> tuple:
     number or None, references, attachment URLs)."""
     flags = (ENTERED_IN_ERROR if entered_in_error(resource) else 0) | (
         EOL_SENSITIVE if is_eol_sensitive(resource, text) else 0)
-    when = clinical_date(resource)
+    when = earliest_clinical_date(resource)
     urls = attachment_urls(resource) if resource.get("resourceType") == "DocumentReference" else ()
     return (tuple(sorted(labels_of(resource))), flags, when.day.toordinal() if when else None,
             tuple(sorted(references_in(text, resource))), tuple(sorted(urls)))
@@ -124,7 +124,7 @@ def unchecked_facts(resource: dict, text: str) -> tuple:
     except Exception:  # noqa: BLE001  the stand-in alone is enough to withhold it
         pass
     try:
-        when = clinical_date(resource)
+        when = earliest_clinical_date(resource)
     except Exception:  # noqa: BLE001  undated: outside any date window, so not counted there
         pass
     try:

@@ -92,6 +92,8 @@ CLINICAL_DATES: dict[str, tuple[str, ...]] = {
     "VisionPrescription": ("dateWritten", "created"),
 }
 UK = ZoneInfo("Europe/London")
+# HL7 v3 PurposeOfUse codes that can never be a carer reading the record (marketing, research).
+_NOT_VIEWING = {"HMARKT", "HRESCH"}
 MARKER = re.compile(r"HIDQX7[0-9]{4}Z")  # what every text field of a generated entry carries
 
 
@@ -426,7 +428,10 @@ def _denied(resource: dict, codes: set[str], carer: str, groups: dict) -> bool:
                 continue
             if rule.get("data") and key not in {_key_of(d.get("reference", {}).get("reference", "")) for d in rule["data"]}:
                 continue
-            return True  # action and purpose: any stated one may be viewing, so the deny applies
+            purposes = _codes(rule["purpose"]) if rule.get("purpose") else set()
+            if purposes and purposes <= _NOT_VIEWING:
+                continue  # denied only for marketing or research: a carer reading the record is neither
+            return True  # action and other purposes: any stated one may be viewing, so the deny applies
     return False
 
 
