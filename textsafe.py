@@ -55,6 +55,7 @@ _BLOCK_START = re.compile(r"^(\s*)(?=#{1,6}(?:\s|$)|>|[-+](?:\s|$)|\d{1,9}[.)](?
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 _XML_RE = re.compile("[&<>\"']")
+_JSON_INVISIBLE = re.compile(f"[{_INVISIBLE}\u2028\u2029]+")
 
 
 def plain(text) -> str:
@@ -108,5 +109,9 @@ def json_text(value, **dump_args) -> str:
     """`json.dumps(value, ensure_ascii=False, ...)` with every character `plain` would remove
     (and the line separators U+2028, U+2029) written as a \\u escape: the same data, but nothing
     in it can reorder or hide text in an editor."""
-    text = json.dumps(value, ensure_ascii=False, **dump_args)
-    return re.sub(f"[{_INVISIBLE}\u2028\u2029]+", _escape_invisible, text)
+    return json_escaped(json.dumps(value, ensure_ascii=False, **dump_args))
+
+
+def json_escaped(text: str) -> str:
+    """JSON text (already written, e.g. by pydantic) with those characters as \\u escapes."""
+    return _JSON_INVISIBLE.sub(_escape_invisible, text)

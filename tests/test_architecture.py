@@ -49,6 +49,9 @@ RULES = [
      "the summary is built from a VisibleRecord only"),
     (("pages", "app.py"), {"store", "connectors", "fhirclient", "sqlite_utils"},
      "pages draw domain objects and never reach the store"),
+    (("textsafe.py",), {"store", "record", "conditions", "summary", "sheet", "exports", "pages", "service",
+                        "connectors", "streamlit", "sqlite_utils"},
+     "writing text safely for each medium is pure, so every layer can use it"),
 ]
 
 

@@ -189,3 +189,14 @@ def test_letter_reader_shows_hostile_body_as_text(hostile_db):
     no_errors(at)
     bodies = [m.value for m in at.markdown if "letter-body" in unescaped(m.value)]
     assert bodies and not live_markup(bodies[0]) and not INVISIBLE.search(bodies[0])
+
+
+def test_cli_prints_record_text_without_control_or_bidi_characters(hostile_db, capsys):
+    """`ltc patients` and `ltc summary --format json` print the hostile name with no bidi, zero-width or escape character."""
+    import cli
+
+    assert cli.main(["patients", "--db", str(hostile_db)]) == 0
+    assert cli.main(["summary", "--patient", PID, "--format", "json", "--db", str(hostile_db)]) == 0
+    out = capsys.readouterr().out
+    assert "name **bold**" in out and not INVISIBLE.search(out)
+    assert "\\u202e" in out  # the JSON still says exactly what the record holds
