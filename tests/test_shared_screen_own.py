@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import TODAY
+from test_leaks import TODAY  # 2026-11-25, the frozen day of tests/conftest.py
 from exports.own_content import SHARED_SCREEN_PREFERENCE
 from ingest import import_items
 from record.access import Viewer

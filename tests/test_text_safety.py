@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import textsafe
-from conftest import TODAY
+from test_leaks import TODAY  # 2026-11-25, the frozen day of tests/conftest.py
 from exports.csv_results import results_csv
 from hostile_record import CARER_VIEWER, PID, TRAP, payload, resources
 from ingest import import_items
