@@ -127,8 +127,7 @@ def build_summary(
         for question in view.questions:
             first = suggested.setdefault(question.text, question)
             if first is not question:
-                suggested[question.text] = first.model_copy(
-                    update={"sources": tuple(sorted({*first.sources, *question.sources}))})
+                suggested[question.text] = first.model_copy(update={"sources": first.sources | question.sources})
     kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
     suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
     own = own_questions_for(visible, own_rows or [], preferences)

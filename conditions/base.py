@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,7 +76,7 @@ class Question(_Out):
     rank: int = 50  # lower is more important
     own_id: int | None = None
     status: str | None = None
-    sources: tuple[str, ...] = Field(default=(), exclude=True)  # conditions/sources.py
+    sources: Any = Field(default=(), exclude=True)  # the entries it came from: conditions/sources.Sources
 
 
 class Panel(_Out):
@@ -362,7 +362,7 @@ class ConditionSpec:
             questions = [q for rule in self.question_rules for q in rule(ctx, partial)]
         questions.sort(key=lambda q: q.rank)
         return partial.model_copy(update={
-            "questions": [q.model_copy(update={"view": self.id, "sources": tuple(sorted(read))})
+            "questions": [q.model_copy(update={"view": self.id, "sources": ctx.tracer.sources(read)})
                           for q in questions[: self.max_questions]],
             "panels": self.panels(ctx) if self.panels else [],
             "intro": self.intro(ctx) if self.intro else None,
