@@ -13,6 +13,7 @@ from pathlib import Path
 
 import exports
 import settings
+import textsafe
 from connectors.base import ConnectorError
 from ingest import import_paths
 from store import StoreError
@@ -101,7 +102,7 @@ def cmd_patients(args) -> int:
             c.text for c in record.conditions
             if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")
         })
-        print(f"{choice.id}\t{choice.name}\t{born}\t{'; '.join(conditions) or '(no active conditions)'}")
+        print(_tsv(choice.id, choice.name, born, "; ".join(conditions) or "(no active conditions)"))
     if failed:
         print(f"{failed} record(s) could not be read; the others are listed.", file=sys.stderr)
     return 1 if failed else 0
@@ -140,8 +141,14 @@ def cmd_comments(args) -> int:
         print(service.rectification_request(viewer, today))
         return 0
     for item in service.flags(viewer, today):
-        print(f"{item.id}\t{item.status}\t{item.kind}\t{item.about}\t{item.entry_date}\t{item.entry_says}\t{item.text}")
+        print(_tsv(item.id, item.status, item.kind, item.about, item.entry_date, item.entry_says, item.text))
     return 0
+
+
+def _tsv(*fields) -> str:
+    """One line of tab-separated fields, record text as plain text (textsafe): no control, bidi
+    or zero-width character reaches the terminal, and no tab or line break splits a field."""
+    return "\t".join(" ".join(textsafe.plain(field).split()) for field in fields)
 
 
 def cmd_summary(args) -> int:
@@ -155,7 +162,7 @@ def cmd_summary(args) -> int:
     summary = service.summary(viewer, today)
     service.log_access(viewer, f"summary ({args.format}) via ltc")
     if args.format == "json":
-        print(summary.model_dump_json(indent=2))
+        print(textsafe.json_escaped(summary.model_dump_json(indent=2)))
     else:
         from sheet import summary_markdown
 

@@ -22,7 +22,7 @@ import exports
 import settings
 from exports import feedback
 from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
-from exports.own_content import OwnContent, for_viewer as own_for_viewer
+from exports.own_content import PREFERENCE_KEYS, OwnContent, for_viewer as own_for_viewer
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
 from record import terminology
@@ -162,8 +162,13 @@ class Service(ConnectMixin):
     def questions(self, patient_id: str) -> list[dict]:
         return self._store.questions(patient_id)
 
-    def add_question(self, viewer: Viewer, text: str, source: str = "own", rule_id: str | None = None) -> int:
-        return self._store.add_question(viewer.patient_id, text, author=_author(viewer), source=source, rule_id=rule_id)
+    def add_question(self, viewer: Viewer, text: str, source: str = "own", rule_id: str | None = None,
+                     sources: tuple[str, ...] | None = None) -> int:
+        """Save a question; a kept suggestion (source "suggested") takes the keys of the entries it
+        was built from (`Question.sources`), so it shows only to viewers who can see them all
+        (without them, to the patient alone)."""
+        return self._store.add_question(viewer.patient_id, text, author=_author(viewer), source=source,
+                                        rule_id=rule_id, sources=sources)
 
     def update_question(self, viewer: Viewer, question_id: int, text: str | None = None, status: str | None = None) -> None:
         self._store.update_question(viewer.patient_id, question_id, text=text, status=status)
@@ -190,8 +195,7 @@ class Service(ConnectMixin):
         return self._store.comments(patient_id)
 
     def preferences(self, patient_id: str) -> dict[str, str]:
-        keys = ("eol_prompts", "eol_show_prognosis", "last_visit")
-        return {k: v for k in keys if (v := self._store.preference(patient_id, k)) is not None}
+        return {k: v for k in PREFERENCE_KEYS if (v := self._store.preference(patient_id, k)) is not None}
 
     def set_preference(self, viewer: Viewer, key: str, value: str) -> None:
         self._store.set_preference(viewer.patient_id, key, value)

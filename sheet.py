@@ -1,7 +1,10 @@
 """The printable pre-consultation sheet: a `Summary` as Markdown.
 
 Used by `ltc summary --format md`, the app's download button and the PDF export, so all three say
-the same thing. Pure text formatting; everything in it already passed the access gate.
+the same thing. Pure text formatting; everything in it already passed the access gate. Every
+piece of record or personal text is written as text (textsafe: escaped for Markdown, bidi and
+zero-width characters removed), so a name or a result holding Markdown or HTML stays words in any
+Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 from conditions.base import ConditionView, MeasureView, number
 from record.dates import human
 from summary import Summary
+from textsafe import markdown_line as _words
 
 STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded"}
 
 
 def _cell(text) -> str:
-    return str(text).replace("|", "/").replace("\n", " ")
+    """A table cell's text: one line, every Markdown character (the pipe too) escaped."""
+    return _words(text)
 
 
 def _latest(measure: MeasureView) -> tuple[str, str]:
@@ -35,7 +40,7 @@ def _target(measure: MeasureView) -> str:
 
 
 def _view(view: ConditionView) -> list[str]:
-    lines = [f"## {view.title}", ""]
+    lines = [f"## {_words(view.title)}", ""]
     if view.checks:
         lines += ["| Check | Last done | Next due | Status |", "|---|---|---|---|"]
         for check in view.checks:
@@ -51,18 +56,19 @@ def _view(view: ConditionView) -> list[str]:
         for measure in measures:
             value, when = _latest(measure)
             name = measure.plain_name[:1].upper() + measure.plain_name[1:]
-            lines.append(f"| {_cell(name)} | {_cell(value)} | {when} | {_cell(_target(measure))} |")
+            lines.append(f"| {_cell(name)} | {_cell(value)} | {_cell(when)} | {_cell(_target(measure))} |")
         lines.append("")
     for panel in view.panels:
-        lines += [f"**{panel.title}**", ""]
-        lines += [f"- {label}: {state}" + (f" ({detail})" if detail else "") for label, state, detail in panel.items]
+        lines += [f"**{_words(panel.title)}**", ""]
+        lines += [f"- {_words(label)}: {_words(state)}" + (f" ({_words(detail)})" if detail else "")
+                  for label, state, detail in panel.items]
         lines.append("")
     return lines
 
 
 def summary_markdown(summary: Summary) -> str:
     """The pre-consultation sheet for one viewer and day."""
-    who = summary.patient.name or summary.patient.id
+    who = _words(summary.patient.name or summary.patient.id)
     born = f" (born {human(summary.patient.birth_date)})" if summary.patient.birth_date else ""
     lines = [f"# Appointment preparation: {who}{born}", "", f"Prepared on {human(summary.today)}."]
     if summary.viewer.kind == "proxy":
@@ -74,13 +80,13 @@ def summary_markdown(summary: Summary) -> str:
             f"The online record starts on {human(summary.record_starts)}. Older results are not "
             "shown; that does not mean they were normal."
         )
-    lines += [f"> {notice}" for notice in summary.notices]
+    lines += [f"> {_words(notice)}" for notice in summary.notices]
     lines += ["", "## Questions to ask", ""]
     open_questions = [q for q in summary.questions if q.status != "asked"]
     if open_questions:
         for n, question in enumerate(open_questions, 1):
-            why = "" if question.source == "own" else f" _(suggested: {question.reason})_"
-            lines.append(f"{n}. {question.text}{why}")
+            why = "" if question.source == "own" else f" _(suggested: {_words(question.reason)})_"
+            lines.append(f"{n}. {_words(question.text)}{why}")
     else:
         lines.append("No questions yet.")
     lines.append("")
@@ -88,9 +94,10 @@ def summary_markdown(summary: Summary) -> str:
         lines += _view(view)
     current = [m for m in summary.medications if m.current]
     lines += ["## Current medicines", ""]
-    lines += [f"- {m.name}" + (f" (last issued {human(m.last_issued)})" if m.last_issued else "") for m in current] or ["None recorded."]
+    lines += [f"- {_words(m.name)}" + (f" (last issued {human(m.last_issued)})" if m.last_issued else "")
+              for m in current] or ["None recorded."]
     lines += ["", "## Recent letters", ""]
-    lines += [f"- {human(l.date) if l.date else 'undated'}: {l.title}" for l in summary.letters[:5]] or ["None."]
+    lines += [f"- {human(l.date) if l.date else 'undated'}: {_words(l.title)}" for l in summary.letters[:5]] or ["None."]
     lines += ["", "---", "Made from the GP record by the long-term condition dashboard. It is not medical "
               "advice; every target names its source. Ask your practice if anything looks wrong.", ""]
     return "\n".join(lines)

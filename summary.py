@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
+from conditions.sources import Tracer, traced
+from exports.own_content import questions_for
 from record.access import VisibleRecord
 from record.mapping import map_record
 from record.models import PatientRecord
@@ -67,6 +69,7 @@ class Summary(_Out):
     medications: list[MedicationLine] = Field(default_factory=list)
     letters: list[LetterLine] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+    own_questions_withheld: int = 0  # kept questions not shown: an entry they came from is hidden
 
 
 def unchecked_notice(count: int) -> str:
@@ -77,23 +80,21 @@ def unchecked_notice(count: int) -> str:
     return f"{count} entries are not shown because the app could not check whether you may see them."
 
 
-def own_questions_for(viewer_kind: str, author: str, rows: list[dict]) -> list[Question]:
-    """The person's own questions this viewer may see: the patient and the clinic screen see the
-    patient's; a proxy sees only the questions that proxy wrote."""
-    visible = []
-    for row in rows:
+def own_questions_for(visible: VisibleRecord, rows: list[dict], preferences: dict | None = None) -> list[Question]:
+    """The person's own questions this viewer may see (exports.own_content.questions_for, the one
+    rule): the patient sees the patient's; a proxy only the questions that proxy wrote; the shared
+    screen the patient's only when the person chose to show them there; a kept suggestion only
+    while every entry it was built from is visible."""
+    shown = []
+    for row in questions_for(visible, rows, preferences)[0]:
         if row.get("status") == "dismissed":
             continue
-        if viewer_kind == "proxy" and row.get("author") != author:
-            continue
-        if viewer_kind != "proxy" and row.get("author", "").startswith("proxy:"):
-            continue
-        visible.append(Question(
+        shown.append(Question(
             text=row["text"], source="own" if row.get("source") == "own" else "suggested",
             reason="added by you" if row.get("source") == "own" else "suggested, kept by you",
             own_id=row["id"], status=row.get("status"), rule_id=row.get("rule_id"), rank=0,
         ))
-    return visible
+    return shown
 
 
 def _medication_lines(record: PatientRecord, today: dt.date, views: list[ConditionView]) -> list[MedicationLine]:
@@ -125,21 +126,22 @@ def build_summary(
     record = record if record is not None else map_record(list(visible.resources))
     viewer = visible.viewer
     info = record.patient
+    tracer = Tracer()  # what each view reads: the sources a kept suggestion takes with it
     ctx = Context(
-        record=record, today=visible.today, viewer_kind=viewer.kind,
-        patient_name=info.name if info else None, preferences=dict(preferences or {}),
+        record=traced(record, tracer), today=visible.today, viewer_kind=viewer.kind,
+        patient_name=info.name if info else None, preferences=dict(preferences or {}), tracer=tracer,
     )
     views = [spec.view(ctx) for spec in REGISTRY if spec.applies(ctx)]
-    suggested: list[Question] = []
-    seen: set[str] = set()
+    suggested: dict[str, Question] = {}  # by text: the same words from two views need both views' sources
     for view in views:
         for question in view.questions:
-            if question.text not in seen:
-                seen.add(question.text)
-                suggested.append(question)
+            first = suggested.setdefault(question.text, question)
+            if first is not question:
+                suggested[question.text] = first.model_copy(update={"sources": first.sources | question.sources})
     kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
-    suggested = [q for q in suggested if q.rule_id not in kept_rules]
-    own = own_questions_for(viewer.kind, str(viewer), own_rows or [])
+    suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
+    own = own_questions_for(visible, own_rows or [], preferences)
+    withheld = questions_for(visible, own_rows or [], preferences)[1]
     notices = [visible.denied_reason] if visible.denied_reason else []
     if visible.unchecked:
         notices.append(unchecked_notice(visible.unchecked))
@@ -160,4 +162,5 @@ def build_summary(
         medications=_medication_lines(record, visible.today, views),
         letters=letters,
         questions=own + suggested,
+        own_questions_withheld=withheld,
     )

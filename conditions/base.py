@@ -12,11 +12,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API)
+from conditions.sources import Tracer
 from record import terminology
 from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
@@ -75,6 +76,7 @@ class Question(_Out):
     rank: int = 50  # lower is more important
     own_id: int | None = None
     status: str | None = None
+    sources: Any = Field(default=(), exclude=True)  # the entries it came from: conditions/sources.Sources
 
 
 class Panel(_Out):
@@ -108,14 +110,18 @@ class Context:
     viewer_kind: ViewerKind = "patient"
     patient_name: str | None = None
     preferences: dict = field(default_factory=dict)
+    tracer: Tracer = field(default_factory=Tracer, repr=False, compare=False)  # conditions/sources.py
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def kept(self, key: tuple, make: Callable[[], list]) -> list:
         """A copy of make()'s list, made once per key for this summary: several views chart the
-        same measure, and several checks ask for the same evidence."""
+        same measure, and several checks ask for the same evidence (with what it read, noted again)."""
         if key not in self._kept:
-            self._kept[key] = make()
-        return list(self._kept[key])
+            with self.tracer.collecting() as read:
+                self._kept[key] = (make(), frozenset(read))
+        value, read = self._kept[key]
+        self.tracer.add(read)
+        return list(value)
 
     @property
     def age(self) -> int | None:
@@ -347,18 +353,17 @@ class ConditionSpec:
         return any(ctx.medicines(cls, within_days=None) for cls in self.defining_medicines)
 
     def view(self, ctx: Context) -> ConditionView:
-        """Compute the whole view for this context."""
-        measures = [m for m in (self.build_measure(ctx, mid) for mid in self.measures) if m]
-        checks = [c for c in (run_check(ctx, spec) for spec in self.checks) if c]
-        if self.extra_checks is not None:
-            checks = [c for c in self.extra_checks(ctx) if c] + checks
-        partial = ConditionView(id=self.id, title=self.title, measures=measures, checks=checks)
-        questions: list[Question] = []
-        for rule in self.question_rules:
-            questions.extend(rule(ctx, partial))
+        """Compute the whole view; each question keeps as sources every entry the view read."""
+        with ctx.tracer.collecting() as read:
+            measures = [m for m in (self.build_measure(ctx, mid) for mid in self.measures) if m]
+            checks = [c for c in (run_check(ctx, spec) for spec in self.checks) if c]
+            checks = [c for c in (self.extra_checks(ctx) if self.extra_checks else ()) if c] + checks
+            partial = ConditionView(id=self.id, title=self.title, measures=measures, checks=checks)
+            questions = [q for rule in self.question_rules for q in rule(ctx, partial)]
         questions.sort(key=lambda q: q.rank)
         return partial.model_copy(update={
-            "questions": [q.model_copy(update={"view": self.id}) for q in questions[: self.max_questions]],
+            "questions": [q.model_copy(update={"view": self.id, "sources": ctx.tracer.sources(read)})
+                          for q in questions[: self.max_questions]],
             "panels": self.panels(ctx) if self.panels else [],
             "intro": self.intro(ctx) if self.intro else None,
             "support": self.support(ctx) if self.support else None,

@@ -2,7 +2,8 @@
 
 Built from the mapped results of a `VisibleRecord`, so nothing the viewer cannot see is in it.
 Dates are ISO (YYYY-MM-DD) so spreadsheets sort them; units are the UK units the pages show.
-A cell that a spreadsheet would run as a formula is prefixed with an apostrophe.
+A cell that a spreadsheet would run as a formula is prefixed with an apostrophe, and bidi and
+zero-width characters are removed (textsafe.csv_cell).
 """
 
 from __future__ import annotations
@@ -13,13 +14,9 @@ import io
 from conditions.base import number
 from record import terminology
 from record.models import LabResult, PatientRecord
+from textsafe import csv_cell as _safe
 
 COLUMNS = ("date", "measure_id", "measure", "value", "unit", "flag")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _row(result: LabResult) -> dict[str, str]:

@@ -12,6 +12,7 @@ proxy access only when their active Consent's `provision.action` includes `corre
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from conditions.base import number
@@ -19,6 +20,9 @@ from exports.own_content import COMMENT_STATUS, TAG, category, extension, mine, 
 from record import terminology
 from record.dates import human, parse_or_none
 from record.models import LabResult, PatientRecord
+from textsafe import markdown_line
+
+_REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?")
 
 CORRECTING_ACTIONS = frozenset({"correct", "amend"})
 KIND_WORDS = {"looks_wrong": "This looks wrong", "comment": "Comment"}
@@ -211,8 +215,9 @@ def communication(row: dict, patient_id: str, recipients: list[dict] | None = No
 def rectification_letter(items: list[FlagItem], record: PatientRecord, visible, proxy_name: str | None = None) -> str:
     """A plain-text (Markdown) letter asking the practice to check and correct the flagged entries."""
     info = record.patient
-    name = (info.name if info and info.name else None) or "the patient"
-    practice_name, _ = practice(visible)
+    name = markdown_line((info.name if info and info.name else None) or "the patient")
+    practice_name = markdown_line(practice(visible)[0])
+    proxy_name = markdown_line(proxy_name) if proxy_name else None
     details = [f"To: {practice_name}", f"Date: {human(visible.today)}", f"Patient: {name}"]
     if info and info.birth_date:
         details.append(f"Date of birth: {human(info.birth_date)}")
@@ -235,11 +240,13 @@ def rectification_letter(items: list[FlagItem], record: PatientRecord, visible, 
     if not items:
         lines += ["(No entries are listed.)", ""]
     for n, item in enumerate(items, 1):
-        lines += [f"## {n}. {KIND_WORDS.get(item.kind, 'Comment')}: {item.entry_says}", ""]
-        lines.append(f"- Date of the entry: {item.entry_date or 'not dated'}")
-        lines.append(f"- What the record says: {item.entry_says}")
-        lines.append(f"- Reference: {item.about}")
-        lines.append(f"- My comment: {item.text}")
+        says = markdown_line(item.entry_says)  # record and personal text as text (textsafe)
+        lines += [f"## {n}. {KIND_WORDS.get(item.kind, 'Comment')}: {says}", ""]
+        lines.append(f"- Date of the entry: {markdown_line(item.entry_date or 'not dated')}")
+        lines.append(f"- What the record says: {says}")
+        plain_ref = _REFERENCE.fullmatch(item.about or "")  # Type/id/_history/n as written, else as text
+        lines.append(f"- Reference: {item.about if plain_ref else markdown_line(item.about)}")
+        lines.append(f"- My comment: {markdown_line(item.text)}")
         lines.append("")
     sign = proxy_name if visible.viewer.kind == "proxy" and proxy_name else name
     lines += ["Thank you,", "", sign, ""]

@@ -8,10 +8,10 @@ same summary for the same viewer and day.
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from exports.own_content import OWN_SYSTEM, OwnContent, to_fhir
+from textsafe import json_text
 
 
 def full_url(resource: dict) -> str:
@@ -37,5 +37,6 @@ def fhir_bundle(visible, own: OwnContent, comment_resource) -> dict:
 
 
 def bundle_bytes(bundle: dict) -> bytes:
-    """The Bundle as UTF-8 JSON, indented for people who open it."""
-    return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """The Bundle as UTF-8 JSON, indented for people who open it; bidi and zero-width characters
+    are written as \\u escapes (the same data, but an editor showing it cannot be fooled)."""
+    return (json_text(bundle, indent=2) + "\n").encode("utf-8")

@@ -15,13 +15,19 @@ The representation, chosen so a FHIR reader understands it and `ltc import` rest
 * one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for: the local row id,
   author, status, list position, source, rule id and timestamps.
 
-Which rows a viewer may take away follows the pages' rule: a carer only what that carer wrote,
-the patient and the shared screen nothing a carer wrote; comments and progress notes only when
-the entry they are about is visible; on the shared screen no comments at all.
+Which rows a viewer may see and take away is decided here, for the pages, the summary, the sheet
+and every export alike (issue 13 item 8): a carer only what that carer wrote, the patient and the
+shared screen nothing a carer wrote; comments and progress notes only when the entry they are
+about is visible; on the shared screen no comments at all, and the person's questions, goals and
+notes only when they chose to show them there (`SHARED_SCREEN_PREFERENCE`, off unless set). A
+suggested question the person kept is shown only to a viewer whose gate passes every entry it was
+built from (its `sources`, conditions/sources.py); one kept before sources were recorded is shown
+to the patient alone.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 OWN_SYSTEM = "https://ltc-dashboard.example/CodeSystem/own-content"
@@ -36,7 +42,8 @@ CATEGORY_WORDS = {
     "comment": "Comment on the record",
     "goal-progress": "Progress on a goal",
 }
-PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit")
+SHARED_SCREEN_PREFERENCE = "shared_screen_own"  # "yes": own questions, goals, notes on the shared screen
+PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE)
 
 # extension sub-url -> (row column, FHIR value type)
 _FIELDS = {
@@ -50,6 +57,7 @@ _FIELDS = {
     "created": ("created", "valueDateTime"),
     "updated": ("updated", "valueDateTime"),
     "on-date": ("on_date", "valueDate"),
+    "sources": ("sources", "valueString"),  # a kept suggestion's entry keys, as a JSON list
 }
 
 
@@ -62,6 +70,7 @@ class OwnContent:
     goals: list[dict] = field(default_factory=list)
     progress: list[dict] = field(default_factory=list)
     preferences: dict[str, str] = field(default_factory=dict)
+    withheld_questions: int = 0  # kept questions not shown: an entry they came from is not visible
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:
@@ -76,19 +85,62 @@ def visible_keys(visible) -> set[str]:
     return set(visible.key_set)
 
 
+def shows_own_on_shared_screen(preferences: dict | None) -> bool:
+    """Whether the person chose to show their own questions, goals and notes on the shared screen."""
+    return (preferences or {}).get(SHARED_SCREEN_PREFERENCE) == "yes"
+
+
+def sources_of(row: dict) -> list[str] | None:
+    """The entry keys a kept suggestion was built from, or None when they were not recorded (a
+    row kept before they were, or a value that is not a JSON list of texts)."""
+    text = row.get("sources")
+    try:
+        keys = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return keys if isinstance(keys, list) and all(isinstance(k, str) for k in keys) else None
+
+
+def question_visible(visible, row: dict) -> bool:
+    """Whether a question row passes the gate for this viewer: the person's own words always do;
+    a kept suggestion only while every entry it was built from is visible (fail closed: one with
+    no recorded sources only to the patient)."""
+    if row.get("source") != "suggested":
+        return True
+    keys = sources_of(row)
+    if keys is None:
+        return visible.viewer.kind == "patient"
+    return all(visible.sees(key) for key in keys)
+
+
+def questions_for(visible, rows: list[dict], preferences: dict | None) -> tuple[list[dict], int]:
+    """The question rows this viewer may see, and how many of the viewer's own kept questions are
+    withheld because an entry they came from is not visible to them."""
+    viewer = visible.viewer
+    if viewer.kind == "clinic" and not shows_own_on_shared_screen(preferences):
+        return [], 0
+    theirs = mine(viewer, rows)
+    shown = [row for row in theirs if question_visible(visible, row)]
+    return shown, len(theirs) - len(shown)
+
+
 def for_viewer(visible, questions, comments, goals, progress, preferences) -> OwnContent:
     """The own content a viewer may see, given the store's rows for their patient."""
     viewer, keys = visible.viewer, visible_keys(visible)
-    own_goals = mine(viewer, goals)
+    shared = shows_own_on_shared_screen(preferences)
+    hidden = viewer.kind == "clinic" and not shared
+    own_goals = [] if hidden else mine(viewer, goals)
     goal_refs = keys | {f"own/{g['id']}" for g in own_goals}
+    shown_questions, withheld = questions_for(visible, questions, preferences)
     return OwnContent(
-        questions=mine(viewer, questions),
+        questions=shown_questions,
         comments=[] if viewer.kind == "clinic" else [
             c for c in mine(viewer, comments) if f"{c['resource_type']}/{c['resource_id']}" in keys
         ],
         goals=own_goals,
-        progress=[p for p in mine(viewer, progress) if p.get("goal_ref") in goal_refs],
+        progress=[] if hidden else [p for p in mine(viewer, progress) if p.get("goal_ref") in goal_refs],
         preferences=dict(preferences) if viewer.kind == "patient" else {},
+        withheld_questions=withheld,
     )
 
 
@@ -133,7 +185,7 @@ def question_resource(row: dict, patient_id: str) -> dict:
     resource = _communication(f"own-question-{row['id']}", "question", QUESTION_STATUS.get(row["status"], "unknown"),
                               patient_id, row["text"], row["author"])
     resource["extension"] = [
-        extension(row, "id", "author", "status", "position", "source", "rule", "created", "updated")
+        extension(row, "id", "author", "status", "position", "source", "rule", "sources", "created", "updated")
     ]
     return resource
 

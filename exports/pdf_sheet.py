@@ -1,7 +1,9 @@
 """The pre-consultation sheet as a PDF, made with reportlab.
 
 The words are `sheet.summary_markdown`'s, unchanged (one sheet, three forms: Markdown, app and
-PDF); this module lays that Markdown out on A4 and adds, at the end of each condition's section,
+PDF); this module lays that Markdown out on A4 (reading its backslash escapes back, so record text
+shows as written and reaches reportlab's Paragraph markup only XML-escaped: a `<img src=...>` or
+`<a href=...>` in a record is words, never a fetch or a link) and adds, at the end of each condition's section,
 a trend chart per tracked measure (`exports/pdf_charts.py`) with a sentence saying what it shows.
 
 Fonts: DejaVu Sans when the system has it, else the Bitstream Vera that ships inside reportlab;
@@ -28,6 +30,7 @@ from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTem
 from exports import pdf_charts
 from sheet import summary_markdown
 from summary import Summary
+from textsafe import markdown_line, plain
 
 FAMILY = "LtcSans"
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -39,8 +42,9 @@ _FONT_FILES = (
 _ASCII = {"≤": "<=", "≥": ">=", "µ": "u", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
           "…": "...", "⁹": "^9", "¹": "1", "²": "2", "³": "3"}
 _SHARES = {"Check": [0.34, 0.22, 0.22, 0.22], "Measure": [0.27, 0.21, 0.18, 0.34]}  # column widths by first header
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])_(.+?)_(?![\w*])")
+# The sheet's inline Markdown, token by token: an escaped character, the ** of bold, an _ that can
+# open or close italics (not inside a word), a pipe between table cells, or a run of other text.
+_TOKEN = re.compile(r"\\(.)|(\*\*)|(?<![\w*\\])(_)(?=\S)|(?<=\S)(_)(?![\w*])|(\|)|([^\\*_|]+|.)", re.S)
 
 
 def register_fonts() -> str:
@@ -82,13 +86,44 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def inline(text: str) -> str:
-    """Markdown **bold** and _italic_ as reportlab markup, everything else escaped."""
-    marked = escape(font_text(text))
-    return _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", marked))
+    """The sheet's Markdown **bold** and _italic_ as reportlab markup; escaped characters (the
+    sheet's record text) and everything else as XML-escaped text. An unpaired marker is text."""
+    parts: list[str] = []
+    opened: dict[str, int] = {}  # tag -> index in parts of its opening marker
+    for match in _TOKEN.finditer(text):
+        escaped, bold, opening, closing, pipe, other = match.groups()
+        marker, tag = (bold, "b") if bold else (opening or closing, "i") if (opening or closing) else (None, None)
+        if marker is None:
+            parts.append(escape(font_text(escaped if escaped is not None else pipe or other)))
+        elif tag in opened and (tag == "b" or closing):
+            parts[opened.pop(tag)] = f"<{tag}>"
+            parts.append(f"</{tag}>")
+        elif tag == "b" or opening:
+            opened[tag] = len(parts)
+            parts.append(escape(marker))
+        else:
+            parts.append(escape(marker))
+    for tag, at in sorted(opened.items(), key=lambda item: item[1], reverse=True):
+        parts[at] = escape("**" if tag == "b" else "_")  # never closed: the marker was text
+    return "".join(parts)
 
 
 def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
+    """A Markdown table row's cells, split at pipes that are not escaped (the sheet escapes
+    every pipe in record text)."""
+    cells, current = [], []
+    for match in _TOKEN.finditer(line.strip()):
+        if match[5]:
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(match[0])
+    cells.append("".join(current))
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return [c.strip() for c in cells]
 
 
 def _table(lines: list[str], styles) -> Table:
@@ -111,9 +146,10 @@ def _charts(view, styles) -> list:
     for measure in view.measures:
         if pdf_charts.has_chart(measure):
             flowables.append(KeepTogether([
-                Paragraph(inline(f"**{measure.plain_name[:1].upper()}{measure.plain_name[1:]}**"), styles["body"]),
-                pdf_charts.measure_chart(measure, FAMILY, font_text),
-                Paragraph(inline(pdf_charts.describe(measure)), styles["small"]),
+                Paragraph(inline(f"**{markdown_line(measure.plain_name[:1].upper() + measure.plain_name[1:])}**"),
+                          styles["body"]),
+                pdf_charts.measure_chart(measure, FAMILY, lambda text: font_text(plain(text))),
+                Paragraph(inline(markdown_line(pdf_charts.describe(measure))), styles["small"]),
                 Spacer(1, 4 * mm),
             ]))
     return flowables
@@ -122,7 +158,7 @@ def _charts(view, styles) -> list:
 def flowables(summary: Summary) -> list:
     """The sheet's Markdown as reportlab flowables, with each condition's charts after its tables."""
     styles = _styles()
-    views = {font_text(v.title): v for v in summary.conditions}
+    views = {font_text(markdown_line(v.title)): v for v in summary.conditions}  # as the sheet writes it
     out, table_lines, section = [], [], None
 
     def flush_table():

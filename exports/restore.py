@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from connectors.base import Rejected
-from exports.own_content import OwnItem, from_fhir
+from exports.own_content import OwnItem, from_fhir, sources_of
 from store import StoreError
 
 SOURCE = "own content"
@@ -107,7 +107,8 @@ class _Patient:
                 continue
 
             def write(f=f, key=key):
-                qid = self.store.add_question(self.pid, key[0] or "", author=key[3], source=key[1], rule_id=key[2])
+                qid = self.store.add_question(self.pid, key[0] or "", author=key[3], source=key[1], rule_id=key[2],
+                                              sources=sources_of(f))
                 if f.get("status") not in (None, "open"):
                     self.store.update_question(self.pid, qid, status=f["status"])
                 return qid

@@ -9,7 +9,7 @@ import streamlit as st
 
 from conditions.base import number
 from pages import state, ui
-from pages.text import day, escape_markdown, humanise
+from pages.text import day, escape_markdown, humanise, md_line
 from record import terminology
 from record.models import GoalTarget
 
@@ -22,17 +22,13 @@ if summary.denied and not summary.conditions:
 
 svc, viewer = state.service(), state.viewer()
 record = svc.record(viewer, state.today())
-writable = ui.can_write(summary)
-
-
-def mine(rows: list[dict]) -> list[dict]:
-    """Notes this viewer may see: a carer sees only their own; the patient never sees a carer's."""
-    if viewer.kind == "proxy":
-        return [r for r in rows if r.get("author") == str(viewer)]
-    return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
-
-
-progress = mine(svc.goal_progress(summary.patient.id))
+# What the person wrote that this viewer may see (exports.own_content.for_viewer, the one rule):
+# a carer only their own; the patient never a carer's; the shared screen only when the person
+# chose to show it there (Settings).
+own = svc.own_content(viewer, state.today())
+own_shown = ui.own_shown(summary)
+writable = ui.can_write(summary) and own_shown
+progress = own.progress
 
 
 def target_words(target: GoalTarget) -> str:
@@ -76,24 +72,24 @@ st.header("Care plans")
 if not record.care_plans:
     st.write("No care plans are in the record.")
 for plan in record.care_plans:
-    st.subheader(plan.title)
+    st.subheader(md_line(plan.title))
     period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
-    st.caption(" · ".join(p for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
+    st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
     items = [a for a in plan.activities if a.text]
     if items:
-        st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f" ({a.status})" if a.status else "") for a in items))
+        st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f" ({md_line(a.status)})" if a.status else "") for a in items))
 
 st.header("Goals agreed with the practice")
 if not record.goals:
     st.write("No goals are in the record.")
 for goal in record.goals:
-    st.subheader(goal.description or goal.text or "Goal")
+    st.subheader(md_line(goal.description or goal.text or "Goal"))
     facts = [f"Status: {goal.lifecycle_status}" if goal.lifecycle_status else "",
              f"since {day(goal.start)}" if goal.start else "",
              f"progress: {goal.achievement_status}" if goal.achievement_status else ""]
-    st.caption(" · ".join(f for f in facts if f))
+    st.caption(" · ".join(md_line(f) for f in facts if f))
     for target in goal.targets:
         st.markdown(f"- Target: {escape_markdown(target_words(target))}")
     if goal.notes:
@@ -115,11 +111,16 @@ ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded en
 
 
 def own_goals() -> None:
-    goals = mine(svc.own_goals(summary.patient.id))
+    if not own_shown:
+        st.write("Your own goals and notes are not shown on the shared screen. To show them here, "
+                 "switch on “Show my own questions, goals and notes on the shared screen” in "
+                 "Settings, in your own view.")
+        return
+    goals = own.goals
     if not goals:
         st.write("No goals of your own yet.")
     for goal in goals:
-        st.subheader(goal["text"])
+        st.subheader(md_line(goal["text"]))
         progress_notes(f"own/{goal['id']}", f"own-{goal['id']}")
     if writable:
         with st.form("own-goal", clear_on_submit=True):

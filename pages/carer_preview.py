@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state, ui
-from pages.text import check_row, day, escape_markdown, humanise
+from pages.text import check_row, day, escape_markdown, humanise, md_line, plain
 from pages.charts import describe
 from record.access import Viewer
 
@@ -28,30 +28,30 @@ st.write("Choose someone to see exactly what their view of your record shows. Wh
          "is set by the permission (consent) recorded at your GP practice; ask the practice to change it.")
 link = st.selectbox(
     "Person", links, key="preview_person",
-    format_func=lambda l: l.proxy_name + (f" ({l.relationship.lower()})" if l.relationship else "")
-    + ("" if l.active_now else ": no current permission"),
+    format_func=lambda l: plain(l.proxy_name + (f" ({l.relationship.lower()})" if l.relationship else "")
+                                + ("" if l.active_now else ": no current permission")),
 )
-state.log_view(f"Preview of a carer's view ({link.proxy_name})", slot="preview")
+state.log_view(f"Preview of a carer's view ({plain(link.proxy_name)})", slot="preview")
 theirs = svc.summary(Viewer(kind="proxy", patient_id=viewer.patient_id, proxy_id=link.related_person_id), state.today())
 
-st.header(f"What {link.proxy_name} sees")
+st.header(f"What {md_line(link.proxy_name)} sees")
 with st.container(border=True):
     for notice in theirs.notices:
-        st.warning(notice, icon="🔒")
+        st.warning(escape_markdown(notice), icon="🔒")
     if theirs.record_starts:
         st.info(f"Their view starts on {day(theirs.record_starts)}: older entries are not shown to them.")
     if theirs.denied and not theirs.conditions:
-        st.write(f"{link.proxy_name} sees none of your record.")
+        st.write(f"{md_line(link.proxy_name)} sees none of your record.")
         st.stop()
 
     st.subheader("Conditions")
     if not theirs.conditions:
         st.write("No condition views.")
     for view in theirs.conditions:
-        st.markdown(f"**{view.title}**")
+        st.markdown(f"**{md_line(view.title)}**")
         lines = [describe(m, "the") for m in view.measures if m.series]
         if lines:
-            st.markdown("\n".join(f"- {m.plain_name[:1].upper()}{m.plain_name[1:]}: {escape_markdown(s)}"
+            st.markdown("\n".join(f"- {escape_markdown(m.plain_name[:1].upper() + m.plain_name[1:])}: {escape_markdown(s)}"
                                   for m, s in zip([m for m in view.measures if m.series], lines)))
         ui.table([check_row(c) for c in view.checks], "No regular checks.")
 

@@ -57,7 +57,7 @@ ui.checks_table(view.checks)
 
 level("Questions you might ask")
 if view.questions:
-    on_add = ui.add_suggested if ui.can_write(summary) else None
+    on_add = ui.add_suggested if ui.can_write(summary) and ui.own_shown(summary) else None
     kept = {q.rule_id for q in summary.questions if q.source != "suggested" and q.rule_id}
     for n, question in enumerate(view.questions):
         ui.question_card(question, key=f"add-{view.id}-{n}", on_add=None if question.rule_id in kept else on_add)

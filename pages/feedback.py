@@ -9,14 +9,13 @@ explanation instead.
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 import service as door
 from exports.feedback import KIND_WORDS, STATUS_WORDS
 from pages import state, ui
-from pages.text import escape_markdown, when
+from pages.text import escape_markdown, md_line, plain, when
+from textsafe import json_text
 
 state.guard()
 summary = state.summary()
@@ -45,7 +44,7 @@ items = svc.flags(viewer, today)
 def item_card(item) -> None:
     with st.container(border=True):
         st.markdown(f"**{KIND_WORDS.get(item.kind, 'Comment')}: {escape_markdown(item.entry_says)}**")
-        st.caption(f"Entry dated {item.entry_date or 'not dated'}. Comment written {when(item.created)}. "
+        st.caption(f"Entry dated {md_line(item.entry_date or 'not dated')}. Comment written {when(item.created)}. "
                    f"Status: {STATUS_WORDS.get(item.status, item.status)}.")
         st.markdown(escape_markdown(item.text))
         status_col, download_col = st.columns(2)
@@ -57,7 +56,7 @@ def item_card(item) -> None:
             ui.save(lambda: svc.set_flag_status(viewer, today, item.id, chosen), (door.FlagRefused,))
         download_col.download_button(
             "Download as FHIR Communication", icon=":material/download:",
-            data=json.dumps(svc.flag_communication(viewer, today, item.id), indent=2, ensure_ascii=False),
+            data=json_text(svc.flag_communication(viewer, today, item.id), indent=2),
             file_name=f"communication-{item.id}.json", mime="application/fhir+json", key=f"flag-fhir-{item.id}",
             help="The comment as a FHIR R4 Communication that points at the exact version of the entry.",
         )
@@ -71,7 +70,7 @@ for item in items:
 
 if items:
     st.header("Ask the practice to correct the record")
-    labels = {i.id: f"{KIND_WORDS.get(i.kind, 'Comment')}: {i.entry_says}" for i in items}
+    labels = {i.id: plain(f"{KIND_WORDS.get(i.kind, 'Comment')}: {i.entry_says}") for i in items}
     picked = st.multiselect(
         "Entries to include in the letter", list(labels), format_func=labels.get, key="flag-letter-pick",
         default=[i.id for i in items if i.status != "answered"],

@@ -15,7 +15,7 @@ import streamlit as st
 import service as door
 from exports.feedback import KIND_WORDS, STATUS_WORDS, entry_reference
 from pages import state
-from pages.text import escape_markdown
+from pages.text import escape_markdown, md_line
 
 MAX_TEXT = 4000  # the store's limit on one comment
 CHOICES = {"looks_wrong": "This looks wrong", "comment": "I want to add a comment"}
@@ -33,7 +33,7 @@ def flag_control(service, viewer, entry) -> None:
     reference = entry_reference(entry)
     key = _key(reference)
     for item in (f for f in service.flags(viewer, today) if f.reference == reference):
-        st.caption(f"{KIND_WORDS.get(item.kind, 'Comment')} ({STATUS_WORDS.get(item.status, item.status).lower()}): "
+        st.caption(f"{KIND_WORDS.get(item.kind, 'Comment')} ({md_line(STATUS_WORDS.get(item.status, item.status).lower())}): "
                    + escape_markdown(item.text))
     with st.popover("This looks wrong / add a comment", icon=":material/flag:"):
         with st.form(key, clear_on_submit=True, border=False):

@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import state, ui
 from pages.feedback_widget import flag_control
-from pages.text import day, escape_markdown
+from pages.text import day, escape_markdown, md_line, plain
 from record import terminology
 from record.models import Letter
 
@@ -44,7 +44,7 @@ def is_new(letter: Letter) -> bool:
 def label(letter: Letter) -> str:
     who = f", from {letter.author}" if letter.author else ""
     new = " (new since your last appointment)" if is_new(letter) else ""
-    return f"{day(letter.date, 'undated')}: {letter.title}{who}{new}"
+    return plain(f"{day(letter.date, 'undated')}: {letter.title}{who}{new}")
 
 
 def found_abbreviations(text: str) -> list[dict[str, str]]:
@@ -58,7 +58,7 @@ def found_abbreviations(text: str) -> list[dict[str, str]]:
 
 def reader_html(html: str) -> str:
     """The sanitised letter HTML with its headings set below the page's own (heading order)."""
-    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h3", html)
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h3", plain(html))
 
 
 query = st.text_input(
@@ -66,7 +66,7 @@ query = st.text_input(
 ).strip()
 shown = svc.search_letters(viewer, state.today(), query) if query else letters
 if query:
-    st.caption(f"{len(shown)} of {len(letters)} letters contain “{query}”." if shown else
+    st.caption(f"{len(shown)} of {len(letters)} letters contain “{md_line(query)}”." if shown else
                "No letter contains every word of that search.")
 if not shown:
     st.stop()
@@ -79,10 +79,10 @@ listed = ui.paged_table(
 )
 
 letter = st.selectbox("Letter to read (from the letters listed above)", listed, format_func=label, key="letters_open")
-state.log_view(f"Letter: {letter.title}", slot="letter")
+state.log_view(f"Letter: {plain(letter.title)}", slot="letter")
 
-st.header(letter.title)
-st.caption(" · ".join(part for part in (day(letter.date, "undated"), letter.author) if part))
+st.header(md_line(letter.title))
+st.caption(" · ".join(md_line(part) for part in (day(letter.date, "undated"), letter.author) if part))
 with st.container(border=True):
     if letter.html_safe:
         st.html(reader_html(letter.html_safe))
@@ -91,7 +91,7 @@ with st.container(border=True):
     elif letter.pdf_text:
         st.markdown(escape_markdown(letter.pdf_text))
     else:
-        st.info(letter.unavailable_reason or "This letter's content is not available here. Ask the practice for a copy.")
+        st.info(escape_markdown(letter.unavailable_reason or "This letter's content is not available here. Ask the practice for a copy."))
 
 flag_control(svc, viewer, letter)
 

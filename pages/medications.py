@@ -10,7 +10,7 @@ import streamlit as st
 from conditions.base import RECENT_MEDICINE_DAYS
 from pages import state, ui
 from pages.feedback_widget import flag_control
-from pages.text import day
+from pages.text import day, plain
 
 state.guard()
 
@@ -69,6 +69,6 @@ by_id = {med.id: med for med in record.medications}
 flaggable = [line for line in summary.medications if line.id in by_id]
 if flaggable and summary.viewer.kind != "clinic":
     st.header("Something wrong?")
-    line = st.selectbox("Medicine to comment on", flaggable, format_func=lambda m: m.name, key="medicine_flag",
+    line = st.selectbox("Medicine to comment on", flaggable, format_func=lambda m: plain(m.name), key="medicine_flag",
                         help="Choose one medicine, then say if it looks wrong or add a comment for the practice.")
     flag_control(state.service(), state.viewer(), by_id[line.id])

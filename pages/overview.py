@@ -9,7 +9,7 @@ import streamlit as st
 
 import service as door
 from pages import state, ui
-from pages.text import ATTENTION, day, escape_markdown, humanise, latest_point, off_target, source_words, status_label, value_words
+from pages.text import ATTENTION, day, escape_markdown, humanise, latest_point, md_line, off_target, source_words, status_label, value_words
 
 state.guard()
 
@@ -22,7 +22,7 @@ st.header("Conditions")
 if not summary.conditions:
     st.write("None of the five long-term conditions this app follows is in the record.")
 for view in summary.conditions:
-    st.markdown(f"**{view.title}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
+    st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
 
 st.header("Needs attention now")
 attention = False

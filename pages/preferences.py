@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 import service as door
+from exports.own_content import SHARED_SCREEN_PREFERENCE
 from pages import state, ui
 from pages.text import day
 
@@ -54,6 +55,19 @@ else:
     )
     if sensitive != (prefs.get(SENSITIVE) == "yes"):
         _save(SENSITIVE, "yes" if sensitive else "no")
+
+st.header("Shared screen")
+st.write("When you look at your record together with a nurse (shared screen), what you wrote or "
+         "kept yourself is hidden unless you choose to show it.")
+shared = st.toggle(
+    "Show my own questions, goals and notes on the shared screen",
+    value=prefs.get(SHARED_SCREEN_PREFERENCE) == "yes", key="pref_shared_own",
+    help="When on, the shared screen, its question sheet and its downloads include your own questions, "
+         "the suggestions you kept, your own goals and your progress notes. Comments on your record are "
+         "never shown there. A question made from an entry the shared screen hides stays hidden.",
+)
+if shared != (prefs.get(SHARED_SCREEN_PREFERENCE) == "yes"):
+    _save(SHARED_SCREEN_PREFERENCE, "yes" if shared else "no")
 
 st.header("Your last appointment")
 try:

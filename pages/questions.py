@@ -23,6 +23,9 @@ if summary.denied and not ui.can_write(summary):
 svc, viewer = state.service(), state.viewer()
 own = [q for q in summary.questions if q.own_id is not None]
 suggested = [q for q in summary.questions if q.own_id is None]
+# On the shared screen the person's own questions show only when they chose so in Settings
+# (exports.own_content: the summary, the sheet and the downloads follow the same choice).
+own_shown = ui.own_shown(summary)
 
 
 def own_item(n: int, question) -> None:
@@ -41,7 +44,7 @@ def own_item(n: int, question) -> None:
                     st.rerun()
             return
         st.markdown(f"**{n}.** " + ("✔ Asked: " if asked else "") + escape_markdown(humanise(question.text)))
-        st.caption(question.reason[:1].upper() + question.reason[1:] + ("" if not asked else "; ticked off as asked"))
+        st.caption(escape_markdown(question.reason[:1].upper() + question.reason[1:]) + ("" if not asked else "; ticked off as asked"))
         up, down, edit, remove = st.columns(4)
         if up.button("Move up", key=f"up-{qid}", disabled=n == 1, help=f"Move question {n} up"):
             ui.save(lambda: svc.move_question(viewer, qid, -1))
@@ -58,6 +61,16 @@ def own_item(n: int, question) -> None:
 
 
 def own_list() -> None:
+    if not own_shown:
+        st.write("Your own questions are not shown on the shared screen, nor in the sheet or the "
+                 "downloads made here. To show them, switch on “Show my own questions, goals and notes "
+                 "on the shared screen” in Settings, in your own view.")
+        return
+    if summary.own_questions_withheld:
+        count = summary.own_questions_withheld
+        st.caption(f"{count} question{'s' if count != 1 else ''} kept from the record "
+                   f"{'are' if count != 1 else 'is'} not shown here: "
+                   f"{'they were' if count != 1 else 'it was'} made from entries this view cannot show.")
     if not own:
         st.write("Your list is empty. Add a question below, or keep one of the suggestions.")
     for n, question in enumerate(own, start=1):
@@ -80,7 +93,7 @@ st.header("Suggested from the record")
 if not suggested:
     st.write("No suggestions just now.")
 for n, question in enumerate(suggested):
-    ui.question_card(question, key=f"keep-{n}", on_add=ui.add_suggested)
+    ui.question_card(question, key=f"keep-{n}", on_add=ui.add_suggested if own_shown else None)
 
 st.header("After your appointment")
 st.write("Tick off each question you asked. Setting today as the date of your last appointment "
@@ -96,5 +109,5 @@ st.download_button(
 )
 st.caption("The sheet is a plain text (Markdown) file: open it in any text editor to read or print it.")
 with st.expander("Show the sheet"):
-    st.text(sheet)
+    st.text(sheet)  # the sheet's own text: record text in it is escaped and made plain (sheet.py)
 export_buttons(svc, viewer, summary.today)

@@ -10,7 +10,7 @@ import streamlit as st
 from conditions.base import Context, MeasureView, series_of
 from pages import state, ui
 from pages.feedback_widget import flag_control
-from pages.text import day, value_words
+from pages.text import day, plain, value_words
 from record import terminology
 
 state.guard()
@@ -34,7 +34,7 @@ def other_results() -> None:
     if not others:
         return
     st.header("Other results")
-    with st.expander(f"{len(others)} results not charted (no measure in the table)"):
+    with st.expander(f"{len(others)} results not charted (no measure in the table)"):  # ui.table escapes the cells
         ui.paged_table(
             sorted(others, key=lambda r: r.date or dt.date.min, reverse=True),
             lambda r: {"Date": day(r.date, "undated"), "Name": r.name,
@@ -94,8 +94,8 @@ with st.expander("Every entry, including ones not counted"):
 if listed:
     entry = st.selectbox(
         "Result to comment on (from the entries listed above)", listed, key=f"results_flag_{chosen.id}",
-        format_func=lambda r: f"{day(r.date, 'undated')}: "
-        + value_words(r.value, chosen.display_unit, r.comparator, r.value_text),
+        format_func=lambda r: plain(f"{day(r.date, 'undated')}: "
+                                    + value_words(r.value, chosen.display_unit, r.comparator, r.value_text)),
         help="Choose one result, then say if it looks wrong or add a comment for the practice. "
         "To comment on an older one, list older entries above first.",
     )

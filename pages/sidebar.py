@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state
+from pages.text import md_line, plain
 from record.access import Viewer
 from summary import Summary
 
@@ -21,7 +22,7 @@ def controls(summary: Summary) -> None:
         elif who.get("kind") == "nurse":
             st.markdown("Signed in as **a clinic nurse** (shared screen).")
         else:
-            st.markdown(f"Signed in as **{summary.patient.name or 'you'}**.")
+            st.markdown(f"Signed in as **{md_line(summary.patient.name or 'you')}**.")
         if state.in_shared_screen():
             _leave_shared_screen(who)
             return
@@ -38,7 +39,7 @@ def controls(summary: Summary) -> None:
 
 
 def _carer(who: dict, summary: Summary) -> None:
-    st.markdown(f"Signed in as **{who.get('name', 'a carer')}** (carer).")
+    st.markdown(f"Signed in as **{md_line(who.get('name', 'a carer'))}** (carer).")
     links = who.get("links") or []
     if len(links) < 2:
         return
@@ -50,7 +51,7 @@ def _carer(who: dict, summary: Summary) -> None:
         "Whose record to show",
         options,
         index=options.index(current.proxy_id) if current.proxy_id in options else 0,
-        format_func=lambda rp: names.get(patient_of[rp], "a person you care for"),
+        format_func=lambda rp: plain(names.get(patient_of[rp], "a person you care for")),
     )
     if chosen != current.proxy_id:
         state.switch_viewer(Viewer(kind="proxy", patient_id=patient_of[chosen], proxy_id=chosen))

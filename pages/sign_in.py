@@ -11,7 +11,7 @@ import streamlit as st
 
 import settings
 from pages import state
-from pages.text import day
+from pages.text import day, plain
 from record.access import Viewer
 
 state.guard()
@@ -37,7 +37,7 @@ if not patients:
 
 
 def _patient_label(choice) -> str:
-    return f"{choice.name} (born {day(choice.birth_date)})" if choice.birth_date else choice.name
+    return plain(f"{choice.name} (born {day(choice.birth_date)})" if choice.birth_date else choice.name)
 
 
 st.header("Who are you?")
@@ -62,13 +62,13 @@ elif kind == "A carer":
     if not by_carer:
         st.write("No carers are recorded in this store.")
         st.stop()
-    carer = st.selectbox("Your name", sorted(by_carer), key="sign_in_carer")
+    carer = st.selectbox("Your name", sorted(by_carer), key="sign_in_carer", format_func=plain)
     links = by_carer[carer]
     link = st.selectbox(
         "Whose record", links, key="sign_in_cared_for",
-        format_func=lambda l: names.get(l.patient_id, "a person you care for")
-        + (f", where you are recorded as their {l.relationship.lower()}" if l.relationship else "")
-        + ("" if l.active_now else " (no current permission)"),
+        format_func=lambda l: plain(names.get(l.patient_id, "a person you care for")
+                                    + (f", where you are recorded as their {l.relationship.lower()}" if l.relationship else "")
+                                    + ("" if l.active_now else " (no current permission)")),
     )
     if st.button("Open their record", type="primary", key="open_carer"):
         state.sign_in(

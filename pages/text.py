@@ -8,12 +8,12 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+import textsafe
 from conditions.base import CheckView, MeasureView, number
 from record.dates import human
 
 UK = ZoneInfo("Europe/London")
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 # Status as an icon and words together: colour (or an icon) is never the only signal.
 STATUS = {
@@ -44,10 +44,23 @@ def humanise(text: str | None) -> str:
     return _ISO_DAY.sub(_one, text)
 
 
-def escape_markdown(text: str) -> str:
-    """Plain text made safe for st.markdown: no formatting, links or HTML, line breaks kept."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\r\n", "\n"))
-    return "  \n".join(escaped.split("\n"))
+def escape_markdown(text: str | None) -> str:
+    """Record or personal text made safe for st.markdown and every other element that reads
+    Markdown: no formatting, links, images or HTML, no bidi or zero-width characters, line
+    breaks kept (textsafe.markdown: the one place this is done for the pages)."""
+    return textsafe.markdown(text)
+
+
+def md_line(text: str | None) -> str:
+    """Record or personal text for a one-line Markdown place: a heading, list item, label or
+    table cell (textsafe.markdown_line)."""
+    return textsafe.markdown_line(text)
+
+
+def plain(text: str | None) -> str:
+    """Record or personal text for a place that shows plain text (select box options, st.text,
+    download file contents): bidi, zero-width and control characters removed (textsafe.plain)."""
+    return textsafe.plain(text)
 
 
 def status_label(status: str) -> str:

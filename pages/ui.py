@@ -11,8 +11,9 @@ import streamlit as st
 
 import service as door
 from conditions.base import CheckView, MeasureView, Panel, Question
+from exports.own_content import shows_own_on_shared_screen
 from pages import charts, state
-from pages.text import check_row, day, escape_markdown, humanise, target_line
+from pages.text import check_row, day, escape_markdown, humanise, md_line, plain, target_line
 from summary import Summary
 
 MAX_TEXT = 4000  # the store's limit on one question or note
@@ -65,7 +66,7 @@ def header(title: str, summary: Summary) -> None:
         "proxy": "a carer's view: only what the consent allows",
         "clinic": "the shared screen",
     }[summary.viewer.kind]
-    st.caption(f"Record of {person(summary)}{born}. Shown as {seen_as}. Today is {day(summary.today)}.")
+    st.caption(f"Record of {md_line(person(summary))}{born}. Shown as {seen_as}. Today is {day(summary.today)}.")
     banners(summary)
 
 
@@ -75,7 +76,7 @@ def banners(summary: Summary) -> None:
         st.html(_LARGE_TEXT_CSS)
         st.warning(SHARED_SCREEN_BANNER, icon="🖥️")
     for notice in summary.notices:
-        st.warning(notice, icon="🔒")
+        st.warning(escape_markdown(notice), icon="🔒")
     if summary.record_starts:
         owner = "Your" if summary.viewer.kind == "patient" else "The"
         st.info(
@@ -96,11 +97,13 @@ def quick_exit_button(where=st) -> None:
 
 
 def table(rows: list[dict], alt: str) -> None:
-    """A plain, static table (readable by screen readers), or a sentence when empty."""
+    """A plain, static table (readable by screen readers), or a sentence when empty. st.table
+    reads every cell and header as Markdown, so each is written as text (md_line)."""
     if not rows:
-        st.write(alt)
+        st.write(escape_markdown(alt))
         return
-    st.table(pd.DataFrame(rows), hide_index=True, alt=alt)
+    cells = [{md_line(k): md_line(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
+    st.table(pd.DataFrame(cells), hide_index=True, alt=plain(alt))
 
 
 def h4(text: str) -> None:
@@ -145,25 +148,25 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
                   period: charts.Period = charts.DEFAULT_PERIOD) -> None:
     """A measure: its name, target with source, chart for the period, one-sentence summary, what
     the period leaves out and the data table of what the chart shows."""
-    heading(f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}")
+    heading(md_line(f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}"))
     if measure.plain_name.lower() != measure.name.lower():
-        st.caption(measure.name)
+        st.caption(md_line(measure.name))
     st.markdown(escape_markdown(target_line(measure)))
     shown = charts.within(measure, period, summary.today)
     note = charts.period_note(measure, shown, period, summary.today)
     sentence = charts.describe(shown, whose(summary)) if shown.series else ""
     if charts.has_chart(shown):
         st.plotly_chart(
-            charts.measure_figure(shown, period, summary.today), key=f"chart-{key}", alt=f"{note} {sentence}",
+            charts.measure_figure(shown, period, summary.today), key=f"chart-{key}", alt=plain(f"{note} {sentence}"),
             config={"displaylogo": False, "displayModeBar": False},
         )
     st.markdown(escape_markdown(note))
     if sentence:
         st.markdown(escape_markdown(sentence))
     if measure.note:
-        st.caption(humanise(measure.note))
+        st.caption(escape_markdown(humanise(measure.note)))
     if shown.series:
-        with st.expander(f"Table of {measure.plain_name} results"):
+        with st.expander(f"Table of {md_line(measure.plain_name)} results"):
             noun = "results" if period.years is None else f"results from the {period.label.lower()}"
             paged_table(shown.series[::-1], lambda p: charts.series_row(p, measure.display_unit),
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
@@ -174,24 +177,24 @@ def checks_table(checks: list[CheckView]) -> None:
     table([check_row(c) for c in checks], "No regular checks apply.")
     notes = [f"{c.name}: {humanise(c.note)}" for c in checks if c.note]
     for note in notes:
-        st.caption(note)
+        st.caption(escape_markdown(note))
 
 
 def panel_block(panel: Panel) -> None:
     """A view's extra checklist (e.g. "is my shared record complete?")."""
-    st.subheader(panel.title)
+    st.subheader(md_line(panel.title))
     rows = [{"Item": label, "In the record": humanise(status), "Detail": humanise(detail or "")}
             for label, status, detail in panel.items]
     table(rows, "Nothing to list.")
     if panel.note:
-        st.caption(humanise(panel.note))
+        st.caption(escape_markdown(humanise(panel.note)))
 
 
 def question_card(question: Question, key: str, on_add: Callable[[Question], None] | None) -> None:
     """A suggested question with the reason it is suggested and, if allowed, an add button."""
     with st.container(border=True):
         st.markdown(escape_markdown(humanise(question.text)))
-        st.caption(f"Why it is suggested: {humanise(question.reason)}")
+        st.caption(f"Why it is suggested: {escape_markdown(humanise(question.reason))}")
         if on_add is not None and st.button("Add to my questions", key=key, icon="➕"):
             on_add(question)
 
@@ -199,12 +202,21 @@ def question_card(question: Question, key: str, on_add: Callable[[Question], Non
 def add_suggested(question: Question) -> None:
     """Keep a suggested question in the person's own list (saved in the store)."""
     try:
-        state.service().add_question(state.viewer(), question.text, source="suggested", rule_id=question.rule_id)
+        state.service().add_question(state.viewer(), question.text, source="suggested", rule_id=question.rule_id,
+                                     sources=question.sources)
     except door.StoreError as exc:
         st.error(str(exc))
         return
     st.toast("Added to your questions")
     state.refresh()
+
+
+def own_shown(summary: Summary) -> bool:
+    """Whether this view shows the person's own questions, goals and notes: always, except on the
+    shared screen, where only when the person chose so in Settings (exports.own_content)."""
+    if summary.viewer.kind != "clinic":
+        return True
+    return shows_own_on_shared_screen(state.service().preferences(summary.patient.id))
 
 
 def can_write(summary: Summary) -> bool:

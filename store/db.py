@@ -126,6 +126,9 @@ PERSONAL_TABLES = {
     "questions": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, text TEXT NOT NULL,"
     " source TEXT NOT NULL, rule_id TEXT, position INTEGER NOT NULL, status TEXT NOT NULL,"
     " author TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL",
+    # A kept suggestion's sources: the entries it was built from, a JSON list of `Type/id` keys.
+    # A table of its own, so a store made before it gains it without changing `questions`.
+    "question_sources": "question_id INTEGER PRIMARY KEY, keys TEXT NOT NULL",
     "comments": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL,"
     " resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, resource_version TEXT,"
     " kind TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL, author TEXT NOT NULL,"

@@ -7,6 +7,8 @@ the same time both keep their change, and an acknowledged write survives a crash
 
 from __future__ import annotations
 
+import json
+
 from store.db import MAX_TEXT, InvalidWrite, NotInStore, now_iso
 
 QUESTION_STATUSES = ("open", "asked", "dismissed")
@@ -53,24 +55,40 @@ class PersonalMixin:
 
     # -- questions ----------------------------------------------------------------------------
     def questions(self, patient_id: str) -> list[dict]:
-        """The person's question list, most important first."""
+        """The person's question list, most important first; a kept suggestion's `sources` (the
+        JSON list of entries it was built from) or None when they were not recorded."""
         return self._rows(
-            "SELECT * FROM questions WHERE patient_id = ? ORDER BY position, id", [patient_id]
+            "SELECT questions.*, question_sources.keys AS sources FROM questions LEFT JOIN"
+            " question_sources ON question_sources.question_id = questions.id"
+            " WHERE patient_id = ? ORDER BY position, id", [patient_id]
         )
 
     def add_question(
-        self, patient_id: str, text: str, author: str, source: str = "own", rule_id: str | None = None
+        self, patient_id: str, text: str, author: str, source: str = "own", rule_id: str | None = None,
+        sources: list[str] | tuple[str, ...] | None = None,
     ) -> int:
-        """Add a question at the end of the list; returns its id."""
+        """Add a question at the end of the list, with the entry keys a kept suggestion was built
+        from (`sources`, written in the same transaction); returns its id."""
         text = _clean(text, "question")
         _check(source, ("own", "suggested"), "question source")
+        keys = None if sources is None else json.dumps([str(k) for k in sources])
         now = now_iso()
-        cur = self._write(
-            "INSERT INTO questions (patient_id, text, source, rule_id, position, status, author,"
-            " created, updated) VALUES (?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM"
-            " questions WHERE patient_id = ?), 'open', ?, ?, ?)",
-            [patient_id, text, source, rule_id, patient_id, author, now, now],
-        )
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "INSERT INTO questions (patient_id, text, source, rule_id, position, status, author,"
+                " created, updated) VALUES (?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM"
+                " questions WHERE patient_id = ?), 'open', ?, ?, ?)",
+                [patient_id, text, source, rule_id, patient_id, author, now, now],
+            )
+            if keys is not None:
+                conn.execute("INSERT INTO question_sources (question_id, keys) VALUES (?, ?)",
+                             [cur.lastrowid, keys])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         return cur.lastrowid
 
     def update_question(
@@ -100,6 +118,7 @@ class PersonalMixin:
         )
         if cur.rowcount == 0:
             raise NotInStore("That question is no longer in the list.")
+        self._write("DELETE FROM question_sources WHERE question_id = ?", [question_id])
 
     def move_question(self, patient_id: str, question_id: int, steps: int) -> None:
         """Move a question up (negative steps) or down the list, renumbering in one transaction."""

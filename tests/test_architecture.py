@@ -52,6 +52,9 @@ RULES = [
     (("fhir_read.py",), {"store", "record", "connectors", "conditions", "summary", "sheet", "exports", "pages",
                          "streamlit", "sqlite_utils", "service", "pydantic"},
      "fhir_read is the one reading of raw FHIR that both connectors/ and record/ import: it imports neither"),
+    (("textsafe.py",), {"store", "record", "conditions", "summary", "sheet", "exports", "pages", "service",
+                        "connectors", "streamlit", "sqlite_utils"},
+     "writing text safely for each medium is pure, so every layer can use it"),
 ]
 
 

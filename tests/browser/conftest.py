@@ -128,3 +128,21 @@ def app_url(tmp_path_factory) -> str:
     settings.demo_store(home / "store").close()
     with served_app(home / "store" / "demo.db", TODAY, home) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="session")
+def hostile_app_url(tmp_path_factory) -> str:
+    """The app served over a private store holding only tests/hostile_record.py's record (issue 13
+    item 9: every text field Markdown, HTML and a right-to-left override)."""
+    import datetime as dt
+
+    from hostile_record import resources
+    from ingest import import_items
+    from store import Store
+
+    home = tmp_path_factory.mktemp("hostile-app")
+    store = Store(home / "hostile.db")
+    assert not import_items(store, resources(dt.date.fromisoformat(TODAY))).rejected
+    store.close()
+    with served_app(home / "hostile.db", TODAY, home) as (url, _):
+        yield url
