@@ -115,7 +115,7 @@ def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
         except fhir_xml.XmlError as error:
             yield Rejected(source, "file", str(error))
             return
-        yield from _items(parsed, source, "file")
+        yield from _file_items(parsed, source)
         return
     if text.lstrip()[:1] not in ("{", "["):
         yield Rejected(source, "file", "neither FHIR JSON nor FHIR XML")
@@ -130,6 +130,15 @@ def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
         return
     except (ValueError, RecursionError) as error:
         yield Rejected(source, "file", _parse_failure(error))
+        return
+    yield from _file_items(parsed, source)
+
+
+def _file_items(parsed: object, source: str) -> Iterator[FhirItem]:
+    """What a whole file holds; a file holding an empty Bundle says so rather than pass in silence
+    (a server's empty search page is no such file: it goes straight to `_items`)."""
+    if isinstance(parsed, dict) and parsed.get("resourceType") == "Bundle" and parsed.get("entry") in (None, []):
+        yield Rejected(source, "file", "an empty Bundle: nothing to import")
         return
     yield from _items(parsed, source, "file")
 
@@ -222,9 +231,7 @@ def _checked(resource: dict, source: str, position: str) -> FhirItem:
 def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem]:
     """Resolve ids and references within one Bundle, then yield its entries' resources in order."""
     entries = bundle.get("entry")
-    if entries is None or entries == []:
-        if position == "file":  # a file that holds nothing says so, rather than pass in silence
-            yield Rejected(source, position, "an empty Bundle: nothing to import")
+    if entries is None:
         return
     if not isinstance(entries, list):
         yield Rejected(source, position, "Bundle entry is not a list")
