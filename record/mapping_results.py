@@ -90,14 +90,8 @@ def _result(element: dict, key: ConceptKey, own_codings: list, measure: Measure 
     unit_problem = None
     if measure is not None and value is not None:
         candidates = _unit_candidates(element, unit) if unit else [_range_unit(element)]
-        converted, range_default = _normalise(measure, value, candidates)
-        if converted is None and unit is None:
-            unit_problem = (f"No unit was given, so the value cannot be checked against "
-                            f"{measure.display_unit} and is shown as recorded.")
-        elif converted is None:
-            unit_problem = (f"The unit '{unit}' could not be converted to "
-                            f"{measure.display_unit}, so the value is shown as recorded.")
-        else:
+        converted, range_default, unit_problem = _trusted(measure, value, unit, candidates, own_codings)
+        if converted is not None:
             value, unit = converted
     else:
         range_default = original_unit
@@ -178,6 +172,37 @@ def _range_unit(element: dict) -> str | None:
             if unit:
                 return unit
     return None
+
+
+def _trusted(measure: Measure, value: float, unit: str | None, candidates: list[str | None],
+             own_codings: list[tuple[str, str]]) -> tuple[tuple[float, str] | None, str | None, str | None]:
+    """(value and unit in the measure's UK unit or None, unit read as, why it cannot be trusted).
+
+    A value whose unit is missing, unknown or not the one its code is reported in, or that is
+    outside what the measure can possibly be, comes back with its problem in words: it is listed
+    as recorded and kept out of every chart, check, count and question (record/indexes.py;
+    clinical-reference §11.11). No rule may reason on a number it cannot trust."""
+    not_used = "so this value is not used in charts, checks or questions"
+    fixed = units.code_unit(own_codings)
+    if fixed is not None:
+        given = [units.canonical_unit(c) for c in candidates if c]
+        if fixed not in given:
+            said = f"'{unit}'" if unit else "no unit"
+            return None, candidates[0] if candidates else None, (
+                f"Unit not recognised: this result is coded as measured in "
+                f"{units.canonical_unit(fixed)} but was recorded with {said}, {not_used}.")
+        candidates = [c for c in candidates if c and units.canonical_unit(c) == fixed]
+    converted, range_default = _normalise(measure, value, candidates)
+    if converted is None:
+        said = f"the unit '{unit}' could not be converted to {measure.display_unit}" if unit else "no unit was given"
+        return None, range_default, f"Unit not recognised: {said}, {not_used}."
+    limits = units.plausible_range(measure.id)
+    if limits is not None and not limits[0] <= converted[0] <= limits[1]:
+        low, high = limits
+        return converted, range_default, (
+            f"Value outside the possible range for {measure.plain_name} ({low:g} to {high:g} "
+            f"{measure.display_unit}), {not_used}.")
+    return converted, range_default, None
 
 
 def _normalise(measure: Measure, value: float, candidates: list[str | None]
