@@ -128,15 +128,19 @@ def test_applies_to_diabetes_but_not_to_prediabetes_alone():
 
 
 def test_hba1c_target_follows_medicine_type_and_goal():
-    """HbA1c aims at 48 by default, 53 on a hypo-associated medicine issued in the last 6 months,
-    48 for type 1 even on insulin, and a personal Goal overrides them all."""
+    """HbA1c aims at 48 by default, 53 on a current hypo-associated medicine (clinical-reference
+    §11.1: issued in the last 6 months, or an active authorisation with no end), 48 for type 1
+    even on insulin, and a personal Goal overrides them all."""
     def target(*resources):
         return SPEC.build_measure(context(*resources), "hba1c")
 
     assert target(condition()).target_high == 48
     on_gliclazide = target(condition(), medicine("Gliclazide 80mg tablets", "2026-09-01"))
     assert on_gliclazide.target_high == 53 and "Gliclazide" in on_gliclazide.note
-    assert target(condition(), medicine("Gliclazide 80mg tablets", "2026-04-01")).target_high == 48
+    # Issued 8 months ago: only an active authorisation with no end still makes it current (§11.1).
+    assert target(condition(), medicine("Gliclazide 80mg tablets", "2026-04-01")).target_high == 53
+    assert target(condition(), medicine("Gliclazide 80mg tablets", "2026-04-01")[1:]).target_high == 48
+    assert target(condition(), medicine("Gliclazide 80mg tablets", "2026-04-01", status="stopped")).target_high == 48
     assert target(condition(T1), medicine("Insulin glargine", "2026-10-01")).target_source == "[NG17]"
     mine = target(condition(), medicine("Gliclazide 80mg tablets", "2026-09-01"), goal(58))
     assert (mine.target_high, mine.target_personal, mine.note) == (58, True, None)
