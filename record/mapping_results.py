@@ -8,9 +8,10 @@ systolic and diastolic as components, in either order. Each component is named b
 from __future__ import annotations
 
 import re
+from functools import cache
 from itertools import repeat
 
-from record import units
+from record import terminology, units
 from record.mapping_common import (
     ConceptKey, as_dict, codes, codings, concept_key, dicts, display, happened, key_codings, key_measure,
     number, string,
@@ -99,6 +100,8 @@ def _result(element: dict, key: ConceptKey, own_codings: list, measure: Measure 
     flag = _interpretation_flag(element)
     if flag is None:
         flag = _range_flag(value, comparator, low, high)
+        if low is None and high is None and measure is not None and unit_problem is None:
+            flag = _range_flag(value, comparator, *_usual_range(measure.id))
     return LabResult(
         id=result_id, resource_type="Observation", codings=own_codings, text=text,
         measure_id=measure.id if measure else None,
@@ -242,6 +245,15 @@ def _reference_range(element: dict, measure: Measure | None, result_unit: str | 
         if bounds[0] is not None or bounds[1] is not None:
             return bounds[0], bounds[1]
     return None, None
+
+
+@cache
+def _usual_range(measure_id: str) -> tuple[float | None, float | None]:
+    """The usual range targets.csv gives a measure (kind `range`: lithium 0.4 to 1.0 mmol/L, BNF),
+    to flag a result the lab sent without its own range or interpretation: any lithium level is
+    flagged against its range, whether or not the medicine list shows lithium (§11.1, §11.9)."""
+    row = next((t for t in terminology.targets(measure_id) if t.kind == "range"), None)
+    return (row.low, row.high) if row else (None, None)
 
 
 def _interpretation_flag(element: dict) -> str | None:
