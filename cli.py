@@ -80,6 +80,7 @@ def parse_viewer(patient_id: str, text: str):
 
 
 def cmd_patients(args) -> int:
+    from conditions.problems import clinical_problems
     from record.access import Viewer
 
     service = open_service(args.db)
@@ -89,10 +90,7 @@ def cmd_patients(args) -> int:
     for choice in service.patients(today):
         record = service.record(Viewer(kind="patient", patient_id=choice.id), today)
         born = choice.birth_date.isoformat() if choice.birth_date else "(no birth date)"
-        conditions = sorted({
-            c.text for c in record.conditions
-            if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")
-        })
+        conditions = clinical_problems(record)
         print(f"{choice.id}\t{choice.name}\t{born}\t{'; '.join(conditions) or '(no active conditions)'}")
     return 0
 
