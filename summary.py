@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from record.access import VisibleRecord
+from record.dates import human
 from record.mapping import map_record
-from record.models import PatientRecord
+from record.models import PatientInfo, PatientRecord
 
 JSON_SCHEMA_VERSION = 1
 
@@ -42,6 +43,7 @@ class MedicationLine(_Out):
     last_issued: dt.date | None = None
     repeat: bool = False
     current: bool = False
+    route: str | None = None
     conditions: list[str] = Field(default_factory=list)
     id: str
 
@@ -61,6 +63,8 @@ class Summary(_Out):
     today: dt.date
     record_starts: dt.date | None = None
     notices: list[str] = Field(default_factory=list)
+    death_notice: str | None = None  # the person has died: shown to every viewer (§11.10)
+    died_on: dt.date | None = None
     conditions: list[ConditionView] = Field(default_factory=list)
     medications: list[MedicationLine] = Field(default_factory=list)
     letters: list[LetterLine] = Field(default_factory=list)
@@ -86,6 +90,13 @@ def own_questions_for(viewer_kind: str, author: str, rows: list[dict]) -> list[Q
     return visible
 
 
+def _medicines_as_of(info: PatientInfo | None, today: dt.date) -> dt.date:
+    """The day medicines are judged current on: today, or the day of death (§11.10)."""
+    if info is not None and info.deceased and info.deceased_on:
+        return min(today, info.deceased_on)
+    return today
+
+
 def _medication_lines(record: PatientRecord, today: dt.date, views: list[ConditionView]) -> list[MedicationLine]:
     by_class: dict[str, list[str]] = {}
     for spec in REGISTRY:
@@ -95,13 +106,34 @@ def _medication_lines(record: PatientRecord, today: dt.date, views: list[Conditi
     lines = [
         MedicationLine(
             name=med.name, status=med.status, last_issued=med.last_issued, repeat=med.repeat,
-            current=is_current(med, today), id=med.id,
+            current=is_current(med, today), id=med.id, route=med.route,
             conditions=sorted({v for c in med.classes for v in by_class.get(c, ()) if v in shown}),
         )
         for med in record.medications
     ]
     lines.sort(key=lambda m: (not m.current, m.name.lower()))
     return lines
+
+
+def death_notice(info: PatientInfo | None) -> str | None:
+    """The notice every viewer sees on the record of someone who has died (clinical-reference
+    §11.10): said plainly and kindly, and saying what the record no longer shows."""
+    if info is None or not info.deceased:
+        return None
+    who = info.name or "The person this record belongs to"
+    when = f" on {human(info.deceased_on)}" if info.deceased_on else ""
+    return (f"{who} died{when}. This record is shown as it was kept. It does not list checks that "
+            "are due, targets to reach or questions for an appointment.")
+
+
+def closed_view(view: ConditionView) -> ConditionView:
+    """A view of the record of someone who has died (§11.10): the results as they were, without
+    due checks, targets, prompts, checklists or signposting written for a living person."""
+    measures = [m.model_copy(update={
+        "target": None, "target_low": None, "target_high": None, "target_source": None,
+        "target_verified": None, "target_personal": False, "note": None}) for m in view.measures]
+    return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
+                                   "panels": [], "support": None})
 
 
 def build_summary(
@@ -120,6 +152,9 @@ def build_summary(
         patient_name=info.name if info else None, preferences=dict(preferences or {}),
     )
     views = [spec.view(ctx) for spec in REGISTRY if spec.applies(ctx)]
+    died = death_notice(info)
+    if died:
+        views = [closed_view(view) for view in views]
     suggested: list[Question] = []
     seen: set[str] = set()
     for view in views:
@@ -130,6 +165,8 @@ def build_summary(
     kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
     suggested = [q for q in suggested if q.rule_id not in kept_rules]
     own = own_questions_for(viewer.kind, str(viewer), own_rows or [])
+    if died:
+        suggested, own = [], []
     notices = [visible.denied_reason] if visible.denied_reason else []
     letters = sorted(
         (LetterLine(date=l.date, title=l.title, id=l.id) for l in record.letters),
@@ -142,8 +179,10 @@ def build_summary(
         today=visible.today,
         record_starts=visible.record_starts,
         notices=notices,
+        death_notice=died,
+        died_on=info.deceased_on if died and info else None,
         conditions=views,
-        medications=_medication_lines(record, visible.today, views),
+        medications=_medication_lines(record, _medicines_as_of(info, visible.today), views),
         letters=letters,
         questions=own + suggested,
     )
