@@ -146,7 +146,7 @@ def _request(resource: dict, index: Index) -> Medication:
         authored_on=authored,
         last_issued=issued if is_issue else None,
         issues=[issued] if is_issue else [],
-        repeat=_is_repeat(resource),
+        repeat=_is_repeat(resource, course),
         dosage_text=_dosage_text(resource.get("dosageInstruction")),
         authorised=authorisation,
         active_order=standing and not authorisation,
@@ -217,16 +217,21 @@ def merge(members: list[Medication]) -> Medication:
 
 def _course(resource: dict) -> str | None:
     """The course of therapy: "continuous" (also "repeat..."), "acute", another code, or None."""
-    codes = [code for _, code, _ in concept_key(resource.get("courseOfTherapyType"))[1]]
+    return _course_of(tuple(code for _, code, _ in concept_key(resource.get("courseOfTherapyType"))[1]))
+
+
+@lru_cache(maxsize=256)
+def _course_of(codes: tuple[str, ...]) -> str | None:
+    """Every issue of a repeat names the same course: the answer is kept per set of codes."""
     for kind in (*_COURSE_CONTINUOUS, *_COURSE_ACUTE):
         if any(code.startswith(kind) for code in codes):
             return kind if kind in _COURSE_ACUTE else "continuous"
     return codes[0] if codes else None
 
 
-def _is_repeat(resource: dict) -> bool:
+def _is_repeat(resource: dict, course: str | None = None) -> bool:
     """Whether the GP set this up as a repeat (course of therapy, repeat extension or repeats)."""
-    if _course(resource) == "continuous":
+    if (course or _course(resource)) == "continuous":
         return True
     for extension in dicts(resource.get("extension")):
         url = extension.get("url")
