@@ -83,6 +83,7 @@ def parse_viewer(patient_id: str, text: str):
 
 
 def cmd_patients(args) -> int:
+    from conditions.problems import clinical_problems
     from record.access import Viewer
 
     service = open_service(args.db)
@@ -98,10 +99,7 @@ def cmd_patients(args) -> int:
             failed += 1
             print(f"{choice.id}\t{choice.name}\t{born}\t(this record could not be read)")
             continue
-        conditions = sorted({
-            c.text for c in record.conditions
-            if c.text and c.clinical_status in (None, "active", "recurrence", "relapse")
-        })
+        conditions = clinical_problems(record)
         print(_tsv(choice.id, choice.name, born, "; ".join(conditions) or "(no active conditions)"))
     if failed:
         print(f"{failed} record(s) could not be read; the others are listed.", file=sys.stderr)

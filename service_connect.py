@@ -28,7 +28,7 @@ from store import Store, StoreError, copy_digest, patient_of  # noqa: F401  Stor
 from uploads import UploadRefused  # noqa: F401  the import page catches it
 
 MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
-UPLOAD_TYPES = ("json", "ndjson", "gz")  # for the uploader: .json, .ndjson, .json.gz, .ndjson.gz
+UPLOAD_TYPES = ("json", "ndjson", "xml", "gz")  # for the uploader: .json, .ndjson, .xml, each also .gz
 Progress = Callable[[int, int, str], None]  # a sync's (kinds fetched, out of, the kind now: "" after)
 ActingFor, PendingSignIn, Tokens = sync.ActingFor, sync.PendingSignIn, sync.Tokens  # secrets not in repr
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")

@@ -66,11 +66,19 @@ def _view(view: ConditionView) -> list[str]:
     return lines
 
 
+def medicine_name(line) -> str:
+    """A medicine as listed: its name, with the route or form when the record gives one
+    ("Paracetamol (intravenous)"), so two routes of one medicine read as two entries."""
+    route = (line.route or "").strip()
+    return f"{line.name} ({route[:1].lower()}{route[1:]})" if route else line.name
+
+
 def summary_markdown(summary: Summary) -> str:
     """The pre-consultation sheet for one viewer and day."""
     who = _words(summary.patient.name or summary.patient.id)
     born = f" (born {human(summary.patient.birth_date)})" if summary.patient.birth_date else ""
-    lines = [f"# Appointment preparation: {who}{born}", "", f"Prepared on {human(summary.today)}."]
+    title = "Record summary" if summary.death_notice else "Appointment preparation"
+    lines = [f"# {title}: {who}{born}", "", f"Prepared on {human(summary.today)}."]
     if summary.viewer.kind == "proxy":
         lines.append("Prepared by a carer with proxy access: it shows only what the consent allows.")
     if summary.viewer.kind == "clinic":
@@ -81,20 +89,24 @@ def summary_markdown(summary: Summary) -> str:
             "shown; that does not mean they were normal."
         )
     lines += [f"> {_words(notice)}" for notice in summary.notices]
-    lines += ["", "## Questions to ask", ""]
-    open_questions = [q for q in summary.questions if q.status != "asked"]
-    if open_questions:
-        for n, question in enumerate(open_questions, 1):
-            why = "" if question.source == "own" else f" _(suggested: {_words(question.reason)})_"
-            lines.append(f"{n}. {_words(question.text)}{why}")
+    if summary.death_notice:  # clinical-reference §11.10: no appointment questions
+        lines += ["", f"> {_words(summary.death_notice)}", ""]
     else:
-        lines.append("No questions yet.")
-    lines.append("")
+        lines += ["", "## Questions to ask", ""]
+        open_questions = [q for q in summary.questions if q.status != "asked"]
+        if open_questions:
+            for n, question in enumerate(open_questions, 1):
+                why = "" if question.source == "own" else f" _(suggested: {_words(question.reason)})_"
+                lines.append(f"{n}. {_words(question.text)}{why}")
+        else:
+            lines.append("No questions yet.")
+        lines.append("")
     for view in summary.conditions:
         lines += _view(view)
     current = [m for m in summary.medications if m.current]
-    lines += ["## Current medicines", ""]
-    lines += [f"- {_words(m.name)}" + (f" (last issued {human(m.last_issued)})" if m.last_issued else "")
+    died = summary.died_on
+    lines += [f"## Medicines listed as current on {human(died)}" if died else "## Current medicines", ""]
+    lines += [f"- {_words(medicine_name(m))}" + (f" (last issued {human(m.last_issued)})" if m.last_issued else "")
               for m in current] or ["None recorded."]
     lines += ["", "## Recent letters", ""]
     lines += [f"- {human(l.date) if l.date else 'undated'}: {_words(l.title)}" for l in summary.letters[:5]] or ["None."]

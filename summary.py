@@ -17,8 +17,9 @@ from conditions.base import ConditionView, Context, Question, is_current
 from conditions.sources import Tracer, traced
 from exports.own_content import questions_for
 from record.access import VisibleRecord
+from record.dates import human
 from record.mapping import map_record
-from record.models import PatientRecord
+from record.models import PatientInfo, PatientRecord
 
 JSON_SCHEMA_VERSION = 1
 
@@ -44,6 +45,7 @@ class MedicationLine(_Out):
     last_issued: dt.date | None = None
     repeat: bool = False
     current: bool = False
+    route: str | None = None
     conditions: list[str] = Field(default_factory=list)
     id: str
 
@@ -65,6 +67,8 @@ class Summary(_Out):
     notices: list[str] = Field(default_factory=list)
     denied: bool = False  # the record is not shown to this viewer (the first notice says why)
     unchecked: int = 0  # entries withheld because the app could not check them (a notice says so)
+    death_notice: str | None = None  # the person has died: shown to every viewer (§11.10)
+    died_on: dt.date | None = None
     conditions: list[ConditionView] = Field(default_factory=list)
     medications: list[MedicationLine] = Field(default_factory=list)
     letters: list[LetterLine] = Field(default_factory=list)
@@ -97,6 +101,13 @@ def own_questions_for(visible: VisibleRecord, rows: list[dict], preferences: dic
     return shown
 
 
+def _medicines_as_of(info: PatientInfo | None, today: dt.date) -> dt.date:
+    """The day medicines are judged current on: today, or the day of death (§11.10)."""
+    if info is not None and info.deceased and info.deceased_on:
+        return min(today, info.deceased_on)
+    return today
+
+
 def _medication_lines(record: PatientRecord, today: dt.date, views: list[ConditionView]) -> list[MedicationLine]:
     by_class: dict[str, list[str]] = {}
     for spec in REGISTRY:
@@ -106,13 +117,34 @@ def _medication_lines(record: PatientRecord, today: dt.date, views: list[Conditi
     lines = [
         MedicationLine(
             name=med.name, status=med.status, last_issued=med.last_issued, repeat=med.repeat,
-            current=is_current(med, today), id=med.id,
+            current=is_current(med, today), id=med.id, route=med.route,
             conditions=sorted({v for c in med.classes for v in by_class.get(c, ()) if v in shown}),
         )
         for med in record.medications
     ]
     lines.sort(key=lambda m: (not m.current, m.name.lower()))
     return lines
+
+
+def death_notice(info: PatientInfo | None) -> str | None:
+    """The notice every viewer sees on the record of someone who has died (clinical-reference
+    §11.10): said plainly and kindly, and saying what the record no longer shows."""
+    if info is None or not info.deceased:
+        return None
+    who = info.name or "The person this record belongs to"
+    when = f" on {human(info.deceased_on)}" if info.deceased_on else ""
+    return (f"{who} died{when}. This record is shown as it was kept. It does not list checks that "
+            "are due, targets to reach or questions for an appointment.")
+
+
+def closed_view(view: ConditionView) -> ConditionView:
+    """A view of the record of someone who has died (§11.10): the results as they were, without
+    due checks, targets, prompts, checklists or signposting written for a living person."""
+    measures = [m.model_copy(update={
+        "target": None, "target_low": None, "target_high": None, "target_source": None,
+        "target_verified": None, "target_personal": False, "note": None}) for m in view.measures]
+    return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
+                                   "panels": [], "support": None})
 
 
 def build_summary(
@@ -132,6 +164,9 @@ def build_summary(
         patient_name=info.name if info else None, preferences=dict(preferences or {}), tracer=tracer,
     )
     views = [spec.view(ctx) for spec in REGISTRY if spec.applies(ctx)]
+    died = death_notice(info)
+    if died:
+        views = [closed_view(view) for view in views]
     suggested: dict[str, Question] = {}  # by text: the same words from two views need both views' sources
     for view in views:
         for question in view.questions:
@@ -142,6 +177,8 @@ def build_summary(
     suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
     own = own_questions_for(visible, own_rows or [], preferences)
     withheld = questions_for(visible, own_rows or [], preferences)[1]
+    if died:
+        suggested, own = [], []
     notices = [visible.denied_reason] if visible.denied_reason else []
     if visible.unchecked:
         notices.append(unchecked_notice(visible.unchecked))
@@ -158,8 +195,10 @@ def build_summary(
         notices=notices,
         denied=bool(visible.denied_reason),
         unchecked=visible.unchecked,
+        death_notice=died,
+        died_on=info.deceased_on if died and info else None,
         conditions=views,
-        medications=_medication_lines(record, visible.today, views),
+        medications=_medication_lines(record, _medicines_as_of(info, visible.today), views),
         letters=letters,
         questions=own + suggested,
         own_questions_withheld=withheld,

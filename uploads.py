@@ -11,7 +11,7 @@ name, and messages may be logged.
 from __future__ import annotations
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # 200 MB: a whole GP record is rarely over 50 MB
-SUFFIXES = (".json", ".ndjson", ".json.gz", ".ndjson.gz")
+SUFFIXES = (".json", ".ndjson", ".xml", ".json.gz", ".ndjson.gz", ".xml.gz")
 
 
 class UploadRefused(ValueError):
@@ -27,7 +27,7 @@ class UploadEmpty(UploadRefused):
 
 
 class UploadWrongKind(UploadRefused):
-    """The file's name does not end as a FHIR JSON file does."""
+    """The file's name does not end as a FHIR JSON or XML file does."""
 
 
 def _megabytes(size: int) -> str:
@@ -46,8 +46,8 @@ def check_upload(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
         )
     if not (name or "").lower().endswith(SUFFIXES):
         raise UploadWrongKind(
-            "Only FHIR R4 files can be imported: .json, .ndjson, or either of those compressed "
-            "as .gz. Check the export settings of the system the record came from."
+            "Only FHIR R4 files can be imported: .json, .ndjson or .xml, or any of those "
+            "compressed as .gz. Check the export settings of the system the record came from."
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
 from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
 from record import terminology
@@ -25,7 +26,6 @@ from record.projection import copier
 
 CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
-RECENT_MEDICINE_DAYS = 183  # "active MedicationRequests in the last 6 months" (clinical-reference §2.1)
 
 
 class _Out(BaseModel):
@@ -171,6 +171,13 @@ class Context:
         return [m for m in self.record.medications
                 if medicine_class in m.classes and is_current(m, self.today, within_days)]
 
+    def monitored(self, medicine_class: str) -> list[Medication]:
+        """Medicines of a class that need monitoring and are current, or that the record still
+        lists though their last issue is older than 6 months: such a medicine keeps its
+        monitoring check (clinical-reference §11.1; `conditions.medicines.listed_reason` says why)."""
+        return [m for m in self.record.medications
+                if medicine_class in m.classes and says_active(m, self.today)]
+
     def first_issued(self, medicine_class: str) -> dt.date | None:
         """The earliest issue or start date of any medicine of a class."""
         dates = [d for m in self.record.medications if medicine_class in m.classes
@@ -184,26 +191,6 @@ class Context:
             return for_carer.replace("{name}'s", f"{first}'s" if first else "their").replace(
                 "{name}", first or "the person you care for")
         return for_patient
-
-
-# A GP issue (MedicationRequest, intent order) is "completed" once issued, so for requests only an
-# explicit stop ends a medicine; recency of the last issue decides the rest. A statement that is
-# completed means the person finished taking it.
-_ENDED_REQUEST = frozenset({"stopped", "cancelled", "entered-in-error", "revoked"})
-_ENDED_STATEMENT = frozenset({"stopped", "completed", "entered-in-error", "not-taken", "on-hold"})
-
-
-def is_current(med: Medication, today: dt.date, within_days: int | None = RECENT_MEDICINE_DAYS) -> bool:
-    """A medicine is current when it has not ended and, for GP issues, was issued within
-    `within_days` (None: any time, e.g. "has ever been on")."""
-    if within_days is None:
-        return True
-    if med.kind == "request":
-        if med.status in _ENDED_REQUEST:
-            return False
-        last = med.last_issued or med.authored_on
-        return last is None or (today - last).days <= within_days
-    return med.status not in _ENDED_STATEMENT
 
 
 _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
+from conditions.medicines import monitoring_reason
 from record import terminology
 from record.dates import human
 
@@ -46,10 +47,11 @@ LEFLUNOMIDE_PARTS = (
 # -- medicines -----------------------------------------------------------------------------------
 
 def monitored_drugs(ctx: Context) -> list[tuple[str, str]]:
-    """Current DMARDs that need routine blood monitoring now, as (class, intervals.csv row)."""
+    """DMARDs that need routine blood monitoring now, as (class, intervals.csv row): current, or
+    still listed though last issued over 6 months ago (clinical-reference §11.1: kept, with why)."""
     found = []
     for medicine_class, row in MONITORED_DRUGS:
-        if not ctx.medicines(medicine_class):
+        if not ctx.monitored(medicine_class):
             continue
         start = ctx.first_issued(medicine_class)
         if (medicine_class == "sulfasalazine" and start
@@ -67,8 +69,8 @@ def started(med) -> dt.date | None:
 
 def current_dmard_names(ctx: Context) -> list[str]:
     """Plain names of the current DMARDs ("methotrexate"), named classes first."""
-    names = [c for c in NAMED_DMARDS if ctx.medicines(c)]
-    for med in ctx.medicines("dmard"):
+    names = [c for c in NAMED_DMARDS if ctx.monitored(c)]
+    for med in ctx.monitored("dmard"):
         if not any(c in med.classes for c in NAMED_DMARDS):
             names.append(med.name.split()[0].lower())
     return list(dict.fromkeys(names))
@@ -138,7 +140,7 @@ def blood_set(ctx: Context) -> BloodSet | None:
               "verified": all(r.verified for r in rules)}
     done = [d for _, d in parts if d]
     if not done:
-        return BloodSet(CheckView(status="never", note=_parts_note(parts, ()), **common),
+        return BloodSet(_with_reasons(ctx, CheckView(status="never", note=_parts_note(parts, ()), **common), drugs),
                         names, tuple(parts), tuple(label for label, _ in parts))
     latest = max(done)
     limit = dt.timedelta(days=interval_days + grace_days)
@@ -153,7 +155,14 @@ def blood_set(ctx: Context) -> BloodSet | None:
         shown_missing = ()
     check = CheckView(last_done=latest, due=due, status=status,
                       note=_parts_note(parts, shown_missing), **common)
-    return BloodSet(check, names, tuple(parts), missing)
+    return BloodSet(_with_reasons(ctx, check, drugs), names, tuple(parts), missing)
+
+
+def _with_reasons(ctx: Context, check: CheckView, drugs) -> CheckView:
+    """The check with, first in its note, why a DMARD not plainly current is monitored (§11.1)."""
+    reasons = [monitoring_reason(ctx, ctx.monitored(cls)) for cls, _ in drugs]
+    said = " ".join(dict.fromkeys(r for r in reasons if r))
+    return check.model_copy(update={"note": f"{said} {check.note or ''}".strip()}) if said else check
 
 
 def _parts_note(parts, missing) -> str:

@@ -12,8 +12,10 @@ import datetime as dt
 
 from conditions.base import CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
 from conditions.inflammatory_arthritis_rules import started
+from conditions.medicines import listed_reason, medicine_word, monitoring_reason  # noqa: F401  (medicine_word: the views' API)
 from record import terminology
 from record.dates import human
+from record.models import LabResult
 
 CONDITION = "mental_health"
 # Lithium level "every 3 months in first year; ... 3-monthly if ≥65 ... last level ≥0.8" (§6.2 [SPS-Li]).
@@ -47,14 +49,37 @@ ANTIPSYCHOTIC_CHECKS = (
 
 # -- medicines -----------------------------------------------------------------------------------
 
+def lithium_level_evidence(ctx: Context) -> LabResult | None:
+    """The latest lithium level within the `lithium_evidence` window (12 months), which counts as
+    evidence of taking lithium (clinical-reference §11.1), or None."""
+    window = terminology.interval("lithium_evidence", CONDITION).interval_days
+    latest = next((r for r in reversed(ctx.results("lithium")) if r.date <= ctx.today), None)
+    return latest if latest is not None and (ctx.today - latest.date).days <= window else None
+
+
 def on_lithium(ctx: Context) -> bool:
-    """Whether lithium is current (issued within 6 months, as QOF's MH2 register counts it)."""
-    return bool(ctx.medicines("lithium"))
+    """Whether lithium monitoring applies (clinical-reference §11.1): lithium current, or still
+    listed though last issued over 6 months ago, or a lithium level in the last 12 months."""
+    return bool(ctx.monitored("lithium")) or lithium_level_evidence(ctx) is not None
+
+
+def lithium_reason(ctx: Context) -> str | None:
+    """Why the lithium checks show when lithium is not plainly current, in words (§11.1)."""
+    listed = ctx.monitored("lithium")
+    if listed:
+        return monitoring_reason(ctx, listed)
+    level = lithium_level_evidence(ctx)
+    if level is None:
+        return None
+    fact = (f"shows a lithium level on {human(level.date)}, so lithium checks are shown although "
+            "lithium is not on the current medicine list.")
+    return ctx.wording(f"Your record {fact}", f"{{name}}'s record {fact}")
 
 
 def current_antipsychotics(ctx: Context) -> list:
-    """Current antipsychotics, leaving out end-of-life injectable ones (class `anticipatory`)."""
-    return [m for m in ctx.medicines("antipsychotic") if "anticipatory" not in m.classes]
+    """Antipsychotics that are current or still listed (§11.1), leaving out end-of-life injectable
+    ones (class `anticipatory`)."""
+    return [m for m in ctx.monitored("antipsychotic") if "anticipatory" not in m.classes]
 
 
 def antipsychotic_start(ctx: Context):
@@ -63,11 +88,6 @@ def antipsychotic_start(ctx: Context):
     if not dated:
         return None, None
     return max(dated, key=lambda item: item[0])
-
-
-def medicine_word(med) -> str:
-    """A medicine's plain name for a sentence: "olanzapine" from "Olanzapine 10mg tablets"."""
-    return med.name.split()[0].lower() if med.name else "the medicine"
 
 
 def lithium_stricter(ctx: Context) -> bool:
@@ -88,9 +108,13 @@ def lithium_checks(ctx: Context) -> list[CheckView]:
     """Lithium level, kidney, thyroid, calcium and weight checks while lithium is current."""
     if not on_lithium(ctx):
         return []
-    return [check_from_row(ctx, check_id, name, check_id, condition=CONDITION,
-                           stricter=check_id == "lithium" and lithium_stricter(ctx))
-            for check_id, name in LITHIUM_CHECKS]
+    reason = lithium_reason(ctx)
+    found = [check_from_row(ctx, check_id, name, check_id, condition=CONDITION,
+                            stricter=check_id == "lithium" and lithium_stricter(ctx))
+             for check_id, name in LITHIUM_CHECKS]
+    if reason:
+        found = [c.model_copy(update={"note": f"{reason} {c.note or ''}".strip()}) for c in found]
+    return found
 
 
 def smi_parts(ctx: Context) -> list[tuple[str, dt.date | None]]:
@@ -173,9 +197,11 @@ def antipsychotic_check(ctx: Context, check_id: str, name: str) -> CheckView | N
         status = "due-soon"
     else:
         status = "ok"
+    reason = listed_reason(ctx, med)
     return CheckView(id=check_id, name=name, last_done=last, due=due, status=status,
                      interval_days=rule.interval_days, source=rule.source, verified=rule.verified,
-                     note=f"Counted from {medicine_word(med)}, started {human(start)}.")
+                     note=f"Counted from {medicine_word(med)}, started {human(start)}."
+                     + (f" {reason}" if reason else ""))
 
 
 def antipsychotic_checks(ctx: Context) -> list[CheckView]:

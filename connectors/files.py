@@ -1,4 +1,5 @@
-"""Read FHIR R4 from files: single resources, Bundles of any type, NDJSON, and folders of them.
+"""Read FHIR R4 from files: single resources and Bundles of any type in JSON or XML, NDJSON, and
+folders of them.
 
 `FileConnector(paths).read()` yields each resource (a dict, as it came apart from the reference
 rewrite below) that passed `validate.check`, and a `Rejected` for each thing that could not be
@@ -7,6 +8,10 @@ imported, so one bad entry never stops the rest of a file.
 In a Bundle, an entry whose resource has no id takes the UUID of its `urn:uuid:` fullUrl, and every
 `reference` equal to an entry's fullUrl (`urn:uuid:...` or an absolute `http(s)://.../Type/id`) is
 rewritten to that entry's `Type/id`, so what is stored links up without the Bundle around it.
+FHIR XML (connectors/fhir_xml.py) is turned into the dicts FHIR JSON gives before anything else
+reads it, so both go through the same checks. What a file holds is told by its first character
+(`<` XML, else JSON), not by its name; a file that is neither is rejected by name, and so is every
+file a folder holds that is not read (a hidden file or folder): a folder never skips one silently.
 Positions count from 1: "entry 1" is the first entry, "line 1" the first line.
 """
 
@@ -19,10 +24,9 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from connectors import validate
+from connectors import fhir_xml, validate
 from connectors.base import NotFound, Rejected
 
-_SUFFIXES = (".json", ".ndjson", ".json.gz", ".ndjson.gz")
 _BOM = b"\xef\xbb\xbf"
 _URN_UUID = "urn:uuid:"
 _OUTCOME_TEXT_LIMIT = 120
@@ -59,21 +63,25 @@ class FileConnector:
         for given in self._paths:
             path = Path(given)
             if path.is_dir():
-                for file in _files_under(path):
-                    yield from _read_file(file, str(file))
+                for file, hidden in _files_under(path):
+                    if hidden:
+                        what = "folder" if file.is_dir() else "file"
+                        yield Rejected(str(file), "file", f"hidden {what}, not read")
+                    else:
+                        yield from _read_file(file, str(file))
             else:
                 yield from _read_file(path, str(given))
 
 
-def _files_under(folder: Path) -> list[Path]:
-    """Readable FHIR files under `folder`, hidden files and folders skipped, sorted by path."""
+def _files_under(folder: Path) -> list[tuple[Path, bool]]:
+    """(path, hidden) of every file under `folder`, and of every hidden folder (not entered),
+    sorted by path: the caller reads the files and names the hidden ones as not read."""
     found = []
     for root, dirs, files in os.walk(folder):
+        found.extend((Path(root, name), True) for name in dirs if name.startswith("."))
         dirs[:] = [name for name in dirs if not name.startswith(".")]
-        found.extend(
-            Path(root, name) for name in files if not name.startswith(".") and name.lower().endswith(_SUFFIXES)
-        )
-    return sorted(found, key=lambda path: path.parts)
+        found.extend((Path(root, name), name.startswith(".")) for name in files)
+    return sorted(found, key=lambda item: item[0].parts)
 
 
 def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
@@ -101,6 +109,17 @@ def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
         yield Rejected(source, f"byte {offset}", f"invalid UTF-8 at byte {offset}")
         return
     del data
+    if fhir_xml.looks_like_xml(text):
+        try:
+            parsed = fhir_xml.parse(text)
+        except fhir_xml.XmlError as error:
+            yield Rejected(source, "file", str(error))
+            return
+        yield from _file_items(parsed, source)
+        return
+    if text.lstrip()[:1] not in ("{", "["):
+        yield Rejected(source, "file", "neither FHIR JSON nor FHIR XML")
+        return
     try:
         parsed = _DECODER.decode(text)
     except json.JSONDecodeError as error:
@@ -111,6 +130,15 @@ def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
         return
     except (ValueError, RecursionError) as error:
         yield Rejected(source, "file", _parse_failure(error))
+        return
+    yield from _file_items(parsed, source)
+
+
+def _file_items(parsed: object, source: str) -> Iterator[FhirItem]:
+    """What a whole file holds; a file holding an empty Bundle says so rather than pass in silence
+    (a server's empty search page is no such file: it goes straight to `_items`)."""
+    if isinstance(parsed, dict) and parsed.get("resourceType") == "Bundle" and parsed.get("entry") in (None, []):
+        yield Rejected(source, "file", "an empty Bundle: nothing to import")
         return
     yield from _items(parsed, source, "file")
 
@@ -216,6 +244,7 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
     is_request = bundle_type in _REQUEST_BUNDLES
     targets: dict[str, str] = {}
     kept: list[tuple[str, dict] | Rejected] = []
+    reads = 0  # requests to read, in a batch or transaction: nothing in them to import
     for number, entry in enumerate(entries, start=1):
         label = f"entry {number}"
         where = prefix + label
@@ -227,6 +256,7 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
             method = _method(entry)
             if is_request and method in _NOT_APPLIED:
                 kept.append(Rejected(source, where, f"{label}: {method} requests are not applied from files"))
+            reads += is_request and method not in _NOT_APPLIED
             continue  # a read request, or a history or response entry with nothing to import
         if is_request and _method(entry) == "PATCH":
             kept.append(Rejected(source, where, f"{label}: PATCH requests are not applied from files"))
@@ -247,6 +277,8 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
         if isinstance(full_url, str) and isinstance(resource.get("id"), str):
             targets[full_url] = f"{resource['resourceType']}/{resource['id']}"
         kept.append((where, resource))
+    if reads and not kept:  # a file of read requests says so rather than import nothing in silence
+        yield Rejected(source, position, f"a {bundle.get('type')} of {reads} read request(s) only: nothing to import")
     for item in kept:
         if isinstance(item, Rejected):
             yield item

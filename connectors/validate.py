@@ -352,7 +352,25 @@ def _has_patient_participant(resource: dict) -> bool:
     return False
 
 
+# Where a resource names its patient (store.db.patient_of reads the same keys).
+_PATIENT_KEYS = ("subject", "patient", "beneficiary")
+
+
+def _unresolved_patient(resource: dict) -> str | None:
+    """A patient reference left as a `urn:uuid:` (or `urn:oid:`) id that no entry of its file
+    resolved: the resource cannot be tied to a patient, so it is refused, never stored without one."""
+    for key in _PATIENT_KEYS:
+        value = resource.get(key)
+        reference = value.get("reference") if isinstance(value, dict) else None
+        if isinstance(reference, str) and reference.startswith(("urn:uuid:", "urn:oid:")):
+            return f"subject cannot be resolved to a patient ({key} is a urn: reference found nowhere in the file)"
+    return None
+
+
 def _subject_problem(resource_type: str, resource: dict) -> str | None:
+    unresolved = _unresolved_patient(resource)
+    if unresolved is not None:
+        return unresolved
     if resource_type == "Appointment":
         return None if _has_patient_participant(resource) else "missing subject (no Patient participant)"
     key = _SUBJECT_KEYS.get(resource_type)

@@ -52,6 +52,9 @@ for measure in measures:
 if empty:
     st.caption("Not in the record: " + ", ".join(m.plain_name for m in empty) + ".")
 
+if summary.death_notice:  # no due checks or questions for someone who has died (§11.10)
+    st.stop()
+
 level("Regular checks")
 ui.checks_table(view.checks)
 

@@ -1,5 +1,5 @@
-"""Import a file: add FHIR R4 entries from a file (a Bundle or single resource as .json, NDJSON,
-either gzipped) with a progress bar, then the counts per kind of entry and each item that could not
+"""Import a file: add FHIR R4 entries from a file (a Bundle or single resource as .json or .xml, NDJSON,
+any gzipped) with a progress bar, then the counts per kind of entry and each item that could not
 be imported, with where it was and why.
 
 Nothing already stored is lost and nothing the person wrote is changed: an import only adds entries
@@ -76,7 +76,9 @@ def expected_items(name: str, data: bytes) -> int | None:
     None for gzip: counting would mean unpacking it twice."""
     if name.lower().endswith(".gz"):
         return None
-    return max(data.count(b"\n" if name.lower().endswith(".ndjson") else b'"resource"'), 1)
+    if name.lower().endswith(".ndjson"):
+        return max(data.count(b"\n"), 1)
+    return max(data.count(b'"resource"') + data.count(b"<resource>"), 1)
 
 
 def as_result(name: str, outcome: door.ImportOutcome) -> dict:
@@ -107,7 +109,8 @@ if st.session_state.get(RESULT):
     st.divider()
 
 st.write("Add entries from a file of your GP record in FHIR R4, the format GP systems and NHS apps "
-         "export: a Bundle (.json), NDJSON (.ndjson), or either compressed (.gz). Entries already here "
+         "export: a Bundle or single entry in JSON (.json) or XML (.xml), NDJSON (.ndjson), or any of these "
+         "compressed (.gz). Entries already here "
          "are kept, and so is everything you wrote in this app.")
 if svc.is_demo:
     st.info("You are looking at demo records: a file you import goes into your own store instead, "

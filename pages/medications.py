@@ -11,6 +11,7 @@ from conditions.base import RECENT_MEDICINE_DAYS
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.text import day, plain
+from sheet import medicine_name
 
 state.guard()
 
@@ -31,7 +32,7 @@ for med in record.medications:
 
 def _row(line) -> dict[str, str]:
     return {
-        "Medicine": line.name,
+        "Medicine": medicine_name(line),
         "How to take it": dosage.get(line.id, ""),
         "Last issued": day(line.last_issued, "not recorded"),
         "Repeat": "Yes" if line.repeat else "No",
@@ -52,8 +53,10 @@ def _group(title: str, lines) -> None:
 
 
 months = round(RECENT_MEDICINE_DAYS / 30.44)
-st.caption(f"“Current” means issued in the last {months} months and not stopped. Ask the practice or a "
-           "pharmacist before changing how you take any medicine.")
+as_of = f" on {day(summary.died_on)}" if summary.died_on else ""
+st.caption(f"“Current”{as_of} means not stopped, and either still authorised as a repeat, issued in the "
+           f"last {months} months, or an order that was never re-issued. "
+           "Ask the practice or a pharmacist before changing how you take any medicine.")
 titles = {view.id: view.title for view in summary.conditions}
 placed: set[str] = set()
 for view_id, title in titles.items():

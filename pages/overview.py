@@ -24,6 +24,9 @@ if not summary.conditions:
 for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
 
+if summary.death_notice:  # nothing is due, and no appointment to prepare for (§11.10)
+    st.stop()
+
 st.header("Needs attention now")
 attention = False
 

@@ -19,6 +19,8 @@ summary = state.summary()
 ui.header("My questions", summary)
 if summary.denied and not ui.can_write(summary):
     st.stop()
+if summary.death_notice:  # no appointment to prepare for (clinical-reference §11.10)
+    st.stop()
 
 svc, viewer = state.service(), state.viewer()
 own = [q for q in summary.questions if q.own_id is not None]

@@ -75,6 +75,8 @@ def banners(summary: Summary) -> None:
     if summary.viewer.kind == "clinic":
         st.html(_LARGE_TEXT_CSS)
         st.warning(SHARED_SCREEN_BANNER, icon="🖥️")
+    if summary.death_notice:  # clinical-reference §11.10: a plain notice, no warning sign
+        st.info(summary.death_notice)
     for notice in summary.notices:
         st.warning(escape_markdown(notice), icon="🔒")
     if summary.record_starts:

@@ -49,6 +49,27 @@ class ResultIndex:
     coded: list[LabResult]  # countable without a number (coded findings), in record order
 
 
+def _same(a: LabResult, b: LabResult) -> bool:
+    """Whether two results of one measure are one test sent twice: the same day and the same or an
+    equivalent value (53 mmol/mol and 7.0 % converted differ by a rounding)."""
+    if a.date is None or a.date != b.date or a.comparator != b.comparator:
+        return False
+    if a.value is None or b.value is None:
+        return a.value is b.value and a.value_text == b.value_text
+    return abs(a.value - b.value) <= 0.005 * max(abs(a.value), abs(b.value)) or round(a.value, 1) == round(b.value, 1)
+
+
+def _once(group: list[LabResult]) -> list[LabResult]:
+    """A measure's results with each test sent twice (two sources, or a blood pressure visit
+    recorded twice) kept once, the first in date-and-id order: charts, "previous result", checks
+    and questions count it once (issue 14). The results table still lists both."""
+    kept: list[LabResult] = []
+    for result in group:
+        if not any(_same(result, earlier) for earlier in reversed(kept[-8:])):  # same day sorts together
+            kept.append(result)
+    return kept
+
+
 def index_results(results: list[LabResult], countable: frozenset[str]) -> ResultIndex:
     """Group results by measure (dated ones by date and id, undated ones after them by id; the
     sort is stable, so dropping uncountable ones afterwards keeps the order) and by concept."""
@@ -58,7 +79,7 @@ def index_results(results: list[LabResult], countable: frozenset[str]) -> Result
     coded: list[LabResult] = []
     for result in results:
         grouped[result.measure_id].append(result)
-        if result.status in countable:
+        if result.status in countable and result.unit_problem is None:  # never an untrusted number
             if result.value is None:
                 coded.append(result)
             if result.date is not None:
@@ -70,5 +91,5 @@ def index_results(results: list[LabResult], countable: frozenset[str]) -> Result
         group = (sorted([r for r in group if r.date is not None], key=attrgetter("date", "id"))
                  + sorted([r for r in group if r.date is None], key=attrgetter("id")))
         by_measure[measure_id, False] = group
-        by_measure[measure_id, True] = [r for r in group if r.status in countable]
+        by_measure[measure_id, True] = _once([r for r in group if r.status in countable and r.unit_problem is None])
     return ResultIndex(by_measure=by_measure, by_concept=Grouped(found, keys), coded=coded)

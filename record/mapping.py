@@ -175,7 +175,19 @@ def map_patient(resource: dict) -> PatientInfo:
         birth_date=day(resource.get("birthDate")),
         gender=string(resource.get("gender")),
         nhs_number=nhs_number,
+        **_deceased(resource),
     )
+
+
+def _deceased(resource: dict) -> dict:
+    """Patient.deceased[x] (clinical-reference §11.10): true, or a date (the day, when it can be
+    read; a date that cannot be read still says the person has died)."""
+    if resource.get("deceasedBoolean") is True:
+        return {"deceased": True}
+    when = resource.get("deceasedDateTime")
+    if when is None or when is False:
+        return {}
+    return {"deceased": True, "deceased_on": day(when)}
 
 
 def map_condition(resource: dict) -> ConditionEntry:

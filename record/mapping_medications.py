@@ -1,9 +1,15 @@
 """MedicationRequest and MedicationStatement to `Medication`, with a GP's repeat issues grouped.
 
 A GP record holds one MedicationRequest per issue of a repeat, so a year of metformin is twelve
-resources. They are grouped by medicine name into one `Medication` with every issue date. Following
-GP Connect, a request with intent "plan" (or "proposal") is the authorisation, not an issue: it gives
-the group's status and repeat flag but is not counted as an issue.
+resources. They are grouped by medicine and route (or form) into one `Medication` with every issue
+date: an IV and an oral paracetamol request are two entries. Following GP Connect and
+clinical-reference §11.1, a request with intent "plan" (or "proposal") is the authorisation, not an
+issue: it gives the group's status, end and repeat flag. A continuous order that is not an issue of
+another request is an authorisation too (`authorised`: it gives the status and end), though its
+date still counts as an issue, as it always has. An active order that is neither based on
+another request nor an acute course, and is the latest order for the medicine, any earlier one
+stopped or cancelled (replaced, not issued), is a US-style order never re-issued (`active_order`):
+current while active, whenever it was written.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ LAST_ISSUE_EXTENSION = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationStatementLastIssueDate"
 )
 _NOT_ISSUES = frozenset({"plan", "proposal"})
+_COURSE_CONTINUOUS = ("continuous", "repeat")
+_COURSE_ACUTE = ("acute",)
+# Orders a later one replaced rather than issued (a US record renews an order, stopping the last).
+_REPLACED = frozenset({"stopped", "cancelled", "entered-in-error"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -85,7 +95,21 @@ def _common(resource: dict, index: Index, kind: str) -> dict:
         "classes": _classes(key, name),
         "reason_codings": all_codings(resource.get("reasonCode")),
         "ids": [string(resource.get("id")) or "unknown"],
+        "route": _route(resource, index),
     }
+
+
+def _route(resource: dict, index: Index) -> str | None:
+    """How the medicine is given: the first dosage's route, else the Medication's form, as words."""
+    dosages = resource.get("dosageInstruction" if "dosageInstruction" in resource else "dosage")
+    for dosage in dicts(dosages):
+        words = display(dosage.get("route")) if isinstance(dosage.get("route"), dict) else None
+        if words:
+            return _SPACES.sub(" ", words)
+    medication = index.resolve(resource.get("medicationReference"), "Medication", container=resource)
+    form = medication.get("form") if medication is not None else None
+    words = display(form) if isinstance(form, dict) else None
+    return _SPACES.sub(" ", words) if words else None
 
 
 def _classes(key: ConceptKey, name: str | None) -> frozenset[str]:
@@ -108,15 +132,25 @@ def _request(resource: dict, index: Index) -> Medication:
     authored = day(resource.get("authoredOn"))
     issued = authored or day(as_dict(dispense.get("validityPeriod")).get("start"))
     intent = string(resource.get("intent"))
-    is_issue = intent not in _NOT_ISSUES and issued is not None
+    course = _course(resource)
+    based_on = bool(dicts(resource.get("basedOn")))
+    ordered = intent not in _NOT_ISSUES
+    authorisation = not ordered or (course in _COURSE_CONTINUOUS and not based_on)
+    # An active order that is not an issue of an authorisation nor an acute course: if no other
+    # order for the medicine follows it (see `merge`), it is a US-style order never re-issued.
+    standing = ordered and fields["status"] == "active" and not based_on and course not in _COURSE_ACUTE
+    is_issue = ordered and issued is not None
     return Medication(
         **fields,
         intent=intent,
         authored_on=authored,
         last_issued=issued if is_issue else None,
         issues=[issued] if is_issue else [],
-        repeat=_is_repeat(resource),
+        repeat=_is_repeat(resource, course),
         dosage_text=_dosage_text(resource.get("dosageInstruction")),
+        authorised=authorisation,
+        active_order=standing and not authorisation,
+        end_date=day(as_dict(dispense.get("validityPeriod")).get("end")) if authorisation or standing else None,
     )
 
 
@@ -129,6 +163,7 @@ def _statement(resource: dict, index: Index) -> Medication:
             last = day(extension.get("valueDateTime")) or day(extension.get("valueDate"))
     return Medication(
         **fields,
+        end_date=day(as_dict(resource.get("effectivePeriod")).get("end")),
         authored_on=day(resource.get("dateAsserted")),
         last_issued=last,
         issues=[last] if last else [],
@@ -138,10 +173,11 @@ def _statement(resource: dict, index: Index) -> Medication:
 
 
 def group_key(medication: Medication) -> str:
-    """What requests for the same medicine share (its name, or the id of an unnamed one)."""
+    """What requests for the same medicine share: its name and the route (or form) it is given
+    by, or the id of an unnamed one. The same medicine by mouth and into a vein is two entries."""
     if medication.name == "Unnamed medicine":
         return f"id:{medication.id}"
-    return medication.name.casefold()
+    return f"{medication.name.casefold()}|{(medication.route or '').casefold()}"
 
 
 def merge(members: list[Medication]) -> Medication:
@@ -151,8 +187,10 @@ def merge(members: list[Medication]) -> Medication:
 
     members = sorted(members, key=when)
     latest = members[-1]
-    plans = [m for m in members if m.intent in _NOT_ISSUES]
+    plans = ([m for m in members if m.intent in _NOT_ISSUES]
+             or [m for m in members if m.authorised])  # the authorisation, else the latest entry
     status_from = plans[-1] if plans else latest
+    orders = [m for m in members if m.intent not in _NOT_ISSUES]
     issues = sorted(d for m in members for d in m.issues)
     authored = [m.authored_on for m in members if m.authored_on]
     reasons: list[tuple[str, str]] = []
@@ -170,14 +208,31 @@ def merge(members: list[Medication]) -> Medication:
         "reason_codings": reasons,
         "classes": frozenset().union(*(m.classes for m in members)),
         "ids": [m.id for m in members],
+        "authorised": status_from.authorised,
+        "end_date": status_from.end_date,
+        "active_order": bool(orders) and orders[-1].active_order
+                        and all(m.status in _REPLACED for m in orders[:-1]),
     })
 
 
-def _is_repeat(resource: dict) -> bool:
+def _course(resource: dict) -> str | None:
+    """The course of therapy: "continuous" (also "repeat..."), "acute", another code, or None."""
+    return _course_of(tuple(code for _, code, _ in concept_key(resource.get("courseOfTherapyType"))[1]))
+
+
+@lru_cache(maxsize=256)
+def _course_of(codes: tuple[str, ...]) -> str | None:
+    """Every issue of a repeat names the same course: the answer is kept per set of codes."""
+    for kind in (*_COURSE_CONTINUOUS, *_COURSE_ACUTE):
+        if any(code.startswith(kind) for code in codes):
+            return kind if kind in _COURSE_ACUTE else "continuous"
+    return codes[0] if codes else None
+
+
+def _is_repeat(resource: dict, course: str | None = None) -> bool:
     """Whether the GP set this up as a repeat (course of therapy, repeat extension or repeats)."""
-    for _, code, _ in concept_key(resource.get("courseOfTherapyType"))[1]:
-        if code.startswith("continuous") or code.startswith("repeat"):
-            return True
+    if (course or _course(resource)) == "continuous":
+        return True
     for extension in dicts(resource.get("extension")):
         url = extension.get("url")
         if isinstance(url, str) and "repeatinformation" in url.casefold():

@@ -8,9 +8,10 @@ systolic and diastolic as components, in either order. Each component is named b
 from __future__ import annotations
 
 import re
+from functools import cache
 from itertools import repeat
 
-from record import units
+from record import terminology, units
 from record.mapping_common import (
     ConceptKey, as_dict, codes, codings, concept_key, dicts, display, happened, key_codings, key_measure,
     number, string,
@@ -90,14 +91,8 @@ def _result(element: dict, key: ConceptKey, own_codings: list, measure: Measure 
     unit_problem = None
     if measure is not None and value is not None:
         candidates = _unit_candidates(element, unit) if unit else [_range_unit(element)]
-        converted, range_default = _normalise(measure, value, candidates)
-        if converted is None and unit is None:
-            unit_problem = (f"No unit was given, so the value cannot be checked against "
-                            f"{measure.display_unit} and is shown as recorded.")
-        elif converted is None:
-            unit_problem = (f"The unit '{unit}' could not be converted to "
-                            f"{measure.display_unit}, so the value is shown as recorded.")
-        else:
+        converted, range_default, unit_problem = _trusted(measure, value, unit, candidates, own_codings)
+        if converted is not None:
             value, unit = converted
     else:
         range_default = original_unit
@@ -105,6 +100,8 @@ def _result(element: dict, key: ConceptKey, own_codings: list, measure: Measure 
     flag = _interpretation_flag(element)
     if flag is None:
         flag = _range_flag(value, comparator, low, high)
+        if low is None and high is None and measure is not None and unit_problem is None:
+            flag = _range_flag(value, comparator, *_usual_range(measure.id))
     return LabResult(
         id=result_id, resource_type="Observation", codings=own_codings, text=text,
         measure_id=measure.id if measure else None,
@@ -180,6 +177,37 @@ def _range_unit(element: dict) -> str | None:
     return None
 
 
+def _trusted(measure: Measure, value: float, unit: str | None, candidates: list[str | None],
+             own_codings: list[tuple[str, str]]) -> tuple[tuple[float, str] | None, str | None, str | None]:
+    """(value and unit in the measure's UK unit or None, unit read as, why it cannot be trusted).
+
+    A value whose unit is missing, unknown or not the one its code is reported in, or that is
+    outside what the measure can possibly be, comes back with its problem in words: it is listed
+    as recorded and kept out of every chart, check, count and question (record/indexes.py;
+    clinical-reference §11.11). No rule may reason on a number it cannot trust."""
+    not_used = "so this value is not used in charts, checks or questions"
+    fixed = units.code_unit(own_codings)
+    if fixed is not None:
+        given = [units.canonical_unit(c) for c in candidates if c]
+        if fixed not in given:
+            said = f"'{unit}'" if unit else "no unit"
+            return None, candidates[0] if candidates else None, (
+                f"Unit not recognised: this result is coded as measured in "
+                f"{units.canonical_unit(fixed)} but was recorded with {said}, {not_used}.")
+        candidates = [c for c in candidates if c and units.canonical_unit(c) == fixed]
+    converted, range_default = _normalise(measure, value, candidates)
+    if converted is None:
+        said = f"the unit '{unit}' could not be converted to {measure.display_unit}" if unit else "no unit was given"
+        return None, range_default, f"Unit not recognised: {said}, {not_used}."
+    limits = units.plausible_range(measure.id)
+    if limits is not None and not limits[0] <= converted[0] <= limits[1]:
+        low, high = limits
+        return converted, range_default, (
+            f"Value outside the possible range for {measure.plain_name} ({low:g} to {high:g} "
+            f"{measure.display_unit}), {not_used}.")
+    return converted, range_default, None
+
+
 def _normalise(measure: Measure, value: float, candidates: list[str | None]
                ) -> tuple[tuple[float, str] | None, str | None]:
     """(value and unit in the measure's UK unit, unit read as); (None, first unit) if none fits."""
@@ -217,6 +245,15 @@ def _reference_range(element: dict, measure: Measure | None, result_unit: str | 
         if bounds[0] is not None or bounds[1] is not None:
             return bounds[0], bounds[1]
     return None, None
+
+
+@cache
+def _usual_range(measure_id: str) -> tuple[float | None, float | None]:
+    """The usual range targets.csv gives a measure (kind `range`: lithium 0.4 to 1.0 mmol/L, BNF),
+    to flag a result the lab sent without its own range or interpretation: any lithium level is
+    flagged against its range, whether or not the medicine list shows lithium (§11.1, §11.9)."""
+    row = next((t for t in terminology.targets(measure_id) if t.kind == "range"), None)
+    return (row.low, row.high) if row else (None, None)
 
 
 def _interpretation_flag(element: dict) -> str | None:

@@ -60,6 +60,8 @@ class PatientInfo:
     birth_date: dt.date | None = None
     gender: str | None = None
     nhs_number: str | None = None
+    deceased: bool = False  # Patient.deceased[x] true or a date (clinical-reference §11.10)
+    deceased_on: dt.date | None = None
 
 
 @_entry
@@ -116,6 +118,13 @@ class Medication(Entry):
     classes: frozenset[str] = frozenset()
     reason_codings: list[Coding] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    # clinical-reference §11.1: the status comes from an authorisation (intent plan, or a continuous
+    # order that is not an issue of another request); an order that is not an issue (US style, never
+    # re-issued); the authorisation's or statement's end; the route or form it is given by.
+    authorised: bool = False
+    active_order: bool = False
+    end_date: dt.date | None = None
+    route: str | None = None
 
 
 @_entry

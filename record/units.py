@@ -120,6 +120,43 @@ def _plan(measure_id: str, unit: str | None) -> tuple[str | None, tuple[float, f
 _cached_plan = lru_cache(maxsize=1024)(_plan)
 
 
+@cache
+def _code_units() -> dict[tuple[str, str], str]:
+    """(system, code) -> the unit a result so coded is reported in (code_units.csv)."""
+    table: dict[tuple[str, str], str] = {}
+    for row in read_table("code_units.csv", ("system", "code", "unit")):
+        unit = canonical_unit(row["unit"])
+        if (row["system"], row["code"]) in table or unit is None:
+            raise TableError(f"code_units.csv {row['system']} {row['code']}: listed twice or without a unit")
+        table[(row["system"], row["code"])] = unit
+    return table
+
+
+def code_unit(codings: list[tuple[str, str]]) -> str | None:
+    """The unit the result's codes fix (an IFCC HbA1c code: mmol/mol), or None if they fix none."""
+    table = _code_units()
+    return next((table[pair] for pair in codings if pair in table), None)
+
+
+@cache
+def _plausible() -> dict[str, tuple[float, float]]:
+    table: dict[str, tuple[float, float]] = {}
+    for row in read_table("plausible.csv", ("measure", "low", "high")):
+        where = f"plausible.csv {row['measure']}"
+        if row["measure"] not in measures() or row["measure"] in table:
+            raise TableError(f"{where}: unknown measure, or listed twice")
+        low, high = _factor(row["low"], where), _factor(row["high"], where)
+        if not low < high:
+            raise TableError(f"{where}: low is not below high")
+        table[row["measure"]] = (low, high)
+    return table
+
+
+def plausible_range(measure_id: str) -> tuple[float, float] | None:
+    """(lowest, highest) value a result of this measure can possibly have, in its UK unit."""
+    return _plausible().get(measure_id)
+
+
 def hba1c_pct_to_ifcc(pct: float) -> float:
     """HbA1c DCCT % to IFCC mmol/mol: (pct - 2.15) x 10.929."""
     return normalise("hba1c", pct, "%")[0]

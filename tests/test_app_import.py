@@ -187,3 +187,23 @@ def test_a_label_kept_on_a_newer_copy_is_said_by_entry(demo_db):
     assert any(s.value == "Labels kept" for s in at.subheader)
     assert table_rows(at, 1) == [{"Kind of entry": "Letters (DocumentReference)", "Entry": NOPAT_DOC}]
     assert "Copy without its label" not in texts(at)
+
+
+def test_an_xml_file_imports_through_the_page_as_json_does(demo_db):
+    """A FHIR XML file is accepted by the uploader and its entry is imported into the record."""
+    document = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Observation xmlns="http://hl7.org/fhir">
+  <id value="xml-upload-hba1c"/>
+  <status value="final"/>
+  <code><coding><system value="http://snomed.info/sct"/><code value="1049301000000100"/></coding></code>
+  <subject><reference value="Patient/{DIABETES}"/></subject>
+  <effectiveDateTime value="2026-11-02"/>
+  <valueQuantity><value value="51"/><unit value="mmol/mol"/></valueQuantity>
+</Observation>"""
+    at = go(open_app(DIABETES), "import_file")
+    upload(at, "result.xml", document.encode())
+    at.button(key="import_go").click().run()
+    no_errors(at)
+    kinds = {row["Kind of entry"]: row for row in table_rows(at, 0)}
+    assert kinds["Results and measurements (Observation)"]["New"] == 1
+    assert any(r["id"] == "xml-upload-hba1c" for r in Store(demo_db).resources_for(DIABETES, ("Observation",)))

@@ -81,8 +81,10 @@ def test_only_the_store_imports_sqlite_utils():
 
 
 def test_only_the_server_connectors_import_fhirclient():
-    """fhirclient is imported by connectors/fhir_server.py and connectors/smart.py alone."""
+    """fhirclient is imported by connectors/fhir_server.py and connectors/smart.py, and by
+    connectors/fhir_xml.py for its R4 models' element lists (which elements repeat), alone."""
     allowed = {ROOT / "connectors" / "fhir_server.py", ROOT / "connectors" / "smart.py",
+               ROOT / "connectors" / "fhir_xml.py",
                ROOT / "bench" / "naive_fhirclient.py"}  # the benchmark's yardstick, not the app
     offenders = [str(p.relative_to(ROOT)) for p in project_files()
                  if "fhirclient" in imported_modules(p) and p not in allowed]

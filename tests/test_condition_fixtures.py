@@ -55,6 +55,17 @@ def test_condition_fixture(case, fresh_store):
                 assert got[key] == value, f"{check_id}.{key}"
     if "questions" in expected:
         assert [q.text for q in view.questions] == expected["questions"]
+    for check_id, start in expected.get("check_notes_start", {}).items():
+        note = next(c.note for c in view.checks if c.id == check_id)
+        assert note and note.startswith(start), check_id
+    if "current_medicines" in expected:
+        assert sorted(m.name for m in summary.medications if m.current) == sorted(expected["current_medicines"])
+    if "death_notice" in expected:
+        assert summary.death_notice == expected["death_notice"]
+        if expected["death_notice"]:
+            assert summary.questions == [] and all(
+                not v.checks and not v.questions and not any(m.target for m in v.measures)
+                for v in summary.conditions)
     if "panels" in expected:
         panels = {p.id: p for p in view.panels}
         assert set(panels) == set(expected["panels"]), "the view shows a different set of panels"

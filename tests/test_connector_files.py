@@ -215,12 +215,16 @@ def test_gzipped_files(tmp_path: Path) -> None:
 
 
 def test_folder_reads_fhir_files_recursively_in_path_order() -> None:
-    """A folder is read recursively in path order, hidden and non-FHIR files skipped, each file's source kept."""
+    """A folder is read recursively in path order, each file's source kept, and every file it does
+    not import (hidden, or neither JSON nor XML) is named with why: none is skipped silently."""
     folder = FIXTURES / "folder"
     resources, rejected = read(folder)
     assert [resource["id"] for resource in resources] == ["pat-7", "cond-7", "goal-7"]
     assert rejected == [
-        Rejected(str(folder / "sub" / "b_entries.ndjson"), "line 2", "impossible date '2011-13-04' at effectiveDateTime")
+        Rejected(str(folder / ".hidden"), "file", "hidden folder, not read"),
+        Rejected(str(folder / ".hidden_patient.json"), "file", "hidden file, not read"),
+        Rejected(str(folder / "notes.txt"), "file", "neither FHIR JSON nor FHIR XML"),
+        Rejected(str(folder / "sub" / "b_entries.ndjson"), "line 2", "impossible date '2011-13-04' at effectiveDateTime"),
     ]
 
 

@@ -111,9 +111,12 @@ def test_measure_carries_bands_and_source_and_is_absent_without_results():
 
 
 def test_no_antipsychotic_check_without_a_current_antipsychotic():
-    """The antipsychotic review applies only while one is current (issued in the last 6 months)."""
+    """The antipsychotic review applies only while one is current: an issue 22 months ago, and a
+    later one 20 months ago, is not (clinical-reference §11.1). A lone active order never re-issued
+    is current under §11.1 (a US-style order), so the old record is two issues here."""
     assert dementia.antipsychotic_check(ctx()) is None
-    assert dementia.antipsychotic_check(ctx(issues("Risperidone 500microgram tablets", "2025-01-10"))) is None
+    assert dementia.antipsychotic_check(ctx(issues("Risperidone 500microgram tablets", "2025-01-10",
+                                                   "2025-03-10"))) is None
 
 
 def test_antipsychotic_review_counts_only_reviews_since_the_start():

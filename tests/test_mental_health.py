@@ -32,9 +32,10 @@ def day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def med(name: str, start: str, last: str = "2026-11-09") -> Medication:
-    """A current repeat medicine with its classes from medicines.csv."""
-    return Medication(id=f"med-{name.split()[0].lower()}", name=name, kind="request", status="active",
+def med(name: str, start: str, last: str = "2026-11-09", status: str = "active") -> Medication:
+    """A repeat medicine (current unless stopped or last issued long ago) with its classes from
+    medicines.csv."""
+    return Medication(id=f"med-{name.split()[0].lower()}", name=name, kind="request", status=status,
                       authored_on=day(start), issues=sorted({day(start), day(last)}),
                       last_issued=day(last), classes=terminology.medicine_classes(text=name))
 
@@ -86,8 +87,32 @@ def test_lithium_levels_every_three_months_when_stricter(results, start, born):
 
 
 def test_no_lithium_checks_without_current_lithium():
-    """Lithium last issued over 6 months ago gives no lithium checks."""
-    assert rules.lithium_checks(context([], [med(LITHIUM, "2015-01-01", last="2026-01-01")])) == []
+    """Lithium stopped gives no lithium checks. (Before clinical-reference §11.1, lithium last
+    issued over 6 months ago gave none either; §11.1 keeps those: see the next test.)"""
+    assert rules.lithium_checks(context([], [med(LITHIUM, "2015-01-01", last="2026-01-01",
+                                                 status="stopped")])) == []
+
+
+def test_lithium_still_listed_but_not_issued_keeps_its_checks_and_says_why():
+    """Lithium the record still lists, last issued over 6 months ago, keeps every lithium check,
+    each saying why in words (clinical-reference §11.1: a missed check is the harm)."""
+    ctx = context([], [med(LITHIUM, "2015-01-01", last="2026-01-01")])
+    checks = rules.lithium_checks(ctx)
+    assert [c.id for c in checks] == [c for c, _ in rules.LITHIUM_CHECKS]
+    assert all(c.note.startswith("Your record lists lithium as a current medicine, last issued on "
+                                 "1 January 2026.") for c in checks)
+
+
+def test_a_lithium_level_in_the_last_year_is_evidence_of_lithium():
+    """A lithium level in the last 12 months with no lithium on the list brings the lithium checks,
+    saying why; one from over 12 months ago does not (clinical-reference §11.1)."""
+    recent = context([lab("lithium", "2026-02-01", 0.5)], [], conditions=())
+    assert rules.on_lithium(recent) and mh.SPEC.applies(recent)
+    assert rules.lithium_checks(recent)[0].note.startswith(
+        "Your record shows a lithium level on 1 February 2026, so lithium checks are shown although "
+        "lithium is not on the current medicine list.")
+    old = context([lab("lithium", "2025-11-24", 0.5)], [], conditions=())
+    assert not rules.on_lithium(old) and rules.lithium_checks(old) == []
 
 
 def test_lithium_outside_usual_range_prompts_without_toxicity_words():
@@ -101,9 +126,12 @@ def test_lithium_outside_usual_range_prompts_without_toxicity_words():
 
 
 def test_lithium_inside_range_or_not_on_lithium_does_not_prompt():
-    """A level inside the range, or a high level with lithium stopped, gives no range question."""
+    """A level inside the range, or a high level from over a year ago with lithium stopped, gives no
+    range question. (Lithium still listed, or a level in the last 12 months, would count as taking
+    it under clinical-reference §11.1, so the stopped case is now stopped and a year old.)"""
     inside = context([lab("lithium", "2026-10-01", 0.7)], [med(LITHIUM, "2015-01-01")])
-    stopped = context([lab("lithium", "2026-01-01", 1.2)], [med(LITHIUM, "2015-01-01", last="2026-01-01")])
+    stopped = context([lab("lithium", "2025-09-01", 1.2)],
+                      [med(LITHIUM, "2015-01-01", last="2025-09-01", status="stopped")])
     for ctx in (inside, stopped):
         assert mh.q_lithium_outside_range(ctx, mh.SPEC.view(ctx)) == []
 

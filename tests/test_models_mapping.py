@@ -371,9 +371,12 @@ def test_synthea_bundles_map_with_hba1c_in_mmol_per_mol(path):
     series = record.results_for("hba1c")
     assert len(series) == len(sent) > 0
     assert {r.unit for r in series} == {"mmol/mol"}
-    assert all(r.unit_problem is None and r.original_unit == "%" for r in series)
-    # Synthea's % values are sometimes implausibly low (2.9 %); the conversion is pinned, not the data.
+    assert all(r.original_unit == "%" for r in series)
+    # Synthea's % values are sometimes implausibly low (2.9 %); the conversion is pinned, not the
+    # data, and such a value is marked and kept out of every rule (clinical-reference §11.11).
     assert all(r.value == pytest.approx((r.original_value - 2.15) * 10.929) for r in series)
+    assert all((r.unit_problem is None) == (20 <= r.value <= 200) for r in series)
+    assert all(r.unit_problem.startswith("Value outside the possible range") for r in series if r.unit_problem)
     systolic, diastolic = record.results_for("bp_systolic"), record.results_for("bp_diastolic")
     assert len(systolic) == len(diastolic) > 0
     pairs = {r.source_id: r.value for r in diastolic}

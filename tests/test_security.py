@@ -175,7 +175,7 @@ def test_uploads_are_refused_with_a_plain_message(name, size, error, words):
 
 def test_uploads_within_the_limit_are_accepted():
     """A FHIR file of any size up to the limit passes the check."""
-    for name in ("a.json", "B.NDJSON", "c.json.gz", "d.ndjson.gz"):
+    for name in ("a.json", "B.NDJSON", "c.json.gz", "d.ndjson.gz", "e.xml", "f.XML.gz"):
         uploads.check_upload(name, uploads.MAX_UPLOAD_BYTES)
 
 

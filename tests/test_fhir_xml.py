@@ -1,0 +1,151 @@
+"""FHIR R4 XML is read exactly as FHIR JSON is (issue 14): single resources, Bundles and folders
+mixing XML and JSON, with a hardened parser. Inputs: the UK Core R4 examples in
+`../shared/fhir-samples/ukcore-r4-xml/` (read in place), the hand-written pair in
+tests/fixtures/xml (see its README), and attack documents written inside the tests."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from fhirclient.models import fhirelementfactory
+
+from cli import main
+from connectors import fhir_xml
+from connectors.base import Rejected
+from connectors.files import FileConnector
+
+UKCORE = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "ukcore-r4-xml"
+UKCORE_FILES = sorted(UKCORE.glob("*.xml"))
+XML = Path(__file__).parent / "fixtures" / "xml"
+JSON_FIXTURES = Path(__file__).parent / "fixtures" / "files"
+needs_ukcore = pytest.mark.skipif(not UKCORE_FILES, reason="shared UK Core examples not present")
+
+
+def read(*paths) -> tuple[list[dict], list[Rejected]]:
+    items = list(FileConnector(paths).read())
+    return [i for i in items if isinstance(i, dict)], [i for i in items if isinstance(i, Rejected)]
+
+
+def test_the_hand_written_bundle_reads_as_its_json_form():
+    """Lists, primitives' ids and extensions, numbers, booleans, contained resources and the
+    narrative come out as the FHIR JSON form of the same Bundle, written by hand."""
+    parsed = fhir_xml.parse((XML / "bundle_shapes.xml").read_text(encoding="utf-8"))
+    assert parsed == json.loads((XML / "bundle_shapes.expected.json").read_text(encoding="utf-8"))
+    assert isinstance(parsed["entry"][1]["resource"]["valueQuantity"]["value"], float)
+    assert parsed["entry"][0]["resource"]["multipleBirthInteger"] == 2
+
+
+def test_an_xml_bundle_imports_as_its_json_form_does(tmp_path):
+    """The file connector gives the same resources, references rewritten, for the XML file and
+    for the same Bundle as JSON."""
+    as_json = tmp_path / "shapes.json"
+    as_json.write_text((XML / "bundle_shapes.expected.json").read_text(encoding="utf-8"), encoding="utf-8")
+    from_xml, rejected_xml = read(XML / "bundle_shapes.xml")
+    from_json, rejected_json = read(as_json)
+    assert rejected_xml == rejected_json == []
+    assert from_xml == from_json
+    assert from_xml[1]["subject"] == {"reference": "Patient/xml-pat"}
+
+
+@needs_ukcore
+@pytest.mark.parametrize("path", UKCORE_FILES, ids=lambda p: p.stem.removeprefix("UKCore-"))
+def test_each_ukcore_example_reads_into_json_that_fhirclient_accepts_strictly(path):
+    """Every UK Core example becomes JSON that fhirclient's R4 models accept in strict mode: each
+    list is a list, each single value single, each number and true/false of the right type."""
+    parsed = fhir_xml.parse(path.read_text(encoding="utf-8"))
+    assert parsed["resourceType"] in path.stem.split("-")
+    fhirelementfactory.FHIRElementFactory.instantiate(parsed["resourceType"], parsed)  # raises if not
+
+
+@needs_ukcore
+def test_every_ukcore_file_is_imported_or_rejected_by_name():
+    """Each of the examples either gives resources or is rejected with a reason naming its file."""
+    for path in UKCORE_FILES:
+        resources, rejected = read(path)
+        assert resources or rejected, path.name
+        assert all(item.source == str(path) and item.reason for item in rejected)
+    _, rejected = read(UKCORE / "UKCore-OperationOutcome-DateError-Example.xml")
+    assert rejected[0].reason.startswith("OperationOutcome, not imported")
+
+
+@needs_ukcore
+def test_ukcore_values_survive_as_written():
+    """Values read from the XML are the ones written there: the 24-hour blood pressure's
+    components, a medicine's dm+d code, an allergy's entered-in-error status."""
+    bp = fhir_xml.parse((UKCORE / "UKCore-Observation-24HourBloodPressure-Example.xml").read_text())
+    assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]["value"]) for c in bp["component"]] == [
+        ("314464000", 102), ("314465004", 84)]
+    allergy = fhir_xml.parse((UKCORE / "UKCore-AllergyIntolerance-EnteredInError-Example.xml").read_text())
+    assert allergy["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+
+
+def test_a_folder_mixing_xml_json_and_other_files_accounts_for_every_file(tmp_path):
+    """XML and JSON files in one folder are both read; a file that is neither is rejected by name."""
+    (tmp_path / "a.xml").write_text((XML / "bundle_shapes.xml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b.json").write_text((JSON_FIXTURES / "single_observation.json").read_text(encoding="utf-8"))
+    (tmp_path / "c.xml.gz").write_bytes(gzip.compress((XML / "bundle_shapes.xml").read_bytes()))
+    (tmp_path / "d.txt").write_text("shopping list", encoding="utf-8")
+    (tmp_path / "e").write_text('<?xml version="1.0"?><Patient xmlns="http://hl7.org/fhir"><id value="no-suffix"/></Patient>')
+    resources, rejected = read(tmp_path)
+    assert [r["id"] for r in resources] == ["xml-pat", "xml-hba1c", "hba1c-1", "xml-pat", "xml-hba1c", "no-suffix"]
+    assert rejected == [Rejected(str(tmp_path / "d.txt"), "file", "neither FHIR JSON nor FHIR XML")]
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Patient xmlns="http://hl7.org/fhir"><id value="x"/><gender value="&lol3;"/></Patient>"""
+
+
+@pytest.mark.parametrize("document, reason", [
+    (BILLION_LAUGHS, "XML with a document type declaration or entities is not read"),
+    ('<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+     '<Patient xmlns="http://hl7.org/fhir"><id value="x"/><gender value="&x;"/></Patient>',
+     "XML with a document type declaration or entities is not read"),
+    ('<Patient><id value="x"/></Patient>', "not FHIR XML: the root element is not in the FHIR namespace"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><shoeSize value="9"/></Patient>',
+     "Patient: unknown element 'shoeSize'"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><gender value="female"/><gender value="male"/></Patient>',
+     "Patient.gender: appears more than once, but holds one value"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><active value="yes"/></Patient>',
+     "Patient.active: 'yes' is not true or false"),
+    ('<Observation xmlns="http://hl7.org/fhir"><id value="x"/><valueQuantity><value value="1e999"/>'
+     '</valueQuantity></Observation>', "Observation.valueQuantity.value: '1e999' is too large a number"),
+    ('<Spaceship xmlns="http://hl7.org/fhir"><id value="x"/></Spaceship>', "'Spaceship' is not a FHIR R4 resource type"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/>', "invalid XML at line 1 column 53"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><contained><Patient><id value="a"/></Patient>'
+     '<Patient><id value="b"/></Patient></contained></Patient>', "Patient.contained: must hold exactly one resource"),
+])
+def test_documents_that_cannot_be_read_are_rejected_with_a_specific_reason(tmp_path, document, reason):
+    """Entity tricks, other namespaces, unknown or doubled elements and bad values are each
+    rejected whole, with a reason that says what is wrong, and nothing is imported."""
+    path = tmp_path / "bad.xml"
+    path.write_text(document, encoding="utf-8")
+    resources, rejected = read(path)
+    assert resources == []
+    assert rejected == [Rejected(str(path), "file", reason)]
+
+
+def test_deep_nesting_is_refused_not_walked(tmp_path):
+    """An extension nested thousands deep is rejected with a reason, never a crash."""
+    depth = 5000
+    document = ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/>'
+                + '<extension url="u">' * depth + '</extension>' * depth + "</Patient>")
+    path = tmp_path / "deep.xml"
+    path.write_text(document, encoding="utf-8")
+    resources, rejected = read(path)
+    assert resources == [] and rejected[0].reason.endswith("nested too deeply")
+
+
+def test_ltc_import_reads_xml_and_names_each_rejected_file(capsys, db_path, tmp_path):
+    """`ltc import` on a folder of XML imports what it can, exits 1 and names the file it could not read."""
+    (tmp_path / "good.xml").write_text((XML / "bundle_shapes.xml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "bad.xml").write_text(BILLION_LAUGHS, encoding="utf-8")
+    code = main(["import", str(tmp_path), "--db", str(db_path)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Observation" in out and "Patient" in out
+    assert f"rejected: {tmp_path / 'bad.xml'} (file): XML with a document type declaration" in err

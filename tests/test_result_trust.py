@@ -1,0 +1,101 @@
+"""Values a rule cannot trust never feed a chart, check, count or question (issue 14,
+clinical-reference §11.11): HbA1c in % in every spelling is converted; a unit that is missing,
+unknown or does not fit its code, and a value outside what the measure can be, are listed with the
+reason and kept out. Records are hand-made for issue 14 on the test builders of test_diabetes.py;
+the report that started it was an HbA1c of 7.9 % read as 7.9 mmol/mol and turned into a question
+about doses."""
+
+from __future__ import annotations
+
+import pytest
+
+from conditions.diabetes import SPEC
+from test_diabetes import SCT, asked, condition, context, medicine
+
+LOINC = "http://loinc.org"
+IFCC = (SCT, "999791000000106")
+DCCT = (SCT, "1019431000000105")
+LOINC_PCT = (LOINC, "4548-4")
+
+
+def hba1c(value: float, unit: str | None, code=IFCC, when: str = "2026-10-01", rid: str = "a1c") -> dict:
+    quantity = {"value": value} | ({"unit": unit} if unit is not None else {})
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [{"system": code[0], "code": code[1]}]},
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": when, "valueQuantity": quantity}
+
+
+GLICLAZIDE = medicine("Gliclazide 80mg tablets", "2026-05-01", "2026-08-01", "2026-11-01")
+
+
+@pytest.mark.parametrize("unit", ["%", "%{Hb}", "% of total Hb", "% Hb", "%{HbA1c}", "% DCCT", "percent"])
+@pytest.mark.parametrize("code", [DCCT, LOINC_PCT], ids=["snomed-dcct", "loinc-4548-4"])
+def test_every_percent_spelling_is_converted_to_mmol_per_mol(unit, code):
+    """7.9 % in each spelling, on either DCCT-aligned code, is charted as 62.8 mmol/mol."""
+    ctx = context(condition(), hba1c(7.9, unit, code))
+    (result,) = ctx.record.results_for("hba1c", countable_only=True)
+    assert result.unit == "mmol/mol" and result.unit_problem is None
+    assert result.value == pytest.approx((7.9 - 2.15) * 10.929)
+
+
+@pytest.mark.parametrize("value, unit, code, words", [
+    (7.9, "%", IFCC, "Unit not recognised"),              # a % on an IFCC code: mislabelled
+    (7.9, "%{Hb}", IFCC, "Unit not recognised"),
+    (62, "mmol/mol", DCCT, "Unit not recognised"),        # mmol/mol on a DCCT (%) code
+    (7.9, None, IFCC, "Unit not recognised"),             # no unit at all
+    (7.9, "mg", IFCC, "Unit not recognised"),             # a unit that is not a unit of HbA1c
+    (7.9, "mmol/mol", IFCC, "Value outside the possible range"),   # 7.9 mmol/mol cannot be
+    (250, "mmol/mol", IFCC, "Value outside the possible range"),
+    (2.9, "%", LOINC_PCT, "Value outside the possible range"),     # 8 mmol/mol once converted
+])
+def test_an_untrusted_hba1c_is_listed_with_why_and_used_nowhere(value, unit, code, words):
+    """The value stays in the record's results with its reason, and is in no series, check,
+    latest value or question, even where it would have given the low-HbA1c-on-gliclazide question."""
+    ctx = context(condition(), hba1c(value, unit, code), *GLICLAZIDE)
+    (listed,) = ctx.record.results_for("hba1c")
+    assert listed.unit_problem.startswith(words)
+    assert "not used in charts, checks or questions" in listed.unit_problem
+    assert ctx.record.results_for("hba1c", countable_only=True) == []
+    assert ctx.latest("hba1c") is None
+    questions = asked(ctx)
+    assert "diabetes.hba1c_low_hypo_medicine" not in questions
+    assert not any(f"{value:g} mmol/mol" in text for text in questions.values())
+    view = SPEC.view(ctx)
+    assert [p for m in view.measures if m.id == "hba1c" for p in m.series] == []
+    assert next(c for c in view.checks if c.id == "hba1c").last_done is None
+
+
+def test_a_trusted_low_hba1c_on_gliclazide_still_asks():
+    """The control: the same record with the HbA1c in mmol/mol on its own code asks the question."""
+    ctx = context(condition(), hba1c(44, "mmol/mol"), *GLICLAZIDE)
+    assert "diabetes.hba1c_low_hypo_medicine" in asked(ctx)
+
+
+def test_an_untrusted_value_beside_trusted_ones_does_not_become_the_latest():
+    """A newer untrusted HbA1c leaves the older trusted one as the latest and the only point."""
+    ctx = context(condition(), hba1c(58, "mmol/mol", when="2026-06-01", rid="old"),
+                  hba1c(7.9, "%", IFCC, when="2026-10-01", rid="new"))
+    assert ctx.latest("hba1c").id == "old"
+    assert [r.id for r in ctx.record.results_for("hba1c")] == ["old", "new"]  # both still listed
+
+
+def test_the_same_result_from_two_sources_counts_once():
+    """One HbA1c sent by the lab (mmol/mol) and by the hospital (%, equivalent) on one day, and a
+    blood pressure visit recorded twice, give one point each; the rise question is unchanged."""
+    from test_diabetes import bp
+
+    twice = [hba1c(50, "mmol/mol", when="2026-03-01", rid="lab-mar"),
+             hba1c(58, "mmol/mol", when="2026-09-01", rid="lab-sep"),
+             hba1c((58 / 10.929) + 2.15, "%", DCCT, when="2026-09-01", rid="hosp-sep")]
+    ctx = context(condition(), *twice, *bp("2026-09-01", 150, 95), *[
+        dict(r, id=r["id"] + "-again") for r in bp("2026-09-01", 150, 95)])
+    assert [r.id for r in ctx.record.results_for("hba1c", countable_only=True)] == ["lab-mar", "hosp-sep"]
+    assert len(ctx.record.results_for("hba1c")) == 3  # the table still lists each
+    assert len(ctx.record.results_for("bp_systolic", countable_only=True)) == 1
+    assert "went from 50 to 58" in asked(ctx)["diabetes.hba1c_rise"]
+
+
+def test_different_values_on_one_day_are_both_kept():
+    """Two HbA1c results on one day with values that differ are both real results, both kept."""
+    ctx = context(condition(), hba1c(50, "mmol/mol", rid="a"), hba1c(56, "mmol/mol", rid="b"))
+    assert len(ctx.record.results_for("hba1c", countable_only=True)) == 2
