@@ -206,3 +206,36 @@ def test_binary_shared_by_a_hidden_and_a_visible_letter():
     second = entry("DocumentReference", "SHOWNQ7B", rid="letB")
     second["content"] = [{"attachment": {"contentType": "text/plain", "url": "Binary/bin1"}}]
     assert not shown([[person(), control(), body, redacted, second]], "patient", {HIDDEN, OTHER})
+
+
+@_leak("DocumentReference.securityLabel / Composition.confidentiality of a contained resource is not read")
+@pytest.mark.parametrize("inner_type", ["DocumentReference", "Composition"])
+def test_label_of_a_contained_letter_in_its_own_element(inner_type):
+    """A report containing a letter labelled in the letter's own element (securityLabel NOPAT,
+    confidentiality R), not meta.security, is withheld as its container's label (item 6; fixture
+    hand-made by the outside review)."""
+    report = entry("DiagnosticReport", HIDDEN, rid="dr1")
+    if inner_type == "DocumentReference":
+        inner = entry("DocumentReference", HIDDEN, rid="cd1")
+        del inner["subject"]
+        inner["securityLabel"] = [{"coding": [label("NOPAT")]}]
+    else:
+        inner = {"resourceType": "Composition", "id": "cd1", "status": "final", "type": {"text": "Letter"},
+                 "date": "2025-06-01", "title": f"Letter {HIDDEN}", "author": [{"display": "Dr A"}],
+                 "confidentiality": "R"}
+    report.update(contained=[inner], presentedForm=[{"url": "#cd1", "title": "See letter"}])
+    assert not shown([[person(), control(), report]], "patient", {HIDDEN})
+
+
+# -- other people's access -------------------------------------------------------------------------
+@_leak("another carer named by an absolute or versioned actor reference is shown to this carer")
+@pytest.mark.parametrize("reference", ["https://gp.example.org/fhir/RelatedPerson/rp2", "RelatedPerson/rp2/_history/1"])
+def test_other_carer_named_in_another_reference_form(reference):
+    """Another carer's RelatedPerson, named by their access Consent in an absolute or versioned
+    reference, is not in this carer's record or export (item 11; fixture hand-made by the outside
+    review)."""
+    other = consent("consent-rp2", carer_permit("rp2"))
+    other["provision"]["actor"] = [{"reference": {"reference": reference}}]
+    files = [[person(), carer("rp1"), consent("consent-rp1", carer_permit("rp1")), carer("rp2", f"Other {HIDDEN}"),
+              other, control()]]
+    assert not shown(files, CARER, {HIDDEN})
