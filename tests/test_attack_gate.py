@@ -239,3 +239,40 @@ def test_other_carer_named_in_another_reference_form(reference):
     files = [[person(), carer("rp1"), consent("consent-rp1", carer_permit("rp1")), carer("rp2", f"Other {HIDDEN}"),
               other, control()]]
     assert not shown(files, CARER, {HIDDEN})
+
+
+# -- Consents that are the person's care, dated before a data boundary ------------------------------
+def _care_consent(scope: str) -> dict:
+    return {"resourceType": "Consent", "id": f"{scope}1", "status": "active", "dateTime": "2015-03-01",
+            "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">Decision {HIDDEN}</div>'},
+            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": scope}]},
+            "category": [{"coding": [{"system": "http://loinc.org", "code": "75320-2"}], "text": f"Directive {HIDDEN}"}],
+            "patient": {"reference": "Patient/p1"}, "policyRule": {"text": f"Refuses blood products {HIDDEN}"}}
+
+
+@_leak("a 2015 advance-directive or treatment Consent is undated to the gate: shown behind a 2023 start")
+@pytest.mark.parametrize("scope", ["adr", "treatment"])
+def test_care_consent_before_the_access_start(scope):
+    """An advance-directive or treatment Consent decided in 2015 (Consent.dateTime) is not shown
+    to a patient whose online record starts in 2023 (item 3; fixture hand-made by the outside
+    review)."""
+    assert not shown([[person(), access_start(), _care_consent(scope), control()]], "patient", {HIDDEN})
+
+
+@_leak("a 2015 advance-directive Consent is shown to a carer whose dataPeriod starts in 2023")
+def test_care_consent_before_a_carers_data_period():
+    """A carer permitted data from 2023 does not see a 2015 advance-directive Consent (fixture
+    hand-made by the outside review)."""
+    permit = consent("consent-rp1", carer_permit("rp1", dataPeriod={"start": "2023-01-01"}))
+    assert not shown([[person(), carer("rp1"), permit, _care_consent("adr"), control()]], CARER, {HIDDEN})
+
+
+@_leak("an access-start Consent categorised with LOINC 59284-0 (R4's own examples) is ignored: full access")
+def test_access_start_consent_with_the_loinc_category():
+    """A patient-privacy Consent for the patient, with a data-period start but category LOINC
+    59284-0 "Patient consent" rather than INFA, is not ignored: it limits the record or, unread,
+    withholds it (fail closed; fixture hand-made by the outside review)."""
+    start = access_start()
+    start["category"] = [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}]
+    old = entry("Observation", HIDDEN, day="2020-05-01")
+    assert not shown([[person(), start, old, control()]], "patient", {HIDDEN})
