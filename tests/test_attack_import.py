@@ -25,6 +25,7 @@ from cli import main
 from connectors.base import Rejected
 from connectors.files import FileConnector
 from record.access import Viewer
+from service_connect import UploadRefused
 from store import Store
 from test_app_support import DIABETES, RHEUMATOID, demo_db, demo_db_template  # noqa: F401  (fixtures)
 
@@ -176,3 +177,49 @@ def test_an_upload_cannot_name_another_patients_medicine(demo_db):
     after = [m.name for m in after_service.record(patient_view(RHEUMATOID), TODAY).medications if m.id == "ra-mr-x"]
     assert after == before
     assert "ATTACKER" not in after_service.summary(patient_view(RHEUMATOID), TODAY).model_dump_json()
+
+
+@pytest.mark.xfail(strict=True, reason="attack: 'Yes, this is me' writes into another person's existing record")
+def test_yes_this_is_me_cannot_write_into_a_record_that_is_already_someone_elses(demo_db):
+    """Signed in as the diabetes patient, a file holding the rheumatoid arthritis patient's own
+    Patient entry and a result of theirs asks "Is this you?"; answering yes must not add the result
+    to that other person's existing record (hand-made by the outside review).
+
+    Seen: service_connect.import_upload with this_is_me='ra-patient' takes that record as the
+    target and stores 'planted' in it (and pages/import_file.py then signs the uploader in as that
+    person): any patient can write into, and open, any other record the store already holds, by
+    answering yes to a question about a name that is not theirs."""
+    store = Store(demo_db)
+    other = next(r for r in store.resources_for(RHEUMATOID) if r["resourceType"] == "Patient")
+    planted = {"resourceType": "Observation", "id": "planted", "status": "final", "code": {"text": "Planted"},
+               "subject": {"reference": f"Patient/{RHEUMATOID}"}, "effectiveDateTime": "2026-11-01", "valueString": "x"}
+    svc = service.Service(store)
+    asked = svc.import_upload("f.ndjson", ndjson(other, planted), viewer=patient_view(DIABETES))
+    assert asked.ask is not None and asked.ask.id == RHEUMATOID
+    with contextlib.suppress(UploadRefused):
+        svc.import_upload("f.ndjson", ndjson(other, planted), viewer=patient_view(DIABETES), this_is_me=RHEUMATOID)
+    assert "planted" not in {r["id"] for r in Store(demo_db).resources_for(RHEUMATOID)}
+
+
+# -- text shown as text --------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="attack: the server's patient names are Markdown in the 'Which record?' radio")
+def test_record_names_in_the_which_record_choice_are_text(demo_db):
+    """After a SMART sign-in that opens two records, the 'Which record?' choice shows each name the
+    server gives as text: Markdown image and link syntax in a name is escaped (hand-made by the
+    outside review).
+
+    Seen: pages/connect.py passes `r[1]` (service_connect._name: the server's Patient.name, given
+    and family joined) unescaped as st.radio option labels, which Streamlit renders as Markdown
+    (images included): the option reads '![t](http://127.0.0.2:9/p.png) **Evil** ...' raw, so the
+    browser would fetch the image from another origin."""
+    from connectors.smart import ActingFor
+    from test_app_support import go, open_app
+
+    at = go(open_app(DIABETES), "connect")
+    evil = "![t](http://127.0.0.2:9/p.png) **Evil** [x](http://127.0.0.2:9)"
+    at.session_state["connect_smart_signed_in"] = (object(), [(ActingFor("p1"), evil), (ActingFor("p2", "rp1"), "Other")])
+    at.run()
+    assert not at.exception
+    labels = at.radio(key="connect_choice").options
+    bare = [__import__("re").sub(r"\\.", "", label) for label in labels]  # escaped characters removed
+    assert not [label for label in bare if "![" in label or "](" in label or "**" in label], labels
