@@ -72,11 +72,10 @@ def _gzip_of_spaces(megabytes: int) -> bytes:
 @pytest.mark.xfail(strict=True, reason="attack: a .gz is decompressed whole with no limit (gzip bomb)")
 def test_a_gzip_bomb_is_refused_for_its_size_before_it_is_read(tmp_path):
     """A 260 KB .json.gz that expands past the 200 MB upload limit is refused by size, by name of
-    the limit, not decompressed whole into memory (hand-made by the outside review).
-
-    Seen: connectors/files.py `gzip.decompress(data)` expands it all (a 400 KB file took 850 MB of
-    memory; a 200 MB upload, which uploads.check_upload allows, would expand to about 200 GB) and the
-    reason given is the content's ('not a FHIR resource (no resourceType)'), not the size."""
+    the limit, not decompressed whole into memory (hand-made by the outside review)."""
+    # Seen: connectors/files.py `gzip.decompress(data)` expands it all (a 400 KB file took 850 MB of
+    # memory; a 200 MB upload, which uploads.check_upload allows, would expand to about 200 GB) and the
+    # reason given is the content's ('not a FHIR resource (no resourceType)'), not the size.
     bomb = tmp_path / "record.json.gz"
     bomb.write_bytes(_gzip_of_spaces(256))
     assert bomb.stat().st_size < 300_000
@@ -91,11 +90,10 @@ XML_HEAD = '<Patient xmlns="http://hl7.org/fhir"><id value="xml-person"/>'
 @pytest.mark.xfail(strict=True, reason="attack: a whole number over 4,300 digits in FHIR XML raises ValueError")
 def test_a_huge_whole_number_in_fhir_xml_is_rejected_not_a_traceback(tmp_path, db_path):
     """`ltc import` of an XML Patient whose multipleBirthInteger has 5,000 digits rejects that file
-    with a reason and still imports the other file given (hand-made by the outside review).
-
-    Seen: connectors/fhir_xml.py `_typed` calls int(text); Python refuses over 4,300 digits with a
-    ValueError that `_read_file` does not catch (it catches XmlError only): `ltc import` ends in a
-    traceback and nothing is imported."""
+    with a reason and still imports the other file given (hand-made by the outside review)."""
+    # Seen: connectors/fhir_xml.py `_typed` calls int(text); Python refuses over 4,300 digits with a
+    # ValueError that `_read_file` does not catch (it catches XmlError only): `ltc import` ends in a
+    # traceback and nothing is imported.
     good = tmp_path / "a-good.json"
     good.write_text(json.dumps({"resourceType": "Patient", "id": "good-person", "name": [{"text": "Good"}]}))
     bad = tmp_path / "b-bad.xml"
@@ -108,11 +106,10 @@ def test_a_huge_whole_number_in_fhir_xml_is_rejected_not_a_traceback(tmp_path, d
 @pytest.mark.xfail(strict=True, reason="attack: an xhtml narrative nested deeply raises RecursionError in the XML reader")
 def test_a_deeply_nested_xhtml_narrative_is_rejected_not_a_traceback(tmp_path, db_path):
     """`ltc import` of an XML Patient whose narrative div nests 100,000 <b> elements rejects that
-    file with a reason and still imports the other file given (hand-made by the outside review).
-
-    Seen: connectors/fhir_xml.py `_xhtml` (copy.deepcopy / tostring of the div) recurses past
-    Python's limit; the RecursionError is not caught: `ltc import` ends in a traceback. The depth
-    check (MAX_DEPTH) covers FHIR elements, not the XHTML inside a narrative."""
+    file with a reason and still imports the other file given (hand-made by the outside review)."""
+    # Seen: connectors/fhir_xml.py `_xhtml` (copy.deepcopy / tostring of the div) recurses past
+    # Python's limit; the RecursionError is not caught: `ltc import` ends in a traceback. The depth
+    # check (MAX_DEPTH) covers FHIR elements, not the XHTML inside a narrative.
     good = tmp_path / "a-good.json"
     good.write_text(json.dumps({"resourceType": "Patient", "id": "good-person", "name": [{"text": "Good"}]}))
     bad = tmp_path / "b-bad.xml"
@@ -134,11 +131,10 @@ def test_a_subject_that_cannot_be_resolved_is_rejected_not_stored_without_a_pati
     """An Observation whose subject is a transaction's conditional reference (`Patient?identifier=`)
     or a logical identifier that no Patient in the file carries is rejected with a reason, never
     stored without a patient (issue 14: 'never stored without a patient'; hand-made by the outside
-    review).
-
-    Seen: `ltc import` exits 0 with nothing rejected, and the row is stored with patient_id NULL
-    (store.db.patient_of finds no 'Patient/' in it): an entry of nobody's record, shown to no one,
-    with no word to the person importing."""
+    review)."""
+    # Seen: `ltc import` exits 0 with nothing rejected, and the row is stored with patient_id NULL
+    # (store.db.patient_of finds no 'Patient/' in it): an entry of nobody's record, shown to no one,
+    # with no word to the person importing.
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"text": "P One"}]},
          "request": {"method": "PUT", "url": "Patient/p1"}},
@@ -156,11 +152,10 @@ def test_a_subject_that_cannot_be_resolved_is_rejected_not_stored_without_a_pati
 def test_an_upload_cannot_name_another_patients_medicine(demo_db):
     """Signed in as the diabetes patient, uploading a Medication whose id another patient's
     MedicationRequest names (but the store does not hold yet) does not change what that other
-    patient's medicines list says (hand-made by the outside review).
-
-    Seen: uploads.scope_problem lets a new shared resource through (placement None): the
-    rheumatoid arthritis patient's 'Unnamed medicine' becomes 'ATTACKER MEDICINE' in their record,
-    summary and exports, written by someone else's upload."""
+    patient's medicines list says (hand-made by the outside review)."""
+    # Seen: uploads.scope_problem lets a new shared resource through (placement None): the
+    # rheumatoid arthritis patient's 'Unnamed medicine' becomes 'ATTACKER MEDICINE' in their record,
+    # summary and exports, written by someone else's upload.
     store = Store(demo_db)
     request = {"resourceType": "MedicationRequest", "id": "ra-mr-x", "status": "active", "intent": "order",
                "subject": {"reference": f"Patient/{RHEUMATOID}"}, "medicationReference": {"reference": "Medication/med-x"},
@@ -183,12 +178,11 @@ def test_an_upload_cannot_name_another_patients_medicine(demo_db):
 def test_yes_this_is_me_cannot_write_into_a_record_that_is_already_someone_elses(demo_db):
     """Signed in as the diabetes patient, a file holding the rheumatoid arthritis patient's own
     Patient entry and a result of theirs asks "Is this you?"; answering yes must not add the result
-    to that other person's existing record (hand-made by the outside review).
-
-    Seen: service_connect.import_upload with this_is_me='ra-patient' takes that record as the
-    target and stores 'planted' in it (and pages/import_file.py then signs the uploader in as that
-    person): any patient can write into, and open, any other record the store already holds, by
-    answering yes to a question about a name that is not theirs."""
+    to that other person's existing record (hand-made by the outside review)."""
+    # Seen: service_connect.import_upload with this_is_me='ra-patient' takes that record as the
+    # target and stores 'planted' in it (and pages/import_file.py then signs the uploader in as that
+    # person): any patient can write into, and open, any other record the store already holds, by
+    # answering yes to a question about a name that is not theirs.
     store = Store(demo_db)
     other = next(r for r in store.resources_for(RHEUMATOID) if r["resourceType"] == "Patient")
     planted = {"resourceType": "Observation", "id": "planted", "status": "final", "code": {"text": "Planted"},
@@ -206,12 +200,11 @@ def test_yes_this_is_me_cannot_write_into_a_record_that_is_already_someone_elses
 def test_record_names_in_the_which_record_choice_are_text(demo_db):
     """After a SMART sign-in that opens two records, the 'Which record?' choice shows each name the
     server gives as text: Markdown image and link syntax in a name is escaped (hand-made by the
-    outside review).
-
-    Seen: pages/connect.py passes `r[1]` (service_connect._name: the server's Patient.name, given
-    and family joined) unescaped as st.radio option labels, which Streamlit renders as Markdown
-    (images included): the option reads '![t](http://127.0.0.2:9/p.png) **Evil** ...' raw, so the
-    browser would fetch the image from another origin."""
+    outside review)."""
+    # Seen: pages/connect.py passes `r[1]` (service_connect._name: the server's Patient.name, given
+    # and family joined) unescaped as st.radio option labels, which Streamlit renders as Markdown
+    # (images included): the option reads '![t](http://127.0.0.2:9/p.png) **Evil** ...' raw, so the
+    # browser would fetch the image from another origin.
     from connectors.smart import ActingFor
     from test_app_support import go, open_app
 
@@ -230,11 +223,10 @@ def test_record_names_in_the_which_record_choice_are_text(demo_db):
 def test_a_urn_uuid_that_two_entries_share_is_not_resolved_to_either(tmp_path, db_path):
     """A Bundle where two Patients share one `urn:uuid:` fullUrl (FHIR bdl-7 forbids it) and a
     result's subject is that urn: the result is rejected as ambiguous, not filed in one of the two
-    records (hand-made by the outside review).
-
-    Seen: connectors/files.py `_bundle_items` fills `targets[full_url]` entry by entry, so the last
-    Patient wins: `ltc import` exits 0 with nothing rejected and the result is filed in p2's
-    record, though the file cannot say whose it is (with the entries in the other order, p1's)."""
+    records (hand-made by the outside review)."""
+    # Seen: connectors/files.py `_bundle_items` fills `targets[full_url]` entry by entry, so the last
+    # Patient wins: `ltc import` exits 0 with nothing rejected and the result is filed in p2's
+    # record, though the file cannot say whose it is (with the entries in the other order, p1's).
     shared = "urn:uuid:7a1f9a4e-0000-4000-8000-000000000001"
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": shared, "resource": {"resourceType": "Patient", "id": "p1", "name": [{"text": "P One"}]}},
