@@ -194,7 +194,6 @@ def test_yes_this_is_me_cannot_write_into_a_record_that_is_already_someone_elses
 
 
 # -- text shown as text --------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="attack: the server's patient names are Markdown in the 'Which record?' radio")
 def test_record_names_in_the_which_record_choice_are_text(demo_db):
     """After a SMART sign-in that opens two records, the 'Which record?' choice shows each name the
     server gives as text: Markdown image and link syntax in a name is escaped (hand-made by the
