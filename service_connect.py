@@ -179,9 +179,11 @@ def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None,
             yield replace(item, source=name) if item.source == path else item
             continue
         rtype, rid = item["resourceType"], item["id"]
-        placement = store.placement(rtype, rid)
+        placement, owner = store.placement(rtype, rid), patient_of(item)
         digest = copy_digest(item) if placement and placement[1] else None  # only a stored shared copy compares
-        problem = uploads.scope_problem(item, patient_id, placement, digest, patient_of(item))
+        # A new shared entry must not be one another record already points at (it would show there).
+        elsewhere = placement is None and owner is None and store.named_outside(rid, patient_id)
+        problem = uploads.scope_problem(item, patient_id, placement, digest, owner, elsewhere)
         if problem:
             yield Rejected(name, f"{rtype}/{rid}", problem)
             continue
@@ -195,6 +197,7 @@ SEVERAL = ("This file holds the records of {n} people. An upload can only add to
            "this app can import several people's records with `ltc import`.")
 NOT_ABOUT_YOU = ("This file is not about you, so nothing was imported. Sign in as the person it is about "
                  "to import it.")
+ALREADY_HERE = "This file is about someone whose record is already in this app. It was not imported."
 
 
 class ConnectMixin:
@@ -208,7 +211,8 @@ class ConnectMixin:
 
         Whose record: the signed-in `viewer`'s (a patient; a carer or the clinic screen cannot
         upload). A file with nothing about them but about one other person comes back unimported
-        with `ask` set; `this_is_me` (that person's id) is the answer "yes, this file is about me".
+        with `ask` set; `this_is_me` (that person's id) is the answer "yes, this file is about me", which
+        imports only into a new record: a person whose record is already here is refused (ALREADY_HERE).
         Without either (tests, tools), the one person the file is about. Every entry about anyone
         else, or about who may see the record (uploads.scope_problem), is refused by type and id."""
         check_upload(name, len(data))
@@ -222,6 +226,8 @@ class ConnectMixin:
             if this_is_me is not None:
                 if about != {this_is_me} or this_is_me not in people:
                     raise UploadRefused(NOT_ABOUT_YOU)
+                if self._store.holds_record(this_is_me):  # "yes" opens only a new record, never someone's
+                    raise UploadRefused(ALREADY_HERE)
                 target = this_is_me
             elif viewer is not None and (viewer.patient_id in about or not about):
                 target = viewer.patient_id
@@ -235,6 +241,8 @@ class ConnectMixin:
                 target = next(iter(about), None)
 
             def work(store: Store) -> ImportReport:
+                if this_is_me is not None and store.holds_record(this_is_me):  # the store written to
+                    raise UploadRefused(ALREADY_HERE)
                 items = _in_scope(FileConnector([path]).read(), str(path), name, store, target, patients)
                 return import_items(store, items, progress, keep_labels=True)
 

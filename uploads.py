@@ -68,14 +68,19 @@ ACCESS = ("Carers and sharing permissions cannot be changed by uploading a file,
 TAKEN = "An entry with the same id is already in another record here, so this one was not imported."
 SHARED = ("This entry (a medicine, clinician, practice or place) is shared with other records here, and an "
           "upload cannot change it, so the copy already here was kept.")
+NAMED_ELSEWHERE = ("Another person's record here points at this entry (a medicine, clinician, practice or place), "
+                   "and an upload cannot add what someone else's record shows, so it was not imported.")
 
 
-def scope_problem(resource: dict, patient_id: str | None, placement, digest: str | None, owner: str | None) -> str | None:
+def scope_problem(resource: dict, patient_id: str | None, placement, digest: str | None, owner: str | None,
+                  named_elsewhere: bool = True) -> str | None:
     """Why an upload for `patient_id` must not write `resource`, or None when it may.
 
     placement: where a stored copy of it is filed (`Store.placement`: None, or (patient id, None) or
     (None, digest of a shared copy)); digest: `store.copy_digest(resource)` when a shared copy is
-    stored; owner: `store.patient_of(resource)`."""
+    stored; owner: `store.patient_of(resource)`; named_elsewhere: whether a stored entry outside
+    `patient_id`'s record points at its id (`Store.named_outside`; asked only of a new shared
+    resource, and taken as yes when not given: fail closed)."""
     rtype = resource.get("resourceType")
     if rtype in ACCESS_TYPES:
         return ACCESS
@@ -86,7 +91,7 @@ def scope_problem(resource: dict, patient_id: str | None, placement, digest: str
     if owner is None and rtype not in SHARED_TYPES:
         return NO_OWNER
     if placement is None:
-        return None
+        return NAMED_ELSEWHERE if owner is None and named_elsewhere else None
     stored_owner, stored_digest = placement
     if rtype == "Binary" and owner is None and stored_owner == patient_id:
         return None  # the contents of one of your own letters (filed under the letter's patient)

@@ -23,7 +23,7 @@ import streamlit as st
 import service_connect as door
 import settings
 from pages import state, ui
-from pages.text import day, escape_markdown
+from pages.text import code_span, day, escape_markdown, md_line
 from record.access import Viewer
 
 state.guard()
@@ -99,6 +99,14 @@ def uk_time(stamps: list[str]) -> str | None:
     return f"{day(local.date())} at {local:%H:%M}"
 
 
+def record_label(record: tuple) -> str:
+    """A record a sign-in may open, as a radio option (read as Markdown): the name the server gives
+    it, else its id, as text."""
+    acting, name = record
+    label = md_line(name) if name else f"Record {md_line(acting.patient_id)}"
+    return label + (" (as their carer)" if acting.related_person else "")
+
+
 def hand_over() -> None:
     """The token button's callback: move the token out of the field, for this run only."""
     st.session_state[HANDED] = st.session_state.get(TOKEN, "")
@@ -113,7 +121,7 @@ def show_failure(failure: door.SyncFailed, what: str = "The sync did not work") 
     words = FAULT_WORDS.get(failure.kind, "It did not complete.")
     st.error(f"**{what}: {failure.kind}.** {words} Your record in this app is unchanged.")
     if failure.detail:
-        st.caption("What the app saw: `" + failure.detail.replace("`", "'") + "`")
+        st.caption("What the app saw: " + code_span(failure.detail))
 
 
 def run_sync(call) -> door.SyncOutcome | None:
@@ -158,8 +166,7 @@ def synced(outcome: door.SyncOutcome, patient_id: str, related_person: str | Non
 
 def show_result(result: dict) -> None:
     total = sum(n for _, n in result["counts"])
-    server = result["server"].replace("`", "%60")
-    st.success(f"Synced {total:,} {'item' if total == 1 else 'items'} from `{server}`.", icon="✅")
+    st.success(f"Synced {total:,} {'item' if total == 1 else 'items'} from {code_span(result['server'])}.", icon="✅")
     st.markdown(f"**Last successful sync:** {result['last_sync'] or 'the server did not give its time'}.")
     if result["switched"]:
         st.info("The app was showing demo records, so this record went into your own store, and the app "
@@ -168,7 +175,7 @@ def show_result(result: dict) -> None:
              "Nothing new: the record here was already up to date.")
     if result["deleted"]:
         st.write("Removed because the server deleted them: "
-                 + ", ".join(f"{n:,} {kind}" for kind, n in result["deleted"]) + ".")
+                 + ", ".join(f"{n:,} {md_line(kind)}" for kind, n in result["deleted"]) + ".")
     for note in result["notes"]:
         st.caption(escape_markdown(note))
     if result["rejected"]:
@@ -217,8 +224,7 @@ if st.session_state.get(SIGNED_IN):
     if len(records) > 1:
         st.subheader("Which record?")
         st.write("Your sign-in lets you open more than one record. Choose one to sync now.")
-        chosen = st.radio("Which record", records, format_func=lambda r: (r[1] or f"Record {r[0].patient_id}")
-                          + (" (as their carer)" if r[0].related_person else ""), key="connect_choice")
+        chosen = st.radio("Which record", records, format_func=record_label, key="connect_choice")
         if st.button("Cancel the sign-in", key="connect_choice_cancel"):
             st.session_state.pop(SIGNED_IN, None)
             st.rerun()

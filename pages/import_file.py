@@ -17,7 +17,7 @@ import streamlit as st
 
 import service_connect as door
 from pages import state, ui
-from pages.text import day, escape_markdown
+from pages.text import code_span, day, md_line
 from record.access import Viewer
 
 state.guard()
@@ -44,11 +44,11 @@ def kind_words(kind: str) -> str:
 def show_result(result: dict) -> None:
     """What the last import did: counts per kind, then each rejected item."""
     total = sum(row["In the file"] for row in result["kinds"])
-    name = result["name"].replace("`", "'")
+    name = code_span(result["name"])
     if total:
-        st.success(f"Imported {total:,} {'item' if total == 1 else 'items'} from `{name}`.", icon="✅")
+        st.success(f"Imported {total:,} {'item' if total == 1 else 'items'} from {name}.", icon="✅")
     else:
-        st.warning(f"Nothing could be imported from `{name}`.")
+        st.warning(f"Nothing could be imported from {name}.")
     if result["switched"]:
         st.info("The app was showing demo records, so this file went into your own store, and the app now "
                 "shows your records instead of the demo.", icon="ℹ️")
@@ -125,13 +125,13 @@ if upload is None:
 try:
     door.check_upload(upload.name, upload.size)  # before the file is read
 except door.UploadRefused as refused:
-    st.error(str(refused))
+    st.error(md_line(str(refused)))
     st.stop()
 ask = st.session_state.get(ASK)
 this_is_me = None
 if ask and ask["file"] == [upload.name, upload.size]:
     born = f", born {day(ask['born'])}" if ask["born"] else ""
-    st.warning(f"This file is about {escape_markdown(ask['name'])}{born}. Is this you?", icon="❓")
+    st.warning(f"This file is about {md_line(ask['name'])}{born}. Is this you?", icon="❓")
     st.write("If it is, the file is imported as your record and the app shows it. If not, nothing is imported.")
     yes, no = st.columns(2)
     if no.button("No, this is not me", key="import_no"):
@@ -163,7 +163,7 @@ try:
 except (door.UploadRefused, door.StoreError) as exc:
     bar.empty()
     st.session_state.pop(ASK, None)
-    st.error(f"The file was not imported: {exc}")
+    st.error(f"The file was not imported: {md_line(str(exc))}")
     st.stop()
 st.session_state.pop(ASK, None)
 if outcome.ask:  # about someone else entirely: nothing imported, ask before going on

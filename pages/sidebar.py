@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state
-from pages.text import md_line, plain
+from pages.carer_choice import person_labels, switch_options
+from pages.text import md_line
 from record.access import Viewer
 from summary import Summary
 
@@ -38,24 +39,33 @@ def controls(summary: Summary) -> None:
         st.button("Sign out", key="sign_out", on_click=state.sign_out)
 
 
+SWITCH = "carer_switch"  # the carer's "Whose record to show" box: its value is the viewer's own
+
+
 def _carer(who: dict, summary: Summary) -> None:
+    """Who the carer is, and a switch between the people they look after: one RelatedPerson per
+    patient, the one signed in as for the record shown (carer_choice.switch_options). The box's
+    value is set to the current viewer every run, so only a choice the person makes changes it."""
     st.markdown(f"Signed in as **{md_line(who.get('name', 'a carer'))}** (carer).")
-    links = who.get("links") or []
-    if len(links) < 2:
-        return
-    names = {p.id: p.name for p in state.service().patients(state.today())}
     current = state.viewer()
-    options = [rp for rp, _ in links]
-    patient_of = dict(links)
-    chosen = st.selectbox(
-        "Whose record to show",
-        options,
-        index=options.index(current.proxy_id) if current.proxy_id in options else 0,
-        format_func=lambda rp: plain(names.get(patient_of[rp], "a person you care for")),
-    )
-    if chosen != current.proxy_id:
-        state.switch_viewer(Viewer(kind="proxy", patient_id=patient_of[chosen], proxy_id=chosen))
-        st.rerun()
+    if current is None or current.kind != "proxy":
+        return
+    options = switch_options([tuple(link) for link in who.get("links") or []], current.proxy_id, current.patient_id)
+    if len(options) < 2:
+        st.session_state.pop(SWITCH, None)
+        return
+    people = {p.id: p for p in state.service().patients(state.today())}
+    by_label = dict(zip(person_labels([patient for _, patient in options], people), options))
+    st.session_state[SWITCH] = next(label for label, option in by_label.items() if option == (current.proxy_id, current.patient_id))
+    st.selectbox("Whose record to show", list(by_label), key=SWITCH, on_change=_switched, args=(by_label,))
+
+
+def _switched(by_label: dict) -> None:
+    """The person chose another record in the carer's box: look through that RelatedPerson's eyes."""
+    chosen = by_label.get(st.session_state.get(SWITCH))
+    current = state.viewer()
+    if chosen and current is not None and chosen != (current.proxy_id, current.patient_id):
+        state.switch_viewer(Viewer(kind="proxy", patient_id=chosen[1], proxy_id=chosen[0]))
 
 
 def _leave_shared_screen(who: dict) -> None:

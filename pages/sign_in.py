@@ -5,12 +5,11 @@ A real login comes later; while `LTC_LOGIN` is set this chooser (and the URL rou
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import streamlit as st
 
 import settings
 from pages import state
+from pages.carer_choice import carer_choices, distinct, person_labels
 from pages.text import day, plain
 from record.access import Viewer
 
@@ -30,7 +29,7 @@ if svc.is_demo:
     st.info("These are **demo records** of made-up people. Nothing here is about a real person.", icon="ℹ️")
 
 patients = svc.patients(today)
-names = {p.id: p.name for p in patients}
+people = {p.id: p for p in patients}
 if not patients:
     st.warning("There are no records in this store yet. Import a FHIR file with `ltc import`, then reload.")
     st.stop()
@@ -56,23 +55,21 @@ if kind == "A patient":
 elif kind == "A carer":
     st.subheader("See the record of someone you care for")
     st.write("You see only what the person (or the practice, on their behalf) has agreed to share with you.")
-    by_carer: dict[str, list] = defaultdict(list)
-    for link in svc.carers(today):
-        by_carer[link.proxy_name].append(link)
-    if not by_carer:
+    choices = carer_choices(svc.carers(today))  # two RelatedPersons of one patient are listed apart
+    if not choices:
         st.write("No carers are recorded in this store.")
         st.stop()
-    carer = st.selectbox("Your name", sorted(by_carer), key="sign_in_carer", format_func=plain)
-    links = by_carer[carer]
-    link = st.selectbox(
-        "Whose record", links, key="sign_in_cared_for",
-        format_func=lambda l: plain(names.get(l.patient_id, "a person you care for")
-                                    + (f", where you are recorded as their {l.relationship.lower()}" if l.relationship else "")
-                                    + ("" if l.active_now else " (no current permission)")),
-    )
+    by_label = {choice.label: choice for choice in choices}
+    carer = by_label[st.selectbox("Your name", list(by_label), key="sign_in_carer")]
+    links = carer.links
+    names = person_labels([link.patient_id for link in links], people)
+    by_words = dict(zip(distinct([
+        plain(name + (f", where you are recorded as their {link.relationship.lower()}" if link.relationship else "")
+              + ("" if link.active_now else " (no current permission)")) for link, name in zip(links, names)]), links))
+    link = by_words[st.selectbox("Whose record", list(by_words), key="sign_in_cared_for")]
     if st.button("Open their record", type="primary", key="open_carer"):
         state.sign_in(
-            {"kind": "carer", "name": carer, "links": [(l.related_person_id, l.patient_id) for l in links]},
+            {"kind": "carer", "name": carer.name, "links": [(l.related_person_id, l.patient_id) for l in links]},
             Viewer(kind="proxy", patient_id=link.patient_id, proxy_id=link.related_person_id),
         )
         st.rerun()

@@ -63,6 +63,13 @@ def plain(text: str | None) -> str:
     return textsafe.plain(text)
 
 
+def code_span(text: str | None) -> str:
+    """Record, file or server text as one inline code span (a file name, a server address): made
+    plain, on one line, with no backtick left to end the span early. Markdown inside a code span
+    is shown as written, so nothing in it formats, links or loads an image."""
+    return "`" + " ".join(plain(text).split("\n")).replace("`", "'") + "`"
+
+
 def status_label(status: str) -> str:
     """A check status as icon and words, e.g. "⚠️ Overdue"."""
     icon, words = STATUS.get(status, ("", status))

@@ -17,10 +17,11 @@ from store.db import (
 from store.versions import is_newer
 from store.derived import DerivedMixin
 from store.personal import PersonalMixin
+from store.referrers import ReferrersMixin
 from store.resources import ResourcesMixin, copy_digest
 
 
-class Store(ResourcesMixin, DerivedMixin, PersonalMixin, StoreBase):
+class Store(ResourcesMixin, DerivedMixin, PersonalMixin, ReferrersMixin, StoreBase):
     """A SQLite file holding one household's records."""
 
 

@@ -77,3 +77,62 @@ def test_preview_of_an_expired_carer_shows_they_see_nothing(demo_db):
     at.selectbox(key="preview_person").select_index([o.startswith("Peter") for o in options].index(True)).run()
     no_errors(at)
     assert any("Peter Specimen sees none of your record" in m.value for m in at.markdown)
+
+
+SON_TWIN = "dem-rp-son-2"  # a second RelatedPerson of the same name for the same patient
+
+
+def add_a_second_son_who_may_see_more(demo_db) -> None:
+    """A second 'Peter Specimen' RelatedPerson for the dementia patient, with the daughter's
+    current Consent (the first one's Consent has ended)."""
+    import copy
+
+    from store import Store
+
+    store = Store(demo_db)
+    raw = {r["id"]: r for r in store.resources_for(DEMENTIA)}
+    person = dict(copy.deepcopy(raw["dem-rp-son"]), id=SON_TWIN)
+    consent = dict(copy.deepcopy(raw["dem-consent-proxy-daughter"]), id="dem-consent-proxy-son-2")
+    consent["provision"]["actor"][0]["reference"] = {"reference": f"RelatedPerson/{SON_TWIN}"}
+    store.put([person, consent])
+    store.close()
+
+
+def test_a_carer_is_never_switched_to_another_carer_of_the_same_name_and_patient(demo_db):
+    """Signed in as the son whose Consent has ended, with a second RelatedPerson of his name for
+    the same patient whose Consent is current: on every page and rerun he stays himself and sees
+    nothing clinical, and the sidebar offers no second record of the same person."""
+    add_a_second_son_who_may_see_more(demo_db)
+    at = open_app(DEMENTIA, SON)
+    seen = []
+    for _ in range(3):
+        for page in ["overview", "condition", "results", "medications", "letters", "care_plan", "questions"]:
+            try:
+                go(at, page)
+            except ValueError:  # a page this carer is not offered
+                continue
+            no_errors(at)
+            assert at.session_state["viewer"].proxy_id == "dem-rp-son"
+            assert not [s for s in at.sidebar.selectbox if s.label == "Whose record to show"]
+            seen.append(texts(at))
+        at.run()
+        assert at.session_state["viewer"].proxy_id == "dem-rp-son"
+    shown = "\n".join(seen)
+    assert "Memory assessment" not in shown and "Donepezil" not in shown and "MMSE" not in shown
+
+
+def test_sign_in_lists_two_carers_of_one_name_and_patient_apart(demo_db):
+    """Two RelatedPersons of one name for the same patient are two choices at sign-in, each
+    opening its own RelatedPerson."""
+    add_a_second_son_who_may_see_more(demo_db)
+    at = open_app()
+    at.radio(key="sign_in_kind").set_value("A carer").run()
+    options = at.selectbox(key="sign_in_carer").options
+    assert "Peter Specimen" not in options
+    mine = "Peter Specimen (carer entry dem-rp-son)"
+    assert {mine, f"Peter Specimen (carer entry {SON_TWIN})"} <= set(options)
+    at.selectbox(key="sign_in_carer").select(mine).run()
+    at.button(key="open_carer").click().run()
+    no_errors(at)
+    assert at.session_state["viewer"].proxy_id == "dem-rp-son"
+    assert at.session_state["role"]["links"] == [("dem-rp-son", DEMENTIA)]

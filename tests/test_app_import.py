@@ -207,3 +207,21 @@ def test_an_xml_file_imports_through_the_page_as_json_does(demo_db):
     kinds = {row["Kind of entry"]: row for row in table_rows(at, 0)}
     assert kinds["Results and measurements (Observation)"]["New"] == 1
     assert any(r["id"] == "xml-upload-hba1c" for r in Store(demo_db).resources_for(DIABETES, ("Observation",)))
+
+
+def test_file_names_and_the_files_person_are_shown_as_text(demo_db):
+    """A file's name and the name of the person it is about, holding Markdown link and image
+    syntax, are shown as text: the question escapes the name, the result keeps the file name in
+    one code span."""
+    evil = "![t](http://127.0.0.2:9/p.png) **Evil**"
+    person = {"resourceType": "Patient", "id": "new-evil", "name": [{"text": evil}]}
+    name = "a`![x](http://127.0.0.2:9/q.png)`.ndjson"
+    at = go(open_app(DIABETES), "import_file")
+    upload(at, name, (json.dumps(person) + "\n").encode())
+    at.button(key="import_go").click().run()
+    question = next(w.value for w in at.warning if "Is this you?" in w.value)
+    assert "![" not in question.replace("\\!", "").replace("\\[", "") and "**" not in question.replace("\\*", "")
+    at.button(key="import_yes").click().run()
+    no_errors(at)
+    said = next(s.value for s in at.success if s.value.startswith("Imported"))
+    assert "from `a'![x](http://127.0.0.2:9/q.png)'.ndjson`." in said

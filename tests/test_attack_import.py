@@ -148,7 +148,6 @@ def test_a_subject_that_cannot_be_resolved_is_rejected_not_stored_without_a_pati
 
 
 # -- the upload's scope --------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="attack: an upload creates a shared Medication another patient's request names")
 def test_an_upload_cannot_name_another_patients_medicine(demo_db):
     """Signed in as the diabetes patient, uploading a Medication whose id another patient's
     MedicationRequest names (but the store does not hold yet) does not change what that other
@@ -174,7 +173,6 @@ def test_an_upload_cannot_name_another_patients_medicine(demo_db):
     assert "ATTACKER" not in after_service.summary(patient_view(RHEUMATOID), TODAY).model_dump_json()
 
 
-@pytest.mark.xfail(strict=True, reason="attack: 'Yes, this is me' writes into another person's existing record")
 def test_yes_this_is_me_cannot_write_into_a_record_that_is_already_someone_elses(demo_db):
     """Signed in as the diabetes patient, a file holding the rheumatoid arthritis patient's own
     Patient entry and a result of theirs asks "Is this you?"; answering yes must not add the result
@@ -196,7 +194,6 @@ def test_yes_this_is_me_cannot_write_into_a_record_that_is_already_someone_elses
 
 
 # -- text shown as text --------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="attack: the server's patient names are Markdown in the 'Which record?' radio")
 def test_record_names_in_the_which_record_choice_are_text(demo_db):
     """After a SMART sign-in that opens two records, the 'Which record?' choice shows each name the
     server gives as text: Markdown image and link syntax in a name is escaped (hand-made by the

@@ -174,3 +174,37 @@ def test_ltc_import_still_imports_many_patients_and_reports_a_dropped_label(demo
     assert {"person-a", "person-b"} <= {r["subject"]["reference"][8:] for r in store.of_type("Observation")}
     assert report.unhidden == [("DocumentReference", NOPAT_DOC, ("NOPAT",))]
     assert any(NOPAT_DOC in notice and "may now be shown" in notice for notice in report.notices)
+
+
+@pytest.mark.parametrize("form", ["Medication/med-y", "https://gp.example.org/fhir/Medication/med-y",
+                                  "Medication/med-y/_history/2", "urn:uuid:med-y", "Substance/med-y"])
+def test_a_new_shared_entry_another_record_points_at_is_refused_in_any_reference_form(demo_db, form):
+    """A new Medication whose id another patient's stored prescription names, in any reference
+    form, is refused by name; one only the uploader's own record names is imported."""
+    store = Store(demo_db)
+    from ingest import import_items
+
+    def request(rid: str, patient: str, target: str) -> dict:
+        return {"resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",
+                "subject": {"reference": f"Patient/{patient}"}, "medicationReference": {"reference": target},
+                "authoredOn": "2026-10-01"}
+
+    assert not import_items(store, [request("other-mr", BIPOLAR, form),
+                                    request("own-mr", DIABETES, "Medication/med-own")]).rejected
+    data = ndjson({"resourceType": "Medication", "id": "med-y", "code": {"text": "Changed"}},
+                  {"resourceType": "Medication", "id": "med-own", "code": {"text": "Mine"}})
+    outcome = service.Service(store).import_upload("meds.ndjson", data, viewer=patient_view(DIABETES))
+    assert {item.position: item.reason for item in outcome.report.rejected} == {"Medication/med-y": uploads.NAMED_ELSEWHERE}
+    assert outcome.report.put.added == {"Medication": 1}
+
+
+def test_yes_this_is_me_is_refused_for_a_person_whose_record_is_here(demo_db):
+    """Answering "this is me" for a file about a person already in the store is refused with a
+    plain message, and nothing is written."""
+    store = Store(demo_db)
+    other = {"resourceType": "Patient", "id": BIPOLAR, "name": [{"given": ["Someone"]}]}
+    data = ndjson(other, weight("w9", BIPOLAR))
+    before = store.counts()
+    with pytest.raises(UploadRefused, match="already in this app"):
+        service.Service(store).import_upload("f.ndjson", data, viewer=patient_view(DIABETES), this_is_me=BIPOLAR)
+    assert Store(demo_db).counts() == before
