@@ -50,7 +50,8 @@ def route_from_url() -> None:
             st.error("The link names a carer who is not linked to this record. Check the link, or choose below.")
             return
         name = links[0].proxy_name
-        mine = [(l.related_person_id, l.patient_id) for l in svc.carers(today) if l.proxy_name == name]
+        mine = [(l.related_person_id, l.patient_id) for l in svc.carers(today) if l.proxy_name == name
+                and (l.patient_id != patient_id or l.related_person_id == viewer.proxy_id)]  # one per person
         state.sign_in({"kind": "carer", "name": name, "links": mine}, viewer)
 
 
