@@ -50,6 +50,7 @@ from record.consent_rules import (
     DENY, EVERYTHING, PERMIT, Reader, Rule, UnreadableConsent, bounds, objects, reference_key, within,
 )
 from record.dates import parse_or_none
+from record.references import normal_reference
 
 _INFO_ACCESS = {"INFA", "INFAO"}
 
@@ -245,7 +246,7 @@ def _in_force(consent: dict, patient_id: str) -> tuple[bool, bool]:
     if isinstance(status, str) and status != "active":
         return False, False
     reference = patient.get("reference") if isinstance(patient, dict) else None
-    ours = reference == f"Patient/{patient_id}"
+    ours = _names(reference, f"Patient/{patient_id}")  # relative, versioned or absolute
     if isinstance(reference, str) and not ours and reference_key(reference)[0] not in (None, f"Patient/{patient_id}"):
         return False, False  # about someone else
     scopes = _codes(scope)
@@ -254,6 +255,12 @@ def _in_force(consent: dict, patient_id: str) -> tuple[bool, bool]:
     grants = (status == "active" and ours and "patient-privacy" in scopes
               and bool(_codes(consent.get("category")) & _INFO_ACCESS))
     return True, grants
+
+
+def _names(reference, key: str) -> bool:
+    """Whether a Reference.reference names `key` (`Type/id`) in any form R4 allows
+    (record.references.normal_reference: relative, versioned, absolute)."""
+    return isinstance(reference, str) and normal_reference(reference) == key
 
 
 def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today: dt.date) -> Access:
@@ -297,7 +304,7 @@ def related_person_valid(resources: Iterable[dict], patient_id: str, proxy_id: s
     for person in resources:
         if person.get("resourceType") == "RelatedPerson" and person.get("id") == proxy_id:
             patient, active = person.get("patient"), person.get("active", True)
-            if not isinstance(patient, dict) or patient.get("reference") != f"Patient/{patient_id}":
+            if not isinstance(patient, dict) or not _names(patient.get("reference"), f"Patient/{patient_id}"):
                 return False
             try:
                 _, _, start, end = bounds(person.get("period"), "period")
@@ -355,7 +362,8 @@ def _about_patient(provision: dict, patient: str) -> bool:
     for actor in objects(provision.get("actor"), "actor"):
         reference = actor.get("reference")
         text = reference.get("reference") if isinstance(reference, dict) else None
-        keys.add(reference_key(text) if isinstance(text, str) else (None, False))
+        keys.add((patient, True) if _names(text, patient) else
+                 reference_key(text) if isinstance(text, str) else (None, False))
     if not keys or (patient, True) in keys:
         return True
     if any(key is None or key == patient or key.split("/", 1)[0] in ("Group", "CareTeam") for key, _ in keys):

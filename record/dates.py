@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$"
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?$"
 )
 
 # The UK's clock, for turning a date-time into the calendar day a person in England would name.
@@ -36,6 +36,9 @@ class FhirDate:
 
     day: dt.date
     precision: str  # "year", "month", "day" or "time"
+    # A time: whether it is the very start of its UK day (00:00:00). A period that starts later
+    # in the day covers that day only in part (record/consent_rules.py `bounds`).
+    midnight: bool = field(default=True, compare=False)
 
     @property
     def last_day(self) -> dt.date:
@@ -82,13 +85,14 @@ def _parse(value: str) -> FhirDate:
             return FhirDate(dt.date(int(year), 1, 1), "year")
         m = _DATETIME.match(value)
         if m:
-            y, mo, d, h, mi, s, zone = m.groups()
+            y, mo, d, h, mi, s, fraction, zone = m.groups()
             # A leap second (:60), which FHIR allows and the validator accepts, is read as :59.
             moment = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), min(int(s or 0), 59))
             if zone:
                 offset = dt.timezone.utc if zone == "Z" else _offset(zone)
                 moment = moment.replace(tzinfo=offset).astimezone(UK)
-            return FhirDate(moment.date(), "time")
+            midnight = moment.time() == dt.time(0) and not (fraction and fraction.strip("0"))
+            return FhirDate(moment.date(), "time", midnight)
     except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 moved by its zone
         raise DateError(f"impossible date '{value:.40}'") from exc
     raise DateError(f"not a FHIR date '{value:.40}'")

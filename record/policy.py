@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from record import terminology
+from record.references import ANY_TYPE, normal_reference
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
@@ -197,9 +198,13 @@ def not_for_proxy(resources: list[dict], proxy_id: str | None) -> set[str]:
     for consent in resources:
         if consent.get("resourceType") != "Consent" or not _about_access(consent):
             continue
-        named = _references(consent)
+        raw = _references(consent)
+        named = {normal_reference(ref) for ref in raw} - {None}  # in every form R4 allows
         proxies |= {ref for ref in named if ref.startswith("RelatedPerson/")}
-        if own not in named:
+        # an id of any type (urn:uuid:, urn:oid:) might be a RelatedPerson's
+        proxies |= {"RelatedPerson/" + ref[len(ANY_TYPE):] for ref in named if ref.startswith(ANY_TYPE)}
+        if not any("://" not in ref and normal_reference(ref) == own for ref in raw):
+            # shown only to the carer it surely names (a relative reference, versioned or not)
             hidden.add(f"Consent/{consent.get('id')}")
     return hidden | (proxies - {own})
 
