@@ -78,33 +78,43 @@ class _Unreadable(ValueError):
 def labels_of(resource: dict) -> set[tuple[str, str]]:
     """The security labels of a resource, normalised (`normal_label`), from every place R4 puts
     them: `meta.security`, `DocumentReference.securityLabel` (the labels of the document itself),
-    `Composition.confidentiality` (a Confidentiality code), and the `meta.security` of each
-    contained resource (what a resource contains is part of it, so its labels are the
-    container's). {UNREADABLE_LABEL} when any of them is there but not in a shape that can be
-    read."""
+    `Composition.confidentiality` (a Confidentiality code), a `meta.tag` that is one of the label
+    systems' codes (a sender who meant to redact it), and the same places in each contained
+    resource (what a resource contains is part of it, so its labels are the container's).
+    {UNREADABLE_LABEL} when any of them is there but not in a shape that can be read."""
     labels: set[tuple[str, str]] = set()
     try:
-        _meta_labels(resource, labels)
-        rtype = resource.get("resourceType")
-        if rtype == "DocumentReference" and resource.get("securityLabel") is not None:
-            for concept in _listed(resource["securityLabel"]):
-                if not isinstance(concept, dict) or not isinstance(concept.get("coding", []), list):
-                    raise _Unreadable
-                _add_codings(concept.get("coding", []), labels)
-        if rtype == "Composition" and resource.get("confidentiality") is not None:
-            level = resource["confidentiality"]
-            if not isinstance(level, str):
-                raise _Unreadable
-            labels.add(normal_label(CONFIDENTIALITY, level))
+        _own_labels(resource, labels)
         contained = resource.get("contained")
         if contained is not None:
             for inner in _listed(contained):
                 if not isinstance(inner, dict):
                     raise _Unreadable
-                _meta_labels(inner, labels)
+                _own_labels(inner, labels)
+                if inner.get("contained") is not None:  # not allowed by R4: not read
+                    raise _Unreadable
     except _Unreadable:
         return {UNREADABLE_LABEL}
     return labels
+
+
+def _own_labels(resource: dict, labels: set) -> None:
+    """The labels a resource states itself, apart from those of what it contains."""
+    _meta_labels(resource, labels)
+    rtype = resource.get("resourceType")
+    if rtype == "DocumentReference" and resource.get("securityLabel") is not None:
+        for concept in _listed(resource["securityLabel"]):
+            if not isinstance(concept, dict) or not isinstance(concept.get("coding", []), list):
+                raise _Unreadable
+            _add_codings(concept.get("coding", []), labels)
+    if rtype == "Composition" and resource.get("confidentiality") is not None:
+        level = resource["confidentiality"]
+        if not isinstance(level, str):
+            raise _Unreadable
+        labels.add(normal_label(CONFIDENTIALITY, level))
+
+
+_LABEL_SYSTEMS = frozenset({ACT_CODE, CONFIDENTIALITY})
 
 
 def _meta_labels(resource: dict, labels: set) -> None:
@@ -114,9 +124,18 @@ def _meta_labels(resource: dict, labels: set) -> None:
     if not isinstance(meta, dict):
         raise _Unreadable
     security = meta.get("security")
-    if security is None:
-        return
-    _add_codings(_listed(security), labels)
+    if security is not None:
+        _add_codings(_listed(security), labels)
+    tags = meta.get("tag")
+    if tags is not None:  # a tag in a label system, or a bare hiding code, is read as a label
+        for tag in _listed(tags):
+            if not isinstance(tag, dict) or not isinstance(tag.get("system", ""), str):
+                raise _Unreadable
+            code = tag.get("code")
+            if code is None and normal_label(tag.get("system"), "")[0] not in _LABEL_SYSTEMS:
+                continue  # a tag of another system with no code: not a label
+            _add_codings([tag], found := set())
+            labels.update(label for label in found if label[0] in _LABEL_SYSTEMS)
 
 
 def _listed(value) -> list:
