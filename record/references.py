@@ -7,18 +7,28 @@ from __future__ import annotations
 import json
 import re
 
+# What `references` gives for a logical Reference (`identifier`, and no `reference`): the gate
+# cannot tell what it names, so it stands for a reference that cannot be resolved
+# (`normal_reference` reads it as None: the entry is withheld while anything is withheld).
+LOGICAL = "?identifier"
+
+
 def references(node, found: set[str]) -> None:
-    """Collect every `reference` string anywhere in a resource."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                found.add(value)
-            elif isinstance(value, (dict, list)):
-                references(value, found)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, (dict, list)):
-                references(item, found)
+    """Collect every `reference` string anywhere in a resource, and LOGICAL for each Reference
+    that names its target only by `identifier` (walked without recursion: FHIR bounds no depth)."""
+    stack = [(node, True)]
+    while stack:
+        node, root = stack.pop()
+        if isinstance(node, dict):
+            reference = node.get("reference")
+            if isinstance(reference, str):
+                found.add(reference)
+            elif (not root and "resourceType" not in node and isinstance(node.get("identifier"), dict)
+                  and reference is None):
+                found.add(LOGICAL)  # a resource's own identifiers are a list; a Reference's, one
+            stack.extend((v, False) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, False) for v in node if isinstance(v, (dict, list)))
 
 
 # A "reference" key and its string value, found in the stored JSON text without walking the
@@ -28,11 +38,16 @@ def references(node, found: set[str]) -> None:
 # the pattern does not match (a value, a key whose value is not a string) is no reference to the
 # walk either. The two are compared in tests/test_access_properties.py.
 _REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
+# An object as an `identifier`'s value: perhaps a logical Reference, which sends the text to the walk.
+_IDENTIFIER_OBJECT = re.compile(r'"identifier"\s*:\s*\{')
 
 
 def references_in(text: str, resource: dict) -> set[str]:
     """The references a resource holds, read from its stored text (the walk when in doubt)."""
     found: set[str] = set()
+    if _IDENTIFIER_OBJECT.search(text):
+        references(resource, found)
+        return found
     for match in _REFERENCE_IN_TEXT.finditer(text):
         before = match.start() - 1
         while before >= 0 and text[before] in " \t\r\n":
