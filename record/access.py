@@ -335,14 +335,19 @@ def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[in
     (Patient) is never hidden, so hiding does not pass through them either. An entry that points
     at withheld content passes it on even where it is itself out of view for its date (found by
     tests/test_leaks.py: an undated entry pointing at an entered-in-error one, and a dated one
-    pointing at it)."""
+    pointing at it). A letter so withheld withholds its Binary too, and with it every other
+    letter attaching that Binary."""
     keys, types = snapshot.keys, snapshot.types
     chain = list(withheld)
     if chain:  # a reference the gate cannot resolve might name a withheld entry: hidden too
         chain += [i for i in snapshot.unresolved if kept.pop(keys[i], None) is not None]
     passed = set(chain)  # an entry that points at withheld content carries it on, shown or not
+    binaries = {keys[i]: i for i in snapshot.binaries} if snapshot.letter_binaries else {}
     while chain:
-        for i in snapshot.referrers(chain.pop()):
+        position = chain.pop()
+        # a letter's Binary is its content: withheld with it, and so from every letter attaching it
+        attached = [binaries[b] for b in snapshot.letter_binaries.get(position, ()) if b in binaries]
+        for i in (*snapshot.referrers(position), *attached):
             if i not in passed and types[i] != "Patient":
                 passed.add(i)
                 kept.pop(keys[i], None)
