@@ -173,6 +173,7 @@ _CLINICAL_DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "ChargeItem": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0", "enteredDate"),
     "SupplyDelivery": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0"),
     "Invoice": ("date",),
+    "Consent": ("dateTime",),
     "Coverage": ("period.start",),
     "CoverageEligibilityRequest": ("servicedDate", "servicedPeriod.start", "created"),
     "CoverageEligibilityResponse": ("servicedDate", "servicedPeriod.start", "created"),
@@ -182,14 +183,16 @@ _CLINICAL_DATE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 # Types shown whatever their date, because they say who and what rather than what happened: the
-# person, their carers and the consents that say who may see what (record/policy.py reads them),
-# a letter's Binary (shown only through a visible letter, which is dated), and the shared
+# person, their carers, a letter's Binary (shown only through a visible letter, which is dated), and the shared
 # resources no patient's record owns (medicines, clinicians, organisations, places: shown only
 # through a visible entry that points at them). Every other type, a Device or a BodyStructure
 # included, is dated by the table above or not at all, and an undated one is withheld behind any
-# date boundary (record/access.py).
+# date boundary (record/access.py). A Consent is dated by when it was decided (`dateTime`): an
+# advance decision or a consent to treatment is part of the person's care, and one undated is
+# withheld behind a date boundary; what Consents permit is read from every Consent whatever its
+# date (record/consent.py, from the snapshot's permissions).
 UNDATED_TYPES = frozenset(
-    {"Patient", "RelatedPerson", "Consent", "Binary", "Organization", "Practitioner", "PractitionerRole",
+    {"Patient", "RelatedPerson", "Binary", "Organization", "Practitioner", "PractitionerRole",
      "Location", "Medication"}
 )
 
