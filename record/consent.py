@@ -323,7 +323,9 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
     """The date the patient's own online record starts, or None for full access.
 
     Modelled (clinical-reference §8.3) as an active patient-privacy/INFA Consent whose actor is the
-    Patient (or that names no actor) with `provision.dataPeriod.start`. With several, the most
+    Patient (or that names no actor) with `provision.dataPeriod.start`; an active patient-privacy
+    Consent for the patient of another category (LOINC 59284-0, R4's own example) whose provision
+    sets a data period counts too (fail closed: it limits the record rather than being ignored). With several, the most
     recent decision (Consent.dateTime) counts; when their order cannot be told, the latest start.
     Such a Consent that says more than a start the gate can apply (a deny for the patient at any
     depth, a class, code, label or data limit, an end to the data, an action or purpose other than
@@ -332,9 +334,9 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
     found: list[tuple[dt.date | None, str, dt.date | None]] = []  # (decided day, decided text, start)
     for consent in resources:
         restricts, grants = _in_force(consent, patient_id) if consent.get("resourceType") == "Consent" else (0, 0)
-        if not grants:
-            continue
         provision = consent.get("provision")
+        if not grants and not (restricts and _sets_data_period(consent, patient)):
+            continue
         try:
             if not isinstance(provision, dict) or "modifierExtension" in consent:
                 raise UnreadableConsent("provision")
@@ -352,6 +354,15 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
     if all(day is not None for day, _, _ in found) and len({(d, t) for d, t, _ in found}) == len(found):
         return max(found, key=lambda item: (item[0], item[1]))[2]
     return max((start for _, _, start in found), key=lambda s: s or dt.date.min)  # order unsure: latest start
+
+
+def _sets_data_period(consent: dict, patient: str) -> bool:
+    """Whether a Consent that might restrict access (`_in_force`: active, or its status or scope
+    unreadable), for this patient but of a category other than information access, sets a data
+    period in its top rule: then it is read as an access start."""
+    about, provision = consent.get("patient"), consent.get("provision")
+    return (isinstance(about, dict) and _names(about.get("reference"), patient)
+            and isinstance(provision, dict) and provision.get("dataPeriod") is not None)
 
 
 def _about_patient(provision: dict, patient: str) -> bool:
