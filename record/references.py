@@ -114,3 +114,33 @@ def displayed_references(resource: dict) -> set[str]:
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, (dict, list)))
     return found
+
+
+_CODING_KEYS = frozenset({"system", "code", "version", "userSelected"})
+
+
+def person_as_shown(patient: dict, visible) -> dict:
+    """The Patient resource as a viewer may see it: the person is never hidden (record/access.py),
+    so what it holds of other entries is taken out instead. Its contained resources go (the gate
+    does not judge them one by one), and so does the `display` of every Reference whose target
+    `visible(Type/id)` does not pass (one that cannot be resolved, a logical one, a withheld
+    clinician or organisation); with anything taken out, the narrative goes too, as it may repeat
+    it. `patient` is changed in place and returned."""
+    changed = patient.pop("contained", None) is not None
+    stack: list = [patient]
+    while stack:  # without recursion: a deeply nested resource cannot overflow it
+        node = stack.pop()
+        if isinstance(node, dict):
+            if ("display" in node and not _CODING_KEYS & node.keys()
+                    and ("reference" in node or "identifier" in node or "type" in node)):
+                reference = node.get("reference")
+                target = normal_reference(reference) if isinstance(reference, str) else None
+                if target is None or target == LOCAL or target.startswith(ANY_TYPE) or not visible(target):
+                    del node["display"]
+                    changed = True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    if changed:
+        patient.pop("text", None)
+    return patient
