@@ -50,6 +50,7 @@ from record.projection import (
     DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, VERSION, Unreadable, decode_snapshot, digest,
     encode_snapshot,
 )
+from record.references import person_as_shown
 
 
 class RecordChanged(RuntimeError):
@@ -78,6 +79,7 @@ class VisibleRecord:
     _rows: list = field(default_factory=list, repr=False, compare=False)
     _data_version: str | None = field(default=None, repr=False, compare=False)
     _digests: bytes = field(default=b"", repr=False, compare=False)  # DIGEST_SIZE bytes a position
+    _unnamed: frozenset = field(default=frozenset(), repr=False, compare=False)  # denied undated
 
     def check_current(self) -> None:
         """Raise RecordChanged when resources were written since the gate read the record: what
@@ -107,8 +109,11 @@ class VisibleRecord:
 
     def iter_resources(self, types: tuple[str, ...] = ()) -> Iterator[dict]:
         """The visible resources (of the given types), the record's own first, in stored order."""
-        for _, _, text in self.stored_texts(types):
-            yield stored_json.loads(text)
+        for key, _, text in self.stored_texts(types):
+            if key.startswith("Patient/"):  # never hidden: what it says of others is, instead
+                yield person_as_shown(stored_json.loads(text), self._names_visibly)
+            else:
+                yield stored_json.loads(text)
         yield from (r for r in self.shared if not types or r.get("resourceType") in types)
 
     @property
@@ -157,6 +162,10 @@ class VisibleRecord:
                 found.append(rid)
         visible = {r["id"]: r for r in self.resources_of("DocumentReference")} if found else {}
         return [visible[rid] for rid in found if rid in visible]
+
+    def _names_visibly(self, key: str) -> bool:
+        """Whether the Patient may show a Reference's display naming `key`."""
+        return self.sees(key) and key not in self._unnamed
 
     def _passed(self, key: str, text_digest) -> bool:
         position = self._fingerprints.get(key)  # passed by the gate, with a text of this digest?
@@ -252,8 +261,9 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         if snapshot.types[i] != "Patient":  # names a withheld medicine or clinician: hidden with it
             kept.pop(snapshot.keys[i], None)
             withheld.append(i)
+    unnamed = frozenset()  # shared resources a Consent denies undated: the Patient does not name them
     if proxy and access.roots:  # a medicine or clinician a Consent denies hides what points at it
-        _withhold_denied_shared(store, snapshot, kept, withheld, access)
+        unnamed = _withhold_denied_shared(store, snapshot, kept, withheld, access)
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
@@ -270,6 +280,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         _rows=[(snapshot, list(kept.values()))],
         _data_version=data_version,
         _digests=snapshot.digests,
+        _unnamed=unnamed,
     )
 
 
@@ -312,18 +323,21 @@ def _texts(store, snapshot: Snapshot, patient_id: str) -> Iterator[tuple[str, st
 
 
 def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], withheld: list[int],
-                            access: Access) -> None:
+                            access: Access) -> frozenset[str]:
     """Withhold the kept entries that point at a shared resource a Consent denies the viewer,
-    taken as part of each entry (on its clinical day)."""
-    keys, days = snapshot.keys, snapshot.days
+    taken as part of each entry (on its clinical day); the shared resources denied undated."""
+    keys, days, undated = snapshot.keys, snapshot.days, set()
     wanted = {ref for ref, pointing in snapshot.shared_refs.items() if any(keys[i] in kept for i in pointing)}
     for resource in store.shared(wanted) if wanted else ():
         key = f"{resource.get('resourceType')}/{resource.get('id')}"
         denied = access.denied_bands(str(resource.get("resourceType")), frozenset(labels_of(resource)), key)
+        if access.band(None) in denied:
+            undated.add(key)
         for i in snapshot.shared_refs.get(key, ()) if denied else ():
             if keys[i] in kept and access.band(None if days[i] == NO_DAY else days[i]) in denied:
                 del kept[keys[i]]
                 withheld.append(i)
+    return frozenset(undated)
 
 
 def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:
@@ -335,14 +349,19 @@ def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[in
     (Patient) is never hidden, so hiding does not pass through them either. An entry that points
     at withheld content passes it on even where it is itself out of view for its date (found by
     tests/test_leaks.py: an undated entry pointing at an entered-in-error one, and a dated one
-    pointing at it)."""
+    pointing at it). A letter so withheld withholds its Binary too, and with it every other
+    letter attaching that Binary."""
     keys, types = snapshot.keys, snapshot.types
     chain = list(withheld)
     if chain:  # a reference the gate cannot resolve might name a withheld entry: hidden too
         chain += [i for i in snapshot.unresolved if kept.pop(keys[i], None) is not None]
     passed = set(chain)  # an entry that points at withheld content carries it on, shown or not
+    binaries = {keys[i]: i for i in snapshot.binaries} if snapshot.letter_binaries else {}
     while chain:
-        for i in snapshot.referrers(chain.pop()):
+        position = chain.pop()
+        # a letter's Binary is its content: withheld with it, and so from every letter attaching it
+        attached = [binaries[b] for b in snapshot.letter_binaries.get(position, ()) if b in binaries]
+        for i in (*snapshot.referrers(position), *attached):
             if i not in passed and types[i] != "Patient":
                 passed.add(i)
                 kept.pop(keys[i], None)

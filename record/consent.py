@@ -50,6 +50,7 @@ from record.consent_rules import (
     DENY, EVERYTHING, PERMIT, Reader, Rule, UnreadableConsent, bounds, objects, reference_key, within,
 )
 from record.dates import parse_or_none
+from record.references import normal_reference
 
 _INFO_ACCESS = {"INFA", "INFAO"}
 
@@ -245,7 +246,7 @@ def _in_force(consent: dict, patient_id: str) -> tuple[bool, bool]:
     if isinstance(status, str) and status != "active":
         return False, False
     reference = patient.get("reference") if isinstance(patient, dict) else None
-    ours = reference == f"Patient/{patient_id}"
+    ours = _names(reference, f"Patient/{patient_id}")  # relative, versioned or absolute
     if isinstance(reference, str) and not ours and reference_key(reference)[0] not in (None, f"Patient/{patient_id}"):
         return False, False  # about someone else
     scopes = _codes(scope)
@@ -254,6 +255,12 @@ def _in_force(consent: dict, patient_id: str) -> tuple[bool, bool]:
     grants = (status == "active" and ours and "patient-privacy" in scopes
               and bool(_codes(consent.get("category")) & _INFO_ACCESS))
     return True, grants
+
+
+def _names(reference, key: str) -> bool:
+    """Whether a Reference.reference names `key` (`Type/id`) in any form R4 allows
+    (record.references.normal_reference: relative, versioned, absolute)."""
+    return isinstance(reference, str) and normal_reference(reference) == key
 
 
 def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today: dt.date) -> Access:
@@ -297,7 +304,7 @@ def related_person_valid(resources: Iterable[dict], patient_id: str, proxy_id: s
     for person in resources:
         if person.get("resourceType") == "RelatedPerson" and person.get("id") == proxy_id:
             patient, active = person.get("patient"), person.get("active", True)
-            if not isinstance(patient, dict) or patient.get("reference") != f"Patient/{patient_id}":
+            if not isinstance(patient, dict) or not _names(patient.get("reference"), f"Patient/{patient_id}"):
                 return False
             try:
                 _, _, start, end = bounds(person.get("period"), "period")
@@ -316,7 +323,9 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
     """The date the patient's own online record starts, or None for full access.
 
     Modelled (clinical-reference §8.3) as an active patient-privacy/INFA Consent whose actor is the
-    Patient (or that names no actor) with `provision.dataPeriod.start`. With several, the most
+    Patient (or that names no actor) with `provision.dataPeriod.start`; an active patient-privacy
+    Consent for the patient of another category (LOINC 59284-0, R4's own example) whose provision
+    sets a data period counts too (fail closed: it limits the record rather than being ignored). With several, the most
     recent decision (Consent.dateTime) counts; when their order cannot be told, the latest start.
     Such a Consent that says more than a start the gate can apply (a deny for the patient at any
     depth, a class, code, label or data limit, an end to the data, an action or purpose other than
@@ -325,9 +334,9 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
     found: list[tuple[dt.date | None, str, dt.date | None]] = []  # (decided day, decided text, start)
     for consent in resources:
         restricts, grants = _in_force(consent, patient_id) if consent.get("resourceType") == "Consent" else (0, 0)
-        if not grants:
-            continue
         provision = consent.get("provision")
+        if not grants and not (restricts and _sets_data_period(consent, patient)):
+            continue
         try:
             if not isinstance(provision, dict) or "modifierExtension" in consent:
                 raise UnreadableConsent("provision")
@@ -347,6 +356,15 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
     return max((start for _, _, start in found), key=lambda s: s or dt.date.min)  # order unsure: latest start
 
 
+def _sets_data_period(consent: dict, patient: str) -> bool:
+    """Whether a Consent that might restrict access (`_in_force`: active, or its status or scope
+    unreadable), for this patient but of a category other than information access, sets a data
+    period in its top rule: then it is read as an access start."""
+    about, provision = consent.get("patient"), consent.get("provision")
+    return (isinstance(about, dict) and _names(about.get("reference"), patient)
+            and isinstance(provision, dict) and provision.get("dataPeriod") is not None)
+
+
 def _about_patient(provision: dict, patient: str) -> bool:
     """Whether a Consent's top rule is about the patient's own access: it names no actor or names
     the patient; UnreadableConsent when an actor might be the patient (a group, a reference the
@@ -355,7 +373,8 @@ def _about_patient(provision: dict, patient: str) -> bool:
     for actor in objects(provision.get("actor"), "actor"):
         reference = actor.get("reference")
         text = reference.get("reference") if isinstance(reference, dict) else None
-        keys.add(reference_key(text) if isinstance(text, str) else (None, False))
+        keys.add((patient, True) if _names(text, patient) else
+                 reference_key(text) if isinstance(text, str) else (None, False))
     if not keys or (patient, True) in keys:
         return True
     if any(key is None or key == patient or key.split("/", 1)[0] in ("Group", "CareTeam") for key, _ in keys):

@@ -77,7 +77,10 @@ def _codings(concepts, what: str) -> list[tuple[str | None, str | None]]:
 
 def bounds(period, what: str) -> tuple[dt.date | None, dt.date | None, dt.date | None, dt.date | None]:
     """A Period as (wide start, wide end, narrow start, narrow end): a partial date ("2024") is
-    any day of its span, so the wide reading takes its first or last day and the narrow the other."""
+    any day of its span, so the wide reading takes its first or last day and the narrow the other.
+    The gate compares whole days, so the narrow reading takes only the days wholly inside: a start
+    with a time later than the start of its UK day counts from the next day, and an end with a
+    time ends the day before (fail closed: a permit or an access start never covers part of a day)."""
     if period is None:
         return None, None, None, None
     if not isinstance(period, dict):
@@ -91,7 +94,19 @@ def bounds(period, what: str) -> tuple[dt.date | None, dt.date | None, dt.date |
         found.append(parsed)
     start, end = found
     return (start.day if start else None, end.last_day if end else None,
-            start.last_day if start else None, end.day if end else None)
+            _narrow_start(start) if start else None, _narrow_end(end) if end else None)
+
+
+def _narrow_start(start) -> dt.date:
+    if start.precision == "time" and not start.midnight and start.day < dt.date.max:
+        return start.day + dt.timedelta(days=1)
+    return start.last_day
+
+
+def _narrow_end(end) -> dt.date:
+    if end.precision == "time" and end.day > dt.date.min:
+        return end.day - dt.timedelta(days=1)
+    return end.day
 
 
 def within(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:

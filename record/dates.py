@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$"
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?$"
 )
 
 # The UK's clock, for turning a date-time into the calendar day a person in England would name.
@@ -36,6 +36,9 @@ class FhirDate:
 
     day: dt.date
     precision: str  # "year", "month", "day" or "time"
+    # A time: whether it is the very start of its UK day (00:00:00). A period that starts later
+    # in the day covers that day only in part (record/consent_rules.py `bounds`).
+    midnight: bool = field(default=True, compare=False)
 
     @property
     def last_day(self) -> dt.date:
@@ -82,13 +85,14 @@ def _parse(value: str) -> FhirDate:
             return FhirDate(dt.date(int(year), 1, 1), "year")
         m = _DATETIME.match(value)
         if m:
-            y, mo, d, h, mi, s, zone = m.groups()
+            y, mo, d, h, mi, s, fraction, zone = m.groups()
             # A leap second (:60), which FHIR allows and the validator accepts, is read as :59.
             moment = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), min(int(s or 0), 59))
             if zone:
                 offset = dt.timezone.utc if zone == "Z" else _offset(zone)
                 moment = moment.replace(tzinfo=offset).astimezone(UK)
-            return FhirDate(moment.date(), "time")
+            midnight = moment.time() == dt.time(0) and not (fraction and fraction.strip("0"))
+            return FhirDate(moment.date(), "time", midnight)
     except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 moved by its zone
         raise DateError(f"impossible date '{value:.40}'") from exc
     raise DateError(f"not a FHIR date '{value:.40}'")
@@ -169,6 +173,7 @@ _CLINICAL_DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "ChargeItem": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0", "enteredDate"),
     "SupplyDelivery": ("occurrenceDateTime", "occurrencePeriod.start", "occurrenceTiming.event.0"),
     "Invoice": ("date",),
+    "Consent": ("dateTime",),
     "Coverage": ("period.start",),
     "CoverageEligibilityRequest": ("servicedDate", "servicedPeriod.start", "created"),
     "CoverageEligibilityResponse": ("servicedDate", "servicedPeriod.start", "created"),
@@ -178,14 +183,16 @@ _CLINICAL_DATE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 # Types shown whatever their date, because they say who and what rather than what happened: the
-# person, their carers and the consents that say who may see what (record/policy.py reads them),
-# a letter's Binary (shown only through a visible letter, which is dated), and the shared
+# person, their carers, a letter's Binary (shown only through a visible letter, which is dated), and the shared
 # resources no patient's record owns (medicines, clinicians, organisations, places: shown only
 # through a visible entry that points at them). Every other type, a Device or a BodyStructure
 # included, is dated by the table above or not at all, and an undated one is withheld behind any
-# date boundary (record/access.py).
+# date boundary (record/access.py). A Consent is dated by when it was decided (`dateTime`): an
+# advance decision or a consent to treatment is part of the person's care, and one undated is
+# withheld behind a date boundary; what Consents permit is read from every Consent whatever its
+# date (record/consent.py, from the snapshot's permissions).
 UNDATED_TYPES = frozenset(
-    {"Patient", "RelatedPerson", "Consent", "Binary", "Organization", "Practitioner", "PractitionerRole",
+    {"Patient", "RelatedPerson", "Binary", "Organization", "Practitioner", "PractitionerRole",
      "Location", "Medication"}
 )
 

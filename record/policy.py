@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from record import terminology
+from record.references import ANY_TYPE, normal_reference
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
@@ -77,33 +78,43 @@ class _Unreadable(ValueError):
 def labels_of(resource: dict) -> set[tuple[str, str]]:
     """The security labels of a resource, normalised (`normal_label`), from every place R4 puts
     them: `meta.security`, `DocumentReference.securityLabel` (the labels of the document itself),
-    `Composition.confidentiality` (a Confidentiality code), and the `meta.security` of each
-    contained resource (what a resource contains is part of it, so its labels are the
-    container's). {UNREADABLE_LABEL} when any of them is there but not in a shape that can be
-    read."""
+    `Composition.confidentiality` (a Confidentiality code), a `meta.tag` that is one of the label
+    systems' codes (a sender who meant to redact it), and the same places in each contained
+    resource (what a resource contains is part of it, so its labels are the container's).
+    {UNREADABLE_LABEL} when any of them is there but not in a shape that can be read."""
     labels: set[tuple[str, str]] = set()
     try:
-        _meta_labels(resource, labels)
-        rtype = resource.get("resourceType")
-        if rtype == "DocumentReference" and resource.get("securityLabel") is not None:
-            for concept in _listed(resource["securityLabel"]):
-                if not isinstance(concept, dict) or not isinstance(concept.get("coding", []), list):
-                    raise _Unreadable
-                _add_codings(concept.get("coding", []), labels)
-        if rtype == "Composition" and resource.get("confidentiality") is not None:
-            level = resource["confidentiality"]
-            if not isinstance(level, str):
-                raise _Unreadable
-            labels.add(normal_label(CONFIDENTIALITY, level))
+        _own_labels(resource, labels)
         contained = resource.get("contained")
         if contained is not None:
             for inner in _listed(contained):
                 if not isinstance(inner, dict):
                     raise _Unreadable
-                _meta_labels(inner, labels)
+                _own_labels(inner, labels)
+                if inner.get("contained") is not None:  # not allowed by R4: not read
+                    raise _Unreadable
     except _Unreadable:
         return {UNREADABLE_LABEL}
     return labels
+
+
+def _own_labels(resource: dict, labels: set) -> None:
+    """The labels a resource states itself, apart from those of what it contains."""
+    _meta_labels(resource, labels)
+    rtype = resource.get("resourceType")
+    if rtype == "DocumentReference" and resource.get("securityLabel") is not None:
+        for concept in _listed(resource["securityLabel"]):
+            if not isinstance(concept, dict) or not isinstance(concept.get("coding", []), list):
+                raise _Unreadable
+            _add_codings(concept.get("coding", []), labels)
+    if rtype == "Composition" and resource.get("confidentiality") is not None:
+        level = resource["confidentiality"]
+        if not isinstance(level, str):
+            raise _Unreadable
+        labels.add(normal_label(CONFIDENTIALITY, level))
+
+
+_LABEL_SYSTEMS = frozenset({ACT_CODE, CONFIDENTIALITY})
 
 
 def _meta_labels(resource: dict, labels: set) -> None:
@@ -113,9 +124,18 @@ def _meta_labels(resource: dict, labels: set) -> None:
     if not isinstance(meta, dict):
         raise _Unreadable
     security = meta.get("security")
-    if security is None:
-        return
-    _add_codings(_listed(security), labels)
+    if security is not None:
+        _add_codings(_listed(security), labels)
+    tags = meta.get("tag")
+    if tags is not None:  # a tag in a label system, or a bare hiding code, is read as a label
+        for tag in _listed(tags):
+            if not isinstance(tag, dict) or not isinstance(tag.get("system", ""), str):
+                raise _Unreadable
+            code = tag.get("code")
+            if code is None and normal_label(tag.get("system"), "")[0] not in _LABEL_SYSTEMS:
+                continue  # a tag of another system with no code: not a label
+            _add_codings([tag], found := set())
+            labels.update(label for label in found if label[0] in _LABEL_SYSTEMS)
 
 
 def _listed(value) -> list:
@@ -197,9 +217,13 @@ def not_for_proxy(resources: list[dict], proxy_id: str | None) -> set[str]:
     for consent in resources:
         if consent.get("resourceType") != "Consent" or not _about_access(consent):
             continue
-        named = _references(consent)
+        raw = _references(consent)
+        named = {normal_reference(ref) for ref in raw} - {None}  # in every form R4 allows
         proxies |= {ref for ref in named if ref.startswith("RelatedPerson/")}
-        if own not in named:
+        # an id of any type (urn:uuid:, urn:oid:) might be a RelatedPerson's
+        proxies |= {"RelatedPerson/" + ref[len(ANY_TYPE):] for ref in named if ref.startswith(ANY_TYPE)}
+        if not any("://" not in ref and normal_reference(ref) == own for ref in raw):
+            # shown only to the carer it surely names (a relative reference, versioned or not)
             hidden.add(f"Consent/{consent.get('id')}")
     return hidden | (proxies - {own})
 

@@ -7,18 +7,28 @@ from __future__ import annotations
 import json
 import re
 
+# What `references` gives for a logical Reference (`identifier`, and no `reference`): the gate
+# cannot tell what it names, so it stands for a reference that cannot be resolved
+# (`normal_reference` reads it as None: the entry is withheld while anything is withheld).
+LOGICAL = "?identifier"
+
+
 def references(node, found: set[str]) -> None:
-    """Collect every `reference` string anywhere in a resource."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                found.add(value)
-            elif isinstance(value, (dict, list)):
-                references(value, found)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, (dict, list)):
-                references(item, found)
+    """Collect every `reference` string anywhere in a resource, and LOGICAL for each Reference
+    that names its target only by `identifier` (walked without recursion: FHIR bounds no depth)."""
+    stack = [(node, True)]
+    while stack:
+        node, root = stack.pop()
+        if isinstance(node, dict):
+            reference = node.get("reference")
+            if isinstance(reference, str):
+                found.add(reference)
+            elif (not root and "resourceType" not in node and isinstance(node.get("identifier"), dict)
+                  and reference is None):
+                found.add(LOGICAL)  # a resource's own identifiers are a list; a Reference's, one
+            stack.extend((v, False) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, False) for v in node if isinstance(v, (dict, list)))
 
 
 # A "reference" key and its string value, found in the stored JSON text without walking the
@@ -28,11 +38,16 @@ def references(node, found: set[str]) -> None:
 # the pattern does not match (a value, a key whose value is not a string) is no reference to the
 # walk either. The two are compared in tests/test_access_properties.py.
 _REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
+# An object as an `identifier`'s value: perhaps a logical Reference, which sends the text to the walk.
+_IDENTIFIER_OBJECT = re.compile(r'"identifier"\s*:\s*\{')
 
 
 def references_in(text: str, resource: dict) -> set[str]:
     """The references a resource holds, read from its stored text (the walk when in doubt)."""
     found: set[str] = set()
+    if _IDENTIFIER_OBJECT.search(text):
+        references(resource, found)
+        return found
     for match in _REFERENCE_IN_TEXT.finditer(text):
         before = match.start() - 1
         while before >= 0 and text[before] in " \t\r\n":
@@ -99,3 +114,33 @@ def displayed_references(resource: dict) -> set[str]:
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, (dict, list)))
     return found
+
+
+_CODING_KEYS = frozenset({"system", "code", "version", "userSelected"})
+
+
+def person_as_shown(patient: dict, visible) -> dict:
+    """The Patient resource as a viewer may see it: the person is never hidden (record/access.py),
+    so what it holds of other entries is taken out instead. Its contained resources go (the gate
+    does not judge them one by one), and so does the `display` of every Reference whose target
+    `visible(Type/id)` does not pass (one that cannot be resolved, a logical one, a withheld
+    clinician or organisation); with anything taken out, the narrative goes too, as it may repeat
+    it. `patient` is changed in place and returned."""
+    changed = patient.pop("contained", None) is not None
+    stack: list = [patient]
+    while stack:  # without recursion: a deeply nested resource cannot overflow it
+        node = stack.pop()
+        if isinstance(node, dict):
+            if ("display" in node and not _CODING_KEYS & node.keys()
+                    and ("reference" in node or "identifier" in node or "type" in node)):
+                reference = node.get("reference")
+                target = normal_reference(reference) if isinstance(reference, str) else None
+                if target is None or target == LOCAL or target.startswith(ANY_TYPE) or not visible(target):
+                    del node["display"]
+                    changed = True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    if changed:
+        patient.pop("text", None)
+    return patient
