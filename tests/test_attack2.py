@@ -1,0 +1,45 @@
+"""Second outside review of the access gate (issue 13): hand-made by the second outside review.
+
+Each test builds a minimal record with a marker (HIDQX7...Z) in what one viewer must never see and
+reads that viewer's outputs with the harness of tests/test_attack_gate.py. A shape that still leaks
+is a strict xfail naming what leaked, so its fix turns it into an XPASS.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from leak_shapes import entry, label
+from test_attack_gate import HIDDEN, person, control, shown
+
+GSF_D = "845771000000107"  # GSF prognostic indicator stage D (days prognosis)
+
+
+def _leak(reason: str):
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"attack2: {reason}")
+
+
+def _prognosis_flag(system: str) -> dict:
+    flag = entry("Flag", HIDDEN)
+    flag["code"] = {"coding": [{"system": system, "code": GSF_D, "display": f"GSF {HIDDEN}"}],
+                    "text": f"Prognosis {HIDDEN}"}
+    return flag
+
+
+@_leak("a prognosis code whose SNOMED system is spelt https or upper case is not recognised and is shown")
+@pytest.mark.parametrize("system", ["https://snomed.info/sct", "HTTP://SNOMED.INFO/SCT"])
+def test_prognosis_code_with_a_variant_snomed_system(system):
+    """A GSF stage D Flag whose SNOMED system is spelt with https or in upper case stays out of the
+    patient's view until they choose to see it (item 7; hand-made by the second outside review)."""
+    assert not shown([[person(), control(), _prognosis_flag(system)]], "patient", {HIDDEN})
+
+
+@_leak("a NOPAT label spelt in fullwidth letters or with a zero-width space is not read and the entry shows")
+@pytest.mark.parametrize("code", ["\uff2e\uff2f\uff30\uff21\uff34", "NO\u200bPAT"])
+def test_nopat_label_with_unicode_lookalikes(code):
+    """A result labelled in the ActCode system with NOPAT in fullwidth letters (NFKC: NOPAT) or with
+    a zero-width space inside is withheld from the patient: a label the gate cannot read for
+    certain fails closed (hand-made by the second outside review)."""
+    result = entry("Observation", HIDDEN)
+    result["meta"] = {"security": [label(code)]}
+    assert not shown([[person(), control(), result]], "patient", {HIDDEN})
