@@ -43,3 +43,29 @@ def test_nopat_label_with_unicode_lookalikes(code):
     result = entry("Observation", HIDDEN)
     result["meta"] = {"security": [label(code)]}
     assert not shown([[person(), control(), result]], "patient", {HIDDEN})
+
+
+def _carer_with(modify) -> list:
+    from leak_shapes import carer, carer_permit, consent
+    permit = consent("consent-rp1", carer_permit("rp1"))
+    modify(permit["provision"])
+    return [[person(), carer("rp1"), permit, entry("Observation", HIDDEN), control()]]
+
+
+def _actor_modifier(provision: dict) -> None:
+    provision["actor"][0]["modifierExtension"] = [{"url": "http://example.org/not-this-actor", "valueBoolean": True}]
+
+
+def _data_modifier(provision: dict) -> None:
+    provision["provision"] = [{"type": "deny", "data": [{
+        "meaning": "instance", "reference": {"reference": "Observation/none"},
+        "modifierExtension": [{"url": "http://example.org/every-other-instance", "valueBoolean": True}]}]}]
+
+
+@_leak("a modifierExtension inside a carer's provision.actor (or provision.data) is ignored, not failed closed")
+@pytest.mark.parametrize("modify", [_actor_modifier, _data_modifier], ids=["actor", "data"])
+def test_modifier_extension_inside_a_provision_backbone(modify):
+    """A carer's permit whose actor (or a nested deny's data item) carries a modifierExtension the
+    gate does not know shows the carer nothing: R4 forbids ignoring an unknown modifier (item 2:
+    what is not implemented restricts; hand-made by the second outside review)."""
+    assert not shown(_carer_with(modify), "proxy:RelatedPerson/rp1", {HIDDEN})
