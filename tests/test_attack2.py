@@ -11,6 +11,7 @@ import pytest
 
 from leak_shapes import entry, label
 from test_attack_gate import HIDDEN, person, control, shown
+from test_app_support import demo_db, demo_db_template  # noqa: F401  (fixtures)
 
 GSF_D = "845771000000107"  # GSF prognostic indicator stage D (days prognosis)
 
@@ -69,3 +70,26 @@ def test_modifier_extension_inside_a_provision_backbone(modify):
     gate does not know shows the carer nothing: R4 forbids ignoring an unknown modifier (item 2:
     what is not implemented restricts; hand-made by the second outside review)."""
     assert not shown(_carer_with(modify), "proxy:RelatedPerson/rp1", {HIDDEN})
+
+
+@_leak("the shared screen's summary counts a kept question whose source is PSY-labelled (own_questions_withheld == 1)")
+def test_shared_screen_count_of_withheld_kept_questions(demo_db):
+    """With own questions shown on the shared screen, a question kept from a PSY-labelled lithium
+    result adds nothing to the shared screen's "N questions kept from the record are not shown"
+    count: it would say that a PSY-hidden entry exists (hand-made by the second outside review)."""
+    from exports.own_content import SHARED_SCREEN_PREFERENCE
+    from ingest import import_items
+    from record.access import Viewer
+    from service import Service
+    from store import Store
+    from test_shared_screen_own import BIPOLAR, LITHIUM_RULE, TODAY, psy_lithium
+
+    service = Service(Store(demo_db))
+    patient, clinic = Viewer(kind="patient", patient_id=BIPOLAR), Viewer(kind="clinic", patient_id=BIPOLAR)
+    service.set_preference(patient, SHARED_SCREEN_PREFERENCE, "yes")
+    before = service.summary(clinic, TODAY).model_dump(exclude={"questions"})
+    assert not import_items(service._store, [psy_lithium()]).rejected
+    question = next(q for q in service.summary(patient, TODAY).questions if q.rule_id == LITHIUM_RULE)
+    service.add_question(patient, question.text, source="suggested", rule_id=question.rule_id, sources=question.sources)
+    after = service.summary(clinic, TODAY)
+    assert after.own_questions_withheld == before["own_questions_withheld"] == 0
