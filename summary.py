@@ -176,7 +176,9 @@ def build_summary(
     kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
     suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
     own = own_questions_for(visible, own_rows or [], preferences)
-    withheld = questions_for(visible, own_rows or [], preferences)[1]
+    # Only the person is told how many of their kept questions are not shown: to the shared screen
+    # or a carer the number would say that an entry hidden from them exists (second outside review).
+    withheld = questions_for(visible, own_rows or [], preferences)[1] if viewer.kind == "patient" else 0
     if died:
         suggested, own = [], []
     notices = [visible.denied_reason] if visible.denied_reason else []

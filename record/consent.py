@@ -274,7 +274,7 @@ def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today
             continue
         reader = Reader(viewer, today, content)
         try:
-            if "modifierExtension" in consent:
+            if _has_modifier(consent):  # anywhere in it: an unknown modifier changes what it means
                 raise UnreadableConsent("modifierExtension")
             root = reader.rule(consent.get("provision", {}), False, True)
         except UnreadableConsent:
@@ -338,7 +338,7 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
         if not grants and not (restricts and _sets_data_period(consent, patient)):
             continue
         try:
-            if not isinstance(provision, dict) or "modifierExtension" in consent:
+            if not isinstance(provision, dict) or _has_modifier(consent):
                 raise UnreadableConsent("provision")
             if not _about_patient(provision, patient):
                 continue  # someone else's access (a carer's)
@@ -394,3 +394,19 @@ def _patient_start(root: Rule | None, provision: dict) -> dt.date | None:
     if end is not None:
         raise UnreadableConsent("dataPeriod.end")
     return start
+
+
+def _has_modifier(node) -> bool:
+    """Whether a `modifierExtension` sits anywhere in a Consent (its provisions, their actors and
+    data...): R4 says a reader that does not know one must not ignore it, so the Consent cannot be
+    relied on (found by the second outside review). Walked without recursion."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "modifierExtension" in item:
+                return True
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    return False

@@ -7,6 +7,7 @@ Models follow clinical-reference §7 (labels).
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from record import terminology
@@ -43,8 +44,8 @@ def normal_label(system, code) -> tuple[str, str]:
     those systems uses to hide entries (a bare "R", "V", "NOPAT", "PSY"...) is read as that
     system's: it cannot be shown to mean anything else, and read as nothing it would show what a
     sender meant to hide."""
-    system = system.strip() if isinstance(system, str) else ""
-    code = code.strip() if isinstance(code, str) else ""
+    system = _plain(system) if isinstance(system, str) else ""
+    code = _plain(code) if isinstance(code, str) else ""
     canonical = _SYSTEM_ALIASES.get(_system_key(system)) if system else None
     if canonical:
         return canonical, code.upper()
@@ -53,6 +54,14 @@ def normal_label(system, code) -> tuple[str, str]:
         if found:
             return found, code.upper()
     return system, code
+
+
+def _plain(text: str) -> str:
+    """A label's text as it reads: compatibility forms folded (fullwidth "ＮＯＰＡＴ" is NOPAT) and
+    invisible format characters (zero-width spaces) and spaces removed, so a label cannot hide
+    from the gate by its spelling (found by the second outside review)."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
 @cache

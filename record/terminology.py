@@ -31,6 +31,7 @@ _SYSTEM_ALIASES = {
     "http://loinc.org/": LOINC,
     "urn:oid:2.16.840.1.113883.6.88": RXNORM,
 }
+_KNOWN = {LOINC: LOINC, RXNORM.casefold(): RXNORM}
 _TEXT_RULE = "text"  # valuesets.csv system for a display-text rule
 _INCLUDE = "valueset"  # valuesets.csv system for "all codes of another value set"
 # Words that turn a phrase match into its opposite ("retinal screening declined").
@@ -75,7 +76,17 @@ def _normalised(system: str) -> str:
     system = system.strip()
     if system.startswith(SNOMED + "/"):
         return SNOMED
-    return _SYSTEM_ALIASES.get(system, system)
+    found = _SYSTEM_ALIASES.get(system)
+    if found:
+        return found
+    # The same system in another spelling (https, upper case, a trailing slash): the code
+    # systems' URIs are case-insensitive web addresses, and a prognosis code must not slip past
+    # the gate's check for being spelt so (found by the second outside review).
+    folded = system.casefold().rstrip("/")
+    folded = "http://" + folded[len("https://"):] if folded.startswith("https://") else folded
+    if folded == SNOMED or folded.startswith(SNOMED + "/"):
+        return SNOMED
+    return _SYSTEM_ALIASES.get(folded, _KNOWN.get(folded, system))
 
 
 def codings_of(concept: Any) -> list[tuple[str, str]]:

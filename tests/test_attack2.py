@@ -2,7 +2,7 @@
 
 Each test builds a minimal record with a marker (HIDQX7...Z) in what one viewer must never see and
 reads that viewer's outputs with the harness of tests/test_attack_gate.py. A shape that still leaks
-is a strict xfail naming what leaked, so its fix turns it into an XPASS.
+was a strict xfail naming what leaked until its fix; each now passes.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from test_app_support import demo_db, demo_db_template  # noqa: F401  (fixtures)
 GSF_D = "845771000000107"  # GSF prognostic indicator stage D (days prognosis)
 
 
-def _leak(reason: str):
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"attack2: {reason}")
-
-
 def _prognosis_flag(system: str) -> dict:
     flag = entry("Flag", HIDDEN)
     flag["code"] = {"coding": [{"system": system, "code": GSF_D, "display": f"GSF {HIDDEN}"}],
@@ -27,7 +23,6 @@ def _prognosis_flag(system: str) -> dict:
     return flag
 
 
-@_leak("a prognosis code whose SNOMED system is spelt https or upper case is not recognised and is shown")
 @pytest.mark.parametrize("system", ["https://snomed.info/sct", "HTTP://SNOMED.INFO/SCT"])
 def test_prognosis_code_with_a_variant_snomed_system(system):
     """A GSF stage D Flag whose SNOMED system is spelt with https or in upper case stays out of the
@@ -35,7 +30,6 @@ def test_prognosis_code_with_a_variant_snomed_system(system):
     assert not shown([[person(), control(), _prognosis_flag(system)]], "patient", {HIDDEN})
 
 
-@_leak("a NOPAT label spelt in fullwidth letters or with a zero-width space is not read and the entry shows")
 @pytest.mark.parametrize("code", ["\uff2e\uff2f\uff30\uff21\uff34", "NO\u200bPAT"])
 def test_nopat_label_with_unicode_lookalikes(code):
     """A result labelled in the ActCode system with NOPAT in fullwidth letters (NFKC: NOPAT) or with
@@ -63,7 +57,6 @@ def _data_modifier(provision: dict) -> None:
         "modifierExtension": [{"url": "http://example.org/every-other-instance", "valueBoolean": True}]}]}]
 
 
-@_leak("a modifierExtension inside a carer's provision.actor (or provision.data) is ignored, not failed closed")
 @pytest.mark.parametrize("modify", [_actor_modifier, _data_modifier], ids=["actor", "data"])
 def test_modifier_extension_inside_a_provision_backbone(modify):
     """A carer's permit whose actor (or a nested deny's data item) carries a modifierExtension the
@@ -72,7 +65,6 @@ def test_modifier_extension_inside_a_provision_backbone(modify):
     assert not shown(_carer_with(modify), "proxy:RelatedPerson/rp1", {HIDDEN})
 
 
-@_leak("the shared screen's summary counts a kept question whose source is PSY-labelled (own_questions_withheld == 1)")
 def test_shared_screen_count_of_withheld_kept_questions(demo_db):
     """With own questions shown on the shared screen, a question kept from a PSY-labelled lithium
     result adds nothing to the shared screen's "N questions kept from the record are not shown"
