@@ -161,7 +161,6 @@ def test_carer_consent_ending_earlier_today():
 
 
 # -- labels in places the gate does not read ---------------------------------------------------
-@_leak("NOPAT on the Bundle's own meta.security is dropped at import: its entries are shown")
 def test_nopat_on_the_bundle_itself():
     """A Bundle labelled NOPAT (a high-water mark: some entry in it is redacted, which one is not
     said) does not show its unlabelled entries (fixture hand-made by the outside review)."""
