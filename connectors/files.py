@@ -7,7 +7,10 @@ imported, so one bad entry never stops the rest of a file.
 
 In a Bundle, an entry whose resource has no id takes the UUID of its `urn:uuid:` fullUrl, and every
 `reference` equal to an entry's fullUrl (`urn:uuid:...` or an absolute `http(s)://.../Type/id`) is
-rewritten to that entry's `Type/id`, so what is stored links up without the Bundle around it.
+rewritten to that entry's `Type/id`, so what is stored links up without the Bundle around it;
+each entry is given the Bundle's security labels, and a fullUrl that entries share is resolved to
+none of them (connectors/bundle_rules.py). A .gz is read in a stream and refused once it expands
+past a limit (MAX_EXPANDED_BYTES), and a fault in reading one file rejects that file alone.
 FHIR XML (connectors/fhir_xml.py) is turned into the dicts FHIR JSON gives before anything else
 reads it, so both go through the same checks. What a file holds is told by its first character
 (`<` XML, else JSON), not by its name; a file that is neither is rejected by name, and so is every
