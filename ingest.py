@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.base import Rejected
-from connectors.files import FileConnector
+from connectors.files import IMPORT_EXPANDED_BYTES, FileConnector
 from exports.own_content import is_own_content
 from exports.restore import restore
 from record.policy import hidden_labels_for, labels_of
@@ -127,5 +127,6 @@ def _restore_own_content(store: Store, resources: list[dict], report: ImportRepo
 def import_paths(
     store: Store, paths: Iterable[str | Path], progress: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Import files and folders of FHIR R4 JSON (Bundles, NDJSON, single resources)."""
-    return import_items(store, FileConnector(paths).read(), progress)
+    """Import files and folders of FHIR R4 JSON or XML (Bundles, NDJSON, single resources), as
+    `ltc import` does: a .gz may expand to IMPORT_EXPANDED_BYTES (1 GB), not just the upload limit."""
+    return import_items(store, FileConnector(paths, IMPORT_EXPANDED_BYTES).read(), progress)

@@ -33,6 +33,12 @@ _XHTML = "{" + XHTML_NS + "}"
 # Nested deeper than this, a document is refused rather than walked (as the JSON reader refuses
 # what Python's own parser cannot nest).
 MAX_DEPTH = 200
+# A narrative's XHTML nested deeper than this is refused (real narratives nest a table's cells a few
+# levels deep); copying or writing it out would otherwise recurse past Python's limit.
+MAX_XHTML_DEPTH = 100
+# FHIR R4 integer, positiveInt and unsignedInt are 32-bit; a longer whole number is refused before
+# Python is asked to read it (it refuses over 4,300 digits).
+_INT_RANGE = (-(2 ** 31), 2 ** 31 - 1)
 _INTEGER = re.compile(r"^[-+]?[0-9]+$")
 _DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
@@ -114,7 +120,7 @@ def _children(element: Element, cls: type, out: dict, path: str, depth: int) -> 
         name = _local(child)
         if name is None:
             if child.tag == _XHTML + "div" and "div" in properties:
-                out["div"] = _xhtml(child)
+                out["div"] = _xhtml(child, f"{path}.div")
                 continue
             raise XmlError(f"{path}: element '{child.tag:.60}' is outside the FHIR namespace")
         if name not in properties:
@@ -183,7 +189,11 @@ def _typed(text: str, kind: type, path: str) -> object:
     if kind is int:
         if not _INTEGER.match(text):
             raise XmlError(f"{path}: '{text:.20}' is not a whole number")
-        return int(text)
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        number = int(digits) * (-1 if text.startswith("-") else 1) if len(digits) <= 10 else None
+        if number is None or not _INT_RANGE[0] <= number <= _INT_RANGE[1]:
+            raise XmlError(f"{path}: '{text:.20}' is too large a whole number (FHIR's are 32-bit)")
+        return number
     if kind is float:
         if not _DECIMAL.match(text.strip()):
             raise XmlError(f"{path}: '{text:.20}' is not a decimal number")
@@ -194,9 +204,15 @@ def _typed(text: str, kind: type, path: str) -> object:
     return text
 
 
-def _xhtml(element: Element) -> str:
+def _xhtml(element: Element, path: str) -> str:
     """A narrative's XHTML `div`, as the text FHIR JSON holds it: the same markup, with the XHTML
     namespace declared once on the div (the mapping cleans it before anything shows it)."""
+    todo = [(element, 0)]
+    while todo:  # measured without recursion before anything recursive touches it
+        node, depth = todo.pop()
+        if depth > MAX_XHTML_DEPTH:
+            raise XmlError(f"{path}: the narrative's XHTML is nested too deeply (more than {MAX_XHTML_DEPTH} levels)")
+        todo.extend((child, depth + 1) for child in node)
     plain = copy.deepcopy(element)
     for node in plain.iter():
         if isinstance(node.tag, str) and node.tag.startswith(_XHTML):

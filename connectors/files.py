@@ -7,7 +7,10 @@ imported, so one bad entry never stops the rest of a file.
 
 In a Bundle, an entry whose resource has no id takes the UUID of its `urn:uuid:` fullUrl, and every
 `reference` equal to an entry's fullUrl (`urn:uuid:...` or an absolute `http(s)://.../Type/id`) is
-rewritten to that entry's `Type/id`, so what is stored links up without the Bundle around it.
+rewritten to that entry's `Type/id`, so what is stored links up without the Bundle around it;
+each entry is given the Bundle's security labels, and a fullUrl that entries share is resolved to
+none of them (connectors/bundle_rules.py). A .gz is read in a stream and refused once it expands
+past a limit (MAX_EXPANDED_BYTES), and a fault in reading one file rejects that file alone.
 FHIR XML (connectors/fhir_xml.py) is turned into the dicts FHIR JSON gives before anything else
 reads it, so both go through the same checks. What a file holds is told by its first character
 (`<` XML, else JSON), not by its name; a file that is neither is rejected by name, and so is every
@@ -24,7 +27,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from connectors import fhir_xml, validate
+from connectors import bundle_rules, fhir_xml, validate
 from connectors.base import NotFound, Rejected
 
 _BOM = b"\xef\xbb\xbf"
@@ -47,12 +50,50 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 FhirItem = dict | Rejected
 
+# The most a .gz file may expand to. Decompressed in a stream, it is refused as soon as it passes
+# this, so no more than this is ever held. The default is the app's upload limit
+# (uploads.MAX_UPLOAD_BYTES, applied to what an upload expands to as well; tests/test_files_limits.py
+# keeps the two equal); `ltc import`, for whoever runs the store, takes up to IMPORT_EXPANDED_BYTES.
+MAX_EXPANDED_BYTES = 200 * 1024 * 1024
+IMPORT_EXPANDED_BYTES = 1024 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+class _NotGzip(ValueError):
+    """A .gz file that is not gzip, or is cut short."""
+
+
+class _TooLarge(ValueError):
+    """A .gz file expands past the limit."""
+
+
+def _size(limit: int) -> str:
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2)):
+        if limit >= size:
+            return f"{limit / size:,.4g} {unit}"
+    return f"{limit:,} bytes"
+
+
+def _expanded(path: Path, limit: int) -> bytearray:
+    """A .gz file's content, read in a stream; `_TooLarge` as soon as it passes `limit` bytes."""
+    data = bytearray()
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                if len(data) + len(chunk) > limit:
+                    raise _TooLarge
+                data += chunk
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        raise _NotGzip from None
+    return data
+
 
 class FileConnector:
     """Reads resources from the given files and folders (folders recursively, sorted by path)."""
 
-    def __init__(self, paths: Iterable[str | Path]) -> None:
+    def __init__(self, paths: Iterable[str | Path], max_expanded: int = MAX_EXPANDED_BYTES) -> None:
         self._paths = tuple(paths)
+        self._max_expanded = max_expanded
 
     def read(self) -> Iterator[FhirItem]:
         """Yield checked resources and `Rejected` items; raise `NotFound` before yielding anything
@@ -68,9 +109,9 @@ class FileConnector:
                         what = "folder" if file.is_dir() else "file"
                         yield Rejected(str(file), "file", f"hidden {what}, not read")
                     else:
-                        yield from _read_file(file, str(file))
+                        yield from _read_file(file, str(file), self._max_expanded)
             else:
-                yield from _read_file(path, str(given))
+                yield from _read_file(path, str(given), self._max_expanded)
 
 
 def _files_under(folder: Path) -> list[tuple[Path, bool]]:
@@ -84,20 +125,30 @@ def _files_under(folder: Path) -> list[tuple[Path, bool]]:
     return sorted(found, key=lambda item: item[0].parts)
 
 
-def _read_file(path: Path, source: str) -> Iterator[FhirItem]:
+def _read_file(path: Path, source: str, max_expanded: int = MAX_EXPANDED_BYTES) -> Iterator[FhirItem]:
+    """What one file holds. Whatever goes wrong in reading it (a fault of this reader that no
+    check foresaw) rejects that file, by name, and never stops the files after it."""
     try:
-        data = path.read_bytes()
+        yield from _file_contents(path, source, max_expanded)
+    except Exception as error:  # fail closed: one file's fault rejects that file alone
+        yield Rejected(source, "file", f"could not be read: an unexpected fault in the reader ({type(error).__name__})")
+
+
+def _file_contents(path: Path, source: str, max_expanded: int) -> Iterator[FhirItem]:
+    name = path.name.lower()
+    try:
+        data = _expanded(path, max_expanded) if name.endswith(".gz") else path.read_bytes()
     except OSError as error:
         yield Rejected(source, "file", f"could not be read: {error.strerror or 'unknown error'}")
         return
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            yield Rejected(source, "file", "not a valid gzip file")
-            return
-        name = name[:-3]
+    except _NotGzip:
+        yield Rejected(source, "file", "not a valid gzip file")
+        return
+    except _TooLarge:
+        yield Rejected(source, "file", f"too large: it expands to more than {_size(max_expanded)} when"
+                       f" uncompressed, the most one compressed file may hold")
+        return
+    name = name.removesuffix(".gz")
     if name.endswith(".ndjson"):
         yield from _read_ndjson(data, source)
         return
@@ -228,8 +279,9 @@ def _checked(resource: dict, source: str, position: str) -> FhirItem:
     return resource if reason is None else Rejected(source, position, reason)
 
 
-def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem]:
-    """Resolve ids and references within one Bundle, then yield its entries' resources in order."""
+def _bundle_items(bundle: dict, source: str, position: str, carried: tuple = ()) -> Iterator[FhirItem]:
+    """Resolve ids and references within one Bundle, then yield its entries' resources in order,
+    each given the Bundle's security labels and those `carried` from the Bundles around it."""
     entries = bundle.get("entry")
     if entries is None:
         return
@@ -242,7 +294,8 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
         return
     prefix = "" if position == "file" else f"{position} > "
     is_request = bundle_type in _REQUEST_BUNDLES
-    targets: dict[str, str] = {}
+    claims: dict[str, list[dict]] = {}  # fullUrl -> the resources of the entries that give it
+    named_by_url: set[int] = set()  # (id() of) the resources whose id is their fullUrl's UUID
     kept: list[tuple[str, dict] | Rejected] = []
     reads = 0  # requests to read, in a batch or transaction: nothing in them to import
     for number, entry in enumerate(entries, start=1):
@@ -271,12 +324,18 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
         if "id" not in resource and resource["resourceType"] != "Bundle":
             if isinstance(full_url, str) and full_url.startswith(_URN_UUID) and len(full_url) > len(_URN_UUID):
                 resource["id"] = full_url[len(_URN_UUID) :]
+                named_by_url.add(id(resource))
             else:
                 kept.append(Rejected(source, where, f"{label}: no id and no urn:uuid fullUrl"))
                 continue
-        if isinstance(full_url, str) and isinstance(resource.get("id"), str):
-            targets[full_url] = f"{resource['resourceType']}/{resource['id']}"
+        if isinstance(full_url, str):
+            claims.setdefault(full_url, []).append(resource)
         kept.append((where, resource))
+    shared = bundle_rules.shared_full_urls(claims, bundle_type)
+    targets = {url: f"{found[0]['resourceType']}/{found[0]['id']}" for url, found in claims.items()
+               if url not in shared and isinstance(found[0].get("id"), str)}
+    refused_entries = {id(resource) for url in shared for resource in claims[url]} & named_by_url
+    labels = bundle_rules.labels_of(bundle, carried)
     if reads and not kept:  # a file of read requests says so rather than import nothing in silence
         yield Rejected(source, position, f"a {bundle.get('type')} of {reads} read request(s) only: nothing to import")
     for item in kept:
@@ -284,9 +343,18 @@ def _bundle_items(bundle: dict, source: str, position: str) -> Iterator[FhirItem
             yield item
             continue
         where, resource = item
-        if resource["resourceType"] == "Bundle":
-            yield from _bundle_items(resource, source, where)
+        if id(resource) in refused_entries:
+            yield Rejected(source, where, f"{where[len(prefix):]}: no id, and its fullUrl is another entry's"
+                           f" too ({bundle_rules.BDL_7})")
             continue
+        if resource["resourceType"] == "Bundle":
+            yield from _bundle_items(resource, source, where, labels)
+            continue
+        refused = bundle_rules.names_a_shared_patient(resource, shared)
+        if refused is not None:
+            yield Rejected(source, where, refused)
+            continue
+        bundle_rules.with_labels(resource, labels)
         if targets:
             try:
                 _rewrite_references(resource, targets)

@@ -356,15 +356,44 @@ def _has_patient_participant(resource: dict) -> bool:
 _PATIENT_KEYS = ("subject", "patient", "beneficiary")
 
 
+_REFERENCE_TYPE = re.compile(r"(?:^|/)([A-Za-z]{1,64})/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$")
+
+
 def _unresolved_patient(resource: dict) -> str | None:
-    """A patient reference left as a `urn:uuid:` (or `urn:oid:`) id that no entry of its file
-    resolved: the resource cannot be tied to a patient, so it is refused, never stored without one."""
+    """A patient reference (subject, patient or beneficiary) that names no stored Patient: a
+    `urn:` id no entry of its file resolved, a conditional reference (`Patient?identifier=`), an
+    identifier with no reference, a reference inside the resource (`#p`), or another type (`Group`).
+    The resource cannot be tied to a patient, so it is refused, never stored without one. The
+    reason names what kind of reference it is, never its text (which may hold an NHS number)."""
     for key in _PATIENT_KEYS:
         value = resource.get(key)
-        reference = value.get("reference") if isinstance(value, dict) else None
-        if isinstance(reference, str) and reference.startswith(("urn:uuid:", "urn:oid:")):
-            return f"subject cannot be resolved to a patient ({key} is a urn: reference found nowhere in the file)"
+        if not isinstance(value, dict):
+            continue
+        reference = value.get("reference")
+        if reference is None and "identifier" not in value:
+            continue  # nothing named (a missing subject, reported below for the types that need one)
+        kind = _unresolved_kind(reference)
+        if kind is not None:
+            return f"subject cannot be resolved to a patient ({key} is {kind})"
     return None
+
+
+def _unresolved_kind(reference: object) -> str | None:
+    """What kind of reference names no Patient that can be stored, or None for a Patient one."""
+    if not isinstance(reference, str):
+        return "an identifier with no reference" if reference is None else None
+    if _PATIENT_REFERENCE.search(reference):
+        return None
+    if reference.startswith(("urn:uuid:", "urn:oid:")):
+        return "a urn: reference found nowhere in the file"
+    if "?" in reference:
+        return "a conditional reference, which only a server can resolve"
+    if reference.startswith("#"):
+        return "a resource contained in this one"
+    named = _REFERENCE_TYPE.search(reference)
+    if named is not None:
+        return f"a {named.group(1)}, not a Patient"
+    return "not a reference to a Patient"
 
 
 def _subject_problem(resource_type: str, resource: dict) -> str | None:

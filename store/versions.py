@@ -9,8 +9,11 @@ unreadable, versionIds that are not numbers), the copies cannot be ordered.
 The winner is a function of the *set* of copies seen, not of the order they came in: the store
 keeps every distinct copy of a resource that has had more than one (`resource_copies`), and
 `resolve` picks, from the copies no other copy is certainly newer than, one by a fixed rule and
-gives it every label of all of them (`meta.security`, `securityLabel`, `confidentiality`), so a
-copy that may be the newest never loses a label that hides it.
+gives it every label of all of them (`meta.security`, `securityLabel`, `confidentiality`, and the
+labels of their contained resources, carried to the top-level `meta.security`), so a copy that may
+be the newest never loses a label that hides it. The rule fails closed: the copy chosen is the one
+that lets least be seen (`restraint`: one saying entered-in-error, a carer's Consent not active, a
+RelatedPerson not active or ended), and only among equals the newest-looking.
 
 This module reads raw JSON only; it must not import `record` (tests/test_architecture.py), so the
 instant reading here is its own, small, and stricter than record/dates.py.
@@ -36,6 +39,7 @@ _ANY_ZONE = 14 * 3600  # a time without a zone could be in any zone, UTC-12 to U
 # record.policy.UNREADABLE_LABEL as a Coding: labels that cannot be read hide an entry from everyone
 # (tests/test_store_versions.py checks the two stay equal).
 UNREADABLE_CODING = {"system": "urn:ltc:policy", "code": "unreadable-security-label"}
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 # Composition.confidentiality, least to most restrictive (v3 Confidentiality); others rank above all.
 _CONFIDENTIALITY = {"U": 0, "L": 1, "M": 2, "N": 3, "R": 4, "V": 5}
 
@@ -211,6 +215,94 @@ def _without_labels(resource: dict) -> str:
     return canonical(out)
 
 
+def contained_label_items(resource: dict) -> frozenset[str]:
+    """The labels of a copy's contained resources (`meta.security`, `securityLabel`,
+    `confidentiality`) as top-level `meta.security` items: what a resource contains is part of it,
+    so when copies are merged, a label on a contained resource of any copy hides the kept one."""
+    items, todo = set(), [resource]
+    while todo:
+        node = todo.pop()
+        contained = node.get("contained")
+        if contained is None:
+            continue
+        for inner in contained if isinstance(contained, list) else [contained]:
+            if not isinstance(inner, dict):
+                items.add("security:" + canonical(UNREADABLE_CODING))
+                continue
+            todo.append(inner)
+            for item in label_items(inner):
+                kind, text = item.split(":", 1)
+                items.update("security:" + canonical(c) for c in _as_codings(kind, json.loads(text)))
+    return frozenset(items)
+
+
+def _as_codings(kind: str, value) -> list:
+    """A label of one of the three kinds as meta.security Codings (unreadable if it is no label)."""
+    if kind == "security":
+        return [value]
+    if kind == "confidentiality":
+        return [{"system": CONFIDENTIALITY, "code": value}] if isinstance(value, str) else [UNREADABLE_CODING]
+    codings = value.get("coding") if isinstance(value, dict) else None
+    if not isinstance(codings, list) or not all(isinstance(c, dict) for c in codings):
+        return [UNREADABLE_CODING]
+    return codings
+
+
+# -- which of the copies that cannot be ordered grants least -------------------------------------
+# Where R4 says a record was entered in error: a code, or a CodeableConcept's codings.
+_STATUS_KEYS = ("status", "verificationStatus", "clinicalStatus", "docStatus", "lifecycleStatus")
+_IN_ERROR = "entered-in-error"
+
+
+def _says_in_error(resource: dict) -> bool:
+    for key in _STATUS_KEYS:
+        value = resource.get(key)
+        if value == _IN_ERROR:
+            return True
+        codings = value.get("coding") if isinstance(value, dict) else None
+        if isinstance(codings, list) and any(isinstance(c, dict) and c.get("code") == _IN_ERROR for c in codings):
+            return True
+    return False
+
+
+def _dicts(node):
+    """Every object under `node`, itself included (walked without recursion: FHIR bounds no depth)."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            yield item
+            todo.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            todo.extend(v for v in item if isinstance(v, (dict, list)))
+
+
+def _carer_permit(consent: dict) -> bool:
+    """Whether a Consent only permits, and names a RelatedPerson (a carer) in its provision."""
+    found = list(_dicts(consent.get("provision")))
+    return not any(d.get("type") == "deny" for d in found) and any(
+        isinstance(d.get("reference"), str) and "RelatedPerson/" in d["reference"] for d in found)
+
+
+def restraint(resource: dict) -> tuple:
+    """How little a copy lets anyone see, to choose among copies that cannot be ordered (fail
+    closed: the higher wins): a copy saying entered-in-error above all; of a Consent that only
+    permits a carer, one not active; of any other Consent (the patient's own access start, a
+    deny), the active one; of a RelatedPerson, one not active, then one whose period has ended
+    (the earliest end first)."""
+    kind, status = resource.get("resourceType"), resource.get("status")
+    if kind == "Consent":
+        least = status != "active" if _carer_permit(resource) else status == "active"
+        return (_says_in_error(resource), least, (False, 0))
+    if kind == "RelatedPerson":
+        period = resource.get("period")
+        ended = isinstance(period, dict) and period.get("end") is not None
+        end = instant_span(period.get("end")) if ended else None
+        return (_says_in_error(resource), resource.get("active", True) is not True,
+                (ended, -end[1] if end else 0))
+    return (_says_in_error(resource), False, (False, 0))
+
+
 # -- the winner --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Resolved:
@@ -234,7 +326,7 @@ def resolve(copies: list[dict], latest: dict | None = None) -> Resolved:
     stamps = [stamp(unique[t]) for t in texts]
     n = len(texts)
     if latest is not None and n > 1 and all(s.version is None and s.updated is None for s in stamps):
-        items = frozenset().union(*(label_items(c) for c in unique.values()))
+        items = frozenset().union(*(label_items(c) | contained_label_items(c) for c in unique.values()))
         return Resolved(with_labels(latest, items), False)
     beats = [{j for j in range(n) if j != i and order(stamps[i], stamps[j]) == 1} for i in range(n)]
     reach = []
@@ -255,6 +347,7 @@ def resolve(copies: list[dict], latest: dict | None = None) -> Resolved:
         return (s.updated is not None, s.updated[1] if s.updated else 0, s.number is not None,
                 s.number or 0, _without_labels(unique[texts[i]]), texts[i])
 
-    chosen = unique[texts[max(top, key=rank)]]
-    items = frozenset().union(*(label_items(unique[texts[i]]) for i in top))
+    chosen = unique[texts[max(top, key=lambda i: (restraint(unique[texts[i]]), rank(i)))]]
+    items = frozenset().union(*(label_items(unique[texts[i]]) | contained_label_items(unique[texts[i]])
+                                for i in top))
     return Resolved(with_labels(chosen, items), False)

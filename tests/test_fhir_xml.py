@@ -118,6 +118,10 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
     ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/>', "invalid XML at line 1 column 53"),
     ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><contained><Patient><id value="a"/></Patient>'
      '<Patient><id value="b"/></Patient></contained></Patient>', "Patient.contained: must hold exactly one resource"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><multipleBirthInteger value="2147483648"/></Patient>',
+     "Patient.multipleBirthInteger: '2147483648' is too large a whole number (FHIR's are 32-bit)"),
+    ('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><multipleBirthInteger value="' + "0" * 5000 + '1x"/></Patient>',
+     "Patient.multipleBirthInteger: '00000000000000000000' is not a whole number"),
 ])
 def test_documents_that_cannot_be_read_are_rejected_with_a_specific_reason(tmp_path, document, reason):
     """Entity tricks, other namespaces, unknown or doubled elements and bad values are each
@@ -149,3 +153,28 @@ def test_ltc_import_reads_xml_and_names_each_rejected_file(capsys, db_path, tmp_
     assert code == 1
     assert "Observation" in out and "Patient" in out
     assert f"rejected: {tmp_path / 'bad.xml'} (file): XML with a document type declaration" in err
+
+
+@pytest.mark.parametrize("text, value", [("2147483647", 2147483647), ("-2147483648", -2147483648),
+                                         ("+007", 7), ("0" * 5000 + "3", 3)])
+def test_whole_numbers_in_the_32_bit_range_are_read_however_they_are_written(tmp_path, text, value):
+    """A whole number FHIR allows is read, leading zeros and all, without asking Python to read 5,000 digits."""
+    path = tmp_path / "p.xml"
+    path.write_text(f'<Patient xmlns="http://hl7.org/fhir"><id value="x"/><multipleBirthInteger value="{text}"/></Patient>')
+    resources, rejected = read(path)
+    assert rejected == [] and resources[0]["multipleBirthInteger"] == value
+
+
+@pytest.mark.parametrize("depth, refused", [(fhir_xml.MAX_XHTML_DEPTH, False), (fhir_xml.MAX_XHTML_DEPTH + 1, True)])
+def test_narrative_xhtml_is_read_up_to_its_depth_limit(tmp_path, depth, refused):
+    """A narrative nested MAX_XHTML_DEPTH levels inside its div is read; one level more is refused by reason."""
+    path = tmp_path / "p.xml"
+    path.write_text('<Patient xmlns="http://hl7.org/fhir"><id value="x"/><text><status value="generated"/>'
+                    '<div xmlns="http://www.w3.org/1999/xhtml">' + "<b>" * depth + "x" + "</b>" * depth
+                    + "</div></text></Patient>")
+    resources, rejected = read(path)
+    if refused:
+        assert resources == [] and rejected == [Rejected(str(path), "file", "Patient.text.div: the narrative's XHTML"
+                                                         f" is nested too deeply (more than {depth - 1} levels)")]
+    else:
+        assert rejected == [] and resources[0]["text"]["div"].count("<b>") == depth

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ingest import import_paths
 from record.policy import UNREADABLE_LABEL
 from store import Store, is_newer
-from store.versions import UNREADABLE_CODING, instant_span, label_items, order, stamp_of
+from store.versions import UNREADABLE_CODING, instant_span, label_items, order, resolve, stamp_of
 
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONF = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
@@ -124,6 +124,45 @@ def test_other_label_places_are_merged_too(fresh_store):
     fresh_store.put([dict(comp, confidentiality="R")])
     fresh_store.put([dict(comp, confidentiality="N", title="other")])
     assert stored(fresh_store, "c1")["confidentiality"] == "R"
+
+
+def test_unordered_copies_keep_the_one_that_grants_least():
+    """Of copies that cannot be ordered, one saying entered-in-error, a carer's Consent not active
+    and a RelatedPerson not active are kept; of the patient's own access-start Consent, the active one."""
+    plain = obs(updated="2025-06-02T00:00:00Z")
+    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+                 "meta": {"lastUpdated": "2025-06-02T00:00:00Z"}}
+    in_error = {**condition, "verificationStatus": {"coding": [{"code": "entered-in-error"}]}, "meta": {}}
+    permit = {"resourceType": "Consent", "id": "k1", "status": "active", "patient": {"reference": "Patient/p1"},
+              "meta": {"versionId": "1"}, "provision": {"type": "permit",
+                                                         "actor": [{"reference": {"reference": "RelatedPerson/rp1"}}]}}
+    start = {**permit, "provision": {"type": "permit", "actor": [{"reference": {"reference": "Patient/p1"}}],
+                                     "dataPeriod": {"start": "2023-01-01"}}}
+    person = {"resourceType": "RelatedPerson", "id": "rp1", "active": True, "meta": {"versionId": "a"}}
+    cases = [
+        ([plain, {**plain, "status": "entered-in-error", "meta": {"versionId": "x7"}}], "status", "entered-in-error"),
+        ([condition, in_error], "verificationStatus", in_error["verificationStatus"]),
+        ([permit, {**permit, "status": "inactive", "meta": {}}], "status", "inactive"),
+        ([{**start, "status": "inactive"}, {**start, "meta": {}}], "status", "active"),
+        ([person, {**person, "active": False, "meta": {}}], "active", False),
+        ([person, {**person, "period": {"end": "2024-01-01"}, "meta": {}}], "period", {"end": "2024-01-01"}),
+    ]
+    for copies, key, kept in cases:
+        for ordered in (copies, copies[::-1]):
+            resolved = resolve(ordered)
+            assert not resolved.certain and resolved.resource.get(key) == kept, (key, kept)
+
+
+def test_contained_labels_of_unordered_copies_reach_the_top_level():
+    """Labels on any copy's contained resources (meta.security, securityLabel, confidentiality)
+    reach the kept copy's own meta.security, whether or not any version is known."""
+    inner = [{"resourceType": "Medication", "id": "m1", "meta": {"security": [LABELS["NOPAT"]]}},
+             {"resourceType": "DocumentReference", "id": "d1", "securityLabel": [{"coding": [LABELS["PSY"]]}]},
+             {"resourceType": "Composition", "id": "c1", "confidentiality": "V"}]
+    labelled = dict(obs(), contained=inner)
+    plain = dict(obs(updated="2025-06-02T00:00:00Z"), contained=[{"resourceType": "Medication", "id": "m1"}])
+    assert codes(resolve([labelled, plain]).resource) == {"NOPAT", "PSY", "V"}
+    assert codes(resolve([labelled, dict(plain, meta={})], latest=dict(plain, meta={})).resource) == {"NOPAT", "PSY", "V"}
 
 
 def test_the_unreadable_coding_matches_the_gate():

@@ -69,18 +69,36 @@ def test_reasons(resource: object, reason: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("subject", "kind"),
+    [
+        ({"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000001"}},
+         "an identifier with no reference"),
+        ({"reference": "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000001"},
+         "a conditional reference, which only a server can resolve"),
+        ({"reference": "Patient?_id=p1"}, "a conditional reference, which only a server can resolve"),
+        ({"reference": "#p"}, "a resource contained in this one"),
+        ({"reference": "Group/g1"}, "a Group, not a Patient"),
+        ({"reference": "urn:uuid:0c1e7a52-0000-4000-8000-000000000000"}, "a urn: reference found nowhere in the file"),
+    ],
+)
+def test_subjects_that_name_no_patient(subject: dict, kind: str) -> None:
+    """A subject that cannot be resolved to a stored Patient is refused, its text (an NHS number) never quoted."""
+    assert check(observation(subject=subject)) == f"subject cannot be resolved to a patient (subject is {kind})"
+
+
+@pytest.mark.parametrize(
     "resource",
     [
         {"resourceType": "Appointment", "participant": [{"actor": {"reference": "Patient/p1"}}]},
         {"resourceType": "Appointment", "participant": [{"actor": {"reference": "https://x.nhs.uk/fhir/Patient/p1"}}]},
         {"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/p1"}},
-        {"resourceType": "Condition", "subject": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000001"}}},
+        {"resourceType": "Condition", "subject": {"reference": "https://x.nhs.uk/fhir/Patient/p1/_history/2"}},
         {"resourceType": "MolecularSequence", "variant": [{"start": 10, "end": 11}]},
         {"resourceType": "Patient", "identifier": [{"system": "s", "value": "2023-02-30"}]},
     ],
 )
 def test_lawful_shapes_pass(resource: dict) -> None:
-    """Patient participants, identifier-only subjects, integer positions and non-date strings are accepted."""
+    """Patient participants, absolute or versioned Patient subjects, integer positions and non-date strings are accepted."""
     assert check(resource) is None
 
 
