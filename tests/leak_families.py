@@ -353,7 +353,6 @@ FAMILIES.append(Family("other-carers-record", 11, _other_carer, {}))
 # Shapes that leak on main (6b86493), each with the smallest record that shows it (the family's
 # explicit example). When a fix is merged its test XPASSes strictly: delete its line here, which
 # also adds the family to the mixed property.
-_DATE_LEAK = "issue 13 item 3: {} is dated by meta.lastUpdated, not by its clinical date, behind the access start"
 LEAKS = {
 }
 FAMILIES = [dataclasses.replace(f, leak=LEAKS.get(f.name)) for f in FAMILIES]

@@ -4,7 +4,7 @@
 Every fixture here is hand-made by the outside review: a minimal record, a marker (HIDQX7...Z)
 in the text of what the viewer must never see, and the outputs test_leak_shapes.viewer_outputs
 reads (summary, sheet, record, every export decoded, letter search for the marker). A test that
-still leaks is a strict xfail naming what leaked, so the fix turns it into an XPASS.
+leaked was a strict xfail naming what leaked until its fix; each now passes.
 """
 
 from __future__ import annotations
@@ -63,10 +63,6 @@ def shown(files: list, viewer: str, marks: set[str]) -> dict[str, list[str]]:
         if hit:
             found[where] = hit
     return found
-
-
-def _leak(reason: str):
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"attack: {reason}")
 
 
 # -- the patient's online-access start ---------------------------------------------------------
