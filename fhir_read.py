@@ -106,6 +106,33 @@ def reference(value) -> str | None:
     return text(value.get("reference")) if isinstance(value, dict) else None
 
 
+def objects_in(node):
+    """Every JSON object anywhere in a decoded resource, itself included, walked without recursion
+    (FHIR bounds no depth, and a deep resource must not overflow the stack)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+
+
+def reference_id(target: str) -> str | None:
+    """The id a reference text names, its stated type not checked: "Goal/1",
+    "https://host/fhir/Goal/1/_history/2", "urn:uuid:1" and "#1" all give "1"."""
+    target = target.strip()
+    if target.lower().startswith(("urn:uuid:", "urn:oid:")):
+        return target.split(":", 2)[2] or None
+    if target.startswith("#"):
+        return target[1:] or None
+    parts = [part for part in target.split("/") if part]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return parts[-1] if parts else None
+
+
 def concept_text(concept) -> str | None:
     """The words of a CodeableConcept (or the first of a list): its text, else a coding's display."""
     for one in objects(concept):

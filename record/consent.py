@@ -46,6 +46,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import fhir_read
 from record.consent_rules import (
     DENY, EVERYTHING, PERMIT, Reader, Rule, UnreadableConsent, bounds, objects, reference_key, within,
 )
@@ -154,16 +155,8 @@ def _add(sets: list, i: int, key: str) -> None:
 
 def _has_coding(resource, system, code) -> bool:
     """Whether a Coding with this code (and system, when given) is anywhere in the resource."""
-    stack = [resource]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("code") == code and (system is None or node.get("system") == system):
-                return True
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
-    return False
+    return any(node.get("code") == code and (system is None or node.get("system") == system)
+               for node in fhir_read.objects_in(resource))
 
 
 # -- every Consent of a record, for one viewer ----------------------------------------------------
@@ -399,14 +392,5 @@ def _patient_start(root: Rule | None, provision: dict) -> dt.date | None:
 def _has_modifier(node) -> bool:
     """Whether a `modifierExtension` sits anywhere in a Consent (its provisions, their actors and
     data...): R4 says a reader that does not know one must not ignore it, so the Consent cannot be
-    relied on (found by the second outside review). Walked without recursion."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if "modifierExtension" in item:
-                return True
-            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend(v for v in item if isinstance(v, (dict, list)))
-    return False
+    relied on (found by the second outside review)."""
+    return any("modifierExtension" in item for item in fhir_read.objects_in(node))

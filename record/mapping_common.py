@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from functools import lru_cache
 
+import fhir_read
 from record import terminology
 from record.dates import UK, FhirDate, clinical_date, parse_or_none
 
@@ -246,16 +247,7 @@ def reference_id(reference) -> str | None:
     if isinstance(reference, dict):
         reference = reference.get("reference")
     target = string(reference)
-    if not target:
-        return None
-    if target.startswith("urn:uuid:") or target.startswith("urn:oid:"):
-        return target.split(":", 2)[2] or None
-    if target.startswith("#"):
-        return target[1:] or None
-    parts = [part for part in target.split("/") if part]
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    return parts[-1] if parts else None
+    return fhir_read.reference_id(target) if target else None
 
 
 def reference_text(reference) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
+import fhir_read
+
 from record import terminology
 from record.references import ANY_TYPE, normal_reference
 
@@ -194,18 +196,12 @@ def is_eol_sensitive(resource: dict, text: str | None = None) -> bool:
     pairs, codes = _eol_codes()
     if text is not None and not any(code in text for code in codes):
         return False
-    stack: list = [resource]
-    while stack:  # a walk without recursion: a deeply nested resource cannot overflow it
-        node = stack.pop()
-        if isinstance(node, dict):
-            code = node.get("code")
-            if isinstance(code, str) and code.strip() in codes:
-                system = terminology.normalise_system(node.get("system"))
-                if not system or (system, code.strip()) in pairs:
-                    return True
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    for node in fhir_read.objects_in(resource):
+        code = node.get("code")
+        if isinstance(code, str) and code.strip() in codes:
+            system = terminology.normalise_system(node.get("system"))
+            if not system or (system, code.strip()) in pairs:
+                return True
     return False
 
 
@@ -246,14 +242,5 @@ def _about_access(consent: dict) -> bool:
 
 
 def _references(resource: dict) -> set[str]:
-    """Every `reference` string in a resource (walked without recursion: FHIR bounds no depth)."""
-    found, stack = set(), [resource]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("reference"), str):
-                found.add(node["reference"])
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
-    return found
+    """Every `reference` string in a resource."""
+    return {node["reference"] for node in fhir_read.objects_in(resource) if isinstance(node.get("reference"), str)}

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import json
 
+import fhir_read
+
 # Keys whose text names another resource: a Reference's `reference`, and an attachment's `url`
 # (a letter's `Binary/id`, store/resources.py `_link_binaries`).
 _POINTING_KEYS = ("reference", "url")
 
 
 def _named_id(text: str) -> str | None:
-    """The id a reference names, read as the mapping reads it (record/mapping_common.py
-    `reference_id`: the type it states is not checked there either): "Medication/1",
-    "https://host/fhir/Medication/1/_history/2", "urn:uuid:1" and "#1" all give "1"."""
-    target = text.strip()
-    if target.lower().startswith(("urn:uuid:", "urn:oid:")):
-        return target.split(":", 2)[2] or None
-    if target.startswith("#"):
-        return target[1:] or None
-    parts = [part for part in target.split("/") if part]
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    return parts[-1] if parts else None
+    """The id a reference names, read as the mapping reads it (fhir_read.reference_id: the type it
+    states is not checked there either)."""
+    return fhir_read.reference_id(text)
 
 
 def _points_at(node, rid: str) -> bool:
