@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+import fhir_read
+
 # A FHIR date, dateTime or instant, ASCII digits only (`\d` would also take other scripts' digits).
 _INSTANT = re.compile(
     r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})"
@@ -265,21 +267,9 @@ def _says_in_error(resource: dict) -> bool:
     return False
 
 
-def _dicts(node):
-    """Every object under `node`, itself included (walked without recursion: FHIR bounds no depth)."""
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, dict):
-            yield item
-            todo.extend(v for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            todo.extend(v for v in item if isinstance(v, (dict, list)))
-
-
 def _carer_permit(consent: dict) -> bool:
     """Whether a Consent only permits, and names a RelatedPerson (a carer) in its provision."""
-    found = list(_dicts(consent.get("provision")))
+    found = list(fhir_read.objects_in(consent.get("provision")))
     return not any(d.get("type") == "deny" for d in found) and any(
         isinstance(d.get("reference"), str) and "RelatedPerson/" in d["reference"] for d in found)
 

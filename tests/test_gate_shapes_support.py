@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 from ingest import import_items
@@ -21,6 +19,7 @@ from record.access import Viewer
 from service import Service
 from sheet import summary_markdown
 from store import Store
+from test_leaks import pdf_text  # noqa: F401  (one reading of a PDF sheet for every leak test)
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -97,14 +96,6 @@ def outputs(service: Service, viewer: Viewer, pdf: bool = False) -> dict[str, st
     if pdf:
         found["pdf"] = pdf_text(service.export(viewer, TODAY, "pdf").data)
     return found
-
-
-def pdf_text(data: bytes) -> str:
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
-        file.write(data)
-        file.flush()
-        return subprocess.run(["pdftotext", "-layout", file.name, "-"], check=True, capture_output=True,
-                              text=True).stdout
 
 
 HAS_PDFTOTEXT = shutil.which("pdftotext") is not None
