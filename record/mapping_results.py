@@ -19,7 +19,8 @@ from record.mapping_common import (
 from record.models import LabResult
 from record.terminology import LOINC, SNOMED, Measure
 
-BP_PANELS = frozenset({(SNOMED, "75367002"), (LOINC, "55284-4"), (LOINC, "85354-9")})
+BP_PANELS = frozenset({(SNOMED, "75367002"), (LOINC, "55284-4"), (LOINC, "85354-9"),
+                       (SNOMED, "314463006")})  # the last: 24-hour blood pressure (UK Core example)
 _INTERPRETATION = {
     "H": "high", "HH": "high", "HU": "high",
     "L": "low", "LL": "low", "LU": "low",

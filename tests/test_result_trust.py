@@ -7,6 +7,8 @@ about doses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conditions.diabetes import SPEC
@@ -99,3 +101,46 @@ def test_different_values_on_one_day_are_both_kept():
     """Two HbA1c results on one day with values that differ are both real results, both kept."""
     ctx = context(condition(), hba1c(50, "mmol/mol", rid="a"), hba1c(56, "mmol/mol", rid="b"))
     assert len(ctx.record.results_for("hba1c", countable_only=True)) == 2
+
+
+UKCORE = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "ukcore-r4-xml"
+
+
+@pytest.mark.skipif(not (UKCORE / "UKCore-Observation-24HourBloodPressure-Example.xml").exists(),
+                    reason="shared UK Core examples not present")
+def test_a_24_hour_blood_pressure_is_read_with_its_values_and_kept_apart_from_clinic_readings():
+    """The UK Core 24-hour panel (314463006) gives its average systolic 102 and diastolic 84 as
+    their own measures; no clinic reading is made of it, so the clinic blood pressure check and
+    series are untouched (issue 14). Input: the UK Core example, read in place, its subject
+    rewritten to the test's patient."""
+    from connectors import fhir_xml
+
+    panel = fhir_xml.parse((UKCORE / "UKCore-Observation-24HourBloodPressure-Example.xml").read_text())
+    panel["subject"] = {"reference": "Patient/p"}
+    ctx = context(condition(), panel)
+    assert [(r.value, r.unit) for r in ctx.record.results_for("bp_24h_systolic", countable_only=True)] == [(102, "mm[Hg]")]
+    assert [r.value for r in ctx.record.results_for("bp_24h_diastolic", countable_only=True)] == [84]
+    assert ctx.record.results_for("bp_systolic") == [] and ctx.record.results_for("bp_diastolic") == []
+    assert next(c for c in SPEC.view(ctx).checks if c.id == "bp").last_done is None
+
+
+@pytest.mark.parametrize("code, display", [("722161008", "Diabetic retinal eye exam"),
+                                           ("134395001", "Diabetic retinopathy screening")])
+def test_a_diabetic_eye_exam_counts_as_eye_screening(code, display):
+    """A Procedure coded as a diabetic eye exam (Synthea's code, or the one FHIR guides use) is the
+    eye screening check done, never "never" (issue 14). Hand-made record."""
+    exam = {"resourceType": "Procedure", "id": "eye", "status": "completed", "subject": {"reference": "Patient/p"},
+            "code": {"coding": [{"system": SCT, "code": code}]},  # no words: the code alone must count
+            "performedDateTime": "2026-05-01"}
+    assert display  # (what the code means, for the reader)
+    check = next(c for c in SPEC.view(context(condition(), exam)).checks if c.id == "retinal")
+    assert check.last_done is not None and check.last_done.isoformat() == "2026-05-01"
+
+
+@pytest.mark.parametrize("code", ["65568007", "59978006", "82302008", "449868002"])
+def test_every_smoking_finding_records_smoking_status(code):
+    """Cigarette, cigar, pipe and daily smokers each record the yearly smoking status (issue 14)."""
+    finding = {"resourceType": "Observation", "id": "smoke", "status": "final", "subject": {"reference": "Patient/p"},
+               "code": {"coding": [{"system": SCT, "code": code}]}, "effectiveDateTime": "2026-06-01"}
+    check = next(c for c in SPEC.view(context(condition(), finding)).checks if c.id == "smoking")
+    assert check.last_done is not None and check.last_done.isoformat() == "2026-06-01"
