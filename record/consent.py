@@ -336,6 +336,9 @@ def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> 
             if not _about_patient(provision, patient):
                 continue  # someone else's access (a carer's)
             root = Reader(patient, today).rule(provision, True, True)
+            if _only_grants(provision) and (root is None or not root.sure or root.labels or root.classes
+                                            or root.codes or root.data):
+                continue  # a permit that sets no start and denies nothing cannot narrow the record
             start = _patient_start(root, provision)
         except UnreadableConsent:
             return UNREADABLE_START
@@ -373,6 +376,15 @@ def _about_patient(provision: dict, patient: str) -> bool:
     if any(key is None or key == patient or key.split("/", 1)[0] in ("Group", "CareTeam") for key, _ in keys):
         raise UnreadableConsent("actor")
     return False
+
+
+def _only_grants(provision: dict) -> bool:
+    """Whether a provision tree sets no data period and denies nothing anywhere: such a Consent can
+    only add to what the person sees, so one whose permit does not surely cover their own viewing
+    (the UK Core information-access example: a permit for purpose GOV) is no statement about where
+    their record starts, and is passed over rather than read as unreadable."""
+    return provision.get("dataPeriod") is None and provision.get("type", "permit") == "permit" and not any(
+        node.get("type") == "deny" or node.get("dataPeriod") is not None for node in fhir_read.objects_in(provision))
 
 
 def _patient_start(root: Rule | None, provision: dict) -> dt.date | None:

@@ -178,3 +178,64 @@ def test_narrative_xhtml_is_read_up_to_its_depth_limit(tmp_path, depth, refused)
                                                          f" is nested too deeply (more than {depth - 1} levels)")]
     else:
         assert rejected == [] and resources[0]["text"]["div"].count("<b>") == depth
+
+
+RICHARD = "UKCore-Patient-RichardSmith-Example"
+
+
+def _to_one_patient(node) -> None:
+    """Point every Patient or urn:uuid reference at Richard Smith (the examples each imagine their
+    own patient, some by urn:uuid ids no file resolves)."""
+    if isinstance(node, dict):
+        ref = node.get("reference")
+        if isinstance(ref, str) and (ref.startswith("Patient/") or ref.startswith("urn:uuid:")):
+            node["reference"] = f"Patient/{RICHARD}"
+        for value in node.values():
+            _to_one_patient(value)
+    elif isinstance(node, list):
+        for value in node:
+            _to_one_patient(value)
+
+
+@needs_ukcore
+def test_the_ukcore_examples_as_one_record_read_value_by_value(tmp_path, fresh_store):
+    """The UK Core examples, read from XML with every patient reference rewritten to Richard Smith
+    and the other example patients left out, import and map to the values written in their XML:
+    each measure's value, unit and date, the 24-hour blood pressure apart from the clinic one, and
+    the intravenous and oral paracetamol as two medicines."""
+    from ingest import import_paths
+    from record.access import Viewer
+    from service import Service
+
+    lines = []
+    for path in UKCORE_FILES:
+        resource = fhir_xml.parse(path.read_text(encoding="utf-8"))
+        if resource["resourceType"] == "Patient" and resource["id"] != RICHARD:
+            continue
+        _to_one_patient(resource)
+        lines.append(json.dumps(resource))
+    (tmp_path / "ukcore.ndjson").write_text("\n".join(lines), encoding="utf-8")
+    import_paths(fresh_store, [tmp_path / "ukcore.ndjson"])
+    service = Service(fresh_store)
+    viewer = Viewer(kind="patient", patient_id=RICHARD)
+    import datetime as dt
+    record = service.record(viewer, dt.date(2026, 11, 25))
+    singles = {"UKCore-Observation-VitalSigns-BloodPressure-Example", "UKCore-Observation-24HourBloodPressure-Example",
+               "UKCore-Observation-VitalSigns-BMI-Example", "UKCore-Observation-VitalSigns-BodyHeight-Example",
+               "UKCore-Observation-VitalSigns-BodyWeight-Example", "UKCore-Observation-VitalSigns-HeartRate-Example",
+               "UKCore-Observation-Lab-Albumin-Example"}  # one example each (the Bundles add more readings)
+    found = {m: [(r.value, r.unit, r.date.isoformat()) for r in record.results_for(m) if r.id.split("#")[0] in singles]
+             for m in ("bp_systolic", "bp_diastolic", "bp_24h_systolic", "bp_24h_diastolic", "bmi", "height",
+                       "weight", "pulse", "albumin")}
+    assert found == {  # each value as its example's XML writes it
+        "bp_systolic": [(142, "mm[Hg]", "2023-08-10")], "bp_diastolic": [(94, "mm[Hg]", "2023-08-10")],
+        "bp_24h_systolic": [(102, "mm[Hg]", "2023-03-10")], "bp_24h_diastolic": [(84, "mm[Hg]", "2023-03-10")],
+        "bmi": [(46, "kg/m2", "2023-08-10")], "height": [(1.64, "m", "2023-08-10")],
+        "weight": [(90, "kg", "2023-08-10")], "pulse": [(104, "/min", "2023-08-10")],
+        "albumin": [(47, "g/L", "2022-03-08")],
+    }
+    assert len(record.results_for("bp_systolic")) > 1  # the NEWS2 and other Bundles' readings are read too
+    paracetamol = [m for m in record.medications if m.name.casefold().startswith("paracetamol")]
+    assert sorted((m.route or "").casefold() for m in paracetamol) == ["intravenous", "oral"]
+    summary = service.summary(viewer, dt.date(2026, 11, 25))
+    assert summary.patient.name and "Richard" in summary.patient.name
