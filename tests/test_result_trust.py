@@ -144,3 +144,19 @@ def test_every_smoking_finding_records_smoking_status(code):
                "code": {"coding": [{"system": SCT, "code": code}]}, "effectiveDateTime": "2026-06-01"}
     check = next(c for c in SPEC.view(context(condition(), finding)).checks if c.id == "smoking")
     assert check.last_done is not None and check.last_done.isoformat() == "2026-06-01"
+
+
+@pytest.mark.parametrize("codes, measures", [
+    (("413606001", "413605002"), ("bp_home_systolic", "bp_home_diastolic")),
+    (("314446007", "314461008"), ("bp_day_systolic", "bp_day_diastolic")),
+])
+def test_home_and_daytime_ambulatory_averages_are_kept_apart_from_clinic_readings(codes, measures):
+    """A GP-recorded home or daytime ambulatory average is read with its value as its own measure,
+    never as a clinic reading, so the clinic check is untouched (issue 14). Hand-made record."""
+    readings = [{"resourceType": "Observation", "id": f"r{i}", "status": "final", "subject": {"reference": "Patient/p"},
+                 "code": {"coding": [{"system": SCT, "code": code}]}, "effectiveDateTime": "2026-09-01",
+                 "valueQuantity": {"value": value, "unit": "mmHg"}} for i, (code, value) in enumerate(zip(codes, (138, 86)))]
+    ctx = context(condition(), *readings)
+    assert [r.value for m in measures for r in ctx.record.results_for(m, countable_only=True)] == [138, 86]
+    assert ctx.record.results_for("bp_systolic") == [] and ctx.record.results_for("bp_diastolic") == []
+    assert next(c for c in SPEC.view(ctx).checks if c.id == "bp").last_done is None
