@@ -50,11 +50,18 @@ def _version() -> str:
     (`_PACKAGES`) that made it."""
     packages = "|".join(f"{name} {_installed(name)}" for name in _PACKAGES)
     digest = hashlib.sha256(f"{sys.version}|marshal {marshal.version}|{packages}".encode())
-    sources = sorted((_ROOT / "record").glob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
+    sources = version_sources()
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def version_sources() -> list[Path]:
+    """The files a snapshot depends on: the record package, the terminology tables, and the one
+    reading of raw FHIR outside the package that the facts and the mapping use (fhir_read.py)."""
+    return (sorted((_ROOT / "record").glob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
+            + [_ROOT / "fhir_read.py"])
 
 
 def _installed(name: str) -> str:

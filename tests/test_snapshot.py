@@ -355,3 +355,22 @@ def test_the_code_version_follows_the_packages_that_shape_entries(monkeypatch):
         assert projection._version() != before, package
         monkeypatch.setattr(projection.metadata, "version", real)
     assert projection._version() == before
+
+
+def test_the_snapshot_version_covers_every_project_module_the_record_package_imports():
+    """A change to any project module outside record/ that record/*.py imports (fhir_read.py) must
+    make every kept snapshot stale, so the digest behind VERSION reads each of them."""
+    import ast
+    from pathlib import Path
+
+    from record.projection import version_sources
+
+    root = Path(__file__).resolve().parent.parent
+    top = {p.stem for p in root.glob("*.py")}
+    imported = set()
+    for path in (root / "record").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            imported |= {name.split(".")[0] for name in names if name.split(".")[0] in top}
+    assert imported and {root / f"{name}.py" for name in imported} <= set(version_sources())
