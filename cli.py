@@ -18,6 +18,7 @@ from connectors.base import ConnectorError
 from ingest import import_paths
 from store import StoreError
 
+VIEW_IDS = ("diabetes", "end_of_life", "dementia", "inflammatory_arthritis", "mental_health")  # conditions.REGISTRY
 # The commands that read records load the gate, the summary and the sheet when they run, so that
 # `ltc import` does not spend a fifth of a second loading them.
 
@@ -157,7 +158,7 @@ def cmd_summary(args) -> int:
     if args.patient not in {p.id for p in service.patients(today)}:
         raise UsageError(f"No patient with id '{args.patient:.64}' in the store. `ltc patients` lists them.")
     viewer = parse_viewer(args.patient, args.as_viewer)
-    summary = service.summary(viewer, today)
+    summary = service.summary(viewer, today, tuple(args.views or ()))
     service.log_access(viewer, f"summary ({args.format}) via ltc")
     if args.format == "json":
         print(textsafe.json_escaped(summary.model_dump_json(indent=2)))
@@ -226,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     _viewer_options(p_summary)
     p_summary.add_argument("--today", metavar="YYYY-MM-DD", help="the day to compute for (default: today)")
     p_summary.add_argument("--format", choices=("json", "md"), default="md")
+    p_summary.add_argument("--view", dest="views", action="append", metavar="ID", choices=VIEW_IDS,
+                           help="show this condition view by choice (repeatable): " + ", ".join(VIEW_IDS))
     _db_option(p_summary)
     p_summary.set_defaults(func=cmd_summary)
 

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import exports
 import settings
+from conditions import BY_ID
 from exports import feedback
 from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
-from exports.own_content import PREFERENCE_KEYS, OwnContent, for_viewer as own_for_viewer
+from exports.own_content import PREFERENCE_KEYS, OwnContent, for_viewer as own_for_viewer, views_preference_key
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
 from record import terminology
@@ -34,6 +35,8 @@ from store import Store, StoreError  # noqa: F401  StoreError: pages catch it wh
 from summary import Summary, build_summary
 
 CACHE_SIZE = 16  # viewer-days kept in memory per store
+
+VIEW_IDS = tuple(BY_ID)  # the condition views a person may choose to show (issue 16)
 
 
 @dataclass(frozen=True)
@@ -113,16 +116,18 @@ class Service(ConnectMixin):
         with self._lock:
             return self._mapped.setdefault((patient_id, data_version), {})
 
-    def summary(self, viewer: Viewer, today: dt.date) -> Summary:
+    def summary(self, viewer: Viewer, today: dt.date, views: tuple[str, ...] = ()) -> Summary:
         """The summary the pages render and `ltc summary` prints, from the opened record's models;
-        kept until the record, the day or the person's own questions or preferences change."""
+        kept until the record, the day or the person's own questions or preferences change.
+        `views` are shown by choice besides those this viewer chose and kept (`ltc summary --view`)."""
         opened, pid = self.open(viewer, today), viewer.patient_id
         own_rows, preferences = self._store.questions(pid), self.preferences(pid)
-        own_key = repr((own_rows, sorted(preferences.items())))
+        chosen = tuple(dict.fromkeys((*self.chosen_views(viewer), *views)))
+        own_key = repr((own_rows, sorted(preferences.items()), chosen))
         held = self._summaries.get(viewer.key)  # each Streamlit rerun asks again
         if not held or held[0] is not opened or held[1] != own_key:
             with _collector_paused():
-                held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record))
+                held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record, chosen))
             self._summaries[viewer.key] = held
         return held[2]
 
@@ -199,6 +204,21 @@ class Service(ConnectMixin):
 
     def set_preference(self, viewer: Viewer, key: str, value: str) -> None:
         self._store.set_preference(viewer.patient_id, key, value)
+
+    def chosen_views(self, viewer: Viewer) -> tuple[str, ...]:
+        """The condition views this viewer chose to show (issue 16; whose choice applies to whom:
+        exports.own_content.views_preference_key); ids no longer in the registry are passed over."""
+        key = views_preference_key(viewer)
+        kept = self._store.preference(viewer.patient_id, key) if key else None
+        return tuple(v for v in (kept or "").split(",") if v in VIEW_IDS)
+
+    def choose_view(self, viewer: Viewer, view_id: str, shown: bool) -> None:
+        """Show (or hide again) a condition view by this viewer's choice, kept in the personal tables."""
+        key = views_preference_key(viewer)
+        if key is None or view_id not in VIEW_IDS:
+            raise ValueError("Only the person or their carer can choose a view, and only one of the five.")
+        kept = [v for v in self.chosen_views(viewer) if v != view_id] + ([view_id] if shown else [])
+        self._store.set_preference(viewer.patient_id, key, ",".join(v for v in VIEW_IDS if v in kept))
 
     def log_access(self, viewer: Viewer, what: str) -> None:
         self._store.log_access(viewer.patient_id, viewer.kind, viewer.proxy_id, what)

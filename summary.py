@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from conditions.sources import Tracer, traced
+from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
 from record.access import VisibleRecord
 from record.dates import human
@@ -70,6 +71,7 @@ class Summary(_Out):
     death_notice: str | None = None  # the person has died: shown to every viewer (§11.10)
     died_on: dt.date | None = None
     conditions: list[ConditionView] = Field(default_factory=list)
+    suggested_views: list[SuggestedView] = Field(default_factory=list)  # views the person may choose
     medications: list[MedicationLine] = Field(default_factory=list)
     letters: list[LetterLine] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
@@ -147,14 +149,41 @@ def closed_view(view: ConditionView) -> ConditionView:
                                    "panels": [], "support": None})
 
 
+CHOSEN_NOTE = "You chose to show this view. It is shown by choice, not because of an entry in the record."
+
+
+def chosen_view(spec, ctx: Context) -> ConditionView:
+    """A view the person chose to show (issue 16), saying so in its intro."""
+    view = spec.view(ctx)
+    intro = f"{CHOSEN_NOTE} {view.intro}" if view.intro else CHOSEN_NOTE
+    return view.model_copy(update={"intro": intro, "shown_because": "chosen"})
+
+
+def _views(ctx: Context, chosen: tuple[str, ...]) -> tuple[list[ConditionView], list[SuggestedView]]:
+    """The views that apply (by a visible diagnosis, register entry or defining medicine), those
+    chosen, and a suggestion for each other view the visible record gives reason for. The shared
+    clinic screen gets no suggestion: no one there chooses views."""
+    views, suggested = [], []
+    for spec in REGISTRY:
+        if spec.applies(ctx):
+            views.append(spec.view(ctx))
+        elif spec.id in chosen:
+            views.append(chosen_view(spec, ctx))
+        elif ctx.viewer_kind != "clinic" and (found := suggestion(ctx, spec.id, spec.title)):
+            suggested.append(found)
+    return views, suggested
+
+
 def build_summary(
     visible: VisibleRecord,
     own_rows: list[dict] | None = None,
     preferences: dict | None = None,
     record: PatientRecord | None = None,
+    chosen: tuple[str, ...] = (),
 ) -> Summary:
     """Build the summary for the viewer and day the visible record was opened for. `record` is
-    `map_record(visible.resources)` when the caller has it already (service.py keeps it)."""
+    `map_record(visible.resources)` when the caller has it already (service.py keeps it); `chosen`
+    are the ids of views shown by the person's choice (service.chosen_views, `ltc summary --view`)."""
     record = record if record is not None else map_record(list(visible.resources))
     viewer = visible.viewer
     info = record.patient
@@ -163,10 +192,10 @@ def build_summary(
         record=traced(record, tracer), today=visible.today, viewer_kind=viewer.kind,
         patient_name=info.name if info else None, preferences=dict(preferences or {}), tracer=tracer,
     )
-    views = [spec.view(ctx) for spec in REGISTRY if spec.applies(ctx)]
+    views, suggested_views = _views(ctx, tuple(chosen))
     died = death_notice(info)
     if died:
-        views = [closed_view(view) for view in views]
+        views, suggested_views = [closed_view(view) for view in views], []
     suggested: dict[str, Question] = {}  # by text: the same words from two views need both views' sources
     for view in views:
         for question in view.questions:
@@ -200,6 +229,7 @@ def build_summary(
         death_notice=died,
         died_on=info.deceased_on if died and info else None,
         conditions=views,
+        suggested_views=suggested_views,
         medications=_medication_lines(record, _medicines_as_of(info, visible.today), views),
         letters=letters,
         questions=own + suggested,

@@ -99,6 +99,7 @@ class ConditionView(_Out):
     questions: list[Question] = Field(default_factory=list)
     panels: list[Panel] = Field(default_factory=list)
     support: str | None = None  # signposting text (mental health), never a prompt
+    shown_because: Literal["diagnosis", "chosen"] = "diagnosis"  # "chosen": the person chose it (issue 16)
 
 
 @dataclass(frozen=True)

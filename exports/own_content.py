@@ -43,7 +43,20 @@ CATEGORY_WORDS = {
     "goal-progress": "Progress on a goal",
 }
 SHARED_SCREEN_PREFERENCE = "shared_screen_own"  # "yes": own questions, goals, notes on the shared screen
-PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE)
+VIEWS_PREFERENCE = "views_chosen"  # the condition views the patient chose to show, "id,id" (issue 16)
+PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE, VIEWS_PREFERENCE)
+
+
+def views_preference_key(viewer) -> str | None:
+    """Where a viewer's chosen condition views are kept (issue 16): the patient's under
+    `views_chosen` (exported with their own content), each carer's under its own key, so that
+    neither's choice shows a view to the other (a patient's choice could hint at a diagnosis the
+    carer may not see); the shared clinic screen has none and shows views by the record only."""
+    if viewer.kind == "patient":
+        return VIEWS_PREFERENCE
+    if viewer.kind == "proxy" and viewer.proxy_id:
+        return f"{VIEWS_PREFERENCE}:{viewer.proxy_id}"
+    return None
 
 # extension sub-url -> (row column, FHIR value type)
 _FIELDS = {

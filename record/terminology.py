@@ -281,6 +281,17 @@ def in_medicine_class(name: str, text: str) -> bool:
     return rule is not None and _rule_holds(rule, frozenset(), " | ".join([*texts_of(None), text or ""]).casefold())
 
 
+@cache
+def view_suggestions() -> tuple[tuple[str, str, tuple[str, ...], str, str], ...]:
+    """What may suggest a condition view (view_suggestions.csv): rows of (view, kind, ids, words,
+    carer_words); kind is measure, medicine, valueset (evidence) or condition (the "If ..." clause)."""
+    rows = read_table("view_suggestions.csv", ("view", "kind", "ids", "words", "carer_words"))
+    if any(row["kind"] not in ("measure", "medicine", "valueset", "condition") for row in rows):
+        raise TableError("view_suggestions.csv: kind must be measure, medicine, valueset or condition")
+    return tuple((row["view"], row["kind"], tuple(i for i in row["ids"].split("|") if i), row["words"],
+                  row["carer_words"]) for row in rows)
+
+
 def preload() -> None:
     """Read every table and compile every pattern now (a server's start), not during the first
     person's first page: the value sets, measures, medicine classes, glossary and labels."""
@@ -296,6 +307,7 @@ def preload() -> None:
     _medicine_rules()
     _glossary()
     _labels()
+    view_suggestions()
 
 
 @cache
