@@ -23,6 +23,20 @@ if not summary.conditions:
     st.write("None of the five long-term conditions this app follows is in the record.")
 for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
+    if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
+        ui.choose_view_button(view.id, False, "Hide this view")
+
+if summary.viewer.kind != "clinic" and not summary.denied and not summary.death_notice:  # the person or a carer chooses (issue 16)
+    for suggestion in summary.suggested_views:
+        st.info(escape_markdown(suggestion.reason), icon=":material/lightbulb:")
+        ui.choose_view_button(suggestion.id, True, f"Show the {ui.view_name(suggestion.id)} view")
+    others = ui.other_views(summary)
+    if others:
+        with st.expander("Show another condition view"):
+            st.write("A view can be shown by choice when its diagnosis is not in the online record, "
+                     "for example because online access started after it. It says it was chosen.")
+            for view_id in others:
+                ui.choose_view_button(view_id, True, f"Show the {ui.view_name(view_id)} view")
 
 if summary.death_notice:  # nothing is due, and no appointment to prepare for (§11.10)
     st.stop()

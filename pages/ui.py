@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import service as door
+from conditions import BY_ID
 from conditions.base import CheckView, MeasureView, Panel, Question
 from exports.own_content import shows_own_on_shared_screen
 from pages import charts, state
@@ -235,3 +236,21 @@ def save(write: Callable[[], object], refused: tuple[type[Exception], ...] = ())
         st.error(str(exc))
         return
     state.refresh()
+
+
+def view_name(view_id: str) -> str:
+    """A condition view's title as it reads inside a sentence ("the diabetes view")."""
+    title = BY_ID[view_id].title
+    return title[:1].lower() + title[1:]
+
+
+def other_views(summary: Summary) -> list[str]:
+    """The views neither shown nor suggested, which the person may still choose (issue 16)."""
+    taken = {v.id for v in summary.conditions} | {s.id for s in summary.suggested_views}
+    return [view_id for view_id in BY_ID if view_id not in taken]
+
+
+def choose_view_button(view_id: str, shown: bool, label: str) -> None:
+    """A button that shows (or hides again) a condition view by this viewer's choice."""
+    if st.button(label, key=f"{'show' if shown else 'hide'}_view_{view_id}"):
+        save(lambda: state.service().choose_view(state.viewer(), view_id, shown), refused=(ValueError,))
