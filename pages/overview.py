@@ -22,8 +22,8 @@ st.header("Conditions")
 if not summary.conditions:
     st.write("None of the five long-term conditions this app follows is in the part of the record shown here."
              + ("" if summary.viewer.kind == "clinic" else
-                " An entry made before the online record starts does not show; if one of them applies, "
-                "you can show its view below."))
+                (" Entries made before the online record starts do not show here." if summary.record_starts else "")
+                + " If one of them applies, you can show its view below."))
 for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
