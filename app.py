@@ -15,6 +15,7 @@ import service as door
 import settings
 from conditions import REGISTRY
 from pages import sidebar, state, ui
+from pages.carer_choice import switch_options
 from record.access import Viewer, ViewerError
 from summary import Summary
 
@@ -50,8 +51,8 @@ def route_from_url() -> None:
             st.error("The link names a carer who is not linked to this record. Check the link, or choose below.")
             return
         name = links[0].proxy_name
-        mine = [(l.related_person_id, l.patient_id) for l in svc.carers(today) if l.proxy_name == name
-                and (l.patient_id != patient_id or l.related_person_id == viewer.proxy_id)]  # one per person
+        mine = switch_options([(l.related_person_id, l.patient_id) for l in svc.carers(today) if l.proxy_name == name],
+                              viewer.proxy_id, patient_id)  # one per person, the sidebar's rule
         state.sign_in({"kind": "carer", "name": name, "links": mine}, viewer)
 
 
