@@ -86,13 +86,14 @@ def unchecked_notice(count: int) -> str:
     return f"{count} entries are not shown because the app could not check whether you may see them."
 
 
-def own_questions_for(visible: VisibleRecord, rows: list[dict], preferences: dict | None = None) -> list[Question]:
-    """The person's own questions this viewer may see (exports.own_content.questions_for, the one
-    rule): the patient sees the patient's; a proxy only the questions that proxy wrote; the shared
-    screen the patient's only when the person chose to show them there; a kept suggestion only
-    while every entry it was built from is visible."""
+def own_questions_for(rows: list[dict]) -> list[Question]:
+    """The person's own questions as the summary lists them, from the rows this viewer may see
+    (exports.own_content.questions_for, the one rule: the patient sees the patient's; a proxy
+    only the questions that proxy wrote; the shared screen the patient's only when the person
+    chose to show them there; a kept suggestion only while every entry it was built from is
+    visible)."""
     shown = []
-    for row in questions_for(visible, rows, preferences)[0]:
+    for row in rows:
         if row.get("status") == "dismissed":
             continue
         shown.append(Question(
@@ -204,10 +205,11 @@ def build_summary(
                 suggested[question.text] = first.model_copy(update={"sources": first.sources | question.sources})
     kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
     suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
-    own = own_questions_for(visible, own_rows or [], preferences)
+    rows, withheld = questions_for(visible, own_rows or [], preferences)  # read once: it checks sources
+    own = own_questions_for(rows)
     # Only the person is told how many of their kept questions are not shown: to the shared screen
     # or a carer the number would say that an entry hidden from them exists (second outside review).
-    withheld = questions_for(visible, own_rows or [], preferences)[1] if viewer.kind == "patient" else 0
+    withheld = withheld if viewer.kind == "patient" else 0
     if died:
         suggested, own = [], []
     notices = [visible.denied_reason] if visible.denied_reason else []
