@@ -23,6 +23,7 @@ import uploads
 from connectors.base import Rejected
 from connectors.files import FileConnector
 from ingest import ImportReport, import_items
+from record.access import Viewer
 from record.dates import parse_or_none
 from store import Store, StoreError, copy_digest, patient_of  # noqa: F401  StoreError: the pages catch it
 from uploads import UploadRefused  # noqa: F401  the import page catches it
@@ -171,9 +172,13 @@ def _subjects(items) -> tuple[dict[str, Person], set[str]]:
     return people, about
 
 
-def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None, patients: list[str]):
+def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None, patients: list[str],
+              shown: Callable[[str], bool] = lambda key: True):
     """The file reader's items, rejections named by the upload's name; an entry the upload may not
-    write (uploads.scope_problem) refused by its type and id; Patient ids imported noted in order."""
+    write (uploads.scope_problem) refused by its type and id; Patient ids imported noted in order.
+    An entry of the person's own record that the gate does not show them (`shown`, by Type/id) is
+    refused as one held elsewhere is (uploads.TAKEN, the same words): an upload must neither
+    replace a redacted entry's content nor say that it is there."""
     for item in items:
         if isinstance(item, Rejected):
             yield replace(item, source=name) if item.source == path else item
@@ -184,6 +189,8 @@ def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None,
         # A new shared entry must not be one another record already points at (it would show there).
         elsewhere = placement is None and owner is None and store.named_outside(rid, patient_id)
         problem = uploads.scope_problem(item, patient_id, placement, digest, owner, elsewhere)
+        if problem is None and placement is not None and placement[0] == patient_id and not shown(f"{rtype}/{rid}"):
+            problem = uploads.TAKEN
         if problem:
             yield Rejected(name, f"{rtype}/{rid}", problem)
             continue
@@ -240,10 +247,15 @@ class ConnectMixin:
             else:
                 target = next(iter(about), None)
 
+            # What the gate shows this person of their own record (the store written to, unless
+            # the demo store is on screen: then the person's own store, new, hides nothing yet).
+            shown = (self.open(Viewer(kind="patient", patient_id=target), settings.today()).visible.sees
+                     if target and not self.is_demo and self._store.holds_record(target) else (lambda key: True))
+
             def work(store: Store) -> ImportReport:
                 if this_is_me is not None and store.holds_record(this_is_me):  # the store written to
                     raise UploadRefused(ALREADY_HERE)
-                items = _in_scope(FileConnector([path]).read(), str(path), name, store, target, patients)
+                items = _in_scope(FileConnector([path]).read(), str(path), name, store, target, patients, shown)
                 return import_items(store, items, progress, keep_labels=True)
 
             report, switched = self._write(work)

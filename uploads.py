@@ -65,7 +65,7 @@ NOT_YOUR_DETAILS = "These are someone else's personal details, so they were not 
 NO_OWNER = "This entry does not say whose record it belongs to, so it was not imported."
 ACCESS = ("Carers and sharing permissions cannot be changed by uploading a file, so this entry was not "
           "imported. The practice sets them up; whoever runs this app can import them with `ltc import`.")
-TAKEN = "An entry with the same id is already in another record here, so this one was not imported."
+TAKEN = "An entry with the same id is already held here, so this one was not imported."
 SHARED = ("This entry (a medicine, clinician, practice or place) is shared with other records here, and an "
           "upload cannot change it, so the copy already here was kept.")
 NAMED_ELSEWHERE = ("Another person's record here points at this entry (a medicine, clinician, practice or place), "

@@ -141,7 +141,9 @@ def test_the_import_reports_progress_with_counts(tmp_path, sample_files):
 # -- issue 13 item 10: an upload writes only into the signed-in person's own record ---------------
 # Files hand-made for issue 13 item 10 (tests/test_upload_scope.py builds the same shapes).
 from test_app_support import BIPOLAR  # noqa: E402
-from test_upload_scope import NOPAT_DOC, carer_for, ndjson, unlabelled_newer_letter, weight  # noqa: E402
+from test_upload_scope import (  # noqa: E402
+    NOPAT_DOC, PSY_OBS, carer_for, ndjson, unlabelled_newer_assessment, unlabelled_newer_letter, weight,
+)  # noqa: E402
 
 
 def test_a_file_about_someone_else_asks_and_no_imports_nothing(demo_db):
@@ -178,14 +180,15 @@ def test_entries_about_another_patient_are_listed_as_not_imported(demo_db):
 
 
 def test_a_label_kept_on_a_newer_copy_is_said_by_entry(demo_db):
-    """A newer copy of one's own entry without its hiding label is saved with the label kept, and
-    the page names the entry and says the label was kept."""
+    """A newer copy of one's own entry without its hiding label (PSY: the person sees it, the
+    shared screen does not) is saved with the label kept, and the page names the entry and says
+    the label was kept."""
     at = go(open_app(BIPOLAR), "import_file")
-    upload(at, "letter.ndjson", ndjson(unlabelled_newer_letter(Store(demo_db))))
+    upload(at, "obs.ndjson", ndjson(unlabelled_newer_assessment(Store(demo_db))))
     at.button(key="import_go").click().run()
     no_errors(at)
     assert any(s.value == "Labels kept" for s in at.subheader)
-    assert table_rows(at, 1) == [{"Kind of entry": "Letters (DocumentReference)", "Entry": NOPAT_DOC}]
+    assert table_rows(at, 1) == [{"Kind of entry": "Results and measurements (Observation)", "Entry": PSY_OBS}]
     assert "Copy without its label" not in texts(at)
 
 

@@ -55,6 +55,15 @@ def unlabelled_newer_letter(store: Store) -> dict:
     return dict(letter, meta={"versionId": "2"}, description="Copy without its label")
 
 
+PSY_OBS = "mh-obs-mh-risk-assessment-2025-06-16"  # PSY: shown to the patient, hidden on the shared screen
+
+
+def unlabelled_newer_assessment(store: Store) -> dict:
+    """A newer copy of the PSY-labelled risk assessment with its label taken off."""
+    found = next(r for r in store.resources_for(BIPOLAR) if r["id"] == PSY_OBS)
+    return dict(found, meta={"versionId": "2"}, note=[{"text": "Copy without its label"}])
+
+
 def patient_view(patient: str) -> Viewer:
     return Viewer(kind="patient", patient_id=patient)
 
@@ -90,16 +99,30 @@ def test_carers_and_permissions_for_ones_own_record_are_refused_too(demo_db):
 
 
 def test_a_newer_copy_of_ones_own_entry_keeps_its_label(demo_db):
-    """A newer copy without the stored NOPAT label is saved with the label kept, listed as such,
-    and the letter stays hidden from the patient."""
+    """A newer copy without the stored PSY label (an entry the person sees, hidden on the shared
+    screen) is saved with the label kept, listed as such, and stays hidden on the shared screen."""
     store = Store(demo_db)
     svc = service.Service(store)
-    outcome = svc.import_upload("letter.ndjson", ndjson(unlabelled_newer_letter(store)), viewer=patient_view(BIPOLAR))
-    assert outcome.report.put.labels_kept == [("DocumentReference", NOPAT_DOC)]
-    kept = next(r for r in Store(demo_db).resources_for(BIPOLAR) if r["id"] == NOPAT_DOC)
-    assert kept["description"] == "Copy without its label"
-    assert "NOPAT" in {c["code"] for c in kept["meta"]["security"]}
-    assert NOPAT_DOC not in {letter.id for letter in svc.record(patient_view(BIPOLAR), TODAY).letters}
+    outcome = svc.import_upload("obs.ndjson", ndjson(unlabelled_newer_assessment(store)), viewer=patient_view(BIPOLAR))
+    assert outcome.report.put.labels_kept == [("Observation", PSY_OBS)]
+    kept = next(r for r in Store(demo_db).resources_for(BIPOLAR) if r["id"] == PSY_OBS)
+    assert kept["note"] == [{"text": "Copy without its label"}]
+    assert "PSY" in {c["code"] for c in kept["meta"]["security"]}
+    clinic = Viewer(kind="clinic", patient_id=BIPOLAR)
+    assert PSY_OBS not in {r.source_id or r.id for r in svc.record(clinic, TODAY).results}
+
+
+def test_an_upload_never_replaces_or_reveals_an_entry_hidden_from_the_person(demo_db):
+    """A newer copy of the person's own NOPAT letter (hidden from them) is refused with the same
+    words as an id held anywhere else, and the letter stays as the practice wrote it (found by the
+    review of this change: the upload replaced the redacted letter's content and said it was there)."""
+    store = Store(demo_db)
+    before = next(r for r in store.resources_for(BIPOLAR) if r["id"] == NOPAT_DOC)
+    outcome = service.Service(store).import_upload("letter.ndjson", ndjson(unlabelled_newer_letter(store)),
+                                                   viewer=patient_view(BIPOLAR))
+    assert {item.position: item.reason for item in outcome.report.rejected} == {
+        f"DocumentReference/{NOPAT_DOC}": uploads.TAKEN}
+    assert next(r for r in Store(demo_db).resources_for(BIPOLAR) if r["id"] == NOPAT_DOC) == before
 
 
 def test_other_entries_an_upload_may_not_write(demo_db):
