@@ -83,7 +83,6 @@ class OwnContent:
     goals: list[dict] = field(default_factory=list)
     progress: list[dict] = field(default_factory=list)
     preferences: dict[str, str] = field(default_factory=dict)
-    withheld_questions: int = 0  # kept questions not shown: an entry they came from is not visible
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:
@@ -144,7 +143,7 @@ def for_viewer(visible, questions, comments, goals, progress, preferences) -> Ow
     hidden = viewer.kind == "clinic" and not shared
     own_goals = [] if hidden else mine(viewer, goals)
     goal_refs = keys | {f"own/{g['id']}" for g in own_goals}
-    shown_questions, withheld = questions_for(visible, questions, preferences)
+    shown_questions, _ = questions_for(visible, questions, preferences)
     return OwnContent(
         questions=shown_questions,
         comments=[] if viewer.kind == "clinic" else [
@@ -153,7 +152,6 @@ def for_viewer(visible, questions, comments, goals, progress, preferences) -> Ow
         goals=own_goals,
         progress=[] if hidden else [p for p in mine(viewer, progress) if p.get("goal_ref") in goal_refs],
         preferences=dict(preferences) if viewer.kind == "patient" else {},
-        withheld_questions=withheld,
     )
 
 

@@ -66,7 +66,6 @@ class PutResult:
     labels_removed: list = field(default_factory=list, repr=False)
     # put(keep_labels=True): a newer copy without the stored copy's labels was given them
     labels_kept: list = field(default_factory=list, repr=False)  # (type, id)
-    stored_copies: dict = field(default_factory=dict, repr=False)  # letters written: (type, id) -> copy stored
 
     def merge(self, other: "PutResult") -> None:
         for name in ("added", "updated", "unchanged", "older", "unordered"):
@@ -74,7 +73,6 @@ class PutResult:
         self.written |= other.written
         self.labels_removed += other.labels_removed
         self.labels_kept += other.labels_kept
-        self.stored_copies.update(other.stored_copies)
 
     @property
     def stored(self) -> Counter:

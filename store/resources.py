@@ -135,8 +135,6 @@ class ResourcesMixin:
                 text = _ENCODER.encode(stored)
             existing[key] = (text, 0)
             result.written.add(key)
-            if key[0] == "DocumentReference":
-                result.stored_copies[key] = stored  # the letter index reads the copy kept
             version, updated = _meta_text(stored)
             rows.append((key[0], key[1], patient_of(stored), version, updated, text, stored_at))
             if key[0] == "DocumentReference":
