@@ -66,10 +66,10 @@ NO_OWNER = "This entry does not say whose record it belongs to, so it was not im
 ACCESS = ("Carers and sharing permissions cannot be changed by uploading a file, so this entry was not "
           "imported. The practice sets them up; whoever runs this app can import them with `ltc import`.")
 TAKEN = "An entry with the same id is already held here, so this one was not imported."
-SHARED = ("This entry (a medicine, clinician, practice or place) is shared with other records here, and an "
-          "upload cannot change it, so the copy already here was kept.")
-NAMED_ELSEWHERE = ("Another person's record here points at this entry (a medicine, clinician, practice or place), "
-                   "and an upload cannot add what someone else's record shows, so it was not imported.")
+SHARED = ("This entry (a medicine, clinician, practice or place) can be shared by records, and an upload "
+          "cannot change one already here, so the copy already here was kept.")
+NAMED_ELSEWHERE = ("This entry (a medicine, clinician, practice or place) could be shown in records other than "
+                   "yours, so an upload cannot add it. It was not imported; the practice can add it.")
 
 
 def scope_problem(resource: dict, patient_id: str | None, placement, digest: str | None, owner: str | None,
