@@ -24,7 +24,7 @@ from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
 from record.projection import copier
 
-CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
+CheckStatus = Literal["ok", "due-soon", "overdue", "never", "not-needed"]  # not-needed: §11.7
 ViewerKind = Literal["patient", "proxy", "clinic"]
 
 
@@ -88,6 +88,14 @@ class Panel(_Out):
     note: str | None = None
 
 
+class SituationLine(_Out):
+    """A situation that shaped a view, in words ("Because you are pregnant, ..."), with its source."""
+
+    id: str
+    words: str
+    source: str
+
+
 class ConditionView(_Out):
     """Everything one condition view shows for one viewer and day."""
 
@@ -100,6 +108,7 @@ class ConditionView(_Out):
     panels: list[Panel] = Field(default_factory=list)
     support: str | None = None  # signposting text (mental health), never a prompt
     shown_because: Literal["diagnosis", "chosen"] = "diagnosis"  # "chosen": the person chose it (issue 16)
+    situations: list[SituationLine] = Field(default_factory=list)  # conditions/situations.py
 
 
 @dataclass(frozen=True)
