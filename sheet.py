@@ -14,7 +14,8 @@ from record.dates import human
 from summary import Summary
 from textsafe import markdown_line as _words
 
-STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded"}
+STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded",
+                "not-needed": "Not needed now"}
 
 
 def _cell(text) -> str:
@@ -40,7 +41,7 @@ def _target(measure: MeasureView) -> str:
 
 
 def _view(view: ConditionView) -> list[str]:
-    lines = [f"## {_words(view.title)}", ""]
+    lines = [f"## {_words(view.title)}", ""] + [f"{_words(s.words)}\n" for s in view.situations]
     if view.checks:
         lines += ["| Check | Last done | Next due | Status |", "|---|---|---|---|"]
         for check in view.checks:

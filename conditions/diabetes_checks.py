@@ -123,6 +123,8 @@ def wanted(found: Situations) -> tuple[str, ...]:
     """Which checks this person's situations call for, by id."""
     if found.diagnosis == "remission":
         return REMISSION
+    if found.gestational:  # the antenatal team's glucose monitoring, not the yearly checks (§11.4)
+        return ()
     if found.child:
         if found.kind == "type2":
             ids = YOUNG_TYPE2

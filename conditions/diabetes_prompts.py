@@ -73,7 +73,7 @@ def hba1c_high_on_one_medicine(ctx: Context, view: ConditionView) -> list[Questi
     found = situations(ctx)
     if is_type1(ctx) or latest is None or latest.comparator or len(glucose_lowering_kinds(ctx)) != 1:
         return []
-    if found.end_of_life or found.pregnant or found.child:  # an adult NG28 review point (§11.3-§11.7)
+    if found.end_of_life or found.pregnant or found.child or found.personal_range:  # adult NG28 point (§11.3-§11.7)
         return []
     if review.contains(latest.value) is not True:
         return []

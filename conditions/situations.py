@@ -86,6 +86,7 @@ class Situations:
     personal_range: tuple[float, float] | None = None
     frailty: bool = False
     end_of_life: bool = False
+    gestational: bool = False  # gestational diabetes in this pregnancy, no other diabetes coded
     shown: tuple[Situation, ...] = field(default=())
 
     @property
@@ -233,6 +234,7 @@ def _personal_range(ctx: Context) -> tuple[float, float] | None:
 def _work_out(ctx: Context) -> Situations:
     found = diagnosis(ctx)
     pregnant, start, due = _pregnancy(ctx)
+    gestational = found == "gdm" and pregnant
     if found == "gdm":
         found = "confirmed" if pregnant else "gdm_after_birth"
     kind = None
@@ -247,7 +249,8 @@ def _work_out(ctx: Context) -> Situations:
     said = _words(ctx, found, kind, age, pregnant, kidneys, found_range, frailty, end_of_life)
     return Situations(diagnosis=found, kind=kind, age=age, pregnancy_start=start, delivery_date=due,
                       pregnant=pregnant, kidneys=kidneys, personal_range=found_range,
-                      frailty=frailty, end_of_life=end_of_life, shown=tuple(said))
+                      frailty=frailty, end_of_life=end_of_life, gestational=gestational,
+                      shown=tuple(said))
 
 
 def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frailty,

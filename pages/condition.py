@@ -39,6 +39,8 @@ else:
 
 if view.intro:
     st.markdown(escape_markdown(humanise(view.intro)))
+for situation in view.situations:  # "Because you are pregnant, ..." (clinical-reference §11)
+    st.info(escape_markdown(situation.words))
 
 level("Results over time")
 measures = [m for m in view.measures if m.series]
