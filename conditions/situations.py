@@ -138,6 +138,17 @@ def diagnosis(ctx: Context) -> str:
     return "none"
 
 
+def _typed(ctx: Context, valueset: str, found: str) -> bool:
+    """Whether the type is recorded: a current entry (a possible one counts only when diabetes is
+    possible; one in remission only when it is in remission), or any other coded entry of it."""
+    for condition in _conditions(ctx, valueset):
+        if condition.verification_status in POSSIBLE and found != "possible":
+            continue
+        if _current(condition) or (found == "remission" and condition.clinical_status == "remission"):
+            return True
+    return any(e.resource_type != "Condition" for e in ctx.coded(valueset))
+
+
 def _delivery_date(ctx: Context) -> dt.date | None:
     """The latest recorded expected delivery date (an Observation whose value is a date)."""
     found: list[LabResult] = []
@@ -239,8 +250,8 @@ def _work_out(ctx: Context) -> Situations:
         found = "confirmed" if pregnant else "gdm_after_birth"
     kind = None
     if found in ("confirmed", "remission", "possible"):
-        kind = "type2" if ctx.has_coded(TYPE2) or _conditions(ctx, REMISSION) else (
-            "type1" if ctx.has_coded(TYPE1) else None)
+        kind = "type2" if _typed(ctx, TYPE2, found) or _conditions(ctx, REMISSION) else (
+            "type1" if _typed(ctx, TYPE1, found) else None)
     end_of_life = ctx.has_coded(*END_OF_LIFE)
     frailty = ctx.has_coded(FRAILTY)
     found_range = _personal_range(ctx)
