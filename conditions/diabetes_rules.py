@@ -1,5 +1,5 @@
-"""The diabetes rules: which target applies to this person, and the questions for the appointment
-(clinical-reference §2.1 targets, §2.3 question prompts, §1.4 how prompts are written).
+"""The diabetes rules: which target applies to this person and the facts the checks and questions
+read (clinical-reference §2.1 targets, §11 situations). The questions are in diabetes_prompts.py.
 
 Every target and threshold comes from `data/terminology/targets.csv` by row id. The only numbers
 here are the trigger deltas and windows §2.3 states for its prompts, named below. Each rule states
@@ -12,12 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
-from conditions.base import (
-    RECENT_MEDICINE_DAYS, ConditionView, Context, Question, number, personal_target,
-)
+from conditions.base import RECENT_MEDICINE_DAYS, Context, number, personal_target
 from conditions.situations import EGFR_BAND_ROWS, egfr_band, situations, target_row  # noqa: F401
 from record import terminology
-from record.dates import human
 from record.models import LabResult
 
 CONDITION = "diabetes"
