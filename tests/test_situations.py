@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +14,11 @@ from conditions import diabetes_checks
 from conditions.base import Context
 from conditions.diabetes import SPEC
 from conditions.situations import Kidneys, situations
+from ingest import import_paths
+from record.access import Viewer, open_record
 from record.mapping import map_record
+from sheet import summary_markdown
+from summary import build_summary
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"
@@ -300,3 +306,32 @@ def test_the_view_carries_its_situations():
     """ConditionView.situations lists the situations in words with their sources."""
     view = SPEC.view(context(condition(T1), delivery_date("2027-02-15")))
     assert [(s.id, s.source) for s in view.situations] == [("pregnancy", "[NG3]"), ("type1", "[NG17]")]
+
+
+# -- shown on the sheet, and not for someone who has died ------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "conditions" / "diabetes" / "pregnancy_type2_insulin_hba1c_46"
+
+
+def _summary_of(bundle: dict, store, tmp_path):
+    source = tmp_path / "bundle.json"
+    source.write_text(json.dumps(bundle))
+    import_paths(store, [source])
+    patient_id = next(iter(store.patient_ids()))
+    return build_summary(open_record(store, Viewer(kind="patient", patient_id=patient_id), TODAY))
+
+
+def test_the_sheet_says_which_situation_shaped_the_view(fresh_store, tmp_path):
+    """The printable sheet carries the "Because you are pregnant, ..." line of the diabetes view."""
+    summary = _summary_of(json.loads((FIXTURE / "input.json").read_text()), fresh_store, tmp_path)
+    assert "Because you are pregnant" in summary_markdown(summary)
+
+
+def test_someone_who_has_died_gets_no_situation_lines(fresh_store, tmp_path):
+    """The record of someone who has died shows no situations, targets or checks (§11.10)."""
+    bundle = json.loads((FIXTURE / "input.json").read_text())
+    bundle["entry"][0]["resource"]["deceasedDateTime"] = "2026-11-01"
+    summary = _summary_of(bundle, fresh_store, tmp_path)
+    view = next(v for v in summary.conditions if v.id == "diabetes")
+    assert summary.death_notice and view.situations == [] and view.checks == []
+    assert "Because you are pregnant" not in summary_markdown(summary)
