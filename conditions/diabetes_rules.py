@@ -95,10 +95,12 @@ TARGET_BECAUSE = {
     "type1": ("you have type 1 diabetes", "{name} has type 1 diabetes"),
     "type1_albuminuria": ("you have type 1 diabetes and protein in the urine (ACR 3 or more)",
                           "{name} has type 1 diabetes and protein in the urine (ACR 3 or more)"),
-    "ckd_acr_70_plus": ("your kidney results show chronic kidney disease with ACR 70 or more",
-                        "{name}'s kidney results show chronic kidney disease with ACR 70 or more"),
-    "ckd": ("your kidney results show chronic kidney disease", "{name}'s kidney results show chronic "
-            "kidney disease"),
+    "ckd_acr_70_plus": ("your kidney results are in the chronic kidney disease ranges, with a urine "
+                        "protein (ACR) of 70 or more",
+                        "{name}'s kidney results are in the chronic kidney disease ranges, with a "
+                        "urine protein (ACR) of 70 or more"),
+    "ckd": ("your kidney results are in the chronic kidney disease ranges",
+            "{name}'s kidney results are in the chronic kidney disease ranges"),
 }
 
 

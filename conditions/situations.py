@@ -299,10 +299,10 @@ def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frail
         said.append(Situation("type1", f"Because {you_have} type 1 diabetes, the targets and checks "
                               "follow NICE guideline NG17 for adults with type 1 diabetes.", "[NG17]"))
     if kidneys:
-        said.append(Situation("ckd", f"Because {your} kidney results over at least 3 months put "
-                              f"{ctx.wording('you', '{name}')} in chronic kidney disease category "
-                              f"{kidneys.g} {kidneys.a}, the blood pressure target and kidney test "
-                              "timing follow NICE guideline NG203.", "[NG203]"))
+        said.append(Situation("ckd", f"Because {your} kidney results, at least 3 months apart, are in "
+                              f"the ranges NICE guideline NG203 calls {kidneys.g} {kidneys.a} for "
+                              "chronic kidney disease, the blood pressure target and kidney test timing "
+                              "follow that guideline.", "[NG203]"))
     if found_range:
         low, high = (f"{v:g}" for v in found_range)
         said.append(Situation("personal_range", f"Because {your} care team agreed a personal blood "
