@@ -123,9 +123,7 @@ def diagnosis(ctx: Context) -> str:
     opens no view unless remission is coded)."""
     entries = _conditions(ctx, DIABETES)
     confirmed = [c for c in entries if _current(c) and c.verification_status not in POSSIBLE]
-    others = any(e.resource_type != "Condition" for e in ctx.coded(DIABETES)) or any(
-        f.status in (None, "active") and in_any((DIABETES,), f.codings, f.text) for f in ctx.record.flags)
-    if confirmed or others:
+    if confirmed or _other_entries(ctx, DIABETES):
         return "confirmed"
     remission = [c for c in _conditions(ctx, REMISSION) if c.clinical_status not in ("resolved", "inactive")]
     if remission or any(c.clinical_status == "remission" and c.verification_status not in POSSIBLE
@@ -146,7 +144,13 @@ def _typed(ctx: Context, valueset: str, found: str) -> bool:
             continue
         if _current(condition) or (found == "remission" and condition.clinical_status == "remission"):
             return True
-    return any(e.resource_type != "Condition" for e in ctx.coded(valueset))
+    return _other_entries(ctx, valueset)
+
+
+def _other_entries(ctx: Context, valueset: str) -> bool:
+    """An active flag or another coded entry (not a Condition) in the value set, as has_coded reads them."""
+    return any(e.resource_type not in ("Condition", "Flag") for e in ctx.coded(valueset)) or any(
+        f.status in (None, "active") and in_any((valueset,), f.codings, f.text) for f in ctx.record.flags)
 
 
 def _delivery_date(ctx: Context) -> dt.date | None:

@@ -335,3 +335,11 @@ def test_someone_who_has_died_gets_no_situation_lines(fresh_store, tmp_path):
     view = next(v for v in summary.conditions if v.id == "diabetes")
     assert summary.death_notice and view.situations == [] and view.checks == []
     assert "Because you are pregnant" not in summary_markdown(summary)
+
+
+def test_an_inactive_diabetes_flag_opens_no_view_and_an_active_one_does():
+    """A diabetes register flag counts only while active, as for every other view."""
+    flag = {"resourceType": "Flag", "id": "f-dm", "status": "inactive", "subject": {"reference": "Patient/p"},
+            "period": {"start": "2020-01-01"}, "code": {"coding": [{"system": SCT, "code": T2[0], "display": T2[1]}]}}
+    assert situations(context(flag)).diagnosis == "none"
+    assert situations(context(dict(flag, status="active"))).diagnosis == "confirmed"
