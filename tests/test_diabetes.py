@@ -213,7 +213,7 @@ def test_hba1c_rise_names_both_values_dates_and_the_guideline():
     ctx = context(condition(), hba1c("2026-03-02", 50), hba1c("2026-09-07", 56))
     text = asked(ctx)["diabetes.hba1c_rise"]
     assert "from 50 to 56 mmol/mol between 2 March 2026 and 7 September 2026" in text
-    assert "48 mmol/mol that NICE NG28" in text and "You could ask" in text
+    assert "48 mmol/mol that NICE guideline NG28" in text and "You could ask" in text
 
 
 def test_high_hba1c_on_one_medicine_counts_drugs_not_issues():
