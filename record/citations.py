@@ -35,6 +35,7 @@ _POINTER = re.compile(r"(?:clinical-reference\s*)?§\s*[0-9][0-9.]*(?:(?:\s*(?:,
 _PAREN = re.compile(r"\s*\(([^()]*)\)")
 _UNVERIFIED_NOTE = re.compile(r"^\s*(?:[\w-]+\s+){0,3}unverified(?:\s+[\w-]+){0,3}\s*$", re.IGNORECASE)
 _RANGE = re.compile(r"\s*[–—-]\s*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 class Citation(NamedTuple):
@@ -77,6 +78,10 @@ def _one(inside: str, where: str) -> str:
     locator = locator.strip()
     if not locator:
         return known[key]
+    if _YEAR.fullmatch(locator):  # "[NG17 2015]": the edition
+        return f"{known[key]} ({locator})"
+    if locator[:1].islower():  # "[NG203 table 1]": the place in its own words
+        return f"{known[key]}, {locator}"
     word = _locators()[key]
     if not word:
         raise TableError(f"{where}: [{inside.strip()}] gives a place in a source that has none (sources.csv locator)")

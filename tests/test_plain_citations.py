@@ -76,6 +76,16 @@ def test_plain_reads_keys_and_recommendation_numbers_as_words():
     assert citations.plain("[GreenBook 19] (unverified)") == "Immunisation against infectious disease (the Green Book), chapter 19"
 
 
+def test_a_place_in_a_source_reads_as_words():
+    """An edition year reads "(2015)", a place in lowercase words stays as written, a QOF code gets
+    "indicator", and a place in a source without numbered places is refused."""
+    assert citations.plain("[NG17 2015]") == "NICE guideline NG17 (2015)"
+    assert citations.plain("[NG203 table 1]") == "NICE guideline NG203, table 1"
+    assert citations.plain("[QOF-MH MH002]") == "Quality and Outcomes Framework (mental health), indicator MH002"
+    with pytest.raises(TableError):
+        citations.plain("[NDA 4]")
+
+
 def test_unverified_is_a_separate_flag():
     """Whether a source marks something unverified is answered apart from its words."""
     assert citations.cite("[NG136] (wording unverified)") == ("NICE guideline NG136", True, "[NG136] (wording unverified)")
