@@ -7,6 +7,8 @@ the entries, so nothing here depends on an entry the viewer cannot see.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from record.dates import human
 
 
@@ -27,12 +29,28 @@ def boundary_note(ctx) -> str | None:
                        ) + ", so checks done before then do not show here."
 
 
+def hides(ctx, interval_days: int | None) -> bool:
+    """Whether a check of this interval with no visible evidence may have been done before the
+    boundary and still count: the boundary is later than today less the interval, or the check
+    has no interval (once only, a document). A boundary older than the interval hides nothing
+    that would count: then no result found is just that."""
+    if ctx.boundary is None:
+        return False
+    return not interval_days or ctx.boundary > ctx.today - dt.timedelta(days=interval_days)
+
+
 def at_boundary(ctx, check):
-    """A check with no visible evidence under a date boundary: status "never" still (the JSON keeps
-    its values, schema_version 1), marked `before_boundary`, worded "not in your online record"."""
-    if ctx.boundary is None or check.status != "never" or check.last_done or check.before_boundary:
+    """A check with no visible evidence that the boundary may hide (`hides`): status "never" still
+    (the JSON keeps its values, schema_version 1), marked `before_boundary`, and worded "not in your
+    online record" wherever it is shown."""
+    if check.status != "never" or check.last_done or check.before_boundary or not hides(ctx, check.interval_days):
         return check
     return check.model_copy(update={"before_boundary": True})
+
+
+def not_seen(ctx, check) -> bool:
+    """Whether a check is one the boundary may hide (`at_boundary`): its words say so."""
+    return check is not None and at_boundary(ctx, check).before_boundary
 
 
 def at_boundary_view(ctx, view):

@@ -18,7 +18,7 @@ from conditions.base import (
     Panel, Question, evidence_dates, measure_view, number, status_for,
 )
 from conditions.questions import suggest
-from conditions.boundary import missing_where
+from conditions.boundary import missing_where, not_seen
 from record import terminology
 from record.dates import human
 from record.models import Medication
@@ -151,7 +151,7 @@ def ask_care_plan_review(ctx: Context, view: ConditionView) -> list[Question]:
     reason = (f"No dementia care plan review recorded in the last {_span(check.interval_days or 0)} "
               f"({check.source}; clinical-reference §4.3)")
     if check.last_done is None:
-        where = missing_where(ctx) if ctx.boundary else None  # issue 16: it may be before the boundary
+        where = missing_where(ctx) if not_seen(ctx, check) else None  # issue 16: it may be before the boundary
         return [suggest(
             ctx, "dementia.care_plan_review", 30, reason,
             (f"No dementia care plan review is {where}." if where else

@@ -21,6 +21,9 @@ from test_chosen_views import (
 )
 
 CHOLESTEROL = "1005671000000105"
+# A day within a year of both boundaries (31 October 2023, 1 January 2024): a yearly check done
+# before the boundary could still count, so one not found is "not in your online record".
+DAY = dt.date(2024, 9, 1)
 PATIENT_NOTE = "Your online record starts on 31 October 2023, so checks done before then do not show here."
 CARER_NOTE = "What you can see of Pat's record starts on 1 January 2024, so checks done before then do not show here."
 
@@ -38,18 +41,18 @@ def view_of(summary, view_id: str = "diabetes"):
 
 
 def test_prospective_access_checks_with_no_result_after_the_start_are_not_in_the_online_record(fresh_store):
-    """Diabetes since 2019, online access from 31 October 2023, the view chosen: the view says what
-    it cannot see, checks with no result since are "never" marked before_boundary and worded "not in
-    your online record", and the HbA1c check with 2024 and 2025 results is as it would be."""
+    """Diabetes since 2019, online access from 31 October 2023, the view chosen, on 1 September 2024:
+    the view says what it cannot see, yearly checks with no result since are "never" marked
+    before_boundary and worded "not in your online record", and the HbA1c check with a 2024 result
+    is as it would be."""
     service = service_with(fresh_store, [*DIABETES_2019, access_start("2023-10-31")])
     service.choose_view(PATIENT, "diabetes", True)
-    summary = service.summary(PATIENT, TODAY)
+    summary = service.summary(PATIENT, DAY)
     view = view_of(summary)
     assert summary.view_starts == dt.date(2023, 10, 31) and summary.access_ends is None
     assert view.boundary_note == PATIENT_NOTE
     checks = {c.id: c for c in view.checks}
-    assert (checks["hba1c"].status, checks["hba1c"].last_done, checks["hba1c"].before_boundary) == (
-        "overdue", dt.date(2025, 6, 1), False)
+    assert (checks["hba1c"].last_done, checks["hba1c"].before_boundary) == (dt.date(2024, 6, 1), False)
     assert (checks["foot"].status, checks["foot"].before_boundary) == ("never", True)
     assert all(c.before_boundary for c in view.checks if c.status == "never")
     assert check_row(checks["foot"])["Status"] == "❔ Not in your online record"
@@ -62,7 +65,7 @@ def test_prospective_access_checks_with_no_result_after_the_start_are_not_in_the
 
 def test_without_a_boundary_a_check_with_no_result_is_worded_as_before(fresh_store):
     """Full access: no boundary note, no check marked before_boundary, "No record found"."""
-    summary = service_with(fresh_store, DIABETES_2019).summary(PATIENT, TODAY)
+    summary = service_with(fresh_store, DIABETES_2019).summary(PATIENT, DAY)
     view = view_of(summary)
     assert view.boundary_note is None and summary.view_starts is None
     foot = next(c for c in view.checks if c.id == "foot")
@@ -77,7 +80,7 @@ def test_a_carer_is_told_when_their_view_starts_and_their_permission_ends(fresh_
     chosen view's note and the checks say so in carer words; the patient's own view has no boundary."""
     service = service_with(fresh_store, [*DIABETES_2019, carer_consent()])
     service.choose_view(CARER, "diabetes", True)
-    summary = service.summary(CARER, TODAY)
+    summary = service.summary(CARER, DAY)
     assert (summary.record_starts, summary.view_starts, summary.access_ends) == (
         None, dt.date(2024, 1, 1), dt.date(2027, 3, 31))
     view = view_of(summary)
@@ -93,7 +96,7 @@ def test_a_carer_is_told_when_their_view_starts_and_their_permission_ends(fresh_
         "Your view starts on 1 January 2024: entries from before then are not shown.",
         "Your permission ends on 31 March 2027.",
         "Some sensitive entries may be withheld from a carer's view."]
-    mine = service.summary(PATIENT, TODAY)
+    mine = service.summary(PATIENT, DAY)
     assert mine.view_starts is None and mine.access_ends is None and view_of(mine).boundary_note is None
 
 
@@ -125,14 +128,14 @@ def test_a_hidden_result_never_changes_the_boundary_words(fresh_store):
     service = service_with(fresh_store, base)
     for viewer in (PATIENT, CARER):
         service.choose_view(viewer, "diabetes", True)
-    before = {v: service.summary(v, TODAY) for v in (PATIENT, CARER)}
+    before = {v: service.summary(v, DAY) for v in (PATIENT, CARER)}
     hidden = [result(rid, CHOLESTEROL, date, 4.2, "mmol/L") for rid, date in
-              (("chol-after", "2025-09-01"), ("chol-before", "2022-09-01"))]
+              (("chol-after", "2024-03-01"), ("chol-before", "2022-09-01"))]
     for entry in hidden:
         entry["meta"] = {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NOPAT"}]}
     service = service_with(fresh_store, hidden)
     for viewer, summary in before.items():
-        after = service.summary(viewer, TODAY)
+        after = service.summary(viewer, DAY)
         assert after.model_dump_json() == summary.model_dump_json()
         assert summary_markdown(after) == summary_markdown(summary)
         assert next(c for c in view_of(after).checks if c.id == "cholesterol").before_boundary
@@ -157,25 +160,29 @@ def test_the_sheet_says_what_the_boundary_leaves_out(fresh_store):
     service = service_with(fresh_store, [*DIABETES_2019, access_start("2023-10-31"), carer_consent()])
     service.choose_view(PATIENT, "diabetes", True)
     service.choose_view(CARER, "diabetes", True)
-    mine = summary_markdown(service.summary(PATIENT, TODAY))
+    mine = summary_markdown(service.summary(PATIENT, DAY))
     assert PATIENT_NOTE in mine and "| Foot check | not in the online record | - | Not in the online record |" in mine
     assert "| never |" not in mine and "Not recorded" not in mine
-    theirs = summary_markdown(service.summary(CARER, TODAY))
+    theirs = summary_markdown(service.summary(CARER, DAY))
     assert "The carer's view starts on 1 January 2024" in theirs
     assert "The carer's permission ends on 31 March 2027." in theirs
     assert "Some sensitive entries may be withheld from a carer's view." in theirs
     assert "Not in what the carer can see |" in theirs
 
 
-def test_a_dmard_with_no_blood_test_since_the_start_is_not_in_the_online_record(fresh_store):
-    """Methotrexate issued after the online record starts with no monitoring blood test since: the
-    question says the test is not in the online record, not that the record shows none."""
-    service = service_with(fresh_store, [medicine("mtx", "Methotrexate 2.5mg tablets", "2026-09-01"),
-                                         access_start("2023-10-31")])
-    view = view_of(service.summary(PATIENT, TODAY), "inflammatory_arthritis")
-    texts = [q.text for q in view.questions]
-    assert any(t.startswith("No monitoring blood test for methotrexate is in your online record.") for t in texts), texts
-    assert not any("record shows no" in t for t in texts)
+def test_a_boundary_says_not_in_the_online_record_only_where_a_result_could_still_count(fresh_store):
+    """Methotrexate with no monitoring blood test (a 2-week starting interval): a boundary 5 days
+    ago could hide one that counts, so the question says it is not in the online record; a 2023
+    boundary could not, so the record shows none, as without a boundary."""
+    mtx = medicine("mtx", "Methotrexate 2.5mg tablets", "2026-11-21")
+    recent = view_of(service_with(fresh_store, [mtx, access_start("2026-11-20")]).summary(PATIENT, TODAY),
+                     "inflammatory_arthritis")
+    assert recent.questions[0].text.startswith("No monitoring blood test for methotrexate is in your online record.")
+    assert next(c for c in recent.checks if c.id == "dmard_bloods").before_boundary
+    old = view_of(service_with(fresh_store, [access_start("2023-10-31")]).summary(PATIENT, TODAY), "inflammatory_arthritis")
+    assert old.questions[0].text.startswith("Your record shows no monitoring blood test for methotrexate.")
+    assert not next(c for c in old.checks if c.id == "dmard_bloods").before_boundary
+    assert old.boundary_note == PATIENT_NOTE
 
 
 def test_status_words_say_never_only_without_a_boundary():
