@@ -23,6 +23,7 @@ from conditions.inflammatory_arthritis_rules import (
     CHECKS, CONDITION, CUSTOM_CHECKS, annual_review_check, blood_set, current_dmard_names,
     hcq_eye_check, hcq_risk_factor, started,
 )
+from conditions.boundary import hides, missing_where, not_seen
 from record import terminology
 from record.dates import human
 
@@ -76,8 +77,9 @@ def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     reason = (f"Monitoring blood tests for {drugs} are not all recorded within the interval "
               "(clinical-reference §5.2, §5.3)")
     if check.status == "never":
-        return [you_could(ctx, f"Your record shows no monitoring blood test for {drugs}.",
-                     f"{{name}}'s record shows no monitoring blood test for {drugs}.",
+        none = f"No monitoring blood test for {drugs} is {missing_where(ctx)}." if not_seen(ctx, check) else None
+        return [you_could(ctx, none or f"Your record shows no monitoring blood test for {drugs}.",
+                     none or f"{{name}}'s record shows no monitoring blood test for {drugs}.",
                      "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_overdue",
                      reason, 15)]
     if check.status == "overdue":
@@ -88,7 +90,8 @@ def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
                      reason, 15)]
     last = dict(found.parts)
     said = "; ".join(f"the last {label} was on {human(last[label])}" if last[label]
-                     else f"no {label} is recorded" for label in found.missing)
+                     else f"no {label} is " + (missing_where(ctx) if hides(ctx, check.interval_days) else "recorded")
+                     for label in found.missing)
     return [you_could(ctx, f"For your {drugs} monitoring, {said}.",
                  f"For {{name}}'s {drugs} monitoring, {said}.",
                  "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_partly_due",
@@ -171,8 +174,9 @@ def q_annual_review(ctx: Context, view: ConditionView) -> list[Question]:
     ask = "ask about an annual review (joints, heart health, bones, mood, work)."
     reason = "No arthritis annual review in the last 12 months (clinical-reference §5.2, §5.3)"
     if check.last_done is None:
-        return [you_could(ctx, "Your record does not show an arthritis annual review.",
-                     "{name}'s record does not show an arthritis annual review.", ask,
+        none = f"No arthritis annual review is {missing_where(ctx)}." if not_seen(ctx, check) else None
+        return [you_could(ctx, none or "Your record does not show an arthritis annual review.",
+                     none or "{name}'s record does not show an arthritis annual review.", ask,
                      "inflammatory_arthritis.annual_review", reason, 40)]
     when = human(check.last_done)
     return [you_could(ctx, f"Your last arthritis review was on {when}.",

@@ -21,6 +21,7 @@ from conditions.mental_health_rules import (
     CONDITION, all_checks, antipsychotic_start, current_antipsychotics, lithium_checks,
     medicine_word, on_lithium, smi_physical_check, smi_parts,
 )
+from conditions.boundary import missing_where, not_seen
 from record import terminology
 from record.dates import human
 
@@ -96,11 +97,13 @@ def q_lithium_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     if not late:
         return []
     said = " and ".join(f"your last {label} was on {human(c.last_done)}" if c.last_done
+                        else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                         else f"your record shows no {label}" for label, c in late)
     said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done)}" if c.last_done
+                              else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                               else f"{{name}}'s record shows no {label}" for label, c in late)
     ask = "ask when the next one is due." if len(late) == 1 else "ask when the next ones are due."
-    return [you_could(ctx, said[0].upper() + said[1:] + ".", said_carer + ".", ask,
+    return [you_could(ctx, said[0].upper() + said[1:] + ".", said_carer[0].upper() + said_carer[1:] + ".", ask,
                  "mental_health.lithium_bloods_overdue",
                  "Lithium monitoring blood tests overdue for their interval (clinical-reference "
                  "§6.2, §6.3)", 15)]
@@ -161,6 +164,8 @@ def q_smi_check(ctx: Context, view: ConditionView) -> list[Question]:
     if check.last_done:
         patient = f"Your {what} was last fully done on {human(check.last_done)}.{gap}"
         carer = f"{{name}}'s {what} was last fully done on {human(check.last_done)}.{gap}"
+    elif not_seen(ctx, check):  # issue 16: it may have been done before the online record starts
+        patient = carer = f"No complete {what} is {missing_where(ctx)}.{gap}"
     else:
         patient = f"Your record does not show a complete {what}.{gap}"
         carer = f"{{name}}'s record does not show a complete {what}.{gap}"

@@ -8,8 +8,9 @@ import datetime as dt
 import streamlit as st
 
 import service as door
+from sheet import carer_scope_lines
 from pages import state, ui
-from pages.text import ATTENTION, day, escape_markdown, humanise, latest_point, md_line, off_target, source_words, status_label, value_words
+from pages.text import ATTENTION, day, escape_markdown, humanise, latest_point, md_line, missing_words, off_target, source_words, status_label, value_words
 
 state.guard()
 
@@ -17,6 +18,8 @@ summary = state.summary()
 ui.header("Overview", summary)
 if not summary.conditions and summary.denied:
     st.stop()
+if summary.viewer.kind == "proxy":  # what the consent leaves out, said first (issue 16)
+    st.info(escape_markdown("\n".join(carer_scope_lines(summary))), icon=":material/lock_clock:")
 
 st.header("Conditions")
 if not summary.conditions:
@@ -48,7 +51,8 @@ st.header("Needs attention now")
 attention = False
 
 due = [
-    {"Condition": view.title, "Check": check.name, "Status": status_label(check.status),
+    {"Condition": view.title, "Check": check.name,
+     "Status": status_label(check.status, check.before_boundary, missing_words(summary.viewer.kind, summary.patient.name)),
      "Due": day(check.due, "now")}
     for view in summary.conditions for check in view.checks if check.status in ATTENTION
 ]
