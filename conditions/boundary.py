@@ -30,13 +30,13 @@ def boundary_note(ctx) -> str | None:
 
 
 def hides(ctx, interval_days: int | None) -> bool:
-    """Whether a check of this interval with no visible evidence may have been done before the
-    boundary and still count: the boundary is later than today less the interval, or the check
-    has no interval (once only, a document). A boundary older than the interval hides nothing
-    that would count: then no result found is just that."""
-    if ctx.boundary is None:
-        return False
-    return not interval_days or ctx.boundary > ctx.today - dt.timedelta(days=interval_days)
+    """Whether a check with no visible evidence may have been done before the boundary: always,
+    under a boundary. Issue 16 says a check whose last result would be before the boundary is "not
+    in your online record", never "never"; a result older than the interval would not make the
+    check up to date, but "never" would still be untrue (a yearly check done in 2022 under an
+    online record that starts in 2023 was done, and the person may remember it). `interval_days`
+    is kept for the callers; the status (due or overdue) does not change, only the words."""
+    return ctx.boundary is not None
 
 
 def at_boundary(ctx, check):

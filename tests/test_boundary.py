@@ -170,18 +170,18 @@ def test_the_sheet_says_what_the_boundary_leaves_out(fresh_store):
     assert "Not in what the carer can see |" in theirs
 
 
-def test_a_boundary_says_not_in_the_online_record_only_where_a_result_could_still_count(fresh_store):
-    """Methotrexate with no monitoring blood test (a 2-week starting interval): a boundary 5 days
-    ago could hide one that counts, so the question says it is not in the online record; a 2023
-    boundary could not, so the record shows none, as without a boundary."""
+def test_any_boundary_says_not_in_the_online_record_for_a_check_with_no_result(fresh_store):
+    """Methotrexate with no monitoring blood test: under a boundary 5 days ago, and under the usual
+    31 October 2023 one (issue 16's example: a result before it would not show), the question says
+    it is not in the online record, never that there is none; without a boundary it says none."""
     mtx = medicine("mtx", "Methotrexate 2.5mg tablets", "2026-11-21")
     recent = view_of(service_with(fresh_store, [mtx, access_start("2026-11-20")]).summary(PATIENT, TODAY),
                      "inflammatory_arthritis")
     assert recent.questions[0].text.startswith("No monitoring blood test for methotrexate is in your online record.")
     assert next(c for c in recent.checks if c.id == "dmard_bloods").before_boundary
     old = view_of(service_with(fresh_store, [access_start("2023-10-31")]).summary(PATIENT, TODAY), "inflammatory_arthritis")
-    assert old.questions[0].text.startswith("Your record shows no monitoring blood test for methotrexate.")
-    assert not next(c for c in old.checks if c.id == "dmard_bloods").before_boundary
+    assert old.questions[0].text.startswith("No monitoring blood test for methotrexate is in your online record.")
+    assert next(c for c in old.checks if c.id == "dmard_bloods").before_boundary
     assert old.boundary_note == PATIENT_NOTE
 
 
