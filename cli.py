@@ -187,6 +187,11 @@ def cmd_sync(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     for item in report.rejected:
         print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)
+    for line in report.incomplete:
+        print(f"incomplete: {line}", file=sys.stderr)
+    if report.incomplete:
+        print("ltc: the sync is incomplete: what arrived was stored; run it again or ask the server's "
+              "owner about what is missing", file=sys.stderr)
     return report.exit_code
 
 

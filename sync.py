@@ -55,9 +55,20 @@ class SyncReport:
         return self.imported.rejected
 
     @property
+    def incomplete(self) -> list[str]:
+        """Kinds of entry the server did not give whole (a short read, a refused kind), in words."""
+        return self.fetched.incomplete
+
+    @property
+    def complete(self) -> bool:
+        """Every kind of entry arrived whole (rejected single items aside)."""
+        return not self.incomplete
+
+    @property
     def exit_code(self) -> int:
-        """0 when everything was stored, 1 when some items were rejected."""
-        return 1 if self.rejected else 0
+        """0 when everything was stored, 1 when some items were rejected, 3 when what arrived was
+        stored but the server did not give every kind whole (the sync is incomplete)."""
+        return 3 if self.incomplete else 1 if self.rejected else 0
 
 
 def server_key(url: str) -> str:

@@ -152,6 +152,7 @@ def synced(outcome: door.SyncOutcome, patient_id: str, related_person: str | Non
     st.session_state[RESULT] = {
         "server": report.server, "counts": sorted(report.counts.items()), "deleted": sorted(report.deleted.items()),
         "rejected": [(r.source, r.position, r.reason) for r in report.rejected], "notes": [*report.fetched.notes, *report.imported.notices],
+        "incomplete": list(report.incomplete),
         "last_sync": uk_time(outcome.last_sync), "switched": outcome.switched,
     }
     if related_person:
@@ -171,6 +172,10 @@ def show_result(result: dict) -> None:
     if result["switched"]:
         st.info("The app was showing demo records, so this record went into your own store, and the app "
                 "now shows your records instead of the demo.", icon="ℹ️")
+    if result.get("incomplete"):
+        st.warning("**Part of your record did not arrive.** What did arrive was stored, and the next sync "
+                   "asks for the rest again:\n\n" + "\n".join(f"- {md_line(line)}" for line in result["incomplete"]),
+                   icon="⚠️")
     ui.table([{"Kind of entry": kind, "Received": n} for kind, n in result["counts"]],
              "Nothing new: the record here was already up to date.")
     if result["deleted"]:
