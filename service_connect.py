@@ -36,11 +36,15 @@ _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 class SyncFailed(Exception):
-    """A sync or SMART sign-in failed, store unchanged: `kind` names the fault, `detail` what was seen."""
+    """A sync or SMART sign-in failed, store unchanged: `kind` names the fault, `detail` what was seen;
+    for a refused sign-in, `oauth_error` (the server's code) and `server_says` (its own explanation,
+    cleaned for showing as text)."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", oauth_error: str | None = None,
+                 server_says: str | None = None) -> None:
         super().__init__(detail)
         self.kind, self.detail = kind, detail
+        self.oauth_error, self.server_says = oauth_error, server_says
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,18 @@ def check_upload(name: str, size: int) -> None:
     uploads.check_upload(name, size, MAX_UPLOAD_BYTES)
 
 
-def smart_start(server: str, redirect_uri: str) -> tuple[str, PendingSignIn]:
-    """The server's sign-in address (discovery, PKCE, a new state), and the sign-in to keep meanwhile."""
+def client_id_default() -> str:
+    """The client id registered with sign-in servers: LTC_SMART_CLIENT_ID, else "ltc-dashboard"."""
+    return os.environ.get("LTC_SMART_CLIENT_ID") or "ltc-dashboard"
+
+
+def smart_start(server: str, redirect_uri: str, client_id: str | None = None) -> tuple[str, PendingSignIn]:
+    """The server's sign-in address (discovery, the scopes it offers, PKCE, a new state), and the
+    sign-in to keep meanwhile. `client_id`: as typed on the page, else `client_id_default()`."""
     _check_server(server.strip(), None)
     try:
         config = sync.discover(server.strip(), sync.SmartHttp())
-        return sync.start_sign_in(config, os.environ.get("LTC_SMART_CLIENT_ID") or "ltc-dashboard", redirect_uri)
+        return sync.start_sign_in(config, (client_id or "").strip() or client_id_default(), redirect_uri)
     except (sync.ConnectorError, requests.RequestException) as exc:
         raise _failure(exc) from None
 
@@ -111,7 +121,8 @@ def _failure(exc: Exception) -> SyncFailed:
     detail = "" if isinstance(exc, requests.RequestException) else str(exc)[:200]
     if not detail or detail.startswith("could not connect"):  # connectors/http.py: nothing answered
         return SyncFailed("server not found", detail)
-    return SyncFailed(next((kind for cls, kind in FAULTS if isinstance(exc, cls)), "sync failed"), detail)
+    kind = next((kind for cls, kind in FAULTS if isinstance(exc, cls)), "sync failed")
+    return SyncFailed(kind, detail, getattr(exc, "error", None), getattr(exc, "description", None))
 
 
 def _check_server(server: str, token: str | None) -> None:

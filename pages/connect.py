@@ -50,6 +50,22 @@ FAULT_WORDS = {
     "plain http": "That address starts with http, which would send the token unprotected. Use the https address.",
     "patient id not valid": "A patient id is 1 to 64 letters, digits, hyphens or full stops, as the server shows it.",
 }
+OAUTH_WORDS = {  # what the person can do, by the sign-in server's error code (RFC 6749 section 4.1.2.1, 5.2)
+    "invalid_scope": "The server would not give this app the access it asked for. Ask whoever runs the server "
+                     "(often your GP practice's online services) whether this app may read your record, then "
+                     "sign in again.",
+    "access_denied": "The sign-in was cancelled, or access was not allowed. If you meant to allow it, sign in "
+                     "again and choose to allow access.",
+    "invalid_client": "The server does not recognise this app. Check the client id under Sign-in settings: it "
+                      "must be the one the server registered for this app.",
+    "unauthorized_client": "The server does not let this app sign in this way. Check the client id under "
+                           "Sign-in settings, or ask whoever runs the server.",
+    "invalid_grant": "The sign-in has run out or was withdrawn. Sign in again.",
+    "invalid_request": "The server did not accept the sign-in request. Check that the return address under "
+                       "Sign-in settings is the one registered with the server.",
+    "server_error": "The sign-in server had a problem. Try again in a few minutes.",
+    "temporarily_unavailable": "The sign-in server is busy or down. Try again in a few minutes.",
+}
 
 
 @st.cache_resource
@@ -118,8 +134,9 @@ def forget_token() -> None:
 
 
 def show_failure(failure: door.SyncFailed, what: str = "The sync did not work") -> None:
-    words = FAULT_WORDS.get(failure.kind, "It did not complete.")
-    st.error(f"**{what}: {failure.kind}.** {words} Your record in this app is unchanged.")
+    words = OAUTH_WORDS.get(failure.oauth_error or "") or FAULT_WORDS.get(failure.kind, "It did not complete.")
+    said = f"The server said: “{md_line(failure.server_says)}” " if failure.server_says else ""
+    st.error(f"**{what}: {failure.kind}.** {said}{words} Your record in this app is unchanged.")
     if failure.detail:
         st.caption("What the app saw: " + code_span(failure.detail))
 
@@ -207,7 +224,7 @@ else:
         st.divider()
 
 # The SMART sign-in's answer: finish it once, then forget the query.
-answer = {k: st.query_params[k] for k in ("code", "state", "error") if k in st.query_params}
+answer = {k: st.query_params[k] for k in ("code", "state", "error", "error_description") if k in st.query_params}
 if "state" in answer:
     st.query_params.clear()
     kept = st.session_state.pop(PENDING, None)

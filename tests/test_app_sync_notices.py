@@ -41,3 +41,20 @@ def test_a_short_read_is_shown_as_part_of_the_record_not_arriving(empty_db, smar
     warning = at.warning[0].value
     assert "Part of your record did not arrive" in warning
     assert "- Results and measurements (Observation): the server said there are 170, but sent 165 and no way to get the rest." in warning
+
+
+def test_a_refused_sign_in_shows_the_servers_words_and_what_to_do(empty_db, smart_env):
+    """invalid_scope with an error_description: the page shows the server's own words as text and
+    says what the person can do, instead of only the error code."""
+    user = SignedInUser(patient=DIABETES, fhir_user=f"Patient/{DIABETES}")
+    with RecordDouble(user, demo_record("diabetes"), ["unused-access"]) as double:
+        double.refuse = ("invalid_scope", "This app may not read *Observation* for patients yet.")
+        first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        first.switch_page("pages/connect.py").run()
+        at = answer_in_a_new_tab(begin_smart_sign_in(first, double))
+
+    error = at.error[0].value
+    assert "The sign-in did not work: sign-in failed." in error
+    assert "The server said: “This app may not read \\*Observation\\* for patients yet.”" in error
+    assert "Ask whoever runs the server" in error and "unchanged" in error
+    assert double.token_requests == []
