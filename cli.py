@@ -174,7 +174,10 @@ def cmd_sync(args) -> int:
 
     token = args.token or sync.token_from_env()
     try:
-        report = sync.sync_patient(settings.write_store(args.db), args.server, args.patient, token, full=args.full)
+        store = settings.write_store(args.db)
+        if not token and sync.kept_tokens(store, args.server, args.patient):  # a SMART connection kept by the app
+            token = sync.connected_token(store, args.server, args.patient)
+        report = sync.sync_patient(store, args.server, args.patient, token, full=args.full)
     except ConnectorError as exc:
         print(f"ltc: sync failed and nothing in the store was changed: {exc}", file=sys.stderr)
         return 2

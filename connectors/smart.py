@@ -37,7 +37,8 @@ OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-u
 DEFAULT_SCOPE = "launch/patient openid fhirUser offline_access patient/*.read"
 READ_TYPES = (*APP_TYPES, "Medication", "Binary")  # what a sync reads: per-type scopes name these
 MAX_DESCRIPTION = 300  # characters of a server's error_description kept for showing
-REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed
+REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed, at most
+REFRESH_SHARE = 0.1  # ...and at most this share of the token's lifetime (a 60 s token: 6 s before)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -49,6 +50,10 @@ class SmartError(ConnectorError):
         super().__init__(message)
         self.error = error[:40] if isinstance(error, str) else None
         self.description = _cleaned(description)
+
+
+class SignInAgain(SmartError, Unauthorised):
+    """The access token has expired and could not be renewed: the person must sign in again."""
 
 
 class StateMismatch(SmartError):
@@ -91,9 +96,19 @@ class Tokens:
     scope: str = ""
     patient: str | None = None  # launch context: the patient chosen at sign-in
     fhir_user: str | None = None  # e.g. "RelatedPerson/42" for a proxy
+    lifetime: float | None = None  # expires_in as granted, seconds
 
-    def expires_soon(self, now: float, margin: float = REFRESH_MARGIN) -> bool:
+    @property
+    def margin(self) -> float:
+        """How long before expiry to refresh: a minute, or a tenth of a shorter token's lifetime."""
+        return min(REFRESH_MARGIN, REFRESH_SHARE * self.lifetime) if self.lifetime else REFRESH_MARGIN
+
+    def expires_soon(self, now: float, margin: float | None = None) -> bool:
+        margin = self.margin if margin is None else margin
         return self.expires_at is not None and now >= self.expires_at - margin
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -263,7 +278,7 @@ def finish_sign_in(pending: PendingSignIn, callback_url: str, http: SmartHttp,
 def refresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.time) -> Tokens:
     """New tokens from the refresh token; the launch context carries over when not repeated."""
     if not tokens.refresh_token:
-        raise Unauthorised("the sign-in has expired; please sign in again")
+        raise Unauthorised("the sign-in has expired and this server gave no way to renew it; please sign in again")
     answer = http.post_form(tokens.config.token_endpoint, {
         "grant_type": "refresh_token", "refresh_token": tokens.refresh_token, "client_id": tokens.client_id,
     })
@@ -273,9 +288,20 @@ def refresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.tim
 
 
 def fresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.time,
-          margin: float = REFRESH_MARGIN) -> Tokens:
-    """`tokens`, or refreshed ones when they expire within `margin` seconds."""
-    return refresh(tokens, http, now) if tokens.expires_soon(now(), margin) else tokens
+          margin: float | None = None) -> Tokens:
+    """`tokens`, or refreshed ones when they expire within `margin` seconds (by default the
+    token's own margin). A refresh that fails while the access token is still valid leaves
+    `tokens` as they are (this sync can still run); once it has expired, `SignInAgain`."""
+    moment = now()
+    if not tokens.expires_soon(moment, margin):
+        return tokens
+    try:
+        return refresh(tokens, http, now)
+    except (SmartError, ConnectorError) as exc:
+        if not tokens.expired(moment):
+            return tokens
+        raise SignInAgain("the connection to this server has ended and could not be renewed; please sign in "
+                          "again", getattr(exc, "error", None), getattr(exc, "description", None)) from None
 
 
 def patients_for(tokens: Tokens, http: SmartHttp) -> list[ActingFor]:
@@ -326,6 +352,7 @@ def _tokens(answer: dict, config: SmartConfig, client_id: str, now: float) -> To
     return Tokens(
         config=config, client_id=client_id, access_token=access,
         expires_at=now + float(expires_in) if isinstance(expires_in, (int, float)) else None,
+        lifetime=float(expires_in) if isinstance(expires_in, (int, float)) and expires_in > 0 else None,
         refresh_token=answer.get("refresh_token") if isinstance(answer.get("refresh_token"), str) else None,
         scope=str(answer.get("scope") or ""),
         patient=answer.get("patient") if isinstance(answer.get("patient"), str) else None,

@@ -253,7 +253,8 @@ if st.session_state.get(SIGNED_IN):
     if len(records) == 1 or st.button("Sync this record", type="primary", key="connect_choice_go"):
         st.session_state.pop(SIGNED_IN, None)  # the tokens leave the session now, whatever happens
         acting = chosen[0]
-        outcome = run_sync(lambda progress: svc.sync_signed_in(tokens, acting.patient_id, progress))
+        outcome = run_sync(lambda progress: svc.sync_signed_in(tokens, acting.patient_id, progress,
+                                                                       acting.related_person))
         if outcome:
             synced(outcome, acting.patient_id, acting.related_person)
 
