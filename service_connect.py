@@ -88,9 +88,12 @@ def smart_start(server: str, redirect_uri: str, client_id: str | None = None) ->
     """The server's sign-in address (discovery, the scopes it offers, PKCE, a new state), and the
     sign-in to keep meanwhile. `client_id`: as typed on the page, else `client_id_default()`."""
     _check_server(server.strip(), None)
+    back = urlsplit(redirect_uri.strip())
+    if back.scheme not in ("http", "https") or not back.hostname:
+        raise SyncFailed("return address not usable")
     try:
         config = sync.discover(server.strip(), sync.SmartHttp())
-        return sync.start_sign_in(config, (client_id or "").strip() or client_id_default(), redirect_uri)
+        return sync.start_sign_in(config, (client_id or "").strip() or client_id_default(), redirect_uri.strip())
     except (sync.ConnectorError, requests.RequestException) as exc:
         raise _failure(exc) from None
 

@@ -49,7 +49,25 @@ FAULT_WORDS = {
     "address not usable": "The server address should be a web address such as https://fhir.example.org/r4.",
     "plain http": "That address starts with http, which would send the token unprotected. Use the https address.",
     "patient id not valid": "A patient id is 1 to 64 letters, digits, hyphens or full stops, as the server shows it.",
+    "return address not usable": "The return address should be a web address such as https://ltc.example.org/, "
+                                 "exactly as registered with the sign-in server.",
+    "sign in again": "The connection to this server has ended and could not be renewed. Sign in with SMART again "
+                     "to keep syncing.",
+    "not connected": "This app keeps no connection to that server for your record. Sign in with SMART first.",
 }
+HELP = """**A FHIR server** is a computer system that holds health records and shares them in FHIR, the
+standard way health records are exchanged. Your GP record may be on one, or a service your practice
+uses may offer one. Its address is a web address, such as `https://fhir.example.org/r4`.
+
+**A SMART sign-in** lets this app read your record there without ever seeing your password: you sign
+in on the server's own page and agree, and the server gives this app a key that lets it read your
+record. This app keeps that key in your record's file on this computer so later syncs need no new
+sign-in, until you choose *Forget this connection*.
+
+**Where to find them:** whoever gives you online access to your record (your GP practice, or the
+service it uses) can tell you whether there is a FHIR server you may connect to, its address, and
+for a SMART sign-in the client id and return address this app is registered with. If you have a
+file of your record instead, use *Import a file*."""
 OAUTH_WORDS = {  # what the person can do, by the sign-in server's error code (RFC 6749 section 4.1.2.1, 5.2)
     "invalid_scope": "The server would not give this app the access it asked for. Ask whoever runs the server "
                      "(often your GP practice's online services) whether this app may read your record, then "
@@ -258,6 +276,28 @@ if st.session_state.get(SIGNED_IN):
         if outcome:
             synced(outcome, acting.patient_id, acting.related_person)
 
+if viewer is not None:
+    kept_connections = svc.connections(viewer.patient_id)
+    for number, kept in enumerate(kept_connections):
+        st.subheader("Your connection")
+        st.write(f"Connected to {code_span(kept['server'])}. Syncing again uses this connection: no new sign-in "
+                 "is needed while the server keeps renewing it.")
+        left, right = st.columns(2)
+        if left.button("Sync now", key=f"connect_kept_sync_{number}", type="primary"):
+            outcome = run_sync(lambda progress: svc.sync_connection(kept["server"], kept["patient_id"], progress))
+            if outcome:
+                synced(outcome, kept["patient_id"], kept["related_person"])
+        if right.button("Forget this connection", key=f"connect_kept_forget_{number}"):
+            svc.forget_connection(kept["server"], kept["patient_id"])
+            st.session_state[RESULT] = None
+            st.toast("Connection forgotten: this app no longer holds a key to that server.")
+            st.rerun()
+    if kept_connections:
+        st.divider()
+
+with st.expander("What is a FHIR server, and a SMART sign-in?", expanded=viewer is None):
+    st.markdown(HELP)
+
 with st.form("connect_form"):
     server = st.text_input("FHIR server address", key="connect_server", placeholder="https://fhir.example.org/r4",
                            help="The web address of the FHIR server that holds your GP record.")
@@ -265,6 +305,14 @@ with st.form("connect_form"):
                                help="Not needed when you sign in with SMART: the sign-in says whose record it is.")
     st.text_input("Access token", type="password", key=TOKEN, autocomplete="off",
                   help="Used for this sync only: never shown, logged or kept. Leave it empty to sign in with SMART.")
+    with st.expander("Sign-in settings (for a SMART sign-in)"):
+        client_id = st.text_input("Client id", key="connect_client_id", value=door.client_id_default(),
+                                  help="The name this app is registered under at the sign-in server. Whoever runs "
+                                       "the server gives it to you.")
+        back_typed = st.text_input("Return address", key="connect_redirect", value=redirect_uri() or "",
+                                   placeholder="https://ltc.example.org/",
+                                   help="The address of this app that the sign-in page sends you back to. It must "
+                                        "be exactly the one registered with the sign-in server.")
     with_token = st.form_submit_button("Connect and sync", type="primary", on_click=hand_over, key="connect_go")
     with_smart = st.form_submit_button("Sign in with SMART", on_click=forget_token, key="connect_smart")
 
@@ -276,13 +324,13 @@ if with_token:
         if outcome:
             synced(outcome, patient_id.strip())
 elif with_smart:
-    back = redirect_uri()
+    back = back_typed.strip() or redirect_uri()
     if not back:
-        st.error("The app does not know its own address for the sign-in to come back to. "
-                 "Whoever runs it can set LTC_SMART_REDIRECT_URI.")
+        st.error("The app does not know its own address for the sign-in to come back to. Type it under "
+                 "Sign-in settings, or whoever runs the app can set LTC_SMART_REDIRECT_URI.")
     else:
         try:
-            url, pending = door.smart_start(server, back)
+            url, pending = door.smart_start(server, back, client_id)
         except door.SyncFailed as failure:
             show_failure(failure, "The sign-in could not start")
         else:
