@@ -27,6 +27,9 @@ if not summary.conditions:
              + ("" if summary.viewer.kind == "clinic" else
                 (" Entries made before the online record starts do not show here." if summary.record_starts else "")
                 + " If one of them applies, you can show its view below."))
+if summary.viewer.kind == "patient" and not (summary.conditions or summary.medications or summary.letters or summary.suggested_views):
+    st.page_link("pages/connect.py", label="Connect your GP record", icon=":material/sync:")  # an empty record (issue 17)
+    st.page_link("pages/import_file.py", label="Import a file of your record", icon=":material/upload_file:")
 for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
