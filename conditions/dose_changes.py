@@ -22,6 +22,8 @@ from typing import Literal
 from conditions.base import Context
 from conditions.medicines import medicine_word
 from record.dates import human
+from record.doses import strength_in
+from record.models import DoseFact, Medication
 
 Direction = Literal["start", "increase", "decrease", "change"]
 
@@ -57,7 +59,7 @@ def _daily(ctx: Context, medicine_class: str) -> list[_Dose]:
         if medicine_class not in med.classes:
             continue
         known: dict[str, float] = {}  # an issue without its own instruction keeps its authorisation's
-        for fact in med.doses:
+        for fact in med.doses or _undosed(med):
             name = fact.name.casefold()
             amount = fact.amount if fact.amount is not None else known.get(name)
             if fact.amount is not None:
@@ -72,6 +74,12 @@ def _daily(ctx: Context, medicine_class: str) -> list[_Dose]:
         found.append(_Dose(day, sum(amounts) if None not in amounts else None,
                            sum(strengths) if None not in strengths else None))
     return found
+
+
+def _undosed(med: Medication) -> list[DoseFact]:
+    """Facts for a medicine mapped without doses (its issue dates, or its start), dose unread."""
+    dates = med.issues or [d for d in (med.authored_on, med.date) if d][:1]
+    return [DoseFact(date=d, strength=strength_in(med.name), entry_id=med.id, name=med.name) for d in dates]
 
 
 def _compare(before: _Dose, after: _Dose) -> tuple[float, float] | None:
