@@ -13,15 +13,15 @@ import re
 from dataclasses import dataclass
 
 from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
+from conditions.inflammatory_arthritis_schedule import (
+    STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, strictest,  # noqa: F401  (the constants: the views' API)
+    sulfasalazine_monitored,
+)
 from conditions.medicines import monitoring_reason
 from record import terminology
 from record.dates import human
 
 CONDITION = "inflammatory_arthritis"
-# "every 2 weeks until stable dose for 6 weeks" after starting a DMARD (§5.2).
-STARTING_PHASE_DAYS = 42
-# Sulfasalazine: 12-weekly bloods "for the first 12 months; after that no routine bloods" (§5.2).
-SULFASALAZINE_MONITORED_DAYS = 365
 
 # Medicine class -> the intervals.csv row for its stable-phase blood monitoring (§5.2).
 MONITORED_DRUGS = (
@@ -53,9 +53,7 @@ def monitored_drugs(ctx: Context) -> list[tuple[str, str]]:
     for medicine_class, row in MONITORED_DRUGS:
         if not ctx.monitored(medicine_class):
             continue
-        start = ctx.first_issued(medicine_class)
-        if (medicine_class == "sulfasalazine" and start
-                and (ctx.today - start).days > SULFASALAZINE_MONITORED_DAYS):
+        if medicine_class == "sulfasalazine" and not sulfasalazine_monitored(ctx):
             continue
         found.append((medicine_class, row))
     return found
@@ -121,14 +119,11 @@ def blood_set(ctx: Context) -> BloodSet | None:
     drugs = monitored_drugs(ctx)
     if not drugs:
         return None
-    windows = []
-    for medicine_class, row in drugs:
-        rule = terminology.interval(row, CONDITION)
-        start = ctx.first_issued(medicine_class)
-        starting = start is not None and (ctx.today - start).days <= STARTING_PHASE_DAYS
-        windows.append((rule.window(stricter=starting), rule))
-    (interval_days, grace_days), _ = min(windows, key=lambda item: item[0][0])
-    rules = [rule for _, rule in windows]
+    phases = [phase(ctx, medicine_class, row) for medicine_class, row in drugs]
+    together = combination_phase(ctx, {c for c, _ in drugs})
+    chosen = strictest(phases + ([together] if together else []))
+    interval_days, grace_days = chosen.interval_days, chosen.grace_days
+    rules = [p.rule for p in phases]
     parts_spec = BLOOD_PARTS + (LEFLUNOMIDE_PARTS if any(c == "leflunomide" for c, _ in drugs) else ())
     parts = []
     for label, measure_ids in parts_spec:
@@ -140,7 +135,8 @@ def blood_set(ctx: Context) -> BloodSet | None:
               "verified": all(r.verified for r in rules)}
     done = [d for _, d in parts if d]
     if not done:
-        return BloodSet(_with_reasons(ctx, CheckView(status="never", note=_parts_note(parts, ()), **common), drugs),
+        note = " ".join(w for w in (chosen.why, _parts_note(parts, ())) if w)
+        return BloodSet(_with_reasons(ctx, CheckView(status="never", note=note, **common), drugs),
                         names, tuple(parts), tuple(label for label, _ in parts))
     latest = max(done)
     limit = dt.timedelta(days=interval_days + grace_days)
@@ -153,8 +149,8 @@ def blood_set(ctx: Context) -> BloodSet | None:
     else:
         status = "due-soon" if ctx.today > due - dt.timedelta(days=grace_days) else "ok"
         shown_missing = ()
-    check = CheckView(last_done=latest, due=due, status=status,
-                      note=_parts_note(parts, shown_missing), **common)
+    note = " ".join(w for w in (chosen.why, _parts_note(parts, shown_missing)) if w)
+    check = CheckView(last_done=latest, due=due, status=status, note=note, **common)
     return BloodSet(_with_reasons(ctx, check, drugs), names, tuple(parts), missing)
 
 
