@@ -56,7 +56,7 @@ def _daily(ctx: Context, medicine_class: str) -> list[_Dose]:
     """The class's doses by day, oldest first: entries dated the same day added together."""
     by_day: dict[dt.date, dict[str, tuple[float | None, float | None]]] = {}
     for med in ctx.record.medications:
-        if medicine_class not in med.classes:
+        if medicine_class not in med.classes or med.status == "entered-in-error":
             continue
         known: dict[str, float] = {}  # an issue without its own instruction keeps its authorisation's
         for fact in med.doses or _undosed(med):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
 from conditions.inflammatory_arthritis_schedule import (
-    STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, strictest,  # noqa: F401  (the constants: the views' API)
-    sulfasalazine_monitored,
+    STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, restart_of_first,  # noqa: F401  (the constants: the views' API)
+    strictest, sulfasalazine_monitored,
 )
 from conditions.medicines import monitoring_reason
 from record import terminology
@@ -230,5 +230,21 @@ def annual_review_check(ctx: Context) -> CheckView | None:
                           condition=CONDITION, declined=("declined_ra_annual_review",))
 
 
+def sulfasalazine_kidney_check(ctx: Context) -> CheckView | None:
+    """Sulfasalazine past its first year, with no routine bloods: the yearly kidney test the
+    Specialist Pharmacy Service says to consider (§5.2 [SPS-SSZ]), so that the end of routine
+    bloods is said rather than the check vanishing (§11.1). None while routine bloods apply."""
+    if not ctx.monitored("sulfasalazine") or sulfasalazine_monitored(ctx):
+        return None
+    start = restart_of_first(ctx, "sulfasalazine") or ctx.first_issued("sulfasalazine")
+    since = f" (taken since {human(start)})" if start else ""
+    note = (f"Sulfasalazine for over a year{since}: no routine blood count or liver tests are "
+            "needed after the first year; a yearly kidney test may be considered.")
+    reason = monitoring_reason(ctx, ctx.monitored("sulfasalazine"))
+    return check_from_row(ctx, "sulfasalazine_renal", "Yearly kidney test (sulfasalazine)",
+                          "sulfasalazine_renal", condition=CONDITION,
+                          note=f"{reason} {note}" if reason else note)
+
+
 CHECKS: tuple[CheckSpec, ...] = ()  # every check here needs `evidence_on`, so all are custom
-CUSTOM_CHECKS = (dmard_bloods_check, hcq_eye_check, annual_review_check)
+CUSTOM_CHECKS = (dmard_bloods_check, sulfasalazine_kidney_check, hcq_eye_check, annual_review_check)

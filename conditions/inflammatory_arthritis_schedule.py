@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from conditions.base import Context
-from conditions.dose_changes import DoseEvent, latest_event
+from conditions.dose_changes import DoseEvent, dose_events, latest_event
 from record import terminology
 from record.dates import human
 from record.due_rules import Interval
@@ -87,14 +87,16 @@ def combination_phase(ctx: Context, classes: set[str]) -> Phase | None:
 
 def restart_of_first(ctx: Context, medicine_class: str) -> dt.date | None:
     """The class's first start, as far as the record shows."""
-    event = latest_event(ctx, medicine_class, kinds=("start",))
+    event = next((e for e in dose_events(ctx, medicine_class) if e.kind == "start"), None)
     return event.date if event else None
 
 
 def sulfasalazine_monitored(ctx: Context) -> bool:
     """Routine sulfasalazine bloods: in its first 12 months, or in the fortnightly and monthly
     phases after a dose increase (§5.2, §11.9)."""
-    start = ctx.first_issued("sulfasalazine")
+    # The first start the record shows, an authorisation's date included (`first_issued` reads
+    # only issues when there are any, so a UK repeat authorised years ago looked new).
+    start = restart_of_first(ctx, "sulfasalazine") or ctx.first_issued("sulfasalazine")
     if start is None or (ctx.today - start).days <= SULFASALAZINE_MONITORED_DAYS:
         return True
     event = restart(ctx, "sulfasalazine")

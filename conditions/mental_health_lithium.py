@@ -154,6 +154,9 @@ def _after_change(ctx: Context, event: DoseEvent, levels: list[LabResult]) -> Ch
             else f"the lithium dose changed on {human(event.date)}")
     note = [f"Because {what}, a lithium level is due a week after it and then weekly until the level "
             "is stable (two levels in a row in the usual range, a week or more apart)."]
+    later = triggers(ctx) if first_year_start(ctx) is None else []
+    if later:
+        note.append("Once stable, levels are due every 3 months, not 6, because " + "; ".join(later) + ".")
     for r in early:
         days = (r.date - event.date).days
         note.append(f"The level on {human(r.date)} was taken {days} day{'s' if days != 1 else ''} after "
@@ -162,6 +165,22 @@ def _after_change(ctx: Context, event: DoseEvent, levels: list[LabResult]) -> Ch
     return CheckView(id="lithium", name="Lithium level", last_done=last.date if last else None, due=due,
                      status=status, interval_days=interval_days, source=rule.source,
                      verified=rule.verified, note=" ".join(note))
+
+
+def event_fact(ctx: Context, event: DoseEvent) -> tuple[str, str]:
+    """The start or change as a fact for a question, for the patient and for a carer."""
+    if event.kind == "start":
+        return (f"You started lithium on {human(event.date)}",
+                f"{{name}} started lithium on {human(event.date)}")
+    return (f"Your lithium dose changed on {human(event.date)}",
+            f"{{name}}'s lithium dose changed on {human(event.date)}")
+
+
+def in_weekly_phase(ctx: Context, check: CheckView) -> DoseEvent | None:
+    """The start or change a lithium level check is following weekly, or None."""
+    event = settling_event(ctx)
+    weekly = terminology.interval("lithium_after_change", CONDITION).interval_days
+    return event if event is not None and check.id == "lithium" and check.interval_days == weekly else None
 
 
 def first_year_start(ctx: Context) -> dt.date | None:
