@@ -21,7 +21,7 @@ from conditions.base import (
 from conditions.questions import you_could
 from conditions.inflammatory_arthritis_rules import (
     CHECKS, CONDITION, CUSTOM_CHECKS, annual_review_check, blood_set, current_dmard_names,
-    hcq_eye_check, hcq_risk_factor, started,
+    hcq_eye_check, hcq_risk_factor, restart_of_first, started,
 )
 from record import terminology
 from record.dates import human
@@ -237,7 +237,7 @@ def q_leflunomide_bp(ctx: Context, view: ConditionView) -> list[Question]:
     [SPS-LEF]): the fact and an open question, never advice on the medicine."""
     if not ctx.monitored("leflunomide"):
         return []
-    start = ctx.first_issued("leflunomide")
+    start = restart_of_first(ctx, "leflunomide")  # the authorisation's date included
     systolic, diastolic = ctx.latest("bp_systolic"), ctx.latest("bp_diastolic")
     if systolic is None or diastolic is None or systolic.date != diastolic.date:
         return []
