@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
 from conditions.plain import plain_view
 from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API)
@@ -66,6 +67,7 @@ class CheckView(_Out):
     addressed_by: str | None = None  # e.g. "declined on 3 March 2026"
     note: str | None = None
     basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
+    before_boundary: bool = False  # status "never" under a date boundary: not in the online record (issue 16)
 
 
 class Question(_Out):
@@ -104,6 +106,7 @@ class ConditionView(_Out):
     panels: list[Panel] = Field(default_factory=list)
     support: str | None = None  # signposting text (mental health), never a prompt
     shown_because: Literal["diagnosis", "chosen"] = "diagnosis"  # "chosen": the person chose it (issue 16)
+    boundary_note: str | None = None  # what a view under a date boundary cannot see (issue 16)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Context:
     viewer_kind: ViewerKind = "patient"
     patient_name: str | None = None
     preferences: dict = field(default_factory=dict)
+    boundary: dt.date | None = None  # the first day of data this viewer sees (VisibleRecord.view_starts)
     tracer: Tracer = field(default_factory=Tracer, repr=False, compare=False)  # conditions/sources.py
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -288,7 +292,7 @@ def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
         interval_days=interval_days, source=rule.source, verified=rule.verified,
         note=note or rule.text or None,
     )
-    return apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined))))
+    return at_boundary(ctx, apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined)))))
 
 
 def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:

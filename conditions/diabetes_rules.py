@@ -15,6 +15,7 @@ from functools import lru_cache
 from conditions.base import (
     RECENT_MEDICINE_DAYS, ConditionView, Context, Question, number, personal_target,
 )
+from conditions.boundary import missing_where, not_seen
 from record import citations, terminology
 from record.dates import human
 from record.models import LabResult
@@ -298,33 +299,36 @@ def hba1c_low_on_hypo_medicine(ctx: Context, view: ConditionView) -> list[Questi
 
 def care_processes_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     """One question listing the yearly care processes last done over 12 months ago, or never."""
-    late = []
+    late, hidden = [], False  # hidden: one may have been done before the online record starts (issue 16)
     for check in view.checks:
         if check.id not in CARE_PROCESSES or check.addressed_by:
             continue
         if check.last_done is None:
             late.append((CARE_PROCESSES[check.id], None))
+            hidden = hidden or not_seen(ctx, check)
         elif (ctx.today - check.last_done).days > CARE_PROCESS_AGE_DAYS:
             late.append((CARE_PROCESSES[check.id], check.last_done))
     if not late:
         return []
-    reason = "A yearly diabetes care process was last recorded over 12 months ago, or never"
+    reason = "A yearly diabetes care process was last recorded over 12 months ago, or " + (
+        "is not in the online record" if hidden else "never")  # issue 16: never "never" under a boundary
     if len(late) == 1:
         name, when = late[0]
         fact = (f"{_capital(_your(ctx))} last {name} was on {human(when)} (over a year ago)." if when
-                else f"There is no {name} in the record you can see.")
+                else f"There is no {name} {missing_where(ctx) if hidden else 'in the record you can see'}.")
         return _ask(ctx, "care_processes", 45, reason,
                     f"{fact} You could ask whether it's due at this appointment.",
                     f"{fact} You and {{name}} could ask whether it's due at this appointment.")
-    listed = _listing(late)
-    when = "over a year ago" + (", or not at all" if any(w is None for _, w in late) else "")
+    listed = _listing(late, missing_where(ctx)) if hidden else _listing(late)
+    gone = f" or are not {missing_where(ctx)}" if hidden else ", or not at all"
+    when = "over a year ago" + (gone if any(w is None for _, w in late) else "")
     fact = f"Some of {_your(ctx)} yearly diabetes checks were last recorded {when}: {listed}."
     return _ask(ctx, "care_processes", 45, reason,
                 f"{fact} You could ask whether they are due at this appointment.",
                 f"{fact} You and {{name}} could ask whether they are due at this appointment.")
 
 
-def _listing(late: list[tuple[str, dt.date | None]]) -> str:
+def _listing(late: list[tuple[str, dt.date | None]], where: str = "in the record you can see") -> str:
     """ "cholesterol test and foot check on 3 March 2025; no BMI check in the record you can see":
     grouped by date, oldest first, the never-recorded last."""
     def joined(names: list[str]) -> str:
@@ -334,7 +338,7 @@ def _listing(late: list[tuple[str, dt.date | None]]) -> str:
     parts = [f"{joined([n for n, w in late if w == when])} on {human(when)}" for when in dates]
     missing = [name for name, when in late if when is None]
     if missing:
-        parts.append(f"no {joined(missing)} in the record you can see")
+        parts.append(f"no {joined(missing)} {where}")
     return "; ".join(parts)
 
 

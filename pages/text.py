@@ -71,9 +71,24 @@ def code_span(text: str | None) -> str:
     return "`" + " ".join(plain(text).split("\n")).replace("`", "'") + "`"
 
 
-def status_label(status: str) -> str:
-    """A check status as icon and words, e.g. "⚠️ Overdue"."""
+ONLINE_RECORD = "Not in your online record"
+
+
+def missing_words(viewer_kind: str, name: str | None = None) -> str:
+    """What a check with no visible result under a date boundary is called (issue 16): "Not in
+    your online record", for a carer "Not in what you can see of Pat's record"; never "never"."""
+    if viewer_kind != "proxy":
+        return ONLINE_RECORD
+    first = (name or "").split()
+    return f"Not in what you can see of {first[0]}'s record" if first else "Not in what you can see of their record"
+
+
+def status_label(status: str, before_boundary: bool = False, missing: str = ONLINE_RECORD) -> str:
+    """A check status as icon and words, e.g. "⚠️ Overdue"; a check whose last result would be
+    before the record's date boundary is "❔ Not in your online record" (`missing`)."""
     icon, words = STATUS.get(status, ("", status))
+    if before_boundary and status == "never":
+        words = missing
     return f"{icon} {words}".strip()
 
 
@@ -106,15 +121,16 @@ def has_bounds(measure: MeasureView) -> bool:
     return measure.target_low is not None or measure.target_high is not None
 
 
-def check_row(check: CheckView) -> dict[str, str]:
-    """One check as a table row, its status in words with an icon."""
-    status = status_label(check.status)
+def check_row(check: CheckView, missing: str = ONLINE_RECORD) -> dict[str, str]:
+    """One check as a table row, its status in words with an icon (`missing`: the words for a
+    check not in the online record, `missing_words`)."""
+    status = status_label(check.status, check.before_boundary, missing)
     if check.addressed_by:
         status += f" ({humanise(check.addressed_by)})"
     return {
         "Check": check.name,
         "Status": status,
-        "Last done": day(check.last_done, "not recorded"),
+        "Last done": day(check.last_done, missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
         "Next due": day(check.due, "now") if check.status != "ok" or check.due else "",
         "How often": interval_words(check.interval_days),
         "Source": " ".join(filter(None, (source_words(check.source) + ".", review_words(check.verified, "interval")))),
