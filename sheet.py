@@ -10,6 +10,7 @@ Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 from __future__ import annotations
 
 from conditions.base import ConditionView, MeasureView, number
+from record.citations import plain_words, review_words, source_words
 from record.dates import human
 from summary import Summary
 from textsafe import markdown_line as _words
@@ -38,8 +39,8 @@ def _latest(measure: MeasureView) -> tuple[str, str]:
 def _target(measure: MeasureView) -> str:
     if not measure.target:
         return ""
-    unverified = " (unverified)" if measure.target_verified is False else ""
-    return f"{measure.target} ({measure.target_source}{unverified})"
+    review = review_words(measure.target_verified)
+    return f"{measure.target} ({source_words(measure.target_source)})" + (f". {review}" if review else "")
 
 
 def _view(view: ConditionView, kind: str = "patient") -> list[str]:
@@ -118,7 +119,7 @@ def summary_markdown(summary: Summary) -> str:
         open_questions = [q for q in summary.questions if q.status != "asked"]
         if open_questions:
             for n, question in enumerate(open_questions, 1):
-                why = "" if question.source == "own" else f" _(suggested: {_words(question.reason)})_"
+                why = "" if question.source == "own" else f" _(suggested: {_words(plain_words(question.reason))})_"
                 lines.append(f"{n}. {_words(question.text)}{why}")
         else:
             lines.append("No questions yet.")

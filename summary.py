@@ -148,7 +148,8 @@ def closed_view(view: ConditionView) -> ConditionView:
     due checks, targets, prompts, checklists or signposting written for a living person."""
     measures = [m.model_copy(update={
         "target": None, "target_low": None, "target_high": None, "target_source": None,
-        "target_verified": None, "target_personal": False, "note": None}) for m in view.measures]
+        "target_verified": None, "target_basis": None, "target_personal": False, "note": None})
+        for m in view.measures]
     return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
                                    "panels": [], "support": None})
 

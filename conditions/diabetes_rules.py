@@ -16,7 +16,7 @@ from conditions.base import (
     RECENT_MEDICINE_DAYS, ConditionView, Context, Question, number, personal_target,
 )
 from conditions.boundary import missing_where, not_seen
-from record import terminology
+from record import citations, terminology
 from record.dates import human
 from record.models import LabResult
 
@@ -115,9 +115,10 @@ def aim(ctx: Context, measure_id: str) -> Aim | None:
 
 
 def source_words(source: str) -> str:
-    """A table source as words: "[NG136] (wording unverified)" reads "NICE NG136, wording unverified"."""
-    words = source.replace("[", "").replace("]", "").replace(" (", ", ").replace(")", "").strip()
-    return f"NICE {words}" if words.startswith(("NG", "CG")) else words
+    """A table source in a question's words, through the one converter (record/citations.py):
+    "[NG136] (wording unverified)" reads "NICE guideline NG136, awaiting clinical review"."""
+    citation = citations.cite(source)
+    return citation.plain + (", awaiting clinical review" if citation.unverified else "")
 
 
 # -- facts from the record ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import textsafe
 from conditions.base import CheckView, MeasureView, number
+from record.citations import review_words, source_words  # noqa: F401  (the pages' words for sources)
 from record.dates import human
 
 UK = ZoneInfo("Europe/London")
@@ -106,21 +107,13 @@ def interval_words(days: int | None) -> str:
     return "every day" if days == 1 else f"every {days} days"
 
 
-def source_words(source: str | None, verified: bool | None) -> str:
-    """A source with "(unverified)" when the reference marks it so."""
-    if not source:
-        return "source not recorded"
-    if verified is False and "unverified" not in source.casefold():
-        return f"{source} (unverified)"
-    return source
-
-
 def target_line(measure: MeasureView) -> str:
     """The target and where it comes from, e.g. "Target: 53 mmol/mol or below (source: NICE NG28)"."""
     if not measure.target:
         return "No target is set for this measure."
     label = "Target" if has_bounds(measure) else "For reference"
-    return f"{label}: {measure.target} (source: {source_words(measure.target_source, measure.target_verified)})"
+    review = review_words(measure.target_verified)
+    return f"{label}: {measure.target} (source: {source_words(measure.target_source)})" + (f". {review}" if review else "")
 
 
 def has_bounds(measure: MeasureView) -> bool:
@@ -140,7 +133,7 @@ def check_row(check: CheckView, missing: str = ONLINE_RECORD) -> dict[str, str]:
         "Last done": day(check.last_done, missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
         "Next due": day(check.due, "now") if check.status != "ok" or check.due else "",
         "How often": interval_words(check.interval_days),
-        "Source": source_words(check.source, check.verified),
+        "Source": " ".join(filter(None, (source_words(check.source) + ".", review_words(check.verified, "interval")))),
     }
 
 
