@@ -174,7 +174,10 @@ def cmd_sync(args) -> int:
 
     token = args.token or sync.token_from_env()
     try:
-        report = sync.sync_patient(settings.write_store(args.db), args.server, args.patient, token, full=args.full)
+        store = settings.write_store(args.db)
+        if not token and sync.kept_tokens(store, args.server, args.patient):  # a SMART connection kept by the app
+            token = sync.connected_token(store, args.server, args.patient)
+        report = sync.sync_patient(store, args.server, args.patient, token, full=args.full)
     except ConnectorError as exc:
         print(f"ltc: sync failed and nothing in the store was changed: {exc}", file=sys.stderr)
         return 2
@@ -187,6 +190,11 @@ def cmd_sync(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     for item in report.rejected:
         print(f"rejected: {item.source} ({item.position}): {item.reason}", file=sys.stderr)
+    for line in report.incomplete:
+        print(f"incomplete: {line}", file=sys.stderr)
+    if report.incomplete:
+        print("ltc: the sync is incomplete: what arrived was stored; run it again or ask the server's "
+              "owner about what is missing", file=sys.stderr)
     return report.exit_code
 
 

@@ -36,11 +36,15 @@ _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 class SyncFailed(Exception):
-    """A sync or SMART sign-in failed, store unchanged: `kind` names the fault, `detail` what was seen."""
+    """A sync or SMART sign-in failed, store unchanged: `kind` names the fault, `detail` what was seen;
+    for a refused sign-in, `oauth_error` (the server's code) and `server_says` (its own explanation,
+    cleaned for showing as text)."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", oauth_error: str | None = None,
+                 server_says: str | None = None) -> None:
         super().__init__(detail)
         self.kind, self.detail = kind, detail
+        self.oauth_error, self.server_says = oauth_error, server_says
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,21 @@ def check_upload(name: str, size: int) -> None:
     uploads.check_upload(name, size, MAX_UPLOAD_BYTES)
 
 
-def smart_start(server: str, redirect_uri: str) -> tuple[str, PendingSignIn]:
-    """The server's sign-in address (discovery, PKCE, a new state), and the sign-in to keep meanwhile."""
+def client_id_default() -> str:
+    """The client id registered with sign-in servers: LTC_SMART_CLIENT_ID, else "ltc-dashboard"."""
+    return os.environ.get("LTC_SMART_CLIENT_ID") or "ltc-dashboard"
+
+
+def smart_start(server: str, redirect_uri: str, client_id: str | None = None) -> tuple[str, PendingSignIn]:
+    """The server's sign-in address (discovery, the scopes it offers, PKCE, a new state), and the
+    sign-in to keep meanwhile. `client_id`: as typed on the page, else `client_id_default()`."""
     _check_server(server.strip(), None)
+    back = urlsplit(redirect_uri.strip())
+    if back.scheme not in ("http", "https") or not back.hostname:
+        raise SyncFailed("return address not usable")
     try:
         config = sync.discover(server.strip(), sync.SmartHttp())
-        return sync.start_sign_in(config, os.environ.get("LTC_SMART_CLIENT_ID") or "ltc-dashboard", redirect_uri)
+        return sync.start_sign_in(config, (client_id or "").strip() or client_id_default(), redirect_uri.strip())
     except (sync.ConnectorError, requests.RequestException) as exc:
         raise _failure(exc) from None
 
@@ -101,7 +114,7 @@ def smart_finish(pending: PendingSignIn, answer: dict[str, str]) -> tuple[Tokens
 
 
 FAULTS = (  # (exception, the kind of fault in plain words), subclasses before their bases
-    (sync.SmartError, "sign-in failed"), (sync.Unauthorised, "not authorised"), (sync.NotFound, "not found"),
+    (sync.SignInAgain, "sign in again"), (sync.NotConnected, "not connected"), (sync.SmartError, "sign-in failed"), (sync.Unauthorised, "not authorised"), (sync.NotFound, "not found"),
     (sync.RateLimited, "rate limited"), (sync.BadPayload, "bad data"), (sync.ServerError, "server error"),
 )
 
@@ -111,7 +124,8 @@ def _failure(exc: Exception) -> SyncFailed:
     detail = "" if isinstance(exc, requests.RequestException) else str(exc)[:200]
     if not detail or detail.startswith("could not connect"):  # connectors/http.py: nothing answered
         return SyncFailed("server not found", detail)
-    return SyncFailed(next((kind for cls, kind in FAULTS if isinstance(exc, cls)), "sync failed"), detail)
+    kind = next((kind for cls, kind in FAULTS if isinstance(exc, cls)), "sync failed")
+    return SyncFailed(kind, detail, getattr(exc, "error", None), getattr(exc, "description", None))
 
 
 def _check_server(server: str, token: str | None) -> None:
@@ -262,29 +276,57 @@ class ConnectMixin:
         return ImportOutcome(report, tuple(patients), switched, target)
 
     def sync(self, server: str, patient_id: str, token: str | None, progress: Progress | None = None,
-             **options) -> SyncOutcome:
+             keep: Callable[[Store], Any] | None = None, **options) -> SyncOutcome:
         """Fetch one patient's record from a FHIR server and store it, all or nothing (sync.py); else
-        SyncFailed, store unchanged. The token serves this sync only: never kept, logged or shown."""
+        SyncFailed, store unchanged. A typed token serves this sync only: never kept, logged or shown;
+        `keep(store)` runs after a successful sync in the store written to (a SMART connection)."""
         server, patient_id = server.strip(), patient_id.strip()
         _check_server(server, token)
         if not _FHIR_ID.fullmatch(patient_id):
             raise SyncFailed("patient id not valid")
         session = _watched_session(server, progress)
         try:
-            report, switched = self._write(lambda store: sync.sync_patient(
-                store, server, patient_id, token or None, session=session, **options))
+            def work(store: Store) -> sync.SyncReport:
+                report = sync.sync_patient(store, server, patient_id, token or None, session=session, **options)
+                if keep is not None:  # a SMART sign-in's connection, kept where the record went
+                    keep(store)
+                return report
+
+            report, switched = self._write(work)
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
         return SyncOutcome(report, self.last_sync(server, patient_id), switched)
 
     def sync_signed_in(self, tokens: sync.Tokens, patient_id: str, progress: Progress | None = None,
-                       **options) -> SyncOutcome:
-        """Sync a record a SMART sign-in may open, with its token (refreshed when about to expire)."""
+                       related_person: str | None = None, **options) -> SyncOutcome:
+        """Sync a record a SMART sign-in may open, with its token (refreshed when about to expire),
+        and keep the connection in the store the record went to, for later syncs (sync.py)."""
         try:
             tokens = sync.fresh(tokens, sync.SmartHttp())
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
-        return self.sync(tokens.config.fhir_base, patient_id, tokens.access_token, progress, **options)
+        return self.sync(tokens.config.fhir_base, patient_id, tokens.access_token, progress,
+                         keep=lambda store: sync.keep_connection(store, tokens, patient_id.strip(), related_person),
+                         **options)
+
+    def sync_connection(self, server: str, patient_id: str, progress: Progress | None = None,
+                        now: Callable[[], float] | None = None, **options) -> SyncOutcome:
+        """Sync again over a kept connection: its token, renewed shortly before it expires (the
+        renewed tokens kept at once); SyncFailed "sign in again" when it has run out for good."""
+        try:
+            token = sync.connected_token(self._store, server, patient_id, sync.SmartHttp(),
+                                         **({"now": now} if now else {}))
+        except (sync.ConnectorError, requests.RequestException) as exc:
+            raise _failure(exc) from None
+        return self.sync(server, patient_id, token, progress, **options)
+
+    def connections(self, patient_id: str) -> list[dict]:
+        """The connections kept for this record (no tokens): server, saved, renewable."""
+        return sync.connections(self._store, patient_id)
+
+    def forget_connection(self, server: str, patient_id: str) -> bool:
+        """"Forget this connection": its tokens are deleted from the store."""
+        return sync.forget_connection(self._store, server, patient_id)
 
     def last_sync(self, server: str, patient_id: str) -> list[str]:
         """The server's times (FHIR instants) of the last successful sync of this record, if any."""

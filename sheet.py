@@ -10,12 +10,16 @@ Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 from __future__ import annotations
 
 from conditions.base import ConditionView, MeasureView, number
+from record.citations import plain_words, review_words, source_words
 from record.dates import human
 from summary import Summary
 from textsafe import markdown_line as _words
 
 STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded",
                 "not-needed": "Not needed now"}
+# A check with no result after the record's date boundary (issue 16): it may have been done before.
+BOUNDARY_WORDS = {"proxy": "Not in what the carer can see"}
+ONLINE_RECORD = "Not in the online record"
 
 
 def _cell(text) -> str:
@@ -36,18 +40,23 @@ def _latest(measure: MeasureView) -> tuple[str, str]:
 def _target(measure: MeasureView) -> str:
     if not measure.target:
         return ""
-    unverified = " (unverified)" if measure.target_verified is False else ""
-    return f"{measure.target} ({measure.target_source}{unverified})"
+    review = review_words(measure.target_verified)
+    return f"{measure.target} ({source_words(measure.target_source)})" + (f". {review}" if review else "")
 
 
-def _view(view: ConditionView) -> list[str]:
+def _view(view: ConditionView, kind: str = "patient") -> list[str]:
     lines = [f"## {_words(view.title)}", ""] + [f"{_words(s.words)}\n" for s in view.situations]
+    if view.boundary_note:
+        lines += [_words(view.boundary_note), ""]
+    missing = BOUNDARY_WORDS.get(kind, ONLINE_RECORD)
     if view.checks:
         lines += ["| Check | Last done | Next due | Status |", "|---|---|---|---|"]
         for check in view.checks:
-            status = STATUS_WORDS[check.status] + (f", {check.addressed_by}" if check.addressed_by else "")
+            words = missing if check.before_boundary else STATUS_WORDS[check.status]
+            status = words + (f", {check.addressed_by}" if check.addressed_by else "")
+            last = human(check.last_done) if check.last_done else (missing.lower() if check.before_boundary else "never")
             lines.append(
-                f"| {_cell(check.name)} | {human(check.last_done) if check.last_done else 'never'} |"
+                f"| {_cell(check.name)} | {last} |"
                 f" {human(check.due) if check.due else '-'} | {_cell(status)} |"
             )
         lines.append("")
@@ -74,6 +83,19 @@ def medicine_name(line) -> str:
     return f"{line.name} ({route[:1].lower()}{route[1:]})" if route else line.name
 
 
+def carer_scope_lines(summary: Summary, whose: str = "Your") -> list[str]:
+    """What a carer's permission leaves out, in plain words (issue 16): when their view starts,
+    when the permission ends, and that some sensitive entries may be withheld, never which. Said
+    to every carer alike, so it tells nothing about what their record holds."""
+    lines = []
+    if summary.view_starts:
+        lines.append(f"{whose} view starts on {human(summary.view_starts)}: entries from before then are not shown.")
+    if summary.access_ends:
+        lines.append(f"{whose} permission ends on {human(summary.access_ends)}.")
+    lines.append("Some sensitive entries may be withheld from a carer's view.")
+    return lines
+
+
 def summary_markdown(summary: Summary) -> str:
     """The pre-consultation sheet for one viewer and day."""
     who = _words(summary.patient.name or summary.patient.id)
@@ -82,6 +104,7 @@ def summary_markdown(summary: Summary) -> str:
     lines = [f"# {title}: {who}{born}", "", f"Prepared on {human(summary.today)}."]
     if summary.viewer.kind == "proxy":
         lines.append("Prepared by a carer with proxy access: it shows only what the consent allows.")
+        lines += carer_scope_lines(summary, "The carer's")
     if summary.viewer.kind == "clinic":
         lines.append("Shared-screen version: some sensitive entries are left out.")
     if summary.record_starts:
@@ -97,13 +120,13 @@ def summary_markdown(summary: Summary) -> str:
         open_questions = [q for q in summary.questions if q.status != "asked"]
         if open_questions:
             for n, question in enumerate(open_questions, 1):
-                why = "" if question.source == "own" else f" _(suggested: {_words(question.reason)})_"
+                why = "" if question.source == "own" else f" _(suggested: {_words(plain_words(question.reason))})_"
                 lines.append(f"{n}. {_words(question.text)}{why}")
         else:
             lines.append("No questions yet.")
         lines.append("")
     for view in summary.conditions:
-        lines += _view(view)
+        lines += _view(view, summary.viewer.kind)
     current = [m for m in summary.medications if m.current]
     died = summary.died_on
     lines += [f"## Medicines listed as current on {human(died)}" if died else "## Current medicines", ""]

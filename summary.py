@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
+from conditions.boundary import at_boundary_view
 from conditions.sources import Tracer, traced
 from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
@@ -65,6 +66,8 @@ class Summary(_Out):
     viewer: ViewerLine
     today: dt.date
     record_starts: dt.date | None = None
+    view_starts: dt.date | None = None  # the first day of data this viewer sees: record_starts or a carer's data period
+    access_ends: dt.date | None = None  # a carer's permission ends after this day (issue 16)
     notices: list[str] = Field(default_factory=list)
     denied: bool = False  # the record is not shown to this viewer (the first notice says why)
     unchecked: int = 0  # entries withheld because the app could not check them (a notice says so)
@@ -145,7 +148,8 @@ def closed_view(view: ConditionView) -> ConditionView:
     due checks, targets, prompts, checklists or signposting written for a living person."""
     measures = [m.model_copy(update={
         "target": None, "target_low": None, "target_high": None, "target_source": None,
-        "target_verified": None, "target_personal": False, "note": None}) for m in view.measures]
+        "target_verified": None, "target_basis": None, "target_personal": False, "note": None})
+        for m in view.measures]
     return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
                                    "panels": [], "support": None, "situations": []})
 
@@ -167,9 +171,9 @@ def _views(ctx: Context, chosen: tuple[str, ...]) -> tuple[list[ConditionView], 
     views, suggested = [], []
     for spec in REGISTRY:
         if spec.applies(ctx):
-            views.append(spec.view(ctx))
+            views.append(at_boundary_view(ctx, spec.view(ctx)))
         elif spec.id in chosen:
-            views.append(chosen_view(spec, ctx))
+            views.append(at_boundary_view(ctx, chosen_view(spec, ctx)))
         elif ctx.viewer_kind != "clinic" and (found := suggestion(ctx, spec.id, spec.title)):
             suggested.append(found)
     return views, suggested
@@ -192,6 +196,7 @@ def build_summary(
     ctx = Context(
         record=traced(record, tracer), today=visible.today, viewer_kind=viewer.kind,
         patient_name=info.name if info else None, preferences=dict(preferences or {}), tracer=tracer,
+        boundary=visible.view_starts or visible.record_starts,
     )
     views, suggested_views = _views(ctx, tuple(chosen))
     died = death_notice(info)
@@ -225,6 +230,8 @@ def build_summary(
         viewer=ViewerLine(kind=viewer.kind, id=viewer.proxy_id),
         today=visible.today,
         record_starts=visible.record_starts,
+        view_starts=visible.view_starts or visible.record_starts,
+        access_ends=visible.access_ends,
         notices=notices,
         denied=bool(visible.denied_reason),
         unchecked=visible.unchecked,

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from connectors.base import BadPayload, ConnectorError, NotFound, RateLimited, Rejected, ServerError, Unauthorised
 from connectors.fhir_server import APP_TYPES, Fetched, FhirServerConnector
 from connectors.smart import (
-    ActingFor, PendingSignIn, SmartConfig, SmartError, SmartHttp, StateMismatch, Tokens, discover, fresh,
-    finish_sign_in, patients_for, start_sign_in,
+    ActingFor, PendingSignIn, SignInAgain, SmartConfig, SmartError, SmartHttp, StateMismatch, Tokens, discover,
+    fresh, finish_sign_in, patients_for, start_sign_in,
 )
 from ingest import ImportReport, import_items
 from store import Store
@@ -55,9 +55,20 @@ class SyncReport:
         return self.imported.rejected
 
     @property
+    def incomplete(self) -> list[str]:
+        """Kinds of entry the server did not give whole (a short read, a refused kind), in words."""
+        return self.fetched.incomplete
+
+    @property
+    def complete(self) -> bool:
+        """Every kind of entry arrived whole (rejected single items aside)."""
+        return not self.incomplete
+
+    @property
     def exit_code(self) -> int:
-        """0 when everything was stored, 1 when some items were rejected."""
-        return 1 if self.rejected else 0
+        """0 when everything was stored, 1 when some items were rejected, 3 when what arrived was
+        stored but the server did not give every kind whole (the sync is incomplete)."""
+        return 3 if self.incomplete else 1 if self.rejected else 0
 
 
 def server_key(url: str) -> str:
@@ -101,9 +112,64 @@ def sync_patient(
     return report
 
 
+# -- staying connected (issue 17) -----------------------------------------------------------------
+class NotConnected(Unauthorised):
+    """No connection is kept for this server and patient: sign in (or give a token) first."""
+
+
+def keep_connection(store: Store, tokens: Tokens, patient_id: str, related_person: str | None = None) -> bool:
+    """Keep what a later sync needs (tokens included) in the store; whether it was kept. Only
+    renewable sign-ins are kept: without a refresh token the next sync needs a sign-in anyway."""
+    if not tokens.refresh_token:
+        return False
+    store.save_connection({
+        "server": server_key(tokens.config.fhir_base), "patient_id": patient_id, "related_person": related_person,
+        "client_id": tokens.client_id, "authorization_endpoint": tokens.config.authorization_endpoint,
+        "token_endpoint": tokens.config.token_endpoint, "scope": tokens.scope, "access_token": tokens.access_token,
+        "expires_at": tokens.expires_at, "lifetime": tokens.lifetime, "refresh_token": tokens.refresh_token,
+    })
+    return True
+
+
+def kept_tokens(store: Store, server: str, patient_id: str) -> Tokens | None:
+    """The kept connection for this server and patient as `Tokens`, or None."""
+    row = store.connection(server_key(server), patient_id)
+    if row is None:
+        return None
+    config = SmartConfig(row["server"], row["authorization_endpoint"], row["token_endpoint"], "kept")
+    return Tokens(config, row["client_id"], row["access_token"], expires_at=row["expires_at"],
+                  refresh_token=row["refresh_token"], scope=row["scope"], patient=patient_id,
+                  fhir_user=row["related_person"], lifetime=row["lifetime"])  # a proxy's RelatedPerson
+
+
+def connected_token(store: Store, server: str, patient_id: str, http: SmartHttp | None = None,
+                    now=time.time) -> str:
+    """A usable access token from the kept connection: refreshed shortly before expiry, and the
+    renewed tokens kept at once (a rotated refresh token is never lost to a sync that fails later).
+    `NotConnected` without one; `SignInAgain` when it has run out and cannot be renewed."""
+    tokens = kept_tokens(store, server, patient_id)
+    if tokens is None:
+        raise NotConnected("this app keeps no connection to that server for that record; sign in first")
+    renewed = fresh(tokens, http or SmartHttp(), now)
+    if renewed is not tokens:
+        keep_connection(store, renewed, patient_id, tokens.fhir_user)
+    return renewed.access_token
+
+
+def forget_connection(store: Store, server: str, patient_id: str) -> bool:
+    """Remove the kept connection (its tokens with it); whether there was one."""
+    return store.forget_connection(server_key(server), patient_id)
+
+
+def connections(store: Store, patient_id: str | None = None) -> list[dict]:
+    """The kept connections, without tokens: server, patient_id, related_person, saved, renewable."""
+    return store.connections(patient_id)
+
+
 __all__ = [
     "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
-    "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
+    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "keep_connection",
+    "kept_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
     "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
     "server_key", "start_sign_in", "sync_patient", "synced_sources", "token_from_env",
 ]

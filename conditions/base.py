@@ -16,10 +16,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
-from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API)
+from conditions.plain import plain_view
+from conditions.series import SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
-from record import terminology
+from record import citations, terminology
 from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
 from record.projection import copier
@@ -46,6 +48,7 @@ class MeasureView(_Out):
     target_source: str | None = None
     target_verified: bool | None = None
     target_personal: bool = False
+    target_basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     series: list[SeriesPoint] = Field(default_factory=list)
     note: str | None = None
 
@@ -63,6 +66,8 @@ class CheckView(_Out):
     verified: bool | None = None
     addressed_by: str | None = None  # e.g. "declined on 3 March 2026"
     note: str | None = None
+    basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
+    before_boundary: bool = False  # status "never" under a date boundary: not in the online record (issue 16)
 
 
 class Question(_Out):
@@ -76,6 +81,7 @@ class Question(_Out):
     rank: int = 50  # lower is more important
     own_id: int | None = None
     status: str | None = None
+    basis: str | None = None  # the reason as its rule wrote it, when that held an internal reference
     sources: Any = Field(default=(), exclude=True)  # the entries it came from: conditions/sources.Sources
 
 
@@ -86,14 +92,6 @@ class Panel(_Out):
     title: str
     items: list[tuple[str, str, str | None]] = Field(default_factory=list)  # (label, state, detail)
     note: str | None = None
-
-
-class SituationLine(_Out):
-    """A situation that shaped a view, in words ("Because you are pregnant, ..."), with its source."""
-
-    id: str
-    words: str
-    source: str
 
 
 class ConditionView(_Out):
@@ -108,6 +106,7 @@ class ConditionView(_Out):
     panels: list[Panel] = Field(default_factory=list)
     support: str | None = None  # signposting text (mental health), never a prompt
     shown_because: Literal["diagnosis", "chosen"] = "diagnosis"  # "chosen": the person chose it (issue 16)
+    boundary_note: str | None = None  # what a view under a date boundary cannot see (issue 16)
     situations: list[SituationLine] = Field(default_factory=list)  # conditions/situations.py
 
 
@@ -120,6 +119,7 @@ class Context:
     viewer_kind: ViewerKind = "patient"
     patient_name: str | None = None
     preferences: dict = field(default_factory=dict)
+    boundary: dt.date | None = None  # the first day of data this viewer sees (VisibleRecord.view_starts)
     tracer: Tracer = field(default_factory=Tracer, repr=False, compare=False)  # conditions/sources.py
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -293,7 +293,7 @@ def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
         interval_days=interval_days, source=rule.source, verified=rule.verified,
         note=note or rule.text or None,
     )
-    return apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined))))
+    return at_boundary(ctx, apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined)))))
 
 
 def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
@@ -358,13 +358,13 @@ class ConditionSpec:
             partial = ConditionView(id=self.id, title=self.title, measures=measures, checks=checks)
             questions = [q for rule in self.question_rules for q in rule(ctx, partial)]
         questions.sort(key=lambda q: q.rank)
-        return partial.model_copy(update={
+        return plain_view(partial.model_copy(update={
             "questions": [q.model_copy(update={"view": self.id, "sources": ctx.tracer.sources(read)})
                           for q in questions[: self.max_questions]],
             "panels": self.panels(ctx) if self.panels else [],
             "intro": self.intro(ctx) if self.intro else None,
             "support": self.support(ctx) if self.support else None,
-        })
+        }))
 
 
 def number(value: float | None) -> str:
@@ -407,7 +407,7 @@ def bands_note(measure_id: str, condition: str | None = None) -> str | None:
         if row.kind == "band":
             groups.setdefault(row.applies_when, []).append(row)
     return " ".join(
-        "; ".join(r.text for r in rows) + " (" + "; ".join(dict.fromkeys(r.source for r in rows)) + ")."
+        "; ".join(r.text for r in rows) + " (" + "; ".join(dict.fromkeys(citations.plain(r.source) for r in rows)) + ")."
         for rows in groups.values()) or None
 
 

@@ -18,6 +18,7 @@ from conditions.base import (
     Panel, Question, evidence_dates, measure_view, number, status_for,
 )
 from conditions.questions import suggest
+from conditions.boundary import missing_where, not_seen
 from record import terminology
 from record.dates import human
 from record.models import Medication
@@ -150,11 +151,14 @@ def ask_care_plan_review(ctx: Context, view: ConditionView) -> list[Question]:
     reason = (f"No dementia care plan review recorded in the last {_span(check.interval_days or 0)} "
               f"({check.source}; clinical-reference §4.3)")
     if check.last_done is None:
+        where = missing_where(ctx) if not_seen(ctx, check) else None  # issue 16: it may be before the boundary
         return [suggest(
             ctx, "dementia.care_plan_review", 30, reason,
-            "No dementia care plan review is recorded. You could ask whether a review is "
+            (f"No dementia care plan review is {where}." if where else
+             "No dementia care plan review is recorded.") + " You could ask whether a review is "
             "due and what support is available for you and your carer.",
-            "No dementia care plan review is recorded for {name}. You and {name} could "
+            (f"No dementia care plan review is {where}." if where else
+             "No dementia care plan review is recorded for {name}.") + " You and {name} could "
             "ask whether a review is due and what support is available for you both.")]
     when = human(check.last_done)
     return [suggest(
@@ -254,13 +258,14 @@ def ask_plan_ahead(ctx: Context, view: ConditionView) -> list[Question]:
     """No lasting power of attorney and no advance care plan (or ReSPECT form) recorded (§4.3)."""
     if planning.has_plan_ahead(ctx):
         return []
+    none = f"No lasting power of attorney or advance care plan is {missing_where(ctx)}." if ctx.boundary else None
     return [suggest(
         ctx, "dementia.plan_ahead", 60,
         "No lasting power of attorney or advance care plan recorded (clinical-reference §4.3)",
-        "Your record does not show a lasting power of attorney or an advance care plan. "
+        (none or "Your record does not show a lasting power of attorney or an advance care plan.") + " "
         "Some people choose to plan ahead; you could ask where to find information.",
-        "{name}'s record does not show a lasting power of attorney or an advance care "
-        "plan. Some people choose to plan ahead; you and {name} could ask where to find "
+        (none or "{name}'s record does not show a lasting power of attorney or an advance care "
+         "plan.") + " Some people choose to plan ahead; you and {name} could ask where to find "
         "information.")]
 
 

@@ -19,6 +19,7 @@ from conditions.diabetes_rules import (
     Reading, aim, bp_readings, exact, foot_risk, glucose_lowering_kinds, guideline, is_type1,
     source_words, target_order, target_row,
 )
+from conditions.boundary import missing_where, not_seen
 from conditions.situations import egfr_band, situations
 from record import terminology
 from record.dates import human
@@ -122,7 +123,7 @@ def hba1c_low_on_hypo_medicine(ctx: Context, view: ConditionView) -> list[Questi
 
 def care_processes_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     """One question listing the yearly care processes last done over 12 months ago, or never."""
-    late = []
+    late, hidden = [], False  # hidden: one may have been done before the online record starts (issue 16)
     if situations(ctx).end_of_life:  # yearly checks are not chased at the end of life (§11.7)
         return []
     for check in view.checks:
@@ -130,27 +131,30 @@ def care_processes_overdue(ctx: Context, view: ConditionView) -> list[Question]:
             continue
         if check.last_done is None:
             late.append((CARE_PROCESSES[check.id], None))
+            hidden = hidden or not_seen(ctx, check)
         elif (ctx.today - check.last_done).days > CARE_PROCESS_AGE_DAYS:
             late.append((CARE_PROCESSES[check.id], check.last_done))
     if not late:
         return []
-    reason = "A yearly diabetes care process was last recorded over 12 months ago, or never"
+    reason = "A yearly diabetes care process was last recorded over 12 months ago, or " + (
+        "is not in the online record" if hidden else "never")  # issue 16: never "never" under a boundary
     if len(late) == 1:
         name, when = late[0]
         fact = (f"{_capital(_your(ctx))} last {name} was on {human(when)} (over a year ago)." if when
-                else f"There is no {name} in the record you can see.")
+                else f"There is no {name} {missing_where(ctx) if hidden else 'in the record you can see'}.")
         return _ask(ctx, "care_processes", 45, reason,
                     f"{fact} You could ask whether it's due at this appointment.",
                     f"{fact} You and {{name}} could ask whether it's due at this appointment.")
-    listed = _listing(late)
-    when = "over a year ago" + (", or not at all" if any(w is None for _, w in late) else "")
+    listed = _listing(late, missing_where(ctx)) if hidden else _listing(late)
+    gone = f" or are not {missing_where(ctx)}" if hidden else ", or not at all"
+    when = "over a year ago" + (gone if any(w is None for _, w in late) else "")
     fact = f"Some of {_your(ctx)} yearly diabetes checks were last recorded {when}: {listed}."
     return _ask(ctx, "care_processes", 45, reason,
                 f"{fact} You could ask whether they are due at this appointment.",
                 f"{fact} You and {{name}} could ask whether they are due at this appointment.")
 
 
-def _listing(late: list[tuple[str, dt.date | None]]) -> str:
+def _listing(late: list[tuple[str, dt.date | None]], where: str = "in the record you can see") -> str:
     """ "cholesterol test and foot check on 3 March 2025; no BMI check in the record you can see":
     grouped by date, oldest first, the never-recorded last."""
     def joined(names: list[str]) -> str:
@@ -160,7 +164,7 @@ def _listing(late: list[tuple[str, dt.date | None]]) -> str:
     parts = [f"{joined([n for n, w in late if w == when])} on {human(when)}" for when in dates]
     missing = [name for name, when in late if when is None]
     if missing:
-        parts.append(f"no {joined(missing)} in the record you can see")
+        parts.append(f"no {joined(missing)} {where}")
     return "; ".join(parts)
 
 

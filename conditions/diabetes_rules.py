@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from conditions.base import RECENT_MEDICINE_DAYS, Context, number, personal_target
 from conditions.situations import EGFR_BAND_ROWS, egfr_band, situations, target_row  # noqa: F401
-from record import terminology
+from record import citations, terminology
 from record.models import LabResult
 
 CONDITION = "diabetes"
@@ -121,9 +121,8 @@ def target_because(ctx: Context, measure_id: str) -> str | None:
 
 
 def guideline(source: str) -> str:
-    """ "[NG203] table 1 (unverified)" as plain words: "NICE guideline NG203"."""
-    code = source.replace("[", " ").replace("]", " ").split()[0] if source.strip() else ""
-    return f"NICE guideline {code}" if code.startswith(("NG", "CG")) else "the guidance"
+    """ "[NG203] table 1 (unverified)" as plain words: "NICE guideline NG203" (record/citations.py)."""
+    return citations.plain(source)
 
 
 @dataclass(frozen=True)
@@ -162,9 +161,10 @@ def aim(ctx: Context, measure_id: str) -> Aim | None:
 
 
 def source_words(source: str) -> str:
-    """A table source as words: "[NG136] (wording unverified)" reads "NICE NG136, wording unverified"."""
-    words = source.replace("[", "").replace("]", "").replace(" (", ", ").replace(")", "").strip()
-    return f"NICE {words}" if words.startswith(("NG", "CG")) else words
+    """A table source in a question's words, through the one converter (record/citations.py):
+    "[NG136] (wording unverified)" reads "NICE guideline NG136, awaiting clinical review"."""
+    citation = citations.cite(source)
+    return citation.plain + (", awaiting clinical review" if citation.unverified else "")
 
 
 # -- facts from the record ---------------------------------------------------------------------

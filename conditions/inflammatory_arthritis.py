@@ -21,8 +21,9 @@ from conditions.base import (
 from conditions.questions import you_could
 from conditions.inflammatory_arthritis_rules import (
     CHECKS, CONDITION, CUSTOM_CHECKS, annual_review_check, blood_set, current_dmard_names,
-    hcq_eye_check, hcq_risk_factor, started,
+    hcq_eye_check, hcq_risk_factor, restart_of_first, started,
 )
+from conditions.boundary import hides, missing_where, not_seen
 from record import terminology
 from record.dates import human
 
@@ -76,8 +77,9 @@ def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     reason = (f"Monitoring blood tests for {drugs} are not all recorded within the interval "
               "(clinical-reference §5.2, §5.3)")
     if check.status == "never":
-        return [you_could(ctx, f"Your record shows no monitoring blood test for {drugs}.",
-                     f"{{name}}'s record shows no monitoring blood test for {drugs}.",
+        none = f"No monitoring blood test for {drugs} is {missing_where(ctx)}." if not_seen(ctx, check) else None
+        return [you_could(ctx, none or f"Your record shows no monitoring blood test for {drugs}.",
+                     none or f"{{name}}'s record shows no monitoring blood test for {drugs}.",
                      "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_overdue",
                      reason, 15)]
     if check.status == "overdue":
@@ -88,7 +90,8 @@ def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
                      reason, 15)]
     last = dict(found.parts)
     said = "; ".join(f"the last {label} was on {human(last[label])}" if last[label]
-                     else f"no {label} is recorded" for label in found.missing)
+                     else f"no {label} is " + (missing_where(ctx) if hides(ctx, check.interval_days) else "recorded")
+                     for label in found.missing)
     return [you_could(ctx, f"For your {drugs} monitoring, {said}.",
                  f"For {{name}}'s {drugs} monitoring, {said}.",
                  "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_partly_due",
@@ -171,8 +174,9 @@ def q_annual_review(ctx: Context, view: ConditionView) -> list[Question]:
     ask = "ask about an annual review (joints, heart health, bones, mood, work)."
     reason = "No arthritis annual review in the last 12 months (clinical-reference §5.2, §5.3)"
     if check.last_done is None:
-        return [you_could(ctx, "Your record does not show an arthritis annual review.",
-                     "{name}'s record does not show an arthritis annual review.", ask,
+        none = f"No arthritis annual review is {missing_where(ctx)}." if not_seen(ctx, check) else None
+        return [you_could(ctx, none or "Your record does not show an arthritis annual review.",
+                     none or "{name}'s record does not show an arthritis annual review.", ask,
                      "inflammatory_arthritis.annual_review", reason, 40)]
     when = human(check.last_done)
     return [you_could(ctx, f"Your last arthritis review was on {when}.",
@@ -232,7 +236,35 @@ def q_biologic_in_letter(ctx: Context, view: ConditionView) -> list[Question]:
     return found
 
 
-QUESTION_RULES = (q_action_threshold, q_bloods_overdue, q_hcq_eye_screening, q_crp_rising,
+def q_leflunomide_bp(ctx: Context, view: ConditionView) -> list[Question]:
+    """The latest blood pressure above 140/90 while leflunomide is current or listed (§11.9,
+    [SPS-LEF]): the fact and an open question, never advice on the medicine."""
+    if not ctx.monitored("leflunomide"):
+        return []
+    start = restart_of_first(ctx, "leflunomide")  # the authorisation's date included
+    systolic, diastolic = ctx.latest("bp_systolic"), ctx.latest("bp_diastolic")
+    if systolic is None or diastolic is None or systolic.date != diastolic.date:
+        return []
+    if start is not None and systolic.date < start:
+        return []
+    rows = {m: next((t for t in terminology.targets(m, CONDITION)
+                     if t.kind == "action" and t.applies_when == "on_leflunomide"), None)
+            for m in ("bp_systolic", "bp_diastolic")}
+    if not any(row and row.contains(r.value) for row, r in ((rows["bp_systolic"], systolic),
+                                                            (rows["bp_diastolic"], diastolic))):
+        return []
+    unit = terminology.measure("bp_systolic").display_unit
+    limit = "/".join(number(rows[m].low) if rows[m] else "?" for m in ("bp_systolic", "bp_diastolic"))
+    fact = (f"blood pressure on {human(systolic.date)} was {number(systolic.value)}/"
+            f"{number(diastolic.value)} {unit}, above {limit}, while taking leflunomide (blood "
+            "pressure is checked as part of leflunomide monitoring).")
+    return [you_could(ctx, f"Your {fact}", f"{{name}}'s {fact}", "ask what this means.",
+                      "inflammatory_arthritis.leflunomide_bp",
+                      f"Blood pressure above {limit} while taking leflunomide (Specialist Pharmacy "
+                      "Service leflunomide monitoring)", 12)]
+
+
+QUESTION_RULES = (q_action_threshold, q_leflunomide_bp, q_bloods_overdue, q_hcq_eye_screening, q_crp_rising,
                   q_biologic_in_letter, q_annual_review)
 
 

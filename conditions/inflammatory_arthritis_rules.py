@@ -13,15 +13,15 @@ import re
 from dataclasses import dataclass
 
 from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
+from conditions.inflammatory_arthritis_schedule import (
+    STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, restart_of_first,  # noqa: F401  (the constants: the views' API)
+    strictest, sulfasalazine_monitored,
+)
 from conditions.medicines import monitoring_reason
 from record import terminology
 from record.dates import human
 
 CONDITION = "inflammatory_arthritis"
-# "every 2 weeks until stable dose for 6 weeks" after starting a DMARD (§5.2).
-STARTING_PHASE_DAYS = 42
-# Sulfasalazine: 12-weekly bloods "for the first 12 months; after that no routine bloods" (§5.2).
-SULFASALAZINE_MONITORED_DAYS = 365
 
 # Medicine class -> the intervals.csv row for its stable-phase blood monitoring (§5.2).
 MONITORED_DRUGS = (
@@ -53,9 +53,7 @@ def monitored_drugs(ctx: Context) -> list[tuple[str, str]]:
     for medicine_class, row in MONITORED_DRUGS:
         if not ctx.monitored(medicine_class):
             continue
-        start = ctx.first_issued(medicine_class)
-        if (medicine_class == "sulfasalazine" and start
-                and (ctx.today - start).days > SULFASALAZINE_MONITORED_DAYS):
+        if medicine_class == "sulfasalazine" and not sulfasalazine_monitored(ctx):
             continue
         found.append((medicine_class, row))
     return found
@@ -121,14 +119,11 @@ def blood_set(ctx: Context) -> BloodSet | None:
     drugs = monitored_drugs(ctx)
     if not drugs:
         return None
-    windows = []
-    for medicine_class, row in drugs:
-        rule = terminology.interval(row, CONDITION)
-        start = ctx.first_issued(medicine_class)
-        starting = start is not None and (ctx.today - start).days <= STARTING_PHASE_DAYS
-        windows.append((rule.window(stricter=starting), rule))
-    (interval_days, grace_days), _ = min(windows, key=lambda item: item[0][0])
-    rules = [rule for _, rule in windows]
+    phases = [phase(ctx, medicine_class, row) for medicine_class, row in drugs]
+    together = combination_phase(ctx, {c for c, _ in drugs})
+    chosen = strictest(phases + ([together] if together else []))
+    interval_days, grace_days = chosen.interval_days, chosen.grace_days
+    rules = [p.rule for p in phases]
     parts_spec = BLOOD_PARTS + (LEFLUNOMIDE_PARTS if any(c == "leflunomide" for c, _ in drugs) else ())
     parts = []
     for label, measure_ids in parts_spec:
@@ -140,7 +135,8 @@ def blood_set(ctx: Context) -> BloodSet | None:
               "verified": all(r.verified for r in rules)}
     done = [d for _, d in parts if d]
     if not done:
-        return BloodSet(_with_reasons(ctx, CheckView(status="never", note=_parts_note(parts, ()), **common), drugs),
+        note = " ".join(w for w in (chosen.why, _parts_note(parts, ())) if w)
+        return BloodSet(_with_reasons(ctx, CheckView(status="never", note=note, **common), drugs),
                         names, tuple(parts), tuple(label for label, _ in parts))
     latest = max(done)
     limit = dt.timedelta(days=interval_days + grace_days)
@@ -153,8 +149,8 @@ def blood_set(ctx: Context) -> BloodSet | None:
     else:
         status = "due-soon" if ctx.today > due - dt.timedelta(days=grace_days) else "ok"
         shown_missing = ()
-    check = CheckView(last_done=latest, due=due, status=status,
-                      note=_parts_note(parts, shown_missing), **common)
+    note = " ".join(w for w in (chosen.why, _parts_note(parts, shown_missing)) if w)
+    check = CheckView(last_done=latest, due=due, status=status, note=note, **common)
     return BloodSet(_with_reasons(ctx, check, drugs), names, tuple(parts), missing)
 
 
@@ -234,5 +230,21 @@ def annual_review_check(ctx: Context) -> CheckView | None:
                           condition=CONDITION, declined=("declined_ra_annual_review",))
 
 
+def sulfasalazine_kidney_check(ctx: Context) -> CheckView | None:
+    """Sulfasalazine past its first year, with no routine bloods: the yearly kidney test the
+    Specialist Pharmacy Service says to consider (§5.2 [SPS-SSZ]), so that the end of routine
+    bloods is said rather than the check vanishing (§11.1). None while routine bloods apply."""
+    if not ctx.monitored("sulfasalazine") or sulfasalazine_monitored(ctx):
+        return None
+    start = restart_of_first(ctx, "sulfasalazine") or ctx.first_issued("sulfasalazine")
+    since = f" (taken since {human(start)})" if start else ""
+    note = (f"Sulfasalazine for over a year{since}: no routine blood count or liver tests are "
+            "needed after the first year; a yearly kidney test may be considered.")
+    reason = monitoring_reason(ctx, ctx.monitored("sulfasalazine"))
+    return check_from_row(ctx, "sulfasalazine_renal", "Yearly kidney test (sulfasalazine)",
+                          "sulfasalazine_renal", condition=CONDITION,
+                          note=f"{reason} {note}" if reason else note)
+
+
 CHECKS: tuple[CheckSpec, ...] = ()  # every check here needs `evidence_on`, so all are custom
-CUSTOM_CHECKS = (dmard_bloods_check, hcq_eye_check, annual_review_check)
+CUSTOM_CHECKS = (dmard_bloods_check, sulfasalazine_kidney_check, hcq_eye_check, annual_review_check)

@@ -17,10 +17,12 @@ from conditions.base import (
     ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
 )
 from conditions.questions import you_could
+from conditions.mental_health_lithium import event_fact, in_weekly_phase
 from conditions.mental_health_rules import (
     CONDITION, all_checks, antipsychotic_start, current_antipsychotics, lithium_checks,
     medicine_word, on_lithium, smi_physical_check, smi_parts,
 )
+from conditions.boundary import missing_where, not_seen
 from record import terminology
 from record.dates import human
 
@@ -46,6 +48,25 @@ def _lithium_row(kind: str):
                  if t.kind == kind and t.applies_when == "on_lithium"), None)
 
 
+def _where(value: float, row) -> str:
+    if row.low is not None and value < row.low:
+        return "below"
+    if row.high is not None and value > row.high:
+        return "above"
+    return "within"
+
+
+def _latest_against(ctx: Context, usual, optimum) -> str:
+    """The latest lithium level placed against the usual range and the NICE optimum, in words
+    (§11.9: any lithium level, whether or not lithium is listed), or "" with no level."""
+    latest = ctx.latest("lithium")
+    if latest is None or usual is None:
+        return ""
+    return (f" The latest level, {number(latest.value)} mmol/L on {human(latest.date)}, is "
+            f"{_where(latest.value, usual)} the usual range and {_where(latest.value, optimum)} "
+            "the NICE optimum.")
+
+
 def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
     """One measure with its series. Lithium: the person's own range, else the usual range (marked
     unverified as targets.csv says), with the NICE optimum as a note and never the toxicity
@@ -58,7 +79,7 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
             update.update(target=usual.text, target_low=usual.low, target_high=usual.high,
                           target_source=usual.source, target_verified=usual.verified)
         if optimum:
-            update["note"] = f"{optimum.text} ({optimum.source})."
+            update["note"] = f"{optimum.text} ({optimum.source})." + _latest_against(ctx, usual, optimum)
     elif measure_id in ("egfr", "phq9", "gad7"):
         update["note"] = bands_note(measure_id, CONDITION)
     shown = shown.model_copy(update=update)
@@ -96,11 +117,17 @@ def q_lithium_overdue(ctx: Context, view: ConditionView) -> list[Question]:
     if not late:
         return []
     said = " and ".join(f"your last {label} was on {human(c.last_done)}" if c.last_done
+                        else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                         else f"your record shows no {label}" for label, c in late)
     said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done)}" if c.last_done
+                              else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                               else f"{{name}}'s record shows no {label}" for label, c in late)
+    event = next((e for e in (in_weekly_phase(ctx, c) for _, c in late) if e), None)
+    if event is not None:  # the level follows a start or dose change (§11.9): say so first
+        first, first_carer = event_fact(ctx, event)
+        said, said_carer = f"{first} and {said}", f"{first_carer} and {said_carer}"
     ask = "ask when the next one is due." if len(late) == 1 else "ask when the next ones are due."
-    return [you_could(ctx, said[0].upper() + said[1:] + ".", said_carer + ".", ask,
+    return [you_could(ctx, said[0].upper() + said[1:] + ".", said_carer[0].upper() + said_carer[1:] + ".", ask,
                  "mental_health.lithium_bloods_overdue",
                  "Lithium monitoring blood tests overdue for their interval (clinical-reference "
                  "§6.2, §6.3)", 15)]
@@ -161,6 +188,8 @@ def q_smi_check(ctx: Context, view: ConditionView) -> list[Question]:
     if check.last_done:
         patient = f"Your {what} was last fully done on {human(check.last_done)}.{gap}"
         carer = f"{{name}}'s {what} was last fully done on {human(check.last_done)}.{gap}"
+    elif not_seen(ctx, check):  # issue 16: it may have been done before the online record starts
+        patient = carer = f"No complete {what} is {missing_where(ctx)}.{gap}"
     else:
         patient = f"Your record does not show a complete {what}.{gap}"
         carer = f"{{name}}'s record does not show a complete {what}.{gap}"

@@ -12,16 +12,13 @@ import datetime as dt
 
 from conditions.base import CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
 from conditions.inflammatory_arthritis_rules import started
+from conditions.mental_health_lithium import lithium_level_check, lithium_stricter  # noqa: F401  (lithium_stricter: the views' API)
 from conditions.medicines import listed_reason, medicine_word, monitoring_reason  # noqa: F401  (medicine_word: the views' API)
 from record import terminology
 from record.dates import human
 from record.models import LabResult
 
 CONDITION = "mental_health"
-# Lithium level "every 3 months in first year; ... 3-monthly if ≥65 ... last level ≥0.8" (§6.2 [SPS-Li]).
-LITHIUM_FIRST_YEAR_DAYS = 365
-LITHIUM_OLDER_AGE = 65
-LITHIUM_STRICTER_LEVEL = 0.8
 
 # The six elements of the SMI physical health check (§6.2, QOF MH021): the `parts` of the
 # smi_physical_check row name rows of intervals.csv; these are their plain labels.
@@ -90,18 +87,6 @@ def antipsychotic_start(ctx: Context):
     return max(dated, key=lambda item: item[0])
 
 
-def lithium_stricter(ctx: Context) -> bool:
-    """Whether lithium levels are due every 3 months rather than every 6 (§6.2 [SPS-Li]): in the
-    first year, aged 65 or over, or a last level of 0.8 mmol/L or more."""
-    start = ctx.first_issued("lithium")
-    if start and (ctx.today - start).days <= LITHIUM_FIRST_YEAR_DAYS:
-        return True
-    if ctx.age is not None and ctx.age >= LITHIUM_OLDER_AGE:
-        return True
-    last = ctx.latest("lithium")
-    return last is not None and last.value >= LITHIUM_STRICTER_LEVEL
-
-
 # -- checks --------------------------------------------------------------------------------------
 
 def lithium_checks(ctx: Context) -> list[CheckView]:
@@ -109,8 +94,8 @@ def lithium_checks(ctx: Context) -> list[CheckView]:
     if not on_lithium(ctx):
         return []
     reason = lithium_reason(ctx)
-    found = [check_from_row(ctx, check_id, name, check_id, condition=CONDITION,
-                            stricter=check_id == "lithium" and lithium_stricter(ctx))
+    found = [lithium_level_check(ctx) if check_id == "lithium"
+             else check_from_row(ctx, check_id, name, check_id, condition=CONDITION)
              for check_id, name in LITHIUM_CHECKS]
     if reason:
         found = [c.model_copy(update={"note": f"{reason} {c.note or ''}".strip()}) for c in found]

@@ -24,3 +24,13 @@ class SeriesPoint:
     comparator: str | None = None
     text: str | None = None
     id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class SituationLine:
+    """A situation that shaped a view, in words ("Because you are pregnant, ..."), with its table
+    source (conditions/situations.py, clinical-reference §11)."""
+
+    id: str
+    words: str
+    source: str

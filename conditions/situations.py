@@ -95,8 +95,9 @@ class Situations:
 
     @property
     def full_view(self) -> bool:
-        """Targets, checks and prompts are shown (not results only)."""
-        return self.diagnosis in ("confirmed", "remission")
+        """Targets, checks and prompts are shown (not results only). "none" reaches a view only
+        when the person chose to show it (issue 16: the diagnosis is before their online record)."""
+        return self.diagnosis in ("confirmed", "remission", "none")
 
     def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.shown)
@@ -259,7 +260,7 @@ def _work_out(ctx: Context) -> Situations:
     end_of_life = ctx.has_coded(*END_OF_LIFE)
     frailty = ctx.has_coded(FRAILTY)
     found_range = _personal_range(ctx)
-    kidneys = _kidneys(ctx) if found in ("confirmed", "remission") else None
+    kidneys = _kidneys(ctx) if found in ("confirmed", "remission", "none") else None
     age = ctx.age
     said = _words(ctx, found, kind, age, pregnant, kidneys, found_range, frailty, end_of_life)
     return Situations(diagnosis=found, kind=kind, age=age, pregnancy_start=start, delivery_date=due,

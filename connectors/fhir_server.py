@@ -33,8 +33,8 @@ import requests
 from fhirclient.auth import FHIROAuth2Auth
 from fhirclient.server import FHIRServer
 
-from connectors import files
-from connectors.base import BadPayload, NotFound, Rejected
+from connectors import files, notices
+from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
 from connectors.http import OffOrigin, RequestRefused, Transport
 
 # Searched by patient, in this order (CarePlan before Goal: see _goals_from_care_plans).
@@ -63,11 +63,18 @@ class Fetched:
     downloaded: Counter = field(default_factory=Counter)  # resources received per type
     foreign: int = 0  # resources of another patient, dropped
     notes: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # kinds not read whole: what and why, in words
+    unfinished: set[str] = field(default_factory=set)  # their types: no new mark, asked again next time
     requests: int = 0
     retries: int = 0
 
     def items(self) -> list[dict | Rejected]:
         return [*self.resources, *self.rejected]
+
+    def not_whole(self, rtype: str, line: str) -> None:
+        """`rtype` was not read whole (`line` says why): the sync is incomplete, its mark stays."""
+        self.incomplete.append(line)
+        self.unfinished.add(rtype)
 
 
 class FhirServerConnector:
@@ -109,15 +116,29 @@ class FhirServerConnector:
     def fetch(self) -> Fetched:
         """Everything for the patient (or what changed since the marks), or a `ConnectorError`."""
         out = Fetched()
+        refused: list[Unauthorised] = []
         for rtype in APP_TYPES:
-            self._search_type(rtype, out)
+            try:
+                self._search_type(rtype, out)
+            except Unauthorised as exc:
+                if rtype == "Patient":  # refused at the first read: the token itself is not accepted
+                    raise
+                refused.append(exc)
+                out.not_whole(rtype, notices.refused(rtype, getattr(exc, "status", None)))
             if rtype == "Patient" and "Patient" not in self._since and not out.resources:
                 raise NotFound("the server has no patient with that id")
-        self._fetch_medications(out)
+        if len(refused) == len(APP_TYPES) - 1:  # every kind: the sign-in ran out, not one kind's scope
+            raise refused[-1]
+        try:
+            self._fetch_medications(out)
+        except Unauthorised as exc:
+            out.not_whole("Medication", notices.refused("Medication", getattr(exc, "status", None)))
         self._fetch_binaries(out)
         if self._since:
             for rtype in APP_TYPES:
                 self._deletions(rtype, out)
+        for rtype in out.unfinished:  # a kind not read whole is asked for again from its old mark
+            out.marks.pop(rtype, None)
         _relative_references(out.resources, self.base_url, self.patient_id)
         out.requests, out.retries = self._http.stats.requests, self._http.stats.retries
         return out
@@ -138,15 +159,19 @@ class FhirServerConnector:
             if rtype == "Goal":
                 self._goals_from_care_plans(out)
             else:
-                out.notes.append(f"{rtype}: the server cannot search these by patient, so none were synced")
+                out.notes.append(notices.not_searchable(rtype))
 
     def _collect(self, rtype: str, path: str, params: dict, out: Fetched, mark: bool = False) -> None:
-        """Search `path`, keep the entries of type `rtype` that belong to the patient."""
+        """Search `path`, keep the entries of type `rtype` that belong to the patient. Matches are
+        counted against the first page's `total`: fewer, once the next links end, is a short read."""
+        total, matched = None, 0
         for number, page, response in self._pages(path, params):
-            if mark and number == 1:
+            if number == 1:
+                total = page.get("total") if type(page.get("total")) is int else None
                 when = (page.get("meta") or {}).get("lastUpdated") or _http_date(response)
-                if isinstance(when, str) and when:
+                if mark and isinstance(when, str) and when:
                     out.marks[rtype] = when
+            matched += sum(1 for e in page.get("entry") or [] if _is_match(e))
             source = f"{rtype} search, page {number}"
             for item in files._bundle_items(page, source, "file"):
                 if isinstance(item, Rejected):
@@ -161,6 +186,8 @@ class FhirServerConnector:
                     out.rejected.append(Rejected(source, f"{rtype} entry", problem))
                     continue
                 out.resources.append(item)
+        if total is not None and matched < total:
+            out.not_whole(rtype, notices.short_read(rtype, matched, total))
 
     def _pages(self, path: str, params: dict) -> Iterator[tuple[int, dict, requests.Response]]:
         """Each page of a search or history, following next links on this origin only."""
@@ -198,8 +225,7 @@ class FhirServerConnector:
         ids.discard(None)
         before = len(out.resources)
         self._by_ids("Goal", ids, out)
-        out.notes.append(f"Goal: the server cannot search these by patient; read the "
-                         f"{len(out.resources) - before} that this sync's care plans point to")
+        out.notes.append(notices.goals_from_care_plans(len(out.resources) - before))
 
     def _fetch_medications(self, out: Fetched) -> None:
         ids = set()
@@ -273,12 +299,25 @@ class FhirServerConnector:
                     method, rid = _history_change(entry, rtype, since)
                     if rid and rid not in newest:
                         newest[rid] = method
-        except (RequestRefused, NotFound):
-            out.notes.append(f"{rtype}: the server keeps no history, so deletions were not checked")
+        except (RequestRefused, NotFound, Unauthorised):
+            out.notes.append(notices.no_history(rtype))
+            return
+        except ServerError:  # a failing history must not fail every later sync: read the kind whole
+            self._read_again(rtype, out)
             return
         fetched = {r["id"] for r in out.resources if r["resourceType"] == rtype}
         out.deleted += [(rtype, rid) for rid, method in sorted(newest.items())
                         if method == "DELETE" and rid not in fetched]
+
+    def _read_again(self, rtype: str, out: Fetched) -> None:
+        """Read every entry of `rtype` again, replacing what the incremental search brought."""
+        out.resources = [r for r in out.resources if r["resourceType"] != rtype]
+        since = self._since.pop(rtype)
+        try:
+            self._search_type(rtype, out)
+        finally:
+            self._since[rtype] = since
+        out.notes.append(notices.history_failed(rtype))
 
     # -- ownership ------------------------------------------------------------------------------
     def _ownership_problem(self, resource: dict) -> str | None:
@@ -310,6 +349,12 @@ class FhirServerConnector:
 def _references(value: object) -> list[str]:
     items = value if isinstance(value, list) else [value]
     return [i["reference"] for i in items if isinstance(i, dict) and isinstance(i.get("reference"), str)]
+
+
+def _is_match(entry: object) -> bool:
+    """An entry `Bundle.total` counts: a search match (mode "match", or no mode given)."""
+    search = entry.get("search") if isinstance(entry, dict) else None
+    return (search.get("mode") if isinstance(search, dict) else None) in (None, "match")
 
 
 def _next_link(page: dict) -> str | None:

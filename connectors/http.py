@@ -168,7 +168,9 @@ class Transport:
     def _failure(url: str, response: requests.Response) -> ConnectorError:
         status, where = response.status_code, _path_of(url)
         if status in (401, 403):
-            return Unauthorised(f"{where} refused access (HTTP {status}): sign in again or check the token")
+            refusal = Unauthorised(f"{where} refused access (HTTP {status}): sign in again or check the token")
+            refusal.status = status  # 401 (who) or 403 (what): a sync skips one kind refused to it
+            return refusal
         if status in (404, 410):
             return NotFound(f"{where} was not found (HTTP {status})")
         if status == 429:

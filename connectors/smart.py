@@ -28,17 +28,32 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+import textsafe
 from connectors.base import BadPayload, ConnectorError, NotFound, Unauthorised
+from connectors.fhir_server import APP_TYPES
 from connectors.http import RequestRefused, Transport, origin_of
 
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 DEFAULT_SCOPE = "launch/patient openid fhirUser offline_access patient/*.read"
-REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed
+READ_TYPES = (*APP_TYPES, "Medication", "Binary")  # what a sync reads: per-type scopes name these
+MAX_DESCRIPTION = 300  # characters of a server's error_description kept for showing
+REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed, at most
+REFRESH_SHARE = 0.1  # ...and at most this share of the token's lifetime (a 60 s token: 6 s before)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class SmartError(ConnectorError):
-    """The sign-in could not be completed; the message says why in plain words."""
+    """The sign-in could not be completed; the message says why in plain words. `error` is the OAuth
+    error code when the server gave one, `description` its error_description, cleaned for showing."""
+
+    def __init__(self, message: str, error: str | None = None, description: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error[:40] if isinstance(error, str) else None
+        self.description = _cleaned(description)
+
+
+class SignInAgain(SmartError, Unauthorised):
+    """The access token has expired and could not be renewed: the person must sign in again."""
 
 
 class StateMismatch(SmartError):
@@ -54,6 +69,7 @@ class SmartConfig:
     token_endpoint: str
     source: str  # "smart-configuration" or "CapabilityStatement"
     capabilities: tuple[str, ...] = ()
+    scopes_supported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,19 @@ class Tokens:
     scope: str = ""
     patient: str | None = None  # launch context: the patient chosen at sign-in
     fhir_user: str | None = None  # e.g. "RelatedPerson/42" for a proxy
+    lifetime: float | None = None  # expires_in as granted, seconds
 
-    def expires_soon(self, now: float, margin: float = REFRESH_MARGIN) -> bool:
+    @property
+    def margin(self) -> float:
+        """How long before expiry to refresh: a minute, or a tenth of a shorter token's lifetime."""
+        return min(REFRESH_MARGIN, REFRESH_SHARE * self.lifetime) if self.lifetime else REFRESH_MARGIN
+
+    def expires_soon(self, now: float, margin: float | None = None) -> bool:
+        margin = self.margin if margin is None else margin
         return self.expires_at is not None and now >= self.expires_at - margin
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -120,8 +146,10 @@ class SmartHttp:
             body = {}
         if response.status_code != 200 or not isinstance(body, dict):
             code = body.get("error") if isinstance(body, dict) else None
+            code = code if isinstance(code, str) else None
             raise SmartError(f"the sign-in server refused (HTTP {response.status_code}"
-                             f"{', ' + str(code)[:40] if code else ''}); please sign in again")
+                             f"{', ' + code[:40] if code else ''}); please sign in again",
+                             code, body.get("error_description") if isinstance(body, dict) else None)
         return body
 
     def fhir_read(self, fhir_base: str, reference: str, access_token: str) -> dict:
@@ -145,7 +173,8 @@ def discover(fhir_base: str, http: SmartHttp) -> SmartConfig:
         if isinstance(methods, list) and "S256" not in methods:
             raise SmartError("the server does not offer PKCE with S256, which this app requires")
         config = SmartConfig(base, found["authorization_endpoint"], found["token_endpoint"],
-                             "smart-configuration", tuple(found.get("capabilities") or ()))
+                             "smart-configuration", _strings(found.get("capabilities")),
+                             _strings(found.get("scopes_supported")))
     else:
         config = _from_capability(base, http)
     _require_secure(config.authorization_endpoint, "sign-in page")
@@ -166,11 +195,42 @@ def _from_capability(base: str, http: SmartHttp) -> SmartConfig:
     raise SmartError("this server does not offer SMART sign-in (no smart-configuration or oauth-uris)")
 
 
+def choose_scope(config: SmartConfig, types: tuple[str, ...] = READ_TYPES) -> str:
+    """The scopes to ask this server for, from what it says it offers (issue 17).
+
+    SMART v2 (`patient/*.rs`) where offered, else v1 (`patient/*.read`); one scope per type the app
+    reads where the server lists per-type scopes but no wildcard; `offline_access`, `openid`
+    `fhirUser` and `launch/patient` only where offered (listed in `scopes_supported`, or the
+    capability that implies them). A server that says nothing (CapabilityStatement discovery)
+    is asked as before: the v1 default."""
+    offered, caps = set(config.scopes_supported), set(config.capabilities)
+    if not offered and not caps:
+        return DEFAULT_SCOPE
+
+    def has(scope: str, capability: str) -> bool:
+        return scope in offered or capability in caps
+
+    asked = [s for s, cap in (("launch/patient", "context-standalone-patient"), ("openid", "sso-openid-connect"),
+                              ("fhirUser", "sso-openid-connect"), ("offline_access", "permission-offline"))
+             if has(s, cap)]
+    if not any(s.startswith("patient/") for s in offered):  # no list of resource scopes: the wildcard
+        return " ".join([*asked, "patient/*.rs" if "permission-v2" in caps else "patient/*.read"])
+    suffixes = (".rs", ".read")  # a list: v2 wherever it is listed
+    wildcard = next((f"patient/*{x}" for x in suffixes if f"patient/*{x}" in offered), None)
+    if wildcard:
+        return " ".join([*asked, wildcard])
+    per_type = [next(f"patient/{t}{x}" for x in suffixes if f"patient/{t}{x}" in offered)
+                for t in types if any(f"patient/{t}{x}" in offered for x in suffixes)]
+    return " ".join([*asked, *per_type])
+
+
 def start_sign_in(
-    config: SmartConfig, client_id: str, redirect_uri: str, scope: str = DEFAULT_SCOPE,
+    config: SmartConfig, client_id: str, redirect_uri: str, scope: str | None = None,
     token: Callable[[int], str] = secrets.token_urlsafe,
 ) -> tuple[str, PendingSignIn]:
-    """The URL to send the browser to, and what to keep until the callback."""
+    """The URL to send the browser to, and what to keep until the callback (`scope`: chosen from
+    what the server offers unless given)."""
+    scope = scope or choose_scope(config)
     pending = PendingSignIn(config, client_id, redirect_uri, scope, state=token(32), code_verifier=token(64))
     params = {
         "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
@@ -191,7 +251,8 @@ def code_from_callback(pending: PendingSignIn, callback_url: str) -> str:
     """The authorization code in the redirect back to us, after checking its state."""
     query = {k: v[0] for k, v in parse_qs(urlsplit(callback_url).query).items()}
     if "error" in query:
-        raise SmartError(f"the sign-in was not completed ({query['error'][:40]})")
+        raise SmartError(f"the sign-in was not completed ({query['error'][:40]})", query["error"],
+                         query.get("error_description"))
     if not hmac.compare_digest(query.get("state", "").encode(), pending.state.encode()):
         raise StateMismatch("this sign-in answer does not match the sign-in started here; please start again")
     if not query.get("code"):
@@ -217,7 +278,7 @@ def finish_sign_in(pending: PendingSignIn, callback_url: str, http: SmartHttp,
 def refresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.time) -> Tokens:
     """New tokens from the refresh token; the launch context carries over when not repeated."""
     if not tokens.refresh_token:
-        raise Unauthorised("the sign-in has expired; please sign in again")
+        raise Unauthorised("the sign-in has expired and this server gave no way to renew it; please sign in again")
     answer = http.post_form(tokens.config.token_endpoint, {
         "grant_type": "refresh_token", "refresh_token": tokens.refresh_token, "client_id": tokens.client_id,
     })
@@ -227,9 +288,20 @@ def refresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.tim
 
 
 def fresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.time,
-          margin: float = REFRESH_MARGIN) -> Tokens:
-    """`tokens`, or refreshed ones when they expire within `margin` seconds."""
-    return refresh(tokens, http, now) if tokens.expires_soon(now(), margin) else tokens
+          margin: float | None = None) -> Tokens:
+    """`tokens`, or refreshed ones when they expire within `margin` seconds (by default the
+    token's own margin). A refresh that fails while the access token is still valid leaves
+    `tokens` as they are (this sync can still run); once it has expired, `SignInAgain`."""
+    moment = now()
+    if not tokens.expires_soon(moment, margin):
+        return tokens
+    try:
+        return refresh(tokens, http, now)
+    except (SmartError, ConnectorError) as exc:
+        if not tokens.expired(moment):
+            return tokens
+        raise SignInAgain("the connection to this server has ended and could not be renewed; please sign in "
+                          "again", getattr(exc, "error", None), getattr(exc, "description", None)) from None
 
 
 def patients_for(tokens: Tokens, http: SmartHttp) -> list[ActingFor]:
@@ -280,6 +352,7 @@ def _tokens(answer: dict, config: SmartConfig, client_id: str, now: float) -> To
     return Tokens(
         config=config, client_id=client_id, access_token=access,
         expires_at=now + float(expires_in) if isinstance(expires_in, (int, float)) else None,
+        lifetime=float(expires_in) if isinstance(expires_in, (int, float)) and expires_in > 0 else None,
         refresh_token=answer.get("refresh_token") if isinstance(answer.get("refresh_token"), str) else None,
         scope=str(answer.get("scope") or ""),
         patient=answer.get("patient") if isinstance(answer.get("patient"), str) else None,
@@ -298,6 +371,20 @@ def _id_token_claims(id_token: object) -> dict:
     except (ValueError, json.JSONDecodeError):
         return {}
     return claims if isinstance(claims, dict) else {}
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """A JSON list of strings as a tuple; anything else, or other items, left out."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _cleaned(text: object) -> str | None:
+    """A server's error_description as plain text (no bidi or control characters), at most
+    MAX_DESCRIPTION characters; None when it gave none."""
+    if not isinstance(text, str):
+        return None
+    text = " ".join(textsafe.plain(text).split())
+    return (text[:MAX_DESCRIPTION] + "…" if len(text) > MAX_DESCRIPTION else text) or None
 
 
 def _require_secure(url: str, what: str) -> None:

@@ -15,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 
 from conditions.base import MeasureView, number
+from record.citations import review_words, source_words
 from record.dates import human
 
 WIDTH, HEIGHT = 170 * mm, 50 * mm
@@ -118,5 +119,8 @@ def describe(measure: MeasureView) -> str:
     latest = f"{number(value)} {measure.display_unit}".strip()
     words = f"Chart of {measure.plain_name}: {count} {span}; latest {latest} on {human(last)}."
     if measure.target and (measure.target_low is not None or measure.target_high is not None):
-        words += f" The shaded band between dashed lines is the target: {measure.target} ({measure.target_source})."
+        words += (f" The shaded band between dashed lines is the target: {measure.target}"
+                  f" ({source_words(measure.target_source)}).")
+        review = review_words(measure.target_verified)
+        words += f" {review}" if review else ""
     return words

@@ -9,6 +9,7 @@ from pages import state, ui
 from pages.text import check_row, day, escape_markdown, humanise, md_line, plain
 from pages.charts import describe
 from record.access import Viewer
+from sheet import carer_scope_lines
 
 state.guard()
 
@@ -38,11 +39,11 @@ st.header(f"What {md_line(link.proxy_name)} sees")
 with st.container(border=True):
     for notice in theirs.notices:
         st.warning(escape_markdown(notice), icon="🔒")
-    if theirs.record_starts:
-        st.info(f"Their view starts on {day(theirs.record_starts)}: older entries are not shown to them.")
     if theirs.denied and not theirs.conditions:
         st.write(f"{md_line(link.proxy_name)} sees none of your record.")
         st.stop()
+    # what the consent leaves out, in the words the carer sees on their overview (issue 16)
+    st.info(escape_markdown("\n".join(carer_scope_lines(theirs, "Their"))), icon=":material/lock_clock:")
 
     st.subheader("Conditions")
     if not theirs.conditions:
@@ -53,7 +54,9 @@ with st.container(border=True):
         if lines:
             st.markdown("\n".join(f"- {escape_markdown(m.plain_name[:1].upper() + m.plain_name[1:])}: {escape_markdown(s)}"
                                   for m, s in zip([m for m in view.measures if m.series], lines)))
-        ui.table([check_row(c) for c in view.checks], "No regular checks.")
+        if view.boundary_note:
+            st.caption(escape_markdown(f"Their view says: {view.boundary_note}"))
+        ui.table([check_row(c, "Not in what they can see") for c in view.checks], "No regular checks.")
 
     st.subheader("Medicines")
     st.markdown("\n".join(f"- {escape_markdown(m.name)}" + ("" if m.current else " (past)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from conditions.base import MeasureView, number
-from pages.text import day, has_bounds, off_target, source_words, value_words
+from pages.text import day, has_bounds, off_target, review_words, source_words, value_words
 
 NHS_BLUE = "#005EB8"
 NHS_DARK = "#212B32"
@@ -169,7 +169,7 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     sentence = f"{count} {span}; latest {value_words(last.value, unit, last.comparator)}"
     side = off_target(measure)
     target_owner = "your personal" if measure.target_personal else whose
-    source = source_words(measure.target_source, measure.target_verified)
+    source = source_words(measure.target_source)
     if side == "above":
         sentence += f", above {target_owner} target of {number(measure.target_high)} {unit} (source: {source})"
     elif side == "below":
@@ -178,7 +178,8 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
         sentence += f", within {target_owner} target ({measure.target}; source: {source})"
     elif measure.target:
         sentence += f"; for reference: {measure.target} (source: {source})"
-    return sentence + "."
+    review = review_words(measure.target_verified) if measure.target else ""
+    return sentence + "." + (f" {review}" if review else "")
 
 
 def series_row(point, unit: str) -> dict[str, str]:

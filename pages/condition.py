@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state, ui
-from pages.text import escape_markdown, humanise
+from pages.text import escape_markdown, humanise, missing_words
 
 state.guard()
 
@@ -39,6 +39,8 @@ else:
 
 if view.intro:
     st.markdown(escape_markdown(humanise(view.intro)))
+if view.boundary_note:  # what a view under a date boundary cannot see (issue 16)
+    st.info(escape_markdown(view.boundary_note), icon="ℹ️")
 for situation in view.situations:  # "Because you are pregnant, ..." (clinical-reference §11)
     st.info(escape_markdown(situation.words))
 
@@ -58,7 +60,7 @@ if summary.death_notice:  # no due checks or questions for someone who has died 
     st.stop()
 
 level("Regular checks")
-ui.checks_table(view.checks)
+ui.checks_table(view.checks, missing_words(summary.viewer.kind, summary.patient.name))
 
 level("Questions you might ask")
 if view.questions:

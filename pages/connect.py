@@ -49,6 +49,40 @@ FAULT_WORDS = {
     "address not usable": "The server address should be a web address such as https://fhir.example.org/r4.",
     "plain http": "That address starts with http, which would send the token unprotected. Use the https address.",
     "patient id not valid": "A patient id is 1 to 64 letters, digits, hyphens or full stops, as the server shows it.",
+    "return address not usable": "The return address should be a web address such as https://ltc.example.org/, "
+                                 "exactly as registered with the sign-in server.",
+    "sign in again": "The connection to this server has ended and could not be renewed. Sign in with SMART again "
+                     "to keep syncing.",
+    "not connected": "This app keeps no connection to that server for your record. Sign in with SMART first.",
+}
+HELP = """**A FHIR server** is a computer system that holds health records and shares them in FHIR, the
+standard way health records are exchanged. Your GP record may be on one, or a service your practice
+uses may offer one. Its address is a web address, such as `https://fhir.example.org/r4`.
+
+**A SMART sign-in** lets this app read your record there without ever seeing your password: you sign
+in on the server's own page and agree, and the server gives this app a key that lets it read your
+record. This app keeps that key in your record's file on this computer so later syncs need no new
+sign-in, until you choose *Forget this connection*.
+
+**Where to find them:** whoever gives you online access to your record (your GP practice, or the
+service it uses) can tell you whether there is a FHIR server you may connect to, its address, and
+for a SMART sign-in the client id and return address this app is registered with. If you have a
+file of your record instead, use *Import a file*."""
+OAUTH_WORDS = {  # what the person can do, by the sign-in server's error code (RFC 6749 section 4.1.2.1, 5.2)
+    "invalid_scope": "The server would not give this app the access it asked for. Ask whoever runs the server "
+                     "(often your GP practice's online services) whether this app may read your record, then "
+                     "sign in again.",
+    "access_denied": "The sign-in was cancelled, or access was not allowed. If you meant to allow it, sign in "
+                     "again and choose to allow access.",
+    "invalid_client": "The server does not recognise this app. Check the client id under Sign-in settings: it "
+                      "must be the one the server registered for this app.",
+    "unauthorized_client": "The server does not let this app sign in this way. Check the client id under "
+                           "Sign-in settings, or ask whoever runs the server.",
+    "invalid_grant": "The sign-in has run out or was withdrawn. Sign in again.",
+    "invalid_request": "The server did not accept the sign-in request. Check that the return address under "
+                       "Sign-in settings is the one registered with the server.",
+    "server_error": "The sign-in server had a problem. Try again in a few minutes.",
+    "temporarily_unavailable": "The sign-in server is busy or down. Try again in a few minutes.",
 }
 
 
@@ -118,8 +152,9 @@ def forget_token() -> None:
 
 
 def show_failure(failure: door.SyncFailed, what: str = "The sync did not work") -> None:
-    words = FAULT_WORDS.get(failure.kind, "It did not complete.")
-    st.error(f"**{what}: {failure.kind}.** {words} Your record in this app is unchanged.")
+    words = OAUTH_WORDS.get(failure.oauth_error or "") or FAULT_WORDS.get(failure.kind, "It did not complete.")
+    said = f"The server said: “{md_line(failure.server_says)}” " if failure.server_says else ""
+    st.error(f"**{what}: {failure.kind}.** {said}{words} Your record in this app is unchanged.")
     if failure.detail:
         st.caption("What the app saw: " + code_span(failure.detail))
 
@@ -152,6 +187,7 @@ def synced(outcome: door.SyncOutcome, patient_id: str, related_person: str | Non
     st.session_state[RESULT] = {
         "server": report.server, "counts": sorted(report.counts.items()), "deleted": sorted(report.deleted.items()),
         "rejected": [(r.source, r.position, r.reason) for r in report.rejected], "notes": [*report.fetched.notes, *report.imported.notices],
+        "incomplete": list(report.incomplete),
         "last_sync": uk_time(outcome.last_sync), "switched": outcome.switched,
     }
     if related_person:
@@ -171,6 +207,10 @@ def show_result(result: dict) -> None:
     if result["switched"]:
         st.info("The app was showing demo records, so this record went into your own store, and the app "
                 "now shows your records instead of the demo.", icon="ℹ️")
+    if result.get("incomplete"):
+        st.warning("**Part of your record did not arrive.** What did arrive was stored, and the next sync "
+                   "asks for the rest again:\n\n" + "\n".join(f"- {md_line(line)}" for line in result["incomplete"]),
+                   icon="⚠️")
     ui.table([{"Kind of entry": kind, "Received": n} for kind, n in result["counts"]],
              "Nothing new: the record here was already up to date.")
     if result["deleted"]:
@@ -202,7 +242,7 @@ else:
         st.divider()
 
 # The SMART sign-in's answer: finish it once, then forget the query.
-answer = {k: st.query_params[k] for k in ("code", "state", "error") if k in st.query_params}
+answer = {k: st.query_params[k] for k in ("code", "state", "error", "error_description") if k in st.query_params}
 if "state" in answer:
     st.query_params.clear()
     kept = st.session_state.pop(PENDING, None)
@@ -231,9 +271,32 @@ if st.session_state.get(SIGNED_IN):
     if len(records) == 1 or st.button("Sync this record", type="primary", key="connect_choice_go"):
         st.session_state.pop(SIGNED_IN, None)  # the tokens leave the session now, whatever happens
         acting = chosen[0]
-        outcome = run_sync(lambda progress: svc.sync_signed_in(tokens, acting.patient_id, progress))
+        outcome = run_sync(lambda progress: svc.sync_signed_in(tokens, acting.patient_id, progress,
+                                                                       acting.related_person))
         if outcome:
             synced(outcome, acting.patient_id, acting.related_person)
+
+if viewer is not None:
+    kept_connections = svc.connections(viewer.patient_id)
+    for number, kept in enumerate(kept_connections):
+        st.subheader("Your connection")
+        st.write(f"Connected to {code_span(kept['server'])}. Syncing again uses this connection: no new sign-in "
+                 "is needed while the server keeps renewing it.")
+        left, right = st.columns(2)
+        if left.button("Sync now", key=f"connect_kept_sync_{number}", type="primary"):
+            outcome = run_sync(lambda progress: svc.sync_connection(kept["server"], kept["patient_id"], progress))
+            if outcome:
+                synced(outcome, kept["patient_id"], kept["related_person"])
+        if right.button("Forget this connection", key=f"connect_kept_forget_{number}"):
+            svc.forget_connection(kept["server"], kept["patient_id"])
+            st.session_state[RESULT] = None
+            st.toast("Connection forgotten: this app no longer holds a key to that server.")
+            st.rerun()
+    if kept_connections:
+        st.divider()
+
+with st.expander("What is a FHIR server, and a SMART sign-in?", expanded=viewer is None):
+    st.markdown(HELP)
 
 with st.form("connect_form"):
     server = st.text_input("FHIR server address", key="connect_server", placeholder="https://fhir.example.org/r4",
@@ -242,6 +305,14 @@ with st.form("connect_form"):
                                help="Not needed when you sign in with SMART: the sign-in says whose record it is.")
     st.text_input("Access token", type="password", key=TOKEN, autocomplete="off",
                   help="Used for this sync only: never shown, logged or kept. Leave it empty to sign in with SMART.")
+    with st.expander("Sign-in settings (for a SMART sign-in)"):
+        client_id = st.text_input("Client id", key="connect_client_id", value=door.client_id_default(),
+                                  help="The name this app is registered under at the sign-in server. Whoever runs "
+                                       "the server gives it to you.")
+        back_typed = st.text_input("Return address", key="connect_redirect", value=redirect_uri() or "",
+                                   placeholder="https://ltc.example.org/",
+                                   help="The address of this app that the sign-in page sends you back to. It must "
+                                        "be exactly the one registered with the sign-in server.")
     with_token = st.form_submit_button("Connect and sync", type="primary", on_click=hand_over, key="connect_go")
     with_smart = st.form_submit_button("Sign in with SMART", on_click=forget_token, key="connect_smart")
 
@@ -253,13 +324,13 @@ if with_token:
         if outcome:
             synced(outcome, patient_id.strip())
 elif with_smart:
-    back = redirect_uri()
+    back = back_typed.strip() or redirect_uri()
     if not back:
-        st.error("The app does not know its own address for the sign-in to come back to. "
-                 "Whoever runs it can set LTC_SMART_REDIRECT_URI.")
+        st.error("The app does not know its own address for the sign-in to come back to. Type it under "
+                 "Sign-in settings, or whoever runs the app can set LTC_SMART_REDIRECT_URI.")
     else:
         try:
-            url, pending = door.smart_start(server, back)
+            url, pending = door.smart_start(server, back, client_id)
         except door.SyncFailed as failure:
             show_failure(failure, "The sign-in could not start")
         else:

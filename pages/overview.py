@@ -8,8 +8,12 @@ import datetime as dt
 import streamlit as st
 
 import service as door
+from sheet import carer_scope_lines
 from pages import state, ui
-from pages.text import ATTENTION, day, escape_markdown, humanise, latest_point, md_line, off_target, source_words, status_label, value_words
+from pages.text import (
+    ATTENTION, day, escape_markdown, humanise, latest_point, md_line, missing_words, off_target, review_words,
+    source_words, status_label, value_words,
+)
 
 state.guard()
 
@@ -17,6 +21,8 @@ summary = state.summary()
 ui.header("Overview", summary)
 if not summary.conditions and summary.denied:
     st.stop()
+if summary.viewer.kind == "proxy":  # what the consent leaves out, said first (issue 16)
+    st.info(escape_markdown("\n".join(carer_scope_lines(summary))), icon=":material/lock_clock:")
 
 st.header("Conditions")
 if not summary.conditions:
@@ -24,6 +30,9 @@ if not summary.conditions:
              + ("" if summary.viewer.kind == "clinic" else
                 (" Entries made before the online record starts do not show here." if summary.record_starts else "")
                 + " If one of them applies, you can show its view below."))
+if summary.viewer.kind == "patient" and not (summary.conditions or summary.medications or summary.letters or summary.suggested_views):
+    st.page_link("pages/connect.py", label="Connect your GP record", icon=":material/sync:")  # an empty record (issue 17)
+    st.page_link("pages/import_file.py", label="Import a file of your record", icon=":material/upload_file:")
 for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
@@ -48,7 +57,8 @@ st.header("Needs attention now")
 attention = False
 
 due = [
-    {"Condition": view.title, "Check": check.name, "Status": status_label(check.status),
+    {"Condition": view.title, "Check": check.name,
+     "Status": status_label(check.status, check.before_boundary, missing_words(summary.viewer.kind, summary.patient.name)),
      "Due": day(check.due, "now")}
     for view in summary.conditions for check in view.checks if check.status in ATTENTION
 ]
@@ -70,7 +80,8 @@ for view in summary.conditions:
                 f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}: latest "
                 f"{value_words(last.value, measure.display_unit, last.comparator)} on {day(last.date)}, "
                 f"{side} {ui.whose(summary)} target of {value_words(limit, measure.display_unit)} "
-                f"(source: {source_words(measure.target_source, measure.target_verified)})"
+                f"(source: {source_words(measure.target_source)})"
+                + (f". {review_words(measure.target_verified)}" if review_words(measure.target_verified) else "")
             )
 if off:
     attention = True

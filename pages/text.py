@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import textsafe
 from conditions.base import CheckView, MeasureView, number
+from record.citations import review_words, source_words  # noqa: F401  (the pages' words for sources)
 from record.dates import human
 
 UK = ZoneInfo("Europe/London")
@@ -71,9 +72,24 @@ def code_span(text: str | None) -> str:
     return "`" + " ".join(plain(text).split("\n")).replace("`", "'") + "`"
 
 
-def status_label(status: str) -> str:
-    """A check status as icon and words, e.g. "⚠️ Overdue"."""
+ONLINE_RECORD = "Not in your online record"
+
+
+def missing_words(viewer_kind: str, name: str | None = None) -> str:
+    """What a check with no visible result under a date boundary is called (issue 16): "Not in
+    your online record", for a carer "Not in what you can see of Pat's record"; never "never"."""
+    if viewer_kind != "proxy":
+        return ONLINE_RECORD
+    first = (name or "").split()
+    return f"Not in what you can see of {first[0]}'s record" if first else "Not in what you can see of their record"
+
+
+def status_label(status: str, before_boundary: bool = False, missing: str = ONLINE_RECORD) -> str:
+    """A check status as icon and words, e.g. "⚠️ Overdue"; a check whose last result would be
+    before the record's date boundary is "❔ Not in your online record" (`missing`)."""
     icon, words = STATUS.get(status, ("", status))
+    if before_boundary and status == "never":
+        words = missing
     return f"{icon} {words}".strip()
 
 
@@ -92,21 +108,13 @@ def interval_words(days: int | None) -> str:
     return "every day" if days == 1 else f"every {days} days"
 
 
-def source_words(source: str | None, verified: bool | None) -> str:
-    """A source with "(unverified)" when the reference marks it so."""
-    if not source:
-        return "source not recorded"
-    if verified is False and "unverified" not in source.casefold():
-        return f"{source} (unverified)"
-    return source
-
-
 def target_line(measure: MeasureView) -> str:
     """The target and where it comes from, e.g. "Target: 53 mmol/mol or below (source: NICE NG28)"."""
     if not measure.target:
         return "No target is set for this measure."
     label = "Target" if has_bounds(measure) else "For reference"
-    return f"{label}: {measure.target} (source: {source_words(measure.target_source, measure.target_verified)})"
+    review = review_words(measure.target_verified)
+    return f"{label}: {measure.target} (source: {source_words(measure.target_source)})" + (f". {review}" if review else "")
 
 
 def has_bounds(measure: MeasureView) -> bool:
@@ -114,18 +122,19 @@ def has_bounds(measure: MeasureView) -> bool:
     return measure.target_low is not None or measure.target_high is not None
 
 
-def check_row(check: CheckView) -> dict[str, str]:
-    """One check as a table row, its status in words with an icon."""
-    status = status_label(check.status)
+def check_row(check: CheckView, missing: str = ONLINE_RECORD) -> dict[str, str]:
+    """One check as a table row, its status in words with an icon (`missing`: the words for a
+    check not in the online record, `missing_words`)."""
+    status = status_label(check.status, check.before_boundary, missing)
     if check.addressed_by:
         status += f" ({humanise(check.addressed_by)})"
     return {
         "Check": check.name,
         "Status": status,
-        "Last done": day(check.last_done, "not recorded"),
+        "Last done": day(check.last_done, missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
         "Next due": day(check.due, "now") if check.status != "ok" or check.due else "",
         "How often": interval_words(check.interval_days),
-        "Source": source_words(check.source, check.verified),
+        "Source": " ".join(filter(None, (source_words(check.source) + ".", review_words(check.verified, "interval")))),
     }
 
 

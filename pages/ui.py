@@ -14,7 +14,7 @@ from conditions import BY_ID
 from conditions.base import CheckView, MeasureView, Panel, Question
 from exports.own_content import shows_own_on_shared_screen
 from pages import charts, state
-from pages.text import check_row, day, escape_markdown, humanise, md_line, plain, target_line
+from pages.text import ONLINE_RECORD, check_row, day, escape_markdown, humanise, md_line, plain, target_line
 from summary import Summary
 
 MAX_TEXT = 4000  # the store's limit on one question or note
@@ -175,9 +175,9 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
 
 
-def checks_table(checks: list[CheckView]) -> None:
+def checks_table(checks: list[CheckView], missing: str = ONLINE_RECORD) -> None:
     """Checks with their status in words and an icon, when last done and when next due."""
-    table([check_row(c) for c in checks], "No regular checks apply.")
+    table([check_row(c, missing) for c in checks], "No regular checks apply.")
     notes = [f"{c.name}: {humanise(c.note)}" for c in checks if c.note]
     for note in notes:
         st.caption(escape_markdown(note))

@@ -43,7 +43,7 @@ from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
 from record.consent import (
-    UNREADABLE_START, Access, access_start, read_access, related_person_valid, stored_text,
+    UNREADABLE_START, Access, access_start, carer_window, read_access, related_person_valid, stored_text,
 )
 from record.policy import UNREADABLE_LABEL, hidden_labels_for, labels_of, not_for_proxy
 from record.projection import (
@@ -71,6 +71,8 @@ class VisibleRecord:
     today: dt.date
     shared: tuple[dict, ...] = ()
     record_starts: dt.date | None = None
+    view_starts: dt.date | None = None  # the first day of data this viewer may see (a carer's data period too)
+    access_ends: dt.date | None = None  # a carer's permission ends after this day (Consent or RelatedPerson period)
     denied_reason: str | None = None
     unchecked: int = 0  # entries withheld because the gate could not classify them (see open_record)
     permitted: bool = True  # False for a proxy with no current permission: nothing to export
@@ -267,11 +269,14 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
+    view_starts, access_ends = carer_window(access, permissions, viewer.proxy_id) if proxy else (None, None)
     return VisibleRecord(
         viewer=viewer,
         today=today,
         shared=tuple(shared),
         record_starts=record_starts,
+        view_starts=max((d for d in (record_starts, view_starts) if d), default=None),
+        access_ends=access_ends,
         denied_reason=denied_reason,
         unchecked=unchecked,
         permitted=not proxy or access.grants_any,
@@ -285,6 +290,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
 
 
 _NO_LABELS: frozenset = frozenset()
+
 
 
 def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:

@@ -199,6 +199,32 @@ class Access:
         """Whether some Consent might permit something to this viewer."""
         return not self.unreadable and any(rule.permit and rule.named for root in self.roots for rule in root.walk())
 
+    def window(self) -> tuple[dt.date | None, dt.date | None]:
+        """(first day of data, last day in force) of what the Consents surely grant this viewer
+        today: the earliest `dataPeriod` start of a permit that names them and surely holds
+        (None: the whole record), and the latest day such a permit's `period` and its parents'
+        surely hold (None: no end). What a deny withholds is never in it."""
+        starts, ends = [], []  # day numbers; last days or None
+
+        def visit(rule: Rule, start: int, until: dt.date | None) -> None:
+            if rule.window:
+                start = max(start, rule.window[2])
+            if rule.until is not None:
+                until = rule.until if until is None else min(until, rule.until)
+            if rule.permit and rule.named and rule.sure:
+                starts.append(start)
+                ends.append(until)
+            for child in rule.children:
+                visit(child, start, until)
+
+        if not self.unreadable:
+            for root in self.roots:
+                visit(root, dt.date.min.toordinal(), None)
+        if not starts:
+            return None, None
+        first = min(starts)
+        return (dt.date.fromordinal(first) if first > 1 else None, None if None in ends else max(ends))
+
     def use_content(self, texts: Iterable[tuple[str, str]], decode) -> None:
         """Find the code, data and profile criteria's matches in (Type/id, stored JSON) texts."""
         self._content = Content(list(self.content_rules), texts, decode)
@@ -305,6 +331,21 @@ def related_person_valid(resources: Iterable[dict], patient_id: str, proxy_id: s
                 return False
             return active is True and within(today, start, end)
     return False
+
+
+def carer_window(access: Access, resources: list, proxy_id: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """What a carer is told their permission covers (issue 16): `Access.window`'s first day of
+    data, and the earlier of its last day and the RelatedPerson's. Read from their own permissions,
+    never the entries, so it tells them nothing about what is withheld."""
+    if not access.grants_any:
+        return None, None
+    starts, ends = access.window()
+    person = next((p for p in resources if p.get("resourceType") == "RelatedPerson" and p.get("id") == proxy_id), {})
+    try:
+        person_ends = bounds(person.get("period"), "period")[3]
+    except UnreadableConsent:
+        person_ends = None
+    return starts, min((d for d in (ends, person_ends) if d), default=None)
 
 
 # access_start's answer when the patient's own access Consent cannot be read: every dated entry

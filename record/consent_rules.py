@@ -144,6 +144,7 @@ class Rule:
     data: tuple | None = None  # ((meaning, reference or None), ...)
     content: int = -1  # its place in the entry's content findings (code, data, profiles)
     children: tuple = ()
+    until: dt.date | None = None  # the last day its `period` surely holds (narrow end), if it ends
 
     def applies(self, rtype: str, labels: frozenset, day: int | None, found: tuple) -> tuple[bool, bool]:
         """(surely, possibly): whether this rule's criteria hold for an entry."""
@@ -248,7 +249,7 @@ class Reader:
             return None
         named = named_here or (provision.get("actor") in (None, []) and parent_named)
         rule = Rule(permit=kind == "permit", sure=actor_sure and action_sure and purpose_sure and period_sure,
-                    maybe=True, named=named)
+                    maybe=True, named=named, until=narrow_end)
         self._content_criteria(rule, provision)
         nested = objects(provision.get("provision"), "provision.provision")
         rule.children = tuple(r for r in (self.rule(n, named, False, depth + 1) for n in nested) if r is not None)

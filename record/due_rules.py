@@ -7,6 +7,7 @@ from functools import cache
 
 from pydantic import BaseModel
 
+from record.citations import check as check_source
 from record.tables import TerminologyError, days, flag, number, read_table, split_list
 
 
@@ -76,6 +77,7 @@ def _targets() -> tuple[Target, ...]:
     found = []
     for row in read_table("targets.csv", (*columns, "kind", "label", "low_inclusive", "high_inclusive")):
         where = f"targets.csv {row['id']}"
+        check_source(row["source"], where)  # every key it names has a plain citation (sources.csv)
         found.append(Target(
             **{c: row[c] for c in columns if c not in ("low", "high")},
             low=number(row["low"], where), high=number(row["high"], where),
@@ -101,6 +103,7 @@ def _intervals() -> tuple[Interval, ...]:
     found = []
     for row in read_table("intervals.csv", columns):
         where = f"intervals.csv {row['check']}/{row['condition']}"
+        check_source(row["source"], where)
         found.append(Interval(
             check=row["check"], condition=row["condition"], evidence=split_list(row["evidence"]),
             interval_days=days(row["interval_days"], where) or 0,

@@ -26,7 +26,8 @@ from record.mapping_common import (
     ConceptKey, Index, all_codings, as_dict, cacheable, concept_key, day, dicts, display, happened,
     key_codings, key_concept, number, string,
 )
-from record.models import Medication
+from record.doses import dose_amount
+from record.models import DoseFact, Medication
 
 LAST_ISSUE_EXTENSION = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationStatementLastIssueDate"
@@ -142,6 +143,7 @@ def _request(resource: dict, index: Index) -> Medication:
     is_issue = ordered and issued is not None
     return Medication(
         **fields,
+        doses=[_dose(resource.get("dosageInstruction"), fields, issued or fields["date"])],
         intent=intent,
         authored_on=authored,
         last_issued=issued if is_issue else None,
@@ -161,8 +163,10 @@ def _statement(resource: dict, index: Index) -> Medication:
     for extension in dicts(resource.get("extension")):
         if extension.get("url") == LAST_ISSUE_EXTENSION:
             last = day(extension.get("valueDateTime")) or day(extension.get("valueDate"))
+    started = day(as_dict(resource.get("effectivePeriod")).get("start")) or day(resource.get("effectiveDateTime"))
     return Medication(
         **fields,
+        doses=[_dose(resource.get("dosage"), fields, started or day(resource.get("dateAsserted")) or fields["date"])],
         end_date=day(as_dict(resource.get("effectivePeriod")).get("end")),
         authored_on=day(resource.get("dateAsserted")),
         last_issued=last,
@@ -170,6 +174,13 @@ def _statement(resource: dict, index: Index) -> Medication:
         repeat=_is_repeat(resource),
         dosage_text=_dosage_text(resource.get("dosage")),
     )
+
+
+def _dose(dosages, fields: dict, when: dt.date | None) -> DoseFact:
+    """The resource's dose on its date (clinical-reference §11.9; `record.doses`)."""
+    amount, strength = dose_amount(dosages, fields["text"])
+    return DoseFact(date=when, amount=amount, strength=strength, entry_id=fields["id"],
+                    name=fields["name"])
 
 
 def group_key(medication: Medication) -> str:
@@ -208,6 +219,8 @@ def merge(members: list[Medication]) -> Medication:
         "reason_codings": reasons,
         "classes": frozenset().union(*(m.classes for m in members)),
         "ids": [m.id for m in members],
+        "doses": sorted((d for m in members for d in m.doses),
+                        key=lambda d: (d.date or dt.date.min, d.entry_id)),
         "authorised": status_from.authorised,
         "end_date": status_from.end_date,
         "active_order": bool(orders) and orders[-1].active_order

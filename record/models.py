@@ -102,6 +102,20 @@ class ConditionEntry(Entry):
 
 
 @_entry
+class DoseFact:
+    """One request's or statement's dose, as far as it can be read (clinical-reference §11.9):
+    `amount` in mg a day from the dose instruction (doseQuantity or doseRange with its timing, or
+    the dose text), `strength` in mg from the medicine's name ("Lithium carbonate 400mg tablets").
+    Either is None when it cannot be read; `record.doses` reads them."""
+
+    date: dt.date | None = None
+    amount: float | None = None
+    strength: float | None = None
+    entry_id: str = ""
+    name: str = ""
+
+
+@_entry
 class Medication(Entry):
     """A medicine, with every GP issue of it grouped together (requests) or as stated (statements)."""
 
@@ -125,6 +139,9 @@ class Medication(Entry):
     active_order: bool = False
     end_date: dt.date | None = None
     route: str | None = None
+    # clinical-reference §11.9: each request's or statement's dose and date, oldest first (a new
+    # authorisation at another dose is a dose change; `conditions.dose_changes` reads them).
+    doses: list[DoseFact] = field(default_factory=list)
 
 
 @_entry

@@ -179,6 +179,7 @@ MODELS: tuple[type, ...] = (
     models.Immunisation, models.CodedEntry, models.Letter, models.CarePlanActivity,
     models.CarePlan, models.GoalTarget, models.Goal, models.FlagEntry, models.Appointment,
     models.ConsentEntry, models.RelatedPersonInfo, models.OtherEntry, models.PatientInfo,
+    models.DoseFact,
 )
 _INDEX = {cls: i for i, cls in enumerate(MODELS)}
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 import fhir_read
 
+from record import citations
 from record.due_rules import Interval, Target, UnknownCheck, interval, intervals, targets  # noqa: F401
 from record.tables import TableError, TerminologyError, read_table  # noqa: F401
 
@@ -308,6 +309,7 @@ def preload() -> None:
     _glossary()
     _labels()
     view_suggestions()
+    citations.preload()
 
 
 @cache

@@ -15,13 +15,14 @@ from store.db import (
     patient_of,
 )
 from store.versions import is_newer
+from store.connections import ConnectionsMixin
 from store.derived import DerivedMixin
 from store.personal import PersonalMixin
 from store.referrers import ReferrersMixin
 from store.resources import ResourcesMixin, copy_digest
 
 
-class Store(ResourcesMixin, DerivedMixin, PersonalMixin, ReferrersMixin, StoreBase):
+class Store(ConnectionsMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReferrersMixin, StoreBase):
     """A SQLite file holding one household's records."""
 
 

@@ -28,9 +28,10 @@ def test_describe_gives_count_span_latest_and_target():
 
 
 def test_describe_marks_an_unverified_target_source():
-    """A target the reference calls unverified says so in the sentence."""
+    """A target the reference calls unverified says so once, in words, after the sentence (issue 15)."""
     sentence = charts.describe(hba1c([50, 52, 49, 55, 50], verified=False, source="local"), "the")
-    assert "within the target (53 mmol/mol or below; source: local (unverified))" in sentence
+    assert sentence.endswith("within the target (53 mmol/mol or below; source: local). This aim is awaiting clinical review.")
+    assert "(unverified)" not in sentence
 
 
 def test_describe_without_numbers_says_so():
@@ -71,7 +72,7 @@ def test_status_is_words_and_an_icon():
 
 
 def test_check_row_names_source_and_interval():
-    """A check row carries the dates in words, how often, and its source with unverified marked."""
+    """A check row carries the dates in words, how often, and its source with unverified said in words."""
     check = CheckView(id="acr", name="Urine test", last_done=dt.date(2025, 7, 14), due=dt.date(2026, 7, 14),
                       status="overdue", interval_days=365, source="NICE NG28", verified=False,
                       addressed_by="declined on 2026-03-03")
@@ -79,7 +80,7 @@ def test_check_row_names_source_and_interval():
     assert row["Status"] == "⚠️ Overdue (declined on 3 March 2026)"
     assert row["Last done"] == "14 July 2025" and row["Next due"] == "14 July 2026"
     assert row["How often"] == "every year"
-    assert row["Source"] == "NICE NG28 (unverified)"
+    assert row["Source"] == "NICE NG28. This interval is awaiting clinical review."
 
 
 def test_interval_words():
@@ -114,9 +115,13 @@ def test_a_band_without_numbers_is_for_reference_not_a_target():
     assert "within" not in charts.describe(bands)
 
 
-def test_unverified_is_never_said_twice():
-    """A source that already says unverified is not marked again."""
-    assert text.source_words("clinical-reference §4.2 (unverified)", False) == "clinical-reference §4.2 (unverified)"
+def test_a_source_is_shown_without_internal_references():
+    """A source that reached a page unconverted loses its internal pointer and bracketed
+    "(unverified)"; unverified is said by `review_words`, once (issue 15)."""
+    assert text.source_words("[NG19] clinical-reference §4.2 (unverified)") == "NICE guideline NG19"
+    assert text.source_words(None) == "source not recorded"
+    assert text.review_words(False) == "This aim is awaiting clinical review."
+    assert text.review_words(None) == text.review_words(True) == ""
 
 
 def test_figure_is_valid_plotly():

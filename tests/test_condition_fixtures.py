@@ -24,7 +24,7 @@ def _summary_for(case: Path, store, expected: dict):
     viewer = Viewer.parse(patient_id, expected.get("viewer", "patient"))
     reveal = expected.get("preferences", {}).get("eol_show_prognosis") == "yes"
     visible = open_record(store, viewer, dt.date.fromisoformat(expected["today"]), reveal_prognosis=reveal)
-    return build_summary(visible, preferences=expected.get("preferences", {}))
+    return build_summary(visible, preferences=expected.get("preferences", {}), chosen=tuple(expected.get("chosen", ())))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
@@ -37,6 +37,9 @@ def test_condition_fixture(case, fresh_store):
         assert expected["condition"] not in views
         return
     view = views[expected["condition"]]
+    for key in ("shown_because", "boundary_note"):  # issue 16: a view by choice, under a date boundary
+        if key in expected:
+            assert getattr(view, key) == expected[key], key
     measures = {m.id: m for m in view.measures}
     for measure_id, want in expected.get("measures", {}).items():
         got = measures[measure_id]

@@ -106,7 +106,8 @@ def test_measure_carries_bands_and_source_and_is_absent_without_results():
     """MMSE shows the TA217 bands as its target text; a test never done is not listed."""
     view = dementia.SPEC.view(ctx(score("mmse", "2026-01-01", 22)))
     mmse = {m.id: m for m in view.measures}["mmse"]
-    assert "MMSE 10 to 20: moderate" in mmse.target and mmse.target_source == "[TA217]"
+    assert "MMSE 10 to 20: moderate" in mmse.target and mmse.target_source == "NICE technology appraisal TA217"
+    assert mmse.target_basis == "[TA217]"
     assert [m.id for m in view.measures] == ["mmse"]
 
 

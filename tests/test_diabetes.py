@@ -213,7 +213,7 @@ def test_hba1c_rise_names_both_values_dates_and_the_guideline():
     ctx = context(condition(), hba1c("2026-03-02", 50), hba1c("2026-09-07", 56))
     text = asked(ctx)["diabetes.hba1c_rise"]
     assert "from 50 to 56 mmol/mol between 2 March 2026 and 7 September 2026" in text
-    assert "48 mmol/mol that NICE NG28" in text and "You could ask" in text
+    assert "48 mmol/mol that NICE guideline NG28" in text and "You could ask" in text
 
 
 def test_high_hba1c_on_one_medicine_counts_drugs_not_issues():
@@ -288,7 +288,8 @@ def test_foot_question_waits_for_a_podiatry_letter_in_six_months():
 
 
 def test_questions_are_ranked_capped_and_explained():
-    """At most 5 questions, most important first, each with a rule id and a reason citing §2.3."""
+    """At most 5 questions, most important first, each with a rule id, a reason in plain words and
+    the rule's own pointer to §2.3 kept as its basis (issue 15: never shown)."""
     ctx = context(condition(), medicine("Gliclazide 80mg tablets", "2026-10-05"),
                   hba1c("2026-04-01", 40), hba1c("2026-10-01", 45),
                   *bp("2026-04-01", 160, 95), *bp("2026-10-01", 150, 95),
@@ -299,7 +300,8 @@ def test_questions_are_ranked_capped_and_explained():
     assert [q.rule_id for q in questions] == [
         "diabetes.foot_risk", "diabetes.hba1c_low_hypo_medicine", "diabetes.egfr_fall",
         "diabetes.acr_raised", "diabetes.bp_above_target"]
-    assert all("clinical-reference §2.3" in q.reason and q.source == "suggested" for q in questions)
+    assert all("clinical-reference §2.3" in q.basis and q.source == "suggested" for q in questions)
+    assert all("§" not in q.reason and "clinical-reference" not in q.reason and q.reason for q in questions)
 
 
 def test_a_carer_gets_carer_wording():

@@ -121,14 +121,15 @@ def test_a_refused_sign_in_is_reported_plainly(double):
 
 
 def test_tokens_are_refreshed_shortly_before_they_expire(double):
-    """`fresh` keeps a token with time left and refreshes one within a minute of expiry, keeping the context."""
+    """`fresh` keeps a token with time left and refreshes one within its margin of expiry (a tenth of
+    its 300-second lifetime: 30 s), keeping the context."""
     http = smart.SmartHttp()
     tokens = sign_in(double, http)
 
-    assert smart.fresh(tokens, http, now=lambda: CLOCK + 200) is tokens
-    renewed = smart.fresh(tokens, http, now=lambda: CLOCK + 250)
+    assert smart.fresh(tokens, http, now=lambda: CLOCK + 250) is tokens
+    renewed = smart.fresh(tokens, http, now=lambda: CLOCK + 275)
     assert renewed.access_token == "access-2" and renewed.patient == "p1"
-    assert renewed.expires_at == CLOCK + 250 + 300
+    assert renewed.expires_at == CLOCK + 275 + 300
     assert double.token_requests[-1]["grant_type"] == "refresh_token"
 
 

@@ -13,6 +13,12 @@ App Launch 2.x the app relies on, and checks them for real:
 - POST /token       authorization_code: the code once, the same client and redirect_uri, and
                     BASE64URL(SHA256(code_verifier)) == code_challenge; refresh_token: rotates
 - GET  /fhir/RelatedPerson/<id>, /fhir/Person/<id>  only with a bearer token it issued
+
+Configurable as real servers are set up (issue 17): `scopes_supported` and `capabilities` in its
+smart-configuration; with `scopes_supported` set, an authorize request asking for any scope not in
+it is answered `invalid_scope` (as a strict server does); `refuse` = (error, error_description)
+makes every authorize answer that error; a refresh token is issued only when `offline_access` was
+granted (or, with no `scopes_supported`, always, as before); `expires_in` is the token lifetime.
 """
 
 from __future__ import annotations
@@ -38,11 +44,18 @@ class SignedInUser:
 
 class SmartDouble(Loopback):
     def __init__(self, client_id: str, redirect_uri: str, user: SignedInUser, access_tokens: list[str],
-                 expires_in: int = 300, well_known: bool = True) -> None:
+                 expires_in: int = 300, well_known: bool = True, scopes_supported: list[str] | None = None,
+                 capabilities: list[str] | None = None, refuse: tuple[str, str] | None = None) -> None:
         self.client_id, self.redirect_uri, self.user = client_id, redirect_uri, user
         self._tokens = list(access_tokens)
         self.issued: set[str] = set()
         self.expires_in, self.well_known = expires_in, well_known
+        self.scopes_supported, self.refuse = scopes_supported, refuse
+        self.capabilities = capabilities if capabilities is not None else [
+            "launch-standalone", "context-standalone-patient", "client-public", "permission-offline",
+            "sso-openid-connect"]
+        self.scopes_asked: list[str] = []
+        self.refresh_refusal: tuple[str, str] | None = None  # (error, error_description) for refreshes
         self.codes: dict[str, dict] = {}
         self.refresh_tokens: set[str] = set()
         self.token_requests: list[dict] = []
@@ -56,12 +69,13 @@ class SmartDouble(Loopback):
     def _route(self, request: Request) -> Reply:
         path = urlsplit(request.path).path
         if path == "/fhir/.well-known/smart-configuration" and self.well_known:
-            return Reply.json({
+            body = {
                 "authorization_endpoint": f"{self.root}/authorize", "token_endpoint": f"{self.root}/token",
-                "code_challenge_methods_supported": ["S256"],
-                "capabilities": ["launch-standalone", "context-standalone-patient", "client-public",
-                                 "permission-offline", "sso-openid-connect"],
-            })
+                "code_challenge_methods_supported": ["S256"], "capabilities": self.capabilities,
+            }
+            if self.scopes_supported is not None:
+                body["scopes_supported"] = self.scopes_supported
+            return Reply.json(body)
         if path == "/fhir/metadata":
             return Reply.json({"resourceType": "CapabilityStatement", "rest": [{"mode": "server", "security": {
                 "extension": [{"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
@@ -81,8 +95,13 @@ class SmartDouble(Loopback):
             return Reply.json({"error": "invalid_client"}, 400)  # never redirect to an unknown URI
         problems = [q.get("response_type") != "code", q.get("code_challenge_method") != "S256",
                     not q.get("code_challenge"), not q.get("state"), q.get("aud") != self.fhir_base]
+        self.scopes_asked.append(q.get("scope", ""))
+        unknown = [s for s in q.get("scope", "").split() if s not in (self.scopes_supported or [s])]
         if any(problems):
             back = {"error": "invalid_request", "state": q.get("state", "")}
+        elif self.refuse or unknown:
+            error, description = self.refuse or ("invalid_scope", f"Scope not supported: {unknown[0]}")
+            back = {"error": error, "error_description": description, "state": q.get("state", "")}
         else:
             code = secrets.token_urlsafe(16)
             self.codes[code] = {"challenge": q["code_challenge"], "redirect_uri": q["redirect_uri"],
@@ -105,22 +124,25 @@ class SmartDouble(Loopback):
             if not 43 <= len(verifier) <= 128 or challenge != issued["challenge"]:
                 return self._refuse("invalid_grant")
             return self._grant(issued["scope"], with_context=True)
+        if grant == "refresh_token" and self.refresh_refusal:
+            return self._refuse(*self.refresh_refusal)
         if grant == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
             self.refresh_tokens.discard(form["refresh_token"])
-            return self._grant("", with_context=False)
+            return self._grant("offline_access", with_context=False)
         return self._refuse("invalid_grant")
 
-    def _refuse(self, error: str) -> Reply:
+    def _refuse(self, error: str, description: str | None = None) -> Reply:
         self.token_errors.append(error)
-        return Reply.json({"error": error}, 400, {"Content-Type": "application/json"})
+        body = {"error": error, **({"error_description": description} if description else {})}
+        return Reply.json(body, 400, {"Content-Type": "application/json"})
 
     def _grant(self, scope: str, with_context: bool) -> Reply:
         access = self._tokens.pop(0)
         self.issued.add(access)
-        refresh = secrets.token_urlsafe(16)
-        self.refresh_tokens.add(refresh)
-        body = {"access_token": access, "token_type": "Bearer", "expires_in": self.expires_in,
-                "scope": scope, "refresh_token": refresh}
+        body = {"access_token": access, "token_type": "Bearer", "expires_in": self.expires_in, "scope": scope}
+        if self.scopes_supported is None or "offline_access" in scope.split():
+            body["refresh_token"] = secrets.token_urlsafe(16)
+            self.refresh_tokens.add(body["refresh_token"])
         if with_context:
             if self.user.patient:
                 body["patient"] = self.user.patient

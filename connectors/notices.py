@@ -1,0 +1,57 @@
+"""What a sync tells the person about a server's limits and faults, in plain words (issue 17).
+
+A server quirk used to reach the patient as "Goal: the server cannot search these by patient;
+read the 0 ...". Every notice and every "incomplete" line a sync makes is worded here, naming the
+kind of entry as a person knows it, with the FHIR type in brackets where an error must be exact.
+"""
+
+from __future__ import annotations
+
+KIND_WORDS = {
+    "Patient": "Personal details", "Condition": "Conditions", "Observation": "Results and measurements",
+    "MedicationRequest": "Prescriptions", "MedicationStatement": "Medicines recorded",
+    "AllergyIntolerance": "Allergies", "Immunization": "Vaccinations", "DocumentReference": "Letters",
+    "CarePlan": "Care plans", "Goal": "Goals", "Flag": "Alerts", "Appointment": "Appointments",
+    "Consent": "Consents (who may see the record)", "RelatedPerson": "Carers and relatives",
+    "Procedure": "Procedures", "Encounter": "Consultations and visits", "DiagnosticReport": "Test reports",
+    "Medication": "Medicine details", "Binary": "Letter contents",
+}
+
+
+def kind(rtype: str) -> str:
+    """The kind of entry in plain words ("Results and measurements"), or the type itself."""
+    return KIND_WORDS.get(rtype, rtype)
+
+
+def short_read(rtype: str, received: int, total: int) -> str:
+    """The server's total says more exist than arrived, and it gave no way to get the rest."""
+    return (f"{kind(rtype)} ({rtype}): the server said there are {total:,}, but sent {received:,} "
+            "and no way to get the rest.")
+
+
+def refused(rtype: str, status: int | None) -> str:
+    """A 401/403 on one kind: that kind is skipped, the rest kept."""
+    code = f" (HTTP {status})" if status else ""
+    return f"{kind(rtype)} ({rtype}): the server did not let this app read them{code}, so none were brought in."
+
+
+def not_searchable(rtype: str) -> str:
+    return f"{kind(rtype)}: this server cannot look these up for one person, so none were brought in."
+
+
+def goals_from_care_plans(count: int) -> str:
+    if count == 0:
+        return ("Goals: this server cannot look up goals for one person, and your care plans name none, "
+                "so no goals were brought in.")
+    return (f"Goals: this server cannot look up goals for one person, so the app brought in the "
+            f"{count:,} that your care plans name.")
+
+
+def no_history(rtype: str) -> str:
+    return (f"{kind(rtype)}: this server does not say what was deleted, so entries the practice deleted "
+            "may still show here.")
+
+
+def history_failed(rtype: str) -> str:
+    return (f"{kind(rtype)}: the server could not say what changed since the last sync, so all of them were "
+            "read again. Entries deleted on the server since the last sync may still show here.")
