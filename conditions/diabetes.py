@@ -19,6 +19,7 @@ from conditions.base import (
     CheckView, ConditionSpec, ConditionView, Context, MeasureView, SituationLine, measure_view,
 )
 from conditions.situations import situations
+from record import citations
 
 ID = "diabetes"
 MEASURES = ("hba1c", "bp_systolic", "bp_diastolic", "cholesterol", "ldl", "egfr", "acr", "bmi", "glucose")
@@ -91,7 +92,8 @@ class _DiabetesSpec(ConditionSpec):
         """The generic view, with the checks' notes added and the situations that shaped it."""
         shown = super().view(ctx)
         found = situations(ctx)
-        lines = [SituationLine(id=s.id, words=s.words, source=s.source) for s in found.shown]
+        lines = [SituationLine(id=s.id, words=s.words, source=citations.plain(s.source), basis=s.source)
+                 for s in found.shown]
         update = {"checks": [_with_notes(c) for c in shown.checks], "situations": lines}
         if not found.full_view:  # results only (possible diagnosis), or a yearly HbA1c after GDM
             update["questions"] = []

@@ -33,4 +33,5 @@ class SituationLine:
 
     id: str
     words: str
-    source: str
+    source: str  # plain citation, e.g. "NICE guideline NG3"
+    basis: str | None = None  # the table source key as written; never shown (conditions/plain.py)

@@ -279,7 +279,7 @@ def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frail
     if found == "possible":
         said.append(Situation("possible", f"Diabetes is recorded as possible in {your} record, not "
                               "confirmed, so this view shows results only: no targets, checks or "
-                              "questions.", "clinical-reference §11.8"))
+                              "questions.", "[DESIGN] clinical-reference §11.8"))
         return said
     if found == "gdm_after_birth":
         said.append(Situation("gdm_after_birth", f"Because {you_have} had diabetes in pregnancy "
@@ -321,5 +321,5 @@ def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frail
     if found == "remission":
         said.append(Situation("remission", f"Because {your} diabetes is recorded as in remission, the "
                               "yearly blood sugar, eye, foot, blood pressure and kidney checks carry on.",
-                              "clinical-reference §11.8"))
+                              "[DESIGN] clinical-reference §11.8"))
     return said

@@ -305,7 +305,8 @@ def test_a_carer_reads_the_situation_about_the_person():
 def test_the_view_carries_its_situations():
     """ConditionView.situations lists the situations in words with their sources."""
     view = SPEC.view(context(condition(T1), delivery_date("2027-02-15")))
-    assert [(s.id, s.source) for s in view.situations] == [("pregnancy", "[NG3]"), ("type1", "[NG17]")]
+    assert [(s.id, s.source, s.basis) for s in view.situations] == [
+        ("pregnancy", "NICE guideline NG3", "[NG3]"), ("type1", "NICE guideline NG17", "[NG17]")]
 
 
 # -- shown on the sheet, and not for someone who has died ------------------------------------
