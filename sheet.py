@@ -15,7 +15,8 @@ from record.dates import human
 from summary import Summary
 from textsafe import markdown_line as _words
 
-STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded"}
+STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded",
+                "not-needed": "Not needed now"}
 # A check with no result after the record's date boundary (issue 16): it may have been done before.
 BOUNDARY_WORDS = {"proxy": "Not in what the carer can see"}
 ONLINE_RECORD = "Not in the online record"
@@ -44,7 +45,7 @@ def _target(measure: MeasureView) -> str:
 
 
 def _view(view: ConditionView, kind: str = "patient") -> list[str]:
-    lines = [f"## {_words(view.title)}", ""]
+    lines = [f"## {_words(view.title)}", ""] + [f"{_words(s.words)}\n" for s in view.situations]
     if view.boundary_note:
         lines += [_words(view.boundary_note), ""]
     missing = BOUNDARY_WORDS.get(kind, ONLINE_RECORD)

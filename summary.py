@@ -151,7 +151,7 @@ def closed_view(view: ConditionView) -> ConditionView:
         "target_verified": None, "target_basis": None, "target_personal": False, "note": None})
         for m in view.measures]
     return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
-                                   "panels": [], "support": None})
+                                   "panels": [], "support": None, "situations": []})
 
 
 CHOSEN_NOTE = "You chose to show this view. It is shown by choice, not because of an entry in the record."

@@ -19,14 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
 from conditions.plain import plain_view
-from conditions.series import SeriesPoint  # noqa: F401  (part of the views' API)
+from conditions.series import SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
 from record import citations, terminology
 from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
 from record.projection import copier
 
-CheckStatus = Literal["ok", "due-soon", "overdue", "never"]
+CheckStatus = Literal["ok", "due-soon", "overdue", "never", "not-needed"]  # not-needed: §11.7
 ViewerKind = Literal["patient", "proxy", "clinic"]
 
 
@@ -107,6 +107,7 @@ class ConditionView(_Out):
     support: str | None = None  # signposting text (mental health), never a prompt
     shown_because: Literal["diagnosis", "chosen"] = "diagnosis"  # "chosen": the person chose it (issue 16)
     boundary_note: str | None = None  # what a view under a date boundary cannot see (issue 16)
+    situations: list[SituationLine] = Field(default_factory=list)  # conditions/situations.py
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conditions import diabetes_checks, diabetes_prompts
 from conditions import diabetes_rules as rules
 from conditions.base import (
-    CheckSpec, CheckView, ConditionSpec, ConditionView, Context, MeasureView, measure_view,
+    CheckView, ConditionSpec, ConditionView, Context, MeasureView, SituationLine, measure_view,
 )
+from conditions.situations import situations
+from record import citations
 
 ID = "diabetes"
 MEASURES = ("hba1c", "bp_systolic", "bp_diastolic", "cholesterol", "ldl", "egfr", "acr", "bmi", "glucose")
@@ -34,16 +37,25 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
     a personal Goal, else by age under 80 or 80 and over [NG136], with the table's unverified mark.
     Other measures have no guideline aim here and are shown only when there is a result.
     """
+    found = situations(ctx)
+    if found.diagnosis == "gdm_after_birth" and measure_id != "hba1c":
+        return None
     view = measure_view(ctx, measure_id, rules.target_order(ctx, measure_id), condition=ID)
     if view is None or (not view.series and measure_id not in ALWAYS_SHOWN):
         return None
+    if not found.full_view or (found.end_of_life and not view.target_personal):
+        return view.model_copy(update={"target": None, "target_low": None, "target_high": None,
+                                       "target_source": None, "target_verified": None})
+    because = rules.target_because(ctx, measure_id)
+    if because and not view.target_personal:
+        view = view.model_copy(update={"note": because})
     if view.target_personal and view.target_source and ctx.viewer_kind == "proxy":
         carer = ctx.wording("", "{name}'s personal target")  # base words it for the patient
         source = view.target_source.replace("your personal target", carer, 1)
         view = view.model_copy(update={"target_source": source})
     if measure_id == "hba1c" and not view.target_personal:
         hypo = ctx.medicines(rules.HYPO_ASSOCIATED)
-        if hypo and not rules.is_type1(ctx):
+        if hypo and not rules.is_type1(ctx) and not because:
             names = ", ".join(sorted({m.name for m in hypo}))
             note = ctx.wording(f"This target applies because your medicines include {names}, which can "
                                "cause low blood sugar (hypos).",
@@ -59,22 +71,15 @@ def intro(ctx: Context) -> str:
             "eye screening) and the results they follow, with the targets from NICE guidance.")
 
 
-CHECKS = (
-    CheckSpec("hba1c", "Blood sugar (HbA1c)", "hba1c", ID, stricter=rules.hba1c_needs_closer_checks),
-    CheckSpec("bp", "Blood pressure", "bp", ID),
-    CheckSpec("cholesterol", "Cholesterol", "cholesterol", ID),
-    CheckSpec("egfr", "Kidney blood test (creatinine or eGFR)", "egfr", ID),
-    CheckSpec("acr", "Urine protein test (ACR)", "acr", ID),
-    CheckSpec("bmi", "Weight (BMI)", "bmi", ID),
-    CheckSpec("smoking", "Smoking status", "smoking", ID),
-    CheckSpec("foot", "Foot check", "foot", ID, stricter=rules.foot_risk_raised),
-    CheckSpec("retinal", "Eye screening", "retinal", ID),
-)  # declined and exception codes come from intervals.csv's `declined` column
+# The checks depend on the person's situations: conditions/diabetes_checks.py. Declined and
+# exception codes come from intervals.csv's `declined` column.
 CHECK_NOTES = {"retinal": RETINAL_NOTE}
 
 
 def _with_notes(check: CheckView) -> CheckView:
-    notes = [CHECK_NOTES.get(check.id), DECLINED_NOTE if check.addressed_by else None, check.note]
+    own = CHECK_NOTES.get(check.id) if check.source and "NG3" not in check.source else None
+    notes = [own if check.status != "not-needed" else None,
+             DECLINED_NOTE if check.addressed_by else None, check.note]
     return check.model_copy(update={"note": " ".join(n for n in notes if n) or None})
 
 
@@ -84,9 +89,21 @@ class _DiabetesSpec(ConditionSpec):
     addressed gets its own words), which CheckSpec.note, set before the result, cannot say."""
 
     def view(self, ctx: Context) -> ConditionView:
-        """The generic view, with the checks' notes added."""
+        """The generic view, with the checks' notes added and the situations that shaped it."""
         shown = super().view(ctx)
-        return shown.model_copy(update={"checks": [_with_notes(c) for c in shown.checks]})
+        found = situations(ctx)
+        lines = [SituationLine(id=s.id, words=s.words, source=citations.plain(s.source), basis=s.source)
+                 for s in found.shown]
+        update = {"checks": [_with_notes(c) for c in shown.checks], "situations": lines}
+        if not found.full_view:  # results only (possible diagnosis), or a yearly HbA1c after GDM
+            update["questions"] = []
+        return shown.model_copy(update=update)
+
+
+def applies(ctx: Context) -> bool:
+    """Confirmed diabetes, remission, a possible diagnosis (results only) or gestational diabetes
+    (in pregnancy, or after the birth for its yearly HbA1c); never a refuted entry (§11.4, §11.8)."""
+    return situations(ctx).diagnosis != "none"
 
 
 SPEC = _DiabetesSpec(
@@ -95,11 +112,13 @@ SPEC = _DiabetesSpec(
     applies_valuesets=("diabetes",),  # type 1, type 2 and "diabetes mellitus"; not ndh
     defining_medicines=(),  # metformin alone is also used for prediabetes and other conditions
     measures=MEASURES,
-    checks=CHECKS,
+    checks=(),
+    extra_checks=diabetes_checks.checks,
+    applies_rule=applies,
     build_measure=build_measure,
     related_medicines=("glucose_lowering", "metformin", "sulfonylurea", "insulin", "dpp4_inhibitor",
                        "sglt2_inhibitor", "glp1_agonist", "thiazolidinedione", "hypo_associated",
                        "statin", "acei_arb"),
-    question_rules=rules.QUESTION_RULES,
+    question_rules=diabetes_prompts.QUESTION_RULES,
     intro=intro,
 )

@@ -24,3 +24,14 @@ class SeriesPoint:
     comparator: str | None = None
     text: str | None = None
     id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class SituationLine:
+    """A situation that shaped a view, in words ("Because you are pregnant, ..."), with its table
+    source (conditions/situations.py, clinical-reference §11)."""
+
+    id: str
+    words: str
+    source: str  # plain citation, e.g. "NICE guideline NG3"
+    basis: str | None = None  # the table source key as written; never shown (conditions/plain.py)

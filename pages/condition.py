@@ -41,6 +41,8 @@ if view.intro:
     st.markdown(escape_markdown(humanise(view.intro)))
 if view.boundary_note:  # what a view under a date boundary cannot see (issue 16)
     st.info(escape_markdown(view.boundary_note), icon="ℹ️")
+for situation in view.situations:  # "Because you are pregnant, ..." (clinical-reference §11)
+    st.info(escape_markdown(situation.words))
 
 level("Results over time")
 measures = [m for m in view.measures if m.series]

@@ -22,6 +22,7 @@ STATUS = {
     "due-soon": ("⏳", "Due soon"),
     "overdue": ("⚠️", "Overdue"),
     "never": ("❔", "No record found"),
+    "not-needed": ("➖", "Not needed now"),
 }
 ATTENTION = ("overdue", "due-soon", "never")
 

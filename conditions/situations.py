@@ -1,0 +1,325 @@
+"""Which situations shape the diabetes view for this person on this day (clinical-reference §11).
+
+Situations come first: before a target, an interval or a prompt is chosen, `situations(ctx)` works
+out from what the viewer can see on `ctx.today` whether the diagnosis is confirmed, possible
+(provisional), in remission or gestational diabetes after the birth (§11.8, §11.4); the type
+(type 1 unless type 2 is also coded, §11.2); age under 18 (§11.3); pregnancy (§11.4); a chronic
+kidney disease category from eGFR and ACR (§11.5); a personal HbA1c range or frailty (§11.6); end
+of life (§11.7). It is computed once per Context. Each situation that shapes the view carries the
+words the view shows ("Because you are pregnant, ...") and the table source it rests on.
+
+Codes come from value sets in `data/terminology/valuesets.csv` and bands from `targets.csv`; the
+only numbers here are named date rules (how long a pregnancy lasts, how far apart two kidney
+results must be), each with its section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from conditions import end_of_life_rules as eol
+from conditions.base import Context, in_any, personal_target
+from record import terminology
+from record.models import LabResult
+
+FULL_TERM_DAYS = 280  # an expected delivery date is dated 40 weeks from the start of pregnancy
+LONGEST_PREGNANCY_DAYS = 301  # design choice: a pregnancy entry older than 43 weeks is left open by mistake
+CKD_APART_DAYS = 91  # "the last 2 eGFR and ACR results at least 3 months apart" (§11.5)
+CHILD_AGE = 18  # "children and young people (under 18)" (§11.3)
+CHECKS_FROM_AGE = 12  # "from age 12: eye screening, urine ACR and blood pressure" (§11.3)
+SMOKING_FROM_AGE = 16  # "no smoking prompt below 16" (§11.3, a design choice)
+EGFR_BAND_ROWS = ("egfr_g1", "egfr_g2", "egfr_g3a", "egfr_g3b", "egfr_g4", "egfr_g5")
+ACR_BAND_ROWS = ("acr_a1", "acr_a2", "acr_a3")
+CKD_BP_ROW = "acr_ckd_bp_70"  # ACR 70 mg/mmol or more: the lower CKD blood pressure target [NG203]
+# Value sets (valuesets.csv); those not in the reference are marked verified=no there.
+DIABETES, TYPE1, TYPE2 = "diabetes", "diabetes_type1", "diabetes_type2"
+REMISSION = "diabetes_remission"
+GESTATIONAL = "gestational_diabetes"
+PREGNANCY = "pregnancy"
+DELIVERY_DATE = "expected_delivery_date"
+FRAILTY = "frailty_moderate_severe"
+END_OF_LIFE = eol.REGISTER + ("gsf_prognosis_b", "gsf_prognosis_c", "gsf_prognosis_d",
+                              "eol_last_months", "eol_last_weeks", "eol_last_days")  # months or less
+POSSIBLE = frozenset({"provisional", "differential", "unconfirmed"})
+IGNORED = frozenset({"refuted", "entered-in-error"})
+ENDED = frozenset({"resolved", "inactive", "remission"})
+
+
+@dataclass(frozen=True)
+class Situation:
+    """One situation that shaped the view: its id, the words shown, and its table source."""
+
+    id: str
+    words: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Kidneys:
+    """A chronic kidney disease category from two results at least 3 months apart (§11.5)."""
+
+    g: str  # "G1" .. "G5"
+    a: str  # "A1" .. "A3"
+    acr_70: bool  # the latest ACR is 70 mg/mmol or more
+
+    @property
+    def interval_row(self) -> str:
+        """The intervals.csv row for this category (NG203 table 1, unverified)."""
+        if self.g == "G5":
+            return "ckd_g5"
+        g = "g1g2" if self.g in ("G1", "G2") else self.g.lower()
+        return f"ckd_{g}_{self.a.lower()}"
+
+
+@dataclass(frozen=True)
+class Situations:
+    """What is known about the person that changes targets, intervals and prompts."""
+
+    diagnosis: str  # "confirmed", "possible", "remission", "gdm_after_birth" or "none"
+    kind: str | None  # "type1" or "type2" (both coded reads as type 2), else None
+    age: int | None
+    pregnancy_start: dt.date | None = None
+    delivery_date: dt.date | None = None
+    pregnant: bool = False
+    kidneys: Kidneys | None = None
+    personal_range: tuple[float, float] | None = None
+    frailty: bool = False
+    end_of_life: bool = False
+    gestational: bool = False  # gestational diabetes in this pregnancy, no other diabetes coded
+    shown: tuple[Situation, ...] = field(default=())
+
+    @property
+    def child(self) -> bool:
+        return self.age is not None and self.age < CHILD_AGE
+
+    @property
+    def full_view(self) -> bool:
+        """Targets, checks and prompts are shown (not results only). "none" reaches a view only
+        when the person chose to show it (issue 16: the diagnosis is before their online record)."""
+        return self.diagnosis in ("confirmed", "remission", "none")
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.shown)
+
+
+def situations(ctx: Context) -> Situations:
+    """The situations on ctx.today, worked out once per Context."""
+    return ctx.kept(("situations",), lambda: [_work_out(ctx)])[0]
+
+
+def _conditions(ctx: Context, *valuesets: str) -> list:
+    return [c for c in ctx.record.conditions
+            if c.verification_status not in IGNORED and in_any(valuesets, c.codings, c.text)
+            and (c.onset or c.recorded or c.date or ctx.today) <= ctx.today]
+
+
+def _current(condition) -> bool:
+    return condition.clinical_status not in ENDED
+
+
+def diagnosis(ctx: Context) -> str:
+    """How diabetes is recorded: confirmed, possible only, in remission, gestational diabetes after
+    the birth, or none (§11.8: refuted and entered-in-error are ignored; resolved or inactive
+    opens no view unless remission is coded)."""
+    entries = _conditions(ctx, DIABETES)
+    confirmed = [c for c in entries if _current(c) and c.verification_status not in POSSIBLE]
+    if confirmed or _other_entries(ctx, DIABETES):
+        return "confirmed"
+    remission = [c for c in _conditions(ctx, REMISSION) if c.clinical_status not in ("resolved", "inactive")]
+    if remission or any(c.clinical_status == "remission" and c.verification_status not in POSSIBLE
+                        for c in entries):
+        return "remission"
+    if any(_current(c) for c in entries):
+        return "possible"
+    if _conditions(ctx, GESTATIONAL):
+        return "gdm"
+    return "none"
+
+
+def _typed(ctx: Context, valueset: str, found: str) -> bool:
+    """Whether the type is recorded: a current entry (a possible one counts only when diabetes is
+    possible; one in remission only when it is in remission), or any other coded entry of it."""
+    for condition in _conditions(ctx, valueset):
+        if condition.verification_status in POSSIBLE and found != "possible":
+            continue
+        if _current(condition) or (found == "remission" and condition.clinical_status == "remission"):
+            return True
+    return _other_entries(ctx, valueset)
+
+
+def _other_entries(ctx: Context, valueset: str) -> bool:
+    """An active flag or another coded entry (not a Condition) in the value set, as has_coded reads them."""
+    return any(e.resource_type not in ("Condition", "Flag") for e in ctx.coded(valueset)) or any(
+        f.status in (None, "active") and in_any((valueset,), f.codings, f.text) for f in ctx.record.flags)
+
+
+def _delivery_date(ctx: Context) -> dt.date | None:
+    """The latest recorded expected delivery date (an Observation whose value is a date)."""
+    found: list[LabResult] = []
+    for result in ctx.record.results_by_concept.where(lambda key: in_any((DELIVERY_DATE,), key[0], key[2])):
+        if result.date <= ctx.today and result.value_text:
+            found.append(result)
+    for result in sorted(found, key=lambda r: r.date, reverse=True):
+        try:
+            return dt.date.fromisoformat(result.value_text.strip()[:10])
+        except ValueError:
+            continue
+    return None
+
+
+def _pregnancy(ctx: Context) -> tuple[bool, dt.date | None, dt.date | None]:
+    """(pregnant, start, expected delivery date): an active pregnancy Condition no older than the
+    longest pregnancy, or an expected delivery date in the future (§11.4)."""
+    due = _delivery_date(ctx)
+    start = due - dt.timedelta(days=FULL_TERM_DAYS) if due else None
+    if due and due > ctx.today:
+        return True, start, due
+    for condition in _conditions(ctx, PREGNANCY):
+        began = condition.onset or condition.recorded or condition.date
+        if condition.clinical_status in (None, "active", "recurrence", "relapse") and (
+                condition.abatement is None or condition.abatement > ctx.today) and began and (
+                ctx.today - began).days <= LONGEST_PREGNANCY_DAYS:
+            return True, began, None
+    return False, None, None
+
+
+def target_row(row_id: str) -> terminology.Target:
+    """One row of targets.csv by its id; TerminologyError when it is missing."""
+    for measure_id in terminology.measures():
+        for row in terminology.targets(measure_id):
+            if row.id == row_id:
+                return row
+    raise terminology.TerminologyError(f"targets.csv has no row {row_id!r}")
+
+
+def band(rows: tuple[str, ...], value: float, comparator: str | None) -> int | None:
+    """The position of a value among bands (0 is the first), from targets.csv."""
+    value += {">": 0.5, ">=": 0.5, "<": -0.5, "<=": -0.5}.get(comparator or "", 0.0)
+    for position, row_id in enumerate(rows):
+        if target_row(row_id).contains(value):
+            return position
+    return None
+
+
+def egfr_band(value: float, comparator: str | None) -> int | None:
+    """The position of an eGFR value among the G1-G5 bands (0 is G1), from targets.csv."""
+    return band(EGFR_BAND_ROWS, value, comparator)
+
+
+def _persisting(results: list[LabResult], rows: tuple[str, ...]) -> int | None:
+    """The band two results at least 3 months apart both reach (the latest and the newest one 3
+    months before it; the milder of the two), or None."""
+    if not results:
+        return None
+    latest = results[-1]
+    earlier = [r for r in results[:-1] if (latest.date - r.date).days >= CKD_APART_DAYS]
+    if not earlier:
+        return None
+    found = [band(rows, r.value, r.comparator) for r in (earlier[-1], latest)]
+    return None if None in found else min(found)
+
+
+def _kidneys(ctx: Context) -> Kidneys | None:
+    """CKD when eGFR stays below 60 (G3a or worse) or ACR stays 3 or more (A2 or worse) on two
+    results at least 3 months apart (§11.5)."""
+    egfr = [r for r in ctx.valued("egfr") if r.date <= ctx.today]
+    acr = [r for r in ctx.valued("acr") if r.date <= ctx.today]
+    g, a = _persisting(egfr, EGFR_BAND_ROWS), _persisting(acr, ACR_BAND_ROWS)
+    if not ((g is not None and g >= 2) or (a is not None and a >= 1)):
+        return None
+    if g is None:
+        g = egfr_band(egfr[-1].value, egfr[-1].comparator) if egfr else 0
+    if a is None:
+        a = band(ACR_BAND_ROWS, acr[-1].value, acr[-1].comparator) if acr else 0
+    g_label = target_row(EGFR_BAND_ROWS[g or 0]).label
+    a_label = target_row(ACR_BAND_ROWS[a or 0]).label
+    high = bool(acr) and target_row(CKD_BP_ROW).contains(acr[-1].value) is True \
+        and acr[-1].comparator not in ("<", "<=")
+    return Kidneys(g_label, a_label, high)
+
+
+def _personal_range(ctx: Context) -> tuple[float, float] | None:
+    """A personal HbA1c range agreed with the person: a Goal with both a low and a high (§11.6)."""
+    mine = personal_target(ctx, "hba1c")
+    if mine and mine[1].low is not None and mine[1].high is not None:
+        return mine[1].low, mine[1].high
+    return None
+
+
+def _work_out(ctx: Context) -> Situations:
+    found = diagnosis(ctx)
+    pregnant, start, due = _pregnancy(ctx)
+    gestational = found == "gdm" and pregnant
+    if found == "gdm":
+        found = "confirmed" if pregnant else "gdm_after_birth"
+    kind = None
+    if found in ("confirmed", "remission", "possible"):
+        kind = "type2" if _typed(ctx, TYPE2, found) or _conditions(ctx, REMISSION) else (
+            "type1" if _typed(ctx, TYPE1, found) else None)
+    end_of_life = ctx.has_coded(*END_OF_LIFE)
+    frailty = ctx.has_coded(FRAILTY)
+    found_range = _personal_range(ctx)
+    kidneys = _kidneys(ctx) if found in ("confirmed", "remission", "none") else None
+    age = ctx.age
+    said = _words(ctx, found, kind, age, pregnant, kidneys, found_range, frailty, end_of_life)
+    return Situations(diagnosis=found, kind=kind, age=age, pregnancy_start=start, delivery_date=due,
+                      pregnant=pregnant, kidneys=kidneys, personal_range=found_range,
+                      frailty=frailty, end_of_life=end_of_life, gestational=gestational,
+                      shown=tuple(said))
+
+
+def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frailty,
+           end_of_life) -> list[Situation]:
+    """The situations the view says in words, most important first."""
+    you_are = ctx.wording("you are", "{name} is")
+    your = ctx.wording("your", "{name}'s")
+    you_have = ctx.wording("you have", "{name} has")
+    said: list[Situation] = []
+    if found == "possible":
+        said.append(Situation("possible", f"Diabetes is recorded as possible in {your} record, not "
+                              "confirmed, so this view shows results only: no targets, checks or "
+                              "questions.", "[DESIGN] clinical-reference §11.8"))
+        return said
+    if found == "gdm_after_birth":
+        said.append(Situation("gdm_after_birth", f"Because {you_have} had diabetes in pregnancy "
+                              "(gestational diabetes), NICE guideline NG3 suggests a blood sugar test "
+                              "(HbA1c) once a year after the birth. This is not a diagnosis of diabetes.",
+                              "[NG3]"))
+        return said
+    if end_of_life:
+        said.append(Situation("end_of_life", f"Because {your} record shows end of life (palliative) "
+                              "care, the aim is to avoid low blood sugar (hypos) and symptoms of high "
+                              "blood sugar, not long-term targets. Yearly checks are not needed now unless "
+                              f"{your} care team suggests them.", "[DUK-EOL]"))
+    if pregnant:
+        said.append(Situation("pregnancy", f"Because {you_are} pregnant, the blood sugar aim and the "
+                              "eye and kidney checks follow NICE guideline NG3 for diabetes in pregnancy.",
+                              "[NG3]"))
+    if age is not None and age < CHILD_AGE:
+        said.append(Situation("child", f"Because {you_are} under 18, the targets and checks follow "
+                              "NICE guideline NG18 for children and young people; blood pressure is "
+                              "judged against charts for age and height.", "[NG18]"))
+    elif kind == "type1":
+        said.append(Situation("type1", f"Because {you_have} type 1 diabetes, the targets and checks "
+                              "follow NICE guideline NG17 for adults with type 1 diabetes.", "[NG17]"))
+    if kidneys:
+        said.append(Situation("ckd", f"Because {your} kidney results, at least 3 months apart, are in "
+                              f"the ranges NICE guideline NG203 calls {kidneys.g} {kidneys.a} for "
+                              "chronic kidney disease, the blood pressure target and kidney test timing "
+                              "follow that guideline.", "[NG203]"))
+    if found_range:
+        low, high = (f"{v:g}" for v in found_range)
+        said.append(Situation("personal_range", f"Because {your} care team agreed a personal blood "
+                              f"sugar range with {ctx.wording('you', '{name}')}, it is used instead of "
+                              f"the usual target: {your} personal range is {low} to {high} mmol/mol.",
+                              "[NG28]"))
+    elif frailty:
+        said.append(Situation("frailty", f"Because {your} record shows frailty, NICE guideline NG28 "
+                              "suggests agreeing a personal blood sugar target that fits "
+                              f"{ctx.wording('you', '{name}')}.", "[NG28]"))
+    if found == "remission":
+        said.append(Situation("remission", f"Because {your} diabetes is recorded as in remission, the "
+                              "yearly blood sugar, eye, foot, blood pressure and kidney checks carry on.",
+                              "[DESIGN] clinical-reference §11.8"))
+    return said
