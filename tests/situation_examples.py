@@ -36,16 +36,25 @@ DMARD_BLOODS = {  # the blood set §5.2 names, codes as in tests/fixtures/condit
 }
 
 
-def pregnant_on_insulin_hba1c_46() -> list[dict]:
-    """A woman of 32 with type 2 diabetes on insulin, about 18 weeks pregnant (an active pregnancy
-    Condition and an expected delivery date in April 2027), HbA1c 52 then 46, ACR raised twice
-    with no ACE inhibitor. Issue 15: she "was told it was below her target and to ask whether her
-    doses were right" (§2.3 hypo rule; §11.4 forbids it, and forbids an ACE inhibitor prompt)."""
+PREGNANCY_SHOWN_BY = ("condition_and_edd", "edd_loinc_only", "edd_snomed_only")
+
+
+def pregnant_on_insulin_hba1c_46(shown_by: str = "condition_and_edd") -> list[dict]:
+    """A woman of 32 with type 2 diabetes on insulin, about 18 weeks pregnant, HbA1c 52 then 46,
+    ACR raised twice with no ACE inhibitor. Issue 15: she "was told it was below her target and to
+    ask whether her doses were right" (§2.3 hypo rule; §11.4 forbids it, and forbids an ACE
+    inhibitor prompt). The pregnancy is shown (§11.4) by an active pregnancy Condition and an
+    expected delivery date in April 2027, or by the expected delivery date alone (LOINC 11778-8 or
+    SNOMED 161714006), as a GP record may carry only the antenatal booking entry."""
+    pregnancy = []
+    if shown_by == "condition_and_edd":
+        pregnancy.append(condition("sit-preg", PREGNANCY[1], PREGNANCY[2], D(2026, 7, 20)))
+    coding = EDD["snomed"] if shown_by == "edd_snomed_only" else EDD["loinc"]
+    pregnancy.append(expected_delivery("sit-edd", coding, D(2027, 4, 26), D(2026, 9, 1)))
     return [
         patient(D(1994, 5, 12), "female", "Ruth"),
         condition("sit-dm", *DIABETES["2_insulin"], D(2021, 3, 1)),
-        condition("sit-preg", PREGNANCY[1], PREGNANCY[2], D(2026, 7, 20)),
-        expected_delivery("sit-edd", EDD["loinc"], D(2027, 4, 26), D(2026, 9, 1)),
+        *pregnancy,
         *uk_repeat("sit-insulin", "Insulin glargine 100units/ml solution for injection 3ml pre-filled pens",
                    D(2024, 1, 10), [D(2026, 9, 20), D(2026, 10, 25), D(2026, 11, 15)], dose_text="18 units at night"),
         quantity("sit-hba1c-0", HBA1C_SCT, 52, "mmol/mol", D(2026, 5, 14)),

@@ -219,6 +219,8 @@ class Case:
     pregnant_ids: set[str] = field(default_factory=set)  # resources that show an ongoing pregnancy
     eol_ids: set[str] = field(default_factory=set)  # register entries or a prognosis of months or less
     prognosis: bool = False  # a prognosis code is present (shown only when the person chose to see it)
+    diabetes: tuple = ()  # (kind, clinicalStatus, verificationStatus) of the diabetes Condition, if any
+    glucose_lowering: bool = False  # insulin, gliclazide or metformin is in the record
 
 
 _days = st.integers(0, 3 * 365).map(lambda n: TODAY - dt.timedelta(days=n + 1))
@@ -229,8 +231,11 @@ _shape = st.sampled_from(["date", "datetime", "utc"])
 def cases(draw, situation: str | None = None) -> Case:
     """One patient: child or adult, diabetes of a type and status, maybe pregnant, maybe at the end
     of life, with HbA1c, BP, eGFR and ACR series, medicines in UK or US shapes, and a goal.
-    `situation` ("pregnant", "child", "eol") makes that situation certain, other things still vary."""
-    child = situation == "child" or (situation is None and draw(st.booleans()))
+    `situation` makes one situation certain, other things still vary: "pregnant", "child", "eol",
+    "type1_adult" (confirmed active type 1, aged 18 or over) or "uncertain" (a provisional,
+    unconfirmed, differential, refuted, entered-in-error, resolved or inactive diabetes Condition and
+    no glucose-lowering medicine)."""
+    child = situation == "child" or (situation in (None, "uncertain") and draw(st.booleans()))
     if situation == "pregnant":
         age = draw(st.integers(16, 45))
     else:
@@ -246,10 +251,19 @@ def cases(draw, situation: str | None = None) -> Case:
         resources += carer()
 
     kind = draw(st.sampled_from(["1", "2", "2", "2_insulin", "unspecified"] + ([] if situation else ["none"])))
+    if situation == "type1_adult":
+        kind = "1"
     if kind != "none":
         clinical = draw(st.sampled_from(["active"] * 6 + ["recurrence", None, "resolved", "inactive"]))
         verification = draw(st.sampled_from(["confirmed"] * 6 + [None, "provisional", "unconfirmed",
                                                                     "differential", "refuted"]))
+        if situation == "type1_adult":
+            clinical, verification = "active", "confirmed"
+        elif situation == "uncertain":
+            clinical, verification = draw(st.sampled_from(
+                [("active", v) for v in ("provisional", "unconfirmed", "differential", "refuted", "entered-in-error")]
+                + [(c, "confirmed") for c in ("resolved", "inactive")]))
+        case.diabetes = (kind, clinical, verification)
         code, display = DIABETES[kind]
         resources.append(condition("sit-dm", code, display, draw(_days) - dt.timedelta(days=365), clinical, verification))
 
@@ -293,7 +307,9 @@ def cases(draw, situation: str | None = None) -> Case:
                                                    max_size=3))):
         resources.append(quantity(f"sit-acr-{i}", ACR, value, "mg/mmol", day))
 
-    for key in draw(st.sets(st.sampled_from(sorted(MEDICINES)), max_size=4)):
+    choices = sorted(MEDICINES) if situation != "uncertain" else ["atorvastatin", "ramipril"]
+    for key in draw(st.sets(st.sampled_from(choices), max_size=4)):
+        case.glucose_lowering |= key in ("insulin", "gliclazide", "metformin")
         style = draw(st.sampled_from(["uk", "uk", "uk_ref", "us", "statement"]))
         started = draw(_days) - dt.timedelta(days=200)
         if style.startswith("uk"):
