@@ -27,8 +27,8 @@ import situation_examples as examples
 from situation_records import CARER, PID, TODAY, Case, bundle, carer, cases
 
 # Deterministic (derandomize, no example database) and small enough to keep the file under ~60 s
-# (about 45-80 ms a record; 7 properties x 40 records). No shrinking: a failing property would spend tens of seconds shrinking,
-# and the assertion message already quotes the offending words.
+# (about 45-80 ms a record; 7 properties x 40 records). No shrinking: a failing property would
+# spend tens of seconds shrinking, and the assertion message already quotes the offending words.
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                     phases=[Phase.explicit, Phase.reuse, Phase.generate],
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -360,15 +360,19 @@ def test_word_lists_catch_the_issue_wording_and_pass_open_questions():
     """The patterns above match the wrong wording the issue quotes and advice on a medicine, and do
     not match the open questions the reference allows, so the properties can fail and can pass."""
     assert PREGNANCY_FORBIDDEN.search("You could ask whether your target or doses are still right for you.")
-    assert PREGNANCY_FORBIDDEN.search("You could ask what this means for your kidneys and whether any treatment is suggested.")
+    assert PREGNANCY_FORBIDDEN.search("You could ask what this means for your kidneys and whether any "
+                                      "treatment is suggested.")
     assert PREGNANCY_FORBIDDEN.search("You could ask about a statin.")
-    assert not PREGNANCY_FORBIDDEN.search("Because you are pregnant, the aim is below 48 mmol/mol. You could ask about eye checks.")
+    assert not PREGNANCY_FORBIDDEN.search("Because you are pregnant, the aim is below 48 mmol/mol. "
+                                          "You could ask about eye checks.")
     assert ADULT_WORDING.search("Clinic blood pressure below 140/90 mmHg for people aged under 80")
     assert ADULT_BP.search("below 140/90 mmHg") and not ADULT_BP.search("judged against age centiles")
     assert TOWARDS_TARGET.search("what could help bring it back towards the target of 53 mmol/mol")
-    assert CHASING.search("Some of your yearly diabetes checks were last recorded over a year ago. You could ask whether they are due at this appointment.")
+    assert CHASING.search("Some of your yearly diabetes checks were last recorded over a year ago. "
+                          "You could ask whether they are due at this appointment.")
     for advice in ("Stop taking gliclazide.", "You could increase your insulin.", "Reduce your dose of metformin.",
-                   "You should change your dose.", "Your HbA1c is 46. Start ramipril.", "Ask Sam to reduce the tablets."):
+                   "You should change your dose.", "Your HbA1c is 46. Start ramipril.",
+                   "Ask Sam to reduce the tablets."):
         assert MEDICINE_ADVICE.search(advice), advice
     for open_question in ("You could ask whether the treatment plan needs reviewing.",
                           "You could ask what might have changed, and what could help.",
