@@ -155,10 +155,12 @@ def _other_entries(ctx: Context, valueset: str) -> bool:
 
 
 def _delivery_date(ctx: Context) -> dt.date | None:
-    """The latest recorded expected delivery date (an Observation whose value is a date)."""
+    """The latest recorded expected delivery date (an Observation whose value is a date). One
+    recorded with a date after today still counts: a sign of pregnancy is never passed over, since
+    the more cautious prompt wins (§11 opening)."""
     found: list[LabResult] = []
     for result in ctx.record.results_by_concept.where(lambda key: in_any((DELIVERY_DATE,), key[0], key[2])):
-        if result.date <= ctx.today and result.value_text:
+        if result.value_text:
             found.append(result)
     for result in sorted(found, key=lambda r: r.date, reverse=True):
         try:

@@ -108,6 +108,8 @@ def narrative(summary) -> list[tuple[str, str]]:
     out += [("question", q.text) for q in summary.questions] + [("question reason", q.reason) for q in summary.questions]
     for view in summary.conditions:
         out += [(f"{view.id} intro", view.intro), (f"{view.id} support", view.support)]
+        out += [(f"{view.id} situation {s.id}", s.words) for s in view.situations]
+        out += [(f"{view.id} boundary", view.boundary_note)]
         for m in view.measures:
             out += [(f"{view.id}.{m.id} target", m.target), (f"{view.id}.{m.id} note", m.note)]
         for c in view.checks:
