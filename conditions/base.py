@@ -16,8 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conditions.ages import age_range
 from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
+from conditions.personal import personal_target as trusted_target
 from conditions.plain import plain_view
 from conditions.series import SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
@@ -134,12 +136,16 @@ class Context:
         return list(value)
 
     @property
+    def age_range(self) -> tuple[int, int] | None:
+        """(youngest, oldest) in whole years: a partial birth date leaves the age uncertain, and a
+        rule reads the cautious side with conditions/ages.py (clinical-reference §11.3)."""
+        return age_range(self.record.patient, self.today)
+
+    @property
     def age(self) -> int | None:
-        born = self.record.patient.birth_date if self.record.patient else None
-        if born is None:
-            return None
-        years = self.today.year - born.year
-        return years - ((self.today.month, self.today.day) < (born.month, born.day))
+        """The age in whole years when it is certain; None when unknown or the birth date is partial."""
+        ages = self.age_range
+        return ages[0] if ages and ages[0] == ages[1] else None
 
     def results(self, measure_id: str) -> list[LabResult]:
         """Countable (final, amended, corrected) dated results of one measure, oldest first."""
@@ -377,16 +383,8 @@ def number(value: float | None) -> str:
 
 
 def personal_target(ctx: Context, measure_id: str):
-    """The target of the person's most recent active Goal for this measure, if any."""
-    best = None
-    for goal in ctx.record.goals:
-        if goal.lifecycle_status not in (None, "active", "accepted", "planned", "ongoing"):
-            continue
-        for target in goal.targets:
-            if target.measure_id == measure_id and (target.value is not None or target.high is not None or target.low is not None):
-                if best is None or (goal.start or dt.date.min) >= (best[0].start or dt.date.min):
-                    best = (goal, target)
-    return best
+    """The trusted target of the person's most recent active Goal for this measure (conditions/personal.py)."""
+    return trusted_target(ctx.record, measure_id)
 
 
 def target_text(low: float | None, high: float | None, unit: str) -> str:

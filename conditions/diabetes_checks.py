@@ -129,8 +129,10 @@ def wanted(found: Situations) -> tuple[str, ...]:
         if found.kind == "type2":
             ids = YOUNG_TYPE2
         else:
-            ids = ("hba1c", "thyroid") + (("retinal", "acr", "bp") if (found.age or 0) >= CHECKS_FROM_AGE else ())
-        return ids + (("smoking",) if (found.age or 0) >= SMOKING_FROM_AGE else ())
+            # a partial birth date: the checks from 12 when the child may be 12 (closer monitoring
+            # wins); no smoking prompt while the child may be under 16 (§11.3, conditions/ages.py)
+            ids = ("hba1c", "thyroid") + (("retinal", "acr", "bp") if found.may_be_at_least(CHECKS_FROM_AGE) else ())
+        return ids + (("smoking",) if found.certainly_at_least(SMOKING_FROM_AGE) else ())
     return ADULT
 
 

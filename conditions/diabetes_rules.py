@@ -21,6 +21,7 @@ CONDITION = "diabetes"
 HBA1C_RISE = 5.0  # mmol/mol: "latest HbA1c - previous >= 5" (clinical-reference §2.3)
 EGFR_FALL = 0.25  # "eGFR fall >= 25 % from previous" (clinical-reference §2.3)
 CARE_PROCESS_AGE_DAYS = 365  # "any of the 8 care processes older than 12 months" (§2.3)
+OLDER_BP_AGE = 80  # "aged 80 and over": the looser blood pressure target [NG136] (targets.csv age_80_plus)
 PODIATRY_LETTER_DAYS = 183  # "no podiatry letter in 6 months" (§2.3)
 PODIATRY_WORDS = ("podiatr", "chiropod", "foot protection")  # in a letter's title or author
 # targets.csv rows the rules read (tests/test_diabetes.py checks each exists).
@@ -84,7 +85,9 @@ def target_order(ctx: Context, measure_id: str) -> tuple[str, ...]:
             ("ckd_acr_70_plus", bool(kidneys and kidneys.acr_70)),
             ("type1_albuminuria", type1 and _type1_albuminuria(ctx)), ("type1", type1),
             ("ckd", bool(kidneys))) if yes]
-        return (*order, "age_80_plus" if (ctx.age or 0) >= 80 else "age_under_80")
+        # the looser target for 80 and over only when the person is certainly 80 (a birth year
+        # alone may leave them 79: the stricter target wins, §11 opening; conditions/ages.py)
+        return (*order, "age_80_plus" if found.certainly_at_least(OLDER_BP_AGE) else "age_under_80")
     return ()
 
 

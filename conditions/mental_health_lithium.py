@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from conditions import ages
 from conditions.base import CheckView, Context, check_from_row, number
 from conditions.dose_changes import DoseEvent, dose_events, latest_event
 from conditions.medicines import medicine_word
@@ -82,8 +83,9 @@ def triggers(ctx: Context) -> list[str]:
     over, an interacting medicine, eGFR falling or below 60, TSH or calcium outside its range, or
     the last level 0.8 mmol/L or more."""
     found = []
-    if ctx.age is not None and ctx.age >= LITHIUM_OLDER_AGE:
-        found.append(_said(ctx, f"you are aged {ctx.age}", f"{{name}} is aged {ctx.age}"))
+    if ages.may_be_at_least(ctx.age_range, LITHIUM_OLDER_AGE):  # a birth year alone: closer monitoring wins
+        said = ages.in_words(ctx.age_range)
+        found.append(_said(ctx, f"you are aged {said}", f"{{name}} is aged {said}"))
     names = list(dict.fromkeys(medicine_word(m) for cls in INTERACTING_CLASSES for m in ctx.medicines(cls)))
     if names:
         listed = " and ".join(names)

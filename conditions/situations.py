@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from conditions import ages
 from conditions import end_of_life_rules as eol
-from conditions.base import Context, in_any, personal_target
+from conditions.base import Context, in_any, number, personal_target
 from record import terminology
+from record.dates import FhirDate, parse_or_none
 from record.models import LabResult
 
 FULL_TERM_DAYS = 280  # an expected delivery date is dated 40 weeks from the start of pregnancy
@@ -78,7 +80,7 @@ class Situations:
 
     diagnosis: str  # "confirmed", "possible", "remission", "gdm_after_birth" or "none"
     kind: str | None  # "type1" or "type2" (both coded reads as type 2), else None
-    age: int | None
+    ages: tuple[int, int] | None  # (youngest, oldest): a partial birth date leaves the age uncertain
     pregnancy_start: dt.date | None = None
     delivery_date: dt.date | None = None
     pregnant: bool = False
@@ -91,7 +93,16 @@ class Situations:
 
     @property
     def child(self) -> bool:
-        return self.age is not None and self.age < CHILD_AGE
+        """Under 18, or may be (a partial birth date read cautiously, §11.3)."""
+        return ages.may_be_under(self.ages, CHILD_AGE)
+
+    def may_be_at_least(self, years: int) -> bool:
+        """Whether the person may be this age or over (checks for their age are not left out)."""
+        return ages.may_be_at_least(self.ages, years)
+
+    def certainly_at_least(self, years: int) -> bool:
+        """Whether the person is this age or over whatever day they were born."""
+        return ages.certainly_at_least(self.ages, years)
 
     @property
     def full_view(self) -> bool:
@@ -121,16 +132,17 @@ def _current(condition) -> bool:
 def diagnosis(ctx: Context) -> str:
     """How diabetes is recorded: confirmed, possible only, in remission, gestational diabetes after
     the birth, or none (§11.8: refuted and entered-in-error are ignored; resolved or inactive
-    opens no view unless remission is coded)."""
+    opens no view unless remission is coded; a diabetes or remission code that is provisional,
+    differential or unconfirmed is possible, results only)."""
     entries = _conditions(ctx, DIABETES)
     confirmed = [c for c in entries if _current(c) and c.verification_status not in POSSIBLE]
     if confirmed or _other_entries(ctx, DIABETES):
         return "confirmed"
     remission = [c for c in _conditions(ctx, REMISSION) if c.clinical_status not in ("resolved", "inactive")]
-    if remission or any(c.clinical_status == "remission" and c.verification_status not in POSSIBLE
-                        for c in entries):
+    if any(c.verification_status not in POSSIBLE for c in remission) or any(
+            c.clinical_status == "remission" and c.verification_status not in POSSIBLE for c in entries):
         return "remission"
-    if any(_current(c) for c in entries):
+    if any(_current(c) for c in entries) or remission:  # a provisional remission code is possible too
         return "possible"
     if _conditions(ctx, GESTATIONAL):
         return "gdm"
@@ -154,29 +166,32 @@ def _other_entries(ctx: Context, valueset: str) -> bool:
         f.status in (None, "active") and in_any((valueset,), f.codings, f.text) for f in ctx.record.flags)
 
 
-def _delivery_date(ctx: Context) -> dt.date | None:
-    """The latest recorded expected delivery date (an Observation whose value is a date). One
-    recorded with a date after today still counts: a sign of pregnancy is never passed over, since
-    the more cautious prompt wins (§11 opening)."""
-    found: list[LabResult] = []
+def _delivery_date(ctx: Context) -> tuple[dt.date, dt.date] | None:
+    """The expected delivery date that shows pregnancy: (earliest, latest) day it can stand for.
+
+    Read from an Observation's value or a panel's component (LOINC 11778-8, SNOMED 161714006,
+    value set expected_delivery_date). A month-only or year-only date ("2027-02") is partial: it is
+    in the future when its LATEST possible day is. Any future date among all recorded counts (the
+    most recently recorded first), not only the newest entry: a later entry about an earlier
+    birth does not hide a pregnancy, since the more cautious prompt wins (§11 opening, §11.4).
+    Without a future one, the newest recorded date (for a pregnancy Condition's timing)."""
+    found: list[tuple[dt.date, FhirDate]] = []
     for result in ctx.record.results_by_concept.where(lambda key: in_any((DELIVERY_DATE,), key[0], key[2])):
-        if result.value_text:
-            found.append(result)
-    for result in sorted(found, key=lambda r: r.date, reverse=True):
-        try:
-            return dt.date.fromisoformat(result.value_text.strip()[:10])
-        except ValueError:
-            continue
-    return None
+        due = parse_or_none((result.value_text or "").strip())
+        if due is not None:  # one recorded with a date after today still counts (never passed over)
+            found.append((result.date or dt.date.min, due))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    ahead = [due for _, due in found if due.last_day > ctx.today]
+    chosen = (ahead or [due for _, due in found])[:1]
+    return (chosen[0].day, chosen[0].last_day) if chosen else None
 
 
 def _pregnancy(ctx: Context) -> tuple[bool, dt.date | None, dt.date | None]:
     """(pregnant, start, expected delivery date): an active pregnancy Condition no older than the
     longest pregnancy, or an expected delivery date in the future (§11.4)."""
-    due = _delivery_date(ctx)
-    start = due - dt.timedelta(days=FULL_TERM_DAYS) if due else None
-    if due and due > ctx.today:
-        return True, start, due
+    dates = _delivery_date(ctx)
+    if dates and dates[1] > ctx.today:  # a partial date: dated from its earliest day (the longer pregnancy)
+        return True, dates[0] - dt.timedelta(days=FULL_TERM_DAYS), dates[1]
     for condition in _conditions(ctx, PREGNANCY):
         began = condition.onset or condition.recorded or condition.date
         if condition.clinical_status in (None, "active", "recurrence", "relapse") and (
@@ -242,7 +257,8 @@ def _kidneys(ctx: Context) -> Kidneys | None:
 
 
 def _personal_range(ctx: Context) -> tuple[float, float] | None:
-    """A personal HbA1c range agreed with the person: a Goal with both a low and a high (§11.6)."""
+    """A personal HbA1c range agreed with the person: a Goal with both a low and a high (§11.6).
+    A range that cannot be trusted (conditions/personal.py) is not used: the guideline applies."""
     mine = personal_target(ctx, "hba1c")
     if mine and mine[1].low is not None and mine[1].high is not None:
         return mine[1].low, mine[1].high
@@ -263,15 +279,24 @@ def _work_out(ctx: Context) -> Situations:
     frailty = ctx.has_coded(FRAILTY)
     found_range = _personal_range(ctx)
     kidneys = _kidneys(ctx) if found in ("confirmed", "remission", "none") else None
-    age = ctx.age
-    said = _words(ctx, found, kind, age, pregnant, kidneys, found_range, frailty, end_of_life)
-    return Situations(diagnosis=found, kind=kind, age=age, pregnancy_start=start, delivery_date=due,
+    said = _words(ctx, found, kind, ctx.age_range, pregnant, kidneys, found_range, frailty, end_of_life)
+    return Situations(diagnosis=found, kind=kind, ages=ctx.age_range, pregnancy_start=start, delivery_date=due,
                       pregnant=pregnant, kidneys=kidneys, personal_range=found_range,
                       frailty=frailty, end_of_life=end_of_life, gestational=gestational,
                       shown=tuple(said))
 
 
-def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frailty,
+def _under_18(ctx: Context, age_range: tuple[int, int]) -> str:
+    """"you are under 18", or "you may be under 18 (...)" when a partial birth date leaves it open."""
+    if age_range[1] < CHILD_AGE:
+        return ctx.wording("you are under 18", "{name} is under 18")
+    given = "birth year" if ctx.record.patient and ctx.record.patient.birth_date_precision == "year" \
+        else "birth month and year"
+    return ctx.wording(f"you may be under 18 (your record gives your {given} only)",
+                       f"{{name}} may be under 18 ({{name}}'s record gives the {given} only)")
+
+
+def _words(ctx: Context, found, kind, age_range, pregnant, kidneys, found_range, frailty,
            end_of_life) -> list[Situation]:
     """The situations the view says in words, most important first."""
     you_are = ctx.wording("you are", "{name} is")
@@ -298,8 +323,8 @@ def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frail
         said.append(Situation("pregnancy", f"Because {you_are} pregnant, the blood sugar aim and the "
                               "eye and kidney checks follow NICE guideline NG3 for diabetes in pregnancy.",
                               "[NG3]"))
-    if age is not None and age < CHILD_AGE:
-        said.append(Situation("child", f"Because {you_are} under 18, the targets and checks follow "
+    if ages.may_be_under(age_range, CHILD_AGE):
+        said.append(Situation("child", f"Because {_under_18(ctx, age_range)}, the targets and checks follow "
                               "NICE guideline NG18 for children and young people; blood pressure is "
                               "judged against charts for age and height.", "[NG18]"))
     elif kind == "type1":
@@ -311,7 +336,7 @@ def _words(ctx: Context, found, kind, age, pregnant, kidneys, found_range, frail
                               "chronic kidney disease, the blood pressure target and kidney test timing "
                               "follow that guideline.", "[NG203]"))
     if found_range:
-        low, high = (f"{v:g}" for v in found_range)
+        low, high = (number(v) for v in found_range)  # whole mmol/mol, as the measure's target says
         said.append(Situation("personal_range", f"Because {your} care team agreed a personal blood "
                               f"sugar range with {ctx.wording('you', '{name}')}, it is used instead of "
                               f"the usual target: {your} personal range is {low} to {high} mmol/mol.",

@@ -172,11 +172,20 @@ def map_patient(resource: dict) -> PatientInfo:
     return PatientInfo(
         id=string(resource.get("id")) or "unknown",
         name=human_name(resource.get("name")),
-        birth_date=day(resource.get("birthDate")),
+        **_born(resource.get("birthDate")),
         gender=string(resource.get("gender")),
         nhs_number=nhs_number,
         **_deceased(resource),
     )
+
+
+def _born(value) -> dict:
+    """The birth date and its precision: "2008" or "2008-11" is kept as partial, so a rule can read
+    the age cautiously (clinical-reference §11.3; conditions/ages.py)."""
+    found = fhir_date(value)
+    if found is None:
+        return {"birth_date": None}
+    return {"birth_date": found.day, "birth_date_precision": "day" if found.precision == "time" else found.precision}
 
 
 def _deceased(resource: dict) -> dict:

@@ -83,16 +83,37 @@ def _target(target: dict) -> GoalTarget:
     text = string(target.get("detailString")) or display(target.get("detailCodeableConcept"))
     problem = None
     if measure is not None:
-        try:
-            (value, low, high), unit = _in_uk_unit(measure.id, (value, low, high), unit)
-        except units.UnitError:
-            problem = (f"The target's unit '{unit or 'none given'}' could not be converted to "
-                       f"{measure.display_unit}, so it is shown as recorded.")
+        (value, low, high), unit, problem = _trusted_target(measure, (value, low, high), unit)
     return GoalTarget(
         measure_id=measure.id if measure else None, codings=codings(concept),
         low=low, high=high, value=value, comparator=comparator, unit=unit, text=text,
         due=day(target.get("dueDate")), unit_problem=problem,
     )
+
+
+def _trusted_target(measure, values: tuple, unit: str | None) -> tuple[tuple, str | None, str | None]:
+    """(values in the measure's UK unit, unit, why they cannot be trusted or None), by the trust
+    rules results follow (clinical-reference §11.11): a unit that cannot be converted, a value
+    outside the measure's possible range (plausible.csv), or a low above its high. A target
+    without a unit is read in the measure's own unit only when every value is possible in it
+    (HbA1c 7 to 8 with no unit is DCCT %, not mmol/mol). A target that cannot be trusted is never
+    used as a personal target (conditions/personal.py)."""
+    not_used = "so it is not used as a personal target"
+    try:
+        values, unit = _in_uk_unit(measure.id, values, unit)
+    except units.UnitError:
+        if unit is not None:
+            return values, unit, (f"The target's unit '{unit}' could not be converted to "
+                                  f"{measure.display_unit}, {not_used}.")
+        unit = measure.unit  # no unit: kept only when possible in the measure's own unit (below)
+    limits = units.plausible_range(measure.id)
+    if limits is not None and any(v is not None and not limits[0] <= v <= limits[1] for v in values):
+        return values, unit, (f"The target is outside the possible range for {measure.plain_name} "
+                              f"({limits[0]:g} to {limits[1]:g} {measure.display_unit}), {not_used}.")
+    low, high = values[1], values[2]
+    if low is not None and high is not None and low > high:
+        return values, unit, f"The target's low is above its high, {not_used}."
+    return values, unit, None
 
 
 def _in_uk_unit(measure_id: str, values: tuple, unit: str | None) -> tuple[tuple, str | None]:

@@ -2,7 +2,8 @@
 
 Blood pressure is the case to get right: a panel (SNOMED 75367002, LOINC 55284-4 / 85354-9) holds
 systolic and diastolic as components, in either order. Each component is named by its own code through
-`terminology.measure_for`, never by its position, so the two can never be swapped.
+`terminology.measure_for`, never by its position, so the two can never be swapped. A component that
+is no measure is kept only when its value is a date (an expected delivery date in a booking panel).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ _VALUE_STRING = re.compile(
 )
 
 
+_DATE_VALUES = frozenset({"valueDateTime", "valueDate"})  # valueDate: R5 and some R4 exports
+
+
 def map_observation(obs: dict) -> list[LabResult]:
     """The results one Observation gives: itself, or one per measured component of a panel."""
     obs_id = string(obs.get("id")) or "unknown"
@@ -55,9 +59,13 @@ def map_observation(obs: dict) -> list[LabResult]:
         part_code = component.get("code")
         key = concept_key(part_code)
         measure = _measure(part_code, key)
-        if measure is None or (own_measure is not None and measure.id == own_measure.id):
+        if measure is None and _DATE_VALUES.isdisjoint(component):
+            continue  # a part that is no measure is kept only when its value is a date (below)
+        if measure is not None and own_measure is not None and measure.id == own_measure.id:
             continue
-        part_id = f"{obs_id}#{measure.id}"
+        # A date in a panel (an expected delivery date in an antenatal booking) is read by rules
+        # as one in an Observation's own value is (clinical-reference §11.4).
+        part_id = f"{obs_id}#{measure.id if measure else 'date'}"
         suffix = 2
         while part_id in used_ids:
             part_id, suffix = f"{obs_id}#{measure.id}-{suffix}", suffix + 1
@@ -66,8 +74,8 @@ def map_observation(obs: dict) -> list[LabResult]:
                              **shared))
 
     has_value = any(map(str.startswith, obs, repeat("value")))  # any value[x] key
-    if (is_panel or not has_value) and parts:
-        return parts
+    if (is_panel or not has_value) and any(part.measure_id for part in parts):
+        return parts  # (a panel that holds only dates stays an entry of its own, as before)
     return [_result(obs, own_key, own_codings, own_measure, obs_id, source_id=None, **shared), *parts]
 
 
@@ -136,7 +144,7 @@ def _read_value(element: dict):
         return None, None, None, display(concept), codings(concept)
     if isinstance(element.get("valueBoolean"), bool):
         return None, None, None, "Yes" if element["valueBoolean"] else "No", []
-    for key in ("valueDateTime", "valueTime", "valuePeriod", "valueRange", "valueRatio"):
+    for key in ("valueDateTime", "valueDate", "valueTime", "valuePeriod", "valueRange", "valueRatio"):
         if key in element:
             return None, None, None, _describe(element.get(key)), []
     return None, None, None, None, []

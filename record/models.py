@@ -57,7 +57,8 @@ class PatientInfo:
 
     id: str
     name: str | None = None
-    birth_date: dt.date | None = None
+    birth_date: dt.date | None = None  # the first day a partial birth date ("2008", "2008-11") can be
+    birth_date_precision: str | None = None  # "year", "month" or "day": a partial date leaves the age uncertain
     gender: str | None = None
     nhs_number: str | None = None
     deceased: bool = False  # Patient.deceased[x] true or a date (clinical-reference §11.10)
