@@ -1,0 +1,176 @@
+"""Attack tests for issue 17 (an outside tester, branch attack17): each test is a way the sync or
+the SMART connection can still lose data silently, leak or keep a secret, or fail where issue 17
+says it must go on. Every test here failed on main when it was written; none is marked xfail.
+
+Servers are loopback doubles only (127.0.0.1): `Paged`, a FHIR server that answers searches from a
+script of pages, and the SMART double of tests/servers/smart_double.py (through `RecordDouble`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+import cli
+import sync
+from connectors import smart
+from connectors.fhir_server import FhirServerConnector
+from store import Store
+from tests.servers.loopback import Loopback, Reply, Request, outcome
+
+PATIENT = "p1"
+TOKEN = "attack17-token"
+SINCE = "2026-01-01T00:00:00Z"
+
+
+def observation(n: int) -> dict:
+    return {"resourceType": "Observation", "id": f"o{n}", "status": "final",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "271649006"}], "text": "Systolic"},
+            "subject": {"reference": f"Patient/{PATIENT}"}, "effectiveDateTime": f"2025-01-{n:02d}",
+            "valueQuantity": {"value": 120 + n, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org",
+                              "code": "mm[Hg]"}}
+
+
+def bundle(base: str, resources: list[dict], total: int | None = None, next_url: str | None = None) -> dict:
+    page = {"resourceType": "Bundle", "type": "searchset", "meta": {"lastUpdated": "2026-06-01T00:00:00Z"},
+            "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
+                       "search": {"mode": "match"}} for r in resources]}
+    if total is not None:
+        page["total"] = total
+    if next_url:
+        page["link"] = [{"relation": "next", "url": next_url}]
+    return page
+
+
+class Paged(Loopback):
+    """A FHIR server on 127.0.0.1: the Patient, and for each search the reply `script` gives for
+    (type, page number taken from `_page=`), else an empty searchset; `_history` from `history`."""
+
+    def __init__(self, script: dict | None = None, history=None) -> None:
+        self.script = script or {}
+        self.history = history
+        super().__init__(self._answer)
+
+    @property
+    def base(self) -> str:
+        return f"{self.root}/fhir"
+
+    def _answer(self, request: Request) -> Reply:
+        path, _, query = request.path.partition("?")
+        rtype = path[len("/fhir/"):]
+        if rtype.endswith("/_history"):
+            return self.history(self, request) if self.history else Reply.json(bundle(self.base, [], 0))
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        number = int(params.get("_page", "1"))
+        if (rtype, number) in self.script:
+            answer = self.script[(rtype, number)]
+            return answer(self) if callable(answer) else answer
+        if rtype == "Patient":
+            return Reply.json(bundle(self.base, [{"resourceType": "Patient", "id": PATIENT}], 1))
+        return Reply.json(bundle(self.base, [], 0))
+
+
+def page_url(server: Paged, rtype: str, number: int) -> str:
+    return f"{server.base}/{rtype}?patient=Patient/{PATIENT}&_count=2&_page={number}"
+
+
+def run_sync(server: Paged, db, **options):
+    store = Store(db)
+    try:
+        return sync.sync_patient(store, server.base, PATIENT, TOKEN, sleep=lambda s: None, retries=0,
+                                 page_size=2, **options)
+    finally:
+        store.close()
+
+
+# -- never lose data silently --------------------------------------------------------------------
+def test_a_repeated_entry_does_not_hide_a_short_read(tmp_path):
+    """Issue 17: "compare what arrived with Bundle.total ... a short read is an error". The server
+    says total 3, sends o1 o2 on page 1 and o2 again (not o3) on the last page, as offset paging
+    does when a record shifts between pages: only two distinct results arrived, so the sync must
+    be incomplete, not counted complete because a duplicate made up the number."""
+    with Paged() as server:
+        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [observation(1), observation(2)], 3,
+                                                              page_url(server, "Observation", 2)))
+        server.script[("Observation", 2)] = Reply.json(bundle(server.base, [observation(2)], 3))
+        report = run_sync(server, tmp_path / "ltc.db")
+
+    assert len({r["id"] for r in report.fetched.resources if r["resourceType"] == "Observation"}) == 2
+    assert not report.complete and report.exit_code == 3, report.incomplete
+
+
+def test_a_refused_later_page_does_not_move_the_mark_or_pass_as_complete(tmp_path):
+    """Issue 17: no silent loss. Page 1 of 2 arrives (total 4) and the server answers the next
+    link with HTTP 400 (an expired paging cursor): half the results are stored, yet the sync says
+    complete, exits 0, and records the Observation mark from page 1, so every later incremental
+    sync asks only for newer entries and the second page is never read. It must be incomplete
+    and leave the mark alone."""
+    with Paged() as server:
+        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [observation(1), observation(2)], 4,
+                                                              page_url(server, "Observation", 2)))
+        server.script[("Observation", 2)] = outcome(400, "paging cursor expired")
+        db = tmp_path / "ltc.db"
+        report = run_sync(server, db)
+        marks = Store(db).sync_marks(server.base, PATIENT)
+
+    assert report.counts["Observation"] == 2
+    assert "Observation" not in marks, marks
+    assert not report.complete and report.exit_code == 3
+
+
+def test_a_401_mid_paging_does_not_say_none_were_brought_in(tmp_path):
+    """Issue 17: a refused kind "skips that type with a plain notice". Page 1 of Observations
+    arrives, page 2 answers 401: the page-1 entries are stored, but the notice tells the person
+    "none were brought in". The notice must match what was stored (or nothing of the kind kept)."""
+    with Paged() as server:
+        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [observation(1), observation(2)], 4,
+                                                              page_url(server, "Observation", 2)))
+        server.script[("Observation", 2)] = outcome(401, "token expired")
+        report = run_sync(server, tmp_path / "ltc.db")
+
+    said_none = [line for line in report.incomplete if "Observation" in line and "none were brought in" in line]
+    assert not (said_none and report.counts["Observation"] > 0), (report.counts["Observation"], report.incomplete)
+
+
+def test_a_token_that_expires_mid_sync_fails_the_sync_instead_of_skipping_every_later_kind(tmp_path):
+    """Issue 17 skips a kind on a 401/403 on *one* type; the existing suite pins that a token refused
+    for every kind after the Patient is a failure. Here the token runs out after the Conditions:
+    every later kind answers 401. The app stores a part-record and lists 15 kinds "the server did
+    not let this app read", instead of failing with "sign in again" and leaving the store as it was."""
+    from connectors.fhir_server import APP_TYPES
+
+    expired = {(t, 1): outcome(401, "token expired") for t in APP_TYPES[2:]}
+    with Paged(expired) as server:
+        with pytest.raises(sync.Unauthorised):
+            run_sync(server, tmp_path / "ltc.db")
+
+
+def test_a_403_on_the_patient_skips_that_kind_and_keeps_the_rest(tmp_path):
+    """Issue 17: "401/403 on one type skips that type with a plain notice and keeps the rest". A
+    server that grants per-type scopes without Patient answers 403 on the Patient search (a 403
+    is "not this kind", a 401 "not this token"): the app fails the whole sync, every time."""
+    with Paged() as server:
+        server.script[("Patient", 1)] = outcome(403, "scope does not cover Patient")
+        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [observation(1)], 1))
+        report = run_sync(server, tmp_path / "ltc.db")
+
+    assert report.counts["Observation"] == 1
+    assert any("Patient" in line and "403" in line for line in report.incomplete)
+
+
+def test_a_history_that_answers_200_with_an_operation_outcome_falls_back_to_a_full_read(tmp_path):
+    """Issue 17: "a failing `_history` falls back to a full read of that type". A `_history` that
+    answers HTTP 200 with an OperationOutcome (not a Bundle) fails every incremental sync instead."""
+    def failing_history(server, request):
+        return Reply.json({"resourceType": "OperationOutcome",
+                           "issue": [{"severity": "error", "code": "not-supported", "diagnostics": "history off"}]})
+
+    with Paged(history=failing_history) as server:
+        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [observation(1)], 1))
+        connector = FhirServerConnector(server.base, PATIENT, TOKEN, since={"Observation": SINCE},
+                                        retries=0, sleep=lambda s: None)
+        fetched = connector.fetch()
+
+    assert [r["id"] for r in fetched.resources if r["resourceType"] == "Observation"] == ["o1"]
