@@ -174,3 +174,132 @@ def test_a_history_that_answers_200_with_an_operation_outcome_falls_back_to_a_fu
         fetched = connector.fetch()
 
     assert [r["id"] for r in fetched.resources if r["resourceType"] == "Observation"] == ["o1"]
+
+
+# -- scopes from the server ----------------------------------------------------------------------
+@pytest.mark.parametrize("listed", [("patient/*.cruds",), ("patient/*.*",), ("patient/*.r", "patient/*.s")],
+                         ids=["v2-cruds", "v1-star-star", "v2-r-and-s-apart"])
+def test_a_server_listing_wider_read_scopes_is_still_asked_for_a_read_scope(listed):
+    """Issue 17: "ask for SMART v2 scopes where offered (v1 otherwise)". A server whose
+    scopes_supported lists `patient/*.cruds` (v2, every permission), `patient/*.*` (v1 read and
+    write) or `patient/*.r` and `patient/*.s` apart is asked for no resource scope at all: the
+    sign-in succeeds and every read is then refused."""
+    config = smart.SmartConfig("https://fhir.example/r4", "https://auth.example/authorize",
+                               "https://auth.example/token", "smart-configuration",
+                               ("context-standalone-patient", "permission-offline", "permission-v2", "permission-v1"),
+                               ("launch/patient", "offline_access", *listed))
+    scope = smart.choose_scope(config).split()
+    assert any(s.startswith("patient/") for s in scope), scope
+
+
+# -- the token response --------------------------------------------------------------------------
+from test_app_connect import DIABETES, RecordDouble, demo_record  # noqa: E402
+from test_smart_connection import CLOCK, signed_in  # noqa: E402
+from tests.servers.smart_double import SignedInUser  # noqa: E402
+
+
+@pytest.fixture
+def double():
+    """The SMART double with the diabetes demo record (as tests/test_smart_connection.py sets it up)."""
+    user = SignedInUser(patient=DIABETES, fhir_user=f"Patient/{DIABETES}")
+    with RecordDouble(user, demo_record("diabetes"), [f"attack17-access-{n}" for n in range(1, 6)]) as running:
+        running.expires_in = 60
+        yield running
+
+
+def test_an_expires_in_sent_as_a_string_still_sets_the_expiry(double):
+    """Issue 17: "refresh before expiry". Token services that send `"expires_in": "60"` (a string,
+    as Azure AD v1 did) get a token the app thinks never expires: it is never refreshed, and the
+    first sync after the minute fails with a 401 although the refresh token would have renewed it."""
+    double.expires_in = "60"
+    tokens = signed_in(double)
+    assert tokens.expires_at == CLOCK + 60
+
+
+def test_a_huge_expires_in_is_not_an_unhandled_crash(double):
+    """A token answer with `expires_in` of 10**400 (valid JSON) makes finish_sign_in raise a bare
+    OverflowError, which no page or service catches (they catch ConnectorError). It must be taken
+    as a very long lifetime, or refused with a SmartError in plain words."""
+    double.expires_in = 10**400
+    try:
+        signed_in(double)
+    except smart.SmartError:
+        pass
+
+
+def test_a_fhir_user_claim_that_is_not_a_string_is_not_an_unhandled_crash(double):
+    """The id_token's fhirUser claim is server data: an object there (`{"reference": ...}`) makes
+    patients_for raise AttributeError, which the Connect page does not catch. It must be ignored
+    (the launch patient is still offered) or refused with a SmartError."""
+    double.user.fhir_user = {"reference": f"Patient/{DIABETES}"}
+    tokens = signed_in(double)
+    try:
+        choices = smart.patients_for(tokens, smart.SmartHttp())
+    except smart.SmartError:
+        return
+    assert [c.patient_id for c in choices] == [DIABETES]
+
+
+# -- the refresh token after "Forget this connection" --------------------------------------------
+def _kept(refresh_token: str, access_token: str, expires_at: float) -> smart.Tokens:
+    config = smart.SmartConfig("http://127.0.0.1:9/fhir", "http://127.0.0.1:9/authorize",
+                               "http://127.0.0.1:9/token", "kept")
+    return smart.Tokens(config, "ltc-dashboard", access_token, expires_at=expires_at,
+                        refresh_token=refresh_token, lifetime=3600, patient=PATIENT)
+
+
+def test_forget_leaves_no_token_in_the_write_ahead_log_while_another_session_reads(tmp_path):
+    """Issue 17: "Forget this connection" removes the refresh token (brief: check the SQLite file
+    and its WAL). The store opens one connection per thread, so another Streamlit session can be
+    mid-read when the person presses "Forget": the WAL checkpoint then cannot run, "forget" reports
+    success, and every token the connection ever held (the old and the current refresh token, the
+    access tokens) stays in ltc.db-wal on disk until the app closes the store."""
+    db = tmp_path / "ltc.db"
+    first, second = "attack17-refresh-one-" + "R" * 40, "attack17-refresh-two-" + "S" * 40
+    store = Store(db)
+    reader = None
+    try:
+        assert sync.keep_connection(store, _kept(first, "attack17-access-A" + "a" * 30, CLOCK + 3600), PATIENT)
+        assert sync.keep_connection(store, _kept(second, "attack17-access-B" + "b" * 30, CLOCK + 7200), PATIENT)
+        reader = sqlite3.connect(db, isolation_level=None)  # another session's read, under way
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM smart_connections").fetchall()
+        assert sync.forget_connection(store, "http://127.0.0.1:9/fhir", PATIENT)
+        leftovers = [(path.name, token[:20]) for path in (db, db.with_name(db.name + "-wal"))
+                     for token in (first, second) if path.exists() and token.encode() in path.read_bytes()]
+    finally:
+        if reader is not None:
+            reader.rollback()
+            reader.close()
+        store.close()
+    assert leftovers == []
+
+
+# -- two syncs at once ---------------------------------------------------------------------------
+def test_two_syncs_renewing_at_once_do_not_end_in_sign_in_again(double, tmp_path, monkeypatch):
+    """Issue 17: later syncs (the app and `ltc sync`) use the kept refresh token; "sign in again"
+    only when it cannot be renewed. Two syncs start together on an expired token (the page and a
+    scheduled `ltc sync`): both read the kept connection, the first renews (the server rotates the
+    refresh token) and keeps the new tokens, the second renews with the refresh token it read,
+    which the server has just retired, and fails with "sign in again", although the store holds
+    a fresh, valid connection. It should use (or re-read) the renewed connection."""
+    import time as clock
+
+    db = tmp_path / "ltc.db"
+    store_a, store_b = Store(db), Store(db)
+    try:
+        tokens = signed_in(double, now=CLOCK)
+        assert sync.keep_connection(store_a, tokens, DIABETES)
+        real_fresh = sync.fresh
+
+        def second_sync_renews_after_the_first(stale, http, now=clock.time, margin=None):
+            monkeypatch.setattr(sync, "fresh", real_fresh)
+            sync.connected_token(store_a, double.fhir_base, DIABETES, smart.SmartHttp(), now=lambda: CLOCK + 120)
+            return real_fresh(stale, http, now, margin)
+
+        monkeypatch.setattr(sync, "fresh", second_sync_renews_after_the_first)
+        token = sync.connected_token(store_b, double.fhir_base, DIABETES, smart.SmartHttp(), now=lambda: CLOCK + 120)
+    finally:
+        store_a.close()
+        store_b.close()
+    assert token in double.issued and token != tokens.access_token
