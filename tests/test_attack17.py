@@ -248,12 +248,14 @@ def _kept(refresh_token: str, access_token: str, expires_at: float) -> smart.Tok
                         refresh_token=refresh_token, lifetime=3600, patient=PATIENT)
 
 
-def test_forget_leaves_no_token_in_the_write_ahead_log_while_another_session_reads(tmp_path):
+def test_forget_leaves_no_token_in_the_write_ahead_log_while_another_session_reads(tmp_path, monkeypatch):
     """Issue 17: "Forget this connection" removes the refresh token (brief: check the SQLite file
     and its WAL). The store opens one connection per thread, so another Streamlit session can be
     mid-read when the person presses "Forget": the WAL checkpoint then cannot run, "forget" reports
-    success, and every token the connection ever held (the old and the current refresh token, the
-    access tokens) stays in ltc.db-wal on disk until the app closes the store."""
+    success (after waiting the 30-second busy timeout), and every token the connection ever held
+    (the old and the current refresh token, the access tokens) stays in ltc.db-wal on disk until
+    the app closes the store."""
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT_MS", 200)  # the checkpoint gives up after this, not 30 s
     db = tmp_path / "ltc.db"
     first, second = "attack17-refresh-one-" + "R" * 40, "attack17-refresh-two-" + "S" * 40
     store = Store(db)
