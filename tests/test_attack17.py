@@ -305,3 +305,32 @@ def test_two_syncs_renewing_at_once_do_not_end_in_sign_in_again(double, tmp_path
         store_a.close()
         store_b.close()
     assert token in double.issued and token != tokens.access_token
+
+
+def test_a_sync_that_fails_after_renewing_does_not_lose_the_rotated_refresh_token(double, tmp_path):
+    """Issue 17: keep the refresh token; "sign in again" only when it cannot be renewed. The
+    page's sync after sign-in (Service.sync_signed_in) renews an expired token first (the server
+    rotates the refresh token), then the FHIR read fails (HTTP 500). The renewed tokens are neither
+    kept in the store nor handed back, and the page still holds the retired refresh token, so the
+    retry after the server recovers fails with "sign in again". (connected_token keeps renewed
+    tokens at once for exactly this reason; sync_signed_in does not.)"""
+    import time as clock
+
+    import service
+    import service_connect
+
+    tokens = signed_in(double, now=clock.time() - 120)  # a 60-second token, run out by now
+    svc = service.Service(Store(tmp_path / "ltc.db"))
+    serve = double._read
+    double._read = lambda request, reference: (outcome(500, "down") if reference == "Observation"
+                                               else serve(request, reference))
+    with pytest.raises(service_connect.SyncFailed):
+        svc.sync_signed_in(tokens, DIABETES, retries=0, sleep=lambda s: None)
+    assert [f["grant_type"] for f in double.token_requests] == ["authorization_code", "refresh_token"]
+    assert double.token_errors == []  # the renewal worked; the FHIR read is what failed
+    double._read = serve  # the server is back
+
+    try:
+        svc.sync_signed_in(tokens, DIABETES, retries=0, sleep=lambda s: None)
+    except service_connect.SyncFailed as failed:
+        pytest.fail(f"the retry failed ({failed.kind}): the renewed refresh token was lost")
