@@ -334,3 +334,26 @@ def test_a_sync_that_fails_after_renewing_does_not_lose_the_rotated_refresh_toke
         svc.sync_signed_in(tokens, DIABETES, retries=0, sleep=lambda s: None)
     except service_connect.SyncFailed as failed:
         pytest.fail(f"the retry failed ({failed.kind}): the renewed refresh token was lost")
+
+
+def test_a_token_without_expires_in_is_renewed_when_the_server_refuses_it(double, tmp_path):
+    """Issue 17: later syncs use the kept refresh token; "sign in again" only when it cannot be
+    renewed. `expires_in` is optional (RFC 6749 5.1): with none, the app never renews, so once the
+    server ends the access token every sync over the kept connection fails as "not authorised"
+    though the kept refresh token would renew it. A 401 on a kept connection should be met with
+    one renewal before giving up."""
+    import service
+    import service_connect
+
+    double.expires_in = None  # the token answer carries "expires_in": null
+    tokens = signed_in(double)
+    assert tokens.expires_at is None and tokens.refresh_token
+    svc = service.Service(Store(tmp_path / "ltc.db"))
+    svc.sync_signed_in(tokens, DIABETES)
+    double.issued.discard(tokens.access_token)  # the server ended the access token
+
+    try:
+        svc.sync_connection(double.fhir_base, DIABETES, now=lambda: CLOCK + 86_400)
+    except service_connect.SyncFailed as failed:
+        pytest.fail(f"the sync failed ({failed.kind}) with a usable refresh token kept")
+    assert "refresh_token" in [f["grant_type"] for f in double.token_requests]
