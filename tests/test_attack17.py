@@ -357,3 +357,18 @@ def test_a_token_without_expires_in_is_renewed_when_the_server_refuses_it(double
     except service_connect.SyncFailed as failed:
         pytest.fail(f"the sync failed ({failed.kind}) with a usable refresh token kept")
     assert "refresh_token" in [f["grant_type"] for f in double.token_requests]
+
+
+def test_a_server_that_lists_its_scopes_is_asked_only_for_listed_scopes():
+    """Issue 17: a server refuses scopes it does not grant with `invalid_scope`; ask for
+    `offline_access` "only where offered". This server's smart-configuration lists its scopes
+    (no offline_access, no fhirUser) but also the capabilities permission-offline and
+    sso-openid-connect: the app adds both unlisted scopes from the capabilities, and a strict
+    server (as the SMART double is with scopes_supported) refuses the whole sign-in."""
+    listed = ("launch/patient", "openid", "patient/*.rs")
+    config = smart.SmartConfig("https://fhir.example/r4", "https://auth.example/authorize",
+                               "https://auth.example/token", "smart-configuration",
+                               ("launch-standalone", "context-standalone-patient", "permission-offline",
+                                "sso-openid-connect", "permission-v2"), listed)
+    asked = smart.choose_scope(config).split()
+    assert [s for s in asked if s not in listed] == [], asked
