@@ -114,7 +114,7 @@ def smart_finish(pending: PendingSignIn, answer: dict[str, str]) -> tuple[Tokens
 
 
 FAULTS = (  # (exception, the kind of fault in plain words), subclasses before their bases
-    (sync.SignInAgain, "sign in again"), (sync.NotConnected, "not connected"), (sync.SmartError, "sign-in failed"), (sync.Unauthorised, "not authorised"), (sync.NotFound, "not found"),
+    (sync.SignInAgain, "sign in again"), (sync.TokenEnded, "sign in again"), (sync.NotConnected, "not connected"), (sync.SmartError, "sign-in failed"), (sync.Unauthorised, "not authorised"), (sync.NotFound, "not found"),
     (sync.RateLimited, "rate limited"), (sync.BadPayload, "bad data"), (sync.ServerError, "server error"),
 )
 
@@ -300,25 +300,43 @@ class ConnectMixin:
     def sync_signed_in(self, tokens: sync.Tokens, patient_id: str, progress: Progress | None = None,
                        related_person: str | None = None, **options) -> SyncOutcome:
         """Sync a record a SMART sign-in may open, with its token (refreshed when about to expire),
-        and keep the connection in the store the record went to, for later syncs (sync.py)."""
+        and keep the connection in the store the record goes to, for later syncs (sync.py). Tokens
+        renewed here are kept at once, before the sync: a sync that then fails must not lose the
+        rotated refresh token (the page still holds the retired one; its retry finds the kept one)."""
+        patient_id = patient_id.strip()
+        store = self._store if not self.is_demo else settings.write_store()
         try:
-            tokens = sync.fresh(tokens, sync.SmartHttp())
+            tokens = sync.usable_tokens(store, tokens, patient_id, related_person, sync.SmartHttp())
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
+        finally:
+            if store is not self._store:
+                store.close()
         return self.sync(tokens.config.fhir_base, patient_id, tokens.access_token, progress,
-                         keep=lambda store: sync.keep_connection(store, tokens, patient_id.strip(), related_person),
+                         keep=lambda store: sync.keep_connection(store, tokens, patient_id, related_person),
                          **options)
 
     def sync_connection(self, server: str, patient_id: str, progress: Progress | None = None,
                         now: Callable[[], float] | None = None, **options) -> SyncOutcome:
         """Sync again over a kept connection: its token, renewed shortly before it expires (the
-        renewed tokens kept at once); SyncFailed "sign in again" when it has run out for good."""
+        renewed tokens kept at once). A token the server refuses (HTTP 401: one without a stated
+        expiry, or ended early) is renewed once and the sync tried once more; SyncFailed "sign in
+        again" when it has run out for good."""
+        when = {"now": now} if now else {}
         try:
-            token = sync.connected_token(self._store, server, patient_id, sync.SmartHttp(),
-                                         **({"now": now} if now else {}))
+            token = sync.connected_token(self._store, server, patient_id, sync.SmartHttp(), **when)
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
-        return self.sync(server, patient_id, token, progress, **options)
+        try:
+            return self.sync(server, patient_id, token, progress, **options)
+        except SyncFailed as failed:
+            if failed.kind not in ("not authorised", "sign in again"):
+                raise
+        try:
+            renewed = sync.renew_connection(self._store, server, patient_id, token, sync.SmartHttp(), **when)
+        except (sync.ConnectorError, requests.RequestException) as exc:
+            raise _failure(exc) from None
+        return self.sync(server, patient_id, renewed, progress, **options)
 
     def connections(self, patient_id: str) -> list[dict]:
         """The connections kept for this record (no tokens): server, saved, renewable."""

@@ -22,10 +22,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from connectors.base import BadPayload, ConnectorError, NotFound, RateLimited, Rejected, ServerError, Unauthorised
-from connectors.fhir_server import APP_TYPES, Fetched, FhirServerConnector
+from connectors.fhir_server import APP_TYPES, Fetched, FhirServerConnector, TokenEnded
 from connectors.smart import (
     ActingFor, PendingSignIn, SignInAgain, SmartConfig, SmartError, SmartHttp, StateMismatch, Tokens, discover,
-    fresh, finish_sign_in, patients_for, start_sign_in,
+    fresh, finish_sign_in, patients_for, refresh, start_sign_in,
 )
 from ingest import ImportReport, import_items
 from store import Store
@@ -150,9 +150,45 @@ def connected_token(store: Store, server: str, patient_id: str, http: SmartHttp 
     tokens = kept_tokens(store, server, patient_id)
     if tokens is None:
         raise NotConnected("this app keeps no connection to that server for that record; sign in first")
-    renewed = fresh(tokens, http or SmartHttp(), now)
+    return usable_tokens(store, tokens, patient_id, tokens.fhir_user, http or SmartHttp(), now).access_token
+
+
+def usable_tokens(store: Store, tokens: Tokens, patient_id: str, related_person: str | None, http: SmartHttp,
+                  now=time.time) -> Tokens:
+    """`tokens`, renewed when about to expire, the renewed ones kept in `store` at once. When the
+    renewal is refused, the kept connection is read again: another sync (the page and `ltc sync`
+    at once, or a sync that failed after renewing) may have renewed it and retired the refresh
+    token used here; its newer tokens are used (renewed in turn if need be). `SignInAgain` else."""
+    try:
+        renewed = fresh(tokens, http, now)
+    except SignInAgain:
+        kept = kept_tokens(store, tokens.config.fhir_base, patient_id)
+        if kept is None or kept.refresh_token in (None, tokens.refresh_token):
+            raise
+        tokens = kept
+        renewed = fresh(kept, http, now)
     if renewed is not tokens:
-        keep_connection(store, renewed, patient_id, tokens.fhir_user)
+        keep_connection(store, renewed, patient_id, related_person)
+    return renewed
+
+
+def renew_connection(store: Store, server: str, patient_id: str, refused: str, http: SmartHttp | None = None,
+                     now=time.time) -> str:
+    """A new access token for a kept connection whose token `refused` the server answered with a
+    401 (a token with no stated expiry, or one the server ended early): renewed once and kept.
+    `SignInAgain` when it cannot be renewed, or when the kept token is another than the refused one
+    and is refused too (the caller tries once only)."""
+    tokens = kept_tokens(store, server, patient_id)
+    if tokens is None:
+        raise NotConnected("this app keeps no connection to that server for that record; sign in first")
+    if tokens.access_token != refused:  # renewed meanwhile by another sync: try that one
+        return tokens.access_token
+    try:
+        renewed = refresh(tokens, http or SmartHttp(), now)
+    except (SmartError, ConnectorError) as exc:
+        raise SignInAgain("the connection to this server has ended and could not be renewed; please sign in "
+                          "again", getattr(exc, "error", None), getattr(exc, "description", None)) from None
+    keep_connection(store, renewed, patient_id, tokens.fhir_user)
     return renewed.access_token
 
 
@@ -169,7 +205,7 @@ def connections(store: Store, patient_id: str | None = None) -> list[dict]:
 __all__ = [
     "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
     "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "keep_connection",
-    "kept_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
-    "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
+    "kept_tokens", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
+    "TokenEnded", "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
     "server_key", "start_sign_in", "sync_patient", "synced_sources", "token_from_env",
 ]

@@ -22,8 +22,6 @@ the token lives. fhirclient 4.4 follows next links to any host and sets no timeo
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import email.utils
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +32,7 @@ from fhirclient.auth import FHIROAuth2Auth
 from fhirclient.server import FHIRServer
 
 from connectors import files, notices
+from connectors import search_pages as pages
 from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
 from connectors.http import OffOrigin, RequestRefused, Transport
 
@@ -77,6 +76,12 @@ class Fetched:
         self.unfinished.add(rtype)
 
 
+class TokenEnded(Unauthorised):
+    """The server stopped accepting the token part-way through a sync (401 to the last kind)."""
+
+    status = 401
+
+
 class FhirServerConnector:
     """Fetches one patient's record; never touches the database."""
 
@@ -105,6 +110,7 @@ class FhirServerConnector:
         self._page_size = page_size
         self._http = Transport(server.base_uri, server.session, sign, timeout=timeout, retries=retries, sleep=sleep)
         self.base_url = self._http.base_url
+        self._token_refused: Unauthorised | None = None  # a 401 during the kind being read
 
     def __repr__(self) -> str:
         return f"FhirServerConnector({self.base_url!r})"
@@ -114,21 +120,32 @@ class FhirServerConnector:
         yield from self.fetch().items()
 
     def fetch(self) -> Fetched:
-        """Everything for the patient (or what changed since the marks), or a `ConnectorError`."""
+        """Everything for the patient (or what changed since the marks), or a `ConnectorError`.
+
+        A 403 on one kind (the Patient included) skips that kind: "not this kind" (RFC 6750
+        insufficient_scope). A 401 is "not this token": it skips one kind only when a later kind
+        is then read with the same token; 401s that run to the last kind mean the sign-in ran out
+        during the sync, which fails it (`TokenEnded`) with nothing stored."""
         out = Fetched()
-        refused: list[Unauthorised] = []
+        ended: Unauthorised | None = None
         for rtype in APP_TYPES:
+            self._token_refused = None
             try:
                 self._search_type(rtype, out)
             except Unauthorised as exc:
-                if rtype == "Patient":  # refused at the first read: the token itself is not accepted
+                status = getattr(exc, "status", None)
+                if rtype == "Patient" and status != 403:  # refused at the first read: the token is not accepted
                     raise
-                refused.append(exc)
-                out.not_whole(rtype, notices.refused(rtype, getattr(exc, "status", None)))
-            if rtype == "Patient" and "Patient" not in self._since and not out.resources:
+                out.not_whole(rtype, notices.refused(rtype, status))
+                if status != 403:
+                    self._token_refused = exc
+            ended = self._token_refused
+            if rtype == "Patient" and "Patient" not in self._since and not out.resources \
+                    and "Patient" not in out.unfinished:
                 raise NotFound("the server has no patient with that id")
-        if len(refused) == len(APP_TYPES) - 1:  # every kind: the sign-in ran out, not one kind's scope
-            raise refused[-1]
+        if ended is not None:  # refused to the end: the sign-in ran out, not one kind's scope
+            raise TokenEnded("the server stopped accepting this app's sign-in part-way through the sync "
+                             "(HTTP 401); nothing was stored: sign in again")
         try:
             self._fetch_medications(out)
         except Unauthorised as exc:
@@ -162,32 +179,50 @@ class FhirServerConnector:
                 out.notes.append(notices.not_searchable(rtype))
 
     def _collect(self, rtype: str, path: str, params: dict, out: Fetched, mark: bool = False) -> None:
-        """Search `path`, keep the entries of type `rtype` that belong to the patient. Matches are
-        counted against the first page's `total`: fewer, once the next links end, is a short read."""
-        total, matched = None, 0
-        for number, page, response in self._pages(path, params):
-            if number == 1:
-                total = page.get("total") if type(page.get("total")) is int else None
-                when = (page.get("meta") or {}).get("lastUpdated") or _http_date(response)
-                if mark and isinstance(when, str) and when:
-                    out.marks[rtype] = when
-            matched += sum(1 for e in page.get("entry") or [] if _is_match(e))
-            source = f"{rtype} search, page {number}"
-            for item in files._bundle_items(page, source, "file"):
-                if isinstance(item, Rejected):
-                    out.rejected.append(item)
-                    continue
-                out.downloaded[item["resourceType"]] += 1
-                if item["resourceType"] != rtype:
-                    continue  # included or unrelated: not asked for, not kept
-                problem = self._ownership_problem(item)
-                if problem:
-                    out.foreign += 1
-                    out.rejected.append(Rejected(source, f"{rtype} entry", problem))
-                    continue
-                out.resources.append(item)
-        if total is not None and matched < total:
-            out.not_whole(rtype, notices.short_read(rtype, matched, total))
+        """Search `path`, keep the entries of type `rtype` that belong to the patient. Distinct
+        matches are counted against the first page's `total` (an entry repeated on a later page, as
+        offset paging does when the record shifts, counts once): fewer, once the next links end,
+        is a short read. A later page refused (an expired cursor, a 401/403) keeps what arrived,
+        says how many of how many, and leaves the kind's mark where it was."""
+        total, matched, kept, read = None, set(), set(), 0
+        try:
+            for number, page, response in self._pages(path, params):
+                read = number
+                if number == 1:
+                    total = page.get("total") if type(page.get("total")) is int else None
+                    when = (page.get("meta") or {}).get("lastUpdated") or pages.http_date(response)
+                    if mark and isinstance(when, str) and when:
+                        out.marks[rtype] = when
+                for index, entry in enumerate(page.get("entry") or []):
+                    if pages.is_match(entry):
+                        matched.add(pages.entry_key(entry, (number, index)))
+                source = f"{rtype} search, page {number}"
+                for item in files._bundle_items(page, source, "file"):
+                    if isinstance(item, Rejected):
+                        out.rejected.append(item)
+                        continue
+                    out.downloaded[item["resourceType"]] += 1
+                    if item["resourceType"] != rtype:
+                        continue  # included or unrelated: not asked for, not kept
+                    if item.get("id") in kept:
+                        continue  # the same entry again on a later page: kept once
+                    problem = self._ownership_problem(item)
+                    if problem:
+                        out.foreign += 1
+                        out.rejected.append(Rejected(source, f"{rtype} entry", problem))
+                        continue
+                    kept.add(item["id"])
+                    out.resources.append(item)
+        except (RequestRefused, Unauthorised) as exc:
+            if read == 0:
+                raise  # refused at the first page: the caller decides (not searchable, a refused kind)
+            status = getattr(exc, "status", None)
+            if isinstance(exc, Unauthorised) and status != 403:
+                self._token_refused = exc
+            out.not_whole(rtype, notices.cut_short(rtype, len(kept), total, status))
+            return
+        if total is not None and len(matched) < total:
+            out.not_whole(rtype, notices.short_read(rtype, len(matched), total))
 
     def _pages(self, path: str, params: dict) -> Iterator[tuple[int, dict, requests.Response]]:
         """Each page of a search or history, following next links on this origin only."""
@@ -202,7 +237,7 @@ class FhirServerConnector:
             if page.get("entry") is not None and not isinstance(page.get("entry"), list):
                 raise BadPayload(f"page {number} of a {path.split('/')[0]} search has a malformed entry list")
             yield number, page, response
-            next_url = _next_link(page)
+            next_url = pages.next_link(page)
             if next_url is None:
                 return
             if next_url in seen:
@@ -296,13 +331,14 @@ class FhirServerConnector:
         try:
             for _, page, _ in self._pages(f"{rtype}/_history", params):
                 for entry in page.get("entry") or []:
-                    method, rid = _history_change(entry, rtype, since)
+                    method, rid = pages.history_change(entry, rtype, since)
                     if rid and rid not in newest:
                         newest[rid] = method
         except (RequestRefused, NotFound, Unauthorised):
             out.notes.append(notices.no_history(rtype))
             return
-        except ServerError:  # a failing history must not fail every later sync: read the kind whole
+        except (ServerError, BadPayload):  # a failing history (a 5xx, an OperationOutcome or other non-Bundle
+            # answered 200, a next link that loops or leaves the server) must not fail every later sync
             self._read_again(rtype, out)
             return
         fetched = {r["id"] for r in out.resources if r["resourceType"] == rtype}
@@ -351,58 +387,6 @@ def _references(value: object) -> list[str]:
     return [i["reference"] for i in items if isinstance(i, dict) and isinstance(i.get("reference"), str)]
 
 
-def _is_match(entry: object) -> bool:
-    """An entry `Bundle.total` counts: a search match (mode "match", or no mode given)."""
-    search = entry.get("search") if isinstance(entry, dict) else None
-    return (search.get("mode") if isinstance(search, dict) else None) in (None, "match")
-
-
-def _next_link(page: dict) -> str | None:
-    for link in page.get("link") or []:
-        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
-            return link["url"]
-    return None
-
-
-def _http_date(response: requests.Response) -> str | None:
-    """The server's Date header as a FHIR instant (second precision), or None."""
-    try:
-        when = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
-    except (TypeError, ValueError):
-        return None
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when and when.tzinfo else None
-
-
-def _history_change(entry: object, rtype: str, since: str) -> tuple[str | None, str | None]:
-    """(method, id) of one history entry of `rtype`, or (None, None). Entries older than `since`
-    are ignored: some servers (sekmet) drop `_since` from their history next links."""
-    if not isinstance(entry, dict):
-        return None, None
-    request, response = entry.get("request") or {}, entry.get("response") or {}
-    modified = _instant(response.get("lastModified") if isinstance(response, dict) else None)
-    start = _instant(since)
-    if modified is not None and start is not None and modified < start:
-        return None, None
-    url = request.get("url") if isinstance(request, dict) else None
-    method = request.get("method") if isinstance(request, dict) else None
-    if not isinstance(url, str) or not isinstance(method, str):
-        return None, None
-    parts = url.split("?")[0].split("/")
-    if rtype in parts and parts.index(rtype) + 1 < len(parts):
-        return method.upper(), parts[parts.index(rtype) + 1]
-    return None, None
-
-
-def _instant(text: object) -> dt.datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else None
-
-
 def _relative_references(resources: list[dict], base_url: str, patient_id: str) -> None:
     """Rewrite absolute references to this server's resources as `Type/id`, as a file import does
     for references to entries of the same Bundle, so what is stored links up the same way."""
@@ -414,4 +398,4 @@ def _relative_references(resources: list[dict], base_url: str, patient_id: str) 
         files._rewrite_references(resource, targets)
 
 
-__all__ = ["APP_TYPES", "Fetched", "FhirServerConnector", "OffOrigin"]
+__all__ = ["APP_TYPES", "Fetched", "FhirServerConnector", "OffOrigin", "TokenEnded"]

@@ -35,6 +35,14 @@ def refused(rtype: str, status: int | None) -> str:
     return f"{kind(rtype)} ({rtype}): the server did not let this app read them{code}, so none were brought in."
 
 
+def cut_short(rtype: str, received: int, total: int | None, status: int | None) -> str:
+    """A later page of a search was refused: what arrived is kept, the rest is missing."""
+    code = f" (HTTP {status})" if status else ""
+    of = f" of {total:,}" if total is not None else ""
+    return (f"{kind(rtype)} ({rtype}): the server refused the rest part-way{code}, so only {received:,}{of} "
+            "were brought in.")
+
+
 def not_searchable(rtype: str) -> str:
     return f"{kind(rtype)}: this server cannot look these up for one person, so none were brought in."
 

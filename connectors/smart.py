@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ DEFAULT_SCOPE = "launch/patient openid fhirUser offline_access patient/*.read"
 READ_TYPES = (*APP_TYPES, "Medication", "Binary")  # what a sync reads: per-type scopes name these
 MAX_DESCRIPTION = 300  # characters of a server's error_description kept for showing
 REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed, at most
+MAX_LIFETIME = 10 * 365 * 24 * 3600  # seconds: a longer expires_in is taken as this
 REFRESH_SHARE = 0.1  # ...and at most this share of the token's lifetime (a 60 s token: 6 s before)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -198,30 +200,50 @@ def _from_capability(base: str, http: SmartHttp) -> SmartConfig:
 def choose_scope(config: SmartConfig, types: tuple[str, ...] = READ_TYPES) -> str:
     """The scopes to ask this server for, from what it says it offers (issue 17).
 
-    SMART v2 (`patient/*.rs`) where offered, else v1 (`patient/*.read`); one scope per type the app
-    reads where the server lists per-type scopes but no wildcard; `offline_access`, `openid`
-    `fhirUser` and `launch/patient` only where offered (listed in `scopes_supported`, or the
-    capability that implies them). A server that says nothing (CapabilityStatement discovery)
-    is asked as before: the v1 default."""
+    Resource scopes: read and search only, whatever wider permission is listed. A listed wildcard
+    is used before per-type scopes; for each, SMART v2 where listed (`.rs`, or the read subset
+    `.rs` of a wider v2 scope such as `.cruds`, or `.r` and `.s` where listed apart), else v1
+    (`.read`, or `.read` for a listed `.*`). A server listing no resource scopes is asked for the
+    wildcard of the version its capabilities name (v1 when none).
+
+    `launch/patient`, `openid`, `fhirUser`, `offline_access`: where `scopes_supported` is given,
+    only those it lists. SMART says the list need not be exhaustive, but a server that lists
+    scopes may refuse any other with `invalid_scope`, which fails the whole sign-in, whereas a
+    missing `offline_access` only costs a later sign-in; so a capability (`permission-offline`,
+    `sso-openid-connect`) adds its scope only when the server gives no list. A server that says
+    nothing (CapabilityStatement discovery) is asked as before: the v1 default."""
     offered, caps = set(config.scopes_supported), set(config.capabilities)
     if not offered and not caps:
         return DEFAULT_SCOPE
-
-    def has(scope: str, capability: str) -> bool:
-        return scope in offered or capability in caps
-
-    asked = [s for s, cap in (("launch/patient", "context-standalone-patient"), ("openid", "sso-openid-connect"),
-                              ("fhirUser", "sso-openid-connect"), ("offline_access", "permission-offline"))
-             if has(s, cap)]
+    implied = (("launch/patient", "context-standalone-patient"), ("openid", "sso-openid-connect"),
+               ("fhirUser", "sso-openid-connect"), ("offline_access", "permission-offline"))
+    asked = [s for s, cap in implied if (s in offered if offered else cap in caps)]
     if not any(s.startswith("patient/") for s in offered):  # no list of resource scopes: the wildcard
         return " ".join([*asked, "patient/*.rs" if "permission-v2" in caps else "patient/*.read"])
-    suffixes = (".rs", ".read")  # a list: v2 wherever it is listed
-    wildcard = next((f"patient/*{x}" for x in suffixes if f"patient/*{x}" in offered), None)
+    wildcard = _read_scopes("*", offered)
     if wildcard:
-        return " ".join([*asked, wildcard])
-    per_type = [next(f"patient/{t}{x}" for x in suffixes if f"patient/{t}{x}" in offered)
-                for t in types if any(f"patient/{t}{x}" in offered for x in suffixes)]
-    return " ".join([*asked, *per_type])
+        return " ".join([*asked, *wildcard])
+    return " ".join([*asked, *(scope for t in types for scope in _read_scopes(t, offered))])
+
+
+def _read_scopes(rtype: str, offered: set[str]) -> list[str]:
+    """The scopes that let this app read and search `rtype` ("*": every type) among those listed:
+    v2 first (`.rs`; the read subset of a wider v2 permission; `.r` with `.s`), then v1 (`.read`;
+    the read subset of `.*`). Empty when none listed reads it."""
+    prefix = f"patient/{rtype}."
+    listed = {s[len(prefix):] for s in offered if s.startswith(prefix)}
+    if "rs" in listed or any(_v2_reads(p) for p in listed):
+        return [f"{prefix}rs"]
+    if {"r", "s"} <= listed:
+        return [f"{prefix}r", f"{prefix}s"]
+    if "read" in listed or "*" in listed:
+        return [f"{prefix}read"]
+    return []
+
+
+def _v2_reads(permissions: str) -> bool:
+    """A SMART v2 permission string (letters of "cruds", in that order) that includes read and search."""
+    return "r" in permissions and "s" in permissions and permissions == "".join(c for c in "cruds" if c in permissions)
 
 
 def start_sign_in(
@@ -347,17 +369,32 @@ def _tokens(answer: dict, config: SmartConfig, client_id: str, now: float) -> To
     access = answer.get("access_token")
     if not isinstance(access, str) or not access or str(answer.get("token_type", "")).lower() != "bearer":
         raise SmartError("the sign-in server did not grant a bearer token")
-    expires_in = answer.get("expires_in")
+    lifetime = _lifetime(answer.get("expires_in"))
     claims = _id_token_claims(answer.get("id_token"))
+    user = next((u for u in (answer.get("fhirUser"), claims.get("fhirUser")) if isinstance(u, str) and u), None)
     return Tokens(
         config=config, client_id=client_id, access_token=access,
-        expires_at=now + float(expires_in) if isinstance(expires_in, (int, float)) else None,
-        lifetime=float(expires_in) if isinstance(expires_in, (int, float)) and expires_in > 0 else None,
+        expires_at=now + lifetime if lifetime is not None else None,
+        lifetime=lifetime if lifetime is not None and lifetime > 0 else None,
         refresh_token=answer.get("refresh_token") if isinstance(answer.get("refresh_token"), str) else None,
         scope=str(answer.get("scope") or ""),
         patient=answer.get("patient") if isinstance(answer.get("patient"), str) else None,
-        fhir_user=answer.get("fhirUser") or claims.get("fhirUser"),
+        fhir_user=user,  # server data: only a string is a reference (an object there is ignored)
     )
+
+
+def _lifetime(expires_in: object) -> float | None:
+    """`expires_in` in seconds: a JSON number or a string of digits (some token services send
+    "3600"), capped at MAX_LIFETIME (10**400 is valid JSON); None when missing or unusable (the
+    token is then renewed on the server's first 401 instead of before expiry)."""
+    if isinstance(expires_in, str) and expires_in.strip().isascii() and expires_in.strip().isdigit():
+        digits = expires_in.strip()
+        expires_in = MAX_LIFETIME if len(digits) > 12 else int(digits)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
+        return None
+    if isinstance(expires_in, int):
+        return float(min(expires_in, MAX_LIFETIME))
+    return min(expires_in, MAX_LIFETIME) if math.isfinite(expires_in) else None
 
 
 def _id_token_claims(id_token: object) -> dict:

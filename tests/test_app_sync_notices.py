@@ -40,7 +40,7 @@ def test_a_short_read_is_shown_as_part_of_the_record_not_arriving(empty_db, smar
     no_errors(at)
     warning = at.warning[0].value
     assert "Part of your record did not arrive" in warning
-    assert "- Results and measurements (Observation): the server said there are 170, but sent 165 and no way to get the rest." in warning
+    assert "- Results and measurements (Observation): the server said there are 170, but sent 164 and no way to get the rest." in warning
 
 
 def test_a_refused_sign_in_shows_the_servers_words_and_what_to_do(empty_db, smart_env):
