@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from record.access import Viewer
+from service import Service
 from sheet import carer_scope_lines, summary_markdown
+from store import Store
+from test_app_support import DEMENTIA, demo_db, demo_db_template, go, no_errors, open_app, texts  # noqa: F401
 from test_boundary import CARER_NOTE, DAY, carer_consent, view_of
 from test_chosen_views import CARER, DIABETES_2019, PATIENT, TODAY, access_start, hba1c, service_with
 
@@ -160,3 +164,39 @@ def test_a_consent_whose_own_period_has_ended_grants_nothing(fresh_store):
     summary = service.summary(CARER, TODAY)
     assert not [p for v in summary.conditions for m in v.measures for p in m.series]
     assert summary.denied
+
+
+def test_the_carer_preview_never_lists_a_related_person_hidden_from_the_patient(demo_db):
+    """A RelatedPerson labelled NOPAT (a safeguarding contact the practice keeps out of the online
+    record) is not in the patient's own gated summary, yet the patient's "What my carer can see"
+    page lists it by name and relationship ("Zed Hiddenname (safeguarding contact): no current
+    permission"): the page reads every RelatedPerson from the store (proxy_links), not through the
+    gate. §7: a NOPAT entry is not disclosed to the patient; issue 16 asks this page to say what the
+    carer sees, never to reveal a hidden entry."""
+    store = Store(demo_db)
+    store.put([{"resourceType": "RelatedPerson", "id": "dem-rp-hidden", "active": True,
+                "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NOPAT"}]},
+                "patient": {"reference": f"Patient/{DEMENTIA}"}, "name": [{"text": "Zed Hiddenname"}],
+                "relationship": [{"text": "Safeguarding contact"}]}])
+    store.close()
+    own = Service(Store(demo_db)).summary(Viewer(kind="patient", patient_id=DEMENTIA), TODAY)
+    assert "Hiddenname" not in own.model_dump_json()  # the gate hides it from the patient
+    at = go(open_app(DEMENTIA, "patient"), "carer_preview")
+    no_errors(at)
+    names = [getattr(o, "proxy_name", str(o)) for o in at.selectbox(key="preview_person").options]
+    assert not any("Hiddenname" in name for name in names)
+
+
+def test_the_preview_of_an_expired_carer_who_had_chosen_a_view_says_they_see_nothing(demo_db):
+    """The demo son's Consent has ended; he had chosen the dementia view while it was in force.
+    The patient's preview of his view then shows "Conditions: Dementia" with its checks instead of
+    "Peter Specimen sees none of your record" (the page stops only when there is no view), and the
+    checks are "never". Issue 16: the preview says what the carer sees: here, nothing."""
+    Service(Store(demo_db)).choose_view(Viewer(kind="proxy", patient_id=DEMENTIA, proxy_id="dem-rp-son"),
+                                        "dementia", True)
+    at = go(open_app(DEMENTIA, "patient"), "carer_preview")
+    options = at.selectbox(key="preview_person").options
+    at.selectbox(key="preview_person").select_index([o.startswith("Peter") for o in options].index(True)).run()
+    no_errors(at)
+    assert any("Peter Specimen sees none of your record" in m.value for m in at.markdown)
+    assert "**Dementia**" not in [m.value for m in at.markdown]
