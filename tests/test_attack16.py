@@ -55,6 +55,19 @@ def test_a_medicines_only_consent_from_2020_does_not_make_the_results_view_start
     assert not any("1 January 2020" in line for line in carer_scope_lines(summary))
 
 
+def test_a_medicines_only_consent_that_runs_longer_does_not_extend_the_permission(fresh_store):
+    """The carer's Consent for everything runs to 31 March 2027; a second current INFA Consent lets
+    them see only MedicationRequests (`provision.class`) until 31 March 2030. They are told "Your
+    permission ends on 31 March 2030", though from 1 April 2027 they see no result, letter or
+    diagnosis. Issue 16: the date permission ends must be the real one for what the overview shows."""
+    meds = carer_consent("2024-01-01", "2030-03-31")
+    meds["id"] = "carer-medicines-long"
+    meds["provision"]["class"] = [{"system": RESOURCE_TYPES, "code": "MedicationRequest"}]
+    service = service_with(fresh_store, [*DIABETES_2019, carer_consent(), meds])
+    summary = service.summary(CARER, DAY)
+    assert "Your permission ends on 31 March 2030." not in carer_scope_lines(summary)
+
+
 def test_a_nested_deny_from_a_later_date_ends_the_permission_then(fresh_store):
     """The carer's permit runs to 31 March 2027 but has a nested `deny` whose `provision.period`
     starts on 1 January 2025 (the practice scheduled the end of the carer's access): from that day
