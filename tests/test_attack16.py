@@ -213,3 +213,20 @@ def test_the_preview_of_an_expired_carer_who_had_chosen_a_view_says_they_see_not
     no_errors(at)
     assert any("Peter Specimen sees none of your record" in m.value for m in at.markdown)
     assert "**Dementia**" not in [m.value for m in at.markdown]
+
+
+def test_the_patients_access_consent_with_an_absolute_actor_reference_sets_the_start(fresh_store):
+    """The patient's own prospective-access Consent names the patient as actor by an absolute
+    reference (`https://gp.example.nhs.uk/fhir/Patient/p1`, a form R4 allows and record.references
+    reads as Patient/p1). access_start finds it is about the patient, but the rule reader counts an
+    absolute actor only as "possibly" the patient, so the Consent is unreadable: no dated entry is
+    shown, the notice says the settings could not be read, and there is no boundary note. §8.3: the
+    record starts on the Consent's dataPeriod.start (31 October 2023), as with a relative reference."""
+    own = access_start("2023-10-31")
+    own["provision"]["actor"][0]["reference"]["reference"] = "https://gp.example.nhs.uk/fhir/Patient/p1"
+    service = service_with(fresh_store, [*DIABETES_2019, own])
+    service.choose_view(PATIENT, "diabetes", True)
+    summary = service.summary(PATIENT, TODAY)
+    assert not summary.denied
+    assert summary.record_starts == dt.date(2023, 10, 31)
+    assert view_of(summary).boundary_note == "Your online record starts on 31 October 2023, so checks done before then do not show here."
