@@ -42,9 +42,9 @@ from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
-from record.consent import (
-    UNREADABLE_START, Access, access_start, carer_window, read_access, related_person_valid, stored_text,
-)
+from record.consent import Access, read_access, stored_text
+from record.consent_start import UNREADABLE_START, access_start
+from record.consent_window import CarerWindow, carer_window, related_person_valid
 from record.policy import UNREADABLE_LABEL, hidden_labels_for, labels_of, not_for_proxy
 from record.projection import (
     DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, VERSION, Unreadable, decode_snapshot, digest,
@@ -75,6 +75,8 @@ class VisibleRecord:
     record_starts: dt.date | None = None
     view_starts: dt.date | None = None  # the first day of data this viewer may see (a carer's data period too)
     access_ends: dt.date | None = None  # a carer's permission ends after this day (Consent or RelatedPerson period)
+    view_ends: dt.date | None = None  # the last day of data a carer's results are shown (a data period's end)
+    sees_results: bool = True  # False: no plain result is shown to this viewer (denied, or a carer's permit without)
     denied_reason: str | None = None
     unchecked: int = 0  # entries withheld because the gate could not classify them (see open_record)
     permitted: bool = True  # False for a proxy with no current permission: nothing to export
@@ -271,14 +273,17 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
-    view_starts, access_ends = carer_window(access, permissions, viewer.proxy_id) if proxy else (None, None)
+    window = carer_window(access, permissions, viewer.patient_id, viewer.proxy_id, today) if proxy else CarerWindow()
+    view_starts = window.starts
     return VisibleRecord(
         viewer=viewer,
         today=today,
         shared=tuple(shared),
         record_starts=record_starts,
         view_starts=max((d for d in (record_starts, view_starts) if d), default=None),
-        access_ends=access_ends,
+        access_ends=window.ends,
+        view_ends=window.data_ends,
+        sees_results=denied_reason is None and (window.sees_results or not proxy),
         denied_reason=denied_reason,
         unchecked=unchecked,
         permitted=not proxy or access.grants_any,
