@@ -90,6 +90,8 @@ def carer_scope_lines(summary: Summary, whose: str = "Your") -> list[str]:
     lines = []
     if summary.view_starts:
         lines.append(f"{whose} view starts on {human(summary.view_starts)}: entries from before then are not shown.")
+    if summary.view_ends:
+        lines.append(f"{whose} view ends on {human(summary.view_ends)}: entries from after then are not shown.")
     if summary.access_ends:
         lines.append(f"{whose} permission ends on {human(summary.access_ends)}.")
     lines.append("Some sensitive entries may be withheld from a carer's view.")

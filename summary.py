@@ -68,6 +68,7 @@ class Summary(_Out):
     record_starts: dt.date | None = None
     view_starts: dt.date | None = None  # the first day of data this viewer sees: record_starts or a carer's data period
     access_ends: dt.date | None = None  # a carer's permission ends after this day (issue 16)
+    view_ends: dt.date | None = None  # the last day of data a carer sees, when their data period ends (attack 16)
     notices: list[str] = Field(default_factory=list)
     denied: bool = False  # the record is not shown to this viewer (the first notice says why)
     unchecked: int = 0  # entries withheld because the app could not check them (a notice says so)
@@ -196,9 +197,12 @@ def build_summary(
     ctx = Context(
         record=traced(record, tracer), today=visible.today, viewer_kind=viewer.kind,
         patient_name=info.name if info else None, preferences=dict(preferences or {}), tracer=tracer,
-        boundary=visible.view_starts or visible.record_starts,
+        boundary=visible.view_starts or visible.record_starts, boundary_end=visible.view_ends,
+        unshown=not visible.sees_results,
     )
-    views, suggested_views = _views(ctx, tuple(chosen))
+    # A carer with no current permission sees nothing of the record: a view they chose while they
+    # had one is not shown (its checks would all read "No record found"), nor any suggestion.
+    views, suggested_views = _views(ctx, tuple(chosen)) if visible.permitted else ([], [])
     died = death_notice(info)
     if died:
         views, suggested_views = [closed_view(view) for view in views], []
@@ -232,6 +236,7 @@ def build_summary(
         record_starts=visible.record_starts,
         view_starts=visible.view_starts or visible.record_starts,
         access_ends=visible.access_ends,
+        view_ends=visible.view_ends,
         notices=notices,
         denied=bool(visible.denied_reason),
         unchecked=visible.unchecked,

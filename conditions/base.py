@@ -122,6 +122,8 @@ class Context:
     patient_name: str | None = None
     preferences: dict = field(default_factory=dict)
     boundary: dt.date | None = None  # the first day of data this viewer sees (VisibleRecord.view_starts)
+    boundary_end: dt.date | None = None  # the last day of data a carer sees (VisibleRecord.view_ends)
+    unshown: bool = False  # no result is shown to this viewer (denied, settings unreadable): attack 16
     tracer: Tracer = field(default_factory=Tracer, repr=False, compare=False)  # conditions/sources.py
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 

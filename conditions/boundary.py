@@ -1,8 +1,10 @@
 """Honest about the boundary (issue 16): a view under a date boundary (the patient's online record
-start, a carer's data period start: `Context.boundary`) says what it cannot see, and a check with
-no visible evidence is "not in your online record", never "never": it may have been done before
-the boundary. The boundary comes from the viewer's own permissions (record/access.py), never from
-the entries, so nothing here depends on an entry the viewer cannot see.
+start, a carer's data period start: `Context.boundary`; a carer's data period end:
+`Context.boundary_end`; or nothing shown at all, when the settings cannot be read:
+`Context.unshown`, attack 16) says what it cannot see, and a check with no visible evidence is
+"not in your online record", never "never": it may have been done outside the boundary. The
+boundary comes from the viewer's own permissions (record/access.py), never from the entries, so
+nothing here depends on an entry the viewer cannot see.
 """
 
 from __future__ import annotations
@@ -12,20 +14,38 @@ import datetime as dt
 from record.dates import human
 
 
+def bounded(ctx) -> bool:
+    """Whether what this viewer sees has a boundary (a start, an end, or nothing shown at all):
+    then a check with no visible result is never "never"."""
+    return ctx.boundary is not None or ctx.boundary_end is not None or ctx.unshown
+
+
 def missing_where(ctx) -> str:
     """Where something not found is missing from: "in the record you can see", or under a date
     boundary "in your online record" (a carer: "in what you can see of {name}'s record")."""
-    if ctx.boundary is None:
+    if not bounded(ctx):
         return "in the record you can see"
     return ctx.wording("in your online record", "in what you can see of {name}'s record")
 
 
 def boundary_note(ctx) -> str | None:
     """What a view under a date boundary cannot see, in plain words; None without a boundary."""
-    if ctx.boundary is None:
+    if ctx.unshown:
+        return ctx.wording("Your online record cannot be shown here now, so checks and results do not show here.",
+                           "{name}'s results are not in what you can see now, so checks do not show here.")
+    start, end = ctx.boundary, ctx.boundary_end
+    if start is None and end is None:
         return None
-    return ctx.wording(f"Your online record starts on {human(ctx.boundary)}",
-                       f"What you can see of {{name}}'s record starts on {human(ctx.boundary)}"
+    if start is not None and end is not None:
+        return ctx.wording(f"Your online record starts on {human(start)} and ends on {human(end)}",
+                           f"What you can see of {{name}}'s record starts on {human(start)} and ends on "
+                           f"{human(end)}") + ", so checks done before or after then do not show here."
+    if end is not None:
+        return ctx.wording(f"Your online record ends on {human(end)}",
+                           f"What you can see of {{name}}'s record ends on {human(end)}"
+                           ) + ", so later checks do not show here."
+    return ctx.wording(f"Your online record starts on {human(start)}",
+                       f"What you can see of {{name}}'s record starts on {human(start)}"
                        ) + ", so checks done before then do not show here."
 
 
@@ -36,7 +56,7 @@ def hides(ctx, interval_days: int | None) -> bool:
     check up to date, but "never" would still be untrue (a yearly check done in 2022 under an
     online record that starts in 2023 was done, and the person may remember it). `interval_days`
     is kept for the callers; the status (due or overdue) does not change, only the words."""
-    return ctx.boundary is not None
+    return bounded(ctx)
 
 
 def at_boundary(ctx, check):
@@ -55,7 +75,7 @@ def not_seen(ctx, check) -> bool:
 
 def at_boundary_view(ctx, view):
     """A whole view marked: every check, and the note saying what it cannot see."""
-    if ctx.boundary is None:
+    if not bounded(ctx):
         return view
     return view.model_copy(update={"checks": [at_boundary(ctx, c) for c in view.checks],
                                    "boundary_note": boundary_note(ctx)})

@@ -18,7 +18,7 @@ from conditions.base import (
     Panel, Question, evidence_dates, measure_view, number, status_for,
 )
 from conditions.questions import suggest
-from conditions.boundary import missing_where, not_seen
+from conditions.boundary import bounded, missing_where, not_seen
 from record import terminology
 from record.dates import human
 from record.models import Medication
@@ -258,7 +258,7 @@ def ask_plan_ahead(ctx: Context, view: ConditionView) -> list[Question]:
     """No lasting power of attorney and no advance care plan (or ReSPECT form) recorded (§4.3)."""
     if planning.has_plan_ahead(ctx):
         return []
-    none = f"No lasting power of attorney or advance care plan is {missing_where(ctx)}." if ctx.boundary else None
+    none = f"No lasting power of attorney or advance care plan is {missing_where(ctx)}." if bounded(ctx) else None
     return [suggest(
         ctx, "dementia.plan_ahead", 60,
         "No lasting power of attorney or advance care plan recorded (clinical-reference §4.3)",

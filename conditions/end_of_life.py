@@ -20,7 +20,7 @@ from conditions.base import (
     status_for,
 )
 from conditions.questions import suggest
-from conditions.boundary import missing_where
+from conditions.boundary import bounded, missing_where
 from record import terminology
 from record.dates import human
 
@@ -77,7 +77,7 @@ def checklist(ctx: Context) -> Panel:
 
     def add(label: str, found: rules.Dated | None, detail: str | None = None) -> None:
         if found is None:
-            items.append((label, f"not {missing_where(ctx)}" if ctx.boundary else NOT_RECORDED, None))
+            items.append((label, f"not {missing_where(ctx)}" if bounded(ctx) else NOT_RECORDED, None))
         else:
             when = f", recorded on {human(found.date)}" if found.date else ""
             items.append((label, RECORDED, detail or f"{found.text}{when}"))
@@ -249,7 +249,7 @@ def ask_no_plan(ctx: Context, view: ConditionView) -> list[Question]:
         return []
     if rules.acp_declined(ctx) or any(rules.documents(ctx, kind) for kind in rules.DOCUMENT_KINDS):
         return []
-    none = f"No advance care plan or ReSPECT form is {missing_where(ctx)}." if ctx.boundary else None  # issue 16
+    none = f"No advance care plan or ReSPECT form is {missing_where(ctx)}." if bounded(ctx) else None  # issue 16
     return [suggest(
         ctx, "end_of_life.no_plan_document", 30,
         "On the end of life care register with no advance care plan, ReSPECT form or "

@@ -42,14 +42,16 @@ from record.dates import UNDATED_TYPES
 from record.derived import derive
 from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
-from record.consent import (
-    UNREADABLE_START, Access, access_start, carer_window, read_access, related_person_valid, stored_text,
-)
+from record.consent import Access, read_access, stored_text
+from record.consent_start import UNREADABLE_START, access_start
+from record.consent_window import CarerWindow, carer_window, related_person_valid
 from record.policy import UNREADABLE_LABEL, hidden_labels_for, labels_of, not_for_proxy
 from record.projection import (
     DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, VERSION, Unreadable, decode_snapshot, digest,
     encode_snapshot,
 )
+from record.gate_chains import drop_orphan_binaries as _drop_orphan_binaries
+from record.gate_chains import hide_dependants as _hide_dependants
 from record.references import person_as_shown
 
 
@@ -73,6 +75,8 @@ class VisibleRecord:
     record_starts: dt.date | None = None
     view_starts: dt.date | None = None  # the first day of data this viewer may see (a carer's data period too)
     access_ends: dt.date | None = None  # a carer's permission ends after this day (Consent or RelatedPerson period)
+    view_ends: dt.date | None = None  # the last day of data a carer's results are shown (a data period's end)
+    sees_results: bool = True  # False: no plain result is shown to this viewer (denied, or a carer's permit without)
     denied_reason: str | None = None
     unchecked: int = 0  # entries withheld because the gate could not classify them (see open_record)
     permitted: bool = True  # False for a proxy with no current permission: nothing to export
@@ -269,14 +273,17 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
     shared = _shared_resources(store, snapshot, kept, hidden_labels)
-    view_starts, access_ends = carer_window(access, permissions, viewer.proxy_id) if proxy else (None, None)
+    window = carer_window(access, permissions, viewer.patient_id, viewer.proxy_id, today) if proxy else CarerWindow()
+    view_starts = window.starts
     return VisibleRecord(
         viewer=viewer,
         today=today,
         shared=tuple(shared),
         record_starts=record_starts,
         view_starts=max((d for d in (record_starts, view_starts) if d), default=None),
-        access_ends=access_ends,
+        access_ends=window.ends,
+        view_ends=window.data_ends,
+        sees_results=denied_reason is None and (window.sees_results or not proxy),
         denied_reason=denied_reason,
         unchecked=unchecked,
         permitted=not proxy or access.grants_any,
@@ -346,45 +353,6 @@ def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], wit
     return frozenset(undated)
 
 
-def _hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:
-    """Hide every kept entry that points at a withheld one, and so on along the chain.
-
-    Only entries withheld for what they say (labels, errors, sensitive codes) pass their hiding
-    on: a 2026 prescription that points at its 2010 original stays visible when the online
-    record starts in 2023, because the pointer says nothing the person may not see. The person
-    (Patient) is never hidden, so hiding does not pass through them either. An entry that points
-    at withheld content passes it on even where it is itself out of view for its date (found by
-    tests/test_leaks.py: an undated entry pointing at an entered-in-error one, and a dated one
-    pointing at it). A letter so withheld withholds its Binary too, and with it every other
-    letter attaching that Binary."""
-    keys, types = snapshot.keys, snapshot.types
-    chain = list(withheld)
-    if chain:  # a reference the gate cannot resolve might name a withheld entry: hidden too
-        chain += [i for i in snapshot.unresolved if kept.pop(keys[i], None) is not None]
-    passed = set(chain)  # an entry that points at withheld content carries it on, shown or not
-    binaries = {keys[i]: i for i in snapshot.binaries} if snapshot.letter_binaries else {}
-    while chain:
-        position = chain.pop()
-        # a letter's Binary is its content: withheld with it, and so from every letter attaching it
-        attached = [binaries[b] for b in snapshot.letter_binaries.get(position, ()) if b in binaries]
-        for i in (*snapshot.referrers(position), *attached):
-            if i not in passed and types[i] != "Patient":
-                passed.add(i)
-                kept.pop(keys[i], None)
-                chain.append(i)
-
-
-def _drop_orphan_binaries(snapshot: Snapshot, kept: dict[str, int]) -> None:
-    """A Binary is visible only through a visible letter that points at it."""
-    keys, wanted = snapshot.keys, set()
-    for i in snapshot.letters:
-        if keys[i] in kept:
-            wanted.update(snapshot.letter_binaries.get(i, ()))
-    for i in snapshot.binaries:
-        if keys[i] not in wanted:
-            kept.pop(keys[i], None)
-
-
 def _shared_resources(store, snapshot: Snapshot, kept: dict[str, int], hidden_labels) -> list[dict]:
     """Medicines, clinicians and organisations the visible entries point at."""
     keys = snapshot.keys
@@ -413,18 +381,25 @@ class ProxyLink:
 
 
 def proxy_links(store, today: dt.date) -> list[ProxyLink]:
-    """Every RelatedPerson in the store with whether a Consent lets them see their patient today.
+    """Every RelatedPerson in the store that the gate lets their patient see (attack 16: a NOPAT
+    safeguarding contact is never listed, on sign-in, the carer switcher or the patient's "What my
+    carer can see"), with whether a Consent lets them see their patient today.
 
     A carer who looks after several people has one RelatedPerson per person; sign-in groups
     them by name. Each is read on its own: one whose permissions cannot be read is listed as
     having none, and never stops the others being listed."""
     links = []
     permissions: dict[str, list[dict]] = {}
+    shown: dict[str, frozenset[str]] = {}  # patient id -> the RelatedPersons their own view shows
     for person in store.of_type("RelatedPerson"):
         patient_ref = fhir_read.reference(person.get("patient"))
         patient_id = patient_ref.rsplit("Patient/", 1)[-1] if patient_ref and "Patient/" in patient_ref else None
         if not patient_id or not isinstance(person.get("id"), str):
             continue
+        if patient_id not in shown:
+            shown[patient_id] = _shown_people(store, patient_id, today)
+        if f"RelatedPerson/{person['id']}" not in shown[patient_id]:
+            continue  # hidden from the patient (a label, entered in error...): listed to no one
         if patient_id not in permissions:  # who may see what needs only these two types
             permissions[patient_id] = store.resources_for(patient_id, ("RelatedPerson", "Consent"))
         raw = permissions[patient_id]
@@ -439,6 +414,20 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
             relationship=fhir_read.concept_text(person.get("relationship")), active_now=active,
         ))
     return links
+
+
+def _shown_people(store, patient_id: str, today: dt.date) -> frozenset[str]:
+    """`RelatedPerson/id` of the RelatedPersons the gate shows the patient: who may be listed as
+    their carers. A record that cannot be opened lists no one (fail closed)."""
+    for _ in range(3):  # written to while it was read: opened again
+        try:
+            visible = open_record(store, Viewer(kind="patient", patient_id=patient_id), today)
+        except RecordChanged:
+            continue
+        except Exception:  # noqa: BLE001  never stops the other patients' carers being listed
+            return frozenset()
+        return frozenset(key for key in visible.keys if key.startswith("RelatedPerson/"))
+    return frozenset()
 
 
 __all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "open_record", "patient_resource", "proxy_links"]

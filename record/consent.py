@@ -54,6 +54,14 @@ from record.dates import parse_or_none
 from record.references import normal_reference
 
 _INFO_ACCESS = {"INFA", "INFAO"}
+RESULT_TYPE = "Observation"  # a clinical result: what gives a view's boundary (Access.results_span)
+_LAST_DAY = dt.date.max.toordinal()
+# Every element FHIR R4 gives a Consent (https://hl7.org/fhir/R4/consent.html), and the resource's
+# own. `implicitRules` is a modifier the gate cannot know; R5's `period`, `decision`, `grantee`...
+# and anything else are elements the gate cannot evaluate (attack 16): such a Consent is unreadable.
+_R4_CONSENT = {"resourceType", "id", "meta", "language", "text", "contained", "extension", "modifierExtension",
+               "identifier", "status", "scope", "category", "patient", "dateTime", "performer", "organization",
+               "sourceAttachment", "sourceReference", "policy", "policyRule", "verification", "provision"}
 
 
 # -- what the code and data criteria find in entries' text ---------------------------------------
@@ -201,29 +209,47 @@ class Access:
 
     def window(self) -> tuple[dt.date | None, dt.date | None]:
         """(first day of data, last day in force) of what the Consents surely grant this viewer
-        today: the earliest `dataPeriod` start of a permit that names them and surely holds
-        (None: the whole record), and the latest day such a permit's `period` and its parents'
-        surely hold (None: no end). What a deny withholds is never in it."""
-        starts, ends = [], []  # day numbers; last days or None
+        today: the first day a plain result is shown (`results_span`; None: the whole record), and
+        the latest day a permit naming them that surely holds is in force, by its `period` and its
+        parents' (None: no end). record/consent_window.py reads the real end by the days ahead."""
+        ends = []  # last days or None
 
-        def visit(rule: Rule, start: int, until: dt.date | None) -> None:
-            if rule.window:
-                start = max(start, rule.window[2])
+        def visit(rule: Rule, until: dt.date | None) -> None:
             if rule.until is not None:
                 until = rule.until if until is None else min(until, rule.until)
             if rule.permit and rule.named and rule.sure:
-                starts.append(start)
                 ends.append(until)
             for child in rule.children:
-                visit(child, start, until)
+                visit(child, until)
 
-        if not self.unreadable:
-            for root in self.roots:
-                visit(root, dt.date.min.toordinal(), None)
-        if not starts:
+        shown, start, _ = self.results_span()
+        if not shown:
             return None, None
-        first = min(starts)
-        return (dt.date.fromordinal(first) if first > 1 else None, None if None in ends else max(ends))
+        for root in self.roots:
+            visit(root, None)
+        return start, (None if None in ends or not ends else max(ends))
+
+    def results_span(self) -> tuple[bool, dt.date | None, dt.date | None]:
+        """(shown at all, first day, last day) of the data on which a plain clinical result (an
+        Observation with no label: what the views' checks and charts show) is surely shown to this
+        viewer and possibly denied by no Consent, over the spans between the rules' dataPeriod
+        edges: the real boundary of the views (attack 16: a medicines-only permit or a deny over
+        the first months never moves it). None: not bounded that way. A gap inside is not told."""
+        if self.unreadable:
+            return False, None, None
+        if self.content_rules and self._content is None:
+            self.use_content((), lambda text: {})
+        bands = self._bands
+        spans = [(None, None)] if not bands else [
+            (None, bands[0] - 1), *((bands[k], bands[k + 1] - 1) for k in range(len(bands) - 1)), (bands[-1], None)]
+        shown = [(first, last) for first, last in spans
+                 if self.verdict(RESULT_TYPE, frozenset(), first if first is not None else last, "") == (True, False)]
+        if not shown:
+            return False, None, None
+        first, last = shown[0][0], shown[-1][1]
+        start = dt.date.fromordinal(min(first, _LAST_DAY)) if first is not None and first > 1 else None
+        end = dt.date.fromordinal(max(last, 1)) if last is not None and last < _LAST_DAY else None
+        return True, start, end
 
     def use_content(self, texts: Iterable[tuple[str, str]], decode) -> None:
         """Find the code, data and profile criteria's matches in (Type/id, stored JSON) texts."""
@@ -295,6 +321,8 @@ def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today
         try:
             if _has_modifier(consent):  # anywhere in it: an unknown modifier changes what it means
                 raise UnreadableConsent("modifierExtension")
+            if unknown_elements(consent):  # e.g. R5's Consent.period: when it is in force, unread
+                raise UnreadableConsent("Consent")
             root = reader.rule(consent.get("provision", {}), False, True)
         except UnreadableConsent:
             unreadable = unreadable or _might_concern(consent, viewer)
@@ -318,128 +346,11 @@ def _might_concern(consent: dict, viewer: str) -> bool:
         return True
 
 
-def related_person_valid(resources: Iterable[dict], patient_id: str, proxy_id: str | None, today: dt.date) -> bool:
-    """Whether the RelatedPerson exists for this patient and is active today (narrowly read)."""
-    for person in resources:
-        if person.get("resourceType") == "RelatedPerson" and person.get("id") == proxy_id:
-            patient, active = person.get("patient"), person.get("active", True)
-            if not isinstance(patient, dict) or not _names(patient.get("reference"), f"Patient/{patient_id}"):
-                return False
-            try:
-                _, _, start, end = bounds(person.get("period"), "period")
-            except UnreadableConsent:
-                return False
-            return active is True and within(today, start, end)
-    return False
-
-
-def carer_window(access: Access, resources: list, proxy_id: str | None) -> tuple[dt.date | None, dt.date | None]:
-    """What a carer is told their permission covers (issue 16): `Access.window`'s first day of
-    data, and the earlier of its last day and the RelatedPerson's. Read from their own permissions,
-    never the entries, so it tells them nothing about what is withheld."""
-    if not access.grants_any:
-        return None, None
-    starts, ends = access.window()
-    person = next((p for p in resources if p.get("resourceType") == "RelatedPerson" and p.get("id") == proxy_id), {})
-    try:
-        person_ends = bounds(person.get("period"), "period")[3]
-    except UnreadableConsent:
-        person_ends = None
-    return starts, min((d for d in (ends, person_ends) if d), default=None)
-
-
-# access_start's answer when the patient's own access Consent cannot be read: every dated entry
-# is then outside the record (record/access.py says so to the viewer).
-UNREADABLE_START = dt.date.max
-
-
-def access_start(resources: Iterable[dict], patient_id: str, today: dt.date) -> dt.date | None:
-    """The date the patient's own online record starts, or None for full access.
-
-    Modelled (clinical-reference §8.3) as an active patient-privacy/INFA Consent whose actor is the
-    Patient (or that names no actor) with `provision.dataPeriod.start`; an active patient-privacy
-    Consent for the patient of another category (LOINC 59284-0, R4's own example) whose provision
-    sets a data period counts too (fail closed: it limits the record rather than being ignored). With several, the most
-    recent decision (Consent.dateTime) counts; when their order cannot be told, the latest start.
-    Such a Consent that says more than a start the gate can apply (a deny for the patient at any
-    depth, a class, code, label or data limit, an end to the data, an action or purpose other than
-    viewing, a period that does not cover today) or cannot be read gives UNREADABLE_START."""
-    patient = f"Patient/{patient_id}"
-    found: list[tuple[dt.date | None, str, dt.date | None]] = []  # (decided day, decided text, start)
-    for consent in resources:
-        restricts, grants = _in_force(consent, patient_id) if consent.get("resourceType") == "Consent" else (0, 0)
-        provision = consent.get("provision")
-        if not grants and not (restricts and _sets_data_period(consent, patient)):
-            continue
-        try:
-            if not isinstance(provision, dict) or _has_modifier(consent):
-                raise UnreadableConsent("provision")
-            if not _about_patient(provision, patient):
-                continue  # someone else's access (a carer's)
-            root = Reader(patient, today).rule(provision, True, True)
-            if _only_grants(provision) and (root is None or not root.sure or root.labels or root.classes
-                                            or root.codes or root.data):
-                continue  # a permit that sets no start and denies nothing cannot narrow the record
-            start = _patient_start(root, provision)
-        except UnreadableConsent:
-            return UNREADABLE_START
-        decided = consent.get("dateTime")
-        day = parse_or_none(decided) if isinstance(decided, str) else None
-        found.append((day.day if day else None, decided if isinstance(decided, str) else "", start))
-    if not found:
-        return None
-    if all(day is not None for day, _, _ in found) and len({(d, t) for d, t, _ in found}) == len(found):
-        return max(found, key=lambda item: (item[0], item[1]))[2]
-    return max((start for _, _, start in found), key=lambda s: s or dt.date.min)  # order unsure: latest start
-
-
-def _sets_data_period(consent: dict, patient: str) -> bool:
-    """Whether a Consent that might restrict access (`_in_force`: active, or its status or scope
-    unreadable), for this patient but of a category other than information access, sets a data
-    period in its top rule: then it is read as an access start."""
-    about, provision = consent.get("patient"), consent.get("provision")
-    return (isinstance(about, dict) and _names(about.get("reference"), patient)
-            and isinstance(provision, dict) and provision.get("dataPeriod") is not None)
-
-
-def _about_patient(provision: dict, patient: str) -> bool:
-    """Whether a Consent's top rule is about the patient's own access: it names no actor or names
-    the patient; UnreadableConsent when an actor might be the patient (a group, a reference the
-    gate cannot resolve) and none surely is."""
-    keys = set()
-    for actor in objects(provision.get("actor"), "actor"):
-        reference = actor.get("reference")
-        text = reference.get("reference") if isinstance(reference, dict) else None
-        keys.add((patient, True) if _names(text, patient) else
-                 reference_key(text) if isinstance(text, str) else (None, False))
-    if not keys or (patient, True) in keys:
-        return True
-    if any(key is None or key == patient or key.split("/", 1)[0] in ("Group", "CareTeam") for key, _ in keys):
-        raise UnreadableConsent("actor")
-    return False
-
-
-def _only_grants(provision: dict) -> bool:
-    """Whether a provision tree sets no data period and denies nothing anywhere: such a Consent can
-    only add to what the person sees, so one whose permit does not surely cover their own viewing
-    (the UK Core information-access example: a permit for purpose GOV) is no statement about where
-    their record starts, and is passed over rather than read as unreadable."""
-    return provision.get("dataPeriod") is None and provision.get("type", "permit") == "permit" and not any(
-        node.get("type") == "deny" or node.get("dataPeriod") is not None for node in fhir_read.objects_in(provision))
-
-
-def _patient_start(root: Rule | None, provision: dict) -> dt.date | None:
-    """The start a patient's access Consent sets, or UnreadableConsent if it says more."""
-    if root is None or not root.permit or not root.sure:
-        raise UnreadableConsent("provision")  # not in force today, or not for viewing
-    if root.labels or root.classes or root.codes or root.data:
-        raise UnreadableConsent("provision")
-    if any(not rule.permit for rule in root.walk()):
-        raise UnreadableConsent("provision.provision")  # a deny for the patient
-    _, end, start, _ = bounds(provision.get("dataPeriod"), "dataPeriod")
-    if end is not None:
-        raise UnreadableConsent("dataPeriod.end")
-    return start
+def unknown_elements(consent: dict) -> set[str]:
+    """The top-level elements of a Consent that R4 does not give it (or that the gate cannot read:
+    implicitRules), a primitive's `_element` extension counted as its element."""
+    return {key for key in consent if not isinstance(key, str) or key.removeprefix("_") not in _R4_CONSENT
+            or key in ("_resourceType",)}
 
 
 def _has_modifier(node) -> bool:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from record.dates import UNDATED_TYPES, parse_or_none
 from record.policy import UNREADABLE_LABEL, normal_label
+from record.references import normal_reference
 from record.tables import read_table
 
 RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
@@ -219,8 +220,11 @@ _DAY_MIN, _DAY_MAX = dt.date.min.toordinal(), dt.date.max.toordinal()
 class Reader:
     """Reads provisions into Rules for one viewer (`Type/id`) on one day."""
 
-    def __init__(self, viewer: str, today: dt.date, content: list | None = None) -> None:
+    def __init__(self, viewer: str, today: dt.date, content: list | None = None, resolve_absolute: bool = False) -> None:
         self.viewer, self.today = viewer, today
+        # The patient's own access Consent (record/consent_start.py): an actor reference resolving
+        # to them as record/references.py resolves any other (absolute, versioned) is them (attack 16).
+        self.resolve_absolute = resolve_absolute
         self.content: list[Rule] = [] if content is None else content  # rules needing the text, all Consents'
 
     def rule(self, provision, parent_named: bool, root: bool, depth: int = 0) -> Rule | None:
@@ -269,6 +273,8 @@ class Reader:
             roles = _codings(actor.get("role"), "actor.role") if actor.get("role") is not None else None
             recipient = roles is None or any(_reading("role", s, c) == "recipient" for s, c in roles if c)
             key, certain = reference_key(text) if text else (None, False)
+            if key == self.viewer and not certain and self.resolve_absolute:
+                certain = normal_reference(text) == self.viewer
             if key is None or key.split("/", 1)[0] in ("Group", "CareTeam") or not recipient:
                 possibly = True  # might be the viewer; or says whose data, not who looks at it
             elif key == self.viewer:
