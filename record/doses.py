@@ -42,9 +42,12 @@ _PER_VOLUME = re.compile(_MASS + r"\s*(?:/|per|in)\s*(\d+(?:\.\d+)?)?\s*(ml|mill
 _VOLUME = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|mls|millilitres?|milliliters?)\b", re.I)
 _NUMBER = r"(\d+(?:\.\d+)?|a half|half|one|two|three|four|five|six|seven|eight|nine|ten|an?)"
 # A count of tablets, with the strength between when written ("one 400mg tablet").
-_COUNT = re.compile(r"\b" + _NUMBER + r"(?:\s*x)?(?:\s*" + _MASS + r")?"
+_UNIT_NEXT = r"(?![\d.])(?!\s*(?:mg|g|mcg|µg|ug|micrograms?|milligrams?|grams?|ml|mls)\b)"
+_COUNT = re.compile(r"\b" + _NUMBER + _UNIT_NEXT + r"(?:\s*x)?(?:\s*" + _MASS + r")?"
                     r"(?:\s+(?!(?:mg|g|mcg|micrograms?|milligrams?|grams?|ml|mls)\b)[a-z-]+)?"
                     r"\s*(tablets?|tabs?|capsules?|caps?)\b", re.I)
+# A count leading a clause after the product: "Lithium 400mg MR tablets: two at night".
+_LEAD = re.compile(r"[:;]\s*(?:take\s+)?" + _NUMBER + r"\s+(?=at\b|in\b|each\b|every\b|on\b|daily\b|once\b|twice\b)", re.I)
 # A further bare count in the same text: "One tablet in the morning and one at night".
 _MORE = re.compile(r"\band\s+" + _NUMBER + r"\s+(?=at\b|in\b|each\b|every\b|on\b|before\b|after\b)", re.I)
 # A mass that names the product: the strength followed by a form word.
@@ -188,12 +191,12 @@ def from_text(text: str | None, strength: float | None, per_ml: float | None = N
     if not text:
         return None
     mentions = _strength_mentions(text, name, strength)
-    counts = list(_COUNT.finditer(text))
+    counts = list(_COUNT.finditer(text)) or ([lead] if (lead := _LEAD.search(text)) and mentions else [])
     if counts:
         named = strength if strength is not None else (_mg(*mentions[0].groups()) if len(mentions) == 1 else None)
         spans = []
         for count in counts:
-            each = _mg(count.group(2), count.group(3)) if count.group(2) else named
+            each = _mg(count.group(2), count.group(3)) if count.re is _COUNT and count.group(2) else named
             if each is None:
                 return None
             spans.append((count.start(), _count(count.group(1)) * each))
