@@ -159,7 +159,7 @@ def _parts(text: str, spans: list[tuple[int, float]]) -> float:
     the next amount's). After "then" (a changing dose) only the first part is read."""
     spans = sorted(spans)
     if re.search(r"\bthen\b", text, re.I):
-        start, amount = spans[0]
+        _, amount = spans[0]
         return amount * _text_frequency(text)
     ends = [s for s, _ in spans[1:]] + [len(text)]
     lead = text[:spans[0][0]]
