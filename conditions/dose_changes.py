@@ -88,32 +88,47 @@ def _daily(ctx: Context, medicine_class: str) -> list[_Dose]:
             if fact.date is not None and fact.date <= ctx.today:
                 by_day.setdefault(fact.date, {})[name] = (amount, fact.strength)
     found = []
-    days = sorted(by_day)
-    for day in days:
+    gaps = _restarts(sorted(by_day), facts)
+    for day in sorted(by_day):
         values = list(by_day[day].values())
         amounts = [a for a, _ in values]
         strengths = [s for _, s in values]
         found.append(_Dose(day, sum(amounts) if None not in amounts else None,
-                           sum(strengths) if None not in strengths else None,
-                           again=day != days[0] and _after_gap(day, facts)))
+                           sum(strengths) if None not in strengths else None, again=day in gaps))
     return found
 
 
-def _after_gap(day: dt.date, facts: list[DoseFact]) -> bool:
-    """Whether the class was not in force for more than `RECENT_MEDICINE_DAYS` before `day`: no
-    earlier authorisation, standing order or statement still in force on it, and every earlier
-    entry last seen longer ago than that (an entry's date or end; an ended authorisation's last
-    issue made from it, which may be later)."""
-    earlier = [f for f in facts if f.date is not None and f.date < day]
-    if not earlier or any(f.standing and f.status not in _ENDED and (f.end is None or f.end >= day)
-                          for f in earlier):
-        return False
-    issued = {}
+def _restarts(days: list[dt.date], facts: list[DoseFact]) -> set[dt.date]:
+    """The days (after the first) on which the class starts again after a gap: no earlier
+    authorisation, standing order or statement still in force on the day, and every earlier entry
+    last seen more than `RECENT_MEDICINE_DAYS` before it (an entry's date or end; an ended
+    authorisation's last issue made from it, which may be later). One pass, oldest first."""
+    issued: dict[str, dt.date] = {}
     for fact in facts:
         if fact.based_on and fact.date is not None:
             issued[fact.based_on] = max(issued.get(fact.based_on, fact.date), fact.date)
-    last = max(max(f.date, f.end or f.date, issued.get(f.entry_id, f.date)) for f in earlier)
-    return (day - last).days > RECENT_MEDICINE_DAYS
+    ordered = sorted((f for f in facts if f.date is not None), key=lambda f: f.date)
+    found: set[dt.date] = set()
+    last: dt.date | None = None
+    open_ended = False  # an earlier entry in force with no end
+    in_force_until: dt.date | None = None  # the latest end of an earlier entry in force
+    i = 0
+    for day in days:
+        while i < len(ordered) and ordered[i].date < day:
+            f = ordered[i]
+            seen = max(f.date, f.end or f.date, issued.get(f.entry_id, f.date))
+            last = seen if last is None else max(last, seen)
+            if f.standing and f.status not in _ENDED:
+                if f.end is None:
+                    open_ended = True
+                else:
+                    in_force_until = f.end if in_force_until is None else max(in_force_until, f.end)
+            i += 1
+        if last is None or open_ended or (in_force_until is not None and in_force_until >= day):
+            continue
+        if (day - last).days > RECENT_MEDICINE_DAYS:
+            found.add(day)
+    return found
 
 
 def _undosed(med: Medication) -> list[DoseFact]:
