@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
 from conditions.inflammatory_arthritis_schedule import (
-    STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, restart_of_first,  # noqa: F401  (the constants: the views' API)
+    STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, restart, restart_of_first,  # noqa: F401  (the constants: the views' API)
     strictest, sulfasalazine_monitored,
 )
+from conditions.dose_changes import DoseEvent
 from conditions.medicines import monitoring_reason
 from record import terminology
 from record.dates import human
@@ -140,6 +141,16 @@ def blood_set(ctx: Context) -> BloodSet | None:
                         names, tuple(parts), tuple(label for label, _ in parts))
     latest = max(done)
     limit = dt.timedelta(days=interval_days + grace_days)
+    event = _newest_restart(ctx, drugs)
+    if event is not None and latest < event.date:
+        # No bloods since the start or increase: due from it, not from the bloods before it.
+        due = event.date + dt.timedelta(days=interval_days)
+        overdue = ctx.today - event.date > limit
+        status = "overdue" if overdue else "due-soon" if ctx.today > due - dt.timedelta(days=grace_days) else "ok"
+        note = " ".join(w for w in (chosen.why, _parts_note(parts, ())) if w)
+        check = CheckView(last_done=latest, due=due, status=status, note=note, **common)
+        missing_now = tuple(label for label, _ in parts) if overdue else ()
+        return BloodSet(_with_reasons(ctx, check, drugs), names, tuple(parts), missing_now)
     missing = tuple(label for label, d in parts if d is None or ctx.today - d > limit)
     due = min(done) + dt.timedelta(days=interval_days)
     if ctx.today - latest > limit:
@@ -152,6 +163,12 @@ def blood_set(ctx: Context) -> BloodSet | None:
     note = " ".join(w for w in (chosen.why, _parts_note(parts, shown_missing)) if w)
     check = CheckView(last_done=latest, due=due, status=status, note=note, **common)
     return BloodSet(_with_reasons(ctx, check, drugs), names, tuple(parts), missing)
+
+
+def _newest_restart(ctx: Context, drugs) -> DoseEvent | None:
+    """The newest start or dose increase of the monitored DMARDs (§11.9), or None."""
+    found = [e for e in (restart(ctx, c) for c, _ in drugs) if e is not None]
+    return max(found, key=lambda e: e.date) if found else None
 
 
 def _with_reasons(ctx: Context, check: CheckView, drugs) -> CheckView:

@@ -46,7 +46,7 @@ def restart(ctx: Context, medicine_class: str) -> DoseEvent | None:
 
 def _since(event: DoseEvent) -> str:
     if event.kind == "start":
-        return f"{event.medicine} was started on {human(event.date)}"
+        return f"{event.medicine} was started{' again' if event.again else ''} on {human(event.date)}"
     return f"the {event.medicine} dose was increased on {human(event.date)}"
 
 
@@ -69,7 +69,8 @@ def phase(ctx: Context, medicine_class: str, row: str) -> Phase:
 
 
 def combination_phase(ctx: Context, classes: set[str]) -> Phase | None:
-    """Monthly in the first 12 months of methotrexate with leflunomide, else None."""
+    """Monthly in the first 12 months of methotrexate with leflunomide, dated from when both are
+    current together (again, after a restart of either), else None."""
     if not {"methotrexate", "leflunomide"} <= classes:
         return None
     starts = [restart_of_first(ctx, c) for c in ("methotrexate", "leflunomide")]
@@ -86,9 +87,10 @@ def combination_phase(ctx: Context, classes: set[str]) -> Phase | None:
 
 
 def restart_of_first(ctx: Context, medicine_class: str) -> dt.date | None:
-    """The class's first start, as far as the record shows."""
-    event = next((e for e in dose_events(ctx, medicine_class) if e.kind == "start"), None)
-    return event.date if event else None
+    """The class's newest start as far as the record shows: its first entry, or a restart after a
+    gap (§11.9, §5.2 "from a start": a restart starts the first-year schedules again)."""
+    starts = [e for e in dose_events(ctx, medicine_class) if e.kind == "start"]
+    return starts[-1].date if starts else None
 
 
 def sulfasalazine_monitored(ctx: Context) -> bool:

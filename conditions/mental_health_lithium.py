@@ -38,11 +38,14 @@ def _levels(ctx: Context) -> list[LabResult]:
 
 
 def lithium_start(ctx: Context) -> dt.date | None:
-    """When lithium was started, as far as the record shows: the first entry of the class, unless a
-    lithium level is older than it (then the start is before the record, and unknown)."""
+    """When lithium was last started, as far as the record shows: a restart after a gap (a start,
+    §11.9), else the first entry of the class unless a lithium level is older than it (then the
+    start is before the record, and unknown)."""
     events = [e for e in _events(ctx) if e.kind == "start"]
     if not events:
         return None
+    if events[-1].again:
+        return events[-1].date
     levels = _levels(ctx)
     return None if levels and levels[0].date < events[0].date else events[0].date
 
@@ -152,7 +155,7 @@ def _after_change(ctx: Context, event: DoseEvent, levels: list[LabResult]) -> Ch
         status = "due-soon"
     else:
         status = "ok"
-    what = (f"lithium was started on {human(event.date)}" if event.kind == "start"
+    what = (f"lithium was started{' again' if event.again else ''} on {human(event.date)}" if event.kind == "start"
             else f"the lithium dose changed on {human(event.date)}")
     note = [f"Because {what}, a lithium level is due a week after it and then weekly until the level "
             "is stable (two levels in a row in the usual range, a week or more apart)."]
@@ -172,8 +175,9 @@ def _after_change(ctx: Context, event: DoseEvent, levels: list[LabResult]) -> Ch
 def event_fact(ctx: Context, event: DoseEvent) -> tuple[str, str]:
     """The start or change as a fact for a question, for the patient and for a carer."""
     if event.kind == "start":
-        return (f"You started lithium on {human(event.date)}",
-                f"{{name}} started lithium on {human(event.date)}")
+        again = " again" if event.again else ""
+        return (f"You started lithium{again} on {human(event.date)}",
+                f"{{name}} started lithium{again} on {human(event.date)}")
     return (f"Your lithium dose changed on {human(event.date)}",
             f"{{name}}'s lithium dose changed on {human(event.date)}")
 

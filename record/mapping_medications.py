@@ -38,6 +38,8 @@ _COURSE_ACUTE = ("acute",)
 # Orders a later one replaced rather than issued (a US record renews an order, stopping the last).
 _REPLACED = frozenset({"stopped", "cancelled", "entered-in-error"})
 _SPACES = re.compile(r"\s+")
+# An authorisation that was never in force.
+_NEVER_IN_FORCE = frozenset({"cancelled", "entered-in-error"})
 
 
 def map_medication(resource: dict, index: Index) -> Medication:
@@ -143,7 +145,9 @@ def _request(resource: dict, index: Index) -> Medication:
     is_issue = ordered and issued is not None
     return Medication(
         **fields,
-        doses=[_dose(resource.get("dosageInstruction"), fields, issued or fields["date"])],
+        doses=[_dose(resource.get("dosageInstruction"), fields, issued or fields["date"],
+                     authorisation or standing, day(as_dict(dispense.get("validityPeriod")).get("end")),
+                     _based_on(resource))],
         intent=intent,
         authored_on=authored,
         last_issued=issued if is_issue else None,
@@ -166,7 +170,8 @@ def _statement(resource: dict, index: Index) -> Medication:
     started = day(as_dict(resource.get("effectivePeriod")).get("start")) or day(resource.get("effectiveDateTime"))
     return Medication(
         **fields,
-        doses=[_dose(resource.get("dosage"), fields, started or day(resource.get("dateAsserted")) or fields["date"])],
+        doses=[_dose(resource.get("dosage"), fields, started or day(resource.get("dateAsserted")) or fields["date"],
+                     True, day(as_dict(resource.get("effectivePeriod")).get("end")))],
         end_date=day(as_dict(resource.get("effectivePeriod")).get("end")),
         authored_on=day(resource.get("dateAsserted")),
         last_issued=last,
@@ -176,11 +181,23 @@ def _statement(resource: dict, index: Index) -> Medication:
     )
 
 
-def _dose(dosages, fields: dict, when: dt.date | None) -> DoseFact:
-    """The resource's dose on its date (clinical-reference §11.9; `record.doses`)."""
+def _based_on(resource: dict) -> str:
+    """The id of the request an issue was made from ("MedicationRequest/a" gives "a"), or ""."""
+    for reference in dicts(resource.get("basedOn")):
+        found = string(reference.get("reference"))
+        if found:
+            return found.rsplit("/", 1)[-1]
+    return ""
+
+
+def _dose(dosages, fields: dict, when: dt.date | None, standing: bool, end: dt.date | None,
+          based_on: str = "") -> DoseFact:
+    """The resource's dose on its date, with its own status, whether it stands until it ends (an
+    authorisation, a standing order, a statement) and its end (clinical-reference §11.9)."""
     amount, strength = dose_amount(dosages, fields["text"])
     return DoseFact(date=when, amount=amount, strength=strength, entry_id=fields["id"],
-                    name=fields["name"])
+                    name=fields["name"], status=fields["status"], standing=standing, end=end,
+                    based_on=based_on)
 
 
 def group_key(medication: Medication) -> str:
@@ -198,8 +215,11 @@ def merge(members: list[Medication]) -> Medication:
 
     members = sorted(members, key=when)
     latest = members[-1]
+    # The authorisation, else the latest entry; a cancelled or mistaken authorisation was never in
+    # force, so another one gives the status when there is one (clinical-reference §11.1).
     plans = ([m for m in members if m.intent in _NOT_ISSUES]
-             or [m for m in members if m.authorised])  # the authorisation, else the latest entry
+             or [m for m in members if m.authorised])
+    plans = [m for m in plans if m.status not in _NEVER_IN_FORCE] or plans
     status_from = plans[-1] if plans else latest
     orders = [m for m in members if m.intent not in _NOT_ISSUES]
     issues = sorted(d for m in members for d in m.issues)

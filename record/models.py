@@ -107,13 +107,20 @@ class DoseFact:
     """One request's or statement's dose, as far as it can be read (clinical-reference §11.9):
     `amount` in mg a day from the dose instruction (doseQuantity or doseRange with its timing, or
     the dose text), `strength` in mg from the medicine's name ("Lithium carbonate 400mg tablets").
-    Either is None when it cannot be read; `record.doses` reads them."""
+    Either is None when it cannot be read; `record.doses` reads them. `status` is the entry's own
+    (a cancelled one was never in force); `standing` marks an authorisation, a standing order or a
+    statement (in force until it ends) rather than one issue; `end` is its end date; `based_on` the
+    id of the authorisation an issue was made from (§11.9 reads a restart after a gap from these)."""
 
     date: dt.date | None = None
     amount: float | None = None
     strength: float | None = None
     entry_id: str = ""
     name: str = ""
+    status: str | None = None
+    standing: bool = False
+    end: dt.date | None = None
+    based_on: str = ""
 
 
 @_entry

@@ -116,7 +116,7 @@ def test_two_strengths_are_two_entries_and_the_change_is_seen_across_them():
     medicines; the change from one to the other is still a dose increase."""
     found = events(
         med("a", "2026-03-01", "Lithium carbonate 200mg tablets", status="completed"),
-        med("b", "2026-04-01", "Lithium carbonate 200mg tablets", status="completed"),
+        med("b", "2026-06-01", "Lithium carbonate 200mg tablets", status="completed"),
         med("c", "2026-10-20", "Lithium carbonate 400mg tablets"))
     assert kinds(found) == [("2026-03-01", "start"), ("2026-10-20", "increase")]
 
