@@ -1,46 +1,56 @@
 """Kept SMART connections (issue 17): what a later sync needs to go on without a new sign-in.
 
-One row per (server, patient): the sign-in server's endpoints, the client id, the scope granted,
-and the tokens (refresh token, the access token and when it expires). They are secrets: the store
-file is readable by its owner only (store/db.py), nothing here logs them, and no export reads this
-table (exports are built from the gated record and the personal tables). `connections()` lists
-the rows without the tokens; "Forget this connection" deletes the row.
+Two places, on purpose:
+- the table `smart_connections` in the SQLite store holds only what is not secret: the server, the
+  patient (and RelatedPerson), the client id, the sign-in server's endpoints, the scope granted,
+  when the access token expires, its lifetime, when it was saved;
+- the tokens (the access token and the refresh token) are never written to SQLite. They live in
+  `<store>-tokens` beside it: JSON keyed by server and then patient id, created readable by its
+  owner only (os.open with 0600: there is no moment when it, or the temporary file it is written
+  through, is readable by anyone else), and replaced whole on every change (a temporary file in the
+  same folder, synced, renamed over the old one, then the folder synced). Every rewrite happens
+  inside the store's write transaction, so two sessions (the page and `ltc sync`) never interleave.
 
-The tokens are never written to the SQLite file in the clear: each row's tokens are sealed with a
-key of their own (`_seal`: HMAC-SHA256 in counter mode, then an HMAC tag; the standard library
-only), and the keys live beside the store in `<store>-keys` (0600, replaced whole, never appended
-to). Why: SQLite keeps old versions of a page in the write-ahead log, and must keep them while
-another session (another Streamlit session, `ltc sync`) is reading, so a token deleted from the
-table can stay readable in `ltc.db-wal` for as long as that reader lasts. "Forget" deletes the
-row (secure_delete) and then the key, so whatever sealed copies remain in the file or its log
-cannot be opened. It returns True only once the key file no longer holds the key; a failure to
-rewrite it raises `StoreError`. This is crypto-shredding on forget, not protection from someone
-who can read the store's folder while the connection is kept (the key file is next to it).
+Why no tokens in SQLite: SQLite keeps old versions of a page in the write-ahead log, and must keep
+them while another session is reading, so a token deleted from a table can stay readable in
+`ltc.db-wal` for as long as that reader lasts. A file replaced whole has no such history. No
+cryptography is used (none is needed: the protection is the owner-only file; health software
+ships no home-made cipher).
+
+"Forget this connection" deletes the row and rewrites the tokens file without that entry; it
+returns True only once the file no longer holds it, and raises `StoreError` when the file could not
+be rewritten. `connections()` lists without tokens; nothing here logs one; no export reads either
+place (exports are built from the gated record and the personal tables).
+
+Older stores kept tokens in the table (plain, then "sealed1:" with keys in `<store>-keys`). On open,
+plain tokens are moved to the tokens file; sealed ones are dropped with their row, since opening
+them would need the old cipher: that person signs in again (a warning says how many), and the old
+`<store>-keys` file is removed. See `_migrate`.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from store.db import StoreError
 
+log = logging.getLogger(__name__)
+
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS smart_connections (server TEXT NOT NULL, patient_id TEXT NOT NULL,"
     " related_person TEXT, client_id TEXT NOT NULL, authorization_endpoint TEXT NOT NULL,"
-    " token_endpoint TEXT NOT NULL, scope TEXT NOT NULL, access_token TEXT NOT NULL, expires_at REAL,"
-    " lifetime REAL, refresh_token TEXT, saved TEXT NOT NULL, PRIMARY KEY (server, patient_id))"
+    " token_endpoint TEXT NOT NULL, scope TEXT NOT NULL, expires_at REAL, lifetime REAL,"
+    " saved TEXT NOT NULL, PRIMARY KEY (server, patient_id))"
 )
 _COLUMNS = ("server", "patient_id", "related_person", "client_id", "authorization_endpoint", "token_endpoint",
-            "scope", "access_token", "expires_at", "lifetime", "refresh_token", "saved")
+            "scope", "expires_at", "lifetime", "saved")
 _SECRETS = ("access_token", "refresh_token")
-_SEALED = "sealed1:"  # prefix of a sealed token: sealed1:<key id>:<base64 of nonce, text, tag>
+_SEALED = "sealed1:"  # tokens sealed by the retired cipher (before this file): dropped on open
 
 
 class ConnectionsMixin:
@@ -50,143 +60,162 @@ class ConnectionsMixin:
         super()._create()
         with self.db.conn:
             self.db.execute(_TABLE)
+        self._migrate()
 
     @property
-    def _keys_path(self) -> Path:
-        return Path(f"{self.path}-keys")
+    def _tokens_path(self) -> Path:
+        return Path(f"{self.path}-tokens")
 
     def save_connection(self, row: dict) -> None:
-        """Keep (or replace) the connection for row["server"] and row["patient_id"], its tokens sealed
-        with a new key (the old key is dropped once the new row is committed)."""
+        """Keep (or replace) the connection for row["server"] and row["patient_id"]: its non-secret
+        fields in the table, its tokens in the tokens file (both or, on a failure, the row not)."""
         values = {**{c: row.get(c) for c in _COLUMNS}, "saved": row.get("saved") or _now()}
-        key_id, key = secrets.token_hex(8), secrets.token_bytes(32)
-        for column in _SECRETS:
-            if values[column] is not None:
-                values[column] = _seal(key_id, key, str(values[column]))
-        with self._transaction() as conn:  # the write lock serialises every edit of the key file
-            keys = _read_keys(self._keys_path)
-            keys[key_id] = key.hex()
-            _write_keys(self._keys_path, keys)
+        secret = {c: (None if row.get(c) is None else str(row[c])) for c in _SECRETS}
+        with self._transaction() as conn:  # the write lock serialises every edit of the tokens file
             conn.execute(f"INSERT OR REPLACE INTO smart_connections ({', '.join(_COLUMNS)}) VALUES "
                          f"({', '.join('?' for _ in _COLUMNS)})", [values[c] for c in _COLUMNS])
-        self._drop_unused_keys()
+            tokens = _read_tokens(self._tokens_path)
+            tokens.setdefault(values["server"], {})[values["patient_id"]] = secret
+            _write_tokens(self._tokens_path, _only_kept(conn, tokens))
 
     def connection(self, server: str, patient_id: str) -> dict | None:
-        """The kept connection with its tokens, or None (also when its key is gone: forgotten)."""
+        """The kept connection with its tokens, or None (also when its tokens are gone: forgotten)."""
         row = self.db.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM smart_connections"
                                    " WHERE server = ? AND patient_id = ?", [server, patient_id]).fetchone()
         if not row:
             return None
-        found = dict(zip(_COLUMNS, row))
-        keys = _read_keys(self._keys_path)
-        for column in _SECRETS:
-            if isinstance(found[column], str) and found[column].startswith(_SEALED):
-                found[column] = _open(found[column], keys)
-                if found[column] is None:
-                    return None  # its key is gone or the text was altered: not usable
-        return found
+        secret = _read_tokens(self._tokens_path).get(server, {}).get(patient_id)
+        if not isinstance(secret, dict) or not isinstance(secret.get("access_token"), str):
+            return None
+        return {**dict(zip(_COLUMNS, row)), **{c: secret.get(c) for c in _SECRETS}}
 
     def connections(self, patient_id: str | None = None) -> list[dict]:
         """Kept connections (of one patient, if given), without their tokens: whether one can be
         renewed is `renewable`."""
         rows = self.db.conn.execute(
-            "SELECT server, patient_id, related_person, saved, refresh_token IS NOT NULL FROM smart_connections"
-            " WHERE ? IS NULL OR patient_id = ? ORDER BY server, patient_id", [patient_id, patient_id])
-        return [{"server": r[0], "patient_id": r[1], "related_person": r[2], "saved": r[3], "renewable": bool(r[4])}
-                for r in rows]
+            "SELECT server, patient_id, related_person, saved FROM smart_connections"
+            " WHERE ? IS NULL OR patient_id = ? ORDER BY server, patient_id", [patient_id, patient_id]).fetchall()
+        tokens = _read_tokens(self._tokens_path) if rows else {}
+
+        def renewable(server: str, patient: str) -> bool:
+            secret = tokens.get(server, {}).get(patient)
+            return isinstance(secret, dict) and bool(secret.get("refresh_token"))
+
+        return [{"server": r[0], "patient_id": r[1], "related_person": r[2], "saved": r[3],
+                 "renewable": renewable(r[0], r[1])} for r in rows]
 
     def forget_connection(self, server: str, patient_id: str) -> bool:
-        """Delete the kept connection, then its key; whether there was one. The row's page is
-        overwritten (secure_delete); sealed copies left in the write-ahead log while another session
-        reads cannot be opened once the key is gone. `StoreError` when the key could not be removed."""
-        self.db.conn.execute("PRAGMA secure_delete = ON")
-        try:
-            with self._transaction() as conn:
-                gone = conn.execute("DELETE FROM smart_connections WHERE server = ? AND patient_id = ?",
-                                    [server, patient_id]).rowcount > 0
-        finally:
-            self.db.conn.execute("PRAGMA secure_delete = OFF")
-        self._drop_unused_keys()
-        if not self.db.conn.in_transaction:  # tidy the log where no one reads; never waits for a reader
-            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        return gone
+        """Delete the kept connection and its tokens; whether there was one. True only once the
+        tokens file no longer holds them; `StoreError` when it could not be rewritten."""
+        with self._transaction() as conn:
+            gone = conn.execute("DELETE FROM smart_connections WHERE server = ? AND patient_id = ?",
+                                [server, patient_id]).rowcount > 0
+            tokens = _read_tokens(self._tokens_path)
+            held = patient_id in tokens.get(server, {})
+            if held:
+                del tokens[server][patient_id]
+                _write_tokens(self._tokens_path, _only_kept(conn, tokens))
+        if patient_id in _read_tokens(self._tokens_path).get(server, {}):
+            raise StoreError("the forgotten connection's tokens are still in the tokens file")
+        return gone or held
 
-    def _drop_unused_keys(self) -> None:
-        """Rewrite the key file without the keys no kept row uses (a forgotten or replaced one).
-        Skipped inside an enclosing transaction: its rows are not committed yet."""
-        if getattr(self._local, "atomic", False):
+    def _migrate(self) -> None:
+        """Move tokens an older store kept in the table to the tokens file (plain ones), or drop
+        the connection (sealed ones: the person signs in again); remove the old key file."""
+        keys = Path(f"{self.path}-keys")
+        columns = {r[1] for r in self.db.conn.execute("PRAGMA table_info(smart_connections)")}
+        if "access_token" not in columns:
+            keys.unlink(missing_ok=True)
             return
+        conn = self.db.conn
+        conn.execute("PRAGMA secure_delete = ON")  # the old rows' bytes are zeroed, not just unlinked
         try:
-            with self._transaction() as conn:
-                used = {_key_id(value) for row in conn.execute(
-                    "SELECT access_token, refresh_token FROM smart_connections") for value in row}
-                keys = _read_keys(self._keys_path)
-                kept = {k: v for k, v in keys.items() if k in used}
-                if kept != keys:
-                    _write_keys(self._keys_path, kept)
-        except OSError as exc:
-            raise StoreError(f"could not remove a forgotten connection's key: {exc}") from exc
+            with self._transaction():
+                old = [dict(zip([d[0] for d in cursor.description], r)) for cursor in
+                       [conn.execute(f"SELECT {', '.join(_COLUMNS + _SECRETS)} FROM smart_connections")]
+                       for r in cursor]
+                kept = [r for r in old if not any(str(r[c] or "").startswith(_SEALED) for c in _SECRETS)
+                        and r["access_token"]]
+                tokens = _read_tokens(self._tokens_path)
+                for r in kept:
+                    tokens.setdefault(r["server"], {})[r["patient_id"]] = {c: r[c] for c in _SECRETS}
+                conn.execute("DELETE FROM smart_connections")
+                conn.execute("DROP TABLE smart_connections")
+                conn.execute(_TABLE)
+                conn.executemany(f"INSERT INTO smart_connections ({', '.join(_COLUMNS)}) VALUES "
+                                 f"({', '.join('?' for _ in _COLUMNS)})",
+                                 [[r[c] or (_now() if c == "saved" else None) for c in _COLUMNS] for r in kept])
+                _write_tokens(self._tokens_path, _only_kept(conn, tokens))
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
+        keys.unlink(missing_ok=True)
+        if len(old) > len(kept):
+            log.warning("%d kept SMART connection(s) from an older version could not be carried over: "
+                        "sign in again on the Connect page to sync that record", len(old) - len(kept))
 
 
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    blocks = (hmac.new(key, b"stream" + nonce + n.to_bytes(8, "big"), hashlib.sha256).digest()
-              for n in range(-(-length // 32)))
-    return b"".join(blocks)[:length]
+def _only_kept(conn, tokens: dict) -> dict:
+    """`tokens` without the entries no row of the table has (a forgotten or never-committed one)."""
+    rows = set(conn.execute("SELECT server, patient_id FROM smart_connections").fetchall())
+    kept: dict = {}
+    for server, patients in tokens.items():
+        for patient, secret in (patients.items() if isinstance(patients, dict) else ()):
+            if (server, patient) in rows:
+                kept.setdefault(server, {})[patient] = secret
+    return kept
 
 
-def _tag(key: bytes, key_id: str, body: bytes) -> bytes:
-    return hmac.new(key, b"tag" + key_id.encode() + body, hashlib.sha256).digest()[:16]
-
-
-def _seal(key_id: str, key: bytes, text: str) -> str:
-    """`text` encrypted and authenticated under `key` (a fresh 16-byte nonce every time)."""
-    data, nonce = text.encode("utf-8"), secrets.token_bytes(16)
-    body = nonce + bytes(a ^ b for a, b in zip(data, _keystream(key, nonce, len(data))))
-    return f"{_SEALED}{key_id}:" + base64.b64encode(body + _tag(key, key_id, body)).decode("ascii")
-
-
-def _open(sealed: str, keys: dict[str, str]) -> str | None:
-    """The text sealed by `_seal`, or None when its key is gone or the text was altered."""
-    key_id = _key_id(sealed)
-    key = bytes.fromhex(keys[key_id]) if key_id in keys else None
+def _read_tokens(path: Path) -> dict:
+    """The tokens file's content; {} when there is none or it is not JSON (its tokens are then
+    unusable anyway: the person signs in again). `StoreError` when it cannot be read."""
     try:
-        raw = base64.b64decode(sealed.split(":", 2)[2], validate=True)
-    except (ValueError, IndexError):
-        return None
-    body, tag = raw[:-16], raw[-16:]
-    if key is None or len(body) < 16 or not hmac.compare_digest(tag, _tag(key, key_id, body)):
-        return None
-    nonce, data = body[:16], body[16:]
-    return bytes(a ^ b for a, b in zip(data, _keystream(key, nonce, len(data)))).decode("utf-8", "replace")
-
-
-def _key_id(value: object) -> str | None:
-    return value.split(":", 2)[1] if isinstance(value, str) and value.startswith(_SEALED) else None
-
-
-def _read_keys(path: Path) -> dict[str, str]:
-    try:
-        keys = json.loads(path.read_text(encoding="ascii"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
-
-
-def _write_keys(path: Path, keys: dict[str, str]) -> None:
-    """Replace the key file whole (created 0600, synced, then renamed over the old one)."""
-    temporary = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-    handle = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise StoreError(f"could not read the kept connections' tokens file: {exc.strerror}") from None
     try:
-        with os.fdopen(handle, "w", encoding="ascii") as out:
-            json.dump(keys, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        tokens = json.loads(text)
+    except ValueError:
+        return {}
+    return tokens if isinstance(tokens, dict) else {}
+
+
+def _write_tokens(path: Path, tokens: dict) -> None:
+    """Replace the tokens file whole: a temporary file created 0600 in the same folder, written and
+    synced, renamed over the old one, then the folder synced; a temporary file a crash left behind
+    is removed. On any failure the old file is left
+    as it was and the temporary one removed; `StoreError`."""
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        handle = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(tokens, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _sync_folder(path.parent)
+        for stale in path.parent.glob(f"{path.name}.*.tmp"):  # left by a crash: writes are serialised
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError(f"could not rewrite the kept connections' tokens file: {exc.strerror or exc}") from None
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (a no-op where a folder cannot be opened, as on Windows)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _now() -> str:
