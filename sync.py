@@ -118,7 +118,8 @@ class NotConnected(Unauthorised):
 
 
 def keep_connection(store: Store, tokens: Tokens, patient_id: str, related_person: str | None = None) -> bool:
-    """Keep what a later sync needs (tokens included) in the store; whether it was kept. Only
+    """Keep what a later sync needs: the connection in the store, its tokens in the owner-only tokens
+    file beside it (store/connections.py); whether it was kept. Only
     renewable sign-ins are kept: without a refresh token the next sync needs a sign-in anyway."""
     if not tokens.refresh_token:
         return False
