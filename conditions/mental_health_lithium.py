@@ -13,6 +13,8 @@ than it (the person was taking lithium before the record shows it).
 
 from __future__ import annotations
 
+from functools import cache
+
 import datetime as dt
 
 from conditions import ages
@@ -63,9 +65,15 @@ def settling_event(ctx: Context) -> DoseEvent | None:
     return event
 
 
+@cache
+def _usual_range():
+    """The usual lithium range row of targets.csv (read once: `_stable` asks it of every level)."""
+    return next((t for t in terminology.targets("lithium", CONDITION)
+                 if t.kind == "range" and t.applies_when == "on_lithium"), None)
+
+
 def _in_usual_range(value: float) -> bool:
-    row = next((t for t in terminology.targets("lithium", CONDITION)
-                if t.kind == "range" and t.applies_when == "on_lithium"), None)
+    row = _usual_range()
     return bool(row and row.contains(value))
 
 
