@@ -25,23 +25,28 @@ def _cite(source: str) -> Citation:
         return Citation(plain_words(source), unverified(source), source)
 
 
+def _cited(update: dict, source: str, fields: tuple[str, str, str]) -> dict:
+    """The update with a table source turned into its plain citation: (source field, basis field,
+    verified field); an unverified source marks the value unverified."""
+    citation = _cite(source)
+    source_field, basis_field, verified_field = fields
+    update.update({source_field: citation.plain, basis_field: citation.basis})
+    if citation.unverified:
+        update[verified_field] = False
+    return update
+
+
 def _measure(measure):
     update = {"note": plain_words(measure.note)}
     if measure.target_source and not measure.target_personal and measure.target_basis is None:
-        citation = _cite(measure.target_source)
-        update.update(target_source=citation.plain, target_basis=citation.basis)
-        if citation.unverified:
-            update["target_verified"] = False
+        _cited(update, measure.target_source, ("target_source", "target_basis", "target_verified"))
     return measure.model_copy(update=update)
 
 
 def _check(check):
     update = {"note": plain_words(check.note), "addressed_by": plain_words(check.addressed_by)}
     if check.source and check.basis is None:
-        citation = _cite(check.source)
-        update.update(source=citation.plain, basis=citation.basis)
-        if citation.unverified:
-            update["verified"] = False
+        _cited(update, check.source, ("source", "basis", "verified"))
     return check.model_copy(update=update)
 
 

@@ -13,22 +13,10 @@ from connectors.base import BadPayload, RateLimited, ServerError
 from connectors.http import OffOrigin
 from store import Store
 from tests.servers import sekmet as sk
-from tests.servers.loopback import FaultProxy, Recorder, edited, hang, status, truncated
+from tests.servers.loopback import Recorder, edited, hang, status, truncated
+from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The session's sekmet, loaded with the Synthea samples."""
-    return sk.sekmet_or_skip(tmp_path_factory)
-
-
-@pytest.fixture
-def proxy(server):
-    """A fault-injecting proxy in front of sekmet, with no faults until a test adds them."""
-    with FaultProxy(server.base) as running:
-        yield running
 
 
 def run(proxy, db, patient_id, sleeps=None, **options):

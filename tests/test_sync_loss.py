@@ -10,24 +10,12 @@ import cli
 import sync
 from store import Store
 from tests.servers import sekmet as sk
-from tests.servers.loopback import FaultProxy, edited, status
+from tests.servers.loopback import edited, status
+from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)
 from tests.test_sync_faults import run, snapshot
 
 pytestmark = pytest.mark.server
 COLEMAN_OBSERVATIONS = 414  # in the Synthea sample, over three pages at _count=200
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The session's sekmet, loaded with the Synthea samples."""
-    return sk.sekmet_or_skip(tmp_path_factory)
-
-
-@pytest.fixture
-def proxy(server):
-    """A fault-injecting proxy in front of sekmet, with no faults until a test adds them."""
-    with FaultProxy(server.base) as running:
-        yield running
 
 
 def drop_next_link(page: dict) -> None:
