@@ -76,8 +76,10 @@ def intro(ctx: Context) -> str:
 CHECK_NOTES = {"retinal": RETINAL_NOTE}
 
 
-def _with_notes(check: CheckView) -> CheckView:
-    own = CHECK_NOTES.get(check.id) if check.source and "NG3" not in check.source else None
+def _with_notes(check: CheckView, pregnant: bool) -> CheckView:
+    """The check's notes: the view's own words for it (not in pregnancy, whose eye checks follow NG3,
+    not the yearly programme), a decline counted as addressed, then the check's note."""
+    own = None if pregnant else CHECK_NOTES.get(check.id)
     notes = [own if check.status != "not-needed" else None,
              DECLINED_NOTE if check.addressed_by else None, check.note]
     return check.model_copy(update={"note": " ".join(n for n in notes if n) or None})
@@ -94,7 +96,7 @@ class _DiabetesSpec(ConditionSpec):
         found = situations(ctx)
         lines = [SituationLine(id=s.id, words=s.words, source=citations.plain(s.source), basis=s.source)
                  for s in found.shown]
-        update = {"checks": [_with_notes(c) for c in shown.checks], "situations": lines}
+        update = {"checks": [_with_notes(c, found.pregnant) for c in shown.checks], "situations": lines}
         if not found.full_view:  # results only (possible diagnosis), or a yearly HbA1c after GDM
             update["questions"] = []
         return shown.model_copy(update=update)
