@@ -161,7 +161,16 @@ class Service(ConnectMixin):
 
     def carers(self, today: dt.date) -> list[ProxyLink]:
         """People recorded as related to a patient, with whether they may see the record today."""
-        return proxy_links(self._store, today)
+        return proxy_links(self._store, today, lambda patient_id: self._shown_people(patient_id, today))
+
+    def _shown_people(self, patient_id: str, today: dt.date) -> frozenset[str]:
+        """The RelatedPersons the gate shows the patient, from the cached open; a record that
+        cannot be opened lists no one (fail closed, as record.access._shown_people)."""
+        try:
+            keys = self.open(Viewer(kind="patient", patient_id=patient_id), today).visible.keys
+        except Exception:  # noqa: BLE001  never stops the other patients' carers being listed
+            return frozenset()
+        return frozenset(key for key in keys if key.startswith("RelatedPerson/"))
 
     # -- what the person writes ---------------------------------------------------------------
     def questions(self, patient_id: str) -> list[dict]:

@@ -380,14 +380,17 @@ class ProxyLink:
     active_now: bool
 
 
-def proxy_links(store, today: dt.date) -> list[ProxyLink]:
+def proxy_links(store, today: dt.date, shown_to=None) -> list[ProxyLink]:
     """Every RelatedPerson in the store that the gate lets their patient see (attack 16: a NOPAT
     safeguarding contact is never listed, on sign-in, the carer switcher or the patient's "What my
     carer can see"), with whether a Consent lets them see their patient today.
 
     A carer who looks after several people has one RelatedPerson per person; sign-in groups
     them by name. Each is read on its own: one whose permissions cannot be read is listed as
-    having none, and never stops the others being listed."""
+    having none, and never stops the others being listed. `shown_to(patient_id)` gives the
+    `RelatedPerson/id` keys the gate shows that patient (service.py passes its cached open, so a
+    record the pages already opened is not opened again); by default `_shown_people` opens it."""
+    shown_to = shown_to or (lambda patient_id: _shown_people(store, patient_id, today))
     links = []
     permissions: dict[str, list[dict]] = {}
     shown: dict[str, frozenset[str]] = {}  # patient id -> the RelatedPersons their own view shows
@@ -397,7 +400,7 @@ def proxy_links(store, today: dt.date) -> list[ProxyLink]:
         if not patient_id or not isinstance(person.get("id"), str):
             continue
         if patient_id not in shown:
-            shown[patient_id] = _shown_people(store, patient_id, today)
+            shown[patient_id] = shown_to(patient_id)
         if f"RelatedPerson/{person['id']}" not in shown[patient_id]:
             continue  # hidden from the patient (a label, entered in error...): listed to no one
         if patient_id not in permissions:  # who may see what needs only these two types
