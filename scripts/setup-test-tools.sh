@@ -44,3 +44,16 @@ if [ "$(node -p "require('./$AXE_DIR/node_modules/axe-core/package.json').versio
     npm install --prefix "$AXE_DIR" --save-exact --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
 fi
 echo "test tools: axe-core $AXE_VERSION in $AXE_DIR"
+
+# SMART sign-in tests (tests/servers/oidc.py): a real OpenID Connect authorization server, the npm
+# package oidc-provider (OpenID-certified), pinned exactly with its whole tree in the committed
+# tests/servers/oidc-server/package-lock.json; `npm ci` installs exactly that lock into .tools/oidc, and
+# runs again only when the lock changes.
+OIDC_SRC=tests/servers/oidc-server
+OIDC_DIR=.tools/oidc
+if ! cmp -s "$OIDC_SRC/package-lock.json" "$OIDC_DIR/package-lock.json" || [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
+    mkdir -p "$OIDC_DIR"
+    cp "$OIDC_SRC/package.json" "$OIDC_SRC/package-lock.json" "$OIDC_DIR/"
+    (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "test tools: oidc-provider $(node -p "require('./$OIDC_DIR/node_modules/oidc-provider/package.json').version") in $OIDC_DIR"
