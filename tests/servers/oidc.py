@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+import requests
 
 from tests.servers import sekmet as sk
 
@@ -165,3 +166,30 @@ def only_form(html: str, page_url: str) -> Form:
     form = parser.forms[0]
     form.action = urljoin(page_url, form.action)
     return form
+
+
+def sign_in(authorize_url: str, redirect_uri: str, username: str, password: str, allow: bool = True,
+            session: requests.Session | None = None) -> str:
+    """Go through the server's sign-in as a person would: follow its redirects, fill in the login
+    form's username and password, press Allow (or Deny) on the consent form; the address it sends
+    the browser back to (starting with `redirect_uri`)."""
+    session = session or requests.Session()
+    response = session.get(authorize_url, allow_redirects=False, timeout=10)
+    for _ in range(12):  # login, consent and their redirects take about eight answers
+        location = response.headers.get("Location")
+        if location and urljoin(response.url, location).startswith(redirect_uri):
+            return urljoin(response.url, location)
+        if location:
+            response = session.get(urljoin(response.url, location), allow_redirects=False, timeout=10)
+            continue
+        assert response.status_code == 200, f"{response.status_code} from {response.url}: {response.text[:300]}"
+        form = only_form(response.text, response.url)
+        data = dict(form.fields)
+        if "password" in data:
+            data.update(username=username, password=password)
+        else:
+            wanted = "allow" if allow else "deny"
+            name, value = next((n, v) for n, v in form.buttons if v == wanted)
+            data[name] = value
+        response = session.post(form.action, data=data, allow_redirects=False, timeout=10)
+    raise AssertionError("the sign-in did not come back to the app")

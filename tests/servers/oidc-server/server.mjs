@@ -196,12 +196,18 @@ async function issuedToken(req) {
   return token && !token.isExpired && token.aud === fhirBase ? token : undefined;
 }
 
+// What a FHIR client says about the answer it wants (`Prefer: handling=strict` makes sekmet refuse a
+// search parameter it does not support rather than ignore it); never its credentials.
+const FORWARDED = ['accept', 'prefer', 'content-type', 'if-match', 'if-none-match', 'if-modified-since'];
+const forwardedHeaders = (req) => Object.fromEntries(FORWARDED.filter((name) => req.headers[name])
+  .map((name) => [name, req.headers[name]]));
+
 async function forward(req, res, path) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   const answer = await fetch(upstream + path, {
     method: req.method,
-    headers: { Authorization: `Bearer ${config.upstream_token}`, Accept: req.headers.accept || 'application/fhir+json' },
+    headers: { ...forwardedHeaders(req), Authorization: `Bearer ${config.upstream_token}` },
     body: chunks.length ? Buffer.concat(chunks) : undefined,
     redirect: 'manual',
   });
@@ -221,6 +227,18 @@ async function fhir(req, res, path) {
   return forward(req, res, path);
 }
 
+// OpenID Connect Core section 11 lets a server grant offline_access without `prompt=consent` where
+// "other conditions" permit it; oidc-provider 8.x (9.x wants Node 22) drops offline_access from any
+// request without it, and SMART apps do not send it. Here consent is always asked (our page, every
+// sign-in), so an authorization request for offline_access with no prompt is given prompt=consent.
+function withConsentForOfflineAccess(pathname, search) {
+  const params = new URLSearchParams(search);
+  if (!params.has('prompt') && (params.get('scope') || '').split(' ').includes('offline_access')) {
+    params.set('prompt', 'consent');
+  }
+  return `${pathname}?${params}`;
+}
+
 const providerCallback = provider.callback();
 server.on('request', async (req, res) => {
   try {
@@ -231,6 +249,7 @@ server.on('request', async (req, res) => {
     } else if (interactionMatch) {
       await interaction(req, res, interactionMatch[1]);
     } else {
+      if (pathname === ROUTES.authorization) req.url = withConsentForOfflineAccess(pathname, search);
       providerCallback(req, res);
     }
   } catch (error) {
