@@ -204,3 +204,21 @@ def test_the_server_stops_when_its_parent_lets_go(server, tmp_path):  # noqa: F8
         assert running.process.wait(timeout=10) == 0
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{running.fhir_base}/.well-known/smart-configuration", timeout=5)
+
+
+def test_a_server_with_per_type_v1_scopes_and_no_offline_access(server, tmp_path):  # noqa: F811
+    """Set up with SMART v1 per-type scopes and no refresh tokens, the provider grants what the app asks for and the sync runs."""
+    oidc.oidc_or_skip()
+    per_type = tuple(f"patient/{kind}.read" for kind in smart.READ_TYPES)
+    v1 = ("launch-standalone", "context-standalone-patient", "client-public", "permission-patient", "permission-v1",
+          "sso-openid-connect")
+    with oidc.over_sekmet(server, tmp_path, {CLIENT: [REDIRECT]}, [RAJESH], scopes=per_type, capabilities=v1,
+                          offline=False) as strict:
+        config = smart.discover(strict.fhir_base, smart.SmartHttp())
+        asked = smart.choose_scope(config).split()
+        tokens = tokens_for(strict)
+        outcome = service.Service(Store(tmp_path / "ltc.db")).sync_signed_in(tokens, DIABETES)
+
+    assert asked == ["launch/patient", "openid", "fhirUser", *per_type]
+    assert sorted(tokens.scope.split()) == sorted(per_type) and tokens.refresh_token is None
+    assert tokens.patient == DIABETES and outcome.report.complete and outcome.report.counts["Observation"] > 0

@@ -60,6 +60,7 @@ class OidcServer:
     scopes: tuple[str, ...] = V2_SCOPES
     capabilities: tuple[str, ...] = CAPABILITIES
     access_token_ttl: int = 300
+    offline: bool = True  # offer offline_access (refresh tokens)
     folder: Path | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
     port: int = 0
@@ -79,7 +80,7 @@ class OidcServer:
             "users": [{"username": u.username, "password": u.password, "patient": u.patient,
                        "fhir_user": u.fhir_user} for u in self.users],
             "scopes": list(self.scopes), "capabilities": list(self.capabilities),
-            "access_token_ttl": self.access_token_ttl,
+            "access_token_ttl": self.access_token_ttl, "offline": self.offline,
         }
         path = self.folder / "oidc-config.json"
         path.write_text(json.dumps(config))

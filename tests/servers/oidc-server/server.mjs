@@ -19,7 +19,8 @@
 //
 // CONFIG: {fhir_upstream, upstream_token, clients: [{client_id, redirect_uris}],
 //          users: [{username, password, patient, fhir_user}], scopes: [resource scopes],
-//          capabilities: [...], access_token_ttl: seconds, modules: path of node_modules}
+//          capabilities: [...], access_token_ttl: seconds, offline: false for no refresh tokens,
+//          modules: path of node_modules}
 
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { default: Provider, errors } = await import(
   pathToFileURL(`${config.modules}/oidc-provider/lib/index.js`).href);
 
-const OIDC_SCOPES = ['openid', 'fhirUser', 'launch/patient', 'offline_access'];
+// offline_access (refresh tokens) unless CONFIG says `offline: false`, as some servers are set up.
+const OIDC_SCOPES = ['openid', 'fhirUser', 'launch/patient', ...(config.offline === false ? [] : ['offline_access'])];
 const ROUTES = { authorization: '/auth', token: '/token' };
 const upstream = config.fhir_upstream.replace(/\/$/, '');
 const users = new Map(config.users.map((user) => [user.username, user]));
@@ -47,7 +49,7 @@ const provider = new Provider(issuer, {
     client_id: client.client_id,
     redirect_uris: client.redirect_uris,
     token_endpoint_auth_method: 'none', // a public client: no secret, so PKCE is required (below)
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', ...(OIDC_SCOPES.includes('offline_access') ? ['refresh_token'] : [])],
     response_types: ['code'],
   })),
   pkce: { required: () => true }, // S256 is the only method oidc-provider offers
@@ -180,7 +182,7 @@ function smartConfiguration() {
     jwks_uri: `${issuer}/jwks`,
     authorization_endpoint: `${issuer}${ROUTES.authorization}`,
     token_endpoint: `${issuer}${ROUTES.token}`,
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', ...(OIDC_SCOPES.includes('offline_access') ? ['refresh_token'] : [])],
     response_types_supported: ['code'],
     token_endpoint_auth_methods_supported: ['none'],
     code_challenge_methods_supported: ['S256'],
