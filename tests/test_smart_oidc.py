@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -165,11 +165,14 @@ def test_another_clients_code_and_refresh_token_are_refused(provider):
 
 
 def test_the_fhir_server_needs_one_of_the_providers_access_tokens(provider, server):  # noqa: F811
-    """No token, sekmet's own static token, a refresh token or a made-up one: 401; the provider's access token: 200."""
+    """No token, sekmet's own static token, a refresh token or a made-up one: 401; the provider's access token: 200 for a read."""
     tokens = tokens_for(provider)
 
     assert [fhir_status(provider, t) for t in (None, server.token, tokens.refresh_token, "x" * 43)] == [401] * 4
     assert fhir_status(provider, tokens.access_token) == 200
+    written = requests.put(f"{provider.fhir_base}/Patient/{DIABETES}", json={"resourceType": "Patient", "id": DIABETES},
+                           headers={"Authorization": f"Bearer {tokens.access_token}"}, timeout=10)
+    assert written.status_code == 405  # the scopes it grants are read scopes: nothing reaches sekmet
 
 
 def test_a_denied_consent_comes_back_as_access_denied(provider):
@@ -193,6 +196,20 @@ def test_a_sign_in_for_another_fhir_server_is_refused(provider):
     answer = parse_qs(urlsplit(location).query)
     assert location.startswith(REDIRECT) and answer["error"] == ["invalid_request"]
     assert "aud" in answer["error_description"][0]
+
+
+def test_a_sign_in_without_pkce_is_refused(provider):
+    """The provider requires PKCE of a public client: the app's request without its code_challenge is refused."""
+    config = smart.discover(provider.fhir_base, smart.SmartHttp())
+    url, _ = smart.start_sign_in(config, CLIENT, REDIRECT)
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if not k.startswith("code_challenge")]
+    location = requests.get(urlunsplit(parts._replace(query=urlencode(query))), allow_redirects=False,
+                            timeout=10).headers["Location"]
+
+    answer = parse_qs(urlsplit(location).query)
+    assert location.startswith(REDIRECT) and answer["error"] == ["invalid_request"]
+    assert "PKCE" in answer["error_description"][0]
 
 
 def test_the_server_stops_when_its_parent_lets_go(server, tmp_path):  # noqa: F811

@@ -52,7 +52,7 @@ def close_page_not_found(page) -> None:
 
 
 def test_a_patient_signs_in_with_smart_and_their_record_arrives(browser, signed_in_app):
-    """Connect page, the server's login and consent pages, back to the app: the record is synced into the store and shown."""
+    """Connect page, the server's login and consent pages, back to the app: the record is synced and shown."""
     url, provider, db = signed_in_app
     context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/London")
     try:

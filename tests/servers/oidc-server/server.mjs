@@ -1,5 +1,5 @@
-// A SMART App Launch authorization server for the sign-in tests, built on oidc-provider (the npm
-// package, OpenID-certified), in front of a FHIR server (sekmet) that accepts one static token.
+// A SMART App Launch authorization server for the sign-in tests, built on oidc-provider 8.x (the
+// npm package, OpenID-certified; the exact version is in package-lock.json), in front of a FHIR server (sekmet) that accepts one static token.
 //
 //   node server.mjs CONFIG.json      (run by tests/servers/oidc.py; oidc-provider from .tools/oidc)
 //
@@ -14,8 +14,12 @@
 // - /fhir/metadata: sekmet's CapabilityStatement, public as FHIR servers make it.
 // - /fhir/<anything else>: forwarded to sekmet only with a bearer access token this provider issued,
 //   still valid, for this FHIR server; its Authorization replaced by sekmet's token, sekmet's base
-//   address in the answer replaced by ours. 401 otherwise. Scopes are not enforced per resource
-//   here (a test server; the app's own sync chooses what it reads).
+//   address in the answer replaced by ours. 401 otherwise. GET and HEAD only (the scopes are read
+//   scopes); which types and which patient a token may read is not checked further here (a test
+//   server: the app's own sync chooses what it reads).
+//
+// State (sessions, codes, tokens) is in oidc-provider's in-memory adapter: gone when the server
+// stops, as a test server's should be. Each start makes a new signing key and cookie key.
 //
 // CONFIG: {fhir_upstream, upstream_token, clients: [{client_id, redirect_uris}],
 //          users: [{username, password, patient, fhir_user}], scopes: [resource scopes],
@@ -32,7 +36,9 @@ const { default: Provider, errors } = await import(
   pathToFileURL(`${config.modules}/oidc-provider/lib/index.js`).href);
 
 // offline_access (refresh tokens) unless CONFIG says `offline: false`, as some servers are set up.
-const OIDC_SCOPES = ['openid', 'fhirUser', 'launch/patient', ...(config.offline === false ? [] : ['offline_access'])];
+const OFFLINE = config.offline !== false;
+const OIDC_SCOPES = ['openid', 'fhirUser', 'launch/patient', ...(OFFLINE ? ['offline_access'] : [])];
+const GRANT_TYPES = ['authorization_code', ...(OFFLINE ? ['refresh_token'] : [])];
 const ROUTES = { authorization: '/auth', token: '/token' };
 const upstream = config.fhir_upstream.replace(/\/$/, '');
 const users = new Map(config.users.map((user) => [user.username, user]));
@@ -49,10 +55,10 @@ const provider = new Provider(issuer, {
     client_id: client.client_id,
     redirect_uris: client.redirect_uris,
     token_endpoint_auth_method: 'none', // a public client: no secret, so PKCE is required (below)
-    grant_types: ['authorization_code', ...(OIDC_SCOPES.includes('offline_access') ? ['refresh_token'] : [])],
+    grant_types: GRANT_TYPES, // oidc-provider allows refresh_token only where offline_access is a scope
     response_types: ['code'],
   })),
-  pkce: { required: () => true }, // S256 is the only method oidc-provider offers
+  pkce: { methods: ['S256'], required: () => true }, // for every client, on every authorization request
   scopes: OIDC_SCOPES,
   claims: { openid: ['sub'], fhirUser: ['fhirUser'] },
   conformIdTokenClaims: false, // the id_token carries fhirUser (SMART), not only the userinfo answer
@@ -154,8 +160,8 @@ async function interaction(req, res, uid) {
   }
   if (form.get('step') === 'consent' && details.prompt.name === 'consent') {
     if (form.get('decision') !== 'allow') {
-      return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The person did not allow access.' },
-        { mergeWithLastSubmission: false });
+      const denied = { error: 'access_denied', error_description: 'The person did not allow access.' };
+      return provider.interactionFinished(req, res, denied, { mergeWithLastSubmission: false });
     }
     const missing = details.prompt.details;
     const grant = details.grantId ? await provider.Grant.find(details.grantId)
@@ -182,7 +188,7 @@ function smartConfiguration() {
     jwks_uri: `${issuer}/jwks`,
     authorization_endpoint: `${issuer}${ROUTES.authorization}`,
     token_endpoint: `${issuer}${ROUTES.token}`,
-    grant_types_supported: ['authorization_code', ...(OIDC_SCOPES.includes('offline_access') ? ['refresh_token'] : [])],
+    grant_types_supported: GRANT_TYPES,
     response_types_supported: ['code'],
     token_endpoint_auth_methods_supported: ['none'],
     code_challenge_methods_supported: ['S256'],
@@ -191,11 +197,12 @@ function smartConfiguration() {
   };
 }
 
-// A token this provider issued, still valid, for this FHIR server; else undefined.
+// A token this provider issued, still valid, for this FHIR server, with a patient/ scope; else undefined.
 async function issuedToken(req) {
   const match = /^Bearer ([^\s]+)$/.exec(req.headers.authorization || '');
   const token = match && await provider.AccessToken.find(match[1]);
-  return token && !token.isExpired && token.aud === fhirBase ? token : undefined;
+  const reads = token && (token.scope || '').split(' ').some((scope) => scope.startsWith('patient/'));
+  return reads && !token.isExpired && token.aud === fhirBase ? token : undefined;
 }
 
 // What a FHIR client says about the answer it wants (`Prefer: handling=strict` makes sekmet refuse a
@@ -205,12 +212,9 @@ const forwardedHeaders = (req) => Object.fromEntries(FORWARDED.filter((name) => 
   .map((name) => [name, req.headers[name]]));
 
 async function forward(req, res, path) {
-  const chunks = [];
-  for await (const chunk of req) chunks.push(chunk);
   const answer = await fetch(upstream + path, {
     method: req.method,
     headers: { ...forwardedHeaders(req), Authorization: `Bearer ${config.upstream_token}` },
-    body: chunks.length ? Buffer.concat(chunks) : undefined,
     redirect: 'manual',
   });
   const body = (await answer.text()).replaceAll(upstream, fhirBase);
@@ -218,13 +222,20 @@ async function forward(req, res, path) {
   res.end(body);
 }
 
+function outcome(res, status, code, diagnostics, headers = {}) {
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/fhir+json' });
+  res.end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] }));
+}
+
 async function fhir(req, res, path) {
+  if (!['GET', 'HEAD'].includes(req.method)) {
+    return outcome(res, 405, 'not-supported', 'the scopes this server grants are read scopes');
+  }
   if (path === '/.well-known/smart-configuration') return json(res, 200, smartConfiguration());
   if (path === '/metadata' || path.startsWith('/metadata?')) return forward(req, res, path);
   if (!await issuedToken(req)) {
-    res.writeHead(401, { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'Content-Type': 'application/fhir+json' });
-    return res.end(JSON.stringify({ resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'login', diagnostics: 'a valid access token from this server is needed' }] }));
+    return outcome(res, 401, 'login', 'a valid access token from this server is needed',
+      { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
   }
   return forward(req, res, path);
 }
