@@ -9,6 +9,7 @@ Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 
 from __future__ import annotations
 
+from conditions import verdict
 from conditions.base import ConditionView, MeasureView, number
 from record.citations import plain_words, review_words, source_words
 from record.dates import human
@@ -33,7 +34,8 @@ def _latest(measure: MeasureView) -> tuple[str, str]:
         return "no results", ""
     last = points[-1]
     value = f"{last.comparator or ''}{number(last.value)}" if last.value is not None else last.text
-    flag = "" if last.flag in ("normal", "unknown") else f" ({last.flag})"
+    said = verdict.words(measure, last)  # the one verdict, as the chart and table give it (issue 18)
+    flag = f" ({said})" if said else ""
     return f"{value} {measure.display_unit}{flag}".strip(), human(last.date)
 
 

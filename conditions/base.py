@@ -50,6 +50,8 @@ class MeasureView(_Out):
     target_source: str | None = None
     target_verified: bool | None = None
     target_personal: bool = False
+    target_low_inclusive: bool = True  # whether the bound itself is on target ("below 140": no)
+    target_high_inclusive: bool = True
     target_basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     series: list[SeriesPoint] = Field(default_factory=list)
     note: str | None = None
@@ -417,10 +419,8 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
     the first guideline target in `applies_when` order (targets.csv), always with its source."""
     measure = terminology.measures()[measure_id]
     series = series_of(ctx, measure_id)
-    low = high = None
-    text = source = None
-    verified = None
-    personal = False
+    low = high = text = source = verified = None
+    personal, inclusive = False, (True, True)  # (low, high): as the row or the Goal's comparator says
     mine = personal_target(ctx, measure_id)
     if mine:
         goal, target = mine
@@ -428,6 +428,7 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
         high = target.high if target.high is not None else target.value
         if target.comparator in (">", ">=") and target.value is not None:
             low, high = target.value, None
+        inclusive = (target.comparator != ">", target.comparator != "<")
         text = target_text(low, high, measure.display_unit)
         source = ctx.wording("your personal target", "{name}'s personal target") + (
             f" ({goal.description})" if goal.description else "")
@@ -438,10 +439,12 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
             chosen = next((t for t in options if t.applies_when == when), None)
             if chosen:
                 low, high, source, verified = chosen.low, chosen.high, chosen.source, chosen.verified
+                inclusive = (chosen.low_inclusive, chosen.high_inclusive)
                 text = chosen.text or target_text(low, high, measure.display_unit)
                 break
     return MeasureView(
         id=measure.id, name=measure.name, plain_name=measure.plain_name, unit=measure.unit,
         display_unit=measure.display_unit, target=text, target_low=low, target_high=high,
         target_source=source, target_verified=verified, target_personal=personal, series=series,
+        target_low_inclusive=inclusive[0], target_high_inclusive=inclusive[1],
     )
