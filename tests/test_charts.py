@@ -185,3 +185,23 @@ def test_a_period_figure_names_the_period_and_spans_it():
     whole = charts.measure_figure(hba1c([50, 52, 49, 55, 58]), every, today)
     assert whole.layout.title.text == "All results: 3 March 2022 to 4 June 2026"
     assert whole.layout.xaxis.range is None
+
+
+def test_the_target_label_is_a_legend_entry_below_the_plot_not_over_the_line():
+    """No label is drawn inside the plot area (on a phone it lay over the data line, issue 18): the
+    target is named by a legend entry, and the legend sits below the plot, outside its area."""
+    for values in ([50, 52, 49, 55, 58], [61]):
+        fig = charts.measure_figure(hba1c(values))
+        assert not fig.layout.annotations
+        assert fig.layout.legend.y < 0 and fig.layout.legend.orientation == "h"
+        band = [t for t in fig.data if t.name == "Shaded band: target 53 mmol/mol or below"]
+        assert len(band) == 1 and band[0].marker.color == charts.NHS_GREEN
+
+
+def test_every_marker_shape_in_a_chart_has_a_legend_entry_in_words():
+    """Each marker shape drawn is named once in the legend, and each name is words, not a symbol."""
+    fig = charts.measure_figure(hba1c([45, 52, 49, 55, 58]))
+    drawn = [t for t in fig.data if t.mode == "markers" and t.x != (None,)]
+    assert len({t.marker.symbol for t in drawn}) == len(drawn) == len({t.name for t in drawn})
+    assert all(t.showlegend is not False and t.name[:1].isupper() for t in drawn)
+    assert sum(len(t.x) for t in drawn) == 5  # every result has its marker
