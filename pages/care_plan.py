@@ -7,7 +7,8 @@ import datetime as dt
 
 import streamlit as st
 
-from conditions.base import number
+from conditions import end_of_life_rules as planning
+from conditions.base import Context, number
 from pages import state, ui
 from pages.text import day, escape_markdown, humanise, md_line
 from record import terminology
@@ -97,16 +98,11 @@ for goal in record.goals:
     progress_notes(f"Goal/{goal.id}", goal.id)
 
 st.header("Care-plan entries in the record")
-plan_sets = [vs for vs in terminology.valueset_ids() if "care_plan" in vs]
-
-
-def _concept(entry) -> dict:
-    return {"coding": [{"system": s, "code": c} for s, c in entry.codings], "text": entry.text}
-
-
-coded = [e for e in record.coded_entries() if any(terminology.in_valueset(vs, _concept(e)) for vs in plan_sets)]
-ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry")}
-          for e in sorted(coded, key=lambda e: e.date, reverse=True)],
+# The same reader, and so the same entries, as the planning questions (issue 18): a review of an
+# advance care plan listed here is one the views count.
+entries = planning.care_plan_entries(Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind))
+ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry"),
+           "Counts as": "an advance care plan" if e.kind == "acp" else ""} for e in entries],
          "No care-plan reviews or entries are coded in the record.")
 
 
