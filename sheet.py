@@ -17,7 +17,7 @@ from summary import Summary
 from textsafe import markdown_line as _words
 
 STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded",
-                "not-needed": "Not needed now"}
+                "not-needed": "Not needed now", "undated": "Date not recorded"}
 # A check with no result after the record's date boundary (issue 16): it may have been done before.
 BOUNDARY_WORDS = {"proxy": "Not in what the carer can see"}
 ONLINE_RECORD = "Not in the online record"

@@ -8,9 +8,10 @@ import datetime as dt
 import streamlit as st
 
 from conditions import end_of_life_rules as planning
+from conditions import plan_activities as activities
 from conditions.base import Context, number
 from pages import state, ui
-from pages.text import day, escape_markdown, humanise, md_line
+from pages.text import day, escape_markdown, humanise, md_line, missing_words, status_label
 from record import terminology
 from record.models import GoalTarget
 
@@ -69,6 +70,20 @@ def _date(text):
         return None
 
 
+checks = [check for view in summary.conditions for check in view.checks]
+missing = missing_words(summary.viewer.kind, summary.patient.name)
+
+
+def activity_words(line) -> str:
+    """An activity's status and date in words; a review's from its check, as the overview has it."""
+    if line.check is not None:
+        check = line.check
+        due = f", due {day(check.due)}" if check.due else ""
+        return f"{line.status}; review: {status_label(check.status, check.before_boundary, missing)}{due}"
+    when = day(line.date) if line.date else line.when
+    return "; ".join(w for w in (line.status, when) if w)
+
+
 st.header("Care plans")
 if not record.care_plans:
     st.write("No care plans are in the record.")
@@ -78,9 +93,13 @@ for plan in record.care_plans:
     st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
-    items = [a for a in plan.activities if a.text]
-    if items:
-        st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f" ({md_line(a.status)})" if a.status else "") for a in items))
+    lines = activities.activity_lines(plan, record, checks)
+    if lines:
+        st.markdown("\n".join(f"- {escape_markdown(line.text)} ({md_line(activity_words(line))})" for line in lines))
+    reviews = activities.plan_checks(plan, checks)
+    if reviews:  # the same checks, dates and statuses the overview shows (issue 18)
+        st.caption("Reviews of this plan, as the overview and the condition page show them:")
+        ui.checks_table(reviews, missing)
 
 st.header("Goals agreed with the practice")
 if not record.goals:

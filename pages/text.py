@@ -24,8 +24,9 @@ STATUS = {
     "overdue": ("⚠️", "Overdue"),
     "never": ("❔", "No record found"),
     "not-needed": ("➖", "Not needed now"),
+    "undated": ("❔", "Date not recorded"),  # done perhaps, on a date that cannot be read (issue 18)
 }
-ATTENTION = ("overdue", "due-soon", "never")
+ATTENTION = ("overdue", "due-soon", "never", "undated")
 
 
 def day(value: dt.date | None, empty: str = "no date") -> str:
