@@ -274,8 +274,8 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
 
 def undated_evidence(ctx: Context, evidence: tuple[str, ...]) -> list:
     """Entries that would evidence a check but whose date cannot be read (record/models.py)."""
-    return ctx.kept(("undated", tuple(evidence)), lambda: [
-        e for e in ctx.record.undated_evidence if in_any(evidence, e.codings, e.text)])
+    return ctx.kept(("undated", tuple(evidence)), lambda: ctx.record.undated_by_concept.where(
+        lambda key: in_any(evidence, *key)))
 
 
 def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:

@@ -383,9 +383,10 @@ class PatientRecord(_Model):
         return [_evidence(entry, extra) for entry, extra in self._coded_candidates if entry.date is not None]
 
     @cached_property
-    def undated_evidence(self) -> list[CodedEvidence]:
+    def undated_by_concept(self) -> Grouped[tuple[tuple[Coding, ...], str], CodedEvidence]:
         """Coded entries left out of coded_entries() for want of a readable date (issue 18)."""
-        return [_evidence(entry, extra) for entry, extra in self._coded_candidates if entry.date is None]
+        found = [_evidence(entry, extra) for entry, extra in self._coded_candidates if entry.date is None]
+        return Grouped(found, [(tuple(e.codings), e.text or "") for e in found])
 
     @cached_property
     def _coded_candidates(self) -> list[tuple[Entry, list[Coding]]]:

@@ -23,6 +23,7 @@ from conditions.base import Context, MeasureView, SeriesPoint
 from conditions.diabetes import SPEC
 from pages import charts, text
 from record.mapping import map_record
+from test_app_support import demo_db, demo_db_template  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day
 SCT = "http://snomed.info/sct"
@@ -179,3 +180,16 @@ def test_the_demo_record_never_calls_a_result_on_target_high(fresh_store):
     said = {p.value: verdict.words(measure, p) for p in measure.series}
     assert said[52] == said[53] == "within the target" and said[61] == "above the target"
     assert all(w in ("within the target", "above the target", "below the target") for w in said.values())
+
+
+def test_the_condition_page_tables_never_say_high_beside_a_result_on_target(demo_db):
+    """On the diabetes demo's condition page, the HbA1c table says "within the target" beside 52
+    and 53 mmol/mol (the lab flagged both high) and no table cell reads a bare "high"."""
+    from test_app_support import DIABETES, go, no_errors, open_app
+
+    at = go(open_app(DIABETES, "patient"), "condition")
+    no_errors(at)
+    rows = [row for t in at.table for row in t.value.to_dict("records") if "How it compares" in row]
+    said = {row["Result"]: row["How it compares"] for row in rows}
+    assert said["52 mmol/mol"] == said["53 mmol/mol"] == "within the target"
+    assert "high" not in {row["How it compares"] for row in rows}
