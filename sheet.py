@@ -9,6 +9,7 @@ Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 
 from __future__ import annotations
 
+from conditions import verdict
 from conditions.base import ConditionView, MeasureView, number
 from record.citations import plain_words, review_words, source_words
 from record.dates import human
@@ -16,7 +17,7 @@ from summary import Summary
 from textsafe import markdown_line as _words
 
 STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue", "never": "Not recorded",
-                "not-needed": "Not needed now"}
+                "not-needed": "Not needed now", "undated": "Date not recorded"}
 # A check with no result after the record's date boundary (issue 16): it may have been done before.
 BOUNDARY_WORDS = {"proxy": "Not in what the carer can see"}
 ONLINE_RECORD = "Not in the online record"
@@ -33,7 +34,8 @@ def _latest(measure: MeasureView) -> tuple[str, str]:
         return "no results", ""
     last = points[-1]
     value = f"{last.comparator or ''}{number(last.value)}" if last.value is not None else last.text
-    flag = "" if last.flag in ("normal", "unknown") else f" ({last.flag})"
+    said = verdict.words(measure, last)  # the one verdict, as the chart and table give it (issue 18)
+    flag = f" ({said})" if said else ""
     return f"{value} {measure.display_unit}{flag}".strip(), human(last.date)
 
 

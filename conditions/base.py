@@ -23,12 +23,14 @@ from conditions.personal import personal_target as trusted_target
 from conditions.plain import plain_view
 from conditions.series import SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
-from record import citations, terminology
+from conditions.target_words import bands_note, number, target_text  # noqa: F401  (part of the views' API)
+from record import terminology
 from record.dates import human
 from record.models import Coding, LabResult, Medication, PatientRecord
 from record.projection import copier
 
-CheckStatus = Literal["ok", "due-soon", "overdue", "never", "not-needed"]  # not-needed: §11.7
+# not-needed: §11.7; undated: evidence is recorded without a readable date, so not "overdue" (issue 18)
+CheckStatus = Literal["ok", "due-soon", "overdue", "never", "not-needed", "undated"]
 ViewerKind = Literal["patient", "proxy", "clinic"]
 
 
@@ -50,6 +52,8 @@ class MeasureView(_Out):
     target_source: str | None = None
     target_verified: bool | None = None
     target_personal: bool = False
+    target_low_inclusive: bool = True  # whether the bound itself is on target ("below 140": no)
+    target_high_inclusive: bool = True
     target_basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     series: list[SeriesPoint] = Field(default_factory=list)
     note: str | None = None
@@ -70,6 +74,7 @@ class CheckView(_Out):
     note: str | None = None
     basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     before_boundary: bool = False  # status "never" under a date boundary: not in the online record (issue 16)
+    evidence: tuple[str, ...] = ()  # the value sets that show it done (intervals.csv): a plan's reviews link here
 
 
 class Question(_Out):
@@ -267,6 +272,12 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
     return ctx.kept(("evidence", tuple(evidence)), found)
 
 
+def undated_evidence(ctx: Context, evidence: tuple[str, ...]) -> list:
+    """Entries that would evidence a check but whose date cannot be read (record/models.py)."""
+    return ctx.kept(("undated", tuple(evidence)), lambda: ctx.record.undated_by_concept.where(
+        lambda key: in_any(evidence, *key)))
+
+
 def apply_declined(ctx: Context, check: CheckView, declined: tuple[str, ...]) -> CheckView:
     """A check with a recent decline counted as addressed (§1.3): the decline is newer than the
     last time the check was done and falls within the interval (or a year)."""
@@ -296,11 +307,12 @@ def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
         due, status = None, ("ok" if last else "never")
     else:
         due, status = status_for(last, interval_days, grace_days, ctx.today)
+    if status in ("overdue", "never", "due-soon") and undated_evidence(ctx, rule.evidence):
+        due, status = None, "undated"  # it may have been done since: the date cannot be read
     check = CheckView(
         id=check_id, name=name, last_done=last, due=due, status=status,
         interval_days=interval_days, source=rule.source, verified=rule.verified,
-        note=note or rule.text or None,
-    )
+        note=note or rule.text or None, evidence=rule.evidence)
     return at_boundary(ctx, apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined)))))
 
 
@@ -375,40 +387,9 @@ class ConditionSpec:
         }))
 
 
-def number(value: float | None) -> str:
-    """A value as a person reads it: 53, 6.5, 0.82 (no trailing zeros, no float noise)."""
-    if value is None:
-        return "no value"
-    if abs(value - round(value)) < 1e-9:
-        return str(int(round(value)))
-    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:.1f}".rstrip("0").rstrip(".")
-
-
 def personal_target(ctx: Context, measure_id: str):
     """The trusted target of the person's most recent active Goal for this measure (conditions/personal.py)."""
     return trusted_target(ctx.record, measure_id)
-
-
-def target_text(low: float | None, high: float | None, unit: str) -> str:
-    """Plain words for a target range."""
-    if low is not None and high is not None:
-        return f"{number(low)} to {number(high)} {unit}"
-    if high is not None:
-        return f"{number(high)} {unit} or below"
-    if low is not None:
-        return f"{number(low)} {unit} or above"
-    return ""
-
-
-def bands_note(measure_id: str, condition: str | None = None) -> str | None:
-    """The measure's bands from targets.csv in words, each group with its source."""
-    groups: dict[str, list] = {}
-    for row in terminology.targets(measure_id, condition):
-        if row.kind == "band":
-            groups.setdefault(row.applies_when, []).append(row)
-    return " ".join(
-        "; ".join(r.text for r in rows) + " (" + "; ".join(dict.fromkeys(citations.plain(r.source) for r in rows)) + ")."
-        for rows in groups.values()) or None
 
 
 def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = ("default",),
@@ -417,10 +398,8 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
     the first guideline target in `applies_when` order (targets.csv), always with its source."""
     measure = terminology.measures()[measure_id]
     series = series_of(ctx, measure_id)
-    low = high = None
-    text = source = None
-    verified = None
-    personal = False
+    low = high = text = source = verified = None
+    personal, inclusive = False, (True, True)  # (low, high): as the row or the Goal's comparator says
     mine = personal_target(ctx, measure_id)
     if mine:
         goal, target = mine
@@ -428,6 +407,7 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
         high = target.high if target.high is not None else target.value
         if target.comparator in (">", ">=") and target.value is not None:
             low, high = target.value, None
+        inclusive = (target.comparator != ">", target.comparator != "<")
         text = target_text(low, high, measure.display_unit)
         source = ctx.wording("your personal target", "{name}'s personal target") + (
             f" ({goal.description})" if goal.description else "")
@@ -438,10 +418,12 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
             chosen = next((t for t in options if t.applies_when == when), None)
             if chosen:
                 low, high, source, verified = chosen.low, chosen.high, chosen.source, chosen.verified
+                inclusive = (chosen.low_inclusive, chosen.high_inclusive)
                 text = chosen.text or target_text(low, high, measure.display_unit)
                 break
     return MeasureView(
         id=measure.id, name=measure.name, plain_name=measure.plain_name, unit=measure.unit,
         display_unit=measure.display_unit, target=text, target_low=low, target_high=high,
         target_source=source, target_verified=verified, target_personal=personal, series=series,
+        target_low_inclusive=inclusive[0], target_high_inclusive=inclusive[1],
     )

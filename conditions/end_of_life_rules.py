@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from conditions.base import Context, in_any
+from record import terminology
 from record.models import Coding, FlagEntry
 
 # Value sets by what they record (clinical-reference §3.1).
@@ -25,7 +26,9 @@ WEEKS_OR_DAYS = ("gsf_prognosis_c", "gsf_prognosis_d", "eol_last_weeks", "eol_la
 CPR = "cpr_decision"
 DOCUMENT_KINDS: dict[str, tuple[str, ...]] = {
     "respect": ("respect_document",),
-    "acp": ("advance_care_plan", "acp_has"),
+    # A dementia advance care plan, agreed or reviewed, is an advance care plan (§4.1 [R3]): the care
+    # plan page lists those reviews, so the planning questions must count them too (issue 18).
+    "acp": ("advance_care_plan", "acp_has", "dementia_advance_care_plan"),
     "eol_plan": ("eol_care_plan", "eol_coordination_summary", "emergency_health_care_plan",
                  "treatment_escalation_plan"),
 }
@@ -79,11 +82,16 @@ def coded(ctx: Context, valuesets: tuple[str, ...], flags: bool = True) -> list[
 
     Flags count only while active; with flags=False they are left out (for readers that look at a
     Flag's period themselves)."""
+    return sorted((Dated(e.date, e.text or "recorded") for e in _entries(ctx, valuesets, flags)),
+                  key=lambda d: d.date)
+
+
+def _entries(ctx: Context, valuesets: tuple[str, ...], flags: bool = True) -> list:
+    """The one read of coded planning entries: in the value sets, dated up to today, a Flag only
+    while active (and none with flags=False)."""
     ended = {f.id for f in ctx.record.flags if not _active_flag(f)}
-    found = [Dated(e.date, e.text or "recorded")
-             for e in ctx.record.coded_by_concept.where(lambda key: matches(valuesets, *key))
-             if e.date <= ctx.today and not (e.resource_type == "Flag" and (not flags or e.id in ended))]
-    return sorted(found, key=lambda d: d.date)
+    return [e for e in ctx.record.coded_by_concept.where(lambda key: matches(valuesets, *key))
+            if e.date <= ctx.today and not (e.resource_type == "Flag" and (not flags or e.id in ended))]
 
 
 def register_entries(ctx: Context) -> list[Dated]:
@@ -124,6 +132,19 @@ def documents(ctx: Context, kind: str) -> list[Dated]:
                 and matches(valuesets, plan.category_codings, plan.title):
             found.append(Dated(when, plan.title, kind=kind))
     return sorted((Dated(d.date, d.text, d.review, kind) for d in found), key=lambda d: d.date)
+
+
+def care_plan_entries(ctx: Context) -> list[Dated]:
+    """The coded care-plan entries the care plan page lists, newest first: every value set whose
+    id names a care plan and every planning document's (ReSPECT, advance and end of life care
+    plans), read by the same reader (and so the same status and date rules) as the
+    planning questions, each of kind "acp" when it counts as an advance care plan for them. One
+    reader for both, so the page cannot list a plan the questions say is not recorded (issue 18)."""
+    plan_sets = tuple(dict.fromkeys((*(vs for vs in terminology.valueset_ids() if "care_plan" in vs),
+                                     *(vs for kind in DOCUMENT_KINDS.values() for vs in kind))))
+    found = [Dated(e.date, e.text or "recorded", kind="acp" if matches(DOCUMENT_KINDS["acp"], e.codings, e.text) else "")
+             for e in _entries(ctx, plan_sets)]
+    return sorted(found, key=lambda d: d.date, reverse=True)
 
 
 def acp_declined(ctx: Context) -> Dated | None:

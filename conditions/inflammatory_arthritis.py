@@ -56,7 +56,8 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
                     if t.kind == "target" and t.applies_when == "default"), None)
         if aim and not shown.target_personal:
             update.update(target=aim.text, target_low=aim.low, target_high=aim.high,
-                          target_source=aim.source, target_verified=aim.verified)
+                          target_source=aim.source, target_verified=aim.verified,
+                          target_low_inclusive=aim.low_inclusive, target_high_inclusive=aim.high_inclusive)
     elif measure_id in MONITORING_MEASURES and ctx.medicines("dmard") and not shown.target_personal:
         row = action_row(measure_id)
         if row:

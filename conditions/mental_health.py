@@ -77,7 +77,8 @@ def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
         usual, optimum = _lithium_row("range"), _lithium_row("target")
         if usual and not shown.target_personal:
             update.update(target=usual.text, target_low=usual.low, target_high=usual.high,
-                          target_source=usual.source, target_verified=usual.verified)
+                          target_source=usual.source, target_verified=usual.verified,
+                          target_low_inclusive=usual.low_inclusive, target_high_inclusive=usual.high_inclusive)
         if optimum:
             update["note"] = f"{optimum.text} ({optimum.source})." + _latest_against(ctx, usual, optimum)
     elif measure_id in ("egfr", "phq9", "gad7"):

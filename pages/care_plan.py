@@ -7,9 +7,11 @@ import datetime as dt
 
 import streamlit as st
 
-from conditions.base import number
+from conditions import end_of_life_rules as planning
+from conditions import plan_activities as activities
+from conditions.base import Context, number
 from pages import state, ui
-from pages.text import day, escape_markdown, humanise, md_line
+from pages.text import day, escape_markdown, humanise, md_line, missing_words, status_label
 from record import terminology
 from record.models import GoalTarget
 
@@ -68,6 +70,20 @@ def _date(text):
         return None
 
 
+checks = [check for view in summary.conditions for check in view.checks]
+missing = missing_words(summary.viewer.kind, summary.patient.name)
+
+
+def activity_words(line) -> str:
+    """An activity's status and date in words; a review's from its check, as the overview has it."""
+    if line.check is not None:
+        check = line.check
+        due = f", due {day(check.due)}" if check.due else ""
+        return f"{line.status}; review: {status_label(check.status, check.before_boundary, missing)}{due}"
+    when = day(line.date) if line.date else line.when
+    return "; ".join(w for w in (line.status, when) if w)
+
+
 st.header("Care plans")
 if not record.care_plans:
     st.write("No care plans are in the record.")
@@ -77,9 +93,13 @@ for plan in record.care_plans:
     st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
-    items = [a for a in plan.activities if a.text]
-    if items:
-        st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f" ({md_line(a.status)})" if a.status else "") for a in items))
+    lines = activities.activity_lines(plan, record, checks)
+    if lines:
+        st.markdown("\n".join(f"- {escape_markdown(line.text)} ({md_line(activity_words(line))})" for line in lines))
+    reviews = activities.plan_checks(plan, checks)
+    if reviews:  # the same checks, dates and statuses the overview shows (issue 18)
+        st.caption("Reviews of this plan, as the overview and the condition page show them:")
+        ui.checks_table(reviews, missing)
 
 st.header("Goals agreed with the practice")
 if not record.goals:
@@ -97,16 +117,11 @@ for goal in record.goals:
     progress_notes(f"Goal/{goal.id}", goal.id)
 
 st.header("Care-plan entries in the record")
-plan_sets = [vs for vs in terminology.valueset_ids() if "care_plan" in vs]
-
-
-def _concept(entry) -> dict:
-    return {"coding": [{"system": s, "code": c} for s, c in entry.codings], "text": entry.text}
-
-
-coded = [e for e in record.coded_entries() if any(terminology.in_valueset(vs, _concept(e)) for vs in plan_sets)]
-ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry")}
-          for e in sorted(coded, key=lambda e: e.date, reverse=True)],
+# The same reader, and so the same entries, as the planning questions (issue 18): a review of an
+# advance care plan listed here is one the views count.
+entries = planning.care_plan_entries(Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind))
+ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry"),
+           "Counts as": "an advance care plan" if e.kind == "acp" else ""} for e in entries],
          "No care-plan reviews or entries are coded in the record.")
 
 

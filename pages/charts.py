@@ -11,15 +11,20 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from conditions import verdict as verdicts
 from conditions.base import MeasureView, number
 from pages.text import day, has_bounds, off_target, review_words, source_words, value_words
 
 NHS_BLUE = "#005EB8"
 NHS_DARK = "#212B32"
 NHS_GREEN = "#007F3B"
-# Marker shapes carry the flag, so it never depends on colour alone.
-SYMBOLS = {"high": "triangle-up", "low": "triangle-down", "normal": "circle", "unknown": "circle"}
-FLAG_WORDS = {"high": "high", "low": "low", "normal": "normal", "unknown": ""}
+# Marker shapes carry the one verdict (conditions/verdict.py), so it never depends on colour alone;
+# the legend names each shape in words. Filled shapes compare with the target shown, open ones
+# with the lab's usual range (only where no target with numbers applies).
+SYMBOLS = {"within": "circle", "above": "triangle-up", "below": "triangle-down",
+           "lab-high": "triangle-up-open", "lab-low": "triangle-down-open", "none": "circle-open"}
+LEGEND_WORDS = {"within": "Within the target", "above": "Above the target", "below": "Below the target",
+                "lab-high": "Above the lab's usual range", "lab-low": "Below the lab's usual range"}
 
 
 @dataclass(frozen=True)
@@ -98,16 +103,20 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
     period, the figure's title names it and its time axis spans it (up to today)."""
     points = _points(measure)
     unit = measure.display_unit
+    kinds = [verdicts.verdict(measure, p) for p in points]
     hover = [
         f"{day(p.date)}: {value_words(p.value, unit, p.comparator)}"
-        + (f" ({FLAG_WORDS[p.flag]})" if FLAG_WORDS.get(p.flag) else "")
-        for p in points
+        + (f" ({verdicts.WORDS[kind]})" if verdicts.WORDS[kind] else "")
+        for p, kind in zip(points, kinds)
     ]
     layout = {
         "template": "simple_white",
-        "height": 320,
+        "height": 380,
         "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "showlegend": False,
+        # The key in words, below the plot area (never over the data, on a phone either).
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.2, "yanchor": "top",
+                   "font": {"size": 13}},
         "font": {"family": "Arial, Helvetica, sans-serif", "color": NHS_DARK, "size": 14},
         "yaxis": {"title": unit},
         "hoverlabel": {"bgcolor": "white"},
@@ -115,18 +124,20 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
     }
     values = [p.value for p in points] or [0.0]
     low, high = measure.target_low, measure.target_high
+    band = None
     if measure.target and (low is not None or high is not None):
         span = [v for v in (*values, low, high) if v is not None]
         pad = (max(span) - min(span)) * 0.15 or abs(max(span)) * 0.1 or 1.0
         y0 = low if low is not None else min(min(span) - pad, 0.0 if min(span) >= 0 else min(span) - pad)
         y1 = high if high is not None else max(span) + pad
-        # What fig.add_hrect(..., annotation_position="top left") makes, written out.
         layout["shapes"] = [{"type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y0,
                              "y1": y1, "fillcolor": NHS_GREEN, "opacity": 0.12, "line": {"width": 0},
                              "layer": "below"}]
-        layout["annotations"] = [{"text": f"Target: {measure.target}", "xref": "x domain", "x": 0,
-                                  "xanchor": "left", "yref": "y", "y": y1, "yanchor": "top",
-                                  "showarrow": False, "font": {"color": NHS_DARK, "size": 13}}]
+        # The target's label is a legend entry, not an annotation: on a phone a label inside the
+        # plot area lay over the data line (issue 18).
+        band = go.Scatter(x=[None], y=[None], mode="markers", name=f"Shaded band: target {measure.target}",
+                          marker={"symbol": "square", "size": 14, "color": NHS_GREEN, "opacity": 0.35},
+                          hoverinfo="skip", _validate=False)
     if period is not None and today is not None:
         layout["title"] = {"text": period_title(period, today, measure), "font": {"size": 14}}
         layout["margin"]["t"] = 50
@@ -137,19 +148,34 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
     # Built in one go without plotly's per-property validation, which took three quarters of a
     # chart's time on a long series, nor its update_* calls, which parse every property path
     # (bench/README.md); tests/test_charts.py validates the same figure instead.
-    trace = go.Scatter(
-        x=[p.date for p in points],
-        y=[p.value for p in points],
-        mode="lines+markers",
-        name=measure.plain_name,
-        line={"color": NHS_BLUE, "width": 2},
-        marker={"size": 10, "color": NHS_BLUE, "symbol": [SYMBOLS.get(p.flag, "circle") for p in points]},
-        text=hover,
-        hovertemplate="%{text}<extra></extra>",
+    # One line through every result, then one marker trace per verdict present, so the legend
+    # names each marker shape in words.
+    line = go.Scatter(
+        x=[p.date for p in points], y=[p.value for p in points], mode="lines",
+        name=measure.plain_name, line={"color": NHS_BLUE, "width": 2}, hoverinfo="skip", showlegend=False,
         _validate=False,
     )
-    fig = go.Figure(data=[trace], layout=layout, _validate=False)
-    return fig
+    traces = [line]
+    for kind in dict.fromkeys(kinds):
+        chosen = [n for n, k in enumerate(kinds) if k == kind]
+        traces.append(go.Scatter(
+            x=[points[n].date for n in chosen], y=[points[n].value for n in chosen], mode="markers",
+            name=_legend_name(kind, measure),
+            marker={"size": 10, "color": NHS_BLUE, "symbol": SYMBOLS[kind], "line": {"width": 2, "color": NHS_BLUE}},
+            text=[hover[n] for n in chosen], hovertemplate="%{text}<extra></extra>",
+            _validate=False,
+        ))
+    if band is not None:
+        traces.append(band)
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _legend_name(kind: str, measure: MeasureView) -> str:
+    if kind != "none":
+        return LEGEND_WORDS[kind]
+    if verdicts.has_target_bounds(measure):
+        return "Result (cannot be compared with the target)"
+    return "Result"
 
 
 def describe(measure: MeasureView, whose: str = "your") -> str:
@@ -182,18 +208,19 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     return sentence + "." + (f" {review}" if review else "")
 
 
-def series_row(point, unit: str) -> dict[str, str]:
-    """One result as a table row, its date and value in words."""
+def series_row(point, measure: MeasureView) -> dict[str, str]:
+    """One result as a table row: its date and value in words, and the same verdict the chart's
+    marker and legend give (conditions/verdict.py)."""
     return {
         "Date": day(point.date),
-        "Result": value_words(point.value, unit, point.comparator, point.text),
-        "Flag": FLAG_WORDS.get(point.flag, ""),
+        "Result": value_words(point.value, measure.display_unit, point.comparator, point.text),
+        "How it compares": verdicts.words(measure, point),
     }
 
 
 def series_rows(measure: MeasureView) -> list[dict[str, str]]:
     """The chart's data as table rows, newest first, with dates and values in words."""
-    return [series_row(point, measure.display_unit) for point in reversed(measure.series)]
+    return [series_row(point, measure) for point in reversed(measure.series)]
 
 
 def has_chart(measure: MeasureView) -> bool:

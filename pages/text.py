@@ -9,6 +9,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import textsafe
+from conditions import verdict as verdicts
 from conditions.base import CheckView, MeasureView, number
 from record.citations import review_words, source_words  # noqa: F401  (the pages' words for sources)
 from record.dates import human
@@ -23,8 +24,9 @@ STATUS = {
     "overdue": ("⚠️", "Overdue"),
     "never": ("❔", "No record found"),
     "not-needed": ("➖", "Not needed now"),
+    "undated": ("❔", "Date not recorded"),  # done perhaps, on a date that cannot be read (issue 18)
 }
-ATTENTION = ("overdue", "due-soon", "never")
+ATTENTION = ("overdue", "due-soon", "never", "undated")
 
 
 def day(value: dt.date | None, empty: str = "no date") -> str:
@@ -140,20 +142,13 @@ def check_row(check: CheckView, missing: str = ONLINE_RECORD) -> dict[str, str]:
 
 def latest_point(measure: MeasureView):
     """The most recent point that has a number, or None."""
-    valued = [p for p in measure.series if p.value is not None]
-    return valued[-1] if valued else None
+    return verdicts.latest_valued(measure)
 
 
 def off_target(measure: MeasureView) -> str | None:
-    """"above" or "below" when the latest value is outside the target, else None."""
-    last = latest_point(measure)
-    if last is None or not measure.target:
-        return None
-    if measure.target_high is not None and last.value > measure.target_high:
-        return "above"
-    if measure.target_low is not None and last.value < measure.target_low:
-        return "below"
-    return None
+    """"above" or "below" when the latest value is outside the target shown, else None: the one
+    verdict rule (conditions/verdict.py), so a comparator that leaves the side unknown says nothing."""
+    return verdicts.latest_side(measure)
 
 
 def value_words(value: float | None, unit: str, comparator: str | None = None, text: str | None = None) -> str:

@@ -171,7 +171,7 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
     if shown.series:
         with st.expander(f"Table of {md_line(measure.plain_name)} results"):
             noun = "results" if period.years is None else f"results from the {period.label.lower()}"
-            paged_table(shown.series[::-1], lambda p: charts.series_row(p, measure.display_unit),
+            paged_table(shown.series[::-1], lambda p: charts.series_row(p, measure),
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
 
 

@@ -27,8 +27,11 @@ def map_care_plan(resource: dict) -> CarePlan:
         detail = as_dict(activity.get("detail"))
         words = (display(detail.get("code")) or string(detail.get("description"))
                  or string(as_dict(activity.get("reference")).get("display")))
+        scheduled, unreadable = _schedule(detail)
         activities.append(CarePlanActivity(
             text=words, status=string(detail.get("status")), codings=codings(detail.get("code")),
+            scheduled=scheduled, schedule_unreadable=unreadable,
+            reference=reference_text(activity.get("reference")) or reference_text(activity.get("plannedActivityReference")),
         ))
     start, end = _period(resource.get("period"))
     fields = entry_fields(resource)
@@ -46,6 +49,19 @@ def map_care_plan(resource: dict) -> CarePlan:
         goal_ids=[gid for gid in (reference_id(g) for g in dicts(resource.get("goal"))) if gid],
         description=string(resource.get("description")),
     )
+
+
+def _schedule(detail: dict) -> tuple[list, bool]:
+    """(the readable days an activity is scheduled for, whether a schedule was given that holds
+    none). R4 detail.scheduled[x]: a Timing's events or its bounds' start, a Period's start; a
+    string ("next spring"), a repeat with no bounds or an impossible date holds no day, and is
+    shown as "date not recorded", never as a date or as overdue."""
+    timing, period = as_dict(detail.get("scheduledTiming")), as_dict(detail.get("scheduledPeriod"))
+    events = timing.get("event") if isinstance(timing.get("event"), list) else []
+    given = [*events, as_dict(as_dict(timing.get("repeat")).get("boundsPeriod")).get("start"), period.get("start")]
+    days = sorted({d for d in (day(value) for value in given) if d is not None})
+    said = any(key in detail for key in ("scheduledTiming", "scheduledPeriod", "scheduledString"))
+    return days, said and not days
 
 
 def map_goal(resource: dict) -> Goal:

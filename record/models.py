@@ -205,6 +205,9 @@ class CarePlanActivity:
     text: str | None = None
     status: str | None = None
     codings: list[Coding] = field(default_factory=list)
+    scheduled: list[dt.date] = field(default_factory=list)  # readable days of detail.scheduled[x]
+    schedule_unreadable: bool = False  # a schedule was given but holds no readable day ("next spring")
+    reference: str | None = None  # activity.reference (R4) or plannedActivityReference (R5), "Appointment/1"
 
 
 @_entry
@@ -377,6 +380,16 @@ class PatientRecord(_Model):
     @cached_property
     def _coded_evidence(self) -> list[CodedEvidence]:
         """coded_entries(), made once: every check of every view walks them."""
+        return [_evidence(entry, extra) for entry, extra in self._coded_candidates if entry.date is not None]
+
+    @cached_property
+    def undated_by_concept(self) -> Grouped[tuple[tuple[Coding, ...], str], CodedEvidence]:
+        """Coded entries left out of coded_entries() for want of a readable date (issue 18)."""
+        found = [_evidence(entry, extra) for entry, extra in self._coded_candidates if entry.date is None]
+        return Grouped(found, [(tuple(e.codings), e.text or "") for e in found])
+
+    @cached_property
+    def _coded_candidates(self) -> list[tuple[Entry, list[Coding]]]:
         candidates: list[tuple[Entry, list[Coding]]] = []
         for condition in self.conditions:
             if condition.verification_status not in _NOT_TRUE_VERIFICATION:
@@ -386,7 +399,7 @@ class PatientRecord(_Model):
                 candidates.append((procedure, []))
         candidates.extend((flag, []) for flag in self.flags)
         candidates.extend((result, result.value_codings) for result in self._results.coded)
-        return [_evidence(entry, extra) for entry, extra in candidates if entry.date is not None]
+        return candidates
 
     @cached_property
     def coded_by_concept(self) -> Grouped[tuple[tuple[Coding, ...], str], CodedEvidence]:

@@ -73,7 +73,7 @@ def test_charts_open_on_the_last_five_years_and_say_so(demo_db):
     assert hba1c["layout"]["title"]["text"] == "Last 5 years: 25 November 2021 to 25 November 2026"
     assert len(hba1c["data"][0]["y"]) == 10
     assert min(dt.date.fromisoformat(x[:10]) for x in hba1c["data"][0]["x"]) >= FIVE_YEARS_AGO
-    assert hba1c["layout"]["shapes"] and hba1c["layout"]["annotations"][0]["text"].startswith("Target:")
+    assert hba1c["layout"]["shapes"] and any(t.get("name", "").startswith("Shaded band: target") for t in hba1c["data"])
     assert ("Showing the last 5 years (25 November 2021 to 25 November 2026): 10 of 21 results. "
             "Choose “All results” to see the 11 older ones.") in lines(at)
     table = hba1c_table(at)

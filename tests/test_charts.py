@@ -42,25 +42,33 @@ def test_describe_without_numbers_says_so():
 
 
 def test_figure_has_the_points_and_a_labelled_target_band():
-    """The chart plots every numeric result, shades the target band and labels it in words."""
+    """The chart plots every numeric result, shades the target band and names it in the legend,
+    with each result's hover words giving the verdict against that target (issue 18)."""
     fig = charts.measure_figure(hba1c([50, 52, 49, 55, 58]))
     assert list(fig.data[0].y) == [50, 52, 49, 55, 58]
     band = fig.layout.shapes[0]
     assert band.y1 == 53
-    assert fig.layout.annotations[0].text == "Target: 53 mmol/mol or below"
-    assert "4 June 2026: 58 mmol/mol (high)" in fig.data[0].text
+    names = [t.name for t in fig.data if t.showlegend is not False]
+    assert "Shaded band: target 53 mmol/mol or below" in names
+    hovers = [words for t in fig.data[1:] if t.text for words in t.text]
+    assert "4 June 2026: 58 mmol/mol (above the target)" in hovers
+    assert "3 March 2022: 50 mmol/mol (within the target)" in hovers  # the lab flagged it "high"
 
 
-def test_flags_are_shapes_not_only_colour():
-    """High and normal results use different marker shapes, so colour is never the only signal."""
+def test_verdicts_are_shapes_named_in_a_legend_not_only_colour():
+    """Within and above the target use different marker shapes, each a legend entry in words."""
     fig = charts.measure_figure(hba1c([45, 52, 49, 55, 58]))
-    assert list(fig.data[0].marker.symbol)[:2] == ["circle", "triangle-up"]
+    markers = {t.name: t.marker.symbol for t in fig.data if t.mode == "markers" and t.x != (None,)}
+    assert markers == {"Within the target": "circle", "Above the target": "triangle-up"}
+    assert fig.layout.showlegend is True
 
 
 def test_series_rows_are_newest_first_in_words():
-    """The table alternative lists the same results, newest first, with readable dates."""
+    """The table alternative lists the same results, newest first, with readable dates and the
+    chart's verdict in words."""
     rows = charts.series_rows(hba1c([50, 52, 49, 55, 58]))
-    assert rows[0] == {"Date": "4 June 2026", "Result": "58 mmol/mol", "Flag": "high"}
+    assert rows[0] == {"Date": "4 June 2026", "Result": "58 mmol/mol", "How it compares": "above the target"}
+    assert rows[-1]["How it compares"] == "within the target"
     assert len(rows) == 5
 
 
@@ -177,3 +185,23 @@ def test_a_period_figure_names_the_period_and_spans_it():
     whole = charts.measure_figure(hba1c([50, 52, 49, 55, 58]), every, today)
     assert whole.layout.title.text == "All results: 3 March 2022 to 4 June 2026"
     assert whole.layout.xaxis.range is None
+
+
+def test_the_target_label_is_a_legend_entry_below_the_plot_not_over_the_line():
+    """No label is drawn inside the plot area (on a phone it lay over the data line, issue 18): the
+    target is named by a legend entry, and the legend sits below the plot, outside its area."""
+    for values in ([50, 52, 49, 55, 58], [61]):
+        fig = charts.measure_figure(hba1c(values))
+        assert not fig.layout.annotations
+        assert fig.layout.legend.y < 0 and fig.layout.legend.orientation == "h"
+        band = [t for t in fig.data if t.name == "Shaded band: target 53 mmol/mol or below"]
+        assert len(band) == 1 and band[0].marker.color == charts.NHS_GREEN
+
+
+def test_every_marker_shape_in_a_chart_has_a_legend_entry_in_words():
+    """Each marker shape drawn is named once in the legend, and each name is words, not a symbol."""
+    fig = charts.measure_figure(hba1c([45, 52, 49, 55, 58]))
+    drawn = [t for t in fig.data if t.mode == "markers" and t.x != (None,)]
+    assert len({t.marker.symbol for t in drawn}) == len(drawn) == len({t.name for t in drawn})
+    assert all(t.showlegend is not False and t.name[:1].isupper() for t in drawn)
+    assert sum(len(t.x) for t in drawn) == 5  # every result has its marker

@@ -20,7 +20,8 @@ def test_pdf_sheet_renders_to_png_and_holds_the_hba1c_latest_value_and_target(se
     assert pages and all(p.stat().st_size > 2000 for p in pages)
     text = " ".join(pdf_text(data, tmp_path).split())
     assert "Appointment preparation: Rajesh Example" in text and "Prepared on 25 November 2026." in text
-    assert "Blood sugar (HbA1c) 61 mmol/mol (high) 12 October 2026 53 mmol/mol or below" in text
+    # The cell wraps: "(above the target)", the one verdict (issue 18), falls on the next line.
+    assert "Blood sugar (HbA1c) 61 mmol/mol 12 October 2026 53 mmol/mol or below (your (above the target)" in text
     assert "HbA1c target agreed at annual review" in text  # the target's source
     assert "Chart of blood sugar (HbA1c): 21 results from 10 May 2016 to 12 October 2026" in text
     for section in ("Questions to ask", "Diabetes", "Current medicines", "Recent letters"):
