@@ -9,7 +9,7 @@ import streamlit as st
 
 from conditions.base import number
 from pages import state, ui
-from pages.text import day, escape_markdown, humanise, md_line
+from pages.text import code_words, day, escape_markdown, humanise, md_line
 from record import terminology
 from record.models import GoalTarget
 
@@ -74,21 +74,21 @@ if not record.care_plans:
 for plan in record.care_plans:
     st.subheader(md_line(plan.title))
     period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
-    st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
+    st.caption(" · ".join(md_line(p) for p in (f"Status: {code_words(plan.status)}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
     items = [a for a in plan.activities if a.text]
     if items:
-        st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f" ({md_line(a.status)})" if a.status else "") for a in items))
+        st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f": {md_line(code_words(a.status))}" if a.status else "") for a in items))
 
 st.header("Goals agreed with the practice")
 if not record.goals:
     st.write("No goals are in the record.")
 for goal in record.goals:
     st.subheader(md_line(goal.description or goal.text or "Goal"))
-    facts = [f"Status: {goal.lifecycle_status}" if goal.lifecycle_status else "",
+    facts = [f"Status: {code_words(goal.lifecycle_status)}" if goal.lifecycle_status else "",
              f"since {day(goal.start)}" if goal.start else "",
-             f"progress: {goal.achievement_status}" if goal.achievement_status else ""]
+             f"progress: {code_words(goal.achievement_status)}" if goal.achievement_status else ""]
     st.caption(" · ".join(md_line(f) for f in facts if f))
     for target in goal.targets:
         st.markdown(f"- Target: {escape_markdown(target_words(target))}")
