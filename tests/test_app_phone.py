@@ -9,6 +9,8 @@ frozen today (conftest.py); each test writes to its own copy of the store.
 
 from __future__ import annotations
 
+import json
+
 from test_app_support import (  # noqa: F401  (fixtures)
     DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, go, no_errors, open_app, shown_summary, texts,
 )
@@ -113,3 +115,22 @@ def test_the_shared_screen_cannot_ask_or_comment_from_a_result(demo_db):
     no_errors(at)
     assert not [b for b in at.button if (b.key or "").startswith("ask-")]
     assert not [t for t in at.text_area if (t.key or "").startswith("flag-")]
+
+
+def test_a_question_from_a_result_keeps_the_entry_it_came_from(demo_db):
+    """The question made from the latest HbA1c is kept like a kept suggestion, with the key of the
+    result it states, so only viewers who can see that result are shown it (H19); its reason
+    says it is about a result."""
+    from store import Store
+
+    at = go(open_app(DIABETES, "patient"), "condition")
+    at.button(key="ask-diabetes-hba1c").click().run()
+    store = Store(demo_db)
+    try:
+        row = next(r for r in store.questions(DIABETES) if r["text"] == HBA1C_QUESTION)
+    finally:
+        store.close()
+    assert (row["source"], row["rule_id"]) == ("suggested", "result:dm-obs-hba1c-2026-10-12")
+    assert json.loads(row["sources"]) == ["Observation/dm-obs-hba1c-2026-10-12"]
+    go(at, "questions")
+    assert any(c.value == "About a result, added by you" for c in at.caption)
