@@ -134,3 +134,17 @@ def test_a_question_from_a_result_keeps_the_entry_it_came_from(demo_db):
     assert json.loads(row["sources"]) == ["Observation/dm-obs-hba1c-2026-10-12"]
     go(at, "questions")
     assert any(c.value == "About a result, added by you" for c in at.caption)
+
+
+def test_the_overview_counts_a_kept_suggestion_as_in_the_list(demo_db):
+    """After keeping one suggestion, the overview says 1 in the list and one fewer suggested, as
+    the sheet does; a carer's link names their appointment."""
+    at = open_app(DIABETES, "patient")
+    before = shown_summary(at)
+    suggested = len([q for q in before.questions if q.own_id is None])
+    go(at, "condition").button(key="add-diabetes-0").click().run()
+    go(at, "overview")
+    no_errors(at)
+    assert f"1 in the list, {suggested - 1} suggested from the record." in [m.value for m in at.markdown]
+    carer = open_app(DEMENTIA, DAUGHTER)
+    assert "Go to questions for their appointment" in texts(carer)
