@@ -20,6 +20,9 @@ STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue"
 # A check with no result after the record's date boundary (issue 16): it may have been done before.
 BOUNDARY_WORDS = {"proxy": "Not in what the carer can see"}
 ONLINE_RECORD = "Not in the online record"
+# The shared screen cannot tell an empty list from one the person keeps off it (Settings), so it
+# never says there are none.
+NO_QUESTIONS = {"clinic": "None listed here: the person's own questions show on the shared screen only if they choose."}
 
 
 def _cell(text) -> str:
@@ -126,7 +129,8 @@ def summary_markdown(summary: Summary) -> str:
         lines += ["", f"> {_words(summary.death_notice)}", ""]
     else:
         lines += ["", "## Questions to ask", ""]
-        lines += [f"{n}. {_words(q.text)}" for n, q in enumerate(kept_questions(summary), 1)] or ["No questions yet."]
+        lines += [f"{n}. {_words(q.text)}" for n, q in enumerate(kept_questions(summary), 1)] or [NO_QUESTIONS.get(
+            summary.viewer.kind, "No questions yet.")]
         lines.append("")
     for view in summary.conditions:
         lines += _view(view, summary.viewer.kind)

@@ -60,3 +60,11 @@ def test_a_personal_target_is_cited_without_brackets_inside_brackets():
     row = next(line for line in sheet.splitlines() if line.startswith("| Blood sugar"))
     assert "| 53 mmol/mol or below (your personal target, agreed at review) |" in row
     assert "))" not in sheet
+
+
+def test_the_shared_screen_sheet_never_says_the_person_has_no_questions():
+    """On the shared screen an empty list may be one the person keeps off it, so the sheet says
+    none are listed here, not "No questions yet."."""
+    sheet = summary_markdown(_summary([NOT_KEPT], kind="clinic"))
+    assert "No questions yet." not in sheet
+    assert "None listed here: the person's own questions show on the shared screen only if they choose." in sheet
