@@ -177,12 +177,20 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
 
 
+ATTENTION_FIRST = {"overdue": 0, "never": 1, "due-soon": 2}
+
+
 def checks_table(checks: list[CheckView], missing: str = ONLINE_RECORD) -> None:
-    """Checks with their status in words and an icon, when last done and when next due."""
-    table([check_row(c, missing) for c in checks], "No regular checks apply.")
-    notes = [f"{c.name}: {plain_words(humanise(c.note))}" for c in checks if c.note]
-    for note in notes:
-        st.caption(escape_markdown(note))
+    """Checks with their status in words and an icon, when last done and when next due: the ones
+    that need doing first (overdue, not recorded, due soon), each group in the view's order; what
+    each check's interval means is folded into one expander, so a phone shows what is due first."""
+    ordered = sorted(checks, key=lambda c: ATTENTION_FIRST.get(c.status, 3))
+    table([check_row(c, missing) for c in ordered], "No regular checks apply.")
+    notes = [f"{c.name}: {plain_words(humanise(c.note))}" for c in ordered if c.note]
+    if notes:
+        with st.expander("How often each check is done, and why"):
+            for note in notes:
+                st.caption(escape_markdown(note))
 
 
 def panel_block(panel: Panel) -> None:

@@ -148,3 +148,15 @@ def test_the_overview_counts_a_kept_suggestion_as_in_the_list(demo_db):
     assert f"1 in the list, {suggested - 1} suggested from the record." in [m.value for m in at.markdown]
     carer = open_app(DEMENTIA, DAUGHTER)
     assert "Go to questions for their appointment" in texts(carer)
+
+
+def test_what_is_due_lists_the_checks_that_need_doing_first(demo_db):
+    """The diabetes checks table starts with the overdue checks (eye screening, urine protein
+    test), and the notes on each interval are folded into one expander."""
+    at = go(open_app(DIABETES, "patient"), "condition")
+    checks = next(t.value for t in at.table if "Check" in t.value.columns)
+    statuses = list(checks["Status"])
+    assert [s.startswith("⚠️") for s in statuses] == sorted((s.startswith("⚠️") for s in statuses), reverse=True)
+    assert set(checks["Check"][:2]) == {"Eye screening", "Urine protein test (ACR)"}
+    notes = next(e for e in at.expander if e.label == "How often each check is done, and why")
+    assert len(notes.caption) >= 5
