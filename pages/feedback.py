@@ -34,7 +34,8 @@ if not svc.may_flag(viewer, today):
 
 st.write(
     "If an entry looks wrong, or you want to add your view, use “This looks wrong / add a comment” "
-    "under it on the Results, Medicines or Letters page. Your comments are listed here. When you are "
+    "under it: under the latest result of each chart, or on the Results, Medicines or Letters page. "
+    "Your comments are listed here. When you are "
     "ready, download the letter below and give or send it to the practice, then mark the comments "
     "as sent. When the practice replies, mark them as answered."
 )
