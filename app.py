@@ -16,6 +16,7 @@ import settings
 from conditions import REGISTRY
 from pages import sidebar, state, ui
 from pages.carer_choice import switch_options
+from pages.text import page_title
 from record.access import Viewer, ViewerError
 from summary import Summary
 
@@ -69,7 +70,7 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
         st.Page("pages/letters.py", title="Letters", icon=":material/mail:", url_path="my-letters"),
         st.Page("pages/care_plan.py", title="Care plan and goals", icon=":material/flag:", url_path="care-plan"),
     ]
-    questions = st.Page("pages/questions.py", title="My questions", icon=":material/help:", url_path="my-questions")
+    questions = st.Page("pages/questions.py", title=page_title("questions", kind), icon=":material/help:", url_path="my-questions")
     view_pages: dict[str, str] = {}
     if kind == "clinic":
         conditions = [st.Page("pages/condition.py", title="Conditions", icon=":material/favorite:", url_path="conditions")] if shown else []
@@ -82,7 +83,7 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             url = spec.id.replace("_", "-")
             view_pages[url] = spec.id
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
-    check = st.Page("pages/feedback.py", title="Check my record", icon=":material/rate_review:", url_path="check-my-record")
+    check = st.Page("pages/feedback.py", title=page_title("feedback", kind), icon=":material/rate_review:", url_path="check-my-record")
     pages = {"": [overview], "Conditions": conditions, "Record": [*record, check], "Appointment": [questions]}
     if kind == "patient":
         pages["Settings and privacy"] = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from conditions import verdict
 from conditions.base import ConditionView, MeasureView, number
-from record.citations import plain_words, review_words, source_words
+from record.citations import review_words, source_words, unnest
 from record.dates import human
 from summary import Summary
 from textsafe import markdown_line as _words
@@ -21,6 +21,9 @@ STATUS_WORDS = {"ok": "Up to date", "due-soon": "Due soon", "overdue": "Overdue"
 # A check with no result after the record's date boundary (issue 16): it may have been done before.
 BOUNDARY_WORDS = {"proxy": "Not in what the carer can see"}
 ONLINE_RECORD = "Not in the online record"
+# The shared screen cannot tell an empty list from one the person keeps off it (Settings), so it
+# never says there are none.
+NO_QUESTIONS = {"clinic": "None listed here: the person's own questions show on the shared screen only if they choose."}
 
 
 def _cell(text) -> str:
@@ -43,7 +46,7 @@ def _target(measure: MeasureView) -> str:
     if not measure.target:
         return ""
     review = review_words(measure.target_verified)
-    return f"{measure.target} ({source_words(measure.target_source)})" + (f". {review}" if review else "")
+    return unnest(f"{measure.target} ({source_words(measure.target_source)})") + (f". {review}" if review else "")
 
 
 def _view(view: ConditionView, kind: str = "patient") -> list[str]:
@@ -100,6 +103,13 @@ def carer_scope_lines(summary: Summary, whose: str = "Your") -> list[str]:
     return lines
 
 
+def kept_questions(summary: Summary) -> list:
+    """The questions the sheet lists: the ones the person wrote or kept (own_id set) and has not
+    ticked off as asked, in their order. A suggestion they did not keep is not theirs to ask, so it
+    stays on the page that suggests it (issue 18)."""
+    return [q for q in summary.questions if q.own_id is not None and q.status != "asked"]
+
+
 def summary_markdown(summary: Summary) -> str:
     """The pre-consultation sheet for one viewer and day."""
     who = _words(summary.patient.name or summary.patient.id)
@@ -121,13 +131,8 @@ def summary_markdown(summary: Summary) -> str:
         lines += ["", f"> {_words(summary.death_notice)}", ""]
     else:
         lines += ["", "## Questions to ask", ""]
-        open_questions = [q for q in summary.questions if q.status != "asked"]
-        if open_questions:
-            for n, question in enumerate(open_questions, 1):
-                why = "" if question.source == "own" else f" _(suggested: {_words(plain_words(question.reason))})_"
-                lines.append(f"{n}. {_words(question.text)}{why}")
-        else:
-            lines.append("No questions yet.")
+        lines += [f"{n}. {_words(q.text)}" for n, q in enumerate(kept_questions(summary), 1)] or [NO_QUESTIONS.get(
+            summary.viewer.kind, "No questions yet.")]
         lines.append("")
     for view in summary.conditions:
         lines += _view(view, summary.viewer.kind)

@@ -90,6 +90,16 @@ def unchecked_notice(count: int) -> str:
     return f"{count} entries are not shown because the app could not check whether you may see them."
 
 
+def _kept_reason(row: dict) -> str:
+    """Where a question in the person's list came from, in words: written, kept from a
+    suggestion, or made from a result where it was shown (pages/result_actions.py, "result:<id>")."""
+    if row.get("source") == "own":
+        return "added by you"
+    if str(row.get("rule_id") or "").startswith("result:"):
+        return "about a result, added by you"
+    return "suggested, kept by you"
+
+
 def own_questions_for(rows: list[dict]) -> list[Question]:
     """The person's own questions as the summary lists them, from the rows this viewer may see
     (exports.own_content.questions_for, the one rule: the patient sees the patient's; a proxy
@@ -102,7 +112,7 @@ def own_questions_for(rows: list[dict]) -> list[Question]:
             continue
         shown.append(Question(
             text=row["text"], source="own" if row.get("source") == "own" else "suggested",
-            reason="added by you" if row.get("source") == "own" else "suggested, kept by you",
+            reason=_kept_reason(row),
             own_id=row["id"], status=row.get("status"), rule_id=row.get("rule_id"), rank=0,
         ))
     return shown

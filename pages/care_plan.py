@@ -11,7 +11,7 @@ from conditions import end_of_life_rules as planning
 from conditions import plan_activities as activities
 from conditions.base import Context, number
 from pages import state, ui
-from pages.text import day, escape_markdown, humanise, md_line, missing_words, status_label
+from pages.text import code_words, day, escape_markdown, humanise, md_line, missing_words, status_label
 from record import terminology
 from record.models import GoalTarget
 
@@ -90,7 +90,7 @@ if not record.care_plans:
 for plan in record.care_plans:
     st.subheader(md_line(plan.title))
     period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
-    st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
+    st.caption(" · ".join(md_line(p) for p in (f"Status: {code_words(plan.status)}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
     lines = activities.activity_lines(plan, record, checks)
@@ -106,9 +106,9 @@ if not record.goals:
     st.write("No goals are in the record.")
 for goal in record.goals:
     st.subheader(md_line(goal.description or goal.text or "Goal"))
-    facts = [f"Status: {goal.lifecycle_status}" if goal.lifecycle_status else "",
+    facts = [f"Status: {code_words(goal.lifecycle_status)}" if goal.lifecycle_status else "",
              f"since {day(goal.start)}" if goal.start else "",
-             f"progress: {goal.achievement_status}" if goal.achievement_status else ""]
+             f"progress: {code_words(goal.achievement_status)}" if goal.achievement_status else ""]
     st.caption(" · ".join(md_line(f) for f in facts if f))
     for target in goal.targets:
         st.markdown(f"- Target: {escape_markdown(target_words(target))}")

@@ -1,5 +1,6 @@
-"""One condition view: trend charts with the target band and its source, checks with their status
-in words, the view's suggested questions, its panels and support text.
+"""One condition view: what is due (checks with their status in words), the view's suggested
+questions and its panels first, then trend charts with the target band and its source, each with
+its latest result to ask about or comment on, and support text.
 
 The app registers this file once per view in the summary (registry order); on the shared screen
 it is one page that shows one condition at a time, chosen with a select.
@@ -10,7 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state, ui
-from pages.text import escape_markdown, humanise, missing_words
+from pages.result_actions import latest_result_actions
+from pages.text import escape_markdown, humanise, kept_as, missing_words
 
 state.guard()
 
@@ -44,6 +46,24 @@ if view.boundary_note:  # what a view under a date boundary cannot see (issue 16
 for situation in view.situations:  # "Because you are pregnant, ..." (clinical-reference §11)
     st.info(escape_markdown(situation.words))
 
+if not summary.death_notice:  # no due checks or questions for someone who has died (§11.10)
+    # What is due and the questions come first: on a phone they are what a person came for, and
+    # the charts below them run to several screens (issue 18).
+    level("What is due")
+    ui.checks_table(view.checks, missing_words(summary.viewer.kind, summary.patient.name))
+
+    level("Questions you might ask")
+    if view.questions:
+        on_add = ui.add_suggested if ui.can_write(summary) and ui.own_shown(summary) else None
+        for n, question in enumerate(view.questions):
+            ui.question_card(question, key=f"add-{view.id}-{n}", on_add=on_add,
+                             kept=kept_as(summary.questions, question.text, question.rule_id))
+    else:
+        st.write("No suggestions from the record for this condition just now.")
+
+    for panel in view.panels:
+        ui.panel_block(panel)
+
 level("Results over time")
 measures = [m for m in view.measures if m.series]
 empty = [m for m in view.measures if not m.series]
@@ -51,29 +71,13 @@ if not measures:
     st.write("No results for this condition are in the record.")
 else:
     period = ui.period_control(key=f"period-{view.id}")
+    record = state.service().record(state.viewer(), state.today())
 for measure in measures:
     ui.measure_block(measure, summary, key=f"{view.id}-{measure.id}", heading=measure_heading, period=period)
+    latest_result_actions(measure, record.results_for(measure.id), summary, key=f"{view.id}-{measure.id}")
 if empty:
     st.caption("Not in the record: " + ", ".join(m.plain_name for m in empty) + ".")
 
-if summary.death_notice:  # no due checks or questions for someone who has died (§11.10)
-    st.stop()
-
-level("Regular checks")
-ui.checks_table(view.checks, missing_words(summary.viewer.kind, summary.patient.name))
-
-level("Questions you might ask")
-if view.questions:
-    on_add = ui.add_suggested if ui.can_write(summary) and ui.own_shown(summary) else None
-    kept = {q.rule_id for q in summary.questions if q.source != "suggested" and q.rule_id}
-    for n, question in enumerate(view.questions):
-        ui.question_card(question, key=f"add-{view.id}-{n}", on_add=None if question.rule_id in kept else on_add)
-else:
-    st.write("No suggestions from the record for this condition just now.")
-
-for panel in view.panels:
-    ui.panel_block(panel)
-
-if view.support:
+if view.support and not summary.death_notice:
     level("Support")
     st.info(humanise(view.support), icon="💬")

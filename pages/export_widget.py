@@ -17,9 +17,9 @@ from exports import file_info
 BUTTONS = (
     ("pdf", "Download the sheet as PDF (with charts)", ":material/picture_as_pdf:",
      "The questions, checks, measures with targets and charts, medicines and letters, ready to print."),
-    ("fhir", "Download the record as FHIR (JSON)", ":material/data_object:",
-     "Everything shown here, with your own questions and comments, in the format health systems "
-     "exchange. The dashboard can import it again."),
+    ("fhir", "Download the record for another health app", ":material/data_object:",
+     "Everything shown here, with your own questions and comments, as a FHIR (JSON) file: the format "
+     "health systems exchange. The dashboard can import it again."),
     ("csv", "Download results as a spreadsheet (CSV)", ":material/table:",
      "One row per result: date, measure, value, unit and whether it was high or low."),
 )

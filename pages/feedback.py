@@ -14,12 +14,12 @@ import streamlit as st
 import service as door
 from exports.feedback import KIND_WORDS, STATUS_WORDS
 from pages import state, ui
-from pages.text import escape_markdown, md_line, plain, when
+from pages.text import escape_markdown, md_line, page_title, plain, when
 from textsafe import json_text
 
 state.guard()
 summary = state.summary()
-ui.header("Check my record", summary)
+ui.header(page_title("feedback", summary.viewer.kind), summary)
 svc, viewer, today = state.service(), state.viewer(), state.today()
 
 if viewer.kind == "clinic":
@@ -34,7 +34,8 @@ if not svc.may_flag(viewer, today):
 
 st.write(
     "If an entry looks wrong, or you want to add your view, use “This looks wrong / add a comment” "
-    "under it on the Results, Medicines or Letters page. Your comments are listed here. When you are "
+    "under it: under the latest result of each chart, or on the Results, Medicines or Letters page. "
+    "Your comments are listed here. When you are "
     "ready, download the letter below and give or send it to the practice, then mark the comments "
     "as sent. When the practice replies, mark them as answered."
 )
@@ -55,10 +56,11 @@ def item_card(item) -> None:
         if chosen != item.status:
             ui.save(lambda: svc.set_flag_status(viewer, today, item.id, chosen), (door.FlagRefused,))
         download_col.download_button(
-            "Download as FHIR Communication", icon=":material/download:",
+            "Download this comment for the practice's system", icon=":material/download:",
             data=json_text(svc.flag_communication(viewer, today, item.id), indent=2),
             file_name=f"communication-{item.id}.json", mime="application/fhir+json", key=f"flag-fhir-{item.id}",
-            help="The comment as a FHIR R4 Communication that points at the exact version of the entry.",
+            help="A file for the practice's computer system (a FHIR R4 Communication, JSON) that points "
+            "at the exact version of the entry. To send your comments in words, use the letter below.",
         )
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 import service as door
 from exports.feedback import KIND_WORDS, STATUS_WORDS, entry_reference
 from pages import state
-from pages.text import escape_markdown, md_line
+from pages.text import escape_markdown, md_line, page_title
 
 MAX_TEXT = 4000  # the store's limit on one comment
 CHOICES = {"looks_wrong": "This looks wrong", "comment": "I want to add a comment"}
@@ -25,13 +25,14 @@ def _key(reference: str) -> str:
     return "flag-" + reference.replace("/", "-")
 
 
-def flag_control(service, viewer, entry) -> None:
-    """Under one entry: the viewer's flags on it, and a small form to add one (when allowed)."""
+def flag_control(service, viewer, entry, where: str = "") -> None:
+    """Under one entry: the viewer's flags on it, and a small form to add one (when allowed).
+    `where` tells apart two places one entry shows on a page (a blood-pressure panel's two numbers)."""
     today = state.today()
     if viewer is None or viewer.kind == "clinic" or not service.may_flag(viewer, today):
         return
     reference = entry_reference(entry)
-    key = _key(reference)
+    key = _key(reference) + (f"-{where}" if where else "")
     for item in (f for f in service.flags(viewer, today) if f.reference == reference):
         st.caption(f"{KIND_WORDS.get(item.kind, 'Comment')} ({md_line(STATUS_WORDS.get(item.status, item.status).lower())}): "
                    + escape_markdown(item.text))
@@ -46,5 +47,5 @@ def flag_control(service, viewer, entry) -> None:
                 except (door.StoreError, door.FlagRefused) as exc:
                     st.error(str(exc))
                     return
-                st.toast("Saved. Send it to the practice from the “Check my record” page.")
+                st.toast(f"Saved. Send it to the practice from the “{page_title('feedback', viewer.kind)}” page.")
                 state.refresh()

@@ -8,11 +8,11 @@ import datetime as dt
 import streamlit as st
 
 import service as door
-from sheet import carer_scope_lines
+from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
     ATTENTION, day, escape_markdown, humanise, latest_point, md_line, missing_words, off_target, review_words,
-    source_words, status_label, value_words,
+    page_title, source_words, status_label, unnest, value_words,
 )
 
 state.guard()
@@ -76,13 +76,13 @@ for view in summary.conditions:
             seen.add(measure.id)
             last = latest_point(measure)
             limit = measure.target_high if side == "above" else measure.target_low
-            off.append(
+            off.append(unnest(
                 f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}: latest "
                 f"{value_words(last.value, measure.display_unit, last.comparator)} on {day(last.date)}, "
                 f"{side} {ui.whose(summary)} target of {value_words(limit, measure.display_unit)} "
                 f"(source: {source_words(measure.target_source)})"
                 + (f". {review_words(measure.target_verified)}" if review_words(measure.target_verified) else "")
-            )
+            ))
 if off:
     attention = True
     st.subheader("Latest results outside the target")
@@ -122,7 +122,8 @@ if summary.viewer.kind == "patient":
                 state.refresh()
 
 st.header("Questions for the next appointment")
-open_own = [q for q in summary.questions if q.source == "own" and q.status != "asked"]
-suggested = [q for q in summary.questions if q.source == "suggested"]
+open_own = kept_questions(summary)  # written or kept and not yet asked: what the sheet lists
+suggested = [q for q in summary.questions if q.own_id is None]
 st.write(f"{len(open_own)} in the list, {len(suggested)} suggested from the record.")
-st.page_link("pages/questions.py", label="Go to my questions", icon=":material/help:")
+questions_title = page_title("questions", summary.viewer.kind)
+st.page_link("pages/questions.py", label=f"Go to {questions_title[:1].lower()}{questions_title[1:]}", icon=":material/help:")

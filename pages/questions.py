@@ -1,6 +1,7 @@
-"""My questions: the person's own list (add, edit, reorder, tick off after the appointment) saved
-in the store, the suggested questions from every view with their reason, and the
-pre-consultation sheet to download or print."""
+"""My questions (for a carer "Questions for their appointment"): the person's own list (add, edit,
+reorder, tick off after the appointment) saved in the store, each question one short block with its
+changes folded away; the suggested questions from every view with their reason; and the
+pre-consultation sheet to print, download or read on the page (pages/print_sheet.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import streamlit as st
 
 from pages import state, ui
 from pages.export_widget import export_buttons
-from pages.text import escape_markdown, humanise
+from pages.print_sheet import sheet_preview
+from pages.text import escape_markdown, humanise, kept_as, page_title
 from sheet import summary_markdown
 
 state.guard()
@@ -16,7 +18,7 @@ state.guard()
 EDITING = "question_editing"  # the id of the question being edited, if any
 
 summary = state.summary()
-ui.header("My questions", summary)
+ui.header(page_title("questions", summary.viewer.kind), summary)
 if summary.denied and not ui.can_write(summary):
     st.stop()
 if summary.death_notice:  # no appointment to prepare for (clinical-reference §11.10)
@@ -46,20 +48,21 @@ def own_item(n: int, question) -> None:
                     st.rerun()
             return
         st.markdown(f"**{n}.** " + ("✔ Asked: " if asked else "") + escape_markdown(humanise(question.text)))
-        st.caption(escape_markdown(question.reason[:1].upper() + question.reason[1:]) + ("" if not asked else "; ticked off as asked"))
-        up, down, edit, remove = st.columns(4)
-        if up.button("Move up", key=f"up-{qid}", disabled=n == 1, help=f"Move question {n} up"):
-            ui.save(lambda: svc.move_question(viewer, qid, -1))
-        if down.button("Move down", key=f"down-{qid}", disabled=n == len(own), help=f"Move question {n} down"):
-            ui.save(lambda: svc.move_question(viewer, qid, 1))
-        if edit.button("Edit", key=f"edit-{qid}", help=f"Change the words of question {n}"):
-            st.session_state[EDITING] = qid
-            st.rerun()
-        if remove.button("Remove", key=f"remove-{qid}", help=f"Remove question {n} from the list"):
-            ui.save(lambda: svc.delete_question(viewer, qid))
         ticked = st.checkbox("Asked at the appointment", value=asked, key=f"asked-{qid}-{asked}")
         if ticked != asked:
             ui.save(lambda: svc.update_question(viewer, qid, status="asked" if ticked else "open"))
+        with st.expander(f"Change question {n}"):  # one short block on a phone (issue 18)
+            st.caption(escape_markdown(question.reason[:1].upper() + question.reason[1:]))
+            up, down, edit, remove = st.columns(4)
+            if up.button("Move up", key=f"up-{qid}", disabled=n == 1, help=f"Move question {n} up"):
+                ui.save(lambda: svc.move_question(viewer, qid, -1))
+            if down.button("Move down", key=f"down-{qid}", disabled=n == len(own), help=f"Move question {n} down"):
+                ui.save(lambda: svc.move_question(viewer, qid, 1))
+            if edit.button("Edit", key=f"edit-{qid}", help=f"Change the words of question {n}"):
+                st.session_state[EDITING] = qid
+                st.rerun()
+            if remove.button("Remove", key=f"remove-{qid}", help=f"Remove question {n} from the list"):
+                ui.save(lambda: svc.delete_question(viewer, qid))
 
 
 def own_list() -> None:
@@ -81,7 +84,11 @@ def own_list() -> None:
         text = st.text_area("Add a question of your own", max_chars=ui.MAX_TEXT, key="new-question",
                             placeholder="for example: Could we talk about my sleep?")
         if st.form_submit_button("Add question", type="primary"):
-            ui.save(lambda: svc.add_question(viewer, text, source="own"))
+            number = kept_as(summary.questions, text)
+            if number:
+                ui.already_kept_notice(number)
+            else:
+                ui.save(lambda: svc.add_question(viewer, text, source="own"))
 
 
 st.header("Your list")
@@ -95,21 +102,23 @@ st.header("Suggested from the record")
 if not suggested:
     st.write("No suggestions just now.")
 for n, question in enumerate(suggested):
-    ui.question_card(question, key=f"keep-{n}", on_add=ui.add_suggested if own_shown else None)
+    ui.question_card(question, key=f"keep-{n}", on_add=ui.add_suggested if own_shown else None,
+                     kept=kept_as(summary.questions, question.text, question.rule_id))
 
-st.header("After your appointment")
+st.header("After your appointment" if summary.viewer.kind == "patient" else "After the appointment")
 st.write("Tick off each question you asked. Setting today as the date of your last appointment "
          "makes letters that arrive later show as new.")
 if summary.viewer.kind == "patient" and st.button("I have had my appointment today", key="had_appointment"):
     ui.save(lambda: svc.set_preference(viewer, "last_visit", summary.today.isoformat()))
 
 st.header("Take it with you")
+st.write("The sheet below lists the questions in your list that are not ticked off yet, with what is due "
+         "and the latest results. Print it, or download it.")
 sheet = summary_markdown(summary)
+sheet_preview(sheet)  # record text in it is escaped (sheet.py), so it shows as words
 st.download_button(
     "Download the question sheet", data=sheet, icon=":material/download:",
     file_name=f"appointment-questions-{summary.today.isoformat()}.md", mime="text/markdown",
+    help="A plain text (Markdown) file: open it in any text editor to read or print it.",
 )
-st.caption("The sheet is a plain text (Markdown) file: open it in any text editor to read or print it.")
-with st.expander("Show the sheet"):
-    st.text(sheet)  # the sheet's own text: record text in it is escaped and made plain (sheet.py)
 export_buttons(svc, viewer, summary.today)

@@ -10,7 +10,8 @@ import streamlit as st
 from conditions.base import Context, MeasureView, series_of
 from pages import state, ui
 from pages.feedback_widget import flag_control
-from pages.text import day, plain, value_words
+from pages.result_actions import latest_point, latest_result_actions
+from pages.text import code_words, day, plain, value_words
 from record import terminology
 
 state.guard()
@@ -28,18 +29,26 @@ found = {mid: record.results_for(mid) for mid in table}
 available = [meta for meta in table.values() if found[meta.id]]
 
 
+def other_results_label(count: int) -> str:
+    """The expander of results the app does not chart, in words that say what it holds."""
+    return f"{count} other result{'s' if count != 1 else ''}, listed without a chart"
+
+
 def other_results() -> None:
     """Results with no measure in the table: listed, not charted."""
     others = [r for r in record.results if not r.measure_id]
     if not others:
         return
     st.header("Other results")
-    with st.expander(f"{len(others)} results not charted (no measure in the table)"):  # ui.table escapes the cells
+    st.write("This app draws charts only for the kinds of result it follows. These ones are in the record "
+             "too: they are listed as the record has them, without a chart or a target. The practice can "
+             "explain any of them.")
+    with st.expander(other_results_label(len(others))):  # ui.table escapes the cells
         ui.paged_table(
             sorted(others, key=lambda r: r.date or dt.date.min, reverse=True),
             lambda r: {"Date": day(r.date, "undated"), "Name": r.name,
                        "Result": value_words(r.value, r.unit or "", r.comparator, r.value_text or "recorded")},
-            "Results without a measure in the table, newest first.", key="results_other_rows",
+            "Other results, listed without a chart, newest first.", key="results_other_rows",
         )
 
 
@@ -63,7 +72,9 @@ if not matches:
 
 def _label(meta) -> str:
     plain = f"{meta.plain_name[:1].upper()}{meta.plain_name[1:]}"
-    return plain if meta.plain_name.casefold() == meta.name.casefold() else f"{plain} ({meta.name})"
+    # "Blood sugar (HbA1c): Haemoglobin A1c (HbA1c)": the medical name after a colon, never in a
+    # second pair of brackets (issue 18).
+    return plain if meta.plain_name.casefold() == meta.name.casefold() else f"{plain}: {meta.name}"
 
 
 chosen = st.selectbox("Result to show", matches, format_func=_label, key="results_measure")
@@ -73,6 +84,7 @@ measure = in_views.get(chosen.id) or MeasureView(
 )
 period = ui.period_control(key="results_period")
 ui.measure_block(measure, summary, key=f"results-{chosen.id}", heading=st.header, period=period)
+latest_result_actions(measure, found[chosen.id], summary, key=f"results-{chosen.id}")
 if chosen.id not in in_views:
     st.caption("No target is shown here: targets come with a condition view that applies to this person.")
 
@@ -85,15 +97,17 @@ with st.expander("Every entry, including ones not counted"):
         lambda r: {
             "Date": day(r.date, "undated"),
             "Result": value_words(r.value, chosen.display_unit, r.comparator, r.value_text),
-            "Status": r.status or "not recorded",
+            "Status": code_words(r.status),
             "Note": r.unit_problem or "",
         },
         f"Every {chosen.plain_name} entry, newest first.", key=f"results_every_{chosen.id}", noun="entries",
     )
 
-if listed:
+latest = latest_point(measure)
+others = [r for r in listed if latest is None or r.id != latest.id]  # the latest has its own controls under the chart
+if others:
     entry = st.selectbox(
-        "Result to comment on (from the entries listed above)", listed, key=f"results_flag_{chosen.id}",
+        "Another result to comment on (from the entries listed above)", others, key=f"results_flag_{chosen.id}",
         format_func=lambda r: plain(f"{day(r.date, 'undated')}: "
                                     + value_words(r.value, chosen.display_unit, r.comparator, r.value_text)),
         help="Choose one result, then say if it looks wrong or add a comment for the practice. "

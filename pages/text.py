@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import textsafe
 from conditions import verdict as verdicts
 from conditions.base import CheckView, MeasureView, number
-from record.citations import review_words, source_words  # noqa: F401  (the pages' words for sources)
+from record.citations import plain_words, review_words, source_words, unnest  # noqa: F401  (the pages' words for sources)
 from record.dates import human
 
 UK = ZoneInfo("Europe/London")
@@ -27,6 +27,24 @@ STATUS = {
     "undated": ("❔", "Date not recorded"),  # done perhaps, on a date that cannot be read (issue 18)
 }
 ATTENTION = ("overdue", "due-soon", "never", "undated")
+
+
+# FHIR status codes a page shows, in plain words (issue 18: never "(in-progress)"). A code not
+# listed is shown with its hyphens as spaces ("not-achieved" reads "not achieved").
+CODE_WORDS = {
+    "in-progress": "in progress", "not-started": "not started", "on-hold": "on hold",
+    "entered-in-error": "entered in error", "revoked": "stopped", "unknown": "not known",
+    "final": "final", "preliminary": "preliminary (not final)", "registered": "registered, no result yet",
+    "amended": "amended", "corrected": "corrected", "cancelled": "cancelled", "no-change": "no change",
+    "not-achieved": "not achieved", "no-progress": "no progress", "not-attainable": "not attainable",
+}
+
+
+def code_words(code: str | None, empty: str = "not recorded") -> str:
+    """A FHIR status code as plain words: "in-progress" reads "in progress"."""
+    if not code:
+        return empty
+    return CODE_WORDS.get(code, code.replace("-", " "))
 
 
 def day(value: dt.date | None, empty: str = "no date") -> str:
@@ -116,7 +134,7 @@ def target_line(measure: MeasureView) -> str:
         return "No target is set for this measure."
     label = "Target" if has_bounds(measure) else "For reference"
     review = review_words(measure.target_verified)
-    return f"{label}: {measure.target} (source: {source_words(measure.target_source)})" + (f". {review}" if review else "")
+    return unnest(f"{label}: {measure.target} (source: {source_words(measure.target_source)})") + (f". {review}" if review else "")
 
 
 def has_bounds(measure: MeasureView) -> bool:
@@ -179,3 +197,34 @@ def viewer_words(kind: str, proxy_name: str | None = None) -> str:
     if kind == "clinic":
         return "Shared screen (with your clinic)"
     return f"{proxy_name or 'A carer'} (carer with proxy access)"
+
+
+def _question_key(text: str | None) -> str:
+    """A question's words compared without case, spacing or the closing punctuation."""
+    return " ".join((text or "").casefold().split()).rstrip(" ?.!")
+
+
+def kept_as(questions, text: str | None, rule_id: str | None = None) -> int | None:
+    """The number of the question in this viewer's own list (issue 18: "already in your
+    questions") that says the same words, or keeps the same suggestion, else None. Only the list
+    this viewer is shown counts, so a carer learns nothing about questions hidden from them."""
+    own = [q for q in questions if q.own_id is not None]
+    wanted = _question_key(text)
+    for n, question in enumerate(own, start=1):
+        if (rule_id and question.rule_id == rule_id) or (wanted and _question_key(question.text) == wanted):
+            return n
+    return None
+
+
+# The two page titles that speak as the person (issue 18): a carer sees them about the person they
+# care for. The shared screen keeps the person's own words; the person is in the room.
+TITLES = {
+    "questions": {"proxy": "Questions for their appointment"},
+    "feedback": {"proxy": "Check their record"},
+}
+OWN_TITLES = {"questions": "My questions", "feedback": "Check my record"}
+
+
+def page_title(page: str, viewer_kind: str) -> str:
+    """A page's title for this viewer: "My questions", for a carer "Questions for their appointment"."""
+    return TITLES[page].get(viewer_kind, OWN_TITLES[page])

@@ -14,7 +14,9 @@ from conditions import BY_ID
 from conditions.base import CheckView, MeasureView, Panel, Question
 from exports.own_content import shows_own_on_shared_screen
 from pages import charts, state
-from pages.text import ONLINE_RECORD, check_row, day, escape_markdown, humanise, md_line, plain, target_line
+from pages.text import (
+    ONLINE_RECORD, check_row, day, escape_markdown, humanise, kept_as, md_line, plain, plain_words, target_line, unnest,
+)
 from summary import Summary
 
 MAX_TEXT = 4000  # the store's limit on one question or note
@@ -157,7 +159,7 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
     st.markdown(escape_markdown(target_line(measure)))
     shown = charts.within(measure, period, summary.today)
     note = charts.period_note(measure, shown, period, summary.today)
-    sentence = charts.describe(shown, whose(summary)) if shown.series else ""
+    sentence = unnest(charts.describe(shown, whose(summary))) if shown.series else ""
     if charts.has_chart(shown):
         st.plotly_chart(
             charts.measure_figure(shown, period, summary.today), key=f"chart-{key}", alt=plain(f"{note} {sentence}"),
@@ -175,12 +177,20 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
 
 
+ATTENTION_FIRST = {"overdue": 0, "never": 1, "due-soon": 2}
+
+
 def checks_table(checks: list[CheckView], missing: str = ONLINE_RECORD) -> None:
-    """Checks with their status in words and an icon, when last done and when next due."""
-    table([check_row(c, missing) for c in checks], "No regular checks apply.")
-    notes = [f"{c.name}: {humanise(c.note)}" for c in checks if c.note]
-    for note in notes:
-        st.caption(escape_markdown(note))
+    """Checks with their status in words and an icon, when last done and when next due: the ones
+    that need doing first (overdue, not recorded, due soon), each group in the view's order; what
+    each check's interval means is folded into one expander, so a phone shows what is due first."""
+    ordered = sorted(checks, key=lambda c: ATTENTION_FIRST.get(c.status, 3))
+    table([check_row(c, missing) for c in ordered], "No regular checks apply.")
+    notes = [f"{c.name}: {plain_words(humanise(c.note))}" for c in ordered if c.note]
+    if notes:
+        with st.expander("How often each check is done, and why"):
+            for note in notes:
+                st.caption(escape_markdown(note))
 
 
 def panel_block(panel: Panel) -> None:
@@ -193,17 +203,33 @@ def panel_block(panel: Panel) -> None:
         st.caption(escape_markdown(humanise(panel.note)))
 
 
-def question_card(question: Question, key: str, on_add: Callable[[Question], None] | None) -> None:
-    """A suggested question with the reason it is suggested and, if allowed, an add button."""
+def question_card(question: Question, key: str, on_add: Callable[[Question], None] | None,
+                  kept: int | None = None) -> None:
+    """A suggested question, one short block on a phone (issue 18): its words, then the add button
+    (if allowed) or "Already in your questions" when the person's list holds it (`kept`: its
+    number there); why it is suggested is folded into an expander."""
     with st.container(border=True):
         st.markdown(escape_markdown(humanise(question.text)))
-        st.caption(f"Why it is suggested: {escape_markdown(humanise(question.reason))}")
-        if on_add is not None and st.button("Add to my questions", key=key, icon="➕"):
+        if kept:
+            st.caption(f"✔ Already in your questions (number {kept}).")
+        elif on_add is not None and st.button("Add to my questions", key=key, icon="➕"):
             on_add(question)
+        with st.expander("Why it is suggested"):
+            st.caption(escape_markdown(humanise(question.reason[:1].upper() + question.reason[1:])))
+
+
+def already_kept_notice(number: int) -> None:
+    """Said instead of adding a question the person's list already holds."""
+    st.info(f"That question is already in your questions (number {number}), so it was not added again.", icon="ℹ️")
 
 
 def add_suggested(question: Question) -> None:
-    """Keep a suggested question in the person's own list (saved in the store)."""
+    """Keep a suggested question in the person's own list (saved in the store), unless the list
+    this viewer sees already holds it: then say so instead of adding it twice."""
+    number = kept_as(state.summary().questions, question.text, question.rule_id)
+    if number:
+        already_kept_notice(number)
+        return
     try:
         state.service().add_question(state.viewer(), question.text, source="suggested", rule_id=question.rule_id,
                                      sources=question.sources)

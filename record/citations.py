@@ -148,7 +148,41 @@ def plain_words(text: str | None) -> str | None:
     out = re.sub(r"\(\s*\)", "", out)
     out = re.sub(r"\(\s*\(([^()]*)\)\s*\)", r"(\1)", out)  # "(clinical-reference §6.1 (QS95))" left "( (QS95))"
     out = re.sub(r"\(\s+", "(", out)
-    return out.strip()
+    out = re.sub(r"\s*[;,]\s*\)", ")", out)  # "(QOF (dementia); clinical-reference §4.3)" left "; )"
+    out = _UNVERIFIED_WORD.sub(NOT_CHECKED, out)
+    return unnest(out.strip())
+
+
+_UNVERIFIED_WORD = re.compile(r"\bunverified\b", re.IGNORECASE)
+NOT_CHECKED = "not yet checked against its source"
+
+
+def unnest(text: str | None) -> str | None:
+    """Brackets inside brackets said once (issue 18, "doubled brackets"): an inner "(x)" becomes
+    ", x", so "(source: your personal target (HbA1c agreed at review))" reads "(source: your
+    personal target, HbA1c agreed at review)". Unbalanced text is left as it is."""
+    if not text or text.count("(") != text.count(")") or "(" not in text:
+        return text
+    out, depth = [], 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            if depth > 1:
+                while out and out[-1] == " ":
+                    out.pop()
+                out.append(", ")
+                continue
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return text
+            if depth >= 1:
+                following = text[i + 1:].lstrip()[:1]
+                if following and following not in ").,;:":
+                    out.append(",")
+                continue
+        out.append(char)
+    return "".join(out)
 
 
 REVIEW_WORDS = {

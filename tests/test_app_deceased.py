@@ -34,6 +34,6 @@ def test_every_page_shows_the_notice_and_nothing_to_do(deceased_db, viewer, page
     assert any(NOTICE in alert.value for alert in at.info)
     seen = visit_all(at, pages)
     assert seen.count(NOTICE) >= 2
-    for words in ("Needs attention now", "Regular checks", "Questions you might ask", "Target:",
+    for words in ("Needs attention now", "Regular checks", "What is due", "Questions you might ask", "Target:",
                   "Questions for the next appointment", "Add a question"):
         assert words not in seen, words

@@ -123,7 +123,7 @@ def check_results(at: AppTest, specs: list[dict], allowed: set[int]) -> None:
     """The results page's entry table and "not charted" count are the visible HbA1c and other results."""
     coded = [i for i in allowed if specs[i]["type"] == "Observation" and "hba1c" in specs[i]]
     other = [i for i in allowed if specs[i]["type"] == "Observation" and "hba1c" not in specs[i]]
-    counts = [e.label for e in at.expander if "not charted" in e.label]
+    counts = [e.label for e in at.expander if "listed without a chart" in e.label]
     if not [box for box in at.selectbox if box.key == "results_measure"]:
         if [w for w in at.warning if w.proto.icon == "🔒"]:
             return  # a notice (e.g. no current consent) and no condition view: the page stops
@@ -131,7 +131,7 @@ def check_results(at: AppTest, specs: list[dict], allowed: set[int]) -> None:
     else:
         entries = [t for t in tables(at) if "Status" in t.columns]
         assert entries and len(entries[0]) == len(coded), "the results table does not list the visible HbA1c results"
-    assert counts == ([f"{len(other)} results not charted (no measure in the table)"] if other else [])
+    assert counts == ([f"{len(other)} other result{'s' if len(other) != 1 else ''}, listed without a chart"] if other else [])
 
 
 def check_case(case: dict, stats: Counter) -> None:
