@@ -100,16 +100,40 @@ def sync_patient(
     started = time.monotonic()
     key = server_key(server)
     since = {} if full else store.sync_marks(key, patient_id)
-    fetched = FhirServerConnector(key, patient_id, token, since=since, **options).fetch()
+    held = store.held_ids(key, patient_id)
+    fetched = FhirServerConnector(key, patient_id, token, since=since, held=held, **options).fetch()
     report = SyncReport(server=key, patient_id=patient_id, incremental=bool(since), fetched=fetched)
     with store.atomic():
         report.imported = import_items(store, fetched.items())
         for rtype, rid in fetched.deleted:
             if store.owner(rtype, rid) == patient_id and store.delete(rtype, rid):
                 report.deleted[rtype] += 1
+        store.let_go(key, patient_id, fetched.deleted)
+        _remove_unlisted(store, key, patient_id, fetched.listed, report)
+        store.hold(key, patient_id, sorted({(r["resourceType"], r["id"]) for r in fetched.resources
+                                            if r["resourceType"] in APP_TYPES}))
         store.set_sync_marks(key, patient_id, fetched.marks)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _remove_unlisted(store: Store, server: str, patient_id: str, listed: dict[str, set[str]],
+                     report: SyncReport) -> None:
+    """After a complete full read of a kind, what this server gave for the patient before and no
+    longer lists is gone from it: removed here (marked deleted, as a reported deletion is). Only
+    entries this server gave, still filed under this patient and held by no other server; never the
+    Patient itself (a server that stops listing the person is not taken as deleting the record);
+    never what the person wrote (their tables are not touched). Inside the sync's transaction."""
+    held = store.held_ids(server, patient_id)
+    for rtype, ids in sorted(listed.items()):
+        if rtype == "Patient":
+            continue
+        gone = sorted(held.get(rtype, set()) - ids)
+        for rid in gone:
+            if store.owner(rtype, rid) == patient_id and not store.held_elsewhere(server, rtype, rid) \
+                    and store.delete(rtype, rid):
+                report.deleted[rtype] += 1
+        store.let_go(server, patient_id, [(rtype, rid) for rid in gone])
 
 
 # -- staying connected (issue 17) -----------------------------------------------------------------
