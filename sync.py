@@ -156,10 +156,25 @@ def keep_connection(store: Store, tokens: Tokens, patient_id: str, related_perso
     return True
 
 
-def kept_tokens(store: Store, server: str, patient_id: str) -> Tokens | None:
-    """The kept connection for this server and patient as `Tokens`, or None."""
+def held_by(related_person: str | None, proxy_id: str | None) -> bool:
+    """Whether a connection kept with `related_person` (None: the person's own sign-in) is the one of
+    this holder: the person (`proxy_id` None) or the carer whose RelatedPerson id is `proxy_id`."""
+    if proxy_id is None:
+        return related_person is None
+    return isinstance(related_person, str) and related_person.rstrip("/").split("/")[-2:] == ["RelatedPerson", proxy_id]
+
+
+def proxy_of(related_person: str | None) -> str | None:
+    """The RelatedPerson id a kept connection acts as (None: the person's own)."""
+    return related_person.rstrip("/").split("/")[-1] if related_person else None
+
+
+def kept_tokens(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> Tokens | None:
+    """The kept connection for this server and patient as `Tokens`, or None; only the one its holder
+    kept: the person's own (`proxy_id` None) or that carer's. A connection someone else kept for the
+    same record is neither shown nor used (`kept_by_someone_else` says it is there)."""
     row = store.connection(server_key(server), patient_id)
-    if row is None:
+    if row is None or not held_by(row["related_person"], proxy_id):
         return None
     config = SmartConfig(row["server"], row["authorization_endpoint"], row["token_endpoint"], "kept")
     return Tokens(config, row["client_id"], row["access_token"], expires_at=row["expires_at"],
@@ -167,12 +182,19 @@ def kept_tokens(store: Store, server: str, patient_id: str) -> Tokens | None:
                   fhir_user=row["related_person"], lifetime=row["lifetime"])  # a proxy's RelatedPerson
 
 
+def kept_by_someone_else(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
+    """Whether a connection for this server and record is kept, but by another holder than this one."""
+    row = store.connection(server_key(server), patient_id)
+    return row is not None and not held_by(row["related_person"], proxy_id)
+
+
 def connected_token(store: Store, server: str, patient_id: str, http: SmartHttp | None = None,
-                    now=time.time) -> str:
-    """A usable access token from the kept connection: refreshed shortly before expiry, and the
-    renewed tokens kept at once (a rotated refresh token is never lost to a sync that fails later).
-    `NotConnected` without one; `SignInAgain` when it has run out and cannot be renewed."""
-    tokens = kept_tokens(store, server, patient_id)
+                    now=time.time, proxy_id: str | None = None) -> str:
+    """A usable access token from the kept connection of this holder (the person, or the carer
+    `proxy_id`): refreshed shortly before expiry, and the renewed tokens kept at once (a rotated
+    refresh token is never lost to a sync that fails later). `NotConnected` without one;
+    `SignInAgain` when it has run out and cannot be renewed."""
+    tokens = kept_tokens(store, server, patient_id, proxy_id)
     if tokens is None:
         raise NotConnected("this app keeps no connection to that server for that record; sign in first")
     return usable_tokens(store, tokens, patient_id, tokens.fhir_user, http or SmartHttp(), now).access_token
@@ -187,7 +209,7 @@ def usable_tokens(store: Store, tokens: Tokens, patient_id: str, related_person:
     try:
         renewed = fresh(tokens, http, now)
     except SignInAgain:
-        kept = kept_tokens(store, tokens.config.fhir_base, patient_id)
+        kept = kept_tokens(store, tokens.config.fhir_base, patient_id, proxy_of(related_person))
         if kept is None or kept.refresh_token in (None, tokens.refresh_token):
             raise
         tokens = kept
@@ -198,12 +220,12 @@ def usable_tokens(store: Store, tokens: Tokens, patient_id: str, related_person:
 
 
 def renew_connection(store: Store, server: str, patient_id: str, refused: str, http: SmartHttp | None = None,
-                     now=time.time) -> str:
+                     now=time.time, proxy_id: str | None = None) -> str:
     """A new access token for a kept connection whose token `refused` the server answered with a
     401 (a token with no stated expiry, or one the server ended early): renewed once and kept.
     `SignInAgain` when it cannot be renewed, or when the kept token is another than the refused one
     and is refused too (the caller tries once only)."""
-    tokens = kept_tokens(store, server, patient_id)
+    tokens = kept_tokens(store, server, patient_id, proxy_id)
     if tokens is None:
         raise NotConnected("this app keeps no connection to that server for that record; sign in first")
     if tokens.access_token != refused:  # renewed meanwhile by another sync: try that one
@@ -217,20 +239,24 @@ def renew_connection(store: Store, server: str, patient_id: str, refused: str, h
     return renewed.access_token
 
 
-def forget_connection(store: Store, server: str, patient_id: str) -> bool:
-    """Remove the kept connection (its tokens with it); whether there was one."""
+def forget_connection(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
+    """Remove this holder's kept connection (its tokens with it); whether there was one. One another
+    holder kept for the same record is left as it is."""
+    if kept_by_someone_else(store, server, patient_id, proxy_id):
+        return False
     return store.forget_connection(server_key(server), patient_id)
 
 
-def connections(store: Store, patient_id: str | None = None) -> list[dict]:
-    """The kept connections, without tokens: server, patient_id, related_person, saved, renewable."""
-    return store.connections(patient_id)
+def connections(store: Store, patient_id: str, proxy_id: str | None = None) -> list[dict]:
+    """The connections this holder kept for this record (the person's own, or the carer
+    `proxy_id`'s), without tokens: server, patient_id, related_person, saved, renewable."""
+    return [c for c in store.connections(patient_id) if held_by(c["related_person"], proxy_id)]
 
 
 __all__ = [
     "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
-    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "keep_connection",
-    "kept_tokens", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
+    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "held_by",
+    "keep_connection", "kept_by_someone_else", "kept_tokens", "proxy_of", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
     "TokenEnded", "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
     "server_key", "start_sign_in", "sync_patient", "synced_sources", "token_from_env",
 ]
