@@ -205,3 +205,24 @@ def test_an_entry_another_server_also_gave_is_kept_until_that_server_says_it_is_
     direct = sync.sync_patient(store, server.base, sk.ALMEDA, server.token)
     store.close()
     assert direct.deleted == {"Observation": 1} and made["gone"] not in observations(db, sk.ALMEDA)
+
+
+def test_a_full_read_with_a_match_that_names_no_id_removes_nothing(server, proxy, tmp_path, made):
+    """One match of the fallback full read comes without its id (nor a fullUrl): the list of what the
+    server holds cannot be trusted, so the entry deleted on the server is kept, not guessed at."""
+    db = tmp_path / "ltc.db"
+    run(proxy, db, sk.ALMEDA)
+    server.delete("Observation", made["gone"])
+    proxy.on("/fhir/Observation/_history", status(500), times=-1)
+
+    def unnamed_first_match(page: dict) -> None:
+        entry = page["entry"][0]
+        entry.pop("fullUrl", None)
+        entry["resource"].pop("id", None)
+    proxy.on(lambda r: r.path.startswith("/fhir/Observation?") and "_lastUpdated" not in r.path,
+             edited(unnamed_first_match), times=1)
+    report = run(proxy, db, sk.ALMEDA)
+
+    assert not report.deleted and made["gone"] in observations(db, sk.ALMEDA)
+    assert any(note.endswith("nothing was removed: entries deleted on the server since the last sync may still "
+                             "show here.") for note in report.fetched.notes)
