@@ -164,6 +164,12 @@ def held_by(related_person: str | None, proxy_id: str | None) -> bool:
     return isinstance(related_person, str) and related_person.rstrip("/").split("/")[-2:] == ["RelatedPerson", proxy_id]
 
 
+def holder(proxy_id: str | None) -> str:
+    """The store's key for who kept a connection (store/connections.py `holder_of`): '' for the
+    person, 'RelatedPerson/ID' for the carer `proxy_id`."""
+    return f"RelatedPerson/{proxy_id}" if proxy_id else ""
+
+
 def proxy_of(related_person: str | None) -> str | None:
     """The RelatedPerson id a kept connection acts as (None: the person's own)."""
     return related_person.rstrip("/").split("/")[-1] if related_person else None
@@ -173,7 +179,7 @@ def kept_tokens(store: Store, server: str, patient_id: str, proxy_id: str | None
     """The kept connection for this server and patient as `Tokens`, or None; only the one its holder
     kept: the person's own (`proxy_id` None) or that carer's. A connection someone else kept for the
     same record is neither shown nor used (`kept_by_someone_else` says it is there)."""
-    row = store.connection(server_key(server), patient_id)
+    row = store.connection(server_key(server), patient_id, holder(proxy_id))
     if row is None or not held_by(row["related_person"], proxy_id):
         return None
     config = SmartConfig(row["server"], row["authorization_endpoint"], row["token_endpoint"], "kept")
@@ -183,9 +189,9 @@ def kept_tokens(store: Store, server: str, patient_id: str, proxy_id: str | None
 
 
 def kept_by_someone_else(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
-    """Whether a connection for this server and record is kept, but by another holder than this one."""
-    row = store.connection(server_key(server), patient_id)
-    return row is not None and not held_by(row["related_person"], proxy_id)
+    """Whether a connection for this server and record is kept, but by other holders than this one only."""
+    kept = [c for c in store.connections(patient_id) if c["server"] == server_key(server)]
+    return bool(kept) and not any(held_by(c["related_person"], proxy_id) for c in kept)
 
 
 def connected_token(store: Store, server: str, patient_id: str, http: SmartHttp | None = None,
@@ -240,11 +246,9 @@ def renew_connection(store: Store, server: str, patient_id: str, refused: str, h
 
 
 def forget_connection(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
-    """Remove this holder's kept connection (its tokens with it); whether there was one. One another
-    holder kept for the same record is left as it is."""
-    if kept_by_someone_else(store, server, patient_id, proxy_id):
-        return False
-    return store.forget_connection(server_key(server), patient_id)
+    """Remove this holder's kept connection (its tokens with it); whether there was one. The ones
+    other holders kept for the same record are left as they are."""
+    return store.forget_connection(server_key(server), patient_id, holder(proxy_id))
 
 
 def connections(store: Store, patient_id: str, proxy_id: str | None = None) -> list[dict]:
@@ -255,7 +259,7 @@ def connections(store: Store, patient_id: str, proxy_id: str | None = None) -> l
 
 __all__ = [
     "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
-    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "held_by",
+    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "held_by", "holder",
     "keep_connection", "kept_by_someone_else", "kept_tokens", "proxy_of", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
     "TokenEnded", "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
     "server_key", "start_sign_in", "sync_patient", "synced_sources", "token_from_env",

@@ -79,26 +79,45 @@ def test_a_carer_syncs_their_record_again_over_the_kept_connection_without_a_new
 
 
 def test_a_carer_never_sees_the_persons_or_another_carers_connection(demo_db):
-    """The person kept a connection to one server and the son to another: the daughter's page lists
-    neither and says none is kept for her; the person's lists only their own."""
-    kept_for(demo_db, None, "https://own.example.org/r4")
-    kept_for(demo_db, "RelatedPerson/dem-rp-son", "https://sons.example.org/r4")
+    """The person and the son each kept a connection to the same server for the record: the
+    daughter's page lists neither and says none is kept for her; the person's lists only their own."""
+    kept_for(demo_db, None)
+    kept_for(demo_db, "RelatedPerson/dem-rp-son")
 
     daughter = go(open_app(DEMENTIA, "proxy:RelatedPerson/dem-rp-daughter"), "connect")
     no_errors(daughter)
     assert headings(daughter) == ["Sync their record"]
     assert "keeps no connection to their record for you" in texts(daughter)
-    assert "own.example.org" not in texts(daughter) and "sons.example.org" not in texts(daughter)
+    assert "fhir.example.org" not in texts(daughter)
     assert not [b for b in daughter.button if b.key.startswith("connect_kept")]
 
     person = go(open_app(DEMENTIA), "connect")
     no_errors(person)
-    assert "own.example.org" in texts(person) and "sons.example.org" not in texts(person)
+    assert "fhir.example.org" in texts(person) and "as their carer" not in texts(person)
+    assert person.button(key="connect_kept_sync_0") and not [b for b in person.button if b.key.endswith("_1")]
 
     svc = service.Service(Store(demo_db))
-    assert [c["server"] for c in svc.connections(DEMENTIA)] == ["https://own.example.org/r4"]
-    assert [c["server"] for c in svc.connections(DEMENTIA, "dem-rp-son")] == ["https://sons.example.org/r4"]
+    assert [c["related_person"] for c in svc.connections(DEMENTIA)] == [None]
+    assert [c["related_person"] for c in svc.connections(DEMENTIA, "dem-rp-son")] == ["RelatedPerson/dem-rp-son"]
     assert svc.connections(DEMENTIA, "dem-rp-daughter") == []
+
+
+def test_a_carers_sign_in_keeps_the_persons_own_connection(tmp_path):
+    """The person and then the daughter keep a connection to the same server for the record: both
+    stay, each with its own tokens; forgetting the daughter's leaves the person's."""
+    db = tmp_path / "ltc.db"
+    kept_for(db, None)
+    kept_for(db, DAUGHTER_RP)
+    store = Store(db)
+
+    person = sync.kept_tokens(store, "https://fhir.example.org/r4", DEMENTIA)
+    carer = sync.kept_tokens(store, "https://fhir.example.org/r4", DEMENTIA, "dem-rp-daughter")
+    assert (person.access_token, person.fhir_user) == ("access-of-None", None)
+    assert (carer.access_token, carer.fhir_user) == (f"access-of-{DAUGHTER_RP}", DAUGHTER_RP)
+    assert sync.forget_connection(store, "https://fhir.example.org/r4", DEMENTIA, "dem-rp-daughter")
+    assert sync.kept_tokens(store, "https://fhir.example.org/r4", DEMENTIA, "dem-rp-daughter") is None
+    assert sync.kept_tokens(store, "https://fhir.example.org/r4", DEMENTIA).access_token == "access-of-None"
+    store.close()
 
 
 def test_a_carer_cannot_use_or_forget_a_connection_someone_else_kept(tmp_path):
@@ -115,7 +134,7 @@ def test_a_carer_cannot_use_or_forget_a_connection_someone_else_kept(tmp_path):
         svc.sync_connection("https://fhir.example.org/r4", DEMENTIA)  # the person: not theirs either
     assert not svc.forget_connection("https://fhir.example.org/r4", DEMENTIA, "dem-rp-son")
     assert not svc.forget_connection("https://fhir.example.org/r4", DEMENTIA)
-    assert Store(db).connection("https://fhir.example.org/r4", DEMENTIA)["related_person"] == DAUGHTER_RP
+    assert Store(db).connection("https://fhir.example.org/r4", DEMENTIA, DAUGHTER_RP)["related_person"] == DAUGHTER_RP
     assert svc.forget_connection("https://fhir.example.org/r4", DEMENTIA, "dem-rp-daughter")
 
 
