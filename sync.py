@@ -124,6 +124,8 @@ def _remove_unlisted(store: Store, server: str, patient_id: str, listed: dict[st
     entries this server gave, still filed under this patient and held by no other server; never the
     Patient itself (a server that stops listing the person is not taken as deleting the record);
     never what the person wrote (their tables are not touched). Inside the sync's transaction."""
+    if not listed:  # an incremental sync with no full read: nothing to compare
+        return
     held = store.held_ids(server, patient_id)
     for rtype, ids in sorted(listed.items()):
         if rtype == "Patient":
