@@ -174,6 +174,8 @@ class ConnectionsMixin:
         their own key in the tokens file, in one transaction."""
         conn = self.db.conn
         with self._transaction():
+            if "holder" in {r[1] for r in conn.execute("PRAGMA table_info(smart_connections)")}:
+                return  # another session migrated it while this one waited for the write lock
             columns = _COLUMNS[:-1]
             old = [dict(zip(columns, r)) for r in conn.execute(f"SELECT {', '.join(columns)} FROM smart_connections")]
             conn.execute("DROP TABLE smart_connections")
