@@ -95,13 +95,16 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             connect_page(),
             st.Page("pages/import_file.py", title="Import a file", icon=":material/upload_file:", url_path="import-a-file"),
         ]
+    elif kind == "proxy":  # a carer syncs their record again over the connection they kept (pages/connect.py)
+        pages["Keep it up to date"] = [connect_page(title="Sync their record")]
     return {section: items for section, items in pages.items() if items}, view_pages
 
 
-def connect_page(default: bool = False):
-    """Connect a record: a patient's page, the way in when a login is configured, and where a SMART
-    sign-in's answer (`?code=&state=`, often in a new browser tab and session) is finished."""
-    return st.Page("pages/connect.py", title="Connect a record", icon=":material/sync:", url_path="connect-record",
+def connect_page(default: bool = False, title: str = "Connect a record"):
+    """Connect a record: a patient's page (for a carer, "Sync their record" over the connection they
+    kept), the way in when a login is configured, and where a SMART sign-in's answer
+    (`?code=&state=`, often in a new browser tab and session) is finished."""
+    return st.Page("pages/connect.py", title=title, icon=":material/sync:", url_path="connect-record",
                    default=default)
 
 

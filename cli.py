@@ -172,11 +172,20 @@ def cmd_summary(args) -> int:
 def cmd_sync(args) -> int:
     import sync  # the FHIR server connector is loaded only when syncing
 
+    viewer = parse_viewer(args.patient, args.as_viewer)
+    if viewer.kind == "clinic":
+        raise UsageError("the shared clinic screen does not sync records: use --as patient or "
+                         "--as proxy:RelatedPerson/ID")
+    proxy_id = viewer.proxy_id if viewer.kind == "proxy" else None
     token = args.token or sync.token_from_env()
     try:
         store = settings.write_store(args.db)
-        if not token and sync.kept_tokens(store, args.server, args.patient):  # a SMART connection kept by the app
-            token = sync.connected_token(store, args.server, args.patient)
+        if not token and sync.kept_tokens(store, args.server, args.patient, proxy_id):  # kept by the app for them
+            token = sync.connected_token(store, args.server, args.patient, proxy_id=proxy_id)
+        elif not token and sync.kept_by_someone_else(store, args.server, args.patient, proxy_id):
+            print("ltc: the connection this app keeps to that server for that record was kept by someone other "
+                  "than --as names (the person, or one carer), so it is not used; nothing was synced", file=sys.stderr)
+            return 2
         report = sync.sync_patient(store, args.server, args.patient, token, full=args.full)
     except ConnectorError as exc:
         print(f"ltc: sync failed and nothing in the store was changed: {exc}", file=sys.stderr)
@@ -245,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sync.add_argument("--patient", required=True, metavar="ID")
     p_sync.add_argument("--token", metavar="TOKEN", help="bearer token (better: set LTC_TOKEN, which ps cannot show)")
     p_sync.add_argument("--full", action="store_true", help="fetch everything, not only what changed")
+    p_sync.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
+                        help="whose kept SMART connection to use: patient (default) or proxy:RelatedPerson/ID "
+                             "(a carer's)")
     _db_option(p_sync)
     p_sync.set_defaults(func=cmd_sync)
     return parser

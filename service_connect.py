@@ -317,14 +317,16 @@ class ConnectMixin:
                          **options)
 
     def sync_connection(self, server: str, patient_id: str, progress: Progress | None = None,
-                        now: Callable[[], float] | None = None, **options) -> SyncOutcome:
-        """Sync again over a kept connection: its token, renewed shortly before it expires (the
+                        now: Callable[[], float] | None = None, proxy_id: str | None = None,
+                        **options) -> SyncOutcome:
+        """Sync again over the connection this holder kept (the person, or the carer `proxy_id`, with
+        the RelatedPerson it was kept with): its token, renewed shortly before it expires (the
         renewed tokens kept at once). A token the server refuses (HTTP 401: one without a stated
         expiry, or ended early) is renewed once and the sync tried once more; SyncFailed "sign in
-        again" when it has run out for good."""
+        again" when it has run out for good. Another holder's connection is never used."""
         when = {"now": now} if now else {}
         try:
-            token = sync.connected_token(self._store, server, patient_id, sync.SmartHttp(), **when)
+            token = sync.connected_token(self._store, server, patient_id, sync.SmartHttp(), proxy_id=proxy_id, **when)
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
         try:
@@ -333,18 +335,20 @@ class ConnectMixin:
             if failed.kind not in ("not authorised", "sign in again"):
                 raise
         try:
-            renewed = sync.renew_connection(self._store, server, patient_id, token, sync.SmartHttp(), **when)
+            renewed = sync.renew_connection(self._store, server, patient_id, token, sync.SmartHttp(),
+                                            proxy_id=proxy_id, **when)
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
         return self.sync(server, patient_id, renewed, progress, **options)
 
-    def connections(self, patient_id: str) -> list[dict]:
-        """The connections kept for this record (no tokens): server, saved, renewable."""
-        return sync.connections(self._store, patient_id)
+    def connections(self, patient_id: str, proxy_id: str | None = None) -> list[dict]:
+        """The connections this holder (the person, or the carer `proxy_id`) kept for this record
+        (no tokens): server, related_person, saved, renewable."""
+        return sync.connections(self._store, patient_id, proxy_id)
 
-    def forget_connection(self, server: str, patient_id: str) -> bool:
-        """"Forget this connection": its tokens are deleted from the store."""
-        return sync.forget_connection(self._store, server, patient_id)
+    def forget_connection(self, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
+        """"Forget this connection": this holder's tokens are deleted from the store."""
+        return sync.forget_connection(self._store, server, patient_id, proxy_id)
 
     def last_sync(self, server: str, patient_id: str) -> list[str]:
         """The server's times (FHIR instants) of the last successful sync of this record, if any."""

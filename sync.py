@@ -100,16 +100,42 @@ def sync_patient(
     started = time.monotonic()
     key = server_key(server)
     since = {} if full else store.sync_marks(key, patient_id)
-    fetched = FhirServerConnector(key, patient_id, token, since=since, **options).fetch()
+    held = store.held_ids(key, patient_id)
+    fetched = FhirServerConnector(key, patient_id, token, since=since, held=held, **options).fetch()
     report = SyncReport(server=key, patient_id=patient_id, incremental=bool(since), fetched=fetched)
     with store.atomic():
         report.imported = import_items(store, fetched.items())
         for rtype, rid in fetched.deleted:
             if store.owner(rtype, rid) == patient_id and store.delete(rtype, rid):
                 report.deleted[rtype] += 1
+        store.let_go(key, patient_id, fetched.deleted)
+        _remove_unlisted(store, key, patient_id, fetched.listed, report)
+        store.hold(key, patient_id, sorted({(r["resourceType"], r["id"]) for r in fetched.resources
+                                            if r["resourceType"] in APP_TYPES}))
         store.set_sync_marks(key, patient_id, fetched.marks)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _remove_unlisted(store: Store, server: str, patient_id: str, listed: dict[str, set[str]],
+                     report: SyncReport) -> None:
+    """After a complete full read of a kind, what this server gave for the patient before and no
+    longer lists is gone from it: removed here (marked deleted, as a reported deletion is). Only
+    entries this server gave, still filed under this patient and held by no other server; never the
+    Patient itself (a server that stops listing the person is not taken as deleting the record);
+    never what the person wrote (their tables are not touched). Inside the sync's transaction."""
+    if not listed:  # an incremental sync with no full read: nothing to compare
+        return
+    held = store.held_ids(server, patient_id)
+    for rtype, ids in sorted(listed.items()):
+        if rtype == "Patient":
+            continue
+        gone = sorted(held.get(rtype, set()) - ids)
+        for rid in gone:
+            if store.owner(rtype, rid) == patient_id and not store.held_elsewhere(server, rtype, rid) \
+                    and store.delete(rtype, rid):
+                report.deleted[rtype] += 1
+        store.let_go(server, patient_id, [(rtype, rid) for rid in gone])
 
 
 # -- staying connected (issue 17) -----------------------------------------------------------------
@@ -132,10 +158,31 @@ def keep_connection(store: Store, tokens: Tokens, patient_id: str, related_perso
     return True
 
 
-def kept_tokens(store: Store, server: str, patient_id: str) -> Tokens | None:
-    """The kept connection for this server and patient as `Tokens`, or None."""
-    row = store.connection(server_key(server), patient_id)
-    if row is None:
+def held_by(related_person: str | None, proxy_id: str | None) -> bool:
+    """Whether a connection kept with `related_person` (None: the person's own sign-in) is the one of
+    this holder: the person (`proxy_id` None) or the carer whose RelatedPerson id is `proxy_id`."""
+    if proxy_id is None:
+        return related_person is None
+    return isinstance(related_person, str) and related_person.rstrip("/").split("/")[-2:] == ["RelatedPerson", proxy_id]
+
+
+def holder(proxy_id: str | None) -> str:
+    """The store's key for who kept a connection (store/connections.py `holder_of`): '' for the
+    person, 'RelatedPerson/ID' for the carer `proxy_id`."""
+    return f"RelatedPerson/{proxy_id}" if proxy_id else ""
+
+
+def proxy_of(related_person: str | None) -> str | None:
+    """The RelatedPerson id a kept connection acts as (None: the person's own)."""
+    return related_person.rstrip("/").split("/")[-1] if related_person else None
+
+
+def kept_tokens(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> Tokens | None:
+    """The kept connection for this server and patient as `Tokens`, or None; only the one its holder
+    kept: the person's own (`proxy_id` None) or that carer's. A connection someone else kept for the
+    same record is neither shown nor used (`kept_by_someone_else` says it is there)."""
+    row = store.connection(server_key(server), patient_id, holder(proxy_id))
+    if row is None or not held_by(row["related_person"], proxy_id):
         return None
     config = SmartConfig(row["server"], row["authorization_endpoint"], row["token_endpoint"], "kept")
     return Tokens(config, row["client_id"], row["access_token"], expires_at=row["expires_at"],
@@ -143,12 +190,19 @@ def kept_tokens(store: Store, server: str, patient_id: str) -> Tokens | None:
                   fhir_user=row["related_person"], lifetime=row["lifetime"])  # a proxy's RelatedPerson
 
 
+def kept_by_someone_else(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
+    """Whether a connection for this server and record is kept, but by other holders than this one only."""
+    kept = [c for c in store.connections(patient_id) if c["server"] == server_key(server)]
+    return bool(kept) and not any(held_by(c["related_person"], proxy_id) for c in kept)
+
+
 def connected_token(store: Store, server: str, patient_id: str, http: SmartHttp | None = None,
-                    now=time.time) -> str:
-    """A usable access token from the kept connection: refreshed shortly before expiry, and the
-    renewed tokens kept at once (a rotated refresh token is never lost to a sync that fails later).
-    `NotConnected` without one; `SignInAgain` when it has run out and cannot be renewed."""
-    tokens = kept_tokens(store, server, patient_id)
+                    now=time.time, proxy_id: str | None = None) -> str:
+    """A usable access token from the kept connection of this holder (the person, or the carer
+    `proxy_id`): refreshed shortly before expiry, and the renewed tokens kept at once (a rotated
+    refresh token is never lost to a sync that fails later). `NotConnected` without one;
+    `SignInAgain` when it has run out and cannot be renewed."""
+    tokens = kept_tokens(store, server, patient_id, proxy_id)
     if tokens is None:
         raise NotConnected("this app keeps no connection to that server for that record; sign in first")
     return usable_tokens(store, tokens, patient_id, tokens.fhir_user, http or SmartHttp(), now).access_token
@@ -163,7 +217,7 @@ def usable_tokens(store: Store, tokens: Tokens, patient_id: str, related_person:
     try:
         renewed = fresh(tokens, http, now)
     except SignInAgain:
-        kept = kept_tokens(store, tokens.config.fhir_base, patient_id)
+        kept = kept_tokens(store, tokens.config.fhir_base, patient_id, proxy_of(related_person))
         if kept is None or kept.refresh_token in (None, tokens.refresh_token):
             raise
         tokens = kept
@@ -174,12 +228,12 @@ def usable_tokens(store: Store, tokens: Tokens, patient_id: str, related_person:
 
 
 def renew_connection(store: Store, server: str, patient_id: str, refused: str, http: SmartHttp | None = None,
-                     now=time.time) -> str:
+                     now=time.time, proxy_id: str | None = None) -> str:
     """A new access token for a kept connection whose token `refused` the server answered with a
     401 (a token with no stated expiry, or one the server ended early): renewed once and kept.
     `SignInAgain` when it cannot be renewed, or when the kept token is another than the refused one
     and is refused too (the caller tries once only)."""
-    tokens = kept_tokens(store, server, patient_id)
+    tokens = kept_tokens(store, server, patient_id, proxy_id)
     if tokens is None:
         raise NotConnected("this app keeps no connection to that server for that record; sign in first")
     if tokens.access_token != refused:  # renewed meanwhile by another sync: try that one
@@ -193,20 +247,22 @@ def renew_connection(store: Store, server: str, patient_id: str, refused: str, h
     return renewed.access_token
 
 
-def forget_connection(store: Store, server: str, patient_id: str) -> bool:
-    """Remove the kept connection (its tokens with it); whether there was one."""
-    return store.forget_connection(server_key(server), patient_id)
+def forget_connection(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> bool:
+    """Remove this holder's kept connection (its tokens with it); whether there was one. The ones
+    other holders kept for the same record are left as they are."""
+    return store.forget_connection(server_key(server), patient_id, holder(proxy_id))
 
 
-def connections(store: Store, patient_id: str | None = None) -> list[dict]:
-    """The kept connections, without tokens: server, patient_id, related_person, saved, renewable."""
-    return store.connections(patient_id)
+def connections(store: Store, patient_id: str, proxy_id: str | None = None) -> list[dict]:
+    """The connections this holder kept for this record (the person's own, or the carer
+    `proxy_id`'s), without tokens: server, patient_id, related_person, saved, renewable."""
+    return [c for c in store.connections(patient_id) if held_by(c["related_person"], proxy_id)]
 
 
 __all__ = [
     "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
-    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "keep_connection",
-    "kept_tokens", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
+    "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "held_by", "holder",
+    "keep_connection", "kept_by_someone_else", "kept_tokens", "proxy_of", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
     "TokenEnded", "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",
     "server_key", "start_sign_in", "sync_patient", "synced_sources", "token_from_env",
 ]

@@ -9,6 +9,10 @@ so the caller can store it in one write or not at all. `read()` is the `Connecto
 - Incremental: given `since` (type -> server time of the last sync) each search adds
   `_lastUpdated=gt<time>`, and `[type]/_history?_since=<time>` reports deletions. The new mark of a
   type is the server's time on its first search page (Bundle.meta.lastUpdated, else the Date header).
+- Full reads: a search without `_lastUpdated` that came back whole lists every id the server holds of
+  that type (`Fetched.listed`), so sync.py removes what that server gave before and no longer lists.
+  A failing `_history` falls back to one; a missing `_history` to a `_summary=count` first, and a
+  full read only when the count differs from what the store holds from this server (`held`).
 - Referenced: Medications that requests and statements point to, and the Binary of each letter
   (DocumentReference attachment) on the same origin.
 - Every page goes through the file connector's Bundle reader (`connectors/files.py`: urn:uuid ids,
@@ -23,9 +27,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 import requests
 from fhirclient.auth import FHIROAuth2Auth
@@ -34,6 +36,7 @@ from fhirclient.server import FHIRServer
 from connectors import files, notices
 from connectors import search_pages as pages
 from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
+from connectors.fetched import Fetched
 from connectors.http import OffOrigin, RequestRefused, Transport
 
 # Searched by patient, in this order (CarePlan before Goal: see _goals_from_care_plans).
@@ -49,31 +52,6 @@ _SHARED = frozenset({"Medication", "Binary"})  # fetched because a record entry 
 _ID_CHUNK = 50
 _MAX_PAGES = 10_000
 _STRICT = {"Prefer": "handling=strict"}
-
-
-@dataclass
-class Fetched:
-    """One patient's resources from a server, held in memory until the caller stores them."""
-
-    resources: list[dict] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    deleted: list[tuple[str, str]] = field(default_factory=list)  # (type, id) the server deleted
-    marks: dict[str, str] = field(default_factory=dict)  # type -> server time to ask from next time
-    downloaded: Counter = field(default_factory=Counter)  # resources received per type
-    foreign: int = 0  # resources of another patient, dropped
-    notes: list[str] = field(default_factory=list)
-    incomplete: list[str] = field(default_factory=list)  # kinds not read whole: what and why, in words
-    unfinished: set[str] = field(default_factory=set)  # their types: no new mark, asked again next time
-    requests: int = 0
-    retries: int = 0
-
-    def items(self) -> list[dict | Rejected]:
-        return [*self.resources, *self.rejected]
-
-    def not_whole(self, rtype: str, line: str) -> None:
-        """`rtype` was not read whole (`line` says why): the sync is incomplete, its mark stays."""
-        self.incomplete.append(line)
-        self.unfinished.add(rtype)
 
 
 class TokenEnded(Unauthorised):
@@ -92,6 +70,7 @@ class FhirServerConnector:
         token: str | None = None,
         *,
         since: dict[str, str] | None = None,
+        held: dict[str, set[str]] | None = None,
         page_size: int = 200,
         timeout: float = 30.0,
         retries: int = 3,
@@ -107,6 +86,7 @@ class FhirServerConnector:
             sign = server.auth.signed_headers
         self.patient_id = patient_id
         self._since = dict(since or {})
+        self._held = held  # type -> ids the store holds from this server for the patient (None: unknown)
         self._page_size = page_size
         self._http = Transport(server.base_uri, server.session, sign, timeout=timeout, retries=retries, sleep=sleep)
         self.base_url = self._http.base_url
@@ -171,19 +151,23 @@ class FhirServerConnector:
         if since:
             params["_lastUpdated"] = f"gt{since}"
         try:
-            self._collect(rtype, rtype, params, out, mark=True)
+            listed = self._collect(rtype, rtype, params, out, mark=True)
+            if not since and listed is not None:  # a complete full read: what it lacks, the server lacks
+                out.listed[rtype] = listed
         except RequestRefused:
             if rtype == "Goal":
                 self._goals_from_care_plans(out)
             else:
                 out.notes.append(notices.not_searchable(rtype))
 
-    def _collect(self, rtype: str, path: str, params: dict, out: Fetched, mark: bool = False) -> None:
+    def _collect(self, rtype: str, path: str, params: dict, out: Fetched, mark: bool = False) -> set[str] | None:
         """Search `path`, keep the entries of type `rtype` that belong to the patient. Distinct
         matches are counted against the first page's `total` (an entry repeated on a later page, as
         offset paging does when the record shifts, counts once): fewer, once the next links end,
         is a short read. A later page refused (an expired cursor, a 401/403) keeps what arrived,
-        says how many of how many, and leaves the kind's mark where it was."""
+        says how many of how many, and leaves the kind's mark where it was. Returns the ids of
+        every match (kept, rejected or another patient's) when the search came back whole and each
+        match named its id; None otherwise (then nothing may be taken as gone from the server)."""
         total, matched, kept, read = None, set(), set(), 0
         try:
             for number, page, response in self._pages(path, params):
@@ -220,9 +204,13 @@ class FhirServerConnector:
             if isinstance(exc, Unauthorised) and status != 403:
                 self._token_refused = exc
             out.not_whole(rtype, notices.cut_short(rtype, len(kept), total, status))
-            return
+            return None
         if total is not None and len(matched) < total:
             out.not_whole(rtype, notices.short_read(rtype, len(matched), total))
+            return None
+        if not all(isinstance(key, tuple) and key[0] == rtype for key in matched):
+            return None  # a match without an id, or of another type: its list cannot be trusted
+        return {key[1] for key in matched}
 
     def _pages(self, path: str, params: dict) -> Iterator[tuple[int, dict, requests.Response]]:
         """Each page of a search or history, following next links on this origin only."""
@@ -335,25 +323,45 @@ class FhirServerConnector:
                     if rid and rid not in newest:
                         newest[rid] = method
         except (RequestRefused, NotFound, Unauthorised):
-            out.notes.append(notices.no_history(rtype))
+            self._without_history(rtype, out)
             return
         except (ServerError, BadPayload):  # a failing history (a 5xx, an OperationOutcome or other non-Bundle
             # answered 200, a next link that loops or leaves the server) must not fail every later sync
-            self._read_again(rtype, out)
+            self._read_again(rtype, out, notices.history_failed)
             return
         fetched = {r["id"] for r in out.resources if r["resourceType"] == rtype}
         out.deleted += [(rtype, rid) for rid, method in sorted(newest.items())
                         if method == "DELETE" and rid not in fetched]
 
-    def _read_again(self, rtype: str, out: Fetched) -> None:
-        """Read every entry of `rtype` again, replacing what the incremental search brought."""
+    def _read_again(self, rtype: str, out: Fetched, notice: Callable[[str, bool], str]) -> None:
+        """Read every entry of `rtype` again, replacing what the incremental search brought. When
+        that read is complete, what it no longer lists is removed (sync.py); otherwise nothing is."""
         out.resources = [r for r in out.resources if r["resourceType"] != rtype]
         since = self._since.pop(rtype)
         try:
             self._search_type(rtype, out)
         finally:
             self._since[rtype] = since
-        out.notes.append(notices.history_failed(rtype))
+        out.notes.append(notice(rtype, rtype in out.listed))
+
+    def _without_history(self, rtype: str, out: Fetched) -> None:
+        """A server that does not say what was deleted: ask how many it holds (one small request).
+        As many as the store holds from it, with what just arrived: nothing was deleted. Otherwise
+        read the kind in full, to find what was. When it cannot even count, say deletions are missed."""
+        if self._held is None or rtype == "Patient":
+            out.notes.append(notices.no_history(rtype))
+            return
+        known = self._held.get(rtype, set()) | {r["id"] for r in out.resources if r["resourceType"] == rtype}
+        try:
+            page, _ = self._http.get_json(rtype, {"patient": f"Patient/{self.patient_id}", "_summary": "count"},
+                                          _STRICT)
+        except (RequestRefused, NotFound, Unauthorised, ServerError, BadPayload):
+            page = None
+        total = page.get("total") if isinstance(page, dict) and page.get("resourceType") == "Bundle" else None
+        if type(total) is not int:
+            out.notes.append(notices.no_history(rtype))
+        elif total != len(known):
+            self._read_again(rtype, out, notices.deletions_looked_for)
 
     # -- ownership ------------------------------------------------------------------------------
     def _ownership_problem(self, resource: dict) -> str | None:

@@ -60,6 +60,21 @@ def no_history(rtype: str) -> str:
             "may still show here.")
 
 
-def history_failed(rtype: str) -> str:
-    return (f"{kind(rtype)}: the server could not say what changed since the last sync, so all of them were "
-            "read again. Entries deleted on the server since the last sync may still show here.")
+def history_failed(rtype: str, whole: bool) -> str:
+    """`_history` failed, so the kind was read in full; whether that read came back whole."""
+    start = f"{kind(rtype)}: the server could not say what changed since the last sync, so all of them were read again."
+    return f"{start} {_after_full_read(whole)}"
+
+
+def deletions_looked_for(rtype: str, whole: bool) -> str:
+    """No `_history`, and the server's count differs from what is held: the kind was read in full."""
+    start = (f"{kind(rtype)}: this server does not say what was deleted, and it now holds a different number "
+             "than this app has, so all of them were read again.")
+    return f"{start} {_after_full_read(whole)}"
+
+
+def _after_full_read(whole: bool) -> str:
+    if whole:
+        return "Any the server no longer has were removed here."
+    return ("That read was not complete, so nothing was removed: entries deleted on the server since the last "
+            "sync may still show here.")

@@ -200,7 +200,7 @@ def synced(outcome: door.SyncOutcome, patient_id: str, related_person: str | Non
     st.rerun()
 
 
-def show_result(result: dict) -> None:
+def show_result(result: dict, whose: str = "your") -> None:
     total = sum(n for _, n in result["counts"])
     st.success(f"Synced {total:,} {'item' if total == 1 else 'items'} from {code_span(result['server'])}.", icon="✅")
     st.markdown(f"**Last successful sync:** {result['last_sync'] or 'the server did not give its time'}.")
@@ -208,7 +208,7 @@ def show_result(result: dict) -> None:
         st.info("The app was showing demo records, so this record went into your own store, and the app "
                 "now shows your records instead of the demo.", icon="ℹ️")
     if result.get("incomplete"):
-        st.warning("**Part of your record did not arrive.** What did arrive was stored, and the next sync "
+        st.warning(f"**Part of {whose} record did not arrive.** What did arrive was stored, and the next sync "
                    "asks for the rest again:\n\n" + "\n".join(f"- {md_line(line)}" for line in result["incomplete"]),
                    icon="⚠️")
     ui.table([{"Kind of entry": kind, "Received": n} for kind, n in result["counts"]],
@@ -224,6 +224,33 @@ def show_result(result: dict) -> None:
         ui.table([{"From": f, "Where": where, "Why": why} for f, where, why in result["rejected"]], "")
 
 
+def kept_connections(viewer: Viewer) -> None:
+    """The connections this viewer kept for the record shown (a carer's: the one they kept acting
+    for it, never the person's own or another carer's), each with "Sync now" and "Forget"."""
+    carer = viewer.kind == "proxy"
+    kept_list = svc.connections(viewer.patient_id, viewer.proxy_id if carer else None)
+    for number, kept in enumerate(kept_list):
+        st.subheader("Your connection to their record" if carer else "Your connection")
+        st.write(f"Connected to {code_span(kept['server'])}{' as their carer' if carer else ''}. Syncing again "
+                 "uses this connection: no new sign-in is needed while the server keeps renewing it.")
+        left, right = st.columns(2)
+        if left.button("Sync now", key=f"connect_kept_sync_{number}", type="primary"):
+            outcome = run_sync(lambda progress: svc.sync_connection(kept["server"], kept["patient_id"], progress,
+                                                                    proxy_id=viewer.proxy_id if carer else None))
+            if outcome:
+                synced(outcome, kept["patient_id"], kept["related_person"])
+        if right.button("Forget this connection", key=f"connect_kept_forget_{number}"):
+            svc.forget_connection(kept["server"], kept["patient_id"], viewer.proxy_id if carer else None)
+            st.session_state[RESULT] = None
+            st.toast("Connection forgotten: this app no longer holds a key to that server.")
+            st.rerun()
+    if kept_list:
+        st.divider()
+    elif carer:
+        st.write("This app keeps no connection to their record for you: to sync it again, sign in with SMART "
+                 "as their carer.")
+
+
 # -- the page -------------------------------------------------------------------------------------
 login, viewer, svc = settings.login_configured(), state.viewer(), state.service()
 token = st.session_state.pop(HANDED, None)  # only in the run right after the token button
@@ -233,13 +260,17 @@ if viewer is None:
     st.write("See your GP record for long-term conditions. Connect it from your GP record's FHIR server: "
              "sign in there, or use an access token it gave you.")
 else:
-    ui.header("Connect a record", state.summary())
-    if viewer.kind != "patient":
+    ui.header("Sync their record" if viewer.kind == "proxy" else "Connect a record", state.summary())
+    if viewer.kind not in ("patient", "proxy"):
         st.write("Only the person whose record this is can connect it.")
         st.stop()
     if st.session_state.get(RESULT):
-        show_result(st.session_state[RESULT])
+        show_result(st.session_state[RESULT], "their" if viewer.kind == "proxy" else "your")
         st.divider()
+    if viewer.kind == "proxy":  # a carer syncs again over the connection they kept; only the person connects
+        kept_connections(viewer)
+        st.caption("Only the person whose record this is can connect it to another server.")
+        st.stop()
 
 # The SMART sign-in's answer: finish it once, then forget the query.
 answer = {k: st.query_params[k] for k in ("code", "state", "error", "error_description") if k in st.query_params}
@@ -277,23 +308,7 @@ if st.session_state.get(SIGNED_IN):
             synced(outcome, acting.patient_id, acting.related_person)
 
 if viewer is not None:
-    kept_connections = svc.connections(viewer.patient_id)
-    for number, kept in enumerate(kept_connections):
-        st.subheader("Your connection")
-        st.write(f"Connected to {code_span(kept['server'])}. Syncing again uses this connection: no new sign-in "
-                 "is needed while the server keeps renewing it.")
-        left, right = st.columns(2)
-        if left.button("Sync now", key=f"connect_kept_sync_{number}", type="primary"):
-            outcome = run_sync(lambda progress: svc.sync_connection(kept["server"], kept["patient_id"], progress))
-            if outcome:
-                synced(outcome, kept["patient_id"], kept["related_person"])
-        if right.button("Forget this connection", key=f"connect_kept_forget_{number}"):
-            svc.forget_connection(kept["server"], kept["patient_id"])
-            st.session_state[RESULT] = None
-            st.toast("Connection forgotten: this app no longer holds a key to that server.")
-            st.rerun()
-    if kept_connections:
-        st.divider()
+    kept_connections(viewer)
 
 with st.expander("What is a FHIR server, and a SMART sign-in?", expanded=viewer is None):
     st.markdown(HELP)

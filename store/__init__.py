@@ -20,9 +20,10 @@ from store.derived import DerivedMixin
 from store.personal import PersonalMixin
 from store.referrers import ReferrersMixin
 from store.resources import ResourcesMixin, copy_digest
+from store.syncs import SyncStateMixin
 
 
-class Store(ConnectionsMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReferrersMixin, StoreBase):
+class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReferrersMixin, StoreBase):
     """A SQLite file holding one household's records."""
 
 

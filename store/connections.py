@@ -2,10 +2,13 @@
 
 Two places, on purpose:
 - the table `smart_connections` in the SQLite store holds only what is not secret: the server, the
-  patient (and RelatedPerson), the client id, the sign-in server's endpoints, the scope granted,
+  patient (and RelatedPerson), who kept it (`holder`: '' for the person, 'RelatedPerson/ID' for a
+  carer; one connection per server, record and holder, so a carer's sign-in never replaces the
+  person's or another carer's), the client id, the sign-in server's endpoints, the scope granted,
   when the access token expires, its lifetime, when it was saved;
 - the tokens (the access token and the refresh token) are never written to SQLite. They live in
-  `<store>-tokens` beside it: JSON keyed by server and then patient id, created readable by its
+  `<store>-tokens` beside it: JSON keyed by server and then patient id (the person's own) or
+  "ID as RelatedPerson/X" (a carer's), created readable by its
   owner only (os.open with 0600: there is no moment when it, or the temporary file it is written
   through, is readable by anyone else), and replaced whole on every change (a temporary file in the
   same folder, synced, renamed over the old one, then the folder synced). Every rewrite happens
@@ -25,7 +28,8 @@ place (exports are built from the gated record and the personal tables).
 Older stores kept tokens in the table (plain, then "sealed1:" with keys in `<store>-keys`). On open,
 plain tokens are moved to the tokens file; sealed ones are dropped with their row, since opening
 them would need the old cipher: that person signs in again (a warning says how many), and the old
-`<store>-keys` file is removed. See `_migrate`.
+`<store>-keys` file is removed. A table from before holders is rebuilt keyed by holder, and a
+carer's tokens move to their own key. See `_migrate`.
 """
 
 from __future__ import annotations
@@ -41,14 +45,16 @@ from store.db import StoreError
 
 log = logging.getLogger(__name__)
 
+# One connection per server, record and holder: the person's own (holder '') and each carer's
+# (holder 'RelatedPerson/ID'), so a carer's sign-in never replaces the person's connection.
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS smart_connections (server TEXT NOT NULL, patient_id TEXT NOT NULL,"
     " related_person TEXT, client_id TEXT NOT NULL, authorization_endpoint TEXT NOT NULL,"
     " token_endpoint TEXT NOT NULL, scope TEXT NOT NULL, expires_at REAL, lifetime REAL,"
-    " saved TEXT NOT NULL, PRIMARY KEY (server, patient_id))"
+    " saved TEXT NOT NULL, holder TEXT NOT NULL DEFAULT '', PRIMARY KEY (server, patient_id, holder))"
 )
 _COLUMNS = ("server", "patient_id", "related_person", "client_id", "authorization_endpoint", "token_endpoint",
-            "scope", "expires_at", "lifetime", "saved")
+            "scope", "expires_at", "lifetime", "saved", "holder")
 _SECRETS = ("access_token", "refresh_token")
 _SEALED = "sealed1:"  # tokens sealed by the retired cipher (before this file): dropped on open
 
@@ -67,24 +73,28 @@ class ConnectionsMixin:
         return Path(f"{self.path}-tokens")
 
     def save_connection(self, row: dict) -> None:
-        """Keep (or replace) the connection for row["server"] and row["patient_id"]: its non-secret
-        fields in the table, its tokens in the tokens file (both or, on a failure, the row not)."""
-        values = {**{c: row.get(c) for c in _COLUMNS}, "saved": row.get("saved") or _now()}
+        """Keep (or replace) the connection for row["server"], row["patient_id"] and its holder (the
+        person, or the carer row["related_person"]): its non-secret fields in the table, its tokens
+        in the tokens file (both or, on a failure, the row not)."""
+        values = {**{c: row.get(c) for c in _COLUMNS}, "saved": row.get("saved") or _now(),
+                  "holder": holder_of(row.get("related_person"))}
         secret = {c: (None if row.get(c) is None else str(row[c])) for c in _SECRETS}
         with self._transaction() as conn:  # the write lock serialises every edit of the tokens file
             conn.execute(f"INSERT OR REPLACE INTO smart_connections ({', '.join(_COLUMNS)}) VALUES "
                          f"({', '.join('?' for _ in _COLUMNS)})", [values[c] for c in _COLUMNS])
             tokens = _read_tokens(self._tokens_path)
-            tokens.setdefault(values["server"], {})[values["patient_id"]] = secret
+            tokens.setdefault(values["server"], {})[_key(values["patient_id"], values["holder"])] = secret
             _write_tokens(self._tokens_path, _only_kept(conn, tokens))
 
-    def connection(self, server: str, patient_id: str) -> dict | None:
-        """The kept connection with its tokens, or None (also when its tokens are gone: forgotten)."""
+    def connection(self, server: str, patient_id: str, holder: str = "") -> dict | None:
+        """The connection this holder kept (the person: '', a carer: 'RelatedPerson/ID') with its
+        tokens, or None (also when its tokens are gone: forgotten)."""
         row = self.db.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM smart_connections"
-                                   " WHERE server = ? AND patient_id = ?", [server, patient_id]).fetchone()
+                                   " WHERE server = ? AND patient_id = ? AND holder = ?",
+                                   [server, patient_id, holder]).fetchone()
         if not row:
             return None
-        secret = _read_tokens(self._tokens_path).get(server, {}).get(patient_id)
+        secret = _read_tokens(self._tokens_path).get(server, {}).get(_key(patient_id, holder))
         if not isinstance(secret, dict) or not isinstance(secret.get("access_token"), str):
             return None
         return {**dict(zip(_COLUMNS, row)), **{c: secret.get(c) for c in _SECRETS}}
@@ -93,29 +103,30 @@ class ConnectionsMixin:
         """Kept connections (of one patient, if given), without their tokens: whether one can be
         renewed is `renewable`."""
         rows = self.db.conn.execute(
-            "SELECT server, patient_id, related_person, saved FROM smart_connections"
-            " WHERE ? IS NULL OR patient_id = ? ORDER BY server, patient_id", [patient_id, patient_id]).fetchall()
+            "SELECT server, patient_id, related_person, saved, holder FROM smart_connections WHERE ? IS NULL"
+            " OR patient_id = ? ORDER BY server, patient_id, holder", [patient_id, patient_id]).fetchall()
         tokens = _read_tokens(self._tokens_path) if rows else {}
 
-        def renewable(server: str, patient: str) -> bool:
-            secret = tokens.get(server, {}).get(patient)
+        def renewable(server: str, patient: str, holder: str) -> bool:
+            secret = tokens.get(server, {}).get(_key(patient, holder))
             return isinstance(secret, dict) and bool(secret.get("refresh_token"))
 
-        return [{"server": r[0], "patient_id": r[1], "related_person": r[2], "saved": r[3],
-                 "renewable": renewable(r[0], r[1])} for r in rows]
+        return [{"server": r[0], "patient_id": r[1], "related_person": r[2], "saved": r[3], "holder": r[4],
+                 "renewable": renewable(r[0], r[1], r[4])} for r in rows]
 
-    def forget_connection(self, server: str, patient_id: str) -> bool:
-        """Delete the kept connection and its tokens; whether there was one. True only once the
-        tokens file no longer holds them; `StoreError` when it could not be rewritten."""
+    def forget_connection(self, server: str, patient_id: str, holder: str = "") -> bool:
+        """Delete the connection this holder kept, and its tokens; whether there was one. True only
+        once the tokens file no longer holds them; `StoreError` when it could not be rewritten."""
+        key = _key(patient_id, holder)
         with self._transaction() as conn:
-            gone = conn.execute("DELETE FROM smart_connections WHERE server = ? AND patient_id = ?",
-                                [server, patient_id]).rowcount > 0
+            gone = conn.execute("DELETE FROM smart_connections WHERE server = ? AND patient_id = ? AND holder = ?",
+                                [server, patient_id, holder]).rowcount > 0
             tokens = _read_tokens(self._tokens_path)
-            held = patient_id in tokens.get(server, {})
+            held = key in tokens.get(server, {})
             if held:
-                del tokens[server][patient_id]
+                del tokens[server][key]
                 _write_tokens(self._tokens_path, _only_kept(conn, tokens))
-        if patient_id in _read_tokens(self._tokens_path).get(server, {}):
+        if key in _read_tokens(self._tokens_path).get(server, {}):
             raise StoreError("the forgotten connection's tokens are still in the tokens file")
         return gone or held
 
@@ -125,6 +136,8 @@ class ConnectionsMixin:
         keys = Path(f"{self.path}-keys")
         columns = {r[1] for r in self.db.conn.execute("PRAGMA table_info(smart_connections)")}
         if "access_token" not in columns:
+            if "holder" not in columns:
+                self._migrate_holders()
             keys.unlink(missing_ok=True)
             return
         conn = self.db.conn
@@ -132,19 +145,20 @@ class ConnectionsMixin:
         try:
             with self._transaction():
                 old = [dict(zip([d[0] for d in cursor.description], r)) for cursor in
-                       [conn.execute(f"SELECT {', '.join(_COLUMNS + _SECRETS)} FROM smart_connections")]
+                       [conn.execute(f"SELECT {', '.join(_COLUMNS[:-1] + _SECRETS)} FROM smart_connections")]
                        for r in cursor]
-                kept = [r for r in old if not any(str(r[c] or "").startswith(_SEALED) for c in _SECRETS)
-                        and r["access_token"]]
+                kept = [{**r, "holder": holder_of(r["related_person"])} for r in old
+                        if not any(str(r[c] or "").startswith(_SEALED) for c in _SECRETS) and r["access_token"]]
                 tokens = _read_tokens(self._tokens_path)
                 for r in kept:
-                    tokens.setdefault(r["server"], {})[r["patient_id"]] = {c: r[c] for c in _SECRETS}
+                    tokens.setdefault(r["server"], {})[_key(r["patient_id"], r["holder"])] = {c: r[c] for c in _SECRETS}
                 conn.execute("DELETE FROM smart_connections")
                 conn.execute("DROP TABLE smart_connections")
                 conn.execute(_TABLE)
                 conn.executemany(f"INSERT INTO smart_connections ({', '.join(_COLUMNS)}) VALUES "
                                  f"({', '.join('?' for _ in _COLUMNS)})",
-                                 [[r[c] or (_now() if c == "saved" else None) for c in _COLUMNS] for r in kept])
+                                 [[r[c] if c == "holder" else r[c] or (_now() if c == "saved" else None)
+                                   for c in _COLUMNS] for r in kept])
                 _write_tokens(self._tokens_path, _only_kept(conn, tokens))
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
@@ -154,10 +168,50 @@ class ConnectionsMixin:
             log.warning("%d kept SMART connection(s) from an older version could not be carried over: "
                         "sign in again on the Connect page to sync that record", len(old) - len(kept))
 
+    def _migrate_holders(self) -> None:
+        """A table from before holders (one connection per server and record): rebuilt keyed by
+        holder too, each row's holder read from its RelatedPerson, and a carer's tokens moved to
+        their own key in the tokens file, in one transaction."""
+        conn = self.db.conn
+        with self._transaction():
+            if "holder" in {r[1] for r in conn.execute("PRAGMA table_info(smart_connections)")}:
+                return  # another session migrated it while this one waited for the write lock
+            columns = _COLUMNS[:-1]
+            old = [dict(zip(columns, r)) for r in conn.execute(f"SELECT {', '.join(columns)} FROM smart_connections")]
+            conn.execute("DROP TABLE smart_connections")
+            conn.execute(_TABLE)
+            rows = [{**r, "holder": holder_of(r["related_person"])} for r in old]
+            conn.executemany(f"INSERT INTO smart_connections ({', '.join(_COLUMNS)}) VALUES "
+                             f"({', '.join('?' for _ in _COLUMNS)})", [[r[c] for c in _COLUMNS] for r in rows])
+            tokens = _read_tokens(self._tokens_path)
+            moved = False
+            for r in rows:
+                patients = tokens.get(r["server"], {})
+                if r["holder"] and isinstance(patients, dict) and r["patient_id"] in patients:
+                    patients[_key(r["patient_id"], r["holder"])] = patients.pop(r["patient_id"])
+                    moved = True
+            if moved:
+                _write_tokens(self._tokens_path, _only_kept(conn, tokens))
+
+
+def holder_of(related_person: str | None) -> str:
+    """Who keeps a connection: '' for the person's own sign-in, else 'Type/id' of the RelatedPerson
+    (its last two path segments, so an absolute reference keys the same)."""
+    if not related_person:
+        return ""
+    return "/".join(str(related_person).rstrip("/").split("/")[-2:])
+
+
+def _key(patient_id: str, holder: str) -> str:
+    """The tokens file's key under a server: the patient id for the person's own connection (as
+    before holders), "ID as RelatedPerson/X" for a carer's (a FHIR id holds no space)."""
+    return f"{patient_id} as {holder}" if holder else patient_id
+
 
 def _only_kept(conn, tokens: dict) -> dict:
     """`tokens` without the entries no row of the table has (a forgotten or never-committed one)."""
-    rows = set(conn.execute("SELECT server, patient_id FROM smart_connections").fetchall())
+    rows = {(server, _key(patient, holder)) for server, patient, holder in
+            conn.execute("SELECT server, patient_id, holder FROM smart_connections").fetchall()}
     kept: dict = {}
     for server, patients in tokens.items():
         for patient, secret in (patients.items() if isinstance(patients, dict) else ()):

@@ -314,7 +314,7 @@ class ResourcesMixin:
         row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'resources_version'").fetchone()
         return f"v{row[0] if row else 0}"
 
-    # -- sync (sync.py): one transaction for a whole sync, and where each sync got to -----------
+    # -- transactions (a whole sync is one: sync.py); sync marks live in store/syncs.py ----------
     @contextlib.contextmanager
     def _transaction(self):
         """The connection inside a transaction: its own, or part of an enclosing `atomic()`.
@@ -343,31 +343,6 @@ class ResourcesMixin:
             raise
         finally:
             self._local.atomic = False
-
-    def sync_marks(self, server: str, patient_id: str) -> dict[str, str]:
-        """Resource type -> the server's time at the last successful sync of this patient."""
-        rows = self.db.conn.execute(
-            "SELECT resource_type, last_sync FROM sync_state WHERE server = ? AND patient_id = ?",
-            [server, patient_id],
-        )
-        return dict(rows.fetchall())
-
-    def set_sync_marks(self, server: str, patient_id: str, marks: dict[str, str]) -> None:
-        """Record where a successful sync got to, per resource type."""
-        with self._transaction() as conn:
-            conn.executemany(
-                "INSERT INTO sync_state (server, patient_id, resource_type, last_sync) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (server, patient_id, resource_type) DO UPDATE SET last_sync = excluded.last_sync",
-                [(server, patient_id, rtype, when) for rtype, when in sorted(marks.items())],
-            )
-
-    def sync_sources(self) -> list[dict]:
-        """Each (server, patient) synced, with the newest server time reached (no clinical data)."""
-        rows = self.db.conn.execute(
-            "SELECT server, patient_id, max(last_sync) FROM sync_state GROUP BY server, patient_id"
-            " ORDER BY server, patient_id"
-        )
-        return [{"server": r[0], "patient_id": r[1], "last_sync": r[2]} for r in rows]
 
     def placement(self, rtype: str, rid: str) -> tuple[str | None, str | None] | None:
         """Where a stored (not deleted) resource is filed, without its content: None when it is not

@@ -147,16 +147,22 @@ def smart_env(monkeypatch):
 
 # -- who gets the page ------------------------------------------------------------------------------
 def test_patients_get_connect_and_import_but_carers_and_the_shared_screen_do_not(demo_db):
-    """Connect a record and Import a file are a patient's pages: not a carer's, not the shared screen's."""
+    """Connect a record and Import a file are a patient's pages: not the shared screen's; a carer gets
+    only "Sync their record" (their kept connection, tests/test_app_connect_carer.py), with no form
+    to connect a server and no import."""
     at = go(open_app(DIABETES), "connect")
     no_errors(at)
     assert headings(at) == ["Connect a record"]
     assert at.text_input(key="connect_token").proto.type == at.text_input(key="connect_token").proto.PASSWORD
-    for viewer in (DAUGHTER, "clinic"):
+    for viewer, pages in ((DAUGHTER, ("import_file",)), ("clinic", ("connect", "import_file"))):
         at = open_app(DEMENTIA, viewer)
-        for page in ("connect", "import_file"):
+        for page in pages:
             with pytest.raises(ValueError):
                 at.switch_page(f"pages/{page}.py")
+    carer = go(open_app(DEMENTIA, DAUGHTER), "connect")
+    no_errors(carer)
+    assert headings(carer) == ["Sync their record"]
+    assert not [b for b in carer.button if b.key in ("connect_go", "connect_smart")] and not carer.text_input
 
 
 def test_with_a_login_configured_the_connect_page_is_the_way_in(demo_db, monkeypatch):

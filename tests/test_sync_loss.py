@@ -70,7 +70,7 @@ def test_a_failing_history_falls_back_to_a_full_read_of_that_kind(proxy, tmp_pat
     full_reads = [r.path for r in proxy.requests if r.path.startswith("/fhir/Observation?") and "_lastUpdated" not in r.path]
     assert len(full_reads) >= 1
     assert ("Results and measurements: the server could not say what changed since the last sync, so all of them "
-            "were read again. Entries deleted on the server since the last sync may still show here.") in report.fetched.notes
+            "were read again. Any the server no longer has were removed here.") in report.fetched.notes
 
 
 def test_a_403_on_one_kind_skips_it_with_a_notice_and_keeps_the_rest(proxy, tmp_path):

@@ -222,3 +222,44 @@ def test_no_ltc_command_prints_or_exports_a_kept_token(double, tmp_path, capsys,
     for data in [out.out.encode(), out.err.encode(), caplog.text.encode(), *written]:
         assert not any(secret in data for secret in secrets)
     assert isinstance(svc, service.Service)
+
+
+def test_a_store_from_before_holders_keeps_the_persons_and_the_carers_connections(tmp_path):
+    """A store from before connections were kept per holder (one per server and record; the tokens
+    file keyed by patient): on open the table is keyed by holder too, the carer's tokens move to
+    their own key, both connections are found by whoever kept them, and a later sign-in by the person
+    to the carer's server no longer replaces the carer's connection."""
+    db = tmp_path / "ltc.db"
+    other = "http://127.0.0.1:9/other-fhir"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TABLE smart_connections")
+    conn.execute(  # the table as the version before holders made it
+        "CREATE TABLE smart_connections (server TEXT NOT NULL, patient_id TEXT NOT NULL,"
+        " related_person TEXT, client_id TEXT NOT NULL, authorization_endpoint TEXT NOT NULL,"
+        " token_endpoint TEXT NOT NULL, scope TEXT NOT NULL, expires_at REAL, lifetime REAL,"
+        " saved TEXT NOT NULL, PRIMARY KEY (server, patient_id))")
+    conn.executemany("INSERT INTO smart_connections VALUES (?, ?, ?, 'c', 'https://a/authorize', 'https://a/token',"
+                     " 'patient/*.rs offline_access', 1800003600.0, 3600, '2026-12-01T00:00:00Z')",
+                     [(SERVER, PATIENT, None), (other, PATIENT, "RelatedPerson/rp-1")])
+    conn.commit()
+    conn.close()
+    path = db.with_name(db.name + "-tokens")
+    with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600), "w", encoding="utf-8") as out:
+        json.dump({SERVER: {PATIENT: {"access_token": ACCESS, "refresh_token": REFRESH}},
+                   other: {PATIENT: {"access_token": "carer-" + ACCESS, "refresh_token": "carer-" + REFRESH}}}, out)
+
+    store = Store(db)
+    assert store.connection(SERVER, PATIENT)["access_token"] == ACCESS
+    assert store.connection(other, PATIENT) is None
+    assert store.connection(other, PATIENT, "RelatedPerson/rp-1")["access_token"] == "carer-" + ACCESS
+    assert tokens_file(db)[other] == {f"{PATIENT} as RelatedPerson/rp-1": {"access_token": "carer-" + ACCESS,
+                                                                           "refresh_token": "carer-" + REFRESH}}
+    own = smart.Tokens(smart.SmartConfig(other, "https://a/authorize", "https://a/token", "kept"), "c",
+                       "own-" + ACCESS, expires_at=1_800_003_600.0, refresh_token="own-" + REFRESH, lifetime=3600)
+    assert sync.keep_connection(store, own, PATIENT)
+    assert [c["related_person"] for c in store.connections(PATIENT) if c["server"] == other] == [None, "RelatedPerson/rp-1"]
+    assert store.connection(other, PATIENT, "RelatedPerson/rp-1")["access_token"] == "carer-" + ACCESS
+    store.close()
+    Store(db).close()  # opening again migrates nothing
+    assert set(tokens_file(db)[other]) == {PATIENT, f"{PATIENT} as RelatedPerson/rp-1"}
