@@ -119,7 +119,7 @@ def test_the_shared_screen_cannot_ask_or_comment_from_a_result(demo_db):
 
 def test_a_question_from_a_result_keeps_the_entry_it_came_from(demo_db):
     """The question made from the latest HbA1c is kept like a kept suggestion, with the key of the
-    result it states, so only viewers who can see that result are shown it (H19); its reason
+    result it states, so only viewers who can see that result are shown it (H23); its reason
     says it is about a result."""
     from store import Store
 
