@@ -85,9 +85,10 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def served_app(db: Path, today: str, home: Path):
+def served_app(db: Path, today: str, home: Path, script: Path | str = "app.py"):
     """`streamlit run app.py` on 127.0.0.1 over the store `db`, healthy; yields (url, process) and
-    stops it afterwards. Shared by the browser tests and the benchmark's peak-memory run."""
+    stops it afterwards. Shared by the browser tests and the benchmark's peak-memory and page-speed
+    runs (which serve its one-line floor page as `script`, the same way)."""
     env = {
         **os.environ,
         "LTC_TODAY": today,
@@ -100,7 +101,7 @@ def served_app(db: Path, today: str, home: Path):
     log = home / "streamlit.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
              "--server.port", str(port), "--server.headless", "true",
              # No file watcher: nothing reloads while the app runs, and no CPU spent on the tree.
              "--server.fileWatcherType", "none"],
