@@ -43,7 +43,10 @@ def other_results() -> None:
     st.write("This app draws charts only for the kinds of result it follows. These ones are in the record "
              "too: they are listed as the record has them, without a chart or a target. The practice can "
              "explain any of them.")
-    with st.expander(other_results_label(len(others))):  # ui.table escapes the cells
+    box = ui.open_expander(other_results_label(len(others)), key="open-results-other")
+    if box is None:  # made only when opened: at 25k, hundreds of rows
+        return
+    with box:  # ui.table escapes the cells
         ui.paged_table(
             sorted(others, key=lambda r: r.date or dt.date.min, reverse=True),
             lambda r: {"Date": day(r.date, "undated"), "Name": r.name,

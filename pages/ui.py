@@ -140,6 +140,15 @@ def paged_table(items: Sequence, row: Callable[[object], dict], alt: str, key: s
     return shown
 
 
+def open_expander(label: str, key: str):
+    """An expander whose content is made only while it is open: the expander if open, else None.
+    Streamlit runs the page again when it is opened or closed. A closed expander's content was
+    made, sent and drawn on every run all the same: a condition page's tables of results (5 to 11,
+    25 rows each) were a third of its run and much of the browser's work (bench/README.md, fix 35)."""
+    box = st.expander(label, key=key, on_change="rerun")
+    return box if box.open else None
+
+
 def period_control(key: str) -> charts.Period:
     """The period every chart below it shows: the last year, the last 5 years (the default) or all."""
     return st.radio(
@@ -170,8 +179,9 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
         st.markdown(escape_markdown(sentence))
     if measure.note:
         st.caption(escape_markdown(humanise(measure.note)))
-    if shown.series:
-        with st.expander(f"Table of {md_line(measure.plain_name)} results"):
+    box = open_expander(f"Table of {md_line(measure.plain_name)} results", key=f"open-rows-{key}") if shown.series else None
+    if box is not None:
+        with box:
             noun = "results" if period.years is None else f"results from the {period.label.lower()}"
             paged_table(shown.series[::-1], lambda p: charts.series_row(p, measure),
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)

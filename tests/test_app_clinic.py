@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DIABETES, NOPAT_LETTER, PSY_ENTRY, SHARED_PAGES, demo_db, demo_db_template, go,
-    headings, no_errors, open_app, texts, visit_all,
+    headings, no_errors, open_app, open_expanders, texts, visit_all,
 )
 
 BANNER = "Shared screen: some sensitive entries are hidden"
@@ -21,7 +21,7 @@ def test_nurse_never_sees_the_psy_entry_or_the_nopat_letter(demo_db):
 
 def test_patient_sees_the_psy_entry_the_shared_screen_hides(demo_db):
     """The risk assessment is in the patient's own results, so hiding it on the shared screen is real."""
-    at = go(open_app(BIPOLAR, "patient"), "results")
+    at = open_expanders(go(open_app(BIPOLAR, "patient"), "results"))
     assert PSY_ENTRY in texts(at)
     assert NOPAT_LETTER not in visit_all(at, ["letters", "overview", "questions"])
 

@@ -101,11 +101,26 @@ def pages_for(at: AppTest, pages: list[str]) -> list[str]:
     return [p for p in pages if p != "condition" or shown_summary(at).conditions]
 
 
+def open_expanders(at: AppTest) -> AppTest:
+    """Open every closed expander that makes its content only when open (pages/ui.open_expander:
+    a keyed expander, whose element id ends in its key), as clicks would, and run again; so what
+    they hold is drawn and checked like the rest of the page."""
+    keys = [e.proto.id.split("-", 2)[2] for e in at.expander if e.proto.id.count("-") >= 2 and not e.proto.expanded]
+    for key in keys:
+        at.session_state[key] = True
+    if keys:
+        at.run()
+    return at
+
+
 def visit_all(at: AppTest, pages: list[str]) -> str:
-    """Open each page in turn, check it drew without error, and return everything shown."""
+    """Open each page in turn with its expanders open, check it drew without error, and return
+    everything shown."""
     seen = []
     for page in pages_for(at, pages):
         go(at, page)
+        no_errors(at)
+        open_expanders(at)
         no_errors(at)
         seen.append(texts(at))
     return "\n".join(seen)

@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest import import_items
 from store import Store
-from test_app_support import APP, TIMEOUT, no_errors
+from test_app_support import APP, TIMEOUT, no_errors, open_expanders
 from test_leaks import case_strategy, consents, diagnosis, entry, expected, hba1c, resource_of, specs_of
 from test_access_properties import marker
 
@@ -86,9 +86,12 @@ def open_as(case: dict, viewer: str) -> AppTest:
 
 
 def go_hash(at: AppTest, page_hash: str) -> None:
-    """Run the registered page with this script hash (as clicking it in the navigation would)."""
+    """Run the registered page with this script hash (as clicking it in the navigation would),
+    with every expander that makes its content only when open opened."""
     at._page_hash = page_hash
     at.run()
+    no_errors(at)
+    open_expanders(at)
     no_errors(at)
 
 

@@ -15,7 +15,7 @@ from store import Store
 from summary import Summary
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, PSY_ENTRY, SDV_LETTER, SHARED_PAGES, demo_db,
-    demo_db_template, go, no_errors, open_app, texts,
+    demo_db_template, go, no_errors, open_app, open_expanders, texts,
 )
 
 SDV_ID = "dem-doc-safeguarding-2024-02-12"
@@ -140,9 +140,9 @@ def test_shared_screen_and_patient_on_one_server_keep_the_psy_entry_apart(demo_d
     clinic = Viewer(kind="clinic", patient_id=BIPOLAR)
     mine, nurse = open_app(BIPOLAR, "patient"), open_app(BIPOLAR, "clinic")
     for page in ["results", *SHARED_PAGES, "results"]:
-        go(mine, page)
+        open_expanders(go(mine, page))
         no_errors(mine)
-        go(nurse, page)
+        open_expanders(go(nurse, page))
         no_errors(nurse)
         seen = texts(nurse)
         assert PSY_ENTRY not in seen and PSY_VALUE not in seen, page
