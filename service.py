@@ -109,6 +109,25 @@ class Service(ConnectMixin):
                 del self._mapped[memo_key]
         return opened
 
+    def forget(self, viewer: Viewer) -> None:
+        """Drop everything kept in memory for this viewer (its opened records on any day, its
+        summary) and the patient's shared mapped entries once no viewer kept still uses them:
+        the pages call it when the person signs out or leaves by quick exit, so nothing of their
+        view outlives their session in the server. Another session of the same viewer opens the
+        record again on its next run."""
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == viewer.key]:
+                del self._cache[key]
+            self._summaries.pop(viewer.key, None)
+            held = {(k[0].split("|", 1)[0], k[3]) for k in self._cache}
+            for memo_key in [m for m in self._mapped if m not in held]:
+                del self._mapped[memo_key]
+
+    def held_viewers(self) -> set[str]:
+        """The viewer keys whose records or summaries are kept in memory now (for the tests)."""
+        with self._lock:
+            return {k[0] for k in self._cache} | set(self._summaries)
+
     def _memo(self, patient_id: str, data_version: str) -> dict:
         """Mapped entries of one patient's stored record, shared by its viewers' opened records
         (record.mapping.map_stored): a carer preview or the clinic screen then costs the entries

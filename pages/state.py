@@ -85,8 +85,15 @@ def switch_viewer(as_viewer: Viewer) -> None:
     st.session_state.pop(VIEW_ID, None)
 
 
+def _forget_viewers() -> None:
+    """Drop the server's kept records and summaries of this session's viewers (Service.forget)."""
+    for kept in {viewer(), st.session_state.get(HOME)} - {None}:
+        service().forget(kept)
+
+
 def sign_out() -> None:
-    """Forget who signed in; the sign-in page shows next."""
+    """Forget who signed in, and what the server kept of their view; the sign-in page shows next."""
+    _forget_viewers()
     for key in list(st.session_state.keys()):
         if key != URL_APPLIED:
             del st.session_state[key]
@@ -112,7 +119,9 @@ def leave_shared_screen() -> None:
 
 
 def quick_exit() -> None:
-    """Clear everything at once; only a neutral page shows afterwards."""
+    """Clear everything at once, with what the server kept of this view; only a neutral page
+    shows afterwards."""
+    _forget_viewers()
     st.session_state.clear()
     st.session_state[EXITED] = True
 
