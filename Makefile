@@ -13,7 +13,7 @@ PORT   ?= 8501
 .PHONY: run test setup test-tools bench demo clean
 
 run: $(STAMP)
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(PY) serve.py --server.address 127.0.0.1 --server.port $(PORT)
 
 test: $(STAMP) $(TOOLS)
 	$(VENV)/bin/pytest

@@ -3,14 +3,16 @@
 Ready means what a person waiting sees: the app no longer running (Streamlit's status widget
 idle, `data-test-script-state` "notRunning") and the page's h1 present with its title. The time
 runs from the navigation (the `goto` or the click on the menu link) to that moment, checked on
-every animation frame.
+every animation frame. Before the next navigation the page is left to settle (its charts drawn).
 
-One run: a fresh `streamlit run app.py` (tests/browser/conftest.served_app) over the store, a
-fresh Chromium session opening the patient's record from a link (`?patient=&viewer=patient`,
-which lands on the overview: its *first* visit, with the server's first imports and the
-record's first open), then every other page by its menu link (their first visits), then every
-page again (*repeat*). The floor is the same measure for a one-line Streamlit page served the same
-way: its first visit in a fresh server, its repeat a second visit. Medians over the runs.
+One run: a fresh app server as `make run` starts it (serve.py, through
+tests/browser/conftest.served_app) over the store, a fresh Chromium session opening the
+patient's record from a link (`?patient=&viewer=patient`, which lands on the overview: its
+*first* visit, the server's first session and the record's first open in that process), then
+every other page by its menu link (their first visits), then every page again (*repeat*). The
+floor is the same measure for a one-line Streamlit page served with the same options by
+`streamlit run`: its first visit in a fresh server, its repeat a second visit in a new session.
+Runs alternate floor and app servers, so load on a shared machine falls on all alike; medians.
 
     .venv/bin/python bench/browser_speed.py STORE [--runs 3]     (prints one JSON line)
 """
@@ -18,8 +20,11 @@ way: its first visit in a fresh server, its repeat a second visit. Medians over 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,12 +45,20 @@ READY = """([title]) => {
 }"""
 
 
+SETTLED = """() => !document.querySelector("[data-testid='stSkeleton'], [data-stale='true']")
+    && [...document.querySelectorAll("[data-testid='stPlotlyChart']")].every(c => c.querySelector(".main-svg"))"""
+
+
 def _ready_after(page, title: str, act) -> float:
-    """Milliseconds from `act()` (a navigation) to the page titled `title` being ready."""
+    """Milliseconds from `act()` (a navigation) to the page titled `title` being ready. Then, not
+    timed, waits until the page has settled (charts drawn, nothing loading), as a person reads a
+    page before choosing the next: else the next page's time would hold this page's charts."""
     started = time.perf_counter()
     act()
     page.wait_for_function(READY, arg=[title], polling="raf", timeout=PAGE_WAIT_MS)
-    return (time.perf_counter() - started) * 1000
+    ready = (time.perf_counter() - started) * 1000
+    page.wait_for_function(SETTLED, polling="raf", timeout=PAGE_WAIT_MS)
+    return ready
 
 
 def _menu(page) -> dict[str, str]:
@@ -104,16 +117,37 @@ def _floor_run(browser, today: str) -> dict[str, float]:
     return figures
 
 
+@contextlib.contextmanager
+def _bytecode_kept():
+    """Servers that keep their compiled bytecode, as an installed app does. This machine sets
+    PYTHONDONTWRITEBYTECODE=1, with which every server start compiled the app's hundred modules
+    again (0.2-0.4 s of each first visit); the app's modules are compiled once first (into
+    __pycache__, which git ignores), so every run starts alike."""
+    saved = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    try:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-x", r"/\.|/node_modules|/build/", str(ROOT)],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield
+    finally:
+        if saved is not None:
+            os.environ["PYTHONDONTWRITEBYTECODE"] = saved
+
+
 def measure(stores: dict[str, Path], today: str, patient: str, runs: int, say=None) -> dict:
     """Median ready times per store label and page, and the floor's, in ms; see the docstring."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
+    with _bytecode_kept():
+        return _measure(stores, today, patient, runs, say, sync_playwright, CHROMIUM, CHROMIUM_ARGS)
+
+
+def _measure(stores, today, patient, runs, say, sync_playwright, chromium, chromium_args) -> dict:
     per_store: dict[str, dict[str, dict[str, list[float]]]] = {label: {} for label in stores}
     floor: dict[str, list[float]] = {"first": [], "repeat": []}
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = driver.chromium.launch(executable_path=str(chromium), headless=True, args=chromium_args)
         try:
             for run in range(runs):  # interleaved, so load on a shared machine falls on all alike
                 for rounds, ms in _floor_run(browser, today).items():

@@ -86,7 +86,7 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 @contextlib.contextmanager
 def served_app(db: Path, today: str, home: Path, script: Path | str = "app.py"):
-    """`streamlit run app.py` on 127.0.0.1 over the store `db`, healthy; yields (url, process) and
+    """The app (serve.py) on 127.0.0.1 over the store `db`, healthy; yields (url, process) and
     stops it afterwards. Shared by the browser tests and the benchmark's peak-memory and page-speed
     runs (which serve its one-line floor page as `script`, the same way)."""
     env = {
@@ -99,14 +99,14 @@ def served_app(db: Path, today: str, home: Path, script: Path | str = "app.py"):
     env.pop("LTC_LOGIN", None)
     port = _free_port()
     log = home / "streamlit.log"
+    options = ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+               # No file watcher: nothing reloads while the app runs, and no CPU spent on the tree.
+               "--server.fileWatcherType", "none"]
+    # The app as `make run` starts it (serve.py: `streamlit run app.py` with its modules loaded first);
+    # any other script by Streamlit itself.
+    start = [sys.executable, "serve.py"] if str(script) == "app.py" else [sys.executable, "-m", "streamlit", "run", str(script)]
     with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true",
-             # No file watcher: nothing reloads while the app runs, and no CPU spent on the tree.
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+        server = subprocess.Popen([*start, *options], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, log)
