@@ -144,7 +144,7 @@ def open_expander(label: str, key: str):
     """An expander whose content is made only while it is open: the expander if open, else None.
     Streamlit runs the page again when it is opened or closed. A closed expander's content was
     made, sent and drawn on every run all the same: a condition page's tables of results (5 to 11,
-    25 rows each) were a third of its run and much of the browser's work (bench/README.md, fix 35)."""
+    25 rows each) were a third of its run and much of the browser's work (bench/README.md, fix 34)."""
     box = st.expander(label, key=key, on_change="rerun")
     return box if box.open else None
 

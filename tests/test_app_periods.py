@@ -174,3 +174,16 @@ def test_a_long_chart_table_lists_25_rows_and_reaches_the_oldest(long_app):
     no_errors(at)
     oldest = hba1c_table(at).iloc[-1]["Date"]
     assert dt.datetime.strptime(oldest, "%d %B %Y").date() == dates[0]
+
+
+def test_a_measure_table_is_made_only_when_its_expander_is_opened(demo_db):
+    """A chart's table is not made while its expander is closed (issue 18: closed expanders were
+    made, sent and drawn on every run), and opening it draws the rows the chart shows."""
+    at = go(open_app(DIABETES, "patient"), "condition")
+    no_errors(at)
+    box = next(e for e in at.expander if e.label == "Table of blood sugar (HbA1c) results")
+    assert not box.proto.expanded and len(box.children) == 0
+    closed = len(at.main.table)  # the checks table
+    assert len(hba1c_table(at)) == 10
+    box = next(e for e in at.expander if e.label == "Table of blood sugar (HbA1c) results")
+    assert box.proto.expanded and len(at.main.table) == closed + 1

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from hostile_record import CARER_VIEWER, PID, TRAP
-from test_browser import nav_links, wait_for_page
+from test_browser import nav_links, wait_for_page, wait_until_settled
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,7 @@ def visit_as(browser, url: str, viewer: str) -> tuple[list[str], list[str], list
             wait_for_page(page, title)
             for expander in page.locator("[data-testid='stExpander'] summary").all():
                 expander.click()  # draw what expanders hold too (tables, own lists)
+                wait_until_settled(page)  # some are made only when opened: the page runs again
             titles.append(title)
             texts.append(page.locator("body").inner_text())
     finally:
