@@ -32,7 +32,7 @@ $(TOOLS): scripts/setup-test-tools.sh $(STAMP)
 	bash scripts/setup-test-tools.sh
 	touch $(TOOLS)
 
-# The performance benchmark (bench/README.md): about 15 minutes on 2 cores; its last line is the
+# The performance benchmark (bench/README.md): about 10-18 minutes on 2 cores; its last line is the
 # figures as one JSON object. Not part of `make test`.
 bench: $(STAMP) $(TOOLS)
 	$(PY) bench/run.py

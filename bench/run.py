@@ -1,4 +1,4 @@
-"""The performance benchmark behind README's figures: `make bench` (about 8-15 minutes on 2 cores).
+"""The performance benchmark behind README's figures: `make bench` (about 10-18 minutes on 2 cores).
 
 It writes the scale records (bench/scale.py) into a temporary folder, measures, and prints as its
 last line one JSON object with every figure, the targets and the machine. bench/README.md says
@@ -37,7 +37,8 @@ LTC = str(ROOT / ".venv" / "bin" / "ltc")
 TODAY = "2026-11-25"  # the scale records' reference day (data/demo/gen/fhir.py TODAY)
 PATIENT = scale.PATIENT_ID
 TARGETS = {"import_ratio": 4.0, "sync_ratio": 1.5, "resync_ratio": 0.05, "summary_ms_25k": 150.0,
-           "summary_growth": 1.0, "page_ratio": 1.5, "peak_rss_mb": 500.0}
+           "summary_growth": 1.0, "page_ratio": 1.5, "peak_rss_mb": 500.0,
+           "browser_page_ms": 1000.0, "browser_floor_ratio": 3.0, "browser_size_ratio": 1.5}
 
 
 def say(text: str) -> None:
@@ -153,6 +154,21 @@ def pages(dbs: dict[int, Path], runs: int) -> dict:
             "page_first_run_s": {str(k): round(v, 3) for k, v in first.items()}}
 
 
+def browser_pages(dbs: dict[int, Path], runs: int) -> dict:
+    """Navigation to page ready in Chromium, per page, first visit and repeat, at 2.5k (the demo
+    records' size, rounded up) and 25k, beside a one-line Streamlit page (bench/browser_speed.py)."""
+    if not _browser_ready():
+        say("browser pages: no Playwright or chromium here, not measured")
+        return {"browser_how": "not measured: no Playwright or chromium"}
+    from browser_speed import measure, worst  # noqa: PLC0415  (needs Playwright)
+
+    figures = measure({"2500": dbs[2_500], "25000": dbs[25_000]}, TODAY, PATIENT, runs, say)
+    found = worst(figures)
+    say(f"browser pages: slowest {found['page_ms']} ms ({found['page_ms_where']}), "
+        f"{found['floor_ratio']} x the floor, 25k / 2.5k {found['size_ratio']}")
+    return {"browser_ready_ms": figures, "browser_worst": found}
+
+
 def peak_rss(db: Path, as_imported: Path) -> dict:
     """The app's peak resident memory after every page was viewed at 100k: `peak_rss_mb` with the
     store as imported (the server derives the record's snapshot at its first open, as it does
@@ -209,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(dbs[100_000], as_imported)  # before any open keeps a snapshot in it
         figures.update(summaries(dbs, work, args.runs))
         figures.update(pages(dbs, args.runs))
+        figures.update(browser_pages(dbs, args.runs))
         from sync_bench import sync_figures  # noqa: PLC0415  (bench/sync_bench.py)
 
         figures.update(sync_figures(files[25_000], work, args.runs, say))
@@ -227,6 +244,8 @@ def _met(f: dict) -> dict:
     def under(value, limit):
         return None if value is None else value <= limit
 
+    browser = f.get("browser_worst", {})
+
     return {"import_ratio": under(f.get("import_ratio"), TARGETS["import_ratio"]),
             "sync_ratio": under(f.get("sync_ratio"), TARGETS["sync_ratio"]),
             "resync_ratio": under(f.get("resync_ratio"), TARGETS["resync_ratio"]),
@@ -234,7 +253,10 @@ def _met(f: dict) -> dict:
             "summary_warm_ms_25k": under(f.get("summary_warm_ms", {}).get("25000"), TARGETS["summary_ms_25k"]),
             "summary_growth": under(f.get("summary_growth"), TARGETS["summary_growth"]),
             "page_ratio": under(f.get("page_ratio"), TARGETS["page_ratio"]),
-            "peak_rss_mb": under(f.get("peak_rss_mb"), TARGETS["peak_rss_mb"])}
+            "peak_rss_mb": under(f.get("peak_rss_mb"), TARGETS["peak_rss_mb"]),
+            "browser_page_ms": under(browser.get("page_ms"), TARGETS["browser_page_ms"]),
+            "browser_floor_ratio": under(browser.get("floor_ratio"), TARGETS["browser_floor_ratio"]),
+            "browser_size_ratio": under(browser.get("size_ratio"), TARGETS["browser_size_ratio"])}
 
 
 if __name__ == "__main__":
