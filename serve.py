@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 # pandas first: the store's sqlite_utils import hides it for a moment when it is not loaded yet
 # (store/db.py); here nothing else runs then.
-PRELOAD = ("pandas", "service", "settings", "summary", "sheet", "conditions", "record.access", "exports",
+PRELOAD = ("pandas", "pyarrow", "service", "settings", "summary", "sheet", "conditions", "record.access", "exports",
            "pages.state", "pages.ui", "pages.sidebar", "pages.charts", "pages.text", "pages.carer_choice",
            "pages.export_widget", "pages.feedback_widget")
 
@@ -30,6 +30,10 @@ def preload() -> None:
     session's run would have."""
     for name in PRELOAD:
         importlib.import_module(name)
+    import inspect
+
+    from streamlit import string_util
+
     from conditions.base import MeasureView
     from pages import charts
     from record import terminology
@@ -37,6 +41,11 @@ def preload() -> None:
     terminology.preload()
     measure = MeasureView(id="preload", name="preload", plain_name="preload", unit="1", display_unit="1", series=[])
     charts.measure_figure(measure).to_json()  # plotly's chart classes and JSON encoder load on first use
+    # What Streamlit itself does once per process, in the first session's run: the page icon is
+    # checked against its table of emoji (one very large pattern, compiled on first use), and its
+    # first element walks the call stack with inspect, which indexes every loaded module by file.
+    string_util.is_emoji("📋")
+    inspect.stack()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
-"""Peak memory of the real app server at 100k, for bench/run.py: `streamlit run app.py` on
-127.0.0.1 (headless, LTC_DB at the 100k store, LTC_TODAY set), every page of the navigation
-opened in Debian's chromium through Playwright, then the server process's VmHWM (its peak
-resident set) read from /proc. Uses the browser tests' settings and helpers (tests/browser/).
+"""Peak memory of the real app server at 100k, for bench/run.py: the app as `make run` starts it
+(serve.py: `streamlit run app.py` with the pages' modules loaded first) on 127.0.0.1 (headless,
+LTC_DB at the 100k store, LTC_TODAY set), every page of the navigation opened in Debian's chromium
+through Playwright, then the server process's VmHWM (its peak resident set) read from /proc. Uses
+the browser tests' settings and helpers (tests/browser/).
 """
 
 from __future__ import annotations

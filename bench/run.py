@@ -179,8 +179,8 @@ def peak_rss(db: Path, as_imported: Path) -> dict:
             from rss_browser import measure  # noqa: PLC0415  (needs Playwright)
 
             mb = measure(store, TODAY, PATIENT)
-            how = ("streamlit run app.py (headless, 127.0.0.1), every page opened in Chromium through "
-                   "Playwright; VmHWM of the server process")
+            how = ("the app server as make run starts it (serve.py: streamlit run app.py, headless, 127.0.0.1), "
+                   "every page opened in Chromium through Playwright; VmHWM of the server process")
         else:
             mb = child("rss", str(store))["peak_rss_mb"]
             how = ("no Playwright here: a separate Python process ran AppTest over every page at 100k; "

@@ -86,9 +86,14 @@ def switch_viewer(as_viewer: Viewer) -> None:
 
 
 def _forget_viewers() -> None:
-    """Drop the server's kept records and summaries of this session's viewers (Service.forget)."""
+    """Drop the server's kept records and summaries of this session's viewers (Service.forget).
+    Signing out and quick exit go on even when the store cannot be opened (nothing is kept then)."""
+    try:
+        svc = service()
+    except Exception:  # noqa: BLE001  never stands between the person and the way out
+        return
     for kept in {viewer(), st.session_state.get(HOME)} - {None}:
-        service().forget(kept)
+        svc.forget(kept)
 
 
 def sign_out() -> None:
