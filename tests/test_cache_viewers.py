@@ -1,6 +1,6 @@
 """What the server keeps in memory of a record (service.Service: opened records, mapped entries,
 summaries) is keyed by the exact viewer, the store's data version and the day, and is dropped
-when the person signs out or leaves by quick exit (issue 18; hazard H22 in docs/safety/).
+when the person signs out or leaves by quick exit (issue 18; hazard H24 in docs/safety/).
 
 The demo records (data/demo/README.md) give a patient, her two carers with different consents,
 and the shared screen over one record; the added HbA1c result below is made for these tests from
