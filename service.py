@@ -31,6 +31,7 @@ from record.derived import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
+from service_readings import ReadingsServiceMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
 from summary import Summary, build_summary
 
@@ -71,7 +72,7 @@ def _reread_on_change(method):
     return reread
 
 
-class Service(ConnectMixin):
+class Service(ConnectMixin, ReadingsServiceMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):
