@@ -1,4 +1,4 @@
-"""`ltc`: import records, list patients, print the pre-consultation summary.
+"""`ltc`: import records, list patients, print the pre-consultation summary; home readings in cli_readings.py.
 
 Every command that shows clinical data reads it through the access gate (`record/access.py`),
 as the patient unless `--as` names another viewer.
@@ -259,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(a carer's)")
     _db_option(p_sync)
     p_sync.set_defaults(func=cmd_sync)
+
+    from cli_readings import add_parsers as add_reading_parsers  # `ltc reading ...` (issue 20)
+
+    add_reading_parsers(commands)
     return parser
 
 
@@ -275,4 +279,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    from cli import main as run_as_cli  # as `cli`, whose UsageError is the one cli_readings raises
+
+    sys.exit(run_as_cli())
