@@ -65,6 +65,16 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _columns(pairs: list[str] | None) -> dict[str, str]:
+    chosen = {}
+    for pair in pairs or ():
+        role, sep, name = pair.partition("=")
+        if not sep or not role.strip() or not name.strip():
+            raise cli.UsageError(f"--column takes ROLE=HEADER, like --column systolic='Reading 1'; not '{pair:.40}'")
+        chosen[role.strip().casefold()] = name.strip()
+    return chosen
+
+
 def cmd_import(args) -> int:
     service, viewer, today = _opened(args)
     _refused(service, viewer, today)
@@ -73,7 +83,7 @@ def cmd_import(args) -> int:
     except OSError as exc:
         raise cli.UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     try:
-        found = read(data, viewer.patient_id, today, service._author_of(viewer), args.kind)
+        found = read(data, viewer.patient_id, today, service._author_of(viewer), args.kind, _columns(args.column))
     except CsvUnusable as exc:
         raise cli.UsageError(f"{args.file}: {exc} Nothing was saved.") from None
     kept = service.readings(viewer, today)
@@ -118,6 +128,9 @@ def add_parsers(commands) -> None:
     p_import.add_argument("file", metavar="FILE")
     cli._viewer_options(p_import)
     p_import.add_argument("--kind", choices=KINDS, help="which readings to take when the file has several kinds")
+    p_import.add_argument("--column", action="append", metavar="ROLE=HEADER",
+                          help="which column holds what where the header does not say (repeatable); roles: "
+                               "datetime, date, time, bp, systolic, diastolic, pulse, glucose, weight, context")
     p_import.add_argument("--accept-valid", action="store_true",
                           help="save the good rows even when some are rejected (otherwise nothing is saved)")
     cli._db_option(p_import)

@@ -43,7 +43,16 @@ def visible_readings(visible, rows: list[dict], preferences: dict | None) -> lis
         return []
     elif viewer.kind not in ("patient", "clinic"):
         return []
-    return [Reading.from_row(r) for r in rows if r.get("patient_id") == viewer.patient_id]
+    return [reading for r in rows if r.get("patient_id") == viewer.patient_id and (reading := _readable(r))]
+
+
+def _readable(row: dict) -> Reading | None:
+    """A stored row as a Reading, or None for one that cannot be read (changed outside the app):
+    it is left out rather than stopping the record from opening."""
+    try:
+        return Reading.from_row(row)
+    except (ValueError, TypeError, KeyError):  # pydantic's ValidationError is a ValueError
+        return None
 
 
 class ReadingsServiceMixin:

@@ -115,8 +115,22 @@ def _table(data: bytes) -> list[list[str]]:
     return rows
 
 
-def read(data: bytes, patient_id: str, today: dt.date, author: str, kind: str | None = None) -> CsvReadings:
-    """Every row of a CSV file checked as a reading of one kind (from the header, or `kind`)."""
+def _chosen(header: list[str], chosen: dict[str, str], found: dict, found_units: dict) -> None:
+    """Apply the person's choice of column for a role (`{"systolic": "Col 2"}`), by header name."""
+    names = [" ".join(h.split()).casefold() for h in header]
+    for role, name in chosen.items():
+        if role not in HEADERS:
+            raise CsvUnusable(f"'{role:.20}' is not a column role. Use one of: {', '.join(HEADERS)}.")
+        key = " ".join(str(name).split()).casefold()
+        if key not in names:
+            raise CsvUnusable(f"The file has no column '{name:.30}'. Its columns are: {_names(header)}.")
+        found[role], found_units[role] = names.index(key), _header(name)[1]
+
+
+def read(data: bytes, patient_id: str, today: dt.date, author: str, kind: str | None = None,
+         chosen: dict[str, str] | None = None) -> CsvReadings:
+    """Every row of a CSV file checked as a reading of one kind (from the header, or `kind`);
+    `chosen` names the column for a role where the header does not say (role -> header name)."""
     rows = _table(data)
     while rows and not any(cell.strip() for cell in rows[0]):
         rows.pop(0)
@@ -124,6 +138,7 @@ def read(data: bytes, patient_id: str, today: dt.date, author: str, kind: str | 
         raise CsvUnusable("The file is empty.")
     header = rows[0]
     found, found_units = _roles(header)
+    _chosen(header, chosen or {}, found, found_units)
     if "datetime" not in found and "date" not in found:
         raise CsvUnusable(f"No date column was recognised. The file's columns are: {_names(header)}.")
     kind = _kind(found, kind, header)

@@ -164,3 +164,22 @@ def test_a_row_without_a_date_is_rejected_not_dated_now():
     """A row whose date cell is empty is rejected with a reason; it is never given today's date."""
     found = read(b"Date,Weight\n,80\n12/11/2026,81\n", "p", today(), "patient")
     assert found.rejected == [(2, "Say when the reading was taken.")] and len(found.good) == 1
+
+
+def test_the_person_names_the_columns_the_header_does_not_say(capsys, db, tmp_path):
+    """Headers the reader does not know are taken by --column ROLE=HEADER; an unknown header or
+    role named there exits 2 with the file's columns, nothing saved."""
+    path = tmp_path / "device.csv"
+    path.write_text("Measured,Reading 1,Reading 2\n2026-11-20 07:00,141,88\n")
+    base = ("reading", "import", path, "--patient", "dm-patient", "--db", db)
+    code, _, err = run(capsys, *base)
+    assert code == 2 and "'Measured', 'Reading 1', 'Reading 2'" in err
+    code, _, err = run(capsys, *base, "--column", "datetime=Measured", "--column", "systolic=Reading 1",
+                       "--column", "diastolic=Reading 3")
+    assert code == 2 and "no column 'Reading 3'" in err
+    code, _, err = run(capsys, *base, "--column", "colour=Reading 1")
+    assert code == 2 and "not a column role" in err
+    assert listed(capsys, db) == []
+    code, out, _ = run(capsys, *base, "--column", "datetime=Measured", "--column", "systolic=reading 1",
+                       "--column", "diastolic=Reading 2")
+    assert code == 0 and [r[3] for r in listed(capsys, db)] == ["141/88 mmHg"]

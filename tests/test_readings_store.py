@@ -171,3 +171,12 @@ def test_edit_keeps_the_author_and_checks_the_new_values(service):
     service.update_reading(me, today(), added.id, "glucose", "5.9", "2026-11-20 08:00", context="bedtime")
     (now,) = service.readings(me, today())
     assert (now.value, now.context, now.author) == (5.9, "bedtime", "patient")
+
+
+def test_a_row_changed_outside_the_app_is_left_out_not_a_crash(service):
+    """A stored reading whose time cannot be read is left out; the others are still listed."""
+    me = viewer("dm-patient")
+    good = service.add_reading(me, today(), "weight", "80", "2026-11-20 08:00")
+    bad = service.add_reading(me, today(), "weight", "81", "2026-11-21 08:00")
+    service._store.db.conn.execute("UPDATE home_readings SET taken_at = 'soon' WHERE id = ?", [bad.id])
+    assert [r.id for r in service.readings(me, today())] == [good.id]
