@@ -31,7 +31,7 @@ from record.derived import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
-from service_readings import ReadingsServiceMixin
+from service_readings import ReadingsServiceMixin, visible_readings
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
 from summary import Summary, build_summary
 
@@ -138,16 +138,19 @@ class Service(ConnectMixin, ReadingsServiceMixin):
 
     def summary(self, viewer: Viewer, today: dt.date, views: tuple[str, ...] = ()) -> Summary:
         """The summary the pages render and `ltc summary` prints, from the opened record's models;
-        kept until the record, the day or the person's own questions or preferences change.
+        kept until the record, the day or the person's own questions, preferences or home readings change.
         `views` are shown by choice besides those this viewer chose and kept (`ltc summary --view`)."""
         opened, pid = self.open(viewer, today), viewer.patient_id
         own_rows, preferences = self._store.questions(pid), self.preferences(pid)
         chosen = tuple(dict.fromkeys((*self.chosen_views(viewer), *views)))
-        own_key = repr((own_rows, sorted(preferences.items()), chosen))
+        reading_rows = self._store.readings(pid)
+        own_key = repr((own_rows, sorted(preferences.items()), chosen, reading_rows))
         held = self._summaries.get(viewer.key)  # each Streamlit rerun asks again
         if not held or held[0] is not opened or held[1] != own_key:
+            readings = visible_readings(opened.visible, reading_rows, preferences)
             with _collector_paused():
-                held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record, chosen))
+                held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record, chosen,
+                                                       readings))
             self._summaries[viewer.key] = held
         return held[2]
 

@@ -21,7 +21,7 @@ from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
 from conditions.personal import personal_target as trusted_target
 from conditions.plain import plain_view
-from conditions.series import SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
+from conditions.series import HomePoint, SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
 from conditions.target_words import bands_note, number, target_text  # noqa: F401  (part of the views' API)
 from record import terminology
@@ -56,6 +56,7 @@ class MeasureView(_Out):
     target_high_inclusive: bool = True
     target_basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     series: list[SeriesPoint] = Field(default_factory=list)
+    home_series: list[HomePoint] = Field(default_factory=list)  # the person's own readings (issue 20): never checks
     note: str | None = None
 
 
