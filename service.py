@@ -10,6 +10,7 @@ viewer so one viewer's data is never served to another.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import gc
@@ -266,12 +267,13 @@ class Service(ConnectMixin, ReadingsServiceMixin):
     # -- checking the record and taking it away (exports/; issue 8) ---------------------------
     @_reread_on_change
     def own_content(self, viewer: Viewer, today: dt.date) -> OwnContent:
-        """The person's own questions, comments, goals and notes this viewer may see and export."""
+        """The person's own questions, comments, goals, notes and home readings this viewer may see and export."""
         pid = viewer.patient_id
-        return own_for_viewer(
+        own = own_for_viewer(
             self.open(viewer, today).visible, self._store.questions(pid), self._store.comments(pid),
             self._store.own_goals(pid), self._store.goal_progress(pid), self.preferences(pid),
         )
+        return dataclasses.replace(own, readings=self.readings(viewer, today))
 
     @_reread_on_change
     def may_flag(self, viewer: Viewer, today: dt.date) -> bool:

@@ -12,6 +12,7 @@ The representation, chosen so a FHIR reader understands it and `ltc import` rest
   `goal-progress` about the goal, `sent` the day of the note;
 * an own goal is a `Goal` with `description.text`; preferences are one `Basic` with code
   `preferences`;
+* a home reading is an `Observation` (exports/reading_fhir.py, issue 20);
 * one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for: the local row id,
   author, status, list position, source, rule id and timestamps.
 
@@ -85,6 +86,7 @@ class OwnContent:
     goals: list[dict] = field(default_factory=list)
     progress: list[dict] = field(default_factory=list)
     preferences: dict[str, str] = field(default_factory=dict)
+    readings: list = field(default_factory=list)  # home readings (record.readings.Reading), issue 20
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:
