@@ -69,6 +69,7 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
         st.Page("pages/medications.py", title="Medicines", icon=":material/medication:", url_path="medicines"),
         st.Page("pages/letters.py", title="Letters", icon=":material/mail:", url_path="my-letters"),
         st.Page("pages/care_plan.py", title="Care plan and goals", icon=":material/flag:", url_path="care-plan"),
+        st.Page("pages/home_readings.py", title="Home readings", icon=":material/ecg_heart:", url_path="readings-at-home"),
     ]
     questions = st.Page("pages/questions.py", title=page_title("questions", kind), icon=":material/help:", url_path="my-questions")
     view_pages: dict[str, str] = {}
