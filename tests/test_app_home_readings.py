@@ -6,7 +6,7 @@ demo store (tests/test_app_support.py) and readings typed here."""
 from __future__ import annotations
 
 from test_app_support import (  # noqa: F401  (fixtures)
-    DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, go, no_errors, open_app, texts,
+    DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, go, no_errors, open_app, open_expanders, texts,
 )
 
 
@@ -116,3 +116,22 @@ def test_the_person_hides_readings_from_the_shared_screen_in_settings(demo_db):
     no_errors(at)
     assert open_service(str(demo_db)).preferences(DIABETES)["shared_screen_readings"] == "hide"
     assert lines(page(DIABETES, "clinic")) == []
+
+
+def test_the_condition_page_charts_and_tables_show_home_readings_apart(demo_db):
+    """A home blood pressure shows on the diabetes view's chart under its own legend entry, in its
+    sentence, and in the table marked "home" and "not compared with the target"."""
+    from record.access import Viewer
+    from service import open_service
+    import settings
+
+    from pages.charts import HOME_LEGEND, HOME_WORDS
+
+    open_service(str(demo_db)).add_reading(Viewer(kind="patient", patient_id=DIABETES), settings.today(), "bp",
+                                           "163/97", "2026-11-20 07:00")
+    at = open_expanders(go(open_app(DIABETES), "condition"))
+    no_errors(at)
+    shown = texts(at)
+    assert HOME_LEGEND in shown and "Also 1 home reading on 20 November 2026" in shown
+    rows = [row for t in at.table for row in t.value.to_dict("records") if "How it compares" in row]
+    assert {"Date": "20 November 2026", "Result": "163 mmHg (home)", "How it compares": HOME_WORDS} in rows
