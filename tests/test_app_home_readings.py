@@ -135,3 +135,26 @@ def test_the_condition_page_charts_and_tables_show_home_readings_apart(demo_db):
     assert HOME_LEGEND in shown and "Also 1 home reading on 20 November 2026" in shown
     rows = [row for t in at.table for row in t.value.to_dict("records") if "How it compares" in row]
     assert {"Date": "20 November 2026", "Result": "163 mmHg (home)", "How it compares": HOME_WORDS} in rows
+
+
+def test_the_results_page_charts_a_measure_that_has_only_home_readings(demo_db):
+    """Blood sugar, which no view of the diabetes record tracks and the GP has not recorded, is
+    offered on the Results page once there is a home reading, and its table marks it "home"."""
+    from record.access import Viewer
+    from service import open_service
+    import settings
+
+    from pages.charts import HOME_LEGEND
+
+    open_service(str(demo_db)).add_reading(Viewer(kind="patient", patient_id=DIABETES), settings.today(),
+                                           "glucose", "6.2", "2026-11-20 07:00", context="waking")
+    at = go(open_app(DIABETES), "results")
+    box = at.selectbox(key="results_measure")
+    glucose = next(n for n, option in enumerate(box.options) if option.startswith("Blood sugar level"))
+    box.select_index(glucose).run()
+    open_expanders(at)
+    no_errors(at)
+    rows = [row for t in at.table for row in t.value.to_dict("records") if "How it compares" in row]
+    assert rows == [{"Date": "20 November 2026", "Result": "6.2 mmol/L (home, on waking)",
+                     "How it compares": "Home reading: not compared with the target"}]
+    assert HOME_LEGEND in texts(at)
