@@ -83,7 +83,7 @@ def cmd_import(args) -> int:
     except OSError as exc:
         raise cli.UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     try:
-        found = read(data, viewer.patient_id, today, service._author_of(viewer), args.kind, _columns(args.column))
+        found = read(data, viewer.patient_id, today, service.author_of(viewer), args.kind, _columns(args.column))
     except CsvUnusable as exc:
         raise cli.UsageError(f"{args.file}: {exc} Nothing was saved.") from None
     kept = service.readings(viewer, today)

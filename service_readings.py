@@ -68,7 +68,8 @@ class ReadingsServiceMixin:
         """Whether this viewer may add, change and remove home readings."""
         return may_add_readings(self.open(viewer, today).visible)
 
-    def _author_of(self, viewer) -> str:
+    def author_of(self, viewer) -> str:
+        """How a reading this viewer enters is marked as theirs ("patient", "proxy:RelatedPerson/ID")."""
         return str(viewer) if viewer.kind == "proxy" else viewer.kind
 
     def _refuse_unless_allowed(self, viewer, today: dt.date) -> None:
@@ -79,7 +80,7 @@ class ReadingsServiceMixin:
 
     def check_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """A typed reading checked for this viewer (ReadingInvalid names every problem)."""
-        return check(viewer.patient_id, kind, value, when, today, self._author_of(viewer), **fields)
+        return check(viewer.patient_id, kind, value, when, today, self.author_of(viewer), **fields)
 
     def add_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """Check and keep one reading; refused for a viewer who may not add."""
@@ -90,7 +91,7 @@ class ReadingsServiceMixin:
     def save_readings(self, viewer, today: dt.date, readings: list[Reading]) -> list[int]:
         """Keep already checked readings (an accepted import) in one transaction."""
         self._refuse_unless_allowed(viewer, today)
-        author = self._author_of(viewer)
+        author = self.author_of(viewer)
         if any(r.patient_id != viewer.patient_id or r.author != author for r in readings):
             raise ReadingRefused("Those readings were checked for someone else.")
         return self._store.add_readings(viewer.patient_id, [r.row() for r in readings])

@@ -11,8 +11,9 @@ import streamlit as st
 
 import service as door
 from pages import state, ui
-from pages.text import day
+from pages.text import day, escape_markdown
 from record.dates import UK
+from record.reading_csv import CsvUnusable, read as read_csv, same
 from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, ReadingInvalid
 from service_readings import ReadingRefused
 
@@ -123,7 +124,7 @@ def reading_form() -> None:
     left.date_input("Date taken", key="hr-date", max_value=today, format="DD/MM/YYYY")
     right.time_input("Time taken (UK time)", key="hr-time", step=60)
     if st.session_state.get("hr-error"):
-        st.error(st.session_state["hr-error"])
+        st.error(escape_markdown(st.session_state["hr-error"]))
     elif st.session_state.pop("hr-saved", None):
         st.success("Saved.")
     save, cancel = st.columns([1, 4])
@@ -164,8 +165,55 @@ def reading_list() -> None:
         delete.button("Delete", key=f"hr-delete-{reading.id}", on_click=_set, args=("hr-confirm", reading.id))
 
 
+def _save_file(readings_found: list) -> None:
+    try:
+        saved = svc.save_readings(viewer, today, readings_found)
+    except (ReadingRefused, door.StoreError) as exc:
+        st.session_state["hr-file-error"] = str(exc)
+        return
+    st.session_state["hr-file-saved"] = len(saved)
+    st.session_state["hr-file-round"] = st.session_state.get("hr-file-round", 0) + 1  # a new, empty uploader
+    state.new_run()
+
+
+def file_import() -> None:
+    """A CSV file from a device or its app: a count and a preview first, each rejected row named,
+    and nothing saved until the person accepts the good rows."""
+    st.subheader("Import readings from a file")
+    st.markdown("A CSV file from a blood pressure monitor, a glucose meter or scales, or their app, with a "
+                "date and time column and the values. You see what can be kept before anything is saved.")
+    if st.session_state.get("hr-file-error"):
+        st.error(escape_markdown(st.session_state.pop("hr-file-error")))
+    if saved := st.session_state.pop("hr-file-saved", None):
+        st.success(f"Saved {saved} reading{'s' if saved != 1 else ''}.")
+    upload = st.file_uploader("CSV file of readings", type=["csv", "txt"],
+                              key=f"hr-file-{st.session_state.get('hr-file-round', 0)}")
+    if upload is None:
+        return
+    try:
+        found = read_csv(upload.getvalue(), viewer.patient_id, today, svc.author_of(viewer))
+    except CsvUnusable as exc:
+        st.error(escape_markdown(f"This file cannot be imported: {exc}"))
+        return
+    new = [r for r in found.readings if not any(same(r, old) for old in readings)]
+    kept_already = len(found.good) - len(new)
+    st.markdown(f"**{len(found.good)}** {KIND_WORDS[found.kind]} reading{'s' if len(found.good) != 1 else ''} can "
+                f"be kept, **{len(found.rejected)}** cannot"
+                + (f", and {kept_already} {'is' if kept_already == 1 else 'are'} already saved." if kept_already else "."))
+    preview = [{"Date": day(r.taken_at.astimezone(UK).date()), "Time": f"{r.taken_at.astimezone(UK):%H:%M}",
+                "Reading": r.value_text + (f", {GLUCOSE_CONTEXTS[r.context]}" if r.context else "")} for r in new[:10]]
+    if preview:
+        ui.table(preview, f"The first {len(preview)} readings that would be saved.")
+    for line, reason in found.rejected[:50]:
+        st.warning(escape_markdown(f"Line {line} cannot be kept: {reason}"))
+    if new:
+        label = f"Save the {len(new)} reading{'s' if len(new) != 1 else ''} that can be kept"
+        st.button(label, key="hr-file-save", type="primary", on_click=_save_file, args=(new,))
+
+
 if writable:
     reading_form()
+    file_import()
 elif summary.viewer.kind == "proxy":
     st.info("You can add readings for them when the consent on their record lets you add to it. "
             "The practice can tell you how to arrange that.")

@@ -43,7 +43,8 @@ def test_a_refused_reading_keeps_what_was_typed_and_says_why(demo_db):
     type_bp(at, "86", "138")
     at.button(key="hr-save").click().run()
     assert not at.exception
-    assert at.error and "Not saved." in at.error[0].value and "wrong way round" in at.error[0].value
+    said = at.error[0].value.replace("\\", "") if at.error else ""  # Markdown escapes removed
+    assert "Not saved." in said and "wrong way round" in said
     assert (at.text_input(key="hr-systolic").value, at.text_input(key="hr-diastolic").value) == ("86", "138")
     assert lines(at) == []
 
@@ -158,3 +159,41 @@ def test_the_results_page_charts_a_measure_that_has_only_home_readings(demo_db):
     assert rows == [{"Date": "20 November 2026", "Result": "6.2 mmol/L (home, on waking)",
                      "How it compares": "Home reading: not compared with the target"}]
     assert HOME_LEGEND in texts(at)
+
+
+BP_FILE = (b"Date,Time,SYS (mmHg),DIA (mmHg),Pulse (bpm)\n12/11/2026,07:30,138,86,70\n"
+           b"12/11/2026,07:31,400,86,70\n13/11/2026,21:00,136,84,\n")
+
+
+def upload(at, data: bytes, name: str = "readings.csv"):
+    """Give the page's uploader a file, as choosing it would, and run."""
+    at.file_uploader[0].set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def test_a_file_is_previewed_and_counted_and_saved_only_when_accepted(demo_db):
+    """A device file: the count, the rejected line with its reason and a preview show first, nothing
+    is saved until "Save the 2 readings that can be kept", then both are listed."""
+    at = page()
+    at = upload(at, BP_FILE)
+    no_errors(at)
+    shown = texts(at)
+    assert "**2** blood pressure readings can be kept, **1** cannot" in shown
+    assert at.warning and "Line 3 cannot be kept: 400 mmHg is not a possible top number" in \
+        at.warning[0].value.replace("\\", "")
+    assert lines(at) == []
+    at.button(key="hr-file-save").click().run()
+    no_errors(at)
+    assert [line.split(":")[1].split(".")[0].strip() for line in lines(at)] == ["136/84 mmHg", "138/86 mmHg, pulse 70"]
+    assert "Saved 2 readings." in [s.value for s in at.success]
+
+
+def test_a_file_that_is_not_readings_saves_nothing_and_its_text_is_not_markup(demo_db):
+    """A file whose header is not readings is refused in words; a header written as Markdown or HTML
+    is shown as text, and no save button is offered."""
+    at = upload(page(), b"**bold** <img src=x>,[link](http://example.org)\n1,2\n")
+    assert not at.exception
+    said = at.error[0].value
+    assert "This file cannot be imported" in said.replace("\\", "") and "No date column" in said
+    assert "**bold**" not in said and "<img" not in said.replace("\\<", "") and "](http" not in said
+    assert not [b for b in at.button if b.key == "hr-file-save"] and lines(at) == []
