@@ -13,8 +13,15 @@ from pathlib import Path
 
 import cli
 import settings
+import textsafe
 from record.reading_csv import CsvUnusable, read, same
 from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, KINDS, ReadingInvalid
+
+
+def _said(text: str) -> str:
+    """Words that quote what was typed or read from a file, safe for a terminal: no control, bidi
+    or zero-width character (an escape sequence in a file cannot move the cursor), one line."""
+    return " ".join(textsafe.plain(text).split())
 
 
 def _opened(args):
@@ -48,7 +55,7 @@ def cmd_add(args) -> int:
                                       pulse=args.pulse, now=now)
     except ReadingInvalid as exc:
         for reason in exc.problems.values():
-            print(f"ltc: {reason}", file=sys.stderr)
+            print(f"ltc: {_said(reason)}", file=sys.stderr)
         print("ltc: nothing was saved", file=sys.stderr)
         return 2
     print(f"Saved {KIND_WORDS[reading.kind]} {reading.value_text} taken {reading.taken_at.isoformat()} "
@@ -85,14 +92,14 @@ def cmd_import(args) -> int:
     try:
         found = read(data, viewer.patient_id, today, service.author_of(viewer), args.kind, _columns(args.column))
     except CsvUnusable as exc:
-        raise cli.UsageError(f"{args.file}: {exc} Nothing was saved.") from None
+        raise cli.UsageError(_said(f"{args.file}: {exc} Nothing was saved.")) from None
     kept = service.readings(viewer, today)
     new = [r for r in found.readings if not any(same(r, old) for old in kept)]
     print(f"{args.file}: {len(found.good)} {KIND_WORDS[found.kind]} reading(s) can be kept, "
           f"{len(found.rejected)} rejected, {len(found.good) - len(new)} already kept.")
-    print("  columns: " + ", ".join(f"{role} = '{name}'" for role, name in found.columns.items()))
+    print("  columns: " + _said(", ".join(f"{role} = '{name}'" for role, name in found.columns.items())))
     for line, reason in found.rejected:
-        print(f"rejected: {args.file} (line {line}): {reason}", file=sys.stderr)
+        print(f"rejected: {args.file} (line {line}): {_said(reason)}", file=sys.stderr)
     if found.rejected and not args.accept_valid:
         print(f"ltc: {len(found.rejected)} row(s) rejected, so nothing was saved. Correct them, or run again "
               f"with --accept-valid to save the {len(found.good)} good one(s).", file=sys.stderr)

@@ -183,3 +183,15 @@ def test_the_person_names_the_columns_the_header_does_not_say(capsys, db, tmp_pa
     code, out, _ = run(capsys, *base, "--column", "datetime=Measured", "--column", "systolic=reading 1",
                        "--column", "diastolic=Reading 2")
     assert code == 0 and [r[3] for r in listed(capsys, db)] == ["141/88 mmHg"]
+
+
+def test_file_text_quoted_in_a_reason_cannot_drive_the_terminal(capsys, db, tmp_path):
+    """A rejected cell and a header holding escape sequences and bidi overrides are quoted without them."""
+    path = tmp_path / "x.csv"
+    path.write_bytes("Date,Weight\n\x1b[2J\u202e12/11/2026,80\n".encode())
+    code, _, err = run(capsys, "reading", "import", path, "--patient", "dm-patient", "--db", db)
+    assert code == 1 and "(line 2):" in err
+    assert "\x1b" not in err and "\u202e" not in err
+    path.write_bytes("\x1b[31mWhen\u202e,Foo\n1,2\n".encode())
+    code, _, err = run(capsys, "reading", "import", path, "--patient", "dm-patient", "--db", db)
+    assert code == 2 and "No date column" in err and "\x1b" not in err and "\u202e" not in err
