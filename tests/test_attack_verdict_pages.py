@@ -136,3 +136,27 @@ def test_what_the_carer_may_not_see_never_shapes_their_verdict_or_check(tmp_path
     store.close()
     assert seen["patient"] == (["o-hidden", "o-seen"], 40, True, ["above the target"] * 2, "above", 91)
     assert seen["proxy"] == (["o-seen"], 48, False, ["within the target"], None, 183)
+
+
+@pytest.mark.parametrize("order", [("1", "2"), ("2", "1")])
+def test_a_goal_withdrawn_in_a_later_version_never_sets_the_target_whatever_the_import_order(tmp_path, order):
+    """The same Goal (id g) imported as version 1 (active, 58) and version 2 (entered-in-error,
+    meta.versionId and lastUpdated later), in either order, through the store and the gate: the
+    newest version wins, so the guideline 48 is the target the patient's summary shows."""
+    import datetime as dt
+
+    from record.access import Viewer, open_record
+    from summary import build_summary
+
+    base = _record({"value": 58, "unit": "mmol/mol"}, 55)
+    goal = next(r for r in base if r["resourceType"] == "Goal")
+    versions = {"1": {**goal, "meta": {"versionId": "1", "lastUpdated": "2025-01-01T10:00:00Z"}},
+                "2": {**goal, "lifecycleStatus": "entered-in-error", "meta": {"versionId": "2", "lastUpdated": "2026-02-01T10:00:00Z"}}}
+    store = Store(tmp_path / "app.db")
+    store.put([r for r in base if r["resourceType"] != "Goal"])
+    for version in order:
+        store.put([versions[version]])
+    view = {v.id: v for v in build_summary(open_record(store, Viewer(kind="patient", patient_id="p"), dt.date(2026, 11, 25))).conditions}["diabetes"]
+    store.close()
+    measure = next(m for m in view.measures if m.id == "hba1c")
+    assert (measure.target_high, measure.target_personal) == (48, False)
