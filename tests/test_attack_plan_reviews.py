@@ -265,3 +265,28 @@ def test_an_advance_care_plan_started_across_midnight_counts_from_its_uk_day(sta
     """A plan whose period starts just after midnight east of the UK began today in the UK and
     counts; one starting tomorrow in the UK does not yet."""
     assert _says_none(_acp_plan("active", "plan", start)) == asked
+
+
+@pytest.mark.parametrize("kind", ["patient", "proxy", "clinic"])
+def test_a_hidden_appointment_gives_no_date_through_the_gate(tmp_path, kind):
+    """An activity pointing at an Appointment labelled restricted (meta.security Confidentiality
+    "R", hidden from every viewer, record/access.py): opened through the gate for the patient, a
+    carer (tests/situation_records.carer) and the shared screen, the activity says "date not
+    recorded" or the plan itself is withheld (the gate withholds what points at a hidden entry,
+    record/gate_chains.py); the hidden appointment's day appears in no activity line."""
+    from situation_records import CARER, PID, carer
+
+    def mine(resource: dict) -> dict:
+        text = str(resource).replace("Patient/p'", f"Patient/{PID}'")
+        return eval(text) if resource.get("resourceType") != "Patient" else {**resource, "id": PID}  # noqa: S307 (own literal)
+
+    hidden = {**_appointment("a1", "2027-01-20T09:30:00+00:00"),
+              "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}}
+    store = Store(tmp_path / "app.db")
+    store.put([mine(r) for r in (_patient(), _alzheimers(), _plan(_by_reference("Appointment/a1")), hidden)] + carer())
+    viewer = Viewer(kind=kind, patient_id=PID, proxy_id=CARER if kind == "proxy" else None)
+    record = map_record(list(open_record(store, viewer, TODAY).resources))
+    store.close()
+    assert record.appointments == []
+    lines = [line for plan in record.care_plans for line in activities.activity_lines(plan, record, [])]
+    assert all((line.date, line.when) == (None, activities.NO_DATE) for line in lines)
