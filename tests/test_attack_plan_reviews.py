@@ -18,6 +18,7 @@ Tests marked xfail(strict) are breaks found by this attack: a fix flips them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -276,9 +277,10 @@ def test_a_hidden_appointment_gives_no_date_through_the_gate(tmp_path, kind):
     record/gate_chains.py); the hidden appointment's day appears in no activity line."""
     from situation_records import CARER, PID, carer
 
-    def mine(resource: dict) -> dict:
-        text = str(resource).replace("Patient/p'", f"Patient/{PID}'")
-        return eval(text) if resource.get("resourceType") != "Patient" else {**resource, "id": PID}  # noqa: S307 (own literal)
+    def mine(resource: dict) -> dict:  # the same resource, about the carer's patient
+        if resource["resourceType"] == "Patient":
+            return {**resource, "id": PID}
+        return json.loads(json.dumps(resource).replace('"Patient/p"', f'"Patient/{PID}"'))
 
     hidden = {**_appointment("a1", "2027-01-20T09:30:00+00:00"),
               "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}}
