@@ -292,3 +292,30 @@ def test_a_hidden_appointment_gives_no_date_through_the_gate(tmp_path, kind):
     assert record.appointments == []
     lines = [line for plan in record.care_plans for line in activities.activity_lines(plan, record, [])]
     assert all((line.date, line.when) == (None, activities.NO_DATE) for line in lines)
+
+
+def _unreadable(kind: str, status: str) -> dict:
+    """A review of the dementia advance care plan on "2026-13-01" (no such month), as an
+    Observation, Procedure or Condition with the given status (R4 value sets)."""
+    code = {"coding": [{"system": SCT, "code": REVIEW[0], "display": REVIEW[1]}]}
+    if kind == "Observation":
+        return {**_review("bad", "2026-13-01"), "status": status}
+    if kind == "Procedure":
+        return {"resourceType": "Procedure", "id": "bad", "status": status, "subject": {"reference": "Patient/p"},
+                "performedDateTime": "2026-13-01", "code": code}
+    return {"resourceType": "Condition", "id": "bad", "subject": {"reference": "Patient/p"}, "recordedDate": "2026-13-01",
+            "verificationStatus": {"coding": [{"code": status}]}, "code": code}
+
+
+@pytest.mark.parametrize(("kind", "status", "expected"), [
+    ("Observation", "final", "undated"), ("Observation", "entered-in-error", "overdue"),
+    ("Observation", "cancelled", "overdue"), ("Observation", "preliminary", "overdue"),
+    ("Procedure", "completed", "undated"), ("Procedure", "not-done", "overdue"), ("Procedure", "entered-in-error", "overdue"),
+    ("Condition", "confirmed", "undated"), ("Condition", "entered-in-error", "overdue"), ("Condition", "refuted", "overdue"),
+])
+def test_only_an_entry_that_counts_makes_an_overdue_review_date_not_recorded(kind, status, expected):
+    """Beside a review from June 2024 (overdue), an entry with an unreadable date turns the check
+    into "Date not recorded" only when it would count had its date been readable; one entered in
+    error, cancelled, preliminary, not done or refuted leaves the check overdue."""
+    _, review, _ = _view(_plan(_detail()), _review("r1", "2024-06-10"), _unreadable(kind, status))
+    assert review.status == expected
