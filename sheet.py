@@ -10,7 +10,8 @@ Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 from __future__ import annotations
 
 from conditions import verdict
-from conditions.base import ConditionView, MeasureView, number
+from conditions.base import ConditionView, MeasureView
+from conditions.target_words import result_words
 from record.citations import plain_words, review_words, source_words
 from record.dates import human
 from summary import Summary
@@ -33,10 +34,10 @@ def _latest(measure: MeasureView) -> tuple[str, str]:
     if not points:
         return "no results", ""
     last = points[-1]
-    value = f"{last.comparator or ''}{number(last.value)}" if last.value is not None else last.text
+    value = result_words(last.value, measure.display_unit, last.comparator, last.text)  # words: no unit after
     said = verdict.words(measure, last)  # the one verdict, as the chart and table give it (issue 18)
     flag = f" ({said})" if said else ""
-    return f"{value} {measure.display_unit}{flag}".strip(), human(last.date)
+    return f"{value}{flag}".strip(), human(last.date)
 
 
 def _target(measure: MeasureView) -> str:

@@ -388,8 +388,8 @@ class ConditionSpec:
 
 
 def personal_target(ctx: Context, measure_id: str):
-    """The trusted target of the person's most recent active Goal for this measure (conditions/personal.py)."""
-    return trusted_target(ctx.record, measure_id)
+    """The trusted target of the person's most recent active Goal in force today (conditions/personal.py)."""
+    return trusted_target(ctx.record, measure_id, ctx.today)
 
 
 def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = ("default",),
@@ -403,12 +403,8 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
     mine = personal_target(ctx, measure_id)
     if mine:
         goal, target = mine
-        low = target.low
-        high = target.high if target.high is not None else target.value
-        if target.comparator in (">", ">=") and target.value is not None:
-            low, high = target.value, None
-        inclusive = (target.comparator != ">", target.comparator != "<")
-        text = target_text(low, high, measure.display_unit)
+        low, high, inclusive = target.low, target.high, (target.low_inclusive, target.high_inclusive)
+        text = target_text(low, high, measure.display_unit, *inclusive)  # words and verdict: one source
         source = ctx.wording("your personal target", "{name}'s personal target") + (
             f" ({goal.description})" if goal.description else "")
         personal = True
