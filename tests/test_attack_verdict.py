@@ -129,8 +129,6 @@ def test_a_result_equal_to_a_percent_goal_is_within_it(percent):
 
 # -- comparators and unit spellings on the bound ----------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="attack: the R5 comparator 'ad' is dropped by record/mapping_results "
-                   "(_COMPARATORS), so 'ad 60' is judged as exactly 60 though verdict.py says an unknown comparator gets none")
 def test_an_r5_comparator_the_rule_does_not_know_gets_no_verdict():
     """An R5-shaped valueQuantity {"comparator": "ad", "value": 60}: verdict.against_target says a
     comparator it does not know ("ad", "ap") gets no verdict; the mapped point must not lose it
@@ -283,9 +281,6 @@ def _lithium_view(quantity: dict):
     return view, next(m for m in view.measures if m.id == "lithium")
 
 
-@pytest.mark.xfail(strict=True, reason="attack: mental_health._latest_against and q_lithium_outside_range compare the "
-                   "bare value and drop the comparator, so '>1.0' is 'within the usual range' in the note (and asks "
-                   "nothing) while the table and overview call it 'above the target'")
 @pytest.mark.parametrize(("comparator", "value", "side"), [(">", 1.0, "above"), ("<", 0.4, "below")])
 def test_a_lithium_level_beyond_a_bound_is_outside_the_range_in_every_place(comparator, value, side):
     """A lithium level reported as ">1.0" (or "<0.4") mmol/L: the table says "{side} the target"
