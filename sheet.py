@@ -57,7 +57,7 @@ def _view(view: ConditionView, kind: str = "patient") -> list[str]:
         for check in view.checks:
             words = missing if check.before_boundary else STATUS_WORDS[check.status]
             status = words + (f", {check.addressed_by}" if check.addressed_by else "")
-            last = human(check.last_done) if check.last_done else (missing.lower() if check.before_boundary else "never")
+            last = human(check.last_done, check.last_done_precision or "day") if check.last_done else (missing.lower() if check.before_boundary else "never")
             lines.append(
                 f"| {_cell(check.name)} | {last} |"
                 f" {human(check.due) if check.due else '-'} | {_cell(status)} |"

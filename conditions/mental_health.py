@@ -116,10 +116,10 @@ def q_lithium_overdue(ctx: Context, view: ConditionView) -> list[Question]:
             if c.id in PROMPTED_LITHIUM_CHECKS and c.status in ("overdue", "never")]
     if not late:
         return []
-    said = " and ".join(f"your last {label} was on {human(c.last_done)}" if c.last_done
+    said = " and ".join(f"your last {label} was on {human(c.last_done, c.last_done_precision or 'day')}" if c.last_done
                         else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                         else f"your record shows no {label}" for label, c in late)
-    said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done)}" if c.last_done
+    said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done, c.last_done_precision or 'day')}" if c.last_done
                               else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                               else f"{{name}}'s record shows no {label}" for label, c in late)
     event = next((e for e in (in_weekly_phase(ctx, c) for _, c in late) if e), None)
@@ -186,8 +186,8 @@ def q_smi_check(ctx: Context, view: ConditionView) -> list[Question]:
     what = "yearly physical health check (blood pressure, weight, blood sugar, cholesterol, smoking, alcohol)"
     gap = f" Not recorded in the last 12 months: {', '.join(missing)}." if missing else ""
     if check.last_done:
-        patient = f"Your {what} was last fully done on {human(check.last_done)}.{gap}"
-        carer = f"{{name}}'s {what} was last fully done on {human(check.last_done)}.{gap}"
+        patient = f"Your {what} was last fully done on {human(check.last_done, check.last_done_precision or 'day')}.{gap}"
+        carer = f"{{name}}'s {what} was last fully done on {human(check.last_done, check.last_done_precision or 'day')}.{gap}"
     elif not_seen(ctx, check):  # issue 16: it may have been done before the online record starts
         patient = carer = f"No complete {what} is {missing_where(ctx)}.{gap}"
     else:

@@ -14,6 +14,7 @@ from conditions.base import Context, number, target_text
 from pages import state, ui
 from pages.text import day, escape_markdown, humanise, md_line, missing_words, status_label
 from record import terminology
+from record.dates import human
 from record.models import GoalTarget
 
 state.guard()
@@ -88,7 +89,8 @@ if not record.care_plans:
     st.write("No care plans are in the record.")
 for plan in record.care_plans:
     st.subheader(md_line(plan.title))
-    period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
+    period = " to ".join(human(d, precision or "day")  # "2021", "March 2027": never an invented 1st
+                         for d, precision in zip((plan.period_start, plan.period_end), plan.period_precision) if d)
     st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
@@ -119,7 +121,7 @@ st.header("Care-plan entries in the record")
 # The same reader, and so the same entries, as the planning questions (issue 18): a review of an
 # advance care plan listed here is one the views count.
 entries = planning.care_plan_entries(Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind))
-ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry"),
+ui.table([{"Date": human(e.date, e.precision or "day") if e.date else "undated", "Entry": humanise(e.text or "coded entry"),
            "Counts as": "an advance care plan" if e.kind == "acp" else ""} for e in entries],
          "No care-plan reviews or entries are coded in the record.")
 

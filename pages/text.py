@@ -134,7 +134,8 @@ def check_row(check: CheckView, missing: str = ONLINE_RECORD) -> dict[str, str]:
     return {
         "Check": check.name,
         "Status": status,
-        "Last done": day(check.last_done, missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
+        "Last done": human(check.last_done, check.last_done_precision or "day") if check.last_done else (
+            missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
         "Next due": day(check.due, "now") if check.status != "ok" or check.due else "",
         "How often": interval_words(check.interval_days),
         "Source": " ".join(filter(None, (source_words(check.source) + ".", review_words(check.verified, "interval")))),

@@ -33,9 +33,6 @@ def partial_db(tmp_path, monkeypatch):
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="attack: partial dates are kept as their first day (record/mapping_plans._period, "
-                   "_schedule; check last_done) and the pages print them as days: '1 January 2021', '1 March 2027', "
-                   "'1 January 2025', and the review reads Overdue from '1 January 2026'")
 def test_partial_dates_are_never_shown_as_days_or_made_overdue(partial_db):
     """On the overview and the care plan page, a date the record gave only as a year or a month is
     never shown as a day it did not give (record/models.py: "2019" is never shown as "1 January
