@@ -197,7 +197,7 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     target_owner = f"{whose} personal" if measure.target_personal else whose  # "your" only to the patient
     source = source_words(measure.target_source)
     if side in ("above", "below"):
-        sentence += f", {outside_words(measure, side, whose)} (source: {source})"
+        sentence += f", {outside_words(measure, side, target_owner)} (source: {source})"
     elif measure.target and has_bounds(measure):
         sentence += f", within {target_owner} target ({measure.target}; source: {source})"
     elif measure.target:

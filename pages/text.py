@@ -153,13 +153,12 @@ def off_target(measure: MeasureView) -> str | None:
     return verdicts.latest_side(measure)
 
 
-def outside_words(measure: MeasureView, side: str, whose: str = "your") -> str:
+def outside_words(measure: MeasureView, side: str, owner: str = "your") -> str:
     """How the latest result sits outside the target, in words that hold for the bound the verdict
     used (issue 18): "above your target of 53 mmol/mol" when the target holds 53; for one that
     excludes its bound ("below 48") never "48, above your target of 48" but "at or above 48
-    mmol/mol, outside your target, which is below 48 mmol/mol". A personal target is
-    "{whose} personal target": "your" only to the patient."""
-    owner = f"{whose} personal" if measure.target_personal else whose
+    mmol/mol, outside your target, which is below 48 mmol/mol". `owner` is the viewer's word for
+    whose target it is ("your" only to the patient; "the" to a carer or the shared screen)."""
     above = side == "above"
     bound = measure.target_high if above else measure.target_low
     inclusive = measure.target_high_inclusive if above else measure.target_low_inclusive
