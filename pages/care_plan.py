@@ -8,11 +8,13 @@ import datetime as dt
 import streamlit as st
 
 from conditions import end_of_life_rules as planning
+from conditions import personal
 from conditions import plan_activities as activities
-from conditions.base import Context, number
+from conditions.base import Context, number, target_text
 from pages import state, ui
 from pages.text import code_words, day, escape_markdown, humanise, md_line, missing_words, status_label
 from record import terminology
+from record.dates import human
 from record.models import GoalTarget
 
 state.guard()
@@ -34,19 +36,17 @@ progress = own.progress
 
 
 def target_words(target: GoalTarget) -> str:
+    """A Goal target in the words the condition page uses for it (issue 18): the same bounds, each
+    inclusive or not, rounded as the measure is reported (conditions/personal.py), so a Goal of
+    6.5 % reads "48 mmol/mol or below" here and there, and "<53" reads "below 53 mmol/mol"."""
     measure = terminology.measures().get(target.measure_id or "")
-    shown_unit = measure.display_unit if measure else target.unit
-    unit = f" {shown_unit}" if shown_unit else ""
-    if target.low is not None and target.high is not None:
-        words = f"between {number(target.low)} and {number(target.high)}{unit}"
-    elif target.value is not None:
-        words = f"{target.comparator or ''}{number(target.value)}{unit}"
-    elif target.high is not None:
-        words = f"{number(target.high)}{unit} or below"
-    elif target.low is not None:
-        words = f"{number(target.low)}{unit} or above"
+    bounds = personal.bounds_of([target]) if measure else None
+    if bounds is not None and (bounds.low is not None or bounds.high is not None):
+        words = target_text(bounds.low, bounds.high, measure.display_unit, bounds.low_inclusive, bounds.high_inclusive)
     else:
-        words = target.text or "no measure recorded"
+        unit = f" {target.unit}" if target.unit else ""
+        value = None if target.value is None else f"{target.comparator or ''}{number(target.value)}{unit}"
+        words = target.text or value or "no measure recorded"
     return words + (f", by {day(target.due)}" if target.due else "")
 
 
@@ -89,7 +89,8 @@ if not record.care_plans:
     st.write("No care plans are in the record.")
 for plan in record.care_plans:
     st.subheader(md_line(plan.title))
-    period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
+    period = " to ".join(human(d, precision or "day")  # "2021", "March 2027": never an invented 1st
+                         for d, precision in zip((plan.period_start, plan.period_end), plan.period_precision) if d)
     st.caption(" · ".join(md_line(p) for p in (f"Status: {code_words(plan.status)}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
@@ -120,7 +121,7 @@ st.header("Care-plan entries in the record")
 # The same reader, and so the same entries, as the planning questions (issue 18): a review of an
 # advance care plan listed here is one the views count.
 entries = planning.care_plan_entries(Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind))
-ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry"),
+ui.table([{"Date": human(e.date, e.precision or "day") if e.date else "undated", "Entry": humanise(e.text or "coded entry"),
            "Counts as": "an advance care plan" if e.kind == "acp" else ""} for e in entries],
          "No care-plan reviews or entries are coded in the record.")
 

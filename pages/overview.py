@@ -11,8 +11,8 @@ import service as door
 from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
-    ATTENTION, day, escape_markdown, humanise, latest_point, md_line, missing_words, off_target, review_words,
-    page_title, source_words, status_label, unnest, value_words,
+    ATTENTION, day, escape_markdown, humanise, latest_point, md_line, missing_words, off_target, outside_words,
+    page_title, review_words, source_words, status_label, unnest, value_words,
 )
 
 state.guard()
@@ -75,11 +75,10 @@ for view in summary.conditions:
         if side and measure.id not in seen:
             seen.add(measure.id)
             last = latest_point(measure)
-            limit = measure.target_high if side == "above" else measure.target_low
             off.append(unnest(
                 f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}: latest "
                 f"{value_words(last.value, measure.display_unit, last.comparator)} on {day(last.date)}, "
-                f"{side} {ui.whose(summary)} target of {value_words(limit, measure.display_unit)} "
+                f"{outside_words(measure, side, ui.whose(summary))} "
                 f"(source: {source_words(measure.target_source)})"
                 + (f". {review_words(measure.target_verified)}" if review_words(measure.target_verified) else "")
             ))
