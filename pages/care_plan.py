@@ -48,7 +48,7 @@ def target_words(target: GoalTarget) -> str:
     return words + (f", by {day(target.due)}" if target.due else "")
 
 
-def progress_notes(goal_ref: str, key: str) -> None:
+def progress_notes(goal_ref: str, key: str, goal_name: str) -> None:
     notes = [p for p in progress if p.get("goal_ref") == goal_ref]
     for note in notes:
         st.markdown(f"- {day(_date(note.get('on_date')), 'undated')}: {escape_markdown(note['note'])}")
@@ -57,7 +57,7 @@ def progress_notes(goal_ref: str, key: str) -> None:
     with st.form(f"progress-{key}", clear_on_submit=True, border=False):
         text = st.text_input("Add a progress note", max_chars=ui.MAX_TEXT, key=f"progress-text-{key}",
                              placeholder="for example: walked every day this week")
-        if st.form_submit_button("Save progress note"):
+        if st.form_submit_button(f"Save progress note: {md_line(goal_name)}"):  # one name per goal (issue 18)
             ui.save(lambda: svc.add_goal_progress(viewer, goal_ref, text, summary.today))
 
 
@@ -68,11 +68,11 @@ def _date(text):
         return None
 
 
-st.header("Care plans")
+st.header("Care plans", anchor=False)
 if not record.care_plans:
     st.write("No care plans are in the record.")
 for plan in record.care_plans:
-    st.subheader(md_line(plan.title))
+    st.subheader(md_line(plan.title), anchor=False)
     period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
     st.caption(" · ".join(md_line(p) for p in (f"Status: {plan.status}" if plan.status else "", period) if p))
     if plan.description:
@@ -81,11 +81,11 @@ for plan in record.care_plans:
     if items:
         st.markdown("\n".join(f"- {escape_markdown(a.text)}" + (f" ({md_line(a.status)})" if a.status else "") for a in items))
 
-st.header("Goals agreed with the practice")
+st.header("Goals agreed with the practice", anchor=False)
 if not record.goals:
     st.write("No goals are in the record.")
 for goal in record.goals:
-    st.subheader(md_line(goal.description or goal.text or "Goal"))
+    st.subheader(md_line(goal.description or goal.text or "Goal"), anchor=False)
     facts = [f"Status: {goal.lifecycle_status}" if goal.lifecycle_status else "",
              f"since {day(goal.start)}" if goal.start else "",
              f"progress: {goal.achievement_status}" if goal.achievement_status else ""]
@@ -94,9 +94,9 @@ for goal in record.goals:
         st.markdown(f"- Target: {escape_markdown(target_words(target))}")
     if goal.notes:
         st.markdown(escape_markdown(goal.notes))
-    progress_notes(f"Goal/{goal.id}", goal.id)
+    progress_notes(f"Goal/{goal.id}", goal.id, goal.description or goal.text or "Goal")
 
-st.header("Care-plan entries in the record")
+st.header("Care-plan entries in the record", anchor=False)
 plan_sets = [vs for vs in terminology.valueset_ids() if "care_plan" in vs]
 
 
@@ -120,8 +120,8 @@ def own_goals() -> None:
     if not goals:
         st.write("No goals of your own yet.")
     for goal in goals:
-        st.subheader(md_line(goal["text"]))
-        progress_notes(f"own/{goal['id']}", f"own-{goal['id']}")
+        st.subheader(md_line(goal["text"]), anchor=False)
+        progress_notes(f"own/{goal['id']}", f"own-{goal['id']}", goal["text"])
     if writable:
         with st.form("own-goal", clear_on_submit=True):
             text = st.text_input("A goal of your own", max_chars=ui.MAX_TEXT, key="own-goal-text",
@@ -130,7 +130,7 @@ def own_goals() -> None:
                 ui.save(lambda: svc.add_own_goal(viewer, text))
 
 
-st.header("Your own goals")
+st.header("Your own goals", anchor=False)
 if summary.viewer.kind == "clinic":
     with st.expander("Your own goals and notes (hidden on the shared screen until you open them)"):
         own_goals()

@@ -30,7 +30,7 @@ if summary.viewer.kind == "clinic" or wanted not in views:
         help="The shared screen shows one condition at a time.",
     )
     view = views[view_id]
-    st.header(view.title)
+    st.header(view.title, anchor=False)
     level, measure_heading = st.subheader, ui.h4
 else:
     view = views[wanted]
@@ -44,7 +44,7 @@ if view.boundary_note:  # what a view under a date boundary cannot see (issue 16
 for situation in view.situations:  # "Because you are pregnant, ..." (clinical-reference §11)
     st.info(escape_markdown(situation.words))
 
-level("Results over time")
+level("Results over time", anchor=False)
 measures = [m for m in view.measures if m.series]
 empty = [m for m in view.measures if not m.series]
 if not measures:
@@ -59,10 +59,10 @@ if empty:
 if summary.death_notice:  # no due checks or questions for someone who has died (§11.10)
     st.stop()
 
-level("Regular checks")
+level("Regular checks", anchor=False)
 ui.checks_table(view.checks, missing_words(summary.viewer.kind, summary.patient.name))
 
-level("Questions you might ask")
+level("Questions you might ask", anchor=False)
 if view.questions:
     on_add = ui.add_suggested if ui.can_write(summary) and ui.own_shown(summary) else None
     kept = {q.rule_id for q in summary.questions if q.source != "suggested" and q.rule_id}
@@ -75,5 +75,5 @@ for panel in view.panels:
     ui.panel_block(panel)
 
 if view.support:
-    level("Support")
+    level("Support", anchor=False)
     st.info(humanise(view.support), icon="💬")

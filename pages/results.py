@@ -33,7 +33,7 @@ def other_results() -> None:
     others = [r for r in record.results if not r.measure_id]
     if not others:
         return
-    st.header("Other results")
+    st.header("Other results", anchor=False)
     with st.expander(f"{len(others)} results not charted (no measure in the table)"):  # ui.table escapes the cells
         ui.paged_table(
             sorted(others, key=lambda r: r.date or dt.date.min, reverse=True),
