@@ -162,6 +162,18 @@ def entry_pages() -> list:
     return [connect_page(default=connect_first), *chooser, *hidden]
 
 
+def signed_out(page) -> None:
+    """Before the way in runs: after the person signed out, the next one starts at the app's bare
+    address (not at the page the last person was on); at a record page's address otherwise (a
+    reload after the sign-in ended, a bookmark), the sign-in page says why and leads back there."""
+    if page.url_path in (SIGN_IN, CONNECT, NEUTRAL, ""):
+        st.session_state.pop(state.LEFT, None)
+        return
+    if st.session_state.pop(state.LEFT, None):
+        st.switch_page(next(p for p in entry_pages() if p.url_path == ""))
+    st.session_state[state.SIGNED_OUT] = known_paths().get(page.url_path, True)
+
+
 def exited() -> None:
     """After quick exit: the neutral page only, at the app's bare address, with the URL's parameters
     and the browser's sign-in cookie gone. Every other url_path (Back to a record page) moves
@@ -170,7 +182,7 @@ def exited() -> None:
     st.query_params.clear()
     behaviour.drop_cookie()
     neutral = st.Page("pages/neutral.py", title="Recipes", icon="🍲", url_path=NEUTRAL, default=True)
-    hidden = [st.Page(lambda: st.switch_page(neutral), title="Recipes", url_path=url, visibility="hidden")
+    hidden = [st.Page("pages/neutral.py", title="Recipes", url_path=url, visibility="hidden")
               for url in known_paths() if url != NEUTRAL]
     page = st.navigation([neutral, *hidden], position="hidden")
     if page is not neutral:
@@ -203,8 +215,7 @@ def main() -> None:
     if state.viewer() is None:
         behaviour.drop_cookie()
         page = st.navigation(entry_pages(), position="hidden")
-        if page.url_path not in (SIGN_IN, CONNECT, NEUTRAL, ""):
-            st.session_state[state.SIGNED_OUT] = known_paths().get(page.url_path, True)
+        signed_out(page)
         ui.quick_exit_button()
         run(page, "signed-out")
         return

@@ -30,6 +30,7 @@ EXITED = "quick_exit"  # set after quick exit: only the neutral page shows
 OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar only the first time)
 ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
 TOKEN = "sign_in_token"  # this sign-in's token in pages/sessions.SIGN_INS (and the browser's cookie)
+LEFT = "signed_out_by_choice"  # the person signed out: the next page is sign-in at the bare address
 SIGNED_OUT = "signed_out_notice"  # a sign-in ended, or a record page was asked for: True or that page's title
 
 
@@ -104,7 +105,7 @@ def restore_sign_in() -> None:
     if viewer() is not None:
         return
     token = st.context.cookies.get(COOKIE)
-    if not token:
+    if not isinstance(token, str) or not token:  # (AppTest's context answers with a stand-in object)
         return
     held = SIGN_INS.restore(token)
     if held is None:
@@ -125,8 +126,10 @@ def sign_in_still_live() -> bool:
 
 
 def end_stale_sign_in() -> None:
-    """This session's sign-in ended elsewhere or timed out: sign out and say why on the sign-in page."""
+    """This session's sign-in ended elsewhere or timed out: sign out and say why on the sign-in page,
+    which stays at this address so signing in again returns here."""
     sign_out()
+    st.session_state.pop(LEFT, None)
     st.session_state[SIGNED_OUT] = True
 
 
@@ -136,6 +139,7 @@ def sign_out() -> None:
     for key in list(st.session_state.keys()):
         if key != URL_APPLIED:
             del st.session_state[key]
+    st.session_state[LEFT] = True  # the next person starts at the sign-in page, not at this one's page
 
 
 def enter_shared_screen() -> None:
