@@ -60,8 +60,9 @@ def sign_in_patient(page, url: str) -> None:
 
 def open_menu(page, size: str) -> None:
     """On a phone the menu is folded away: open it (desktop shows it beside the page)."""
-    if size == "phone" and page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") != "false":
-        page.locator("[data-testid='stExpandSidebarButton']").click()
+    expand = page.locator("[data-testid='stExpandSidebarButton']")
+    if size == "phone" and expand.is_visible():
+        expand.click()
     expect(page.locator("a[data-testid='stSidebarNavLink']").first).to_be_in_viewport()
 
 
@@ -124,7 +125,7 @@ def test_reload_keeps_the_page_and_the_person_signed_in(app_url, sized):
 
 
 def test_carer_and_shared_screen_come_back_as_the_same_viewer(app_url, browser):
-    """After a reload a carer is still the carer (not the patient), and the shared screen is still the shared screen."""
+    """After a reload a carer is still the carer (not the patient), a patient-only address says it is not part of the carer's view, and the shared screen is still the shared screen."""
     context = browser.new_context(**DESKTOP)
     context.set_default_timeout(WAIT_MS)
     try:
@@ -142,6 +143,10 @@ def test_carer_and_shared_screen_come_back_as_the_same_viewer(app_url, browser):
         wait_for_page(page, "Overview")
         expect(page.get_by_text(f"Signed in as {CARER} (carer).")).to_be_attached()
         expect(page.get_by_text("Shown as a carer's view")).to_be_attached()
+        page.goto(f"{app_url}/my-settings")  # a patient-only page's address, in the carer's browser
+        wait_for_page(page, "This page is not part of this view")
+        expect(page.get_by_text(f"Signed in as {CARER} (carer).")).to_be_attached()
+        expect(page.get_by_text("Page not found")).to_have_count(0)
 
         page.get_by_role("button", name="Sign out").click()
         wait_for_page(page, "Welcome")
