@@ -171,7 +171,7 @@ def signed_out(page) -> None:
         return
     if st.session_state.pop(state.LEFT, None):
         st.switch_page(next(p for p in entry_pages() if p.url_path == ""))
-    st.session_state[state.SIGNED_OUT] = known_paths().get(page.url_path, True)
+    st.session_state[state.SIGNED_OUT] = "page"
 
 
 def exited() -> None:

@@ -17,8 +17,8 @@ state.guard()
 
 st.title("Welcome", anchor=False)
 ended = st.session_state.get(state.SIGNED_OUT)
-if ended:
-    back = f" Sign in again to go back to {ended}." if isinstance(ended, str) else " Sign in again to carry on."
+if ended:  # the page is not named: on a shared device "Diabetes" would say too much to whoever reloads
+    back = " Sign in again to go back to the page you were on." if ended == "page" else " Sign in again to carry on."
     st.info(f"You were signed out for your security.{back}", icon="🔒")
 st.write("See your GP record for long-term conditions, get ready for appointments, and keep your questions in one place.")
 

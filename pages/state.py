@@ -31,7 +31,7 @@ OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar on
 ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
 TOKEN = "sign_in_token"  # this sign-in's token in pages/sessions.SIGN_INS (and the browser's cookie)
 LEFT = "signed_out_by_choice"  # the person signed out: the next page is sign-in at the bare address
-SIGNED_OUT = "signed_out_notice"  # a sign-in ended, or a record page was asked for: True or that page's title
+SIGNED_OUT = "signed_out_notice"  # a sign-in ended (True), or a record page's address was asked for ("page")
 
 
 @st.cache_resource(show_spinner="Opening the record store…")

@@ -52,5 +52,5 @@ def test_a_sign_in_ended_elsewhere_signs_this_session_out_with_a_plain_notice(de
     at.run()
     no_errors(at)
     assert headings(at) == ["Welcome"]
-    assert [i.value for i in at.info][:1] == [f"{SIGNED_OUT} Sign in again to go back to Overview."]
+    assert [i.value for i in at.info][:1] == [f"{SIGNED_OUT} Sign in again to go back to the page you were on."]
     assert "Rajesh" not in " ".join(m.value for m in at.markdown)

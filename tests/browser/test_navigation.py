@@ -25,6 +25,13 @@ SIZES = {"phone": PHONE, "desktop": DESKTOP}
 MAIN_H1 = "[data-testid='stMain'] h1"
 QUICK_EXIT = ".st-key-quick_exit_button button"
 SIGNED_OUT = "You were signed out for your security"
+# Where the menu's first link is: "open" (wholly on screen) or "shut" (wholly off it, to the left).
+MENU_AT = """(where) => {
+    const link = document.querySelector("a[data-testid='stSidebarNavLink']");
+    if (!link) return where === "shut";
+    const r = link.getBoundingClientRect();
+    return where === "open" ? r.width > 0 && r.left >= 0 && r.right <= innerWidth : r.right <= 0;
+}"""
 
 # WCAG relative luminance and contrast of the focused element's outline against what is behind it.
 FOCUS_CONTRAST = """() => {
@@ -62,14 +69,18 @@ def open_menu(page, size: str) -> None:
     """On a phone the menu is folded away: open it (desktop shows it beside the page)."""
     expand = page.locator("[data-testid='stExpandSidebarButton']")
     if size == "phone" and expand.is_visible():
+        page.wait_for_function(MENU_AT, arg="shut")  # a menu still sliding shut ignores the press
         expand.click()
-    expect(page.locator("a[data-testid='stSidebarNavLink']").first).to_be_in_viewport()
+    page.wait_for_function(MENU_AT, arg="open")
 
 
 def choose_page(page, size: str, title: str) -> None:
+    """Open the page `title` from the menu; on a phone the menu then closes (wait until it has)."""
     open_menu(page, size)
     menu_link(page, title).click()
     wait_for_page(page, title)
+    if size == "phone":
+        expect(page.locator("[data-testid='stExpandSidebarButton']")).to_be_visible()
 
 
 def menu_link(page, title: str):
@@ -172,7 +183,7 @@ def test_a_reload_after_sign_out_says_so_and_returns_to_the_page(app_url, sized)
     context.clear_cookies()  # what a closed browser or an ended sign-in leaves
     page.reload()
     wait_for_page(page, "Welcome")
-    expect(page.get_by_text(f"{SIGNED_OUT}. Sign in again to go back to Letters.")).to_be_visible()
+    expect(page.get_by_text(f"{SIGNED_OUT}. Sign in again to go back to the page you were on.")).to_be_visible()
     choose_option(page, "Your name", DIABETES_PATIENT)
     page.get_by_role("button", name="Open my record").click()
     wait_for_page(page, "Letters")
@@ -192,12 +203,14 @@ def test_quick_exit_stays_on_screen_and_leaves_nothing_behind(app_url, sized):
     wait_for_page(page, "Recipes")
     assert "ltc_session" not in {c["name"] for c in context.cookies()}
     assert "?" not in page.url
-    page.go_back()
+    page.go_back()  # to the Diabetes page's address: the neutral page shows, at the bare address
+    page.wait_for_url(f"{app_url}/")
     wait_for_page(page, "Recipes")
     page.reload()
     wait_for_page(page, "Welcome")
     body = page.locator("body").inner_text()
     assert SIGNED_OUT not in body and DIABETES_PATIENT not in body.split("Your name")[0]
+    assert "Diabetes" not in body
     expect(page.locator("a[data-testid='stSidebarNavLink']")).to_have_count(0)
 
 
@@ -210,7 +223,7 @@ def test_phone_menu_closes_after_a_page_is_chosen(app_url, browser):
         sign_in_patient(page, app_url)
         choose_page(page, "phone", "Medicines")
         expect(page.locator("[data-testid='stSidebar']")).to_have_attribute("data-collapsed", "true")
-        expect(page.locator("a[data-testid='stSidebarNavLink']").first).not_to_be_in_viewport()
+        page.wait_for_function(MENU_AT, arg="shut")
         expect(page.locator("[data-testid='stExpandSidebarButton']")).to_be_visible()
     finally:
         context.close()
