@@ -22,6 +22,7 @@ _CSS = """
   /* Quick exit stays on screen, top right, above the header and the phone menu (NHS "Exit this page"). */
   .st-key-quick_exit_button { position: fixed; top: 0.6rem; right: 0.75rem; z-index: 1000100; width: auto; }
   .st-key-quick_exit_button button { box-shadow: 0 0 0 2px #FFFFFF; }
+  @media print { .st-key-quick_exit_button { display: none; } }  /* not on every printed page */
   /* On a phone the open menu covers the page up to near the right edge, and Quick exit stays on
      top of it: the menu's close button moves to the menu's left so Quick exit never hides it. */
   @media (max-width: 767.98px) { [data-testid="stSidebarHeader"] { flex-direction: row-reverse; } }
