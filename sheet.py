@@ -10,7 +10,8 @@ Markdown viewer, and the PDF (exports/pdf_sheet.py) reads the escapes back.
 from __future__ import annotations
 
 from conditions import verdict
-from conditions.base import ConditionView, MeasureView, number
+from conditions.base import ConditionView, MeasureView
+from conditions.target_words import result_words
 from record.citations import review_words, source_words, unnest
 from record.dates import human
 from summary import Summary
@@ -36,10 +37,10 @@ def _latest(measure: MeasureView) -> tuple[str, str]:
     if not points:
         return "no results", ""
     last = points[-1]
-    value = f"{last.comparator or ''}{number(last.value)}" if last.value is not None else last.text
+    value = result_words(last.value, measure.display_unit, last.comparator, last.text)  # words: no unit after
     said = verdict.words(measure, last)  # the one verdict, as the chart and table give it (issue 18)
     flag = f" ({said})" if said else ""
-    return f"{value} {measure.display_unit}{flag}".strip(), human(last.date)
+    return f"{value}{flag}".strip(), human(last.date)
 
 
 def _target(measure: MeasureView) -> str:
@@ -59,7 +60,7 @@ def _view(view: ConditionView, kind: str = "patient") -> list[str]:
         for check in view.checks:
             words = missing if check.before_boundary else STATUS_WORDS[check.status]
             status = words + (f", {check.addressed_by}" if check.addressed_by else "")
-            last = human(check.last_done) if check.last_done else (missing.lower() if check.before_boundary else "never")
+            last = human(check.last_done, check.last_done_precision or "day") if check.last_done else (missing.lower() if check.before_boundary else "never")
             lines.append(
                 f"| {_cell(check.name)} | {last} |"
                 f" {human(check.due) if check.due else '-'} | {_cell(status)} |"

@@ -25,7 +25,7 @@ from conditions.series import HomePoint, SeriesPoint, SituationLine  # noqa: F40
 from conditions.sources import Tracer
 from conditions.target_words import bands_note, number, target_text  # noqa: F401  (part of the views' API)
 from record import terminology
-from record.dates import human
+from record.dates import FhirDate, human
 from record.models import Coding, LabResult, Medication, PatientRecord
 from record.projection import copier
 
@@ -76,6 +76,7 @@ class CheckView(_Out):
     basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     before_boundary: bool = False  # status "never" under a date boundary: not in the online record (issue 16)
     evidence: tuple[str, ...] = ()  # the value sets that show it done (intervals.csv): a plan's reviews link here
+    last_done_precision: str | None = None  # "year"/"month": last done in "2025", shown so, never "1 January 2025"
 
 
 class Question(_Out):
@@ -273,6 +274,24 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
     return ctx.kept(("evidence", tuple(evidence)), found)
 
 
+def evidence_spans(ctx: Context, evidence: tuple[str, ...]) -> list[tuple[dt.date, dt.date, str | None]]:
+    """The evidence of `evidence_dates` as (first possible day, last possible day, precision): a
+    check recorded in "2025" was done on some day of 2025 (record/dates.FhirDate.last_day)."""
+    def found() -> list:
+        measures = {m.valueset: m.id for m in terminology.measures().values()}
+        entries = [r for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
+        entries += ctx.coded(*evidence)
+        entries += ctx.record.untracked_values.where(lambda key: in_any(evidence, *key))
+        spans = {(e.date, _last_day(e.date, e.date_precision), e.date_precision if e.date_precision in ("year", "month")
+                  else None) for e in entries if e.date and e.date <= ctx.today}
+        return sorted(spans, key=lambda s: (s[0], s[1], s[2] or ""))
+    return ctx.kept(("evidence spans", tuple(evidence)), found)
+
+
+def _last_day(day: dt.date, precision: str | None) -> dt.date:
+    return FhirDate(day, precision).last_day if precision in ("year", "month") else day
+
+
 def undated_evidence(ctx: Context, evidence: tuple[str, ...]) -> list:
     """Entries that would evidence a check but whose date cannot be read (record/models.py)."""
     return ctx.kept(("undated", tuple(evidence)), lambda: ctx.record.undated_by_concept.where(
@@ -302,18 +321,22 @@ def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
     recent decline counted as addressed. Modules with checks the spec cannot describe call this."""
     rule = terminology.interval(interval_check, condition)
     interval_days, grace_days = rule.window(stricter and bool(rule.stricter_interval_days))
-    done = [d for d in evidence_dates(ctx, rule.evidence) if since is None or d >= since]
-    last = done[-1] if done else None
+    done = [d for d in evidence_spans(ctx, rule.evidence) if since is None or d[0] >= since]
+    last = max((d[0] for d in done), default=None)
     if rule.once_only:  # no repeat interval: recorded or not, never overdue
         due, status = None, ("ok" if last else "never")
     else:
         due, status = status_for(last, interval_days, grace_days, ctx.today)
+        latest = min(max(d[1] for d in done), ctx.today) if done else None  # a partial date's last possible day
+        if latest is not None and latest > last and status_for(latest, interval_days, grace_days, ctx.today)[1] != status:
+            due, status = None, "undated"  # done in time or overdue, as the day it stands for falls: cannot say
     if status in ("overdue", "never", "due-soon") and undated_evidence(ctx, rule.evidence):
         due, status = None, "undated"  # it may have been done since: the date cannot be read
+    precision = next((d[2] for d in done if d[0] == last and d[2] in ("year", "month")), None)
     check = CheckView(
         id=check_id, name=name, last_done=last, due=due, status=status,
         interval_days=interval_days, source=rule.source, verified=rule.verified,
-        note=note or rule.text or None, evidence=rule.evidence)
+        note=note or rule.text or None, evidence=rule.evidence, last_done_precision=precision)
     return at_boundary(ctx, apply_declined(ctx, check, tuple(dict.fromkeys((*declined, *rule.declined)))))
 
 
@@ -389,8 +412,8 @@ class ConditionSpec:
 
 
 def personal_target(ctx: Context, measure_id: str):
-    """The trusted target of the person's most recent active Goal for this measure (conditions/personal.py)."""
-    return trusted_target(ctx.record, measure_id)
+    """The trusted target of the person's most recent active Goal in force today (conditions/personal.py)."""
+    return trusted_target(ctx.record, measure_id, ctx.today)
 
 
 def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = ("default",),
@@ -404,12 +427,8 @@ def measure_view(ctx: Context, measure_id: str, applies_when: tuple[str, ...] = 
     mine = personal_target(ctx, measure_id)
     if mine:
         goal, target = mine
-        low = target.low
-        high = target.high if target.high is not None else target.value
-        if target.comparator in (">", ">=") and target.value is not None:
-            low, high = target.value, None
-        inclusive = (target.comparator != ">", target.comparator != "<")
-        text = target_text(low, high, measure.display_unit)
+        low, high, inclusive = target.low, target.high, (target.low_inclusive, target.high_inclusive)
+        text = target_text(low, high, measure.display_unit, *inclusive)  # words and verdict: one source
         source = ctx.wording("your personal target", "{name}'s personal target") + (
             f" ({goal.description})" if goal.description else "")
         personal = True

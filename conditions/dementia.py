@@ -160,7 +160,7 @@ def ask_care_plan_review(ctx: Context, view: ConditionView) -> list[Question]:
             (f"No dementia care plan review is {where}." if where else
              "No dementia care plan review is recorded for {name}.") + " You and {name} could "
             "ask whether a review is due and what support is available for you both.")]
-    when = human(check.last_done)
+    when = human(check.last_done, check.last_done_precision or "day")
     return [suggest(
         ctx, "dementia.care_plan_review", 30, reason,
         f"The last dementia care plan review recorded was on {when}. You could ask "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from conditions.base import RECENT_MEDICINE_DAYS, Context, number, personal_target
+from conditions.personal import reported
 from conditions.situations import EGFR_BAND_ROWS, egfr_band, situations, target_row  # noqa: F401
 from record import citations, terminology
 from record.models import LabResult
@@ -138,28 +139,30 @@ class Aim:
     source: str
     label: str
     verified: bool = True
+    unit: str | None = None  # a whole-number unit (mmol/mol) is compared as reported, as the table is
 
     def above(self, value: float | None) -> bool:
         """Whether a value is above this target."""
         if value is None:
             return False
+        value = reported(value, self.unit)
         return value > self.high or (value == self.high and not self.inclusive)
 
 
 def aim(ctx: Context, measure_id: str) -> Aim | None:
     """The upper target the measure view shows: a personal Goal first, else the guideline row."""
     mine = personal_target(ctx, measure_id)
+    unit = terminology.measures()[measure_id].unit
     if mine:
         target = mine[1]
-        high = target.high if target.high is not None else target.value
-        if high is None or target.comparator in (">", ">="):
+        if target.high is None:
             return None
-        return Aim(high, target.comparator != "<", True, "your personal target", "")
+        return Aim(target.high, target.high_inclusive, True, "your personal target", "", unit=unit)
     rows = terminology.targets(measure_id, CONDITION)
     for when in target_order(ctx, measure_id):
         row = next((r for r in rows if r.applies_when == when and r.high is not None), None)
         if row is not None:
-            return Aim(row.high, row.high_inclusive, False, row.source, row.label, row.verified)
+            return Aim(row.high, row.high_inclusive, False, row.source, row.label, row.verified, unit)
     return None
 
 

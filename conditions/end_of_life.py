@@ -188,7 +188,7 @@ def ask_cpr_review(ctx: Context, view: ConditionView) -> list[Question]:
     check = next((c for c in view.checks if c.id == "cpr_review"), None) or cpr_check(ctx)
     if not rules.prompts_on(ctx) or check is None or check.status != "overdue":
         return []
-    decided, review = human(check.last_done), human(check.due)
+    decided, review = human(check.last_done, check.last_done_precision or "day"), human(check.due)
     return [suggest(
         ctx, "end_of_life.cpr_review_passed", 15,
         "The review date recorded with the CPR decision has passed (clinical-reference "

@@ -34,6 +34,7 @@ DOCUMENT_KINDS: dict[str, tuple[str, ...]] = {
 }
 DOCUMENT_NAMES = {"respect": "ReSPECT form", "acp": "advance care plan",
                   "eol_plan": "end of life care plan"}
+AGREED_STATUSES = frozenset({"active", "on-hold", "completed"})  # CarePlan.status that was agreed (R4)
 ACP_DECLINED = "declined_acp"
 ANTICIPATORY_CODES = "anticipatory_medicines"
 ANTICIPATORY_CLASS = "anticipatory"
@@ -53,6 +54,7 @@ class Dated:
     text: str
     review: dt.date | None = None
     kind: str = ""
+    precision: str | None = None  # "year"/"month" for a partial date: shown as "2025", never "1 January 2025"
 
 
 def prompts_on(ctx: Context) -> bool:
@@ -82,7 +84,7 @@ def coded(ctx: Context, valuesets: tuple[str, ...], flags: bool = True) -> list[
 
     Flags count only while active; with flags=False they are left out (for readers that look at a
     Flag's period themselves)."""
-    return sorted((Dated(e.date, e.text or "recorded") for e in _entries(ctx, valuesets, flags)),
+    return sorted((Dated(e.date, e.text or "recorded", precision=e.date_precision) for e in _entries(ctx, valuesets, flags)),
                   key=lambda d: d.date)
 
 
@@ -128,10 +130,17 @@ def documents(ctx: Context, kind: str) -> list[Dated]:
             found.append(Dated(letter.date, letter.title, kind=kind))
     for plan in ctx.record.care_plans:
         when = plan.period_start or plan.date
-        if when and when <= ctx.today and plan.status not in ("revoked", "entered-in-error") \
-                and matches(valuesets, plan.category_codings, plan.title):
+        if when and when <= ctx.today and agreed(plan) and matches(valuesets, plan.category_codings, plan.title):
             found.append(Dated(when, plan.title, kind=kind))
-    return sorted((Dated(d.date, d.text, d.review, kind) for d in found), key=lambda d: d.date)
+    return sorted((Dated(d.date, d.text, d.review, kind, d.precision) for d in found), key=lambda d: d.date)
+
+
+def agreed(plan) -> bool:
+    """Whether a CarePlan is one agreed with the person (R4 CarePlan.status and intent): active,
+    on hold or completed, and a plan or order (not a proposal or option). A draft ("not yet ready
+    for use"), a revoked or entered-in-error one, and one whose status is unknown or missing are
+    not trusted to be agreed, so they never silence "no advance care plan is recorded"."""
+    return plan.status in AGREED_STATUSES and plan.intent not in ("proposal", "option")
 
 
 def care_plan_entries(ctx: Context) -> list[Dated]:
@@ -142,8 +151,8 @@ def care_plan_entries(ctx: Context) -> list[Dated]:
     reader for both, so the page cannot list a plan the questions say is not recorded (issue 18)."""
     plan_sets = tuple(dict.fromkeys((*(vs for vs in terminology.valueset_ids() if "care_plan" in vs),
                                      *(vs for kind in DOCUMENT_KINDS.values() for vs in kind))))
-    found = [Dated(e.date, e.text or "recorded", kind="acp" if matches(DOCUMENT_KINDS["acp"], e.codings, e.text) else "")
-             for e in _entries(ctx, plan_sets)]
+    found = [Dated(e.date, e.text or "recorded", kind="acp" if matches(DOCUMENT_KINDS["acp"], e.codings, e.text) else "",
+                   precision=e.date_precision) for e in _entries(ctx, plan_sets)]
     return sorted(found, key=lambda d: d.date, reverse=True)
 
 

@@ -84,7 +84,7 @@ def q_bloods_overdue(ctx: Context, view: ConditionView) -> list[Question]:
                      "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_overdue",
                      reason, 15)]
     if check.status == "overdue":
-        when = human(check.last_done)
+        when = human(check.last_done, check.last_done_precision or "day")
         return [you_could(ctx, f"Your last monitoring blood test for {drugs} was on {when}.",
                      f"{{name}}'s last monitoring blood test for {drugs} was on {when}.",
                      "ask when the next one is due.", "inflammatory_arthritis.dmard_bloods_overdue",
@@ -179,7 +179,7 @@ def q_annual_review(ctx: Context, view: ConditionView) -> list[Question]:
         return [you_could(ctx, none or "Your record does not show an arthritis annual review.",
                      none or "{name}'s record does not show an arthritis annual review.", ask,
                      "inflammatory_arthritis.annual_review", reason, 40)]
-    when = human(check.last_done)
+    when = human(check.last_done, check.last_done_precision or "day")
     return [you_could(ctx, f"Your last arthritis review was on {when}.",
                  f"{{name}}'s last arthritis review was on {when}.", ask,
                  "inflammatory_arthritis.annual_review", reason, 40)]

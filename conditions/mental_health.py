@@ -16,6 +16,7 @@ from conditions.base import (
     bands_note,
     ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
 )
+from conditions import verdict as verdicts
 from conditions.questions import you_could
 from conditions.mental_health_lithium import event_fact, in_weekly_phase
 from conditions.mental_health_rules import (
@@ -48,12 +49,12 @@ def _lithium_row(kind: str):
                  if t.kind == kind and t.applies_when == "on_lithium"), None)
 
 
-def _where(value: float, row) -> str:
-    if row.low is not None and value < row.low:
-        return "below"
-    if row.high is not None and value > row.high:
-        return "above"
-    return "within"
+def _where(latest, row, what: str) -> str:
+    """The level against a targets.csv row by the one verdict rule (conditions/verdict.py): its
+    comparator counts (">1.0" is above "0.4 to 1.0"), and a limit that cannot be placed is not "within"."""
+    side = verdicts.against_target(latest.value, latest.comparator, row.low, row.high,
+                                   row.low_inclusive, row.high_inclusive)
+    return f"not certainly within or outside {what}" if side == "none" else f"{side} {what}"
 
 
 def _latest_against(ctx: Context, usual, optimum) -> str:
@@ -62,9 +63,8 @@ def _latest_against(ctx: Context, usual, optimum) -> str:
     latest = ctx.latest("lithium")
     if latest is None or usual is None:
         return ""
-    return (f" The latest level, {number(latest.value)} mmol/L on {human(latest.date)}, is "
-            f"{_where(latest.value, usual)} the usual range and {_where(latest.value, optimum)} "
-            "the NICE optimum.")
+    return (f" The latest level, {latest.comparator or ''}{number(latest.value)} mmol/L on {human(latest.date)}, is "
+            f"{_where(latest, usual, 'the usual range')} and {_where(latest, optimum, 'the NICE optimum')}.")
 
 
 def build_measure(ctx: Context, measure_id: str) -> MeasureView | None:
@@ -95,13 +95,12 @@ def q_lithium_outside_range(ctx: Context, view: ConditionView) -> list[Question]
     latest = ctx.latest("lithium")
     if not on_lithium(ctx) or measure is None or latest is None or not measure.target:
         return []
-    low, high = measure.target_low, measure.target_high
-    if not ((low is not None and latest.value < low) or (high is not None and latest.value > high)):
+    if verdicts.latest_side(measure) is None:  # the table's and overview's verdict (comparator and all)
         return []
     usual = f"the {measure.target[0].lower()}{measure.target[1:]}"
     against = f"your personal range of {measure.target}" if measure.target_personal else usual
     against_carer = f"{{name}}'s personal range of {measure.target}" if measure.target_personal else usual
-    fact = (f"lithium level on {human(latest.date)} was {number(latest.value)} "
+    fact = (f"lithium level on {human(latest.date)} was {latest.comparator or ''}{number(latest.value)} "
             f"{measure.display_unit}, outside")
     return [you_could(ctx, f"Your {fact} {against}.", f"{{name}}'s {fact} {against_carer}.",
                  ctx.wording("ask whether your dose or the timing of the blood test needs checking.",
@@ -117,10 +116,10 @@ def q_lithium_overdue(ctx: Context, view: ConditionView) -> list[Question]:
             if c.id in PROMPTED_LITHIUM_CHECKS and c.status in ("overdue", "never")]
     if not late:
         return []
-    said = " and ".join(f"your last {label} was on {human(c.last_done)}" if c.last_done
+    said = " and ".join(f"your last {label} was on {human(c.last_done, c.last_done_precision or 'day')}" if c.last_done
                         else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                         else f"your record shows no {label}" for label, c in late)
-    said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done)}" if c.last_done
+    said_carer = " and ".join(f"{{name}}'s last {label} was on {human(c.last_done, c.last_done_precision or 'day')}" if c.last_done
                               else f"no {label} is {missing_where(ctx)}" if not_seen(ctx, c)
                               else f"{{name}}'s record shows no {label}" for label, c in late)
     event = next((e for e in (in_weekly_phase(ctx, c) for _, c in late) if e), None)
@@ -187,8 +186,8 @@ def q_smi_check(ctx: Context, view: ConditionView) -> list[Question]:
     what = "yearly physical health check (blood pressure, weight, blood sugar, cholesterol, smoking, alcohol)"
     gap = f" Not recorded in the last 12 months: {', '.join(missing)}." if missing else ""
     if check.last_done:
-        patient = f"Your {what} was last fully done on {human(check.last_done)}.{gap}"
-        carer = f"{{name}}'s {what} was last fully done on {human(check.last_done)}.{gap}"
+        patient = f"Your {what} was last fully done on {human(check.last_done, check.last_done_precision or 'day')}.{gap}"
+        carer = f"{{name}}'s {what} was last fully done on {human(check.last_done, check.last_done_precision or 'day')}.{gap}"
     elif not_seen(ctx, check):  # issue 16: it may have been done before the online record starts
         patient = carer = f"No complete {what} is {missing_where(ctx)}.{gap}"
     else:

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from conditions.base import CheckView, in_any
+from record.dates import human, parse
 from record.models import CarePlan, CarePlanActivity, PatientRecord
 
 # FHIR CarePlan.activity.detail.status (R4) in plain words; anything else reads "status not known".
@@ -24,12 +25,14 @@ STATUS_WORDS = {"not-started": "not started", "scheduled": "scheduled", "in-prog
                 "unknown": "status not known"}
 PLANNED = ("not-started", "scheduled", "on-hold", None)  # statuses whose date is a plan, not a record
 NO_DATE = "date not recorded"
+NOT_HAPPENING = frozenset({"cancelled", "noshow", "entered-in-error"})  # Appointment.status (R4)
 
 
 @dataclass(frozen=True)
 class ActivityLine:
     """One activity in words: what, its status, its date, or `when` = "date not recorded" for a
-    planned one with none readable; or, for a review, the check that gives its due date and status."""
+    planned one with none readable, or a partial date at its precision ("March 2027", `date` None);
+    or, for a review, the check that gives its due date and status."""
 
     text: str
     status: str
@@ -56,13 +59,29 @@ def activity_line(activity: CarePlanActivity, record: PatientRecord, checks: lis
     if check is not None:
         return ActivityLine(text, status, "", check=check)
     days = list(activity.scheduled)
-    if activity.reference:
+    wanted = appointment_id(activity.reference)
+    if wanted:  # an Appointment that will not happen (cancelled, missed, in error) gives no date
         days += [a.start for a in record.appointments
-                 if a.start and activity.reference in (f"Appointment/{a.id}", a.id)]
-    if not days:  # none given, or none readable (activity.schedule_unreadable)
-        return ActivityLine(text, status, NO_DATE if activity.status in PLANNED else "")
-    when = min(days) if activity.status in PLANNED else max(days)
-    return ActivityLine(text, status, "", date=when)
+                 if a.start and a.id == wanted and a.status not in NOT_HAPPENING]
+    pick = min if activity.status in PLANNED else max
+    if days:
+        return ActivityLine(text, status, "", date=pick(days))
+    if activity.scheduled_partial:  # "2027", "2027-03": said at its precision, never as the 1st
+        found = parse(pick(activity.scheduled_partial))
+        return ActivityLine(text, status, human(found.day, found.precision))
+    return ActivityLine(text, status, NO_DATE if activity.status in PLANNED else "")  # none readable
+
+
+def appointment_id(reference: str | None) -> str | None:
+    """The Appointment id a reference names: "Appointment/a1", a version-specific
+    "Appointment/a1/_history/2" or an absolute ".../Appointment/a1" (R4 References); a bare id is
+    taken as is. None for a reference to anything else."""
+    parts = [p for p in (reference or "").split("/") if p]
+    if "_history" in parts:
+        parts = parts[:parts.index("_history")]
+    if len(parts) == 1:
+        return parts[0]
+    return parts[-1] if len(parts) >= 2 and parts[-2] == "Appointment" else None
 
 
 def activity_lines(plan: CarePlan, record: PatientRecord, checks: list[CheckView]) -> list[ActivityLine]:

@@ -260,7 +260,7 @@ def _personal_range(ctx: Context) -> tuple[float, float] | None:
     """A personal HbA1c range agreed with the person: a Goal with both a low and a high (§11.6).
     A range that cannot be trusted (conditions/personal.py) is not used: the guideline applies."""
     mine = personal_target(ctx, "hba1c")
-    if mine and mine[1].low is not None and mine[1].high is not None:
+    if mine and mine[1].low is not None and mine[1].high is not None:  # ends merged (conditions/personal.py)
         return mine[1].low, mine[1].high
     return None
 

@@ -4,6 +4,7 @@ streamlit, no store."""
 
 from __future__ import annotations
 
+from conditions.personal import reported
 from record import citations, terminology
 
 
@@ -16,15 +17,27 @@ def number(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def target_text(low: float | None, high: float | None, unit: str) -> str:
-    """Plain words for a target range."""
-    if low is not None and high is not None:
+def result_words(value: float | None, unit: str, comparator: str | None = None, text: str | None = None) -> str:
+    """A result with its unit as the lab reports it ("58 mmol/mol": whole mmol/mol for HbA1c, the
+    precision its target is judged at, conditions/personal.reported; "<5 mg/L"), or, for a result
+    given in words, the words alone: never a unit after words ("sample haemolysed")."""
+    if value is None:
+        return text or "no value"
+    shown = reported(value, unit) if comparator in (None, "", "=") else value  # a limit is shown as given
+    return f"{comparator or ''}{number(shown)} {unit}".strip()
+
+
+def target_text(low: float | None, high: float | None, unit: str,
+                low_inclusive: bool = True, high_inclusive: bool = True) -> str:
+    """Plain words for a target range, saying whether each bound is on target as the verdict
+    judges it (conditions/verdict.py): "53 mmol/mol or below" holds 53, "below 53 mmol/mol" does not."""
+    if low is not None and high is not None and low_inclusive and high_inclusive:
         return f"{number(low)} to {number(high)} {unit}"
-    if high is not None:
-        return f"{number(high)} {unit} or below"
-    if low is not None:
-        return f"{number(low)} {unit} or above"
-    return ""
+    low_words = None if low is None else (
+        f"{number(low)} {unit} or above" if low_inclusive else f"above {number(low)} {unit}")
+    high_words = None if high is None else (
+        f"{number(high)} {unit} or below" if high_inclusive else f"below {number(high)} {unit}")
+    return " and ".join(w for w in (low_words, high_words) if w)
 
 
 def bands_note(measure_id: str, condition: str | None = None) -> str | None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from conditions.personal import reported
+
 Verdict = Literal["within", "above", "below", "lab-high", "lab-low", "none"]
 
 # How each verdict reads beside a result (table cell, hover, sheet). "none" says nothing.
@@ -77,7 +79,10 @@ def verdict(measure, point) -> Verdict:
     if point.value is None:
         return "none"
     if has_target_bounds(measure):
-        return against_target(point.value, point.comparator, measure.target_low, measure.target_high,
+        # An exact value as the lab reports it (whole mmol/mol for HbA1c, conditions/personal.py), the
+        # precision the target was set at; a limit ("<47.6") is not rounded, so it is never moved across a bound.
+        value = reported(point.value, measure.unit) if point.comparator in (None, "", "=") else point.value
+        return against_target(value, point.comparator, measure.target_low, measure.target_high,
                               measure.target_low_inclusive, measure.target_high_inclusive)
     return {"high": "lab-high", "low": "lab-low"}.get(point.flag, "none")
 

@@ -8,11 +8,13 @@ import datetime as dt
 import streamlit as st
 
 from conditions import end_of_life_rules as planning
+from conditions import personal
 from conditions import plan_activities as activities
-from conditions.base import Context, number
+from conditions.base import Context, number, target_text
 from pages import state, ui
 from pages.text import code_words, day, escape_markdown, humanise, md_line, missing_words, status_label
 from record import terminology
+from record.dates import human
 from record.models import GoalTarget
 
 state.guard()
@@ -34,23 +36,21 @@ progress = own.progress
 
 
 def target_words(target: GoalTarget) -> str:
+    """A Goal target in the words the condition page uses for it (issue 18): the same bounds, each
+    inclusive or not, rounded as the measure is reported (conditions/personal.py), so a Goal of
+    6.5 % reads "48 mmol/mol or below" here and there, and "<53" reads "below 53 mmol/mol"."""
     measure = terminology.measures().get(target.measure_id or "")
-    shown_unit = measure.display_unit if measure else target.unit
-    unit = f" {shown_unit}" if shown_unit else ""
-    if target.low is not None and target.high is not None:
-        words = f"between {number(target.low)} and {number(target.high)}{unit}"
-    elif target.value is not None:
-        words = f"{target.comparator or ''}{number(target.value)}{unit}"
-    elif target.high is not None:
-        words = f"{number(target.high)}{unit} or below"
-    elif target.low is not None:
-        words = f"{number(target.low)}{unit} or above"
+    bounds = personal.bounds_of([target]) if measure else None
+    if bounds is not None and (bounds.low is not None or bounds.high is not None):
+        words = target_text(bounds.low, bounds.high, measure.display_unit, bounds.low_inclusive, bounds.high_inclusive)
     else:
-        words = target.text or "no measure recorded"
+        unit = f" {target.unit}" if target.unit else ""
+        value = None if target.value is None else f"{target.comparator or ''}{number(target.value)}{unit}"
+        words = target.text or value or "no measure recorded"
     return words + (f", by {day(target.due)}" if target.due else "")
 
 
-def progress_notes(goal_ref: str, key: str) -> None:
+def progress_notes(goal_ref: str, key: str, goal_name: str) -> None:
     notes = [p for p in progress if p.get("goal_ref") == goal_ref]
     for note in notes:
         st.markdown(f"- {day(_date(note.get('on_date')), 'undated')}: {escape_markdown(note['note'])}")
@@ -59,7 +59,7 @@ def progress_notes(goal_ref: str, key: str) -> None:
     with st.form(f"progress-{key}", clear_on_submit=True, border=False):
         text = st.text_input("Add a progress note", max_chars=ui.MAX_TEXT, key=f"progress-text-{key}",
                              placeholder="for example: walked every day this week")
-        if st.form_submit_button("Save progress note"):
+        if st.form_submit_button(f"Save progress note: {md_line(goal_name)}"):  # one name per goal (issue 18)
             ui.save(lambda: svc.add_goal_progress(viewer, goal_ref, text, summary.today))
 
 
@@ -84,12 +84,13 @@ def activity_words(line) -> str:
     return "; ".join(w for w in (line.status, when) if w)
 
 
-st.header("Care plans")
+st.header("Care plans", anchor=False)
 if not record.care_plans:
     st.write("No care plans are in the record.")
 for plan in record.care_plans:
-    st.subheader(md_line(plan.title))
-    period = " to ".join(day(d) for d in (plan.period_start, plan.period_end) if d)
+    st.subheader(md_line(plan.title), anchor=False)
+    period = " to ".join(human(d, precision or "day")  # "2021", "March 2027": never an invented 1st
+                         for d, precision in zip((plan.period_start, plan.period_end), plan.period_precision) if d)
     st.caption(" · ".join(md_line(p) for p in (f"Status: {code_words(plan.status)}" if plan.status else "", period) if p))
     if plan.description:
         st.markdown(escape_markdown(plan.description))
@@ -101,11 +102,11 @@ for plan in record.care_plans:
         st.caption("Reviews of this plan, as the overview and the condition page show them:")
         ui.checks_table(reviews, missing)
 
-st.header("Goals agreed with the practice")
+st.header("Goals agreed with the practice", anchor=False)
 if not record.goals:
     st.write("No goals are in the record.")
 for goal in record.goals:
-    st.subheader(md_line(goal.description or goal.text or "Goal"))
+    st.subheader(md_line(goal.description or goal.text or "Goal"), anchor=False)
     facts = [f"Status: {code_words(goal.lifecycle_status)}" if goal.lifecycle_status else "",
              f"since {day(goal.start)}" if goal.start else "",
              f"progress: {code_words(goal.achievement_status)}" if goal.achievement_status else ""]
@@ -114,13 +115,13 @@ for goal in record.goals:
         st.markdown(f"- Target: {escape_markdown(target_words(target))}")
     if goal.notes:
         st.markdown(escape_markdown(goal.notes))
-    progress_notes(f"Goal/{goal.id}", goal.id)
+    progress_notes(f"Goal/{goal.id}", goal.id, goal.description or goal.text or "Goal")
 
-st.header("Care-plan entries in the record")
+st.header("Care-plan entries in the record", anchor=False)
 # The same reader, and so the same entries, as the planning questions (issue 18): a review of an
 # advance care plan listed here is one the views count.
 entries = planning.care_plan_entries(Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind))
-ui.table([{"Date": day(e.date, "undated"), "Entry": humanise(e.text or "coded entry"),
+ui.table([{"Date": human(e.date, e.precision or "day") if e.date else "undated", "Entry": humanise(e.text or "coded entry"),
            "Counts as": "an advance care plan" if e.kind == "acp" else ""} for e in entries],
          "No care-plan reviews or entries are coded in the record.")
 
@@ -135,8 +136,8 @@ def own_goals() -> None:
     if not goals:
         st.write("No goals of your own yet.")
     for goal in goals:
-        st.subheader(md_line(goal["text"]))
-        progress_notes(f"own/{goal['id']}", f"own-{goal['id']}")
+        st.subheader(md_line(goal["text"]), anchor=False)
+        progress_notes(f"own/{goal['id']}", f"own-{goal['id']}", goal["text"])
     if writable:
         with st.form("own-goal", clear_on_submit=True):
             text = st.text_input("A goal of your own", max_chars=ui.MAX_TEXT, key="own-goal-text",
@@ -145,7 +146,7 @@ def own_goals() -> None:
                 ui.save(lambda: svc.add_own_goal(viewer, text))
 
 
-st.header("Your own goals")
+st.header("Your own goals", anchor=False)
 if summary.viewer.kind == "clinic":
     with st.expander("Your own goals and notes (hidden on the shared screen until you open them)"):
         own_goals()

@@ -15,7 +15,7 @@ from conditions import verdict as verdicts
 from conditions.base import MeasureView, number
 from conditions.series import HomePoint
 from record.readings import GLUCOSE_CONTEXTS as CONTEXT_WORDS
-from pages.text import day, has_bounds, off_target, review_words, source_words, value_words
+from pages.text import day, has_bounds, off_target, outside_words, review_words, source_words, value_words
 
 NHS_BLUE = "#005EB8"
 NHS_DARK = "#212B32"
@@ -224,12 +224,10 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     span = f"on {day(first.date)}" if len(points) == 1 else f"from {day(first.date)} to {day(last.date)}"
     sentence = f"{count} {span}; latest {value_words(last.value, unit, last.comparator)}"
     side = off_target(measure)
-    target_owner = "your personal" if measure.target_personal else whose
+    target_owner = f"{whose} personal" if measure.target_personal else whose  # "your" only to the patient
     source = source_words(measure.target_source)
-    if side == "above":
-        sentence += f", above {target_owner} target of {number(measure.target_high)} {unit} (source: {source})"
-    elif side == "below":
-        sentence += f", below {target_owner} target of {number(measure.target_low)} {unit} (source: {source})"
+    if side in ("above", "below"):
+        sentence += f", {outside_words(measure, side, target_owner)} (source: {source})"
     elif measure.target and has_bounds(measure):
         sentence += f", within {target_owner} target ({measure.target}; source: {source})"
     elif measure.target:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import textsafe
 from conditions import verdict as verdicts
 from conditions.base import CheckView, MeasureView, number
+from conditions.target_words import result_words
 from record.citations import plain_words, review_words, source_words, unnest  # noqa: F401  (the pages' words for sources)
 from record.dates import human
 
@@ -151,7 +152,8 @@ def check_row(check: CheckView, missing: str = ONLINE_RECORD) -> dict[str, str]:
     return {
         "Check": check.name,
         "Status": status,
-        "Last done": day(check.last_done, missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
+        "Last done": human(check.last_done, check.last_done_precision or "day") if check.last_done else (
+            missing[:1].lower() + missing[1:] if check.before_boundary else "not recorded"),
         "Next due": day(check.due, "now") if check.status != "ok" or check.due else "",
         "How often": interval_words(check.interval_days),
         "Source": " ".join(filter(None, (source_words(check.source) + ".", review_words(check.verified, "interval")))),
@@ -169,11 +171,24 @@ def off_target(measure: MeasureView) -> str | None:
     return verdicts.latest_side(measure)
 
 
+def outside_words(measure: MeasureView, side: str, owner: str = "your") -> str:
+    """How the latest result sits outside the target, in words that hold for the bound the verdict
+    used (issue 18): "above your target of 53 mmol/mol" when the target holds 53; for one that
+    excludes its bound ("below 48") never "48, above your target of 48" but "at or above 48
+    mmol/mol, outside your target, which is below 48 mmol/mol". `owner` is the viewer's word for
+    whose target it is ("your" only to the patient; "the" to a carer or the shared screen)."""
+    above = side == "above"
+    bound = measure.target_high if above else measure.target_low
+    inclusive = measure.target_high_inclusive if above else measure.target_low_inclusive
+    if inclusive:
+        return f"{side} {owner} target of {value_words(bound, measure.display_unit)}"
+    at = "at or above" if above else "at or below"
+    return f"{at} {value_words(bound, measure.display_unit)}, outside {owner} target, which is {measure.target}"
+
+
 def value_words(value: float | None, unit: str, comparator: str | None = None, text: str | None = None) -> str:
-    """A value with its unit: "58 mmol/mol", "<5 mg/L", or the result's own words."""
-    if value is None:
-        return text or "no value"
-    return f"{comparator or ''}{number(value)} {unit}".strip()
+    """A value with its unit: "58 mmol/mol", "<5 mg/L", or the result's own words (conditions/target_words)."""
+    return result_words(value, unit, comparator, text)
 
 
 def when(stamp: str | None) -> str:

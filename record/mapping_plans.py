@@ -5,7 +5,7 @@ from __future__ import annotations
 from record import units
 from record.mapping_common import (
     all_codings, as_dict, codes, codings, concept_key, day, dicts, display, displays, entry_fields,
-    first_code, human_name, key_measure, number, reference_id, reference_text, string, uk_datetime,
+    fhir_date, first_code, human_name, key_measure, number, reference_id, reference_text, string, uk_datetime,
 )
 from record.models import (
     Appointment, CarePlan, CarePlanActivity, ConsentEntry, FlagEntry, Goal, GoalTarget,
@@ -27,13 +27,15 @@ def map_care_plan(resource: dict) -> CarePlan:
         detail = as_dict(activity.get("detail"))
         words = (display(detail.get("code")) or string(detail.get("description"))
                  or string(as_dict(activity.get("reference")).get("display")))
-        scheduled, unreadable = _schedule(detail)
+        scheduled, partial, unreadable = _schedule(detail)
         activities.append(CarePlanActivity(
             text=words, status=string(detail.get("status")), codings=codings(detail.get("code")),
-            scheduled=scheduled, schedule_unreadable=unreadable,
+            scheduled=scheduled, scheduled_partial=partial, schedule_unreadable=unreadable,
             reference=reference_text(activity.get("reference")) or reference_text(activity.get("plannedActivityReference")),
         ))
     start, end = _period(resource.get("period"))
+    period = as_dict(resource.get("period"))
+    precision = tuple(found.precision if found else None for found in (fhir_date(period.get(k)) for k in ("start", "end")))
     fields = entry_fields(resource)
     fields.update(codings=all_codings(categories), text=title)
     return CarePlan(
@@ -43,6 +45,7 @@ def map_care_plan(resource: dict) -> CarePlan:
         intent=string(resource.get("intent")),
         period_start=start,
         period_end=end,
+        period_precision=precision,
         categories=displays(categories),
         category_codings=all_codings(categories),
         activities=activities,
@@ -51,17 +54,20 @@ def map_care_plan(resource: dict) -> CarePlan:
     )
 
 
-def _schedule(detail: dict) -> tuple[list, bool]:
-    """(the readable days an activity is scheduled for, whether a schedule was given that holds
-    none). R4 detail.scheduled[x]: a Timing's events or its bounds' start, a Period's start; a
-    string ("next spring"), a repeat with no bounds or an impossible date holds no day, and is
-    shown as "date not recorded", never as a date or as overdue."""
+def _schedule(detail: dict) -> tuple[list, list, bool]:
+    """(the readable days an activity is scheduled for, the partial dates it is scheduled for as
+    ISO text at their own precision ("2027", "2027-03": never shown as the 1st), whether a schedule
+    was given that holds neither). R4 detail.scheduled[x]: a Timing's events or its bounds' start,
+    a Period's start; a string ("next spring"), a repeat with no bounds or an impossible date holds
+    no day, and is shown as "date not recorded", never as a date or as overdue."""
     timing, period = as_dict(detail.get("scheduledTiming")), as_dict(detail.get("scheduledPeriod"))
     events = timing.get("event") if isinstance(timing.get("event"), list) else []
     given = [*events, as_dict(as_dict(timing.get("repeat")).get("boundsPeriod")).get("start"), period.get("start")]
-    days = sorted({d for d in (day(value) for value in given) if d is not None})
+    found = [d for d in (fhir_date(value) for value in given) if d is not None]
+    days = sorted({d.day for d in found if d.precision in ("day", "time")})
+    partial = sorted({d.iso() for d in found if d.precision in ("year", "month")})
     said = any(key in detail for key in ("scheduledTiming", "scheduledPeriod", "scheduledString"))
-    return days, said and not days
+    return days, partial, said and not (days or partial)
 
 
 def map_goal(resource: dict) -> Goal:

@@ -129,7 +129,13 @@ def _read_value(element: dict):
         raw_comparator = quantity.get("comparator")
         comparator = _COMPARATORS.get(raw_comparator) if isinstance(raw_comparator, str) else None
         unit = string(quantity.get("unit")) or string(quantity.get("code"))
-        return number(quantity.get("value")), comparator, unit, None, []
+        value = number(quantity.get("value"))
+        if comparator is None and raw_comparator not in (None, "", "="):
+            # A comparator this app does not know (R5 "ad", anything else): the number is not the
+            # value, so it is kept only as words and nothing judges, charts or counts it (fail closed).
+            words = " ".join(str(w) for w in (raw_comparator, quantity.get("value"), unit) if w not in (None, ""))
+            return None, None, None, words, []
+        return value, comparator, unit, None, []
     if "valueInteger" in element:
         return number(element.get("valueInteger")), None, None, None, []
     if "valueString" in element:

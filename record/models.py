@@ -206,6 +206,7 @@ class CarePlanActivity:
     status: str | None = None
     codings: list[Coding] = field(default_factory=list)
     scheduled: list[dt.date] = field(default_factory=list)  # readable days of detail.scheduled[x]
+    scheduled_partial: list[str] = field(default_factory=list)  # "2027", "2027-03": shown at their precision
     schedule_unreadable: bool = False  # a schedule was given but holds no readable day ("next spring")
     reference: str | None = None  # activity.reference (R4) or plannedActivityReference (R5), "Appointment/1"
 
@@ -220,6 +221,7 @@ class CarePlan(Entry):
     intent: str | None = None
     period_start: dt.date | None = None
     period_end: dt.date | None = None
+    period_precision: tuple[str | None, str | None] = (None, None)  # "year"/"month"/"day"/"time": never "1 January"
     categories: list[str] = field(default_factory=list)
     category_codings: list[Coding] = field(default_factory=list)
     activities: list[CarePlanActivity] = field(default_factory=list)
@@ -425,16 +427,14 @@ class PatientRecord(_Model):
 
     @cached_property
     def letters_by_kind(self) -> Grouped[tuple[tuple[Coding, ...], str, tuple[Coding, ...]], Letter]:
-        """Letters grouped by (type codes, title, category codes), what says which kind of plan a
-        letter is: hundreds of letters share a handful of kinds."""
+        """Letters grouped by (type codes, title, category codes), their kind: hundreds share a handful."""
         return Grouped(self.letters, [(tuple(l.type_codings), l.title, tuple(l.category_codings))
                                       for l in self.letters])
 
     def by_id(self, resource_id: str) -> Entry | None:
         """The mapped entry with this FHIR id (or component id), if any."""
-        for group in (self.results, self.conditions, self.medications, self.allergies,
-                      self.immunisations, self.letters, self.care_plans, self.goals,
-                      self.flags, self.appointments, self.consents, self.procedures, self.other):
+        for group in (self.results, self.conditions, self.medications, self.allergies, self.immunisations, self.letters,
+                      self.care_plans, self.goals, self.flags, self.appointments, self.consents, self.procedures, self.other):
             for entry in group:
                 if entry.id == resource_id or resource_id in getattr(entry, "ids", ()):
                     return entry

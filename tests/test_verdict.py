@@ -185,9 +185,9 @@ def test_the_demo_record_never_calls_a_result_on_target_high(fresh_store):
 def test_the_condition_page_tables_never_say_high_beside_a_result_on_target(demo_db):
     """On the diabetes demo's condition page, the HbA1c table says "within the target" beside 52
     and 53 mmol/mol (the lab flagged both high) and no table cell reads a bare "high"."""
-    from test_app_support import DIABETES, go, no_errors, open_app
+    from test_app_support import DIABETES, go, no_errors, open_app, open_expanders
 
-    at = go(open_app(DIABETES, "patient"), "condition")
+    at = open_expanders(go(open_app(DIABETES, "patient"), "condition"))  # the tables are made when opened
     no_errors(at)
     rows = [row for t in at.table for row in t.value.to_dict("records") if "How it compares" in row]
     said = {row["Result"]: row["How it compares"] for row in rows}
