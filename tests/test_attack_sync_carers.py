@@ -16,12 +16,21 @@ import time
 
 import pytest
 
+import cli
+import service
+import service_connect
+import settings
 import sync
 from connectors import smart
+from ingest import import_items
+from record.access import proxy_links
 from store import Store
+from tests.servers.loopback import Loopback, outcome
+from tests.test_app_connect import demo_record
+from tests.test_app_support import DEMENTIA as PATIENT_ID
 
 SERVER = "https://fhir.example.org/r4"
-DEMENTIA = "dementia"
+DEMENTIA = "dementia"  # a record id of the tests here (the demo record is PATIENT_ID)
 DAUGHTER, SON = "dem-rp-daughter", "dem-rp-son"
 
 
@@ -133,3 +142,58 @@ def test_a_proxy_id_spelled_otherwise_is_not_the_carer(store, proxy_id):
         assert not sync.forget_connection(store, SERVER, DEMENTIA, proxy_id)
         assert sync.connections(store, DEMENTIA, proxy_id) == []
     assert (access(store, DEMENTIA), access(store, DEMENTIA, DAUGHTER)) == ("access-of-person", "access-of-daughter")
+
+
+# -- a carer the record no longer admits -----------------------------------------------------------
+def _ended(resources: list[dict], how: str) -> list[dict]:
+    """The dementia demo record with the daughter's access ended: her Consent made inactive (the
+    person withdrew it), or her RelatedPerson made inactive (the practice ended the role)."""
+    changed = []
+    for resource in resources:
+        resource = dict(resource)
+        if how == "consent withdrawn" and resource["id"] == "dem-consent-proxy-daughter":
+            resource["status"] = "inactive"
+        if how == "carer inactive" and resource["id"] == DAUGHTER:
+            resource["active"] = False
+        changed.append(resource)
+    return changed
+
+
+@pytest.mark.xfail(strict=True, reason="attack: `ltc sync --as proxy:RelatedPerson/ID` (cli.cmd_sync) and "
+                   "service_connect.sync_connection never ask the gate whether that carer may still act for the "
+                   "record: a carer whose Consent ended (or whose RelatedPerson is inactive) still syncs over the "
+                   "kept connection and is told what arrived")
+@pytest.mark.parametrize("via", ["ltc sync", "Sync now"])
+@pytest.mark.parametrize("how", ["consent withdrawn", "carer inactive"])
+def test_a_carer_whose_access_ended_cannot_sync_over_their_kept_connection(tmp_path, how, via, monkeypatch):
+    """The daughter kept a connection to her mother's record; since then her access ended in the
+    record the app holds (her INFA Consent inactive, or her RelatedPerson inactive; the gate then
+    lists her as not active: record/access.py proxy_links). `ltc sync --as
+    proxy:RelatedPerson/dem-rp-daughter`, or "Sync now" on her "Sync their record" page (the service's
+`sync_connection`), must not use her connection: nothing reaches the server.
+    Record: data/demo/dementia.json (as tests/test_app_connect_carer.py loads it)."""
+    monkeypatch.delenv("LTC_TOKEN", raising=False)
+    db = tmp_path / "ltc.db"
+    opened = Store(db)
+    import_items(opened, _ended(demo_record("dementia"), how))
+    links = [l for l in proxy_links(opened, settings.today()) if l.related_person_id == DAUGHTER]
+    assert links and not any(l.active_now for l in links), links  # the gate no longer admits her
+    with Loopback(lambda request: outcome(401, "token not accepted")) as server:
+        base = f"{server.root}/fhir"
+        config = smart.SmartConfig(base, f"{base}/authorize", f"{base}/token", "kept")
+        tokens = smart.Tokens(config, "ltc-dashboard", "access-of-daughter", expires_at=time.time() + 3600,
+                              refresh_token="refresh-of-daughter", scope="patient/*.rs offline_access",
+                              patient=PATIENT_ID, fhir_user=f"RelatedPerson/{DAUGHTER}", lifetime=3600)
+        assert sync.keep_connection(opened, tokens, PATIENT_ID, f"RelatedPerson/{DAUGHTER}")
+        opened.close()
+        if via == "ltc sync":
+            code = cli.main(["sync", "--server", base, "--patient", PATIENT_ID, "--db", str(db),
+                             "--as", f"proxy:RelatedPerson/{DAUGHTER}"])
+            assert code == 2
+        else:
+            svc = service.Service(Store(db))
+            with pytest.raises(service_connect.SyncFailed):
+                svc.sync_connection(base, PATIENT_ID, proxy_id=DAUGHTER, retries=0, sleep=lambda s: None)
+        reached = list(server.requests)
+
+    assert reached == [], [r.path for r in reached]
