@@ -20,7 +20,7 @@ import sync
 from ingest import import_items
 from store import Store
 from tests.servers.loopback import Reply, outcome
-from tests.test_attack17 import PATIENT, TOKEN, Paged, bundle, observation
+from tests.test_attack17 import PATIENT, TOKEN, Paged, bundle, observation, page_url
 
 OTHER = "p2"
 
@@ -121,6 +121,31 @@ def test_an_entry_imported_from_a_file_then_synced_is_not_removed_by_absence(tmp
         report = sync_once(server, db)
 
     assert "o7" in shown(db), report.deleted
+
+
+@pytest.mark.xfail(strict=True, reason="attack: a full read whose pages were taken while the server changed (offset "
+                   "paging: one entry deleted before page 2, one added after page 1's time) has as many distinct "
+                   "matches as page 1's total, so it passes as complete and the entry that shifted onto page 1 "
+                   "unread is removed; nothing compares the entries' lastUpdated with page 1's time")
+def test_a_full_read_taken_while_the_server_changed_does_not_remove_what_shifted_past_it(tmp_path):
+    """Offset paging, 2 per page. Sync 1 stores o1 o2 o3 o4. Sync 2 (`--full`): page 1 (server time
+    06-01T00:00:00Z, total 4) is o1 o2; before page 2 is asked, the practice deletes o1 and files
+    o5 (lastUpdated 00:00:05Z, after page 1's time), so the list is o2 o3 o4 o5 and offset 2 gives
+    o4 o5. Distinct matches o1 o2 o4 o5 = 4 = total, yet o3, still on the server, was never read:
+    it must not be removed. Shape: HAPI-style `_getpagesoffset` paging (FHIR R4 http.html#paging:
+    "the server may ... return different results" when the data changes between pages)."""
+    db = tmp_path / "ltc.db"
+    with Paged() as server:
+        server.script[("Observation", 1)] = page(server, [obs(f"o{n}") for n in range(1, 5)])
+        sync_once(server, db)
+        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [obs("o1"), obs("o2")], 4,
+                                                              page_url(server, "Observation", 2)))
+        late = obs("o5")
+        late["meta"] = {"versionId": "1", "lastUpdated": "2026-06-01T00:00:05Z"}
+        server.script[("Observation", 2)] = Reply.json(bundle(server.base, [obs("o4"), late], 4))
+        report = sync_once(server, db)
+
+    assert "o3" in shown(db), report.deleted
 
 
 # -- held -----------------------------------------------------------------------------------------
