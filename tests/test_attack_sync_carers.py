@@ -25,9 +25,10 @@ from connectors import smart
 from ingest import import_items
 from record.access import proxy_links
 from store import Store
-from tests.servers.loopback import Loopback, outcome
+from tests.servers.loopback import Loopback, Reply, outcome
 from tests.test_app_connect import demo_record
 from tests.test_app_support import DEMENTIA as PATIENT_ID
+from tests.test_attack17 import PATIENT, Paged, bundle, observation
 
 SERVER = "https://fhir.example.org/r4"
 DEMENTIA = "dementia"  # a record id of the tests here (the demo record is PATIENT_ID)
@@ -201,3 +202,61 @@ def test_a_carer_whose_access_ended_cannot_sync_over_their_kept_connection(tmp_p
         reached = list(server.requests)
 
     assert reached == [], [r.path for r in reached]
+
+
+# -- a carer's narrower view of the record ----------------------------------------------------------
+class ScopedServer(Paged):
+    """`Paged` (tests/test_attack17.py) without `_history` (404), whose access control shows the
+    carer's token fewer Observations than the person's: the person sees o1 o2 o3, the carer o1 only
+    (the other two are ones the practice keeps from proxies), `total` counting what that token may see."""
+
+    def __init__(self) -> None:
+        super().__init__(history=lambda srv, request: outcome(404, "no history"))
+
+    def _answer(self, request):
+        rtype = request.path.partition("?")[0][len("/fhir/"):]
+        if rtype == "Observation":
+            carer = request.headers.get("authorization") == "Bearer access-of-carer"
+            shown_ids = ["o1"] if carer else ["o1", "o2", "o3"]
+            return Reply.json(bundle(self.base, [_observation(rid) for rid in shown_ids], len(shown_ids)))
+        return super()._answer(request)
+
+
+def _observation(rid: str) -> dict:
+    resource = observation(1)
+    resource["id"] = rid
+    return resource
+
+
+@pytest.mark.xfail(strict=True, reason="attack: sync_held is kept per server and patient, not per holder: a carer's "
+                   "sync, whose token the server lets see fewer entries, counts fewer (no _history), reads in full, "
+                   "finds the read complete for that token, and removes from the person's record the entries "
+                   "the person's own sync gave")
+def test_a_carers_narrower_view_does_not_remove_what_the_persons_sync_gave(tmp_path):
+    """The person syncs with their own token (o1 o2 o3). Their carer then syncs the same record from
+    the same server over the carer's kept connection ("Sync now"): the server's access control
+    (docs/sync.md: "a server's access control should already limit it to what the token may see")
+    shows the carer o1 only, total 1. Nothing was deleted on the server: o2 and o3 must stay in the
+    person's record. Shape: the test_attack17 Observation; proxy-filtered searches as NHS App-style
+    proxy access gives them."""
+    db = tmp_path / "ltc.db"
+    with ScopedServer() as server:
+        opened = Store(db)
+        sync.sync_patient(opened, server.base, PATIENT, "access-of-person", sleep=lambda s: None, retries=0)
+        assert {r["id"] for r in opened.resources_for(PATIENT) if r["resourceType"] == "Observation"} == \
+            {"o1", "o2", "o3"}
+        config = smart.SmartConfig(server.base, f"{server.base}/authorize", f"{server.base}/token", "kept")
+        tokens = smart.Tokens(config, "ltc-dashboard", "access-of-carer", expires_at=time.time() + 3600,
+                              refresh_token="refresh-of-carer", scope="patient/*.rs offline_access",
+                              patient=PATIENT, fhir_user="RelatedPerson/rp1", lifetime=3600)
+        assert sync.keep_connection(opened, tokens, PATIENT, "RelatedPerson/rp1")
+        opened.close()
+        svc = service.Service(Store(db))
+        svc.sync_connection(server.base, PATIENT, proxy_id="rp1", retries=0, sleep=lambda s: None)
+
+    opened = Store(db)
+    try:
+        kept = {r["id"] for r in opened.resources_for(PATIENT) if r["resourceType"] == "Observation"}
+    finally:
+        opened.close()
+    assert kept == {"o1", "o2", "o3"}
