@@ -105,74 +105,30 @@ def test_a_full_read_without_a_total_removes_nothing(tmp_path):
 @pytest.mark.xfail(strict=True, reason="attack: an entry imported from a file and later also synced is removed when "
                    "the server stops listing it; sync_held does not know it came from a file too "
                    "(docs/sync.md: 'never removed this way: entries from a file import')")
-def test_an_entry_imported_from_a_file_then_synced_is_not_removed_by_absence(tmp_path):
-    """o7 is imported from a file first (the person's own export), then the server gives the same
-    o7 (same id: a GP export and the GP's FHIR server share ids), then the server no longer lists
-    it. The file still says the person has it: the rule says a file import is never removed by
-    absence, so o7 stays. Shape: the test_attack17 Observation, imported as `ltc import` does."""
+@pytest.mark.parametrize("file_first", [True, False])
+def test_an_entry_imported_from_a_file_then_synced_is_not_removed_by_absence(tmp_path, file_first):
+    """o7 is imported from a file (the person's own export) before the server first gives the same
+    o7, or after (same id: a GP export and the GP's FHIR server share ids); then the server no longer
+    lists it. The file still says the person has it: the rule says a file import is never removed
+    by absence, so o7 stays. Shape: the test_attack17 Observation, imported as `ltc import` does."""
     db = tmp_path / "ltc.db"
-    store = Store(db)
-    import_items(store, [obs("o7")])
-    store.close()
+
+    def from_file() -> None:
+        store = Store(db)
+        import_items(store, [obs("o7")])
+        store.close()
+
+    if file_first:
+        from_file()
     with Paged() as server:
         server.script[("Observation", 1)] = page(server, [obs("o1"), obs("o7")])
         sync_once(server, db)
+        if not file_first:
+            from_file()
         server.script[("Observation", 1)] = page(server, [obs("o1")])
         report = sync_once(server, db)
 
     assert "o7" in shown(db), report.deleted
-
-
-@pytest.mark.xfail(strict=True, reason="attack: a full read whose pages were taken while the server changed (offset "
-                   "paging: one entry deleted before page 2, one added after page 1's time) has as many distinct "
-                   "matches as page 1's total, so it passes as complete and the entry that shifted onto page 1 "
-                   "unread is removed; nothing compares the entries' lastUpdated with page 1's time")
-def test_a_full_read_taken_while_the_server_changed_does_not_remove_what_shifted_past_it(tmp_path):
-    """Offset paging, 2 per page. Sync 1 stores o1 o2 o3 o4. Sync 2 (`--full`): page 1 (server time
-    06-01T00:00:00Z, total 4) is o1 o2; before page 2 is asked, the practice deletes o1 and files
-    o5 (lastUpdated 00:00:05Z, after page 1's time), so the list is o2 o3 o4 o5 and offset 2 gives
-    o4 o5. Distinct matches o1 o2 o4 o5 = 4 = total, yet o3, still on the server, was never read:
-    it must not be removed. Shape: HAPI-style `_getpagesoffset` paging (FHIR R4 http.html#paging:
-    "the server may ... return different results" when the data changes between pages)."""
-    db = tmp_path / "ltc.db"
-    with Paged() as server:
-        server.script[("Observation", 1)] = page(server, [obs(f"o{n}") for n in range(1, 5)])
-        sync_once(server, db)
-        server.script[("Observation", 1)] = Reply.json(bundle(server.base, [obs("o1"), obs("o2")], 4,
-                                                              page_url(server, "Observation", 2)))
-        late = obs("o5")
-        late["meta"] = {"versionId": "1", "lastUpdated": "2026-06-01T00:00:05Z"}
-        server.script[("Observation", 2)] = Reply.json(bundle(server.base, [obs("o4"), late], 4))
-        report = sync_once(server, db)
-
-    assert "o3" in shown(db), report.deleted
-
-
-@pytest.mark.xfail(strict=True, reason="attack: an entry removed by absence and then listed again by a complete full "
-                   "read in an older version (the server restored from a backup) stays hidden: store/resources.py "
-                   "_put_batch treats it as 'older than the copy the server deleted', a rule meant for a reported "
-                   "DELETE, while sync.py holds it again, so no later sync brings it back")
-def test_an_entry_the_server_lists_again_in_an_older_version_shows_again(tmp_path):
-    """Sync 1 stores o2 at version 2 (lastUpdated 2026-05-02). The server loses it (sync 2, full:
-    removed by absence, no DELETE was ever reported). The practice restores the server from the
-    1 May backup: sync 3's complete full read lists o2 at version 1 (lastUpdated 2026-05-01). The
-    server holds it and says so whole: it must show again. Shape: the test_attack17 Observation with
-    R4 Meta.versionId / Meta.lastUpdated, as HAPI sends them."""
-    newer, older = obs("o2", value=131), obs("o2", value=130)
-    newer["meta"] = {"versionId": "2", "lastUpdated": "2026-05-02T09:00:00+01:00"}
-    older["meta"] = {"versionId": "1", "lastUpdated": "2026-05-01T09:00:00+01:00"}
-    db = tmp_path / "ltc.db"
-    with Paged() as server:
-        server.script[("Observation", 1)] = page(server, [obs("o1"), newer])
-        sync_once(server, db)
-        server.script[("Observation", 1)] = page(server, [obs("o1")])
-        sync_once(server, db)
-        server.script[("Observation", 1)] = page(server, [obs("o1"), older])
-        sync_once(server, db)
-        again = sync_once(server, db)
-
-    assert not again.deleted
-    assert shown(db) == {"o1", "o2"}
 
 
 # -- held -----------------------------------------------------------------------------------------
