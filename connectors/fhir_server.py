@@ -33,7 +33,7 @@ import requests
 from fhirclient.auth import FHIROAuth2Auth
 from fhirclient.server import FHIRServer
 
-from connectors import files, notices
+from connectors import absence, files, notices
 from connectors import search_pages as pages
 from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
 from connectors.fetched import Fetched
@@ -134,6 +134,7 @@ class FhirServerConnector:
         if self._since:
             for rtype in APP_TYPES:
                 self._deletions(rtype, out)
+        self._check_absent(out)
         for rtype in out.unfinished:  # a kind not read whole is asked for again from its old mark
             out.marks.pop(rtype, None)
         _relative_references(out.resources, self.base_url, self.patient_id)
@@ -168,18 +169,23 @@ class FhirServerConnector:
         says how many of how many, and leaves the kind's mark where it was. Returns the ids of
         every match (kept, rejected or another patient's) when the search came back whole and each
         match named its id; None otherwise (then nothing may be taken as gone from the server)."""
-        total, matched, kept, read = None, set(), set(), 0
+        total, matched, kept, read, paging = None, set(), set(), 0, absence.Paging()
         try:
             for number, page, response in self._pages(path, params):
                 read = number
+                when = (page.get("meta") or {}).get("lastUpdated") or pages.http_date(response)
+                paging.page(number, page, when)
                 if number == 1:
                     total = page.get("total") if type(page.get("total")) is int else None
-                    when = (page.get("meta") or {}).get("lastUpdated") or pages.http_date(response)
                     if mark and isinstance(when, str) and when:
                         out.marks[rtype] = when
                 for index, entry in enumerate(page.get("entry") or []):
                     if pages.is_match(entry):
-                        matched.add(pages.entry_key(entry, (number, index)))
+                        key = pages.entry_key(entry, (number, index))
+                        paging.entry(entry.get("resource"), key in matched)
+                        matched.add(key)
+                        if isinstance(key, tuple) and key[0] == rtype:
+                            out.matched.add(key)  # only a match is held: an include may come and go
                 source = f"{rtype} search, page {number}"
                 for item in files._bundle_items(page, source, "file"):
                     if isinstance(item, Rejected):
@@ -210,6 +216,12 @@ class FhirServerConnector:
             return None
         if not all(isinstance(key, tuple) and key[0] == rtype for key in matched):
             return None  # a match without an id, or of another type: its list cannot be trusted
+        if total is None:  # nothing says the list is whole: what it lacks is not taken as deleted
+            if mark:
+                out.notes.append(notices.no_total(rtype))
+            return None
+        if not paging.certain:
+            out.uncertain.add(rtype)
         return {key[1] for key in matched}
 
     def _pages(self, path: str, params: dict) -> Iterator[tuple[int, dict, requests.Response]]:
@@ -362,6 +374,22 @@ class FhirServerConnector:
             out.notes.append(notices.no_history(rtype))
         elif total != len(known):
             self._read_again(rtype, out, notices.deletions_looked_for)
+
+    def _check_absent(self, out: Fetched) -> None:
+        """A full read paged while the server may have changed: each entry it lacks that the store
+        holds from here is read directly; what is still there is listed, and when any answer is
+        unclear the kind's list is dropped (nothing of it removed), with a notice."""
+        for rtype in sorted(out.uncertain & set(out.listed)):
+            candidates = (self._held or {}).get(rtype, set()) - out.listed[rtype]
+            if not candidates:
+                continue
+            there = absence.still_there(lambda path: self._http.get_json(path, None, None), rtype, candidates,
+                                        lambda resource: self._ownership_problem(resource) is None)
+            if there is None:
+                del out.listed[rtype]
+                out.notes.append(notices.unsure_read(rtype))
+            else:
+                out.listed[rtype] |= there
 
     # -- ownership ------------------------------------------------------------------------------
     def _ownership_problem(self, resource: dict) -> str | None:
