@@ -2,7 +2,7 @@
 "Deletions by absence"). Each test syncs a record from a loopback FHIR server (`Paged`, from
 tests/test_attack17.py: pages scripted per test), changes what the server lists, syncs again in
 full and checks what the store still shows. Tests that found a break are marked
-xfail(strict=True) with the cause; the rest pin what held.
+xfail(strict=True) with the cause until fixed (branch fix-sync); the rest pin what held.
 
 Record shapes: the Observation of tests/test_attack17.py (a systolic reading, SNOMED 271649006,
 UCUM mm[Hg]); Bundle/searchset shapes from FHIR R4 http.html#search and bundle.html
@@ -61,9 +61,6 @@ def shown(db, patient: str = PATIENT) -> set[str]:
 
 
 # -- breaks ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="attack: an Observation the server sends as search.mode 'include' is held "
-                   "(sync_held) but never listed, so the next full read removes it although it arrived in that "
-                   "very read (sync.py _remove_unlisted runs after import_items; holds what arrived, lists only matches)")
 def test_an_included_entry_of_the_same_kind_is_not_removed_while_the_server_still_sends_it(tmp_path):
     """The Observation search page has o1 (mode match, total 1) and o2 (mode include: a member a
     panel points at, as servers add for `_include=Observation:has-member` or on their own), both
@@ -83,9 +80,6 @@ def test_an_included_entry_of_the_same_kind_is_not_removed_while_the_server_stil
     assert shown(db) == {"o1", "o2"}
 
 
-@pytest.mark.xfail(strict=True, reason="attack: with Bundle.total absent the full read counts as complete (only the "
-                   "next links are checked), so a page the server silently cut removes entries the server still "
-                   "holds; docs/sync.md and H22 define complete as 'as many distinct matches as Bundle.total'")
 def test_a_full_read_without_a_total_removes_nothing(tmp_path):
     """Sync 1 lists o1 o2 o3 (total 3). Sync 2, `--full`: one page with o1 only, no `total`, no
     next link (a server that caps `_count` and sends no paging, the shape issue 17 reported, minus
@@ -102,9 +96,6 @@ def test_a_full_read_without_a_total_removes_nothing(tmp_path):
     assert shown(db) == {"o1", "o2", "o3"}
 
 
-@pytest.mark.xfail(strict=True, reason="attack: an entry imported from a file and later also synced is removed when "
-                   "the server stops listing it; sync_held does not know it came from a file too "
-                   "(docs/sync.md: 'never removed this way: entries from a file import')")
 @pytest.mark.parametrize("file_first", [True, False])
 def test_an_entry_imported_from_a_file_then_synced_is_not_removed_by_absence(tmp_path, file_first):
     """o7 is imported from a file (the person's own export) before the server first gives the same
@@ -131,10 +122,6 @@ def test_an_entry_imported_from_a_file_then_synced_is_not_removed_by_absence(tmp
     assert "o7" in shown(db), report.deleted
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a full read whose pages were taken while the server changed (offset "
-                   "paging: one entry deleted before page 2, one added after page 1's time) has as many distinct "
-                   "matches as page 1's total, so it passes as complete and the entry that shifted onto page 1 "
-                   "unread is removed; nothing compares the entries' lastUpdated with page 1's time")
 def test_a_full_read_taken_while_the_server_changed_does_not_remove_what_shifted_past_it(tmp_path):
     """Offset paging, 2 per page. Sync 1 stores o1 o2 o3 o4. Sync 2 (`--full`): page 1 (server time
     06-01T00:00:00Z, total 4) is o1 o2; before page 2 is asked, the practice deletes o1 and files
@@ -156,10 +143,6 @@ def test_a_full_read_taken_while_the_server_changed_does_not_remove_what_shifted
     assert "o3" in shown(db), report.deleted
 
 
-@pytest.mark.xfail(strict=True, reason="attack: an entry removed by absence and then listed again by a complete full "
-                   "read in an older version (the server restored from a backup) stays hidden: store/resources.py "
-                   "_put_batch treats it as 'older than the copy the server deleted', a rule meant for a reported "
-                   "DELETE, while sync.py holds it again, so no later sync brings it back")
 def test_an_entry_the_server_lists_again_in_an_older_version_shows_again(tmp_path):
     """Sync 1 stores o2 at version 2 (lastUpdated 2026-05-02). The server loses it (sync 2, full:
     removed by absence, no DELETE was ever reported). The practice restores the server from the

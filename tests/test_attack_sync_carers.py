@@ -2,7 +2,7 @@
 store/connections.py): a carer's kept connection must never replace, be used as, or forget another
 holder's (the person's or another carer's), and never open another record. Store and sync level
 only: connections are kept with `sync.keep_connection` as the sign-in keeps them (no network).
-Breaks are strict xfails with their cause; the rest pin what held.
+Breaks were strict xfails with their cause until fixed (branch fix-sync); the rest pin what held.
 
 Shapes: the dementia demo record's carers (data/demo/dementia.json: RelatedPerson dem-rp-daughter
 and dem-rp-son of Patient dementia, as tests/test_app_connect_carer.py uses them); fhirUser forms
@@ -58,9 +58,6 @@ def store(tmp_path):
 
 
 # -- breaks ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="attack: store/connections.py holder_of keys a carer by the last two path "
-                   "segments of the reference, so two carers whose fhirUser is versioned (RelatedPerson/X/_history/2) "
-                   "share holder '_history/2' and the second sign-in replaces the first carer's connection")
 def test_two_carers_with_versioned_fhir_user_keep_a_connection_each(store):
     """The daughter and the son each sign in; the server's fhirUser is a versioned reference
     (`RelatedPerson/dem-rp-daughter/_history/2`, `RelatedPerson/dem-rp-son/_history/2`; R4 allows a
@@ -72,10 +69,6 @@ def test_two_carers_with_versioned_fhir_user_keep_a_connection_each(store):
     assert len(store.connections(DEMENTIA)) == 2, store.connections(DEMENTIA)
 
 
-@pytest.mark.xfail(strict=True, reason="attack: the tokens file key 'ID as RelatedPerson/X' (store/connections.py "
-                   "_key) assumes a patient id holds no space, but a sign-in's patient id is not checked: the "
-                   "person's connection for patient 'dementia as RelatedPerson/dem-rp-daughter' overwrites the "
-                   "daughter's tokens for 'dementia', and she then syncs with another sign-in's token")
 def test_a_patient_id_shaped_like_a_carer_key_cannot_take_over_a_carers_tokens(store):
     """The daughter keeps her connection to the dementia record. Then a sign-in to the same server
     whose launch context names the patient "dementia as RelatedPerson/dem-rp-daughter" (server data,
@@ -163,10 +156,6 @@ def _ended(resources: list[dict], how: str) -> list[dict]:
     return changed
 
 
-@pytest.mark.xfail(strict=True, reason="attack: `ltc sync --as proxy:RelatedPerson/ID` (cli.cmd_sync) and "
-                   "service_connect.sync_connection never ask the gate whether that carer may still act for the "
-                   "record: a carer whose Consent ended (or whose RelatedPerson is inactive or hidden) still syncs over the "
-                   "kept connection and is told what arrived")
 @pytest.mark.parametrize("via", ["ltc sync", "Sync now"])
 @pytest.mark.parametrize("how", ["consent withdrawn", "carer inactive", "carer hidden"])
 def test_a_carer_whose_access_ended_cannot_sync_over_their_kept_connection(tmp_path, how, via, monkeypatch):
@@ -228,10 +217,6 @@ def _observation(rid: str) -> dict:
     return resource
 
 
-@pytest.mark.xfail(strict=True, reason="attack: sync_held is kept per server and patient, not per holder: a carer's "
-                   "sync, whose token the server lets see fewer entries, counts fewer (no _history), reads in full, "
-                   "finds the read complete for that token, and removes from the person's record the entries "
-                   "the person's own sync gave")
 def test_a_carers_narrower_view_does_not_remove_what_the_persons_sync_gave(tmp_path):
     """The person syncs with their own token (o1 o2 o3). Their carer then syncs the same record from
     the same server over the carer's kept connection ("Sync now"): the server's access control

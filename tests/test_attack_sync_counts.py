@@ -1,7 +1,7 @@
 """Outside attack on deletion by absence (issue 17), continued from tests/test_attack_sync.py: what
 decides that a full read is needed or complete when a server cannot count, and when the token's
 view is narrower than an earlier one's. Loopback servers only (`Paged` of tests/test_attack17.py,
-its answers varied per test); breaks are strict xfails with their cause, the rest pin what held."""
+its answers varied per test); breaks were strict xfails until fixed (branch fix-sync), the rest pin what held."""
 
 from __future__ import annotations
 
@@ -65,10 +65,6 @@ class Granular(Paged):
         return super()._answer(request)
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a complete full read is complete only for the token's view: after "
-                   "a sign-in granted narrower SMART v2 granular scopes (Observation.rs?category=laboratory), the "
-                   "server lists fewer with a matching total and sync.py removes the rest; nothing ties the held "
-                   "entries to the scope that read them")
 def test_a_narrower_granted_scope_does_not_remove_what_a_wider_one_read(tmp_path):
     """The first sign-in was granted `patient/*.rs`: o-lab and o-bp are stored. The person signs in
     again and the server now grants only `patient/Observation.rs?category=http://terminology.hl7.org/
