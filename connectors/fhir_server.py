@@ -9,8 +9,9 @@ so the caller can store it in one write or not at all. `read()` is the `Connecto
 - Incremental: given `since` (type -> server time of the last sync) each search adds
   `_lastUpdated=gt<time>`, and `[type]/_history?_since=<time>` reports deletions. The new mark of a
   type is the server's time on its first search page (Bundle.meta.lastUpdated, else the Date header).
-- Full reads: a search without `_lastUpdated` that came back whole lists every id the server holds of
-  that type (`Fetched.listed`), so sync.py removes what that server gave before and no longer lists.
+- Full reads: a search without `_lastUpdated` that came back whole (its `total` given and met) lists
+  every id the server holds of that type (`Fetched.listed`), so sync.py removes what that server gave
+  before and no longer lists; a paged read that may have moved is checked first (connectors/absence.py).
   A failing `_history` falls back to one; a missing `_history` to a `_summary=count` first, and a
   full read only when the count differs from what the store holds from this server (`held`).
 - Referenced: Medications that requests and statements point to, and the Binary of each letter
@@ -182,7 +183,7 @@ class FhirServerConnector:
                 for index, entry in enumerate(page.get("entry") or []):
                     if pages.is_match(entry):
                         key = pages.entry_key(entry, (number, index))
-                        paging.entry(entry.get("resource"), key in matched)
+                        paging.entry(entry.get("resource") if isinstance(entry, dict) else None, key in matched)
                         matched.add(key)
                         if isinstance(key, tuple) and key[0] == rtype:
                             out.matched.add(key)  # only a match is held: an include may come and go

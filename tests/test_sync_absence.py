@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import sync
+from connectors import smart
 from ingest import import_items
 from store import Store
 from tests.servers.loopback import Reply, outcome
 from tests.test_attack17 import PATIENT, Paged, bundle, page_url
 from tests.test_attack_sync import obs, page, shown, sync_once
 from tests.test_attack_sync_counts import Granular
-import sync
 
 
 def _race(server: Paged) -> None:
@@ -126,3 +127,25 @@ def test_a_held_list_from_before_holders_is_the_persons(tmp_path):
         assert store.held_ids("https://fhir.example.org/r4", PATIENT, "RelatedPerson/rp1") == {}
     finally:
         store.close()
+
+
+class _RefreshAnswer:
+    """The token endpoint's answer to a refresh that leaves `scope` out (RFC 6749 5.1: optional when
+    it is the scope granted before), as a stand-in for `SmartHttp.post_form` (no network)."""
+
+    def post_form(self, url: str, data: dict) -> dict:
+        assert data["grant_type"] == "refresh_token"
+        return {"access_token": "access-2", "token_type": "Bearer", "expires_in": 3600}
+
+
+def test_a_refresh_that_leaves_the_scope_out_keeps_the_view(tmp_path):
+    """A renewed token whose answer names no scope keeps the scope granted before, so the next sync
+    is read under the same view and may still remove what is certainly gone (no false "different
+    permissions" after every renewal)."""
+    config = smart.SmartConfig("https://fhir.example.org/r4", "https://a/authorize", "https://a/token", "kept")
+    tokens = smart.Tokens(config, "ltc-dashboard", "access-1", expires_at=1_800_000_000.0, refresh_token="refresh-1",
+                          scope="patient/*.rs offline_access", patient=PATIENT, lifetime=3600)
+    renewed = smart.refresh(tokens, _RefreshAnswer(), now=lambda: 1_800_000_000.0)
+
+    assert renewed.scope == "patient/*.rs offline_access"
+    assert sync.view_of(renewed.scope, renewed.access_token) == sync.view_of(tokens.scope, tokens.access_token)
