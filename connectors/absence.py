@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from connectors import notices
 from connectors import search_pages as pages
 from connectors.base import ConnectorError, NotFound
+from connectors.fetched import Fetched
 
 MAX_CHECKS = 50
 
@@ -66,3 +68,19 @@ def still_there(get_json: Callable, rtype: str, candidates: set[str], ours: Call
         if ours(resource):
             kept.add(rid)
     return kept
+
+
+def settle(out: Fetched, held: dict[str, set[str]] | None, get_json: Callable, ours: Callable[[dict], bool]) -> None:
+    """For each kind whose full read was not certain: what the store holds from here and the read
+    lacks is read directly; what is still there is listed, and when any answer is unclear the kind's
+    list is dropped (nothing of it removed), with a notice."""
+    for rtype in sorted(out.uncertain & set(out.listed)):
+        candidates = (held or {}).get(rtype, set()) - out.listed[rtype]
+        if not candidates:
+            continue
+        there = still_there(get_json, rtype, candidates, ours)
+        if there is None:
+            del out.listed[rtype]
+            out.notes.append(notices.unsure_read(rtype))
+        else:
+            out.listed[rtype] |= there

@@ -135,7 +135,8 @@ class FhirServerConnector:
         if self._since:
             for rtype in APP_TYPES:
                 self._deletions(rtype, out)
-        self._check_absent(out)
+        absence.settle(out, self._held, lambda path: self._http.get_json(path, None, None),
+                       lambda resource: self._ownership_problem(resource) is None)
         for rtype in out.unfinished:  # a kind not read whole is asked for again from its old mark
             out.marks.pop(rtype, None)
         _relative_references(out.resources, self.base_url, self.patient_id)
@@ -375,22 +376,6 @@ class FhirServerConnector:
             out.notes.append(notices.no_history(rtype))
         elif total != len(known):
             self._read_again(rtype, out, notices.deletions_looked_for)
-
-    def _check_absent(self, out: Fetched) -> None:
-        """A full read paged while the server may have changed: each entry it lacks that the store
-        holds from here is read directly; what is still there is listed, and when any answer is
-        unclear the kind's list is dropped (nothing of it removed), with a notice."""
-        for rtype in sorted(out.uncertain & set(out.listed)):
-            candidates = (self._held or {}).get(rtype, set()) - out.listed[rtype]
-            if not candidates:
-                continue
-            there = absence.still_there(lambda path: self._http.get_json(path, None, None), rtype, candidates,
-                                        lambda resource: self._ownership_problem(resource) is None)
-            if there is None:
-                del out.listed[rtype]
-                out.notes.append(notices.unsure_read(rtype))
-            else:
-                out.listed[rtype] |= there
 
     # -- ownership ------------------------------------------------------------------------------
     def _ownership_problem(self, resource: dict) -> str | None:
