@@ -177,16 +177,23 @@ def cmd_sync(args) -> int:
         raise UsageError("the shared clinic screen does not sync records: use --as patient or "
                          "--as proxy:RelatedPerson/ID")
     proxy_id = viewer.proxy_id if viewer.kind == "proxy" else None
-    token = args.token or sync.token_from_env()
+    token, scope = args.token or sync.token_from_env(), None
     try:
         store = settings.write_store(args.db)
-        if not token and sync.kept_tokens(store, args.server, args.patient, proxy_id):  # kept by the app for them
-            token = sync.connected_token(store, args.server, args.patient, proxy_id=proxy_id)
+        if proxy_id and not sync.carer_may_sync(store, args.patient, proxy_id, settings.today()):
+            print("ltc: this record no longer lets that carer see it (their consent or role has ended, or they "
+                  "are not listed to the person), so it was not synced and the server was not contacted",
+                  file=sys.stderr)
+            return 2
+        kept = None if token else sync.kept_tokens(store, args.server, args.patient, proxy_id)
+        if kept:  # kept by the app for them
+            token, scope = sync.connected_token(store, args.server, args.patient, proxy_id=proxy_id), kept.scope
         elif not token and sync.kept_by_someone_else(store, args.server, args.patient, proxy_id):
             print("ltc: the connection this app keeps to that server for that record was kept by someone other "
                   "than --as names (the person, or one carer), so it is not used; nothing was synced", file=sys.stderr)
             return 2
-        report = sync.sync_patient(store, args.server, args.patient, token, full=args.full)
+        report = sync.sync_patient(store, args.server, args.patient, token, full=args.full,
+                                   holder=sync.holder(proxy_id), scope=scope)
     except ConnectorError as exc:
         print(f"ltc: sync failed and nothing in the store was changed: {exc}", file=sys.stderr)
         return 2
