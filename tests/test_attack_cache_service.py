@@ -1,0 +1,220 @@
+"""Outside attack on what service.Service keeps in memory (issue 18, hazard H24): writes that change
+who may see what (a Consent revoked, narrowed or given a new deny; a RelatedPerson deactivated),
+made by another Store object or another process between two reads of one Service; viewers that
+look alike but are not the same; days that move a consent's end; the prognosis choice; the
+person's own questions read by a carer.
+
+The oracle for every attack is the same: what a Service that has served other viewers and older
+data versions gives now equals what a brand new Service over the same store file gives that viewer
+alone. Record shapes: the demo dementia record's own Consent and RelatedPerson resources
+(data/demo/dementia.json, built by data/demo/gen/documents.py), changed as a GP system would send
+a new version (meta.versionId bumped); the nested deny by data reference and the urn/versioned
+actor forms are FHIR R4 Consent.provision shapes (hl7.org/fhir/R4/consent.html).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from record.access import Viewer
+from service import open_service
+from store import Store
+from test_app_support import DEMENTIA, DIABETES, END_OF_LIFE, ROOT, SDV_LETTER, demo_db, demo_db_template  # noqa: F401
+
+TODAY = dt.date(2026, 11, 25)
+DAUGHTER_ID = "dem-rp-daughter"
+PATIENT = Viewer(kind="patient", patient_id=DEMENTIA)
+DAUGHTER = Viewer(kind="proxy", patient_id=DEMENTIA, proxy_id=DAUGHTER_ID)
+SON = Viewer(kind="proxy", patient_id=DEMENTIA, proxy_id="dem-rp-son")
+CLINIC = Viewer(kind="clinic", patient_id=DEMENTIA)
+REVIEW_LETTER = "Memory assessment service: review"  # a letter the daughter may read (data/demo/README.md)
+
+
+def stored(db, rid: str) -> dict:
+    store = Store(db)
+    try:
+        return copy.deepcopy({r["id"]: r for r in store.resources_for(DEMENTIA)}[rid])
+    finally:
+        store.close()
+
+
+def write_elsewhere(db, *resources: dict) -> None:
+    """Store new versions through a second Store object (another connection to the same file)."""
+    store = Store(db)
+    try:
+        store.put(list(resources))
+    finally:
+        store.close()
+
+
+def newer(resource: dict) -> dict:
+    resource["meta"] = {"versionId": str(int(resource.get("meta", {}).get("versionId", "1")) + 1)}
+    return resource
+
+
+def fresh(db, viewer: Viewer, day: dt.date = TODAY) -> str:
+    return open_service(str(db)).summary(viewer, day).model_dump_json()
+
+
+def warm(svc, day: dt.date = TODAY) -> None:
+    """Every dementia viewer opened and summarised in one Service (the patient first, as a
+    carer preview or the sign-in list does)."""
+    for viewer in (PATIENT, DAUGHTER, SON, CLINIC, PATIENT):
+        svc.summary(viewer, day)
+
+
+def letter_titles(svc, viewer: Viewer, day: dt.date = TODAY) -> set[str]:
+    return {letter.title for letter in svc.record(viewer, day).letters}
+
+
+def test_a_revoked_carer_consent_written_by_another_connection_is_applied_at_once(demo_db):
+    """The daughter's Consent becomes status "inactive" (a new version stored through another
+    Store object) between two reads: her next summary, letters and search are a fresh Service's."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    assert REVIEW_LETTER in letter_titles(svc, DAUGHTER)
+    assert svc.search_letters(DAUGHTER, TODAY, "memory")
+    consent = newer(stored(demo_db, "dem-consent-proxy-daughter"))
+    consent["status"] = "inactive"
+    write_elsewhere(demo_db, consent)
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+    assert REVIEW_LETTER not in letter_titles(svc, DAUGHTER)
+    assert svc.search_letters(DAUGHTER, TODAY, "memory") == []
+    assert svc.summary(PATIENT, TODAY).model_dump_json() == fresh(demo_db, PATIENT)
+
+
+def test_a_narrowed_data_period_applies_to_the_next_read(demo_db):
+    """The daughter's Consent keeps its permit but its dataPeriod now starts on 1 June 2026 (a
+    practice narrowing proxy access to recent entries): older results and letters go at once."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    before = svc.summary(DAUGHTER, TODAY).model_dump_json()
+    consent = newer(stored(demo_db, "dem-consent-proxy-daughter"))
+    consent["provision"]["dataPeriod"] = {"start": "2026-06-01T00:00:00+01:00"}
+    write_elsewhere(demo_db, consent)
+    after = svc.summary(DAUGHTER, TODAY).model_dump_json()
+    assert after == fresh(demo_db, DAUGHTER)
+    assert after != before
+
+
+def test_a_new_nested_deny_of_one_letter_applies_to_the_next_read(demo_db):
+    """A nested deny provision naming one letter by a versioned absolute reference is added to
+    the daughter's Consent: the carer's kept letters are not reused for the new data version."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    letter = next(l for l in svc.record(DAUGHTER, TODAY).letters if l.title == REVIEW_LETTER)
+    consent = newer(stored(demo_db, "dem-consent-proxy-daughter"))
+    consent["provision"]["provision"].append({"type": "deny", "data": [{
+        "meaning": "instance",
+        "reference": {"reference": f"https://gp.example.org/fhir/DocumentReference/{letter.id}/_history/1"}}]})
+    write_elsewhere(demo_db, consent)
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+    assert letter_titles(svc, DAUGHTER) == {l.title for l in open_service(str(demo_db)).record(DAUGHTER, TODAY).letters}
+
+
+def test_a_deactivated_related_person_is_applied_at_once(demo_db):
+    """The daughter's RelatedPerson becomes active=false with a period end (she is no longer
+    the carer): the kept view of her is not served for the new data version."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    person = newer(stored(demo_db, DAUGHTER_ID))
+    person["active"] = False
+    person["period"] = {"start": "2021-04-06", "end": "2026-11-01"}
+    write_elsewhere(demo_db, person)
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+    assert {l.related_person_id for l in svc.carers(TODAY) if l.active_now} == {
+        l.related_person_id for l in open_service(str(demo_db)).carers(TODAY) if l.active_now}
+
+
+def test_a_consent_withdrawn_by_ltc_import_in_another_process_is_applied(demo_db, tmp_path):
+    """`ltc import` run as a separate process (WAL: its commit is in the -wal file, not yet in
+    the main file) withdraws the daughter's Consent: the server's Service sees the new data
+    version on its next read."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    consent = newer(stored(demo_db, "dem-consent-proxy-daughter"))
+    consent["status"] = "inactive"
+    path = tmp_path / "consent.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:6f0c2f7e-2a1d-4c1e-9a51-0d5e6e0c9a11", "resource": consent}]}))
+    env = {**os.environ, "LTC_DB": str(demo_db)}
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "import", "--db", str(demo_db), str(path)],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+    assert REVIEW_LETTER not in letter_titles(svc, DAUGHTER)
+
+
+@pytest.mark.parametrize("proxy_id", ["DEM-RP-DAUGHTER", "dem-rp-daughter ", " dem-rp-daughter",
+                                      "dem-rp-daughter/_history/1", "RelatedPerson/dem-rp-daughter",
+                                      "dem-rp-son"])
+def test_look_alike_carers_never_get_the_daughters_kept_view(demo_db, proxy_id):
+    """Viewers that a loose comparison would take for the daughter (id case, spaces, a versioned
+    or typed id) or a sibling carer, asked after the daughter's view is kept: each gets exactly what
+    a fresh Service gives it, never the daughter's kept summary."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    other = Viewer(kind="proxy", patient_id=DEMENTIA, proxy_id=proxy_id)
+    assert other.key != DAUGHTER.key
+    assert svc.summary(other, TODAY).model_dump_json() == fresh(demo_db, other)
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+
+
+@pytest.mark.parametrize("viewer", [
+    Viewer(kind="patient", patient_id=DEMENTIA, proxy_id=DAUGHTER_ID),
+    Viewer(kind="clinic", patient_id=DEMENTIA, proxy_id=DAUGHTER_ID),
+    Viewer(kind="proxy", patient_id=DIABETES, proxy_id=DAUGHTER_ID),
+], ids=["patient-with-proxy-id", "clinic-with-proxy-id", "daughter-on-another-record"])
+def test_odd_viewers_get_what_a_fresh_service_gives_them(demo_db, viewer):
+    """A Viewer with a proxy id it should not carry, or the daughter's id on another patient's
+    record, asked between the real ones: nothing kept for the real viewers is served to it."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    svc.summary(Viewer(kind="patient", patient_id=DIABETES), TODAY)
+    assert svc.summary(viewer, TODAY).model_dump_json() == fresh(demo_db, viewer)
+    for real in (PATIENT, DAUGHTER, CLINIC):
+        assert svc.summary(real, TODAY).model_dump_json() == fresh(demo_db, real)
+
+
+def test_the_sons_ended_consent_is_judged_on_each_day_asked(demo_db):
+    """The son's consent ended on 30 April 2024: one Service asked for 29 April 2024, then
+    today, then 29 April again gives each day what a fresh Service gives for it."""
+    svc = open_service(str(demo_db))
+    then = dt.date(2024, 4, 29)
+    for day in (then, TODAY, then, TODAY):
+        assert svc.summary(SON, day).model_dump_json() == fresh(demo_db, SON, day), day
+    assert fresh(demo_db, SON, then) != fresh(demo_db, SON, TODAY)
+
+
+def test_the_prognosis_choice_changed_between_reads_is_applied(demo_db):
+    """The end-of-life patient turns 'show prognosis' on and off (a personal-table write, not a
+    data version): the Service gives each state what a fresh one gives, for the patient and the
+    clinic screen, although both share the mapped entries of one data version."""
+    svc = open_service(str(demo_db))
+    patient, clinic = Viewer(kind="patient", patient_id=END_OF_LIFE), Viewer(kind="clinic", patient_id=END_OF_LIFE)
+    for value in ("yes", "no", "yes"):
+        svc.set_preference(patient, "eol_show_prognosis", value)
+        for viewer in (clinic, patient):
+            assert svc.summary(viewer, TODAY).model_dump_json() == fresh(demo_db, viewer), (value, viewer.kind)
+
+
+def test_a_question_kept_from_the_sdv_letter_never_reaches_the_carer(demo_db):
+    """The patient keeps a suggestion built from the safeguarding letter (sources = that letter)
+    while the daughter's summary is kept: the daughter's next summary equals a fresh one and holds
+    neither the question nor the letter; the patient's holds the question."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    sdv = next(l for l in svc.record(PATIENT, TODAY).letters if l.title == SDV_LETTER)
+    text = "The safeguarding enquiry outcome letter is in my record. What happens next?"
+    svc.add_question(PATIENT, text, source="suggested", rule_id=None, sources=(f"DocumentReference/{sdv.id}",))
+    carer = svc.summary(DAUGHTER, TODAY).model_dump_json()
+    assert carer == fresh(demo_db, DAUGHTER)
+    assert text not in carer and SDV_LETTER not in carer
+    assert text in svc.summary(PATIENT, TODAY).model_dump_json()
