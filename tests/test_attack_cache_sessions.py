@@ -1,0 +1,188 @@
+"""Outside attack on what the server keeps in memory, through the app's own sessions (issue 18,
+hazard H24): AppTest instances in one process share the one `st.cache_resource` Service, as two
+browser tabs on one server do. The promise under attack: nothing kept for one viewer reaches
+another, and nothing of a session's views survives its sign-out or quick exit.
+
+Records: the demo store (data/demo/README.md); the second person a carer looks after is made the
+way tests/test_app_sign_in.py::test_carer_of_several_people_switches_between_them makes her, from
+the demo daughter's own RelatedPerson and Consent re-pointed at the demo's dem2-patient.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from pages import state
+from record.access import Viewer
+from store import Store
+from test_app_support import (  # noqa: F401  (fixtures)
+    BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, PSY_ENTRY, SDV_LETTER, demo_db, demo_db_template, go, no_errors,
+    open_app, open_expanders, texts,
+)
+
+PSY_VALUE = "Low risk of harm to self or others at present"  # mh-obs-mh-risk-assessment-2025-06-16
+DAUGHTER_ID = "dem-rp-daughter"
+
+
+def held() -> set[str]:
+    return state.service().held_viewers()
+
+
+def key(kind: str, patient: str, proxy: str | None = None) -> str:
+    return Viewer(kind=kind, patient_id=patient, proxy_id=proxy).key
+
+
+def second_person_for_susan(db) -> None:
+    """Susan (the demo daughter) recorded as carer of dem2-patient too (see the module note)."""
+    store = Store(db)
+    raw = {r["id"]: r for r in store.resources_for(DEMENTIA)}
+    person, consent = copy.deepcopy(raw[DAUGHTER_ID]), copy.deepcopy(raw["dem-consent-proxy-daughter"])
+    person.update(id="dem2-rp-susan", patient={"reference": "Patient/dem2-patient"})
+    consent.update(id="dem2-consent-proxy-susan", patient={"reference": "Patient/dem2-patient"})
+    consent["provision"]["actor"][0]["reference"] = {"reference": "RelatedPerson/dem2-rp-susan"}
+    store.put([person, consent])
+    store.close()
+
+
+@pytest.mark.xfail(strict=True, reason="attack: a carer who switched to another person and signed out "
+                   "leaves the first person's carer view in the server (sign_out forgets only the current "
+                   "viewer and HOME, not the session's earlier viewers)")
+def test_a_carer_who_switched_people_leaves_neither_view_after_sign_out(demo_db):
+    """Susan opens Dorothy's record, switches to George's in the sidebar, then signs out: the
+    server keeps neither of her carer views."""
+    second_person_for_susan(demo_db)
+    at = open_app(DEMENTIA, DAUGHTER)
+    go(at, "overview")
+    dorothy = key("proxy", DEMENTIA, DAUGHTER_ID)
+    assert dorothy in held()
+    at.sidebar.selectbox[0].select("George Testcase").run()
+    no_errors(at)
+    george = key("proxy", "dem2-patient", "dem2-rp-susan")
+    assert george in held()
+    at.sidebar.button(key="sign_out").click().run()
+    no_errors(at)
+    assert not {dorothy, george} & held()
+
+
+@pytest.mark.xfail(strict=True, reason="attack: quick exit after a carer's switch leaves the first "
+                   "person's carer view in the server (quick_exit forgets only the current viewer and HOME)")
+def test_a_carer_who_switched_people_leaves_neither_view_after_quick_exit(demo_db):
+    """As above, leaving by quick exit instead of signing out."""
+    second_person_for_susan(demo_db)
+    at = open_app(DEMENTIA, DAUGHTER)
+    at.sidebar.selectbox[0].select("George Testcase").run()
+    no_errors(at)
+    at.button(key="quick_exit_button").click().run()
+    no_errors(at)
+    assert not {key("proxy", DEMENTIA, DAUGHTER_ID), key("proxy", "dem2-patient", "dem2-rp-susan")} & held()
+
+
+@pytest.mark.xfail(strict=True, reason="attack: after the patient left the shared screen and signed out, "
+                   "the clinic view of her record stays in the server (leave_shared_screen drops HOME "
+                   "without forgetting the clinic viewer)")
+def test_shared_screen_left_then_sign_out_leaves_neither_view(demo_db):
+    """The patient turns the shared screen on, leaves it (with the confirmation), then signs
+    out: neither her own view nor the clinic view of her record is kept."""
+    at = open_app(BIPOLAR, "patient")
+    at.sidebar.toggle[0].set_value(True).run()
+    no_errors(at)
+    clinic = key("clinic", BIPOLAR)
+    assert clinic in held()
+    at.sidebar.button(key="leave_shared").click().run()
+    at.sidebar.button(key="confirm_leave").click().run()
+    no_errors(at)
+    assert at.session_state["viewer"].kind == "patient"
+    at.sidebar.button(key="sign_out").click().run()
+    no_errors(at)
+    assert not {key("patient", BIPOLAR), clinic} & held()
+
+
+@pytest.mark.xfail(strict=True, reason="attack: a second sign-in in the same session (a new "
+                   "?patient=&viewer= link) replaces the viewer without forgetting the first one "
+                   "(state.sign_in pops the session keys but never calls Service.forget)")
+def test_a_new_sign_in_in_the_same_session_forgets_the_previous_person(demo_db):
+    """Rajesh's record is open in a tab; the same tab then opens Dorothy's by the local link.
+    Rajesh's view must not stay kept behind a session that is no longer his."""
+    at = open_app(DIABETES, "patient")
+    go(at, "condition")
+    no_errors(at)
+    assert key("patient", DIABETES) in held()
+    at.query_params["patient"] = DEMENTIA
+    at.query_params["viewer"] = "patient"
+    at.run()
+    no_errors(at)
+    assert at.session_state["viewer"].patient_id == DEMENTIA
+    assert key("patient", DIABETES) not in held()
+
+
+@pytest.mark.xfail(strict=True, reason="attack: listing carers (the carer sign-in page, the carer link) "
+                   "opens each patient's own view through Service.open; a carer's sign-out forgets only "
+                   "the carer's viewer, so the patient's whole view stays in the server though the patient "
+                   "never signed in")
+def test_a_carer_session_leaves_nothing_of_the_patient_after_sign_out(demo_db):
+    """Susan signs in from the sign-in page, reads Dorothy's letters and signs out. Nobody else
+    used the server: it keeps no view of Dorothy's record at all."""
+    at = open_app()
+    at.radio(key="sign_in_kind").set_value("A carer").run()
+    at.selectbox(key="sign_in_carer").select("Susan Specimen").run()
+    at.button(key="open_carer").click().run()
+    no_errors(at)
+    go(at, "letters")
+    no_errors(at)
+    at.sidebar.button(key="sign_out").click().run()
+    no_errors(at)
+    assert not {k for k in held() if k.startswith(f"{DEMENTIA}|")}
+
+
+def test_quick_exit_as_carer_then_a_new_link_in_the_same_session_shows_no_record(demo_db):
+    """Susan leaves by quick exit; the same browser session is then pointed at Rajesh's record by
+    the local link: only the neutral page shows (no record of anyone), and the server keeps no
+    carer view of Dorothy."""
+    at = open_app(DEMENTIA, DAUGHTER)
+    go(at, "letters")
+    no_errors(at)
+    assert "Memory assessment" in texts(at)
+    at.button(key="quick_exit_button").click().run()
+    no_errors(at)
+    assert key("proxy", DEMENTIA, DAUGHTER_ID) not in held()
+    at.query_params["patient"] = DIABETES
+    at.query_params["viewer"] = "patient"
+    at.run()
+    no_errors(at)
+    seen = texts(at)
+    assert "viewer" not in at.session_state
+    assert not [name for name in ("Dorothy Specimen", "Rajesh Example", "Memory assessment") if name in seen]
+    assert key("proxy", DEMENTIA, DAUGHTER_ID) not in held() and key("patient", DIABETES) not in held()
+
+
+def test_clinic_screen_after_the_patient_never_shows_the_hidden_entry_in_an_opened_expander(demo_db):
+    """The bipolar patient opens results with every table's expander open (the risk assessment
+    drawn); a nurse's shared screen of the same record on the same server then opens every
+    expander of results and conditions: the hidden entry is nowhere; and the patient's next run
+    still shows it (the clinic view did not narrow what is kept for her)."""
+    mine = open_app(BIPOLAR, "patient")
+    open_expanders(go(mine, "results"))
+    no_errors(mine)
+    assert PSY_VALUE in texts(mine) or PSY_ENTRY in texts(mine)
+    nurse = open_app(BIPOLAR, "clinic")
+    for page in ("results", "condition", "overview"):
+        open_expanders(go(nurse, page))
+        no_errors(nurse)
+        assert PSY_VALUE not in texts(nurse) and PSY_ENTRY not in texts(nurse), page
+    open_expanders(go(mine, "results"))
+    assert PSY_VALUE in texts(mine) or PSY_ENTRY in texts(mine)
+
+
+def test_carer_opened_lazily_after_the_patient_never_gets_the_sdv_letter(demo_db):
+    """Dorothy reads the safeguarding letter; then Susan, on the same server, opens every
+    expander on letters, results and the overview: the letter's title is nowhere in her screens."""
+    mine = open_app(DEMENTIA, "patient")
+    go(mine, "letters")
+    assert SDV_LETTER in texts(mine)
+    theirs = open_app(DEMENTIA, DAUGHTER)
+    for page in ("letters", "results", "overview", "care_plan"):
+        open_expanders(go(theirs, page))
+        no_errors(theirs)
+        assert SDV_LETTER not in texts(theirs), page
