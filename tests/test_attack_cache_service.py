@@ -218,3 +218,20 @@ def test_a_question_kept_from_the_sdv_letter_never_reaches_the_carer(demo_db):
     assert carer == fresh(demo_db, DAUGHTER)
     assert text not in carer and SDV_LETTER not in carer
     assert text in svc.summary(PATIENT, TODAY).model_dump_json()
+
+
+def test_a_comment_on_the_sdv_letter_made_while_the_carer_is_kept_never_reaches_her(demo_db):
+    """The patient comments on the safeguarding letter after the daughter's view is kept: the
+    daughter's flags, own content, summary and export give what a fresh Service gives and hold
+    neither the comment nor the letter; the patient's flags hold it."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    words = "This enquiry outcome is about my neighbour, not me"
+    svc.flag_entry(PATIENT, TODAY, "DocumentReference/dem-doc-safeguarding-2024-02-12", "comment", words)
+    assert words in repr(svc.flags(PATIENT, TODAY))
+    other = open_service(str(demo_db))
+    assert repr(svc.flags(DAUGHTER, TODAY)) == repr(other.flags(DAUGHTER, TODAY))
+    assert words not in repr(svc.flags(DAUGHTER, TODAY)) and words not in repr(svc.own_content(DAUGHTER, TODAY))
+    assert words not in svc.summary(DAUGHTER, TODAY).model_dump_json()
+    bundle = svc.export(DAUGHTER, TODAY, "fhir")
+    assert words.encode() not in bundle.data and b"dem-doc-safeguarding" not in bundle.data

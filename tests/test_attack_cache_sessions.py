@@ -186,3 +186,36 @@ def test_carer_opened_lazily_after_the_patient_never_gets_the_sdv_letter(demo_db
         open_expanders(go(theirs, page))
         no_errors(theirs)
         assert SDV_LETTER not in texts(theirs), page
+
+
+@pytest.mark.xfail(strict=True, reason="attack: the patient's carer preview opens the carer's view in the "
+                   "patient's session; sign-out forgets only the patient's viewer, so the carer view of her "
+                   "record stays in the server")
+def test_the_carer_preview_leaves_no_carer_view_after_sign_out(demo_db):
+    """Dorothy previews what Susan sees (pages/carer_preview.py), then signs out: the server
+    keeps no view of her record at all, the previewed carer view included."""
+    at = open_app(DEMENTIA, "patient")
+    go(at, "carer_preview")
+    no_errors(at)
+    assert key("proxy", DEMENTIA, DAUGHTER_ID) in held()
+    at.sidebar.button(key="sign_out").click().run()
+    no_errors(at)
+    assert not {k for k in held() if k.startswith(f"{DEMENTIA}|")}
+
+
+def test_a_day_change_between_runs_ends_the_sons_view_in_the_same_session(demo_db, monkeypatch):
+    """Peter's consent ended on 30 April 2024. His session is opened with the frozen day 29 April
+    2024 (LTC_TODAY), then the day moves to today between two runs of the same session: the next
+    run shows him no record, not the view kept from the day before."""
+    monkeypatch.setenv("LTC_TODAY", "2024-04-29")
+    at = open_app(DEMENTIA, "proxy:RelatedPerson/dem-rp-son")
+    go(at, "results")
+    no_errors(at)
+    assert not at.session_state["summary_for_viewer"][2].denied
+    before = texts(at)
+    assert "Dorothy Specimen" in before
+    monkeypatch.setenv("LTC_TODAY", "2026-11-25")
+    go(at, "overview")
+    no_errors(at)
+    assert at.session_state["summary_for_viewer"][2].denied
+    assert str(at.session_state["summary_for_viewer"][1]) == "2026-11-25"
