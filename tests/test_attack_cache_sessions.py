@@ -11,6 +11,7 @@ the demo daughter's own RelatedPerson and Consent re-pointed at the demo's dem2-
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -219,3 +220,33 @@ def test_a_day_change_between_runs_ends_the_sons_view_in_the_same_session(demo_d
     no_errors(at)
     assert at.session_state["summary_for_viewer"][2].denied
     assert str(at.session_state["summary_for_viewer"][1]) == "2026-11-25"
+
+
+def table_texts(at) -> str:
+    """The text of every table the last run drew (the lazily made ones included once opened)."""
+    return "\n".join(node.value.to_string() for node in at._tree
+                     if getattr(node, "type", None) in ("table", "arrow_data_frame"))
+
+
+def test_lazy_tables_of_a_narrowed_carer_after_the_patient_hold_no_older_rows(demo_db):
+    """The daughter's Consent is narrowed (new version) to entries from 1 June 2026. Dorothy opens
+    results with every table's expander open (rows from 2019 on); then Susan, on the same server,
+    opens every expander on results and her condition page: no table row before June 2026."""
+    store = Store(demo_db)
+    consent = copy.deepcopy({r["id"]: r for r in store.resources_for(DEMENTIA)}["dem-consent-proxy-daughter"])
+    consent["meta"] = {"versionId": "2"}
+    consent["provision"]["dataPeriod"] = {"start": "2026-06-01"}
+    store.put([consent])
+    store.close()
+    months = "January|February|March|April|May|June|July|August|September|October|November|December"
+    # an entry's date before June 2026 ("since 6 April 2021" is when the carer link began, not an entry)
+    older = re.compile(rf"(?<!since )\b\d{{1,2}} ({months}) 20(19|20|21|22|23|24|25)\b")
+    mine = open_app(DEMENTIA, "patient")
+    open_expanders(go(mine, "results"))
+    no_errors(mine)
+    assert older.search(table_texts(mine))
+    theirs = open_app(DEMENTIA, DAUGHTER)
+    for page in ("results", "condition"):
+        open_expanders(go(theirs, page))
+        no_errors(theirs)
+        assert not older.search(table_texts(theirs)), page
