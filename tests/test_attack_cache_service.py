@@ -284,3 +284,38 @@ def test_nothing_of_a_forgotten_record_stays_anywhere_in_the_process(demo_db):
     svc._store.close()
     del svc
     assert _containers_holding(word) == []
+
+
+def test_a_second_carer_with_the_same_name_gets_only_her_own_view(demo_db):
+    """Another RelatedPerson of Dorothy named "Susan Specimen" too (a neighbour, no Consent) is
+    added while the daughter's view is kept: she gets what a fresh Service gives her (the
+    daughter's permission is not hers), and the daughter keeps her own."""
+    neighbour = stored(demo_db, DAUGHTER_ID)
+    neighbour.update(id="dem-rp-susan-neighbour", relationship=[{"text": "Neighbour"}],
+                     telecom=[{"system": "phone", "value": "07700 900999", "use": "mobile"}])
+    svc = open_service(str(demo_db))
+    warm(svc)
+    write_elsewhere(demo_db, neighbour)
+    other = Viewer(kind="proxy", patient_id=DEMENTIA, proxy_id="dem-rp-susan-neighbour")
+    theirs = svc.summary(other, TODAY).model_dump_json()
+    assert theirs == fresh(demo_db, other)
+    assert theirs != svc.summary(DAUGHTER, TODAY).model_dump_json()
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+
+
+@pytest.mark.parametrize("actor", [
+    "RelatedPerson/dem-rp-daughter/_history/1",
+    "https://gp.example.org/fhir/RelatedPerson/dem-rp-daughter",
+    "urn:uuid:0b7c6a52-6c3e-4d5f-8a31-2f4a1c9e7d10",
+])
+def test_a_consent_rewritten_with_another_actor_reference_form_is_applied(demo_db, actor):
+    """The daughter's Consent is sent again (new version) naming her by a versioned, an absolute
+    or an unresolvable urn:uuid reference, between reads: the kept view is not reused; she gets
+    what a fresh Service gives for the new data version."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    consent = newer(stored(demo_db, "dem-consent-proxy-daughter"))
+    consent["provision"]["actor"][0]["reference"] = {"reference": actor}
+    write_elsewhere(demo_db, consent)
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
+    assert letter_titles(svc, DAUGHTER) == letter_titles(open_service(str(demo_db)), DAUGHTER)

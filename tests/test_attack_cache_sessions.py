@@ -250,3 +250,18 @@ def test_lazy_tables_of_a_narrowed_carer_after_the_patient_hold_no_older_rows(de
         open_expanders(go(theirs, page))
         no_errors(theirs)
         assert not older.search(table_texts(theirs)), page
+
+
+def test_a_nurse_signing_out_of_the_shared_screen_leaves_nothing(demo_db):
+    """A nurse opens the shared screen for the bipolar record (no patient session behind it),
+    opens results with its tables, and signs out of the shared screen with the confirmation: the
+    server keeps no view of that record."""
+    at = open_app(BIPOLAR, "clinic")
+    open_expanders(go(at, "results"))
+    no_errors(at)
+    assert key("clinic", BIPOLAR) in held()
+    at.sidebar.button(key="leave_shared").click().run()
+    at.sidebar.button(key="confirm_leave").click().run()
+    no_errors(at)
+    assert "viewer" not in at.session_state
+    assert not {k for k in held() if k.startswith(f"{BIPOLAR}|")}
