@@ -25,7 +25,7 @@ import sys
 import pytest
 
 from record.access import Viewer
-from service import open_service
+from service import VIEW_IDS, open_service
 from store import Store
 from test_app_support import DEMENTIA, DIABETES, END_OF_LIFE, ROOT, SDV_LETTER, demo_db, demo_db_template  # noqa: F401
 
@@ -103,6 +103,8 @@ def test_a_narrowed_data_period_applies_to_the_next_read(demo_db):
     after = svc.summary(DAUGHTER, TODAY).model_dump_json()
     assert after == fresh(demo_db, DAUGHTER)
     assert after != before
+    found = [letter.id for letter in svc.search_letters(DAUGHTER, TODAY, "memory")]
+    assert found == [letter.id for letter in open_service(str(demo_db)).search_letters(DAUGHTER, TODAY, "memory")]
 
 
 def test_a_new_nested_deny_of_one_letter_applies_to_the_next_read(demo_db):
@@ -172,7 +174,10 @@ def test_look_alike_carers_never_get_the_daughters_kept_view(demo_db, proxy_id):
     Viewer(kind="patient", patient_id=DEMENTIA, proxy_id=DAUGHTER_ID),
     Viewer(kind="clinic", patient_id=DEMENTIA, proxy_id=DAUGHTER_ID),
     Viewer(kind="proxy", patient_id=DIABETES, proxy_id=DAUGHTER_ID),
-], ids=["patient-with-proxy-id", "clinic-with-proxy-id", "daughter-on-another-record"])
+    Viewer(kind="patient", patient_id=DEMENTIA.upper()),
+    Viewer(kind="patient", patient_id=f"{DEMENTIA} "),
+], ids=["patient-with-proxy-id", "clinic-with-proxy-id", "daughter-on-another-record", "patient-id-upper",
+        "patient-id-trailing-space"])
 def test_odd_viewers_get_what_a_fresh_service_gives_them(demo_db, viewer):
     """A Viewer with a proxy id it should not carry, or the daughter's id on another patient's
     record, asked between the real ones: nothing kept for the real viewers is served to it."""
@@ -319,3 +324,21 @@ def test_a_consent_rewritten_with_another_actor_reference_form_is_applied(demo_d
     write_elsewhere(demo_db, consent)
     assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)
     assert letter_titles(svc, DAUGHTER) == letter_titles(open_service(str(demo_db)), DAUGHTER)
+
+
+@pytest.mark.parametrize("view_id", ["mental_health", "end_of_life", "diabetes"])
+def test_a_view_chosen_by_the_patient_while_the_carer_is_kept_is_not_the_carers(demo_db, view_id):
+    """Dorothy chooses to show a condition view (issue 16; a personal-table write, no new data
+    version) while her daughter's summary is kept, then the daughter chooses another: each next
+    summary equals what a fresh Service gives, and neither's choice shows in the other's views."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    svc.choose_view(PATIENT, view_id, True)
+    for viewer in (DAUGHTER, PATIENT, CLINIC):
+        assert svc.summary(viewer, TODAY).model_dump_json() == fresh(demo_db, viewer), viewer.kind
+    assert view_id in {v.id for v in svc.summary(PATIENT, TODAY).conditions}
+    assert view_id not in {v.id for v in svc.summary(DAUGHTER, TODAY).conditions}
+    other = next(v for v in VIEW_IDS if v != view_id)
+    svc.choose_view(DAUGHTER, other, True)
+    for viewer in (PATIENT, DAUGHTER):
+        assert svc.summary(viewer, TODAY).model_dump_json() == fresh(demo_db, viewer), viewer.kind
