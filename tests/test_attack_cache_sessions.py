@@ -25,6 +25,7 @@ from test_app_support import (  # noqa: F401  (fixtures)
 
 PSY_VALUE = "Low risk of harm to self or others at present"  # mh-obs-mh-risk-assessment-2025-06-16
 DAUGHTER_ID = "dem-rp-daughter"
+REVIEW = "Memory assessment service: review"  # a letter the daughter may read (data/demo/README.md)
 
 
 def held() -> set[str]:
@@ -265,3 +266,25 @@ def test_a_nurse_signing_out_of_the_shared_screen_leaves_nothing(demo_db):
     no_errors(at)
     assert "viewer" not in at.session_state
     assert not {k for k in held() if k.startswith(f"{BIPOLAR}|")}
+
+
+def test_a_letter_open_in_the_carers_reader_goes_when_her_consent_is_withdrawn(demo_db):
+    """Susan has the memory-service letter open in the letters page's reader (its widget state
+    names it); the practice withdraws her Consent (a new version, status "inactive", written by
+    another connection). Her next rerun of the same page, without any click, shows neither the
+    letter's title nor its words."""
+    theirs = open_app(DEMENTIA, DAUGHTER)
+    go(theirs, "letters")
+    box = theirs.selectbox(key="letters_open")
+    box.select_index([REVIEW in option for option in box.options].index(True)).run()
+    no_errors(theirs)
+    before = texts(theirs)
+    assert REVIEW in before
+    store = Store(demo_db)
+    consent = copy.deepcopy({r["id"]: r for r in store.resources_for(DEMENTIA)}["dem-consent-proxy-daughter"])
+    consent.update(meta={"versionId": "2"}, status="inactive")
+    store.put([consent])
+    store.close()
+    theirs.run()
+    no_errors(theirs)
+    assert REVIEW not in texts(theirs)
