@@ -104,3 +104,22 @@ def test_a_psy_labelled_medication_is_named_for_the_patient_only(demo_db, refere
     assert MED_NAME in " ".join(medicines(svc, patient))
     assert MED_NAME not in " ".join(medicines(svc, clinic))
     assert MED_NAME not in svc.summary(clinic, TODAY).model_dump_json()
+
+
+def test_a_medicine_group_partly_hidden_from_the_shared_screen_is_merged_per_viewer(demo_db):
+    """The newest lithium issue (mh-med-lithium-2026-11-24) is given a PSY label as a new version:
+    the shared screen's lithium is merged from the other requests only, the patient's from all, in
+    any order on one Service; the shared merged model is never changed by a partial merge."""
+    issue = raw(demo_db, BIPOLAR, "mh-med-lithium-2026-11-24")
+    issue["meta"] = {"versionId": "2", "security": [PSY]}
+    put(demo_db, issue)
+    patient, clinic = Viewer(kind="patient", patient_id=BIPOLAR), Viewer(kind="clinic", patient_id=BIPOLAR)
+    svc = open_service(str(demo_db))
+    for viewer in (clinic, patient, clinic, patient):
+        assert medicines(svc, viewer) == medicines(open_service(str(demo_db)), viewer), viewer.kind
+    assert "mh-med-lithium-2026-11-24" in " ".join(medicines(svc, patient))
+    assert "mh-med-lithium-2026-11-24" not in " ".join(medicines(svc, clinic))
+    lithium = {viewer.kind: next(m for m in svc.record(viewer, TODAY).medications if "Lithium" in m.name)
+               for viewer in (patient, clinic)}
+    assert dt.date(2026, 11, 24) in lithium["patient"].issues
+    assert dt.date(2026, 11, 24) not in lithium["clinic"].issues and lithium["clinic"].last_issued < dt.date(2026, 11, 24)

@@ -288,3 +288,25 @@ def test_a_letter_open_in_the_carers_reader_goes_when_her_consent_is_withdrawn(d
     theirs.run()
     no_errors(theirs)
     assert REVIEW not in texts(theirs)
+
+
+def test_the_patients_letter_search_and_reader_do_not_follow_into_the_shared_screen(demo_db):
+    """Dorothy searches her letters for "safeguarding" and opens the safeguarding letter, then
+    turns the shared screen on in the same session and opens letters there: neither the letter,
+    its words, nor what she typed shows on the screen the nurse sees."""
+    at = open_app(DEMENTIA, "patient")
+    go(at, "letters")
+    at.text_input(key="letters_search").input("safeguarding").run()
+    box = at.selectbox(key="letters_open")
+    box.select_index([SDV_LETTER in option for option in box.options].index(True)).run()
+    no_errors(at)
+    assert SDV_LETTER in texts(at) and "Section 42 enquiry" in texts(at)
+    at.sidebar.toggle[0].set_value(True).run()
+    no_errors(at)
+    assert at.session_state["viewer"].kind == "clinic"
+    for page in ("letters", "overview", "letters"):
+        go(at, page)
+        no_errors(at)
+        seen = texts(at)
+        assert SDV_LETTER not in seen and "Section 42 enquiry" not in seen, page
+        assert "safeguarding" not in seen.lower(), page
