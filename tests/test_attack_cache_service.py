@@ -312,10 +312,11 @@ def test_a_second_carer_with_the_same_name_gets_only_her_own_view(demo_db):
     "RelatedPerson/dem-rp-daughter/_history/1",
     "https://gp.example.org/fhir/RelatedPerson/dem-rp-daughter",
     "urn:uuid:0b7c6a52-6c3e-4d5f-8a31-2f4a1c9e7d10",
+    "#dem-rp-daughter",
 ])
 def test_a_consent_rewritten_with_another_actor_reference_form_is_applied(demo_db, actor):
-    """The daughter's Consent is sent again (new version) naming her by a versioned, an absolute
-    or an unresolvable urn:uuid reference, between reads: the kept view is not reused; she gets
+    """The daughter's Consent is sent again (new version) naming her by a versioned, an absolute,
+    an unresolvable urn:uuid or a contained-style local reference, between reads: the kept view is not reused; she gets
     what a fresh Service gives for the new data version."""
     svc = open_service(str(demo_db))
     warm(svc)
@@ -361,3 +362,23 @@ def test_a_carers_view_from_before_her_consent_was_withdrawn_is_not_kept(demo_db
     assert svc._store.data_version() != old
     assert not [k for k in svc._cache if k[3] == old]
     assert not [k for k in svc._mapped if k[1] == old]
+
+
+def test_an_older_consent_arriving_after_the_withdrawal_does_not_bring_the_kept_view_back(demo_db):
+    """Version 3 of the daughter's Consent (inactive) is stored, then version 2 (active, older)
+    arrives late from another sync: the store keeps version 3, and the Service serves the
+    withdrawn view, as a fresh one does, not the view it kept while she was permitted."""
+    svc = open_service(str(demo_db))
+    warm(svc)
+    permitted = svc.summary(DAUGHTER, TODAY).model_dump_json()
+    base = stored(demo_db, "dem-consent-proxy-daughter")
+    withdrawn = copy.deepcopy(base)
+    withdrawn.update(meta={"versionId": "3", "lastUpdated": "2026-11-20T10:00:00+00:00"}, status="inactive")
+    write_elsewhere(demo_db, withdrawn)
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER) != permitted
+    late = copy.deepcopy(base)
+    late["meta"] = {"versionId": "2", "lastUpdated": "2026-11-10T10:00:00+00:00"}
+    write_elsewhere(demo_db, late)
+    assert stored(demo_db, "dem-consent-proxy-daughter")["status"] == "inactive"
+    assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER) != permitted
+    assert REVIEW_LETTER not in letter_titles(svc, DAUGHTER)
