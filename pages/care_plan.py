@@ -50,7 +50,7 @@ def target_words(target: GoalTarget) -> str:
     return words + (f", by {day(target.due)}" if target.due else "")
 
 
-def progress_notes(goal_ref: str, key: str) -> None:
+def progress_notes(goal_ref: str, key: str, goal_name: str) -> None:
     notes = [p for p in progress if p.get("goal_ref") == goal_ref]
     for note in notes:
         st.markdown(f"- {day(_date(note.get('on_date')), 'undated')}: {escape_markdown(note['note'])}")
@@ -59,7 +59,7 @@ def progress_notes(goal_ref: str, key: str) -> None:
     with st.form(f"progress-{key}", clear_on_submit=True, border=False):
         text = st.text_input("Add a progress note", max_chars=ui.MAX_TEXT, key=f"progress-text-{key}",
                              placeholder="for example: walked every day this week")
-        if st.form_submit_button("Save progress note"):
+        if st.form_submit_button(f"Save progress note: {md_line(goal_name)}"):  # one name per goal (issue 18)
             ui.save(lambda: svc.add_goal_progress(viewer, goal_ref, text, summary.today))
 
 
@@ -84,11 +84,11 @@ def activity_words(line) -> str:
     return "; ".join(w for w in (line.status, when) if w)
 
 
-st.header("Care plans")
+st.header("Care plans", anchor=False)
 if not record.care_plans:
     st.write("No care plans are in the record.")
 for plan in record.care_plans:
-    st.subheader(md_line(plan.title))
+    st.subheader(md_line(plan.title), anchor=False)
     period = " to ".join(human(d, precision or "day")  # "2021", "March 2027": never an invented 1st
                          for d, precision in zip((plan.period_start, plan.period_end), plan.period_precision) if d)
     st.caption(" · ".join(md_line(p) for p in (f"Status: {code_words(plan.status)}" if plan.status else "", period) if p))
@@ -102,11 +102,11 @@ for plan in record.care_plans:
         st.caption("Reviews of this plan, as the overview and the condition page show them:")
         ui.checks_table(reviews, missing)
 
-st.header("Goals agreed with the practice")
+st.header("Goals agreed with the practice", anchor=False)
 if not record.goals:
     st.write("No goals are in the record.")
 for goal in record.goals:
-    st.subheader(md_line(goal.description or goal.text or "Goal"))
+    st.subheader(md_line(goal.description or goal.text or "Goal"), anchor=False)
     facts = [f"Status: {code_words(goal.lifecycle_status)}" if goal.lifecycle_status else "",
              f"since {day(goal.start)}" if goal.start else "",
              f"progress: {code_words(goal.achievement_status)}" if goal.achievement_status else ""]
@@ -115,9 +115,9 @@ for goal in record.goals:
         st.markdown(f"- Target: {escape_markdown(target_words(target))}")
     if goal.notes:
         st.markdown(escape_markdown(goal.notes))
-    progress_notes(f"Goal/{goal.id}", goal.id)
+    progress_notes(f"Goal/{goal.id}", goal.id, goal.description or goal.text or "Goal")
 
-st.header("Care-plan entries in the record")
+st.header("Care-plan entries in the record", anchor=False)
 # The same reader, and so the same entries, as the planning questions (issue 18): a review of an
 # advance care plan listed here is one the views count.
 entries = planning.care_plan_entries(Context(record=record, today=summary.today, viewer_kind=summary.viewer.kind))
@@ -136,8 +136,8 @@ def own_goals() -> None:
     if not goals:
         st.write("No goals of your own yet.")
     for goal in goals:
-        st.subheader(md_line(goal["text"]))
-        progress_notes(f"own/{goal['id']}", f"own-{goal['id']}")
+        st.subheader(md_line(goal["text"]), anchor=False)
+        progress_notes(f"own/{goal['id']}", f"own-{goal['id']}", goal["text"])
     if writable:
         with st.form("own-goal", clear_on_submit=True):
             text = st.text_input("A goal of your own", max_chars=ui.MAX_TEXT, key="own-goal-text",
@@ -146,7 +146,7 @@ def own_goals() -> None:
                 ui.save(lambda: svc.add_own_goal(viewer, text))
 
 
-st.header("Your own goals")
+st.header("Your own goals", anchor=False)
 if summary.viewer.kind == "clinic":
     with st.expander("Your own goals and notes (hidden on the shared screen until you open them)"):
         own_goals()

@@ -35,7 +35,7 @@ link = st.selectbox(
 state.log_view(f"Preview of a carer's view ({plain(link.proxy_name)})", slot="preview")
 theirs = svc.summary(Viewer(kind="proxy", patient_id=viewer.patient_id, proxy_id=link.related_person_id), state.today())
 
-st.header(f"What {md_line(link.proxy_name)} sees")
+st.header(f"What {md_line(link.proxy_name)} sees", anchor=False)
 with st.container(border=True):
     for notice in theirs.notices:
         st.warning(escape_markdown(notice), icon="🔒")
@@ -45,7 +45,7 @@ with st.container(border=True):
     # what the consent leaves out, in the words the carer sees on their overview (issue 16)
     st.info(escape_markdown("\n".join(carer_scope_lines(theirs, "Their"))), icon=":material/lock_clock:")
 
-    st.subheader("Conditions")
+    st.subheader("Conditions", anchor=False)
     if not theirs.conditions:
         st.write("No condition views.")
     for view in theirs.conditions:
@@ -58,14 +58,14 @@ with st.container(border=True):
             st.caption(escape_markdown(f"Their view says: {view.boundary_note}"))
         ui.table([check_row(c, "Not in what they can see") for c in view.checks], "No regular checks.")
 
-    st.subheader("Medicines")
+    st.subheader("Medicines", anchor=False)
     st.markdown("\n".join(f"- {escape_markdown(m.name)}" + ("" if m.current else " (past)")
                           for m in theirs.medications) or "None.")
 
-    st.subheader("Letters")
+    st.subheader("Letters", anchor=False)
     st.markdown("\n".join(f"- {day(l.date, 'undated')}: {escape_markdown(l.title)}" for l in theirs.letters) or "None.")
 
-    st.subheader("Suggested questions they see")
+    st.subheader("Suggested questions they see", anchor=False)
     suggested = [q for q in theirs.questions if q.own_id is None]
     st.markdown("\n".join(f"- {escape_markdown(humanise(q.text))}" for q in suggested) or "None.")
     st.caption("Their own questions and notes are theirs and are not shown here.")

@@ -32,7 +32,7 @@ if summary.viewer.kind == "clinic" or wanted not in views:
         help="The shared screen shows one condition at a time.",
     )
     view = views[view_id]
-    st.header(view.title)
+    st.header(view.title, anchor=False)
     level, measure_heading = st.subheader, ui.h4
 else:
     view = views[wanted]
@@ -49,10 +49,10 @@ for situation in view.situations:  # "Because you are pregnant, ..." (clinical-r
 if not summary.death_notice:  # no due checks or questions for someone who has died (§11.10)
     # What is due and the questions come first: on a phone they are what a person came for, and
     # the charts below them run to several screens (issue 18).
-    level("What is due")
+    level("What is due", anchor=False)
     ui.checks_table(view.checks, missing_words(summary.viewer.kind, summary.patient.name))
 
-    level("Questions you might ask")
+    level("Questions you might ask", anchor=False)
     if view.questions:
         on_add = ui.add_suggested if ui.can_write(summary) and ui.own_shown(summary) else None
         for n, question in enumerate(view.questions):
@@ -64,7 +64,7 @@ if not summary.death_notice:  # no due checks or questions for someone who has d
     for panel in view.panels:
         ui.panel_block(panel)
 
-level("Results over time")
+level("Results over time", anchor=False)
 measures = [m for m in view.measures if m.series]
 empty = [m for m in view.measures if not m.series]
 if not measures:
@@ -79,5 +79,5 @@ if empty:
     st.caption("Not in the record: " + ", ".join(m.plain_name for m in empty) + ".")
 
 if view.support and not summary.death_notice:
-    level("Support")
+    level("Support", anchor=False)
     st.info(humanise(view.support), icon="💬")

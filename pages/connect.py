@@ -219,7 +219,7 @@ def show_result(result: dict, whose: str = "your") -> None:
     for note in result["notes"]:
         st.caption(escape_markdown(note))
     if result["rejected"]:
-        st.subheader(f"{len(result['rejected']):,} items could not be stored")
+        st.subheader(f"{len(result['rejected']):,} items could not be stored", anchor=False)
         st.write("Everything else was stored. Each of these was left out, for the reason given:")
         ui.table([{"From": f, "Where": where, "Why": why} for f, where, why in result["rejected"]], "")
 
@@ -230,7 +230,7 @@ def kept_connections(viewer: Viewer) -> None:
     carer = viewer.kind == "proxy"
     kept_list = svc.connections(viewer.patient_id, viewer.proxy_id if carer else None)
     for number, kept in enumerate(kept_list):
-        st.subheader("Your connection to their record" if carer else "Your connection")
+        st.subheader("Your connection to their record" if carer else "Your connection", anchor=False)
         st.write(f"Connected to {code_span(kept['server'])}{' as their carer' if carer else ''}. Syncing again "
                  "uses this connection: no new sign-in is needed while the server keeps renewing it.")
         left, right = st.columns(2)
@@ -256,7 +256,7 @@ login, viewer, svc = settings.login_configured(), state.viewer(), state.service(
 token = st.session_state.pop(HANDED, None)  # only in the run right after the token button
 
 if viewer is None:
-    st.title("Welcome" if login else "Connect a record")
+    st.title("Welcome" if login else "Connect a record", anchor=False)
     st.write("See your GP record for long-term conditions. Connect it from your GP record's FHIR server: "
              "sign in there, or use an access token it gave you.")
 else:
@@ -293,7 +293,7 @@ if st.session_state.get(SIGNED_IN):
     tokens, records = st.session_state[SIGNED_IN]
     chosen = records[0]
     if len(records) > 1:
-        st.subheader("Which record?")
+        st.subheader("Which record?", anchor=False)
         st.write("Your sign-in lets you open more than one record. Choose one to sync now.")
         chosen = st.radio("Which record", records, format_func=record_label, key="connect_choice")
         if st.button("Cancel the sign-in", key="connect_choice_cancel"):

@@ -64,14 +64,14 @@ def item_card(item) -> None:
         )
 
 
-st.header("Your comments")
+st.header("Your comments", anchor=False)
 if not items:
     st.write("You have not flagged any entries yet.")
 for item in items:
     item_card(item)
 
 if items:
-    st.header("Ask the practice to correct the record")
+    st.header("Ask the practice to correct the record", anchor=False)
     labels = {i.id: plain(f"{KIND_WORDS.get(i.kind, 'Comment')}: {i.entry_says}") for i in items}
     picked = st.multiselect(
         "Entries to include in the letter", list(labels), format_func=labels.get, key="flag-letter-pick",

@@ -25,9 +25,11 @@ def _key(reference: str) -> str:
     return "flag-" + reference.replace("/", "-")
 
 
-def flag_control(service, viewer, entry, where: str = "") -> None:
+def flag_control(service, viewer, entry, where: str = "", about: str = "") -> None:
     """Under one entry: the viewer's flags on it, and a small form to add one (when allowed).
-    `where` tells apart two places one entry shows on a page (a blood-pressure panel's two numbers)."""
+    `where` tells apart two places one entry shows on a page (a blood-pressure panel's two numbers);
+    `about` names the entry on the button where a page has several (one under each chart), so no two
+    buttons share a name for a screen reader (issue 18, WCAG 2.4.6)."""
     today = state.today()
     if viewer is None or viewer.kind == "clinic" or not service.may_flag(viewer, today):
         return
@@ -36,7 +38,7 @@ def flag_control(service, viewer, entry, where: str = "") -> None:
     for item in (f for f in service.flags(viewer, today) if f.reference == reference):
         st.caption(f"{KIND_WORDS.get(item.kind, 'Comment')} ({md_line(STATUS_WORDS.get(item.status, item.status).lower())}): "
                    + escape_markdown(item.text))
-    with st.popover("This looks wrong / add a comment", icon=":material/flag:"):
+    with st.popover("This looks wrong / add a comment" + (f" about {md_line(about)}" if about else ""), icon=":material/flag:"):
         with st.form(key, clear_on_submit=True, border=False):
             kind = st.radio("What would you like to do?", list(CHOICES), format_func=CHOICES.get, key=f"{key}-kind")
             text = st.text_area("Your comment for the practice", max_chars=MAX_TEXT, key=f"{key}-text",

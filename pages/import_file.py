@@ -58,12 +58,12 @@ def show_result(result: dict) -> None:
     ui.table(result["kinds"], "Nothing in the file could be imported.")
     rejected = result["rejected"]
     if rejected:
-        st.subheader(f"{len(rejected):,} {'item' if len(rejected) == 1 else 'items'} could not be imported")
+        st.subheader(f"{len(rejected):,} {'item' if len(rejected) == 1 else 'items'} could not be imported", anchor=False)
         st.write("Everything else was imported. Each of these was left out, for the reason given:")
         ui.table([{"File": f, "Where": where, "Why": why} for f, where, why in rejected], "")
     kept = result.get("kept") or []
     if kept:
-        st.subheader("Labels kept")
+        st.subheader("Labels kept", anchor=False)
         st.write(f"{len(kept):,} {'entry' if len(kept) == 1 else 'entries'} in the file had a newer version "
                  "without a label that the copy already here has. The practice uses labels like these to keep "
                  "some entries hidden, so the new version was saved with the label kept, and nothing that was "

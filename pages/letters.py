@@ -71,7 +71,7 @@ if query:
 if not shown:
     st.stop()
 
-st.header("Letters in the record")
+st.header("Letters in the record", anchor=False)
 listed = ui.paged_table(
     shown, lambda l: {"Date": day(l.date, "undated"), "Letter": l.title, "From": l.author or "",
                       "New": "New" if is_new(l) else ""},
@@ -81,7 +81,7 @@ listed = ui.paged_table(
 letter = st.selectbox("Letter to read (from the letters listed above)", listed, format_func=label, key="letters_open")
 state.log_view(f"Letter: {plain(letter.title)}", slot="letter")
 
-st.header(md_line(letter.title))
+st.header(md_line(letter.title), anchor=False)
 st.caption(" · ".join(md_line(part) for part in (day(letter.date, "undated"), letter.author) if part))
 with st.container(border=True):
     if letter.html_safe:
@@ -98,5 +98,5 @@ flag_control(svc, viewer, letter)
 text = letter.text or letter.pdf_text or ""
 abbreviations = found_abbreviations(text) if text else []
 if abbreviations:
-    st.subheader("Abbreviations in this letter")
+    st.subheader("Abbreviations in this letter", anchor=False)
     ui.table(abbreviations, f"{len(abbreviations)} abbreviations found in this letter and what they mean.")

@@ -40,14 +40,14 @@ def _row(line) -> dict[str, str]:
 
 
 def _group(title: str, lines) -> None:
-    st.header(title)
+    st.header(title, anchor=False)
     current = [line for line in lines if line.current]
     past = sorted((line for line in lines if not line.current),
                   key=lambda line: line.last_issued or dt.date.min, reverse=True)
-    st.subheader("Current")
+    st.subheader("Current", anchor=False)
     ui.table([_row(line) for line in current], "No current medicines in this group.")
     if past:
-        st.subheader("Past")
+        st.subheader("Past", anchor=False)
         ui.paged_table(past, _row, "Past medicines in this group, most recently issued first.",
                        key=f"past-medicines-{title}", noun="past medicines", order="most recently issued first")
 
@@ -71,7 +71,7 @@ if rest:
 by_id = {med.id: med for med in record.medications}
 flaggable = [line for line in summary.medications if line.id in by_id]
 if flaggable and summary.viewer.kind != "clinic":
-    st.header("Something wrong?")
+    st.header("Something wrong?", anchor=False)
     line = st.selectbox("Medicine to comment on", flaggable, format_func=lambda m: plain(m.name), key="medicine_flag",
                         help="Choose one medicine, then say if it looks wrong or add a comment for the practice.")
     flag_control(state.service(), state.viewer(), by_id[line.id])

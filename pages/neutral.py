@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-st.title("Recipes")
-st.header("Simple vegetable soup")
+st.title("Recipes", anchor=False)
+st.header("Simple vegetable soup", anchor=False)
 st.write("Serves 4. Ready in about 40 minutes.")
-st.subheader("Ingredients")
+st.subheader("Ingredients", anchor=False)
 st.markdown(
     "- 1 onion, chopped\n- 2 carrots, sliced\n- 2 potatoes, diced\n- 1 leek, sliced\n"
     "- 1 litre vegetable stock\n- 1 tablespoon oil\n- Salt and pepper"
 )
-st.subheader("Method")
+st.subheader("Method", anchor=False)
 st.markdown(
     "1. Warm the oil in a large pan and soften the onion and leek for 5 minutes.\n"
     "2. Add the carrots, potatoes and stock. Bring to the boil.\n"

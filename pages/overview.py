@@ -24,7 +24,7 @@ if not summary.conditions and summary.denied:
 if summary.viewer.kind == "proxy":  # what the consent leaves out, said first (issue 16)
     st.info(escape_markdown("\n".join(carer_scope_lines(summary))), icon=":material/lock_clock:")
 
-st.header("Conditions")
+st.header("Conditions", anchor=False)
 if not summary.conditions:
     st.write("None of the five long-term conditions this app follows is in the part of the record shown here."
              + ("" if summary.viewer.kind == "clinic" else
@@ -36,7 +36,7 @@ if summary.viewer.kind == "patient" and not (summary.conditions or summary.medic
 for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
-        ui.choose_view_button(view.id, False, "Hide this view")
+        ui.choose_view_button(view.id, False, f"Hide the {ui.view_name(view.id)} view")  # one name per view
 
 if summary.viewer.kind != "clinic" and not summary.denied and not summary.death_notice:  # the person or a carer chooses (issue 16)
     for suggestion in summary.suggested_views:
@@ -53,7 +53,7 @@ if summary.viewer.kind != "clinic" and not summary.denied and not summary.death_
 if summary.death_notice:  # nothing is due, and no appointment to prepare for (§11.10)
     st.stop()
 
-st.header("Needs attention now")
+st.header("Needs attention now", anchor=False)
 attention = False
 
 due = [
@@ -64,7 +64,7 @@ due = [
 ]
 if due:
     attention = True
-    st.subheader("Checks due or overdue")
+    st.subheader("Checks due or overdue", anchor=False)
     ui.table(due, f"{len(due)} checks are due, overdue or not found in the record.")
 
 off = []
@@ -84,7 +84,7 @@ for view in summary.conditions:
             ))
 if off:
     attention = True
-    st.subheader("Latest results outside the target")
+    st.subheader("Latest results outside the target", anchor=False)
     st.markdown("\n".join(f"- {escape_markdown(line)}" for line in off))
 
 svc = state.service()
@@ -99,7 +99,7 @@ if last_visit:
     new = [letter for letter in summary.letters if letter.date and letter.date > last_visit]
     if new:
         attention = True
-        st.subheader(f"Letters new since the last appointment ({day(last_visit)})")
+        st.subheader(f"Letters new since the last appointment ({day(last_visit)})", anchor=False)
         st.markdown("\n".join(f"- {day(l.date)}: {escape_markdown(l.title)}" for l in new))
 
 if not attention:
@@ -120,7 +120,7 @@ if summary.viewer.kind == "patient":
             else:
                 state.refresh()
 
-st.header("Questions for the next appointment")
+st.header("Questions for the next appointment", anchor=False)
 open_own = kept_questions(summary)  # written or kept and not yet asked: what the sheet lists
 suggested = [q for q in summary.questions if q.own_id is None]
 st.write(f"{len(open_own)} in the list, {len(suggested)} suggested from the record.")

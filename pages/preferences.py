@@ -36,7 +36,7 @@ def _save(key: str, value: str) -> None:
     state.refresh()
 
 
-st.header("Planning ahead")
+st.header("Planning ahead", anchor=False)
 if "end_of_life" not in {view.id for view in summary.conditions}:
     st.write("Nothing to choose here: the planning-ahead view does not apply to your record.")
 else:
@@ -56,7 +56,7 @@ else:
     if sensitive != (prefs.get(SENSITIVE) == "yes"):
         _save(SENSITIVE, "yes" if sensitive else "no")
 
-st.header("Shared screen")
+st.header("Shared screen", anchor=False)
 st.write("When you look at your record together with a nurse (shared screen), what you wrote or "
          "kept yourself is hidden unless you choose to show it.")
 shared = st.toggle(
@@ -69,7 +69,7 @@ shared = st.toggle(
 if shared != (prefs.get(SHARED_SCREEN_PREFERENCE) == "yes"):
     _save(SHARED_SCREEN_PREFERENCE, "yes" if shared else "no")
 
-st.header("Your last appointment")
+st.header("Your last appointment", anchor=False)
 try:
     last_visit = dt.date.fromisoformat(prefs.get("last_visit") or "")
 except ValueError:

@@ -91,27 +91,27 @@ def own_list() -> None:
                 ui.save(lambda: svc.add_question(viewer, text, source="own"))
 
 
-st.header("Your list")
+st.header("Your list", anchor=False)
 if summary.viewer.kind == "clinic":
     with st.expander("Your own questions (hidden on the shared screen until you open them)"):
         own_list()
 else:
     own_list()
 
-st.header("Suggested from the record")
+st.header("Suggested from the record", anchor=False)
 if not suggested:
     st.write("No suggestions just now.")
 for n, question in enumerate(suggested):
     ui.question_card(question, key=f"keep-{n}", on_add=ui.add_suggested if own_shown else None,
                      kept=kept_as(summary.questions, question.text, question.rule_id))
 
-st.header("After your appointment" if summary.viewer.kind == "patient" else "After the appointment")
+st.header("After your appointment" if summary.viewer.kind == "patient" else "After the appointment", anchor=False)
 st.write("Tick off each question you asked. Setting today as the date of your last appointment "
          "makes letters that arrive later show as new.")
 if summary.viewer.kind == "patient" and st.button("I have had my appointment today", key="had_appointment"):
     ui.save(lambda: svc.set_preference(viewer, "last_visit", summary.today.isoformat()))
 
-st.header("Take it with you")
+st.header("Take it with you", anchor=False)
 st.write("The sheet below lists the questions in your list that are not ticked off yet, with what is due "
          "and the latest results. Print it, or download it.")
 sheet = summary_markdown(summary)

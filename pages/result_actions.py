@@ -54,7 +54,7 @@ def latest_result_actions(measure: MeasureView, results: list, summary: Summary,
     ):
         add_result_question(text, rule, entry_keys(entry))
     with columns[1]:
-        flag_control(state.service(), state.viewer(), entry, where=key)
+        flag_control(state.service(), state.viewer(), entry, where=key, about=f"this {measure.plain_name} result")
 
 
 def add_result_question(text: str, rule: str, keys: tuple[str, ...]) -> None:

@@ -39,7 +39,7 @@ def other_results() -> None:
     others = [r for r in record.results if not r.measure_id]
     if not others:
         return
-    st.header("Other results")
+    st.header("Other results", anchor=False)
     st.write("This app draws charts only for the kinds of result it follows. These ones are in the record "
              "too: they are listed as the record has them, without a chart or a target. The practice can "
              "explain any of them.")

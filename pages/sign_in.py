@@ -15,7 +15,11 @@ from record.access import Viewer
 
 state.guard()
 
-st.title("Welcome")
+st.title("Welcome", anchor=False)
+ended = st.session_state.get(state.SIGNED_OUT)
+if ended:  # the page is not named: on a shared device "Diabetes" would say too much to whoever reloads
+    back = " Sign in again to go back to the page you were on." if ended == "page" else " Sign in again to carry on."
+    st.info(f"You were signed out for your security.{back}", icon="🔒")
 st.write("See your GP record for long-term conditions, get ready for appointments, and keep your questions in one place.")
 
 if settings.login_configured():
@@ -39,21 +43,21 @@ def _patient_label(choice) -> str:
     return plain(f"{choice.name} (born {day(choice.birth_date)})" if choice.birth_date else choice.name)
 
 
-st.header("Who are you?")
+st.header("Who are you?", anchor=False)
 kind = st.radio(
     "Who are you?", ["A patient", "A carer", "A clinic nurse"], horizontal=True,
     label_visibility="collapsed", key="sign_in_kind",
 )
 
 if kind == "A patient":
-    st.subheader("See your own record")
+    st.subheader("See your own record", anchor=False)
     chosen = st.selectbox("Your name", patients, format_func=_patient_label, key="sign_in_patient")
     if st.button("Open my record", type="primary", key="open_patient"):
         state.sign_in({"kind": "patient"}, Viewer(kind="patient", patient_id=chosen.id))
         st.rerun()
 
 elif kind == "A carer":
-    st.subheader("See the record of someone you care for")
+    st.subheader("See the record of someone you care for", anchor=False)
     st.write("You see only what the person (or the practice, on their behalf) has agreed to share with you.")
     choices = carer_choices(svc.carers(today))  # two RelatedPersons of one patient are listed apart
     if not choices:
@@ -75,7 +79,7 @@ elif kind == "A carer":
         st.rerun()
 
 else:
-    st.subheader("Review a record with a patient (shared screen)")
+    st.subheader("Review a record with a patient (shared screen)", anchor=False)
     st.write("The shared screen uses larger text, shows one condition at a time and hides sensitive entries.")
     chosen = st.selectbox("Patient", patients, format_func=_patient_label, key="sign_in_clinic_patient")
     if st.button("Open shared screen", type="primary", key="open_clinic"):

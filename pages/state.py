@@ -13,6 +13,7 @@ import os
 import streamlit as st
 
 import settings
+from pages.sessions import COOKIE, SIGN_INS, Held
 from record.access import Viewer
 from service import Service, open_service
 from summary import Summary
@@ -28,6 +29,9 @@ URL_APPLIED = "url_applied"  # the ?patient=&viewer= pair already acted on
 EXITED = "quick_exit"  # set after quick exit: only the neutral page shows
 OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar only the first time)
 ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
+TOKEN = "sign_in_token"  # this sign-in's token in pages/sessions.SIGN_INS (and the browser's cookie)
+LEFT = "signed_out_by_choice"  # the person signed out: the next page is sign-in at the bare address
+SIGNED_OUT = "signed_out_notice"  # a sign-in ended (True), or a record page's address was asked for ("page")
 
 
 @st.cache_resource(show_spinner="Opening the record store…")
@@ -72,10 +76,12 @@ def in_shared_screen() -> bool:
 
 def sign_in(who: dict, as_viewer: Viewer) -> None:
     """Start a session for one person and viewer, dropping anything from a previous one."""
-    for key in (VIEWER, ROLE, HOME, CONFIRM_LEAVE, VIEW_ID, SUMMARY, LOGGED):
+    SIGN_INS.forget(st.session_state.get(TOKEN))
+    for key in (VIEWER, ROLE, HOME, CONFIRM_LEAVE, VIEW_ID, SUMMARY, LOGGED, TOKEN, SIGNED_OUT):
         st.session_state.pop(key, None)
     st.session_state[ROLE] = who
     st.session_state[VIEWER] = as_viewer
+    st.session_state[TOKEN] = SIGN_INS.start(_held())
 
 
 def switch_viewer(as_viewer: Viewer) -> None:
@@ -83,6 +89,48 @@ def switch_viewer(as_viewer: Viewer) -> None:
     st.session_state[VIEWER] = as_viewer
     st.session_state.pop(SUMMARY, None)
     st.session_state.pop(VIEW_ID, None)
+    SIGN_INS.update(st.session_state.get(TOKEN), _held())
+
+
+def _held() -> Held:
+    """What a reload must bring back: who signed in, the viewer, the patient's own view behind
+    the shared screen."""
+    return Held(role=dict(role()), viewer=viewer(), home=st.session_state.get(HOME))
+
+
+def restore_sign_in() -> None:
+    """At the start of a run with nobody signed in: the browser's remembered sign-in, if it is still
+    live, exactly as it was (pages/sessions.py). A cookie whose sign-in has ended restores nothing
+    and is noted, so the sign-in page can say plainly why the person is there."""
+    if viewer() is not None:
+        return
+    token = st.context.cookies.get(COOKIE)
+    if not isinstance(token, str) or not token:  # (AppTest's context answers with a stand-in object)
+        return
+    held = SIGN_INS.restore(token)
+    if held is None:
+        st.session_state[SIGNED_OUT] = True
+        return
+    st.session_state[ROLE] = held.role
+    st.session_state[VIEWER] = held.viewer
+    if held.home is not None:
+        st.session_state[HOME] = held.home
+    st.session_state[TOKEN] = token
+
+
+def sign_in_still_live() -> bool:
+    """Whether this session's sign-in is still remembered (not ended by sign out or quick exit in
+    another tab, nor idle too long); marks it used. Without a token (none was made) it is live."""
+    token = st.session_state.get(TOKEN)
+    return token is None or SIGN_INS.touch(token)
+
+
+def end_stale_sign_in() -> None:
+    """This session's sign-in ended elsewhere or timed out: sign out and say why on the sign-in page,
+    which stays at this address so signing in again returns here."""
+    sign_out()
+    st.session_state.pop(LEFT, None)
+    st.session_state[SIGNED_OUT] = True
 
 
 def _forget_viewers() -> None:
@@ -97,11 +145,14 @@ def _forget_viewers() -> None:
 
 
 def sign_out() -> None:
-    """Forget who signed in, and what the server kept of their view; the sign-in page shows next."""
+    """Forget who signed in, here and in the server's remembered sign-ins, and what the server kept
+    of their view; the sign-in page shows next."""
     _forget_viewers()
+    SIGN_INS.forget(st.session_state.get(TOKEN))
     for key in list(st.session_state.keys()):
         if key != URL_APPLIED:
             del st.session_state[key]
+    st.session_state[LEFT] = True  # the next person starts at the sign-in page, not at this one's page
 
 
 def enter_shared_screen() -> None:
@@ -124,9 +175,10 @@ def leave_shared_screen() -> None:
 
 
 def quick_exit() -> None:
-    """Clear everything at once, with what the server kept of this view; only a neutral page
-    shows afterwards."""
+    """Clear everything at once, the remembered sign-in and what the server kept of this view too;
+    only a neutral page shows afterwards."""
     _forget_viewers()
+    SIGN_INS.forget(st.session_state.get(TOKEN))
     st.session_state.clear()
     st.session_state[EXITED] = True
 

@@ -62,7 +62,7 @@ def person(summary: Summary) -> str:
 
 def header(title: str, summary: Summary) -> None:
     """The page's one h1, whose record it is, and the banners that must show on every page."""
-    st.title(title)
+    st.title(title, anchor=False)
     born = f", born {day(summary.patient.birth_date)}" if summary.patient.birth_date else ""
     seen_as = {
         "patient": "your own view",
@@ -111,8 +111,9 @@ def table(rows: list[dict], alt: str) -> None:
     st.table(pd.DataFrame(cells), hide_index=True, alt=plain(alt))
 
 
-def h4(text: str) -> None:
-    """A fourth-level heading (Streamlit has functions for levels 1 to 3 only)."""
+def h4(text: str, anchor: bool = False) -> None:
+    """A fourth-level heading (Streamlit has functions for levels 1 to 3 only); like theirs it takes
+    `anchor`, and like every heading here it is drawn without a "link to heading" tab stop."""
     st.markdown(f"#### {escape_markdown(text)}")
 
 
@@ -162,7 +163,7 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
                   period: charts.Period = charts.DEFAULT_PERIOD) -> None:
     """A measure: its name, target with source, chart for the period, one-sentence summary, what
     the period leaves out and the data table of what the chart shows."""
-    heading(md_line(f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}"))
+    heading(md_line(f"{measure.plain_name[:1].upper()}{measure.plain_name[1:]}"), anchor=False)
     if measure.plain_name.lower() != measure.name.lower():
         st.caption(md_line(measure.name))
     st.markdown(escape_markdown(target_line(measure)))
@@ -205,7 +206,7 @@ def checks_table(checks: list[CheckView], missing: str = ONLINE_RECORD) -> None:
 
 def panel_block(panel: Panel) -> None:
     """A view's extra checklist (e.g. "is my shared record complete?")."""
-    st.subheader(md_line(panel.title))
+    st.subheader(md_line(panel.title), anchor=False)
     rows = [{"Item": label, "In the record": humanise(status), "Detail": humanise(detail or "")}
             for label, status, detail in panel.items]
     table(rows, "Nothing to list.")
@@ -222,7 +223,7 @@ def question_card(question: Question, key: str, on_add: Callable[[Question], Non
         st.markdown(escape_markdown(humanise(question.text)))
         if kept:
             st.caption(f"✔ Already in your questions (number {kept}).")
-        elif on_add is not None and st.button("Add to my questions", key=key, icon="➕"):
+        elif on_add is not None and st.button(add_label(question), key=key, icon="➕"):
             on_add(question)
         with st.expander("Why it is suggested"):
             st.caption(escape_markdown(humanise(question.reason[:1].upper() + question.reason[1:])))
@@ -231,6 +232,14 @@ def question_card(question: Question, key: str, on_add: Callable[[Question], Non
 def already_kept_notice(number: int) -> None:
     """Said instead of adding a question the person's list already holds."""
     st.info(f"That question is already in your questions (number {number}), so it was not added again.", icon="ℹ️")
+
+
+def add_label(question: Question, words: int = 7) -> str:
+    """The add button's name, saying which question it keeps (its first words), so a page's add
+    buttons never share one name for a screen reader (issue 18; WCAG 2.4.6)."""
+    said = plain(humanise(question.text)).split()
+    lead = " ".join(said[:words]).rstrip(",;:.")
+    return md_line(f"Add to my questions: “{lead}{'…' if len(said) > words else ''}”")
 
 
 def add_suggested(question: Question) -> None:

@@ -30,10 +30,10 @@ def test_a_carer_chooses_the_dementia_view_and_sees_scores_after_the_start_only(
         "Your view starts on 1 January 2024: entries from before then are not shown.  \n"
         "Some sensitive entries may be withheld from a carer's view.",
         "Pat's record has memory scores. If Pat has dementia, you can show the dementia view."]
-    assert not any(b.label == "Hide this view" for b in at.button)
+    assert not any(b.label == "Hide the dementia view" for b in at.button)
     next(b for b in at.button if b.label == "Show the dementia view").click().run()
     no_errors(at)
-    assert any(b.label == "Hide this view" for b in at.button)
+    assert any(b.label == "Hide the dementia view" for b in at.button)
     assert "You chose to show this view" in texts(at)
     at = go(at, "condition")
     no_errors(at)

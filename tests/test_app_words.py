@@ -33,8 +33,9 @@ MACHINE_WORDS = re.compile(r"FHIR|JSON|Communication|no measure in the table", r
 
 
 def shown_words(at) -> str:
-    """What the run drew, as a person reads it: Markdown escapes removed."""
-    return re.sub(r"<style>.*?</style>", "", texts(at), flags=re.S).replace("\\", "")
+    """What the run drew, as a person reads it: Markdown escapes removed, and the app's own styles
+    and scripts (pages/behaviour.py draws them with st.html; a person never reads them) left out."""
+    return re.sub(r"<(style|script)>.*?</\1>", "", texts(at), flags=re.S).replace("\\", "")
 
 
 def labels(at) -> list[str]:

@@ -1,0 +1,107 @@
+"""Sign-ins remembered on the server so a reload (or a phone's pull-to-refresh) in the same browser
+keeps the person signed in, as the same viewer, on the page they were on.
+
+A reload starts a new Streamlit session with empty `st.session_state`. The browser keeps only a
+random token (the `ltc_session` cookie, no expiry, SameSite=Strict); who it stands for lives here,
+in this server process's memory, never on disk and never in the browser. A token is worth nothing
+once it is forgotten (sign out, quick exit), left unused for `IDLE_LIMIT`, or the server restarts:
+then the person sees a plain "You were signed out for your security" and signs in again.
+
+What is kept is exactly what the session held: the role, the viewer and (in shared-screen mode)
+the patient's own viewer behind it. So a carer comes back as the same RelatedPerson, and the
+clinic shared screen comes back as the shared screen, never as the patient's own view.
+
+No streamlit here, so the rules are tested directly (tests/test_sessions.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+COOKIE = "ltc_session"
+IDLE_LIMIT = 20 * 60  # seconds without a run before a remembered sign-in is forgotten
+_TOKEN_BYTES = 32
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a session held when it was last remembered."""
+    role: dict
+    viewer: object  # record.access.Viewer
+    home: object | None  # the patient's own Viewer behind the shared screen, if on
+
+
+class SignIns:
+    """Token to `Held`, with the time each was last used; safe across the server's threads."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, idle_limit: float = IDLE_LIMIT) -> None:
+        self._clock = clock
+        self._idle_limit = idle_limit
+        self._held: dict[str, tuple[Held, float]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, held: Held) -> str:
+        """Remember a new sign-in; returns its new token."""
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        with self._lock:
+            self._drop_stale()
+            self._held[token] = (held, self._clock())
+        return token
+
+    def update(self, token: str | None, held: Held) -> bool:
+        """Keep what a live token stands for up to date (a carer switched person, the shared
+        screen went on or off); False when the token is unknown or stale (nothing is stored)."""
+        with self._lock:
+            if not self._live(token):
+                return False
+            self._held[token] = (held, self._clock())
+            return True
+
+    def touch(self, token: str | None) -> bool:
+        """Mark a token used now; False when it is unknown or stale (then it is forgotten)."""
+        with self._lock:
+            if not self._live(token):
+                return False
+            held, _ = self._held[token]
+            self._held[token] = (held, self._clock())
+            return True
+
+    def restore(self, token: str | None) -> Held | None:
+        """What a live token stands for (and mark it used), or None."""
+        with self._lock:
+            if not self._live(token):
+                return None
+            held, _ = self._held[token]
+            self._held[token] = (held, self._clock())
+            return held
+
+    def forget(self, token: str | None) -> None:
+        """End a sign-in: the token restores nothing from now on."""
+        with self._lock:
+            self._held.pop(token or "", None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._drop_stale()
+            return len(self._held)
+
+    def _live(self, token: str | None) -> bool:
+        """Whether the token is held and fresh; a stale one is dropped. Caller holds the lock."""
+        if not token or token not in self._held:
+            return False
+        if self._clock() - self._held[token][1] > self._idle_limit:
+            del self._held[token]
+            return False
+        return True
+
+    def _drop_stale(self) -> None:
+        now = self._clock()
+        for token in [t for t, (_, used) in self._held.items() if now - used > self._idle_limit]:
+            del self._held[token]
+
+
+SIGN_INS = SignIns()  # one per server process: module state outlives the script's reruns
