@@ -262,11 +262,6 @@ def _containers_holding(word: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="attack: module-level lru_caches keyed by entries' codes and words "
-                   "(conditions.base._in_any_of, conditions.diabetes_rules._foot_level, record.terminology, "
-                   "record.mapping_medications._cached_classes) keep a person's entry text after "
-                   "Service.forget and after the Service itself is gone (older than issue 18, but not the "
-                   "'one place' H24 names)")
 def test_nothing_of_a_forgotten_record_stays_anywhere_in_the_process(demo_db):
     """A Condition with words found nowhere else (free text only, no code, as a GP system sends
     a locally typed problem) is added to the bipolar record; the patient's view is opened and
@@ -345,10 +340,6 @@ def test_a_view_chosen_by_the_patient_while_the_carer_is_kept_is_not_the_carers(
         assert svc.summary(viewer, TODAY).model_dump_json() == fresh(demo_db, viewer), viewer.kind
 
 
-@pytest.mark.xfail(strict=True, reason="attack: after a store write the views opened at the old data version "
-                   "stay in Service._cache (and their mapped entries in _mapped) until 16 newer viewer-days push "
-                   "them out or the viewer signs out: never served again, but the carer's former view outlives "
-                   "the withdrawal of her consent in the server")
 def test_a_carers_view_from_before_her_consent_was_withdrawn_is_not_kept(demo_db):
     """The daughter's Consent is withdrawn (a new version, written by another connection) and
     every viewer reads again: nothing opened at the old data version is still kept."""
