@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import re
 
-import pytest
 
 from pages import state
 from record.access import Viewer
@@ -48,9 +47,6 @@ def second_person_for_susan(db) -> None:
     store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a carer who switched to another person and signed out "
-                   "leaves the first person's carer view in the server (sign_out forgets only the current "
-                   "viewer and HOME, not the session's earlier viewers)")
 def test_a_carer_who_switched_people_leaves_neither_view_after_sign_out(demo_db):
     """Susan opens Dorothy's record, switches to George's in the sidebar, then signs out: the
     server keeps neither of her carer views."""
@@ -68,8 +64,6 @@ def test_a_carer_who_switched_people_leaves_neither_view_after_sign_out(demo_db)
     assert not {dorothy, george} & held()
 
 
-@pytest.mark.xfail(strict=True, reason="attack: quick exit after a carer's switch leaves the first "
-                   "person's carer view in the server (quick_exit forgets only the current viewer and HOME)")
 def test_a_carer_who_switched_people_leaves_neither_view_after_quick_exit(demo_db):
     """As above, leaving by quick exit instead of signing out."""
     second_person_for_susan(demo_db)
@@ -81,9 +75,6 @@ def test_a_carer_who_switched_people_leaves_neither_view_after_quick_exit(demo_d
     assert not {key("proxy", DEMENTIA, DAUGHTER_ID), key("proxy", "dem2-patient", "dem2-rp-susan")} & held()
 
 
-@pytest.mark.xfail(strict=True, reason="attack: after the patient left the shared screen and signed out, "
-                   "the clinic view of her record stays in the server (leave_shared_screen drops HOME "
-                   "without forgetting the clinic viewer)")
 def test_shared_screen_left_then_sign_out_leaves_neither_view(demo_db):
     """The patient turns the shared screen on, leaves it (with the confirmation), then signs
     out: neither her own view nor the clinic view of her record is kept."""
@@ -101,9 +92,6 @@ def test_shared_screen_left_then_sign_out_leaves_neither_view(demo_db):
     assert not {key("patient", BIPOLAR), clinic} & held()
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a second sign-in in the same session (a new "
-                   "?patient=&viewer= link) replaces the viewer without forgetting the first one "
-                   "(state.sign_in pops the session keys but never calls Service.forget)")
 def test_a_new_sign_in_in_the_same_session_forgets_the_previous_person(demo_db):
     """Rajesh's record is open in a tab; the same tab then opens Dorothy's by the local link.
     Rajesh's view must not stay kept behind a session that is no longer his."""
@@ -119,10 +107,6 @@ def test_a_new_sign_in_in_the_same_session_forgets_the_previous_person(demo_db):
     assert key("patient", DIABETES) not in held()
 
 
-@pytest.mark.xfail(strict=True, reason="attack: listing carers (the carer sign-in page, the carer link) "
-                   "opens each patient's own view through Service.open; a carer's sign-out forgets only "
-                   "the carer's viewer, so the patient's whole view stays in the server though the patient "
-                   "never signed in")
 def test_a_carer_session_leaves_nothing_of_the_patient_after_sign_out(demo_db):
     """Susan signs in from the sign-in page, reads Dorothy's letters and signs out. Nobody else
     used the server: it keeps no view of Dorothy's record at all."""
@@ -190,9 +174,6 @@ def test_carer_opened_lazily_after_the_patient_never_gets_the_sdv_letter(demo_db
         assert SDV_LETTER not in texts(theirs), page
 
 
-@pytest.mark.xfail(strict=True, reason="attack: the patient's carer preview opens the carer's view in the "
-                   "patient's session; sign-out forgets only the patient's viewer, so the carer view of her "
-                   "record stays in the server")
 def test_the_carer_preview_leaves_no_carer_view_after_sign_out(demo_db):
     """Dorothy previews what Susan sees (pages/carer_preview.py), then signs out: the server
     keeps no view of her record at all, the previewed carer view included."""
