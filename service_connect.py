@@ -378,5 +378,6 @@ class ConnectMixin:
         with self._lock:
             self._store, self.is_demo = store, False
             self._cache.clear()
+            self._drop_unheld()  # the demo store's mapped entries and summaries go with its records
         return result, True
 

@@ -26,6 +26,7 @@ from conditions.sources import Tracer
 from conditions.target_words import bands_note, number, target_text  # noqa: F401  (part of the views' API)
 from record import terminology
 from record.dates import FhirDate, human
+from record.kept_lookups import holds_record_words
 from record.models import Coding, LabResult, Medication, PatientRecord
 from record.projection import copier
 
@@ -226,6 +227,7 @@ def in_any(valuesets, codings, text: str | None = None) -> bool:
     return _in_any_of(tuple(valuesets), tuple(codings), text or "")
 
 
+@holds_record_words
 @lru_cache(maxsize=1 << 16)
 def _in_any_of(valuesets: tuple[str, ...], codings: tuple[Coding, ...], text: str) -> bool:
     """Views ask this of every entry for each value set they look for; entries repeat the same
