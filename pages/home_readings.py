@@ -105,7 +105,7 @@ def _set(key: str, value) -> None:
 
 def reading_form() -> None:
     editing = st.session_state.get("hr-editing")
-    st.subheader("Change a home reading" if editing else "Add a home reading")
+    st.subheader("Change a home reading" if editing else "Add a home reading", anchor=False)
     kind = KINDS[st.radio("What did you measure?", list(KINDS), key="hr-kind", horizontal=True)]
     if kind == "bp":
         left, middle, right = st.columns(3)
@@ -140,7 +140,7 @@ def who_entered(author: str) -> str:
 
 
 def reading_list() -> None:
-    st.subheader("Your home readings" if summary.viewer.kind == "patient" else "Home readings")
+    st.subheader("Your home readings" if summary.viewer.kind == "patient" else "Home readings", anchor=False)
     if not readings:
         st.markdown("No home readings to show.")
         return
@@ -179,7 +179,7 @@ def _save_file(readings_found: list) -> None:
 def file_import() -> None:
     """A CSV file from a device or its app: a count and a preview first, each rejected row named,
     and nothing saved until the person accepts the good rows."""
-    st.subheader("Import readings from a file")
+    st.subheader("Import readings from a file", anchor=False)
     st.markdown("A CSV file from a blood pressure monitor, a glucose meter or scales, or their app, with a "
                 "date and time column and the values. You see what can be kept before anything is saved.")
     if st.session_state.get("hr-file-error"):
