@@ -36,6 +36,10 @@ _CSS = """
     .stTable th *, .stTable td * { white-space: normal !important; overflow-wrap: anywhere !important; max-width: 100%;
                                    min-width: 0 !important; }
   }
+  /* A button's words wrap rather than run past a phone's edge (WCAG 1.4.10): the comment button under
+     each chart names its result, "This looks wrong / add a comment about this ... result". */
+  [data-testid="stMain"] button { max-width: 100%; height: auto; }
+  [data-testid="stMain"] button p { white-space: normal !important; overflow-wrap: anywhere; text-align: left; }
   /* Visible keyboard focus in the menu and on the page. */
   [data-testid="stSidebarNavLink"]:focus-visible, [data-testid="stSidebarNavViewButton"]:focus-visible,
   [data-testid="stSidebar"] button:focus-visible, .stApp a:focus-visible {

@@ -6,6 +6,7 @@ the shared screen shows them read-only unless the person hid them there."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import streamlit as st
 
@@ -48,7 +49,7 @@ def _load(reading) -> None:
     local = reading.taken_at.astimezone(UK)
     st.session_state.update({
         "hr-editing": reading.id, "hr-kind": next(k for k, v in KINDS.items() if v == reading.kind),
-        "hr-date": local.date(), "hr-time": local.time().replace(second=0, microsecond=0),
+        "hr-date": local.date(), "hr-time": f"{local:%H:%M}",
     })
     if reading.kind == "bp":
         st.session_state.update({"hr-systolic": str(reading.systolic), "hr-diastolic": str(reading.diastolic),
@@ -59,10 +60,21 @@ def _load(reading) -> None:
             st.session_state["hr-context"] = GLUCOSE_CONTEXTS[reading.context]
 
 
+def time_typed(text: object) -> dt.time | None:
+    """A time typed as hours and minutes ("8:05", "08:05", "0805", "8.05"), or None."""
+    match = re.fullmatch(r"\s*([01]?\d|2[0-3])[:.]?([0-5]\d)\s*", text) if isinstance(text, str) else None
+    return dt.time(int(match.group(1)), int(match.group(2))) if match else None
+
+
 def _save() -> None:
     editing = st.session_state.get("hr-editing")
     kind = KINDS[st.session_state["hr-kind"]]
-    when = dt.datetime.combine(st.session_state["hr-date"], st.session_state["hr-time"])
+    taken = time_typed(st.session_state.get("hr-time"))
+    if taken is None:
+        st.session_state["hr-error"] = ("Not saved. The time taken should be hours and minutes on the 24-hour "
+                                        "clock, for example 08:00 or 19:30.")
+        return
+    when = dt.datetime.combine(st.session_state["hr-date"], taken)
     fields = {}
     if kind == "bp":
         value = None
@@ -119,10 +131,13 @@ def reading_form() -> None:
     else:
         st.text_input("Weight (kg, or stones and pounds)", key="hr-value", placeholder="for example 82.5 or 12 st 4 lb")
     st.session_state.setdefault("hr-date", today)
-    st.session_state.setdefault("hr-time", dt.time(8, 0))
+    st.session_state.setdefault("hr-time", "08:00")
     left, right = st.columns(2)
     left.date_input("Date taken", key="hr-date", max_value=today, format="DD/MM/YYYY")
-    right.time_input("Time taken (UK time)", key="hr-time", step=60)
+    # Typed, not Streamlit's time picker: its hour and minute boxes are smaller than a finger (WCAG
+    # 2.5.8, axe target-size) and it wraps the time in bidi isolates; a typed time is also kept as
+    # typed when it is wrong, like the other fields.
+    right.text_input("Time taken (UK time, 24-hour clock)", key="hr-time", placeholder="for example 08:00")
     if st.session_state.get("hr-error"):
         st.error(escape_markdown(st.session_state["hr-error"]))
     elif st.session_state.pop("hr-saved", None):

@@ -49,6 +49,23 @@ def test_a_refused_reading_keeps_what_was_typed_and_says_why(demo_db):
     assert lines(at) == []
 
 
+def test_a_time_is_typed_and_a_wrong_one_is_kept_and_explained(demo_db):
+    """The time is typed (Streamlit's time picker failed axe's target size and wrapped the time in
+    bidi isolates): "19.30" is read as 19:30; "7pm" is refused in plain words, kept as typed, and
+    nothing is saved."""
+    at = page()
+    type_bp(at, "138", "86")
+    at.text_input(key="hr-time").input("7pm")
+    at.button(key="hr-save").click().run()
+    said = at.error[0].value.replace("\\", "") if at.error else ""
+    assert "24-hour clock" in said and lines(at) == []
+    assert at.text_input(key="hr-time").value == "7pm" and at.text_input(key="hr-systolic").value == "138"
+    at.text_input(key="hr-time").input("19.30")
+    at.button(key="hr-save").click().run()
+    no_errors(at)
+    assert lines(at) == ["**Home** blood pressure: 138/86 mmHg. 25 November 2026 at 19:30, entered by you."]
+
+
 def test_weight_in_stones_is_saved_in_kg_then_changed(demo_db):
     """12 st 4 lb is listed as 78 kg; Change fills the form, and saving the new value replaces it."""
     at = page()
