@@ -121,3 +121,13 @@ def test_every_registered_page_goes_through_the_app_first():
     unguarded = [p for p in sorted(registered) if p != "pages/neutral.py"
                  and "state.guard()" not in (ROOT / p).read_text()]
     assert not unguarded
+
+
+def test_every_top_level_module_is_installed():
+    """The installed `ltc` command imports the project's top-level modules from the install, not the
+    checkout: one missing from pyproject's py-modules makes `ltc` fail outside the tests (cli_readings
+    did, found by `make bench`), while the tests, run from the checkout, still pass."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["py-modules"])
+    assert {path.stem for path in ROOT.glob("*.py")} == listed
