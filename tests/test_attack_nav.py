@@ -1,94 +1,25 @@
-"""Outside attack on issue 18's reload persistence, Quick exit and navigation (branch attack-nav).
+"""Outside attack on issue 18's reload persistence, Quick exit and links (branch attack-nav): tokens,
+tabs, idle limits, restarts, and `?patient=&viewer=` links over a restored sign-in, each run through
+the stand-in browser of tests/attack_nav_support.py (a cookie jar; a reload is a new session).
 
-A reload is a new Streamlit session whose only link to the old one is the `ltc_session` cookie.
-AppTest has no cookies, so `Browser` below stands in for one browser: it keeps a cookie jar, sends
-it as `st.context.cookies` on every run (ContextProxy.cookies is patched for the test) and applies
-what each run's own scripts do to the cookie (behaviour.keep_cookie / drop_cookie), read from the
-st.html elements the run drew. A reload is a fresh AppTest (empty session state) with the same jar,
-the same query string and the same page address (url_path), as a browser's reload sends them.
-
-The records are the demo store's (data/demo/README.md): dm-patient, dem-patient with the carers
-dem-rp-daughter (Consent period 2022-06-01 to 2027-05-31) and dem-rp-son (Consent ended 2024-04-30).
-Failing attacks are xfail(strict=True): a fix flips them.
+Records are the demo store's (data/demo/README.md): dm-patient, dem-patient and her carer
+dem-rp-daughter. Failing attacks are xfail(strict=True): a fix flips them.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-from pathlib import Path
-
 import pytest
-from streamlit.runtime.context import ContextProxy
-from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 import pages.state as state
-from store import Store
+from attack_nav_support import SIGNED_OUT, Browser, stand_in_cookies, viewer_of  # noqa: F401
 from pages.sessions import COOKIE, IDLE_LIMIT, SIGN_INS, SignIns
-from test_app_support import (APP, DAUGHTER, DEMENTIA, DIABETES, TIMEOUT, demo_db, demo_db_template,  # noqa: F401
-                              headings, no_errors, texts)
-
-SIGNED_OUT = "You were signed out for your security."
-KEEP = re.compile(r'document\.cookie = "ltc_session=" \+ "([^"]*)"')
-DROP = 'document.cookie = "ltc_session=; path=/; Max-Age=0'
-
-
-class Browser:
-    """One browser: a cookie jar shared by its tabs, each tab an AppTest."""
-
-    def __init__(self) -> None:
-        self.jar: dict[str, str] = {}
-
-    def open(self, params: dict | None = None, url_path: str | None = None) -> AppTest:
-        """A new tab (or a reload): a fresh session at that address with this browser's cookies."""
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        for key, value in (params or {}).items():
-            at.query_params[key] = value
-        if url_path is not None:
-            at._page_hash = calc_hash(url_path)  # st.Page's hash is its url_path's (streamlit/navigation/page.py)
-        return self.run(at)
-
-    def run(self, at: AppTest) -> AppTest:
-        _Jar.current = self.jar
-        at.run()
-        for node in at._tree:
-            body = str(getattr(node, "proto", ""))
-            if "document.cookie" not in body:
-                continue
-            for match in KEEP.finditer(body.replace('\\"', '"')):
-                self.jar[COOKIE] = match.group(1)
-            if DROP in body.replace('\\"', '"'):
-                self.jar.pop(COOKIE, None)
-        return at
-
-    def reload(self, at: AppTest) -> AppTest:
-        """The browser reloads the tab: same query string and page, new session."""
-        path = at._finished_page_script_hash
-        fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        for key, value in at.query_params.items():
-            fresh.query_params[key] = value[0] if isinstance(value, list) else value
-        fresh._page_hash = path
-        return self.run(fresh)
-
-
-class _Jar:
-    current: dict[str, str] = {}
+from test_app_support import DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, headings, no_errors, texts  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
-def _cookies(monkeypatch):
-    """st.context.cookies answers with the running Browser's jar."""
-    monkeypatch.setattr(ContextProxy, "cookies", property(lambda self: dict(_Jar.current)))
-    yield
-    _Jar.current = {}
-
-
-
-
-def viewer_of(at: AppTest):
-    return at.session_state[state.VIEWER] if state.VIEWER in at.session_state else None
+def _browser_cookies(stand_in_cookies):
+    """Every test's AppTests read their cookies from the running stand-in Browser's jar."""
 
 
 def test_the_stand_in_browser_really_reloads_into_the_same_viewer(demo_db):
@@ -218,16 +149,18 @@ def test_a_token_copied_to_another_browser_after_quick_exit_restores_nobody(demo
     assert viewer_of(got) is None and headings(got) == ["Welcome"]
 
 
-def test_quick_exit_then_back_to_a_record_address_stays_neutral(demo_db):
-    """After Quick exit, the same session asked for the Diabetes page's address (Back) and for a
-    record link `?patient=&viewer=` (Back to the first address): the neutral page only."""
+@pytest.mark.parametrize("back_to", ["diabetes", "home", "access-log", "sign-in", "connect-record"])
+def test_quick_exit_then_back_to_a_record_address_stays_neutral(demo_db, back_to):
+    """After Quick exit, the same session asked for a record page's address (Back: /diabetes,
+    /home, /access-log, /sign-in, /connect-record) and for a record link `?patient=&viewer=` (Back
+    to the first address): the neutral page only, and no cookie comes back."""
     browser = Browser()
     at = browser.open({"patient": DIABETES, "viewer": "patient"})
     at.button(key="quick_exit_button").click()
     browser.run(at)
-    at._page_hash = calc_hash("diabetes")
+    at._page_hash = calc_hash(back_to)
     browser.run(at)
-    assert headings(at) == ["Recipes"] and viewer_of(at) is None
+    assert headings(at) == ["Recipes"] and viewer_of(at) is None and COOKIE not in browser.jar
     at.query_params["patient"] = DIABETES
     at.query_params["viewer"] = "patient"
     browser.run(at)
@@ -257,58 +190,6 @@ def test_a_token_from_before_a_restart_restores_nobody(demo_db, monkeypatch):
     monkeypatch.setattr(state, "SIGN_INS", SignIns())
     at = browser.open()
     assert viewer_of(at) is None and headings(at) == ["Welcome"]
-
-
-def test_a_carer_whose_consent_ended_while_signed_in_gets_no_record_on_reload(demo_db, monkeypatch):
-    """The daughter signs in the day before her Consent's period ends (2027-05-31, dementia.json);
-    the reload comes two days later. The restored carer sign-in must show no clinical entry."""
-    monkeypatch.setenv("LTC_TODAY", "2027-05-30")
-    browser = Browser()
-    before = browser.open({"patient": DEMENTIA, "viewer": DAUGHTER})
-    assert state.SUMMARY in before.session_state and before.session_state[state.SUMMARY][2].conditions
-    monkeypatch.setenv("LTC_TODAY", "2027-06-02")
-    after = browser.open()
-    no_errors(after)
-    assert viewer_of(after) is None or viewer_of(after).kind == "proxy"
-    summary = after.session_state[state.SUMMARY][2] if state.SUMMARY in after.session_state else None
-    assert summary is None or (summary.denied and not summary.conditions)
-    assert "donepezil" not in texts(after).lower() and "Alzheimer" not in texts(after)
-
-
-OUTSIDE = [("carer", DEMENTIA, DAUGHTER, url) for url in ("my-settings", "access-log", "carer-view", "import-a-file",
-                                                            "diabetes", "conditions")]
-OUTSIDE += [("clinic", DIABETES, "clinic", url) for url in ("my-settings", "access-log", "carer-view", "import-a-file",
-                                                            "check-my-record", "connect-record", "diabetes")]
-OUTSIDE += [("ended carer", DEMENTIA, "proxy:RelatedPerson/dem-rp-son", url)
-            for url in ("test-results", "my-letters", "medicines", "dementia", "my-questions")]
-
-
-@pytest.mark.parametrize(("who", "patient", "viewer", "url_path"), OUTSIDE,
-                         ids=[f"{w}-{u}" for w, _, _, u in OUTSIDE])
-def test_a_reload_of_a_page_outside_the_viewers_menu_shows_nothing_of_it(demo_db, who, patient, viewer, url_path):
-    """A restored sign-in's browser reloads (or follows a bookmark of) an address not in that
-    viewer's menu: for a carer the patient's settings, access log, carer preview, import, another
-    patient's condition, the shared screen's Conditions; for the shared screen the patient's own
-    pages and a condition page; for the son, whose Consent ended 2024-04-30 (dementia.json), any
-    record page. The page itself is not run: a plain "not part of this view" or the overview."""
-    browser = Browser()
-    browser.open({"patient": patient, "viewer": viewer})
-    at = browser.open(url_path=url_path)
-    no_errors(at)
-    assert viewer_of(at) is not None and viewer_of(at).kind == ("clinic" if who == "clinic" else "proxy")
-    expected = "Overview" if url_path == "connect-record" else "This page is not part of this view"
-    assert headings(at) == [expected]
-
-
-def test_a_carers_reload_keeps_the_page_they_were_on(demo_db):
-    """The daughter on Results reloads: Results again, as the same RelatedPerson (the promise the
-    attacks above push against)."""
-    browser = Browser()
-    browser.open({"patient": DEMENTIA, "viewer": DAUGHTER})
-    at = browser.open(url_path="test-results")
-    no_errors(at)
-    assert headings(at) == ["Results"] and viewer_of(at).proxy_id == "dem-rp-daughter"
-
 
 def test_a_restored_sign_in_when_a_login_is_configured_keeps_the_viewer_and_ignores_links(demo_db, monkeypatch):
     """With LTC_LOGIN set, a cookie of a carer's sign-in is restored as the carer; a `?viewer=patient`
@@ -367,81 +248,40 @@ def test_a_link_in_a_fresh_session_after_sign_out_does_not_bring_back_the_old_to
     copy.jar[COOKIE] = old
     assert viewer_of(copy.open()) is None
 
-
-def _demo(resource_id: str) -> dict:
-    """A resource of data/demo/dementia.json, as the demo ships it."""
-    bundle = json.loads((Path(__file__).resolve().parent.parent / "data" / "demo" / "dementia.json").read_text())
-    return next(copy.deepcopy(e["resource"]) for e in bundle["entry"] if e["resource"].get("id") == resource_id)
-
-
-def _consent_v2(change) -> list[dict]:
-    consent = _demo("dem-consent-proxy-daughter")
-    consent["meta"] = {"versionId": "2", "lastUpdated": "2026-11-25T09:00:00+00:00"}
-    change(consent)
-    return [consent]
-
-
-def _person_v2(change) -> list[dict]:
-    person = _demo("dem-rp-daughter")
-    person["meta"] = {"versionId": "2", "lastUpdated": "2026-11-25T09:00:00+00:00"}
-    change(person)
-    return [person]
-
-
-NOPAT = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NOPAT"}
-ENDED = {  # each a version 2 the practice's system could send while the daughter is signed in
-    "consent inactive": lambda: _consent_v2(lambda c: c.update(status="inactive")),
-    "consent rejected": lambda: _consent_v2(lambda c: c.update(status="rejected")),
-    "consent entered-in-error": lambda: _consent_v2(lambda c: c.update(status="entered-in-error")),
-    "consent turned to deny": lambda: _consent_v2(lambda c: c["provision"].update(type="deny")),
-    "consent period ended yesterday with a time": lambda: _consent_v2(
-        lambda c: c["provision"].update(period={"start": "2022-06-01", "end": "2026-11-24T12:00:00Z"})),
-    "consent period ended yesterday (partial month 2026-10)": lambda: _consent_v2(
-        lambda c: c["provision"].update(period={"start": "2022-06-01", "end": "2026-10"})),
-    "related person inactive": lambda: _person_v2(lambda p: p.update(active=False)),
-    "related person period ended": lambda: _person_v2(lambda p: p.update(period={"start": "2022-06-01", "end": "2026-11-01"})),
-}
-
-
-@pytest.mark.parametrize("change", list(ENDED), ids=list(ENDED))
-def test_a_carer_whose_permission_was_withdrawn_while_signed_in_gets_no_record_on_reload(demo_db, change):
-    """The daughter (dem-rp-daughter, Consent dem-consent-proxy-daughter, dementia.json) is signed
-    in; a new version of her Consent or RelatedPerson arrives (status inactive/rejected/
-    entered-in-error, provision turned to deny, period ended with a time or as a partial date, the
-    RelatedPerson made inactive or its period ended). Her reload must show no clinical entry of Dorothy's, on the overview nor on Results."""
+def test_a_restored_nurse_leaving_the_shared_screen_is_signed_out_not_shown_a_patient(demo_db):
+    """A clinic nurse's sign-in (nothing behind the shared screen) is restored by a reload; "Sign out
+    of the shared screen" then "Yes" signs out: no patient's own view is behind it to come back to."""
     browser = Browser()
-    before = browser.open({"patient": DEMENTIA, "viewer": DAUGHTER})
-    assert before.session_state[state.SUMMARY][2].conditions  # she saw the dementia view before
-    store = Store(demo_db)
-    store.put(ENDED[change]())
-    store.close()
-    for url_path in (None, "test-results", "dementia", "medicines"):
-        after = browser.open(url_path=url_path)
-        no_errors(after)
-        shown = texts(after)
-        assert viewer_of(after) is None or viewer_of(after).kind == "proxy"
-        if state.SUMMARY in after.session_state:
-            assert not after.session_state[state.SUMMARY][2].conditions, (change, url_path)
-        assert "Alzheimer" not in shown and "onepezil" not in shown and "MMSE" not in shown, (change, url_path)
+    browser.open({"patient": DIABETES, "viewer": "clinic"})
+    at = browser.open()
+    at.button(key="leave_shared").click()
+    browser.run(at)
+    at.button(key="confirm_leave").click()
+    browser.run(at)
+    no_errors(at)
+    assert viewer_of(at) is None and headings(at) == ["Welcome"]
+    assert viewer_of(browser.open()) is None
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a restored carer sign-in keeps a RelatedPerson the patient's view now "
-                                       "hides (NOPAT): restore_sign_in trusts the held viewer, and the rule that such "
-                                       "a RelatedPerson is no carer lives only in proxy_links (sign-in list, link "
-                                       "route), not in the gate")
-def test_a_carer_whose_related_person_became_hidden_while_signed_in_gets_no_record_on_reload(demo_db):
-    """The daughter is signed in; a version 2 of RelatedPerson/dem-rp-daughter arrives labelled NOPAT
-    (the shape of attack 16's safeguarding contact, tests/test_fix16_carers.py), so the patient's own
-    view hides her and the link route and sign-in list no longer offer her. A fresh link is refused;
-    her reload must not bring the record back either."""
+def test_sign_out_then_back_to_the_link_address_in_the_same_tab_stays_signed_out(demo_db):
+    """After signing out, Back to the `?patient=&viewer=` address the tab opened with (same session):
+    the link is not acted on again, and the old cookie is gone."""
+    browser = Browser()
+    at = browser.open({"patient": DIABETES, "viewer": "patient"})
+    at.button(key="sign_out").click()
+    browser.run(at)
+    at.query_params["patient"] = DIABETES
+    at.query_params["viewer"] = "patient"
+    browser.run(at)
+    assert viewer_of(at) is None and headings(at) == ["Welcome"] and COOKIE not in browser.jar
+
+
+@pytest.mark.parametrize("link", ["", "nobody", "dem-patient "])
+def test_a_broken_link_over_a_restored_carer_keeps_the_carer_view(demo_db, link):
+    """A restored carer's tab opens a link naming no record, an unknown one, or one with a trailing
+    space: the link is refused and the carer's own view stays (never another person's)."""
     browser = Browser()
     browser.open({"patient": DEMENTIA, "viewer": DAUGHTER})
-    store = Store(demo_db)
-    store.put(_person_v2(lambda p: p.update(meta={**p["meta"], "security": [NOPAT]})))
-    store.close()
-    fresh = Browser().open({"patient": DEMENTIA, "viewer": DAUGHTER})
-    assert viewer_of(fresh) is None and "not linked to this record" in fresh.error[0].value
-    after = browser.open()
-    shown = texts(after)
-    assert viewer_of(after) is None or not after.session_state[state.SUMMARY][2].conditions
-    assert "Alzheimer" not in shown and "onepezil" not in shown
+    at = browser.open({"patient": link, "viewer": "patient"})
+    assert viewer_of(at).kind == "proxy" and viewer_of(at).proxy_id == "dem-rp-daughter"
+    assert at.error
