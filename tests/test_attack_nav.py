@@ -183,6 +183,22 @@ def test_idle_limit_boundary_with_a_frozen_clock(demo_db, monkeypatch):
     assert [i.value for i in late.info][:1] == [f"{SIGNED_OUT} Sign in again to carry on."]
 
 
+def test_an_open_tab_left_idle_past_the_limit_is_signed_out_at_its_next_click(demo_db, monkeypatch):
+    """The tab stays open on the overview while the frozen server clock passes the idle limit by one
+    second; the next run of that same session shows the sign-in page saying why, not the record,
+    and a reload restores nobody."""
+    clock = [9000.0]
+    monkeypatch.setattr(SIGN_INS, "_clock", lambda: clock[0])
+    browser = Browser()
+    at = browser.open({"patient": DIABETES, "viewer": "patient"})
+    clock[0] += IDLE_LIMIT + 1
+    browser.run(at)
+    no_errors(at)
+    assert viewer_of(at) is None and headings(at) == ["Welcome"]
+    assert [i.value for i in at.info][:1] == [f"{SIGNED_OUT} Sign in again to go back to the page you were on."]
+    assert viewer_of(browser.open()) is None
+
+
 def test_a_token_from_before_a_restart_restores_nobody(demo_db, monkeypatch):
     """A server restart empties the remembered sign-ins (a new SignIns): the old cookie restores nobody."""
     browser = Browser()
