@@ -67,6 +67,7 @@ RECORD = {
     "medicines": ("pages/medications.py", "Medicines", ":material/medication:"),
     "my-letters": ("pages/letters.py", "Letters", ":material/mail:"),
     "care-plan": ("pages/care_plan.py", "Care plan and goals", ":material/flag:"),
+    "readings-at-home": ("pages/home_readings.py", "Home readings", ":material/ecg_heart:"),
     "my-questions": ("pages/questions.py", "My questions", ":material/help:"),
     "check-my-record": ("pages/feedback.py", "Check my record", ":material/rate_review:"),
     "my-settings": ("pages/preferences.py", "Settings", ":material/settings:"),
@@ -100,7 +101,7 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
     kind = summary.viewer.kind
     shown = {view.id: view for view in summary.conditions}
     overview = record_page("home", default=True)
-    record = [record_page(url) for url in ("test-results", "medicines", "my-letters", "care-plan")]
+    record = [record_page(url) for url in ("test-results", "medicines", "my-letters", "care-plan", "readings-at-home")]
     questions = record_page("my-questions", title=page_title("questions", kind))
     view_pages: dict[str, str] = {}
     if kind == "clinic":

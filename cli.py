@@ -1,4 +1,4 @@
-"""`ltc`: import records, list patients, print the pre-consultation summary.
+"""`ltc`: import records, list patients, print the pre-consultation summary; home readings in cli_readings.py.
 
 Every command that shows clinical data reads it through the access gate (`record/access.py`),
 as the patient unless `--as` names another viewer.
@@ -177,16 +177,23 @@ def cmd_sync(args) -> int:
         raise UsageError("the shared clinic screen does not sync records: use --as patient or "
                          "--as proxy:RelatedPerson/ID")
     proxy_id = viewer.proxy_id if viewer.kind == "proxy" else None
-    token = args.token or sync.token_from_env()
+    token, scope = args.token or sync.token_from_env(), None
     try:
         store = settings.write_store(args.db)
-        if not token and sync.kept_tokens(store, args.server, args.patient, proxy_id):  # kept by the app for them
-            token = sync.connected_token(store, args.server, args.patient, proxy_id=proxy_id)
+        if proxy_id and not sync.carer_may_sync(store, args.patient, proxy_id, settings.today()):
+            print("ltc: this record no longer lets that carer see it (their consent or role has ended, or they "
+                  "are not listed to the person), so it was not synced and the server was not contacted",
+                  file=sys.stderr)
+            return 2
+        kept = None if token else sync.kept_tokens(store, args.server, args.patient, proxy_id)
+        if kept:  # kept by the app for them
+            token, scope = sync.connected_token(store, args.server, args.patient, proxy_id=proxy_id), kept.scope
         elif not token and sync.kept_by_someone_else(store, args.server, args.patient, proxy_id):
             print("ltc: the connection this app keeps to that server for that record was kept by someone other "
                   "than --as names (the person, or one carer), so it is not used; nothing was synced", file=sys.stderr)
             return 2
-        report = sync.sync_patient(store, args.server, args.patient, token, full=args.full)
+        report = sync.sync_patient(store, args.server, args.patient, token, full=args.full,
+                                   holder=sync.holder(proxy_id), scope=scope)
     except ConnectorError as exc:
         print(f"ltc: sync failed and nothing in the store was changed: {exc}", file=sys.stderr)
         return 2
@@ -259,6 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(a carer's)")
     _db_option(p_sync)
     p_sync.set_defaults(func=cmd_sync)
+
+    from cli_readings import add_parsers as add_reading_parsers  # `ltc reading ...` (issue 20)
+
+    add_reading_parsers(commands)
     return parser
 
 
@@ -275,4 +286,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    from cli import main as run_as_cli  # as `cli`, whose UsageError is the one cli_readings raises
+
+    sys.exit(run_as_cli())

@@ -72,12 +72,16 @@ class ImportReport:
 
 
 def import_items(
-    store: Store, items: Iterable, progress: Callable[[int], None] | None = None, keep_labels: bool = False
+    store: Store, items: Iterable, progress: Callable[[int], None] | None = None, keep_labels: bool = False,
+    from_server: bool = False,
 ) -> ImportReport:
     """Store every resource from `items`, keeping each Rejected in the report. keep_labels: a newer
-    copy never removes a label the stored copy has (an upload in the app: Store.put)."""
+    copy never removes a label the stored copy has (an upload in the app: Store.put). Unless
+    `from_server` (sync.py, which notes what each server gave itself), what is stored is noted as
+    given by a file (store/syncs.py FILE), so no server's silence ever removes it."""
     report = ImportReport()
     own: list[dict] = []
+    given: list[tuple[str, str]] = []
 
     def resources():
         seen = 0
@@ -91,10 +95,14 @@ def import_items(
             if is_own_content(item):
                 own.append(item)  # what the person wrote: their tables, not the resources table
                 continue
+            if not from_server and isinstance(item.get("id"), str):
+                given.append((item.get("resourceType"), item["id"]))
             yield item
 
     with _collector_paused():
         report.put = store.put(resources(), keep_labels=keep_labels)
+    if given:
+        store.hold_from_file(sorted(set(given)))
     if own:
         _restore_own_content(store, own, report)
     return report

@@ -10,6 +10,7 @@ viewer so one viewer's data is never served to another.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import gc
@@ -26,11 +27,12 @@ from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: p
 from exports.own_content import PREFERENCE_KEYS, OwnContent, for_viewer as own_for_viewer, views_preference_key
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
-from record import terminology
+from record import kept_lookups, terminology
 from record.derived import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
+from service_readings import ReadingsServiceMixin, visible_readings
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
 from summary import Summary, build_summary
 
@@ -71,7 +73,7 @@ def _reread_on_change(method):
     return reread
 
 
-class Service(ConnectMixin):
+class Service(ConnectMixin, ReadingsServiceMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):
@@ -102,26 +104,37 @@ class Service(ConnectMixin):
             opened = Opened(visible=visible, record=map_visible(visible, memo))
         with self._lock:
             self._cache[key] = opened
+            newest = max(_version_number(k[3]) for k in self._cache)
+            for old in [k for k in self._cache if _version_number(k[3]) < newest]:
+                del self._cache[old]  # opened before a write: never served again, so not kept (H24)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
-            held = {(k[0].split("|", 1)[0], k[3]) for k in self._cache}  # patients still open
-            for memo_key in [m for m in self._mapped if m not in held]:
-                del self._mapped[memo_key]
+            self._drop_unheld()
         return opened
+
+    def _drop_unheld(self) -> None:
+        """Drop the mapped entries and summaries no kept opened record uses. Caller holds the lock."""
+        held = {(k[0].split("|", 1)[0], k[3]) for k in self._cache}  # patients still open
+        for memo_key in [m for m in self._mapped if m not in held]:
+            del self._mapped[memo_key]
+        kept = {id(opened) for opened in self._cache.values()}
+        for viewer_key in [v for v, (opened, _, _) in self._summaries.items() if id(opened) not in kept]:
+            del self._summaries[viewer_key]
 
     def forget(self, viewer: Viewer) -> None:
         """Drop everything kept in memory for this viewer (its opened records on any day, its
         summary) and the patient's shared mapped entries once no viewer kept still uses them:
         the pages call it when the person signs out or leaves by quick exit, so nothing of their
-        view outlives their session in the server. Another session of the same viewer opens the
+        view outlives their session in the server; the lookup caches keyed by entry words are
+        emptied too (record/kept_lookups.py), which costs other sessions only their next open's
+        lookups. Another session of the same viewer opens the
         record again on its next run."""
         with self._lock:
             for key in [k for k in self._cache if k[0] == viewer.key]:
                 del self._cache[key]
             self._summaries.pop(viewer.key, None)
-            held = {(k[0].split("|", 1)[0], k[3]) for k in self._cache}
-            for memo_key in [m for m in self._mapped if m not in held]:
-                del self._mapped[memo_key]
+            self._drop_unheld()
+            kept_lookups.forget_all()  # the lookups keyed by entry words (record/kept_lookups.py)
 
     def held_viewers(self) -> set[str]:
         """The viewer keys whose records or summaries are kept in memory now (for the tests)."""
@@ -137,16 +150,19 @@ class Service(ConnectMixin):
 
     def summary(self, viewer: Viewer, today: dt.date, views: tuple[str, ...] = ()) -> Summary:
         """The summary the pages render and `ltc summary` prints, from the opened record's models;
-        kept until the record, the day or the person's own questions or preferences change.
+        kept until the record, the day or the person's own questions, preferences or home readings change.
         `views` are shown by choice besides those this viewer chose and kept (`ltc summary --view`)."""
         opened, pid = self.open(viewer, today), viewer.patient_id
         own_rows, preferences = self._store.questions(pid), self.preferences(pid)
         chosen = tuple(dict.fromkeys((*self.chosen_views(viewer), *views)))
-        own_key = repr((own_rows, sorted(preferences.items()), chosen))
+        reading_rows = self._store.readings(pid)
+        own_key = repr((own_rows, sorted(preferences.items()), chosen, reading_rows))
         held = self._summaries.get(viewer.key)  # each Streamlit rerun asks again
         if not held or held[0] is not opened or held[1] != own_key:
+            readings = visible_readings(opened.visible, reading_rows, preferences)
             with _collector_paused():
-                held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record, chosen))
+                held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record, chosen,
+                                                       readings))
             self._summaries[viewer.key] = held
         return held[2]
 
@@ -185,11 +201,26 @@ class Service(ConnectMixin):
     def _shown_people(self, patient_id: str, today: dt.date) -> frozenset[str]:
         """The RelatedPersons the gate shows the patient, from the cached open; a record that
         cannot be opened lists no one (fail closed, as record.access._shown_people)."""
+        patient = Viewer(kind="patient", patient_id=patient_id)
         try:
-            keys = self.open(Viewer(kind="patient", patient_id=patient_id), today).visible.keys
+            keys = self._kept_or_opened_unkept(patient, today).keys
         except Exception:  # noqa: BLE001  never stops the other patients' carers being listed
             return frozenset()
         return frozenset(key for key in keys if key.startswith("RelatedPerson/"))
+
+    @_reread_on_change
+    def _kept_or_opened_unkept(self, viewer: Viewer, today: dt.date) -> VisibleRecord:
+        """The viewer's visible record: the kept one if that viewer's session opened it, else one
+        opened through the gate for this question only and not kept. Listing carers (the sign-in
+        page, a carer's link, every carer run) asks this for each patient, who may never have
+        signed in: keeping the patient's whole view for that would outlive every session (H24)."""
+        reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
+        key = (viewer.key, today, reveal, self._store.data_version())
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key].visible
+        with _collector_paused():
+            return open_record(self._store, viewer, today, reveal_prognosis=reveal)
 
     # -- what the person writes ---------------------------------------------------------------
     def questions(self, patient_id: str) -> list[dict]:
@@ -262,12 +293,13 @@ class Service(ConnectMixin):
     # -- checking the record and taking it away (exports/; issue 8) ---------------------------
     @_reread_on_change
     def own_content(self, viewer: Viewer, today: dt.date) -> OwnContent:
-        """The person's own questions, comments, goals and notes this viewer may see and export."""
+        """The person's own questions, comments, goals, notes and home readings this viewer may see and export."""
         pid = viewer.patient_id
-        return own_for_viewer(
+        own = own_for_viewer(
             self.open(viewer, today).visible, self._store.questions(pid), self._store.comments(pid),
             self._store.own_goals(pid), self._store.goal_progress(pid), self.preferences(pid),
         )
+        return dataclasses.replace(own, readings=self.readings(viewer, today))
 
     @_reread_on_change
     def may_flag(self, viewer: Viewer, today: dt.date) -> bool:
@@ -344,6 +376,14 @@ def _collector_paused():
         gc.freeze()
         if collecting:
             gc.enable()
+
+
+def _version_number(data_version: str) -> int:
+    """The counter in a store's data version ("v12" -> 12; Store.data_version); -1 if unreadable."""
+    try:
+        return int(data_version.lstrip("v"))
+    except ValueError:
+        return -1
 
 
 def _author(viewer: Viewer) -> str:

@@ -32,6 +32,7 @@ MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.m
 UPLOAD_TYPES = ("json", "ndjson", "xml", "gz")  # for the uploader: .json, .ndjson, .xml, each also .gz
 Progress = Callable[[int, int, str], None]  # a sync's (kinds fetched, out of, the kind now: "" after)
 ActingFor, PendingSignIn, Tokens = sync.ActingFor, sync.PendingSignIn, sync.Tokens  # secrets not in repr
+proxy_of = sync.proxy_of  # the RelatedPerson id a sign-in's fhirUser names (a version left out)
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
@@ -314,7 +315,7 @@ class ConnectMixin:
                 store.close()
         return self.sync(tokens.config.fhir_base, patient_id, tokens.access_token, progress,
                          keep=lambda store: sync.keep_connection(store, tokens, patient_id, related_person),
-                         **options)
+                         holder=sync.holder(sync.proxy_of(related_person)), scope=tokens.scope, **options)
 
     def sync_connection(self, server: str, patient_id: str, progress: Progress | None = None,
                         now: Callable[[], float] | None = None, proxy_id: str | None = None,
@@ -325,10 +326,16 @@ class ConnectMixin:
         expiry, or ended early) is renewed once and the sync tried once more; SyncFailed "sign in
         again" when it has run out for good. Another holder's connection is never used."""
         when = {"now": now} if now else {}
+        if proxy_id and not sync.carer_may_sync(self._store, patient_id.strip(), proxy_id, settings.today()):
+            raise SyncFailed("carer no longer admitted")  # before any server contact or token renewal
+        options = {**options, "holder": sync.holder(proxy_id)}
         try:
             token = sync.connected_token(self._store, server, patient_id, sync.SmartHttp(), proxy_id=proxy_id, **when)
+            kept = sync.kept_tokens(self._store, server, patient_id, proxy_id)
         except (sync.ConnectorError, requests.RequestException) as exc:
             raise _failure(exc) from None
+        if kept is not None:
+            options["scope"] = kept.scope
         try:
             return self.sync(server, patient_id, token, progress, **options)
         except SyncFailed as failed:
@@ -371,5 +378,6 @@ class ConnectMixin:
         with self._lock:
             self._store, self.is_demo = store, False
             self._cache.clear()
+            self._drop_unheld()  # the demo store's mapped entries and summaries go with its records
         return result, True
 

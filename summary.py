@@ -16,6 +16,7 @@ from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from conditions.boundary import at_boundary_view
 from conditions.sources import Tracer, traced
+from conditions.home import with_home_series
 from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
 from record.access import VisibleRecord
@@ -196,10 +197,13 @@ def build_summary(
     preferences: dict | None = None,
     record: PatientRecord | None = None,
     chosen: tuple[str, ...] = (),
+    readings: list | None = None,
 ) -> Summary:
     """Build the summary for the viewer and day the visible record was opened for. `record` is
     `map_record(visible.resources)` when the caller has it already (service.py keeps it); `chosen`
-    are the ids of views shown by the person's choice (service.chosen_views, `ltc summary --view`)."""
+    are the ids of views shown by the person's choice (service.chosen_views, `ltc summary --view`);
+    `readings` the home readings this viewer may see (service_readings.visible_readings), added to
+    the measures' `home_series` after the views are built, so no check or question reads them."""
     record = record if record is not None else map_record(list(visible.resources))
     viewer = visible.viewer
     info = record.patient
@@ -213,6 +217,7 @@ def build_summary(
     # A carer with no current permission sees nothing of the record: a view they chose while they
     # had one is not shown (its checks would all read "No record found"), nor any suggestion.
     views, suggested_views = _views(ctx, tuple(chosen)) if visible.permitted else ([], [])
+    views = [with_home_series(view, readings or []) for view in views]
     died = death_notice(info)
     if died:
         views, suggested_views = [closed_view(view) for view in views], []

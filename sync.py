@@ -16,11 +16,13 @@ catches `ConnectorError` (re-exported here: pages never import `connectors`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from connectors import notices
 from connectors.base import BadPayload, ConnectorError, NotFound, RateLimited, Rejected, ServerError, Unauthorised
 from connectors.fhir_server import APP_TYPES, Fetched, FhirServerConnector, TokenEnded
 from connectors.smart import (
@@ -29,6 +31,7 @@ from connectors.smart import (
 )
 from ingest import ImportReport, import_items
 from store import Store
+from store.connections import holder_of
 
 TOKEN_ENV = "LTC_TOKEN"
 
@@ -92,50 +95,78 @@ def synced_sources(store: Store) -> list[dict]:
 
 
 def sync_patient(
-    store: Store, server: str, patient_id: str, token: str | None = None, *, full: bool = False, **options
+    store: Store, server: str, patient_id: str, token: str | None = None, *, full: bool = False,
+    holder: str = "", scope: str | None = None, **options
 ) -> SyncReport:
     """Fetch the patient's record (only what changed since the last sync, unless `full`) and store
-    it in one transaction. Raises `ConnectorError` with the store untouched. `options` go to
-    `FhirServerConnector` (page_size, timeout, retries, sleep, session)."""
+    it in one transaction. Raises `ConnectorError` with the store untouched. `holder` says whose
+    reads these are ('' the person's own, or a typed token; 'RelatedPerson/ID' a carer's): a sync
+    only removes by absence what the same holder's reads gave. `scope` is the granted scope when
+    known (a SMART sign-in). `options` go to `FhirServerConnector` (page_size, timeout, retries,
+    sleep, session)."""
     started = time.monotonic()
     key = server_key(server)
     since = {} if full else store.sync_marks(key, patient_id)
-    held = store.held_ids(key, patient_id)
+    held = store.held_ids(key, patient_id, holder)
     fetched = FhirServerConnector(key, patient_id, token, since=since, held=held, **options).fetch()
     report = SyncReport(server=key, patient_id=patient_id, incremental=bool(since), fetched=fetched)
+    view = view_of(scope, token)
     with store.atomic():
-        report.imported = import_items(store, fetched.items())
-        for rtype, rid in fetched.deleted:
-            if store.owner(rtype, rid) == patient_id and store.delete(rtype, rid):
+        report.imported = import_items(store, fetched.items(), from_server=True)
+        for rtype, rid in fetched.deleted:  # a reported DELETE: unless a file or another server gave it too
+            if store.owner(rtype, rid) == patient_id and not store.held_elsewhere(key, rtype, rid, None) \
+                    and store.delete(rtype, rid):
                 report.deleted[rtype] += 1
-        store.let_go(key, patient_id, fetched.deleted)
-        _remove_unlisted(store, key, patient_id, fetched.listed, report)
-        store.hold(key, patient_id, sorted({(r["resourceType"], r["id"]) for r in fetched.resources
-                                            if r["resourceType"] in APP_TYPES}))
+        store.let_go(key, patient_id, fetched.deleted, holder)
+        _remove_unlisted(store, key, patient_id, holder, view, fetched, report)
+        store.hold(key, patient_id, sorted(k for k in fetched.matched if k[0] in APP_TYPES), holder)
         store.set_sync_marks(key, patient_id, fetched.marks)
+        store.set_sync_view(key, patient_id, holder, view)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _remove_unlisted(store: Store, server: str, patient_id: str, listed: dict[str, set[str]],
+def view_of(scope: str | None, token: str | None) -> str:
+    """What a sync's reads may see, to compare with the last sync's: the granted read scopes when
+    known, else a short one-way digest of the typed token (the token itself is never stored)."""
+    if scope is not None:
+        return "scope:" + " ".join(sorted(s for s in scope.split() if s.startswith(("patient/", "user/", "system/"))))
+    if token:
+        return "token:" + hashlib.sha256(f"ltc-view\0{token}".encode()).hexdigest()[:16]
+    return "none"
+
+
+def _remove_unlisted(store: Store, server: str, patient_id: str, holder: str, view: str, fetched: Fetched,
                      report: SyncReport) -> None:
-    """After a complete full read of a kind, what this server gave for the patient before and no
-    longer lists is gone from it: removed here (marked deleted, as a reported deletion is). Only
-    entries this server gave, still filed under this patient and held by no other server; never the
-    Patient itself (a server that stops listing the person is not taken as deleting the record);
-    never what the person wrote (their tables are not touched). Inside the sync's transaction."""
-    if not listed:  # an incremental sync with no full read: nothing to compare
+    """After a complete, certain full read of a kind, what this holder's reads from this server gave
+    for the patient before and the read no longer lists is gone from it: removed here (marked
+    removed by absence). Only entries still filed under this patient, that did not arrive in this
+    very sync, and that no other source holds (another server, another holder, a file import);
+    never the Patient itself (a server that stops listing the person is not taken as deleting the
+    record); never what the person wrote. When the reads were allowed to see something else last
+    time (another scope or token), nothing is removed: those entries are kept, no longer held from
+    this read, and the person is told. Inside the sync's transaction."""
+    if not fetched.listed:  # an incremental sync with no full read: nothing to compare
         return
-    held = store.held_ids(server, patient_id)
-    for rtype, ids in sorted(listed.items()):
+    held = store.held_ids(server, patient_id, holder)
+    arrived = {(r["resourceType"], r["id"]) for r in fetched.resources}
+    before = store.sync_view(server, patient_id, holder)
+    changed = before != view and (before is not None or bool(held))
+    kept = 0
+    for rtype, ids in sorted(fetched.listed.items()):
         if rtype == "Patient":
             continue
-        gone = sorted(held.get(rtype, set()) - ids)
-        for rid in gone:
-            if store.owner(rtype, rid) == patient_id and not store.held_elsewhere(server, rtype, rid) \
-                    and store.delete(rtype, rid):
-                report.deleted[rtype] += 1
-        store.let_go(server, patient_id, [(rtype, rid) for rid in gone])
+        gone = sorted(rid for rid in held.get(rtype, set()) - ids if (rtype, rid) not in arrived)
+        if changed:
+            kept += len(gone)
+        else:
+            for rid in gone:
+                if store.owner(rtype, rid) == patient_id and not store.held_elsewhere(server, rtype, rid, holder) \
+                        and store.delete(rtype, rid, reported=False):
+                    report.deleted[rtype] += 1
+        store.let_go(server, patient_id, [(rtype, rid) for rid in gone], holder)
+    if kept:
+        fetched.notes.append(notices.view_changed(kept))
 
 
 # -- staying connected (issue 17) -----------------------------------------------------------------
@@ -163,18 +194,33 @@ def held_by(related_person: str | None, proxy_id: str | None) -> bool:
     this holder: the person (`proxy_id` None) or the carer whose RelatedPerson id is `proxy_id`."""
     if proxy_id is None:
         return related_person is None
-    return isinstance(related_person, str) and related_person.rstrip("/").split("/")[-2:] == ["RelatedPerson", proxy_id]
+    return isinstance(related_person, str) and holder_of(related_person) == f"RelatedPerson/{proxy_id}"
 
 
 def holder(proxy_id: str | None) -> str:
-    """The store's key for who kept a connection (store/connections.py `holder_of`): '' for the
-    person, 'RelatedPerson/ID' for the carer `proxy_id`."""
+    """The store's key for who kept a connection or whose reads a sync's are (store/connections.py
+    `holder_of`): '' for the person, 'RelatedPerson/ID' for the carer `proxy_id`."""
     return f"RelatedPerson/{proxy_id}" if proxy_id else ""
 
 
 def proxy_of(related_person: str | None) -> str | None:
-    """The RelatedPerson id a kept connection acts as (None: the person's own)."""
-    return related_person.rstrip("/").split("/")[-1] if related_person else None
+    """The RelatedPerson id a kept connection acts as (None: the person's own); a version in the
+    reference (`RelatedPerson/X/_history/2`) is not part of who they are."""
+    return holder_of(related_person).split("/")[-1] if related_person else None
+
+
+def carer_may_sync(store: Store, patient_id: str, proxy_id: str, today) -> bool:
+    """Whether the carer `proxy_id` may still act for this record, by the gate's rule at sign-in
+    (record/access.py proxy_links: listed to the person, and a Consent lets them see the record
+    today). A RelatedPerson the store has never held (a carer's first sync) is the server's to
+    decide; one it holds or held (hidden, inactive, withdrawn, deleted) and the gate does not admit
+    today may not sync over a kept connection."""
+    from record.access import proxy_links  # the gate; loaded only when a carer syncs
+
+    if any(link.related_person_id == proxy_id and link.patient_id == patient_id and link.active_now
+           for link in proxy_links(store, today)):
+        return True
+    return not store.ever_stored("RelatedPerson", proxy_id)
 
 
 def kept_tokens(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> Tokens | None:
@@ -260,7 +306,7 @@ def connections(store: Store, patient_id: str, proxy_id: str | None = None) -> l
 
 
 __all__ = [
-    "APP_TYPES", "ActingFor", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
+    "APP_TYPES", "ActingFor", "carer_may_sync", "view_of", "BadPayload", "ConnectorError", "NotFound", "PendingSignIn", "RateLimited",
     "NotConnected", "SignInAgain", "connected_token", "connections", "forget_connection", "held_by", "holder",
     "keep_connection", "kept_by_someone_else", "kept_tokens", "proxy_of", "renew_connection", "usable_tokens", "ServerError", "SmartConfig", "SmartError", "SmartHttp", "StateMismatch", "SyncReport", "TOKEN_ENV",
     "TokenEnded", "Tokens", "Unauthorised", "discover", "finish_sign_in", "fresh", "last_sync", "patients_for",

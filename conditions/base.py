@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,14 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from conditions.ages import age_range
 from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
+from conditions.membership import in_any
 from conditions.personal import personal_target as trusted_target
 from conditions.plain import plain_view
-from conditions.series import SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
+from conditions.series import HomePoint, SeriesPoint, SituationLine  # noqa: F401  (part of the views' API)
 from conditions.sources import Tracer
 from conditions.target_words import bands_note, number, target_text  # noqa: F401  (part of the views' API)
 from record import terminology
 from record.dates import FhirDate, human
-from record.models import Coding, LabResult, Medication, PatientRecord
+from record.models import LabResult, Medication, PatientRecord
 from record.projection import copier
 
 # not-needed: §11.7; undated: evidence is recorded without a readable date, so not "overdue" (issue 18)
@@ -56,6 +56,7 @@ class MeasureView(_Out):
     target_high_inclusive: bool = True
     target_basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     series: list[SeriesPoint] = Field(default_factory=list)
+    home_series: list[HomePoint] = Field(default_factory=list)  # the person's own readings (issue 20): never checks
     note: str | None = None
 
 
@@ -218,19 +219,6 @@ class Context:
 
 
 _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
-
-
-def in_any(valuesets, codings, text: str | None = None) -> bool:
-    """Whether the codes (or a value set's text rules, the words) fall in any of the value sets."""
-    return _in_any_of(tuple(valuesets), tuple(codings), text or "")
-
-
-@lru_cache(maxsize=1 << 16)
-def _in_any_of(valuesets: tuple[str, ...], codings: tuple[Coding, ...], text: str) -> bool:
-    """Views ask this of every entry for each value set they look for; entries repeat the same
-    codes and words thousands of times in a long record, so the answers are kept."""
-    concept = {"coding": [{"system": s, "code": c} for s, c in codings], "text": text}
-    return terminology.in_valueset(valuesets, concept)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from conditions.base import RECENT_MEDICINE_DAYS, Context, number, personal_targ
 from conditions.personal import reported
 from conditions.situations import EGFR_BAND_ROWS, egfr_band, situations, target_row  # noqa: F401
 from record import citations, terminology
+from record.kept_lookups import holds_record_words
 from record.models import LabResult
 
 CONDITION = "diabetes"
@@ -254,6 +255,7 @@ def _result_level(codings, value_codings, text: str | None, value_text: str | No
     return _foot_level((*codings, *value_codings), " | ".join(t for t in (text, value_text) if t))
 
 
+@holds_record_words
 @lru_cache(maxsize=1 << 14)
 def _foot_level(codings: tuple[tuple[str, str], ...], text: str) -> str | None:
     """The foot risk class a result's codes or words record (kept: a long record repeats them)."""

@@ -35,3 +35,17 @@ class SituationLine:
     words: str
     source: str  # plain citation, e.g. "NICE guideline NG3"
     basis: str | None = None  # the table source key as written; never shown (conditions/plain.py)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class HomePoint:
+    """One home reading of a measure (`MeasureView.home_series`, issue 20): the shape of a
+    `SeriesPoint` (the flag always "unknown": no lab judged it) plus when a blood sugar was taken."""
+
+    date: dt.date  # the UK day it was taken
+    value: float | None
+    flag: Literal["high", "low", "normal", "unknown"] = "unknown"
+    comparator: str | None = None
+    text: str | None = None  # the reading as the person wrote it: "138/86 mmHg"
+    id: str  # "home/ID"
+    context: str | None = None  # glucose: waking, before_meal, after_meal, bedtime, other

@@ -24,6 +24,8 @@ class Fetched:
     incomplete: list[str] = field(default_factory=list)  # kinds not read whole: what and why, in words
     unfinished: set[str] = field(default_factory=set)  # their types: no new mark, asked again next time
     listed: dict[str, set[str]] = field(default_factory=dict, repr=False)  # type -> every id a complete full read listed
+    matched: set[tuple[str, str]] = field(default_factory=set, repr=False)  # (type, id) searches matched
+    uncertain: set[str] = field(default_factory=set)  # kinds whose full read was paged while it may have changed
     requests: int = 0
     retries: int = 0
 

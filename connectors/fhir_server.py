@@ -9,8 +9,9 @@ so the caller can store it in one write or not at all. `read()` is the `Connecto
 - Incremental: given `since` (type -> server time of the last sync) each search adds
   `_lastUpdated=gt<time>`, and `[type]/_history?_since=<time>` reports deletions. The new mark of a
   type is the server's time on its first search page (Bundle.meta.lastUpdated, else the Date header).
-- Full reads: a search without `_lastUpdated` that came back whole lists every id the server holds of
-  that type (`Fetched.listed`), so sync.py removes what that server gave before and no longer lists.
+- Full reads: a search without `_lastUpdated` that came back whole (its `total` given and met) lists
+  every id the server holds of that type (`Fetched.listed`), so sync.py removes what that server gave
+  before and no longer lists; a paged read that may have moved is checked first (connectors/absence.py).
   A failing `_history` falls back to one; a missing `_history` to a `_summary=count` first, and a
   full read only when the count differs from what the store holds from this server (`held`).
 - Referenced: Medications that requests and statements point to, and the Binary of each letter
@@ -33,7 +34,7 @@ import requests
 from fhirclient.auth import FHIROAuth2Auth
 from fhirclient.server import FHIRServer
 
-from connectors import files, notices
+from connectors import absence, files, notices
 from connectors import search_pages as pages
 from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
 from connectors.fetched import Fetched
@@ -134,6 +135,8 @@ class FhirServerConnector:
         if self._since:
             for rtype in APP_TYPES:
                 self._deletions(rtype, out)
+        absence.settle(out, self._held, lambda path: self._http.get_json(path, None, None),
+                       lambda resource: self._ownership_problem(resource) is None)
         for rtype in out.unfinished:  # a kind not read whole is asked for again from its old mark
             out.marks.pop(rtype, None)
         _relative_references(out.resources, self.base_url, self.patient_id)
@@ -168,18 +171,23 @@ class FhirServerConnector:
         says how many of how many, and leaves the kind's mark where it was. Returns the ids of
         every match (kept, rejected or another patient's) when the search came back whole and each
         match named its id; None otherwise (then nothing may be taken as gone from the server)."""
-        total, matched, kept, read = None, set(), set(), 0
+        total, matched, kept, read, paging = None, set(), set(), 0, absence.Paging()
         try:
             for number, page, response in self._pages(path, params):
                 read = number
+                when = (page.get("meta") or {}).get("lastUpdated") or pages.http_date(response)
+                paging.page(number, page, when)
                 if number == 1:
                     total = page.get("total") if type(page.get("total")) is int else None
-                    when = (page.get("meta") or {}).get("lastUpdated") or pages.http_date(response)
                     if mark and isinstance(when, str) and when:
                         out.marks[rtype] = when
                 for index, entry in enumerate(page.get("entry") or []):
                     if pages.is_match(entry):
-                        matched.add(pages.entry_key(entry, (number, index)))
+                        key = pages.entry_key(entry, (number, index))
+                        paging.entry(entry.get("resource") if isinstance(entry, dict) else None, key in matched)
+                        matched.add(key)
+                        if isinstance(key, tuple) and key[0] == rtype:
+                            out.matched.add(key)  # only a match is held: an include may come and go
                 source = f"{rtype} search, page {number}"
                 for item in files._bundle_items(page, source, "file"):
                     if isinstance(item, Rejected):
@@ -210,6 +218,12 @@ class FhirServerConnector:
             return None
         if not all(isinstance(key, tuple) and key[0] == rtype for key in matched):
             return None  # a match without an id, or of another type: its list cannot be trusted
+        if total is None:  # nothing says the list is whole: what it lacks is not taken as deleted
+            if mark:
+                out.notes.append(notices.no_total(rtype))
+            return None
+        if not paging.certain:
+            out.uncertain.add(rtype)
         return {key[1] for key in matched}
 
     def _pages(self, path: str, params: dict) -> Iterator[tuple[int, dict, requests.Response]]:

@@ -78,3 +78,22 @@ def _after_full_read(whole: bool) -> str:
         return "Any the server no longer has were removed here."
     return ("That read was not complete, so nothing was removed: entries deleted on the server since the last "
             "sync may still show here.")
+
+
+def no_total(rtype: str) -> str:
+    """A full read whose pages never said how many there are: nothing is taken as deleted from it."""
+    return (f"{kind(rtype)}: the server did not say how many it holds, so none were taken as deleted: entries "
+            "the practice deleted may still show here.")
+
+
+def unsure_read(rtype: str) -> str:
+    """A full read paged while the server changed, and a direct check could not settle what is gone."""
+    return (f"{kind(rtype)}: the server's list changed while it was being read, so none were taken as deleted: "
+            "entries the practice deleted may still show here until the next sync.")
+
+
+def view_changed(rtype_count: int) -> str:
+    """The sign-in's permissions differ from the ones the record was read with before."""
+    return (f"This sign-in was given different permissions than the last one, so {rtype_count:,} "
+            f"{'entry' if rtype_count == 1 else 'entries'} it does not list were kept rather than taken as "
+            "deleted: if the practice deleted them, they may still show here.")

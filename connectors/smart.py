@@ -298,14 +298,15 @@ def finish_sign_in(pending: PendingSignIn, callback_url: str, http: SmartHttp,
 
 
 def refresh(tokens: Tokens, http: SmartHttp, now: Callable[[], float] = time.time) -> Tokens:
-    """New tokens from the refresh token; the launch context carries over when not repeated."""
+    """New tokens from the refresh token; the launch context and the granted scope carry over when not
+    repeated (RFC 6749 5.1: a scope left out is the one granted before)."""
     if not tokens.refresh_token:
         raise Unauthorised("the sign-in has expired and this server gave no way to renew it; please sign in again")
     answer = http.post_form(tokens.config.token_endpoint, {
         "grant_type": "refresh_token", "refresh_token": tokens.refresh_token, "client_id": tokens.client_id,
     })
     new = _tokens(answer, tokens.config, tokens.client_id, now())
-    return replace(new, refresh_token=new.refresh_token or tokens.refresh_token,
+    return replace(new, refresh_token=new.refresh_token or tokens.refresh_token, scope=new.scope or tokens.scope,
                    patient=new.patient or tokens.patient, fhir_user=new.fhir_user or tokens.fhir_user)
 
 

@@ -1,8 +1,8 @@
 """Everything one viewer may see, as a FHIR R4 Bundle of type `collection`.
 
 The clinical resources are the `VisibleRecord`'s, exactly as stored; after them come the person's
-own questions, comments, goals, progress notes and preferences that the viewer may see, in the
-representation of `exports/own_content.py`. `ltc import` of the file into a fresh store gives the
+own questions, comments, goals, progress notes, preferences and home readings that the viewer may
+see, in the representation of `exports/own_content.py` and `exports/reading_fhir.py`. `ltc import` of the file into a fresh store gives the
 same summary for the same viewer and day.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from exports.own_content import OWN_SYSTEM, OwnContent, to_fhir
+from exports.reading_fhir import reading_resource
 from textsafe import json_text
 
 
@@ -25,7 +26,8 @@ def fhir_bundle(visible, own: OwnContent, comment_resource) -> dict:
     # A proxy with no current permission gets only what they wrote themselves: the Patient
     # resource (address, phone, identifiers) is more than the app shows them, which is the name.
     clinical = visible.resources if visible.permitted else ()
-    resources = [*clinical, *to_fhir(own, patient_id, comment_resource)]
+    resources = [*clinical, *to_fhir(own, patient_id, comment_resource),
+                 *(reading_resource(r, patient_id) for r in own.readings)]
     return {
         "resourceType": "Bundle",
         "id": f"ltc-export-{visible.today.isoformat()}",

@@ -12,6 +12,7 @@ The representation, chosen so a FHIR reader understands it and `ltc import` rest
   `goal-progress` about the goal, `sent` the day of the note;
 * an own goal is a `Goal` with `description.text`; preferences are one `Basic` with code
   `preferences`;
+* a home reading is an `Observation` (exports/reading_fhir.py, issue 20);
 * one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for: the local row id,
   author, status, list position, source, rule id and timestamps.
 
@@ -44,7 +45,9 @@ CATEGORY_WORDS = {
 }
 SHARED_SCREEN_PREFERENCE = "shared_screen_own"  # "yes": own questions, goals, notes on the shared screen
 VIEWS_PREFERENCE = "views_chosen"  # the condition views the patient chose to show, "id,id" (issue 16)
-PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE, VIEWS_PREFERENCE)
+READINGS_HIDDEN_PREFERENCE = "shared_screen_readings"  # "hide": no home readings on the shared screen (issue 20)
+PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE, VIEWS_PREFERENCE,
+                   READINGS_HIDDEN_PREFERENCE)
 
 
 def views_preference_key(viewer) -> str | None:
@@ -83,6 +86,7 @@ class OwnContent:
     goals: list[dict] = field(default_factory=list)
     progress: list[dict] = field(default_factory=list)
     preferences: dict[str, str] = field(default_factory=dict)
+    readings: list = field(default_factory=list)  # home readings (record.readings.Reading), issue 20
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:

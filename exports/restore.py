@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 
 from connectors.base import Rejected
 from exports.own_content import OwnItem, from_fhir, sources_of
+from exports.reading_fhir import from_observation, is_reading
+from record.reading_csv import same
+from record.readings import Reading, ReadingInvalid
 from store import StoreError
 
 SOURCE = "own content"
 _AUTHOR = re.compile(r"(patient|clinic|proxy:RelatedPerson/[A-Za-z0-9\-.]{1,64})")
-_ORDER = ("goal", "question", "comment", "progress", "preferences")
+_ORDER = ("goal", "question", "comment", "progress", "preferences", "reading")
 
 
 @dataclass
@@ -41,8 +44,10 @@ def restore(store, resources: list[dict]) -> Restored:
     result = Restored()
     items: dict[str, list[OwnItem]] = {}
     for resource in resources:
-        item = from_fhir(resource)
         where = f"{resource.get('resourceType')}/{resource.get('id')}"
+        item = _reading_item(resource, where, result) if is_reading(resource) else from_fhir(resource)
+        if item is False:
+            continue
         if item is None:
             result.rejected.append(Rejected(SOURCE, where, "tagged as own content, but not in a form ltc writes"))
         elif item.kind != "preferences" and not _AUTHOR.fullmatch(str(item.fields.get("author") or "patient")):
@@ -52,6 +57,20 @@ def restore(store, resources: list[dict]) -> Restored:
     for patient_id, group in items.items():
         _Patient(store, patient_id, result).restore(group)
     return result
+
+
+def _reading_item(resource: dict, where: str, result: Restored) -> OwnItem | None | bool:
+    """A home reading as an item, None when it names no patient, False when it was rejected (said)."""
+    subject = (resource.get("subject") or {}).get("reference") if isinstance(resource.get("subject"), dict) else None
+    if not isinstance(subject, str) or not subject.startswith("Patient/"):
+        return None
+    patient_id = subject.split("/", 1)[1]
+    try:
+        reading = from_observation(resource, patient_id)
+    except ReadingInvalid as exc:
+        result.rejected.append(Rejected(SOURCE, where, f"not a home reading ltc can keep: {exc}"))
+        return False
+    return OwnItem("reading", patient_id, str(resource.get("id") or ""), {"author": reading.author, "reading": reading})
 
 
 class _Patient:
@@ -177,3 +196,20 @@ class _Patient:
                 else:
                     self._try(item, "preference",
                               lambda key=key, value=value: self.store.set_preference(self.pid, key, value))
+
+    def _reading(self, items: list[OwnItem]) -> None:
+        stored = [Reading.from_row(r) for r in self.store.readings(self.pid) if _readable(r)]
+        for item in items:
+            reading = item.fields["reading"]
+            if any(same(reading, old) and reading.author == old.author for old in stored):
+                self._skip("reading")
+            elif self._try(item, "reading", lambda r=reading: self.store.add_reading(self.pid, r.row())) is not None:
+                stored.append(reading)
+
+
+def _readable(row: dict) -> bool:
+    try:
+        Reading.from_row(row)
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True

@@ -33,7 +33,8 @@ link = st.selectbox(
                                 + ("" if l.active_now else ": no current permission")),
 )
 state.log_view(f"Preview of a carer's view ({plain(link.proxy_name)})", slot="preview")
-theirs = svc.summary(Viewer(kind="proxy", patient_id=viewer.patient_id, proxy_id=link.related_person_id), state.today())
+carer = state.keep(Viewer(kind="proxy", patient_id=viewer.patient_id, proxy_id=link.related_person_id))
+theirs = svc.summary(carer, state.today())  # kept for this session, forgotten when she leaves
 
 st.header(f"What {md_line(link.proxy_name)} sees", anchor=False)
 with st.container(border=True):

@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 
 from conditions import verdict as verdicts
 from conditions.base import MeasureView, number
+from conditions.series import HomePoint
+from record.readings import GLUCOSE_CONTEXTS as CONTEXT_WORDS
 from pages.text import day, has_bounds, off_target, outside_words, review_words, source_words, value_words
 
 NHS_BLUE = "#005EB8"
@@ -23,6 +25,11 @@ NHS_GREEN = "#007F3B"
 # with the lab's usual range (only where no target with numbers applies).
 SYMBOLS = {"within": "circle", "above": "triangle-up", "below": "triangle-down",
            "lab-high": "triangle-up-open", "lab-low": "triangle-down-open", "none": "circle-open"}
+# Home readings (issue 20) have a shape, colour, legend entry and words of their own, and no verdict:
+# the targets shown are the practice's, for clinic readings.
+HOME_SYMBOL, HOME_COLOUR = "diamond", "#425563"
+HOME_LEGEND = "Home reading (taken at home; not compared with the target)"
+HOME_WORDS = "Home reading: not compared with the target"
 LEGEND_WORDS = {"within": "Within the target", "above": "Above the target", "below": "Below the target",
                 "lab-high": "Above the lab's usual range", "lab-low": "Below the lab's usual range"}
 
@@ -56,7 +63,8 @@ def within(measure: MeasureView, period: Period, today: dt.date) -> MeasureView:
     start = period_start(period, today)
     if start is None:
         return measure
-    return measure.model_copy(update={"series": [p for p in measure.series if p.date >= start]})
+    return measure.model_copy(update={"series": [p for p in measure.series if p.date >= start],
+                                      "home_series": [p for p in measure.home_series if p.date >= start]})
 
 
 def _span(period: Period, today: dt.date) -> str:
@@ -98,6 +106,24 @@ def _points(measure: MeasureView):
     return [p for p in measure.series if p.value is not None]
 
 
+def _home_points(measure: MeasureView):
+    return [p for p in measure.home_series if p.value is not None]
+
+
+def _home_trace(measure: MeasureView) -> go.Scatter | None:
+    points = _home_points(measure)
+    if not points:
+        return None
+    unit = measure.display_unit
+    hover = [f"{day(p.date)}: {value_words(p.value, unit, p.comparator)} (home reading"
+             + (f", {CONTEXT_WORDS[p.context]}" if p.context in CONTEXT_WORDS else "") + ")" for p in points]
+    return go.Scatter(
+        x=[p.date for p in points], y=[p.value for p in points], mode="markers", name=HOME_LEGEND,
+        marker={"size": 9, "color": HOME_COLOUR, "symbol": HOME_SYMBOL, "line": {"width": 1, "color": HOME_COLOUR}},
+        text=hover, hovertemplate="%{text}<extra></extra>", _validate=False,
+    )
+
+
 def measure_figure(measure: MeasureView, period: Period | None = None, today: dt.date | None = None) -> go.Figure:
     """A trend line of a measure over time, with its target band shaded and labelled. Given a
     period, the figure's title names it and its time axis spans it (up to today)."""
@@ -122,7 +148,7 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
         "hoverlabel": {"bgcolor": "white"},
         "xaxis": {"tickformat": "%-d %B %Y", "title": {}},
     }
-    values = [p.value for p in points] or [0.0]
+    values = [p.value for p in (*points, *_home_points(measure))] or [0.0]
     low, high = measure.target_low, measure.target_high
     band = None
     if measure.target and (low is not None or high is not None):
@@ -165,6 +191,9 @@ def measure_figure(measure: MeasureView, period: Period | None = None, today: dt
             text=[hover[n] for n in chosen], hovertemplate="%{text}<extra></extra>",
             _validate=False,
         ))
+    home = _home_trace(measure)
+    if home is not None:
+        traces.append(home)
     if band is not None:
         traces.append(band)
     return go.Figure(data=traces, layout=layout, _validate=False)
@@ -187,7 +216,8 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     points = _points(measure)
     if not points:
         words = [p.text for p in measure.series if p.text]
-        return f"No numeric results for {measure.plain_name}" + (f"; latest recorded as “{words[-1]}”." if words else ".")
+        return (f"No numeric results for {measure.plain_name}" + (f"; latest recorded as “{words[-1]}”." if words else ".")
+                + home_sentence(measure))
     unit = measure.display_unit
     first, last = points[0], points[-1]
     count = "1 result" if len(points) == 1 else f"{len(points)} results"
@@ -203,7 +233,18 @@ def describe(measure: MeasureView, whose: str = "your") -> str:
     elif measure.target:
         sentence += f"; for reference: {measure.target} (source: {source})"
     review = review_words(measure.target_verified) if measure.target else ""
-    return sentence + "." + (f" {review}" if review else "")
+    return sentence + "." + (f" {review}" if review else "") + home_sentence(measure)
+
+
+def home_sentence(measure: MeasureView) -> str:
+    """" Also 7 home readings from ... to ..., drawn as grey diamonds; ..." or "" when there are none."""
+    points = _home_points(measure)
+    if not points:
+        return ""
+    count = "1 home reading" if len(points) == 1 else f"{len(points)} home readings"
+    span = f"on {day(points[0].date)}" if len(points) == 1 else f"from {day(points[0].date)} to {day(points[-1].date)}"
+    return (f" Also {count} {span}, drawn as grey diamonds; home readings are not compared with the target"
+            " and never count as a check.")
 
 
 def series_row(point, measure: MeasureView) -> dict[str, str]:
@@ -216,11 +257,33 @@ def series_row(point, measure: MeasureView) -> dict[str, str]:
     }
 
 
+def home_row(point, measure: MeasureView) -> dict[str, str]:
+    """One home reading as a table row, marked "home" in its value and in how it compares."""
+    when = f", {CONTEXT_WORDS[point.context]}" if point.context in CONTEXT_WORDS else ""
+    return {
+        "Date": day(point.date),
+        "Result": f"{value_words(point.value, measure.display_unit, point.comparator)} (home{when})",
+        "How it compares": HOME_WORDS,
+    }
+
+
+def table_points(measure: MeasureView) -> list:
+    """The GP's results and the home readings together, newest first (GP first on the same day)."""
+    both = [(p.date, 1, n, p) for n, p in enumerate(measure.series)]
+    both += [(p.date, 0, n, p) for n, p in enumerate(measure.home_series)]
+    return [p for *_, p in sorted(both, key=lambda t: t[:3], reverse=True)]
+
+
+def table_row(point, measure: MeasureView) -> dict[str, str]:
+    """A row of `table_points`: a home reading's, or a GP result's."""
+    return home_row(point, measure) if isinstance(point, HomePoint) else series_row(point, measure)
+
+
 def series_rows(measure: MeasureView) -> list[dict[str, str]]:
     """The chart's data as table rows, newest first, with dates and values in words."""
-    return [series_row(point, measure) for point in reversed(measure.series)]
+    return [table_row(point, measure) for point in table_points(measure)]
 
 
 def has_chart(measure: MeasureView) -> bool:
-    """Whether there is anything to draw (at least one numeric result)."""
-    return bool(_points(measure))
+    """Whether there is anything to draw (at least one numeric result or home reading)."""
+    return bool(_points(measure) or _home_points(measure))

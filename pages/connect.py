@@ -54,6 +54,8 @@ FAULT_WORDS = {
     "sign in again": "The connection to this server has ended and could not be renewed. Sign in with SMART again "
                      "to keep syncing.",
     "not connected": "This app keeps no connection to that server for your record. Sign in with SMART first.",
+    "carer no longer admitted": "This record no longer lets you see it as a carer, so the app did not contact "
+                                "the server. The person, or their practice, can tell you why.",
 }
 HELP = """**A FHIR server** is a computer system that holds health records and shares them in FHIR, the
 standard way health records are exchanged. Your GP record may be on one, or a service your practice
@@ -191,7 +193,7 @@ def synced(outcome: door.SyncOutcome, patient_id: str, related_person: str | Non
         "last_sync": uk_time(outcome.last_sync), "switched": outcome.switched,
     }
     if related_person:
-        rp_id = related_person.split("/")[-1]
+        rp_id = door.proxy_of(related_person)
         names = [l.proxy_name for l in state.service().carers(state.today()) if l.related_person_id == rp_id]
         state.sign_in({"kind": "carer", "name": names[0] if names else "a carer", "links": [(rp_id, patient_id)]},
                       Viewer(kind="proxy", patient_id=patient_id, proxy_id=rp_id))

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 import service as door
-from exports.own_content import SHARED_SCREEN_PREFERENCE
+from exports.own_content import READINGS_HIDDEN_PREFERENCE, SHARED_SCREEN_PREFERENCE
 from pages import state, ui
 from pages.text import day
 
@@ -68,6 +68,14 @@ shared = st.toggle(
 )
 if shared != (prefs.get(SHARED_SCREEN_PREFERENCE) == "yes"):
     _save(SHARED_SCREEN_PREFERENCE, "yes" if shared else "no")
+readings_shown = st.toggle(
+    "Show my home readings on the shared screen",
+    value=prefs.get(READINGS_HIDDEN_PREFERENCE) != "hide", key="pref_shared_readings",
+    help="Your own blood pressure, blood sugar and weight readings (Home readings). They are shown on the "
+         "shared screen unless you turn this off.",
+)
+if readings_shown != (prefs.get(READINGS_HIDDEN_PREFERENCE) != "hide"):
+    _save(READINGS_HIDDEN_PREFERENCE, "show" if readings_shown else "hide")
 
 st.header("Your last appointment", anchor=False)
 try:

@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from conditions.base import Context, MeasureView, series_of
+from conditions.home import HOME_MEASURES, home_points
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.result_actions import latest_point, latest_result_actions
@@ -26,7 +27,11 @@ ctx = Context(record=record, today=summary.today, viewer_kind=summary.viewer.kin
 table = terminology.measures()
 in_views = {m.id: m for view in summary.conditions for m in view.measures}
 found = {mid: record.results_for(mid) for mid in table}
-available = [meta for meta in table.values() if found[meta.id]]
+# The person's home readings (issue 20), by the rule for who sees them: a measure with only home
+# readings is listed too, and a measure outside the views carries them as its home series.
+readings = state.service().readings(state.viewer(), state.today())
+home = {mid: home_points(mid, readings) for mid in HOME_MEASURES}
+available = [meta for meta in table.values() if found[meta.id] or home.get(meta.id)]
 
 
 def other_results_label(count: int) -> str:
@@ -83,7 +88,7 @@ def _label(meta) -> str:
 chosen = st.selectbox("Result to show", matches, format_func=_label, key="results_measure")
 measure = in_views.get(chosen.id) or MeasureView(
     id=chosen.id, name=chosen.name, plain_name=chosen.plain_name, unit=chosen.unit,
-    display_unit=chosen.display_unit, series=series_of(ctx, chosen.id),
+    display_unit=chosen.display_unit, series=series_of(ctx, chosen.id), home_series=home.get(chosen.id, []),
 )
 period = ui.period_control(key="results_period")
 ui.measure_block(measure, summary, key=f"results-{chosen.id}", heading=st.header, period=period)

@@ -11,6 +11,10 @@ What is kept is exactly what the session held: the role, the viewer and (in shar
 the patient's own viewer behind it. So a carer comes back as the same RelatedPerson, and the
 clinic shared screen comes back as the shared screen, never as the patient's own view.
 
+A sign-in dropped for idleness is handed to `on_expire` (pages/state.py sets it to forget the
+views the session opened in the server's `Service`, hazard H24): that happens when any later call
+notices it, so a closed tab's views go at the next sign-in or reload on the server.
+
 No streamlit here, so the rules are tested directly (tests/test_sessions.py).
 """
 
@@ -33,6 +37,7 @@ class Held:
     role: dict
     viewer: object  # record.access.Viewer
     home: object | None  # the patient's own Viewer behind the shared screen, if on
+    kept: frozenset = frozenset()  # every Viewer the session opened: forgotten when it ends (H24)
 
 
 class SignIns:
@@ -43,6 +48,17 @@ class SignIns:
         self._idle_limit = idle_limit
         self._held: dict[str, tuple[Held, float]] = {}
         self._lock = threading.Lock()
+        self._expired: list[Held] = []  # dropped idle, not yet handed to `on_expire`
+        self.on_expire: Callable[[Held], None] | None = None  # pages/state.py: forget its views
+
+    def _hand_over_expired(self) -> None:
+        """Give each sign-in dropped for idleness to `on_expire`, outside the lock (a closed tab's
+        views in the server are forgotten when the next sign-in notices it expired)."""
+        with self._lock:
+            expired, self._expired = self._expired, []
+        for held in expired:
+            if self.on_expire is not None:
+                self.on_expire(held)
 
     def start(self, held: Held) -> str:
         """Remember a new sign-in; returns its new token."""
@@ -50,34 +66,38 @@ class SignIns:
         with self._lock:
             self._drop_stale()
             self._held[token] = (held, self._clock())
+        self._hand_over_expired()
         return token
 
     def update(self, token: str | None, held: Held) -> bool:
         """Keep what a live token stands for up to date (a carer switched person, the shared
         screen went on or off); False when the token is unknown or stale (nothing is stored)."""
         with self._lock:
-            if not self._live(token):
-                return False
-            self._held[token] = (held, self._clock())
-            return True
+            live = self._live(token)
+            if live:
+                self._held[token] = (held, self._clock())
+        self._hand_over_expired()
+        return live
 
     def touch(self, token: str | None) -> bool:
         """Mark a token used now; False when it is unknown or stale (then it is forgotten)."""
         with self._lock:
-            if not self._live(token):
-                return False
-            held, _ = self._held[token]
-            self._held[token] = (held, self._clock())
-            return True
+            live = self._live(token)
+            if live:
+                held, _ = self._held[token]
+                self._held[token] = (held, self._clock())
+        self._hand_over_expired()
+        return live
 
     def restore(self, token: str | None) -> Held | None:
         """What a live token stands for (and mark it used), or None."""
         with self._lock:
-            if not self._live(token):
-                return None
-            held, _ = self._held[token]
-            self._held[token] = (held, self._clock())
-            return held
+            held = None
+            if self._live(token):
+                held, _ = self._held[token]
+                self._held[token] = (held, self._clock())
+        self._hand_over_expired()
+        return held
 
     def forget(self, token: str | None) -> None:
         """End a sign-in: the token restores nothing from now on."""
@@ -87,21 +107,23 @@ class SignIns:
     def __len__(self) -> int:
         with self._lock:
             self._drop_stale()
-            return len(self._held)
+            count = len(self._held)
+        self._hand_over_expired()
+        return count
 
     def _live(self, token: str | None) -> bool:
         """Whether the token is held and fresh; a stale one is dropped. Caller holds the lock."""
         if not token or token not in self._held:
             return False
         if self._clock() - self._held[token][1] > self._idle_limit:
-            del self._held[token]
+            self._expired.append(self._held.pop(token)[0])
             return False
         return True
 
     def _drop_stale(self) -> None:
         now = self._clock()
         for token in [t for t, (_, used) in self._held.items() if now - used > self._idle_limit]:
-            del self._held[token]
+            self._expired.append(self._held.pop(token)[0])
 
 
 SIGN_INS = SignIns()  # one per server process: module state outlives the script's reruns

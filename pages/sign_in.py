@@ -35,7 +35,11 @@ if svc.is_demo:
 patients = svc.patients(today)
 people = {p.id: p for p in patients}
 if not patients:
-    st.warning("There are no records in this store yet. Import a FHIR file with `ltc import`, then reload.")
+    st.warning("There are no records in this store yet.")
+    st.write("Connect to your GP record online with a SMART sign-in (or a FHIR server's address and "
+             "token), and the app copies your record here. Or import a file of your record with "
+             "`ltc import`, then reload.")
+    st.page_link("pages/connect.py", label="Connect your GP record", icon=":material/sync:")  # issue 17
     st.stop()
 
 

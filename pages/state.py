@@ -28,6 +28,7 @@ LOGGED = "last_logged"  # {slot: (viewer key, what)}: the last views written to 
 URL_APPLIED = "url_applied"  # the ?patient=&viewer= pair already acted on
 EXITED = "quick_exit"  # set after quick exit: only the neutral page shows
 OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar only the first time)
+KEPT = "kept_viewers"  # every Viewer this session opened through the Service: all forgotten on leaving
 ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
 TOKEN = "sign_in_token"  # this sign-in's token in pages/sessions.SIGN_INS (and the browser's cookie)
 LEFT = "signed_out_by_choice"  # the person signed out: the next page is sign-in at the bare address
@@ -75,27 +76,41 @@ def in_shared_screen() -> bool:
 
 
 def sign_in(who: dict, as_viewer: Viewer) -> None:
-    """Start a session for one person and viewer, dropping anything from a previous one."""
+    """Start a session for one person and viewer, dropping anything from a previous one (what the
+    server kept of its views included: a link opened in the same tab is a new sign-in)."""
+    _forget_viewers()
     SIGN_INS.forget(st.session_state.get(TOKEN))
-    for key in (VIEWER, ROLE, HOME, CONFIRM_LEAVE, VIEW_ID, SUMMARY, LOGGED, TOKEN, SIGNED_OUT):
+    for key in (VIEWER, ROLE, HOME, CONFIRM_LEAVE, VIEW_ID, SUMMARY, LOGGED, TOKEN, SIGNED_OUT, KEPT, OPENED):
         st.session_state.pop(key, None)
     st.session_state[ROLE] = who
-    st.session_state[VIEWER] = as_viewer
+    st.session_state[VIEWER] = keep(as_viewer)
     st.session_state[TOKEN] = SIGN_INS.start(_held())
 
 
 def switch_viewer(as_viewer: Viewer) -> None:
     """Look through other eyes in the same session (a carer's other person)."""
-    st.session_state[VIEWER] = as_viewer
+    st.session_state[VIEWER] = keep(as_viewer)
     st.session_state.pop(SUMMARY, None)
     st.session_state.pop(VIEW_ID, None)
     SIGN_INS.update(st.session_state.get(TOKEN), _held())
 
 
+def keep(opened: Viewer) -> Viewer:
+    """Note a viewer this session opens through the Service (its own, a carer's other person, the
+    shared screen, a carer preview), so leaving forgets every one of them (`_forget_viewers`);
+    a reload carries the list (pages/sessions.Held.kept). Returns the viewer."""
+    kept = st.session_state.setdefault(KEPT, set())
+    if opened not in kept:
+        kept.add(opened)
+        SIGN_INS.update(st.session_state.get(TOKEN), _held())
+    return opened
+
+
 def _held() -> Held:
     """What a reload must bring back: who signed in, the viewer, the patient's own view behind
-    the shared screen."""
-    return Held(role=dict(role()), viewer=viewer(), home=st.session_state.get(HOME))
+    the shared screen, and every viewer the session opened (forgotten when it ends)."""
+    return Held(role=dict(role()), viewer=viewer(), home=st.session_state.get(HOME),
+                kept=frozenset(st.session_state.get(KEPT, ())))
 
 
 def restore_sign_in() -> None:
@@ -115,6 +130,7 @@ def restore_sign_in() -> None:
     st.session_state[VIEWER] = held.viewer
     if held.home is not None:
         st.session_state[HOME] = held.home
+    st.session_state[KEPT] = {*held.kept, held.viewer} | ({held.home} if held.home is not None else set())
     st.session_state[TOKEN] = token
 
 
@@ -134,14 +150,19 @@ def end_stale_sign_in() -> None:
 
 
 def _forget_viewers() -> None:
-    """Drop the server's kept records and summaries of this session's viewers (Service.forget).
-    Signing out and quick exit go on even when the store cannot be opened (nothing is kept then)."""
+    """Drop the server's kept records and summaries of every viewer this session opened
+    (Service.forget): the current one, the patient's own behind the shared screen, a carer's
+    earlier people, the clinic view after leaving the shared screen, a previewed carer's view.
+    Signing out, quick exit and a new sign-in go on even when the store cannot be opened."""
+    kept = {viewer(), st.session_state.get(HOME), *st.session_state.get(KEPT, ())} - {None}
+    if not kept:
+        return
     try:
         svc = service()
     except Exception:  # noqa: BLE001  never stands between the person and the way out
         return
-    for kept in {viewer(), st.session_state.get(HOME)} - {None}:
-        svc.forget(kept)
+    for opened in kept:
+        svc.forget(opened)
 
 
 def sign_out() -> None:
@@ -172,6 +193,20 @@ def leave_shared_screen() -> None:
         sign_out()
     else:
         switch_viewer(home)
+
+
+def _forget_expired(held: Held) -> None:
+    """A remembered sign-in left idle too long (its tab may be closed): forget every viewer it
+    opened in the server, as signing out would (pages/sessions.SignIns.on_expire)."""
+    try:
+        svc = service()
+    except Exception:  # noqa: BLE001  nothing is kept when the store cannot be opened
+        return
+    for opened in {held.viewer, held.home, *held.kept} - {None}:
+        svc.forget(opened)
+
+
+SIGN_INS.on_expire = _forget_expired
 
 
 def quick_exit() -> None:

@@ -169,7 +169,7 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
     st.markdown(escape_markdown(target_line(measure)))
     shown = charts.within(measure, period, summary.today)
     note = charts.period_note(measure, shown, period, summary.today)
-    sentence = unnest(charts.describe(shown, whose(summary))) if shown.series else ""
+    sentence = unnest(charts.describe(shown, whose(summary))) if shown.series or shown.home_series else ""
     if charts.has_chart(shown):
         st.plotly_chart(
             charts.measure_figure(shown, period, summary.today), key=f"chart-{key}", alt=plain(f"{note} {sentence}"),
@@ -180,11 +180,12 @@ def measure_block(measure: MeasureView, summary: Summary, key: str, heading: Cal
         st.markdown(escape_markdown(sentence))
     if measure.note:
         st.caption(escape_markdown(humanise(measure.note)))
-    box = open_expander(f"Table of {md_line(measure.plain_name)} results", key=f"open-rows-{key}") if shown.series else None
+    box = (open_expander(f"Table of {md_line(measure.plain_name)} results", key=f"open-rows-{key}")
+           if shown.series or shown.home_series else None)
     if box is not None:
         with box:
             noun = "results" if period.years is None else f"results from the {period.label.lower()}"
-            paged_table(shown.series[::-1], lambda p: charts.series_row(p, measure),
+            paged_table(charts.table_points(shown), lambda p: charts.table_row(p, measure),
                         f"The {measure.plain_name} {noun} the chart shows, newest first.", key=f"rows-{key}", noun=noun)
 
 

@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Mapping, NamedTuple
 
+from record.kept_lookups import holds_record_words
 from record.tables import TableError, read_table
 
 _BRACKETED = re.compile(r"\[([^\[\]]*)\]")
@@ -134,6 +135,7 @@ def _bracket(match: re.Match) -> str:
         return match.group(0)  # not a source key (e.g. "mm[Hg]"): left as it is
 
 
+@holds_record_words
 @lru_cache(maxsize=4096)
 def plain_words(text: str | None) -> str | None:
     """Free text a person will read, with internal references turned into plain words: known

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from record.kept_lookups import holds_record_words
+
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?$"
@@ -98,7 +100,7 @@ def _parse(value: str) -> FhirDate:
     raise DateError(f"not a FHIR date '{value:.40}'")
 
 
-_parse_cached = lru_cache(maxsize=1 << 14)(_parse)
+_parse_cached = holds_record_words(lru_cache(maxsize=1 << 14)(_parse))  # a birth date is the person's too
 
 
 def parse_or_none(value) -> FhirDate | None:

@@ -14,6 +14,7 @@ from functools import lru_cache
 import fhir_read
 from record import terminology
 from record.dates import UK, FhirDate, clinical_date, parse_or_none
+from record.kept_lookups import holds_record_words
 
 
 def as_dict(value) -> dict:
@@ -148,6 +149,7 @@ def key_measure(key: ConceptKey) -> terminology.Measure | None:
     return terminology.measure_for(key_concept(key))
 
 
+@holds_record_words
 @lru_cache(maxsize=4096)
 def _cached_measure(key: ConceptKey) -> terminology.Measure | None:
     return terminology.measure_for(key_concept(key))

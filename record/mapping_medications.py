@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from record import terminology
+from record.kept_lookups import holds_record_words
 from record.mapping_common import (
     ConceptKey, Index, all_codings, as_dict, cacheable, concept_key, day, dicts, display, happened,
     key_codings, key_concept, number, string,
@@ -123,6 +124,7 @@ def _classes(key: ConceptKey, name: str | None) -> frozenset[str]:
     return frozenset(terminology.medicine_classes(key_concept(key), text=name))
 
 
+@holds_record_words
 @lru_cache(maxsize=2048)
 def _cached_classes(key: ConceptKey, name: str | None) -> frozenset[str]:
     return frozenset(terminology.medicine_classes(key_concept(key), text=name))

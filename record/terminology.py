@@ -20,6 +20,7 @@ import fhir_read
 
 from record import citations
 from record.due_rules import Interval, Target, UnknownCheck, interval, intervals, targets  # noqa: F401
+from record.kept_lookups import holds_record_words
 from record.tables import TableError, TerminologyError, read_table  # noqa: F401
 
 SNOMED = "http://snomed.info/sct"
@@ -117,6 +118,7 @@ def _phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9]){words}(?![a-z0-9])")
 
 
+@holds_record_words
 @lru_cache(maxsize=1 << 16)
 def _text_rule_matches(rule: str, text: str) -> bool:
     """All '+'-joined phrases appear as words, and no negating word appears that the rule lacks."""
@@ -224,6 +226,7 @@ def measure_for(concept: Any) -> Measure | None:
     return _measure_for(tuple(codings_of(concept)), " | ".join(texts_of(concept)).casefold())
 
 
+@holds_record_words
 @lru_cache(maxsize=1 << 14)
 def _measure_for(pairs: tuple[tuple[str, str], ...], text: str) -> Measure | None:
     concept = {"coding": [{"system": system, "code": code} for system, code in pairs], "text": text}
@@ -261,6 +264,7 @@ def medicine_classes(concept: Any = None, text: str | None = None) -> frozenset[
                              " | ".join([*texts_of(concept), text or ""]).casefold())
 
 
+@holds_record_words
 @lru_cache(maxsize=1 << 14)
 def _medicine_classes(pairs: frozenset[tuple[str, str]], words: str) -> frozenset[str]:
     return frozenset(name for name, rule in _medicine_rules().items() if _rule_holds(rule, pairs, words))

@@ -18,12 +18,14 @@ from store.versions import is_newer
 from store.connections import ConnectionsMixin
 from store.derived import DerivedMixin
 from store.personal import PersonalMixin
+from store.readings import ReadingsMixin
 from store.referrers import ReferrersMixin
 from store.resources import ResourcesMixin, copy_digest
 from store.syncs import SyncStateMixin
 
 
-class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReferrersMixin, StoreBase):
+class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReadingsMixin, ReferrersMixin,
+            StoreBase):
     """A SQLite file holding one household's records."""
 
 

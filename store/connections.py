@@ -7,8 +7,9 @@ Two places, on purpose:
   person's or another carer's), the client id, the sign-in server's endpoints, the scope granted,
   when the access token expires, its lifetime, when it was saved;
 - the tokens (the access token and the refresh token) are never written to SQLite. They live in
-  `<store>-tokens` beside it: JSON keyed by server and then patient id (the person's own) or
-  "ID as RelatedPerson/X" (a carer's), created readable by its
+  `<store>-tokens` beside it: JSON keyed by server and then patient id (the person's own) or the
+  JSON list ["ID", "RelatedPerson/X"] (a carer's, and a person's whose id could be read as a
+  key: the older "ID as RelatedPerson/X" moves on open), created readable by its
   owner only (os.open with 0600: there is no moment when it, or the temporary file it is written
   through, is readable by anyone else), and replaced whole on every change (a temporary file in the
   same folder, synced, renamed over the old one, then the folder synced). Every rewrite happens
@@ -138,6 +139,7 @@ class ConnectionsMixin:
         if "access_token" not in columns:
             if "holder" not in columns:
                 self._migrate_holders()
+            self._migrate_keys()
             keys.unlink(missing_ok=True)
             return
         conn = self.db.conn
@@ -194,17 +196,59 @@ class ConnectionsMixin:
                 _write_tokens(self._tokens_path, _only_kept(conn, tokens))
 
 
+    def _migrate_keys(self) -> None:
+        """Tokens kept under the old carer key ("ID as RelatedPerson/X") move to structured keys."""
+        conn = self.db.conn
+        query = ("SELECT server, patient_id, holder FROM smart_connections WHERE holder != ''"
+                 " OR patient_id LIKE '% as %' OR patient_id LIKE '[%'")
+        if not conn.execute(query).fetchone():
+            return
+        with self._transaction():
+            tokens = _read_tokens(self._tokens_path)
+            if _moved_keys(conn.execute(query).fetchall(), tokens):
+                _write_tokens(self._tokens_path, _only_kept(conn, tokens))
+
+def _moved_keys(rows: list[tuple[str, str, str]], tokens: dict) -> bool:
+    """Move each connection's tokens from its old key ("ID as RelatedPerson/X") to its structured
+    one; an old key two connections could both have (a person whose patient id reads as a carer's
+    key) is dropped: neither may be given the other's tokens (both sign in again). Whether any moved."""
+    claims: dict[tuple[str, str], int] = {}
+    for server, patient, holder in rows:
+        claims[(server, _old_key(patient, holder))] = claims.get((server, _old_key(patient, holder)), 0) + 1
+    changed = False
+    for server, patient, holder in rows:
+        old, new = _old_key(patient, holder), _key(patient, holder)
+        patients = tokens.get(server)
+        if old == new or not isinstance(patients, dict) or old not in patients:
+            continue
+        secret = patients.pop(old)
+        if claims[(server, old)] == 1 and new not in patients:
+            patients[new] = secret
+        changed = True
+    return changed
+
+
 def holder_of(related_person: str | None) -> str:
     """Who keeps a connection: '' for the person's own sign-in, else 'Type/id' of the RelatedPerson
-    (its last two path segments, so an absolute reference keys the same)."""
+    (its last two path segments, so an absolute reference keys the same; a version in it,
+    `RelatedPerson/X/_history/2`, is left out: it names the same person)."""
     if not related_person:
         return ""
-    return "/".join(str(related_person).rstrip("/").split("/")[-2:])
+    return "/".join(str(related_person).split("/_history/")[0].rstrip("/").split("/")[-2:])
 
 
 def _key(patient_id: str, holder: str) -> str:
     """The tokens file's key under a server: the patient id for the person's own connection (as
-    before holders), "ID as RelatedPerson/X" for a carer's (a FHIR id holds no space)."""
+    before holders), a JSON list [patient id, holder] for a carer's. A patient id is server data: one
+    shaped like a carer's key ('ID as RelatedPerson/X', or a JSON list) must never name it, so a
+    person's key that could be read as a carer's is a JSON list too."""
+    if holder or patient_id.startswith("[") or " as " in patient_id:
+        return json.dumps([patient_id, holder])
+    return patient_id
+
+
+def _old_key(patient_id: str, holder: str) -> str:
+    """The key before structured keys: "ID as RelatedPerson/X" for a carer (migrated on open)."""
     return f"{patient_id} as {holder}" if holder else patient_id
 
 

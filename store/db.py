@@ -136,6 +136,11 @@ PERSONAL_TABLES = {
     "goal_progress": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL,"
     " goal_ref TEXT NOT NULL, note TEXT NOT NULL, on_date TEXT NOT NULL, author TEXT NOT NULL,"
     " created TEXT NOT NULL",
+    # Home readings (issue 20, store/readings.py): the person's own measurements, in the UK unit.
+    "home_readings": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " systolic INTEGER, diastolic INTEGER, pulse INTEGER, value REAL, unit TEXT NOT NULL,"
+    " taken_at TEXT NOT NULL, context TEXT, author TEXT NOT NULL, created TEXT NOT NULL,"
+    " updated TEXT NOT NULL",
     "access_log": "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, patient_id TEXT NOT NULL,"
     " viewer_kind TEXT NOT NULL, viewer_id TEXT, what TEXT NOT NULL",
     "preferences": "patient_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"

@@ -23,6 +23,7 @@ _ENDINGS = ("ically", "ation", "ities", "ness", "ing", "ies", "ity", "ous", "ic"
 
 _WORD = re.compile(r"[^\W_]+")
 _MAX_WORDS = 32
+REPORTED, ABSENT = 1, 2  # resources.deleted: a server reported the DELETE; a certain full read lacked it
 
 
 def search_match(query: str) -> str | None:
@@ -116,23 +117,27 @@ class ResourcesMixin:
                         copies_rows += [(*key, d, t) for d, t in known.items()]
                     known[digest] = text
                     copies_rows.append((*key, digest, text))
-                if old[1] and order(stamp(resource), stamp(before)) == -1:
-                    result.older[key[0]] += 1  # older than the copy the server deleted
+                if old[1] == REPORTED and order(stamp(resource), stamp(before)) == -1:
+                    result.older[key[0]] += 1  # older than the copy the server reported deleted
                     continue
-                resolved = resolve([json.loads(t) for t in known.values()], latest=resource)
-                stored = resolved.resource
-                if _ENCODER.encode(stored) == old[0] and not old[1]:
-                    # kept what was stored (a new copy is kept beside it)
-                    (result.unchanged if digest == copy_digest(before) else result.older)[key[0]] += 1
-                    continue
-                if not resolved.certain:
-                    result.unordered[key[0]] += 1
-                result.updated[key[0]] += 1
+                if old[1] == ABSENT:  # removed only because a read lacked it: listed again, it is back as
+                    stored, text = resource, _ENCODER.encode(resource)  # listed (a restored backup may be older)
+                    result.updated[key[0]] += 1
+                else:
+                    resolved = resolve([json.loads(t) for t in known.values()], latest=resource)
+                    stored = resolved.resource
+                    if _ENCODER.encode(stored) == old[0] and not old[1]:
+                        # kept what was stored (a new copy is kept beside it)
+                        (result.unchanged if digest == copy_digest(before) else result.older)[key[0]] += 1
+                        continue
+                    if not resolved.certain:
+                        result.unordered[key[0]] += 1
+                    result.updated[key[0]] += 1
+                    text = _ENCODER.encode(stored)
                 if label_items(before) - label_items(stored):
                     result.labels_removed.append((key, before, stored))
                 if relabelled:
                     result.labels_kept.append(key)
-                text = _ENCODER.encode(stored)
             existing[key] = (text, 0)
             result.written.add(key)
             version, updated = _meta_text(stored)
@@ -181,12 +186,14 @@ class ResourcesMixin:
                         [patient, url.split("/", 1)[1]],
                     )
 
-    def delete(self, rtype: str, rid: str) -> bool:
-        """Mark a resource deleted (a server reported its deletion). True when it was stored."""
+    def delete(self, rtype: str, rid: str, reported: bool = True) -> bool:
+        """Mark a resource deleted: a server reported its deletion (`reported`), or a certain full read
+        no longer lists it (removed by absence: an older copy listed again brings it back). True
+        when it was stored."""
         with self._transaction() as conn:
             cur = conn.execute(
-                "UPDATE resources SET deleted = 1, stored_at = ? WHERE type = ? AND id = ?",
-                [now_iso(), rtype, rid],
+                "UPDATE resources SET deleted = ?, stored_at = ? WHERE type = ? AND id = ?",
+                [REPORTED if reported else ABSENT, now_iso(), rtype, rid],
             )
             conn.execute("DELETE FROM letter_text WHERE type = ? AND id = ?", [rtype, rid])
             if cur.rowcount:
@@ -353,6 +360,11 @@ class ResourcesMixin:
             " WHERE type = ? AND id = ? AND deleted = 0", [rtype, rid]
         ).fetchone()
         return None if row is None else (row[0], copy_digest(json.loads(row[1])) if row[1] is not None else None)
+
+    def ever_stored(self, rtype: str, rid: str) -> bool:
+        """Whether this resource is or was stored (deleted ones too); no clinical data."""
+        return self.db.conn.execute("SELECT 1 FROM resources WHERE type = ? AND id = ?", [rtype, rid]).fetchone() \
+            is not None
 
     def owner(self, rtype: str, rid: str) -> str | None:
         """The patient a stored (not deleted) resource belongs to, or None (no clinical data)."""

@@ -106,3 +106,13 @@ def test_a_record_with_entries_does_not_offer_them_on_the_overview(demo_db):
     at = open_app(DIABETES)
     at.switch_page("pages/overview.py").run()
     assert "connect-record" not in [link.proto.page for link in at.get("page_link")]
+
+
+def test_a_store_with_no_record_leads_to_connect_from_the_sign_in_page(empty_db):
+    """A first run on a store that holds no record yet (the empty store of test_app_connect.py): the
+    sign-in page says so and links to Connect a record, instead of only naming a command."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    no_errors(at)
+    assert any("no records in this store yet" in w.value for w in at.warning)
+    links = {link.proto.page: link.proto.label for link in at.get("page_link")}
+    assert links.get("connect-record") == "Connect your GP record"

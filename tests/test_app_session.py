@@ -5,7 +5,10 @@ ended elsewhere is signed out with a plain notice. The reload itself is tested i
 
 from __future__ import annotations
 
-from pages.sessions import SIGN_INS
+import time
+
+from pages import state
+from pages.sessions import IDLE_LIMIT, SIGN_INS, Held
 from pages.state import TOKEN
 from test_app_support import DIABETES, demo_db, demo_db_template, headings, no_errors, open_app  # noqa: F401
 
@@ -54,3 +57,27 @@ def test_a_sign_in_ended_elsewhere_signs_this_session_out_with_a_plain_notice(de
     assert headings(at) == ["Welcome"]
     assert [i.value for i in at.info][:1] == [f"{SIGNED_OUT} Sign in again to go back to the page you were on."]
     assert "Rajesh" not in " ".join(m.value for m in at.markdown)
+
+
+def test_the_remembered_sign_in_carries_every_view_the_session_opened(demo_db):
+    """The patient turns the shared screen on: the remembered sign-in lists both her own view and
+    the clinic view, so a session restored by a reload forgets both when it ends (hazard H24)."""
+    at = open_app(DIABETES, "patient")
+    at.toggle[0].set_value(True).run()
+    no_errors(at)
+    held = SIGN_INS.restore(at.session_state[TOKEN])
+    assert {(v.kind, v.patient_id) for v in held.kept} == {("patient", DIABETES), ("clinic", DIABETES)}
+
+
+def test_a_sign_in_that_expires_idle_leaves_nothing_of_its_views_in_the_server(demo_db, monkeypatch):
+    """A tab is closed without signing out; once its sign-in has been idle past the limit, the next
+    sign-in on the server forgets every view it opened (the shared screen's and the patient's)."""
+    at = open_app(DIABETES, "patient")
+    at.toggle[0].set_value(True).run()
+    no_errors(at)
+    kept = {v.key for v in SIGN_INS.restore(at.session_state[TOKEN]).kept}
+    assert kept and kept <= state.service().held_viewers()
+    later = time.monotonic() + IDLE_LIMIT + 60
+    monkeypatch.setattr(SIGN_INS, "_clock", lambda: later)
+    SIGN_INS.forget(SIGN_INS.start(Held(role={"kind": "nurse"}, viewer=None, home=None)))  # someone else signs in
+    assert not kept & state.service().held_viewers()

@@ -75,6 +75,32 @@ def test_a_sign_in_left_idle_too_long_is_forgotten_and_use_keeps_it():
     assert len(sign_ins) == 0
 
 
+def test_a_sign_in_that_expires_idle_is_handed_over_once_with_every_view_it_opened():
+    """A closed tab's sign-in goes idle; the next sign-in on the server notices it expired and hands
+    it to `on_expire` exactly once, with every viewer the session opened (the server then forgets
+    them, hazard H24). Signing out (forget) is not an expiry: the page forgets the views itself."""
+    clock = Clock()
+    sign_ins = SignIns(clock=clock)
+    ended: list[Held] = []
+    sign_ins.on_expire = ended.append
+    first = Viewer(kind="proxy", patient_id="dem-patient", proxy_id="dem-rp-daughter")
+    second = Viewer(kind="proxy", patient_id="dem2-patient", proxy_id="dem2-rp-susan")
+    switched = Held(role=carer().role, viewer=second, home=None, kept=frozenset({first, second}))
+    token = sign_ins.start(carer())
+    assert sign_ins.update(token, switched)
+    left = sign_ins.start(carer())
+    sign_ins.forget(left)
+    clock.now += IDLE_LIMIT - 1
+    sign_ins.start(carer())
+    assert ended == []
+    clock.now += 2
+    sign_ins.start(carer())
+    assert ended == [switched] and ended[0].kept == {first, second}
+    assert sign_ins.restore(token) is None
+    sign_ins.start(carer())
+    assert ended == [switched]
+
+
 def test_tokens_are_long_random_and_distinct():
     """Each sign-in gets its own unguessable token (32 random bytes)."""
     sign_ins = SignIns(clock=Clock())

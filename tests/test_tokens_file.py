@@ -253,8 +253,8 @@ def test_a_store_from_before_holders_keeps_the_persons_and_the_carers_connection
     assert store.connection(SERVER, PATIENT)["access_token"] == ACCESS
     assert store.connection(other, PATIENT) is None
     assert store.connection(other, PATIENT, "RelatedPerson/rp-1")["access_token"] == "carer-" + ACCESS
-    assert tokens_file(db)[other] == {f"{PATIENT} as RelatedPerson/rp-1": {"access_token": "carer-" + ACCESS,
-                                                                           "refresh_token": "carer-" + REFRESH}}
+    assert tokens_file(db)[other] == {json.dumps([PATIENT, "RelatedPerson/rp-1"]): {
+        "access_token": "carer-" + ACCESS, "refresh_token": "carer-" + REFRESH}}  # a structured key (attack 17)
     own = smart.Tokens(smart.SmartConfig(other, "https://a/authorize", "https://a/token", "kept"), "c",
                        "own-" + ACCESS, expires_at=1_800_003_600.0, refresh_token="own-" + REFRESH, lifetime=3600)
     assert sync.keep_connection(store, own, PATIENT)
@@ -262,4 +262,35 @@ def test_a_store_from_before_holders_keeps_the_persons_and_the_carers_connection
     assert store.connection(other, PATIENT, "RelatedPerson/rp-1")["access_token"] == "carer-" + ACCESS
     store.close()
     Store(db).close()  # opening again migrates nothing
-    assert set(tokens_file(db)[other]) == {PATIENT, f"{PATIENT} as RelatedPerson/rp-1"}
+    assert set(tokens_file(db)[other]) == {PATIENT, json.dumps([PATIENT, "RelatedPerson/rp-1"])}
+
+
+def test_old_carer_keys_move_to_structured_keys_and_an_ambiguous_one_is_dropped(tmp_path):
+    """A tokens file from before structured keys: the daughter's tokens under "ID as RelatedPerson/X"
+    move to ["ID", "RelatedPerson/X"] on open and are hers. On a second server, both the son's
+    connection to "p" and the person's own connection to a patient whose id is "p as
+    RelatedPerson/son" would read the same old key: neither may be handed the other's tokens, so
+    that key is dropped (both sign in again), and the file never holds it afterwards."""
+    db = tmp_path / "ltc.db"
+    other = "http://127.0.0.1:9/other-fhir"
+    store = Store(db)
+    for server, patient, person in ((SERVER, PATIENT, "RelatedPerson/daughter"), (other, "p", "RelatedPerson/son"),
+                                    (other, "p as RelatedPerson/son", None)):
+        tokens = smart.Tokens(smart.SmartConfig(server, "https://a/authorize", "https://a/token", "kept"), "c",
+                              ACCESS, expires_at=1_800_003_600.0, refresh_token=REFRESH, lifetime=3600)
+        assert sync.keep_connection(store, tokens, patient, person)
+    store.close()
+    path = db.with_name(db.name + "-tokens")
+    old = {SERVER: {f"{PATIENT} as RelatedPerson/daughter": {"access_token": "daughter", "refresh_token": "d"}},
+           other: {"p as RelatedPerson/son": {"access_token": "whose", "refresh_token": "w"}}}
+    path.write_text(json.dumps(old), encoding="utf-8")  # as the version before structured keys wrote it
+
+    store = Store(db)
+    try:
+        assert store.connection(SERVER, PATIENT, "RelatedPerson/daughter")["access_token"] == "daughter"
+        assert store.connection(other, "p", "RelatedPerson/son") is None
+        assert store.connection(other, "p as RelatedPerson/son") is None
+        assert tokens_file(db) == {SERVER: {json.dumps([PATIENT, "RelatedPerson/daughter"]): {
+            "access_token": "daughter", "refresh_token": "d"}}}
+    finally:
+        store.close()
