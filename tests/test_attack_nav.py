@@ -3,7 +3,7 @@ tabs, idle limits, restarts, and `?patient=&viewer=` links over a restored sign-
 the stand-in browser of tests/attack_nav_support.py (a cookie jar; a reload is a new session).
 
 Records are the demo store's (data/demo/README.md): dm-patient, dem-patient and her carer
-dem-rp-daughter. Failing attacks are xfail(strict=True): a fix flips them.
+dem-rp-daughter. The attacks that failed were xfail(strict=True); branch fix-nav fixed them and removed the marks.
 """
 
 from __future__ import annotations
@@ -43,9 +43,6 @@ WIDER_LINKS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a ?patient=&viewer= link overrides a restored carer sign-in "
-                                       "(app.main runs route_from_url after restore_sign_in, and a new session "
-                                       "has no URL_APPLIED, so the link signs in afresh)")
 @pytest.mark.parametrize("link", list(WIDER_LINKS), ids=list(WIDER_LINKS))
 def test_a_carers_restored_sign_in_is_not_widened_by_a_link(demo_db, link):
     """A carer (dem-rp-daughter) is signed in in this browser; the same browser then opens (a new
@@ -70,9 +67,6 @@ def test_a_nurse_reload_at_the_bare_address_stays_the_clinic_view(demo_db):
     assert again.session_state[state.ROLE]["kind"] == "nurse"
 
 
-@pytest.mark.xfail(strict=True, reason="attack: the shared screen reloaded at its own ?viewer=patient address "
-                                       "comes back as the patient's own view (the link is applied again "
-                                       "over the restored clinic viewer)")
 def test_the_shared_screen_reloaded_at_its_link_stays_the_shared_screen(demo_db):
     """The patient opened the app by its demo link `?patient=dm-patient&viewer=patient` and turned
     the shared screen on; the query string is still in the address bar. The nurse presses reload:
@@ -217,9 +211,6 @@ def test_a_restored_sign_in_when_a_login_is_configured_keeps_the_viewer_and_igno
     assert viewer_of(at).kind == "proxy" and viewer_of(at).proxy_id == "dem-rp-daughter"
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a reload after Quick exit shows the app's 'Welcome' sign-in page "
-                                       "(page title 'Health record'), the very thing issue 18 reports: the "
-                                       "exit drops the cookie and leaves no mark, so the reload is a first visit")
 @pytest.mark.parametrize("where", ["", "recipes"], ids=["bare address", "recipes"])
 def test_a_reload_after_quick_exit_stays_neutral(demo_db, where):
     """Quick exit, then the same browser reloads the neutral page's address (the bare address it

@@ -5,7 +5,7 @@ each run through the stand-in browser of tests/attack_nav_support.py.
 
 Records are the demo store's (data/demo/README.md): dem-patient with carers dem-rp-daughter (Consent
 period 2022-06-01 to 2027-05-31) and dem-rp-son (Consent ended 2024-04-30); dm-patient. Failing
-attacks are xfail(strict=True): a fix flips them.
+attacks were xfail(strict=True); branch fix-nav fixed them and removed the marks.
 """
 
 from __future__ import annotations
@@ -135,10 +135,6 @@ def test_a_carer_whose_permission_was_withdrawn_while_signed_in_gets_no_record_o
         assert "Alzheimer" not in shown and "onepezil" not in shown and "MMSE" not in shown, (change, url_path)
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a restored carer sign-in keeps a RelatedPerson the patient's view now "
-                                       "hides (NOPAT): restore_sign_in trusts the held viewer, and the rule that such "
-                                       "a RelatedPerson is no carer lives only in proxy_links (sign-in list, link "
-                                       "route), not in the gate (the open session keeps it too)")
 def test_a_carer_whose_related_person_became_hidden_while_signed_in_gets_no_record_on_reload(demo_db):
     """The daughter is signed in; a version 2 of RelatedPerson/dem-rp-daughter arrives labelled NOPAT
     (the shape of attack 16's safeguarding contact, tests/test_fix16_carers.py), so the patient's own
