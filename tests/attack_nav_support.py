@@ -1,10 +1,11 @@
 """Support for the issue 18 attack tests (tests/test_attack_nav*.py); no tests of its own.
 
-A reload is a new Streamlit session whose only link to the old one is the `ltc_session` cookie.
-AppTest has no cookies, so `Browser` stands in for one browser: it keeps a cookie jar, sends it as
+A reload is a new Streamlit session whose only link to the old one is the browser's cookies: the
+`ltc_session` token and, after Quick exit, the `ltc_exited` mark. AppTest has no cookies, so
+`Browser` stands in for one browser: it keeps a cookie jar (every `ltc_` cookie), sends it as
 `st.context.cookies` on every run (ContextProxy.cookies is patched by the `stand_in_cookies`
-fixture) and applies what each run's own scripts do to the cookie (pages/behaviour.keep_cookie /
-drop_cookie), read from the st.html elements the run drew. A reload is a fresh AppTest (empty
+fixture) and applies what each run's own scripts do to the cookies (pages/behaviour.keep_cookie /
+drop_cookie / mark_exited), read from the st.html elements the run drew, in drawing order. A reload is a fresh AppTest (empty
 session state) with the same jar, the same query string and the same page address (url_path).
 """
 
@@ -18,12 +19,11 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 import pages.state as state
-from pages.sessions import COOKIE
 from test_app_support import APP, TIMEOUT
 
 SIGNED_OUT = "You were signed out for your security."
-KEEP = re.compile(r'document\.cookie = "ltc_session=" \+ "([^"]*)"')
-DROP = 'document.cookie = "ltc_session=; path=/; Max-Age=0'
+KEEP = re.compile(r'document\.cookie = "(ltc_\w+)=" \+ "([^"]*)"')  # every `ltc_` cookie the app sets or drops
+DROP = re.compile(r'document\.cookie = "(ltc_\w+)=; path=/; Max-Age=0')
 
 
 class Browser:
@@ -49,9 +49,9 @@ class Browser:
             if "document.cookie" not in body:
                 continue
             for match in KEEP.finditer(body.replace('\\"', '"')):
-                self.jar[COOKIE] = match.group(1)
-            if DROP in body.replace('\\"', '"'):
-                self.jar.pop(COOKIE, None)
+                self.jar[match.group(1)] = match.group(2)
+            for match in DROP.finditer(body.replace('\\"', '"')):
+                self.jar.pop(match.group(1), None)
         return at
 
     def reload(self, at: AppTest) -> AppTest:
