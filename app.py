@@ -17,6 +17,7 @@ import settings
 from conditions import REGISTRY
 from pages import behaviour, sidebar, state, ui
 from pages.carer_choice import switch_options
+from pages.sessions import EXITED_COOKIE
 from pages.text import page_title
 from record.access import Viewer, ViewerError
 from summary import Summary
@@ -30,6 +31,7 @@ def route_from_url() -> None:
     if st.session_state.get(state.URL_APPLIED) == wanted:
         return
     st.session_state[state.URL_APPLIED] = wanted
+    state.remember_applied()  # a reload with the link still in the address bar does not act on it again
     patient_id, viewer_text = wanted
     svc, today = state.service(), state.today()
     if not patient_id:
@@ -42,6 +44,11 @@ def route_from_url() -> None:
         viewer = Viewer.parse(patient_id, viewer_text)
     except ViewerError as exc:
         st.error(str(exc))
+        return
+    current = state.viewer()
+    if current is not None:  # a signed-in (or restored) view wins: a link never widens or replaces it
+        if viewer not in (current, st.session_state.get(state.HOME)):
+            st.warning(f"You are signed in as {signed_in_as(current)}. Sign out first to open another view.")
         return
     if viewer.kind == "patient":
         state.sign_in({"kind": "patient"}, viewer)
@@ -56,6 +63,13 @@ def route_from_url() -> None:
         mine = switch_options([(l.related_person_id, l.patient_id) for l in svc.carers(today) if l.proxy_name == name],
                               viewer.proxy_id, patient_id)  # one per person, the sidebar's rule
         state.sign_in({"kind": "carer", "name": name, "links": mine}, viewer)
+
+
+def signed_in_as(current: Viewer) -> str:
+    """Who this session is signed in as, in the sidebar's plain words."""
+    if current.kind == "proxy":
+        return f"{state.role().get('name') or 'a carer'}, a carer"
+    return "the clinic shared screen" if current.kind == "clinic" else "the patient"
 
 
 # Every page a viewer may have, by url_path: (script, title, icon). Condition views add theirs from
@@ -187,7 +201,7 @@ def exited() -> None:
     there too, so neither Back nor a reload shows or names a page of the record."""
     st.set_page_config(page_title="Recipes", page_icon="🍲", layout="centered")
     st.query_params.clear()
-    behaviour.drop_cookie()
+    behaviour.mark_exited()  # the token goes; a reload in this browser shows this page again
     neutral = st.Page("pages/neutral.py", title="Recipes", icon="🍲", url_path=NEUTRAL, default=True)
     hidden = [st.Page("pages/neutral.py", title="Recipes", url_path=url, visibility="hidden")
               for url in known_paths() if url != NEUTRAL]
@@ -199,7 +213,8 @@ def exited() -> None:
 
 def main() -> None:
     first_run_as_v1 = bool(PagesManager.uses_pages_directory)  # see behaviour.close_first_run_not_found
-    if st.session_state.get(state.EXITED):
+    if st.session_state.get(state.EXITED) or state.exit_marked():
+        st.session_state[state.EXITED] = True
         exited()
         return
     st.set_page_config(page_title="Health record", page_icon="📋", layout="centered")
@@ -221,6 +236,8 @@ def main() -> None:
         return
     if state.viewer() is None:
         behaviour.drop_cookie()
+        if st.session_state.get(state.NEUTRAL_LEFT):
+            behaviour.drop_cookie(EXITED_COOKIE)  # they chose "Sign in" on the neutral page
         page = st.navigation(entry_pages(), position="hidden")
         signed_out(page)
         ui.quick_exit_button()

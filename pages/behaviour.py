@@ -13,7 +13,7 @@ import json
 
 import streamlit as st
 
-from pages.sessions import COOKIE
+from pages.sessions import COOKIE, EXITED_COOKIE, EXITED_MAX_AGE
 
 # NHS focus colour for text and outlines (#212B32): 13.6:1 against the sidebar's #F0F4F5 and 15.4:1
 # against white, well over the 3:1 WCAG 1.4.11 asks of a focus indicator (Streamlit's own is 1.07:1).
@@ -102,9 +102,17 @@ def keep_cookie(token: str) -> None:
     _script(f'document.cookie = "{COOKIE}=" + {json.dumps(token)} + "; path=/; SameSite=Strict" + {secure};')
 
 
-def drop_cookie() -> None:
-    """Make the browser forget any sign-in token (after sign out, quick exit, or an ended sign-in)."""
-    _script(f'document.cookie = "{COOKIE}=; path=/; Max-Age=0; SameSite=Strict";')
+def drop_cookie(name: str = COOKIE) -> None:
+    """Make the browser forget any sign-in token (after sign out, quick exit, or an ended sign-in),
+    or (EXITED_COOKIE) the quick-exit mark once the person chose to sign in again."""
+    _script(f'document.cookie = "{name}=; path=/; Max-Age=0; SameSite=Strict";')
+
+
+def mark_exited() -> None:
+    """After quick exit: the browser forgets the sign-in token and keeps only a mark that it exited
+    (no token, nothing about the person) for a while, so a reload shows the neutral page (issue 18)."""
+    drop_cookie()
+    _script(f'document.cookie = "{EXITED_COOKIE}=" + "1" + "; path=/; Max-Age={EXITED_MAX_AGE}; SameSite=Strict";')
 
 
 def focus_heading(page_key: str) -> None:

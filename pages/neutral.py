@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pages import state
+
 st.title("Recipes", anchor=False)
 st.header("Simple vegetable soup", anchor=False)
 st.write("Serves 4. Ready in about 40 minutes.")
@@ -17,3 +19,6 @@ st.markdown(
     "3. Simmer for 25 minutes until the vegetables are soft.\n"
     "4. Season, then blend if you like it smooth."
 )
+
+st.divider()
+st.button("Sign in", type="tertiary", on_click=state.leave_neutral)  # no key: quick exit leaves nothing in the session

@@ -6,9 +6,11 @@ random token (the `ltc_session` cookie, no expiry, SameSite=Strict); who it stan
 in this server process's memory, never on disk and never in the browser. A token is worth nothing
 once it is forgotten (sign out, quick exit), left unused for `IDLE_LIMIT`, or the server restarts:
 then the person sees a plain "You were signed out for your security" and signs in again.
+Quick exit drops the token's cookie and sets `EXITED_COOKIE` (no token, nothing about the person) for
+`EXITED_MAX_AGE`, so a reload in that browser shows the neutral page again (issue 18).
 
-What is kept is exactly what the session held: the role, the viewer and (in shared-screen mode)
-the patient's own viewer behind it. So a carer comes back as the same RelatedPerson, and the
+What is kept is exactly what the session held: the role, the viewer, (in shared-screen mode)
+the patient's own viewer behind it, and the link already applied. So a carer comes back as the same RelatedPerson, and the
 clinic shared screen comes back as the shared screen, never as the patient's own view.
 
 A sign-in dropped for idleness is handed to `on_expire` (pages/state.py sets it to forget the
@@ -27,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 COOKIE = "ltc_session"
+EXITED_COOKIE = "ltc_exited"  # set to "1" by quick exit: no token, nothing about the person
+EXITED_MAX_AGE = 12 * 60 * 60  # seconds the browser keeps that mark (a reload the same day stays neutral)
 IDLE_LIMIT = 20 * 60  # seconds without a run before a remembered sign-in is forgotten
 _TOKEN_BYTES = 32
 
@@ -38,6 +42,7 @@ class Held:
     viewer: object  # record.access.Viewer
     home: object | None  # the patient's own Viewer behind the shared screen, if on
     kept: frozenset = frozenset()  # every Viewer the session opened: forgotten when it ends (H24)
+    applied: tuple | None = None  # the ?patient=&viewer= pair already acted on: a reload does not apply it again
 
 
 class SignIns:

@@ -13,7 +13,7 @@ import os
 import streamlit as st
 
 import settings
-from pages.sessions import COOKIE, SIGN_INS, Held
+from pages.sessions import COOKIE, EXITED_COOKIE, SIGN_INS, Held
 from record.access import Viewer
 from service import Service, open_service
 from summary import Summary
@@ -27,6 +27,7 @@ SUMMARY = "summary_for_viewer"  # (viewer key, today, Summary), dropped at the s
 LOGGED = "last_logged"  # {slot: (viewer key, what)}: the last views written to the access log
 URL_APPLIED = "url_applied"  # the ?patient=&viewer= pair already acted on
 EXITED = "quick_exit"  # set after quick exit: only the neutral page shows
+NEUTRAL_LEFT = "left_neutral_page"  # chose "Sign in" on the neutral page: the browser's exit mark no longer applies
 OPENED = "opened_viewers"  # viewer keys opened in this session (progress bar only the first time)
 KEPT = "kept_viewers"  # every Viewer this session opened through the Service: all forgotten on leaving
 ROUTED = "routed_by_app"  # set by app.py only while it runs the page it chose
@@ -110,7 +111,27 @@ def _held() -> Held:
     """What a reload must bring back: who signed in, the viewer, the patient's own view behind
     the shared screen, and every viewer the session opened (forgotten when it ends)."""
     return Held(role=dict(role()), viewer=viewer(), home=st.session_state.get(HOME),
-                kept=frozenset(st.session_state.get(KEPT, ())))
+                kept=frozenset(st.session_state.get(KEPT, ())), applied=st.session_state.get(URL_APPLIED))
+
+
+def remember_applied() -> None:
+    """The signed-in session acted on (or set aside) this address's link: a reload with the link
+    still in the address bar does not act on it again (pages/sessions.Held.applied)."""
+    SIGN_INS.update(st.session_state.get(TOKEN), _held())
+
+
+def still_admitted(as_viewer: Viewer | None) -> bool:
+    """Whether a carer's viewer is still one the sign-in page and a link would admit: her
+    RelatedPerson is listed for that patient by record.access.proxy_links, which lists only those
+    the gate shows the patient (a NOPAT-labelled new version hides her, H25). Other viewers are
+    admitted by who they are. Fail closed: when the list cannot be read, she is not admitted."""
+    if as_viewer is None or as_viewer.kind != "proxy":
+        return True
+    try:
+        links = service().carers(today())
+    except Exception:  # noqa: BLE001  a list that cannot be read admits no carer
+        return False
+    return any(l.related_person_id == as_viewer.proxy_id and l.patient_id == as_viewer.patient_id for l in links)
 
 
 def restore_sign_in() -> None:
@@ -123,6 +144,9 @@ def restore_sign_in() -> None:
     if not isinstance(token, str) or not token:  # (AppTest's context answers with a stand-in object)
         return
     held = SIGN_INS.restore(token)
+    if held is not None and not still_admitted(held.viewer):
+        SIGN_INS.forget(token)  # the carer is no longer admitted: the sign-in ends here
+        held = None
     if held is None:
         st.session_state[SIGNED_OUT] = True
         return
@@ -132,13 +156,31 @@ def restore_sign_in() -> None:
         st.session_state[HOME] = held.home
     st.session_state[KEPT] = {*held.kept, held.viewer} | ({held.home} if held.home is not None else set())
     st.session_state[TOKEN] = token
+    if held.applied is not None:
+        st.session_state[URL_APPLIED] = held.applied
+
+
+def exit_marked() -> bool:
+    """Whether this browser used quick exit (it holds the exit mark, pages/sessions.EXITED_COOKIE) and this session
+    has no sign-in and has not chosen to start again: then only the neutral page shows (issue 18)."""
+    if viewer() is not None or st.session_state.get(NEUTRAL_LEFT):
+        return False
+    return st.context.cookies.get(EXITED_COOKIE) == "1"
+
+
+def leave_neutral() -> None:
+    """The neutral page's discreet "Sign in": start again at the sign-in page; the exit mark is
+    dropped from the browser by the signed-out run (app.py)."""
+    st.session_state.pop(EXITED, None)
+    st.session_state[NEUTRAL_LEFT] = True
 
 
 def sign_in_still_live() -> bool:
     """Whether this session's sign-in is still remembered (not ended by sign out or quick exit in
-    another tab, nor idle too long); marks it used. Without a token (none was made) it is live."""
+    another tab, nor idle too long) and its carer still admitted (`still_admitted`, H25); marks it
+    used. Without a token (none was made) it is live while its viewer is admitted."""
     token = st.session_state.get(TOKEN)
-    return token is None or SIGN_INS.touch(token)
+    return (token is None or SIGN_INS.touch(token)) and still_admitted(viewer())
 
 
 def end_stale_sign_in() -> None:
@@ -171,7 +213,7 @@ def sign_out() -> None:
     _forget_viewers()
     SIGN_INS.forget(st.session_state.get(TOKEN))
     for key in list(st.session_state.keys()):
-        if key != URL_APPLIED:
+        if key not in (URL_APPLIED, NEUTRAL_LEFT):
             del st.session_state[key]
     st.session_state[LEFT] = True  # the next person starts at the sign-in page, not at this one's page
 
