@@ -94,7 +94,10 @@ def test_shared_screen_left_then_sign_out_leaves_neither_view(demo_db):
 
 def test_a_new_sign_in_in_the_same_session_forgets_the_previous_person(demo_db):
     """Rajesh's record is open in a tab; the same tab then opens Dorothy's by the local link.
-    Rajesh's view must not stay kept behind a session that is no longer his."""
+    Since the navigation attack (tests/test_attack_nav.py) a signed-in view wins over a link: the
+    link leaves Rajesh's view as it is and asks to sign out first. Once he signs out and the link is
+    opened again (a new page load), Dorothy's record opens and Rajesh's view must not stay kept behind a session that
+    is no longer his."""
     at = open_app(DIABETES, "patient")
     go(at, "condition")
     no_errors(at)
@@ -103,7 +106,12 @@ def test_a_new_sign_in_in_the_same_session_forgets_the_previous_person(demo_db):
     at.query_params["viewer"] = "patient"
     at.run()
     no_errors(at)
-    assert at.session_state["viewer"].patient_id == DEMENTIA
+    assert at.session_state["viewer"].patient_id == DIABETES  # the link did not sign in over him
+    at.sidebar.button(key="sign_out").click().run()
+    assert key("patient", DIABETES) not in held()
+    again = open_app(DEMENTIA, "patient")  # the link opened afresh after signing out (a new page load)
+    no_errors(again)
+    assert again.session_state["viewer"].patient_id == DEMENTIA
     assert key("patient", DIABETES) not in held()
 
 
