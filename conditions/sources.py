@@ -65,9 +65,12 @@ class Tracer:
         if not self._open:
             return
         if isinstance(value, (list, tuple, set, frozenset)):
-            self._objects.update(zip(map(id, value), value))
+            if not value:
+                return
+            ids = list(map(id, value))  # once, for the objects and every open collection
+            self._objects.update(zip(ids, value))
             for found in self._open:
-                found.update(map(id, value))
+                found.update(ids)
         elif isinstance(value, dict):
             for item in value.values():
                 self.note(item)
