@@ -239,8 +239,8 @@ def build_summary(
     notices = [visible.denied_reason] if visible.denied_reason else []
     if visible.unchecked:
         notices.append(unchecked_notice(visible.unchecked))
-    letters = sorted(
-        (LetterLine(date=l.date, title=l.title, id=l.id) for l in record.letters),
+    letters = sorted(  # the letters' fields were validated when mapped: copied, not validated again
+        (LetterLine.model_construct(date=l.date, title=l.title, id=l.id) for l in record.letters),
         key=lambda l: (l.date is None, l.date or dt.date.min), reverse=True,
     )
     return Summary(

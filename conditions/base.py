@@ -269,8 +269,9 @@ def evidence_spans(ctx: Context, evidence: tuple[str, ...]) -> list[tuple[dt.dat
         entries = [r for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
         entries += ctx.coded(*evidence)
         entries += ctx.record.untracked_values.where(lambda key: in_any(evidence, *key))
-        spans = {(e.date, _last_day(e.date, e.date_precision), e.date_precision if e.date_precision in ("year", "month")
-                  else None) for e in entries if e.date and e.date <= ctx.today}
+        today, partial = ctx.today, ("year", "month")
+        spans = {(e.date, _last_day(e.date, e.date_precision), e.date_precision) if e.date_precision in partial
+                 else (e.date, e.date, None) for e in entries if e.date and e.date <= today}
         return sorted(spans, key=lambda s: (s[0], s[1], s[2] or ""))
     return ctx.kept(("evidence spans", tuple(evidence)), found)
 

@@ -64,9 +64,15 @@ def _once(group: list[LabResult]) -> list[LabResult]:
     recorded twice) kept once, the first in date-and-id order: charts, "previous result", checks
     and questions count it once (issue 14). The results table still lists both."""
     kept: list[LabResult] = []
+    day: list[LabResult] = []  # the kept results of the latest day: the only ones _same can match
     for result in group:
-        if not any(_same(result, earlier) for earlier in reversed(kept[-8:])):  # same day sorts together
+        when = result.date
+        if when is None or not day or day[0].date != when:  # dated ones come first, by date
             kept.append(result)
+            day = [result]
+        elif not any(_same(result, earlier) for earlier in reversed(day[-8:])):  # as kept[-8:] of that day
+            kept.append(result)
+            day.append(result)
     return kept
 
 
