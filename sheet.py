@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from conditions import verdict
 from conditions.base import ConditionView, MeasureView
+from conditions.home import home_average_lines
 from conditions.target_words import result_words
 from record.citations import review_words, source_words, unnest
 from record.dates import human
@@ -135,6 +136,8 @@ def summary_markdown(summary: Summary) -> str:
         lines += [f"{n}. {_words(q.text)}" for n, q in enumerate(kept_questions(summary), 1)] or [NO_QUESTIONS.get(
             summary.viewer.kind, "No questions yet.")]
         lines.append("")
+    if home := home_average_lines(summary.conditions):  # issue 20: the NICE home week
+        lines += ["## Home readings", "", *(_words(line) for line in home), ""]
     for view in summary.conditions:
         lines += _view(view, summary.viewer.kind)
     current = [m for m in summary.medications if m.current]

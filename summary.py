@@ -16,7 +16,7 @@ from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from conditions.boundary import at_boundary_view
 from conditions.sources import Tracer, traced
-from conditions.home import with_home_series
+from conditions.home import with_home
 from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
 from record.access import VisibleRecord
@@ -160,7 +160,9 @@ def closed_view(view: ConditionView) -> ConditionView:
     due checks, targets, prompts, checklists or signposting written for a living person."""
     measures = [m.model_copy(update={
         "target": None, "target_low": None, "target_high": None, "target_source": None,
-        "target_verified": None, "target_basis": None, "target_personal": False, "note": None})
+        "target_verified": None, "target_basis": None, "target_personal": False, "note": None,
+        "home_average": m.home_average and m.home_average.model_copy(update={
+            "target": None, "source": None, "verified": None, "below_target": None, "target_note": None})})
         for m in view.measures]
     return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
                                    "panels": [], "support": None, "situations": []})
@@ -217,7 +219,7 @@ def build_summary(
     # A carer with no current permission sees nothing of the record: a view they chose while they
     # had one is not shown (its checks would all read "No record found"), nor any suggestion.
     views, suggested_views = _views(ctx, tuple(chosen)) if visible.permitted else ([], [])
-    views = [with_home_series(view, readings or []) for view in views]
+    views = [with_home(view, readings or [], ctx) for view in views]
     died = death_notice(info)
     if died:
         views, suggested_views = [closed_view(view) for view in views], []
