@@ -26,6 +26,8 @@ from record.tables import number, read_table
 PANEL_ID = "home_glucose"
 LAST = 10  # the latest readings of each time of day that are judged (design choice)
 ORDER = ("waking", "before_meal", "after_meal", "bedtime", "other")
+PHRASES = {"waking": "on waking", "before_meal": "before a meal", "after_meal": "after a meal",
+           "bedtime": "at bedtime", "other": "at other times"}
 NO_RANGE = {
     "unknown_type": "No usual ranges are shown because the record does not say which type of diabetes this is.",
     "child": ("No usual ranges are shown for under-18s: a child's or young person's diabetes team sets their "
@@ -81,13 +83,16 @@ def why_no_ranges(kind: str | None, child: bool, pregnant: bool) -> str | None:
 
 
 def _count_words(context: str, taken: list, found: GlucoseRange | None, whose: str) -> tuple[str, str | None]:
-    words = GLUCOSE_CONTEXTS[context]
+    words = PHRASES[context]
     if found is None:
         return (f"{len(taken)} reading{'s' if len(taken) != 1 else ''} {words}; no usual range is given for "
                 "this time of day", None)
     inside = sum(found.holds(r.value) for r in taken)
-    state = (f"{inside} of {whose} last {len(taken)} reading{'s' if len(taken) != 1 else ''} {words} "
-             f"{'was' if len(taken) == 1 else 'were'} in the usual range of {found.label}")
+    if len(taken) == 1:
+        state = (f"{whose[:1].upper()}{whose[1:]} last reading {words} was {'' if inside else 'not '}in the usual "
+                 f"range of {found.label}")
+    else:
+        state = f"{inside} of {whose} last {len(taken)} readings {words} were in the usual range of {found.label}"
     detail = found.source + ("" if found.verified else ", awaiting clinical review")
     return state, detail
 
