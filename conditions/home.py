@@ -8,7 +8,7 @@ record (tests/test_readings_summary.py).
 
 from __future__ import annotations
 
-from conditions.home_average import home_average, why_none, words
+from conditions.home_average import NO_VIEW_TARGET, home_average, other_target_note, why_none, words
 from conditions.home_glucose import glucose_panel
 from conditions.series import HomePoint
 from conditions.situations import situations
@@ -43,16 +43,27 @@ def with_home_series(view, readings):
 BP_MEASURES = ("bp_systolic", "bp_diastolic")
 
 
+def not_compared(view) -> str | None:
+    """Why the NG136 home target is not compared in this view, or None when it is: the view's
+    blood pressure target must be NG136's by age (or NG18's age charts, which the average's own
+    rule words); a personal, kidney or type 1 target, or none shown (results only, end of life),
+    is never set beside a looser home number (hazard H28)."""
+    systolic = next(m for m in view.measures if m.id in BP_MEASURES)
+    basis = systolic.target_basis or ""
+    if systolic.target_personal or (systolic.target and not ("NG136" in basis or "NG18" in basis)):
+        return other_target_note(systolic.target_source or "a target that is not the general NICE one")
+    if not systolic.target:
+        return NO_VIEW_TARGET
+    return None
+
+
 def with_home_average(view, readings, patient):
     """Blood pressure measures carrying the NICE home average of the latest home week (both
     numbers the same object), or the plain sentence why there is none."""
     if not any(m.id in BP_MEASURES for m in view.measures) or not any(r.kind == "bp" for r in readings):
         return view
-    systolic = next(m for m in view.measures if m.id in BP_MEASURES)
-    other = None
-    if systolic.target_personal or (systolic.target_basis and "NG136" not in systolic.target_basis):
-        other = systolic.target_source or "a target that is not the general NICE one"
-    update = {"home_average": home_average(readings, patient, other), "home_average_note": why_none(readings)}
+    update = {"home_average": home_average(readings, patient, not_compared(view)),
+              "home_average_note": why_none(readings)}
     measures = [m.model_copy(update=update) if m.id in BP_MEASURES else m for m in view.measures]
     return view.model_copy(update={"measures": measures})
 

@@ -132,16 +132,19 @@ def other_target_note(source: str) -> str:
             "and this app has no home version of it.")
 
 
-def home_average(readings, patient, other_target: str | None = None) -> HomeAverage | None:
+NO_VIEW_TARGET = ("No home target is compared: no blood pressure target is shown here, so none is "
+                  "compared for home readings either.")
+
+
+def home_average(readings, patient, not_compared: str | None = None) -> HomeAverage | None:
     """The NICE home average of the latest home week, or None when there is no usable week.
-    `other_target`: the plain source of a blood pressure target that is not NG136's, so no home
-    target is compared (`other_target_note`)."""
+    `not_compared`: why no home target is compared (`other_target_note`, `NO_VIEW_TARGET`)."""
     days, week = home_week(readings)
     if len(days) < MIN_DAYS:
         return None
     used = [r for r in week if r.day != days[0]]
     systolic, diastolic = _rounded([r.systolic for r in used]), _rounded([r.diastolic for r in used])
-    target = {"target_note": other_target_note(other_target)} if other_target else _target(patient, days[-1])
+    target = {"target_note": not_compared} if not_compared else _target(patient, days[-1])
     below = target.pop("_below", None)
     if below:
         target["below_target"] = systolic < below[0] and diastolic < below[1]

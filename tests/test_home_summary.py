@@ -122,5 +122,20 @@ def test_the_home_target_is_compared_only_where_the_target_is_ng136():
     assert general.home_average.target == "below 135/85 mmHg"
     kidney = with_home_average(_bp_view("[NG203]"), readings, ADULT).measures[0]
     assert kidney.home_average.target is None and "NICE guideline NG203" in kidney.home_average.target_note
-    no_birth = with_home_average(_bp_view(None), readings, PatientInfo(id="p")).measures[0]
-    assert no_birth.home_average.target is None
+    no_birth = with_home_average(_bp_view("[NG136 1.4.21]"), readings, PatientInfo(id="p")).measures[0]
+    assert no_birth.home_average.target is None and "no date of birth" in no_birth.home_average.target_note
+    shown_none = _bp_view(None).model_copy(update={"measures": [_bp_view(None).measures[0].model_copy(
+        update={"target": None})]})  # results only, or end of life: the view shows no target
+    bare = with_home_average(shown_none, readings, ADULT).measures[0]
+    assert bare.home_average.target is None and "no blood pressure target is shown here" in bare.home_average.target_note
+
+
+def test_someone_who_has_died_keeps_the_average_without_a_target():
+    """The closed view of someone who has died (§11.10) keeps the average and drops its target."""
+    from summary import closed_view
+    from test_home_average import ADULT, week
+
+    view = with_home_average(_bp_view("[NG136] (wording unverified)"), week(dt.date(2026, 11, 12), 7), ADULT)
+    closed = closed_view(view).measures[0].home_average
+    assert (closed.systolic, closed.count) == (137, 24)
+    assert closed.target is None and closed.below_target is None and closed.source is None
