@@ -107,3 +107,23 @@ def test_one_column_for_two_roles_is_refused_and_nothing_is_kept(demo_db):
 
     assert CSV_COLUMNS_PREFERENCE not in _service(demo_db).preferences(DIABETES)
     assert not [b for b in at.button if b.key == "hr-file-save"]
+
+
+def test_the_pages_with_home_readings_speak_plainly_to_the_person_and_the_shared_screen(demo_db):
+    """With a home week and blood sugars, the overview, the diabetes view, the sheet page and the
+    Home readings page hold no internal reference, no "unverified" and no brackets in brackets."""
+    import settings
+
+    from test_app_words import wording_problems
+
+    svc = _service(demo_db)
+    for day in range(12, 19):
+        svc.add_reading(_me(), settings.today(), "bp", "141/88", f"2026-11-{day} 07:00")
+    svc.add_reading(_me(), settings.today(), "glucose", "9.4", "2026-11-21 10:30", context="after a meal")
+    for kind in ("patient", "clinic"):
+        for name in ("overview", "condition", "home_readings"):
+            at = open_expanders(go(open_app(DIABETES, kind), name))
+            no_errors(at)
+            assert not wording_problems(at), (kind, name, wording_problems(at))
+            if name == "overview":
+                assert "Home blood pressure: average 141/88 mmHg" in texts(at).replace("\\", "")
