@@ -103,8 +103,7 @@ def why_none(readings) -> str | None:
     many = "day" if len(days) == 1 else "days"
     return (f"Home blood pressure: {len(week)} reading{'s' if len(week) != 1 else ''} on {len(days)} {many} "
             f"({date_range(days[0], days[-1])}). No average is shown: the NICE method needs readings on at "
-            f"least {MIN_DAYS} days in a row of up to {WEEK_DAYS}, with the first day left out "
-            "(NICE guideline NG136).")
+            f"least {MIN_DAYS} days within {WEEK_DAYS}, and leaves out the first day (NICE guideline NG136).")
 
 
 def _target(patient, on: dt.date) -> dict:
@@ -154,7 +153,8 @@ def home_average(readings, patient, not_compared: str | None = None) -> HomeAver
 
 def words(average: HomeAverage) -> str:
     """The line the sheet, PDF and overview show: "Home blood pressure: average 138/86 from 24
-    readings, 12 to 18 November 2026 (the first day left out, as NICE describes). ..."""
+    readings, 12 to 18 November 2026 (the first day's readings left out, as NICE describes). ...",
+    then the target compared in words with its source, or why none is compared."""
     line = (f"Home blood pressure: average {average.systolic}/{average.diastolic} mmHg from {average.count} "
             f"readings, {date_range(average.from_, average.to)} (the first day's readings left out, as NICE "
             "describes).")
