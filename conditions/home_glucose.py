@@ -5,8 +5,9 @@ usual range of 4 to 7 mmol/L".
 A fact about the readings, with the range's source; never advice about a medicine. The ranges are
 data/terminology/home_glucose_ranges.csv, by type of diabetes and when the reading was taken
 (on waking, before a meal, after a meal). The type 1 waking and before-meal ranges are the NG17
-ones the clinical reference gives; the others are not in it, so they are marked unverified and
-shown with the review sentence. No range is shown, and the panel says why in plain words, when
+ones the clinical reference gives; the after-meal one is not in it, so it is marked unverified and
+shown with the review sentence. No range is shown, and the panel says why in plain words, for
+type 2 (NG28's current text gives no home blood sugar numbers, so none is cited to it), when
 the type of diabetes is not recorded, for someone who may be under 18 (NG18: their team sets
 the ranges) or who is pregnant (NG3: the antenatal team's ranges). Readings at bedtime or at
 "other" times have no range (none is given for them) and are counted, not judged.
@@ -30,6 +31,8 @@ PHRASES = {"waking": "on waking", "before_meal": "before a meal", "after_meal": 
            "bedtime": "at bedtime", "other": "at other times"}
 NO_RANGE = {
     "unknown_type": "No usual ranges are shown because the record does not say which type of diabetes this is.",
+    "type2": ("No usual ranges are shown for type 2 diabetes: NICE guideline NG28 gives no home blood sugar "
+              "ranges, so the diabetes team agrees them with each person."),
     "child": ("No usual ranges are shown for under-18s: a child's or young person's diabetes team sets their "
               "blood sugar ranges (NICE guideline NG18)."),
     "pregnant": ("No usual ranges are shown in pregnancy: blood sugar aims in pregnancy are set with the "
@@ -77,7 +80,9 @@ def why_no_ranges(kind: str | None, child: bool, pregnant: bool) -> str | None:
         return NO_RANGE["pregnant"]
     if child:
         return NO_RANGE["child"]
-    if kind not in ("type1", "type2"):
+    if kind == "type2":
+        return NO_RANGE["type2"]
+    if kind != "type1":
         return NO_RANGE["unknown_type"]
     return None
 
