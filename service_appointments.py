@@ -18,7 +18,7 @@ import requests
 
 import sync
 from connectors.base import ConnectorError
-from connectors.booking import BookingClient, ScopeMissing, Slot, scope_allows_writes
+from connectors.booking import BookingClient, Slot, scope_allows_writes
 from exports import feedback
 from exports.calendar_ics import calendar, file_name
 from record.appointments import GOING_AHEAD, upcoming
@@ -28,7 +28,19 @@ __all__ = ["AppointmentsServiceMixin", "BookingOutcome", "BookingRefused", "may_
 
 
 class BookingRefused(ValueError):
-    """This viewer may not book or cancel here, or the request was refused; the message says why."""
+    """This viewer may not book or cancel here, or the server refused; the message says why and
+    `kind` which refusal (the connectors/booking.py exception's name, or "not allowed")."""
+
+    def __init__(self, message: str, kind: str = "not allowed") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _refused(exc: Exception) -> BookingRefused:
+    """A server refusal or failure as BookingRefused, its message plain (connectors/booking.py)."""
+    if isinstance(exc, requests.RequestException):
+        return BookingRefused("The practice's server could not be reached. Nothing was changed.", "NetworkFailed")
+    return BookingRefused(str(exc), type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -90,13 +102,19 @@ class AppointmentsServiceMixin:
     def free_slots(self, viewer, today: dt.date, server: str | None = None, token: str | None = None) -> list[Slot]:
         """The free slots from today on (UK day), soonest first."""
         client, _ = self._booking_client(viewer, server, token)
-        return client.free_slots(f"{today.isoformat()}T00:00:00Z")
+        try:
+            return client.free_slots(f"{today.isoformat()}T00:00:00Z")
+        except (ConnectorError, requests.RequestException) as exc:
+            raise _refused(exc) from exc
 
     def book(self, viewer, today: dt.date, slot_id: str, server: str | None = None,
              token: str | None = None) -> BookingOutcome:
         """Book a free slot for the patient; the record then shows the server's answer once synced."""
         client, scope = self._writer(viewer, today, server, token)
-        answer = client.book(viewer.patient_id, slot_id)
+        try:
+            answer = client.book(viewer.patient_id, slot_id)
+        except (ConnectorError, requests.RequestException) as exc:
+            raise _refused(exc) from exc
         return self._after_write(viewer, server, token, scope, answer, "Your appointment is booked.")
 
     def cancel(self, viewer, today: dt.date, appointment_id: str, server: str | None = None,
@@ -106,7 +124,10 @@ class AppointmentsServiceMixin:
         if appointment_id not in shown or shown[appointment_id].status not in GOING_AHEAD:
             raise BookingRefused("Only a booked appointment shown here can be cancelled.")
         client, scope = self._writer(viewer, today, server, token)
-        answer = client.cancel(appointment_id)
+        try:
+            answer = client.cancel(appointment_id)
+        except (ConnectorError, requests.RequestException) as exc:
+            raise _refused(exc) from exc
         return self._after_write(viewer, server, token, scope, answer, "The appointment is cancelled.")
 
     # -- helpers ------------------------------------------------------------------------------
@@ -117,8 +138,8 @@ class AppointmentsServiceMixin:
                                     if viewer.kind == "proxy" else ""))
         client, scope = self._booking_client(viewer, server, token)
         if not scope_allows_writes(scope):
-            raise ScopeMissing("The sign-in to the practice's server lets this app read the record but not "
-                               "book. Sign in again and allow booking, or book with your practice.")
+            raise BookingRefused("The sign-in to the practice's server lets this app read the record but not "
+                               "book. Sign in again and allow booking, or book with your practice.", "ScopeMissing")
         return client, scope
 
     def _booking_client(self, viewer, server: str | None, token: str | None) -> tuple[BookingClient, str | None]:

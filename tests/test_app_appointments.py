@@ -1,0 +1,68 @@
+"""The Appointments page, the overview and the sheet (issue 21), from the diabetes demo record
+(data/demo/gen/diabetes.py `_appointments`): upcoming and recent with their status in words, the
+next one in a sentence, "Add to calendar", questions linked to an appointment, and "Book with your
+practice" where no server offers booking (the demo store keeps no connection)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import icalendar
+
+from test_app_support import (  # noqa: F401  (fixtures)
+    DIABETES, demo_db, demo_db_template, go, no_errors, open_app, texts,
+)
+
+NEXT = "Your next appointment: Tuesday 15 December 2026 at 10:30, with Nurse Jo Demo at The Example Surgery, Room 2 (demo)."
+
+
+def page(viewer="patient"):
+    at = go(open_app(DIABETES, viewer), "appointments")
+    no_errors(at)
+    return at
+
+
+def test_upcoming_and_recent_with_status_in_words(demo_db):
+    """Upcoming soonest first, recent most recent first; noshow reads "missed"; the next one is said."""
+    at = page()
+    bold = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert bold == ["**Tuesday 15 December 2026 at 10:30** · booked", "**Tuesday 12 January 2027 at 14:10** · cancelled",
+                    "**Tuesday 27 October 2026 at 11:00** · missed", "**Tuesday 8 September 2026 at 09:40** · attended"]
+    assert [i.value for i in at.info][0].replace("\\", "") == NEXT
+    assert "Book with your practice" in texts(at)
+    assert not [b for b in at.button if b.key in ("find-slots",) or str(b.key).startswith("cancel-")]
+
+
+def test_the_calendar_download_has_the_uk_time(demo_db):
+    """The booked appointment's .ics starts at 10:30 UK time (GMT in December)."""
+    at = page()
+    from service import open_service
+    svc = open_service(str(demo_db))
+    from record.access import Viewer
+    data, name = svc.calendar_file(Viewer(kind="patient", patient_id=DIABETES), dt.date(2026, 11, 25),
+                                   "dm-appt-2026-12-15")
+    event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert event.decoded("DTSTART") == dt.datetime(2026, 12, 15, 10, 30, tzinfo=dt.timezone.utc)
+    assert name == "appointment-2026-12-15.ics"
+    assert any(getattr(b, "label", "") == "Add to calendar" for b in at.get("download_button"))
+
+
+def test_overview_and_sheet_say_the_next_appointment_and_its_questions(demo_db):
+    """A question linked to the next appointment shows under it on the page and on the sheet."""
+    at = go(open_app(DIABETES, "patient"), "questions")
+    at.text_area(key="new-question").input("Can we talk about my feet?")
+    at.button[[b.label for b in at.button].index("Add question")].click().run()
+    at = page()
+    at.selectbox(key="link-dm-appt-2026-12-15").select_index(0).run()
+    at.button(key="link-add-dm-appt-2026-12-15").click().run()
+    no_errors(at)
+    assert "- Can we talk about my feet?" in [m.value for m in at.markdown]
+    from service import open_service
+    from record.access import Viewer
+    from sheet import summary_markdown
+    summary = open_service(str(demo_db)).summary(Viewer(kind="patient", patient_id=DIABETES), dt.date(2026, 11, 25))
+    sheet = summary_markdown(summary)
+    assert NEXT.replace("(demo).", "\\(demo\\).") in sheet or NEXT in sheet
+    assert "- For this appointment: Can we talk about my feet?" in sheet
+    overview = go(open_app(DIABETES, "patient"), "overview")
+    assert any(i.value.replace("\\", "") == NEXT for i in overview.info)
