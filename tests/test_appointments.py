@@ -127,3 +127,22 @@ def test_a_carer_sees_appointments_only_as_the_consent_allows(service, tmp_path)
     assert next_sentence(lines, TODAY, "proxy").startswith("Their next appointment:")
     service._store.put([_consent(("Observation",))])
     assert service.summary(carer, TODAY).appointments == []
+
+
+def test_ltc_appointments_writes_the_calendar_and_summary_json_lists_them(service, tmp_path, capsys):
+    """`ltc appointments --format ics --out FILE` writes every upcoming booked one; the summary JSON has
+    `appointments` with the "with" key, upcoming first."""
+    import json
+
+    import icalendar
+
+    import cli
+
+    db = str(service._store.path)
+    out = tmp_path / "a.ics"
+    assert cli.main(["appointments", "--patient", "p1", "--format", "ics", "--out", str(out), "--db", db]) == 0
+    uids = [str(e["UID"]).split("@")[0] for e in icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")]
+    assert uids == ["psy", "next"]
+    assert cli.main(["summary", "--patient", "p1", "--format", "json", "--db", db]) == 0
+    listed = json.loads(capsys.readouterr().out)["appointments"]
+    assert [a["id"] for a in listed] == ["psy", "next", "old"] and listed[1]["with"] == "Dr One"
