@@ -43,6 +43,7 @@ def booker(server, tmp_path):
         {"resourceType": "Schedule", "id": "appt-sched-1", "active": True},
         _slot("appt-slot-1", "2026-12-15T10:00:00Z"), _slot("appt-slot-2", "2026-12-16T10:00:00Z"),
         _slot("appt-slot-3", "2026-12-17T10:00:00Z"), _slot("appt-slot-busy", "2026-12-18T10:00:00Z", "busy"),
+        _slot("appt-slot-bst", "2027-04-06T09:00:00Z"),  # after the clocks go forward: 10:00 on the UK clock
     ])
     store = Store(tmp_path / "b.db")
     service = Service(store)
@@ -69,6 +70,23 @@ def test_book_then_cancel_shows_the_servers_answer(server, booker):
     booker.cancel(ME, TODAY, done.appointment_id, server.base, server.token)
     assert server.read("Appointment", done.appointment_id)["status"] == "cancelled"
     assert {l.id: l for l in booker.summary(ME, TODAY).appointments}[done.appointment_id].status == "cancelled"
+
+
+def test_what_sekmet_returns_maps_on_the_uk_clock(server, booker):
+    """The Appointment sekmet answers with (stored by the sync) maps to 10:00 BST on 6 April 2027,
+    booked, for what its Slot was for, and its calendar event starts at that instant."""
+    import icalendar
+
+    from record.appointments import when_words
+
+    done = booker.book(ME, TODAY, "appt-slot-bst", server.base, server.token)
+    line = {l.id: l for l in booker.summary(ME, TODAY).appointments}[done.appointment_id]
+    assert when_words(line) == "Tuesday 6 April 2027 at 10:00"
+    assert line.status == "booked" and line.description == "General practice" and line.with_ is None
+    data, _ = booker.calendar_file(ME, TODAY, done.appointment_id)
+    event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert event.decoded("DTSTART").astimezone(dt.timezone.utc) == dt.datetime(2027, 4, 6, 9, 0, tzinfo=dt.timezone.utc)
+    assert "TZID=Europe/London:20270406T100000" in data.decode()
 
 
 def test_a_slot_no_longer_free_is_refused_and_nothing_is_booked(server, booker):
