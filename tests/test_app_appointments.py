@@ -66,3 +66,67 @@ def test_overview_and_sheet_say_the_next_appointment_and_its_questions(demo_db):
     assert "- For this appointment: Can we talk about my feet?" in sheet
     overview = go(open_app(DIABETES, "patient"), "overview")
     assert any(i.value.replace("\\", "") == NEXT for i in overview.info)
+
+
+def _offering(monkeypatch, book):
+    """The page as if the practice's server offered booking: the service's server calls stand in
+    (their real paths run against sekmet in tests/test_booking_server.py)."""
+    from connectors.booking import Slot
+    from service import Service
+
+    monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
+    monkeypatch.setattr(Service, "free_slots", lambda self, viewer, today: [Slot("s1", "2026-12-16T10:00:00Z", None, "GP")])
+    monkeypatch.setattr(Service, "book", book)
+
+
+def test_booking_asks_first_then_says_it_is_booked(demo_db, monkeypatch):
+    """Find a free time, choose it, confirm: only then is the booking sent, and its outcome said."""
+    from service_appointments import BookingOutcome
+
+    sent = []
+    _offering(monkeypatch, lambda self, viewer, today, slot: sent.append(slot) or BookingOutcome("a9", True, "Your appointment is booked."))
+    at = page()
+    assert "Book with your practice" not in texts(at)
+    at.button(key="find-slots").click().run()
+    at.button(key="slot-s1").click().run()
+    assert sent == [] and "Book Wednesday 16 December 2026 at 10:00 (GP)?" in [w.value for w in at.warning]
+    at.button(key="confirm-yes").click().run()
+    no_errors(at)
+    assert sent == ["s1"] and "Your appointment is booked." in [s.value for s in at.success]
+
+
+def test_a_refused_booking_is_said_plainly_and_nothing_shows_as_booked(demo_db, monkeypatch):
+    """A slot taken meanwhile: the page says so in plain words and lists no new appointment."""
+    from service_appointments import BookingRefused
+
+    def taken(self, viewer, today, slot):
+        raise BookingRefused("That time has just been taken. Choose another.", "SlotTaken")
+
+    _offering(monkeypatch, taken)
+    at = page()
+    before = [m.value for m in at.markdown if m.value.startswith("**")]
+    at.button(key="find-slots").click().run()
+    at.button(key="slot-s1").click().run()
+    at.button(key="confirm-yes").click().run()
+    assert [e.value for e in at.error] == ["That time has just been taken. Choose another."]
+    assert [m.value for m in at.markdown if m.value.startswith("**")] == before
+
+
+def test_going_back_sends_nothing(demo_db, monkeypatch):
+    """"No, go back" at the confirmation sends no booking."""
+    sent = []
+    _offering(monkeypatch, lambda self, viewer, today, slot: sent.append(slot))
+    at = page()
+    at.button(key="find-slots").click().run()
+    at.button(key="slot-s1").click().run()
+    at.button(key="confirm-no").click().run()
+    no_errors(at)
+    assert sent == [] and not at.warning
+
+
+def test_the_shared_screen_shows_appointments_without_booking_or_own_questions(demo_db):
+    """The clinic shared screen lists the appointments with no booking, cancelling or linking."""
+    at = page("clinic")
+    assert "**Tuesday 15 December 2026 at 10:30** · booked" in [m.value for m in at.markdown]
+    assert not [b for b in at.button if str(b.key).startswith(("cancel-", "link-add-")) or b.key == "find-slots"]
+    assert not at.selectbox
