@@ -93,3 +93,17 @@ def test_carer_books_only_when_the_consent_action_allows_it(service, action, all
 def test_without_a_connection_booking_is_not_offered(service):
     """The demo store keeps no connection to a server: the page says to book with the practice."""
     assert not service.booking_offered(viewer("dm-patient"), today())
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdftotext") is None, reason="needs poppler-utils")
+def test_the_pdf_sheet_says_the_next_appointment_and_its_questions(service):
+    """The printable sheet (PDF, read back with pdftotext) carries the next appointment and the
+    question linked to it."""
+    from test_leaks import pdf_text
+
+    me = viewer("dm-patient")
+    qid = service.add_question(me, "Should my feet be checked again?")
+    service.link_question(me, today(), qid, NEXT)
+    words = " ".join(pdf_text(service.export(me, today(), "pdf").data).split())
+    assert "Your next appointment: Tuesday 15 December 2026 at 10:30, with Nurse Jo Demo" in words
+    assert "For this appointment: Should my feet be checked again?" in words
