@@ -66,6 +66,8 @@ def test_overview_and_sheet_say_the_next_appointment_and_its_questions(demo_db):
     assert "- For this appointment: Can we talk about my feet?" in sheet
     overview = go(open_app(DIABETES, "patient"), "overview")
     assert any(i.value.replace("\\", "") == NEXT for i in overview.info)
+    questions = go(open_app(DIABETES, "patient"), "questions")
+    assert "For the appointment on Tuesday 15 December 2026 at 10:30" in [c.value for c in questions.caption]
 
 
 def _offering(monkeypatch, book):
