@@ -132,3 +132,20 @@ def test_the_shared_screen_shows_appointments_without_booking_or_own_questions(d
     assert "**Tuesday 15 December 2026 at 10:30** · booked" in [m.value for m in at.markdown]
     assert not [b for b in at.button if str(b.key).startswith(("cancel-", "link-add-")) or b.key == "find-slots"]
     assert not at.selectbox
+
+
+def test_cancelling_asks_first(demo_db, monkeypatch):
+    """"Cancel this appointment" asks before anything is sent; "Yes, cancel it" sends it once."""
+    from service import Service
+    from service_appointments import BookingOutcome
+
+    sent = []
+    monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
+    monkeypatch.setattr(Service, "cancel", lambda self, viewer, today, rid: sent.append(rid)
+                        or BookingOutcome(rid, True, "The appointment is cancelled."))
+    at = page()
+    at.button(key="cancel-dm-appt-2026-12-15").click().run()
+    assert sent == [] and "Cancel the appointment on Tuesday 15 December 2026 at 10:30?" in [w.value for w in at.warning]
+    at.button(key="confirm-yes").click().run()
+    no_errors(at)
+    assert sent == ["dm-appt-2026-12-15"] and "The appointment is cancelled." in [s.value for s in at.success]
