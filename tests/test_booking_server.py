@@ -10,7 +10,9 @@ import datetime as dt
 
 import pytest
 
+import sync
 from connectors.booking import BookingClient, scope_allows_writes
+from connectors.smart import SmartConfig, Tokens
 from record.access import Viewer
 from service import Service
 from service_appointments import BookingRefused
@@ -122,14 +124,33 @@ def test_a_cancel_refused_by_the_server_leaves_it_booked(server, proxy, booker):
     assert server.read("Appointment", done.appointment_id)["status"] == "booked"
 
 
-def test_a_token_without_a_write_scope_is_refused_before_any_write(server, booker, monkeypatch):
-    """Granted scopes that only read: refused with its own message, and the server is never written to."""
-    monkeypatch.setattr(Service, "_booking_client",
-                        lambda self, viewer, s, t: (BookingClient(server.base, server.token), "patient/*.read"))
+def _keep(service: Service, server, scope: str, base: str | None = None) -> None:
+    """A kept SMART connection to sekmet with these granted scopes (sekmet takes the static token;
+    the token endpoint is never asked: no expiry is given, so no renewal is due)."""
+    base = base or server.base
+    config = SmartConfig(base, f"{base}/authorize", f"{base}/token", "smart-configuration")
+    tokens = Tokens(config, "ltc-test", server.token, refresh_token="refresh-never-used", scope=scope, patient=PID)
+    assert sync.keep_connection(service._store, tokens, PID)
+
+
+def test_a_token_without_a_write_scope_is_refused_before_any_write(server, proxy, booker):
+    """Scopes kept with the connection that only read: refused with its own message before anything
+    is sent (the proxy in front of sekmet sees no request at all)."""
+    _keep(booker, server, "launch/patient patient/*.read", proxy.base)
     with pytest.raises(BookingRefused) as refused:
-        booker.book(ME, TODAY, "appt-slot-3", server.base)
-    assert refused.value.kind == "ScopeMissing"
-    assert server.read("Slot", "appt-slot-3")["status"] == "free"
+        booker.book(ME, TODAY, "appt-slot-3")
+    assert refused.value.kind == "ScopeMissing" and "not book" in str(refused.value)
+    assert proxy.requests == []
+
+
+def test_booking_over_the_kept_connection_syncs_it_back(server, booker):
+    """With a kept connection granting Appointment writes, the page's path (no typed token) books
+    on that server and the normal sync over the connection brings the booking in."""
+    _keep(booker, server, "launch/patient patient/*.read patient/Appointment.write")
+    assert booker.booking_server(ME) == server.base and booker.booking_offered(ME, TODAY)
+    done = booker.book(ME, TODAY, "appt-slot-3")
+    assert done.shown
+    assert {l.id: l.status for l in booker.summary(ME, TODAY).appointments}[done.appointment_id] == "booked"
 
 
 def test_a_network_failure_is_plain(booker):
