@@ -114,13 +114,19 @@ def test_server_refusals_are_plain_and_nothing_shows(proxy, booker, code, kind):
     assert _shown(booker) == before
 
 
-def test_a_cancel_refused_by_the_server_leaves_it_booked(server, proxy, booker):
-    """A 405 on the update: the appointment stays booked here and there."""
+@pytest.mark.parametrize("code, kind", [(405, "WritesRefused"), (403, "WritesRefused"), (412, "AppointmentChanged"),
+                                        (409, "AppointmentChanged")])
+def test_a_cancel_refused_by_the_server_leaves_it_booked(server, proxy, booker, code, kind):
+    """A refused update (writes refused; changed at the practice meanwhile): the appointment stays
+    booked here and there, and the message says which."""
     done = booker.book(ME, TODAY, "appt-slot-1", server.base, server.token)
-    proxy.on(lambda r: r.method == "PUT" and "/Appointment/" in r.path, status(405))
+    proxy.on(lambda r: r.method == "PUT" and "/Appointment/" in r.path, status(code))
     with pytest.raises(BookingRefused) as refused:
         booker.cancel(ME, TODAY, done.appointment_id, proxy.base, server.token)
-    assert refused.value.kind == "WritesRefused"
+    assert refused.value.kind == kind
+    [put] = [r for r in proxy.requests if r.method == "PUT"]
+    assert put.headers.get("if-match", "").startswith('W/"')  # the version read, so a change meanwhile is refused
+    assert {l.id: l.status for l in booker.summary(ME, TODAY).appointments}[done.appointment_id] == "booked"
     assert server.read("Appointment", done.appointment_id)["status"] == "booked"
 
 
