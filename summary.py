@@ -20,6 +20,7 @@ from conditions.home import with_home
 from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
 from record.access import VisibleRecord
+from record.appointments import AppointmentLine, appointment_lines
 from record.dates import human
 from record.mapping import map_record
 from record.models import PatientInfo, PatientRecord
@@ -81,6 +82,7 @@ class Summary(_Out):
     letters: list[LetterLine] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
     own_questions_withheld: int = 0  # kept questions not shown: an entry they came from is hidden
+    appointments: list[AppointmentLine] = Field(default_factory=list)  # upcoming first (record/appointments.py)
 
 
 def unchecked_notice(count: int) -> str:
@@ -115,6 +117,7 @@ def own_questions_for(rows: list[dict]) -> list[Question]:
             text=row["text"], source="own" if row.get("source") == "own" else "suggested",
             reason=_kept_reason(row),
             own_id=row["id"], status=row.get("status"), rule_id=row.get("rule_id"), rank=0,
+            appointment_id=row.get("appointment_id"),
         ))
     return shown
 
@@ -238,6 +241,9 @@ def build_summary(
     withheld = withheld if viewer.kind == "patient" else 0
     if died:
         suggested, own = [], []
+    appointments = appointment_lines(record, visible.resources_of("Appointment"), visible) if record.appointments else []
+    shown_ids = {a.id for a in appointments}  # a question's appointment this viewer cannot see is not named
+    own = [q if q.appointment_id in shown_ids else q.model_copy(update={"appointment_id": None}) for q in own]
     notices = [visible.denied_reason] if visible.denied_reason else []
     if visible.unchecked:
         notices.append(unchecked_notice(visible.unchecked))
@@ -265,4 +271,5 @@ def build_summary(
         letters=letters,
         questions=own + suggested,
         own_questions_withheld=withheld,
+        appointments=appointments,
     )

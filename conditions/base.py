@@ -93,6 +93,7 @@ class Question(_Out):
     rank: int = 50  # lower is more important
     own_id: int | None = None
     status: str | None = None
+    appointment_id: str | None = None  # the one appointment the person linked it to (issue 21)
     basis: str | None = None  # the reason as its rule wrote it, when that held an internal reference
     sources: Any = Field(default=(), exclude=True)  # the entries it came from: conditions/sources.Sources
 

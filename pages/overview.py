@@ -9,6 +9,7 @@ import streamlit as st
 
 import service as door
 from conditions.home import home_average_lines
+from record.appointments import next_sentence
 from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
@@ -24,6 +25,8 @@ if not summary.conditions and summary.denied:
     st.stop()
 if summary.viewer.kind == "proxy":  # what the consent leaves out, said first (issue 16)
     st.info(escape_markdown("\n".join(carer_scope_lines(summary))), icon=":material/lock_clock:")
+if not summary.death_notice and (upcoming := next_sentence(summary.appointments, summary.today, summary.viewer.kind)):
+    st.info(escape_markdown(upcoming), icon=":material/event:")  # issue 21; the Appointments page has the rest
 
 st.header("Conditions", anchor=False)
 if not summary.conditions:

@@ -127,6 +127,8 @@ PERSONAL_TABLES = {
     # A kept suggestion's sources: the entries it was built from, a JSON list of `Type/id` keys.
     # A table of its own, so a store made before it gains it without changing `questions`.
     "question_sources": "question_id INTEGER PRIMARY KEY, keys TEXT NOT NULL",
+    # The appointment a question is for (issue 21): `Appointment` id. Its own table, as above.
+    "question_appointments": "question_id INTEGER PRIMARY KEY, appointment_id TEXT NOT NULL",
     "comments": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL,"
     " resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, resource_version TEXT,"
     " kind TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL, author TEXT NOT NULL,"

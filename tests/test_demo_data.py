@@ -150,7 +150,8 @@ def test_every_reference_resolves_within_its_bundle(bundles):
 
 
 def test_clinical_resources_point_at_their_patient(bundles):
-    """Every clinical resource names the bundle's one Patient as subject or patient."""
+    """Every clinical resource names the bundle's one Patient as subject or patient (an
+    Appointment, which has neither in R4, as a participant's actor)."""
     for name, bundle in bundles.items():
         patients = [res for res in resources(bundle) if res["resourceType"] == "Patient"]
         assert len(patients) == 1, name
@@ -158,7 +159,8 @@ def test_clinical_resources_point_at_their_patient(bundles):
         for res in resources(bundle):
             if res["resourceType"] in NOT_CLINICAL:
                 continue
-            link = res.get("subject") or res.get("patient")
+            link = res.get("subject") or res.get("patient") or next(
+                (p["actor"] for p in res.get("participant", []) if "Patient/" in p["actor"].get("reference", "")), None)
             assert link and link["reference"] == expected, (name, res["id"])
 
 
@@ -338,15 +340,23 @@ def _day(value: str) -> dt.date:
 
 def test_dates_are_valid_and_not_after_today(bundles):
     """Every date is a valid FHIR date or zoned dateTime on or before 25 November 2026, except
-    the end of a proxy's access period, which is a future expiry date by nature."""
+    the end of a proxy's access period, which is a future expiry date by nature, and an
+    appointment's start and end (issue 21: upcoming appointments are in the future)."""
     for res in everything(bundles):
         for path, value in walk(res):
             if not path or path[-1] not in DATE_KEYS or not isinstance(value, str):
                 continue
             when = _day(value)
             future_ok = res["resourceType"] == "Consent" and path[-3:] == (
-                "provision", "period", "end")
+                "provision", "period", "end") or (res["resourceType"] == "Appointment" and path in (("start",), ("end",)))
             assert future_ok or when <= TODAY, (res["id"], path, value)
+
+
+def test_appointments_are_upcoming_and_past(bundles):
+    """The diabetes demo has appointments before and after today, among them one booked ahead (issue 21)."""
+    found = [r for r in everything(bundles) if r["resourceType"] == "Appointment"]
+    days = {r["status"]: _day(r["start"]) for r in found}
+    assert days["booked"] > TODAY and days["fulfilled"] < TODAY and days["noshow"] < TODAY
 
 
 def test_repeat_medicines_issue_every_eight_weeks(bundles):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import documents as docs
 from .fhir import SCT, at, coding, concept, quantity
 from .medicines import repeat
-from .practice import external, patient
+from .practice import GP_ID, external, patient
 from .record import Record, hba1c_goal_target
 
 PATIENT_ID = "dm-patient"
@@ -55,7 +55,18 @@ def build(nhs_number: str) -> list[dict]:
     _medicines(rec)
     _plans(rec)
     _letters(rec)
+    _appointments(rec)
     return rec.resources
+
+
+def _appointments(rec: Record) -> None:
+    """Past and upcoming appointments (issue 21): the review before the clocks went back, one
+    missed, the next one booked with the nurse, and one the practice cancelled."""
+    rec.appointment("2026-09-08", "2026-09-08", "09:40", 20, "Diabetes review: bloods", status="fulfilled")
+    rec.appointment("2026-10-27", "2026-10-27", "11:00", 15, "Foot check", status="noshow")
+    rec.appointment("2026-12-15", "2026-12-15", "10:30", 20, "Annual diabetes review")
+    rec.appointment("2027-01-12", "2027-01-12", "14:10", 10, "Blood pressure check", with_id=GP_ID,
+                    status="cancelled")
 
 
 def _results(rec: Record) -> None:
