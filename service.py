@@ -33,6 +33,7 @@ from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_connect import ConnectMixin
 from service_readings import ReadingsServiceMixin, visible_readings
+from service_requests import RequestsServiceMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
 from summary import Summary, build_summary
 
@@ -73,7 +74,7 @@ def _reread_on_change(method):
     return reread
 
 
-class Service(ConnectMixin, ReadingsServiceMixin):
+class Service(ConnectMixin, ReadingsServiceMixin, RequestsServiceMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):
