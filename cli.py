@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli_readings import add_parsers as add_reading_parsers  # `ltc reading ...` (issue 20)
 
     add_reading_parsers(commands)
+    from cli_requests import add_parsers as add_request_parsers  # `ltc request ...` (issue 21)
+
+    add_request_parsers(commands)
     return parser
 
 

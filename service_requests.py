@@ -20,7 +20,7 @@ from exports import feedback
 from exports.record_request import Sender, request_pdf, request_text
 from record.record_requests import KINDS, RecordRequest, check
 
-__all__ = ["RequestRefused", "RequestsServiceMixin", "kinds_allowed", "visible_requests"]
+__all__ = ["RequestRefused", "RequestsServiceMixin", "kinds_allowed", "refusal", "visible_requests"]
 
 
 class RequestRefused(ValueError):
@@ -72,7 +72,7 @@ class RequestsServiceMixin:
         viewer who may not make that kind."""
         request = check(viewer.patient_id, kind, today, self.author_of(viewer), **fields)
         if kind not in self.request_kinds(viewer, today):
-            raise RequestRefused(_refusal(viewer, kind))
+            raise RequestRefused(refusal(viewer, kind))
         return request.model_copy(update={"id": self._store.add_record_request(viewer.patient_id, request.row())})
 
     def delete_request(self, viewer, today: dt.date, request_id: int) -> None:
@@ -96,7 +96,8 @@ class RequestsServiceMixin:
         return request_pdf(request, who) if fmt == "pdf" else request_text(request, who)
 
 
-def _refusal(viewer, kind: str) -> str:
+def refusal(viewer, kind: str) -> str:
+    """Why this viewer may not make this kind of request, in plain words."""
     if viewer.kind == "clinic":
         return "The shared screen cannot make requests for the record."
     if viewer.kind == "proxy" and kind == "proxy":

@@ -92,15 +92,18 @@ def _body(request: RecordRequest, name: str, carer: str | None, who: Sender) -> 
             ("p", "If you need to check who I am, please tell me what you need."),
         ]
     relationship = plain(request.relationship)
+    chosen = [("item", PROXY_ACCESS[code]) for code in request.access]
     return [
-        ("p", f"I would like {plain(request.carer_name)}, my {relationship}, to have proxy access to my GP "
-              "online services, so that they can help me. I would like them to be able to:"),
-        *[("item", PROXY_ACCESS[code]) for code in request.access],
+        ("p", f"I would like {plain(request.carer_name)}{f', my {relationship},' if relationship else ''} to have "
+              "proxy access to my GP online services, so that they can help me. I would like them to be able to"
+              + (":" if chosen else " (tick what applies):")),
+        *(chosen or [("item", f"[ ] {words}") for words in PROXY_ACCESS.values()]),
         ("p", "I consent to this access. I understand that you decide what access, if any, to give, and "
               "that I can ask you to end it at any time."),
         ("p", "We can both prove who we are, for example with photo ID, in the way you ask."),
         ("line", f"Carer's name: {plain(request.carer_name)}"),
-        ("line", f"Relationship to me: {relationship}"), ("p", ""),
+        ("line", f"Relationship to me: {relationship}") if relationship else ("blank", "Relationship to me"),
+        ("p", ""),
     ]
 
 

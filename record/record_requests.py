@@ -10,8 +10,9 @@ the one check of what was typed for them, and when an answer is due.
   date (31 January -> 28 or 29 February). It may extend by two further months for a complex
   request or several from one person, telling the person within the first month (ICO, "Right of
   access: what should we consider when responding to a request?"; docs/rules/record_requests.md).
-* `proxy`: proxy access for a named carer: their name, how they are related, what they should be
-  able to do, the patient's consent and identity checks for both (NHS website "How to get proxy
+* `proxy`: proxy access for a named carer: their name (required), how they are related and what
+  they should be able to do (a line to fill in and boxes to tick on the printed request when not
+  typed), the patient's consent and identity checks for both (NHS website "How to get proxy
   access"; NHS England proxy application service; RCGP toolkit). The patient's own request only.
 
 Every check names the field and says what is wrong in plain words, so a form keeps what was typed
@@ -127,6 +128,11 @@ def _text(value, field: str, words: str, limit: int, problems: dict, required: b
     return text
 
 
+def _quoted(text: str) -> str:
+    """Typed words quoted in a reason: short, with nothing unprintable."""
+    return _UNPRINTABLE.sub("", text)[:30]
+
+
 def check(patient_id: str, kind: str, made: dt.date, author: str, carer_name=None, relationship=None,
           access=(), details=None) -> RecordRequest:
     """A request as typed, checked: RequestInvalid names every problem at once."""
@@ -138,13 +144,12 @@ def check(patient_id: str, kind: str, made: dt.date, author: str, carer_name=Non
     if kind == "proxy":
         fields["carer_name"] = _text(carer_name, "carer_name", "the carer's name", MAX_NAME, problems, True)
         fields["relationship"] = _text(relationship, "relationship", "how the carer is related to you",
-                                       MAX_RELATIONSHIP, problems, True)
-        chosen = tuple(code for code in PROXY_ACCESS if code in set(access or ()))
+                                       MAX_RELATIONSHIP, problems)
         unknown = [str(code) for code in access or () if code not in PROXY_ACCESS]
-        if unknown or not chosen:
-            problems["access"] = ("Choose what the carer should be able to do: "
-                                  + ", ".join(PROXY_ACCESS.values()) + ".")
-        fields["access"] = chosen
+        if unknown:
+            problems["access"] = (f"Unknown access '{_quoted(unknown[0])}'. Choose from: "
+                                  + ", ".join(f"{code} ({words})" for code, words in PROXY_ACCESS.items()) + ".")
+        fields["access"] = tuple(code for code in PROXY_ACCESS if code in set(access or ()))
     elif carer_name or relationship or access:
         problems["carer_name"] = "A carer's name, relationship and access belong only to a request for proxy access."
     fields["details"] = _text(details, "details", "what you add in your own words", MAX_DETAILS, problems,
