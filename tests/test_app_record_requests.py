@@ -148,3 +148,19 @@ def test_a_reload_of_the_request_page_on_the_shared_screen_shows_nothing_of_it(d
     at = browser.open(url_path="more-of-my-record")
     no_errors(at)
     assert headings(at) == ["This page is not part of this view"]
+
+
+def test_the_page_speaks_plainly_with_every_kind_of_request_listed(demo_db):
+    """With all three requests kept and their texts drawn, the page breaks none of the wording rules
+    (no internal references, "unverified", brackets in brackets or machine words); nor does a carer's."""
+    from test_app_words import wording_problems
+
+    at = page()
+    for words in ("Online access", "A copy of everything", "Proxy access"):
+        choose(at, words)
+        if words == "Proxy access":
+            at.text_input(key="rr-carer").input("Ann Smith")
+        at.button(key="rr-prepare").click().run()
+        no_errors(at)
+    assert len(listed(at)) == 3 and wording_problems(at) == []
+    assert wording_problems(page(DEMENTIA, DAUGHTER)) == []
