@@ -7,6 +7,7 @@ store (tests/test_app_support.py; data/demo/README.md) and requests typed here."
 from __future__ import annotations
 
 from attack_nav_support import stand_in_cookies  # noqa: F401  (fixture)
+from test_text_safety import hostile_db  # noqa: F401  (fixture)
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, go, no_errors, open_app, open_expanders,
     texts,
@@ -164,3 +165,36 @@ def test_the_page_speaks_plainly_with_every_kind_of_request_listed(demo_db):
         no_errors(at)
     assert len(listed(at)) == 3 and wording_problems(at) == []
     assert wording_problems(page(DEMENTIA, DAUGHTER)) == []
+
+
+def test_hostile_record_and_typed_text_show_as_text_on_the_page_and_in_the_pdf(hostile_db, tmp_path):
+    """The hostile record (tests/hostile_record.py: a name with Markdown images, HTML, shortcodes and
+    a right-to-left override) and a carer's name typed with markup: on the page every Markdown source
+    holds them escaped and no bidi or zero-width character is drawn; the text and the PDF print the
+    words as written, without the invisible characters."""
+    import subprocess
+
+    import settings
+    from hostile_record import PID, TRAP
+    from record.access import Viewer
+    from service import open_service
+    from test_text_safety import INVISIBLE, everything, live_markup, markdown_sources, unescaped
+
+    typed = f"Ann **bold** ![img]({TRAP}/carer.png) <img src=\"{TRAP}/tag.png\">"
+    svc = open_service(str(hostile_db))
+    me = Viewer(kind="patient", patient_id=PID)
+    request = svc.make_request(me, settings.today(), "proxy", carer_name=typed, relationship="<b>sister</b>",
+                               details=f"![x]({TRAP}/details.png)")
+    at = go(open_app(PID), "record_requests")
+    no_errors(at)
+    sources = markdown_sources(at)
+    assert not [(m, s[:80]) for s in sources for m in live_markup(s)]
+    assert not INVISIBLE.findall(everything(at))
+    assert any(f"For {typed}" in unescaped(s) for s in sources)  # shown, as words
+    text = svc.request_document(me, settings.today(), request, "text")
+    assert f"I would like {typed}, my <b>sister</b>," in text and not INVISIBLE.search(text)
+    assert "name **bold**" in text  # the record's hostile name, as words
+    (tmp_path / "r.pdf").write_bytes(svc.request_document(me, settings.today(), request, "pdf"))
+    pdf = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], check=True, capture_output=True,
+                         text=True).stdout
+    assert "Ann **bold** ![img](" in " ".join(pdf.split()) and not INVISIBLE.search(pdf)
