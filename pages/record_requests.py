@@ -136,6 +136,20 @@ elif carer:
 
 
 # -- the kept requests ----------------------------------------------------------------------------
+def _remove(request_id: int) -> None:
+    st.session_state.pop("rr-confirm", None)
+    try:
+        svc.delete_request(viewer, today, request_id)
+    except (RequestRefused, door.StoreError) as exc:
+        st.session_state["rr-list-error"] = str(exc)
+        return
+    state.new_run()
+
+
+def _set(key: str, value) -> None:
+    st.session_state[key] = value
+
+
 def due_words(request) -> str:
     if request.due:
         return f"answer due by {day(request.due)}"
@@ -148,6 +162,8 @@ def request_list() -> None:
     if not requests:
         st.markdown("No requests yet.")
         return
+    if st.session_state.get("rr-list-error"):
+        st.error(escape_markdown(st.session_state.pop("rr-list-error")))
     just_made = st.session_state.pop("rr-made", None)
     if just_made is not None:
         st.success("Prepared and kept in this list. Print it or copy its text for the practice.")
@@ -162,6 +178,15 @@ def request_list() -> None:
                                file_name=f"request-{request.kind}-{request.made.isoformat()}.pdf")
             st.caption("The text to copy into a message or email (the copy button is at its top right):")
             st.code(svc.request_document(viewer, today, request, "text"), language=None, wrap_lines=True)
+        if st.session_state.get("rr-confirm") == request.id:
+            st.warning("Remove this request from the list? The practice is not told, and this cannot be undone.")
+            yes, no = st.columns([1, 3])
+            yes.button("Yes, remove it", key=f"rr-yes-{request.id}", type="primary", on_click=_remove,
+                       args=(request.id,))
+            no.button("No, keep it", key=f"rr-no-{request.id}", on_click=_set, args=("rr-confirm", None))
+        else:
+            st.button("Remove from this list", key=f"rr-remove-{request.id}", on_click=_set,
+                      args=("rr-confirm", request.id))
 
 
 request_list()

@@ -198,3 +198,18 @@ def test_hostile_record_and_typed_text_show_as_text_on_the_page_and_in_the_pdf(h
     pdf = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], check=True, capture_output=True,
                          text=True).stdout
     assert "Ann **bold** ![img](" in " ".join(pdf.split()) and not INVISIBLE.search(pdf)
+
+
+def test_remove_asks_first(demo_db):
+    """Remove asks to confirm; "No, keep it" keeps the request; "Yes, remove it" takes it off the list."""
+    at = choose(page(), "A copy of everything")
+    at.button(key="rr-prepare").click().run()
+    rid = next(b.key for b in at.button if (b.key or "").startswith("rr-remove-")).rsplit("-", 1)[1]
+    at.button(key=f"rr-remove-{rid}").click().run()
+    assert "cannot be undone" in at.warning[0].value and len(listed(at)) == 1
+    at.button(key=f"rr-no-{rid}").click().run()
+    assert len(listed(at)) == 1 and not at.warning
+    at.button(key=f"rr-remove-{rid}").click().run()
+    at.button(key=f"rr-yes-{rid}").click().run()
+    no_errors(at)
+    assert listed(at) == []
