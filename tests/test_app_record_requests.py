@@ -6,6 +6,7 @@ store (tests/test_app_support.py; data/demo/README.md) and requests typed here."
 
 from __future__ import annotations
 
+import pytest
 from attack_nav_support import stand_in_cookies  # noqa: F401  (fixture)
 from test_text_safety import hostile_db  # noqa: F401  (fixture)
 from test_app_support import (  # noqa: F401  (fixtures)
@@ -134,6 +135,8 @@ def test_the_shared_screen_has_no_request_page_and_shows_no_request(demo_db):
         assert "Zebedee" not in texts(at) and "Prepare a request" not in texts(at)
         runs += 1
     assert runs >= 5
+    with pytest.raises(ValueError):  # not a page of the shared screen's navigation
+        at.switch_page("pages/record_requests.py")
     at = open_app(DIABETES, "patient")
     at.switch_page("pages/record_requests.py").run()
     assert "Zebedee" in texts(at)  # the control: the patient's own page lists it
