@@ -85,6 +85,7 @@ RECORD = {
     "my-appointments": ("pages/appointments.py", "Appointments", ":material/event:"),
     "my-questions": ("pages/questions.py", "My questions", ":material/help:"),
     "check-my-record": ("pages/feedback.py", "Check my record", ":material/rate_review:"),
+    "more-of-my-record": ("pages/record_requests.py", "Ask for more of the record", ":material/post_add:"),
     "my-settings": ("pages/preferences.py", "Settings", ":material/settings:"),
     "carer-view": ("pages/carer_preview.py", "What my carer can see", ":material/visibility:"),
     "access-log": ("pages/access_log.py", "Who has looked", ":material/history:"),
@@ -132,7 +133,8 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             view_pages[url] = spec.id
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
     pages = {"": [overview], "Conditions": conditions,
-             "Record": [*record, record_page("check-my-record", title=page_title("feedback", kind))],
+             "Record": [*record, record_page("check-my-record", title=page_title("feedback", kind)),
+                        record_page("more-of-my-record")],
              "Appointment": [appointments, questions]}
     if kind == "patient":
         pages["Settings and privacy"] = [record_page(url) for url in ("my-settings", "carer-view", "access-log")]

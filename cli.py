@@ -273,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cli_appointments import add_parsers as add_appointment_parsers  # `ltc appointments` (issue 21)
 
     add_appointment_parsers(commands)
+
+    from cli_requests import add_parsers as add_request_parsers  # `ltc request ...` (issue 21)
+
+    add_request_parsers(commands)
     return parser
 
 

@@ -34,6 +34,7 @@ from record.models import Letter, PatientRecord
 from service_appointments import AppointmentsServiceMixin
 from service_connect import ConnectMixin
 from service_readings import ReadingsServiceMixin, visible_readings
+from service_requests import RequestsServiceMixin
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
 from summary import Summary, build_summary
 
@@ -74,7 +75,7 @@ def _reread_on_change(method):
     return reread
 
 
-class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin):
+class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, RequestsServiceMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):

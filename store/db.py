@@ -143,6 +143,10 @@ PERSONAL_TABLES = {
     " systolic INTEGER, diastolic INTEGER, pulse INTEGER, value REAL, unit TEXT NOT NULL,"
     " taken_at TEXT NOT NULL, context TEXT, author TEXT NOT NULL, created TEXT NOT NULL,"
     " updated TEXT NOT NULL",
+    # Requests to the practice for more of the record (issue 21, store/requests.py).
+    "record_requests": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " made TEXT NOT NULL, due TEXT, carer_name TEXT, relationship TEXT, access TEXT, details TEXT,"
+    " author TEXT NOT NULL, created TEXT NOT NULL",
     "access_log": "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, patient_id TEXT NOT NULL,"
     " viewer_kind TEXT NOT NULL, viewer_id TEXT, what TEXT NOT NULL",
     "preferences": "patient_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
