@@ -82,6 +82,7 @@ RECORD = {
     "my-letters": ("pages/letters.py", "Letters", ":material/mail:"),
     "care-plan": ("pages/care_plan.py", "Care plan and goals", ":material/flag:"),
     "readings-at-home": ("pages/home_readings.py", "Home readings", ":material/ecg_heart:"),
+    "repeat-prescriptions": ("pages/repeats.py", "Repeat prescriptions", ":material/pill:"),  # issue 21
     "my-questions": ("pages/questions.py", "My questions", ":material/help:"),
     "check-my-record": ("pages/feedback.py", "Check my record", ":material/rate_review:"),
     "my-settings": ("pages/preferences.py", "Settings", ":material/settings:"),
@@ -130,7 +131,8 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             view_pages[url] = spec.id
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
     pages = {"": [overview], "Conditions": conditions,
-             "Record": [*record, record_page("check-my-record", title=page_title("feedback", kind))],
+             "Record": [*record, record_page("repeat-prescriptions"),  # never on the shared screen (issue 21)
+                        record_page("check-my-record", title=page_title("feedback", kind))],
              "Appointment": [questions]}
     if kind == "patient":
         pages["Settings and privacy"] = [record_page(url) for url in ("my-settings", "carer-view", "access-log")]

@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli_readings import add_parsers as add_reading_parsers  # `ltc reading ...` (issue 20)
 
     add_reading_parsers(commands)
+    from cli_repeats import add_parsers as add_repeat_parsers  # `ltc order-repeat` (issue 21)
+
+    add_repeat_parsers(commands)
     return parser
 
 

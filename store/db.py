@@ -141,6 +141,11 @@ PERSONAL_TABLES = {
     " systolic INTEGER, diastolic INTEGER, pulse INTEGER, value REAL, unit TEXT NOT NULL,"
     " taken_at TEXT NOT NULL, context TEXT, author TEXT NOT NULL, created TEXT NOT NULL,"
     " updated TEXT NOT NULL",
+    # Repeat prescription orders (issue 21, store/repeat_orders.py): what the person ordered and how.
+    "repeat_orders": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, medication_id TEXT NOT NULL,"
+    " medication TEXT NOT NULL, entry_ids TEXT NOT NULL, last_issued TEXT, ordered_at TEXT NOT NULL,"
+    " how TEXT NOT NULL, server TEXT, server_id TEXT, identifier TEXT NOT NULL, status TEXT NOT NULL,"
+    " note TEXT, author TEXT NOT NULL, updated TEXT NOT NULL",
     "access_log": "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, patient_id TEXT NOT NULL,"
     " viewer_kind TEXT NOT NULL, viewer_id TEXT, what TEXT NOT NULL",
     "preferences": "patient_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
