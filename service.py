@@ -302,7 +302,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, RepeatsServiceMixin):
             self.open(viewer, today).visible, self._store.questions(pid), self._store.comments(pid),
             self._store.own_goals(pid), self._store.goal_progress(pid), self.preferences(pid),
         )
-        return dataclasses.replace(own, readings=self.readings(viewer, today))
+        return dataclasses.replace(own, readings=self.readings(viewer, today), orders=self.order_rows(viewer, today))
 
     @_reread_on_change
     def may_flag(self, viewer: Viewer, today: dt.date) -> bool:

@@ -169,6 +169,11 @@ class RepeatsServiceMixin:
         return visible_orders(opened.visible, opened.record.medications,
                               self._store.repeat_orders(viewer.patient_id))
 
+    def order_rows(self, viewer, today: dt.date) -> list[dict]:
+        """The kept rows of the orders this viewer may see (for the export of own content)."""
+        shown = {o.id for o in self.repeat_orders(viewer, today)}
+        return [row for row in self._store.repeat_orders(viewer.patient_id) if row["id"] in shown]
+
     def _offered(self, viewer, today: dt.date, medication_id: str) -> RepeatChoice:
         opened = self.open(viewer, today)
         if not may_order(opened.visible):

@@ -73,3 +73,64 @@ def order_message(person: str | None, born: dt.date | None, nhs_number: str | No
         out.append(words)
     out += ["", "Thank you."]
     return "\n".join(out) + "\n"
+
+
+# -- a kept order as own content (a tagged Task: the demo records, an export restored) ------------
+ORDER_EXTENSION = "https://ltc-dashboard.example/StructureDefinition/repeat-order"
+
+
+def own_task(patient_id: str, row: dict, resource_id: str) -> dict:
+    """A kept order row as a Task tagged own content (exports/own_content.py TAG), with what FHIR
+    has no element for (how it was ordered, its kept status, the last issue then, who ordered it)
+    in one complex extension. `ordered_at` is the authoredOn."""
+    from exports.own_content import TAG
+
+    ordered = dt.datetime.fromisoformat(row["ordered_at"])
+    task = order_task(patient_id, row["medication_id"], row["medication"], ordered, row["identifier"],
+                      row["author"].split(":", 1)[1] if row["author"].startswith("proxy:") else None)
+    parts = [{"url": "how", "valueCode": row["how"]}, {"url": "status", "valueCode": row["status"]},
+             {"url": "author", "valueString": row["author"]}]
+    if row.get("last_issued"):
+        parts.append({"url": "lastIssued", "valueDate": row["last_issued"]})
+    return {"resourceType": "Task", "id": resource_id, "meta": {"tag": [TAG]}, **task,
+            "status": "rejected" if row["status"] == "refused" else "requested",
+            "extension": [{"url": ORDER_EXTENSION, "extension": parts}]}
+
+
+def is_order(resource: dict) -> bool:
+    """Whether an own-content resource is a kept repeat order."""
+    return resource.get("resourceType") == "Task" and any(
+        isinstance(e, dict) and e.get("url") == ORDER_EXTENSION for e in resource.get("extension") or [])
+
+
+def order_row(resource: dict) -> tuple[str, dict] | None:
+    """(patient id, the row to keep) from an own-content order Task, or None when it lacks what
+    every order has (a patient, the repeat it is for, when, how, its status, who)."""
+    def ref(value) -> str:
+        text = value.get("reference") if isinstance(value, dict) else None
+        return text if isinstance(text, str) else ""
+
+    parts = {}
+    for ext in resource.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == ORDER_EXTENSION:
+            for part in ext.get("extension") or []:
+                if isinstance(part, dict) and isinstance(part.get("url"), str):
+                    parts[part["url"]] = next((v for k, v in part.items() if k.startswith("value")), None)
+    patient, focus = ref(resource.get("for")), ref(resource.get("focus"))
+    identifier = next((i.get("value") for i in resource.get("identifier") or [] if isinstance(i, dict)), None)
+    try:
+        ordered = dt.datetime.fromisoformat(str(resource.get("authoredOn")))
+    except ValueError:
+        return None
+    if not (patient.startswith("Patient/") and focus.startswith("MedicationRequest/") and ordered.tzinfo
+            and isinstance(identifier, str) and parts.get("how") in ("server", "message")
+            and parts.get("status") in ("sending", "sent", "refused", "prepared") and isinstance(parts.get("author"), str)):
+        return None
+    focus_id = focus.split("/", 1)[1]
+    display = (resource.get("focus") or {}).get("display")
+    return patient.split("/", 1)[1], {
+        "medication_id": focus_id, "medication": display if isinstance(display, str) and display else "a repeat medicine",
+        "entry_ids": [focus_id], "last_issued": parts.get("lastIssued") if isinstance(parts.get("lastIssued"), str) else None,
+        "ordered_at": ordered.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), "how": parts["how"],
+        "server": None, "identifier": identifier, "status": parts["status"], "author": parts["author"],
+    }

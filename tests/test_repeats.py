@@ -52,13 +52,30 @@ def offered(service, who: str = "patient", patient: str = "dm-patient") -> dict[
 
 # -- which repeats are offered ----------------------------------------------------------------
 def test_the_demo_repeats_are_offered_with_their_last_issue(service):
-    """The diabetes record's three active repeats are offered, each with its last issue date."""
+    """The diabetes record's three active repeats are offered, each with its last issue date; the
+    salbutamol inhaler, still authorised but last issued in January, is listed last, not offered."""
     choices = service.repeat_choices(viewer("dm-patient"), today())
     assert [(c.medication.name, c.focus_id, c.last_issued, c.offered) for c in choices] == [
         ("Atorvastatin 20mg tablets", "dm-med-atorvastatin", dt.date(2026, 10, 22), True),
         ("Gliclazide 80mg tablets", "dm-med-gliclazide", dt.date(2026, 10, 5), True),
         ("Metformin 500mg modified-release tablets", "dm-med-metformin", dt.date(2026, 11, 19), True),
+        ("Salbutamol 100micrograms/dose inhaler CFC free", "dm-med-salbutamol", dt.date(2026, 1, 13), False),
     ]
+    assert choices[-1].reason.startswith("Last issued on 13 January 2026, more than 6 months ago.")
+
+
+def test_the_demo_order_is_restored_from_the_record_file(service):
+    """The demo's own-content Task comes in as a kept order: prepared on 20 November, not issued."""
+    [order] = service.repeat_orders(viewer("dm-patient"), today())
+    assert (order.medication, order.how, order.author) == ("Atorvastatin 20mg tablets", "message", "patient")
+    assert order.words(today()) == "Prepared as a message on 20 November; not yet issued"
+    import_paths(service._store, [DEMO / "diabetes.json"])  # imported again: not kept twice
+    assert len(service.repeat_orders(viewer("dm-patient"), today())) == 1
+
+
+def mine(service, who, ids) -> list:
+    """The orders this viewer sees among `ids` (the demo record keeps one order of its own)."""
+    return [o for o in service.repeat_orders(who, today()) if o.id in ids]
 
 
 def test_a_repeat_last_issued_over_6_months_ago_is_listed_with_why_and_not_offered(service):
@@ -82,7 +99,7 @@ def test_a_stopped_repeat_is_neither_listed_nor_ordered(service):
     assert "Gliclazide 80mg tablets" not in offered(service)
     with pytest.raises(OrderRefused, match="not a current repeat"):
         service.prepare_order(viewer("dm-patient"), today(), ["dm-med-gliclazide-2026-10-05"])
-    assert service.repeat_orders(viewer("dm-patient"), today()) == []
+    assert len(service.repeat_orders(viewer("dm-patient"), today())) == 1  # the demo's own
 
 
 def test_synthea_orders_are_current_but_not_repeats_so_none_is_offered(tmp_path):
@@ -116,26 +133,26 @@ def test_a_prepared_order_is_kept_and_shown_not_yet_issued(service):
     ids, text = service.prepare_order(me, today(), ["dm-med-metformin"], now=ORDERED)
     assert "Patient: Rajesh Example, born 14 July 1961" in text
     assert "- Metformin 500mg modified-release tablets (" in text and "last issued on 19 November 2026" in text
-    [order] = service.repeat_orders(me, today())
-    assert order.id == ids[0] and order.words(today()) == "Prepared as a message on 20 November; not yet issued"
+    [order] = mine(service, me, ids)
+    assert order.words(today()) == "Prepared as a message on 20 November; not yet issued"
     data = json.loads(service.summary(me, today()).model_dump_json())
-    assert data["repeat_orders"] == [{"id": ids[0], "medication": "Metformin 500mg modified-release tablets",
-                                      "ordered": "2026-11-20T12:00:00Z", "status": "prepared"}]
+    assert data["repeat_orders"][0] == {"id": ids[0], "medication": "Metformin 500mg modified-release tablets",
+                                      "ordered": "2026-11-20T12:00:00Z", "status": "prepared"}
 
 
 def test_an_issue_after_the_order_marks_it_issued_and_an_older_one_does_not(service):
     """Derived on reading: an issue dated before the order changes nothing; the next issue after
     it marks the order "Issued on 23 November"; the order row itself is not edited."""
     me = viewer("dm-patient")
-    service.prepare_order(me, today(), ["dm-med-metformin"], now=ORDERED)
+    ids, _ = service.prepare_order(me, today(), ["dm-med-metformin"], now=ORDERED)
     service._store.put([issue("dm-med-metformin-extra-old", "2026-11-18")])
-    assert service.repeat_orders(me, today())[0].status == "prepared"
+    assert mine(service, me, ids)[0].status == "prepared"
     before = service._store.repeat_orders("dm-patient")
     service._store.put([issue("dm-med-metformin-2026-11-23", "2026-11-23")])
-    [order] = service.repeat_orders(me, today())
+    [order] = mine(service, me, ids)
     assert order.issued_on == dt.date(2026, 11, 23) and order.status == "issued"
     assert order.words(today()) == "Issued on 23 November (ordered on 20 November)"
-    assert service.summary(me, today()).repeat_orders[0].status == "issued"
+    assert [o.status for o in service.summary(me, today()).repeat_orders if o.id in ids] == ["issued"]
     assert service._store.repeat_orders("dm-patient") == before
 
 
@@ -144,7 +161,7 @@ def test_an_import_of_the_record_again_keeps_every_order(service):
     service.prepare_order(viewer("dm-patient"), today(), ["dm-med-metformin", "dm-med-gliclazide"], now=ORDERED)
     before = service._store.repeat_orders("dm-patient")
     import_paths(service._store, [DEMO / "diabetes.json"])
-    assert service._store.repeat_orders("dm-patient") == before and len(before) == 2
+    assert service._store.repeat_orders("dm-patient") == before and len(before) == 3  # with the demo's
 
 
 # -- who may order, who sees ------------------------------------------------------------------
