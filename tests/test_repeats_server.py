@@ -37,6 +37,11 @@ def svc(tmp_path):
     store.close()
 
 
+def ours(service) -> list:
+    """The orders sent (or tried) to a server: the demo record keeps one prepared as a message."""
+    return [o for o in service.repeat_orders(viewer("dm-patient"), today()) if o.how == "server"]
+
+
 def posts(proxy) -> list:
     return [r for r in proxy.requests if r.method == "POST"]
 
@@ -52,7 +57,7 @@ def test_an_order_arrives_as_a_task_focused_on_the_repeat(server, svc):
         assert (task["intent"], task["status"], task["code"]["coding"][0]["code"]) == ("order", "requested", "fulfill")
         assert task["focus"]["reference"] == "MedicationRequest/dm-med-metformin"
         assert task["for"]["reference"] == task["requester"]["reference"] == "Patient/dm-patient"
-        [order] = svc.repeat_orders(ME, today())
+        [order] = ours(svc)
         row = svc._store.repeat_orders("dm-patient")[0]
         assert task["identifier"][0]["value"] == row["identifier"]
         assert (order.stored_status, order.server_id) == ("sent", outcome.server_id)
@@ -69,7 +74,7 @@ def test_an_issue_synced_later_marks_the_order_issued(server, svc):
     try:
         kept = svc._store.repeat_orders("dm-patient")
         sync.sync_patient(svc._store, server.base, "dm-patient", server.token)
-        [order] = svc.repeat_orders(ME, today())
+        [order] = ours(svc)
         assert order.words(today()) == "Issued on 23 November (ordered on 20 November)"
         assert svc._store.repeat_orders("dm-patient") == kept
     finally:
@@ -84,7 +89,7 @@ def test_a_server_refusing_writes_is_said_and_kept_as_not_sent(proxy, svc, code)
     proxy.on(lambda r: r.method == "POST", status(code))
     outcome = svc.send_order(ME, today(), "dm-med-metformin", proxy.base, sk.TOKEN, now=ORDERED)
     assert not outcome.sent and outcome.refusal == "writes refused" and "Nothing was ordered" in outcome.words
-    [order] = svc.repeat_orders(ME, today())
+    [order] = ours(svc)
     assert order.status == "not sent" and order.words(today()).startswith("Not sent on 20 November")
     assert svc.summary(ME, today()).repeat_orders[0].status == "not sent"
 
@@ -103,7 +108,7 @@ def test_a_server_not_listing_task_create_gets_no_post(proxy, svc):
     proxy.on("/metadata", without_create)
     outcome = svc.send_order(ME, today(), "dm-med-metformin", proxy.base, sk.TOKEN)
     assert not outcome.sent and outcome.refusal == "writes refused"
-    assert posts(proxy) == [] and svc.repeat_orders(ME, today()) == []
+    assert posts(proxy) == [] and ours(svc) == []
 
 
 def test_a_token_the_server_refuses_asks_to_sign_in_again(proxy, svc):
@@ -111,14 +116,14 @@ def test_a_token_the_server_refuses_asks_to_sign_in_again(proxy, svc):
     proxy.on(lambda r: r.method == "POST", status(401))
     outcome = svc.send_order(ME, today(), "dm-med-metformin", proxy.base, "stale-token")
     assert not outcome.sent and outcome.refusal == "sign in again"
-    assert svc.repeat_orders(ME, today())[0].stored_status == "refused"
+    assert [o.stored_status for o in ours(svc)] == ["refused"]
 
 
 def test_a_network_failure_sends_nothing_and_says_so(svc):
     """No server listening: "could not be reached", nothing kept, nothing shown as ordered."""
     outcome = svc.send_order(ME, today(), "dm-med-metformin", f"http://127.0.0.1:{sk.free_port()}/fhir", "t")
     assert not outcome.sent and outcome.refusal == "unreachable" and "could not be reached" in outcome.words
-    assert svc.repeat_orders(ME, today()) == []
+    assert ours(svc) == []
 
 
 def test_a_kept_sign_in_without_write_scope_sends_nothing(tmp_path):
@@ -137,7 +142,7 @@ def test_a_kept_sign_in_without_write_scope_sends_nothing(tmp_path):
         outcome = service.send_order(viewer(DIABETES), today(), "dm-med-metformin", double.fhir_base)
         assert not outcome.sent and outcome.refusal == "no write scope"
         assert "read the record only" in outcome.words
-        assert len(double.requests) == asked and service.repeat_orders(viewer(DIABETES), today()) == []
+        assert len(double.requests) == asked and ours(service) == []
         service._store.close()
 
 
@@ -179,4 +184,30 @@ def test_cli_sends_prepares_and_refuses(server, proxy, tmp_path, capsys):
     assert code == 2 and "not a current repeat" in err
     code, out, _ = run(capsys, "summary", "--patient", "dm-patient", "--format", "json", "--db", db)
     statuses = sorted(o["status"] for o in json.loads(out)["repeat_orders"])
-    assert statuses == ["not sent", "ordered", "prepared"]
+    assert statuses == ["not sent", "ordered", "prepared", "prepared"]  # and the demo record's own
+
+
+def test_a_server_listing_task_create_is_asked_for_it_and_then_its_capability_decides(tmp_path):
+    """A sign-in server that lists `patient/Task.c` is asked for it (and no other write scope); the
+    kept connection passes the scope check, and the server's CapabilityStatement, which lists no
+    Task create, refuses the order before anything is posted."""
+    from connectors import smart
+    from test_app_connect import DIABETES, RecordDouble, demo_record
+    from test_smart_connection import connected
+    from tests.servers.smart_double import SignedInUser
+
+    listed = ["launch/patient", "openid", "fhirUser", "offline_access", "patient/*.rs", "patient/Task.c",
+              "patient/*.cruds"]
+    user = SignedInUser(patient=DIABETES, fhir_user=f"Patient/{DIABETES}")
+    with RecordDouble(user, demo_record("diabetes"), [f"access-{n}" for n in range(1, 4)]) as double:
+        double.scopes_supported = listed
+        double.capabilities = [*double.capabilities, "permission-v2"]
+        service, tokens = connected(double, tmp_path / "w.db")
+        assert "patient/Task.c" in tokens.scope.split() and "patient/*.cruds" not in tokens.scope.split()
+        outcome = service.send_order(viewer(DIABETES), today(), "dm-med-metformin", double.fhir_base)
+        assert not outcome.sent and outcome.refusal == "writes refused"
+        assert [r for r in double.requests if r.method == "POST" and "/fhir/" in r.path] == []
+        service._store.close()
+    config = smart.SmartConfig("https://fhir.example/r4", "https://auth.example/authorize", "https://auth.example/token",
+                               "smart-configuration", ("permission-v2",), ("patient/*.rs",))
+    assert "Task" not in smart.choose_scope(config)  # not listed: never asked
