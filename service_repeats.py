@@ -25,7 +25,7 @@ import requests
 import sync
 from conditions.repeats import RepeatChoice, choice_for, find_medicine, issued_after, repeat_choices
 from connectors import orders
-from connectors.base import BadPayload, ConnectorError, ServerError, Unauthorised
+from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
 from exports import feedback
 from exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
@@ -243,7 +243,7 @@ class RepeatsServiceMixin:
             server_id = orders.create(server, task, token, if_none_exist(identifier), session)
         except orders.NoAnswer:
             return _not_sent("no answer", order_id)  # left "sending": shown as not confirmed
-        except BadPayload:
+        except orders.NoIdGiven:
             server_id = None  # the server said it took it (2xx) without saying under which id
         except (ConnectorError, requests.RequestException) as exc:
             why = _refusal(exc)
@@ -266,8 +266,6 @@ def _now(today: dt.date) -> dt.datetime:
 
 def _refusal(exc: Exception) -> str:
     """The key of REFUSALS for a failure."""
-    if isinstance(exc, orders.NoWriteScope):
-        return "no write scope"
     if isinstance(exc, orders.WritesRefused) or getattr(exc, "status", None) == 403:
         return "writes refused"
     if isinstance(exc, sync.NotConnected):

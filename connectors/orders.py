@@ -13,15 +13,15 @@ from __future__ import annotations
 import requests
 
 from connectors.base import BadPayload, ConnectorError, ServerError, Unauthorised
-from connectors.http import FHIR_JSON, OffOrigin, RequestRefused, Transport, origin_of
+from connectors.http import FHIR_JSON, RequestRefused, Transport
 
 
 class WritesRefused(ConnectorError):
     """The server does not accept this write: it refused it (HTTP 403, 405) or does not list it."""
 
 
-class NoWriteScope(ConnectorError):
-    """The sign-in's granted scope does not let this app create that kind of resource."""
+class NoIdGiven(BadPayload):
+    """The server said it took the resource (HTTP 200/201) but not under which id."""
 
 
 class Unreachable(ConnectorError):
@@ -83,7 +83,7 @@ def create(base: str, resource: dict, token: str | None, if_none_exist: str | No
     except requests.RequestException:
         raise Unreachable("the server could not be reached") from None
     status = response.status_code
-    if status in (200, 201):
+    if 200 <= status < 300:
         return _created_id(response, resource["resourceType"])
     if status == 401:
         raise Unauthorised("the server did not accept the sign-in (HTTP 401)")
@@ -106,7 +106,7 @@ def _created_id(response: requests.Response, rtype: str) -> str:
     parts = location.split("/_history/")[0].rstrip("/").split("/")
     if len(parts) >= 2 and parts[-2] == rtype and parts[-1]:
         return parts[-1]
-    raise BadPayload("the server said it took the order but did not say under which id")
+    raise NoIdGiven("the server said it took the order but did not say under which id")
 
 
 def _signer(token: str | None):
@@ -117,5 +117,4 @@ def _dicts(value) -> list[dict]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-__all__ = ["NoAnswer", "NoWriteScope", "OffOrigin", "Unreachable", "WritesRefused", "create", "creates", "origin_of",
-           "scope_allows_create"]
+__all__ = ["NoAnswer", "NoIdGiven", "Unreachable", "WritesRefused", "create", "creates", "scope_allows_create"]

@@ -232,3 +232,38 @@ def test_an_order_acknowledged_before_a_kill_is_kept_and_never_shown_sent(db_pat
     [row] = store.repeat_orders("p1")
     assert row["id"] == int(done.stdout) and row["status"] == "sending"
     store.close()
+
+
+# -- the connector's two pure questions ----------------------------------------------------------
+@pytest.mark.parametrize("scope, allowed", [
+    ("launch/patient patient/*.read", False), ("patient/*.rs", False), ("patient/Task.read", False),
+    ("patient/Task.c", True), ("patient/Task.cruds", True), ("patient/*.cu", True), ("patient/Task.write", True),
+    ("patient/*.*", True), ("user/Task.c", True), ("system/Task.c", False), ("patient/Observation.c", False),
+    ("patient/Task.rc", False), ("", False),
+])
+def test_which_granted_scopes_let_the_app_create_a_task(scope, allowed):
+    """SMART v1 (`.write`, `.*`) and v2 (a "cruds" string with c, in order) for Task or every type,
+    in the patient's or user's context; anything else is read-only for ordering."""
+    from connectors.orders import scope_allows_create
+
+    assert scope_allows_create(scope, "Task") is allowed
+
+
+def test_the_new_tasks_id_comes_from_the_body_or_the_location():
+    """A 201 with the Task, or with only a Location header, gives the id; with neither, NoIdGiven
+    (the service keeps the order as sent with no id: the server did say it took it)."""
+    import requests
+
+    from connectors.orders import NoIdGiven, _created_id
+
+    def reply(body: bytes, location: str | None = None) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content = 201, body
+        if location:
+            response.headers["Location"] = location
+        return response
+
+    assert _created_id(reply(b'{"resourceType": "Task", "id": "t9"}'), "Task") == "t9"
+    assert _created_id(reply(b"", "http://127.0.0.1/fhir/Task/t8/_history/1"), "Task") == "t8"
+    with pytest.raises(NoIdGiven):
+        _created_id(reply(b"{}"), "Task")

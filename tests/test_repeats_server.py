@@ -8,7 +8,6 @@ SMART double, tests/servers/smart_double.py), and the network fails (a port noth
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
