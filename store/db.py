@@ -97,7 +97,7 @@ def patient_of(resource: dict) -> str | None:
     rtype = resource.get("resourceType")
     if rtype == "Patient":
         return resource.get("id")
-    for key in ("subject", "patient", "beneficiary"):
+    for key in ("subject", "patient", "beneficiary", "for"):  # "for": a Task's (a repeat order, issue 21)
         found = _patient_ref(resource.get(key))
         if found:
             return found
