@@ -83,6 +83,7 @@ RECORD = {
     "care-plan": ("pages/care_plan.py", "Care plan and goals", ":material/flag:"),
     "readings-at-home": ("pages/home_readings.py", "Home readings", ":material/ecg_heart:"),
     "my-appointments": ("pages/appointments.py", "Appointments", ":material/event:"),
+    "repeat-prescriptions": ("pages/repeats.py", "Repeat prescriptions", ":material/pill:"),  # issue 21
     "my-questions": ("pages/questions.py", "My questions", ":material/help:"),
     "check-my-record": ("pages/feedback.py", "Check my record", ":material/rate_review:"),
     "more-of-my-record": ("pages/record_requests.py", "Ask for more of the record", ":material/post_add:"),
@@ -133,7 +134,8 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             view_pages[url] = spec.id
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
     pages = {"": [overview], "Conditions": conditions,
-             "Record": [*record, record_page("check-my-record", title=page_title("feedback", kind)),
+             "Record": [*record, record_page("repeat-prescriptions"),  # never on the shared screen (issue 21)
+                        record_page("check-my-record", title=page_title("feedback", kind)),
                         record_page("more-of-my-record")],
              "Appointment": [appointments, questions]}
     if kind == "patient":

@@ -277,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cli_requests import add_parsers as add_request_parsers  # `ltc request ...` (issue 21)
 
     add_request_parsers(commands)
+
+    from cli_repeats import add_parsers as add_repeat_parsers  # `ltc order-repeat` (issue 21)
+
+    add_repeat_parsers(commands)
     return parser
 
 

@@ -60,6 +60,15 @@ class LetterLine(_Out):
     id: str
 
 
+class RepeatOrderLine(_Out):
+    """A repeat prescription order (issue 21): status issued, ordered, prepared, unconfirmed or not sent."""
+
+    id: int
+    medication: str
+    ordered: dt.datetime
+    status: str
+
+
 class Summary(_Out):
     """The contract `ltc summary --format json` prints (documented in the README)."""
 
@@ -83,6 +92,7 @@ class Summary(_Out):
     questions: list[Question] = Field(default_factory=list)
     own_questions_withheld: int = 0  # kept questions not shown: an entry they came from is hidden
     appointments: list[AppointmentLine] = Field(default_factory=list)  # upcoming first (record/appointments.py)
+    repeat_orders: list[RepeatOrderLine] = Field(default_factory=list)  # newest first (service_repeats.py)
 
 
 def unchecked_notice(count: int) -> str:
@@ -273,3 +283,9 @@ def build_summary(
         own_questions_withheld=withheld,
         appointments=appointments,
     )
+
+
+def with_orders(summary: Summary, orders: list) -> Summary:
+    """The summary with the repeat orders this viewer may see (service_repeats.visible_orders)."""
+    lines = [RepeatOrderLine(id=o.id, medication=o.medication, ordered=o.ordered_at, status=o.status) for o in orders]
+    return summary.model_copy(update={"repeat_orders": lines}) if lines else summary

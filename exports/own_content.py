@@ -88,6 +88,7 @@ class OwnContent:
     progress: list[dict] = field(default_factory=list)
     preferences: dict[str, str] = field(default_factory=dict)
     readings: list = field(default_factory=list)  # home readings (record.readings.Reading), issue 20
+    orders: list[dict] = field(default_factory=list)  # repeat order rows (service_repeats.py), issue 21
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:
