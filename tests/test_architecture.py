@@ -107,10 +107,144 @@ def test_clinical_reads_of_the_store_happen_only_in_the_gate():
     assert not offenders, f"only record/access.py may read clinical resources: {offenders}"
 
 
+MAX_LINES = 400
+# Files still over MAX_LINES, each held to the length it has now so it cannot grow (issue 19: the
+# snapshot files are being rewritten by the snapshot work; the others are split by responsibility
+# as the layout move reaches them). Remove an entry once its file is split.
+STILL_OVER = {
+    "record/derived.py": 434,  # the snapshot work (issue 19) replaces it
+    "record/access.py": 436,
+    "record/models.py": 449,
+    "connectors/validate.py": 445,
+    "bench/scale.py": 441,
+    "conditions/base.py": 437,
+    "connectors/smart.py": 434,
+    "connectors/fhir_server.py": 423,
+    "tests/leak_oracle.py": 441,
+    "tests/test_demo_data.py": 423,
+    "tests/test_consent_provisions.py": 425,
+    "tests/test_mental_health.py": 414,
+    "tests/test_models_mapping.py": 411,
+}
+
+
 def test_files_stay_small():
-    """No source file grows past 450 lines (STYLE.md: past ~400, split)."""
-    big = {str(p.relative_to(ROOT)): n for p in project_files() if (n := len(p.read_text().splitlines())) > 450}
-    assert not big
+    """No source or test file grows past 400 lines (STYLE.md: past ~400, split); the few still
+    over it (STILL_OVER) may not grow, and one that shrank under it must leave the list."""
+    files = project_files() + python_files("tests")
+    lengths = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in files}
+    big = {f: n for f, n in lengths.items() if n > STILL_OVER.get(f, MAX_LINES)}
+    assert not big, f"split these by responsibility: {big}"
+    settled = sorted(f for f in STILL_OVER if lengths.get(f, 0) <= MAX_LINES)
+    assert not settled, f"no longer over {MAX_LINES} lines: remove from STILL_OVER: {settled}"
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    """`record/access.py` -> `record.access`; a package's `__init__.py` -> the package."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """The ids of import nodes under `if TYPE_CHECKING:`: read by type checkers, never run."""
+    hidden = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            hidden |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+    return hidden
+
+
+def project_imports(path: Path, modules: set[str], root: Path = ROOT) -> set[str]:
+    """The project modules a file imports, anywhere in it (a function-level import hides a cycle
+    as well as a top-level one does), relative imports resolved; type-checking-only imports aside."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    hidden, me = _type_checking_only(tree), module_name(path, root)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+
+    def owning(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in hidden:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {owning(alias.name) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            source = ".".join([*base, *([node.module] if node.module else [])])
+            for alias in node.names:
+                whole = f"{source}.{alias.name}" if source else alias.name
+                found.add(whole if whole in modules else owning(source))
+    return found - {None, me}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan, without recursion)."""
+    index, low, stack, on_stack, cycles, counter = {}, {}, [], set(), [], 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    cycles.append(sorted(group))
+    return cycles
+
+
+# cli.py (being changed by the pages and features work, issue 19) imports cli_readings inside a
+# function and cli_readings imports cli for its options and UsageError: to be broken by moving
+# those into a module both import when cli.py is free to change.
+KNOWN_CYCLES = [["cli", "cli_readings"]]
+
+
+def test_no_import_cycle_among_the_project_modules():
+    """No two project modules import each other, directly or around a loop, at any level of the
+    file: a cycle makes the import order matter and hides which layer owns what (issue 19)."""
+    files = {module_name(p): p for p in project_files()}
+    graph = {name: project_imports(path, set(files)) for name, path in files.items()}
+    assert [c for c in import_cycles(graph) if c not in KNOWN_CYCLES] == []
+
+
+def test_the_cycle_finder_sees_a_function_level_import(tmp_path):
+    """The cycle check is not vacuous: a loop closed by an import inside a function is found,
+    and one closed only under TYPE_CHECKING is not."""
+    (tmp_path / "a.py").write_text("import b\n")
+    (tmp_path / "b.py").write_text("def f():\n    from a import x\n")
+    (tmp_path / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\n")
+    names = {"a", "b", "c"}
+    graph = {n: project_imports(tmp_path / f"{n}.py", names, tmp_path) for n in names}
+    assert import_cycles(graph) == [["a", "b"]]
+    assert graph["c"] == set()
 
 
 def test_every_registered_page_goes_through_the_app_first():
