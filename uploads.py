@@ -78,7 +78,7 @@ def scope_problem(resource: dict, patient_id: str | None, placement, digest: str
 
     placement: where a stored copy of it is filed (`Store.placement`: None, or (patient id, None) or
     (None, digest of a shared copy)); digest: `store.copy_digest(resource)` when a shared copy is
-    stored; owner: `store.patient_of(resource)`; named_elsewhere: whether a stored entry outside
+    stored; owner: `fhir_read.patient_of(resource)`; named_elsewhere: whether a stored entry outside
     `patient_id`'s record points at its id (`Store.named_outside`; asked only of a new shared
     resource, and taken as yes when not given: fail closed)."""
     rtype = resource.get("resourceType")

@@ -34,6 +34,7 @@ import requests
 from fhirclient.auth import FHIROAuth2Auth
 from fhirclient.server import FHIRServer
 
+import fhir_read
 from connectors import absence, files, notices
 from connectors import search_pages as pages
 from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
@@ -46,9 +47,6 @@ APP_TYPES = (
     "AllergyIntolerance", "Immunization", "DocumentReference", "CarePlan", "Goal", "Flag",
     "Appointment", "Consent", "RelatedPerson", "Procedure", "Encounter", "DiagnosticReport",
 )
-# The element naming the patient, where it is not `subject`.
-_PATIENT_ELEMENT = {"AllergyIntolerance": "patient", "Immunization": "patient", "Consent": "patient",
-                    "RelatedPerson": "patient"}
 _SHARED = frozenset({"Medication", "Binary"})  # fetched because a record entry points at them
 _ID_CHUNK = 50
 _MAX_PAGES = 10_000
@@ -389,19 +387,21 @@ class FhirServerConnector:
             actors = [p.get("actor") for p in resource.get("participant") or [] if isinstance(p, dict)]
             refs = [a.get("reference") for a in actors if isinstance(a, dict)]
             return None if any(self._is_patient(r) for r in refs) else "not this patient's; not stored"
-        holder = resource.get(_PATIENT_ELEMENT.get(rtype, "subject"))
-        reference = holder.get("reference") if isinstance(holder, dict) else None
-        if self._is_patient(reference):
+        named = [r for key in fhir_read.PATIENT_KEYS if (r := fhir_read.reference(resource.get(key)))]
+        if any(self._is_patient(r) for r in named):
             return None
-        return "not this patient's; not stored" if reference else "does not say whose it is; not stored"
+        return "not this patient's; not stored" if named else "does not say whose it is; not stored"
 
     def _is_patient(self, reference: object) -> bool:
+        """Whether a reference names this server's patient (fhir_read.patient_id_in reads every
+        form; an absolute URL must be this server's)."""
         if not isinstance(reference, str):
             return False
         if reference.startswith(self.base_url):
             reference = reference[len(self.base_url):]
-        reference = reference.split("/_history/")[0]
-        return reference == f"Patient/{self.patient_id}"
+        elif "://" in reference:
+            return False  # a Patient on another server
+        return fhir_read.patient_id_in(reference) == self.patient_id
 
 
 def _references(value: object) -> list[str]:

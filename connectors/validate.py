@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from fhir_read import CODING_KEYS, MAX_DEPTH, coding_problem
+from fhir_read import CODING_KEYS, MAX_DEPTH, PATIENT_KEYS, coding_problem, patient_id_in
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
@@ -106,8 +106,6 @@ _SUBJECT_KEYS = {
     "Consent": "patient",
     "RelatedPerson": "patient",
 }
-_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$")
-
 # Types whose top-level `status` is a CodeableConcept rather than a code string.
 _STATUS_NOT_CODE = frozenset({"SubstanceSpecification", "MedicinalProductAuthorization"})
 
@@ -345,15 +343,11 @@ def _has_patient_participant(resource: dict) -> bool:
         if not isinstance(actor, dict):
             continue
         reference = actor.get("reference")
-        if isinstance(reference, str) and _PATIENT_REFERENCE.search(reference):
+        if patient_id_in(reference):
             return True
         if actor.get("type") == "Patient" and _has_reference(actor):
             return True
     return False
-
-
-# Where a resource names its patient (store.db.patient_of reads the same keys).
-_PATIENT_KEYS = ("subject", "patient", "beneficiary")
 
 
 _REFERENCE_TYPE = re.compile(r"(?:^|/)([A-Za-z]{1,64})/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$")
@@ -365,7 +359,7 @@ def _unresolved_patient(resource: dict) -> str | None:
     identifier with no reference, a reference inside the resource (`#p`), or another type (`Group`).
     The resource cannot be tied to a patient, so it is refused, never stored without one. The
     reason names what kind of reference it is, never its text (which may hold an NHS number)."""
-    for key in _PATIENT_KEYS:
+    for key in PATIENT_KEYS:  # where a resource names its patient (fhir_read owns the answer)
         value = resource.get(key)
         if not isinstance(value, dict):
             continue
@@ -382,7 +376,7 @@ def _unresolved_kind(reference: object) -> str | None:
     """What kind of reference names no Patient that can be stored, or None for a Patient one."""
     if not isinstance(reference, str):
         return "an identifier with no reference" if reference is None else None
-    if _PATIENT_REFERENCE.search(reference):
+    if patient_id_in(reference):
         return None
     if reference.startswith(("urn:uuid:", "urn:oid:")):
         return "a urn: reference found nowhere in the file"

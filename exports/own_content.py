@@ -31,6 +31,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import fhir_read
+
 OWN_SYSTEM = "https://ltc-dashboard.example/CodeSystem/own-content"
 OWN_EXTENSION = "https://ltc-dashboard.example/StructureDefinition/own-content"
 TAG = {"system": OWN_SYSTEM, "code": "own-content", "display": "Written by the person in the dashboard"}
@@ -303,10 +305,10 @@ def _about(resource: dict) -> str | None:
 
 def from_fhir(resource: dict) -> OwnItem | None:
     """Read one own-content resource back into row fields, or None when it is not one we wrote."""
-    subject = (resource.get("subject") or {}).get("reference") or ""
-    if not subject.startswith("Patient/"):
+    patient_id = fhir_read.patient_id_in(fhir_read.reference(resource.get("subject")))
+    if patient_id is None:
         return None
-    patient_id, rid, rtype = subject.split("/", 1)[1], str(resource.get("id") or ""), resource.get("resourceType")
+    rid, rtype = str(resource.get("id") or ""), resource.get("resourceType")
     fields, codes = _ext_fields(resource), _codes(resource)
     if rtype == "Goal":
         fields["text"] = (resource.get("description") or {}).get("text")
