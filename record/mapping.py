@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from record import stored_json
+from record.entered_in_error import entered_in_error as is_entered_in_error  # the one owner (issue 19)
 from record.letters import (
     SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
 )
@@ -151,15 +152,6 @@ class RecordMapping:
         if medications is None:
             medications = group_medications(singles)
         return PatientRecord(patient=patient, medications=medications, **lists)
-
-
-def is_entered_in_error(resource: dict) -> bool:
-    """Whether a resource says it was entered in error (the gate drops these; this is a 2nd net)."""
-    for field in ("status", "lifecycleStatus", "docStatus"):
-        if resource.get(field) == "entered-in-error":
-            return True
-    status = resource.get("verificationStatus")  # absent from most resources: skip reading it
-    return status is not None and first_code(status) == "entered-in-error"
 
 
 def map_patient(resource: dict) -> PatientInfo:
