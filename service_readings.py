@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import preference_keys
 from exports import feedback
-from exports.own_content import READINGS_HIDDEN_PREFERENCE
+from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
 from record.readings import Reading, check
 
 __all__ = ["READINGS_HIDDEN_PREFERENCE", "ReadingRefused", "ReadingsServiceMixin", "may_add_readings",
@@ -39,7 +40,7 @@ def visible_readings(visible, rows: list[dict], preferences: dict | None) -> lis
         return []
     if viewer.kind == "proxy":
         rows = [r for r in rows if r.get("author") == str(viewer)]
-    elif viewer.kind == "clinic" and (preferences or {}).get(READINGS_HIDDEN_PREFERENCE) == "hide":
+    elif viewer.kind == "clinic" and preference_keys.value(preferences, READINGS_HIDDEN_PREFERENCE) == "hide":
         return []
     elif viewer.kind not in ("patient", "clinic"):
         return []

@@ -32,6 +32,7 @@ import json
 from dataclasses import dataclass, field
 
 import fhir_read
+import preference_keys
 
 OWN_SYSTEM = "https://ltc-dashboard.example/CodeSystem/own-content"
 OWN_EXTENSION = "https://ltc-dashboard.example/StructureDefinition/own-content"
@@ -45,11 +46,9 @@ CATEGORY_WORDS = {
     "comment": "Comment on the record",
     "goal-progress": "Progress on a goal",
 }
-SHARED_SCREEN_PREFERENCE = "shared_screen_own"  # "yes": own questions, goals, notes on the shared screen
-VIEWS_PREFERENCE = "views_chosen"  # the condition views the patient chose to show, "id,id" (issue 16)
-READINGS_HIDDEN_PREFERENCE = "shared_screen_readings"  # "hide": no home readings on the shared screen (issue 20)
-PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE, VIEWS_PREFERENCE,
-                   READINGS_HIDDEN_PREFERENCE)
+# The preference keys' one owner is preference_keys.py (issue 19); these names are kept for readers here.
+SHARED_SCREEN_PREFERENCE = preference_keys.SHARED_SCREEN_OWN  # "yes": own questions, goals, notes on the shared screen
+VIEWS_PREFERENCE = preference_keys.VIEWS_CHOSEN  # the condition views the patient chose to show, "id,id" (issue 16)
 
 
 def views_preference_key(viewer) -> str | None:
@@ -105,7 +104,7 @@ def visible_keys(visible) -> set[str]:
 
 def shows_own_on_shared_screen(preferences: dict | None) -> bool:
     """Whether the person chose to show their own questions, goals and notes on the shared screen."""
-    return (preferences or {}).get(SHARED_SCREEN_PREFERENCE) == "yes"
+    return preference_keys.value(preferences, SHARED_SCREEN_PREFERENCE) == "yes"
 
 
 def sources_of(row: dict) -> list[str] | None:
@@ -318,7 +317,7 @@ def from_fhir(resource: dict) -> OwnItem | None:
         for ext in resource.get("extension") or []:
             parts = {p.get("url"): p.get("valueString")
                      for p in (ext or {}).get("extension") or [] if isinstance(p, dict)}
-            if parts.get("key") in PREFERENCE_KEYS and isinstance(parts.get("value"), str):
+            if parts.get("key") in preference_keys.PREFERENCE_KEYS and isinstance(parts.get("value"), str):
                 prefs[parts["key"]] = parts["value"]
         return OwnItem("preferences", patient_id, rid, prefs)
     if rtype != "Communication":

@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 import service as door
+from preference_keys import LAST_VISIT
 from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
@@ -90,9 +91,9 @@ if off:
 svc = state.service()
 prefs = svc.preferences(summary.patient.id)
 last_visit = None
-if prefs.get("last_visit"):
+if prefs.get(LAST_VISIT):
     try:
-        last_visit = dt.date.fromisoformat(prefs["last_visit"])
+        last_visit = dt.date.fromisoformat(prefs[LAST_VISIT])
     except ValueError:
         last_visit = None
 if last_visit:
@@ -114,7 +115,7 @@ if summary.viewer.kind == "patient":
         )
         if st.button("Save date", key="save_last_visit"):
             try:
-                svc.set_preference(state.viewer(), "last_visit", picked.isoformat())
+                svc.set_preference(state.viewer(), LAST_VISIT, picked.isoformat())
             except door.StoreError as exc:
                 st.error(str(exc))
             else:
