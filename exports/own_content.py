@@ -16,23 +16,23 @@ The representation, chosen so a FHIR reader understands it and `ltc import` rest
 * one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for: the local row id,
   author, status, list position, source, rule id and timestamps.
 
-Which rows a viewer may see and take away is decided here, for the pages, the summary, the sheet
-and every export alike (issue 13 item 8): a carer only what that carer wrote, the patient and the
-shared screen nothing a carer wrote; comments and progress notes only when the entry they are
-about is visible; on the shared screen no comments at all, and the person's questions, goals and
-notes only when they chose to show them there (`SHARED_SCREEN_PREFERENCE`, off unless set). A
-suggested question the person kept is shown only to a viewer whose gate passes every entry it was
-built from (its `sources`, conditions/sources.py); one kept before sources were recorded is shown
-to the patient alone.
+Which rows a viewer may see and take away is the gate's rule (record/own_content_access.py,
+issue 19), applied here for the pages, the summary, the sheet and every export alike (issue 13
+item 8): a carer only what that carer wrote, the patient and the shared screen nothing a carer
+wrote; comments and progress notes only when the entry they are about is visible; on the shared
+screen no comments at all, and the person's questions, goals and notes only when they chose to
+show them there (`SHARED_SCREEN_PREFERENCE`, off unless set); a kept suggestion only while every
+entry it was built from is visible.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import fhir_read
 import preference_keys
+from record import own_content_access as gate
+from record.own_content_access import sources_of  # noqa: F401  (restore reads it here)
 
 OWN_SYSTEM = "https://ltc-dashboard.example/CodeSystem/own-content"
 OWN_EXTENSION = "https://ltc-dashboard.example/StructureDefinition/own-content"
@@ -91,72 +91,33 @@ class OwnContent:
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:
-    """Rows this viewer may see: a carer only their own; anyone else nothing a carer wrote."""
-    if viewer.kind == "proxy":
-        return [r for r in rows if r.get("author") == str(viewer)]
-    return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
-
-
-def visible_keys(visible) -> set[str]:
-    """`Type/id` of every resource in a VisibleRecord."""
-    return set(visible.key_set)
+    """Rows this viewer may see by who wrote them (the gate's rule, record/own_content_access.py)."""
+    return gate.by_author(viewer, gate.COMMENTS, rows)
 
 
 def shows_own_on_shared_screen(preferences: dict | None) -> bool:
     """Whether the person chose to show their own questions, goals and notes on the shared screen."""
-    return preference_keys.value(preferences, SHARED_SCREEN_PREFERENCE) == "yes"
-
-
-def sources_of(row: dict) -> list[str] | None:
-    """The entry keys a kept suggestion was built from, or None when they were not recorded (a
-    row kept before they were, or a value that is not a JSON list of texts)."""
-    text = row.get("sources")
-    try:
-        keys = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
-    return keys if isinstance(keys, list) and all(isinstance(k, str) for k in keys) else None
-
-
-def question_visible(visible, row: dict) -> bool:
-    """Whether a question row passes the gate for this viewer: the person's own words always do;
-    a kept suggestion only while every entry it was built from is visible (fail closed: one with
-    no recorded sources only to the patient)."""
-    if row.get("source") != "suggested":
-        return True
-    keys = sources_of(row)
-    if keys is None:
-        return visible.viewer.kind == "patient"
-    return all(visible.sees(key) for key in keys)
+    return gate.on_shared_screen(gate.QUESTIONS, preferences)
 
 
 def questions_for(visible, rows: list[dict], preferences: dict | None) -> tuple[list[dict], int]:
     """The question rows this viewer may see, and how many of the viewer's own kept questions are
     withheld because an entry they came from is not visible to them."""
-    viewer = visible.viewer
-    if viewer.kind == "clinic" and not shows_own_on_shared_screen(preferences):
-        return [], 0
-    theirs = mine(viewer, rows)
-    shown = [row for row in theirs if question_visible(visible, row)]
+    theirs = gate.by_viewer(visible, gate.QUESTIONS, rows, preferences)
+    shown = gate.own_rows(visible, gate.QUESTIONS, rows, preferences)
     return shown, len(theirs) - len(shown)
 
 
 def for_viewer(visible, questions, comments, goals, progress, preferences) -> OwnContent:
-    """The own content a viewer may see, given the store's rows for their patient."""
-    viewer, keys = visible.viewer, visible_keys(visible)
-    shared = shows_own_on_shared_screen(preferences)
-    hidden = viewer.kind == "clinic" and not shared
-    own_goals = [] if hidden else mine(viewer, goals)
-    goal_refs = keys | {f"own/{g['id']}" for g in own_goals}
-    shown_questions, _ = questions_for(visible, questions, preferences)
+    """The own content a viewer may see, given the store's rows for their patient (every kind
+    by the gate's rule, record/own_content_access.py)."""
+    own_goals = gate.own_rows(visible, gate.GOALS, goals, preferences)
     return OwnContent(
-        questions=shown_questions,
-        comments=[] if viewer.kind == "clinic" else [
-            c for c in mine(viewer, comments) if f"{c['resource_type']}/{c['resource_id']}" in keys
-        ],
+        questions=gate.own_rows(visible, gate.QUESTIONS, questions, preferences),
+        comments=gate.own_rows(visible, gate.COMMENTS, comments, preferences),
         goals=own_goals,
-        progress=[] if hidden else [p for p in mine(viewer, progress) if p.get("goal_ref") in goal_refs],
-        preferences=dict(preferences) if viewer.kind == "patient" else {},
+        progress=gate.own_rows(visible, gate.PROGRESS, progress, preferences, goals=own_goals),
+        preferences=dict(preferences) if visible.viewer.kind == "patient" else {},
     )
 
 

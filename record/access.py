@@ -43,6 +43,7 @@ from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
 from record import carer_access
 from record.carer_access import ProxyLink, still_admitted  # noqa: F401  (the gate's API: carers)
+from record.own_content_access import own_rows  # noqa: F401  (the gate's API: the person's own content)
 from record.consent import Access, read_access, stored_text
 from record.consent_start import UNREADABLE_START, access_start
 from record.consent_window import CarerWindow, carer_window, related_person_valid
