@@ -126,11 +126,6 @@ STILL_OVER = {
     "conditions/base.py": 437,
     "connectors/smart.py": 434,
     "connectors/fhir_server.py": 423,
-    "tests/leak_oracle.py": 441,
-    "tests/test_demo_data.py": 423,
-    "tests/test_consent_provisions.py": 425,
-    "tests/test_mental_health.py": 414,
-    "tests/test_models_mapping.py": 411,
 }
 
 
