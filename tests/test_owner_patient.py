@@ -80,11 +80,10 @@ def test_binary_and_appointment_are_placed_by_their_own_elements():
 def test_the_server_connector_asks_the_owner_and_checks_the_server(target, ours):
     """A server read keeps an entry only when the owner names this patient and an absolute URL is
     this server's."""
-    from connectors.fhir_server import FhirServerConnector
+    from connectors.server_ownership import ownership_problem
 
-    connector = FhirServerConnector.__new__(FhirServerConnector)  # only the two fields the check reads
-    connector.base_url, connector.patient_id = "https://server.example/fhir/", "p1"
-    problem = connector._ownership_problem({"resourceType": "Observation", "subject": {"reference": target}})
+    problem = ownership_problem({"resourceType": "Observation", "subject": {"reference": target}},
+                                "https://server.example/fhir/", "p1")
     assert (problem is None) == ours
 
 
