@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from exports import feedback
+from exports.own_content import screen_choices
 from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
 from record.own_content_access import READINGS, own_rows
 from record.readings import Reading, check
@@ -34,7 +35,7 @@ def may_add_readings(visible) -> bool:
 
 def visible_readings(visible, rows: list[dict], preferences: dict | None) -> list[Reading]:
     """The stored reading rows this viewer may see, as `Reading`s, oldest first."""
-    return [reading for r in own_rows(visible, READINGS, rows, preferences) if (reading := _readable(r))]
+    return [reading for r in own_rows(visible, READINGS, rows, screen_choices(preferences)) if (reading := _readable(r))]
 
 
 def _readable(row: dict) -> Reading | None:

@@ -11,8 +11,9 @@ do not reach it; this is the rule in their place, fail closed:
 * the patient and the shared screen see nothing a carer wrote, except home readings, which the
   patient sees whoever entered them (issue 20);
 * the shared screen shows no comments, the person's questions, goals and notes only when they
-  chose to show them there (`SHARED_SCREEN_OWN`, off unless set), and home readings unless they
-  chose to hide them there (`SHARED_SCREEN_READINGS`);
+  chose to show them there (off unless chosen), and home readings unless they chose to hide them
+  there (`ScreenChoices`, read from their preferences by exports/own_content.py `screen_choices`:
+  the record package does not read the preference table, which is no part of a record snapshot);
 * a comment only while the entry it is about is visible; a progress note only while its goal is;
   a kept suggestion (a question) only while every entry it was built from is visible (one kept
   before its sources were recorded, to the patient alone);
@@ -22,20 +23,26 @@ do not reach it; this is the rule in their place, fail closed:
 from __future__ import annotations
 
 import json
-
-from preference_keys import SHARED_SCREEN_OWN, SHARED_SCREEN_READINGS, value
+from dataclasses import dataclass
 
 QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS = "questions", "comments", "goals", "progress", "readings"
 KINDS = (QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS)
 
 
-def on_shared_screen(kind: str, preferences: dict | None) -> bool:
+@dataclass(frozen=True)
+class ScreenChoices:
+    """What the person chose to show on the shared clinic screen (the defaults hold when unset)."""
+
+    own: bool = False  # their questions, goals and progress notes
+    readings: bool = True  # their home readings
+
+
+def on_shared_screen(kind: str, choices: ScreenChoices | None) -> bool:
     """Whether the shared clinic screen shows this kind of own content, by the person's choice."""
+    choices = choices or ScreenChoices()
     if kind == COMMENTS:
         return False
-    if kind == READINGS:
-        return value(preferences, SHARED_SCREEN_READINGS) != "hide"
-    return value(preferences, SHARED_SCREEN_OWN) == "yes"
+    return choices.readings if kind == READINGS else choices.own
 
 
 def by_author(viewer, kind: str, rows: list[dict]) -> list[dict]:
@@ -50,13 +57,13 @@ def by_author(viewer, kind: str, rows: list[dict]) -> list[dict]:
     return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
 
 
-def by_viewer(visible, kind: str, rows: list[dict], preferences: dict | None) -> list[dict]:
+def by_viewer(visible, kind: str, rows: list[dict], choices: ScreenChoices | None) -> list[dict]:
     """The rows of one kind this viewer may see by who they are and who wrote them, before the
     checks against the entries they are about (`own_rows`)."""
     viewer = visible.viewer
     if kind == READINGS and visible.denied_reason:
         return []
-    if viewer.kind == "clinic" and not on_shared_screen(kind, preferences):
+    if viewer.kind == "clinic" and not on_shared_screen(kind, choices):
         return []
     rows = by_author(viewer, kind, rows)
     if kind == READINGS:
@@ -64,11 +71,11 @@ def by_viewer(visible, kind: str, rows: list[dict], preferences: dict | None) ->
     return rows
 
 
-def own_rows(visible, kind: str, rows: list[dict], preferences: dict | None,
+def own_rows(visible, kind: str, rows: list[dict], choices: ScreenChoices | None,
              goals: list[dict] | None = None) -> list[dict]:
     """The rows of one kind of own content this viewer may see. For progress notes, `goals` are
     the own goal rows this viewer sees (a note on another of them is withheld)."""
-    shown = by_viewer(visible, kind, rows, preferences)
+    shown = by_viewer(visible, kind, rows, choices)
     if kind == QUESTIONS:
         return [row for row in shown if question_visible(visible, row)]
     if kind == COMMENTS:
