@@ -106,3 +106,18 @@ def test_the_store_keeps_what_the_table_allows(fresh_store):
                        ("shared_screen_readings", "hide")]:
         fresh_store.set_preference("p1", key, value)
         assert fresh_store.preference("p1", key) == value
+
+
+def test_a_restored_export_keeps_lawful_preferences_and_says_which_it_refused(fresh_store):
+    """Restoring exported own content writes what the table allows and lists, in plain words, a
+    value it does not (an export edited by hand), without losing the others."""
+    from exports.own_content import preferences_resource
+    from exports.restore import restore
+
+    # Built by the app's own exporter (exports/own_content.py), then edited: one value no longer lawful.
+    exported = preferences_resource({"eol_prompts": "yes", "shared_screen_readings": "maybe"}, "p1")
+    result = restore(fresh_store, [exported])
+    assert fresh_store.preference("p1", "eol_prompts") == "yes"
+    assert fresh_store.preference("p1", "shared_screen_readings") is None
+    assert [r.reason for r in result.rejected] == [
+        "The setting shared_screen_readings can be show or hide, not 'maybe'."]
