@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import exports
+import preference_keys
 import settings
 from conditions import BY_ID
 from exports import feedback
 from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
-from exports.own_content import PREFERENCE_KEYS, OwnContent, for_viewer as own_for_viewer, views_preference_key
+from exports.own_content import OwnContent, for_viewer as own_for_viewer, views_preference_key
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
 from record import kept_lookups, terminology
@@ -96,7 +97,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
     @_reread_on_change  # a sync may write between the gate's read and the mapping's
     def open(self, viewer: Viewer, today: dt.date) -> Opened:
         """The viewer's visible record and its mapped models (cached per viewer, day and data)."""
-        reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
+        reveal = self._store.preference(viewer.patient_id, preference_keys.EOL_SHOW_PROGNOSIS) == "yes"
         key = (viewer.key, today, reveal, self._store.data_version())
         with self._lock:
             if key in self._cache:
@@ -220,7 +221,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
         opened through the gate for this question only and not kept. Listing carers (the sign-in
         page, a carer's link, every carer run) asks this for each patient, who may never have
         signed in: keeping the patient's whole view for that would outlive every session (H24)."""
-        reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
+        reveal = self._store.preference(viewer.patient_id, preference_keys.EOL_SHOW_PROGNOSIS) == "yes"
         key = (viewer.key, today, reveal, self._store.data_version())
         with self._lock:
             if key in self._cache:
@@ -265,7 +266,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
         return self._store.comments(patient_id)
 
     def preferences(self, patient_id: str) -> dict[str, str]:
-        return {k: v for k in PREFERENCE_KEYS if (v := self._store.preference(patient_id, k)) is not None}
+        return {k: v for k in preference_keys.PREFERENCE_KEYS if (v := self._store.preference(patient_id, k)) is not None}
 
     def set_preference(self, viewer: Viewer, key: str, value: str) -> None:
         self._store.set_preference(viewer.patient_id, key, value)

@@ -4,11 +4,10 @@ Who may add (the rule for flags today, exports/feedback.py `may_flag`): the pati
 while a Consent they can see permits them the `correct` or `amend` action (and no nested deny takes
 it away); the clinic shared screen never.
 
-Who sees them (fail closed): nobody whose view of the record the gate refuses (`denied_reason`);
-the patient every reading, whoever entered it; a carer only the readings that carer entered (as
-for the rest of the own content: how a Consent lets a carer see the person's own readings is not
-decided yet, so they are withheld); the clinic shared screen every reading unless the person chose
-to hide them there (`READINGS_HIDDEN_PREFERENCE`).
+Who sees them is the gate's rule for all of the person's own content (record/own_content_access.py):
+nobody whose view of the record the gate refuses; the patient every reading, whoever entered it; a
+carer only the readings that carer entered; the clinic shared screen every reading unless the
+person chose to hide them there (`READINGS_HIDDEN_PREFERENCE`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 
 from exports import feedback
-from exports.own_content import READINGS_HIDDEN_PREFERENCE
+from exports.own_content import screen_choices
+from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
+from record.own_content_access import READINGS, own_rows
 from record.readings import Reading, check
 
 __all__ = ["READINGS_HIDDEN_PREFERENCE", "ReadingRefused", "ReadingsServiceMixin", "may_add_readings",
@@ -34,16 +35,7 @@ def may_add_readings(visible) -> bool:
 
 def visible_readings(visible, rows: list[dict], preferences: dict | None) -> list[Reading]:
     """The stored reading rows this viewer may see, as `Reading`s, oldest first."""
-    viewer = visible.viewer
-    if visible.denied_reason:
-        return []
-    if viewer.kind == "proxy":
-        rows = [r for r in rows if r.get("author") == str(viewer)]
-    elif viewer.kind == "clinic" and (preferences or {}).get(READINGS_HIDDEN_PREFERENCE) == "hide":
-        return []
-    elif viewer.kind not in ("patient", "clinic"):
-        return []
-    return [reading for r in rows if r.get("patient_id") == viewer.patient_id and (reading := _readable(r))]
+    return [reading for r in own_rows(visible, READINGS, rows, screen_choices(preferences)) if (reading := _readable(r))]
 
 
 def _readable(row: dict) -> Reading | None:

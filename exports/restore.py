@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import fhir_read
 from connectors.base import Rejected
 from exports.own_content import OwnItem, from_fhir, sources_of
 from exports.reading_fhir import from_observation, is_reading
@@ -66,10 +67,9 @@ def restore(store, resources: list[dict]) -> Restored:
 
 def _reading_item(resource: dict, where: str, result: Restored) -> OwnItem | None | bool:
     """A home reading as an item, None when it names no patient, False when it was rejected (said)."""
-    subject = (resource.get("subject") or {}).get("reference") if isinstance(resource.get("subject"), dict) else None
-    if not isinstance(subject, str) or not subject.startswith("Patient/"):
+    patient_id = fhir_read.patient_id_in(fhir_read.reference(resource.get("subject")))
+    if patient_id is None:
         return None
-    patient_id = subject.split("/", 1)[1]
     try:
         reading = from_observation(resource, patient_id)
     except ReadingInvalid as exc:

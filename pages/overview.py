@@ -10,6 +10,7 @@ import streamlit as st
 import service as door
 from conditions.home import home_average_lines
 from record.appointments import next_sentence
+from preference_keys import LAST_VISIT
 from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
@@ -97,9 +98,9 @@ if off:
 svc = state.service()
 prefs = svc.preferences(summary.patient.id)
 last_visit = None
-if prefs.get("last_visit"):
+if prefs.get(LAST_VISIT):
     try:
-        last_visit = dt.date.fromisoformat(prefs["last_visit"])
+        last_visit = dt.date.fromisoformat(prefs[LAST_VISIT])
     except ValueError:
         last_visit = None
 if last_visit:
@@ -121,7 +122,7 @@ if summary.viewer.kind == "patient":
         )
         if st.button("Save date", key="save_last_visit"):
             try:
-                svc.set_preference(state.viewer(), "last_visit", picked.isoformat())
+                svc.set_preference(state.viewer(), LAST_VISIT, picked.isoformat())
             except door.StoreError as exc:
                 st.error(str(exc))
             else:

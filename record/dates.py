@@ -123,7 +123,7 @@ def _offset(zone: str) -> dt.timezone:
 
 
 # Where each resource type keeps the date it happened (not when it was filed or last updated),
-# for every R4 type the store files under a patient (store.db.patient_of: `subject`, `patient` or
+# for every R4 type the store files under a patient (fhir_read.patient_of: `subject`, `patient` or
 # `beneficiary`), from each type's R4 page; the first that holds a readable date counts. A choice
 # element ([x]) is listed in each form that holds a date; its other forms (an age, a range, a
 # string such as "last summer") cannot be placed, and the next field is tried.

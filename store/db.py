@@ -92,33 +92,6 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def patient_of(resource: dict) -> str | None:
-    """The id of the Patient a resource belongs to, or None for shared resources."""
-    rtype = resource.get("resourceType")
-    if rtype == "Patient":
-        return resource.get("id")
-    for key in ("subject", "patient", "beneficiary", "for"):  # "for": a Task's (a repeat order, issue 21)
-        found = _patient_ref(resource.get(key))
-        if found:
-            return found
-    if rtype == "Binary":
-        return _patient_ref(resource.get("securityContext"))
-    if rtype == "Appointment":
-        for part in resource.get("participant") or []:
-            found = _patient_ref((part or {}).get("actor")) if isinstance(part, dict) else None
-            if found:
-                return found
-    return None
-
-
-def _patient_ref(ref) -> str | None:
-    if isinstance(ref, dict):
-        text = ref.get("reference")
-        if isinstance(text, str) and "Patient/" in text:
-            return text.rsplit("Patient/", 1)[1].split("/")[0] or None
-    return None
-
-
 # What the person writes. No import or sync ever writes here.
 PERSONAL_TABLES = {
     "questions": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, text TEXT NOT NULL,"

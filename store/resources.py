@@ -8,7 +8,8 @@ import json
 import re
 import unicodedata
 
-from store.db import PutResult, now_iso, patient_of
+from fhir_read import patient_of
+from store.db import PutResult, now_iso
 from store.versions import canonical, label_items, order, resolve, stamp, with_labels
 
 # Stored JSON is compact and keeps non-ASCII text as it is; one encoder for every row.
