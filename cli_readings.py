@@ -11,7 +11,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-import cli
+import cli_common as cli
 import settings
 import textsafe
 from record.reading_csv import CsvUnusable, read, same
@@ -123,12 +123,12 @@ def add_parsers(commands) -> None:
     p_add.add_argument("--at", metavar="DATETIME", help="when it was taken, e.g. '2026-11-12 07:30' (UK time unless"
                                                         " an offset is given; default: now)")
     p_add.add_argument("--context", metavar="WHEN", help="glucose only: " + ", ".join(GLUCOSE_CONTEXTS))
-    cli._db_option(p_add)
+    cli.db_option(p_add)
     p_add.set_defaults(func=cmd_add)
 
     p_list = sub.add_parser("list", help="list the home readings this viewer may see, oldest first")
     cli._viewer_options(p_list)
-    cli._db_option(p_list)
+    cli.db_option(p_list)
     p_list.set_defaults(func=cmd_list)
 
     p_import = sub.add_parser("import", help="import home readings from a CSV file a device or app exported")
@@ -140,6 +140,6 @@ def add_parsers(commands) -> None:
                                "datetime, date, time, bp, systolic, diastolic, pulse, glucose, weight, context")
     p_import.add_argument("--accept-valid", action="store_true",
                           help="save the good rows even when some are rejected (otherwise nothing is saved)")
-    cli._db_option(p_import)
+    cli.db_option(p_import)
     p_import.set_defaults(func=cmd_import)
 

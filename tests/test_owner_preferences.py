@@ -73,7 +73,7 @@ def test_no_other_app_file_spells_a_key_out():
 def test_every_key_has_a_kind_a_meaning_and_a_lawful_default(key):
     """A choice has values and its default is one of them; the others have no default."""
     entry = prefs.TABLE[key]
-    assert entry.meaning and entry.kind in ("choice", "date", "views")
+    assert entry.meaning and entry.kind in ("choice", "date", "views", "columns")
     if entry.kind == "choice":
         assert entry.values and entry.default in entry.values
         prefs.check(key, entry.default)
@@ -88,6 +88,7 @@ def test_every_key_has_a_kind_a_meaning_and_a_lawful_default(key):
     ("shared_screen_readings", "yes", "The setting shared_screen_readings can be show or hide, not 'yes'."),
     ("last_visit", "12/10/2026", "The setting last_visit must be a date like 2026-03-05, not '12/10/2026'."),
     ("views_chosen", "diabetes;dementia", "The setting views_chosen must list view names separated by commas."),
+    ("reading_csv_columns", "[\"Date\"]", "The setting reading_csv_columns must name, for each reading, the column of the file it is in."),
     ("last_visit:RelatedPerson/rp1", "2026-10-12", "There is no setting called 'last_visit:RelatedPerson/rp1'."),
 ])
 def test_the_store_refuses_what_the_table_does_not_allow_in_plain_words(fresh_store, key, value, words):
