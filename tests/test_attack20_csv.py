@@ -166,6 +166,34 @@ def test_a_decimal_comma_under_a_unit_header_is_still_converted(header, cell, ex
     assert [r.value for r in found.readings] == [expected]
 
 
+@pytest.mark.xfail(strict=True, reason="'already kept' compares every row of the file with every kept reading: "
+                                       "quadratic, so a year of sensor readings against a year kept is ~10^9 "
+                                       "comparisons (minutes, on every run of the page)")
+def test_checking_what_is_already_kept_grows_with_the_rows_not_their_square(capsys, db, tmp_path, monkeypatch):
+    """Shape: a LibreView-like glucose file (a reading every 15 minutes, ISO timestamps), one year
+    per file: 35,000 rows, under the 50,000-row limit. The second year's file shares no reading
+    with the first. Counted here with 1,000 kept and 1,000 new rows (no clock, so no flakiness):
+    a lookup by moment needs about one comparison a row; today it makes one per pair."""
+    import datetime as dt
+
+    import cli_readings
+    from store import Store
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    stamps = [(start + dt.timedelta(minutes=15 * n)).isoformat() for n in range(2000)]
+    store = Store(db)
+    store.add_readings("dm-patient", [{"kind": "glucose", "value": 6.0, "unit": "mmol/L", "taken_at": t,
+                                       "context": "other", "author": "patient"} for t in stamps[:1000]])
+    store.close()
+    path = tmp_path / "sensor.csv"
+    path.write_text("timestamp,glucose\n" + "".join(f"{t},6.1\n" for t in stamps[1000:]))
+    calls = []
+    real = cli_readings.same
+    monkeypatch.setattr(cli_readings, "same", lambda a, b: calls.append(1) or real(a, b))
+    assert run(capsys, "reading", "import", path, "--patient", "dm-patient", "--db", db)[0] == 0
+    assert len(calls) <= 10 * 2000, f"{len(calls):,} comparisons for 1,000 rows against 1,000 kept"
+
+
 # -- held -----------------------------------------------------------------------------------------
 def test_bom_quoted_headers_and_crlf_are_read():
     """Shape: Omron Connect (UTF-8 with BOM, every cell quoted, CRLF line ends, units in brackets)."""
