@@ -115,6 +115,22 @@ def test_reimporting_the_export_never_duplicates_a_precise_glucose(service, tmp_
     assert values == [6.123456789]
 
 
+@pytest.mark.xfail(strict=True, reason="an older export re-imported brings back the values of a reading the person "
+                                       "has since corrected, as a second reading (the export's id is not used)")
+def test_reimporting_an_older_export_does_not_undo_a_correction(service, tmp_path):
+    """Input: the person exports (a backup), then corrects a mistyped reading 183/86 to 138/86, then
+    imports the backup again (moving to a new computer, or a second `ltc import`). exports/restore.py:
+    "what is already stored is never changed (the person's later edits win over an older export)".
+    The exported Observation carries the reading's id; the wrong 183/86 should not come back."""
+    me = viewer(DM)
+    kept = service.add_reading(me, today(), "bp", "183/86", "2026-11-20 07:00")
+    path = tmp_path / "backup.json"
+    path.write_bytes(service.export(me, today(), "fhir").data)
+    service.update_reading(me, today(), kept.id, "bp", "138/86", "2026-11-20 07:00")
+    import_paths(service._store, [path])
+    assert [r.value_text for r in service.readings(me, today())] == ["138/86 mmHg"]
+
+
 # -- held -----------------------------------------------------------------------------------------
 def test_a_bundle_tagging_someone_elses_reading_is_refused_in_an_upload(service):
     """Input: patient dm-patient uploads a Bundle with an own-content Observation whose subject is
