@@ -43,6 +43,8 @@ class ImportReport:
     put: PutResult = field(default_factory=PutResult)
     rejected: list[Rejected] = field(default_factory=list)
     own: Counter = field(default_factory=Counter)  # own-content rows restored, e.g. "own question"
+    own_kept: Counter = field(default_factory=Counter)  # of those, already there before this import
+    superseded: Counter = field(default_factory=Counter)  # older copies of own rows changed since: not restored
 
     @property
     def counts(self) -> Counter:
@@ -65,6 +67,11 @@ class ImportReport:
         """What the person running the import should know, in plain words (no clinical content)."""
         notes = [f"{rtype}/{rid}: the newer copy no longer has the label that hid it ({', '.join(codes)}), "
                  "so it may now be shown" for rtype, rid, codes in self.unhidden]
+        if changed := self.superseded["own reading"]:
+            kept = self.own_kept["own reading"]
+            notes.append(f"{kept} home reading{'s' if kept != 1 else ''} already kept, {changed} older "
+                         f"cop{'ies' if changed != 1 else 'y'} of readings you have since changed not restored "
+                         "(the reading as you changed it is kept)")
         unordered = sum(self.put.unordered.values())
         if unordered:
             notes.append(f"{unordered} {'entry' if unordered == 1 else 'entries'} had copies that could not be "
@@ -146,6 +153,8 @@ def _restore_own_content(store: Store, resources: list[dict], report: ImportRepo
     tables (never twice: what is already there is skipped)."""
     restored = restore(store, resources)
     report.own.update(restored.counts)
+    report.own_kept.update(restored.unchanged)
+    report.superseded.update(restored.superseded)
     report.rejected.extend(restored.rejected)
 
 
