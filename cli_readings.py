@@ -14,7 +14,7 @@ from pathlib import Path
 import cli_common as cli
 import settings
 import textsafe
-from record.reading_csv import CsvUnusable, read, same
+from record.reading_csv import CsvUnusable, read
 from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, KINDS, ReadingInvalid
 
 
@@ -93,8 +93,7 @@ def cmd_import(args) -> int:
         found = read(data, viewer.patient_id, today, service.author_of(viewer), args.kind, _columns(args.column))
     except CsvUnusable as exc:
         raise cli.UsageError(_said(f"{args.file}: {exc} Nothing was saved.")) from None
-    kept = service.readings(viewer, today)
-    new = [r for r in found.readings if not any(same(r, old) for old in kept)]
+    new = service.not_yet_kept(viewer, today, found.readings)  # whoever entered them (a carer and the person)
     print(f"{args.file}: {len(found.good)} {KIND_WORDS[found.kind]} reading(s) can be kept, "
           f"{len(found.rejected)} rejected, {len(found.good) - len(new)} already kept.")
     print("  columns: " + _said(", ".join(f"{role} = '{name}'" for role, name in found.columns.items())))

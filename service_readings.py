@@ -70,9 +70,25 @@ class ReadingsServiceMixin:
                                  + (" A carer can when the consent on the record lets them add to it."
                                     if viewer.kind == "proxy" else ""))
 
+    def born(self, viewer, today: dt.date) -> dt.date | None:
+        """The earliest day the person can have been born (their record's birth date, a partial one
+        read as its first day), for the check: no reading before it. Only used to refuse."""
+        patient = self.open(viewer, today).record.patient
+        return patient.birth_date if patient else None
+
     def check_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """A typed reading checked for this viewer (ReadingInvalid names every problem)."""
-        return check(viewer.patient_id, kind, value, when, today, self.author_of(viewer), **fields)
+        return check(viewer.patient_id, kind, value, when, today, self.author_of(viewer),
+                     born=self.born(viewer, today), **fields)
+
+    def not_yet_kept(self, viewer, today: dt.date, readings: list[Reading]) -> list[Reading]:
+        """Those of `readings` (a file this viewer may add) that are not already kept: compared with
+        every reading of the person, whoever entered it, so the person and a carer importing the same
+        device file keep it once. The carer learns only that readings equal to the ones in their own
+        file are kept, nothing else of the person's readings."""
+        self._refuse_unless_allowed(viewer, today)
+        kept = {r.measurement for row in self._store.readings(viewer.patient_id) if (r := _readable(row))}
+        return [reading for reading in readings if reading.measurement not in kept]
 
     def add_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """Check and keep one reading; refused for a viewer who may not add."""
@@ -98,7 +114,8 @@ class ReadingsServiceMixin:
     def update_reading(self, viewer, today: dt.date, reading_id: int, kind: str, value, when, **fields) -> Reading:
         """Check and keep new values for one of the readings this viewer sees."""
         old = self._own_row(viewer, today, reading_id)
-        reading = check(viewer.patient_id, kind, value, when, today, old.author, reading_id=reading_id, **fields)
+        reading = check(viewer.patient_id, kind, value, when, today, old.author, reading_id=reading_id,
+                        born=self.born(viewer, today), uid=old.uid, **fields)
         self._store.update_reading(viewer.patient_id, reading_id, reading.row())
         return reading
 

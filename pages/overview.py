@@ -43,7 +43,7 @@ for view in summary.conditions:
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
         ui.choose_view_button(view.id, False, f"Hide the {ui.view_name(view.id)} view")  # one name per view
 
-for line in home_average_lines(summary.conditions):  # issue 20: the home blood pressure week, in words
+for line in home_average_lines(summary):  # issue 20: the home blood pressure week, in words
     st.markdown(escape_markdown(line))
 
 if summary.viewer.kind != "clinic" and not summary.denied and not summary.death_notice:  # the person or a carer chooses (issue 16)
