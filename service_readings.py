@@ -17,6 +17,7 @@ import datetime as dt
 
 from exports import feedback
 from exports.own_content import READINGS_HIDDEN_PREFERENCE
+from record.reading_csv import not_kept
 from record.readings import Reading, check
 
 __all__ = ["READINGS_HIDDEN_PREFERENCE", "ReadingRefused", "ReadingsServiceMixin", "may_add_readings",
@@ -95,6 +96,16 @@ class ReadingsServiceMixin:
         if any(r.patient_id != viewer.patient_id or r.author != author for r in readings):
             raise ReadingRefused("Those readings were checked for someone else.")
         return self._store.add_readings(viewer.patient_id, [r.row() for r in readings])
+
+    def not_yet_kept(self, viewer, today: dt.date, readings: list[Reading]) -> tuple[list[Reading], int]:
+        """(the readings of a file not already kept, how many of them are): checked against every
+        reading of the person, whoever entered it, so the person's file imported again by their
+        carer adds nothing. Only a viewer who may add asks, and only the count comes back: a carer
+        learns that N rows are kept already, never the person's readings."""
+        self._refuse_unless_allowed(viewer, today)
+        kept = [r for row in self._store.readings(viewer.patient_id) if (r := _readable(row))]
+        new = not_kept(readings, kept)
+        return new, len(readings) - len(new)
 
     def _own_row(self, viewer, today: dt.date, reading_id: int) -> Reading:
         self._refuse_unless_allowed(viewer, today)
