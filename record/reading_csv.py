@@ -170,7 +170,7 @@ def read(data: bytes, patient_id: str, today: dt.date, author: str, kind: str | 
     seen: dict[dt.datetime, list[tuple[int, Reading]]] = defaultdict(list)
     for line, cell, when, stamp in filled:
         taken, date_reason = dates.resolve(stamp, when or None, result.dates)
-        if date_reason:
+        if date_reason and stamp.both_ways and result.dates.order is None:
             result.both_ways.append((line, stamp))
         try:
             reading, problems = _checked(patient_id, kind, cell, taken, today, author, found_units), {}
@@ -180,10 +180,12 @@ def read(data: bytes, patient_id: str, today: dt.date, author: str, kind: str | 
             problems = {**{k: v for k, v in problems.items() if k != "taken_at"}, "taken_at": date_reason}
         if problems:
             result.rejected.append((line, str(ReadingInvalid(problems))))
-        elif earlier := next((n for n, r in seen[moment(reading)] if same(r, reading)), None):
+            continue
+        same_moment = seen[moment(reading)]
+        if earlier := next((n for n, r in same_moment if same(r, reading)), None):
             result.repeated.append((line, earlier))
         else:
-            seen[moment(reading)].append((line, reading))
+            same_moment.append((line, reading))
             result.good.append((line, reading))
     return result
 

@@ -76,7 +76,7 @@ def test_rows_showing_both_ways_refuse_the_rows_that_could_be_either():
 def test_a_month_first_file_with_a_day_that_does_not_exist_says_so():
     """02/30/2026 in a month-first file is refused with the way round the file was read."""
     found = csv_of("Date,Weight\n11/13/2026,82\n02/30/2026,81\n")
-    assert found.rejected[0][0] == 3 and "month first" in found.rejected[0][1]
+    assert found.rejected[0][0] == 3 and "month first" in found.rejected[0][1] and found.both_ways == []
 
 
 def test_the_cli_says_how_it_read_the_dates_and_takes_dates(capsys, service, tmp_path):
