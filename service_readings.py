@@ -18,6 +18,7 @@ from exports import feedback
 from exports.own_content import screen_choices
 from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
 from record.own_content_access import READINGS, own_rows
+from record.reading_csv import not_kept
 from record.readings import Reading, check
 
 __all__ = ["READINGS_HIDDEN_PREFERENCE", "ReadingRefused", "ReadingsServiceMixin", "may_add_readings",
@@ -81,15 +82,6 @@ class ReadingsServiceMixin:
         return check(viewer.patient_id, kind, value, when, today, self.author_of(viewer),
                      born=self.born(viewer, today), **fields)
 
-    def not_yet_kept(self, viewer, today: dt.date, readings: list[Reading]) -> list[Reading]:
-        """Those of `readings` (a file this viewer may add) that are not already kept: compared with
-        every reading of the person, whoever entered it, so the person and a carer importing the same
-        device file keep it once. The carer learns only that readings equal to the ones in their own
-        file are kept, nothing else of the person's readings."""
-        self._refuse_unless_allowed(viewer, today)
-        kept = {r.measurement for row in self._store.readings(viewer.patient_id) if (r := _readable(row))}
-        return [reading for reading in readings if reading.measurement not in kept]
-
     def add_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """Check and keep one reading; refused for a viewer who may not add."""
         self._refuse_unless_allowed(viewer, today)
@@ -103,6 +95,16 @@ class ReadingsServiceMixin:
         if any(r.patient_id != viewer.patient_id or r.author != author for r in readings):
             raise ReadingRefused("Those readings were checked for someone else.")
         return self._store.add_readings(viewer.patient_id, [r.row() for r in readings])
+
+    def not_yet_kept(self, viewer, today: dt.date, readings: list[Reading]) -> tuple[list[Reading], int]:
+        """(the readings of a file not already kept, how many of them are): checked against every
+        reading of the person, whoever entered it, so the person's file imported again by their
+        carer adds nothing. Only a viewer who may add asks, and only the count comes back: a carer
+        learns that N rows are kept already, never the person's readings."""
+        self._refuse_unless_allowed(viewer, today)
+        kept = [r for row in self._store.readings(viewer.patient_id) if (r := _readable(row))]
+        new = not_kept(readings, kept)
+        return new, len(readings) - len(new)
 
     def _own_row(self, viewer, today: dt.date, reading_id: int) -> Reading:
         self._refuse_unless_allowed(viewer, today)

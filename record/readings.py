@@ -37,8 +37,11 @@ _CONTEXT_SPELLINGS = {
     "pre meal": "before_meal", "pre-meal": "before_meal", "before": "before_meal",
     "after meal": "after_meal", "after a meal": "after_meal", "after_meal": "after_meal",
     "post meal": "after_meal", "post-meal": "after_meal", "after": "after_meal",
-    "bedtime": "bedtime", "at bedtime": "bedtime", "bed": "bedtime", "other": "other", "": "other",
+    "bedtime": "bedtime", "at bedtime": "bedtime", "bed": "bedtime", "before bed": "bedtime", "other": "other", "": "other",
 }
+# A meal tag naming the meal ("Before breakfast", "After lunch", "Pre-dinner"), as meter apps write
+# them: before or after a meal, whichever meal it names.
+_MEAL_TAG = re.compile(r"(before|pre|after|post) (breakfast|lunch|dinner|supper|tea|evening meal|meal)")
 STONE_LB = 14
 EARLIEST = dt.date(1900, 1, 1)
 # The stated precision a reading is kept, exported and shown at (rounded at entry, half up):
@@ -162,7 +165,7 @@ def blood_pressure(text: str | None, systolic: str | None = None, diastolic: str
     """(systolic, diastolic, pulse) from `138/86` or from the two numbers apart; and the problems."""
     problems: dict[str, str] = {}
     if text is not None and str(text).strip():
-        parts = re.sub(r"\s*mm\s*hg\s*$", "", str(text), flags=re.I).split("/")
+        parts = re.sub(r"\s*mm\s*hg\s*$", "", str(text), flags=re.I).split("/")  # "138/86 mmHg", as shown
         if len(parts) != 2:
             return {}, {"value": f"Write blood pressure as the top number, a slash, then the bottom "
                                  f"number, like 138/86; '{str(text):.20}' is not."}
@@ -224,6 +227,8 @@ def context_code(text: str | None) -> tuple[str | None, str | None]:
     """The GLUCOSE_CONTEXTS code for what was typed (`before a meal`, `fasting`...), or the reason."""
     key = " ".join(str(text or "").replace("-", " ").replace("_", " ").split()).casefold()
     code = _CONTEXT_SPELLINGS.get(key) or _CONTEXT_SPELLINGS.get(key.replace(" ", "_"))
+    if code is None and (meal := _MEAL_TAG.fullmatch(key)):
+        code = "before_meal" if meal.group(1) in ("before", "pre") else "after_meal"
     if code is None:
         return None, ("When the blood sugar was taken should be one of: "
                       + ", ".join(GLUCOSE_CONTEXTS.values()) + f"; '{str(text):.20}' is not.")

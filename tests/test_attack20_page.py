@@ -9,8 +9,6 @@ rate).
 
 from __future__ import annotations
 
-import pytest
-
 from test_app_support import (  # noqa: F401  (fixtures)
     DIABETES, demo_db, demo_db_template, go, no_errors, open_app,
 )
@@ -26,8 +24,6 @@ def page():
     return at
 
 
-@pytest.mark.xfail(strict=True, reason="a file with two kinds of reading is refused on the page with an instruction "
-                                       "for the command line ('--kind'), and the page has no way to choose")
 def test_a_file_with_weight_and_blood_pressure_can_be_imported_on_the_page(demo_db):
     """Upload the combined file: the page says "say which to import (--kind)", a command-line option
     the person of the page never sees, and neither the column chooser nor anything else lets them
