@@ -20,6 +20,7 @@ from exports.own_content import OwnItem, from_fhir, sources_of
 from exports.reading_fhir import from_observation, is_reading
 from exports.repeat_order import is_order, order_row
 from record.access import patient_resource
+from record.dates import uk_today
 from record.readings import Reading, ReadingInvalid, earliest_birth
 from store import StoreError
 
@@ -45,11 +46,10 @@ class Restored:
 
 def restore(store, resources: list[dict], today: dt.date | None = None) -> Restored:
     """Write own-content resources into the personal tables of the patients they name. `today`
-    (the UK day, settings.today() by default): no reading dated after it is restored."""
-    import settings  # at call time: settings imports ingest, which imports this module
+    (the UK day, or LTC_TODAY's, by default: record.dates.uk_today): no reading dated after it is restored."""
 
     result = Restored()
-    today = today or settings.today()
+    today = today or uk_today()
     items: dict[str, list[OwnItem]] = {}
     for resource in resources:
         where = f"{resource.get('resourceType')}/{resource.get('id')}"
