@@ -80,3 +80,23 @@ def test_a_slot_start_that_is_not_a_date_does_not_break_the_page(demo_db, monkey
     at.button(key="find-slots").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("16 December 2026 at 10:00" in b.label for b in at.button if str(b.key).startswith("slot-"))
+
+
+@pytest.mark.xfail(strict=True, reason="a Slot's service text from the server is Markdown in the button and question")
+def test_a_slots_service_text_is_never_read_as_markdown(demo_db, monkeypatch):
+    """Slot.serviceType text from the server ("[Pay first](https://evil.example)" and a remote
+    image) goes into the "Book ..." button label and the "Book ...?" confirmation, both of which
+    Streamlit reads as Markdown (links and images in labels): it must be shown as written."""
+    from connectors.booking import Slot
+    from service import Service
+
+    monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
+    monkeypatch.setattr(Service, "free_slots", lambda self, viewer, today: [
+        Slot("s1", "2026-12-16T10:00:00Z", None, f"{LINK} {IMAGE}")])
+    at = go(open_app(DIABETES, "patient"), "appointments")
+    at.button(key="find-slots").click().run()
+    labels = [b.label for b in at.button if str(b.key).startswith("slot-")]
+    at.button(key="slot-s1").click().run()
+    shown = labels + [w.value for w in at.warning]
+    assert any("evil.example" in text for text in shown)
+    assert [text for text in shown if "](https://" in text] == []
