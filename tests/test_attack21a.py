@@ -142,6 +142,17 @@ def test_ltc_appointments_for_a_carer_whose_consent_ended_says_why(make, tmp_pat
     assert code != 0 or "consent" in said.lower(), (code, said)
 
 
+@pytest.mark.xfail(strict=True, reason="a date-only start on 9999-12-31 makes the calendar file raise OverflowError")
+def test_a_sentinel_far_future_start_does_not_break_the_calendar(make):
+    """9999-12-31, the "no date yet" sentinel many systems write (here as a date-only start, a
+    waiting-list entry): listed as upcoming, and "Add to calendar" for every upcoming one (and the
+    Appointments page, which makes each card's file) must not raise."""
+    service = make(appt("far", "9999-12-31"), appt("ok", "2026-12-20T10:00:00Z"))
+    assert ids(service) == ["ok", "far"]
+    data, _ = service.calendar_file(ME, TODAY)
+    assert b"UID:ok@" in data
+
+
 # -- what held ------------------------------------------------------------------------------------
 HIDDEN_FROM_ALL = [("r", [(CONF, "R")]), ("v-lower", [(CONF, "v")]),
                    ("nopat-stu3", [("http://hl7.org/fhir/v3/ActCode", "NOPAT")]), ("bare-r", [("", "R")])]
@@ -215,6 +226,14 @@ def test_the_two_0130s_of_25_october_keep_their_instants_and_order(make):
         data, _ = service.calendar_file(ME, TODAY, rid)
         start = icalendar.Calendar.from_ical(data).walk("VEVENT")[0].decoded("DTSTART")
         assert start == dt.datetime(2026, 10, 25, utc_hour, 30, tzinfo=dt.timezone.utc)
+
+
+def test_a_prognosis_reason_hides_the_appointment_unless_chosen(make):
+    """reasonCode GSF prognostic indicator stage D (SNOMED 845771000000107, valuesets.csv): hidden
+    from every viewer by default, as the gate does for prognosis codes anywhere in an entry."""
+    gsf = {"coding": [{"system": "http://snomed.info/sct", "code": "845771000000107"}]}
+    service = make(appt("gsf", "2026-12-20T10:00:00Z", reasonCode=[gsf]))
+    assert all("SECRETgsf" not in _outputs(service, v) for v in (ME, CLINIC, CARER))
 
 
 def test_a_start_in_another_zone_lands_on_the_uk_day(make):

@@ -147,3 +147,27 @@ def test_the_cli_leaves_an_existing_file_when_a_name_is_refused(service, tmp_pat
     assert code == 2 and out.read_text() == "MY OWN NOTES"
     assert service.record_requests(ME, TODAY) == []
     assert "\u202e" not in capsys.readouterr().err
+
+
+def test_the_day_made_is_the_uk_day_near_midnight(service, tmp_path, capsys, monkeypatch):
+    """Not frozen: 23:30 on 31 January 2027 in the UK is already 1 February in Kiritimati (the
+    process zone, UTC+14). `ltc request --kind sar` is made on 31 January, due 28 February."""
+    import settings
+
+    class _Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = dt.datetime(2027, 1, 31, 23, 30, tzinfo=dt.timezone.utc)
+            return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+
+    class _Dt:
+        date, timedelta, timezone, datetime = dt.date, dt.timedelta, dt.timezone, _Clock
+
+    monkeypatch.delenv("LTC_TODAY")
+    monkeypatch.setattr(settings, "dt", _Dt)
+    out = tmp_path / "sar.txt"
+    code = cli.main(["request", "--patient", "p1", "--kind", "sar", "--format", "text", "--out", str(out),
+                     "--db", str(service._store.path)])
+    said = capsys.readouterr().out
+    assert code == 0 and "made 2027-01-31; answer due by 2027-02-28" in said, said
+    assert "by 28 February 2027 if you receive it on 31 January 2027" in " ".join(out.read_text().split())
