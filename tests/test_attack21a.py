@@ -153,6 +153,27 @@ def test_a_sentinel_far_future_start_does_not_break_the_calendar(make):
     assert b"UID:ok@" in data
 
 
+@pytest.mark.xfail(strict=True, reason="an identifier-only Patient participant is imported as nobody's, unsaid")
+def test_an_appointment_naming_the_patient_by_nhs_number_only_is_not_lost_silently(tmp_path):
+    """The patient participant given by NHS number alone (R4 Reference.identifier with type
+    Patient, as UK Core allows): the import accepts it, store.db patient_of files it under no
+    patient, and it is neither listed nor counted. An Observation whose subject is identifier-only
+    is refused with a plain reason (connectors/validate.py); this must be refused the same way, or
+    shown to the patient whose NHS number it names."""
+    from ingest import import_items
+
+    nhs = {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}
+    store = Store(tmp_path / "nhs.db")
+    try:
+        report = import_items(store, [{**BASE[0], "identifier": [nhs]}, BASE[3], appt("nhsonly", "2026-12-20T10:00:00Z", parts=[
+            {"actor": {"type": "Patient", "identifier": nhs}}, {"actor": {"reference": "Practitioner/dr1"}}])])
+        service = Service(store)
+        refused = report.rejected  # only the Appointment can be refused here
+        assert refused or "nhsonly" in ids(service) or service.open(ME, TODAY).visible.unchecked
+    finally:
+        store.close()
+
+
 # -- what held ------------------------------------------------------------------------------------
 HIDDEN_FROM_ALL = [("r", [(CONF, "R")]), ("v-lower", [(CONF, "v")]),
                    ("nopat-stu3", [("http://hl7.org/fhir/v3/ActCode", "NOPAT")]), ("bare-r", [("", "R")])]
