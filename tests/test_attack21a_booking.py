@@ -15,6 +15,7 @@ Tests marked xfail(strict=True) are breaks found on main: each fails today and p
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -24,7 +25,7 @@ from service import Service
 from service_appointments import BookingRefused
 from store import Store
 from tests.servers.fixtures import proxy, server  # noqa: F401  (fixtures)
-from tests.servers.loopback import FakeFhir, Reply
+from tests.servers.loopback import FakeFhir, Reply, Request
 
 pytestmark = pytest.mark.server
 PID = "atk21a-booker"
@@ -95,7 +96,6 @@ def test_a_201_with_no_body_is_a_booking_not_a_refusal(server, proxy, booker):
 
     def created_no_body(fault, request):
         reply = fault.forward(request)
-        import json
         rid = json.loads(reply.body)["id"]
         made.append(rid)
         return Reply(201, b"", {"Location": f"{fault.base}/Appointment/{rid}/_history/1"})
@@ -113,7 +113,6 @@ def test_two_cancels_racing_end_cancelled_and_say_so(server, proxy, booker):
     so (or read it again), not 'changed at the practice ... sync and look again'."""
     done = booker.book(ME, TODAY, "atk21a-slot-3", server.base, server.token)
     stale = server.read("Appointment", done.appointment_id)  # what the second device read
-    import json
     proxy.on(lambda r: r.method == "GET" and f"/Appointment/{done.appointment_id}" in r.path,
              lambda fault, request: Reply.json(stale, 200, {"ETag": f'W/"{stale["meta"]["versionId"]}"'}))
     BookingClient(server.base, server.token).cancel(done.appointment_id)  # the first device
@@ -150,10 +149,6 @@ def test_a_booking_the_practice_must_still_confirm_is_not_called_booked(server, 
     them (R4 Appointment.status pending: "some or all of the participants have not finalized their
     acceptance"): the proxy passes the create on as pending, as such a server stores it. The record
     then says "waiting to be confirmed", so the message must not say "Your appointment is booked."."""
-    import json
-
-    from tests.servers.loopback import Request
-
     def as_pending(fault, request):
         body = json.loads(request.body)
         body["status"] = "pending"
@@ -220,8 +215,9 @@ def test_a_capability_statement_without_slot_search_offers_no_booking():
         assert BookingClient(fake.base, "t").supports_booking()
 
 
-def test_the_server_rejecting_the_second_of_two_racing_cancels_changes_nothing(server, proxy, booker):
-    """sekmet honours If-Match: the stale second cancel is refused (412) and the first stands."""
+def test_a_change_at_the_desk_between_read_and_write_is_refused_not_overwritten(server, proxy, booker):
+    """The app read version 1; the desk saved version 2 before the PUT: sent If-Match W/"1", sekmet
+    refuses it (412), said as changed at the practice, and the desk's change stands."""
     done = booker.book(ME, TODAY, "atk21a-slot-4", server.base, server.token)
     stale = server.read("Appointment", done.appointment_id)
     proxy.on(lambda r: r.method == "GET" and f"/Appointment/{done.appointment_id}" in r.path,
