@@ -152,7 +152,7 @@ def test_the_cli_leaves_an_existing_file_when_a_name_is_refused(service, tmp_pat
 def test_the_day_made_is_the_uk_day_near_midnight(service, tmp_path, capsys, monkeypatch):
     """Not frozen: 23:30 on 31 January 2027 in the UK is already 1 February in Kiritimati (the
     process zone, UTC+14). `ltc request --kind sar` is made on 31 January, due 28 February."""
-    import settings
+    import record.dates
 
     class _Clock(dt.datetime):
         @classmethod
@@ -164,7 +164,7 @@ def test_the_day_made_is_the_uk_day_near_midnight(service, tmp_path, capsys, mon
         date, timedelta, timezone, datetime = dt.date, dt.timedelta, dt.timezone, _Clock
 
     monkeypatch.delenv("LTC_TODAY")
-    monkeypatch.setattr(settings, "dt", _Dt)
+    monkeypatch.setattr(record.dates, "dt", _Dt)  # the clock of the one rule for today (record.dates.uk_today)
     out = tmp_path / "sar.txt"
     code = cli.main(["request", "--patient", "p1", "--kind", "sar", "--format", "text", "--out", str(out),
                      "--db", str(service._store.path)])
