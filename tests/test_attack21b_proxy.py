@@ -1,0 +1,196 @@
+"""Attack on who may see and order repeats (issue 21, branch atk21b): a carer whose Consent permits
+only `correct`, a carer whose Consent ended yesterday, a carer of one patient ordering for another
+(service and `ltc order-repeat`), granted scopes, a Task coming back in a file, and restoring
+order Tasks that name someone else. `xfail(strict=True)`: a break, failing on main today;
+unmarked: a probe that held.
+
+Records: the demo records (data/demo: the dementia record's daughter and her Consent, the
+diabetes record), the leak-test shapes of tests/leak_shapes.py (R4 Consents as
+clinical-reference §8.2 writes them), the Task exactly as exports/repeat_order.py sends it, and
+the UK Core Task example (../shared/fhir-samples/ukcore-r4-xml/UKCore-Task-Colonoscopy-Example.xml).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cli import main
+from connectors.orders import scope_allows_create
+from exports.repeat_order import ORDER_EXTENSION, order_task
+from exports.own_content import TAG
+from ingest import import_paths
+from leak_oracle import MARKER, TODAY, must_hide
+from record.access import Viewer
+from service import Service
+from service_repeats import OrderRefused
+from store import Store
+from test_exports_support import DEMO, demo_resource, export_store_template, service, today, viewer  # noqa: F401
+from test_feedback import DAUGHTER
+from test_leaks_repeats import record, seen_text
+from test_repeats import ORDERED
+
+ROOT = Path(__file__).resolve().parents[1]
+UKCORE = ROOT.parent / "shared" / "fhir-samples" / "ukcore-r4-xml"
+ACTION = "http://terminology.hl7.org/CodeSystem/consentaction"
+
+
+def actions(*codes: str) -> list[dict]:
+    return [{"coding": [{"system": ACTION, "code": code}]} for code in codes]
+
+
+# -- a Consent whose only action is `correct` ---------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="record/consent.py reads a permit of `correct` alone as letting the carer "
+                   "see (consent_terms.csv 'entails-viewing', an app reading marked unverified), while §8.2 names "
+                   "access/use as what the proxy may see and the leak oracle (tests/leak_oracle.py _permitted) "
+                   "hides everything: the gate shows a carer what no Consent surely lets her see")
+def test_a_consent_permitting_only_correct_shows_the_carer_nothing():
+    """The leak-test record of tests/test_leaks_repeats.py with Robin's Consent (consent-rp1)
+    permitting only `correct` (R4 consent-action: "Allow correction of the information"): the
+    oracle hides every entry from her; the gate must show her none of them either."""
+    files, _ = record()
+    files[0][2]["provision"]["action"] = actions("correct")
+    folder = Path(tempfile.mkdtemp(prefix="atk21b-correct-"))
+    try:
+        from leak_shapes import write_files
+
+        store = Store(folder / "r.db")
+        import_paths(store, write_files(folder, files))
+        robin = "proxy:RelatedPerson/rp1"
+        hidden = must_hide(files, robin, None)
+        assert hidden  # the oracle: nothing is surely permitted to her
+        shown = seen_text(Service(store), Viewer.parse("p1", robin))
+        store.close()
+        assert not set(MARKER.findall(shown)) & hidden
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.xfail(strict=True, reason="same break, on the demo record: the daughter with a correct-only Consent "
+                   "is listed the dementia repeats and may order them")
+def test_the_daughter_with_a_correct_only_consent_is_offered_nothing(service):
+    """The demo daughter's Consent (dementia.json) given `provision.action` correct only, as
+    tests/test_feedback.py allow_corrections does."""
+    consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
+    service._store.put([{**consent, "meta": {"versionId": "2"},
+                         "provision": {**consent["provision"], "action": actions("correct")}}])
+    assert service.repeat_choices(viewer("dem-patient", DAUGHTER), today()) == []
+
+
+def test_a_carer_whose_consent_ended_yesterday_neither_orders_nor_sees_her_orders(service):
+    """Probe (held): the daughter orders while allowed; her Consent then ends yesterday
+    (provision.period.end 24 November): nothing listed, ordering refused, her order not shown."""
+    consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
+    allowed = {**consent["provision"], "action": actions("access", "correct")}
+    service._store.put([{**consent, "meta": {"versionId": "2"}, "provision": allowed}])
+    daughter = viewer("dem-patient", DAUGHTER)
+    offered = [c.focus_id for c in service.repeat_choices(daughter, today()) if c.offered]
+    assert offered
+    service.prepare_order(daughter, today(), offered[:1], now=ORDERED)
+    ended = {**allowed, "period": {"start": "2022-06-01", "end": "2026-11-24"}}
+    service._store.put([{**consent, "meta": {"versionId": "3"}, "provision": ended}])
+    assert not service.may_order(daughter, today())
+    assert service.repeat_choices(daughter, today()) == [] and service.repeat_orders(daughter, today()) == []
+    with pytest.raises(OrderRefused):
+        service.prepare_order(daughter, today(), offered[:1])
+    assert service.summary(daughter, today()).repeat_orders == []
+
+
+# -- a carer of one patient ordering for another -----------------------------------------------
+def test_a_carer_of_one_patient_cannot_order_for_another_through_the_service(service):
+    """Probe (held): the dementia patient's daughter, allowed to act, names the diabetes patient."""
+    consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
+    service._store.put([{**consent, "meta": {"versionId": "2"},
+                         "provision": {**consent["provision"], "action": actions("access", "correct")}}])
+    stranger = viewer("dm-patient", DAUGHTER)
+    before = service._store.repeat_orders("dm-patient")
+    for medicine in ("dm-med-metformin", "dem-med-donepezil-10mg"):
+        with pytest.raises(OrderRefused):
+            service.prepare_order(stranger, today(), [medicine])
+    assert service.repeat_choices(stranger, today()) == [] and service._store.repeat_orders("dm-patient") == before
+
+
+def test_a_carer_of_one_patient_cannot_order_for_another_with_the_cli(tmp_path, capsys):
+    """Probe (held): `ltc order-repeat --patient dm-patient --as proxy:RelatedPerson/dem-rp-daughter`."""
+    db = tmp_path / "two.db"
+    assert main(["import", str(DEMO / "diabetes.json"), str(DEMO / "dementia.json"), "--db", str(db)]) == 0
+    capsys.readouterr()
+    code = main(["order-repeat", "--patient", "dm-patient", "--as", DAUGHTER, "--medication", "dm-med-metformin",
+                 "--db", str(db)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "Metformin" not in err
+    store = Store(db)
+    assert all(row["author"] == "patient" for row in store.repeat_orders("dm-patient"))
+    store.close()
+
+
+# -- scopes -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scope, allowed", [
+    ("patient/*.read", False), ("launch/patient patient/Task.read", False), ("patient/Task.rs", False),
+    ("patient/Task.c", True), ("patient/Task.write", True), ("patient/*.cruds", True), ("patient/*.*", True),
+    ("system/Task.write", False), ("patient/Task.c?status=requested", False), ("patient/Appointment.c", False),
+])
+def test_which_granted_scopes_allow_sending_an_order(scope, allowed):
+    """Probe (held): SMART v1 (.read/.write/.*) and v2 (cruds letters) scopes; a v2 scope with a
+    query (SMART 2.0 fine-grained) is not read as allowing a create (fail closed)."""
+    assert scope_allows_create(scope, "Task") is allowed
+
+
+# -- a Task coming back in a file, and restored orders ---------------------------------------------
+def test_the_sent_task_coming_back_in_a_file_is_not_an_order_or_an_entry(service, tmp_path):
+    """Probe (held): the Task exactly as the app sends it, and the UK Core Task example, imported
+    in a file: no order is added, and nothing of either shows in the summary."""
+    import datetime as dt
+
+    sent = {**order_task("dm-patient", "dm-med-metformin", "Metformin 500mg modified-release tablets",
+                         dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc), "urn:uuid:att21b-1"), "id": "att-sent"}
+    path = tmp_path / "back.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": sent}]}))
+    before = service._store.repeat_orders("dm-patient")
+    import_paths(service._store, [path, UKCORE / "UKCore-Task-Colonoscopy-Example.xml"])
+    assert service._store.repeat_orders("dm-patient") == before
+    text = json.dumps(service.summary(viewer("dm-patient"), today()).model_dump(mode="json"))
+    assert "Please issue my repeat" not in text and "att-sent" not in text
+
+
+def _own_order(patient: str, focus: str, display: str | None) -> dict:
+    """An own-content order Task as exports/repeat_order.py own_task writes it."""
+    task = {"resourceType": "Task", "id": f"own-order-att-{patient}", "meta": {"tag": [TAG]},
+            "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:att21b-{patient}"}],
+            "status": "requested", "intent": "order", "focus": {"reference": f"MedicationRequest/{focus}"},
+            "for": {"reference": f"Patient/{patient}"}, "authoredOn": "2026-11-20T12:00:00+00:00",
+            "extension": [{"url": ORDER_EXTENSION, "extension": [
+                {"url": "how", "valueCode": "message"}, {"url": "status", "valueCode": "prepared"},
+                {"url": "author", "valueString": "patient"}]}]}
+    if display:
+        task["focus"]["display"] = display
+    return task
+
+
+def test_an_upload_holding_someone_elses_order_adds_nothing_to_their_orders(service):
+    """Probe (held): the diabetes patient uploads a file holding an order Task for the dementia
+    patient: it is not written into the dementia patient's orders."""
+    before = service._store.repeat_orders("dem-patient")
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": _own_order("dem-patient", "dem-med-donepezil-10mg", "Donepezil 10mg tablets")}]}
+    try:
+        service.import_upload("mine.json", json.dumps(bundle).encode(), viewer=viewer("dm-patient"))
+    except ValueError:
+        pass  # refused outright is fine too
+    assert service._store.repeat_orders("dem-patient") == before
+
+
+def test_a_restored_order_pointing_at_another_patients_medicine_names_nothing_of_it(service, tmp_path):
+    """Probe (held): an own-content order for the diabetes patient whose focus is the dementia
+    patient's donepezil, with no display: her list says "a repeat medicine", never the store's name
+    of the other patient's entry, and it is never marked issued from the other record."""
+    path = tmp_path / "own.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                "entry": [{"resource": _own_order("dm-patient", "dem-med-donepezil-10mg", None)}]}))
+    import_paths(service._store, [path])
+    text = json.dumps([(o.medication, o.words(today()), o.status) for o in service.repeat_orders(viewer("dm-patient"), today())])
+    assert "onepezil" not in text and "a repeat medicine" in text and "issued" not in text.replace("not yet issued", "")
