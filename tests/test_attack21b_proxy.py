@@ -194,3 +194,49 @@ def test_a_restored_order_pointing_at_another_patients_medicine_names_nothing_of
     import_paths(service._store, [path])
     text = json.dumps([(o.medication, o.words(today()), o.status) for o in service.repeat_orders(viewer("dm-patient"), today())])
     assert "onepezil" not in text and "a repeat medicine" in text and "issued" not in text.replace("not yet issued", "")
+
+
+# -- what in a Consent lets a carer order -------------------------------------------------------
+def _daughter_consent(service, action: list[dict], nested: list[dict] | None = None) -> None:
+    """The demo daughter's Consent again (dementia.json), with `action` and extra nested rules."""
+    consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
+    provision = {**consent["provision"], "action": action,
+                 "provision": [*consent["provision"]["provision"], *(nested or [])]}
+    service._store.put([{**consent, "meta": {"versionId": "2"}, "provision": provision}])
+
+
+@pytest.mark.xfail(strict=True, reason="exports/feedback.py consent_allows_correction reads denies one level down "
+                   "only, though R4 nests provisions to any depth (record/consent.py reads every depth)")
+def test_a_deny_of_correcting_medicines_two_levels_down_stops_ordering(service):
+    """The daughter's Consent (R4 Consent.provision.provision): she may see and correct; a
+    nested permit for MedicationRequests holds a deny of `correct` for them. Ordering a repeat is
+    read as correcting (service_repeats.may_order), so she must not order."""
+    meds = {"type": "permit", "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "MedicationRequest"}],
+            "provision": [{"type": "deny", "action": actions("correct")}]}
+    _daughter_consent(service, actions("access", "correct"), [meds])
+    daughter = viewer("dem-patient", DAUGHTER)
+    offered = [c.focus_id for c in service.repeat_choices(daughter, today()) if c.offered]
+    assert offered  # she still sees her mother's repeats
+    with pytest.raises(OrderRefused):
+        service.prepare_order(daughter, today(), offered[:1])
+
+
+@pytest.mark.xfail(strict=True, reason="consent_allows_correction reads action codes whatever their system, so a "
+                   "local code spelled 'correct' in another code system grants ordering (not fail closed)")
+def test_a_correct_code_of_another_system_does_not_let_a_carer_order(service):
+    """The action is consentaction `access` plus a local code system's `correct` (its meaning is
+    that system's, which the app cannot know: R4's binding for action is an example only)."""
+    local = [{"coding": [{"system": "https://example.org/CodeSystem/practice-proxy-actions", "code": "correct"}]}]
+    _daughter_consent(service, actions("access") + local)
+    assert not service.may_order(viewer("dem-patient", DAUGHTER), today())
+
+
+def test_a_carer_allowed_to_see_but_not_to_correct_may_not_order(service):
+    """Probe (held): action access only."""
+    _daughter_consent(service, actions("access"))
+    daughter = viewer("dem-patient", DAUGHTER)
+    assert not service.may_order(daughter, today())
+    offered = [c.focus_id for c in service.repeat_choices(daughter, today()) if c.offered]
+    assert offered
+    with pytest.raises(OrderRefused):
+        service.prepare_order(daughter, today(), offered[:1])
