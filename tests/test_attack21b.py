@@ -223,7 +223,50 @@ def test_a_stopped_newer_authorisation_does_not_end_the_active_one(service):
 @pytest.mark.xfail(strict=True, reason="intent `option` (R4: one of several alternatives in a CarePlan or "
                    "RequestGroup, not an order) is counted as an issue, so it marks the order issued")
 def test_an_option_is_not_an_issue(service):
-    """A MedicationRequest with intent option, basedOn the authorisation, dated 23 November."""
+    """A MedicationRequest with intent option (the intent seven of the eight UK Core MedicationRequest
+    examples in ../shared/fhir-samples/ukcore-r4-xml carry), basedOn the authorisation, 23 November."""
     service.prepare_order(ME, today(), ["dm-med-metformin"], now=ORDERED)
     service._store.put([{**issue("att-metformin-option", "2026-11-23"), "intent": "option", "status": "active"}])
     assert only_order(service).issued_on is None
+
+
+@pytest.mark.xfail(strict=True, reason="an unnamed medicine (medicationReference to a Medication not held, no "
+                   "display) is grouped by its own id, so the authorisation and each issue are listed and offered "
+                   "as separate 'Unnamed medicine' repeats, and the practice's message names none of them")
+def test_a_repeat_whose_medication_is_not_held_is_not_offered_once_per_issue(service):
+    """GP Connect shape: the authorisation and its issues point at a Medication resource
+    (medicationReference); the shared Medication was not fetched (not held in the store)."""
+    ref = {"reference": "Medication/att-not-held"}
+    auth = {**plan("att-unnamed-plan", "x"), "medicationReference": ref}
+    auth.pop("medicationCodeableConcept")
+    issues = []
+    for day in ("2026-10-01", "2026-11-01"):
+        one = {**issue(f"att-unnamed-{day}", day, plan="att-unnamed-plan"), "medicationReference": ref}
+        one.pop("medicationCodeableConcept")
+        issues.append(one)
+    service._store.put([auth, *issues])
+    unnamed = [c for c in service.repeat_choices(ME, today()) if c.medication.name == "Unnamed medicine" and c.offered]
+    assert len(unnamed) <= 1, [c.focus_id for c in unnamed]
+
+
+def test_the_uk_core_medication_requests_offer_nothing(tmp_path):
+    """Probe (held): every UK Core MedicationRequest example (acute, completed, intent option or
+    order) with its Patient and Medications, imported from XML: none is offered for ordering."""
+    from pathlib import Path
+
+    from ingest import import_paths
+    from service import Service
+    from store import Store
+
+    folder = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "ukcore-r4-xml"
+    files = sorted(folder.glob("UKCore-MedicationRequest-*.xml")) + sorted(folder.glob("UKCore-Medication-*.xml")) \
+        + [folder / "UKCore-Patient-RichardSmith-Example.xml"]
+    store = Store(tmp_path / "uk.db")
+    import_paths(store, files)
+    service = Service(store)
+    richard = viewer("UKCore-Patient-RichardSmith-Example")
+    held = service.open(richard, today()).record.medications
+    choices = service.repeat_choices(richard, today())
+    store.close()
+    assert len(held) >= 6  # the examples were imported and mapped
+    assert not [c for c in choices if c.offered]

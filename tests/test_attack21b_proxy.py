@@ -240,3 +240,16 @@ def test_a_carer_allowed_to_see_but_not_to_correct_may_not_order(service):
     assert offered
     with pytest.raises(OrderRefused):
         service.prepare_order(daughter, today(), offered[:1])
+
+
+@pytest.mark.xfail(strict=True, reason="order_task writes 'Please issue my repeat prescription' whoever asks, so a "
+                   "carer's Task tells the practice the patient wrote it (the message form says a carer made it)")
+def test_a_carers_task_does_not_say_my_prescription():
+    """The Task a carer's order sends (requester RelatedPerson, exports/repeat_order.py order_task)."""
+    import datetime as dt
+
+    task = order_task("dem-patient", "dem-med-donepezil-10mg", "Donepezil 10mg tablets",
+                      dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc), "urn:uuid:att21b-2",
+                      "RelatedPerson/dem-rp-daughter")
+    assert task["requester"]["reference"] == "RelatedPerson/dem-rp-daughter"
+    assert " my " not in f" {task['description']} "
