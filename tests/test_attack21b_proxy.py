@@ -291,3 +291,12 @@ def test_a_stopped_repeat_is_not_orderable_by_a_carer_whose_data_period_hides_it
         assert "Lithium carbonate 400mg tablets" not in names(sam)
     finally:
         store.close()
+
+
+def test_the_clinic_screen_cannot_send_an_order_and_nothing_is_asked_of_the_server(service):
+    """Probe (held): send_order from the shared screen is refused before any request (port 9 on
+    127.0.0.1: nothing listens, and nothing is tried) and keeps no order."""
+    before = service._store.repeat_orders("dm-patient")
+    with pytest.raises(OrderRefused):
+        service.send_order(viewer("dm-patient", "clinic"), today(), "dm-med-metformin", "http://127.0.0.1:9/fhir", "t")
+    assert service._store.repeat_orders("dm-patient") == before
