@@ -290,3 +290,24 @@ def test_an_issue_with_the_same_dm_d_code_and_another_description_marks_the_orde
     service._store.put([later])
     order = next(o for o in service.repeat_orders(ME, today()) if o.medication_id == "att-amox-plan")
     assert order.issued_on == dt.date(2026, 11, 23)
+
+
+@pytest.mark.xfail(strict=True, reason="choice_for lists requests only, so a repeat the record carries as a "
+                   "MedicationStatement (§11.1: 'a repeat as an authorisation (... or a MedicationStatement)') is "
+                   "not listed at all, not even as one to ask the practice about")
+def test_a_repeat_carried_as_a_medication_statement_is_listed(service):
+    """A UK Core MedicationStatement (the shape of UKCore-MedicationStatement-Amoxicillin-Example,
+    status active, with the UK Core last-issue-date extension the mapping reads) for a medicine
+    the record holds no request of, last issued 10 November."""
+    from record.mapping_medications import LAST_ISSUE_EXTENSION
+
+    statement = {"resourceType": "MedicationStatement", "id": "att-stmt-levo", "status": "active",
+                 "medicationCodeableConcept": {"text": "Levothyroxine 50microgram tablets"},
+                 "subject": {"reference": "Patient/dm-patient"}, "effectivePeriod": {"start": "2024-02-01"},
+                 "dateAsserted": "2026-11-10", "dosage": [{"text": "One each morning"}],
+                 "extension": [{"url": LAST_ISSUE_EXTENSION, "valueDateTime": "2026-11-10"}]}
+    service._store.put([statement])
+    held = service.open(ME, today()).record.medications
+    assert any(m.name == "Levothyroxine 50microgram tablets" and m.kind == "statement" for m in held)
+    names = {c.medication.name for c in service.repeat_choices(ME, today())}
+    assert "Levothyroxine 50microgram tablets" in names
