@@ -335,3 +335,16 @@ def test_an_order_never_sends_the_token_over_plain_http_to_another_host(service)
     except (OrderRefused, ValueError):
         pass  # refused before sending: the fix
     assert not [url for url, auth in capture.seen if auth and "secret-token-att21b" in auth], capture.seen
+
+
+@pytest.mark.xfail(strict=True, reason="consent_allows_correction reads `correct` on the root provision only, so the "
+                   "shape §8.2 gives for limiting a proxy to repeat ordering (a nested provision for "
+                   "MedicationRequest) never lets the carer order")
+def test_a_nested_permit_to_correct_medication_requests_lets_the_carer_order(service):
+    """§8.2: "provision.class / nested provision can limit access to e.g. MedicationRequest only
+    (repeat ordering)". The daughter may see (root: access); a nested permit lets her `correct`
+    MedicationRequests, the action service_repeats.may_order reads as ordering."""
+    meds = {"type": "permit", "action": actions("correct"),
+            "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "MedicationRequest"}]}
+    _daughter_consent(service, actions("access"), [meds])
+    assert service.may_order(viewer("dem-patient", DAUGHTER), today())
