@@ -4,11 +4,16 @@ being rewritten by the snapshot work) still hold copies, tied to it here until t
 
 from __future__ import annotations
 
-from conftest import SAMPLES
+from pathlib import Path
+
 from connectors.files import FileConnector
 from record import derived, lookup_types as owner, mapping, snapshot
 from record.mapping_common import Index
 import uploads
+
+# The Synthea samples as tests/conftest.py names them; not imported from it, because under the
+# whole suite the module named `conftest` may be tests/browser's.
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "synthea-r4"
 
 
 def test_the_snapshot_files_agree_with_the_owner():
