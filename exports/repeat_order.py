@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import fhir_read
 import textsafe
 from record.dates import UK, human
 
@@ -100,7 +101,7 @@ def own_task(patient_id: str, row: dict, resource_id: str) -> dict:
 def is_order(resource: dict) -> bool:
     """Whether an own-content resource is a kept repeat order."""
     return resource.get("resourceType") == "Task" and any(
-        isinstance(e, dict) and e.get("url") == ORDER_EXTENSION for e in resource.get("extension") or [])
+        e.get("url") == ORDER_EXTENSION for e in fhir_read.objects(resource.get("extension")))
 
 
 def order_row(resource: dict) -> tuple[str, dict] | None:
@@ -111,13 +112,13 @@ def order_row(resource: dict) -> tuple[str, dict] | None:
         return text if isinstance(text, str) else ""
 
     parts = {}
-    for ext in resource.get("extension") or []:
-        if isinstance(ext, dict) and ext.get("url") == ORDER_EXTENSION:
-            for part in ext.get("extension") or []:
-                if isinstance(part, dict) and isinstance(part.get("url"), str):
+    for ext in fhir_read.objects(resource.get("extension")):  # any shape: a wrong type is no order
+        if ext.get("url") == ORDER_EXTENSION:
+            for part in fhir_read.objects(ext.get("extension")):
+                if isinstance(part.get("url"), str):
                     parts[part["url"]] = next((v for k, v in part.items() if k.startswith("value")), None)
     patient, focus = ref(resource.get("for")), ref(resource.get("focus"))
-    identifier = next((i.get("value") for i in resource.get("identifier") or [] if isinstance(i, dict)), None)
+    identifier = next((i.get("value") for i in fhir_read.objects(resource.get("identifier"))), None)
     try:
         ordered = dt.datetime.fromisoformat(str(resource.get("authoredOn")))
     except ValueError:

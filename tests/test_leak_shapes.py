@@ -171,7 +171,7 @@ def test_the_shapes_cover_every_type_the_app_reads():
     """The generated types include every type the app fetches, validates, dates or maps, and
     every shape family names the issue-13 item it pins."""
     from connectors.fhir_server import APP_TYPES
-    from connectors.validate import _SUBJECT_KEYS
+    from connectors.validate_subject import _SUBJECT_KEYS
     from record.dates import _CLINICAL_DATE_FIELDS
     from leak_shapes import TYPES
 
