@@ -121,9 +121,10 @@ def order_row(resource: dict) -> tuple[str, dict] | None:
     identifier = next((i.get("value") for i in fhir_read.objects(resource.get("identifier"))), None)
     try:
         ordered = dt.datetime.fromisoformat(str(resource.get("authoredOn")))
-    except ValueError:
+        ordered_at = ordered.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if ordered.tzinfo else None
+    except (ValueError, OverflowError):  # not a time, or one that leaves the calendar in UTC (0001-01-01+01:00)
         return None
-    if not (patient.startswith("Patient/") and focus.startswith("MedicationRequest/") and ordered.tzinfo
+    if not (patient.startswith("Patient/") and focus.startswith("MedicationRequest/") and ordered_at
             and isinstance(identifier, str) and parts.get("how") in ("server", "message")
             and parts.get("status") in ("sending", "sent", "refused", "prepared") and isinstance(parts.get("author"), str)):
         return None
@@ -132,6 +133,6 @@ def order_row(resource: dict) -> tuple[str, dict] | None:
     return patient.split("/", 1)[1], {
         "medication_id": focus_id, "medication": display if isinstance(display, str) and display else "a repeat medicine",
         "entry_ids": [focus_id], "last_issued": parts.get("lastIssued") if isinstance(parts.get("lastIssued"), str) else None,
-        "ordered_at": ordered.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), "how": parts["how"],
+        "ordered_at": ordered_at, "how": parts["how"],
         "server": None, "identifier": identifier, "status": parts["status"], "author": parts["author"],
     }
