@@ -27,7 +27,7 @@ from conditions.target_words import bands_note, number, target_text  # noqa: F40
 from record import terminology
 from record.dates import FhirDate, human
 from record.models import LabResult, Medication, PatientRecord
-from record.projection import copier
+from record.snapshot.codec import copier
 
 # not-needed: §11.7; undated: evidence is recorded without a readable date, so not "overdue" (issue 18)
 CheckStatus = Literal["ok", "due-soon", "overdue", "never", "not-needed", "undated"]
