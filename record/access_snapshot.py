@@ -41,6 +41,8 @@ def read_snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
             snapshot = update(snapshot, changed, lambda keys: store.resource_rows(patient_id, keys),
                               store.rowid_of, store.shared)
             if snapshot is not None:
+                if store.data_version() != version:  # written meanwhile: the rows read may be newer
+                    raise RecordChanged("the record changed while it was opened")
                 if len(changed) >= _KEEP_AFTER:  # else the next open applies the same few again
                     store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()),
                                        snapshot.entries)
