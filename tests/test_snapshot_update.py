@@ -226,3 +226,33 @@ def test_a_shared_resource_changed_derives_every_record_whole(fresh_store, monke
     store.put([changed])
     open_record(store, VIEWERS[0], TODAY)
     assert calls == [1]
+
+
+def test_a_write_rolled_back_logs_no_change(fresh_store):
+    """The change log is written in the write's own transaction: a sync that fails part way (here
+    an error inside `atomic`) leaves neither the resources nor their log entries."""
+    store = _kept(fresh_store)
+    before = store.db.conn.execute("SELECT count(*) FROM snapshot_changes").fetchone()[0]
+    with pytest.raises(RuntimeError):
+        with store.atomic():
+            store.put([observation({"n": 6, "version": 1, "day": 3, "value": 41.0, "label": None,
+                                    "error": False, "points": None})])
+            raise RuntimeError("the sync failed")
+    assert store.db.conn.execute("SELECT count(*) FROM snapshot_changes").fetchone()[0] == before
+    assert store.changes_since("p1", store.data_version(), store.data_version()) == set()
+
+
+def test_a_log_that_starts_after_the_kept_snapshot_derives_whole(fresh_store, monkeypatch):
+    """A store whose change log begins after its kept snapshot was made (a store from before the
+    log) cannot say what changed since: the record is derived whole."""
+    store = _kept(fresh_store)
+    store.put([observation({"n": 6, "version": 1, "day": 3, "value": 41.0, "label": None, "error": False,
+                            "points": None})])
+    store.db.conn.execute("UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'resources_version')"
+                          " WHERE key = 'changes_from'")
+    assert store.changes_since("p1", "v1", store.data_version()) is None
+    calls = []
+    real = access_snapshot.derive
+    monkeypatch.setattr(access_snapshot, "derive", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert "Observation/o6" in open_record(store, VIEWERS[0], TODAY).keys
+    assert calls == [1]
