@@ -77,6 +77,8 @@ def update(old: Snapshot, changed: set[tuple[str, str]],
         return _Update(old).apply(changed, read, rowid_of, fetch_shared)
     except (_Whole, Unreadable):
         return None
+    except Exception:  # noqa: BLE001  whatever failed, deriving whole is always right (and slower)
+        return None
 
 
 class _Update:

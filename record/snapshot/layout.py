@@ -47,9 +47,9 @@ class Snapshot:
     `Type/id` named by a reference that no row of the record holds (a shared resource, or one not
     stored yet), with the positions naming it; any_named: each id named with no type (urn:uuid,
     urn:oid) with the positions naming it (these two are read by record/snapshot/changes.py, to
-    know when a new row would be pointed at); entries: the encoded entries of every position, one blob per list (its
-    positions and their entries, in stored order), each decoded only when the mapping needs it
-    (`entries_of`)."""
+    know when a new row would be pointed at); entries: the encoded entries of every position,
+    per list in chunks of CHUNK positions (their positions and entries, in stored order: see
+    `encode_entries`), each list decoded only when the mapping needs it (`entries_of`)."""
 
     types: tuple[str, ...]
     keys: tuple[str, ...]
