@@ -82,8 +82,11 @@ RECORD = {
     "my-letters": ("pages/letters.py", "Letters", ":material/mail:"),
     "care-plan": ("pages/care_plan.py", "Care plan and goals", ":material/flag:"),
     "readings-at-home": ("pages/home_readings.py", "Home readings", ":material/ecg_heart:"),
+    "my-appointments": ("pages/appointments.py", "Appointments", ":material/event:"),
+    "repeat-prescriptions": ("pages/repeats.py", "Repeat prescriptions", ":material/pill:"),  # issue 21
     "my-questions": ("pages/questions.py", "My questions", ":material/help:"),
     "check-my-record": ("pages/feedback.py", "Check my record", ":material/rate_review:"),
+    "more-of-my-record": ("pages/record_requests.py", "Ask for more of the record", ":material/post_add:"),
     "my-settings": ("pages/preferences.py", "Settings", ":material/settings:"),
     "carer-view": ("pages/carer_preview.py", "What my carer can see", ":material/visibility:"),
     "access-log": ("pages/access_log.py", "Who has looked", ":material/history:"),
@@ -117,10 +120,11 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
     overview = record_page("home", default=True)
     record = [record_page(url) for url in ("test-results", "medicines", "my-letters", "care-plan", "readings-at-home")]
     questions = record_page("my-questions", title=page_title("questions", kind))
+    appointments = record_page("my-appointments")
     view_pages: dict[str, str] = {}
     if kind == "clinic":
         conditions = [record_page("conditions")] if shown else []
-        return {"Shared screen": [overview, *conditions, *record, questions]}, view_pages
+        return {"Shared screen": [overview, *conditions, *record, appointments, questions]}, view_pages
     if kind == "proxy" and summary.denied:
         return {"": [overview]}, view_pages
     conditions = []
@@ -130,8 +134,10 @@ def build_pages(summary: Summary) -> tuple[dict, dict[str, str]]:
             view_pages[url] = spec.id
             conditions.append(st.Page("pages/condition.py", title=shown[spec.id].title, icon=":material/favorite:", url_path=url))
     pages = {"": [overview], "Conditions": conditions,
-             "Record": [*record, record_page("check-my-record", title=page_title("feedback", kind))],
-             "Appointment": [questions]}
+             "Record": [*record, record_page("repeat-prescriptions"),  # never on the shared screen (issue 21)
+                        record_page("check-my-record", title=page_title("feedback", kind)),
+                        record_page("more-of-my-record")],
+             "Appointment": [appointments, questions]}
     if kind == "patient":
         pages["Settings and privacy"] = [record_page(url) for url in ("my-settings", "carer-view", "access-log")]
         pages["Add to my record"] = [connect_page(), record_page("import-a-file")]

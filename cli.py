@@ -270,6 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     from cli_readings import add_parsers as add_reading_parsers  # `ltc reading ...` (issue 20)
 
     add_reading_parsers(commands)
+    from cli_appointments import add_parsers as add_appointment_parsers  # `ltc appointments` (issue 21)
+
+    add_appointment_parsers(commands)
+
+    from cli_requests import add_parsers as add_request_parsers  # `ltc request ...` (issue 21)
+
+    add_request_parsers(commands)
+
+    from cli_repeats import add_parsers as add_repeat_parsers  # `ltc order-repeat` (issue 21)
+
+    add_repeat_parsers(commands)
     return parser
 
 

@@ -31,10 +31,13 @@ from record import kept_lookups, terminology
 from record.snapshot import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
+from service_appointments import AppointmentsServiceMixin
 from service_connect import ConnectMixin
 from service_readings import ReadingsServiceMixin, visible_readings
+from service_requests import RequestsServiceMixin
+from service_repeats import RepeatsServiceMixin, visible_orders
 from store import Store, StoreError  # noqa: F401  StoreError: pages catch it when a write is refused
-from summary import Summary, build_summary
+from summary import Summary, build_summary, with_orders
 
 CACHE_SIZE = 16  # viewer-days kept in memory per store
 
@@ -73,7 +76,8 @@ def _reread_on_change(method):
     return reread
 
 
-class Service(ConnectMixin, ReadingsServiceMixin):
+class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, RequestsServiceMixin,
+              RepeatsServiceMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):
@@ -155,14 +159,16 @@ class Service(ConnectMixin, ReadingsServiceMixin):
         opened, pid = self.open(viewer, today), viewer.patient_id
         own_rows, preferences = self._store.questions(pid), self.preferences(pid)
         chosen = tuple(dict.fromkeys((*self.chosen_views(viewer), *views)))
-        reading_rows = self._store.readings(pid)
-        own_key = repr((own_rows, sorted(preferences.items()), chosen, reading_rows))
+        reading_rows, order_rows = self._store.readings(pid), self._store.repeat_orders(pid)
+        own_key = repr((own_rows, sorted(preferences.items()), chosen, reading_rows, order_rows))
         held = self._summaries.get(viewer.key)  # each Streamlit rerun asks again
         if not held or held[0] is not opened or held[1] != own_key:
             readings = visible_readings(opened.visible, reading_rows, preferences)
             with _collector_paused():
                 held = (opened, own_key, build_summary(opened.visible, own_rows, preferences, opened.record, chosen,
                                                        readings))
+            orders = visible_orders(opened.visible, opened.record.medications, order_rows)  # issue 21
+            held = (*held[:2], with_orders(held[2], orders))
             self._summaries[viewer.key] = held
         return held[2]
 
@@ -299,7 +305,7 @@ class Service(ConnectMixin, ReadingsServiceMixin):
             self.open(viewer, today).visible, self._store.questions(pid), self._store.comments(pid),
             self._store.own_goals(pid), self._store.goal_progress(pid), self.preferences(pid),
         )
-        return dataclasses.replace(own, readings=self.readings(viewer, today))
+        return dataclasses.replace(own, readings=self.readings(viewer, today), orders=self.order_rows(viewer, today))
 
     @_reread_on_change
     def may_flag(self, viewer: Viewer, today: dt.date) -> bool:

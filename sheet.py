@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from conditions import verdict
 from conditions.base import ConditionView, MeasureView
+from conditions.home import home_average_lines
 from conditions.target_words import result_words
+from record.appointments import next_appointment, next_sentence
 from record.citations import review_words, source_words, unnest
 from record.dates import human
 from summary import Summary
@@ -111,12 +113,23 @@ def kept_questions(summary: Summary) -> list:
     return [q for q in summary.questions if q.own_id is not None and q.status != "asked"]
 
 
+def appointment_lines(summary: Summary) -> list[str]:
+    """"Your next appointment: ..." ("Their" for a carer) with the kept questions linked to it."""
+    said = None if summary.death_notice else next_sentence(summary.appointments, summary.today, summary.viewer.kind)
+    if said is None:
+        return []
+    soon = next_appointment(summary.appointments, summary.today)
+    linked = [q for q in kept_questions(summary) if soon and q.appointment_id == soon.id]
+    return [_words(said)] + [f"- For this appointment: {_words(q.text)}" for q in linked]
+
+
 def summary_markdown(summary: Summary) -> str:
     """The pre-consultation sheet for one viewer and day."""
     who = _words(summary.patient.name or summary.patient.id)
     born = f" (born {human(summary.patient.birth_date)})" if summary.patient.birth_date else ""
     title = "Record summary" if summary.death_notice else "Appointment preparation"
     lines = [f"# {title}: {who}{born}", "", f"Prepared on {human(summary.today)}."]
+    lines += appointment_lines(summary)  # issue 21: the next appointment and the questions for it
     if summary.viewer.kind == "proxy":
         lines.append("Prepared by a carer with proxy access: it shows only what the consent allows.")
         lines += carer_scope_lines(summary, "The carer's")
@@ -135,6 +148,8 @@ def summary_markdown(summary: Summary) -> str:
         lines += [f"{n}. {_words(q.text)}" for n, q in enumerate(kept_questions(summary), 1)] or [NO_QUESTIONS.get(
             summary.viewer.kind, "No questions yet.")]
         lines.append("")
+    if home := home_average_lines(summary.conditions):  # issue 20: the NICE home week
+        lines += ["## Home readings", "", *(_words(line) for line in home), ""]
     for view in summary.conditions:
         lines += _view(view, summary.viewer.kind)
     current = [m for m in summary.medications if m.current]

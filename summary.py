@@ -16,10 +16,11 @@ from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from conditions.boundary import at_boundary_view
 from conditions.sources import Tracer, traced
-from conditions.home import with_home_series
+from conditions.home import with_home
 from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
 from record.access import VisibleRecord
+from record.appointments import AppointmentLine, appointment_lines
 from record.dates import human
 from record.mapping import map_record
 from record.models import PatientInfo, PatientRecord
@@ -59,6 +60,15 @@ class LetterLine(_Out):
     id: str
 
 
+class RepeatOrderLine(_Out):
+    """A repeat prescription order (issue 21): status issued, ordered, prepared, unconfirmed or not sent."""
+
+    id: int
+    medication: str
+    ordered: dt.datetime
+    status: str
+
+
 class Summary(_Out):
     """The contract `ltc summary --format json` prints (documented in the README)."""
 
@@ -81,6 +91,8 @@ class Summary(_Out):
     letters: list[LetterLine] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
     own_questions_withheld: int = 0  # kept questions not shown: an entry they came from is hidden
+    appointments: list[AppointmentLine] = Field(default_factory=list)  # upcoming first (record/appointments.py)
+    repeat_orders: list[RepeatOrderLine] = Field(default_factory=list)  # newest first (service_repeats.py)
 
 
 def unchecked_notice(count: int) -> str:
@@ -115,6 +127,7 @@ def own_questions_for(rows: list[dict]) -> list[Question]:
             text=row["text"], source="own" if row.get("source") == "own" else "suggested",
             reason=_kept_reason(row),
             own_id=row["id"], status=row.get("status"), rule_id=row.get("rule_id"), rank=0,
+            appointment_id=row.get("appointment_id"),
         ))
     return shown
 
@@ -160,7 +173,9 @@ def closed_view(view: ConditionView) -> ConditionView:
     due checks, targets, prompts, checklists or signposting written for a living person."""
     measures = [m.model_copy(update={
         "target": None, "target_low": None, "target_high": None, "target_source": None,
-        "target_verified": None, "target_basis": None, "target_personal": False, "note": None})
+        "target_verified": None, "target_basis": None, "target_personal": False, "note": None,
+        "home_average": m.home_average and m.home_average.model_copy(update={
+            "target": None, "source": None, "verified": None, "below_target": None, "target_note": None})})
         for m in view.measures]
     return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
                                    "panels": [], "support": None, "situations": []})
@@ -217,7 +232,7 @@ def build_summary(
     # A carer with no current permission sees nothing of the record: a view they chose while they
     # had one is not shown (its checks would all read "No record found"), nor any suggestion.
     views, suggested_views = _views(ctx, tuple(chosen)) if visible.permitted else ([], [])
-    views = [with_home_series(view, readings or []) for view in views]
+    views = [with_home(view, readings or [], ctx) for view in views]
     died = death_notice(info)
     if died:
         views, suggested_views = [closed_view(view) for view in views], []
@@ -236,6 +251,9 @@ def build_summary(
     withheld = withheld if viewer.kind == "patient" else 0
     if died:
         suggested, own = [], []
+    appointments = appointment_lines(record, visible.resources_of("Appointment"), visible) if record.appointments else []
+    shown_ids = {a.id for a in appointments}  # a question's appointment this viewer cannot see is not named
+    own = [q if q.appointment_id in shown_ids else q.model_copy(update={"appointment_id": None}) for q in own]
     notices = [visible.denied_reason] if visible.denied_reason else []
     if visible.unchecked:
         notices.append(unchecked_notice(visible.unchecked))
@@ -263,4 +281,11 @@ def build_summary(
         letters=letters,
         questions=own + suggested,
         own_questions_withheld=withheld,
+        appointments=appointments,
     )
+
+
+def with_orders(summary: Summary, orders: list) -> Summary:
+    """The summary with the repeat orders this viewer may see (service_repeats.visible_orders)."""
+    lines = [RepeatOrderLine(id=o.id, medication=o.medication, ordered=o.ordered_at, status=o.status) for o in orders]
+    return summary.model_copy(update={"repeat_orders": lines}) if lines else summary

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from conditions.ages import age_range
+from conditions.home_average import HomeAverage
 from conditions.boundary import at_boundary
 from conditions.medicines import RECENT_MEDICINE_DAYS, is_current, says_active
 from conditions.membership import in_any
@@ -57,6 +58,8 @@ class MeasureView(_Out):
     target_basis: str | None = None  # the table's source as written; never shown (conditions/plain.py)
     series: list[SeriesPoint] = Field(default_factory=list)
     home_series: list[HomePoint] = Field(default_factory=list)  # the person's own readings (issue 20): never checks
+    home_average: HomeAverage | None = None  # blood pressure: the NICE home week (conditions/home_average.py)
+    home_average_note: str | None = None  # why there is no home average, in words
     note: str | None = None
 
 
@@ -90,6 +93,7 @@ class Question(_Out):
     rank: int = 50  # lower is more important
     own_id: int | None = None
     status: str | None = None
+    appointment_id: str | None = None  # the one appointment the person linked it to (issue 21)
     basis: str | None = None  # the reason as its rule wrote it, when that held an internal reference
     sources: Any = Field(default=(), exclude=True)  # the entries it came from: conditions/sources.Sources
 

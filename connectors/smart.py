@@ -42,6 +42,7 @@ REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed, at
 MAX_LIFETIME = 10 * 365 * 24 * 3600  # seconds: a longer expires_in is taken as this
 REFRESH_SHARE = 0.1  # ...and at most this share of the token's lifetime (a 60 s token: 6 s before)
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+ORDER_SCOPES = ("patient/Task.c", "patient/Task.write")  # creating a Task (a repeat order), v2 then v1
 
 
 class SmartError(ConnectorError):
@@ -200,7 +201,8 @@ def _from_capability(base: str, http: SmartHttp) -> SmartConfig:
 def choose_scope(config: SmartConfig, types: tuple[str, ...] = READ_TYPES) -> str:
     """The scopes to ask this server for, from what it says it offers (issue 17).
 
-    Resource scopes: read and search only, whatever wider permission is listed. A listed wildcard
+    Resource scopes: read and search only, whatever wider permission is listed; and, where the
+    server lists it by name, the one scope to create a Task (`ORDER_SCOPES`: a repeat order). A listed wildcard
     is used before per-type scopes; for each, SMART v2 where listed (`.rs`, or the read subset
     `.rs` of a wider v2 scope such as `.cruds`, or `.r` and `.s` where listed apart), else v1
     (`.read`, or `.read` for a listed `.*`). A server listing no resource scopes is asked for the
@@ -220,6 +222,9 @@ def choose_scope(config: SmartConfig, types: tuple[str, ...] = READ_TYPES) -> st
     asked = [s for s, cap in implied if (s in offered if offered else cap in caps)]
     if not any(s.startswith("patient/") for s in offered):  # no list of resource scopes: the wildcard
         return " ".join([*asked, "patient/*.rs" if "permission-v2" in caps else "patient/*.read"])
+    # Sending a repeat prescription order (issue 21) needs the right to create a Task: asked for
+    # only where the server lists that very scope, so a strict server is never asked for more.
+    asked += [s for s in ORDER_SCOPES if s in offered][:1]
     wildcard = _read_scopes("*", offered)
     if wildcard:
         return " ".join([*asked, *wildcard])

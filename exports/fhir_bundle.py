@@ -1,7 +1,7 @@
 """Everything one viewer may see, as a FHIR R4 Bundle of type `collection`.
 
 The clinical resources are the `VisibleRecord`'s, exactly as stored; after them come the person's
-own questions, comments, goals, progress notes, preferences and home readings that the viewer may
+own questions, comments, goals, progress notes, preferences, home readings and repeat orders that the viewer may
 see, in the representation of `exports/own_content.py` and `exports/reading_fhir.py`. `ltc import` of the file into a fresh store gives the
 same summary for the same viewer and day.
 """
@@ -12,6 +12,7 @@ import uuid
 
 from exports.own_content import OWN_SYSTEM, OwnContent, to_fhir
 from exports.reading_fhir import reading_resource
+from exports.repeat_order import own_task
 from textsafe import json_text
 
 
@@ -27,7 +28,8 @@ def fhir_bundle(visible, own: OwnContent, comment_resource) -> dict:
     # resource (address, phone, identifiers) is more than the app shows them, which is the name.
     clinical = visible.resources if visible.permitted else ()
     resources = [*clinical, *to_fhir(own, patient_id, comment_resource),
-                 *(reading_resource(r, patient_id) for r in own.readings)]
+                 *(reading_resource(r, patient_id) for r in own.readings),
+                 *(own_task(patient_id, row, f"own-order-{row['id']}") for row in own.orders)]
     return {
         "resourceType": "Bundle",
         "id": f"ltc-export-{visible.today.isoformat()}",

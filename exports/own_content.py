@@ -46,8 +46,9 @@ CATEGORY_WORDS = {
 SHARED_SCREEN_PREFERENCE = "shared_screen_own"  # "yes": own questions, goals, notes on the shared screen
 VIEWS_PREFERENCE = "views_chosen"  # the condition views the patient chose to show, "id,id" (issue 16)
 READINGS_HIDDEN_PREFERENCE = "shared_screen_readings"  # "hide": no home readings on the shared screen (issue 20)
+CSV_COLUMNS_PREFERENCE = "reading_csv_columns"  # a readings file's columns as the person chose them, JSON (issue 20)
 PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE, VIEWS_PREFERENCE,
-                   READINGS_HIDDEN_PREFERENCE)
+                   READINGS_HIDDEN_PREFERENCE, CSV_COLUMNS_PREFERENCE)
 
 
 def views_preference_key(viewer) -> str | None:
@@ -87,6 +88,7 @@ class OwnContent:
     progress: list[dict] = field(default_factory=list)
     preferences: dict[str, str] = field(default_factory=dict)
     readings: list = field(default_factory=list)  # home readings (record.readings.Reading), issue 20
+    orders: list[dict] = field(default_factory=list)  # repeat order rows (service_repeats.py), issue 21
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:

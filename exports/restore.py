@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from connectors.base import Rejected
 from exports.own_content import OwnItem, from_fhir, sources_of
 from exports.reading_fhir import from_observation, is_reading
+from exports.repeat_order import is_order, order_row
 from record.reading_csv import same
 from record.readings import Reading, ReadingInvalid
 from store import StoreError
 
 SOURCE = "own content"
 _AUTHOR = re.compile(r"(patient|clinic|proxy:RelatedPerson/[A-Za-z0-9\-.]{1,64})")
-_ORDER = ("goal", "question", "comment", "progress", "preferences", "reading")
+_ORDER = ("goal", "question", "comment", "progress", "preferences", "reading", "order")
 
 
 @dataclass
@@ -45,7 +46,11 @@ def restore(store, resources: list[dict]) -> Restored:
     items: dict[str, list[OwnItem]] = {}
     for resource in resources:
         where = f"{resource.get('resourceType')}/{resource.get('id')}"
-        item = _reading_item(resource, where, result) if is_reading(resource) else from_fhir(resource)
+        if is_order(resource):  # a repeat prescription order (issue 21)
+            found = order_row(resource)
+            item = OwnItem("order", found[0], where, {"author": found[1]["author"], "row": found[1]}) if found else None
+        else:
+            item = _reading_item(resource, where, result) if is_reading(resource) else from_fhir(resource)
         if item is False:
             continue
         if item is None:
@@ -205,6 +210,16 @@ class _Patient:
                 self._skip("reading")
             elif self._try(item, "reading", lambda r=reading: self.store.add_reading(self.pid, r.row())) is not None:
                 stored.append(reading)
+
+
+    def _order(self, items: list[OwnItem]) -> None:
+        kept = {row["identifier"] for row in self.store.repeat_orders(self.pid)}
+        for item in items:
+            row = item.fields["row"]
+            if row["identifier"] in kept:
+                self._skip("order")
+            elif self._try(item, "order", lambda r=row: self.store.add_repeat_order(self.pid, r)) is not None:
+                kept.add(row["identifier"])
 
 
 def _readable(row: dict) -> bool:

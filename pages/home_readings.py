@@ -11,10 +11,10 @@ import re
 import streamlit as st
 
 import service as door
-from pages import state, ui
+from pages import reading_columns, state, ui
 from pages.text import day, escape_markdown
 from record.dates import UK
-from record.reading_csv import CsvUnusable, read as read_csv, same
+from record.reading_csv import CsvUnusable, header_of, read as read_csv, same
 from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, ReadingInvalid
 from service_readings import ReadingRefused
 
@@ -205,11 +205,17 @@ def file_import() -> None:
                               key=f"hr-file-{st.session_state.get('hr-file-round', 0)}")
     if upload is None:
         return
+    data, header, chosen = upload.getvalue(), [], {}
     try:
-        found = read_csv(upload.getvalue(), viewer.patient_id, today, svc.author_of(viewer))
+        header = header_of(data)
+        chosen = reading_columns.remembered(svc, header)
+        found = read_csv(data, viewer.patient_id, today, svc.author_of(viewer), chosen=chosen)
     except CsvUnusable as exc:
         st.error(escape_markdown(f"This file cannot be imported: {exc}"))
+        if header:  # the person can say which column is which
+            reading_columns.chooser(svc, header, chosen, open_it=True)
         return
+    reading_columns.chooser(svc, header, found.columns, open_it=False)
     new = [r for r in found.readings if not any(same(r, old) for old in readings)]
     kept_already = len(found.good) - len(new)
     st.markdown(f"**{len(found.good)}** {KIND_WORDS[found.kind]} reading{'s' if len(found.good) != 1 else ''} can "

@@ -8,6 +8,8 @@ import datetime as dt
 import streamlit as st
 
 import service as door
+from conditions.home import home_average_lines
+from record.appointments import next_sentence
 from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
@@ -23,6 +25,8 @@ if not summary.conditions and summary.denied:
     st.stop()
 if summary.viewer.kind == "proxy":  # what the consent leaves out, said first (issue 16)
     st.info(escape_markdown("\n".join(carer_scope_lines(summary))), icon=":material/lock_clock:")
+if not summary.death_notice and (upcoming := next_sentence(summary.appointments, summary.today, summary.viewer.kind)):
+    st.info(escape_markdown(upcoming), icon=":material/event:")  # issue 21; the Appointments page has the rest
 
 st.header("Conditions", anchor=False)
 if not summary.conditions:
@@ -37,6 +41,9 @@ for view in summary.conditions:
     st.markdown(f"**{md_line(view.title)}**" + (f": {escape_markdown(humanise(view.intro))}" if view.intro else ""))
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
         ui.choose_view_button(view.id, False, f"Hide the {ui.view_name(view.id)} view")  # one name per view
+
+for line in home_average_lines(summary.conditions):  # issue 20: the home blood pressure week, in words
+    st.markdown(escape_markdown(line))
 
 if summary.viewer.kind != "clinic" and not summary.denied and not summary.death_notice:  # the person or a carer chooses (issue 16)
     for suggestion in summary.suggested_views:

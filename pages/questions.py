@@ -11,6 +11,7 @@ from pages import state, ui
 from pages.export_widget import export_buttons
 from pages.print_sheet import sheet_preview
 from pages.text import escape_markdown, humanise, kept_as, page_title
+from record.appointments import when_words
 from sheet import summary_markdown
 
 state.guard()
@@ -30,6 +31,7 @@ suggested = [q for q in summary.questions if q.own_id is None]
 # On the shared screen the person's own questions show only when they chose so in Settings
 # (exports.own_content: the summary, the sheet and the downloads follow the same choice).
 own_shown = ui.own_shown(summary)
+appointments = {a.id: a for a in summary.appointments}
 
 
 def own_item(n: int, question) -> None:
@@ -48,6 +50,8 @@ def own_item(n: int, question) -> None:
                     st.rerun()
             return
         st.markdown(f"**{n}.** " + ("✔ Asked: " if asked else "") + escape_markdown(humanise(question.text)))
+        if (linked := appointments.get(question.appointment_id)) is not None:  # issue 21, set on Appointments
+            st.caption(escape_markdown(f"For the appointment on {when_words(linked)}"))
         ticked = st.checkbox("Asked at the appointment", value=asked, key=f"asked-{qid}-{asked}")
         if ticked != asked:
             ui.save(lambda: svc.update_question(viewer, qid, status="asked" if ticked else "open"))

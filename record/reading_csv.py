@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -187,3 +188,41 @@ def same(a: Reading, b: Reading) -> bool:
     """Whether two readings are the same measurement (kind, moment and values), whoever entered it."""
     fields = ("kind", "systolic", "diastolic", "pulse", "value", "context")
     return a.taken_at == b.taken_at and all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+# -- the person's choice of columns (the Home readings page keeps it for the next file) --------
+ROLE_WORDS = {
+    "datetime": "Date and time", "date": "Date", "time": "Time",
+    "bp": "Blood pressure written as 138/86", "systolic": "Top number (systolic)",
+    "diastolic": "Bottom number (diastolic)", "pulse": "Pulse", "glucose": "Blood sugar (glucose)",
+    "weight": "Weight", "context": "When the blood sugar was taken",
+}
+
+
+def header_of(data: bytes) -> list[str]:
+    """The file's header row (its first row with any text), or [] for a file that has none."""
+    rows = _table(data)
+    return next(([cell.strip() for cell in row] for row in rows if any(c.strip() for c in row)), [])
+
+
+def kept_choice(text: str | None, header: list[str]) -> dict[str, str]:
+    """A kept choice (JSON, role -> header name) limited to the roles whose column this file has:
+    a choice made for another device's file is not applied to a column that is not there."""
+    try:
+        saved = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    names = {" ".join(h.split()).casefold() for h in header}
+    if not isinstance(saved, dict):
+        return {}
+    return {role: name for role, name in saved.items()
+            if role in HEADERS and isinstance(name, str) and " ".join(name.split()).casefold() in names}
+
+
+def choice_problem(choice: dict[str, str]) -> str | None:
+    """Why a choice of columns cannot be used, in words, or None (one column for two roles)."""
+    names = [" ".join(n.split()).casefold() for n in choice.values()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return f"The column '{twice[0]:.30}' is chosen for two things. Choose each column once."
+    return None

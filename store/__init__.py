@@ -19,13 +19,15 @@ from store.connections import ConnectionsMixin
 from store.derived import DerivedMixin
 from store.personal import PersonalMixin
 from store.readings import ReadingsMixin
+from store.repeat_orders import RepeatOrdersMixin
 from store.referrers import ReferrersMixin
+from store.requests import RequestsMixin
 from store.resources import ResourcesMixin, copy_digest
 from store.syncs import SyncStateMixin
 
 
 class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReadingsMixin, ReferrersMixin,
-            StoreBase):
+            RequestsMixin, RepeatOrdersMixin, StoreBase):
     """A SQLite file holding one household's records."""
 
 

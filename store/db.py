@@ -97,7 +97,7 @@ def patient_of(resource: dict) -> str | None:
     rtype = resource.get("resourceType")
     if rtype == "Patient":
         return resource.get("id")
-    for key in ("subject", "patient", "beneficiary"):
+    for key in ("subject", "patient", "beneficiary", "for"):  # "for": a Task's (a repeat order, issue 21)
         found = _patient_ref(resource.get(key))
         if found:
             return found
@@ -127,6 +127,8 @@ PERSONAL_TABLES = {
     # A kept suggestion's sources: the entries it was built from, a JSON list of `Type/id` keys.
     # A table of its own, so a store made before it gains it without changing `questions`.
     "question_sources": "question_id INTEGER PRIMARY KEY, keys TEXT NOT NULL",
+    # The appointment a question is for (issue 21): `Appointment` id. Its own table, as above.
+    "question_appointments": "question_id INTEGER PRIMARY KEY, appointment_id TEXT NOT NULL",
     "comments": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL,"
     " resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, resource_version TEXT,"
     " kind TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL, author TEXT NOT NULL,"
@@ -141,6 +143,15 @@ PERSONAL_TABLES = {
     " systolic INTEGER, diastolic INTEGER, pulse INTEGER, value REAL, unit TEXT NOT NULL,"
     " taken_at TEXT NOT NULL, context TEXT, author TEXT NOT NULL, created TEXT NOT NULL,"
     " updated TEXT NOT NULL",
+    # Requests to the practice for more of the record (issue 21, store/requests.py).
+    "record_requests": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " made TEXT NOT NULL, due TEXT, carer_name TEXT, relationship TEXT, access TEXT, details TEXT,"
+    " author TEXT NOT NULL, created TEXT NOT NULL",
+    # Repeat prescription orders (issue 21, store/repeat_orders.py): what the person ordered and how.
+    "repeat_orders": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, medication_id TEXT NOT NULL,"
+    " medication TEXT NOT NULL, entry_ids TEXT NOT NULL, last_issued TEXT, ordered_at TEXT NOT NULL,"
+    " how TEXT NOT NULL, server TEXT, server_id TEXT, identifier TEXT NOT NULL, status TEXT NOT NULL,"
+    " note TEXT, author TEXT NOT NULL, updated TEXT NOT NULL",
     "access_log": "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, patient_id TEXT NOT NULL,"
     " viewer_kind TEXT NOT NULL, viewer_id TEXT, what TEXT NOT NULL",
     "preferences": "patient_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"

@@ -58,8 +58,10 @@ class PersonalMixin:
         """The person's question list, most important first; a kept suggestion's `sources` (the
         JSON list of entries it was built from) or None when they were not recorded."""
         return self._rows(
-            "SELECT questions.*, question_sources.keys AS sources FROM questions LEFT JOIN"
-            " question_sources ON question_sources.question_id = questions.id"
+            "SELECT questions.*, question_sources.keys AS sources,"
+            " question_appointments.appointment_id AS appointment_id FROM questions LEFT JOIN"
+            " question_sources ON question_sources.question_id = questions.id LEFT JOIN"
+            " question_appointments ON question_appointments.question_id = questions.id"
             " WHERE patient_id = ? ORDER BY position, id", [patient_id]
         )
 
@@ -110,6 +112,24 @@ class PersonalMixin:
         )
         if cur.rowcount == 0:
             raise NotInStore("That question is no longer in the list.")
+
+    def link_question(self, patient_id: str, question_id: int, appointment_id: str | None) -> None:
+        """Link a question to one appointment (its `Appointment` id), or unlink it (None), in one
+        transaction; NotInStore when the question is not this patient's."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM questions WHERE id = ? AND patient_id = ?",
+                            [question_id, patient_id]).fetchone() is None:
+                raise NotInStore("That question is no longer in the list.")
+            conn.execute("DELETE FROM question_appointments WHERE question_id = ?", [question_id])
+            if appointment_id is not None:
+                conn.execute("INSERT INTO question_appointments (question_id, appointment_id) VALUES (?, ?)",
+                             [question_id, _clean(appointment_id, "appointment")])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def delete_question(self, patient_id: str, question_id: int) -> None:
         """Remove a question from the list."""

@@ -47,9 +47,10 @@ def test_a_carer_whose_consent_ended_while_signed_in_gets_no_record_on_reload(de
 OUTSIDE = [("carer", DEMENTIA, DAUGHTER, url) for url in ("my-settings", "access-log", "carer-view", "import-a-file",
                                                             "diabetes", "conditions")]
 OUTSIDE += [("clinic", DIABETES, "clinic", url) for url in ("my-settings", "access-log", "carer-view", "import-a-file",
-                                                            "check-my-record", "connect-record", "diabetes")]
+                                                            "check-my-record", "connect-record", "diabetes",
+                                                            "repeat-prescriptions")]
 OUTSIDE += [("ended carer", DEMENTIA, "proxy:RelatedPerson/dem-rp-son", url)
-            for url in ("test-results", "my-letters", "medicines", "dementia", "my-questions")]
+            for url in ("test-results", "my-letters", "medicines", "dementia", "my-questions", "repeat-prescriptions")]
 
 
 @pytest.mark.parametrize(("who", "patient", "viewer", "url_path"), OUTSIDE,

@@ -27,6 +27,7 @@ DATE_KEYS = {"effectiveDateTime", "issued", "authoredOn", "date", "recordedDate"
              "onsetDateTime", "birthDate", "startDate", "start", "end", "dateTime", "creation",
              "performedDateTime", "lastUpdated", "timestamp", "created"}
 NOT_CLINICAL = {"Patient", "Organization", "Practitioner", "Binary"}
+LAPSED = "dm-med-salbutamol"  # a repeat still authorised but last issued over 6 months ago (issue 21)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,8 @@ def test_every_reference_resolves_within_its_bundle(bundles):
 
 
 def test_clinical_resources_point_at_their_patient(bundles):
-    """Every clinical resource names the bundle's one Patient as subject or patient."""
+    """Every clinical resource names the bundle's one Patient as subject or patient (an
+    Appointment, which has neither in R4, as a participant's actor)."""
     for name, bundle in bundles.items():
         patients = [res for res in resources(bundle) if res["resourceType"] == "Patient"]
         assert len(patients) == 1, name
@@ -158,7 +160,8 @@ def test_clinical_resources_point_at_their_patient(bundles):
         for res in resources(bundle):
             if res["resourceType"] in NOT_CLINICAL:
                 continue
-            link = res.get("subject") or res.get("patient")
+            link = res.get("subject") or res.get("patient") or res.get("for") or next(  # a Task's "for" (issue 21)
+                (p["actor"] for p in res.get("participant", []) if "Patient/" in p["actor"].get("reference", "")), None)
             assert link and link["reference"] == expected, (name, res["id"])
 
 
@@ -338,21 +341,30 @@ def _day(value: str) -> dt.date:
 
 def test_dates_are_valid_and_not_after_today(bundles):
     """Every date is a valid FHIR date or zoned dateTime on or before 25 November 2026, except
-    the end of a proxy's access period, which is a future expiry date by nature."""
+    the end of a proxy's access period, which is a future expiry date by nature, and an
+    appointment's start and end (issue 21: upcoming appointments are in the future)."""
     for res in everything(bundles):
         for path, value in walk(res):
             if not path or path[-1] not in DATE_KEYS or not isinstance(value, str):
                 continue
             when = _day(value)
             future_ok = res["resourceType"] == "Consent" and path[-3:] == (
-                "provision", "period", "end")
+                "provision", "period", "end") or (res["resourceType"] == "Appointment" and path in (("start",), ("end",)))
             assert future_ok or when <= TODAY, (res["id"], path, value)
 
 
+def test_appointments_are_upcoming_and_past(bundles):
+    """The diabetes demo has appointments before and after today, among them one booked ahead (issue 21)."""
+    found = [r for r in everything(bundles) if r["resourceType"] == "Appointment"]
+    days = {r["status"]: _day(r["start"]) for r in found}
+    assert days["booked"] > TODAY and days["fulfilled"] < TODAY and days["noshow"] < TODAY
+
+
 def test_repeat_medicines_issue_every_eight_weeks(bundles):
-    """Active repeats are continuous, issued about every 56 days, last issue within 2 months."""
+    """Active repeats are continuous, issued about every 56 days, last issue within 2 months; the
+    one lapsed repeat (issue 21: active, last issued in January 2026) is the exception it is for."""
     plans = [r for r in everything(bundles) if r["resourceType"] == "MedicationRequest"
-             and r["intent"] == "plan" and r["status"] == "active"]
+             and r["intent"] == "plan" and r["status"] == "active" and r["id"] != LAPSED]
     assert plans
     for plan in plans:
         assert "continuous" in codes(plan["courseOfTherapyType"])
@@ -421,3 +433,15 @@ def test_lithium_story(bundles):
     assert egfr[-3] > egfr[-2] > egfr[-1]
     phq9 = [value for _, value in series(bundles, "mh-patient", "720433000")]
     assert any(abs(a - b) >= 5 for a, b in zip(phq9, phq9[1:]))
+
+
+def test_repeat_ordering_has_a_lapsed_repeat_and_one_order(bundles):
+    """Issue 21: the lapsed repeat's last issue is over 6 months old while it stays active, and the
+    diabetes record holds one order the person prepared, as an own-content Task for a repeat."""
+    diabetes = resources(bundles["diabetes.json"])
+    issues = sorted(r["authoredOn"] for r in diabetes if r["resourceType"] == "MedicationRequest"
+                    and r.get("basedOn", [{}])[0].get("reference") == f"MedicationRequest/{LAPSED}")
+    assert (TODAY - dt.date.fromisoformat(issues[-1])).days > 183
+    [task] = [r for r in everything(bundles) if r["resourceType"] == "Task"]
+    assert task["meta"]["tag"][0]["code"] == "own-content" and task["code"]["coding"][0]["code"] == "fulfill"
+    assert task["focus"]["reference"] == "MedicationRequest/dm-med-atorvastatin"

@@ -79,7 +79,7 @@ def test_own_content_comes_back_into_the_personal_tables_not_the_resources(servi
     who, day = viewer(DM), today()
     fresh, report = fresh_import(tmp_path, service.export(who, day, "fhir").data)
     assert own_rows(fresh, DM) == own_rows(service, DM)
-    assert report.own == {"own question": 3, "own comment": 2, "own goal": 1, "own progress note": 2,
+    assert report.own == {"own question": 3, "own comment": 2, "own goal": 1, "own progress note": 2, "own order": 1,
                           "own preference": 1}
     assert "Communication" not in report.put.stored and "Basic" not in report.put.stored
     def flags(svc):
@@ -99,7 +99,7 @@ def test_importing_the_same_export_twice_adds_nothing(service, tmp_path):
     path.write_bytes(data)
     again = fresh.import_files([path])
     assert own_rows(fresh, DM) == first
-    assert not again.rejected and sum(again.own.values()) == 9 and again.exit_code == 0
+    assert not again.rejected and sum(again.own.values()) == 10 and again.exit_code == 0
 
 
 def test_own_content_resources_are_valid_r4_shapes(service):
@@ -108,9 +108,9 @@ def test_own_content_resources_are_valid_r4_shapes(service):
     bundle = json.loads(service.export(viewer(DM), today(), "fhir").data)
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
     own = [e["resource"] for e in bundle["entry"] if e["resource"].get("meta", {}).get("tag")]
-    assert {r["resourceType"] for r in own} == {"Communication", "Goal", "Basic"}
+    assert {r["resourceType"] for r in own} == {"Communication", "Goal", "Basic", "Task"}  # Task: the demo's order
     for resource in own:
-        assert resource["subject"] == {"reference": f"Patient/{DM}"}
+        assert resource.get("subject", resource.get("for")) == {"reference": f"Patient/{DM}"}
         if resource["resourceType"] == "Communication":
             assert resource["status"] and resource["category"][0]["coding"][0]["code"]
             assert resource["payload"][0]["contentString"]

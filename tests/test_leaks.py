@@ -32,7 +32,7 @@ from record.access import Viewer
 from service import Service
 from sheet import summary_markdown
 from store import Store
-from test_access_properties import build, consent_resources, entry, expected_visible, marker
+from test_access_properties import LABELS, build, consent_resources, entry, expected_visible, marker
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"
@@ -42,8 +42,14 @@ DIABETES = {"system": SCT, "code": "44054006", "display": "Type 2 diabetes melli
 hba1c = st.tuples(entry, st.integers(40, 130)).map(
     lambda pair: {**pair[0], "type": "Observation", "hba1c": pair[1]})
 diagnosis = entry.map(lambda spec: {**spec, "type": "Condition", "diabetes": True, "points_to": None})
+# Appointments (issue 21): past ones on the base generator's dates, upcoming ones after today (so
+# the "next appointment" sentence reaches the summary, the sheet and the PDF).
+appointment = st.tuples(entry, st.none() | st.dates(dt.date(2026, 11, 26), dt.date(2027, 6, 30))).map(
+    lambda pair: {**pair[0], "type": "Appointment", "points_to": None,
+                  **({"date": ("day", pair[1])} if pair[1] else {})})
 case_strategy = st.fixed_dictionaries({
     "entries": st.lists(entry, min_size=1, max_size=8),
+    "appointments": st.lists(appointment, min_size=0, max_size=3),
     "coded": st.lists(hba1c, min_size=0, max_size=5),
     "diagnosis": st.lists(diagnosis, min_size=0, max_size=1),
     "access_start": st.none() | st.dates(dt.date(2016, 1, 1), dt.date(2026, 1, 1)),
@@ -58,7 +64,7 @@ case_strategy = st.fixed_dictionaries({
 
 def specs_of(case: dict) -> list[dict]:
     """All generated entries in one list (base entries first), links made real as the base test does."""
-    specs = [*case["entries"], *case["coded"], *case["diagnosis"]]
+    specs = [*case["entries"], *case["coded"], *case["diagnosis"], *case.get("appointments", [])]
     for spec in specs:
         target = spec["points_to"]
         if target is not None and target < len(specs):
@@ -69,6 +75,8 @@ def specs_of(case: dict) -> list[dict]:
 
 def resource_of(i: int, spec: dict) -> dict:
     """The base generator's resource, coded as an HbA1c result or a diabetes diagnosis when asked."""
+    if spec["type"] == "Appointment":
+        return appointment_of(i, spec)
     resource = build(i, spec)
     if spec["type"] == "Observation" and "hba1c" in spec:
         resource.pop("valueString", None)
@@ -78,6 +86,22 @@ def resource_of(i: int, spec: dict) -> dict:
     elif spec["type"] == "Condition" and spec.get("diabetes"):
         resource["code"] = {"coding": [DIABETES], "text": f"Type 2 diabetes {marker(i)}"}
         resource["clinicalStatus"] = {"coding": [{"code": "active"}]}
+    return resource
+
+
+def appointment_of(i: int, spec: dict) -> dict:
+    """An R4 Appointment carrying the entry's marker in what it is for and in who it is with (a
+    participant named by display text alone, which the Appointments lines show), with the base
+    generator's labels, error status and date (a day at 09:30 UTC, or a bare year)."""
+    mark, date = marker(i), spec["date"]
+    resource: dict = {"resourceType": "Appointment", "id": f"r{i}",
+                      "status": "entered-in-error" if spec["error"] else "booked",
+                      "description": f"Appointment {mark}",
+                      "participant": [{"actor": {"reference": "Patient/p1"}}, {"actor": {"display": f"Nurse {mark}"}}]}
+    if date is not None:
+        resource["start"] = str(date[1].year) if date[0] == "year" else f"{date[1].isoformat()}T09:30:00Z"
+    if spec["labels"]:
+        resource["meta"] = {"security": [{"system": LABELS[k][0], "code": LABELS[k][1]} for k in sorted(spec["labels"])]}
     return resource
 
 
@@ -209,6 +233,28 @@ def test_the_generated_records_do_reach_questions_series_and_letters():
     assert any("71" in q for q in shown), shown
     assert not any("71" in q for q in redacted) and shown != redacted
     check_case(case({"nopat"}), pdf=False)
+
+
+@pytest.mark.parametrize("viewer, labels, shown", [("patient", set(), True), ("patient", {"nopat"}, False),
+                                                   ("clinic", {"psy"}, False), ("proxy", set(), False)])
+def test_generated_appointments_reach_the_outputs_only_when_allowed(viewer, labels, shown):
+    """A control for the appointments in the cases above: an upcoming one reaches the summary, the
+    sheet's "next appointment" and the FHIR export when the viewer may see it, and nowhere when
+    not (a label, or a carer with no Consent); the differential check holds for each."""
+    spec = {"error": False, "points_to": None, "type": "Appointment", "labels": labels,
+            "date": ("day", dt.date(2026, 12, 15))}
+    case = {"entries": [], "coded": [], "diagnosis": [], "appointments": [spec], "access_start": None,
+            "start_shape": "good", "proxy": None, "viewer": viewer}
+    specs = specs_of(case)
+    with tempfile.TemporaryDirectory() as folder:
+        store = store_with(Path(folder), "a.db", [{"resourceType": "Patient", "id": "p1"}, *consents(case),
+                                                  *(resource_of(i, s) for i, s in enumerate(specs))])
+        who = Viewer.parse("p1", "proxy:RelatedPerson/rp1" if viewer == "proxy" else viewer)
+        found = outputs(Service(store), who, specs, pdf=False)
+        store.close()
+    assert (marker(0) in found["summary"]) is shown
+    assert ("next appointment: Tuesday 15 December 2026 at 09:30, with Nurse " + marker(0) in found["sheet"]) is shown
+    check_case(case, pdf=False)
 
 
 @pytest.fixture(scope="module")

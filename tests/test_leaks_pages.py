@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from ingest import import_items
 from store import Store
 from test_app_support import APP, TIMEOUT, no_errors, open_expanders
-from test_leaks import case_strategy, consents, diagnosis, entry, expected, hba1c, resource_of, specs_of
+from test_leaks import appointment, case_strategy, consents, diagnosis, entry, expected, hba1c, resource_of, specs_of
 from test_access_properties import marker
 
 SEARCH_KEY = "letters_search"
@@ -43,13 +43,15 @@ ONLY_UNCODED_VISIBLE = {
 
 # With few examples, make sure each record has letters, an HbA1c and a diabetes diagnosis to draw
 # (each still with random labels, dates and errors), so the letters, results and condition pages
-# have something to hide and to show.
+# have something to hide and to show; and an appointment, past or upcoming, for the Appointments
+# page, the overview and the sheet (issue 21).
 page_cases = st.tuples(
     case_strategy,
     st.lists(entry.map(lambda spec: {**spec, "type": "DocumentReference", "points_to": None}), min_size=1, max_size=3),
-    hba1c, diagnosis,
+    hba1c, diagnosis, appointment,
 ).map(lambda drawn: {**drawn[0], "entries": [*drawn[0]["entries"], *drawn[1]],
-                     "coded": drawn[0]["coded"] or [drawn[2]], "diagnosis": drawn[0]["diagnosis"] or [drawn[3]]})
+                     "coded": drawn[0]["coded"] or [drawn[2]], "diagnosis": drawn[0]["diagnosis"] or [drawn[3]],
+                     "appointments": drawn[0]["appointments"] or [drawn[4]]})
 
 
 def shown(at: AppTest) -> str:
@@ -202,4 +204,4 @@ def test_no_page_shows_a_hidden_entry_and_counts_are_the_visible_counts():
     print(f"\nleak property over pages: {stats['examples']} examples, {stats['pages']} page runs "
           f"({stats['previews']} carer previews, {stats['letter tables']} letter lists), {stats['searches']} letter searches, "
           f"{stats['hidden']} hidden entries, {seconds:.1f} s")
-    assert stats["examples"] >= EXAMPLES and stats["hidden"] > 0
+    assert stats["examples"] >= EXAMPLES and stats["hidden"] > 0 and stats["Appointments"] > 0

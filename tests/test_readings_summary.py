@@ -22,12 +22,14 @@ def measure(summary, view_id: str, measure_id: str):
 
 
 def gp_parts(summary) -> list:
-    """Everything of each view but the home series, as JSON."""
+    """Everything of each view but what home readings add, as JSON."""
     out = []
     for view in summary.conditions:
         data = view.model_dump(mode="json")
+        data["panels"] = [p for p in data["panels"] if p["id"] != "home_glucose"]
         for m in data["measures"]:
-            m.pop("home_series")
+            for key in ("home_series", "home_average", "home_average_note"):  # what home readings add
+                m.pop(key)
         out.append(data)
     return out
 

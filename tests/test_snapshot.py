@@ -99,6 +99,7 @@ def test_demo_and_synthea_records_open_the_same_from_the_snapshot(sample_store):
         assert again == derived[viewer.key], viewer.key
         assert again["record"] == again["reference"], viewer.key
         summary = fresh.summary(viewer, TODAY).model_dump(mode="json")
+        summary["repeat_orders"] = []  # own content the service adds (the diabetes demo keeps one order), not derived
         assert summary == derived[viewer.key]["summary"], viewer.key
 
 

@@ -144,9 +144,11 @@ class FaultProxy(Loopback):
         return self.forward(request)
 
     def forward(self, request: Request) -> Reply:
-        headers = {k: v for k, v in request.headers.items() if k in ("authorization", "accept", "prefer")}
+        headers = {k: v for k, v in request.headers.items()
+                   if k in ("authorization", "accept", "prefer", "content-type", "if-match")}
         path = request.path[len("/fhir"):] if request.path.startswith("/fhir") else request.path
-        response = requests.get(self.upstream + path, headers=headers, timeout=30, allow_redirects=False)
+        response = requests.request(request.method, self.upstream + path, headers=headers, data=request.body or None,
+                                    timeout=30, allow_redirects=False)  # writes too (booking, issue 21)
         body = response.content.replace(self.upstream.encode(), self.base.encode())
         kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "date", "retry-after")}
         return Reply(response.status_code, body, kept)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import documents as docs
 from .fhir import SCT, at, coding, concept, quantity
 from .medicines import repeat
-from .practice import external, patient
+from .practice import GP_ID, external, patient
 from .record import Record, hba1c_goal_target
 
 PATIENT_ID = "dm-patient"
@@ -55,7 +55,19 @@ def build(nhs_number: str) -> list[dict]:
     _medicines(rec)
     _plans(rec)
     _letters(rec)
+    _appointments(rec)
+    _repeat_ordering(rec)  # last: its seeded wobbles leave every entry above as it was
     return rec.resources
+
+
+def _appointments(rec: Record) -> None:
+    """Past and upcoming appointments (issue 21): the review before the clocks went back, one
+    missed, the next one booked with the nurse, and one the practice cancelled."""
+    rec.appointment("2026-09-08", "2026-09-08", "09:40", 20, "Diabetes review: bloods", status="fulfilled")
+    rec.appointment("2026-10-27", "2026-10-27", "11:00", 15, "Foot check", status="noshow")
+    rec.appointment("2026-12-15", "2026-12-15", "10:30", 20, "Annual diabetes review")
+    rec.appointment("2027-01-12", "2027-01-12", "14:10", 10, "Blood pressure check", with_id=GP_ID,
+                    status="cancelled")
 
 
 def _results(rec: Record) -> None:
@@ -190,3 +202,30 @@ def _letters(rec: Record) -> None:
                     "I will review the readings with him by phone in three weeks and write "
                     "again with any suggestions for his treatment plan. His blood pressure in "
                     "clinic was 146/88; I understand the practice is following this up."])
+
+
+def _repeat_ordering(rec: Record) -> None:
+    """Issue 21: a salbutamol inhaler still authorised but last issued in January 2026 (not offered
+    for ordering: the practice may have stopped it), and one order the person prepared as a
+    message on 20 November 2026 for atorvastatin, kept as own content (a tagged Task, the form
+    exports/repeat_order.py `own_task` writes and exports/restore.py reads back)."""
+    repeat(rec, "salbutamol", "Salbutamol 100micrograms/dose inhaler CFC free", None,
+           dose="Inhale two doses when needed for breathlessness", amount=1, unit="inhaler",
+           start="2018-02-05", interval=91, last_issue="2026-03-20")
+    plan = rec.rid("med", "atorvastatin")
+    rec.add({"resourceType": "Task", "id": rec.rid("own", "order", "1"),
+             "meta": {"tag": [{"system": "https://ltc-dashboard.example/CodeSystem/own-content",
+                               "code": "own-content", "display": "Written by the person in the dashboard"}]},
+             "identifier": [{"system": "urn:ietf:rfc:3986", "value": "urn:uuid:5d0c3c55-0b7e-4d7f-9d0a-2f1e6c1b9a01"}],
+             "status": "requested", "intent": "order",
+             "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill",
+                                  "display": "Fulfill the focal request"}], "text": "Repeat prescription request"},
+             "description": "Please issue my repeat prescription: Atorvastatin 20mg tablets",
+             "focus": {"reference": f"MedicationRequest/{plan}", "display": "Atorvastatin 20mg tablets"},
+             "for": rec.subject(), "authoredOn": "2026-11-20T09:15:00+00:00",
+             "requester": rec.subject(),
+             "extension": [{"url": "https://ltc-dashboard.example/StructureDefinition/repeat-order",
+                            "extension": [{"url": "how", "valueCode": "message"},
+                                          {"url": "status", "valueCode": "prepared"},
+                                          {"url": "author", "valueString": "patient"},
+                                          {"url": "lastIssued", "valueDate": "2026-10-22"}]}]})

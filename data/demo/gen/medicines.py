@@ -34,9 +34,12 @@ def _supply(amount: int, unit: str, days: int | None) -> dict:
 
 def repeat(rec: Record, key: str, name: str, code: str | None, *, dose: str, amount: int,
            unit: str, start: str, stop: str | None = None, interval: int = 56,
-           reason: str | None = None, stop_reason: str | None = None) -> list[dict]:
+           reason: str | None = None, stop_reason: str | None = None,
+           last_issue: str | None = None) -> list[dict]:
     """A repeat medicine: the authorisation from `start` (to `stop`, if stopped) and its issues
-    every ~`interval` days; an active repeat's last issue falls within the last two months."""
+    every ~`interval` days; an active repeat's last issue falls within the last two months, unless
+    `last_issue` says when the issues stopped while the authorisation stayed active (§11.1's
+    ambiguous case: the ordering page does not offer it)."""
     plan_id = rec.rid("med", key)
     plan = {"resourceType": "MedicationRequest", "id": plan_id,
             "status": "stopped" if stop else "active", "intent": "plan"}
@@ -53,7 +56,7 @@ def repeat(rec: Record, key: str, name: str, code: str | None, *, dose: str, amo
     plan["dosageInstruction"] = [{"text": dose}]
     plan["dispenseRequest"] = {"validityPeriod": validity, **_supply(amount, unit, interval)}
     out = [rec.add(plan)]
-    last = day(stop) if stop else add_days(TODAY, -1)
+    last = day(stop) if stop else day(last_issue) if last_issue else add_days(TODAY, -1)
     when = day(start)
     while when <= last:
         out.append(rec.add(_issue(rec, key, name, code, when, plan_id, dose, amount, unit,

@@ -215,6 +215,20 @@ class Record:
             res["note"] = [{"text": note}]
         return self.add(res)
 
+    def appointment(self, aid: str, when: str, clock: str, minutes: int, description: str, *,
+                    with_id: str = NURSE_ID, status: str = "booked") -> dict:
+        """An Appointment at the practice (issue 21): past ones fulfilled, missed or cancelled,
+        upcoming ones booked. The room is named by display text alone (no Location resource)."""
+        hours, mins = (int(p) for p in clock.split(":"))
+        end = f"{hours + (mins + minutes) // 60:02d}:{(mins + minutes) % 60:02d}"
+        return self.add({"resourceType": "Appointment", "id": self.rid("appt", aid), "status": status,
+                         "description": description, "start": at(when, clock), "end": at(when, end),
+                         "minutesDuration": minutes, "participant": [
+                             {"actor": self.subject(), "status": "accepted"},
+                             {"actor": ref("Practitioner", with_id), "status": "accepted"},
+                             {"actor": {"type": "Location", "display": "The Example Surgery, Room 2 (demo)"},
+                              "status": "accepted"}]})
+
 
 def hba1c_goal_target(value: int) -> dict:
     """Goal.target for a personal HbA1c target, in the format of clinical-reference §2.1."""

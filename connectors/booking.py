@@ -1,0 +1,190 @@
+"""Booking and cancelling appointments on a FHIR R4 server (issue 21): the only writes the app sends.
+
+Offered only where the server's CapabilityStatement says it searches Slots and creates and updates
+Appointments. Book: read the Slot again (taken since it was listed: `SlotTaken`), then create an
+Appointment (status booked, the patient as participant, the Slot referenced, its times). Cancel:
+read the Appointment, then update it with status cancelled, If-Match its version, so a change made
+at the practice meanwhile is not overwritten. Every refusal is a named exception with a plain
+message; none carries the token or the server's words. This module never touches the store: the
+caller stores the server's answer through the normal sync (service_appointments.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from connectors.base import BadPayload, ConnectorError, NotFound, ServerError, Unauthorised
+from connectors.http import FHIR_JSON, origin_of
+
+TIMEOUT = 30.0
+
+
+class SlotTaken(ConnectorError):
+    """The slot is no longer free (taken meanwhile, or the server answered 409 or 412)."""
+
+
+class AppointmentChanged(ConnectorError):
+    """The appointment was changed at the practice since it was read (HTTP 409 or 412)."""
+
+
+class WritesRefused(ConnectorError):
+    """The server does not accept this write from this app (HTTP 403 or 405)."""
+
+
+class ScopeMissing(ConnectorError):
+    """The sign-in did not grant the app permission to write appointments."""
+
+
+class NetworkFailed(ConnectorError):
+    """The server could not be reached, or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free slot as the server lists it."""
+
+    id: str
+    start: str
+    end: str | None = None
+    service: str | None = None
+
+
+def scope_allows_writes(scope: str | None) -> bool:
+    """Whether granted SMART scopes let the app create and update Appointments: v1 `.write` or `.*`,
+    v2 `.c`/`.u` letters, for Appointment or every type. None (a typed token, scopes not known):
+    the server decides."""
+    if scope is None:
+        return True
+    for item in scope.split():
+        context, _, rest = item.partition("/")
+        rtype, _, access = rest.partition(".")
+        if context not in ("patient", "user") or rtype not in ("Appointment", "*"):
+            continue
+        letters = access.split("?")[0]
+        if letters in ("write", "*") or (set(letters) <= set("cruds") and {"c", "u"} <= set(letters)):
+            return True
+    return False
+
+
+class BookingClient:
+    """Reads and writes appointments on one FHIR server with one bearer token."""
+
+    def __init__(self, base: str, token: str | None, session: requests.Session | None = None,
+                 timeout: float = TIMEOUT) -> None:
+        origin_of(base)  # ValueError for anything but an absolute http(s) URL
+        self.base = base.rstrip("/")
+        self._token = token
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"BookingClient({self.base!r})"
+
+    def supports_booking(self) -> bool:
+        """Whether the CapabilityStatement says Slot search-type and Appointment create and update."""
+        statement = self._json("GET", "metadata")
+        kinds: dict[str, set[str]] = {}
+        for rest in statement.get("rest") or []:
+            if isinstance(rest, dict) and rest.get("mode") == "server":
+                for resource in rest.get("resource") or []:
+                    if isinstance(resource, dict):
+                        kinds.setdefault(str(resource.get("type")), set()).update(
+                            str(i.get("code")) for i in resource.get("interaction") or [] if isinstance(i, dict))
+        return "search-type" in kinds.get("Slot", set()) and {"create", "update"} <= kinds.get("Appointment", set())
+
+    def free_slots(self, after: str, count: int = 20) -> list[Slot]:
+        """Free slots starting at or after `after` (a FHIR instant), soonest first."""
+        page = self._json("GET", "Slot", params={"status": "free", "start": f"ge{after}", "_sort": "start",
+                                                 "_count": str(count)})
+        slots = []
+        for entry in page.get("entry") or []:
+            slot = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(slot, dict) and slot.get("resourceType") == "Slot" and slot.get("status") == "free" \
+                    and isinstance(slot.get("id"), str) and isinstance(slot.get("start"), str):
+                service = next((c.get("text") or next((d.get("display") for d in c.get("coding") or []), None)
+                                for c in slot.get("serviceType") or [] if isinstance(c, dict)), None)
+                slots.append(Slot(slot["id"], slot["start"], slot.get("end"), service))
+        return sorted(slots, key=lambda s: s.start)
+
+    def book(self, patient_id: str, slot_id: str, description: str | None = None) -> dict:
+        """Create a booked Appointment in a free slot; the server's answer. `SlotTaken` when the slot
+        is not free now (or the server says so with 409/412)."""
+        slot = self._json("GET", f"Slot/{slot_id}")
+        if slot.get("status") != "free":
+            raise SlotTaken("That time has just been taken. Choose another.")
+        appointment = {
+            "resourceType": "Appointment", "status": "booked", "start": slot.get("start"), "end": slot.get("end"),
+            "slot": [{"reference": f"Slot/{slot_id}"}],
+            "participant": [{"actor": {"reference": f"Patient/{patient_id}"}, "required": "required",
+                             "status": "accepted"}],
+        }
+        if slot.get("serviceType"):
+            appointment["serviceType"] = slot["serviceType"]
+        if description:
+            appointment["description"] = description
+        return self._json("POST", "Appointment", body=appointment, conflict=SlotTaken(
+            "That time has just been taken. Choose another."))
+
+    def cancel(self, appointment_id: str) -> dict:
+        """Set a booked Appointment's status to cancelled; the server's answer."""
+        current, version = self._json("GET", f"Appointment/{appointment_id}", with_version=True)
+        if current.get("status") == "cancelled":
+            return current
+        changed = {**current, "status": "cancelled"}
+        headers = {"If-Match": f'W/"{version}"'} if version else {}
+        return self._json("PUT", f"Appointment/{appointment_id}", body=changed, headers=headers,
+                          conflict=AppointmentChanged("The appointment was changed at the practice since it was "
+                                                      "shown here. Sync the record, then look again."))
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def _json(self, method: str, path: str, params: dict | None = None, body: dict | None = None,
+              headers: dict | None = None, conflict: ConnectorError | None = None, with_version: bool = False):
+        sent = {"Accept": FHIR_JSON, **(headers or {})}
+        if self._token:
+            sent["Authorization"] = f"Bearer {self._token}"
+        if body is not None:
+            sent["Content-Type"] = FHIR_JSON
+            sent["Prefer"] = "return=representation"
+        try:
+            response = self._session.request(method, f"{self.base}/{path}", params=params, json=body,
+                                             headers=sent, timeout=self._timeout, allow_redirects=False)
+        except (requests.ConnectionError, requests.Timeout):
+            raise NetworkFailed("The practice's server could not be reached. Check the connection and "
+                                "try again; nothing was changed.") from None
+        _raise_for(response.status_code, conflict)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise BadPayload("The practice's server gave an answer the app cannot read.") from None
+        if not isinstance(answer, dict):
+            raise BadPayload("The practice's server gave an answer the app cannot read.")
+        if with_version:
+            version = (answer.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
+            return answer, version
+        return answer
+
+
+def _raise_for(status: int, conflict: ConnectorError | None) -> None:
+    if status < 300:
+        return
+    if status in (409, 412) and conflict is not None:
+        raise conflict
+    if status == 401:
+        raise Unauthorised("The sign-in to the practice's server has ended. Sign in again.")
+    if status in (403, 405):
+        raise WritesRefused("The practice's server does not accept bookings or cancellations from this "
+                            "app. Book with your practice.")
+    if status == 404:
+        raise NotFound("The practice's server no longer has that time or appointment.")
+    if status >= 500:
+        raise ServerError("The practice's server had a problem. Nothing was changed; try again later.")
+    raise ServerError(f"The practice's server refused the request (HTTP {status}). Nothing was changed.")
+
+
+def _etag_version(etag: str | None) -> str | None:
+    """The version in an ETag header (W/"3" gives 3)."""
+    if not etag:
+        return None
+    return etag.removeprefix("W/").strip('"') or None

@@ -1,0 +1,291 @@
+"""Repeat prescriptions through the service (issue 21): which repeats may be ordered, who may order,
+who sees which orders, and ordering: sent to the FHIR server as a Task where it takes one, else
+prepared as a message to the practice.
+
+Who may order (the rule for flags and home readings, exports/feedback.py `may_flag`): the patient;
+a carer only while a Consent they can see permits the `correct` or `amend` action; the clinic
+shared screen never.
+
+Who sees orders (fail closed): nobody whose view the gate refuses; the patient every order; a carer
+only the orders that carer made, and only while the medicine is in what the gate shows them; the
+clinic shared screen none.
+
+Sending never shows an order as sent unless the server said it took it (HTTP 200/201): a refusal
+before sending (no write scope, the server does not list Task create) keeps nothing; a refusal of
+the send itself keeps the order as "not sent" with why; no answer leaves it "could not confirm".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import requests
+
+import sync
+from conditions.repeats import RepeatChoice, choice_for, find_medicine, issued_after, repeat_choices
+from connectors import orders
+from connectors.base import ConnectorError, ServerError, Unauthorised
+from connectors.http import RequestRefused
+from exports import feedback
+from exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
+from record.dates import UK, human
+
+
+class OrderRefused(ValueError):
+    """This viewer may not order that medicine (not permitted, not offered, not in their view)."""
+
+
+REFUSALS = {  # why an order was not sent, in plain words (never "sent")
+    "no write scope": ("The connection to this server was set up to read the record only, so the app cannot send "
+                       "an order with it. Nothing was sent. Connect again and allow the app to send orders, or "
+                       "prepare the order as a message to the practice."),
+    "writes refused": ("The server did not accept the order: it does not take orders from this app. Nothing was "
+                       "ordered. You can prepare the order as a message to the practice instead."),
+    "sign in again": ("The server did not accept the sign-in, so the order was not sent. Connect to the server "
+                      "again, then order again, or prepare the order as a message."),
+    "not connected": ("This app keeps no connection to that server for this record, so the order was not sent. "
+                      "Connect the record first, or prepare the order as a message."),
+    "unreachable": ("The server could not be reached, so the order was not sent. Check the internet connection "
+                    "and try again, or prepare the order as a message."),
+    "no answer": ("The server did not answer in time, so the app cannot tell whether the order arrived. Check "
+                  "with the practice before ordering again."),
+    "server error": ("The server failed while taking the order, so it was not sent. Try again later, or prepare "
+                     "the order as a message."),
+    "refused as sent": ("The server refused the order as the app sent it, so it was not sent. Prepare the order "
+                        "as a message to the practice instead."),
+}
+SUMMARY_STATUS = {"sent": "ordered", "prepared": "prepared", "sending": "unconfirmed", "refused": "not sent"}
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """A kept order as a viewer sees it, with whether it has been issued since (derived)."""
+
+    id: int
+    medication: str
+    medication_id: str
+    ordered_at: dt.datetime
+    how: str  # "server" or "message"
+    stored_status: str  # sending, sent, refused, prepared
+    server: str | None
+    server_id: str | None
+    note: str | None
+    author: str
+    issued_on: dt.date | None
+
+    @property
+    def status(self) -> str:
+        """The status word of the summary JSON: issued, ordered, prepared, unconfirmed, not sent."""
+        return "issued" if self.issued_on else SUMMARY_STATUS.get(self.stored_status, "unconfirmed")
+
+    def words(self, today: dt.date) -> str:
+        """"Ordered on 3 December; not yet issued", "Issued on 5 December (ordered on 3 December)"."""
+        on = _day(self.ordered_at.astimezone(UK).date(), today)
+        if self.issued_on:
+            return f"Issued on {_day(self.issued_on, today)} (ordered on {on})"
+        if self.stored_status == "sent":
+            return f"Ordered on {on}; not yet issued"
+        if self.stored_status == "prepared":
+            return f"Prepared as a message on {on}; not yet issued"
+        if self.stored_status == "refused":
+            return f"Not sent on {on}: {self.note or 'the server refused it'}"
+        return (f"Ordered on {on}, but the app could not confirm the server received it; not yet issued. "
+                "Check with the practice before ordering again")
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """What came of one order: sent (with the server's id), prepared, or not sent and why."""
+
+    sent: bool
+    order_id: int | None = None
+    server_id: str | None = None
+    refusal: str | None = None  # a key of REFUSALS
+    words: str = ""
+
+
+def _day(day: dt.date, today: dt.date) -> str:
+    """"3 December" this year, "3 December 2025" another."""
+    text = human(day)
+    return text.rsplit(" ", 1)[0] if day.year == today.year else text
+
+
+def may_order(visible) -> bool:
+    """Whether the viewer of this visible record may order repeats (the rule for flags)."""
+    return visible.viewer.kind in ("patient", "proxy") and feedback.may_flag(visible)
+
+
+def visible_orders(visible, medications, rows: list[dict]) -> list[OrderView]:
+    """The kept order rows this viewer may see, newest first, each with its issue derived."""
+    viewer = visible.viewer
+    if visible.denied_reason or viewer.kind not in ("patient", "proxy"):
+        return []
+    found = []
+    for row in rows:
+        if row.get("patient_id") != viewer.patient_id:
+            continue
+        seen = any(find_medicine(medications, i) for i in row["entry_ids"])
+        if viewer.kind == "proxy" and (row.get("author") != str(viewer) or not seen):
+            continue
+        view = _readable(row, medications)
+        if view is not None:
+            found.append(view)
+    return found
+
+
+def _readable(row: dict, medications) -> OrderView | None:
+    """A stored row as an OrderView, or None for one that cannot be read (changed outside the app)."""
+    try:
+        ordered = dt.datetime.fromisoformat(row["ordered_at"])
+        last = dt.date.fromisoformat(row["last_issued"]) if row.get("last_issued") else None
+    except (TypeError, ValueError, KeyError):
+        return None
+    if ordered.tzinfo is None:
+        return None
+    issued = None if row["status"] == "refused" else issued_after(
+        medications, row["entry_ids"], ordered.astimezone(UK).date(), last)
+    return OrderView(row["id"], row["medication"], row["medication_id"], ordered, row["how"], row["status"],
+                     row.get("server"), row.get("server_id"), row.get("note"), row["author"], issued)
+
+
+class RepeatsServiceMixin:
+    """Service methods for repeat prescriptions (mixed into service.Service)."""
+
+    def may_order(self, viewer, today: dt.date) -> bool:
+        """Whether this viewer may order repeats."""
+        return may_order(self.open(viewer, today).visible)
+
+    def repeat_choices(self, viewer, today: dt.date) -> list[RepeatChoice]:
+        """The repeats this viewer's record shows, offered for ordering or not and why."""
+        opened = self.open(viewer, today)
+        if opened.visible.denied_reason or viewer.kind == "clinic":
+            return []
+        return repeat_choices(opened.record.medications, today)
+
+    def repeat_orders(self, viewer, today: dt.date) -> list[OrderView]:
+        """The orders this viewer may see, newest first."""
+        opened = self.open(viewer, today)
+        return visible_orders(opened.visible, opened.record.medications,
+                              self._store.repeat_orders(viewer.patient_id))
+
+    def order_rows(self, viewer, today: dt.date) -> list[dict]:
+        """The kept rows of the orders this viewer may see (for the export of own content)."""
+        shown = {o.id for o in self.repeat_orders(viewer, today)}
+        return [row for row in self._store.repeat_orders(viewer.patient_id) if row["id"] in shown]
+
+    def _offered(self, viewer, today: dt.date, medication_id: str) -> RepeatChoice:
+        opened = self.open(viewer, today)
+        if not may_order(opened.visible):
+            raise OrderRefused("This view cannot order repeat prescriptions."
+                               + (" A carer can when the consent on the record lets them act on it."
+                                  if viewer.kind == "proxy" else ""))
+        med = find_medicine(opened.record.medications, medication_id)
+        choice = choice_for(med, today) if med is not None else None
+        if choice is None:
+            raise OrderRefused("That medicine is not a current repeat in the record you can see, so it was not ordered.")
+        if not choice.offered:
+            raise OrderRefused(f"{med.name} cannot be ordered here. {choice.reason}")
+        return choice
+
+    def _row(self, viewer, choice: RepeatChoice, now: dt.datetime, how: str, status: str,
+             server: str | None, identifier: str) -> dict:
+        med = choice.medication
+        return {"medication_id": choice.focus_id, "medication": med.name, "entry_ids": list(med.ids),
+                "last_issued": med.last_issued.isoformat() if med.last_issued else None,
+                "ordered_at": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), "how": how,
+                "server": server, "identifier": identifier, "status": status,
+                "author": str(viewer) if viewer.kind == "proxy" else viewer.kind}
+
+    def prepare_order(self, viewer, today: dt.date, medication_ids: list[str],
+                      now: dt.datetime | None = None) -> tuple[list[int], str]:
+        """Keep an order for each medicine as prepared, and the message to the practice."""
+        choices = [self._offered(viewer, today, mid) for mid in dict.fromkeys(medication_ids)]
+        if not choices:
+            raise OrderRefused("Choose at least one medicine to order.")
+        now = now or _now(today)
+        ids = [self._store.add_repeat_order(viewer.patient_id, self._row(viewer, c, now, "message", "prepared", None,
+                                                                       order_identifier())) for c in choices]
+        info = self.open(viewer, today).record.patient
+        text = order_message(info.name if info else None, info.birth_date if info else None,
+                             info.nhs_number if info else None,
+                             [(c.medication.name, c.medication.dosage_text, c.last_issued) for c in choices],
+                             now, viewer.kind == "proxy")
+        return ids, text
+
+    def send_order(self, viewer, today: dt.date, medication_id: str, server: str, token: str | None = None,
+                   now: dt.datetime | None = None, session: requests.Session | None = None) -> OrderOutcome:
+        """Send one order to `server` as a Task: with `token` (typed, its scope unknown), else this
+        holder's kept connection (its granted scope checked first). Refusals come back as an
+        OrderOutcome that is not sent, with plain words; nothing is ever kept as sent unless the
+        server took it."""
+        choice = self._offered(viewer, today, medication_id)
+        proxy_id = viewer.proxy_id if viewer.kind == "proxy" else None
+        try:
+            if token is None:
+                kept = sync.kept_tokens(self._store, server, viewer.patient_id, proxy_id)
+                if kept is None:
+                    return _not_sent("not connected")
+                if not orders.scope_allows_create(kept.scope, "Task"):
+                    return _not_sent("no write scope")
+                token = sync.connected_token(self._store, server, viewer.patient_id, proxy_id=proxy_id)
+            if not orders.creates(server, "Task", token, session):
+                return _not_sent("writes refused")
+        except (ConnectorError, requests.RequestException) as exc:
+            return _not_sent(_refusal(exc))
+        now = now or _now(today)
+        identifier = order_identifier()
+        order_id = self._store.add_repeat_order(viewer.patient_id,
+                                                self._row(viewer, choice, now, "server", "sending", server, identifier))
+        requester = f"RelatedPerson/{proxy_id}" if proxy_id else None
+        task = order_task(viewer.patient_id, choice.focus_id, choice.medication.name, now, identifier, requester)
+        try:
+            server_id = orders.create(server, task, token, if_none_exist(identifier), session)
+        except orders.NoAnswer:
+            return _not_sent("no answer", order_id)  # left "sending": shown as not confirmed
+        except orders.NoIdGiven:
+            server_id = None  # the server said it took it (2xx) without saying under which id
+        except (ConnectorError, requests.RequestException) as exc:
+            why = _refusal(exc)
+            self._store.settle_repeat_order(viewer.patient_id, order_id, "refused", note=_short_reason(why))
+            return _not_sent(why, order_id)
+        self._store.settle_repeat_order(viewer.patient_id, order_id, "sent", server_id=server_id)
+        return OrderOutcome(True, order_id, server_id, None,
+                            f"{choice.medication.name}: ordered on {_day(now.astimezone(UK).date(), today)}; "
+                            "sent to the practice's server. It shows as issued here once the practice issues it.")
+
+
+def _now(today: dt.date) -> dt.datetime:
+    """The time of an order: now, or, when "today" is frozen to another day (a demonstration,
+    LTC_TODAY), noon UK time of that day, so the order never falls after the day the app shows."""
+    now = dt.datetime.now(dt.timezone.utc)
+    if now.astimezone(UK).date() == today:
+        return now
+    return dt.datetime.combine(today, dt.time(12), UK).astimezone(dt.timezone.utc)
+
+
+def _refusal(exc: Exception) -> str:
+    """The key of REFUSALS for a failure."""
+    if isinstance(exc, orders.WritesRefused) or getattr(exc, "status", None) == 403:
+        return "writes refused"
+    if isinstance(exc, sync.NotConnected):
+        return "not connected"
+    if isinstance(exc, (Unauthorised, sync.SmartError)):
+        return "sign in again"
+    if isinstance(exc, (orders.Unreachable, requests.RequestException)):
+        return "unreachable"
+    if isinstance(exc, RequestRefused) and exc.status == 405:
+        return "writes refused"
+    if isinstance(exc, ServerError) and "could not connect" in str(exc):
+        return "unreachable"
+    return "refused as sent" if isinstance(exc, RequestRefused) else "server error"
+
+
+def _short_reason(key: str) -> str:
+    return {"writes refused": "the server refused to take it", "sign in again": "the server did not accept the sign-in",
+            "unreachable": "the server could not be reached", "server error": "the server failed while taking it",
+            "refused as sent": "the server refused it as sent"}.get(key, "it was refused")
+
+
+def _not_sent(key: str, order_id: int | None = None) -> OrderOutcome:
+    return OrderOutcome(False, order_id, None, key, REFUSALS[key])
