@@ -156,6 +156,17 @@ def test_every_registered_page_goes_through_the_app_first():
     assert not unguarded
 
 
+def test_every_subpackage_of_an_installed_package_is_installed():
+    """setuptools installs only the packages pyproject lists by name, not their subpackages: a
+    subpackage left out (record/snapshot/) is missing from the installed `ltc`."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for top in listed if "." not in top
+             for init in (ROOT / top).rglob("__init__.py")}
+    assert found == listed
+
+
 def test_every_top_level_module_is_installed():
     """The installed `ltc` command imports the project's top-level modules from the install, not the
     checkout: one missing from pyproject's py-modules makes `ltc` fail outside the tests (cli_readings
