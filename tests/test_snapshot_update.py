@@ -136,7 +136,8 @@ def opened(store: Store) -> list[tuple]:
     return found
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(writes=batches)
 def test_an_updated_snapshot_is_the_snapshot_derived_whole(tmp_path_factory, writes):
     """After every sync of a random sequence, the snapshot the gate opens (updated from the last
