@@ -184,10 +184,10 @@ def test_new_results_and_an_older_copy_are_applied_without_deriving_whole(fresh_
     assert "Observation/o1" in snapshot.keys and snapshot.referrers(snapshot.keys.index("Observation/o1"))
 
 
-@pytest.mark.parametrize("change", ["label", "delete", "consent"])
+@pytest.mark.parametrize("change", ["label", "delete-labelled", "consent"])
 def test_a_change_the_gate_reads_across_the_record_derives_it_whole(fresh_store, monkeypatch, change):
-    """A security label, a deletion or a Consent is not applied alone: the record is derived whole
-    (fail closed), and the labelled result is withheld from the patient."""
+    """A security label, the deletion of a labelled entry or a Consent is not applied alone: the
+    record is derived whole (fail closed), and the labelled result is withheld from the patient."""
     store = _kept(fresh_store)
     calls = []
     real = access_snapshot.derive
@@ -195,13 +195,32 @@ def test_a_change_the_gate_reads_across_the_record_derives_it_whole(fresh_store,
     spec = {"n": 0, "version": 2, "day": 10, "value": 48.0, "label": "NOPAT", "error": False, "points": None}
     if change == "label":
         store.put([observation(spec)])
-    elif change == "delete":
+    elif change == "delete-labelled":
+        store.put([observation(spec)])
+        open_record(store, VIEWERS[0], TODAY)
+        calls.clear()
         store.delete("Observation", "o0")
     else:
         store.put([consent(period={"start": "2021-01-01"})])
     visible = open_record(store, VIEWERS[0], TODAY)
     assert calls == [1]
     assert ("Observation/o0" in visible.keys) is (change == "consent")
+
+
+def test_a_deleted_result_is_taken_out_without_deriving_whole(fresh_store, monkeypatch):
+    """Deleting a result that another points at (hasMember) takes its row out of the kept
+    snapshot, every later row moved down; the pointer now names a key no row holds, as in a full
+    derive."""
+    store = _kept(fresh_store)
+    spec = {"n": 1, "version": 1, "day": 12, "value": 70.5, "label": None, "error": False, "points": 0}
+    store.put([observation(spec), observation({**spec, "n": 2, "points": None})])
+    open_record(store, VIEWERS[0], TODAY)
+    _no_full_derive(monkeypatch)
+    store.delete("Observation", "o0")
+    snapshot, _ = access._snapshot(store, "p1")
+    assert plain(snapshot) == plain(full(store))
+    assert "Observation/o0" not in snapshot.keys and snapshot.dangling["Observation/o0"]
+    assert "Observation/o0" not in open_record(store, VIEWERS[0], TODAY).keys
 
 
 def test_a_write_to_another_record_keeps_this_one(fresh_store, monkeypatch):

@@ -32,8 +32,8 @@ Invariants, which the gate (record/access.py, its only reader) relies on:
 How it is made: the first open derives it whole (build.py). After a write, the next open
 updates the last kept one with just the resources the write changed (changes.py), which the write
 logged in its own transaction (store/resources.py `_note_changes`); where a change could move
-something the gate reads across the record (a consent, a label, a letter, a shared resource, a
-deletion...), it is derived whole instead. Invariant 2 is what tests/test_snapshot_update.py
+something the gate reads across the record (a consent, a label, a letter, a shared resource...),
+it is derived whole instead. Invariant 2 is what tests/test_snapshot_update.py
 checks on random sequences of writes.
 
 Why the update is applied at the next open, not by the write: the store may not import the

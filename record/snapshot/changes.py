@@ -1,12 +1,14 @@
 """Updating a kept snapshot with the resources a write changed, instead of deriving it whole.
 
-A write logs which of a record's resources it added, replaced or deleted (store/resources.py
-`_note_changes`). The next open reads the record's last kept snapshot and the changes since, and
+A write logs which of a record's resources it added, replaced or deleted (store/derived.py
+`note_changes`). The next open reads the record's last kept snapshot and the changes since, and
 `update` applies them: each changed resource is read, its facts derived and it is mapped, as
 record/snapshot/build.py does for every resource, and the record-wide parts (who points at whom,
 each list's order, the medicine groups, the shared resources pointed at) are changed where those
 resources touch them. The work is the k changed resources plus copying the snapshot's columns;
-nothing else is decoded or mapped.
+nothing else is decoded or mapped. A deletion moves every later position down, so it rewrites
+every part that holds positions (removals.py): no resource is decoded or mapped, but the
+snapshot's entries are read and written again, about what reading the snapshot back costs.
 
 It gives up (returns None: the record is derived whole) wherever a change could move something
 record-wide that is not kept per resource, and wherever the gate's decisions could change:
@@ -15,7 +17,7 @@ record-wide that is not kept per resource, and wherever the gate's decisions cou
   related people, the Patient, provenance, letters and their Binaries, lookups, shared resources);
 * one that has, or had, security labels or any flag (entered in error, prognosis, unchecked);
 * one holding, or that held, a reference the gate cannot resolve, or one naming an id untyped;
-* a deletion, or a new row that does not fall after every row the snapshot holds (stored order);
+* a new row that does not fall after every row the snapshot holds (stored order);
 * a new row that something in the record already names (it would become pointed at);
 * one that points at a shared resource the record did not point at before, or at one that has
   labels or flags, or that was the last to point at one.
@@ -38,6 +40,7 @@ from record.snapshot.codec import Unreadable, decode_model_list, encode_model_li
 from record.snapshot.build import NEEDS_LOOKUPS, AskedIndex, Deriving
 from record.snapshot.facts import DIGEST_SIZE, UNCHECKED, digest
 from record.snapshot.layout import PERMISSION_TYPES, SHARED_TYPES, Chunks, Snapshot
+from record.snapshot.removals import without
 
 # A change to one of these types derives the record whole (see the module docstring).
 WHOLE_TYPES = frozenset({*PERMISSION_TYPES, "Patient", "Provenance", "DocumentReference", "Binary",
@@ -93,20 +96,22 @@ class _Update:
             raise Unreadable("snapshot entries") from problem
 
     def apply(self, changed, read, rowid_of, fetch_shared) -> Snapshot:
-        old, replaced, added = self.old, [], []
+        old, replaced, added, deleted = self.old, [], [], set()
         rows = read(changed)
         for rtype, rid in sorted(changed):
             key, row = f"{rtype}/{rid}", rows.get((rtype, rid))
             at = self.position.get(key)
             if at is None and row is None:
                 continue  # not in this record before or now
-            if rtype in WHOLE_TYPES or row is None:
-                raise _Whole(key)  # (row None: deleted, or filed into another record)
-            if at is None:
+            if rtype in WHOLE_TYPES:
+                raise _Whole(key)
+            if row is None:
+                deleted.add(at)  # (deleted, or filed into another record)
+            elif at is None:
                 added.append((row[0], rtype, rid, row[1]))
             elif digest(row[1]) != old.digest_at(at):
                 replaced.append((at, rtype, rid, row[1]))
-        if not replaced and not added:
+        if not replaced and not added and not deleted:
             return old
         last = rowid_of(*old.keys[-1].split("/", 1)) if old.keys else 0
         if last is None or any(rowid <= last for rowid, *_ in added):
@@ -116,7 +121,9 @@ class _Update:
             if key in old.dangling or rid in old.any_named:
                 raise _Whole(key)  # already named: it would become pointed at
             self.position[key] = len(old.keys) + n
-        for at, *_ in replaced:
+        for at in [*deleted, *(at for at, *_ in replaced)]:
+            if at in deleted and old.keys[at].split("/", 1)[1] in old.any_named:
+                raise _Whole(old.keys[at])  # named untyped: what it resolves to would change
             if at in old.labels or at in old.flags or at in old.unresolved or any(
                     at in naming for naming in old.any_named.values()) or any(
                     at in facts[-1] for facts in old.shared_facts.values()):
@@ -126,7 +133,12 @@ class _Update:
         made = [self._derive(at, rtype, rid, text, index) for at, rtype, rid, text in replaced]
         made += [self._derive(self.position[f"{rtype}/{rid}"], rtype, rid, text, index)
                  for _, rtype, rid, text in sorted(added)]
-        return self._snapshot(made, {at for at, *_ in replaced})
+        snapshot = self._snapshot(made, {at for at, *_ in replaced}) if made else old
+        if deleted:
+            snapshot = without(snapshot, deleted)
+            if snapshot is None:
+                raise _Whole("a shared resource is no longer pointed at")
+        return snapshot
 
     # -- each changed resource, as build.py derives it ----------------------------------------
     def _derive(self, at: int, rtype: str, rid: str, text: str, index: "_LazyIndex | None") -> _Row:
