@@ -14,6 +14,9 @@ from pathlib import Path
 import exports
 import settings
 import textsafe
+from cli_common import (  # noqa: F401  (the commands' shared parts; `cli.UsageError` is read by callers)
+    UsageError, _tsv, _viewer_for, _viewer_options, db_option as _db_option, open_service, parse_viewer,
+)
 from connectors.base import ConnectorError
 from ingest import import_paths
 from store import StoreError
@@ -21,14 +24,6 @@ from store import StoreError
 VIEW_IDS = ("diabetes", "end_of_life", "dementia", "inflammatory_arthritis", "mental_health")  # conditions.REGISTRY
 # The commands that read records load the gate, the summary and the sheet when they run, so that
 # `ltc import` does not spend a fifth of a second loading them.
-
-
-class UsageError(ValueError):
-    """The command line asks for something that cannot be done, in words the user can act on."""
-
-
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="FILE", help="the store file (default: $LTC_DB, else your data folder)")
 
 
 def _print_counts(title: str, counts) -> None:
@@ -67,22 +62,6 @@ def cmd_import(args) -> int:
     return report.exit_code
 
 
-def open_service(db):
-    from service import open_service as open_it
-
-    return open_it(db)
-
-
-def parse_viewer(patient_id: str, text: str):
-    """The Viewer the --as option names, or a UsageError that says how to name one."""
-    from record.access import Viewer, ViewerError
-
-    try:
-        return Viewer.parse(patient_id, text)
-    except ViewerError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def cmd_patients(args) -> int:
     from conditions.problems import clinical_problems
     from record.access import Viewer
@@ -105,12 +84,6 @@ def cmd_patients(args) -> int:
     if failed:
         print(f"{failed} record(s) could not be read; the others are listed.", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _viewer_for(service, args, today):
-    if args.patient not in {p.id for p in service.patients(today)}:
-        raise UsageError(f"No patient with id '{args.patient:.64}' in the store. `ltc patients` lists them.")
-    return parse_viewer(args.patient, args.as_viewer)
 
 
 def cmd_export(args) -> int:
@@ -142,12 +115,6 @@ def cmd_comments(args) -> int:
     for item in service.flags(viewer, today):
         print(_tsv(item.id, item.status, item.kind, item.about, item.entry_date, item.entry_says, item.text))
     return 0
-
-
-def _tsv(*fields) -> str:
-    """One line of tab-separated fields, record text as plain text (textsafe): no control, bidi
-    or zero-width character reaches the terminal, and no tab or line break splits a field."""
-    return "\t".join(" ".join(textsafe.plain(field).split()) for field in fields)
 
 
 def cmd_summary(args) -> int:
@@ -212,13 +179,6 @@ def cmd_sync(args) -> int:
         print("ltc: the sync is incomplete: what arrived was stored; run it again or ask the server's "
               "owner about what is missing", file=sys.stderr)
     return report.exit_code
-
-
-def _viewer_options(parser: argparse.ArgumentParser) -> None:
-    """--patient and --as, shared by every command that reads one person's record."""
-    parser.add_argument("--patient", required=True, metavar="ID")
-    parser.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
-                        help="patient (default), clinic, or proxy:RelatedPerson/ID")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import cli
+import cli_common as cli
 import settings
 import textsafe
 from record.appointments import status_words, when_words
@@ -46,5 +46,5 @@ def add_parsers(commands) -> None:
     cli._viewer_options(p_appts)
     p_appts.add_argument("--format", choices=("list", "ics"), default="list")
     p_appts.add_argument("--out", metavar="FILE", help="with --format ics: the file to write")
-    cli._db_option(p_appts)
+    cli.db_option(p_appts)
     p_appts.set_defaults(func=cmd_appointments)

@@ -11,10 +11,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-import cli
+import cli_common as cli
 import settings
 import textsafe
-from record.reading_csv import CsvUnusable, read, same
+from record.reading_csv import CsvKinds, CsvUnusable, read
+from record.reading_csv_dates import ORDER_WORDS, ORDERS
 from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, KINDS, ReadingInvalid
 
 
@@ -90,16 +91,25 @@ def cmd_import(args) -> int:
     except OSError as exc:
         raise cli.UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     try:
-        found = read(data, viewer.patient_id, today, service.author_of(viewer), args.kind, _columns(args.column))
+        found = read(data, viewer.patient_id, today, service.author_of(viewer), args.kind, _columns(args.column),
+                     args.dates)
+    except CsvKinds as exc:
+        raise cli.UsageError(_said(f"{args.file}: {str(exc).rstrip('.')} with --kind "
+                                   f"{' or --kind '.join(exc.kinds)}. Nothing was saved.")) from None
     except CsvUnusable as exc:
         raise cli.UsageError(_said(f"{args.file}: {exc} Nothing was saved.")) from None
-    kept = service.readings(viewer, today)
-    new = [r for r in found.readings if not any(same(r, old) for old in kept)]
+    new, kept = service.not_yet_kept(viewer, today, found.readings)
     print(f"{args.file}: {len(found.good)} {KIND_WORDS[found.kind]} reading(s) can be kept, "
-          f"{len(found.rejected)} rejected, {len(found.good) - len(new)} already kept.")
+          f"{len(found.rejected)} rejected, {kept} already kept.")
     print("  columns: " + _said(", ".join(f"{role} = '{name}'" for role, name in found.columns.items())))
+    _said_dates(found)
+    for line, earlier in found.repeated:
+        print(f"  line {line} repeats line {earlier}: kept once")
     for line, reason in found.rejected:
         print(f"rejected: {args.file} (line {line}): {_said(reason)}", file=sys.stderr)
+    if found.both_ways:
+        print("ltc: say which way round the file writes dates with --dates day-first or --dates month-first",
+              file=sys.stderr)
     if found.rejected and not args.accept_valid:
         print(f"ltc: {len(found.rejected)} row(s) rejected, so nothing was saved. Correct them, or run again "
               f"with --accept-valid to save the {len(found.good)} good one(s).", file=sys.stderr)
@@ -107,6 +117,15 @@ def cmd_import(args) -> int:
     service.save_readings(viewer, today, new)
     print(f"Saved {len(new)} reading(s).")
     return 1 if found.rejected else 0
+
+
+def _said_dates(found) -> None:
+    """How the file's dates were read, when it writes them with slashes (either way round)."""
+    order = found.dates
+    if order is not None and order.order:
+        print(f"  dates: read {ORDER_WORDS[order.order]} ({_said(order.why)})")
+    elif order is not None and found.both_ways:
+        print(f"  dates: not known which way round ({_said(order.why)})")
 
 
 def add_parsers(commands) -> None:
@@ -123,12 +142,12 @@ def add_parsers(commands) -> None:
     p_add.add_argument("--at", metavar="DATETIME", help="when it was taken, e.g. '2026-11-12 07:30' (UK time unless"
                                                         " an offset is given; default: now)")
     p_add.add_argument("--context", metavar="WHEN", help="glucose only: " + ", ".join(GLUCOSE_CONTEXTS))
-    cli._db_option(p_add)
+    cli.db_option(p_add)
     p_add.set_defaults(func=cmd_add)
 
     p_list = sub.add_parser("list", help="list the home readings this viewer may see, oldest first")
     cli._viewer_options(p_list)
-    cli._db_option(p_list)
+    cli.db_option(p_list)
     p_list.set_defaults(func=cmd_list)
 
     p_import = sub.add_parser("import", help="import home readings from a CSV file a device or app exported")
@@ -137,9 +156,12 @@ def add_parsers(commands) -> None:
     p_import.add_argument("--kind", choices=KINDS, help="which readings to take when the file has several kinds")
     p_import.add_argument("--column", action="append", metavar="ROLE=HEADER",
                           help="which column holds what where the header does not say (repeatable); roles: "
-                               "datetime, date, time, bp, systolic, diastolic, pulse, glucose, weight, context")
+                               "datetime, date, time, bp, systolic, diastolic, pulse, glucose, weight, context, unit")
+    p_import.add_argument("--dates", choices=ORDERS,
+                          help="how the file writes dates like 05/11/2026, when no row shows it: day-first "
+                               "(5 November) or month-first (11 May)")
     p_import.add_argument("--accept-valid", action="store_true",
                           help="save the good rows even when some are rejected (otherwise nothing is saved)")
-    cli._db_option(p_import)
+    cli.db_option(p_import)
     p_import.set_defaults(func=cmd_import)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-import cli
+import cli_common as cli
 import settings
 import sync
 import textsafe
@@ -60,5 +60,5 @@ def add_parsers(commands) -> None:
     p_order.add_argument("--server", metavar="URL", help="the FHIR server to send it to (default: prepare a message)")
     p_order.add_argument("--token", metavar="TOKEN",
                          help="bearer token (better: set LTC_TOKEN); default: the connection the app keeps")
-    cli._db_option(p_order)
+    cli.db_option(p_order)
     p_order.set_defaults(func=cmd_order)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-import cli
+import cli_common as cli
 import settings
 import textsafe
 from record.record_requests import KINDS, KIND_WORDS, PROXY_ACCESS, RequestInvalid, check
@@ -103,5 +103,5 @@ def add_parsers(commands) -> None:
     p_request.add_argument("--details", metavar="TEXT", help="anything to add in the person's own words")
     p_request.add_argument("--format", required=True, choices=("pdf", "text"))
     p_request.add_argument("--out", required=True, metavar="FILE")
-    cli._db_option(p_request)
+    cli.db_option(p_request)
     p_request.set_defaults(func=cmd_request)

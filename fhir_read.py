@@ -17,6 +17,7 @@ import rules in tests/test_architecture.py), and record/ may not import connecto
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import NamedTuple
 
@@ -133,6 +134,49 @@ def reference_id(target: str) -> str | None:
     return parts[-1] if parts else None
 
 
+# Where a resource names the patient it is about, in R4: `subject` (most clinical types),
+# `patient` (AllergyIntolerance, Immunization, Consent, RelatedPerson, ...), `beneficiary`
+# (Coverage). The one answer to "whose resource is this" (issue 19): the importer
+# (connectors/validate.py, connectors/bundle_rules.py), the store (store/db.py) and the gate
+# (record/access.py) all read it here.
+PATIENT_KEYS = ("subject", "patient", "beneficiary", "for")  # "for": a Task's (a repeat order, issue 21)
+# A reference text naming a Patient: relative (`Patient/1`), absolute on any server
+# (`https://host/fhir/Patient/1`), either versioned (`.../_history/2`).
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+def patient_id_in(target) -> str | None:
+    """The Patient id a Reference.reference text names, or None for one that names no stored
+    Patient: a `urn:uuid:` or `urn:oid:` id (only its Bundle can resolve it), a contained `#p`,
+    a conditional `Patient?identifier=...`, another type (`Group/1`), or anything not text."""
+    if not isinstance(target, str):
+        return None
+    found = _PATIENT_REFERENCE.search(target)
+    return found.group(1) if found else None
+
+
+def patient_of(resource: dict) -> str | None:
+    """The id of the Patient a resource belongs to, or None for a shared resource (a Medication,
+    a Practitioner) or one whose patient reference names no stored Patient (an identifier only, a
+    contained or unresolved one): the Patient itself; else `subject`, `patient` or `beneficiary`;
+    a Binary's `securityContext`; an Appointment's Patient participant."""
+    rtype = resource.get("resourceType")
+    if rtype == "Patient":
+        return text(resource.get("id"))
+    for key in PATIENT_KEYS:
+        found = patient_id_in(reference(resource.get(key)))
+        if found:
+            return found
+    if rtype == "Binary":
+        return patient_id_in(reference(resource.get("securityContext")))
+    if rtype == "Appointment":
+        for part in objects(resource.get("participant")):
+            found = patient_id_in(reference(part.get("actor")))
+            if found:
+                return found
+    return None
+
+
 def concept_text(concept) -> str | None:
     """The words of a CodeableConcept (or the first of a list): its text, else a coding's display."""
     for one in objects(concept):
@@ -145,19 +189,36 @@ def concept_text(concept) -> str | None:
     return None
 
 
+# Which of a person's names is shown first: the official one, then one with no use or `usual`,
+# then any other (nickname, maiden, old ...), each kept in the order given.
+_NAME_USE_ORDER = {"official": 0, "": 1, "usual": 1}
+
+
 def person_name(resource: dict) -> str | None:
-    """The first HumanName of a Patient, RelatedPerson or Practitioner as one line: its text,
-    else its given names and family name."""
-    for name in objects(resource.get("name")):
-        words = text(name.get("text"))
-        if words and words.strip():
+    """A Patient's, RelatedPerson's or Practitioner's name as one line ("Margaret Jones", no
+    titles): the one owner of "how a person is named" (issue 19), used by the mapping
+    (record/mapping_common.human_name) and the carer lists (record/access.py)."""
+    return name_line(resource.get("name"))
+
+
+def name_line(names) -> str | None:
+    """A list of HumanName as one line: the first, official first, that has text, else given names
+    and family name; None when none has either."""
+    candidates = sorted(objects(names), key=lambda name: _NAME_USE_ORDER.get(_stripped(name.get("use")) or "", 2))
+    for name in candidates:
+        words = _stripped(name.get("text"))
+        if words:
             return words
         given = name.get("given")
-        parts = [*(given if isinstance(given, list) else []), name.get("family")]
-        line = " ".join(p for p in parts if isinstance(p, str) and p).strip()
-        if line:
-            return line
+        parts = [p.strip() for p in (given if isinstance(given, list) else []) if isinstance(p, str) and p.strip()]
+        family = _stripped(name.get("family"))
+        if parts or family:
+            return " ".join(parts + ([family] if family else []))
     return None
+
+
+def _stripped(value) -> str | None:
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def coding_problem(value) -> str | None:

@@ -24,6 +24,14 @@ from exports.restore import restore
 from record.policy import hidden_labels_for, labels_of
 from store import PutResult, Store
 
+# Why a server's resource tagged as the person's own content is refused (docs/rules/home_readings.md):
+# a sync keeps the GP record only. Written into the person's tables it would become their own
+# question, comment or home reading (entered by "patient"); stored as an ordinary resource a home
+# reading would read as a GP result (a check's "last done"). Neither is safe, so it is not kept.
+OWN_FROM_SERVER = ("marked as written by the person in this app (own content): a sync brings in only the GP "
+                   "record and never writes into the person's own questions, comments or home readings, so it "
+                   "was not kept (the person's own export brings them back with `ltc import`)")
+
 # Every label that hides an entry from some viewer (a newer copy dropping one is reported).
 _HIDING = frozenset().union(*(hidden_labels_for(kind) for kind in ("patient", "proxy", "clinic")))
 
@@ -35,6 +43,8 @@ class ImportReport:
     put: PutResult = field(default_factory=PutResult)
     rejected: list[Rejected] = field(default_factory=list)
     own: Counter = field(default_factory=Counter)  # own-content rows restored, e.g. "own question"
+    own_kept: Counter = field(default_factory=Counter)  # of those, already there before this import
+    superseded: Counter = field(default_factory=Counter)  # older copies of own rows changed since: not restored
 
     @property
     def counts(self) -> Counter:
@@ -57,6 +67,11 @@ class ImportReport:
         """What the person running the import should know, in plain words (no clinical content)."""
         notes = [f"{rtype}/{rid}: the newer copy no longer has the label that hid it ({', '.join(codes)}), "
                  "so it may now be shown" for rtype, rid, codes in self.unhidden]
+        if changed := self.superseded["own reading"]:
+            kept = self.own_kept["own reading"]
+            notes.append(f"{kept} home reading{'s' if kept != 1 else ''} already kept, {changed} older "
+                         f"cop{'ies' if changed != 1 else 'y'} of readings you have since changed not restored "
+                         "(the reading as you changed it is kept)")
         unordered = sum(self.put.unordered.values())
         if unordered:
             notes.append(f"{unordered} {'entry' if unordered == 1 else 'entries'} had copies that could not be "
@@ -78,7 +93,8 @@ def import_items(
     """Store every resource from `items`, keeping each Rejected in the report. keep_labels: a newer
     copy never removes a label the stored copy has (an upload in the app: Store.put). Unless
     `from_server` (sync.py, which notes what each server gave itself), what is stored is noted as
-    given by a file (store/syncs.py FILE), so no server's silence ever removes it."""
+    given by a file (store/syncs.py FILE), so no server's silence ever removes it. What the person
+    wrote (the own-content tag) goes to their own tables from a file, and is refused from a server."""
     report = ImportReport()
     own: list[dict] = []
     given: list[tuple[str, str]] = []
@@ -93,6 +109,9 @@ def import_items(
             if progress and seen % 500 == 0:
                 progress(seen)
             if is_own_content(item):
+                if from_server:  # never the person's own tables: see OWN_FROM_SERVER
+                    report.rejected.append(Rejected("the server", _where(item), OWN_FROM_SERVER))
+                    continue
                 own.append(item)  # what the person wrote: their tables, not the resources table
                 continue
             if not from_server and isinstance(item.get("id"), str):
@@ -106,6 +125,11 @@ def import_items(
     if own:
         _restore_own_content(store, own, report)
     return report
+
+
+def _where(item: dict) -> str:
+    """Type and id of a resource, for a rejection (never its content)."""
+    return f"{str(item.get('resourceType'))[:40]}/{str(item.get('id'))[:64]}"
 
 
 @contextlib.contextmanager
@@ -129,6 +153,8 @@ def _restore_own_content(store: Store, resources: list[dict], report: ImportRepo
     tables (never twice: what is already there is skipped)."""
     restored = restore(store, resources)
     report.own.update(restored.counts)
+    report.own_kept.update(restored.unchanged)
+    report.superseded.update(restored.superseded)
     report.rejected.extend(restored.rejected)
 
 

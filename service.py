@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import functools
 import gc
 import threading
 from collections import OrderedDict
@@ -20,19 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import exports
+import preference_keys
 import settings
 from conditions import BY_ID
 from exports import feedback
-from exports.feedback import FlagItem, FlagRefused  # noqa: F401  FlagRefused: pages catch it
-from exports.own_content import PREFERENCE_KEYS, OwnContent, for_viewer as own_for_viewer, views_preference_key
+from exports.feedback import FlagItem, FlagRefused  # noqa: F401  pages catch FlagRefused and read FlagItem
+from exports.own_content import OwnContent, for_viewer as own_for_viewer, views_preference_key
 from ingest import ImportReport, import_paths
-from record.access import ProxyLink, RecordChanged, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
+from record.access import ProxyLink, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
 from record import kept_lookups, terminology
 from record.snapshot import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_appointments import AppointmentsServiceMixin
 from service_connect import ConnectMixin
+from service_flags import FlagsServiceMixin, author_of_viewer as _author, reread_on_change as _reread_on_change
 from service_readings import ReadingsServiceMixin, visible_readings
 from service_requests import RequestsServiceMixin
 from service_repeats import RepeatsServiceMixin, visible_orders
@@ -61,23 +62,8 @@ class Opened:
     record: PatientRecord
 
 
-def _reread_on_change(method):
-    """Run a reader again when a sync changed the record under it (`RecordChanged`): the visible
-    record reads passed entries again when used, and refuses one that changed since the gate
-    looked; `open` then sees the new data version and opens the record afresh."""
-    @functools.wraps(method)
-    def reread(self, *args, **kwargs):
-        for attempt in range(3):
-            try:
-                return method(self, *args, **kwargs)
-            except RecordChanged:
-                if attempt == 2:
-                    raise
-    return reread
-
-
 class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, RequestsServiceMixin,
-              RepeatsServiceMixin):
+              RepeatsServiceMixin, FlagsServiceMixin):
     """Reads through the gate and writes the person's own tables, for one store."""
 
     def __init__(self, store: Store, is_demo: bool = False):
@@ -96,7 +82,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
     @_reread_on_change  # a sync may write between the gate's read and the mapping's
     def open(self, viewer: Viewer, today: dt.date) -> Opened:
         """The viewer's visible record and its mapped models (cached per viewer, day and data)."""
-        reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
+        reveal = self._store.preference(viewer.patient_id, preference_keys.EOL_SHOW_PROGNOSIS) == "yes"
         key = (viewer.key, today, reveal, self._store.data_version())
         with self._lock:
             if key in self._cache:
@@ -220,7 +206,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
         opened through the gate for this question only and not kept. Listing carers (the sign-in
         page, a carer's link, every carer run) asks this for each patient, who may never have
         signed in: keeping the patient's whole view for that would outlive every session (H24)."""
-        reveal = self._store.preference(viewer.patient_id, "eol_show_prognosis") == "yes"
+        reveal = self._store.preference(viewer.patient_id, preference_keys.EOL_SHOW_PROGNOSIS) == "yes"
         key = (viewer.key, today, reveal, self._store.data_version())
         with self._lock:
             if key in self._cache:
@@ -265,7 +251,7 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
         return self._store.comments(patient_id)
 
     def preferences(self, patient_id: str) -> dict[str, str]:
-        return {k: v for k in PREFERENCE_KEYS if (v := self._store.preference(patient_id, k)) is not None}
+        return {k: v for k in preference_keys.PREFERENCE_KEYS if (v := self._store.preference(patient_id, k)) is not None}
 
     def set_preference(self, viewer: Viewer, key: str, value: str) -> None:
         self._store.set_preference(viewer.patient_id, key, value)
@@ -308,49 +294,6 @@ class Service(ConnectMixin, ReadingsServiceMixin, AppointmentsServiceMixin, Requ
         return dataclasses.replace(own, readings=self.readings(viewer, today), orders=self.order_rows(viewer, today))
 
     @_reread_on_change
-    def may_flag(self, viewer: Viewer, today: dt.date) -> bool:
-        """Whether this viewer may mark entries as looking wrong or comment on them."""
-        return feedback.may_flag(self.open(viewer, today).visible)
-
-    @_reread_on_change
-    def flag_entry(self, viewer: Viewer, today: dt.date, reference: str, kind: str, text: str) -> int:
-        """Keep a "this looks wrong" mark or comment on a visible entry (`Type/id`), with its version."""
-        visible = self.open(viewer, today).visible
-        if not feedback.may_flag(visible):
-            raise FlagRefused("This view cannot flag entries or comment on them.")
-        rtype, rid, version = feedback.resolve(visible, reference)
-        return self._store.add_comment(viewer.patient_id, rtype, rid, version, kind, text, author=_author(viewer))
-
-    @_reread_on_change
-    def flags(self, viewer: Viewer, today: dt.date) -> list[FlagItem]:
-        """The viewer's flags and comments on entries they can see, newest first."""
-        opened = self.open(viewer, today)
-        return feedback.flag_items(opened.visible, opened.record, self._store.comments(viewer.patient_id))
-
-    def set_flag_status(self, viewer: Viewer, today: dt.date, comment_id: int, status: str) -> None:
-        """Move one of the viewer's flags to draft, sent or answered."""
-        if not self.may_flag(viewer, today) or comment_id not in {f.id for f in self.flags(viewer, today)}:
-            raise FlagRefused("That comment is not one this view can change.")
-        self._store.set_comment_status(viewer.patient_id, comment_id, status)
-
-    @_reread_on_change
-    def rectification_request(self, viewer: Viewer, today: dt.date, comment_ids: set[int] | None = None) -> str:
-        """The letter to the practice listing the chosen flags (all of them by default), oldest first."""
-        opened = self.open(viewer, today)
-        items = [f for f in reversed(self.flags(viewer, today)) if comment_ids is None or f.id in comment_ids]
-        proxy = next((p.name for p in opened.record.related_people if p.id == viewer.proxy_id), None)
-        return feedback.rectification_letter(items, opened.record, opened.visible, proxy_name=proxy)
-
-    @_reread_on_change
-    def flag_communication(self, viewer: Viewer, today: dt.date, comment_id: int) -> dict:
-        """One flag as a FHIR Communication to send to the practice today."""
-        rows = {row["id"]: row for row in self.own_content(viewer, today).comments}
-        if comment_id not in rows:
-            raise FlagRefused("That comment is not one this view can send.")
-        _, practice = feedback.practice(self.open(viewer, today).visible)
-        return feedback.communication(rows[comment_id], viewer.patient_id, practice, sent=today.isoformat())
-
-    @_reread_on_change
     def export(self, viewer: Viewer, today: dt.date, fmt: str) -> exports.Export:
         """The viewer's record as PDF sheet, FHIR Bundle or results CSV (exports.FORMATS)."""
         opened = self.open(viewer, today)
@@ -390,10 +333,6 @@ def _version_number(data_version: str) -> int:
         return int(data_version.lstrip("v"))
     except ValueError:
         return -1
-
-
-def _author(viewer: Viewer) -> str:
-    return str(viewer) if viewer.kind == "proxy" else viewer.kind
 
 
 def open_service(db: str | None = None) -> Service:

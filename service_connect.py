@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+import fhir_read
 import settings
 import sync
 import uploads
@@ -25,7 +26,7 @@ from connectors.files import FileConnector
 from ingest import ImportReport, import_items
 from record.access import Viewer
 from record.dates import parse_or_none
-from store import Store, StoreError, copy_digest, patient_of  # noqa: F401  StoreError: the pages catch it
+from store import Store, StoreError, copy_digest  # noqa: F401  StoreError: the pages catch it
 from uploads import UploadRefused  # noqa: F401  the import page catches it
 
 MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
@@ -179,7 +180,7 @@ def _subjects(items) -> tuple[dict[str, Person], set[str]]:
     for item in items:
         if isinstance(item, Rejected):
             continue
-        owner = patient_of(item)
+        owner = fhir_read.patient_of(item)
         if owner:
             about.add(owner)
         if item.get("resourceType") == "Patient" and isinstance(item.get("id"), str):
@@ -199,7 +200,7 @@ def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None,
             yield replace(item, source=name) if item.source == path else item
             continue
         rtype, rid = item["resourceType"], item["id"]
-        placement, owner = store.placement(rtype, rid), patient_of(item)
+        placement, owner = store.placement(rtype, rid), fhir_read.patient_of(item)
         digest = copy_digest(item) if placement and placement[1] else None  # only a stored shared copy compares
         # A new shared entry must not be one another record already points at (it would show there).
         elsewhere = placement is None and owner is None and store.named_outside(rid, patient_id)

@@ -4,11 +4,10 @@ Who may add (the rule for flags today, exports/feedback.py `may_flag`): the pati
 while a Consent they can see permits them the `correct` or `amend` action (and no nested deny takes
 it away); the clinic shared screen never.
 
-Who sees them (fail closed): nobody whose view of the record the gate refuses (`denied_reason`);
-the patient every reading, whoever entered it; a carer only the readings that carer entered (as
-for the rest of the own content: how a Consent lets a carer see the person's own readings is not
-decided yet, so they are withheld); the clinic shared screen every reading unless the person chose
-to hide them there (`READINGS_HIDDEN_PREFERENCE`).
+Who sees them is the gate's rule for all of the person's own content (record/own_content_access.py):
+nobody whose view of the record the gate refuses; the patient every reading, whoever entered it; a
+carer only the readings that carer entered; the clinic shared screen every reading unless the
+person chose to hide them there (`READINGS_HIDDEN_PREFERENCE`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,10 @@ from __future__ import annotations
 import datetime as dt
 
 from exports import feedback
-from exports.own_content import READINGS_HIDDEN_PREFERENCE
+from exports.own_content import screen_choices
+from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
+from record.own_content_access import READINGS, own_rows
+from record.reading_csv import not_kept
 from record.readings import Reading, check
 
 __all__ = ["READINGS_HIDDEN_PREFERENCE", "ReadingRefused", "ReadingsServiceMixin", "may_add_readings",
@@ -34,16 +36,7 @@ def may_add_readings(visible) -> bool:
 
 def visible_readings(visible, rows: list[dict], preferences: dict | None) -> list[Reading]:
     """The stored reading rows this viewer may see, as `Reading`s, oldest first."""
-    viewer = visible.viewer
-    if visible.denied_reason:
-        return []
-    if viewer.kind == "proxy":
-        rows = [r for r in rows if r.get("author") == str(viewer)]
-    elif viewer.kind == "clinic" and (preferences or {}).get(READINGS_HIDDEN_PREFERENCE) == "hide":
-        return []
-    elif viewer.kind not in ("patient", "clinic"):
-        return []
-    return [reading for r in rows if r.get("patient_id") == viewer.patient_id and (reading := _readable(r))]
+    return [reading for r in own_rows(visible, READINGS, rows, screen_choices(preferences)) if (reading := _readable(r))]
 
 
 def _readable(row: dict) -> Reading | None:
@@ -78,9 +71,16 @@ class ReadingsServiceMixin:
                                  + (" A carer can when the consent on the record lets them add to it."
                                     if viewer.kind == "proxy" else ""))
 
+    def born(self, viewer, today: dt.date) -> dt.date | None:
+        """The earliest day the person can have been born (their record's birth date, a partial one
+        read as its first day), for the check: no reading before it. Only used to refuse."""
+        patient = self.open(viewer, today).record.patient
+        return patient.birth_date if patient else None
+
     def check_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """A typed reading checked for this viewer (ReadingInvalid names every problem)."""
-        return check(viewer.patient_id, kind, value, when, today, self.author_of(viewer), **fields)
+        return check(viewer.patient_id, kind, value, when, today, self.author_of(viewer),
+                     born=self.born(viewer, today), **fields)
 
     def add_reading(self, viewer, today: dt.date, kind: str, value, when, **fields) -> Reading:
         """Check and keep one reading; refused for a viewer who may not add."""
@@ -96,6 +96,16 @@ class ReadingsServiceMixin:
             raise ReadingRefused("Those readings were checked for someone else.")
         return self._store.add_readings(viewer.patient_id, [r.row() for r in readings])
 
+    def not_yet_kept(self, viewer, today: dt.date, readings: list[Reading]) -> tuple[list[Reading], int]:
+        """(the readings of a file not already kept, how many of them are): checked against every
+        reading of the person, whoever entered it, so the person's file imported again by their
+        carer adds nothing. Only a viewer who may add asks, and only the count comes back: a carer
+        learns that N rows are kept already, never the person's readings."""
+        self._refuse_unless_allowed(viewer, today)
+        kept = [r for row in self._store.readings(viewer.patient_id) if (r := _readable(row))]
+        new = not_kept(readings, kept)
+        return new, len(readings) - len(new)
+
     def _own_row(self, viewer, today: dt.date, reading_id: int) -> Reading:
         self._refuse_unless_allowed(viewer, today)
         found = {r.id: r for r in self.readings(viewer, today)}.get(reading_id)
@@ -106,7 +116,8 @@ class ReadingsServiceMixin:
     def update_reading(self, viewer, today: dt.date, reading_id: int, kind: str, value, when, **fields) -> Reading:
         """Check and keep new values for one of the readings this viewer sees."""
         old = self._own_row(viewer, today, reading_id)
-        reading = check(viewer.patient_id, kind, value, when, today, old.author, reading_id=reading_id, **fields)
+        reading = check(viewer.patient_id, kind, value, when, today, old.author, reading_id=reading_id,
+                        born=self.born(viewer, today), uid=old.uid, **fields)
         self._store.update_reading(viewer.patient_id, reading_id, reading.row())
         return reading
 

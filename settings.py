@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest import import_paths
+from record.dates import uk_today
 from store import Store, StoreError, default_path
 
 ROOT = Path(__file__).resolve().parent
@@ -27,11 +28,12 @@ class SettingsError(ValueError):
 
 
 def today() -> dt.date:
-    """Today's date in the UK, or the frozen date in LTC_TODAY."""
-    frozen = os.environ.get("LTC_TODAY")
-    if frozen:
-        return parse_day(frozen, "LTC_TODAY")
-    return dt.datetime.now(UK).date()
+    """Today's date in the UK, or the frozen date in LTC_TODAY (the rule is record.dates.uk_today;
+    a bad LTC_TODAY is said here as a SettingsError)."""
+    try:
+        return uk_today()  # the one rule (record/dates.py)
+    except ValueError:
+        return parse_day(os.environ.get("LTC_TODAY"), "LTC_TODAY")
 
 
 def login_configured() -> bool:

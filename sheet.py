@@ -148,7 +148,7 @@ def summary_markdown(summary: Summary) -> str:
         lines += [f"{n}. {_words(q.text)}" for n, q in enumerate(kept_questions(summary), 1)] or [NO_QUESTIONS.get(
             summary.viewer.kind, "No questions yet.")]
         lines.append("")
-    if home := home_average_lines(summary.conditions):  # issue 20: the NICE home week
+    if home := home_average_lines(summary):  # issue 20: the NICE home week
         lines += ["## Home readings", "", *(_words(line) for line in home), ""]
     for view in summary.conditions:
         lines += _view(view, summary.viewer.kind)

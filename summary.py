@@ -16,7 +16,8 @@ from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from conditions.boundary import at_boundary_view
 from conditions.sources import Tracer, traced
-from conditions.home import with_home
+from conditions.home import home_blood_pressure, with_home
+from conditions.home_average import HomeAverage
 from conditions.suggestions import SuggestedView, suggestion
 from exports.own_content import questions_for
 from record.access import VisibleRecord
@@ -93,6 +94,8 @@ class Summary(_Out):
     own_questions_withheld: int = 0  # kept questions not shown: an entry they came from is hidden
     appointments: list[AppointmentLine] = Field(default_factory=list)  # upcoming first (record/appointments.py)
     repeat_orders: list[RepeatOrderLine] = Field(default_factory=list)  # newest first (service_repeats.py)
+    home_average: HomeAverage | None = None  # the home blood pressure week whatever the views (issue 20)
+    home_average_note: str | None = None  # why there is no home average, in words
 
 
 def unchecked_notice(count: int) -> str:
@@ -168,15 +171,19 @@ def death_notice(info: PatientInfo | None) -> str | None:
             "are due, targets to reach or questions for an appointment.")
 
 
+def closed_average(average: HomeAverage | None) -> HomeAverage | None:
+    """A home blood pressure average after death (§11.10): the numbers, no target."""
+    return average and average.model_copy(update={
+        "target": None, "source": None, "verified": None, "below_target": None, "target_note": None})
+
+
 def closed_view(view: ConditionView) -> ConditionView:
     """A view of the record of someone who has died (§11.10): the results as they were, without
     due checks, targets, prompts, checklists or signposting written for a living person."""
     measures = [m.model_copy(update={
         "target": None, "target_low": None, "target_high": None, "target_source": None,
         "target_verified": None, "target_basis": None, "target_personal": False, "note": None,
-        "home_average": m.home_average and m.home_average.model_copy(update={
-            "target": None, "source": None, "verified": None, "below_target": None, "target_note": None})})
-        for m in view.measures]
+        "home_average": closed_average(m.home_average)}) for m in view.measures]
     return view.model_copy(update={"intro": None, "measures": measures, "checks": [], "questions": [],
                                    "panels": [], "support": None, "situations": []})
 
@@ -236,6 +243,11 @@ def build_summary(
     died = death_notice(info)
     if died:
         views, suggested_views = [closed_view(view) for view in views], []
+    # Read from the views once closed (no target after death); a carer without a current
+    # permission, like the views, gets none.
+    home_bp, home_note = home_blood_pressure(views, readings or [], info) if visible.permitted else (None, None)
+    if died:
+        home_bp = closed_average(home_bp)
     suggested: dict[str, Question] = {}  # by text: the same words from two views need both views' sources
     for view in views:
         for question in view.questions:
@@ -282,6 +294,8 @@ def build_summary(
         questions=own + suggested,
         own_questions_withheld=withheld,
         appointments=appointments,
+        home_average=home_bp,
+        home_average_note=home_note,
     )
 
 

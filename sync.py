@@ -210,17 +210,12 @@ def proxy_of(related_person: str | None) -> str | None:
 
 
 def carer_may_sync(store: Store, patient_id: str, proxy_id: str, today) -> bool:
-    """Whether the carer `proxy_id` may still act for this record, by the gate's rule at sign-in
-    (record/access.py proxy_links: listed to the person, and a Consent lets them see the record
-    today). A RelatedPerson the store has never held (a carer's first sync) is the server's to
-    decide; one it holds or held (hidden, inactive, withdrawn, deleted) and the gate does not admit
-    today may not sync over a kept connection."""
-    from record.access import proxy_links  # the gate; loaded only when a carer syncs
+    """Whether the carer `proxy_id` may still act for this record: the gate decides
+    (record/access.py `carer_may_sync`: listed to the person with a Consent that lets them see the
+    record today, or a RelatedPerson the store has never held)."""
+    from record.access import carer_may_sync as gate_rule  # the gate; loaded only when a carer syncs
 
-    if any(link.related_person_id == proxy_id and link.patient_id == patient_id and link.active_now
-           for link in proxy_links(store, today)):
-        return True
-    return not store.ever_stored("RelatedPerson", proxy_id)
+    return gate_rule(store, patient_id, proxy_id, today)
 
 
 def kept_tokens(store: Store, server: str, patient_id: str, proxy_id: str | None = None) -> Tokens | None:

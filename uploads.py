@@ -10,6 +10,8 @@ name, and messages may be logged.
 
 from __future__ import annotations
 
+from record.lookup_types import PERMISSION_TYPES, REFERENCED_ONLY
+
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # 200 MB: a whole GP record is rarely over 50 MB
 SUFFIXES = (".json", ".ndjson", ".xml", ".json.gz", ".ndjson.gz", ".xml.gz")
 
@@ -54,11 +56,10 @@ def check_upload(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
 # -- whose record an upload may write (issue 13, item 10) ----------------------------------------
 # An upload in the app writes only into the record of the person it is for. `ltc import` (a tool
 # for whoever runs the store) still imports many people's records at once.
-SHARED_TYPES = frozenset({  # resources that belong to no patient: other records may point at them
-    "Medication", "Practitioner", "PractitionerRole", "Organization", "Location", "Substance", "Device",
-    "HealthcareService", "Endpoint", "Binary",
-})
-ACCESS_TYPES = frozenset({"Consent", "RelatedPerson"})  # who may see a record, and from when
+# Resources that belong to no patient, which other records may point at: those the record reads
+# through references (record/lookup_types.py), and a few more an export may carry.
+SHARED_TYPES = REFERENCED_ONLY | {"Substance", "Device", "HealthcareService", "Endpoint"}
+ACCESS_TYPES = frozenset(PERMISSION_TYPES)  # who may see a record, and from when
 
 NOT_YOURS = "This entry is about someone else, so it was not imported: only entries about you can be imported here."
 NOT_YOUR_DETAILS = "These are someone else's personal details, so they were not imported."
@@ -78,7 +79,7 @@ def scope_problem(resource: dict, patient_id: str | None, placement, digest: str
 
     placement: where a stored copy of it is filed (`Store.placement`: None, or (patient id, None) or
     (None, digest of a shared copy)); digest: `store.copy_digest(resource)` when a shared copy is
-    stored; owner: `store.patient_of(resource)`; named_elsewhere: whether a stored entry outside
+    stored; owner: `fhir_read.patient_of(resource)`; named_elsewhere: whether a stored entry outside
     `patient_id`'s record points at its id (`Store.named_outside`; asked only of a new shared
     resource, and taken as yes when not given: fail closed)."""
     rtype = resource.get("resourceType")

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import preference_keys
 from conditions.base import Context, in_any
 from record import terminology
 from record.models import Coding, FlagEntry
@@ -42,8 +43,8 @@ LPA = "lpa"
 PLACES = ("preferred_place_home", "preferred_place_hospice", "preferred_place_hospital")
 ATTORNEY_ROLES = "attorney_relationship"  # UK Core Agent, HL7 v3 POWATT / HPOWATT (§8.1)
 # Preference keys the settings page stores (app policy, clinical-reference §3.3 and §3.4).
-PROMPTS_PREFERENCE = "eol_prompts"
-SENSITIVE_PREFERENCE = "eol_show_prognosis"
+PROMPTS_PREFERENCE = preference_keys.EOL_PROMPTS
+SENSITIVE_PREFERENCE = preference_keys.EOL_SHOW_PROGNOSIS
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,14 @@ class Dated:
 
 def prompts_on(ctx: Context) -> bool:
     """Whether the person opted in to planning-ahead prompts (§3.3: opt-in only)."""
-    return ctx.preferences.get(PROMPTS_PREFERENCE) == "yes"
+    return preference_keys.value(ctx.preferences, PROMPTS_PREFERENCE) == "yes"
 
 
 def sensitive_visible(ctx: Context) -> bool:
     """Whether prognosis and CPR entries may be shown (§3.4, an app policy decision): only when the
     person chose to see them, on every screen (the shared screen is looked at with the patient).
     The access gate hides them too; this keeps the view's wording in step with it."""
-    return ctx.preferences.get(SENSITIVE_PREFERENCE) == "yes"
+    return preference_keys.value(ctx.preferences, SENSITIVE_PREFERENCE) == "yes"
 
 
 def matches(valuesets: tuple[str, ...], codings: list[Coding] | tuple[Coding, ...],

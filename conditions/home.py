@@ -8,7 +8,7 @@ record (tests/test_readings_summary.py).
 
 from __future__ import annotations
 
-from conditions.home_average import NO_VIEW_TARGET, home_average, other_target_note, why_none, words
+from conditions.home_average import NO_VIEW_TARGET, HomeAverage, home_average, other_target_note, why_none, words
 from conditions.home_glucose import glucose_panel
 from conditions.series import HomePoint
 from conditions.situations import situations
@@ -89,13 +89,27 @@ def with_home(view, readings, ctx):
     return with_home_glucose(view, readings, ctx)
 
 
-def home_average_lines(conditions) -> list[str]:
-    """The home blood pressure line for the sheet, the PDF and the overview, said once whichever
-    views carry blood pressure: the average in words, or why there is none."""
-    for view in conditions:
+NO_BP_VIEW = ("No home target is compared: none of the views shown has a blood pressure target, so the "
+              "target that applies to this person is not known here.")
+
+
+def home_blood_pressure(views, readings, patient) -> tuple[HomeAverage | None, str | None]:
+    """The summary's home blood pressure week, whatever the condition views (attack 20): the first
+    view with blood pressure gives it with that view's target; with none (dementia, end of life...)
+    the average is made here with no target compared (`NO_BP_VIEW`: the person's own target may be
+    stricter than NG136's, hazard H28). (None, None) without home blood pressure readings."""
+    for view in views:
         for measure in view.measures:
-            if measure.id == "bp_systolic" and measure.home_average is not None:
-                return [words(measure.home_average)]
-            if measure.id == "bp_systolic" and measure.home_average_note:
-                return [measure.home_average_note]
-    return []
+            if measure.id == "bp_systolic" and (measure.home_average or measure.home_average_note):
+                return measure.home_average, measure.home_average_note
+    if not any(r.kind == "bp" for r in readings):
+        return None, None
+    return home_average(readings, patient, NO_BP_VIEW), why_none(readings)
+
+
+def home_average_lines(summary) -> list[str]:
+    """The home blood pressure line for the sheet, the PDF and the overview, said once whatever
+    the views: the average in words, or why there is none."""
+    if summary.home_average is not None:
+        return [words(summary.home_average)]
+    return [summary.home_average_note] if summary.home_average_note else []

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 
+from fhir_read import PATIENT_KEYS
+
 UNREADABLE_CODING = {"system": "urn:ltc:policy", "code": "unreadable-security-label"}
 BDL_7 = "FHIR rule bdl-7: each entry of a Bundle has a fullUrl of its own"
-# Where a resource names its patient (connectors/validate.py and store.db.patient_of read the same).
-_PATIENT_KEYS = ("subject", "patient", "beneficiary")
 
 
 def _text(value) -> str:
@@ -86,7 +86,7 @@ def _version(resource: dict):
 
 def names_a_shared_patient(resource: dict, shared: set[str]) -> str | None:
     """The reason an entry is refused when its patient is a fullUrl that several entries share."""
-    for key in _PATIENT_KEYS:
+    for key in PATIENT_KEYS:
         value = resource.get(key)
         reference = value.get("reference") if isinstance(value, dict) else None
         if isinstance(reference, str) and reference in shared:

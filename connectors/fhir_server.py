@@ -39,6 +39,7 @@ from connectors import search_pages as pages
 from connectors.base import BadPayload, NotFound, Rejected, ServerError, Unauthorised
 from connectors.fetched import Fetched
 from connectors.http import OffOrigin, RequestRefused, Transport
+from connectors.server_ownership import ownership_problem
 
 # Searched by patient, in this order (CarePlan before Goal: see _goals_from_care_plans).
 APP_TYPES = (
@@ -46,10 +47,6 @@ APP_TYPES = (
     "AllergyIntolerance", "Immunization", "DocumentReference", "CarePlan", "Goal", "Flag",
     "Appointment", "Consent", "RelatedPerson", "Procedure", "Encounter", "DiagnosticReport",
 )
-# The element naming the patient, where it is not `subject`.
-_PATIENT_ELEMENT = {"AllergyIntolerance": "patient", "Immunization": "patient", "Consent": "patient",
-                    "RelatedPerson": "patient"}
-_SHARED = frozenset({"Medication", "Binary"})  # fetched because a record entry points at them
 _ID_CHUNK = 50
 _MAX_PAGES = 10_000
 _STRICT = {"Prefer": "handling=strict"}
@@ -136,7 +133,7 @@ class FhirServerConnector:
             for rtype in APP_TYPES:
                 self._deletions(rtype, out)
         absence.settle(out, self._held, lambda path: self._http.get_json(path, None, None),
-                       lambda resource: self._ownership_problem(resource) is None)
+                       lambda resource: ownership_problem(resource, self.base_url, self.patient_id) is None)
         for rtype in out.unfinished:  # a kind not read whole is asked for again from its old mark
             out.marks.pop(rtype, None)
         _relative_references(out.resources, self.base_url, self.patient_id)
@@ -198,7 +195,7 @@ class FhirServerConnector:
                         continue  # included or unrelated: not asked for, not kept
                     if item.get("id") in kept:
                         continue  # the same entry again on a later page: kept once
-                    problem = self._ownership_problem(item)
+                    problem = ownership_problem(item, self.base_url, self.patient_id)
                     if problem:
                         out.foreign += 1
                         out.rejected.append(Rejected(source, f"{rtype} entry", problem))
@@ -376,32 +373,6 @@ class FhirServerConnector:
             out.notes.append(notices.no_history(rtype))
         elif total != len(known):
             self._read_again(rtype, out, notices.deletions_looked_for)
-
-    # -- ownership ------------------------------------------------------------------------------
-    def _ownership_problem(self, resource: dict) -> str | None:
-        """Why `resource` is not this patient's, or None when it names this patient."""
-        rtype = resource["resourceType"]
-        if rtype in _SHARED:
-            return None
-        if rtype == "Patient":
-            return None if resource.get("id") == self.patient_id else "another patient's record; not stored"
-        if rtype == "Appointment":
-            actors = [p.get("actor") for p in resource.get("participant") or [] if isinstance(p, dict)]
-            refs = [a.get("reference") for a in actors if isinstance(a, dict)]
-            return None if any(self._is_patient(r) for r in refs) else "not this patient's; not stored"
-        holder = resource.get(_PATIENT_ELEMENT.get(rtype, "subject"))
-        reference = holder.get("reference") if isinstance(holder, dict) else None
-        if self._is_patient(reference):
-            return None
-        return "not this patient's; not stored" if reference else "does not say whose it is; not stored"
-
-    def _is_patient(self, reference: object) -> bool:
-        if not isinstance(reference, str):
-            return False
-        if reference.startswith(self.base_url):
-            reference = reference[len(self.base_url):]
-        reference = reference.split("/_history/")[0]
-        return reference == f"Patient/{self.patient_id}"
 
 
 def _references(value: object) -> list[str]:

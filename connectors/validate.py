@@ -17,6 +17,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from connectors.validate_subject import subject_problem
 from fhir_read import CODING_KEYS, MAX_DEPTH, coding_problem
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -85,28 +86,6 @@ _TYPED_VALUES = {
     "valueDecimal": _is_number,
     "valueBoolean": lambda value: type(value) is bool,
 }
-
-# Clinical types that must say whose record they belong to, and the element that says it.
-_SUBJECT_KEYS = {
-    "Observation": "subject",
-    "Condition": "subject",
-    "MedicationRequest": "subject",
-    "MedicationStatement": "subject",
-    "Procedure": "subject",
-    "DiagnosticReport": "subject",
-    "CarePlan": "subject",
-    "Goal": "subject",
-    "Flag": "subject",
-    "DocumentReference": "subject",
-    "Encounter": "subject",
-    "ClinicalImpression": "subject",
-    "QuestionnaireResponse": "subject",
-    "Immunization": "patient",
-    "AllergyIntolerance": "patient",
-    "Consent": "patient",
-    "RelatedPerson": "patient",
-}
-_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$")
 
 # Types whose top-level `status` is a CodeableConcept rather than a code string.
 _STATUS_NOT_CODE = frozenset({"SubstanceSpecification", "MedicinalProductAuthorization"})
@@ -328,86 +307,6 @@ def _scalar_problem(key: object, value: object) -> _Problem | None:
     return None
 
 
-def _has_reference(value: object) -> bool:
-    """True if `value` is a Reference that points somewhere (a reference or an identifier)."""
-    if not isinstance(value, dict):
-        return False
-    reference = value.get("reference")
-    return (isinstance(reference, str) and reference != "") or isinstance(value.get("identifier"), dict)
-
-
-def _has_patient_participant(resource: dict) -> bool:
-    participants = resource.get("participant")
-    if not isinstance(participants, list):
-        return False
-    for participant in participants:
-        actor = participant.get("actor") if isinstance(participant, dict) else None
-        if not isinstance(actor, dict):
-            continue
-        reference = actor.get("reference")
-        if isinstance(reference, str) and _PATIENT_REFERENCE.search(reference):
-            return True
-        if actor.get("type") == "Patient" and _has_reference(actor):
-            return True
-    return False
-
-
-# Where a resource names its patient (store.db.patient_of reads the same keys).
-_PATIENT_KEYS = ("subject", "patient", "beneficiary")
-
-
-_REFERENCE_TYPE = re.compile(r"(?:^|/)([A-Za-z]{1,64})/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$")
-
-
-def _unresolved_patient(resource: dict) -> str | None:
-    """A patient reference (subject, patient or beneficiary) that names no stored Patient: a
-    `urn:` id no entry of its file resolved, a conditional reference (`Patient?identifier=`), an
-    identifier with no reference, a reference inside the resource (`#p`), or another type (`Group`).
-    The resource cannot be tied to a patient, so it is refused, never stored without one. The
-    reason names what kind of reference it is, never its text (which may hold an NHS number)."""
-    for key in _PATIENT_KEYS:
-        value = resource.get(key)
-        if not isinstance(value, dict):
-            continue
-        reference = value.get("reference")
-        if reference is None and "identifier" not in value:
-            continue  # nothing named (a missing subject, reported below for the types that need one)
-        kind = _unresolved_kind(reference)
-        if kind is not None:
-            return f"subject cannot be resolved to a patient ({key} is {kind})"
-    return None
-
-
-def _unresolved_kind(reference: object) -> str | None:
-    """What kind of reference names no Patient that can be stored, or None for a Patient one."""
-    if not isinstance(reference, str):
-        return "an identifier with no reference" if reference is None else None
-    if _PATIENT_REFERENCE.search(reference):
-        return None
-    if reference.startswith(("urn:uuid:", "urn:oid:")):
-        return "a urn: reference found nowhere in the file"
-    if "?" in reference:
-        return "a conditional reference, which only a server can resolve"
-    if reference.startswith("#"):
-        return "a resource contained in this one"
-    named = _REFERENCE_TYPE.search(reference)
-    if named is not None:
-        return f"a {named.group(1)}, not a Patient"
-    return "not a reference to a Patient"
-
-
-def _subject_problem(resource_type: str, resource: dict) -> str | None:
-    unresolved = _unresolved_patient(resource)
-    if unresolved is not None:
-        return unresolved
-    if resource_type == "Appointment":
-        return None if _has_patient_participant(resource) else "missing subject (no Patient participant)"
-    key = _SUBJECT_KEYS.get(resource_type)
-    if key is None or _has_reference(resource.get(key)):
-        return None
-    return "missing subject" if key == "subject" else f"missing subject ({key})"
-
-
 def _header_problem(resource: dict) -> str | None:
     """Checks on a resource's own top level: resourceType, id and status."""
     resource_type = resource.get("resourceType")
@@ -442,4 +341,4 @@ def check(resource: object) -> str | None:
         return "structure nested too deeply"
     if found is not None:
         return found.reason()
-    return _subject_problem(resource["resourceType"], resource)
+    return subject_problem(resource["resourceType"], resource)

@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass
 
 from conditions.base import number
-from exports.own_content import COMMENT_STATUS, TAG, category, extension, mine, sender
+from exports.own_content import COMMENT_STATUS, TAG, category, extension, sender
 from record import terminology
 from record.dates import human, parse_or_none
 from record.models import LabResult, PatientRecord
+from record.own_content_access import COMMENTS, own_rows
 from textsafe import markdown_line
 
 _REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?")
@@ -154,14 +155,9 @@ def describe(record: PatientRecord, reference: str) -> tuple[str, str]:
 
 def flag_items(visible, record: PatientRecord, rows: list[dict]) -> list[FlagItem]:
     """The viewer's flags and comments on entries they can still see, newest first."""
-    if visible.viewer.kind == "clinic":
-        return []
-    keys = visible.key_set
     items = []
-    for row in mine(visible.viewer, rows):
+    for row in own_rows(visible, COMMENTS, rows, None):  # the gate's own-content rule
         reference = f"{row['resource_type']}/{row['resource_id']}"
-        if reference not in keys:
-            continue
         when, says = describe(record, reference)
         items.append(FlagItem(
             id=row["id"], reference=reference, version=row.get("resource_version"), kind=row["kind"],

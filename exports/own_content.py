@@ -16,20 +16,23 @@ The representation, chosen so a FHIR reader understands it and `ltc import` rest
 * one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for: the local row id,
   author, status, list position, source, rule id and timestamps.
 
-Which rows a viewer may see and take away is decided here, for the pages, the summary, the sheet
-and every export alike (issue 13 item 8): a carer only what that carer wrote, the patient and the
-shared screen nothing a carer wrote; comments and progress notes only when the entry they are
-about is visible; on the shared screen no comments at all, and the person's questions, goals and
-notes only when they chose to show them there (`SHARED_SCREEN_PREFERENCE`, off unless set). A
-suggested question the person kept is shown only to a viewer whose gate passes every entry it was
-built from (its `sources`, conditions/sources.py); one kept before sources were recorded is shown
-to the patient alone.
+Which rows a viewer may see and take away is the gate's rule (record/own_content_access.py,
+issue 19), applied here for the pages, the summary, the sheet and every export alike (issue 13
+item 8): a carer only what that carer wrote, the patient and the shared screen nothing a carer
+wrote; comments and progress notes only when the entry they are about is visible; on the shared
+screen no comments at all, and the person's questions, goals and notes only when they chose to
+show them there (`SHARED_SCREEN_PREFERENCE`, off unless set); a kept suggestion only while every
+entry it was built from is visible.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+
+import fhir_read
+import preference_keys
+from record import own_content_access as gate
+from record.own_content_access import sources_of  # noqa: F401  (restore reads it here)
 
 OWN_SYSTEM = "https://ltc-dashboard.example/CodeSystem/own-content"
 OWN_EXTENSION = "https://ltc-dashboard.example/StructureDefinition/own-content"
@@ -43,12 +46,11 @@ CATEGORY_WORDS = {
     "comment": "Comment on the record",
     "goal-progress": "Progress on a goal",
 }
-SHARED_SCREEN_PREFERENCE = "shared_screen_own"  # "yes": own questions, goals, notes on the shared screen
-VIEWS_PREFERENCE = "views_chosen"  # the condition views the patient chose to show, "id,id" (issue 16)
-READINGS_HIDDEN_PREFERENCE = "shared_screen_readings"  # "hide": no home readings on the shared screen (issue 20)
-CSV_COLUMNS_PREFERENCE = "reading_csv_columns"  # a readings file's columns as the person chose them, JSON (issue 20)
-PREFERENCE_KEYS = ("eol_prompts", "eol_show_prognosis", "last_visit", SHARED_SCREEN_PREFERENCE, VIEWS_PREFERENCE,
-                   READINGS_HIDDEN_PREFERENCE, CSV_COLUMNS_PREFERENCE)
+# The preference keys' one owner is preference_keys.py (issue 19); these names are kept for readers here.
+SHARED_SCREEN_PREFERENCE = preference_keys.SHARED_SCREEN_OWN  # "yes": own questions, goals, notes on the shared screen
+VIEWS_PREFERENCE = preference_keys.VIEWS_CHOSEN  # the condition views the patient chose to show, "id,id" (issue 16)
+READINGS_HIDDEN_PREFERENCE = preference_keys.SHARED_SCREEN_READINGS  # "hide": no home readings on the shared screen (issue 20)
+CSV_COLUMNS_PREFERENCE = preference_keys.READING_CSV_COLUMNS  # a readings file's columns as the person chose them, JSON (issue 20)
 
 
 def views_preference_key(viewer) -> str | None:
@@ -92,72 +94,42 @@ class OwnContent:
 
 
 def mine(viewer, rows: list[dict]) -> list[dict]:
-    """Rows this viewer may see: a carer only their own; anyone else nothing a carer wrote."""
-    if viewer.kind == "proxy":
-        return [r for r in rows if r.get("author") == str(viewer)]
-    return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
+    """Rows this viewer may see by who wrote them (the gate's rule, record/own_content_access.py)."""
+    return gate.by_author(viewer, gate.COMMENTS, rows)
 
 
-def visible_keys(visible) -> set[str]:
-    """`Type/id` of every resource in a VisibleRecord."""
-    return set(visible.key_set)
+def screen_choices(preferences: dict | None) -> gate.ScreenChoices:
+    """What the person chose to show on the shared screen, read from their preferences."""
+    return gate.ScreenChoices(
+        own=preference_keys.value(preferences, preference_keys.SHARED_SCREEN_OWN) == "yes",
+        readings=preference_keys.value(preferences, preference_keys.SHARED_SCREEN_READINGS) != "hide")
 
 
 def shows_own_on_shared_screen(preferences: dict | None) -> bool:
     """Whether the person chose to show their own questions, goals and notes on the shared screen."""
-    return (preferences or {}).get(SHARED_SCREEN_PREFERENCE) == "yes"
-
-
-def sources_of(row: dict) -> list[str] | None:
-    """The entry keys a kept suggestion was built from, or None when they were not recorded (a
-    row kept before they were, or a value that is not a JSON list of texts)."""
-    text = row.get("sources")
-    try:
-        keys = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
-    return keys if isinstance(keys, list) and all(isinstance(k, str) for k in keys) else None
-
-
-def question_visible(visible, row: dict) -> bool:
-    """Whether a question row passes the gate for this viewer: the person's own words always do;
-    a kept suggestion only while every entry it was built from is visible (fail closed: one with
-    no recorded sources only to the patient)."""
-    if row.get("source") != "suggested":
-        return True
-    keys = sources_of(row)
-    if keys is None:
-        return visible.viewer.kind == "patient"
-    return all(visible.sees(key) for key in keys)
+    return gate.on_shared_screen(gate.QUESTIONS, screen_choices(preferences))
 
 
 def questions_for(visible, rows: list[dict], preferences: dict | None) -> tuple[list[dict], int]:
     """The question rows this viewer may see, and how many of the viewer's own kept questions are
     withheld because an entry they came from is not visible to them."""
-    viewer = visible.viewer
-    if viewer.kind == "clinic" and not shows_own_on_shared_screen(preferences):
-        return [], 0
-    theirs = mine(viewer, rows)
-    shown = [row for row in theirs if question_visible(visible, row)]
+    choices = screen_choices(preferences)
+    theirs = gate.by_viewer(visible, gate.QUESTIONS, rows, choices)
+    shown = gate.own_rows(visible, gate.QUESTIONS, rows, choices)
     return shown, len(theirs) - len(shown)
 
 
 def for_viewer(visible, questions, comments, goals, progress, preferences) -> OwnContent:
-    """The own content a viewer may see, given the store's rows for their patient."""
-    viewer, keys = visible.viewer, visible_keys(visible)
-    shared = shows_own_on_shared_screen(preferences)
-    hidden = viewer.kind == "clinic" and not shared
-    own_goals = [] if hidden else mine(viewer, goals)
-    goal_refs = keys | {f"own/{g['id']}" for g in own_goals}
-    shown_questions, _ = questions_for(visible, questions, preferences)
+    """The own content a viewer may see, given the store's rows for their patient (every kind
+    by the gate's rule, record/own_content_access.py)."""
+    choices = screen_choices(preferences)
+    own_goals = gate.own_rows(visible, gate.GOALS, goals, choices)
     return OwnContent(
-        questions=shown_questions,
-        comments=[] if viewer.kind == "clinic" else [
-            c for c in mine(viewer, comments) if f"{c['resource_type']}/{c['resource_id']}" in keys
-        ],
+        questions=gate.own_rows(visible, gate.QUESTIONS, questions, choices),
+        comments=gate.own_rows(visible, gate.COMMENTS, comments, choices),
         goals=own_goals,
-        progress=[] if hidden else [p for p in mine(viewer, progress) if p.get("goal_ref") in goal_refs],
-        preferences=dict(preferences) if viewer.kind == "patient" else {},
+        progress=gate.own_rows(visible, gate.PROGRESS, progress, choices, goals=own_goals),
+        preferences=dict(preferences) if visible.viewer.kind == "patient" else {},
     )
 
 
@@ -305,10 +277,10 @@ def _about(resource: dict) -> str | None:
 
 def from_fhir(resource: dict) -> OwnItem | None:
     """Read one own-content resource back into row fields, or None when it is not one we wrote."""
-    subject = (resource.get("subject") or {}).get("reference") or ""
-    if not subject.startswith("Patient/"):
+    patient_id = fhir_read.patient_id_in(fhir_read.reference(resource.get("subject")))
+    if patient_id is None:
         return None
-    patient_id, rid, rtype = subject.split("/", 1)[1], str(resource.get("id") or ""), resource.get("resourceType")
+    rid, rtype = str(resource.get("id") or ""), resource.get("resourceType")
     fields, codes = _ext_fields(resource), _codes(resource)
     if rtype == "Goal":
         fields["text"] = (resource.get("description") or {}).get("text")
@@ -318,7 +290,7 @@ def from_fhir(resource: dict) -> OwnItem | None:
         for ext in resource.get("extension") or []:
             parts = {p.get("url"): p.get("valueString")
                      for p in (ext or {}).get("extension") or [] if isinstance(p, dict)}
-            if parts.get("key") in PREFERENCE_KEYS and isinstance(parts.get("value"), str):
+            if parts.get("key") in preference_keys.PREFERENCE_KEYS and isinstance(parts.get("value"), str):
                 prefs[parts["key"]] = parts["value"]
         return OwnItem("preferences", patient_id, rid, prefs)
     if rtype != "Communication":

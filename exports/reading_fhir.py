@@ -11,7 +11,13 @@ The representation, chosen so a FHIR reader understands it and `ltc import` rest
   LOINC 29463-7 in kg (clinical-reference §2.1 [R1], §6.1); blood sugar: the reference lists no
   code for it, so only this app's own code `home-glucose` and the text, in mmol/L;
 * one complex extension (`OWN_EXTENSION`) keeps what FHIR has no element for here: the local row
-  id, who entered it, and when a blood sugar was taken (`context`).
+  id, who entered it, and when a blood sugar was taken (`context`);
+* `identifier` the reading's lasting identity (`urn:uuid:`, system `urn:ietf:rfc:3986`): a re-import
+  of any copy of the same reading, even one changed since, is recognised by it (exports/restore.py).
+
+Read back, only `final` (or `amended`/`corrected`) Observations are readings: one marked
+`entered-in-error` (or any other status) "was never valid" (FHIR R4 observation.html) and is refused.
+Values are written as stored (at the precision record/readings.py `DECIMALS` keeps), never shortened.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 
 from exports.own_content import OWN_EXTENSION, OWN_SYSTEM, TAG
-from record.readings import Reading, ReadingInvalid, check
+from record.readings import Reading, ReadingInvalid, check, uid_of
 
 LOINC, SNOMED, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
 _VITAL = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
@@ -33,6 +39,8 @@ _PARTS = {"systolic": ("8480-6", "Systolic blood pressure", "mm[Hg]", "mmHg"),
           "diastolic": ("8462-4", "Diastolic blood pressure", "mm[Hg]", "mmHg"),
           "pulse": ("8867-4", "Heart rate", "/min", "beats/minute")}
 _UNIT_CODES = {"kg": "kg", "mmol/L": "mmol/L"}
+UUID_SYSTEM = "urn:ietf:rfc:3986"
+KEPT_STATUSES = ("final", "amended", "corrected")
 
 
 def _code(kind: str) -> dict:
@@ -54,6 +62,7 @@ def reading_resource(reading: Reading, patient_id: str) -> dict:
     resource = {
         "resourceType": "Observation", "id": f"own-reading-{reading.id}", "meta": {"tag": [TAG]},
         "extension": [{"url": OWN_EXTENSION, "extension": parts}],
+        **({"identifier": [{"system": UUID_SYSTEM, "value": f"urn:uuid:{reading.uid}"}]} if reading.uid else {}),
         "status": "final", "category": _VITAL, "code": _code(reading.kind), "subject": patient,
         "effectiveDateTime": reading.taken_at.isoformat(), "performer": [patient],
     }
@@ -90,15 +99,32 @@ def _extension(resource: dict) -> dict:
 
 def _number(quantity) -> str | None:
     value = quantity.get("value") if isinstance(quantity, dict) else None
-    return None if value is None or isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+    return None if value is None or isinstance(value, bool) else repr(value) if isinstance(value, float) else str(value)
 
 
-def from_observation(resource: dict, patient_id: str) -> Reading:
+def _identity(resource: dict) -> str | None:
+    """The reading's UUID from its identifier; None when it has none (an export made before
+    readings had one); ReadingInvalid when it has one that is not a UUID (edited)."""
+    found = [i.get("value") for i in resource.get("identifier") or []
+             if isinstance(i, dict) and i.get("system") == UUID_SYSTEM]
+    if not found:
+        return None
+    uid = uid_of(found[0])
+    if uid is None:
+        raise ReadingInvalid({"identifier": "the reading's identifier is not the one ltc wrote (a urn:uuid)"})
+    return uid
+
+
+def from_observation(resource: dict, patient_id: str, today: dt.date, born: dt.date | None = None) -> Reading:
     """An exported home reading read back through the one check (ReadingInvalid when it is not
-    one: an unknown code, a value out of range, no time). Dates are not held to any "today"."""
+    one: an unknown code, a status other than final, a value out of range, no time, a day after
+    `today` or before `born`), with its identity."""
     kind, extension = _kind(resource), _extension(resource)
     if kind is None:
         raise ReadingInvalid({"kind": "the Observation's code is not one of a home reading"})
+    if resource.get("status") not in KEPT_STATUSES:
+        raise ReadingInvalid({"status": f"the Observation's status is '{str(resource.get('status'))[:20]}', "
+                                        "not final: a reading marked entered-in-error is never restored"})
     author = str(extension.get("author") or "patient")
     when = resource.get("effectiveDateTime")
     if not isinstance(when, str) or "T" not in when:
@@ -113,6 +139,6 @@ def from_observation(resource: dict, patient_id: str) -> Reading:
     else:
         value = _number(resource.get("valueQuantity"))
         fields["context"] = extension.get("context") if kind == "glucose" else None
-    reading = check(patient_id, kind, value, when, dt.date.max, author, **fields)
+    reading = check(patient_id, kind, value, when, today, author, born=born, uid=_identity(resource), **fields)
     rid = extension.get("id")
     return reading.model_copy(update={"id": rid if isinstance(rid, int) else None})

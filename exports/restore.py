@@ -9,16 +9,19 @@ also get their original ids back when the export had no gaps (the store numbers 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import fhir_read
 from connectors.base import Rejected
 from exports.own_content import OwnItem, from_fhir, sources_of
 from exports.reading_fhir import from_observation, is_reading
 from exports.repeat_order import is_order, order_row
-from record.reading_csv import same
-from record.readings import Reading, ReadingInvalid
+from record.access import patient_resource
+from record.dates import uk_today
+from record.readings import Reading, ReadingInvalid, earliest_birth
 from store import StoreError
 
 SOURCE = "own content"
@@ -33,6 +36,7 @@ class Restored:
     added: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     rejected: list[Rejected] = field(default_factory=list)
+    superseded: Counter = field(default_factory=Counter)  # older copies of rows changed since: not restored
 
     @property
     def counts(self) -> Counter:
@@ -40,9 +44,12 @@ class Restored:
         return self.added + self.unchanged
 
 
-def restore(store, resources: list[dict]) -> Restored:
-    """Write own-content resources into the personal tables of the patients they name."""
+def restore(store, resources: list[dict], today: dt.date | None = None) -> Restored:
+    """Write own-content resources into the personal tables of the patients they name. `today`
+    (the UK day, or LTC_TODAY's, by default: record.dates.uk_today): no reading dated after it is restored."""
+
     result = Restored()
+    today = today or uk_today()
     items: dict[str, list[OwnItem]] = {}
     for resource in resources:
         where = f"{resource.get('resourceType')}/{resource.get('id')}"
@@ -50,7 +57,7 @@ def restore(store, resources: list[dict]) -> Restored:
             found = order_row(resource)
             item = OwnItem("order", found[0], where, {"author": found[1]["author"], "row": found[1]}) if found else None
         else:
-            item = _reading_item(resource, where, result) if is_reading(resource) else from_fhir(resource)
+            item = _reading_item(store, resource, where, result, today) if is_reading(resource) else from_fhir(resource)
         if item is False:
             continue
         if item is None:
@@ -64,14 +71,15 @@ def restore(store, resources: list[dict]) -> Restored:
     return result
 
 
-def _reading_item(resource: dict, where: str, result: Restored) -> OwnItem | None | bool:
-    """A home reading as an item, None when it names no patient, False when it was rejected (said)."""
-    subject = (resource.get("subject") or {}).get("reference") if isinstance(resource.get("subject"), dict) else None
-    if not isinstance(subject, str) or not subject.startswith("Patient/"):
+def _reading_item(store, resource: dict, where: str, result: Restored, today: dt.date) -> OwnItem | None | bool:
+    """A home reading as an item, None when it names no patient, False when it was rejected (said).
+    The one check with the UK today and the person's birth date from the stored record, if any."""
+    patient_id = fhir_read.patient_id_in(fhir_read.reference(resource.get("subject")))
+    if patient_id is None:
         return None
-    patient_id = subject.split("/", 1)[1]
+    born = earliest_birth((patient_resource(store, patient_id) or {}).get("birthDate"))
     try:
-        reading = from_observation(resource, patient_id)
+        reading = from_observation(resource, patient_id, today, born)
     except ReadingInvalid as exc:
         result.rejected.append(Rejected(SOURCE, where, f"not a home reading ltc can keep: {exc}"))
         return False
@@ -203,13 +211,23 @@ class _Patient:
                               lambda key=key, value=value: self.store.set_preference(self.pid, key, value))
 
     def _reading(self, items: list[OwnItem]) -> None:
+        """A reading whose identity is kept is the same reading: already kept when its values are,
+        else an older copy of one the person has since changed (not restored: their change wins).
+        One without a kept identity (an export made before readings had one) is already kept when
+        a reading of the same kind, moment and values is, whoever entered it."""
         stored = [Reading.from_row(r) for r in self.store.readings(self.pid) if _readable(r)]
+        by_uid = {r.uid: r for r in stored if r.uid}
+        measured = {r.measurement for r in stored}
         for item in items:
             reading = item.fields["reading"]
-            if any(same(reading, old) and reading.author == old.author for old in stored):
+            kept = by_uid.get(reading.uid)
+            if kept is not None and kept.measurement != reading.measurement:
+                self.result.superseded["own reading"] += 1
+            elif kept is not None or reading.measurement in measured:
                 self._skip("reading")
             elif self._try(item, "reading", lambda r=reading: self.store.add_reading(self.pid, r.row())) is not None:
-                stored.append(reading)
+                by_uid[reading.uid] = reading
+                measured.add(reading.measurement)
 
 
     def _order(self, items: list[OwnItem]) -> None:

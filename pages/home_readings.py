@@ -14,7 +14,8 @@ import service as door
 from pages import reading_columns, state, ui
 from pages.text import day, escape_markdown
 from record.dates import UK
-from record.reading_csv import CsvUnusable, header_of, read as read_csv, same
+from record.reading_csv import CsvKinds, CsvUnusable, header_of, read as read_csv
+from record.reading_csv_dates import DAY_FIRST, MONTH_FIRST
 from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, ReadingInvalid
 from service_readings import ReadingRefused
 
@@ -191,6 +192,47 @@ def _save_file(readings_found: list) -> None:
     state.new_run()
 
 
+def _which_kind(kinds: list[str], key: str) -> str | None:
+    """The kind of reading to take from a file that has columns for several (None until chosen)."""
+    names = [name for name, kind in KINDS.items() if kind in kinds]
+    st.info("This file has columns for " + " and ".join(n.lower() for n in names) + ". Choose which readings to "
+            "import; you can import the file again for the other.")
+    chosen = st.selectbox("Which readings to import from this file?", names, index=None, key=key,
+                          placeholder="Choose one")
+    return KINDS[chosen] if chosen else None
+
+
+def _which_dates(found, key: str) -> str | None:
+    """How the file writes dates, asked when rows could be read either way and no row shows which."""
+    stamp = found.both_ways[0][1]
+    written = stamp.date_written
+    words = {DAY_FIRST: f"Day first: {written} is {day(stamp.reading(DAY_FIRST))}",
+             MONTH_FIRST: f"Month first: {written} is {day(stamp.reading(MONTH_FIRST))}"}
+    st.warning(f"{len(found.both_ways)} row{'s' if len(found.both_ways) != 1 else ''} of this file could be on "
+               "either of two days, and no row shows which way round the file writes dates.")
+    chosen = st.radio("How does this file write dates?", list(words.values()), index=None, key=key)
+    return next((order for order, text in words.items() if text == chosen), None)
+
+
+def _found(data: bytes, chosen: dict, round_: int):
+    """The file read, asking which kind to take and which way round its dates are where the file
+    cannot say (None until the person has chosen the kind)."""
+    def read(kind: str | None = None, order: str | None = None):
+        return read_csv(data, viewer.patient_id, today, svc.author_of(viewer), kind=kind, chosen=chosen,
+                        date_order=order)
+
+    try:
+        found = read()
+    except CsvKinds as exc:
+        kind = _which_kind(exc.kinds, f"hr-file-kind-{round_}")
+        if kind is None:
+            return None
+        found = read(kind)
+    if found.both_ways and (order := _which_dates(found, f"hr-file-dates-{round_}")):
+        found = read(found.kind, order)
+    return found
+
+
 def file_import() -> None:
     """A CSV file from a device or its app: a count and a preview first, each rejected row named,
     and nothing saved until the person accepts the good rows."""
@@ -201,35 +243,48 @@ def file_import() -> None:
         st.error(escape_markdown(st.session_state.pop("hr-file-error")))
     if saved := st.session_state.pop("hr-file-saved", None):
         st.success(f"Saved {saved} reading{'s' if saved != 1 else ''}.")
-    upload = st.file_uploader("CSV file of readings", type=["csv", "txt"],
-                              key=f"hr-file-{st.session_state.get('hr-file-round', 0)}")
+    round_ = st.session_state.get("hr-file-round", 0)
+    upload = st.file_uploader("CSV file of readings", type=["csv", "txt"], key=f"hr-file-{round_}")
     if upload is None:
         return
     data, header, chosen = upload.getvalue(), [], {}
     try:
         header = header_of(data)
         chosen = reading_columns.remembered(svc, header)
-        found = read_csv(data, viewer.patient_id, today, svc.author_of(viewer), chosen=chosen)
+        found = _found(data, chosen, round_)
     except CsvUnusable as exc:
         st.error(escape_markdown(f"This file cannot be imported: {exc}"))
         if header:  # the person can say which column is which
             reading_columns.chooser(svc, header, chosen, open_it=True)
         return
+    if found is None:
+        return
     reading_columns.chooser(svc, header, found.columns, open_it=False)
-    new = [r for r in found.readings if not any(same(r, old) for old in readings)]
-    kept_already = len(found.good) - len(new)
+    try:
+        new, kept_already = svc.not_yet_kept(viewer, today, found.readings)
+    except (ReadingRefused, door.StoreError) as exc:
+        st.error(escape_markdown(str(exc)))
+        return
+    _counted(found, new, kept_already)
+    if new:
+        label = f"Save the {len(new)} reading{'s' if len(new) != 1 else ''} that can be kept"
+        st.button(label, key="hr-file-save", type="primary", on_click=_save_file, args=(new,))
+
+
+def _counted(found, new: list, kept_already: int) -> None:
+    """The count, the preview of the first ten and each rejected line with its reason."""
     st.markdown(f"**{len(found.good)}** {KIND_WORDS[found.kind]} reading{'s' if len(found.good) != 1 else ''} can "
                 f"be kept, **{len(found.rejected)}** cannot"
                 + (f", and {kept_already} {'is' if kept_already == 1 else 'are'} already saved." if kept_already else "."))
+    if found.repeated:
+        st.markdown(f"{len(found.repeated)} row{'s' if len(found.repeated) != 1 else ''} of the file repeat an "
+                    "earlier row (same time and values) and will be saved once.")
     preview = [{"Date": day(r.taken_at.astimezone(UK).date()), "Time": f"{r.taken_at.astimezone(UK):%H:%M}",
                 "Reading": r.value_text + (f", {GLUCOSE_CONTEXTS[r.context]}" if r.context else "")} for r in new[:10]]
     if preview:
         ui.table(preview, f"The first {len(preview)} readings that would be saved.")
     for line, reason in found.rejected[:50]:
         st.warning(escape_markdown(f"Line {line} cannot be kept: {reason}"))
-    if new:
-        label = f"Save the {len(new)} reading{'s' if len(new) != 1 else ''} that can be kept"
-        st.button(label, key="hr-file-save", type="primary", on_click=_save_file, args=(new,))
 
 
 if writable:

@@ -17,7 +17,7 @@ import streamlit as st
 
 import service_connect as door
 from pages import state, ui
-from pages.text import code_span, day, md_line
+from pages.text import code_span, day, escape_markdown, md_line
 from record.access import Viewer
 
 state.guard()
@@ -56,6 +56,8 @@ def show_result(result: dict) -> None:
         st.info("These entries went into your own store, which the app shows instead of the demo once it "
                 "holds someone's personal details (a Patient entry).", icon="ℹ️")
     ui.table(result["kinds"], "Nothing in the file could be imported.")
+    for note in result.get("notes") or []:
+        st.info(escape_markdown(note), icon="ℹ️")
     rejected = result["rejected"]
     if rejected:
         st.subheader(f"{len(rejected):,} {'item' if len(rejected) == 1 else 'items'} could not be imported", anchor=False)
@@ -90,9 +92,10 @@ def as_result(name: str, outcome: door.ImportOutcome) -> dict:
         "name": name, "switched": outcome.switched, "patients": list(outcome.patients),
         "aside": state.service().is_demo and bool(report.counts),  # in the own store, not shown yet
         "kinds": [{"Kind of entry": kind_words(k), "In the file": report.counts[k],
-                   "New": put.added[k] + report.own[k], "Updated": put.updated[k],
-                   "Already here": put.unchanged[k] + put.older[k]} for k in kinds],
+                   "New": put.added[k] + report.own[k] - report.own_kept[k], "Updated": put.updated[k],
+                   "Already here": put.unchanged[k] + put.older[k] + report.own_kept[k]} for k in kinds],
         "rejected": [(item.source, item.position, item.reason) for item in report.rejected],
+        "notes": list(report.notices),  # e.g. older copies of home readings changed since, not restored
         "kept": sorted(put.labels_kept),
     }
 

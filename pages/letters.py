@@ -9,6 +9,7 @@ import re
 import streamlit as st
 
 from pages import state, ui
+from preference_keys import LAST_VISIT
 from pages.feedback_widget import flag_control
 from pages.text import day, escape_markdown, md_line, plain
 from record import terminology
@@ -32,7 +33,7 @@ if not letters:
 
 last_visit = None
 try:
-    last_visit = dt.date.fromisoformat(svc.preferences(summary.patient.id).get("last_visit") or "")
+    last_visit = dt.date.fromisoformat(svc.preferences(summary.patient.id).get(LAST_VISIT) or "")
 except ValueError:
     pass
 

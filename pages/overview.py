@@ -10,6 +10,7 @@ import streamlit as st
 import service as door
 from conditions.home import home_average_lines
 from record.appointments import next_sentence
+from preference_keys import LAST_VISIT
 from sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
@@ -42,7 +43,7 @@ for view in summary.conditions:
     if view.shown_because == "chosen" and summary.viewer.kind != "clinic":
         ui.choose_view_button(view.id, False, f"Hide the {ui.view_name(view.id)} view")  # one name per view
 
-for line in home_average_lines(summary.conditions):  # issue 20: the home blood pressure week, in words
+for line in home_average_lines(summary):  # issue 20: the home blood pressure week, in words
     st.markdown(escape_markdown(line))
 
 if summary.viewer.kind != "clinic" and not summary.denied and not summary.death_notice:  # the person or a carer chooses (issue 16)
@@ -97,9 +98,9 @@ if off:
 svc = state.service()
 prefs = svc.preferences(summary.patient.id)
 last_visit = None
-if prefs.get("last_visit"):
+if prefs.get(LAST_VISIT):
     try:
-        last_visit = dt.date.fromisoformat(prefs["last_visit"])
+        last_visit = dt.date.fromisoformat(prefs[LAST_VISIT])
     except ValueError:
         last_visit = None
 if last_visit:
@@ -121,7 +122,7 @@ if summary.viewer.kind == "patient":
         )
         if st.button("Save date", key="save_last_visit"):
             try:
-                svc.set_preference(state.viewer(), "last_visit", picked.isoformat())
+                svc.set_preference(state.viewer(), LAST_VISIT, picked.isoformat())
             except door.StoreError as exc:
                 st.error(str(exc))
             else:

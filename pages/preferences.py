@@ -8,14 +8,14 @@ import datetime as dt
 import streamlit as st
 
 import service as door
-from exports.own_content import READINGS_HIDDEN_PREFERENCE, SHARED_SCREEN_PREFERENCE
+from preference_keys import EOL_PROMPTS as PROMPTS, EOL_SHOW_PROGNOSIS as SENSITIVE, LAST_VISIT
+from preference_keys import SHARED_SCREEN_OWN as SHARED_SCREEN_PREFERENCE
+from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
 from pages import state, ui
 from pages.text import day
 
 state.guard()
 
-PROMPTS = "eol_prompts"  # conditions/end_of_life_rules.py: PROMPTS_PREFERENCE
-SENSITIVE = "eol_show_prognosis"  # conditions/end_of_life_rules.py: SENSITIVE_PREFERENCE
 
 summary = state.summary()
 ui.header("Settings", summary)
@@ -79,7 +79,7 @@ if readings_shown != (prefs.get(READINGS_HIDDEN_PREFERENCE) != "hide"):
 
 st.header("Your last appointment", anchor=False)
 try:
-    last_visit = dt.date.fromisoformat(prefs.get("last_visit") or "")
+    last_visit = dt.date.fromisoformat(prefs.get(LAST_VISIT) or "")
 except ValueError:
     last_visit = None
 st.write(f"Saved as {day(last_visit)}." if last_visit else "Not saved yet.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state, ui
+from preference_keys import LAST_VISIT
 from pages.export_widget import export_buttons
 from pages.print_sheet import sheet_preview
 from pages.text import escape_markdown, humanise, kept_as, page_title
@@ -113,7 +114,7 @@ st.header("After your appointment" if summary.viewer.kind == "patient" else "Aft
 st.write("Tick off each question you asked. Setting today as the date of your last appointment "
          "makes letters that arrive later show as new.")
 if summary.viewer.kind == "patient" and st.button("I have had my appointment today", key="had_appointment"):
-    ui.save(lambda: svc.set_preference(viewer, "last_visit", summary.today.isoformat()))
+    ui.save(lambda: svc.set_preference(viewer, LAST_VISIT, summary.today.isoformat()))
 
 st.header("Take it with you", anchor=False)
 st.write("The sheet below lists the questions in your list that are not ticked off yet, with what is due "

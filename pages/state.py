@@ -15,6 +15,7 @@ import streamlit as st
 import settings
 from pages.sessions import COOKIE, EXITED_COOKIE, SIGN_INS, Held
 from record.access import Viewer
+from record.access import still_admitted as gate_still_admitted
 from service import Service, open_service
 from summary import Summary
 
@@ -121,17 +122,9 @@ def remember_applied() -> None:
 
 
 def still_admitted(as_viewer: Viewer | None) -> bool:
-    """Whether a carer's viewer is still one the sign-in page and a link would admit: her
-    RelatedPerson is listed for that patient by record.access.proxy_links, which lists only those
-    the gate shows the patient (a NOPAT-labelled new version hides her, H25). Other viewers are
-    admitted by who they are. Fail closed: when the list cannot be read, she is not admitted."""
-    if as_viewer is None or as_viewer.kind != "proxy":
-        return True
-    try:
-        links = service().carers(today())
-    except Exception:  # noqa: BLE001  a list that cannot be read admits no carer
-        return False
-    return any(l.related_person_id == as_viewer.proxy_id and l.patient_id == as_viewer.patient_id for l in links)
+    """Whether this viewer is still one the sign-in page and a link would admit: the gate decides
+    (record/access.py `still_admitted`, from the carers it lists for the patient)."""
+    return gate_still_admitted(as_viewer, lambda: service().carers(today()))
 
 
 def restore_sign_in() -> None:

@@ -36,18 +36,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import fhir_read
 from record import stored_json
 from record.dates import UNDATED_TYPES
 from record.access_snapshot import RecordChanged, read_snapshot as _snapshot, texts as _texts
 from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
+from record import carer_access
+from record.carer_access import ProxyLink, still_admitted  # noqa: F401  (the gate's API: carers)
+from record.own_content_access import own_rows  # noqa: F401  (the gate's API: the person's own content)
 from record.consent import Access, read_access
 from record.consent_start import UNREADABLE_START, access_start
 from record.consent_window import CarerWindow, carer_window, related_person_valid
-from record.policy import UNREADABLE_LABEL, hidden_labels_for, labels_of, not_for_proxy
+from record.policy import UNREADABLE_LABEL, hidden_labels_for, not_for_proxy
 from record.snapshot.facts import DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, digest
 from record.gate_chains import drop_orphan_binaries as _drop_orphan_binaries
+from record.gate_shared import shared_resources, withhold_denied_shared
 from record.gate_chains import hide_dependants as _hide_dependants
 from record.references import person_as_shown
 
@@ -262,10 +265,10 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
             withheld.append(i)
     unnamed = frozenset()  # shared resources a Consent denies undated: the Patient does not name them
     if proxy and access.roots:  # a medicine or clinician a Consent denies hides what points at it
-        unnamed = _withhold_denied_shared(store, snapshot, kept, withheld, access)
+        unnamed = withhold_denied_shared(store, snapshot, kept, withheld, access)
     _hide_dependants(snapshot, kept, withheld)
     _drop_orphan_binaries(snapshot, kept)
-    shared = _shared_resources(store, snapshot, kept, hidden_labels)
+    shared = shared_resources(store, snapshot, kept, hidden_labels)
     window = carer_window(access, permissions, viewer.patient_id, viewer.proxy_id, today) if proxy else CarerWindow()
     view_starts = window.starts
     return VisibleRecord(
@@ -292,32 +295,6 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
 _NO_LABELS: frozenset = frozenset()
 
 
-def _withhold_denied_shared(store, snapshot: Snapshot, kept: dict[str, int], withheld: list[int],
-                            access: Access) -> frozenset[str]:
-    """Withhold the kept entries that point at a shared resource a Consent denies the viewer,
-    taken as part of each entry (on its clinical day); the shared resources denied undated."""
-    keys, days, undated = snapshot.keys, snapshot.days, set()
-    wanted = {ref for ref, pointing in snapshot.shared_refs.items() if any(keys[i] in kept for i in pointing)}
-    for resource in store.shared(wanted) if wanted else ():
-        key = f"{resource.get('resourceType')}/{resource.get('id')}"
-        denied = access.denied_bands(str(resource.get("resourceType")), frozenset(labels_of(resource)), key)
-        if access.band(None) in denied:
-            undated.add(key)
-        for i in snapshot.shared_refs.get(key, ()) if denied else ():
-            if keys[i] in kept and access.band(None if days[i] == NO_DAY else days[i]) in denied:
-                del kept[keys[i]]
-                withheld.append(i)
-    return frozenset(undated)
-
-
-def _shared_resources(store, snapshot: Snapshot, kept: dict[str, int], hidden_labels) -> list[dict]:
-    """Medicines, clinicians and organisations the visible entries point at."""
-    keys = snapshot.keys
-    wanted = {ref for ref, pointing in snapshot.shared_refs.items()
-              if ref not in kept and any(keys[i] in kept for i in pointing)}
-    if not wanted:
-        return []
-    return [r for r in store.shared(wanted) if not (labels_of(r) & hidden_labels)]
 
 
 def patient_resource(store, patient_id: str) -> dict | None:
@@ -326,54 +303,21 @@ def patient_resource(store, patient_id: str) -> dict | None:
     return store.patient_resource(patient_id)
 
 
-@dataclass(frozen=True)
-class ProxyLink:
-    """One person a proxy may act for: used to list carers at sign-in, never clinical data."""
-
-    related_person_id: str
-    patient_id: str
-    proxy_name: str
-    relationship: str | None
-    active_now: bool
-
-
 def proxy_links(store, today: dt.date, shown_to=None) -> list[ProxyLink]:
     """Every RelatedPerson in the store that the gate lets their patient see (attack 16: a NOPAT
     safeguarding contact is never listed, on sign-in, the carer switcher or the patient's "What my
-    carer can see"), with whether a Consent lets them see their patient today.
+    carer can see"), with whether a Consent lets them see their patient today
+    (record/carer_access.py `links`). `shown_to(patient_id)` gives the `RelatedPerson/id` keys the
+    gate shows that patient (service.py passes its cached open, so a record the pages already
+    opened is not opened again); by default `_shown_people` opens it."""
+    return carer_access.links(store, today, shown_to or (lambda patient_id: _shown_people(store, patient_id, today)))
 
-    A carer who looks after several people has one RelatedPerson per person; sign-in groups
-    them by name. Each is read on its own: one whose permissions cannot be read is listed as
-    having none, and never stops the others being listed. `shown_to(patient_id)` gives the
-    `RelatedPerson/id` keys the gate shows that patient (service.py passes its cached open, so a
-    record the pages already opened is not opened again); by default `_shown_people` opens it."""
-    shown_to = shown_to or (lambda patient_id: _shown_people(store, patient_id, today))
-    links = []
-    permissions: dict[str, list[dict]] = {}
-    shown: dict[str, frozenset[str]] = {}  # patient id -> the RelatedPersons their own view shows
-    for person in store.of_type("RelatedPerson"):
-        patient_ref = fhir_read.reference(person.get("patient"))
-        patient_id = patient_ref.rsplit("Patient/", 1)[-1] if patient_ref and "Patient/" in patient_ref else None
-        if not patient_id or not isinstance(person.get("id"), str):
-            continue
-        if patient_id not in shown:
-            shown[patient_id] = shown_to(patient_id)
-        if f"RelatedPerson/{person['id']}" not in shown[patient_id]:
-            continue  # hidden from the patient (a label, entered in error...): listed to no one
-        if patient_id not in permissions:  # who may see what needs only these two types
-            permissions[patient_id] = store.resources_for(patient_id, ("RelatedPerson", "Consent"))
-        raw = permissions[patient_id]
-        try:
-            active = related_person_valid(raw, patient_id, person["id"], today) and read_access(
-                raw, patient_id, f"RelatedPerson/{person['id']}", today).grants_any
-        except Exception:  # noqa: BLE001  a permission the gate cannot read grants nothing
-            active = False
-        links.append(ProxyLink(
-            related_person_id=person["id"], patient_id=patient_id,
-            proxy_name=fhir_read.person_name(person) or f"RelatedPerson/{person['id']}",
-            relationship=fhir_read.concept_text(person.get("relationship")), active_now=active,
-        ))
-    return links
+
+def carer_may_sync(store, patient_id: str, proxy_id: str, today: dt.date) -> bool:
+    """Whether the carer `proxy_id` may still sync this record over a kept connection, by the rule
+    at sign-in (record/carer_access.py `may_sync`)."""
+    return carer_access.may_sync(proxy_links(store, today), patient_id, proxy_id,
+                                 lambda: store.ever_stored("RelatedPerson", proxy_id))
 
 
 def _shown_people(store, patient_id: str, today: dt.date) -> frozenset[str]:
@@ -390,4 +334,5 @@ def _shown_people(store, patient_id: str, today: dt.date) -> frozenset[str]:
     return frozenset()
 
 
-__all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "open_record", "patient_resource", "proxy_links"]
+__all__ = ["ProxyLink", "Viewer", "ViewerError", "VisibleRecord", "carer_may_sync", "open_record", "patient_resource",
+           "proxy_links", "still_admitted"]

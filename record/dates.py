@@ -8,6 +8,7 @@ an access-start date, so an entry that may predate the start is treated as preda
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -123,7 +124,7 @@ def _offset(zone: str) -> dt.timezone:
 
 
 # Where each resource type keeps the date it happened (not when it was filed or last updated),
-# for every R4 type the store files under a patient (store.db.patient_of: `subject`, `patient` or
+# for every R4 type the store files under a patient (fhir_read.patient_of: `subject`, `patient` or
 # `beneficiary`), from each type's R4 page; the first that holds a readable date counts. A choice
 # element ([x]) is listed in each form that holds a date; its other forms (an age, a range, a
 # string such as "last summer") cannot be placed, and the next field is tried.
@@ -254,3 +255,14 @@ def human(day: dt.date | None, precision: str | None = "day") -> str:
     if precision == "month":
         return f"{_MONTHS[day.month - 1]} {day.year}"
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def uk_today() -> dt.date:
+    """Today's date in the UK, or the frozen date in LTC_TODAY: the one rule (settings.today says
+    a bad LTC_TODAY in its own words; issue 19). Here so that what runs inside an import (the
+    restore of a person's own readings) reads the same day without importing settings, which
+    imports the importer. Raises ValueError for an LTC_TODAY that is not a date."""
+    frozen = os.environ.get("LTC_TODAY")
+    if frozen:
+        return dt.date.fromisoformat(frozen)
+    return dt.datetime.now(UK).date()

@@ -8,6 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from record.citations import check as check_source
+from record.measures import measure
 from record.tables import TerminologyError, days, flag, number, read_table, split_list
 
 
@@ -89,9 +90,7 @@ def _targets() -> tuple[Target, ...]:
 
 def targets(measure_id: str, condition: str | None = None) -> list[Target]:
     """Targets, bands and thresholds for a measure; with condition, that condition's and 'any'."""
-    from record.terminology import measure  # checks the id; terminology imports this module
-
-    measure(measure_id)
+    measure(measure_id)  # checks the id
     return [t for t in _targets() if t.measure == measure_id
             and (condition is None or t.condition in (condition, "any"))]
 

@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from record import stored_json
+from record.entered_in_error import entered_in_error as is_entered_in_error  # the one owner (issue 19)
+from record.lookup_types import LOOKUP_TYPES, REFERENCED_ONLY  # noqa: F401  (their owner; derived.py reads them here)
 from record.letters import (
     SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
 )
@@ -32,14 +34,6 @@ from record.models import (
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 HELD_ELSEWHERE = "The letter's content is held elsewhere and was not downloaded"
 UNREADABLE_ENTRY = "This entry could not be read, so it is listed without its details"
-# The types `Index` resolves references to (letters' Binary and authors, medicines' Medication).
-LOOKUP_TYPES = ("Binary", "Medication", "Practitioner", "PractitionerRole", "Organization",
-                "RelatedPerson", "Patient")
-# Read only through the entries that point at them (a letter's Binary and author, a request's
-# Medication); they are lookups, not entries of the record, so they are not listed in `other`.
-REFERENCED_ONLY = frozenset(
-    {"Binary", "Medication", "Practitioner", "PractitionerRole", "Organization", "Location"}
-)
 # What a malformed resource can make the readers raise (pydantic's ValidationError is a ValueError).
 _MAPPING_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
@@ -151,15 +145,6 @@ class RecordMapping:
         if medications is None:
             medications = group_medications(singles)
         return PatientRecord(patient=patient, medications=medications, **lists)
-
-
-def is_entered_in_error(resource: dict) -> bool:
-    """Whether a resource says it was entered in error (the gate drops these; this is a 2nd net)."""
-    for field in ("status", "lifecycleStatus", "docStatus"):
-        if resource.get(field) == "entered-in-error":
-            return True
-    status = resource.get("verificationStatus")  # absent from most resources: skip reading it
-    return status is not None and first_code(status) == "entered-in-error"
 
 
 def map_patient(resource: dict) -> PatientInfo:

@@ -296,22 +296,7 @@ class Index:
         return None
 
 
-def _list(value) -> list:
-    return value if isinstance(value, list) else []
-
-
 def human_name(names) -> str | None:
-    """ "Margaret Jones" from a list of HumanName (official first), without titles."""
-    candidates = dicts(names)
-    preference = {"official": 0, "": 1, "usual": 1}
-    candidates.sort(key=lambda name: preference.get(string(name.get("use")) or "", 2))
-    for name in candidates:
-        text = string(name.get("text"))
-        if text:
-            return text
-        given = [g.strip() for g in _list(name.get("given")) if isinstance(g, str) and g.strip()]
-        family = string(name.get("family"))
-        words = given + ([family] if family else [])
-        if words:
-            return " ".join(words)
-    return None
+    """ "Margaret Jones" from a list of HumanName (official first), without titles: fhir_read owns
+    how a person is named (issue 19)."""
+    return fhir_read.name_line(names)

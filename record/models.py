@@ -13,13 +13,12 @@ from dataclasses import field
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.dataclasses import dataclass
+from pydantic import Field
 
 from record.indexes import Grouped, ResultConcept, ResultIndex, index_results
-
-Coding = tuple[str, str]
-ResultFlag = Literal["high", "low", "normal", "unknown"]
+from record.model_base import Coding, Entry, ResultFlag  # noqa: F401  (the shared pieces, re-exported)
+from record.model_base import Model as _Model, entry as _entry
+from record.model_plans import CarePlan, CarePlanActivity, Goal, GoalTarget  # noqa: F401  (re-exported)
 
 # Statuses that mean a result can be counted (clinical-reference §1.3).
 COUNTABLE_RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -27,28 +26,6 @@ _NOT_DONE_STATUSES = frozenset(
     {"not-done", "entered-in-error", "cancelled", "registered", "preliminary", "preparation", "stopped"}
 )
 _NOT_TRUE_VERIFICATION = frozenset({"refuted", "entered-in-error"})
-class _Model(BaseModel):
-    """Shared settings: values are immutable and unknown fields are a programming error."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-# The entries are pydantic dataclasses with the same settings (validated as models are, frozen,
-# unknown fields refused) but slotted: an entry has no per-instance dict and fields-set, which
-# made a mapped result 1,890 bytes where it is now 460. A 100k record holds 60,000 results.
-_entry = dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
-
-
-@_entry
-class Entry:
-    """What every mapped entry carries: where it came from, its codes, its display and its date."""
-
-    id: str
-    resource_type: str
-    codings: list[Coding] = field(default_factory=list)
-    text: str | None = None
-    date: dt.date | None = None
-    date_precision: str | None = None
 
 
 @_entry
@@ -196,66 +173,6 @@ class Letter(Entry):
     pdf_text: str | None = None
     binary_id: str | None = None
     unavailable_reason: str | None = None
-
-
-@_entry
-class CarePlanActivity:
-    """One thing a care plan says will be done."""
-
-    text: str | None = None
-    status: str | None = None
-    codings: list[Coding] = field(default_factory=list)
-    scheduled: list[dt.date] = field(default_factory=list)  # readable days of detail.scheduled[x]
-    scheduled_partial: list[str] = field(default_factory=list)  # "2027", "2027-03": shown at their precision
-    schedule_unreadable: bool = False  # a schedule was given but holds no readable day ("next spring")
-    reference: str | None = None  # activity.reference (R4) or plannedActivityReference (R5), "Appointment/1"
-
-
-@_entry
-class CarePlan(Entry):
-    """A care plan (rare in UK GP data, common in apps and Synthea)."""
-
-    resource_type: str = "CarePlan"
-    title: str = "Care plan"
-    status: str | None = None
-    intent: str | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
-    period_precision: tuple[str | None, str | None] = (None, None)  # "year"/"month"/"day"/"time": never "1 January"
-    categories: list[str] = field(default_factory=list)
-    category_codings: list[Coding] = field(default_factory=list)
-    activities: list[CarePlanActivity] = field(default_factory=list)
-    goal_ids: list[str] = field(default_factory=list)
-    description: str | None = None
-
-
-@_entry
-class GoalTarget:
-    """One target of a goal, in the measure's UK unit when the measure is known."""
-
-    measure_id: str | None = None
-    codings: list[Coding] = field(default_factory=list)
-    low: float | None = None
-    high: float | None = None
-    value: float | None = None
-    comparator: str | None = None
-    unit: str | None = None
-    text: str | None = None
-    due: dt.date | None = None
-    unit_problem: str | None = None
-
-
-@_entry
-class Goal(Entry):
-    """A goal agreed with the patient, such as an individual HbA1c target."""
-
-    resource_type: str = "Goal"
-    description: str | None = None
-    lifecycle_status: str | None = None
-    achievement_status: str | None = None
-    start: dt.date | None = None
-    targets: list[GoalTarget] = field(default_factory=list)
-    notes: str | None = None
 
 
 @_entry

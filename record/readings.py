@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Literal
+
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, field_validator
 
@@ -34,10 +37,16 @@ _CONTEXT_SPELLINGS = {
     "pre meal": "before_meal", "pre-meal": "before_meal", "before": "before_meal",
     "after meal": "after_meal", "after a meal": "after_meal", "after_meal": "after_meal",
     "post meal": "after_meal", "post-meal": "after_meal", "after": "after_meal",
-    "bedtime": "bedtime", "at bedtime": "bedtime", "bed": "bedtime", "other": "other", "": "other",
+    "bedtime": "bedtime", "at bedtime": "bedtime", "bed": "bedtime", "before bed": "bedtime", "other": "other", "": "other",
 }
+# A meal tag naming the meal ("Before breakfast", "After lunch", "Pre-dinner"), as meter apps write
+# them: before or after a meal, whichever meal it names.
+_MEAL_TAG = re.compile(r"(before|pre|after|post) (breakfast|lunch|dinner|supper|tea|evening meal|meal)")
 STONE_LB = 14
 EARLIEST = dt.date(1900, 1, 1)
+# The stated precision a reading is kept, exported and shown at (rounded at entry, half up):
+# blood sugar and weight to one decimal place, blood pressure and pulse whole numbers.
+DECIMALS = {"glucose": 1, "weight": 1}
 
 
 class ReadingInvalid(ValueError):
@@ -63,6 +72,7 @@ class Reading(BaseModel, frozen=True):
     taken_at: dt.datetime  # always with its time zone
     context: str | None = None  # glucose only: GLUCOSE_CONTEXTS
     author: str  # who entered it: "patient" or "proxy:RelatedPerson/ID"
+    uid: str | None = None  # the reading's lasting identity (a UUID), kept in the export's identifier
 
     @field_validator("taken_at")
     @classmethod
@@ -75,6 +85,12 @@ class Reading(BaseModel, frozen=True):
     def day(self) -> dt.date:
         """The UK day the reading was taken."""
         return self.taken_at.astimezone(UK).date()
+
+    @property
+    def measurement(self) -> tuple:
+        """What makes two readings the same measurement, whoever entered it: kind, moment (an aware
+        time, so equal instants are equal and hash alike) and values. A key, for sets."""
+        return (self.taken_at, self.kind, self.systolic, self.diastolic, self.pulse, self.value, self.context)
 
     @property
     def value_text(self) -> str:
@@ -100,6 +116,27 @@ class Reading(BaseModel, frozen=True):
 
 # -- reading what was typed -------------------------------------------------------------------
 _NUMBER = r"\s*(\d+(?:[.,]\d+)?)\s*"
+
+
+def kept_value(kind: str, value: float) -> float:
+    """`value` at the precision a reading of this kind is kept (DECIMALS), half up."""
+    places = DECIMALS.get(kind, 0)
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def new_uid() -> str:
+    """A new reading's lasting identity."""
+    return str(uuid.uuid4())
+
+
+def uid_of(text) -> str | None:
+    """The canonical form of a reading's identity (`urn:uuid:` or a bare UUID), or None."""
+    raw = str(text or "").strip()
+    raw = raw[len("urn:uuid:"):] if raw.lower().startswith("urn:uuid:") else raw
+    try:
+        return str(uuid.UUID(raw)) if len(raw) == 36 else None
+    except ValueError:
+        return None
 
 
 def _number(text: str) -> float | None:
@@ -128,7 +165,7 @@ def blood_pressure(text: str | None, systolic: str | None = None, diastolic: str
     """(systolic, diastolic, pulse) from `138/86` or from the two numbers apart; and the problems."""
     problems: dict[str, str] = {}
     if text is not None and str(text).strip():
-        parts = str(text).split("/")
+        parts = re.sub(r"\s*mm\s*hg\s*$", "", str(text), flags=re.I).split("/")  # "138/86 mmHg", as shown
         if len(parts) != 2:
             return {}, {"value": f"Write blood pressure as the top number, a slash, then the bottom "
                                  f"number, like 138/86; '{str(text):.20}' is not."}
@@ -173,7 +210,7 @@ def weight_kg(text: str) -> tuple[float | None, str | None]:
     else:
         return None, (f"Write weight in kilograms (like 82.5), in stones and pounds (like 12 st 4 lb) "
                       f"or in pounds (like 180 lb); '{text:.20}' is none of these.")
-    kg = round(kg, 1)
+    kg = kept_value("weight", kg)
     return (None, reason) if (reason := _in_range("weight", kg, "weight", "kg")) else (kg, None)
 
 
@@ -182,7 +219,7 @@ def glucose_mmol(text: str) -> tuple[float | None, str | None]:
     match = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*(?:mmol/l)?\s*", str(text or ""), re.I)
     if not match:
         return None, f"Write blood sugar in mmol/L, like 6.2; '{str(text):.20}' is not a number."
-    value = float(match.group(1).replace(",", "."))
+    value = kept_value("glucose", float(match.group(1).replace(",", ".")))
     return (None, reason) if (reason := _in_range("glucose", value, "blood sugar level", "mmol/L")) else (value, None)
 
 
@@ -190,6 +227,8 @@ def context_code(text: str | None) -> tuple[str | None, str | None]:
     """The GLUCOSE_CONTEXTS code for what was typed (`before a meal`, `fasting`...), or the reason."""
     key = " ".join(str(text or "").replace("-", " ").replace("_", " ").split()).casefold()
     code = _CONTEXT_SPELLINGS.get(key) or _CONTEXT_SPELLINGS.get(key.replace(" ", "_"))
+    if code is None and (meal := _MEAL_TAG.fullmatch(key)):
+        code = "before_meal" if meal.group(1) in ("before", "pre") else "after_meal"
     if code is None:
         return None, ("When the blood sugar was taken should be one of: "
                       + ", ".join(GLUCOSE_CONTEXTS.values()) + f"; '{str(text):.20}' is not.")
@@ -199,10 +238,13 @@ def context_code(text: str | None) -> tuple[str | None, str | None]:
 _UK_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*")
 
 
-def taken_at(text: str | dt.datetime | None, today: dt.date, now: dt.datetime | None = None) -> tuple[dt.datetime | None, str | None]:
+def taken_at(text: str | dt.datetime | None, today: dt.date, now: dt.datetime | None = None,
+             born: dt.date | None = None) -> tuple[dt.datetime | None, str | None]:
     """When a reading was taken, with its zone (UK time when none is given), from ISO 8601
     (`2026-11-12 07:30`, `2026-11-12T07:30+00:00`) or a UK date (`12/11/2026 07:30`); blank means
-    `now`. Refused: a day after `today`, or before 1900."""
+    `now`. Refused: a day after `today`, before 1900 or before the person was born (`born`, the
+    earliest day the record's birth date allows), and a UK time the clocks skipped (01:30 on the
+    last Sunday of March would be kept as 01:30 GMT and shown as 02:30, a time never typed)."""
     if isinstance(text, dt.datetime):
         when = text
     elif text is None or not str(text).strip():
@@ -224,20 +266,28 @@ def taken_at(text: str | dt.datetime | None, today: dt.date, now: dt.datetime | 
                 return None, (f"'{raw:.30}' is not a date and time this app can read. Write it like "
                               "2026-11-12 07:30 or 12/11/2026 07:30 (day first).")
     if when.tzinfo is None:
-        when = when.replace(tzinfo=UK)
+        typed, when = when, when.replace(tzinfo=UK)
+        if when.astimezone(dt.timezone.utc).astimezone(UK).replace(tzinfo=None) != typed:
+            return None, (f"{typed:%H:%M} on {typed:%-d %B %Y} did not happen in the UK: the clocks went forward "
+                          "an hour that night. Check the time, or give it with its offset.")
     day = when.astimezone(UK).date()
     if day > today:
         return None, f"The date {day:%-d %B %Y} is in the future (today is {today:%-d %B %Y}). Check the date."
     if day < EARLIEST:
         return None, f"The date {day.isoformat()} is too long ago to be a reading. Check the year."
+    if born is not None and day < born:
+        return None, f"The date {day:%-d %B %Y} is before the person was born. Check the year."
     return when, None
 
 
 def check(patient_id: str, kind: str, value: str | None, when, today: dt.date, author: str, *,
           context: str | None = None, systolic: str | None = None, diastolic: str | None = None,
-          pulse: str | None = None, now: dt.datetime | None = None, reading_id: int | None = None) -> Reading:
+          pulse: str | None = None, now: dt.datetime | None = None, reading_id: int | None = None,
+          born: dt.date | None = None, uid: str | None = None) -> Reading:
     """The one check of a reading, typed or imported: a `Reading`, or `ReadingInvalid` naming every
-    field that is wrong and why (all problems at once, so the person fixes them in one go)."""
+    field that is wrong and why (all problems at once, so the person fixes them in one go).
+    `born`: the earliest day the person can have been born (`earliest_birth`); `uid` the reading's
+    identity when it has one (a change, an import), else a new one."""
     if kind not in KINDS:
         raise ReadingInvalid({"kind": f"Choose blood pressure (bp), blood sugar (glucose) or weight; "
                                       f"'{str(kind):.20}' is none of these."})
@@ -258,10 +308,19 @@ def check(patient_id: str, kind: str, value: str | None, when, today: dt.date, a
             problems["context"] = reason
     elif context not in (None, ""):
         problems["context"] = "Only a blood sugar reading has a time of day such as before a meal."
-    when, reason = taken_at(when, today, now)
+    when, reason = taken_at(when, today, now, born)
     if reason:
         problems["taken_at"] = reason
     if problems:
         raise ReadingInvalid(problems)
     return Reading(id=reading_id, patient_id=patient_id, kind=kind, unit=UNITS[kind], taken_at=when,
-                   author=author, **fields)
+                   author=author, uid=uid or new_uid(), **fields)
+
+
+def earliest_birth(birth_date) -> dt.date | None:
+    """The earliest day a FHIR `birthDate` (`1960`, `1960-03`, `1960-03-01`) allows, or None."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", str(birth_date or "").strip())
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1)) if match else None
+    except ValueError:
+        return None

@@ -9,18 +9,15 @@ set is it in, which measure is it, which medicine classes does it belong to. Std
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cache, lru_cache
-from types import MappingProxyType
 from typing import Any
-
-from pydantic import BaseModel
 
 import fhir_read
 
 from record import citations
 from record.due_rules import Interval, Target, UnknownCheck, interval, intervals, targets  # noqa: F401
 from record.kept_lookups import holds_record_words
+from record.measures import Measure, UnknownMeasure, measure, measures  # noqa: F401  the table's owner
 from record.tables import TableError, TerminologyError, read_table  # noqa: F401
 
 SNOMED = "http://snomed.info/sct"
@@ -46,26 +43,8 @@ class UnknownValueSet(TerminologyError, KeyError):
     """No value set with that id exists in valuesets.csv."""
 
 
-class UnknownMeasure(TerminologyError, KeyError):
-    """No measure with that id exists in measures.csv."""
-
-
 class UnknownViewerKind(TerminologyError, ValueError):
     """The viewer kind is not one of patient, proxy or clinic."""
-
-
-class Measure(BaseModel, frozen=True):
-    """One thing that is measured and charted, with its UK unit and the value set that codes it."""
-
-    id: str
-    name: str
-    plain_name: str
-    unit: str
-    display_unit: str
-    valueset: str
-    category: str
-    source: str
-    verified: bool = True
 
 
 def normalise_system(system: str | None) -> str:
@@ -194,31 +173,6 @@ def in_valueset(vs_id: str | tuple[str, ...], concept: Any) -> bool:
 def _union(vs_ids: tuple[str, ...]) -> tuple[frozenset[tuple[str, str]], tuple[str, ...]]:
     sets = [_expanded(vs_id) for vs_id in vs_ids]
     return frozenset().union(*(s[0] for s in sets)), tuple(dict.fromkeys(r for s in sets for r in s[1]))
-
-
-@cache
-def _measures() -> tuple[Measure, ...]:
-    columns = ("id", "name", "plain_name", "unit", "display_unit", "valueset", "category")
-    rows = read_table("measures.csv", columns)
-    if len({row["id"] for row in rows}) != len(rows):
-        raise TableError("measures.csv: a measure id is listed twice")
-    return tuple(Measure(**{c: row[c] for c in columns}, source=row["source"],
-                         verified=row["verified"] == "yes") for row in rows)
-
-
-@lru_cache(maxsize=1)
-def measures() -> Mapping[str, Measure]:
-    """All measures by id, ordered as in measures.csv (the order a menu lists them); read-only,
-    built once (mapping asks for it for every result)."""
-    return MappingProxyType({item.id: item for item in _measures()})
-
-
-def measure(measure_id: str) -> Measure:
-    """One measure by id; UnknownMeasure if there is none."""
-    try:
-        return measures()[measure_id]
-    except KeyError:
-        raise UnknownMeasure(f"unknown measure {measure_id!r} (not in measures.csv)") from None
 
 
 def measure_for(concept: Any) -> Measure | None:

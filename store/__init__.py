@@ -12,7 +12,6 @@ from store.db import (
     StoreBase,
     StoreError,
     default_path,
-    patient_of,
 )
 from store.versions import is_newer
 from store.connections import ConnectionsMixin
@@ -33,5 +32,4 @@ class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, Pers
 
 __all__ = [
     "InvalidWrite", "NotInStore", "PutResult", "Store", "StoreError", "copy_digest", "default_path", "is_newer",
-    "patient_of",
 ]

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import threading
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,33 +93,6 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def patient_of(resource: dict) -> str | None:
-    """The id of the Patient a resource belongs to, or None for shared resources."""
-    rtype = resource.get("resourceType")
-    if rtype == "Patient":
-        return resource.get("id")
-    for key in ("subject", "patient", "beneficiary", "for"):  # "for": a Task's (a repeat order, issue 21)
-        found = _patient_ref(resource.get(key))
-        if found:
-            return found
-    if rtype == "Binary":
-        return _patient_ref(resource.get("securityContext"))
-    if rtype == "Appointment":
-        for part in resource.get("participant") or []:
-            found = _patient_ref((part or {}).get("actor")) if isinstance(part, dict) else None
-            if found:
-                return found
-    return None
-
-
-def _patient_ref(ref) -> str | None:
-    if isinstance(ref, dict):
-        text = ref.get("reference")
-        if isinstance(text, str) and "Patient/" in text:
-            return text.rsplit("Patient/", 1)[1].split("/")[0] or None
-    return None
-
-
 # What the person writes. No import or sync ever writes here.
 PERSONAL_TABLES = {
     "questions": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, text TEXT NOT NULL,"
@@ -142,7 +116,7 @@ PERSONAL_TABLES = {
     "home_readings": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, kind TEXT NOT NULL,"
     " systolic INTEGER, diastolic INTEGER, pulse INTEGER, value REAL, unit TEXT NOT NULL,"
     " taken_at TEXT NOT NULL, context TEXT, author TEXT NOT NULL, created TEXT NOT NULL,"
-    " updated TEXT NOT NULL",
+    " updated TEXT NOT NULL, uid TEXT",  # uid: the reading's lasting identity (a UUID; attack 20)
     # Requests to the practice for more of the record (issue 21, store/requests.py).
     "record_requests": "id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, kind TEXT NOT NULL,"
     " made TEXT NOT NULL, due TEXT, carer_name TEXT, relationship TEXT, access TEXT, details TEXT,"
@@ -217,6 +191,7 @@ class StoreBase:
             )
             for name, columns in PERSONAL_TABLES.items():
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+            self._add_reading_uid(db.conn)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             # Each record's snapshot for the access gate and the mapping (store/derived.py). It
             # holds only what can be derived again, so a table of another shape is replaced.
@@ -245,6 +220,20 @@ class StoreBase:
             db.execute("INSERT OR IGNORE INTO meta (key, value) SELECT 'changes_from', CAST(value AS INTEGER)"
                        " FROM meta WHERE key = 'resources_version'")
         self._create_letter_index()
+
+    @staticmethod
+    def _add_reading_uid(conn) -> None:
+        """A store made before readings had a lasting identity gains the column, and each reading
+        in it a UUID (readings are never renumbered: only the empty ones are filled)."""
+        if "uid" not in {row[1] for row in conn.execute("PRAGMA table_info(home_readings)").fetchall()}:
+            try:
+                conn.execute("ALTER TABLE home_readings ADD COLUMN uid TEXT")
+            except sqlite3.OperationalError as exc:  # another session added it first
+                if "duplicate column" not in str(exc):
+                    raise
+        if conn.execute("SELECT 1 FROM home_readings WHERE uid IS NULL LIMIT 1").fetchone():
+            for (rid,) in conn.execute("SELECT id FROM home_readings WHERE uid IS NULL").fetchall():
+                conn.execute("UPDATE home_readings SET uid = ? WHERE id = ? AND uid IS NULL", [str(uuid.uuid4()), rid])
 
     # The full-text index of letter text: what sqlite_utils' enable_fts(["body"],
     # create_triggers=True, tokenize="unicode61") makes, created here statement by statement in one

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import preference_keys
 from store.db import MAX_TEXT, InvalidWrite, NotInStore, now_iso
 
 QUESTION_STATUSES = ("open", "asked", "dismissed")
@@ -233,7 +234,11 @@ class PersonalMixin:
         return row[0] if row else default
 
     def set_preference(self, patient_id: str, key: str, value: str) -> None:
-        """Save one preference."""
+        """Save one preference; InvalidWrite for a key or value not in preference_keys.TABLE."""
+        try:
+            preference_keys.check(key, value)
+        except preference_keys.PreferenceInvalid as exc:
+            raise InvalidWrite(str(exc)) from None
         self._write(
             "INSERT INTO preferences (patient_id, key, value) VALUES (?, ?, ?)"
             " ON CONFLICT (patient_id, key) DO UPDATE SET value = excluded.value",

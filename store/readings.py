@@ -9,10 +9,12 @@ and the store only refuses a row that is not of a known kind or lacks what every
 
 from __future__ import annotations
 
+import uuid
+
 from store.db import InvalidWrite, NotInStore, now_iso
 
 READING_KINDS = ("bp", "glucose", "weight")
-READING_COLUMNS = ("kind", "systolic", "diastolic", "pulse", "value", "unit", "taken_at", "context", "author")
+READING_COLUMNS = ("kind", "systolic", "diastolic", "pulse", "value", "unit", "taken_at", "context", "author", "uid")
 
 
 def _columns(row: dict) -> list:
@@ -20,6 +22,7 @@ def _columns(row: dict) -> list:
         raise InvalidWrite(f"Unknown reading kind '{str(row.get('kind')):.20}'. Use one of: {', '.join(READING_KINDS)}.")
     if not row.get("taken_at") or not row.get("unit") or not row.get("author"):
         raise InvalidWrite("A reading needs its time, unit and who entered it.")
+    row = {**row, "uid": row.get("uid") or str(uuid.uuid4())}  # its lasting identity (exports/reading_fhir.py)
     return [row.get(name) for name in READING_COLUMNS]
 
 
@@ -58,9 +61,10 @@ class ReadingsMixin:
         return self.add_readings(patient_id, [row])[0]
 
     def update_reading(self, patient_id: str, reading_id: int, row: dict) -> None:
-        """Replace a reading's values, time and context (who first entered it stays)."""
+        """Replace a reading's values, time and context (who first entered it, and its identity, stay)."""
         columns = dict(zip(READING_COLUMNS, _columns(row)))
         columns.pop("author")
+        columns.pop("uid")
         cur = self._write(
             f"UPDATE home_readings SET {', '.join(f'{k} = ?' for k in columns)}, updated = ?"
             " WHERE id = ? AND patient_id = ?",

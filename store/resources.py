@@ -8,7 +8,8 @@ import json
 import re
 import unicodedata
 
-from store.db import PutResult, now_iso, patient_of
+from fhir_read import patient_of
+from store.db import PutResult, now_iso
 from store.derived import note_changes as _note_changes
 from store.versions import canonical, label_items, order, resolve, stamp, with_labels
 
@@ -143,8 +144,7 @@ class ResourcesMixin:
             result.written.add(key)
             version, updated = _meta_text(stored)
             rows.append((key[0], key[1], patient_of(stored), version, updated, text, stored_at))
-            before_in = old[2] if old else patient_of(stored)  # the record it was in, if another
-            changed += {(patient_of(stored), *key), (before_in, *key)}
+            changed += {(patient_of(stored), *key), (old[2] if old else patient_of(stored), *key)}  # and where it was
             if key[0] == "DocumentReference":
                 documents.append(stored)
         if not rows and not copies_rows:

@@ -15,7 +15,8 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
-from store import Store, patient_of
+from fhir_read import patient_of
+from store import Store
 from test_app_support import (  # noqa: F401  (fixtures)
     APP, DAUGHTER, DEMENTIA, DIABETES, TIMEOUT, demo_db, demo_db_template, go, headings, no_errors,
     open_app, texts,

@@ -129,7 +129,7 @@ def test_a_subject_that_cannot_be_resolved_is_rejected_not_stored_without_a_pati
     stored without a patient (issue 14: 'never stored without a patient'; hand-made by the outside
     review)."""
     # Seen: `ltc import` exits 0 with nothing rejected, and the row is stored with patient_id NULL
-    # (store.db.patient_of finds no 'Patient/' in it): an entry of nobody's record, shown to no one,
+    # (fhir_read.patient_of finds no 'Patient/' in it): an entry of nobody's record, shown to no one,
     # with no word to the person importing.
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"text": "P One"}]},

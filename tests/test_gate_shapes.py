@@ -18,7 +18,7 @@ from test_gate_shapes_support import (
 )
 
 # (type, the element that names the patient, the date elements for a day) for every type the
-# store files under a patient (store.db.patient_of: subject, patient or beneficiary).
+# store files under a patient (fhir_read.patient_of: subject, patient or beneficiary).
 DATED = [
     ("MedicationDispense", "subject", lambda d: {"status": "completed", "whenHandedOver": d}),
     ("MedicationDispense", "subject", lambda d: {"status": "completed", "whenPrepared": d}),

@@ -105,7 +105,7 @@ def test_an_exported_reading_that_fails_the_check_is_rejected_with_its_reason(se
 
 
 def test_the_observation_reads_back_to_the_same_reading(service):
-    """reading_resource then from_observation is the same reading, author and id included."""
+    """reading_resource then from_observation is the same reading, author, id and identity (uid) included."""
     allow_corrections(service)
     reading = service.add_reading(viewer("dem-patient", DAUGHTER), today(), "bp", "128/79", "2026-11-20 07:00")
-    assert from_observation(reading_resource(reading, "dem-patient"), "dem-patient") == reading
+    assert reading.uid and from_observation(reading_resource(reading, "dem-patient"), "dem-patient", today()) == reading

@@ -8,7 +8,8 @@ import stat
 
 import pytest
 
-from store import InvalidWrite, NotInStore, Store, default_path, is_newer, patient_of
+from fhir_read import patient_of
+from store import InvalidWrite, NotInStore, Store, default_path, is_newer
 
 
 def obs(rid="o1", version=None, updated=None, value=1.0, patient="p1"):

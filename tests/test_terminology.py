@@ -64,8 +64,8 @@ def test_measure_ids_and_units_are_those_in_the_architecture_contract():
     for ids, unit in re.findall(r"((?:`\w+`,?\s*)+)\(([^)]+)\)", section):
         for measure_id in re.findall(r"`(\w+)`", ids):
             contract[measure_id] = unit.strip()
-    assert len(contract) == 44  # 38, and the 24-hour, daytime and home blood pressure pairs (issue 14)
-    assert {m.id: m.unit for m in t.measures().values()} == contract
+    # measures.csv is the one list (record/measures.py, issue 19): the docs follow it, no count is written here
+    assert contract and {m.id: m.unit for m in t.measures().values()} == contract
 
 
 def test_measures_are_in_menu_order_starting_with_blood_sugar():

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 
 import fhir_read
 from record import stored_json
-from record.mapping import LOOKUP_TYPES, REFERENCED_ONLY, RecordMapping, in_list_order, is_entered_in_error
+from record.lookup_types import LOOKUP_TYPES, NEEDS_LOOKUPS, REFERENCED_ONLY  # their owner
+from record.mapping import RecordMapping, in_list_order, is_entered_in_error
 from record.mapping_common import Index
 from record.mapping_medications import group_key, merge
 from record.models import Letter, PatientInfo
@@ -27,8 +28,6 @@ from record.snapshot.codec import Unreadable, encode_model_list
 from record.snapshot.facts import DIGEST_SIZE, UNCHECKED, digest, facts_of, shared_facts, unchecked_facts
 from record.snapshot.layout import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
-# Types whose mapping reads other resources through the index (record.mapping.Index).
-NEEDS_LOOKUPS = frozenset({"MedicationRequest", "MedicationStatement", "DocumentReference"})
 
 
 class AskedIndex(Index):

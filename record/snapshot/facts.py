@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Iterable
 
 from record.dates import earliest_clinical_date
+from record.entered_in_error import entered_in_error  # the one owner (issue 19)
 from record.policy import UNREADABLE_LABEL, is_eol_sensitive, labels_of
 from record.references import references_in
 
@@ -73,24 +74,6 @@ def unchecked_facts(resource: dict, text: str) -> tuple:
     except Exception:  # noqa: BLE001  (RecursionError: a walk too deep)
         pass
     return (tuple(sorted(labels)), UNCHECKED, when.day.toordinal() if when else None, tuple(sorted(refs)), ())
-
-
-def entered_in_error(resource: dict) -> bool:
-    """Whether a resource says it was entered in error, in any R4 element that can say so: a
-    `status` (most types), `docStatus` (letters), `lifecycleStatus` (goals), or a coded
-    `verificationStatus` or `clinicalStatus` (conditions, allergies); in any letter case."""
-    for key in ("status", "docStatus", "lifecycleStatus"):
-        value = resource.get(key)
-        if isinstance(value, str) and value.strip().lower() == "entered-in-error":
-            return True
-    for key in ("verificationStatus", "clinicalStatus"):
-        concept = resource.get(key)
-        if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
-            for coding in concept["coding"]:
-                code = coding.get("code") if isinstance(coding, dict) else None
-                if isinstance(code, str) and code.strip().lower() == "entered-in-error":
-                    return True
-    return False
 
 
 def attachment_urls(document: dict) -> set[str]:

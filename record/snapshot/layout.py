@@ -13,12 +13,10 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+from record.lookup_types import PERMISSION_TYPES, SHARED_TYPES  # noqa: F401  (their owner; read here by build.py)
 from record.snapshot.codec import Unreadable
 from record.snapshot.facts import DIGEST_SIZE
 
-# Resources of no patient that entries point at (store.shared).
-SHARED_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Location"})
-PERMISSION_TYPES = ("Consent", "RelatedPerson")
 NO_DAY = -1  # in `days`: the resource has no clinical date
 _NO_ENTRIES = (b"", [])
 CHUNK = 512  # positions per chunk of a list's entries (`encode_entries`)
