@@ -3,13 +3,13 @@
 A stored resource is the JSON that came in: any element may hold a list where FHIR has an
 object, a number where it has text, or nest far deeper than any record does. Code that reads a
 resource asks these accessors, which answer only in FHIR's own types and never raise: the gate's
-facts and policy (record/projection.py, record/policy.py), the terminology and the mapping
+facts and policy (record/snapshot/facts.py, record/policy.py), the terminology and the mapping
 (record/terminology.py), sign-in (record/access.py) and, through those, the search index and the
 exports. The importer (connectors/validate.py) rejects, naming the field, what they could not
 read as FHIR says it is (`coding_problem`, `MAX_DEPTH`), so nothing odd is stored in the first
 place; the accessors still hold for what was stored before, or arrives another way, and note
 each Coding they met that was not in FHIR's shape (`odd_seen`): an entry whose facts the gate
-read through such a Coding is withheld and counted (record/derived.py).
+read through such a Coding is withheld and counted (record/snapshot/build.py).
 
 It is a top-level module because both sides use it: connectors/ may not import record/ (the
 import rules in tests/test_architecture.py), and record/ may not import connectors/.
@@ -67,7 +67,7 @@ _odd = _Odd()
 
 def odd_seen() -> int:
     """How many Codings this thread has read that were not in FHIR's shape (an element that is
-    not text, a Coding inside a Coding, a `coding` that is not a list). record/derived.py compares
+    not text, a Coding inside a Coding, a `coding` that is not a list). record/snapshot/build.py compares
     it before and after reading the gate's facts of a resource: a rise means the gate could not
     be sure what the resource says (a prognosis code under a system given as a list), and the
     entry is withheld and counted. Costs nothing on the common path."""

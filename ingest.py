@@ -1,7 +1,7 @@
 """Importing: a connector's items go into the store.
 
 Letters' text reaches the search index when the record's snapshot is made, at its first open
-after the import (store/db.py, record/derived.py): from the versions stored then, so that a letter
+after the import (store/db.py, record/snapshot/build.py): from the versions stored then, so that a letter
 or Binary imported later, or a newer version of either, is searched by what it now says.
 
 Used by `ltc import`, the app's upload and the demo store. Each rejected item is kept in the

@@ -28,7 +28,7 @@ from exports.own_content import OwnContent, for_viewer as own_for_viewer, views_
 from ingest import ImportReport, import_paths
 from record.access import ProxyLink, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
 from record import kept_lookups, terminology
-from record.derived import map_visible
+from record.snapshot import map_visible
 from record.mapping import map_patient
 from record.models import Letter, PatientRecord
 from service_appointments import AppointmentsServiceMixin

@@ -3,6 +3,7 @@
     python bench/measure.py summary STORE DEMO_STORE   # service.summary cold and warm, in ms
     python bench/measure.py pages STORE                # AppTest: overview and diabetes pages, s
     python bench/measure.py rss STORE                  # AppTest over every page; peak RSS, MB
+    python bench/measure.py change STORE BUNDLE        # store a 10-resource sync (bench/after_sync.py)
 
 A fresh process per measurement keeps "cold" honest: nothing of the record is cached yet. Code
 is warmed first (terminology tables, pydantic schemas) on other records, so cold means the
@@ -31,7 +32,7 @@ PAGES = ["overview", "condition", "results", "medications", "letters", "care_pla
 def summary(db: str, demo_db: str) -> dict:
     from record import terminology
     from record.access import Viewer
-    from record.projection import VERSION
+    from record.snapshot import VERSION
     from service import Service
     from store import Store
 
@@ -60,7 +61,7 @@ def _phases(db: str, viewer) -> dict:
     import gc
 
     from record.access import open_record
-    from record.derived import map_visible
+    from record.snapshot import map_visible
     from store import Store
     from summary import build_summary
 
@@ -129,4 +130,9 @@ def rss(db: str) -> dict:
 
 if __name__ == "__main__":
     kind, *args = sys.argv[1:]
-    print(json.dumps({"summary": summary, "pages": pages, "rss": rss}[kind](*args)))
+    if kind == "change":
+        sys.path.insert(0, str(ROOT / "bench"))
+        from after_sync import write_changes
+    else:
+        write_changes = None
+    print(json.dumps({"summary": summary, "pages": pages, "rss": rss, "change": write_changes}[kind](*args)))

@@ -31,6 +31,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import scale  # noqa: E402  (bench/scale.py)
+from after_sync import after_sync  # noqa: E402  (bench/after_sync.py)
 
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 LTC = str(ROOT / ".venv" / "bin" / "ltc")
@@ -38,7 +39,8 @@ TODAY = "2026-11-25"  # the scale records' reference day (data/demo/gen/fhir.py 
 PATIENT = scale.PATIENT_ID
 TARGETS = {"import_ratio": 4.0, "sync_ratio": 1.5, "resync_ratio": 0.05, "summary_ms_25k": 150.0,
            "summary_growth": 1.0, "page_ratio": 1.5, "peak_rss_mb": 500.0,
-           "browser_page_ms": 1000.0, "browser_floor_ratio": 3.0, "browser_size_ratio": 1.5}
+           "browser_page_ms": 1000.0, "browser_floor_ratio": 3.0, "browser_size_ratio": 1.5,
+           "after_sync_to_first": 0.1, "after_sync_to_kept": 2.0}
 
 
 def say(text: str) -> None:
@@ -132,13 +134,36 @@ def summaries(dbs: dict[int, Path], work: Path, runs: int) -> dict:
                         for part in ("gate_ms", "map_ms", "views_ms")}
         say(f"summary {size}: first open {first[size]:.0f} ms, cold {cold[size]:.0f} ms, "
             f"warm {warm[size]:.1f} ms; {phases[size]}")
+    bundle = work / "scale-25000.json"
+    figures = _first_after_sync(first, cold, after_sync(dbs[25_000], bundle, demo, work, runs, child, say))
+    if 100_000 not in cold:  # --only after-sync
+        return {"summary_ms": {"25000": round(cold[25_000], 1)},
+                "summary_first_ms": {"25000": round(first[25_000], 1)}, **figures}
     slope = math.log(cold[100_000] / cold[25_000]) / math.log(100_000 / 25_000)
     warm_slope = math.log(max(warm[100_000], 0.01) / max(warm[25_000], 0.01)) / math.log(4)
-    return {"summary_ms": {str(k): round(v, 1) for k, v in cold.items()},
+    return {**figures,"summary_ms": {str(k): round(v, 1) for k, v in cold.items()},
             "summary_first_ms": {str(k): round(v, 1) for k, v in first.items()},
             "summary_warm_ms": {str(k): round(v, 2) for k, v in warm.items()},
             "summary_growth": round(slope, 3), "summary_warm_growth": round(warm_slope, 3),
             "summary_phases_ms": {str(k): v for k, v in phases.items()}}
+
+
+def _first_after_sync(first: dict, cold: dict, found: dict) -> dict:
+    """The first open after a 10-resource sync beside the first open after the import and the
+    open with the snapshot kept, at 25k (bench/after_sync.py)."""
+    after = found["summary_after_sync_ms"]
+    return {**found, "after_sync_to_first": round(after / first[25_000], 3),
+            "after_sync_to_kept": round(after / cold[25_000], 3)}
+
+
+def only_after_sync(work: Path, runs: int) -> dict:
+    """`--only after-sync`: the 25k record imported, then its first open, the open with the
+    snapshot kept and the first open after a 10-resource sync, as in the whole run."""
+    path = work / "scale-25000.json"
+    path.write_bytes(scale.text(25_000).encode("utf-8"))
+    db = work / "import-0.db"
+    say(f"imported 25000: {timed([LTC, 'import', str(path), '--db', str(db)]):.1f} s")
+    return summaries({25_000: db}, work, runs)
 
 
 def pages(dbs: dict[int, Path], runs: int) -> dict:
@@ -212,12 +237,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per timed figure (the median is kept)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--only", choices=["after-sync"], help="measure one figure (with its yardsticks) alone")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="ltc-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     figures: dict = {"machine": machine()}
     try:
+        if args.only:
+            figures.update(only_after_sync(work, args.runs))
+            figures["targets"] = {k: TARGETS[k] for k in ("after_sync_to_first", "after_sync_to_kept")}
+            figures["met"] = {k: v for k, v in _met(figures).items() if k.startswith("after_sync")}
+            print(json.dumps(figures, separators=(", ", ": ")))
+            return 0
         files = records(work)
         figures.update(import_ratio(files, work, args.runs))
         dbs = stores(files, work)
@@ -256,7 +288,9 @@ def _met(f: dict) -> dict:
             "peak_rss_mb": under(f.get("peak_rss_mb"), TARGETS["peak_rss_mb"]),
             "browser_page_ms": under(browser.get("page_ms"), TARGETS["browser_page_ms"]),
             "browser_floor_ratio": under(browser.get("floor_ratio"), TARGETS["browser_floor_ratio"]),
-            "browser_size_ratio": under(browser.get("size_ratio"), TARGETS["browser_size_ratio"])}
+            "browser_size_ratio": under(browser.get("size_ratio"), TARGETS["browser_size_ratio"]),
+            "after_sync_to_first": under(f.get("after_sync_to_first"), TARGETS["after_sync_to_first"]),
+            "after_sync_to_kept": under(f.get("after_sync_to_kept"), TARGETS["after_sync_to_kept"])}
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from conditions.view_shapes import (  # noqa: F401  (part of the views' API)
 from record import terminology
 from record.dates import FhirDate, human
 from record.models import LabResult, Medication, PatientRecord
-from record.projection import copier
+from record.snapshot.codec import copier
 
 
 @dataclass(frozen=True)

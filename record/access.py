@@ -38,28 +38,21 @@ from functools import cached_property
 
 from record import stored_json
 from record.dates import UNDATED_TYPES
-from record.derived import derive
+from record.access_snapshot import RecordChanged, read_snapshot as _snapshot, texts as _texts
 from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
 from record import carer_access
 from record.carer_access import ProxyLink, still_admitted  # noqa: F401  (the gate's API: carers)
 from record.own_content_access import own_rows  # noqa: F401  (the gate's API: the person's own content)
-from record.consent import Access, read_access, stored_text
+from record.consent import Access, read_access
 from record.consent_start import UNREADABLE_START, access_start
 from record.consent_window import CarerWindow, carer_window, related_person_valid
 from record.policy import UNREADABLE_LABEL, hidden_labels_for, not_for_proxy
-from record.projection import (
-    DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, VERSION, Unreadable, decode_snapshot, digest,
-    encode_snapshot,
-)
+from record.snapshot.facts import DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, digest
 from record.gate_chains import drop_orphan_binaries as _drop_orphan_binaries
 from record.gate_shared import shared_resources, withhold_denied_shared
 from record.gate_chains import hide_dependants as _hide_dependants
 from record.references import person_as_shown
-
-
-class RecordChanged(RuntimeError):
-    """The store changed after the gate read a record: the record must be opened again."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ class VisibleRecord:
 
     def take_rows(self) -> tuple[Snapshot, list[int]] | None:
         """The record's snapshot and the positions of the rows the gate passed, in stored order,
-        once (record/derived.py maps them); None after they were taken."""
+        once (record/snapshot/mapped.py maps them); None after they were taken."""
         return self._rows.pop() if self._rows else None
 
     def stored_texts(self, types: tuple[str, ...] = ()) -> Iterator[tuple[str, int, str]]:
@@ -229,7 +222,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
                 "The GP practice can set it up or renew it."
             )
 
-    # The rules applied to each entry's facts (record/projection.py), read from the record's
+    # The rules applied to each entry's facts (record/snapshot/facts.py), read from the record's
     # snapshot or derived from its stored resources, never from anything mapped for a viewer.
     proxy = viewer.kind == "proxy"
     not_theirs = not_for_proxy(permissions, viewer.proxy_id) if proxy else ()  # others' access
@@ -302,40 +295,6 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
 _NO_LABELS: frozenset = frozenset()
 
 
-
-def _snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
-    """One patient's record as a snapshot, and the store's data version it was read at: kept in
-    the store while nothing has been written since it was made with this code (store.derived),
-    else derived from the stored resources (record/derived.py) and kept, unless something was
-    written meanwhile."""
-    version = store.data_version()
-    kept = store.derived(patient_id, VERSION, version)
-    if kept is not None:
-        try:
-            return Snapshot.from_blobs(decode_snapshot(kept[0]), kept[1]), version
-        except Unreadable:
-            pass  # derived again below, and replaced
-    try:
-        snapshot = derive(store.resource_texts_for(patient_id), store.shared,
-                          lambda types: store.resource_texts_for(patient_id, types))
-    except Unreadable:  # written to while it was read: the open starts again (service.py)
-        raise RecordChanged("the record changed while it was opened") from None
-    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries,
-                       letters=snapshot.search_rows)
-    snapshot.search_rows = []  # the store has them (or the next open makes them again)
-    return snapshot, version
-
-
-def _texts(store, snapshot: Snapshot, patient_id: str) -> Iterator[tuple[str, str]]:
-    """(Type/id, stored JSON) of the record's resources as the snapshot knows them, and of the
-    shared resources they point at (for Consent criteria found in text: record/consent.py)."""
-    digests = {key: snapshot.digest_at(i) for i, key in enumerate(snapshot.keys)}
-    for rtype, rid, text in store.resource_texts_for(patient_id):
-        if digests.get(f"{rtype}/{rid}") != digest(text):
-            raise RecordChanged("the record changed while it was opened")
-        yield f"{rtype}/{rid}", text
-    for resource in store.shared(set(snapshot.shared_refs)) if snapshot.shared_refs else ():
-        yield f"{resource.get('resourceType')}/{resource.get('id')}", stored_text(resource)
 
 
 def patient_resource(store, patient_id: str) -> dict | None:

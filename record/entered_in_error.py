@@ -1,5 +1,5 @@
 """Whether a resource says it was entered in error: the one answer (issue 19), read by the gate's
-facts (record/projection.py: such an entry is withheld from every viewer, and what points at it
+facts (record/snapshot/facts.py: such an entry is withheld from every viewer, and what points at it
 too) and by the mapping as a second net (record/mapping.py).
 
 R4 says it in a resource's own status element, which is named differently by type

@@ -4,7 +4,7 @@ Split from record/access.py to keep it within the house's file size; it reads no
 
 from __future__ import annotations
 
-from record.snapshot import Snapshot
+from record.snapshot.layout import Snapshot
 
 
 def hide_dependants(snapshot: Snapshot, kept: dict[str, int], withheld: list[int]) -> None:

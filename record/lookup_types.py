@@ -1,7 +1,6 @@
 """Which resource types are looked up, and which need lookups: the one owner of these facts
-(issue 19). The mapping (record/mapping.py), the snapshot (record/derived.py, record/snapshot.py,
-record/projection.py) and uploads (uploads.py) read them here; tests/test_owner_lookup_types.py
-ties the copies the snapshot files still hold to this module until they import it.
+(issue 19). The mapping (record/mapping.py), the snapshot (record/snapshot/) and uploads
+(uploads.py) read them here; tests/test_owner_lookup_types.py checks they are these very sets.
 
 A letter is mapped with its Binary and its author, a medicine with its Medication: those types
 are *looked up* through references, and the types that point at them *need lookups*, so the

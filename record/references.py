@@ -1,6 +1,6 @@
 """References in every form FHIR R4 allows, read from a stored resource: what the gate follows to
-hide an entry that points at a hidden one (record/projection.py `facts_of`, record/derived.py).
-Split from record/projection.py, which had grown past the house's file size."""
+hide an entry that points at a hidden one (record/snapshot/facts.py `facts_of`, record/snapshot/build.py).
+Split from the snapshot's facts (then record/projection.py), which had grown past the house's file size."""
 
 from __future__ import annotations
 

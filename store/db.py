@@ -208,6 +208,17 @@ class StoreBase:
             )
             # Counts writes to clinical resources: data_version() reads it instead of scanning.
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('resources_version', '0')")
+            # Which resources each write changed (store/resources.py `_note_changes`), so the next
+            # open updates a record's kept snapshot with just those (record/snapshot/changes.py).
+            # `changes_from`: the counter from which the log is complete (a store made before it
+            # had none: snapshots kept before then are derived again whole).
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS snapshot_changes (counter INTEGER NOT NULL, patient_id TEXT,"
+                " type TEXT NOT NULL, id TEXT NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS snapshot_changes_patient ON snapshot_changes (patient_id, counter)")
+            db.execute("INSERT OR IGNORE INTO meta (key, value) SELECT 'changes_from', CAST(value AS INTEGER)"
+                       " FROM meta WHERE key = 'resources_version'")
         self._create_letter_index()
 
     @staticmethod
@@ -233,7 +244,7 @@ class StoreBase:
     #
     # One row per letter and part: part '' holds what the letter shows whoever looks (its title, and
     # its text when that is inline), part 'Binary/ID' its title with the text of the Binary it
-    # shows. Each row keeps the digests of the stored texts it was made from (record/projection.py
+    # shows. Each row keeps the digests of the stored texts it was made from (record/snapshot/facts.py
     # `digest`): the gate uses a row only while the letter and that Binary are visible to the
     # viewer with those very texts (record/access.py `search_letters`). The rows are made with the
     # record's snapshot (store/derived.py `keep_derived`), and a new version of a letter or a Binary

@@ -1,11 +1,14 @@
 """Each record's snapshot: what the access gate and the mapping derived from its stored resources
-(record/projection.py), kept so that opening the record in a new process reads one row instead of
+(record/snapshot/), kept so that opening the record in a new process reads one row instead of
 decoding and mapping every resource. The store keeps it as an opaque blob; it never reads it.
 
 A snapshot is made for one value of the clinical-resources write counter (`data_version`), which
 every write of resources bumps in its own transaction: a snapshot whose counter is not the
-current one is never returned. It is kept only when the counter has not moved since the caller
-read it, checked in the same write, so a snapshot made from texts a sync was replacing is dropped.
+current one is never returned as current. It is kept only when the counter has not moved since
+the caller read it, checked in the same write, so a snapshot made from texts a sync was replacing
+is dropped. An older one is returned by `derived_before` together with what changed since
+(`changes_since`, from the log every write keeps: store/resources.py `_note_changes`), so the gate
+can update it with just those resources (record/snapshot/changes.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,30 @@ _KEEP_WAIT_MS = 200
 
 class DerivedMixin:
     """The `derived` table: one snapshot blob per patient, with the code version that made it."""
+
+    def derived_before(self, patient_id: str, version: str) -> tuple[bytes, bytes, str] | None:
+        """This patient's kept snapshot made by `version` at whatever data version it was made:
+        (its facts, its entries, that data version)."""
+        row = self.db.conn.execute("SELECT data_version FROM derived WHERE patient_id = ? AND version = ?",
+                                   [patient_id, version]).fetchone()
+        kept = self.derived(patient_id, version, row[0]) if row else None
+        return None if kept is None else (*kept, row[0])
+
+    def changes_since(self, patient_id: str, data_version: str, now: str) -> set[tuple[str, str]] | None:
+        """(type, id) of this patient's resources written after `data_version` up to `now`; None
+        when the log cannot say (it starts later, or a shared resource changed meanwhile, which
+        any record may point at)."""
+        conn = self.db.conn
+        since, until = int(data_version[1:]), int(now[1:])
+        start = conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_from'").fetchone()
+        if start is None or since < start[0]:
+            return None
+        rows = conn.execute(
+            "SELECT patient_id, type, id FROM snapshot_changes WHERE counter > ? AND counter <= ?"
+            " AND (patient_id = ? OR patient_id IS NULL)", [since, until, patient_id]).fetchall()
+        if any(owner is None for owner, _, _ in rows):
+            return None
+        return {(rtype, rid) for _, rtype, rid in rows}
 
     def derived(self, patient_id: str, version: str, data_version: str) -> tuple[bytes, bytes] | None:
         """The snapshot of this patient's record made by `version` at `data_version`, if kept:
@@ -70,8 +97,42 @@ class DerivedMixin:
                 )
                 if cursor.rowcount > 0 and letters is not None:
                     self._replace_letter_text(conn, patient_id, letters)
+                if cursor.rowcount > 0:  # what its snapshot now holds needs no log; shared
+                    # changes go once no kept snapshot is older than them
+                    conn.execute("DELETE FROM snapshot_changes WHERE patient_id = ? AND counter <= ?",
+                                 [patient_id, int(data_version[1:])])
+                    conn.execute("DELETE FROM snapshot_changes WHERE patient_id IS NULL AND counter <="
+                                 " (SELECT min(CAST(substr(data_version, 2) AS INTEGER)) FROM derived)")
                 return cursor.rowcount > 0
         except sqlite3.OperationalError:  # read-only, locked, disk full: the next open derives again
             return False
         finally:
             conn.execute(f"PRAGMA busy_timeout = {self.BUSY_TIMEOUT_MS}")
+
+    def resource_rows(self, patient_id: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+        """(rowid, stored JSON) of each of these resources that is this patient's and not deleted:
+        the rowid says where it falls in the record's stored order (`resource_texts_for`)."""
+        found = {}
+        for rtype, rid in sorted(keys):
+            row = self.db.conn.execute(
+                "SELECT rowid, json FROM resources WHERE type = ? AND id = ? AND patient_id = ? AND deleted = 0",
+                [rtype, rid, patient_id]).fetchone()
+            if row is not None:
+                found[(rtype, rid)] = (row[0], row[1])
+        return found
+
+    def rowid_of(self, rtype: str, rid: str) -> int | None:
+        """Where a stored resource falls in stored order (no clinical data)."""
+        row = self.db.conn.execute("SELECT rowid FROM resources WHERE type = ? AND id = ?", [rtype, rid]).fetchone()
+        return row[0] if row else None
+
+
+def note_changes(conn, changed: list[tuple[str | None, str, str]]) -> None:
+    """Log (patient, type, id) of each resource this write added, replaced, deleted or filed into
+    or out of a record, at the counter `_count_change` just set, in the same transaction: the next
+    open of that record updates its kept snapshot with just these (record/snapshot/changes.py).
+    A shared resource (no patient) is logged with none: every record's snapshot is then derived
+    again whole, since any record may point at it."""
+    conn.executemany(
+        "INSERT INTO snapshot_changes (counter, patient_id, type, id) SELECT CAST(value AS INTEGER), ?, ?, ?"
+        " FROM meta WHERE key = 'resources_version'", sorted(set(changed), key=str))

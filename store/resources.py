@@ -10,6 +10,7 @@ import unicodedata
 
 from fhir_read import patient_of
 from store.db import PutResult, now_iso
+from store.derived import note_changes as _note_changes
 from store.versions import canonical, label_items, order, resolve, stamp, with_labels
 
 # Stored JSON is compact and keeps non-ASCII text as it is; one encoder for every row.
@@ -85,12 +86,12 @@ class ResourcesMixin:
             for start in range(0, len(id_list), 500):
                 chunk = id_list[start : start + 500]
                 for row in conn.execute(
-                    "SELECT type, id, json, deleted FROM resources"
+                    "SELECT type, id, json, deleted, patient_id FROM resources"
                     f" WHERE type = ? AND id IN ({', '.join('?' * len(chunk))})",
                     [rtype, *chunk],
                 ):
                     existing[(row[0], row[1])] = row[2:]
-        rows, copies_rows, documents = [], [], []
+        rows, copies_rows, documents, changed = [], [], [], []
         copies: dict[tuple[str, str], dict[str, str]] = {}  # (type, id) -> digest -> text, this batch
         stored_at = now_iso()
         for resource in batch:
@@ -139,10 +140,11 @@ class ResourcesMixin:
                     result.labels_removed.append((key, before, stored))
                 if relabelled:
                     result.labels_kept.append(key)
-            existing[key] = (text, 0)
+            existing[key] = (text, 0, patient_of(stored))
             result.written.add(key)
             version, updated = _meta_text(stored)
             rows.append((key[0], key[1], patient_of(stored), version, updated, text, stored_at))
+            changed += {(patient_of(stored), *key), (old[2] if old else patient_of(stored), *key)}  # and where it was
             if key[0] == "DocumentReference":
                 documents.append(stored)
         if not rows and not copies_rows:
@@ -162,8 +164,9 @@ class ResourcesMixin:
                 " stored_at = excluded.stored_at",
                 rows,
             )
-            self._link_binaries(conn, documents)
+            changed += self._link_binaries(conn, documents)
             _count_change(conn)
+            _note_changes(conn, changed)
 
     @staticmethod
     def _copies(conn, key: tuple[str, str]) -> dict[str, str]:
@@ -172,8 +175,10 @@ class ResourcesMixin:
         return dict(rows.fetchall())
 
     @staticmethod
-    def _link_binaries(conn, documents: list[dict]) -> None:
-        """A Binary with no securityContext belongs to the patient of the letter that points at it."""
+    def _link_binaries(conn, documents: list[dict]) -> list[tuple[str, str, str]]:
+        """A Binary with no securityContext belongs to the patient of the letter that points at it:
+        (patient, "Binary", id) of each so filed."""
+        linked = []
         for doc in documents:
             patient = patient_of(doc)
             contents = doc.get("content")  # checked shape by shape: the validator passes odd ones
@@ -181,17 +186,18 @@ class ResourcesMixin:
                 attachment = content.get("attachment") if isinstance(content, dict) else None
                 url = attachment.get("url") if isinstance(attachment, dict) else None
                 if patient and isinstance(url, str) and url.startswith("Binary/"):
-                    conn.execute(
-                        "UPDATE resources SET patient_id = ? WHERE type = 'Binary' AND id = ?"
-                        " AND patient_id IS NULL",
-                        [patient, url.split("/", 1)[1]],
-                    )
+                    cursor = conn.execute(
+                        "UPDATE resources SET patient_id = ? WHERE type = 'Binary' AND id = ? AND patient_id IS NULL",
+                        [patient, url.split("/", 1)[1]])
+                    linked += [(patient, "Binary", url.split("/", 1)[1])] * (cursor.rowcount > 0)
+        return linked
 
     def delete(self, rtype: str, rid: str, reported: bool = True) -> bool:
         """Mark a resource deleted: a server reported its deletion (`reported`), or a certain full read
         no longer lists it (removed by absence: an older copy listed again brings it back). True
         when it was stored."""
         with self._transaction() as conn:
+            owners = conn.execute("SELECT patient_id FROM resources WHERE type = ? AND id = ?", [rtype, rid]).fetchall()
             cur = conn.execute(
                 "UPDATE resources SET deleted = ?, stored_at = ? WHERE type = ? AND id = ?",
                 [REPORTED if reported else ABSENT, now_iso(), rtype, rid],
@@ -199,6 +205,7 @@ class ResourcesMixin:
             conn.execute("DELETE FROM letter_text WHERE type = ? AND id = ?", [rtype, rid])
             if cur.rowcount:
                 _count_change(conn)
+                _note_changes(conn, [(owner, rtype, rid) for (owner,) in owners])
         return cur.rowcount > 0
 
     def resources_for(self, patient_id: str, types: tuple[str, ...] = ()) -> list[dict]:
@@ -390,3 +397,4 @@ def _meta_text(resource: dict) -> tuple[str | None, str | None]:
 def _count_change(conn) -> None:
     """Bump the resources' write counter, inside the transaction that wrote them."""
     conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'resources_version'")
+

@@ -184,7 +184,7 @@ def test_hidden_strings_never_reach_any_output(tmp_path_factory, case):
 
 
 # -- references read from stored text ---------------------------------------------------------
-# The snapshot reads what each resource points at from its stored JSON text (record/projection.py,
+# The snapshot reads what each resource points at from its stored JSON text (record/snapshot/facts.py,
 # `references_in`); the walk over the decoded resource is the definition it must agree with.
 # Keys and strings are drawn to be awkward: "reference" as a value, inside other strings, with
 # quotes and backslashes and non-ASCII, as a key whose value is not a string, nested in lists.

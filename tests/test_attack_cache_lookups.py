@@ -1,5 +1,5 @@
 """Outside attack on the mapped entries the Service shares between one record's viewers
-(service.Service._mapped, record.derived.map_visible; issue 18, hazard H24): an entry whose
+(service.Service._mapped, record.snapshot.map_visible; issue 18, hazard H24): an entry whose
 mapping reads another resource (a letter's Binary, a request's Medication) that one viewer may see
 and another may not. The promise: the shared models are used only where the viewer resolves the
 same references, so the shared screen never shows what the patient's view read through a hidden

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from record import mapping, projection
+from record import mapping
+from record.snapshot import facts as projection
 from record.access import Viewer, open_record
 from record.entered_in_error import ALSO, R4_ELEMENTS, entered_in_error
 from conftest import TODAY

@@ -1,13 +1,13 @@
 """Which types are looked up and which need lookups: one owner (record/lookup_types.py, issue 19).
-The mapping and uploads import it; the snapshot files (record/derived.py, record/snapshot.py,
-being rewritten by the snapshot work) still hold copies, tied to it here until they import it."""
+The mapping, uploads and the snapshot (record/snapshot/) import it; tied here, so no copy comes back."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from connectors.files import FileConnector
-from record import derived, lookup_types as owner, mapping, snapshot
+from record import lookup_types as owner, mapping
+from record.snapshot import build, layout
 from record.mapping_common import Index
 import uploads
 
@@ -17,12 +17,11 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "syn
 
 
 def test_the_snapshot_files_agree_with_the_owner():
-    """record/derived.py's, record/snapshot.py's and record/mapping.py's sets are the owner's."""
-    assert derived._NEEDS_LOOKUPS == owner.NEEDS_LOOKUPS
-    assert snapshot.SHARED_TYPES == owner.SHARED_TYPES
-    assert tuple(snapshot.PERMISSION_TYPES) == owner.PERMISSION_TYPES
-    assert derived.LOOKUP_TYPES is owner.LOOKUP_TYPES and mapping.LOOKUP_TYPES is owner.LOOKUP_TYPES
-    assert derived.REFERENCED_ONLY is owner.REFERENCED_ONLY and mapping.REFERENCED_ONLY is owner.REFERENCED_ONLY
+    """The snapshot's (record/snapshot/build.py, layout.py) and record/mapping.py's sets are the owner's."""
+    assert build.NEEDS_LOOKUPS is owner.NEEDS_LOOKUPS
+    assert layout.SHARED_TYPES is owner.SHARED_TYPES and layout.PERMISSION_TYPES is owner.PERMISSION_TYPES
+    assert build.LOOKUP_TYPES is owner.LOOKUP_TYPES and mapping.LOOKUP_TYPES is owner.LOOKUP_TYPES
+    assert build.REFERENCED_ONLY is owner.REFERENCED_ONLY and mapping.REFERENCED_ONLY is owner.REFERENCED_ONLY
 
 
 def test_the_owner_s_sets_follow_from_one_another():

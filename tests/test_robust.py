@@ -20,7 +20,7 @@ from test_app_support import APP
 import fhir_read
 from cli import main
 from connectors.validate import check
-from record import derived
+from record.snapshot import build as derived
 from record.access import Viewer, open_record, proxy_links
 from service import Service
 from sheet import summary_markdown

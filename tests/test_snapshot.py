@@ -1,4 +1,4 @@
-"""The record snapshot (record/projection.py, record/derived.py, store/derived.py): opening a
+"""The record snapshot (record/snapshot/, store/derived.py): opening a
 record from the snapshot kept by an earlier open gives each viewer exactly what deriving it from
 the stored resources gives, and a snapshot that is not current is never used.
 
@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ingest import import_items, import_paths
-from record import access, projection
+from record import access, access_snapshot
+from record.snapshot import codec as projection
 from record.access import Viewer, open_record
-from record.derived import map_visible
+from record.snapshot import map_visible
 from record.mapping import map_record
 from service import Service
 from store import Store
@@ -139,11 +140,11 @@ def test_a_snapshot_made_by_other_code_is_derived_again(fresh_store, monkeypatch
     fresh_store.put([patient(), obs("o1")])
     open_record(fresh_store, PATIENT, TODAY)
     calls = []
-    real = access.derive
-    monkeypatch.setattr(access, "derive", lambda *a: calls.append(1) or real(*a))
+    real = access_snapshot.derive
+    monkeypatch.setattr(access_snapshot, "derive", lambda *a: calls.append(1) or real(*a))
     open_record(fresh_store, PATIENT, TODAY)
     assert calls == []  # the kept one was read
-    monkeypatch.setattr(access, "VERSION", "another-version")
+    monkeypatch.setattr(access_snapshot, "VERSION", "another-version")
     open_record(fresh_store, PATIENT, TODAY)
     assert calls == [1]
     assert fresh_store.has_derived("p1", "another-version", fresh_store.data_version())
@@ -294,7 +295,7 @@ def test_a_copier_refuses_fields_it_does_not_know():
 @pytest.mark.parametrize("cls", projection.MODELS, ids=lambda cls: cls.__name__)
 def test_an_entry_read_back_is_its_own_frozen_class(cls):
     """Entries are filled through a class of the same layout and then given their own class
-    (projection._filler): what comes back is exactly that class, equal to the entry encoded, and
+    (codec._filler): what comes back is exactly that class, equal to the entry encoded, and
     as frozen as one pydantic validated."""
     import dataclasses
 
@@ -313,7 +314,7 @@ def test_an_entry_read_back_is_its_own_frozen_class(cls):
 
 
 def test_a_model_of_another_layout_is_refused_not_made_another_way():
-    """projection._filler refuses a class whose instances it cannot fill and then re-class (one
+    """codec._filler refuses a class whose instances it cannot fill and then re-class (one
     with a __dict__): the module would fail on import, in every test, not build it untested."""
     import dataclasses
 
@@ -329,8 +330,7 @@ def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_st
     """derive reads letters and medicines again for its second pass; one whose text changed
     in between (a sync) stops it (the gate then raises RecordChanged and the service reopens)
     rather than mixing two versions of the record."""
-    from record.derived import derive
-    from record.projection import Unreadable
+    from record.snapshot import Unreadable, derive
 
     fresh_store.put([patient(), letter("d1"), obs("o1")])
 
@@ -364,12 +364,12 @@ def test_the_snapshot_version_covers_every_project_module_the_record_package_imp
     import ast
     from pathlib import Path
 
-    from record.projection import version_sources
+    from record.snapshot.codec import version_sources
 
     root = Path(__file__).resolve().parent.parent
     top = {p.stem for p in root.glob("*.py")}
     imported = set()
-    for path in (root / "record").glob("*.py"):
+    for path in (root / "record").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])

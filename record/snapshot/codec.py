@@ -1,21 +1,9 @@
-"""What the gate and the mapping derive from one stored resource, kept for the whole record as
-its snapshot (record/snapshot.py, made by record/derived.py, kept by store/derived.py).
+"""How a snapshot is written and read back: the mapped models as plain tuples (`encode_model_list`,
+`decode_model_list`), the facts blob tagged with `VERSION`, and `VERSION` itself, a digest of the
+code, tables, Python and packages that made the snapshot (record/snapshot/__init__.py says why).
 
-Opening a record used to decode every stored resource twice and map each into a model: about 1.4 s
-for a 25,000-resource record, on every first open in a new process. What they derive from a
-resource alone does not depend on who is looking:
-
-* **facts**, what the gate's rules read: security labels, entered-in-error, whether it records a
-  prognosis or resuscitation decision, its clinical day, the references it holds and (letters)
-  its attachment URLs. The gate applies each viewer's rules to these (record/access.py).
-* **entries**, what the mapping made of it (record/mapping.py), with the other resources it read
-  through references (a letter's Binary and author, a medicine's Medication), found or not: they
-  are used for a viewer only if that viewer finds the same ones.
-
-A snapshot is kept for one data version of the store (every write of resources moves it) and for
-`VERSION`, a digest of the code, tables and packages that made it; either differing, it is made
-again from the stored resources. The blobs are `marshal` data (C-speed, keeps tuples and
-frozensets, never runs code); one that cannot be read is made again too.
+The blobs are `marshal` data: C-speed, keeps tuples and frozensets, never runs code. One that
+cannot be read raises `Unreadable`, and the snapshot is made again from the stored resources.
 """
 
 from __future__ import annotations
@@ -27,16 +15,12 @@ import marshal
 import sys
 import types
 import typing
-from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
-from record import models, stored_json
-from record.dates import earliest_clinical_date
-from record.policy import UNREADABLE_LABEL, is_eol_sensitive, labels_of
-from record.references import references_in
+from record import models
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 # Packages whose behaviour shapes mapped entries: pydantic validates each entry, bleach cleans a
@@ -52,7 +36,7 @@ def _version() -> str:
     digest = hashlib.sha256(f"{sys.version}|marshal {marshal.version}|{packages}".encode())
     sources = version_sources()
     for path in sources:
-        digest.update(path.name.encode())
+        digest.update(str(path.relative_to(_ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -60,7 +44,7 @@ def _version() -> str:
 def version_sources() -> list[Path]:
     """The files a snapshot depends on: the record package, the terminology tables, and the one
     reading of raw FHIR outside the package that the facts and the mapping use (fhir_read.py)."""
-    return (sorted((_ROOT / "record").glob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
+    return (sorted((_ROOT / "record").rglob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
             + [_ROOT / "fhir_read.py"])
 
 
@@ -76,99 +60,6 @@ VERSION = _version()
 
 class Unreadable(ValueError):
     """A derived blob could not be read back; the resource is derived again."""
-
-
-# -- gate facts ---------------------------------------------------------------------------------
-ENTERED_IN_ERROR = 1
-EOL_SENSITIVE = 2
-# The gate could not classify the entry: its labels could not be read (UNREADABLE_LABEL), or
-# deriving its facts or mapping it failed. It is withheld from every viewer and counted apart
-# from what is hidden on purpose (record/access.py).
-UNCHECKED = 4
-
-
-DIGEST_SIZE = 8
-
-
-def digest(text: str) -> bytes:
-    """A fingerprint of a resource's stored text: the visible record refuses a later read of an
-    entry whose text no longer has it (record/access.py, RecordChanged). Stable across processes,
-    unlike hash(), so it can be kept in the snapshot."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
-
-
-def facts_of(resource: dict, text: str) -> tuple:
-    """What the gate's rules read of one resource: (security labels, flags, clinical day as a day
-    number or None, references, attachment URLs)."""
-    flags = (ENTERED_IN_ERROR if entered_in_error(resource) else 0) | (
-        EOL_SENSITIVE if is_eol_sensitive(resource, text) else 0)
-    when = earliest_clinical_date(resource)
-    urls = attachment_urls(resource) if resource.get("resourceType") == "DocumentReference" else ()
-    return (tuple(sorted(labels_of(resource))), flags, when.day.toordinal() if when else None,
-            tuple(sorted(references_in(text, resource))), tuple(sorted(urls)))
-
-
-def shared_facts(resources: Iterable[dict]) -> dict[str, tuple]:
-    """What the gate reads of the shared resources (medicines, clinicians) a record points at:
-    `Type/id` -> (security labels, flags), for those that have any."""
-    found = {}
-    for resource in resources:
-        labels = tuple(sorted(labels_of(resource)))
-        flags = (ENTERED_IN_ERROR if entered_in_error(resource) else 0) | (
-            EOL_SENSITIVE if is_eol_sensitive(resource) else 0)
-        if labels or flags:
-            found[f"{resource.get('resourceType')}/{resource.get('id')}"] = (labels, flags)
-    return found
-
-
-def unchecked_facts(resource: dict, text: str) -> tuple:
-    """`facts_of` for a resource whose facts could not all be derived: what can still be read of
-    it (its labels, so an entry hidden on purpose is not counted as unchecked; its day and
-    references), with UNREADABLE_LABEL and the UNCHECKED flag."""
-    labels, when, refs = {UNREADABLE_LABEL}, None, set()
-    try:
-        labels |= labels_of(resource)
-    except Exception:  # noqa: BLE001  the stand-in alone is enough to withhold it
-        pass
-    try:
-        when = earliest_clinical_date(resource)
-    except Exception:  # noqa: BLE001  undated: outside any date window, so not counted there
-        pass
-    try:
-        refs = references_in(text, resource)
-    except Exception:  # noqa: BLE001  (RecursionError: a walk too deep)
-        pass
-    return (tuple(sorted(labels)), UNCHECKED, when.day.toordinal() if when else None, tuple(sorted(refs)), ())
-
-
-def entered_in_error(resource: dict) -> bool:
-    """Whether a resource says it was entered in error, in any R4 element that can say so: a
-    `status` (most types), `docStatus` (letters), `lifecycleStatus` (goals), or a coded
-    `verificationStatus` or `clinicalStatus` (conditions, allergies); in any letter case."""
-    for key in ("status", "docStatus", "lifecycleStatus"):
-        value = resource.get(key)
-        if isinstance(value, str) and value.strip().lower() == "entered-in-error":
-            return True
-    for key in ("verificationStatus", "clinicalStatus"):
-        concept = resource.get(key)
-        if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
-            for coding in concept["coding"]:
-                code = coding.get("code") if isinstance(coding, dict) else None
-                if isinstance(code, str) and code.strip().lower() == "entered-in-error":
-                    return True
-    return False
-
-
-def attachment_urls(document: dict) -> set[str]:
-    """The attachment URLs of a letter (its Binary, or content held elsewhere)."""
-    urls = set()
-    contents = document.get("content")
-    for content in contents if isinstance(contents, list) else []:
-        attachment = content.get("attachment") if isinstance(content, dict) else None
-        url = attachment.get("url") if isinstance(attachment, dict) else None
-        if isinstance(url, str):
-            urls.add(url)
-    return urls
 
 
 # -- mapped entries -----------------------------------------------------------------------------
@@ -269,13 +160,21 @@ def _encode_model(entry, seen: dict | None = None) -> tuple:
     return tuple(values)
 
 
+# Why entries are made by generated code (the one place the package does this), measured on the
+# 25k record's 24,600 entries (issue 19, bench/README.md): a plain Python loop setting each field
+# through `object.__setattr__` took 100-120 ms where this takes about 30 ms, and the cold summary
+# at 25k (target 150 ms, 125 ms measured) decodes every visible entry. The speed comes from two
+# things, both kept small here: the fields set in straight-line code (one line per field, from
+# the model's own field list, `_builder`), and on an instance of a plain class of the same
+# layout, then given the model's class (`_filler`), since a frozen model's own setter refuses.
+
+
 def _filler(cls: type) -> type:
     """A class with `cls`'s base and its slots, in order, but the plain attribute setting of any
     class: an instance is filled field by field as any object is (which CPython does at C speed)
     and then made a `cls` by assigning `__class__`, allowed because the two lay out their slots
-    alike. Calling each slot's setter instead, as `cls` being frozen would need, cost half the
-    time of reading a snapshot back. A model of another layout is refused when this module is
-    imported (every test imports it), rather than given a second, untested way to be made."""
+    alike. A model of another layout is refused when this module is imported (every test imports
+    it), rather than given a second, untested way to be made."""
     namespace = {"__slots__": cls.__dict__.get("__slots__", ()), "__setattr__": object.__setattr__,
                  "__delattr__": object.__delattr__}
     filler = type(f"_{cls.__name__}Filler", (cls.__base__,), namespace)
@@ -356,7 +255,7 @@ def decode_model_list(encoded: tuple | list) -> tuple:
 
 
 def encode_snapshot(facts: tuple) -> bytes:
-    """A record's snapshot facts (record/derived.py `Snapshot.facts_blob`), tagged with VERSION."""
+    """A record's snapshot facts (`Snapshot.facts_blob`), tagged with VERSION."""
     return marshal.dumps((VERSION, facts))
 
 

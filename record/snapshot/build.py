@@ -1,20 +1,12 @@
-"""A record's snapshot: derived once from its stored resources, then read by the gate and the
-mapping for every viewer (record/projection.py says what it is for and when it is made again).
+"""Deriving a record's snapshot whole from its stored resources: the slow path, run at the first
+open of a record, and whenever record/snapshot/changes.py cannot apply a write's changes alone.
 
-`derive` is the slow path. It decodes each stored resource once, reads the gate's facts and maps
-it; letters and medicines are mapped after every other resource has been read, through an index
-of all the record's lookups (Binary, Medication, authors) that notes which of them each one asked
-for, found or not. It also writes down what each viewer would otherwise work out again from every
-entry: which rows point at each row (to hide what points at a withheld entry), and where each
-mapped entry falls in its list's order (a stable sort of some of the entries is the sort of all
-of them, kept to those).
-
-The snapshot's layout is in record/snapshot.py.
-
-`map_visible` is the fast path: the gate passed some rows to a viewer; their entries are made
-from the snapshot, except where the viewer does not resolve the same references as the row did
-(a letter whose Binary or author this viewer may not see): such an entry is mapped again, from
-its stored text, through the viewer's own lookups, as `record.mapping.map_stored` does.
+It decodes each stored resource once, reads the gate's facts and maps it; letters and medicines
+are mapped after every other resource has been read, through an index of all the record's lookups
+(Binary, Medication, authors) that notes which of them each one asked for, found or not. It also
+writes down what each viewer would otherwise work out again from every entry: which rows point at
+each row (to hide what points at a withheld entry), and where each mapped entry falls in its
+list's order (a stable sort of some of the entries is the sort of all of them, kept to those).
 """
 
 from __future__ import annotations
@@ -25,25 +17,20 @@ from collections.abc import Callable, Iterable
 
 import fhir_read
 from record import stored_json
-from record.mapping import (
-    LOOKUP_TYPES, REFERENCED_ONLY, RecordMapping, in_list_order, is_entered_in_error, map_stored,
-)
+from record.lookup_types import LOOKUP_TYPES, NEEDS_LOOKUPS, REFERENCED_ONLY  # their owner
+from record.mapping import RecordMapping, in_list_order, is_entered_in_error
 from record.mapping_common import Index
-from record.mapping_medications import group_key, in_medicine_order, merge
-from record.models import Letter, PatientInfo, PatientRecord
+from record.mapping_medications import group_key, merge
+from record.models import Letter, PatientInfo
 from record.policy import UNREADABLE_LABEL
-from record.projection import (
-    DIGEST_SIZE, UNCHECKED, Unreadable, decode_model_list, digest, encode_model_list, facts_of, shared_facts,
-    unchecked_facts,
-)
 from record.references import ANY_TYPE, LOCAL, displayed_references, normal_reference
-from record.snapshot import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
+from record.snapshot.codec import Unreadable, encode_model_list
+from record.snapshot.facts import DIGEST_SIZE, UNCHECKED, digest, facts_of, shared_facts, unchecked_facts
+from record.snapshot.layout import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
-# Types whose mapping reads other resources through the index (record.mapping.Index).
-_NEEDS_LOOKUPS = frozenset({"MedicationRequest", "MedicationStatement", "DocumentReference"})
 
 
-class _AskedIndex(Index):
+class AskedIndex(Index):
     """An index that notes every `Type/id` it was asked for, so a mapped entry can say what it
     read besides its own resource."""
 
@@ -67,7 +54,7 @@ def derive(texts: Iterable[tuple[str, str, str]],
     `fetch_shared` reads the shared resources (medicines, clinicians) the record points at;
     `texts_again` reads the record's rows of some types again, in the same order (letters and
     medicines are mapped in a second pass, rather than holding their texts meanwhile)."""
-    deriving = _Deriving()
+    deriving = Deriving()
     later: list[int] = []
     lookups: list[dict] = []
     for rtype, rid, text in texts:
@@ -75,7 +62,7 @@ def derive(texts: Iterable[tuple[str, str, str]],
         i = deriving.add_facts(rtype, rid, text, resource)
         if rtype in LOOKUP_TYPES and not deriving.flags.get(i, 0) & UNCHECKED and not is_entered_in_error(resource):
             lookups.append(resource)
-        if rtype in _NEEDS_LOOKUPS:
+        if rtype in NEEDS_LOOKUPS:
             later.append(i)  # mapped once every lookup has been read
         elif rtype not in REFERENCED_ONLY:
             deriving.map_into(i, resource)
@@ -83,10 +70,10 @@ def derive(texts: Iterable[tuple[str, str, str]],
               if not ref.startswith("Binary/")} - deriving.position.keys()
     shared = [r for r in (fetch_shared(wanted) if wanted else []) if isinstance(r, dict)]
     deriving.shared_facts = shared_facts(shared)
-    index = _AskedIndex(lookups + [r for r in shared if not is_entered_in_error(r)])
+    index = AskedIndex(lookups + [r for r in shared if not is_entered_in_error(r)])
     deriving.mapping.index = index
     expected = iter(later)
-    for rtype, rid, text in texts_again(tuple(sorted(_NEEDS_LOOKUPS))) if later else ():
+    for rtype, rid, text in texts_again(tuple(sorted(NEEDS_LOOKUPS))) if later else ():
         i = next(expected, None)
         if i is None or deriving.keys[i] != f"{rtype}/{rid}" or deriving.digests[
                 i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE] != digest(text):
@@ -111,7 +98,7 @@ class _Sorted:
         self.date, self.id = getattr(entry, "date", None), entry.id
 
 
-class _Deriving:
+class Deriving:
     """A snapshot being made, one resource at a time. Each resource's entries are encoded as soon
     as they are mapped, keeping only what the lists' order and the medicine groups need of them:
     a 100,000-resource record's mapped models are not all held at once."""
@@ -319,116 +306,8 @@ class _Deriving:
             shared_refs={ref: tuple(found) for ref, found in shared_refs.items()},
             shared_facts={ref: (*facts, tuple(self.naming.get(ref, ()))) for ref, facts in self.shared_facts.items()},
             unresolved=tuple(sorted(set(self.unresolved))),
+            dangling={key: tuple(found) for key, found in self.waiting.items()},
+            any_named={rid: tuple(naming) for rid, naming in self.by_id.items()},
             entries=Snapshot.encode_entries(self.by_list),
             search_rows=self.search_rows,
         )
-
-
-def map_visible(visible, memo: dict) -> PatientRecord:
-    """The viewer's record from the snapshot rows the gate passed (`VisibleRecord.take_rows`);
-    when the visible record has none to give (already taken), from its stored texts as before.
-    `memo` (one per record and data version, shared by its viewers) keeps, under "snapshot", the
-    models made from one snapshot (`_Made`); made from another, they are replaced."""
-    taken = visible.take_rows()
-    if taken is None:
-        return map_stored(visible.stored_texts(), visible.resources_of(*LOOKUP_TYPES), memo)
-    snapshot, passed = taken
-    made = memo.get("snapshot")
-    if made is None or made.digests != snapshot.digests:
-        made = memo["snapshot"] = _Made(snapshot)
-    try:
-        record = _from_snapshot(visible, snapshot, passed, made)
-    except (Unreadable, IndexError):  # damaged entries, or ones that do not match the facts:
-        # map the passed entries from their texts
-        memo.pop("snapshot", None)
-        record = map_stored(visible.stored_texts(), visible.resources_of(*LOOKUP_TYPES), {})
-    visible.check_current()  # a sync during the open: the service opens it again
-    return record
-
-
-class _Made:
-    """The models made from one snapshot's entries, shared by the viewers of one data version:
-    `entries[i]` is position i's models once made (None before), `groups` the merged medicine
-    of each group made so far. It holds no part of the snapshot itself (whose decoded entries
-    are several times the size of the models), only its digests, to know it."""
-
-    __slots__ = ("digests", "entries", "groups")
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.digests = snapshot.digests
-        self.entries: list[tuple | None] = [None] * len(snapshot.keys)
-        self.groups: dict[int, object] = {}
-
-    def at(self, i: int, snapshot: Snapshot) -> tuple:
-        models = self.entries[i]
-        if models is None:
-            models = self.entries[i] = decode_model_list(snapshot.encoded_at(i))
-        return models
-
-
-def _from_snapshot(visible, snapshot: Snapshot, passed: list[int], made: _Made) -> PatientRecord:
-    """The record from the snapshot: each list's visible entries made in stored order (the order
-    marshal laid them out in memory), then walked in the list's order."""
-    depends = snapshot.depends
-    shown = set(passed)
-    again: set[int] = set()
-    differs: dict[tuple, bool] = {}  # per distinct lookups (most medicines read the same few)
-    for i in depends.keys() & shown:
-        asked = depends[i]
-        verdict = differs.get(asked)
-        if verdict is None:
-            verdict = differs[asked] = any(found != visible.sees(ref) for ref, found in asked)
-        if verdict:
-            again.add(i)  # this viewer resolves its references differently
-    if again:
-        models = {i: made.at(i, snapshot) for i in passed if snapshot.types[i] not in REFERENCED_ONLY and i not in again}
-        return _map_in_stored_order(visible, snapshot, passed, models, again)
-    entries = made.entries
-    lists = {}
-    for name, (rows, items) in snapshot.orders.items():
-        if name == "medicines":
-            continue
-        for i, encoded in zip(*snapshot.entries_of(name)):
-            if entries[i] is None and i in shown:
-                entries[i] = decode_model_list(encoded)
-        # (a Patient's further entries are listed here but kept with its own list: made by `at`)
-        lists[name] = [(entries[i] or made.at(i, snapshot))[j] for i, j in zip(rows, items) if i in shown]
-    person = snapshot.person
-    medicines = {i for i in shown if snapshot.lists[i] == "medicines"}
-    return RecordMapping.assemble(
-        made.at(person[0], snapshot)[0] if person and person[0] in shown else None, lists,
-        _medications(snapshot, medicines, made))
-
-
-def _medications(snapshot: Snapshot, visible: set[int], made: _Made) -> list:
-    """The viewer's medicines as record.mapping_medications.group_medications makes them: a
-    group whose requests are all visible is the snapshot's merged one; otherwise its visible
-    requests are merged here. Statements stay as they are."""
-    grouped: set[int] = set()
-    found = []
-    for number, (members, merged) in enumerate(snapshot.medicine_groups):
-        grouped.update(members)
-        shown = [i for i in members if i in visible]
-        if len(shown) == len(members):
-            if number not in made.groups:
-                made.groups[number] = decode_model_list(merged)[0]
-            found.append(made.groups[number])
-        elif shown:
-            found.append(merge([made.at(i, snapshot)[0] for i in shown]))
-    statements = [made.at(i, snapshot)[0] for i in sorted(visible - grouped)]
-    return in_medicine_order(statements + found)
-
-
-def _map_in_stored_order(visible, snapshot: Snapshot, passed: list[int], made: dict[int, tuple],
-                         again: set[int]) -> PatientRecord:
-    """The record as `map_stored` makes it, for a viewer some of whose entries had to be mapped
-    again through their own lookups (then every list is sorted afresh)."""
-    mapping = RecordMapping([r for r in visible.resources_of(*LOOKUP_TYPES) if not is_entered_in_error(r)])
-    for i in passed:
-        if i in again:
-            resource = visible.get(snapshot.keys[i])
-            if resource is not None:
-                mapping.add(resource)
-        elif i in made:
-            mapping.take(snapshot.lists[i], made[i])
-    return mapping.record()
