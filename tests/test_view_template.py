@@ -5,6 +5,7 @@ shows its measures, checks and question in a summary built for a hand-made recor
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import importlib.util
 import json
@@ -133,3 +134,29 @@ def test_every_registered_view_comes_from_its_table_row():
         row = view_row(spec.id)
         assert spec.title == row["title"] and "|".join(spec.measures) == row["measures"]
         assert [r.__name__ for r in spec.question_rules] == row["question_rules"].split("|")
+
+
+def _view_modules_imported(path: Path) -> set[str]:
+    """The conditions.* modules a file imports (`from conditions import x` and `from conditions.x import`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "conditions":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("conditions."):
+            found.add(node.module.split(".")[1])
+    return found
+
+
+def test_no_view_reads_a_sibling_view():
+    """A view's modules (its own and its *_rules/_checks/... parts) import no other view's:
+    what two views share lives in a shared module (conditions/shared.py and the like)."""
+    folder = Path(conditions.__file__).parent
+    views = [spec.id for spec in conditions.REGISTRY]
+    offenders = []
+    for path in folder.glob("*.py"):
+        own = next((v for v in views if path.stem == v or path.stem.startswith(f"{v}_")), None)
+        for name in _view_modules_imported(path):
+            other = next((v for v in views if name == v or name.startswith(f"{v}_")), None)
+            if other and other != own and path.stem != "__init__":
+                offenders.append(f"{path.name} imports {name}")
+    assert not offenders, offenders
