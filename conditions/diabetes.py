@@ -108,7 +108,7 @@ def applies(ctx: Context) -> bool:
 SPEC = view_spec(ID, ViewRules(
     build_measure=build_measure,
     # which checks apply depends on the person's situations: one group (conditions/diabetes_checks.py)
-    checks=(CheckSpec(id="situation_checks", name="Diabetes checks", interval_check="",
+    checks=(CheckSpec(id="situation_checks", name="Diabetes checks", interval_check="",  # rows chosen per situation
                       compute=diabetes_checks.checks),),
     applies=applies,
     questions=diabetes_prompts.QUESTION_RULES,
