@@ -19,9 +19,12 @@ from cli_common import (  # noqa: F401  (the commands' shared parts; `cli.UsageE
 )
 from connectors.base import ConnectorError
 from ingest import import_paths
+from record.tables import read_table
 from store import StoreError
 
-VIEW_IDS = ("diabetes", "end_of_life", "dementia", "inflammatory_arthritis", "mental_health")  # conditions.REGISTRY
+# The view ids from their table (data/terminology/views.csv), read without loading the condition
+# modules; tests/test_chosen_views.py checks they are conditions.REGISTRY's, in its order.
+VIEW_IDS = tuple(row["id"] for row in read_table("views.csv", ("id",)))
 # The commands that read records load the gate, the summary and the sheet when they run, so that
 # `ltc import` does not spend a fifth of a second loading them.
 

@@ -134,7 +134,9 @@ _ENDED_CONDITION = frozenset({"resolved", "inactive", "remission"})
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """A check a view expects: its interval row in intervals.csv and when it applies."""
+    """A check a view expects: its interval row in intervals.csv and when it applies. A check a
+    row cannot say (a CPR decision's own review date, monitoring dated from a medicine's start)
+    gives `compute`, the view module's own rule: it still runs through `run_checks`, the one engine."""
 
     id: str
     name: str
@@ -145,6 +147,8 @@ class CheckSpec:
     declined_valuesets: tuple[str, ...] = ()
     since: Callable[[Context], dt.date | None] | None = None  # count evidence only from this date
     note: Callable[[Context], str | None] | None = None  # extra words shown with the check
+    # the module's own rule: one check, or a group whose ids the record decides (the lithium checks)
+    compute: Callable[[Context], CheckView | list[CheckView] | None] | None = None
 
 
 def status_for(last_done: dt.date | None, interval_days: int, grace_days: int, today: dt.date) -> tuple[dt.date | None, CheckStatus]:
@@ -240,7 +244,7 @@ def check_from_row(ctx: Context, check_id: str, name: str, interval_check: str,
 
 
 def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
-    """Compute one check from the visible record, or None when it does not apply to this person."""
+    """Compute one table check from the visible record, or None when it does not apply to this person."""
     if spec.applies is not None and not spec.applies(ctx):
         return None
     return check_from_row(
@@ -249,6 +253,19 @@ def run_check(ctx: Context, spec: CheckSpec) -> CheckView | None:
         since=spec.since(ctx) if spec.since else None,
         note=spec.note(ctx) if spec.note else None,
     )
+
+
+def run_checks(ctx: Context, specs: tuple[CheckSpec, ...]) -> list[CheckView]:
+    """Every check of a view, in its order: a table row's through `run_check`, a module's own rule
+    through its `compute` (a group flattened in place); those that do not apply left out."""
+    found: list[CheckView | None] = []
+    for spec in specs:
+        if spec.compute is None:
+            found.append(run_check(ctx, spec))
+        elif spec.applies is None or spec.applies(ctx):
+            made = spec.compute(ctx)
+            found.extend(made if isinstance(made, list) else [made])
+    return [c for c in found if c]
 
 
 def series_of(ctx: Context, measure_id: str) -> list[SeriesPoint]:
@@ -265,7 +282,8 @@ _point = copier(SeriesPoint, ("date", "value", "flag", "comparator", "text", "id
 
 @dataclass(frozen=True)
 class ConditionSpec:
-    """One clinical exemplar, as a plain object the registry lists."""
+    """One clinical exemplar, as a plain object the registry lists. Built by conditions/template.py
+    from its views.csv row and its module's `ViewRules` (docs/adding-a-view.md)."""
 
     id: str
     title: str
@@ -276,11 +294,11 @@ class ConditionSpec:
     build_measure: Callable[[Context, str], MeasureView | None]
     related_medicines: tuple[str, ...] = ()  # medicine classes listed under this condition
     applies_rule: Callable[[Context], bool] | None = None  # replaces the value-set/medicine test
-    extra_checks: Callable[[Context], list[CheckView]] | None = None  # checks CheckSpec cannot express
     question_rules: tuple[Callable[[Context, "ConditionView"], list[Question]], ...] = ()
     panels: Callable[[Context], list[Panel]] | None = None
     intro: Callable[[Context], str | None] | None = None
     support: Callable[[Context], str | None] | None = None
+    finish: Callable[[Context, "ConditionView"], "ConditionView"] | None = None  # the module's last word
     max_questions: int = 5
 
     def applies(self, ctx: Context) -> bool:
@@ -296,18 +314,18 @@ class ConditionSpec:
         """Compute the whole view; each question keeps as sources every entry the view read."""
         with ctx.tracer.collecting() as read:
             measures = [m for m in (self.build_measure(ctx, mid) for mid in self.measures) if m]
-            checks = [c for c in (run_check(ctx, spec) for spec in self.checks) if c]
-            checks = [c for c in (self.extra_checks(ctx) if self.extra_checks else ()) if c] + checks
+            checks = run_checks(ctx, self.checks)
             partial = ConditionView(id=self.id, title=self.title, measures=measures, checks=checks)
             questions = [q for rule in self.question_rules for q in rule(ctx, partial)]
         questions.sort(key=lambda q: q.rank)
-        return plain_view(partial.model_copy(update={
+        shown = plain_view(partial.model_copy(update={
             "questions": [q.model_copy(update={"view": self.id, "sources": ctx.tracer.sources(read)})
                           for q in questions[: self.max_questions]],
             "panels": self.panels(ctx) if self.panels else [],
             "intro": self.intro(ctx) if self.intro else None,
             "support": self.support(ctx) if self.support else None,
         }))
+        return self.finish(ctx, shown) if self.finish else shown
 
 
 def personal_target(ctx: Context, measure_id: str):

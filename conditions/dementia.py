@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conditions import end_of_life_rules as planning
+from conditions import shared
 from conditions.base import (
-    RECENT_MEDICINE_DAYS, CheckSpec, CheckView, ConditionSpec, ConditionView, Context, MeasureView,
+    RECENT_MEDICINE_DAYS, CheckSpec, CheckView, ConditionView, Context, MeasureView,
     Panel, Question, evidence_dates, measure_view, number, status_for,
 )
 from conditions.questions import suggest
 from conditions.boundary import bounded, missing_where, not_seen
+from conditions.template import ViewRules, view_spec
 from record import terminology
 from record.dates import human
 from record.models import Medication
 
 ID = "dementia"
-TITLE = "Dementia"
-SCORES = ("mmse", "sixcit", "moca")
+SCORES = ("mmse", "sixcit", "moca")  # its measures (views.csv), each compared only with itself
 # 6CIT counts errors, so a higher score means more difficulty (clinical-reference §4.1: "0–28,
 # higher = worse"); MMSE and MoCA count correct answers.
 HIGHER_IS_WORSE = frozenset({"sixcit"})
@@ -87,7 +87,7 @@ def antipsychotic_check(ctx: Context) -> CheckView | None:
     """Review at least every 6 weeks while an antipsychotic is current (intervals.csv, unverified).
     Only reviews since the current course started count; with none yet, the first is due one
     interval after the start. Anticipatory (end of life) injections are not counted."""
-    started = courses(ctx, ANTIPSYCHOTIC, exclude=planning.ANTICIPATORY_CLASS)
+    started = courses(ctx, ANTIPSYCHOTIC, exclude=shared.ANTICIPATORY_CLASS)
     if not started:
         return None
     start = min(started.values())
@@ -112,7 +112,7 @@ def carers(ctx: Context) -> Panel:
     for person in ctx.record.related_people:
         if person.active is False or (person.period_end and person.period_end < ctx.today):
             continue
-        if not planning.matches(CARER_ROLES, person.relationship_codings, person.relationship):
+        if not shared.matches(CARER_ROLES, person.relationship_codings, person.relationship):
             continue
         since = f"since {human(person.period_start)}" if person.period_start else None
         items.append((person.name or "Name not recorded", person.relationship or "Carer", since))
@@ -188,7 +188,7 @@ def ask_new_medicine(ctx: Context, view: ConditionView) -> list[Question]:
     unverified; other anti-dementia medicines get an open "any changes" wording."""
     since = _months_before(ctx.today, NEW_MEDICINE_MONTHS)
     ache = {_ingredient(m) for m in ctx.medicines(ANTI_DEMENTIA)
-            if planning.matches(ACHE_INHIBITOR, m.codings, m.name)}
+            if shared.matches(ACHE_INHIBITOR, m.codings, m.name)}
     questions = []
     for ingredient, start in courses(ctx, ANTI_DEMENTIA).items():
         if start < since:
@@ -212,7 +212,7 @@ def ask_antipsychotic(ctx: Context, view: ConditionView) -> list[Question]:
     check = antipsychotic_check(ctx)
     if check is None or check.status != "overdue":
         return []
-    started = courses(ctx, ANTIPSYCHOTIC, exclude=planning.ANTICIPATORY_CLASS)
+    started = courses(ctx, ANTIPSYCHOTIC, exclude=shared.ANTICIPATORY_CLASS)
     ingredient = min(started, key=started.get)
     drug, when = ingredient.capitalize(), human(started[ingredient])
     span = _span(check.interval_days or 0)
@@ -256,7 +256,7 @@ def ask_score_change(ctx: Context, view: ConditionView) -> list[Question]:
 
 def ask_plan_ahead(ctx: Context, view: ConditionView) -> list[Question]:
     """No lasting power of attorney and no advance care plan (or ReSPECT form) recorded (§4.3)."""
-    if planning.has_plan_ahead(ctx):
+    if shared.has_plan_ahead(ctx):
         return []
     none = f"No lasting power of attorney or advance care plan is {missing_where(ctx)}." if bounded(ctx) else None
     return [suggest(
@@ -269,24 +269,12 @@ def ask_plan_ahead(ctx: Context, view: ConditionView) -> list[Question]:
         "information.")]
 
 
-SPEC = ConditionSpec(
-    id=ID,
-    extra_checks=lambda ctx: [antipsychotic_check(ctx)],
-    title=TITLE,
-    applies_valuesets=("dementia",),
-    defining_medicines=(ANTI_DEMENTIA,),
-    measures=SCORES,
-    checks=(
-        CheckSpec(id="care_plan_review", name="Dementia care plan review",
-                  interval_check="care_plan_review", condition=ID,
-                  declined_valuesets=("declined_dementia_care_plan",)),
-        CheckSpec(id="medication_review", name="Medication review",
-                  interval_check="medication_review", condition=ID),
-    ),
+SPEC = view_spec(ID, ViewRules(  # its table rows: views.csv, view_checks.csv (data/terminology)
+    checks=(CheckSpec(id="antipsychotic_review", name="Antipsychotic medicine review",
+                      interval_check="antipsychotic_review", condition=ID, compute=antipsychotic_check),),
     build_measure=build_measure,
-    related_medicines=(ANTI_DEMENTIA, ANTIPSYCHOTIC),
-    question_rules=(ask_antipsychotic, ask_score_change, ask_care_plan_review, ask_new_medicine,
-                    ask_plan_ahead),
+    questions=(ask_antipsychotic, ask_score_change, ask_care_plan_review, ask_new_medicine,
+               ask_plan_ahead),
     panels=panels,
     intro=intro,
-)
+))

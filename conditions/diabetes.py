@@ -2,8 +2,10 @@
 
 The view follows blood sugar (HbA1c), blood pressure, cholesterol, kidney tests (eGFR and urine
 ACR) and weight (BMI), and checks that the 8 National Diabetes Audit care processes and eye
-screening are up to date. Targets, intervals and codes come from `data/terminology/`; the rules
-for which target applies and the questions for the appointment live in `diabetes_rules.py`.
+screening are up to date. The view's table rows are in `data/terminology/views.csv`; targets,
+intervals and codes come from `data/terminology/`; the rules for which target applies and the
+questions for the appointment live in `diabetes_rules.py` and `diabetes_prompts.py`, the checks
+for this person's situations in `diabetes_checks.py` (conditions/template.py joins them).
 
 It applies to a diabetes condition (type 1, type 2 or diabetes not otherwise specified); not to
 non-diabetic hyperglycaemia (prediabetes) alone, whose value set is kept apart.
@@ -11,18 +13,16 @@ non-diabetic hyperglycaemia (prediabetes) alone, whose value set is kept apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from conditions import diabetes_checks, diabetes_prompts
 from conditions import diabetes_rules as rules
 from conditions.base import (
-    CheckView, ConditionSpec, ConditionView, Context, MeasureView, SituationLine, measure_view,
+    CheckSpec, CheckView, ConditionView, Context, MeasureView, SituationLine, measure_view,
 )
 from conditions.situations import situations
+from conditions.template import ViewRules, view_spec
 from record import citations
 
 ID = "diabetes"
-MEASURES = ("hba1c", "bp_systolic", "bp_diastolic", "cholesterol", "ldl", "egfr", "acr", "bmi", "glucose")
 ALWAYS_SHOWN = ("hba1c", "bp_systolic", "bp_diastolic")  # shown with their target even before a result
 RETINAL_NOTE = ("Shown as due once a year. The NHS eye screening programme may invite people at low risk "
                 "every 2 years, but that longer interval is not verified here, so this view keeps 12 months.")
@@ -85,42 +85,33 @@ def _with_notes(check: CheckView, pregnant: bool) -> CheckView:
     return check.model_copy(update={"note": " ".join(n for n in notes if n) or None})
 
 
-@dataclass(frozen=True)
-class _DiabetesSpec(ConditionSpec):
-    """ConditionSpec whose checks' notes depend on the computed result (a decline counted as
-    addressed gets its own words), which CheckSpec.note, set before the result, cannot say."""
-
-    def view(self, ctx: Context) -> ConditionView:
-        """The generic view, with the checks' notes added and the situations that shaped it."""
-        shown = super().view(ctx)
-        found = situations(ctx)
-        lines = [SituationLine(id=s.id, words=s.words, source=citations.plain(s.source), basis=s.source)
-                 for s in found.shown]
-        update = {"checks": [_with_notes(c, found.pregnant) for c in shown.checks], "situations": lines}
-        if not found.full_view:  # results only (possible diagnosis), or a yearly HbA1c after GDM
-            update["questions"] = []
-        return shown.model_copy(update=update)
+def finish(ctx: Context, shown: ConditionView) -> ConditionView:
+    """The checks' notes, which depend on the computed result (a decline counted as addressed gets
+    its own words, which CheckSpec.note, set before the result, cannot say), and the situations
+    that shaped the view."""
+    found = situations(ctx)
+    lines = [SituationLine(id=s.id, words=s.words, source=citations.plain(s.source), basis=s.source)
+             for s in found.shown]
+    update = {"checks": [_with_notes(c, found.pregnant) for c in shown.checks], "situations": lines}
+    if not found.full_view:  # results only (possible diagnosis), or a yearly HbA1c after GDM
+        update["questions"] = []
+    return shown.model_copy(update=update)
 
 
 def applies(ctx: Context) -> bool:
     """Confirmed diabetes, remission, a possible diagnosis (results only) or gestational diabetes
-    (in pregnancy, or after the birth for its yearly HbA1c); never a refuted entry (§11.4, §11.8)."""
+    (in pregnancy, or after the birth for its yearly HbA1c); never a refuted entry (§11.4, §11.8).
+    Not metformin alone (also used for prediabetes), nor non-diabetic hyperglycaemia alone."""
     return situations(ctx).diagnosis != "none"
 
 
-SPEC = _DiabetesSpec(
-    id=ID,
-    title="Diabetes",
-    applies_valuesets=("diabetes",),  # type 1, type 2 and "diabetes mellitus"; not ndh
-    defining_medicines=(),  # metformin alone is also used for prediabetes and other conditions
-    measures=MEASURES,
-    checks=(),
-    extra_checks=diabetes_checks.checks,
-    applies_rule=applies,
+SPEC = view_spec(ID, ViewRules(
     build_measure=build_measure,
-    related_medicines=("glucose_lowering", "metformin", "sulfonylurea", "insulin", "dpp4_inhibitor",
-                       "sglt2_inhibitor", "glp1_agonist", "thiazolidinedione", "hypo_associated",
-                       "statin", "acei_arb"),
-    question_rules=diabetes_prompts.QUESTION_RULES,
+    # which checks apply depends on the person's situations: one group (conditions/diabetes_checks.py)
+    checks=(CheckSpec(id="situation_checks", name="Diabetes checks", interval_check="",  # rows chosen per situation
+                      compute=diabetes_checks.checks),),
+    applies=applies,
+    questions=diabetes_prompts.QUESTION_RULES,
     intro=intro,
-)
+    finish=finish,
+))

@@ -20,6 +20,7 @@ from conditions.diabetes_rules import (
     source_words, target_order, target_row,
 )
 from conditions.boundary import missing_where, not_seen
+from conditions.questions import suggest
 from conditions.situations import egfr_band, situations
 from record import terminology
 from record.dates import human
@@ -28,8 +29,8 @@ from record.dates import human
 # -- question rules (§2.3) ---------------------------------------------------------------------
 
 def _ask(ctx: Context, rule: str, rank: int, reason: str, patient: str, carer: str) -> list[Question]:
-    return [Question(text=ctx.wording(patient, carer), source="suggested", rule_id=f"diabetes.{rule}",
-                     rank=rank, reason=f"{reason} (clinical-reference §2.3)")]
+    """A §2.3 question, built as every view's are (conditions/questions.suggest)."""
+    return [suggest(ctx, f"diabetes.{rule}", rank, f"{reason} (clinical-reference §2.3)", patient, carer)]
 
 
 def _your(ctx: Context) -> str:

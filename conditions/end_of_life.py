@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from conditions import end_of_life_rules as rules
 from conditions.base import (
-    CheckView, ConditionSpec, ConditionView, Context, MeasureView, Panel, Question, measure_view,
+    CheckSpec, CheckView, ConditionView, Context, MeasureView, Panel, Question, measure_view,
     status_for,
 )
 from conditions.questions import suggest
 from conditions.boundary import bounded, missing_where
+from conditions.template import ViewRules, view_spec
 from record import terminology
 from record.dates import human
 
 ID = "end_of_life"
-TITLE = "Planning ahead and end of life care"
 CPR_RULE = "eol_cpr_review"  # intervals.csv: grace window before the recorded review date [R5]
 PLAN_REVIEW_RULE = "eol_acp_review"  # intervals.csv: "older than 12 months" of §3.3
 CHECKLIST_ID = "shared_record_checklist"
@@ -285,19 +285,13 @@ def ask_attorney(ctx: Context, view: ConditionView) -> list[Question]:
         f"{when}. You and {{name}} could check the details are correct.")]
 
 
-SPEC = ConditionSpec(
-    id=ID,
-    applies_rule=_applies,
-    extra_checks=lambda ctx: [cpr_check(ctx)],
-    title=TITLE,
-    applies_valuesets=rules.REGISTER + rules.PROGNOSIS + (rules.ANTICIPATORY_CODES,),
-    defining_medicines=(rules.ANTICIPATORY_CLASS,),
-    measures=("karnofsky",),
-    checks=(),
+SPEC = view_spec(ID, ViewRules(  # its table row: data/terminology/views.csv
+    applies=_applies,
+    checks=(CheckSpec(id="cpr_review", name="Resuscitation (CPR) decision review", interval_check=CPR_RULE,
+                      compute=cpr_check),),
     build_measure=build_measure,
-    related_medicines=(rules.ANTICIPATORY_CLASS,),
-    question_rules=(ask_anticipatory, ask_cpr_review, ask_plan_review, ask_preferred_place,
-                    ask_no_plan, ask_attorney),
+    questions=(ask_anticipatory, ask_cpr_review, ask_plan_review, ask_preferred_place,
+               ask_no_plan, ask_attorney),
     panels=panels,
     intro=intro,
-)
+))

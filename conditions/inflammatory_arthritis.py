@@ -16,14 +16,16 @@ from functools import cache
 
 from conditions.base import (
     bands_note,
-    ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
+    ConditionView, Context, MeasureView, Question, measure_view, number,
 )
 from conditions.questions import you_could
 from conditions.inflammatory_arthritis_rules import (
-    CHECKS, CONDITION, CUSTOM_CHECKS, annual_review_check, blood_set, current_dmard_names,
-    hcq_eye_check, hcq_risk_factor, restart_of_first, started,
+    CHECKS, CONDITION, annual_review_check, blood_set, current_dmard_names,
+    hcq_eye_check, hcq_risk_factor, restart_of_first,
 )
 from conditions.boundary import hides, missing_where, not_seen
+from conditions.shared import started
+from conditions.template import ViewRules, view_spec
 from record import terminology
 from record.dates import human
 
@@ -278,16 +280,9 @@ def intro(ctx: Context) -> str:
         "with the safety thresholds and aims that apply and where they come from.")
 
 
-SPEC = ConditionSpec(
-    id=CONDITION,
-    extra_checks=lambda ctx: [check(ctx) for check in CUSTOM_CHECKS],
-    title="Inflammatory arthritis",
-    applies_valuesets=("inflammatory_arthritis",),
-    defining_medicines=("dmard",),
-    measures=("das28", "crp", "esr", *MONITORING_MEASURES),
+SPEC = view_spec(CONDITION, ViewRules(  # its table row: data/terminology/views.csv
     checks=CHECKS,
     build_measure=build_measure,
-    related_medicines=("dmard", "biologic"),
-    question_rules=QUESTION_RULES,
+    questions=QUESTION_RULES,
     intro=intro,
-)
+))

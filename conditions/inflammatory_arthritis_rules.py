@@ -60,12 +60,6 @@ def monitored_drugs(ctx: Context) -> list[tuple[str, str]]:
     return found
 
 
-def started(med) -> dt.date | None:
-    """When a medicine was first issued or started."""
-    dates = [d for d in (med.issues or [med.authored_on, med.date]) if d]
-    return min(dates) if dates else None
-
-
 def current_dmard_names(ctx: Context) -> list[str]:
     """Plain names of the current DMARDs ("methotrexate"), named classes first."""
     names = [c for c in NAMED_DMARDS if ctx.monitored(c)]
@@ -263,5 +257,15 @@ def sulfasalazine_kidney_check(ctx: Context) -> CheckView | None:
                           note=f"{reason} {note}" if reason else note)
 
 
-CHECKS: tuple[CheckSpec, ...] = ()  # every check here needs `evidence_on`, so all are custom
-CUSTOM_CHECKS = (dmard_bloods_check, sulfasalazine_kidney_check, hcq_eye_check, annual_review_check)
+# Every check here is dated from a medicine's start or dose change, or needs a diagnosis within the
+# view, which a table row cannot say: each is the module's own rule, run by the one engine.
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(id="dmard_bloods", name="DMARD monitoring blood tests", interval_check="dmard_bloods",
+              condition=CONDITION, compute=dmard_bloods_check),
+    CheckSpec(id="sulfasalazine_renal", name="Yearly kidney test (sulfasalazine)",
+              interval_check="sulfasalazine_renal", condition=CONDITION, compute=sulfasalazine_kidney_check),
+    CheckSpec(id="hcq_eye_screening", name="Eye screening (hydroxychloroquine)",
+              interval_check="hcq_eye_screening", condition=CONDITION, compute=hcq_eye_check),
+    CheckSpec(id="ra_annual_review", name="Arthritis annual review", interval_check="ra_annual_review",
+              condition=CONDITION, compute=annual_review_check),
+)

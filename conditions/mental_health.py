@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from conditions.base import (
     bands_note,
-    ConditionSpec, ConditionView, Context, MeasureView, Question, measure_view, number,
+    ConditionView, Context, MeasureView, Question, measure_view, number,
 )
 from conditions import verdict as verdicts
 from conditions.questions import you_could
 from conditions.mental_health_lithium import event_fact, in_weekly_phase
 from conditions.mental_health_rules import (
-    CONDITION, all_checks, antipsychotic_start, current_antipsychotics, lithium_checks,
+    CHECKS, CONDITION, antipsychotic_start, current_antipsychotics, lithium_checks,
     medicine_word, on_lithium, smi_physical_check, smi_parts,
 )
 from conditions.boundary import missing_where, not_seen
+from conditions.template import ViewRules, view_spec
 from record import terminology
 from record.dates import human
 
@@ -245,19 +246,12 @@ def applies(ctx: Context) -> bool:
     return bool(current_antipsychotics(ctx)) and not ctx.has_coded("dementia")
 
 
-SPEC = ConditionSpec(
-    id=CONDITION,
-    applies_rule=applies,
-    extra_checks=all_checks,
-    title="Mental health",
-    applies_valuesets=("smi", "depression", "anxiety"),
-    defining_medicines=("lithium", "antipsychotic"),
-    measures=("lithium", "egfr", "tsh", "calcium", "weight", "bmi", "phq9", "gad7"),
-    checks=(),
+SPEC = view_spec(CONDITION, ViewRules(  # its table row: data/terminology/views.csv
+    applies=applies,
+    checks=CHECKS,
     build_measure=build_measure,
-    related_medicines=("lithium", "antipsychotic", "antidepressant"),
-    question_rules=(q_lithium_outside_range, q_lithium_overdue, q_egfr_falling,
-                    q_antipsychotic_weight, q_smi_check, q_score_change),
+    questions=(q_lithium_outside_range, q_lithium_overdue, q_egfr_falling,
+               q_antipsychotic_weight, q_smi_check, q_score_change),
     intro=intro,
     support=support,
-)
+))

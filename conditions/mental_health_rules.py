@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conditions.base import CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
-from conditions.inflammatory_arthritis_rules import started
+from conditions.base import CheckSpec, CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
+from conditions.shared import started
 from conditions.mental_health_lithium import lithium_level_check, lithium_stricter  # noqa: F401  (lithium_stricter: the views' API)
 from conditions.medicines import listed_reason, medicine_word, monitoring_reason  # noqa: F401  (medicine_word: the views' API)
 from record import terminology
@@ -195,7 +195,17 @@ def antipsychotic_checks(ctx: Context) -> list[CheckView]:
     return [c for c in found if c]
 
 
-def all_checks(ctx: Context) -> list[CheckView]:
-    """Every check the mental health view shows, in the order it lists them."""
-    found = lithium_checks(ctx) + [smi_physical_check(ctx), care_plan_check(ctx)]
-    return [c for c in found if c] + antipsychotic_checks(ctx)
+# Every check the mental health view shows, in the order it lists them: each is dated from a
+# medicine's start or needs the SMI register, which a table row cannot say (the module's own rule,
+# run by the one engine). The lithium and antipsychotic checks are groups: which apply depends on
+# the record.
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(id="lithium", name="Lithium monitoring", interval_check="lithium", condition=CONDITION,
+              compute=lithium_checks),
+    CheckSpec(id="smi_physical_check", name="Yearly physical health check", interval_check="smi_physical_check",
+              condition=CONDITION, compute=smi_physical_check),
+    CheckSpec(id="care_plan_review", name="Mental health care plan", interval_check="care_plan_review",
+              condition=CONDITION, compute=care_plan_check),
+    CheckSpec(id="antipsychotic", name="Antipsychotic monitoring", interval_check="antipsychotic_weight",
+              condition=CONDITION, compute=antipsychotic_checks),
+)

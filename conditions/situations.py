@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from conditions import ages
-from conditions import end_of_life_rules as eol
+from conditions import shared
 from conditions.base import Context, in_any, number, personal_target
 from record import terminology
 from record.dates import FhirDate, parse_or_none
@@ -41,7 +41,7 @@ GESTATIONAL = "gestational_diabetes"
 PREGNANCY = "pregnancy"
 DELIVERY_DATE = "expected_delivery_date"
 FRAILTY = "frailty_moderate_severe"
-END_OF_LIFE = eol.REGISTER + ("gsf_prognosis_b", "gsf_prognosis_c", "gsf_prognosis_d",
+END_OF_LIFE = shared.REGISTER + ("gsf_prognosis_b", "gsf_prognosis_c", "gsf_prognosis_d",
                               "eol_last_months", "eol_last_weeks", "eol_last_days")  # months or less
 POSSIBLE = frozenset({"provisional", "differential", "unconfirmed"})
 IGNORED = frozenset({"refuted", "entered-in-error"})

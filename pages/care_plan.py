@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from conditions import end_of_life_rules as planning
+from conditions import shared as planning
 from conditions import personal
 from conditions import plan_activities as activities
 from conditions.base import Context, number, target_text
