@@ -137,6 +137,7 @@ def test_ltc_appointments_for_a_carer_whose_consent_ended_says_why(make, tmp_pat
                      "--out", str(out), "--db", str(service._store.path)])
     said = capsys.readouterr().err
     assert code != 0 or "consent" in said.lower(), (code, said)
+    assert out.read_text() == "MY OWN CALENDAR"  # the refusal leaves the person's file as it was
 
 
 def test_a_sentinel_far_future_start_does_not_break_the_calendar(make):
