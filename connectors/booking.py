@@ -171,8 +171,9 @@ class BookingClient:
         if made:
             return self._json("GET", f"Appointment/{made}")
         found = self._json("GET", "Appointment", params={"slot": f"Slot/{slot_id}", "patient": f"Patient/{patient_id}"})
-        mine = [e.get("resource") for e in found.get("entry") or [] if isinstance(e, dict)
-                and isinstance(e.get("resource"), dict) and e["resource"].get("status") != "cancelled"]
+        mine = [e["resource"] for e in found.get("entry") or [] if isinstance(e, dict)
+                and isinstance(e.get("resource"), dict) and e["resource"].get("status") != "cancelled"
+                and _names_slot(e["resource"], slot_id)]  # a server ignoring `slot` lists others too
         if len(mine) == 1:
             return mine[0]
         raise BadPayload("The practice's server took the booking but did not say what it made. Sync the "
@@ -273,6 +274,12 @@ def _body(response: requests.Response) -> dict:
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}
+
+
+def _names_slot(appointment: dict, slot_id: str) -> bool:
+    """Whether an Appointment references this Slot."""
+    return any(isinstance(ref, dict) and str(ref.get("reference") or "").rstrip("/").endswith(f"Slot/{slot_id}")
+               for ref in appointment.get("slot") or [])
 
 
 def _location_id(location: str | None) -> str | None:

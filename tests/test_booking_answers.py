@@ -128,3 +128,13 @@ def test_a_create_answered_with_nothing_is_found_by_its_slot(server, proxy, book
     proxy.on(lambda r: r.method == "POST" and r.path.rstrip("/").endswith("/Appointment"), bare)
     done = booker.book(ME, TODAY, "fixapp21-slot-2", proxy.base, server.token)
     assert made and done.appointment_id == made[0] and "is booked" in done.message
+
+
+def test_only_the_id_is_taken_from_a_location_header():
+    """A Location naming another host gives only the Appointment id (read back on this client's own
+    base, so the token never follows the header); one naming no Appointment gives nothing."""
+    from connectors.booking import _location_id
+
+    assert _location_id("https://evil.example/fhir/Appointment/a-1.2/_history/1") == "a-1.2"
+    assert _location_id("Appointment/a9") == "a9"
+    assert [_location_id(v) for v in (None, "", "https://x/fhir/Slot/s1", "https://x/MyAppointment/a1")] == [None] * 4
