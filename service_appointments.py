@@ -18,13 +18,14 @@ import requests
 
 import sync
 from connectors.base import ConnectorError
-from connectors.booking import BookingClient, Slot, scope_allows_writes
+from connectors.booking import BookingClient, NotCancellable, Slot, scope_allows_writes, slot_moment
 from exports import feedback
 from exports.calendar_ics import calendar, file_name
-from record.appointments import GOING_AHEAD, upcoming
+from record.appointments import GOING_AHEAD, AppointmentLine, status_words, upcoming, when_words
+from record.dates import UK
 from service_connect import SyncFailed
 
-__all__ = ["AppointmentsServiceMixin", "BookingOutcome", "BookingRefused", "may_book"]
+__all__ = ["AppointmentsServiceMixin", "BookingOutcome", "BookingRefused", "may_book", "slot_moment"]
 
 
 class BookingRefused(ValueError):
@@ -36,11 +37,39 @@ class BookingRefused(ValueError):
         self.kind = kind
 
 
+# A booking the server keeps in one of these is asked for, not yet made (R4 appointmentstatus).
+REQUESTED = frozenset({"pending", "proposed", "waitlist"})
+
+
 def _refused(exc: Exception) -> BookingRefused:
     """A server refusal or failure as BookingRefused, its message plain (connectors/booking.py)."""
     if isinstance(exc, requests.RequestException):
         return BookingRefused("The practice's server could not be reached. Nothing was changed.", "NetworkFailed")
+    if isinstance(exc, NotCancellable):
+        return BookingRefused(f"The practice has already recorded this appointment as {status_words(str(exc) or None)}, "
+                              "so it cannot be cancelled here. Nothing was changed; sync the record to see it, "
+                              "and phone the practice if that is wrong.", "NotCancellable")
     return BookingRefused(str(exc), type(exc).__name__)
+
+
+def _not_before(today: dt.date) -> dt.datetime:
+    """The earliest start a booking may have: now, or the start of `today` (UK) when today is frozen
+    to another day (LTC_TODAY, tests and demos)."""
+    now = dt.datetime.now(UK)
+    return now if now.date() == today else dt.datetime.combine(today, dt.time(), UK)
+
+
+def _booked_words(answer: dict) -> str:
+    """What the server made, in words: booked with its time, or requested and not yet confirmed."""
+    moment = slot_moment(answer.get("start"))
+    when = f" on {when_words(AppointmentLine(id='-', start=moment.astimezone(UK)))}" if moment else ""
+    if answer.get("status") == "booked":
+        return f"Your appointment{when} is booked."
+    if answer.get("status") in REQUESTED:
+        return (f"Your appointment{when} is requested, not yet confirmed by the practice. The practice will "
+                "confirm it or contact you.")
+    return (f"The practice's server took the request{when}, but recorded it as "
+            f"{status_words(answer.get('status'))}. Sync the record, and ask the practice if unsure.")
 
 
 @dataclass(frozen=True)
@@ -50,6 +79,7 @@ class BookingOutcome:
     appointment_id: str | None
     shown: bool
     message: str
+    pending: bool = False  # asked for, not yet confirmed by the practice (pending, proposed, waitlist)
 
 
 def may_book(visible) -> bool:
@@ -103,19 +133,25 @@ class AppointmentsServiceMixin:
         """The free slots from today on (UK day), soonest first."""
         client, _ = self._booking_client(viewer, server, token)
         try:
-            return client.free_slots(f"{today.isoformat()}T00:00:00Z")
+            slots = client.free_slots(f"{today.isoformat()}T00:00:00Z")
         except (ConnectorError, requests.RequestException) as exc:
             raise _refused(exc) from exc
+        self.__dict__.setdefault("_slots_listed", {}).update({s.id: s.start for s in slots})
+        return slots
 
     def book(self, viewer, today: dt.date, slot_id: str, server: str | None = None,
-             token: str | None = None) -> BookingOutcome:
-        """Book a free slot for the patient; the record then shows the server's answer once synced."""
+             token: str | None = None, confirmed_start: str | None = None) -> BookingOutcome:
+        """Book a free slot for the patient at the time the person confirmed (`confirmed_start`,
+        else the start this service listed for it): a slot moved since, or already started, is
+        refused. The record then shows the server's answer once synced."""
         client, scope = self._writer(viewer, today, server, token)
+        confirmed = confirmed_start or self.__dict__.get("_slots_listed", {}).get(slot_id)
         try:
-            answer = client.book(viewer.patient_id, slot_id)
+            answer = client.book(viewer.patient_id, slot_id, not_before=_not_before(today),
+                                 confirmed_start=confirmed)
         except (ConnectorError, requests.RequestException) as exc:
             raise _refused(exc) from exc
-        return self._after_write(viewer, server, token, scope, answer, "Your appointment is booked.")
+        return self._after_write(viewer, server, token, scope, answer, _booked_words(answer))
 
     def cancel(self, viewer, today: dt.date, appointment_id: str, server: str | None = None,
                token: str | None = None) -> BookingOutcome:
@@ -128,7 +164,12 @@ class AppointmentsServiceMixin:
             answer = client.cancel(appointment_id)
         except (ConnectorError, requests.RequestException) as exc:
             raise _refused(exc) from exc
-        return self._after_write(viewer, server, token, scope, answer, "The appointment is cancelled.")
+        if answer.get("status") != "cancelled":
+            done = (f"The practice's server took the cancellation but now records the appointment as "
+                    f"{status_words(answer.get('status'))}. Sync the record, and phone the practice if unsure.")
+        else:
+            done = "The appointment was already cancelled." if answer.get("already") else "The appointment is cancelled."
+        return self._after_write(viewer, server, token, scope, answer, done)
 
     # -- helpers ------------------------------------------------------------------------------
     def _writer(self, viewer, today: dt.date, server: str | None, token: str | None):
@@ -164,6 +205,7 @@ class AppointmentsServiceMixin:
                      done: str) -> BookingOutcome:
         """Fetch the record again by the normal sync, so the page shows what the server now holds."""
         rid = answer.get("id") if isinstance(answer.get("id"), str) else None
+        pending = answer.get("status") in REQUESTED
         try:
             if token:
                 self.sync(server, viewer.patient_id, token, holder=sync.holder(viewer.proxy_id))
@@ -172,5 +214,5 @@ class AppointmentsServiceMixin:
                                      proxy_id=viewer.proxy_id)
         except SyncFailed:
             return BookingOutcome(rid, False, f"{done} The app could not fetch the record again just now, so "
-                                              "it is not shown here yet: sync the record to see it.")
-        return BookingOutcome(rid, True, done)
+                                              "it is not shown here yet: sync the record to see it.", pending)
+        return BookingOutcome(rid, True, done, pending)

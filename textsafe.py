@@ -19,6 +19,10 @@ shows such text calls the one function here for it:
 * `csv_cell`: a spreadsheet cell; one that begins like a formula (=, +, -, @, tab, CR) is
   prefixed with an apostrophe, so a spreadsheet shows it instead of running it (=IMAGE(...) would
   fetch a remote address).
+* `name_problem`: a typed name (a carer's, on a request the practice acts on) must hold at least
+  one letter and none of the invisible "filler" letters that draw as blank (U+3164 Hangul filler,
+  U+2800 braille blank, U+034F, variation selectors...; none is White_Space, so strip() keeps
+  them) nor anything `plain` removes: one rule wherever a name is typed.
 * `json_text`: JSON written to a file (FHIR exports): the characters `plain` removes are written
   as \\u escapes instead, so the data stays exact and an editor showing it cannot be fooled.
 
@@ -55,6 +59,13 @@ _BLOCK_START = re.compile(r"^(\s*)(?=#{1,6}(?:\s|$)|>|[-+](?:\s|$)|\d{1,9}[.)](?
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 _XML_RE = re.compile("[&<>\"']")
+# Characters that draw as nothing (or blank) yet are not White_Space and not format characters:
+# Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), combining grapheme joiner (U+034F), Khmer
+# inherent vowels (U+17B4, U+17B5), Mongolian variation selectors (U+180B-U+180F), braille blank
+# (U+2800), variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF), and the invisible the
+# `_INVISIBLE` set already removes from shown text.
+_FILLER_RE = re.compile(f"[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\uffa0"
+                        f"\ufe00-\ufe0f\U000e0100-\U000e01ef\u2028\u2029{_INVISIBLE}]")
 _JSON_INVISIBLE = re.compile(f"[{_INVISIBLE}\u2028\u2029]+")
 
 
@@ -93,6 +104,18 @@ def csv_cell(value):
         return value
     text = plain(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def name_problem(text) -> str | None:
+    """Why a typed name cannot be used, in plain words, or None: it must contain at least one letter
+    and no invisible or blank-drawing character (the printed name must be the name that was meant)."""
+    name = text if isinstance(text, str) else ""
+    if _FILLER_RE.search(name):
+        return ("has an invisible or blank character in it (one that prints as nothing). Remove it and "
+                "type the name again.")
+    if not any(char.isalpha() for char in name):
+        return "has no letters in it. Type the name in letters."
+    return None
 
 
 def _escape_invisible(match: re.Match) -> str:

@@ -2,16 +2,20 @@
 
 Offered only where the server's CapabilityStatement says it searches Slots and creates and updates
 Appointments. Book: read the Slot again (taken since it was listed: `SlotTaken`), then create an
-Appointment (status booked, the patient as participant, the Slot referenced, its times). Cancel:
-read the Appointment, then update it with status cancelled, If-Match its version, so a change made
-at the practice meanwhile is not overwritten. Every refusal is a named exception with a plain
+Appointment (status booked, the patient as participant, the Slot referenced, its times); a slot
+already started, or moved since the person confirmed its time, is refused. Cancel: read the
+Appointment fresh, refuse unless it is still booked or pending, then update it with status
+cancelled, If-Match its version, so a change made at the practice meanwhile is not overwritten. Every refusal is a named exception with a plain
 message; none carries the token or the server's words. This module never touches the store: the
 caller stores the server's answer through the normal sync (service_appointments.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -19,6 +23,10 @@ from connectors.base import BadPayload, ConnectorError, NotFound, ServerError, U
 from connectors.http import FHIR_JSON, origin_of
 
 TIMEOUT = 30.0
+UK = ZoneInfo("Europe/London")
+# The statuses a cancel may change: the booking stands and nothing has happened at the desk since.
+CANCELLABLE = frozenset({"booked", "pending", "proposed", "waitlist"})
+CHANGED = "The appointment was changed at the practice since it was shown here. Sync the record, then look again."
 
 
 class SlotTaken(ConnectorError):
@@ -35,6 +43,19 @@ class WritesRefused(ConnectorError):
 
 class ScopeMissing(ConnectorError):
     """The sign-in did not grant the app permission to write appointments."""
+
+
+class SlotPast(ConnectorError):
+    """The slot started before now: a stale page or a typed id, never booked."""
+
+
+class SlotMoved(ConnectorError):
+    """The slot's time is no longer the one the person confirmed (moved at the practice)."""
+
+
+class NotCancellable(ConnectorError):
+    """The practice has recorded the appointment as something no cancel may overwrite (attended,
+    missed, arrived, entered in error); the exception's text is that status code."""
 
 
 class NetworkFailed(ConnectorError):
@@ -108,12 +129,29 @@ class BookingClient:
                 slots.append(Slot(slot["id"], slot["start"], slot.get("end"), service))
         return sorted(slots, key=lambda s: s.start)
 
-    def book(self, patient_id: str, slot_id: str, description: str | None = None) -> dict:
-        """Create a booked Appointment in a free slot; the server's answer. `SlotTaken` when the slot
-        is not free now (or the server says so with 409/412)."""
+    def book(self, patient_id: str, slot_id: str, description: str | None = None,
+             not_before: dt.datetime | None = None, confirmed_start: str | None = None) -> dict:
+        """Create a booked Appointment in a free slot; the Appointment the server now holds.
+
+        Refused before anything is written: `SlotTaken` when the slot is not free now (or the
+        server says so with 409/412); `SlotPast` when it starts before `not_before` (a stale page
+        or a typed id); `SlotMoved` when its start is no longer `confirmed_start`, the time the
+        person said yes to. A 201 with no body is still a booking: it is read from its Location
+        (or found by its slot), never reported as a failure the person would book again after."""
         slot = self._json("GET", f"Slot/{slot_id}")
         if slot.get("status") != "free":
             raise SlotTaken("That time has just been taken. Choose another.")
+        start = slot_moment(slot.get("start"))
+        if start is None:
+            raise BadPayload("The practice's server gave a time for that slot the app cannot read. Nothing "
+                             "was booked; choose another or book with your practice.")
+        if not_before is not None and start < not_before:
+            raise SlotPast("That time has already passed. Nothing was booked; choose another.")
+        confirmed = slot_moment(confirmed_start) if confirmed_start else None
+        if confirmed_start and confirmed != start:
+            raise SlotMoved(f"The practice has moved that slot: it is now at {_uk_words(start)}"
+                            + (f", not {_uk_words(confirmed)}" if confirmed else "")
+                            + ". Nothing was booked; choose again.")
         appointment = {
             "resourceType": "Appointment", "status": "booked", "start": slot.get("start"), "end": slot.get("end"),
             "slot": [{"reference": f"Slot/{slot_id}"}],
@@ -124,23 +162,64 @@ class BookingClient:
             appointment["serviceType"] = slot["serviceType"]
         if description:
             appointment["description"] = description
-        return self._json("POST", "Appointment", body=appointment, conflict=SlotTaken(
+        response = self._send("POST", "Appointment", body=appointment, conflict=SlotTaken(
             "That time has just been taken. Choose another."))
+        answer = _body(response)
+        if answer.get("resourceType") == "Appointment" and isinstance(answer.get("id"), str):
+            return answer
+        made = _location_id(response.headers.get("Location") or response.headers.get("Content-Location"))
+        if made:
+            return self._json("GET", f"Appointment/{made}")
+        found = self._json("GET", "Appointment", params={"slot": f"Slot/{slot_id}", "patient": f"Patient/{patient_id}"})
+        mine = [e["resource"] for e in found.get("entry") or [] if isinstance(e, dict)
+                and isinstance(e.get("resource"), dict) and e["resource"].get("status") != "cancelled"
+                and _names_slot(e["resource"], slot_id)]  # a server ignoring `slot` lists others too
+        if len(mine) == 1:
+            return mine[0]
+        raise BadPayload("The practice's server took the booking but did not say what it made. Sync the "
+                         "record to see it before booking again.")
 
     def cancel(self, appointment_id: str) -> dict:
-        """Set a booked Appointment's status to cancelled; the server's answer."""
+        """Set a booked (or still pending) Appointment's status to cancelled; the Appointment the
+        server now holds, with `already` True when it was cancelled before this asked.
+
+        Read fresh first: one the practice has since marked attended, missed, arrived or entered in
+        error is `NotCancellable` (never overwritten). The update is If-Match that version; a 412
+        is read again (by search, a fresh read): cancelled meanwhile (another device) is a success,
+        anything else `AppointmentChanged`. A 2xx with no body is read back."""
         current, version = self._json("GET", f"Appointment/{appointment_id}", with_version=True)
         if current.get("status") == "cancelled":
-            return current
-        changed = {**current, "status": "cancelled"}
+            return {**current, "already": True}
+        if current.get("status") not in CANCELLABLE:
+            raise NotCancellable(str(current.get("status") or ""))
+        changed = {k: v for k, v in current.items() if k != "already"} | {"status": "cancelled"}
         headers = {"If-Match": f'W/"{version}"'} if version else {}
-        return self._json("PUT", f"Appointment/{appointment_id}", body=changed, headers=headers,
-                          conflict=AppointmentChanged("The appointment was changed at the practice since it was "
-                                                      "shown here. Sync the record, then look again."))
+        try:
+            response = self._send("PUT", f"Appointment/{appointment_id}", body=changed, headers=headers,
+                                  conflict=AppointmentChanged(CHANGED))
+        except AppointmentChanged:
+            now = self._fresh(appointment_id)
+            if now is not None and now.get("status") == "cancelled":
+                return {**now, "already": True}
+            raise
+        answer = _body(response)
+        if answer.get("resourceType") == "Appointment":
+            return answer
+        return self._json("GET", f"Appointment/{appointment_id}")
+
+    def _fresh(self, appointment_id: str) -> dict | None:
+        """The Appointment as the server holds it now, by search (a read that no cache between
+        kept from before the write); None when it cannot be read."""
+        try:
+            page = self._json("GET", "Appointment", params={"_id": appointment_id})
+        except (ConnectorError, requests.RequestException):
+            return None
+        return next((e["resource"] for e in page.get("entry") or [] if isinstance(e, dict)
+                     and isinstance(e.get("resource"), dict) and e["resource"].get("id") == appointment_id), None)
 
     # -- HTTP ---------------------------------------------------------------------------------
-    def _json(self, method: str, path: str, params: dict | None = None, body: dict | None = None,
-              headers: dict | None = None, conflict: ConnectorError | None = None, with_version: bool = False):
+    def _send(self, method: str, path: str, params: dict | None = None, body: dict | None = None,
+              headers: dict | None = None, conflict: ConnectorError | None = None) -> requests.Response:
         sent = {"Accept": FHIR_JSON, **(headers or {})}
         if self._token:
             sent["Authorization"] = f"Bearer {self._token}"
@@ -154,6 +233,11 @@ class BookingClient:
             raise NetworkFailed("The practice's server could not be reached. Check the connection and "
                                 "try again; nothing was changed.") from None
         _raise_for(response.status_code, conflict)
+        return response
+
+    def _json(self, method: str, path: str, params: dict | None = None, body: dict | None = None,
+              headers: dict | None = None, conflict: ConnectorError | None = None, with_version: bool = False):
+        response = self._send(method, path, params, body, headers, conflict)
         try:
             answer = response.json()
         except ValueError:
@@ -164,6 +248,45 @@ class BookingClient:
             version = (answer.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             return answer, version
         return answer
+
+
+def slot_moment(value) -> dt.datetime | None:
+    """A Slot's start as an aware instant: a time with no zone is UK clock time (Europe/London, the
+    practice's), never the machine's; None for anything that is not a date and time."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UK)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _uk_words(moment: dt.datetime) -> str:
+    local = moment.astimezone(UK)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def _body(response: requests.Response) -> dict:
+    """The JSON object the server answered with, or {} for none (a 201/200 with no body)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _names_slot(appointment: dict, slot_id: str) -> bool:
+    """Whether an Appointment references this Slot."""
+    return any(isinstance(ref, dict) and str(ref.get("reference") or "").rstrip("/").endswith(f"Slot/{slot_id}")
+               for ref in appointment.get("slot") or [])
+
+
+def _location_id(location: str | None) -> str | None:
+    """The Appointment id in a Location header (".../Appointment/ID/_history/1"): read back on this
+    client's own base, never at the address the header names (the token goes nowhere else)."""
+    match = re.search(r"(?:^|/)Appointment/([A-Za-z0-9\-.]{1,64})(?:/|$)", location or "")
+    return match[1] if match else None
 
 
 def _raise_for(status: int, conflict: ConnectorError | None) -> None:

@@ -6,7 +6,8 @@ escaped (backslash, semicolon, comma, newline); lines ended by CRLF and folded a
 without splitting a character. Times are UK clock times with TZID=Europe/London and its VTIMEZONE
 (so a calendar shows 10:30 whatever zone the phone is in, on either side of the clocks changing),
 except a time in the hour the clocks go back, which happens twice: that one is written in UTC,
-which names one instant. A day with no time is an all-day event.
+which names one instant. A day with no time is an all-day event (DTSTART;VALUE=DATE, no DTEND:
+one day, RFC 5545 §3.6.1).
 
 Only what the summary already shows goes in (what for, with whom, where, status): never the
 person's name or anything from the rest of the record.
@@ -86,8 +87,9 @@ def _event(line: AppointmentLine, stamp: dt.datetime) -> list[str] | None:
         if line.end is not None and line.end > line.start:
             rows.append(f"DTEND{_moment(line.end)}")
     else:
+        # An all-day event: RFC 5545 §3.6.1 makes a DATE start with no DTEND last that one day, so
+        # no end is computed (a day after 9999-12-31, a "no date yet" sentinel, does not exist).
         rows.append(f"DTSTART;VALUE=DATE:{line.start:%Y%m%d}")
-        rows.append(f"DTEND;VALUE=DATE:{line.start + dt.timedelta(days=1):%Y%m%d}")
     rows.append(f"SUMMARY:{escape(what)}")
     details = [f"With {line.with_}." if line.with_ else "", f"Status: {status_words(line.status)}."]
     rows.append(f"DESCRIPTION:{escape(' '.join(d for d in details if d))}")

@@ -5,8 +5,6 @@ saying plainly why when it is refused. Otherwise: "Book with your practice", not
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
 import service as door
@@ -14,7 +12,7 @@ from pages import state, ui
 from pages.text import escape_markdown
 from record.appointments import GOING_AHEAD, next_sentence, recent, status_words, upcoming, when_words
 from record.dates import UK
-from service_appointments import BookingRefused
+from service_appointments import BookingRefused, slot_moment
 
 state.guard()
 
@@ -25,7 +23,8 @@ if summary.denied:
 
 svc, viewer, today = state.service(), state.viewer(), state.today()
 OFFERED = f"appointments_offered:{viewer.key}"  # asked of the server once a session, not every rerun
-CONFIRM = "appointment_confirm"  # ("book", slot id, words) or ("cancel", appointment id, words)
+# ("book", slot id, words, the slot's start as confirmed) or ("cancel", appointment id, words)
+CONFIRM = "appointment_confirm"
 own = [q for q in summary.questions if q.own_id is not None] if ui.own_shown(summary) else []
 lines = summary.appointments
 soon, past = upcoming(lines, today), recent(lines, today)
@@ -41,7 +40,7 @@ def _write(action, done_key: str) -> None:
     except (BookingRefused, door.StoreError) as exc:
         st.session_state[done_key] = ("error", str(exc))
         return
-    st.session_state[done_key] = ("success" if outcome.shown else "warning", outcome.message)
+    st.session_state[done_key] = ("success" if outcome.shown and not outcome.pending else "warning", outcome.message)
     st.session_state.pop(OFFERED, None)
     state.refresh()
 
@@ -50,11 +49,11 @@ def card(line, key: str) -> None:
     """One appointment: when, status, what for, with whom, where, the questions for it."""
     with st.container(border=True):
         st.markdown(f"**{escape_markdown(when_words(line))}** · {escape_markdown(status_words(line.status))}")
-        st.write(line.description or "Appointment")
+        st.markdown(escape_markdown(line.description or "Appointment"))  # record text: never Markdown
         if line.with_:
-            st.write(f"With {line.with_}")
+            st.markdown(escape_markdown(f"With {line.with_}"))
         if line.where:
-            st.write(f"At {line.where}")
+            st.markdown(escape_markdown(f"At {line.where}"))
         linked = [q for q in own if q.appointment_id == line.id]
         for q in linked:
             st.markdown(f"- {escape_markdown(q.text)}")
@@ -84,16 +83,17 @@ if sentence and not summary.death_notice:
     st.info(escape_markdown(sentence), icon=":material/event:")
 done = st.session_state.pop("appointment_done", None)
 if done:  # what the last booking or cancelling did, or why it was refused
-    getattr(st, done[0])(done[1])
+    getattr(st, done[0])(done[1])  # the service's own words (no record or server text in them)
 
 confirm = st.session_state.get(CONFIRM)
 if confirm:
-    action, target, words = confirm
-    st.warning(f"{'Book' if action == 'book' else 'Cancel the appointment on'} {words}?")
+    action, target, words, *when = confirm
+    st.warning(f"{'Book' if action == 'book' else 'Cancel the appointment on'} {words}?")  # dates, and slot text escaped where made
     yes, no = st.columns(2)
     if yes.button("Yes, book it" if action == "book" else "Yes, cancel it", type="primary", key="confirm-yes"):
         st.session_state.pop(CONFIRM, None)
-        _write((lambda: svc.book(viewer, today, target)) if action == "book" else
+        _write((lambda: svc.book(viewer, today, target, confirmed_start=when[0] if when else None))
+               if action == "book" else
                (lambda: svc.cancel(viewer, today, target)), "appointment_done")
         st.rerun()
     if no.button("No, go back", key="confirm-no"):
@@ -119,13 +119,23 @@ elif st.button("Find a free time", key="find-slots"):
         st.session_state["appointment_slots"] = svc.free_slots(viewer, today)
     except BookingRefused as exc:
         st.error(str(exc))
+unreadable = 0
 for slot in st.session_state.get("appointment_slots", []) if offered else []:
-    start = dt.datetime.fromisoformat(slot.start.replace("Z", "+00:00")).astimezone(UK)
-    words = f"{start:%A} {start.day} {start:%B %Y} at {start:%H:%M}" + (f" ({slot.service})" if slot.service else "")
+    moment = slot_moment(slot.start)  # no zone: UK clock time, never the machine's
+    if moment is None:
+        unreadable += 1
+        continue
+    start = moment.astimezone(UK)
+    # The server's service text is shown as written: labels and alerts read Markdown (links, images).
+    service = escape_markdown(" ".join(str(slot.service).split())) if slot.service else ""
+    words = f"{start:%A} {start.day} {start:%B %Y} at {start:%H:%M}" + (f" ({service})" if service else "")
     if st.button(f"Book {words}", key=f"slot-{slot.id}"):
-        st.session_state[CONFIRM] = ("book", slot.id, words)
+        st.session_state[CONFIRM] = ("book", slot.id, words, slot.start)
         st.session_state.pop("appointment_slots", None)
         st.rerun()
+if unreadable:
+    st.caption(f"{unreadable} free time{'s' if unreadable > 1 else ''} from the practice's server could not be "
+               f"read (no date and time the app understands) and {'are' if unreadable > 1 else 'is'} not offered.")
 
 st.header("Recent", anchor=False)
 if not past:

@@ -6,7 +6,9 @@ visible raw Appointments for their participants. A participant is named only whe
 this viewer see the resource it points at (a Practitioner, Location...); one the gate cannot
 resolve, or withholds, is left unnamed rather than named from the Appointment's own display text,
 which may name a clinician the viewer may not see. A participant given by display text alone (no
-reference) is named by it: that text is part of the Appointment the gate passed.
+reference) is named by it, and one given as a contained resource ("#pr") by that resource's name:
+both are part of the Appointment the gate passed (R4 dom-5: a contained resource carries no
+security label of its own).
 """
 
 from __future__ import annotations
@@ -138,6 +140,10 @@ def _participants(raw: dict, visible) -> tuple[list[str], list[str]]:
         reference = fhir_read.reference(actor)
         if reference is None:  # named by display text alone, part of the Appointment the gate passed
             name, rtype = fhir_read.text(actor.get("display")), fhir_read.text(actor.get("type"))
+        elif reference.startswith("#"):  # contained in this Appointment: part of what the gate passed
+            found = _contained(raw, reference[1:])
+            rtype = fhir_read.text(found.get("resourceType")) if found else None
+            name = _name_of(found) if found else None
         else:
             key = normal_reference(reference)
             rtype = key.partition("/")[0] if key else None
@@ -149,6 +155,11 @@ def _participants(raw: dict, visible) -> tuple[list[str], list[str]]:
         if name.strip() not in target:
             target.append(name.strip())
     return people, places
+
+
+def _contained(raw: dict, local_id: str) -> dict | None:
+    """The resource contained in `raw` under this local id, or None."""
+    return next((r for r in fhir_read.objects(raw.get("contained")) if r.get("id") == local_id), None)
 
 
 def _visible(visible, key: str | None) -> dict | None:

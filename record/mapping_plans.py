@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from record import units
 from record.mapping_common import (
     all_codings, as_dict, codes, codings, concept_key, day, dicts, display, displays, entry_fields,
@@ -172,15 +174,27 @@ def map_appointment(resource: dict) -> Appointment:
         codings=all_codings(service),
         text=description or service_words or display(resource.get("appointmentType")),
     )
+    start_at = uk_datetime(resource.get("start"))
     return Appointment(
         **fields,
         start=day(resource.get("start")),
-        start_at=uk_datetime(resource.get("start")),
-        end_at=uk_datetime(resource.get("end")),
+        start_at=start_at,
+        end_at=uk_datetime(resource.get("end")) or _end_from_minutes(start_at, resource.get("minutesDuration")),
         status=string(resource.get("status")),
         description=description,
         service_type=service_words,
     )
+
+
+def _end_from_minutes(start_at, minutes) -> dt.datetime | None:
+    """start + minutesDuration when the Appointment gives no end (R4 allows either); None when
+    either is missing, the length is not a positive whole number, or the end would pass year 9999."""
+    if start_at is None or isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+        return None
+    try:
+        return start_at + dt.timedelta(minutes=minutes)
+    except OverflowError:
+        return None
 
 
 def map_consent(resource: dict) -> ConsentEntry:

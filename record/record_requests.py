@@ -27,6 +27,8 @@ import re
 
 from pydantic import BaseModel
 
+import textsafe
+
 KINDS = ("historic", "sar", "proxy")
 KIND_WORDS = {
     "historic": "Request for access to the full (historic) record",
@@ -143,6 +145,9 @@ def check(patient_id: str, kind: str, made: dt.date, author: str, carer_name=Non
     fields = {}
     if kind == "proxy":
         fields["carer_name"] = _text(carer_name, "carer_name", "the carer's name", MAX_NAME, problems, True)
+        problem = textsafe.name_problem(fields["carer_name"]) if fields["carer_name"] else None
+        if problem and "carer_name" not in problems:
+            problems["carer_name"] = f"The carer's name {problem}"
         fields["relationship"] = _text(relationship, "relationship", "how the carer is related to you",
                                        MAX_RELATIONSHIP, problems)
         unknown = [str(code) for code in access or () if code not in PROXY_ACCESS]

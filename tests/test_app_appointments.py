@@ -78,7 +78,13 @@ def _offering(monkeypatch, book):
 
     monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
     monkeypatch.setattr(Service, "free_slots", lambda self, viewer, today: [Slot("s1", "2026-12-16T10:00:00Z", None, "GP")])
-    monkeypatch.setattr(Service, "book", book)
+
+    def booking(self, viewer, today, slot, confirmed_start=None):
+        # the start the person confirmed goes with the booking, so a slot moved since is refused
+        assert confirmed_start == "2026-12-16T10:00:00Z", confirmed_start
+        return book(self, viewer, today, slot)
+
+    monkeypatch.setattr(Service, "book", booking)
 
 
 def test_booking_asks_first_then_says_it_is_booked(demo_db, monkeypatch):

@@ -35,7 +35,6 @@ def _add_hostile_appointment(db) -> None:
     store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the appointment card passes record text to st.write unescaped (Markdown)")
 def test_record_text_on_an_appointment_card_is_never_read_as_markdown(demo_db):
     """The card's description, "With ..." and "At ..." lines are record text: a link or a remote
     image in them must be shown as written, never made a link or loaded (a tracking pixel when the
@@ -44,7 +43,7 @@ def test_record_text_on_an_appointment_card_is_never_read_as_markdown(demo_db):
     at = go(open_app(DIABETES, "patient"), "appointments")
     assert not at.exception
     drawn = [m.value for m in at.markdown]
-    assert any("evil.example" in value for value in drawn)  # the card is drawn
+    assert any("evil.example" in value.replace("\\", "") for value in drawn)  # drawn (as rendered: escapes read)
     live = [value for value in drawn if "](https://" in value]
     assert live == []
 
@@ -60,7 +59,6 @@ def _offering(monkeypatch, starts: list[str]) -> None:
         Slot(f"s{i}", start, None, "GP") for i, start in enumerate(starts)])
 
 
-@pytest.mark.xfail(strict=True, reason="a slot time with no zone is read in the machine's zone (UTC+14 here)")
 def test_a_slot_time_without_a_zone_is_never_shown_on_another_day(demo_db, monkeypatch):
     """A Slot starting "2026-12-16T10:00:00" (no zone): the page must not offer "Tuesday 15 December
     2026 at 20:00", a day and time the server never said (the process runs in Pacific/Kiritimati)."""
@@ -71,7 +69,6 @@ def test_a_slot_time_without_a_zone_is_never_shown_on_another_day(demo_db, monke
     assert not [label for label in labels if "15 December" in label or "20:00" in label], labels
 
 
-@pytest.mark.xfail(strict=True, reason="a slot whose start is not a date crashes the Appointments page")
 def test_a_slot_start_that_is_not_a_date_does_not_break_the_page(demo_db, monkeypatch):
     """A server lists a Slot whose start is "soon" beside a good one: the page still draws, offering
     the good one."""
@@ -82,7 +79,6 @@ def test_a_slot_start_that_is_not_a_date_does_not_break_the_page(demo_db, monkey
     assert any("16 December 2026 at 10:00" in b.label for b in at.button if str(b.key).startswith("slot-"))
 
 
-@pytest.mark.xfail(strict=True, reason="a Slot's service text from the server is Markdown in the button and question")
 def test_a_slots_service_text_is_never_read_as_markdown(demo_db, monkeypatch):
     """Slot.serviceType text from the server ("[Pay first](https://evil.example)" and a remote
     image) goes into the "Book ..." button label and the "Book ...?" confirmation, both of which
@@ -98,5 +94,5 @@ def test_a_slots_service_text_is_never_read_as_markdown(demo_db, monkeypatch):
     labels = [b.label for b in at.button if str(b.key).startswith("slot-")]
     at.button(key="slot-s1").click().run()
     shown = labels + [w.value for w in at.warning]
-    assert any("evil.example" in text for text in shown)
+    assert any("evil.example" in text.replace("\\", "") for text in shown)  # as rendered: escapes read
     assert [text for text in shown if "](https://" in text] == []

@@ -222,3 +222,20 @@ def test_a_row_changed_outside_the_app_is_left_out_not_a_crash(service):
     service.make_request(me, today(), "sar")
     service._store.add_record_request("dm-patient", {"kind": "sar", "made": "3 Dec", "author": "patient"})
     assert [r.kind for r in service.record_requests(me, today())] == ["sar"]
+
+
+@pytest.mark.parametrize("name", ["Jane Doe", "O'Brien-Smith", "José Álvarez", "李小龍", "Zoë\u0308 Ng", "Ann-Marie"])
+def test_real_names_in_any_script_are_accepted(name):
+    """The invisible-letter rule (textsafe.name_problem) refuses blank-drawing fillers, not real
+    names: accented, hyphenated, apostrophes, Chinese, a combining diaeresis (names typed here)."""
+    made = check("p1", "proxy", dt.date(2026, 11, 25), "patient", carer_name=name)
+    assert made.carer_name == name
+
+
+@pytest.mark.parametrize("name", ["12 34", "---", "\u115f\u1160", "Ann\ufe00"])
+def test_a_name_without_letters_or_with_a_filler_is_refused_in_plain_words(name):
+    """Digits or punctuation alone (no letter), and the Hangul choseong/jungseong fillers and a
+    variation selector (blank-drawing characters, Unicode's data) are refused, the reason plain."""
+    with pytest.raises(RequestInvalid) as refused:
+        check("p1", "proxy", dt.date(2026, 11, 25), "patient", carer_name=name)
+    assert "letters" in refused.value.problems["carer_name"] or "invisible" in refused.value.problems["carer_name"]
