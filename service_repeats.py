@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import requests
 
 import sync
-from conditions.repeats import RepeatChoice, choice_for, find_medicine, issued_after, repeat_choices
+from conditions.repeats import RepeatChoice, find_choice, find_medicine, issued_after, repeat_choices
 from connectors import orders
 from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
@@ -144,7 +144,7 @@ def _readable(row: dict, medications) -> OrderView | None:
     if ordered.tzinfo is None:
         return None
     issued = None if row["status"] == "refused" else issued_after(
-        medications, row["entry_ids"], ordered.astimezone(UK).date(), last)
+        medications, row["medication_id"], row["entry_ids"], ordered, last)
     return OrderView(row["id"], row["medication"], row["medication_id"], ordered, row["how"], row["status"],
                      row.get("server"), row.get("server_id"), row.get("note"), row["author"], issued)
 
@@ -180,12 +180,11 @@ class RepeatsServiceMixin:
             raise OrderRefused("This view cannot order repeat prescriptions."
                                + (" A carer can when the consent on the record lets them act on it."
                                   if viewer.kind == "proxy" else ""))
-        med = find_medicine(opened.record.medications, medication_id)
-        choice = choice_for(med, today) if med is not None else None
+        choice = find_choice(opened.record.medications, medication_id, today)
         if choice is None:
             raise OrderRefused("That medicine is not a current repeat in the record you can see, so it was not ordered.")
         if not choice.offered:
-            raise OrderRefused(f"{med.name} cannot be ordered here. {choice.reason}")
+            raise OrderRefused(f"{choice.medication.name} cannot be ordered here. {choice.reason}")
         return choice
 
     def _row(self, viewer, choice: RepeatChoice, now: dt.datetime, how: str, status: str,
