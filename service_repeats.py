@@ -11,8 +11,12 @@ only the orders that carer made, and only while the medicine is in what the gate
 clinic shared screen none.
 
 Sending never shows an order as sent unless the server said it took it (HTTP 200/201): a refusal
-before sending (no write scope, the server does not list Task create) keeps nothing; a refusal of
-the send itself keeps the order as "not sent" with why; no answer leaves it "could not confirm".
+before sending (no write scope, the server does not list Task create, a token that would go over
+plain http to another computer) keeps nothing; a refusal of the send itself keeps the order as "not
+sent" with why; whatever may have reached the server without it saying it took it (no answer in
+time, a connection closed after sending, a 5xx, 202 Accepted) leaves it "could not confirm", never
+"not sent". Ordering the same repeat again while such an order is unconfirmed sends it again under
+the same identifier, so a server that has it (If-None-Exist) answers with that one, not a second.
 """
 
 from __future__ import annotations
@@ -50,6 +54,16 @@ REFUSALS = {  # why an order was not sent, in plain words (never "sent")
                     "and try again, or prepare the order as a message."),
     "no answer": ("The server did not answer in time, so the app cannot tell whether the order arrived. Check "
                   "with the practice before ordering again."),
+    "dropped": ("The connection to the server closed before it answered, so the app cannot tell whether the order "
+                "arrived. Check with the practice before ordering again."),
+    "failed after sending": ("The server reported a fault after the order reached it, so the app cannot tell "
+                             "whether it was taken. Check with the practice before ordering again."),
+    "accepted only": ("The server said it received the order and will deal with it later, but did not confirm it "
+                      "was taken, so the app cannot say it was ordered. Check with the practice before ordering "
+                      "again."),
+    "plain http": ("The server's address starts with http:// rather than https://, so the app did not send the "
+                   "sign-in or the order to it: anyone on the way could read them. Nothing was sent. Use the "
+                   "server's https:// address, or prepare the order as a message."),
     "server error": ("The server failed while taking the order, so it was not sent. Try again later, or prepare "
                      "the order as a message."),
     "refused as sent": ("The server refused the order as the app sent it, so it was not sent. Prepare the order "
@@ -90,7 +104,7 @@ class OrderView:
             return f"Prepared as a message on {on}; not yet issued"
         if self.stored_status == "refused":
             return f"Not sent on {on}: {self.note or 'the server refused it'}"
-        return (f"Ordered on {on}, but the app could not confirm the server received it; not yet issued. "
+        return (f"Ordered on {on}, but the app could not confirm the server took it; not yet issued. "
                 "Check with the practice before ordering again")
 
 
@@ -196,6 +210,17 @@ class RepeatsServiceMixin:
                 "server": server, "identifier": identifier, "status": status,
                 "author": str(viewer) if viewer.kind == "proxy" else viewer.kind}
 
+    def _unconfirmed(self, viewer, today: dt.date, focus_id: str, server: str
+                     ) -> tuple[int, str, dt.datetime] | None:
+        """(id, identifier, time) of this viewer's order of `focus_id` sent to `server` that is
+        still unconfirmed and not issued, to send again as the same order; else None."""
+        author = str(viewer) if viewer.kind == "proxy" else viewer.kind
+        waiting = {o.id: o.ordered_at for o in self.repeat_orders(viewer, today)
+                   if o.how == "server" and o.stored_status == "sending" and o.issued_on is None
+                   and o.medication_id == focus_id and o.server == server and o.author == author}
+        rows = [r for r in self._store.repeat_orders(viewer.patient_id) if r["id"] in waiting and r.get("identifier")]
+        return (rows[0]["id"], rows[0]["identifier"], waiting[rows[0]["id"]]) if rows else None
+
     def prepare_order(self, viewer, today: dt.date, medication_ids: list[str],
                       now: dt.datetime | None = None) -> tuple[list[int], str]:
         """Keep an order for each medicine as prepared, and the message to the practice."""
@@ -232,16 +257,20 @@ class RepeatsServiceMixin:
                 return _not_sent("writes refused")
         except (ConnectorError, requests.RequestException) as exc:
             return _not_sent(_refusal(exc))
-        now = now or _now(today)
-        identifier = order_identifier()
-        order_id = self._store.add_repeat_order(viewer.patient_id,
-                                                self._row(viewer, choice, now, "server", "sending", server, identifier))
+        again = self._unconfirmed(viewer, today, choice.focus_id, server)
+        if again is not None:  # the same order again: a server that holds it answers with that one
+            order_id, identifier, now = again
+        else:
+            now = now or _now(today)
+            identifier = order_identifier()
+            order_id = self._store.add_repeat_order(
+                viewer.patient_id, self._row(viewer, choice, now, "server", "sending", server, identifier))
         requester = f"RelatedPerson/{proxy_id}" if proxy_id else None
         task = order_task(viewer.patient_id, choice.focus_id, choice.medication.name, now, identifier, requester)
         try:
             server_id = orders.create(server, task, token, if_none_exist(identifier), session)
-        except orders.NoAnswer:
-            return _not_sent("no answer", order_id)  # left "sending": shown as not confirmed
+        except orders.NotConfirmed as exc:
+            return _not_sent(_unconfirmed_key(exc), order_id)  # left "sending": shown as not confirmed
         except orders.NoIdGiven:
             server_id = None  # the server said it took it (2xx) without saying under which id
         except (ConnectorError, requests.RequestException) as exc:
@@ -252,6 +281,15 @@ class RepeatsServiceMixin:
         return OrderOutcome(True, order_id, server_id, None,
                             f"{choice.medication.name}: ordered on {_day(now.astimezone(UK).date(), today)}; "
                             "sent to the practice's server. It shows as issued here once the practice issues it.")
+
+
+def _unconfirmed_key(exc: Exception) -> str:
+    """The key of REFUSALS for an order that may have reached the server."""
+    if isinstance(exc, orders.FailedAfterSending):
+        return "failed after sending"
+    if isinstance(exc, orders.AcceptedOnly):
+        return "accepted only"
+    return "dropped" if isinstance(exc, orders.Dropped) else "no answer"
 
 
 def _now(today: dt.date) -> dt.datetime:
@@ -265,6 +303,8 @@ def _now(today: dt.date) -> dt.datetime:
 
 def _refusal(exc: Exception) -> str:
     """The key of REFUSALS for a failure."""
+    if isinstance(exc, orders.PlainHttp):
+        return "plain http"
     if isinstance(exc, orders.WritesRefused) or getattr(exc, "status", None) == 403:
         return "writes refused"
     if isinstance(exc, sync.NotConnected):
