@@ -61,6 +61,8 @@ REFUSALS = {  # why an order was not sent, in plain words (never "sent")
     "accepted only": ("The server said it received the order and will deal with it later, but did not confirm it "
                       "was taken, so the app cannot say it was ordered. Check with the practice before ordering "
                       "again."),
+    "refused again": ("The server refused the order when it was sent again, and the app still cannot tell whether "
+                      "the first attempt arrived. Check with the practice before ordering again."),
     "plain http": ("The server's address starts with http:// rather than https://, so the app did not send the "
                    "sign-in or the order to it: anyone on the way could read them. Nothing was sent. Use the "
                    "server's https:// address, or prepare the order as a message."),
@@ -274,6 +276,8 @@ class RepeatsServiceMixin:
         except orders.NoIdGiven:
             server_id = None  # the server said it took it (2xx) without saying under which id
         except (ConnectorError, requests.RequestException) as exc:
+            if again is not None:  # the first attempt may still have arrived: it stays unconfirmed
+                return _not_sent("refused again", order_id)
             why = _refusal(exc)
             self._store.settle_repeat_order(viewer.patient_id, order_id, "refused", note=_short_reason(why))
             return _not_sent(why, order_id)

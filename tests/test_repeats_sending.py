@@ -28,7 +28,7 @@ from test_exports_support import today, viewer
 from test_repeats import ORDERED
 from tests.servers import sekmet as sk
 from tests.servers.fixtures import proxy, server  # noqa: F401  (fixtures)
-from tests.servers.loopback import Reply
+from tests.servers.loopback import Reply, status
 
 ME = viewer("dm-patient")
 
@@ -75,6 +75,24 @@ def test_an_unconfirmed_order_sent_again_is_settled_once_under_its_identifier(se
     finally:
         for rid in held:
             server.delete("Task", rid)
+
+
+def test_a_refusal_of_the_order_sent_again_leaves_it_unconfirmed(server, proxy, svc):
+    """No answer to the first send (the Task arrived); the server refuses the second (403): the
+    first may still be there, so the order stays unconfirmed, never "Not sent"."""
+    first = svc.send_order(ME, today(), "dm-med-metformin", proxy.base, sk.TOKEN, now=ORDERED,
+                           session=_TimesOutAfterWriting())
+    found = requests.get(f"{server.base}/Task", params={"focus": "MedicationRequest/dm-med-metformin"},
+                         headers=server.headers(), timeout=30).json()
+    try:
+        proxy.on(lambda r: r.method == "POST", status(403))
+        again = svc.send_order(ME, today(), "dm-med-metformin", proxy.base, sk.TOKEN)
+        [order] = ours(svc)
+        assert (first.refusal, again.refusal, again.order_id) == ("no answer", "refused again", first.order_id)
+        assert order.status == "unconfirmed" and "cannot tell whether the first attempt arrived" in again.words
+    finally:
+        for entry in found.get("entry", []):
+            server.delete("Task", entry["resource"]["id"])
 
 
 @pytest.mark.parametrize("code", [202, 204])
