@@ -23,6 +23,7 @@ import sync
 import uploads
 from connectors.base import Rejected
 from connectors.files import FileConnector
+from connectors.http import token_may_travel
 from ingest import ImportReport, import_items
 from record.access import Viewer
 from record.dates import parse_or_none
@@ -135,7 +136,7 @@ def _check_server(server: str, token: str | None) -> None:
     parts = urlsplit(server)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SyncFailed("address not usable")
-    if parts.scheme == "http" and token and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+    if token and not token_may_travel(server):
         raise SyncFailed("plain http")  # it would send the token unprotected
 
 

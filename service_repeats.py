@@ -11,8 +11,12 @@ only the orders that carer made, and only while the medicine is in what the gate
 clinic shared screen none.
 
 Sending never shows an order as sent unless the server said it took it (HTTP 200/201): a refusal
-before sending (no write scope, the server does not list Task create) keeps nothing; a refusal of
-the send itself keeps the order as "not sent" with why; no answer leaves it "could not confirm".
+before sending (no write scope, the server does not list Task create, a token that would go over
+plain http to another computer) keeps nothing; a refusal of the send itself keeps the order as "not
+sent" with why; whatever may have reached the server without it saying it took it (no answer in
+time, a connection closed after sending, a 5xx, 202 Accepted) leaves it "could not confirm", never
+"not sent". Ordering the same repeat again while such an order is unconfirmed sends it again under
+the same identifier, so a server that has it (If-None-Exist) answers with that one, not a second.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 import requests
 
 import sync
-from conditions.repeats import RepeatChoice, choice_for, find_medicine, issued_after, repeat_choices
+from conditions.repeats import RepeatChoice, find_choice, find_medicine, issued_after, repeat_choices
 from connectors import orders
 from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
@@ -50,6 +54,18 @@ REFUSALS = {  # why an order was not sent, in plain words (never "sent")
                     "and try again, or prepare the order as a message."),
     "no answer": ("The server did not answer in time, so the app cannot tell whether the order arrived. Check "
                   "with the practice before ordering again."),
+    "dropped": ("The connection to the server closed before it answered, so the app cannot tell whether the order "
+                "arrived. Check with the practice before ordering again."),
+    "failed after sending": ("The server reported a fault after the order reached it, so the app cannot tell "
+                             "whether it was taken. Check with the practice before ordering again."),
+    "accepted only": ("The server said it received the order and will deal with it later, but did not confirm it "
+                      "was taken, so the app cannot say it was ordered. Check with the practice before ordering "
+                      "again."),
+    "refused again": ("The server refused the order when it was sent again, and the app still cannot tell whether "
+                      "the first attempt arrived. Check with the practice before ordering again."),
+    "plain http": ("The server's address starts with http:// rather than https://, so the app did not send the "
+                   "sign-in or the order to it: anyone on the way could read them. Nothing was sent. Use the "
+                   "server's https:// address, or prepare the order as a message."),
     "server error": ("The server failed while taking the order, so it was not sent. Try again later, or prepare "
                      "the order as a message."),
     "refused as sent": ("The server refused the order as the app sent it, so it was not sent. Prepare the order "
@@ -90,7 +106,7 @@ class OrderView:
             return f"Prepared as a message on {on}; not yet issued"
         if self.stored_status == "refused":
             return f"Not sent on {on}: {self.note or 'the server refused it'}"
-        return (f"Ordered on {on}, but the app could not confirm the server received it; not yet issued. "
+        return (f"Ordered on {on}, but the app could not confirm the server took it; not yet issued. "
                 "Check with the practice before ordering again")
 
 
@@ -144,7 +160,7 @@ def _readable(row: dict, medications) -> OrderView | None:
     if ordered.tzinfo is None:
         return None
     issued = None if row["status"] == "refused" else issued_after(
-        medications, row["entry_ids"], ordered.astimezone(UK).date(), last)
+        medications, row["medication_id"], row["entry_ids"], ordered, last)
     return OrderView(row["id"], row["medication"], row["medication_id"], ordered, row["how"], row["status"],
                      row.get("server"), row.get("server_id"), row.get("note"), row["author"], issued)
 
@@ -180,12 +196,11 @@ class RepeatsServiceMixin:
             raise OrderRefused("This view cannot order repeat prescriptions."
                                + (" A carer can when the consent on the record lets them act on it."
                                   if viewer.kind == "proxy" else ""))
-        med = find_medicine(opened.record.medications, medication_id)
-        choice = choice_for(med, today) if med is not None else None
+        choice = find_choice(opened.record.medications, medication_id, today)
         if choice is None:
             raise OrderRefused("That medicine is not a current repeat in the record you can see, so it was not ordered.")
         if not choice.offered:
-            raise OrderRefused(f"{med.name} cannot be ordered here. {choice.reason}")
+            raise OrderRefused(f"{choice.medication.name} cannot be ordered here. {choice.reason}")
         return choice
 
     def _row(self, viewer, choice: RepeatChoice, now: dt.datetime, how: str, status: str,
@@ -196,6 +211,17 @@ class RepeatsServiceMixin:
                 "ordered_at": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), "how": how,
                 "server": server, "identifier": identifier, "status": status,
                 "author": str(viewer) if viewer.kind == "proxy" else viewer.kind}
+
+    def _unconfirmed(self, viewer, today: dt.date, focus_id: str, server: str
+                     ) -> tuple[int, str, dt.datetime] | None:
+        """(id, identifier, time) of this viewer's order of `focus_id` sent to `server` that is
+        still unconfirmed and not issued, to send again as the same order; else None."""
+        author = str(viewer) if viewer.kind == "proxy" else viewer.kind
+        waiting = {o.id: o.ordered_at for o in self.repeat_orders(viewer, today)
+                   if o.how == "server" and o.stored_status == "sending" and o.issued_on is None
+                   and o.medication_id == focus_id and o.server == server and o.author == author}
+        rows = [r for r in self._store.repeat_orders(viewer.patient_id) if r["id"] in waiting and r.get("identifier")]
+        return (rows[0]["id"], rows[0]["identifier"], waiting[rows[0]["id"]]) if rows else None
 
     def prepare_order(self, viewer, today: dt.date, medication_ids: list[str],
                       now: dt.datetime | None = None) -> tuple[list[int], str]:
@@ -233,19 +259,25 @@ class RepeatsServiceMixin:
                 return _not_sent("writes refused")
         except (ConnectorError, requests.RequestException) as exc:
             return _not_sent(_refusal(exc))
-        now = now or _now(today)
-        identifier = order_identifier()
-        order_id = self._store.add_repeat_order(viewer.patient_id,
-                                                self._row(viewer, choice, now, "server", "sending", server, identifier))
+        again = self._unconfirmed(viewer, today, choice.focus_id, server)
+        if again is not None:  # the same order again: a server that holds it answers with that one
+            order_id, identifier, now = again
+        else:
+            now = now or _now(today)
+            identifier = order_identifier()
+            order_id = self._store.add_repeat_order(
+                viewer.patient_id, self._row(viewer, choice, now, "server", "sending", server, identifier))
         requester = f"RelatedPerson/{proxy_id}" if proxy_id else None
         task = order_task(viewer.patient_id, choice.focus_id, choice.medication.name, now, identifier, requester)
         try:
             server_id = orders.create(server, task, token, if_none_exist(identifier), session)
-        except orders.NoAnswer:
-            return _not_sent("no answer", order_id)  # left "sending": shown as not confirmed
+        except orders.NotConfirmed as exc:
+            return _not_sent(_unconfirmed_key(exc), order_id)  # left "sending": shown as not confirmed
         except orders.NoIdGiven:
             server_id = None  # the server said it took it (2xx) without saying under which id
         except (ConnectorError, requests.RequestException) as exc:
+            if again is not None:  # the first attempt may still have arrived: it stays unconfirmed
+                return _not_sent("refused again", order_id)
             why = _refusal(exc)
             self._store.settle_repeat_order(viewer.patient_id, order_id, "refused", note=_short_reason(why))
             return _not_sent(why, order_id)
@@ -253,6 +285,15 @@ class RepeatsServiceMixin:
         return OrderOutcome(True, order_id, server_id, None,
                             f"{choice.medication.name}: ordered on {_day(now.astimezone(UK).date(), today)}; "
                             "sent to the practice's server. It shows as issued here once the practice issues it.")
+
+
+def _unconfirmed_key(exc: Exception) -> str:
+    """The key of REFUSALS for an order that may have reached the server."""
+    if isinstance(exc, orders.FailedAfterSending):
+        return "failed after sending"
+    if isinstance(exc, orders.AcceptedOnly):
+        return "accepted only"
+    return "dropped" if isinstance(exc, orders.Dropped) else "no answer"
 
 
 def _now(today: dt.date) -> dt.datetime:
@@ -266,6 +307,8 @@ def _now(today: dt.date) -> dt.datetime:
 
 def _refusal(exc: Exception) -> str:
     """The key of REFUSALS for a failure."""
+    if isinstance(exc, orders.PlainHttp):
+        return "plain http"
     if isinstance(exc, orders.WritesRefused) or getattr(exc, "status", None) == 403:
         return "writes refused"
     if isinstance(exc, sync.NotConnected):

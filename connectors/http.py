@@ -24,6 +24,8 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# This computer: plain http to it carries a token only between processes on the machine.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class OffOrigin(BadPayload):
@@ -45,6 +47,18 @@ def origin_of(url: str) -> tuple[str, str, int]:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError("not an absolute http(s) URL")
     return scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS[scheme]
+
+
+def token_may_travel(url: str) -> bool:
+    """Whether a bearer token or a sign-in may be sent to `url`: over https, or over plain http to
+    this computer (loopback) only; anywhere else anyone on the way could read it. The one rule for
+    connecting (service_connect.py), signing in (connectors/smart.py) and sending an order
+    (connectors/orders.py)."""
+    try:
+        scheme, host, _ = origin_of(url)
+    except ValueError:
+        return False
+    return scheme == "https" or host in LOOPBACK
 
 
 def _path_of(url: str) -> str:

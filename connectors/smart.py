@@ -31,7 +31,7 @@ import requests
 
 import textsafe
 from connectors.base import BadPayload, ConnectorError, NotFound, Unauthorised
-from connectors.http import RequestRefused, Transport, origin_of
+from connectors.http import RequestRefused, Transport, origin_of, token_may_travel
 from connectors.smart_scopes import DEFAULT_SCOPE, ORDER_SCOPES, READ_TYPES, choose_scope  # noqa: F401  (split out)
 
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
@@ -39,7 +39,6 @@ MAX_DESCRIPTION = 300  # characters of a server's error_description kept for sho
 REFRESH_MARGIN = 60.0  # seconds before expiry at which a token is refreshed, at most
 MAX_LIFETIME = 10 * 365 * 24 * 3600  # seconds: a longer expires_in is taken as this
 REFRESH_SHARE = 0.1  # ...and at most this share of the token's lifetime (a 60 s token: 6 s before)
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class SmartError(ConnectorError):
@@ -376,8 +375,8 @@ def _cleaned(text: object) -> str | None:
 
 def _require_secure(url: str, what: str) -> None:
     try:
-        scheme, host, _ = origin_of(url)
+        origin_of(url)
     except ValueError:
         raise SmartError(f"the server's {what} address is not a web address") from None
-    if scheme != "https" and host not in _LOOPBACK:
+    if not token_may_travel(url):
         raise SmartError(f"the server's {what} is not on https; refusing to send a sign-in over it")

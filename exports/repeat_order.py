@@ -5,8 +5,8 @@ Why a Task (docs/sync.md has the whole reasoning): `code` fulfill ("fulfill the 
 with `focus` the repeat MedicationRequest asks the practice to act on an authorisation that
 already exists, which is what ordering a repeat is; the practice's issue is then a new
 MedicationRequest based on the authorisation, as every issue is. A MedicationRequest with intent
-`proposal` would come back in the next sync as a medicine entry, and the mapping reads a proposal
-as an authorisation (clinical-reference §11.1), so it could change which medicines look current.
+`proposal` would come back in the next sync as a medicine entry of its own (R4: a suggestion from
+someone without authority to prescribe), listed beside the repeat it asks for.
 
 `order_identifier` is the order's own id, sent as the Task's identifier: a server asked again
 (If-None-Exist) finds the Task already made instead of making a second.
@@ -38,7 +38,10 @@ def if_none_exist(identifier: str) -> str:
 def order_task(patient_id: str, focus_id: str, medication: str, ordered_at: dt.datetime, identifier: str,
                requester: str | None = None) -> dict:
     """The Task asking the practice to issue one repeat. `requester`: `RelatedPerson/ID` for a
-    carer, else the patient."""
+    carer, else the patient; a carer's says it comes from a carer on the patient's behalf (the
+    message form says so too), never "my"."""
+    asks = (f"Please issue this repeat prescription, requested by a carer on the patient's behalf: {medication}"
+            if requester else f"Please issue my repeat prescription: {medication}")
     return {
         "resourceType": "Task",
         "identifier": [{"system": URI, "value": identifier}],
@@ -46,7 +49,7 @@ def order_task(patient_id: str, focus_id: str, medication: str, ordered_at: dt.d
         "intent": "order",
         "code": {"coding": [{"system": TASK_CODES, "code": "fulfill", "display": "Fulfill the focal request"}],
                  "text": "Repeat prescription request"},
-        "description": f"Please issue my repeat prescription: {medication}"[:500],
+        "description": asks[:500],
         "focus": {"reference": f"MedicationRequest/{focus_id}", "display": medication[:200]},
         "for": {"reference": f"Patient/{patient_id}"},
         "authoredOn": ordered_at.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -3,8 +3,10 @@
 A GP record holds one MedicationRequest per issue of a repeat, so a year of metformin is twelve
 resources. They are grouped by medicine and route (or form) into one `Medication` with every issue
 date: an IV and an oral paracetamol request are two entries. Following GP Connect and
-clinical-reference §11.1, a request with intent "plan" (or "proposal") is the authorisation, not an
-issue: it gives the group's status, end and repeat flag. A continuous order that is not an issue of
+clinical-reference §11.1, a request with intent "plan" is the authorisation, not an issue: it gives
+the group's status, end and repeat flag (the newest active one, when a medicine has several: §11.1
+"an active authorisation" keeps it current whatever a later one says). A "proposal" is neither: R4
+calls it a suggestion from someone without authority to prescribe, and §11.1 names no proposal. A continuous order that is not an issue of
 another request is an authorisation too (`authorised`: it gives the status and end), though its
 date still counts as an issue, as it always has. An active order that is neither based on
 another request nor an acute course, and is the latest order for the medicine, any earlier one
@@ -25,7 +27,7 @@ from record import terminology
 from record.kept_lookups import holds_record_words
 from record.mapping_common import (
     ConceptKey, Index, all_codings, as_dict, cacheable, concept_key, day, dicts, display, happened,
-    key_codings, key_concept, number, string,
+    key_codings, key_concept, number, string, uk_datetime,
 )
 from record.doses import dose_amount
 from record.models import DoseFact, Medication
@@ -34,6 +36,7 @@ LAST_ISSUE_EXTENSION = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationStatementLastIssueDate"
 )
 _NOT_ISSUES = frozenset({"plan", "proposal"})
+_AUTHORISING = frozenset({"plan"})  # §11.1: an authorisation is intent plan (or a continuous order)
 _COURSE_CONTINUOUS = ("continuous", "repeat")
 _COURSE_ACUTE = ("acute",)
 # Orders a later one replaced rather than issued (a US record renews an order, stopping the last).
@@ -100,7 +103,15 @@ def _common(resource: dict, index: Index, kind: str) -> dict:
         "reason_codings": all_codings(resource.get("reasonCode")),
         "ids": [string(resource.get("id")) or "unknown"],
         "route": _route(resource, index),
+        "medicine_ref": None if name else _shared_reference(resource.get("medicationReference")),
     }
+
+
+def _shared_reference(reference) -> str | None:
+    """The Medication an unnamed request points at ("Medication/x"), when it is one the record
+    shares between requests (not a contained "#x", which is each resource's own)."""
+    text = string(as_dict(reference).get("reference"))
+    return text if text and not text.startswith("#") else None
 
 
 def _route(resource: dict, index: Index) -> str | None:
@@ -140,7 +151,7 @@ def _request(resource: dict, index: Index) -> Medication:
     course = _course(resource)
     based_on = bool(dicts(resource.get("basedOn")))
     ordered = intent not in _NOT_ISSUES
-    authorisation = not ordered or (course in _COURSE_CONTINUOUS and not based_on)
+    authorisation = intent in _AUTHORISING or (ordered and course in _COURSE_CONTINUOUS and not based_on)
     # An active order that is not an issue of an authorisation nor an acute course: if no other
     # order for the medicine follows it (see `merge`), it is a US-style order never re-issued.
     standing = ordered and fields["status"] == "active" and not based_on and course not in _COURSE_ACUTE
@@ -149,7 +160,7 @@ def _request(resource: dict, index: Index) -> Medication:
         **fields,
         doses=[_dose(resource.get("dosageInstruction"), fields, issued or fields["date"],
                      authorisation or standing, day(as_dict(dispense.get("validityPeriod")).get("end")),
-                     _based_on(resource))],
+                     _based_on(resource), intent, uk_datetime(resource.get("authoredOn")))],
         intent=intent,
         authored_on=authored,
         last_issued=issued if is_issue else None,
@@ -193,20 +204,22 @@ def _based_on(resource: dict) -> str:
 
 
 def _dose(dosages, fields: dict, when: dt.date | None, standing: bool, end: dt.date | None,
-          based_on: str = "") -> DoseFact:
+          based_on: str = "", intent: str | None = None, authored_at: dt.datetime | None = None) -> DoseFact:
     """The resource's dose on its date, with its own status, whether it stands until it ends (an
     authorisation, a standing order, a statement) and its end (clinical-reference §11.9)."""
     amount, strength = dose_amount(dosages, fields["text"])
     return DoseFact(date=when, amount=amount, strength=strength, entry_id=fields["id"],
                     name=fields["name"], status=fields["status"], standing=standing, end=end,
-                    based_on=based_on)
+                    based_on=based_on, intent=intent, authored_at=authored_at)
 
 
 def group_key(medication: Medication) -> str:
     """What requests for the same medicine share: its name and the route (or form) it is given
-    by, or the id of an unnamed one. The same medicine by mouth and into a vein is two entries."""
+    by; for an unnamed one, the Medication it points at (requests of one Medication resource are
+    of one medicine, even when the record does not hold it), else its own id. The same medicine by
+    mouth and into a vein is two entries."""
     if medication.name == "Unnamed medicine":
-        return f"id:{medication.id}"
+        return f"ref:{medication.medicine_ref}" if medication.medicine_ref else f"id:{medication.id}"
     return f"{medication.name.casefold()}|{(medication.route or '').casefold()}"
 
 
@@ -218,10 +231,13 @@ def merge(members: list[Medication]) -> Medication:
     members = sorted(members, key=when)
     latest = members[-1]
     # The authorisation, else the latest entry; a cancelled or mistaken authorisation was never in
-    # force, so another one gives the status when there is one (clinical-reference §11.1).
-    plans = ([m for m in members if m.intent in _NOT_ISSUES]
+    # force, so another one gives the status when there is one, and an active one gives it before
+    # any other: §11.1 "an active authorisation" keeps the medicine current, and a second
+    # authorisation stopped later (a duplicate made by mistake) does not end the first.
+    plans = ([m for m in members if m.intent in _AUTHORISING]
              or [m for m in members if m.authorised])
     plans = [m for m in plans if m.status not in _NEVER_IN_FORCE] or plans
+    plans = [m for m in plans if m.status == "active"] or plans
     status_from = plans[-1] if plans else latest
     orders = [m for m in members if m.intent not in _NOT_ISSUES]
     issues = sorted(d for m in members for d in m.issues)

@@ -87,7 +87,9 @@ class DoseFact:
     Either is None when it cannot be read; `record.doses` reads them. `status` is the entry's own
     (a cancelled one was never in force); `standing` marks an authorisation, a standing order or a
     statement (in force until it ends) rather than one issue; `end` is its end date; `based_on` the
-    id of the authorisation an issue was made from (§11.9 reads a restart after a gap from these)."""
+    id of the authorisation an issue was made from (§11.9 reads a restart after a gap from these).
+    `intent` is a request's own (plan, order, option...) and `authored_at` its authoredOn when that
+    has a time and zone: whether an issue answers a repeat order is read from these (issue 21)."""
 
     date: dt.date | None = None
     amount: float | None = None
@@ -98,6 +100,8 @@ class DoseFact:
     standing: bool = False
     end: dt.date | None = None
     based_on: str = ""
+    intent: str | None = None
+    authored_at: dt.datetime | None = None
 
 
 @_entry
@@ -124,6 +128,8 @@ class Medication(Entry):
     active_order: bool = False
     end_date: dt.date | None = None
     route: str | None = None
+    # The Medication an unnamed request points at when the record does not hold it (its grouping).
+    medicine_ref: str | None = None
     # clinical-reference §11.9: each request's or statement's dose and date, oldest first (a new
     # authorisation at another dose is a dose change; `conditions.dose_changes` reads them).
     doses: list[DoseFact] = field(default_factory=list)

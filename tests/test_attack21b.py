@@ -42,8 +42,6 @@ def only_order(service):
 
 
 # -- which repeats are offered ----------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="intent proposal is read as an authorisation (mapping _NOT_ISSUES), so "
-                   "a proposal nobody prescribed is offered for ordering; §11.1 names only plan or continuous order")
 def test_a_proposal_is_not_offered_as_a_repeat(service):
     """A MedicationRequest with intent `proposal` (R4: a suggestion "from a non-prescriber",
     e.g. a hospital's discharge advice or another app's order; issue 21 itself names proposal as a
@@ -53,8 +51,6 @@ def test_a_proposal_is_not_offered_as_a_repeat(service):
     assert found is None or not found.offered
 
 
-@pytest.mark.xfail(strict=True, reason="a request 'completed' is never an end (medicines._ENDED_REQUEST), so an "
-                   "authorisation GP Connect marks completed (all issues made / expiry reached) is still offered")
 def test_a_completed_authorisation_is_not_offered(service):
     """GP Connect (nhsconnect/gpconnect#1058): "Where the intent is plan it is complete once all the
     authorised issues have been made or the authorisationExpiryDate has been reached". Metformin's
@@ -65,9 +61,6 @@ def test_a_completed_authorisation_is_not_offered(service):
     assert found is None or not found.offered
 
 
-@pytest.mark.xfail(strict=True, reason="an on-hold authorisation with an issue in the last 6 months is current by "
-                   "is_current and offered; R4 on-hold = 'actions implied by the prescription are to be "
-                   "temporarily halted'")
 def test_an_on_hold_repeat_is_listed_but_not_offered(service):
     """The GP puts metformin on hold (R4 medicationrequest-status on-hold) after its last issue."""
     held = {**demo_resource("diabetes.json", "dm-med-metformin"), "meta": {"versionId": "2"}, "status": "on-hold"}
@@ -109,14 +102,9 @@ def test_an_acute_order_and_a_draft_authorisation_are_not_offered(service):
 
 
 # -- an issue that arrives later ---------------------------------------------------------------
-_NOT_ISSUED = pytest.mark.xfail(strict=True, reason="every request that is not a plan/proposal counts as an issue "
-                                "whatever its status (mapping _request is_issue), so a cancelled or draft issue marks "
-                                "the order issued")
-
-
-# entered-in-error held (the entry is dropped before mapping); cancelled and draft break.
-@pytest.mark.parametrize("status", ["entered-in-error", pytest.param("cancelled", marks=_NOT_ISSUED),
-                                    pytest.param("draft", marks=_NOT_ISSUED)])
+# entered-in-error held (the entry is dropped before mapping); cancelled and draft broke (every request
+# not a plan/proposal counted as an issue whatever its status) until conditions/repeats.is_issue.
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled", "draft"])
 def test_an_issue_that_never_happened_does_not_mark_the_order_issued(service, status):
     """Ordered 20 November; on 23 November the practice records an issue with R4 status
     entered-in-error (a mistake), cancelled (withdrawn before dispensing) or draft (not signed)."""
@@ -125,8 +113,6 @@ def test_an_issue_that_never_happened_does_not_mark_the_order_issued(service, st
     assert only_order(service).issued_on is None
 
 
-@pytest.mark.xfail(strict=True, reason="an issue is matched to the order by the grouped medicine's name and route, "
-                   "not by basedOn, so an issue of the ordered authorisation at another strength never marks it")
 def test_an_issue_of_the_ordered_authorisation_at_another_strength_marks_it(service):
     """The practice answers the order by issuing metformin 1g, basedOn the same authorisation (the
     R4 link from an issue to its authorisation): the order is issued, not "not yet issued" for ever."""
@@ -136,8 +122,6 @@ def test_an_issue_of_the_ordered_authorisation_at_another_strength_marks_it(serv
     assert only_order(service).issued_on == dt.date(2026, 11, 23)
 
 
-@pytest.mark.xfail(strict=True, reason="issues are compared by day only: an issue made at 09:00 that arrives in a "
-                   "later sync marks a 12:00 order of the same day issued, though it was issued before the order")
 def test_an_issue_made_hours_before_the_order_but_synced_after_does_not_mark_it(service):
     """Ordered 20 November 12:00 UTC; the practice had issued metformin at 09:00 that morning, which
     reaches the app only in the next sync (late sync). authoredOn is an R4 dateTime."""
@@ -208,8 +192,6 @@ def test_the_fhir_export_does_not_name_a_restricted_medicine_through_its_order(s
 
 
 # -- more shapes: a second authorisation, an `option` ---------------------------------------------
-@pytest.mark.xfail(strict=True, reason="merge takes the group's status from its newest authorisation only, so a "
-                   "newer authorisation of the same medicine that was stopped hides the one still active")
 def test_a_stopped_newer_authorisation_does_not_end_the_active_one(service):
     """The GP adds a second metformin authorisation on 22 November and stops it the same day (a
     duplicate made by mistake, R4 status stopped); the original authorisation is still active and
@@ -220,8 +202,6 @@ def test_a_stopped_newer_authorisation_does_not_end_the_active_one(service):
     assert found is not None and found.offered
 
 
-@pytest.mark.xfail(strict=True, reason="intent `option` (R4: one of several alternatives in a CarePlan or "
-                   "RequestGroup, not an order) is counted as an issue, so it marks the order issued")
 def test_an_option_is_not_an_issue(service):
     """A MedicationRequest with intent option (the intent seven of the eight UK Core MedicationRequest
     examples in ../shared/fhir-samples/ukcore-r4-xml carry), basedOn the authorisation, 23 November."""
@@ -230,9 +210,6 @@ def test_an_option_is_not_an_issue(service):
     assert only_order(service).issued_on is None
 
 
-@pytest.mark.xfail(strict=True, reason="an unnamed medicine (medicationReference to a Medication not held, no "
-                   "display) is grouped by its own id, so the authorisation and each issue are listed and offered "
-                   "as separate 'Unnamed medicine' repeats, and the practice's message names none of them")
 def test_a_repeat_whose_medication_is_not_held_is_not_offered_once_per_issue(service):
     """GP Connect shape: the authorisation and its issues point at a Medication resource
     (medicationReference); the shared Medication was not fetched (not held in the store)."""
@@ -272,8 +249,6 @@ def test_the_uk_core_medication_requests_offer_nothing(tmp_path):
     assert not [c for c in choices if c.offered]
 
 
-@pytest.mark.xfail(strict=True, reason="issues are matched by display text, not code: an issue carrying the same dm+d "
-                   "code under another description (no basedOn link) never marks the order issued")
 def test_an_issue_with_the_same_dm_d_code_and_another_description_marks_the_order(service):
     """The code and description of the UK Core example (UKCore-MedicationRequest-Amoxicillin-Example:
     dm+d 39732411000001106 "Amoxicillin 500mg capsules") on an authorisation; the issue after the
@@ -292,9 +267,6 @@ def test_an_issue_with_the_same_dm_d_code_and_another_description_marks_the_orde
     assert order.issued_on == dt.date(2026, 11, 23)
 
 
-@pytest.mark.xfail(strict=True, reason="choice_for lists requests only, so a repeat the record carries as a "
-                   "MedicationStatement (§11.1: 'a repeat as an authorisation (... or a MedicationStatement)') is "
-                   "not listed at all, not even as one to ask the practice about")
 def test_a_repeat_carried_as_a_medication_statement_is_listed(service):
     """A UK Core MedicationStatement (the shape of UKCore-MedicationStatement-Amoxicillin-Example,
     status active, with the UK Core last-issue-date extension the mapping reads) for a medicine

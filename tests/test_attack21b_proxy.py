@@ -241,8 +241,6 @@ def test_a_carer_allowed_to_see_but_not_to_correct_may_not_order(service):
         service.prepare_order(daughter, today(), offered[:1])
 
 
-@pytest.mark.xfail(strict=True, reason="order_task writes 'Please issue my repeat prescription' whoever asks, so a "
-                   "carer's Task tells the practice the patient wrote it (the message form says a carer made it)")
 def test_a_carers_task_does_not_say_my_prescription():
     """The Task a carer's order sends (requester RelatedPerson, exports/repeat_order.py order_task)."""
     import datetime as dt
@@ -318,9 +316,6 @@ class _Capture:
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="send_order (and so `ltc order-repeat --server URL --token T`) sends the "
-                   "bearer token over plain http to any host; connecting (service_connect._check_server) refuses a "
-                   "token on plain http except on loopback, sending an order does not")
 def test_an_order_never_sends_the_token_over_plain_http_to_another_host(service):
     """`ltc order-repeat --patient dm-patient --medication dm-med-metformin --server
     http://fhir.example.org/r4 --token T`, as the service sees it (the transport captured here)."""

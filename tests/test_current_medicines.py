@@ -82,6 +82,15 @@ CASES = [
     ("two active orders: re-issued, the last 8 months ago", [request("o1", "2026-01-10"),
                                                              request("o2", "2026-03-25")], False),
     ("acute order 2 years ago", [request("ac", "2024-11-01", course="acute")], False),
+    # Two authorisations of one medicine: an active one keeps it current though a later one was
+    # stopped (a duplicate made by mistake, stopped the day it was made; attack 21b).
+    ("a later authorisation stopped, the first active", [request("a", "2023-11-20", intent="plan"),
+                                                          request("a2", "2026-11-22", "stopped", intent="plan"),
+                                                          request("a1", "2026-11-01", "completed", based_on="a")], True),
+    # A proposal (R4: a suggestion from someone without authority to prescribe) is no authorisation.
+    ("a proposal alone", [request("p", "2026-11-01", intent="proposal", course="continuous")], False),
+    ("a proposal after a stopped authorisation", [request("a", "2023-11-20", "stopped", intent="plan"),
+                                                  request("p", "2026-11-01", intent="proposal")], False),
     ("statement active, no end", [statement("s")], True),
     ("statement active, last issued 3 years ago", [statement("s", last_issue="2023-11-20")], True),
     ("statement completed", [statement("s", "completed")], False),

@@ -45,15 +45,27 @@ def repeat(mark: str, day: str, labels: list[dict]) -> dict:
     return resource
 
 
+# Who may order (service_repeats.may_order), said here rather than found by running: rp2's Consent is
+# dated 2024 (leak_shapes.consent), before her own data period (2026 on), so the gate hides the
+# permission from her and she may not act (fail closed); rp3's is dated inside hers, so she may.
+MAY_ORDER = {"patient": True, "clinic": False, "proxy:RelatedPerson/rp1": True,
+             "proxy:RelatedPerson/rp2": False, "proxy:RelatedPerson/rp3": True,
+             "proxy:RelatedPerson/rp-other": False}
+
+
 def record() -> tuple[list, list[str]]:
-    """The files (one Bundle) and the repeats' ids: carers rp1 (may act) and rp2 (may act, data from
-    2026 only), and a RelatedPerson of another patient."""
+    """The files (one Bundle) and the repeats' ids: carers rp1 (may act), rp2 (may act, data from
+    2026 only, her Consent dated before it), rp3 (may act, data from 2026 only, her Consent dated
+    within it), and a RelatedPerson of another patient."""
     marks, found = Marks(), base_record(None)
     found[2]["provision"]["action"] = CORRECT  # consent-rp1 lets Robin act on the record
     found += [carer("rp2", "Sam Carer"),
               consent("consent-rp2", carer_permit("rp2", dataPeriod={"start": "2026-01-01"}, action=CORRECT)),
               {"resourceType": "RelatedPerson", "id": "rp-other", "active": True,
-               "patient": {"reference": "Patient/p2"}, "name": [{"text": "Other Carer"}]}]
+               "patient": {"reference": "Patient/p2"}, "name": [{"text": "Other Carer"}]},
+              carer("rp3", "Alex Carer"),
+              consent("consent-rp3", carer_permit("rp3", dataPeriod={"start": "2026-01-01"}, action=CORRECT),
+                      date="2026-01-01")]
     repeats = [repeat(marks.new(), "2026-09-01", []), repeat(marks.new(), "2026-09-01", [label("R", CONF)]),
                repeat(marks.new(), "2026-09-01", [label("PSY", ACT)]), repeat(marks.new(), "2025-06-01", [])]
     return [found + repeats], [r["id"] for r in repeats]
@@ -89,7 +101,7 @@ def test_no_viewer_lists_orders_or_sees_an_order_of_a_hidden_repeat(case):
             service.prepare_order(patient, TODAY, [rid])
         except OrderRefused:
             pass
-    checked = 0
+    checked = ordered = 0
     for text in viewers_of(files):
         who = Viewer.parse("p1", text)
         hidden = must_hide(files, text, None)
@@ -102,14 +114,22 @@ def test_no_viewer_lists_orders_or_sees_an_order_of_a_hidden_repeat(case):
                 service.prepare_order(who, TODAY, [rid])
         shown = seen_text(service, who)
         assert not set(MARKER.findall(shown)) & hidden, f"{text} saw a hidden repeat"
+        assert service.may_order(who, TODAY) is MAY_ORDER[text], text
         if who.kind == "proxy":
             assert service.repeat_orders(who, TODAY) == []  # the patient's orders are hers
             offered = [c.focus_id for c in service.repeat_choices(who, TODAY) if c.offered]
-            if offered and service.may_order(who, TODAY):
-                service.prepare_order(who, TODAY, offered)
-                assert {o.author for o in service.repeat_orders(who, TODAY)} == {text}
-                assert not set(MARKER.findall(seen_text(service, who))) & hidden
-    assert checked >= 4  # R hidden from all three; PSY from the clinic; the 2025 repeat from rp2
+            if not MAY_ORDER[text]:
+                for rid in offered:
+                    with pytest.raises(OrderRefused):
+                        service.prepare_order(who, TODAY, [rid])
+                continue
+            assert offered, f"{text} may order but is offered nothing"
+            service.prepare_order(who, TODAY, offered)
+            assert {o.author for o in service.repeat_orders(who, TODAY)} == {text}
+            assert not set(MARKER.findall(seen_text(service, who))) & hidden
+            ordered += 1
+    assert checked >= 6  # R hidden from all four; PSY from the clinic; the 2025 repeat from rp2 and rp3
+    assert ordered == 2  # rp1 and rp3 each ordered (rp2 may not: MAY_ORDER)
 
 
 def test_a_carer_the_record_does_not_admit_neither_sees_nor_makes_orders(case):

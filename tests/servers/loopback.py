@@ -145,7 +145,7 @@ class FaultProxy(Loopback):
 
     def forward(self, request: Request) -> Reply:
         headers = {k: v for k, v in request.headers.items()
-                   if k in ("authorization", "accept", "prefer", "content-type", "if-match")}
+                   if k in ("authorization", "accept", "prefer", "content-type", "if-match", "if-none-exist")}
         path = request.path[len("/fhir"):] if request.path.startswith("/fhir") else request.path
         response = requests.request(request.method, self.upstream + path, headers=headers, data=request.body or None,
                                     timeout=30, allow_redirects=False)  # writes too (booking, issue 21)
