@@ -2,9 +2,9 @@
 who sees which orders, and ordering: sent to the FHIR server as a Task where it takes one, else
 prepared as a message to the practice.
 
-Who may order (the rule for flags and home readings, exports/feedback.py `may_flag`): the patient;
-a carer only while a Consent they can see permits the `correct` or `amend` action; the clinic
-shared screen never.
+Who may order (the gate's one rule for acting, record/acting.py): the patient; a carer only while a
+current Consent surely permits her consent-action `correct` for MedicationRequests and for the
+repeat ordered, and none might deny it, at any depth; the clinic shared screen never.
 
 Who sees orders (fail closed): nobody whose view the gate refuses; the patient every order; a carer
 only the orders that carer made, and only while the medicine is in what the gate shows them; the
@@ -27,7 +27,6 @@ from conditions.repeats import RepeatChoice, choice_for, find_medicine, issued_a
 from connectors import orders
 from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
-from exports import feedback
 from exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
 from record.dates import UK, human
 
@@ -112,8 +111,9 @@ def _day(day: dt.date, today: dt.date) -> str:
 
 
 def may_order(visible) -> bool:
-    """Whether the viewer of this visible record may order repeats (the rule for flags)."""
-    return visible.viewer.kind in ("patient", "proxy") and feedback.may_flag(visible)
+    """Whether the viewer of this visible record may order repeats: the gate's rule for acting
+    (record/acting.py), for MedicationRequests; each order also needs its repeat (`_offered`)."""
+    return visible.viewer.kind in ("patient", "proxy") and visible.may_act(rtype="MedicationRequest")
 
 
 def visible_orders(visible, medications, rows: list[dict]) -> list[OrderView]:
@@ -186,6 +186,8 @@ class RepeatsServiceMixin:
             raise OrderRefused("That medicine is not a current repeat in the record you can see, so it was not ordered.")
         if not choice.offered:
             raise OrderRefused(f"{med.name} cannot be ordered here. {choice.reason}")
+        if not opened.visible.may_act(key=f"MedicationRequest/{choice.focus_id}"):
+            raise OrderRefused("The consent on the record does not let this view order that medicine.")
         return choice
 
     def _row(self, viewer, choice: RepeatChoice, now: dt.datetime, how: str, status: str,

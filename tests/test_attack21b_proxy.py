@@ -44,10 +44,6 @@ def actions(*codes: str) -> list[dict]:
 
 
 # -- a Consent whose only action is `correct` ---------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="record/consent.py reads a permit of `correct` alone as letting the carer "
-                   "see (consent_terms.csv 'entails-viewing', an app reading marked unverified), while §8.2 names "
-                   "access/use as what the proxy may see and the leak oracle (tests/leak_oracle.py _permitted) "
-                   "hides everything: the gate shows a carer what no Consent surely lets her see")
 def test_a_consent_permitting_only_correct_shows_the_carer_nothing():
     """The leak-test record of tests/test_leaks_repeats.py with Robin's Consent (consent-rp1)
     permitting only `correct` (R4 consent-action: "Allow correction of the information"): the
@@ -70,8 +66,6 @@ def test_a_consent_permitting_only_correct_shows_the_carer_nothing():
         shutil.rmtree(folder)
 
 
-@pytest.mark.xfail(strict=True, reason="same break, on the demo record: the daughter with a correct-only Consent "
-                   "is listed the dementia repeats and may order them")
 def test_the_daughter_with_a_correct_only_consent_is_offered_nothing(service):
     """The demo daughter's Consent (dementia.json) given `provision.action` correct only, as
     tests/test_feedback.py allow_corrections does."""
@@ -204,8 +198,6 @@ def _daughter_consent(service, action: list[dict], nested: list[dict] | None = N
     service._store.put([{**consent, "meta": {"versionId": "2"}, "provision": provision}])
 
 
-@pytest.mark.xfail(strict=True, reason="exports/feedback.py consent_allows_correction reads denies one level down "
-                   "only, though R4 nests provisions to any depth (record/consent.py reads every depth)")
 def test_a_deny_of_correcting_medicines_two_levels_down_stops_ordering(service):
     """The daughter's Consent (R4 Consent.provision.provision): she may see and correct; a
     nested permit for MedicationRequests holds a deny of `correct` for them. Ordering a repeat is
@@ -220,8 +212,6 @@ def test_a_deny_of_correcting_medicines_two_levels_down_stops_ordering(service):
         service.prepare_order(daughter, today(), offered[:1])
 
 
-@pytest.mark.xfail(strict=True, reason="consent_allows_correction reads action codes whatever their system, so a "
-                   "local code spelled 'correct' in another code system grants ordering (not fail closed)")
 def test_a_correct_code_of_another_system_does_not_let_a_carer_order(service):
     """The action is consentaction `access` plus a local code system's `correct` (its meaning is
     that system's, which the app cannot know: R4's binding for action is an example only)."""
@@ -337,9 +327,6 @@ def test_an_order_never_sends_the_token_over_plain_http_to_another_host(service)
     assert not [url for url, auth in capture.seen if auth and "secret-token-att21b" in auth], capture.seen
 
 
-@pytest.mark.xfail(strict=True, reason="consent_allows_correction reads `correct` on the root provision only, so the "
-                   "shape §8.2 gives for limiting a proxy to repeat ordering (a nested provision for "
-                   "MedicationRequest) never lets the carer order")
 def test_a_nested_permit_to_correct_medication_requests_lets_the_carer_order(service):
     """§8.2: "provision.class / nested provision can limit access to e.g. MedicationRequest only
     (repeat ordering)". The daughter may see (root: access); a nested permit lets her `correct`
