@@ -29,6 +29,7 @@ from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
 from exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
 from record.dates import UK, human
+from record.own_content_access import ORDERS, own_rows
 
 
 class OrderRefused(ValueError):
@@ -122,11 +123,8 @@ def visible_orders(visible, medications, rows: list[dict]) -> list[OrderView]:
     if visible.denied_reason or viewer.kind not in ("patient", "proxy"):
         return []
     found = []
-    for row in rows:
-        if row.get("patient_id") != viewer.patient_id:
-            continue
-        seen = any(find_medicine(medications, i) for i in row["entry_ids"])
-        if viewer.kind == "proxy" and (row.get("author") != str(viewer) or not seen):
+    for row in own_rows(visible, ORDERS, rows, None):  # the gate's rule: only while its medicine is visible
+        if not any(find_medicine(medications, i) for i in row["entry_ids"]):
             continue
         view = _readable(row, medications)
         if view is not None:
