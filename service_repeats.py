@@ -17,6 +17,7 @@ the send itself keeps the order as "not sent" with why; no answer leaves it "cou
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
 from exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
 from record.dates import UK, human
+from record.gate_medicines import MEDICINE_TYPES
 from record.own_content_access import ORDERS, own_rows
 
 
@@ -117,6 +119,22 @@ def may_order(visible) -> bool:
     return visible.viewer.kind in ("patient", "proxy") and visible.may_act(rtype="MedicationRequest")
 
 
+WITHHELD_ALIKE = ("Part of this medicine's record is not shown in this view, and it could say the practice has "
+                  "stopped or changed it, so it cannot be ordered here. Ask the practice whether it is still a repeat.")
+
+
+def _unless_withheld(visible, choice: RepeatChoice | None) -> RepeatChoice | None:
+    """The choice, not offered when the gate withheld from this viewer a medicine entry alike to
+    it (a stopped authorisation before a carer's data period: record/gate_medicines.py): what it
+    withheld could change whether the repeat is current (fail closed)."""
+    if choice is None or not choice.offered:
+        return choice
+    keys = [f"{rtype}/{i}" for i in choice.medication.ids for rtype in MEDICINE_TYPES]
+    if visible.withheld_alike(keys):
+        return dataclasses.replace(choice, offered=False, reason=WITHHELD_ALIKE)
+    return choice
+
+
 def visible_orders(visible, medications, rows: list[dict]) -> list[OrderView]:
     """The kept order rows this viewer may see, newest first, each with its issue derived."""
     viewer = visible.viewer
@@ -159,7 +177,7 @@ class RepeatsServiceMixin:
         opened = self.open(viewer, today)
         if opened.visible.denied_reason or viewer.kind == "clinic":
             return []
-        return repeat_choices(opened.record.medications, today)
+        return [_unless_withheld(opened.visible, c) for c in repeat_choices(opened.record.medications, today)]
 
     def repeat_orders(self, viewer, today: dt.date) -> list[OrderView]:
         """The orders this viewer may see, newest first."""
@@ -179,7 +197,7 @@ class RepeatsServiceMixin:
                                + (" A carer can when the consent on the record lets them act on it."
                                   if viewer.kind == "proxy" else ""))
         med = find_medicine(opened.record.medications, medication_id)
-        choice = choice_for(med, today) if med is not None else None
+        choice = _unless_withheld(opened.visible, choice_for(med, today)) if med is not None else None
         if choice is None:
             raise OrderRefused("That medicine is not a current repeat in the record you can see, so it was not ordered.")
         if not choice.offered:

@@ -43,6 +43,7 @@ from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
 from record import carer_access
 from record.acting import Acting, carer_acting, may_act
+from record.gate_medicines import MEDICINE_TYPES, withheld_alike
 from record.carer_access import ProxyLink, still_admitted  # noqa: F401  (the gate's API: carers)
 from record.own_content_access import own_rows  # noqa: F401  (the gate's API: the person's own content)
 from record.consent import Access, read_access, stored_text
@@ -91,6 +92,11 @@ class VisibleRecord:
     _digests: bytes = field(default=b"", repr=False, compare=False)  # DIGEST_SIZE bytes a position
     _unnamed: frozenset = field(default=frozenset(), repr=False, compare=False)  # denied undated
     acting: Acting = field(default=Acting(), repr=False, compare=False)  # what a carer may act on
+
+    def withheld_alike(self, keys) -> int:
+        """How many medicine entries withheld from this viewer are alike to the visible `keys` (record/gate_medicines.py)."""
+        texts = self._store.resource_texts_for(self.viewer.patient_id, MEDICINE_TYPES) if self._store else ()
+        return withheld_alike(texts, self._fingerprints.__contains__, keys)
 
     def may_act(self, key: str | None = None, rtype: str | None = None) -> bool:
         """Whether this viewer may act on entry `key`, add something of type `rtype` (record/acting.py)."""

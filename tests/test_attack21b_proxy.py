@@ -250,9 +250,6 @@ def test_a_carers_task_does_not_say_my_prescription():
 
 
 # -- a carer whose data period hides the authorisation ---------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the carer's view holds the recent issues but not the stopped "
-                   "authorisation (before her dataPeriod), so the repeat looks current to her and she may order "
-                   "a repeat the practice stopped; the patient cannot")
 def test_a_stopped_repeat_is_not_orderable_by_a_carer_whose_data_period_hides_its_authorisation(tmp_path):
     """The leak-test record (tests/test_leaks_repeats.py: rp2 may see and act, data from 2026) with
     a repeat authorised in 2025 and stopped (R4 status stopped on the plan), issued monthly in 2026
