@@ -203,6 +203,8 @@ class Rule:
             none_possible = none_possible and bool(child_result & NONE)
         if none_possible and self.decides:  # no exception surely applies: this rule's own type might decide
             result |= (PERMIT if self.named else OTHER) if self.permit else DENY
+        elif none_possible:  # a rule that only scopes its exceptions decides nothing itself
+            result |= NONE
         return result if sure else result | NONE
 
     def walk(self):
