@@ -6,8 +6,9 @@ Who may order (the gate's one rule for acting, record/acting.py): the patient; a
 current Consent surely permits her consent-action `correct` for MedicationRequests and for the
 repeat ordered, and none might deny it, at any depth; the clinic shared screen never.
 
-Who sees orders (fail closed): nobody whose view the gate refuses; the patient every order; a carer
-only the orders that carer made, and only while the medicine is in what the gate shows them; the
+Who sees orders (fail closed, the gate's own-content rule, record/own_content_access.py ORDERS):
+nobody whose view the gate refuses; the patient every order, a carer only the orders that carer
+made, each only while the medicine it names is in what the gate shows that viewer; the
 clinic shared screen none.
 
 Sending never shows an order as sent unless the server said it took it (HTTP 200/201): a refusal
@@ -177,7 +178,8 @@ class RepeatsServiceMixin:
         opened = self.open(viewer, today)
         if opened.visible.denied_reason or viewer.kind == "clinic":
             return []
-        return [_unless_withheld(opened.visible, c) for c in repeat_choices(opened.record.medications, today)]
+        choices = [_unless_withheld(opened.visible, c) for c in repeat_choices(opened.record.medications, today)]
+        return sorted(choices, key=lambda c: (not c.offered, c.medication.name.casefold(), c.focus_id))  # as listed
 
     def repeat_orders(self, viewer, today: dt.date) -> list[OrderView]:
         """The orders this viewer may see, newest first."""
