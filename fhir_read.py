@@ -155,11 +155,24 @@ def patient_id_in(target) -> str | None:
     return found.group(1) if found else None
 
 
-def patient_of(resource: dict) -> str | None:
+def appointment_patients(resource: dict) -> list[str]:
+    """The distinct ids of the Patients an Appointment's participants name, in order."""
+    found: list[str] = []
+    for part in objects(resource.get("participant")):
+        patient = patient_id_in(reference(part.get("actor")))
+        if patient and patient not in found:
+            found.append(patient)
+    return found
+
+
+def patient_of(resource: dict, prefer: str | None = None) -> str | None:
     """The id of the Patient a resource belongs to, or None for a shared resource (a Medication,
     a Practitioner) or one whose patient reference names no stored Patient (an identifier only, a
     contained or unresolved one): the Patient itself; else `subject`, `patient` or `beneficiary`;
-    a Binary's `securityContext`; an Appointment's Patient participant."""
+    a Binary's `securityContext`; an Appointment's Patient participant. A joint Appointment (more
+    than one Patient participant, attack 21a) is the record's it was fetched or imported for
+    (`prefer`) when that Patient is one of them, else nobody's: the importer refuses it
+    (ingest.py), never filing it under whichever Patient is listed first."""
     rtype = resource.get("resourceType")
     if rtype == "Patient":
         return text(resource.get("id"))
@@ -170,10 +183,10 @@ def patient_of(resource: dict) -> str | None:
     if rtype == "Binary":
         return patient_id_in(reference(resource.get("securityContext")))
     if rtype == "Appointment":
-        for part in objects(resource.get("participant")):
-            found = patient_id_in(reference(part.get("actor")))
-            if found:
-                return found
+        found = appointment_patients(resource)
+        if len(found) == 1:
+            return found[0]
+        return prefer if prefer in found else None
     return None
 
 

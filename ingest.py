@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fhir_read
 from connectors.base import Rejected
 from connectors.files import IMPORT_EXPANDED_BYTES, FileConnector
+from connectors.validate_subject import subject_problem
 from exports.own_content import is_own_content
 from exports.restore import restore
 from record.policy import hidden_labels_for, labels_of
@@ -28,6 +30,9 @@ from store import PutResult, Store
 # a sync keeps the GP record only. Written into the person's tables it would become their own
 # question, comment or home reading (entered by "patient"); stored as an ordinary resource a home
 # reading would read as a GP result (a check's "last done"). Neither is safe, so it is not kept.
+JOINT = ("an appointment naming more than one patient, not for the record it was fetched or imported for: it "
+         "cannot be filed safely under any one of them, so it was not imported. Import it into the record of the "
+         "patient it is for (sign in as them and upload it)")
 OWN_FROM_SERVER = ("marked as written by the person in this app (own content): a sync brings in only the GP "
                    "record and never writes into the person's own questions, comments or home readings, so it "
                    "was not kept (the person's own export brings them back with `ltc import`)")
@@ -88,13 +93,15 @@ class ImportReport:
 
 def import_items(
     store: Store, items: Iterable, progress: Callable[[int], None] | None = None, keep_labels: bool = False,
-    from_server: bool = False,
+    from_server: bool = False, for_patient: str | None = None,
 ) -> ImportReport:
     """Store every resource from `items`, keeping each Rejected in the report. keep_labels: a newer
     copy never removes a label the stored copy has (an upload in the app: Store.put). Unless
     `from_server` (sync.py, which notes what each server gave itself), what is stored is noted as
     given by a file (store/syncs.py FILE), so no server's silence ever removes it. What the person
-    wrote (the own-content tag) goes to their own tables from a file, and is refused from a server."""
+    wrote (the own-content tag) goes to their own tables from a file, and is refused from a server.
+    `for_patient`: the record the items were fetched or imported for; an Appointment naming more
+    than one Patient is stored under it when it is one of them, else refused (JOINT)."""
     report = ImportReport()
     own: list[dict] = []
     given: list[tuple[str, str]] = []
@@ -114,17 +121,35 @@ def import_items(
                     continue
                 own.append(item)  # what the person wrote: their tables, not the resources table
                 continue
+            unfiled = _appointment_problem(item, for_patient)
+            if unfiled:
+                report.rejected.append(Rejected("the server" if from_server else "the file", _where(item), unfiled))
+                continue
             if not from_server and isinstance(item.get("id"), str):
                 given.append((item.get("resourceType"), item["id"]))
             yield item
 
     with _collector_paused():
-        report.put = store.put(resources(), keep_labels=keep_labels)
+        report.put = store.put(resources(), keep_labels=keep_labels, for_patient=for_patient)
     if given:
         store.hold_from_file(sorted(set(given)))
     if own:
         _restore_own_content(store, own, report)
     return report
+
+
+def _appointment_problem(item: dict, for_patient: str | None) -> str | None:
+    """Why an Appointment cannot be filed under one patient, or None: a Patient participant named
+    only by identifier (an NHS number) or otherwise unresolved, as connectors/validate.py refuses
+    an Observation's subject; or several Patients, none the record it is for (JOINT). Checked here
+    too because items may come from anywhere, not only a connector that validated them."""
+    if item.get("resourceType") != "Appointment":
+        return None
+    problem = subject_problem("Appointment", item)
+    if problem:
+        return problem
+    patients = fhir_read.appointment_patients(item)
+    return JOINT if len(patients) > 1 and for_patient not in patients else None
 
 
 def _where(item: dict) -> str:

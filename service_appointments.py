@@ -1,9 +1,9 @@
 """Appointments through the service (issue 21): the calendar file, questions linked to an
 appointment, and booking and cancelling where the practice's server allows it.
 
-Who may book or cancel (the rule for flags and home readings, exports/feedback.py `may_flag`): the
-patient; a carer only while a Consent they can see permits them the `correct` or `amend` action;
-the clinic shared screen never. A booking or cancelling is shown only from the server's own
+Who may book or cancel (the gate's one rule for acting, record/acting.py): the patient; a carer
+only while a current Consent surely permits her consent-action `correct` for a new Appointment and
+none might deny it, at any depth; the clinic shared screen never. A booking or cancelling is shown only from the server's own
 answer, fetched by the normal sync after the write (never written into the store from here), so
 a refused write can never show as made (hazard log: a booking shown as made when the server
 refused it).
@@ -19,7 +19,6 @@ import requests
 import sync
 from connectors.base import ConnectorError
 from connectors.booking import BookingClient, NotCancellable, Slot, scope_allows_writes, slot_moment
-from exports import feedback
 from exports.calendar_ics import calendar, file_name
 from record.appointments import GOING_AHEAD, AppointmentLine, status_words, upcoming, when_words
 from record.dates import UK
@@ -83,8 +82,9 @@ class BookingOutcome:
 
 
 def may_book(visible) -> bool:
-    """Whether the viewer of this visible record may book and cancel (the rule for flags)."""
-    return feedback.may_flag(visible)
+    """Whether the viewer of this visible record may book and cancel: the gate's rule for acting
+    (record/acting.py), for a new Appointment today."""
+    return visible.may_act(rtype="Appointment")
 
 
 class AppointmentsServiceMixin:

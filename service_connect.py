@@ -201,7 +201,7 @@ def _in_scope(items, path: str, name: str, store: Store, patient_id: str | None,
             yield replace(item, source=name) if item.source == path else item
             continue
         rtype, rid = item["resourceType"], item["id"]
-        placement, owner = store.placement(rtype, rid), fhir_read.patient_of(item)
+        placement, owner = store.placement(rtype, rid), fhir_read.patient_of(item, patient_id)
         digest = copy_digest(item) if placement and placement[1] else None  # only a stored shared copy compares
         # A new shared entry must not be one another record already points at (it would show there).
         elsewhere = placement is None and owner is None and store.named_outside(rid, patient_id)
@@ -273,7 +273,7 @@ class ConnectMixin:
                 if this_is_me is not None and store.holds_record(this_is_me):  # the store written to
                     raise UploadRefused(ALREADY_HERE)
                 items = _in_scope(FileConnector([path]).read(), str(path), name, store, target, patients, shown)
-                return import_items(store, items, progress, keep_labels=True)
+                return import_items(store, items, progress, keep_labels=True, for_patient=target)
 
             report, switched = self._write(work)
         return ImportOutcome(report, tuple(patients), switched, target)

@@ -49,6 +49,8 @@ class FlagsServiceMixin:
         if not feedback.may_flag(visible):
             raise FlagRefused("This view cannot flag entries or comment on them.")
         rtype, rid, version = feedback.resolve(visible, reference)
+        if not feedback.may_flag(visible, f"{rtype}/{rid}"):
+            raise FlagRefused("The consent on the record does not let this view flag that entry.")
         return self._store.add_comment(viewer.patient_id, rtype, rid, version, kind, text, author=author_of_viewer(viewer))
 
     @reread_on_change

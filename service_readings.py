@@ -1,8 +1,8 @@
 """Home readings through the service (issue 20): who may add them, who sees them, and saving them.
 
-Who may add (the rule for flags today, exports/feedback.py `may_flag`): the patient; a carer only
-while a Consent they can see permits them the `correct` or `amend` action (and no nested deny takes
-it away); the clinic shared screen never.
+Who may add (the gate's one rule for acting, record/acting.py): the patient; a carer only while a
+current Consent surely permits her consent-action `correct` for a new Observation and none might
+deny it, at any depth; the clinic shared screen never.
 
 Who sees them is the gate's rule for all of the person's own content (record/own_content_access.py):
 nobody whose view of the record the gate refuses; the patient every reading, whoever entered it; a
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from exports import feedback
 from exports.own_content import screen_choices
 from preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
 from record.own_content_access import READINGS, own_rows
@@ -30,8 +29,9 @@ class ReadingRefused(ValueError):
 
 
 def may_add_readings(visible) -> bool:
-    """Whether the viewer of this visible record may add home readings (the rule for flags)."""
-    return feedback.may_flag(visible)
+    """Whether the viewer of this visible record may add home readings: the gate's rule for acting
+    (record/acting.py), for a new Observation today."""
+    return visible.may_act(rtype="Observation")
 
 
 def visible_readings(visible, rows: list[dict], preferences: dict | None) -> list[Reading]:

@@ -2,12 +2,13 @@
 who sees which orders, and ordering: sent to the FHIR server as a Task where it takes one, else
 prepared as a message to the practice.
 
-Who may order (the rule for flags and home readings, exports/feedback.py `may_flag`): the patient;
-a carer only while a Consent they can see permits the `correct` or `amend` action; the clinic
-shared screen never.
+Who may order (the gate's one rule for acting, record/acting.py): the patient; a carer only while a
+current Consent surely permits her consent-action `correct` for MedicationRequests and for the
+repeat ordered, and none might deny it, at any depth; the clinic shared screen never.
 
-Who sees orders (fail closed): nobody whose view the gate refuses; the patient every order; a carer
-only the orders that carer made, and only while the medicine is in what the gate shows them; the
+Who sees orders (fail closed, the gate's own-content rule, record/own_content_access.py ORDERS):
+nobody whose view the gate refuses; the patient every order, a carer only the orders that carer
+made, each only while the medicine it names is in what the gate shows that viewer; the
 clinic shared screen none.
 
 Sending never shows an order as sent unless the server said it took it (HTTP 200/201): a refusal
@@ -21,6 +22,7 @@ the same identifier, so a server that has it (If-None-Exist) answers with that o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -31,9 +33,10 @@ from conditions.repeats import RepeatChoice, find_choice, find_medicine, issued_
 from connectors import orders
 from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
-from exports import feedback
 from exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
 from record.dates import UK, human
+from record.gate_medicines import MEDICINE_TYPES
+from record.own_content_access import ORDERS, own_rows
 
 
 class OrderRefused(ValueError):
@@ -128,8 +131,25 @@ def _day(day: dt.date, today: dt.date) -> str:
 
 
 def may_order(visible) -> bool:
-    """Whether the viewer of this visible record may order repeats (the rule for flags)."""
-    return visible.viewer.kind in ("patient", "proxy") and feedback.may_flag(visible)
+    """Whether the viewer of this visible record may order repeats: the gate's rule for acting
+    (record/acting.py), for MedicationRequests; each order also needs its repeat (`_offered`)."""
+    return visible.viewer.kind in ("patient", "proxy") and visible.may_act(rtype="MedicationRequest")
+
+
+WITHHELD_ALIKE = ("Part of this medicine's record is not shown in this view, and it could say the practice has "
+                  "stopped or changed it, so it cannot be ordered here. Ask the practice whether it is still a repeat.")
+
+
+def _unless_withheld(visible, choice: RepeatChoice | None) -> RepeatChoice | None:
+    """The choice, not offered when the gate withheld from this viewer a medicine entry alike to
+    it (a stopped authorisation before a carer's data period: record/gate_medicines.py): what it
+    withheld could change whether the repeat is current (fail closed)."""
+    if choice is None or not choice.offered:
+        return choice
+    keys = [f"{rtype}/{i}" for i in choice.medication.ids for rtype in MEDICINE_TYPES]
+    if visible.withheld_alike(keys):
+        return dataclasses.replace(choice, offered=False, reason=WITHHELD_ALIKE)
+    return choice
 
 
 def visible_orders(visible, medications, rows: list[dict]) -> list[OrderView]:
@@ -138,11 +158,8 @@ def visible_orders(visible, medications, rows: list[dict]) -> list[OrderView]:
     if visible.denied_reason or viewer.kind not in ("patient", "proxy"):
         return []
     found = []
-    for row in rows:
-        if row.get("patient_id") != viewer.patient_id:
-            continue
-        seen = any(find_medicine(medications, i) for i in row["entry_ids"])
-        if viewer.kind == "proxy" and (row.get("author") != str(viewer) or not seen):
+    for row in own_rows(visible, ORDERS, rows, None):  # the gate's rule: only while its medicine is visible
+        if not any(find_medicine(medications, i) for i in row["entry_ids"]):
             continue
         view = _readable(row, medications)
         if view is not None:
@@ -177,7 +194,8 @@ class RepeatsServiceMixin:
         opened = self.open(viewer, today)
         if opened.visible.denied_reason or viewer.kind == "clinic":
             return []
-        return repeat_choices(opened.record.medications, today)
+        choices = [_unless_withheld(opened.visible, c) for c in repeat_choices(opened.record.medications, today)]
+        return sorted(choices, key=lambda c: (not c.offered, c.medication.name.casefold(), c.focus_id))  # as listed
 
     def repeat_orders(self, viewer, today: dt.date) -> list[OrderView]:
         """The orders this viewer may see, newest first."""
@@ -196,11 +214,13 @@ class RepeatsServiceMixin:
             raise OrderRefused("This view cannot order repeat prescriptions."
                                + (" A carer can when the consent on the record lets them act on it."
                                   if viewer.kind == "proxy" else ""))
-        choice = find_choice(opened.record.medications, medication_id, today)
+        choice = _unless_withheld(opened.visible, find_choice(opened.record.medications, medication_id, today))
         if choice is None:
             raise OrderRefused("That medicine is not a current repeat in the record you can see, so it was not ordered.")
         if not choice.offered:
             raise OrderRefused(f"{choice.medication.name} cannot be ordered here. {choice.reason}")
+        if not opened.visible.may_act(key=f"MedicationRequest/{choice.focus_id}"):
+            raise OrderRefused("The consent on the record does not let this view order that medicine.")
         return choice
 
     def _row(self, viewer, choice: RepeatChoice, now: dt.datetime, how: str, status: str,

@@ -1,9 +1,10 @@
 """Requests to the practice for more of the record through the service (issue 21): who may make
 which, who sees them, keeping them, and writing one out as text or PDF.
 
-Who may make one (the rule for flags and home readings, exports/feedback.py `may_flag`): the
-patient, any kind; a carer a historic-record or subject access request on the patient's behalf,
-only while a Consent they can see permits them the `correct` or `amend` action; a request for
+Who may make one (the gate's one rule for acting, record/acting.py): the patient, any kind; a carer
+a historic-record or subject access request on the patient's behalf, only while a current Consent
+surely permits her consent-action `correct` over the record as a whole (not one limited to some
+resource types) and none might deny it; a request for
 proxy access is the patient's own (they consent to it), so never a carer's; the clinic shared
 screen never.
 
@@ -18,6 +19,7 @@ import datetime as dt
 
 from exports import feedback
 from exports.record_request import Sender, request_pdf, request_text
+from record.acting import WHOLE_RECORD
 from record.record_requests import KINDS, RecordRequest, check
 
 __all__ = ["RequestRefused", "RequestsServiceMixin", "kinds_allowed", "refusal", "visible_requests"]
@@ -34,7 +36,7 @@ def kinds_allowed(visible) -> tuple[str, ...]:
         return ()
     if viewer.kind == "patient":
         return KINDS
-    return tuple(k for k in KINDS if k != "proxy") if feedback.may_flag(visible) else ()
+    return tuple(k for k in KINDS if k != "proxy") if visible.may_act(rtype=WHOLE_RECORD) else ()
 
 
 def visible_requests(visible, rows: list[dict]) -> list[RecordRequest]:

@@ -112,7 +112,7 @@ def sync_patient(
     report = SyncReport(server=key, patient_id=patient_id, incremental=bool(since), fetched=fetched)
     view = view_of(scope, token)
     with store.atomic():
-        report.imported = import_items(store, fetched.items(), from_server=True)
+        report.imported = import_items(store, fetched.items(), from_server=True, for_patient=patient_id)
         for rtype, rid in fetched.deleted:  # a reported DELETE: unless a file or another server gave it too
             if store.owner(rtype, rid) == patient_id and not store.held_elsewhere(key, rtype, rid, None) \
                     and store.delete(rtype, rid):

@@ -78,6 +78,24 @@ def _unresolved_patient(resource: dict) -> str | None:
     return None
 
 
+def _unresolved_participant(resource: dict) -> str | None:
+    """A Patient participant of an Appointment that names no stored Patient (an NHS number alone,
+    a `urn:` or conditional reference...): refused as an Observation's subject is (attack 21a),
+    never stored under no patient, unlisted and uncounted. A participant counts as a Patient one
+    when its `type` says Patient or its reference text names a Patient."""
+    for participant in resource.get("participant") if isinstance(resource.get("participant"), list) else ():
+        actor = participant.get("actor") if isinstance(participant, dict) else None
+        if not isinstance(actor, dict):
+            continue
+        reference = actor.get("reference")
+        says_patient = actor.get("type") == "Patient" or (isinstance(reference, str) and "Patient" in reference)
+        if says_patient and (reference is not None or "identifier" in actor):
+            kind = _unresolved_kind(reference)
+            if kind is not None:
+                return f"subject cannot be resolved to a patient (a Patient participant is {kind})"
+    return None
+
+
 def _unresolved_kind(reference: object) -> str | None:
     """What kind of reference names no Patient that can be stored, or None for a Patient one."""
     if not isinstance(reference, str):
@@ -103,6 +121,9 @@ def subject_problem(resource_type: str, resource: dict) -> str | None:
     if unresolved is not None:
         return unresolved
     if resource_type == "Appointment":
+        unnamed = _unresolved_participant(resource)
+        if unnamed is not None:
+            return unnamed
         return None if _has_patient_participant(resource) else "missing subject (no Patient participant)"
     key = _SUBJECT_KEYS.get(resource_type)
     if key is None or _has_reference(resource.get(key)):

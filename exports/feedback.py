@@ -4,28 +4,26 @@ person takes to the practice: a rectification request letter and a FHIR `Communi
 Pure functions over a `VisibleRecord` and its mapped `PatientRecord`: an entry that the viewer
 cannot see cannot be flagged, described or sent.
 
-Who may flag (clinical-reference §8, modelled for this project): the patient always; a carer with
-proxy access only when their active Consent's `provision.action` includes `correct` or `amend`
-(and no nested deny provision takes that away); the clinic shared screen never.
+Who may flag (clinical-reference §8.2, modelled for this project): the patient always; a carer
+only on an entry a current Consent surely permits her to `correct` (R4 consent-action, in its own
+system) and none might deny, at any depth (record/acting.py); the clinic shared screen never.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
 from conditions.base import number
 from exports.own_content import COMMENT_STATUS, TAG, category, extension, sender
 from record import terminology
-from record.dates import human, parse_or_none
+from record.dates import human
 from record.models import LabResult, PatientRecord
 from record.own_content_access import COMMENTS, own_rows
 from textsafe import markdown_line
 
 _REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?")
 
-CORRECTING_ACTIONS = frozenset({"correct", "amend"})
 KIND_WORDS = {"looks_wrong": "This looks wrong", "comment": "Comment"}
 STATUS_WORDS = {"draft": "Not sent yet", "sent": "Sent to the practice", "answered": "Answered by the practice"}
 # Shared resources (practice, clinicians, medicine definitions) and raw files are not entries.
@@ -59,45 +57,11 @@ class FlagItem:
 
 
 # -- who may flag -----------------------------------------------------------------------------
-def _action_codes(provision: dict) -> set[str]:
-    return {c.get("code") for concept in provision.get("action") or [] if isinstance(concept, dict)
-            for c in concept.get("coding") or [] if isinstance(c, dict)}
-
-
-def _covers(period, today: dt.date) -> bool:
-    period = period if isinstance(period, dict) else {}
-    start, end = parse_or_none(period.get("start")), parse_or_none(period.get("end"))
-    return (start is None or start.day <= today) and (end is None or today <= end.last_day)
-
-
-def consent_allows_correction(consent: dict, patient_id: str, proxy_id: str | None, today: dt.date) -> bool:
-    """Whether this Consent lets the carer ask for corrections today."""
-    if consent.get("resourceType") != "Consent" or consent.get("status") != "active":
-        return False
-    if (consent.get("patient") or {}).get("reference") != f"Patient/{patient_id}":
-        return False
-    provision = consent.get("provision") if isinstance(consent.get("provision"), dict) else {}
-    actors = {(a.get("reference") or {}).get("reference")
-              for a in provision.get("actor") or [] if isinstance(a, dict)}
-    if provision.get("type", "permit") != "permit" or f"RelatedPerson/{proxy_id}" not in actors:
-        return False
-    if not _covers(provision.get("period"), today) or not (_action_codes(provision) & CORRECTING_ACTIONS):
-        return False
-    return not any(isinstance(n, dict) and n.get("type") == "deny" and _action_codes(n) & CORRECTING_ACTIONS
-                   for n in provision.get("provision") or [])
-
-
-def may_flag(visible) -> bool:
-    """Whether the viewer of this visible record may flag entries and change their flags.
-
-    A carer's Consent is read from what the carer can see: one hidden from them grants nothing."""
-    viewer = visible.viewer
-    if viewer.kind == "patient":
-        return True
-    if viewer.kind != "proxy" or visible.denied_reason:
-        return False
-    return any(consent_allows_correction(r, viewer.patient_id, viewer.proxy_id, visible.today)
-               for r in visible.resources_of("Consent"))
+def may_flag(visible, reference: str | None = None) -> bool:
+    """Whether the viewer of this visible record may flag entries (the entry `reference`, `Type/id`,
+    when given): the gate's one rule for acting on a record (record/acting.py), which reads a
+    carer's Consents as it reads them for seeing, asking for consent-action `correct`."""
+    return visible.may_act(key=reference.split("#", 1)[0].split("/_history/", 1)[0] if reference else None)
 
 
 # -- what a flag points at --------------------------------------------------------------------

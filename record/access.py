@@ -42,6 +42,8 @@ from record.access_snapshot import RecordChanged, read_snapshot as _snapshot, te
 from record.snapshot import NO_DAY, Snapshot
 from record.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
 from record import carer_access
+from record.acting import Acting, carer_acting, may_act
+from record.gate_medicines import MEDICINE_TYPES, withheld_alike
 from record.carer_access import ProxyLink, still_admitted  # noqa: F401  (the gate's API: carers)
 from record.own_content_access import own_rows  # noqa: F401  (the gate's API: the person's own content)
 from record.consent import Access, read_access
@@ -82,6 +84,16 @@ class VisibleRecord:
     _data_version: str | None = field(default=None, repr=False, compare=False)
     _digests: bytes = field(default=b"", repr=False, compare=False)  # DIGEST_SIZE bytes a position
     _unnamed: frozenset = field(default=frozenset(), repr=False, compare=False)  # denied undated
+    acting: Acting = field(default=Acting(), repr=False, compare=False)  # what a carer may act on
+
+    def withheld_alike(self, keys) -> int:
+        """How many medicine entries withheld from this viewer are alike to the visible `keys` (record/gate_medicines.py)."""
+        texts = self._store.resource_texts_for(self.viewer.patient_id, MEDICINE_TYPES) if self._store else ()
+        return withheld_alike(texts, self._fingerprints.__contains__, keys)
+
+    def may_act(self, key: str | None = None, rtype: str | None = None) -> bool:
+        """Whether this viewer may act on entry `key`, add something of type `rtype` (record/acting.py)."""
+        return may_act(self, key, rtype)
 
     def check_current(self) -> None:
         """Raise RecordChanged when resources were written since the gate read the record: what
@@ -270,6 +282,9 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
     _drop_orphan_binaries(snapshot, kept)
     shared = shared_resources(store, snapshot, kept, hidden_labels)
     window = carer_window(access, permissions, viewer.patient_id, viewer.proxy_id, today) if proxy else CarerWindow()
+    acting = carer_acting(permissions, viewer.patient_id, viewer.proxy_id, today, snapshot, kept,
+                          lambda: _texts(store, snapshot, viewer.patient_id), stored_json.loads) if (
+        proxy and denied_reason is None and access.grants_any) else Acting()
     view_starts = window.starts
     return VisibleRecord(
         viewer=viewer,
@@ -289,6 +304,7 @@ def open_record(store, viewer: Viewer, today: dt.date, reveal_prognosis: bool = 
         _data_version=data_version,
         _digests=snapshot.digests,
         _unnamed=unnamed,
+        acting=acting,
     )
 
 

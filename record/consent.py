@@ -20,10 +20,13 @@ knows two things: whether the rule *surely* applies, and whether it *might*. It 
   element R4 does not define, a modifierExtension) shows them nothing.
 
 How each element is read (record/access.py applies the verdict; terms in consent_terms.csv):
-`action` absent means every action; present, a permit grants only with access, use or disclose
-(what showing the record is) or correct (one can only ask to correct what one sees: the carer's
-flags, exports/feedback.py), and a deny applies unless all it names are other actions (collect,
-correct: a deny of correcting takes that away, not seeing). `purpose` likewise: a permit grants only for a carer's purposes (patient or family
+`action` absent means every action; present, a permit lets the carer see only with `access` (the
+one R4 consent-action that is retrieving and reading; `use`, `disclose` and `correct` alone show
+nothing: clinical-reference §8.2 names access as what the proxy may see, and a permit that does
+not surely cover seeing shows nothing), and a deny applies unless all it names are other actions
+(collect, correct: a deny of correcting takes that away, not seeing). Acting on the record (the
+`ACTING` question, record/acting.py) is read the same way over the same tree, asking for
+consent-action `correct` in its own system instead (consent_rules.py `_ACTIONS`). `purpose` likewise: a permit grants only for a carer's purposes (patient or family
 requested, attorney, support network), a deny applies unless all its purposes are others.
 `securityLabel` matches a label of the entry; a label without a system matches that code in any
 system; a confidentiality level applies to entries labelled at that level or lower (R4), and an
@@ -48,7 +51,7 @@ from dataclasses import dataclass
 
 import fhir_read
 from record.consent_rules import (
-    DENY, EVERYTHING, PERMIT, Reader, Rule, UnreadableConsent, bounds, objects, reference_key, within,
+    DENY, EVERYTHING, PERMIT, SEEING, Reader, Rule, UnreadableConsent, bounds, objects, reference_key, within,
 )
 from record.dates import parse_or_none
 from record.references import normal_reference
@@ -255,6 +258,17 @@ class Access:
         """Find the code, data and profile criteria's matches in (Type/id, stored JSON) texts."""
         self._content = Content(list(self.content_rules), texts, decode)
 
+    def verdict_unknown(self, rtype: str, day: int | None) -> tuple[bool, bool]:
+        """(granted, denied) for a new entry of this type on this day, with no label, whose codes
+        and references cannot be known yet (a reading, an order, a booking the carer would make):
+        a code or data criterion might hold, never surely does."""
+        if self.unreadable:
+            return False, True
+        found = ((False, True, False, True, False, True),) * len(self.content_rules)
+        results = [root.outcomes(rtype, frozenset(), day, found) for root in self.roots]
+        denied = any(result & DENY for result in results)
+        return not denied and PERMIT in results, denied
+
     def verdict(self, rtype: str, labels: frozenset, day: int | None, key: str) -> tuple[bool, bool]:
         """(shown, denied) for one entry: shown if some Consent surely permits it to the viewer,
         denied if some Consent might deny it (or one could not be read)."""
@@ -308,8 +322,10 @@ def _names(reference, key: str) -> bool:
     return isinstance(reference, str) and normal_reference(reference) == key
 
 
-def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today: dt.date) -> Access:
-    """What the record's Consents let `viewer` (`RelatedPerson/ID`) see on `today`."""
+def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today: dt.date,
+                question: str = SEEING) -> Access:
+    """What the record's Consents let `viewer` (`RelatedPerson/ID`) see on `today` (or, asked
+    ACTING, act on: consent_rules.py)."""
     roots, content, unreadable = [], [], False
     for consent in permissions:
         if not isinstance(consent, dict) or consent.get("resourceType") != "Consent":
@@ -317,7 +333,7 @@ def read_access(permissions: Iterable[dict], patient_id: str, viewer: str, today
         restricts, grants = _in_force(consent, patient_id)
         if not restricts:
             continue
-        reader = Reader(viewer, today, content)
+        reader = Reader(viewer, today, content, question=question)
         try:
             if _has_modifier(consent):  # anywhere in it: an unknown modifier changes what it means
                 raise UnreadableConsent("modifierExtension")

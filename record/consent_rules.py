@@ -26,6 +26,18 @@ _MEANINGS = {"instance", "related", "dependents", "authoredby"}
 PERMIT, OTHER, DENY, NONE = 1, 2, 4, 8
 EVERYTHING = None  # in Content: a criterion that might match any entry
 MAX_DEPTH = 32  # provisions nested deeper are not read (fail closed), and never exhaust the stack
+# What a rule is read for: the carer seeing an entry, or acting on the record (adding a flag, a
+# reading, an appointment, a request, a repeat order: R4 consent-action `correct`). For each, and a
+# permit or a deny, the readings of an action (consent_terms.csv) that surely cover it, and those
+# that surely do not: a permit must surely cover it to grant it; a deny applies unless all it
+# names surely do not (fail closed). An action with no reading (another system's code) is neither.
+SEEING, ACTING = "seeing", "acting"
+_ACTIONS = {
+    (SEEING, "permit"): (("viewing",), ("other", "correcting")),
+    (SEEING, "deny"): (("viewing",), ("other", "correcting")),
+    (ACTING, "permit"): (("correcting",), ("viewing", "possibly-viewing", "other")),
+    (ACTING, "deny"): (("correcting",), ("other",)),
+}
 
 
 class UnreadableConsent(ValueError):
@@ -39,11 +51,14 @@ def _terms(element: str) -> dict[tuple[str, str], str]:
             if row["element"] == element}
 
 
-def _reading(element: str, system, code) -> str | None:
-    """consent_terms.csv's reading of a coding; a coding without a system is read by its code."""
+def _reading(element: str, system, code, strict: bool = False) -> str | None:
+    """consent_terms.csv's reading of a coding; a coding without a system is read by its code,
+    unless `strict` (then it has no reading: whose code it is cannot be known)."""
     terms = _terms(element)
     if system:
         return terms.get((system, code))
+    if strict:
+        return None
     return next((reading for (_, known), reading in terms.items() if known == code), None)
 
 
@@ -145,6 +160,7 @@ class Rule:
     data: tuple | None = None  # ((meaning, reference or None), ...)
     content: int = -1  # its place in the entry's content findings (code, data, profiles)
     children: tuple = ()
+    decides: bool = True  # False: a permit of other actions only, the scope of its exceptions (SEEING vs ACTING)
     until: dt.date | None = None  # the last day its `period` surely holds (narrow end), if it ends
 
     def applies(self, rtype: str, labels: frozenset, day: int | None, found: tuple) -> tuple[bool, bool]:
@@ -185,8 +201,10 @@ class Rule:
             child_result = child.outcomes(rtype, labels, day, found)
             result |= child_result & ~NONE
             none_possible = none_possible and bool(child_result & NONE)
-        if none_possible:  # no exception surely applies: this rule's own type might decide
+        if none_possible and self.decides:  # no exception surely applies: this rule's own type might decide
             result |= (PERMIT if self.named else OTHER) if self.permit else DENY
+        elif none_possible:  # a rule that only scopes its exceptions decides nothing itself
+            result |= NONE
         return result if sure else result | NONE
 
     def walk(self):
@@ -220,8 +238,9 @@ _DAY_MIN, _DAY_MAX = dt.date.min.toordinal(), dt.date.max.toordinal()
 class Reader:
     """Reads provisions into Rules for one viewer (`Type/id`) on one day."""
 
-    def __init__(self, viewer: str, today: dt.date, content: list | None = None, resolve_absolute: bool = False) -> None:
-        self.viewer, self.today = viewer, today
+    def __init__(self, viewer: str, today: dt.date, content: list | None = None, resolve_absolute: bool = False,
+                 question: str = SEEING) -> None:
+        self.viewer, self.today, self.question = viewer, today, question
         # The patient's own access Consent (record/consent_start.py): an actor reference resolving
         # to them as record/references.py resolves any other (absolute, versioned) is them (attack 16).
         self.resolve_absolute = resolve_absolute
@@ -238,22 +257,29 @@ class Reader:
         if kind not in ("permit", "deny"):
             raise UnreadableConsent("provision.type")
         named_here, actor_sure, actor_maybe = self._actors(provision.get("actor"))
-        actions = _codings(provision.get("action"), "action")  # correct: a permit lets them see it
-        action_sure, action_maybe = self._codes_read(
-            "action", actions, ("viewing", "entails-viewing") if kind == "permit" else ("viewing",),
-            ("other",) if kind == "permit" else ("other", "entails-viewing"))
+        actions = _codings(provision.get("action"), "action")
+        covering, others = _ACTIONS[self.question, kind]
+        action_sure, action_maybe = self._codes_read("action", actions, covering, others,
+                                                     strict=self.question == ACTING and kind == "permit")
+        decides = True
+        if self.question == ACTING and kind == "permit" and (not action_maybe or not actions):
+            # a permit of seeing only, or naming no action: it grants no acting (a carer acts only
+            # where a Consent names `correct`), but its exceptions (a nested permit to correct
+            # MedicationRequests, clinical-reference §8.2's repeat ordering) act in its scope
+            action_sure = action_maybe = decides = False
         purposes = [(_text(c.get("system"), "purpose"), _text(c.get("code"), "purpose", False))
                     for c in objects(provision.get("purpose"), "purpose")]
         purpose_sure, purpose_maybe = self._codes_read("purpose", purposes, ("carer",), ("other",))
         wide_start, wide_end, narrow_start, narrow_end = bounds(provision.get("period"), "period")
         today = self.today
         period_sure, period_maybe = within(today, narrow_start, narrow_end), within(today, wide_start, wide_end)
-        maybe = actor_maybe and action_maybe and purpose_maybe and period_maybe
+        maybe = actor_maybe and (action_maybe or not decides) and purpose_maybe and period_maybe
         if not maybe:
             return None
         named = named_here or (provision.get("actor") in (None, []) and parent_named)
-        rule = Rule(permit=kind == "permit", sure=actor_sure and action_sure and purpose_sure and period_sure,
-                    maybe=True, named=named, until=narrow_end)
+        rule = Rule(permit=kind == "permit",
+                    sure=actor_sure and (action_sure or not decides) and purpose_sure and period_sure,
+                    maybe=True, named=named, until=narrow_end, decides=decides)
         self._content_criteria(rule, provision)
         nested = objects(provision.get("provision"), "provision.provision")
         rule.children = tuple(r for r in (self.rule(n, named, False, depth + 1) for n in nested) if r is not None)
@@ -283,12 +309,14 @@ class Reader:
         return named, named, possibly
 
     @staticmethod
-    def _codes_read(element: str, codings: list, covering: tuple, others: tuple) -> tuple[bool, bool]:
-        """(surely, possibly) the coded actions or purposes cover the app showing the record: one
-        of them reads as `covering`; not all of them read as `others`. None stated: all are."""
+    def _codes_read(element: str, codings: list, covering: tuple, others: tuple,
+                    strict: bool = False) -> tuple[bool, bool]:
+        """(surely, possibly) the coded actions or purposes cover what is asked (the app showing
+        the record, or the carer acting on it): one of them reads as `covering`; not all of them
+        read as `others`. None stated: all are. `strict`: a code without a system has no reading."""
         if not codings:
             return True, True
-        readings = [_reading(element, s, c) if c else None for s, c in codings]
+        readings = [_reading(element, s, c, strict) if c else None for s, c in codings]
         return any(r in covering for r in readings), any(r not in others for r in readings)
 
     def _content_criteria(self, rule: Rule, provision: dict) -> None:

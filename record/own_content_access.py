@@ -17,7 +17,13 @@ do not reach it; this is the rule in their place, fail closed:
 * a comment only while the entry it is about is visible; a progress note only while its goal is;
   a kept suggestion (a question) only while every entry it was built from is visible (one kept
   before its sources were recorded, to the patient alone);
-* home readings: nobody whose view of the record the gate refuses, and only the record's own.
+* home readings: nobody whose view of the record the gate refuses, and only the record's own;
+* repeat orders (issue 21, attack 21b): nobody whose view the gate refuses, never the shared
+  screen, only the record's own; the patient every order whoever made it, a carer her own; and
+  only while the medicine it names is visible to this viewer: its repeat (`medication_id`, a
+  MedicationRequest) and every entry it was made from (`entry_ids`), as comments are withheld
+  with the entry they are about. An order of a medicine the practice later restricts names it
+  to nobody, the patient included.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import json
 from dataclasses import dataclass
 
 QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS = "questions", "comments", "goals", "progress", "readings"
-KINDS = (QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS)
+ORDERS = "orders"
+KINDS = (QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS, ORDERS)
+_MEDICINE_TYPES = ("MedicationRequest", "MedicationStatement")
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class ScreenChoices:
 def on_shared_screen(kind: str, choices: ScreenChoices | None) -> bool:
     """Whether the shared clinic screen shows this kind of own content, by the person's choice."""
     choices = choices or ScreenChoices()
-    if kind == COMMENTS:
+    if kind in (COMMENTS, ORDERS):
         return False
     return choices.readings if kind == READINGS else choices.own
 
@@ -52,7 +60,7 @@ def by_author(viewer, kind: str, rows: list[dict]) -> list[dict]:
         return [r for r in rows if r.get("author") == str(viewer)]
     if viewer.kind not in ("patient", "clinic"):
         return []
-    if kind == READINGS:
+    if kind in (READINGS, ORDERS):
         return list(rows)
     return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
 
@@ -61,12 +69,12 @@ def by_viewer(visible, kind: str, rows: list[dict], choices: ScreenChoices | Non
     """The rows of one kind this viewer may see by who they are and who wrote them, before the
     checks against the entries they are about (`own_rows`)."""
     viewer = visible.viewer
-    if kind == READINGS and visible.denied_reason:
+    if kind in (READINGS, ORDERS) and visible.denied_reason:
         return []
     if viewer.kind == "clinic" and not on_shared_screen(kind, choices):
         return []
     rows = by_author(viewer, kind, rows)
-    if kind == READINGS:
+    if kind in (READINGS, ORDERS):
         rows = [r for r in rows if r.get("patient_id") == viewer.patient_id]
     return rows
 
@@ -84,7 +92,19 @@ def own_rows(visible, kind: str, rows: list[dict], choices: ScreenChoices | None
     if kind == PROGRESS:
         refs = set(visible.key_set) | {f"own/{g['id']}" for g in goals or ()}
         return [p for p in shown if p.get("goal_ref") in refs]
+    if kind == ORDERS:
+        return [row for row in shown if order_visible(visible, row)]
     return shown
+
+
+def order_visible(visible, row: dict) -> bool:
+    """Whether the medicine a repeat order names is visible to this viewer: its repeat and every
+    entry it was made from (fail closed: a row that does not say which, never)."""
+    focus, entries = row.get("medication_id"), row.get("entry_ids")
+    if not isinstance(focus, str) or not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        return False
+    return visible.sees(f"MedicationRequest/{focus}") and all(
+        any(visible.sees(f"{rtype}/{entry}") for rtype in _MEDICINE_TYPES) for entry in entries)
 
 
 def sources_of(row: dict) -> list[str] | None:

@@ -56,26 +56,29 @@ class ResourcesMixin:
     """Raw FHIR resources keyed by (type, id), newest version winning, and their letter text."""
 
     # -- clinical resources (written by imports and syncs) ------------------------------------
-    def put(self, resources, batch_size: int = 2000, keep_labels: bool = False) -> PutResult:
+    def put(self, resources, batch_size: int = 2000, keep_labels: bool = False,
+            for_patient: str | None = None) -> PutResult:
         """Store resources; the newest version of each (type, id) wins (store/versions.py: copies
         that cannot be ordered keep every label of both). One transaction a batch.
 
         keep_labels: a copy that lacks labels the stored copy has is given them before it is
         compared (an upload in the app never removes a label: `PutResult.labels_kept`); without
         it, a newer copy with fewer labels replaces the stored one and is listed in
-        `PutResult.labels_removed` for the importer to report."""
+        `PutResult.labels_removed` for the importer to report. for_patient: the record these were
+        fetched or imported for, which a joint Appointment naming it is filed under (patient_of)."""
         result = PutResult()
         batch: list[dict] = []
         for resource in resources:
             batch.append(resource)
             if len(batch) >= batch_size:
-                self._put_batch(batch, result, keep_labels)
+                self._put_batch(batch, result, keep_labels, for_patient)
                 batch = []
         if batch:
-            self._put_batch(batch, result, keep_labels)
+            self._put_batch(batch, result, keep_labels, for_patient)
         return result
 
-    def _put_batch(self, batch: list[dict], result: PutResult, keep_labels: bool = False) -> None:
+    def _put_batch(self, batch: list[dict], result: PutResult, keep_labels: bool = False,
+                   for_patient: str | None = None) -> None:
         conn = self.db.conn
         ids_by_type: dict[str, set[str]] = {}
         for r in batch:
@@ -143,8 +146,8 @@ class ResourcesMixin:
             existing[key] = (text, 0, patient_of(stored))
             result.written.add(key)
             version, updated = _meta_text(stored)
-            rows.append((key[0], key[1], patient_of(stored), version, updated, text, stored_at))
-            changed += {(patient_of(stored), *key), (old[2] if old else patient_of(stored), *key)}  # and where it was
+            rows.append((key[0], key[1], patient_of(stored, for_patient), version, updated, text, stored_at))
+            changed += {(patient_of(stored, for_patient), *key), (old[2] if old else patient_of(stored, for_patient), *key)}  # and where it was
             if key[0] == "DocumentReference":
                 documents.append(stored)
         if not rows and not copies_rows:

@@ -1,7 +1,7 @@
 """Questions linked to an appointment, kept with the person's own content (issue 21), and who may
 book: a store made before the link table gains it with every question kept; no import touches a
 link; a link names only a listed question and a visible appointment; the patient may book, a carer
-only with the Consent action correct or amend (the flags rule), the shared screen never. Inputs:
+only with the Consent action correct (the one acting rule, record/acting.py), the shared screen never. Inputs:
 the demo records in data/demo (through test_exports_support's store copy)."""
 
 from __future__ import annotations
@@ -74,9 +74,10 @@ def test_patient_may_book_and_the_shared_screen_never(service):
     assert not service.booking_offered(clinic, today())
 
 
-@pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True), ("amend", True)])
+@pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True), ("amend", False)])
 def test_carer_books_only_when_the_consent_action_allows_it(service, action, allowed):
-    """The daughter may book or cancel only with the Consent action correct or amend; refused
+    """The daughter may book or cancel only with the Consent action correct (`amend` is no R4
+    consent-action code: it grants nothing); refused
     before any server is asked, else she meets the next question (no connection kept here)."""
     carer = viewer("dem-patient", DAUGHTER)
     if action:

@@ -171,7 +171,6 @@ def test_a_cancel_answered_with_no_body_is_not_a_failure(server, proxy, booker):
         assert _status_on_server(server, done.appointment_id) == "cancelled"
 
 
-@pytest.mark.xfail(strict=True, reason="the sync files a joint appointment under the other Patient listed first")
 def test_a_synced_joint_appointment_is_this_patients(server, tmp_path):
     """A couple's appointment on the server lists the partner first, then this patient (R4: a group
     appointment has several Patient participants). The sync for this patient fetches it and its

@@ -38,9 +38,10 @@ CLINIC = Viewer(kind="clinic", patient_id="p1")
 
 
 def _consent(cid: str, rp: str, nested=None) -> dict:
-    """A proxy Consent permitting everything and the action `correct` (the right to act)."""
+    """A proxy Consent permitting everything, with the actions `access` (to see: clinical-reference
+    §8.2; `correct` alone shows nothing, attack 21b) and `correct` (the right to act)."""
     provision = {"type": "permit", "period": {"start": "2025-01-01"}, "actor": [{"reference": {"reference": f"RelatedPerson/{rp}"}}],
-                 "action": [{"coding": [{"system": ACTION, "code": "correct"}]}]}
+                 "action": [{"coding": [{"system": ACTION, "code": code}]} for code in ("access", "correct")]}
     if nested:
         provision["provision"] = nested
     return {"resourceType": "Consent", "id": cid, "status": "active", "dateTime": "2025-01-01",
@@ -74,7 +75,6 @@ def test_a_carer_name_of_invisible_letters_is_refused(name):
     assert "carer_name" in refused.value.problems
 
 
-@pytest.mark.xfail(strict=True, reason="a deny of 'correct' nested two levels deep is not read: the carer may act")
 def test_a_deny_of_correct_nested_deeper_takes_the_right_to_act_away(service):
     """Carol's Consent permits `correct`, with an exception for Appointments that itself denies
     `correct` (provision.provision.provision). The gate reads provisions at any depth; the

@@ -157,8 +157,6 @@ def _label_all_metformin(service, code: str, system: str) -> None:
     service._store.put(again)
 
 
-@pytest.mark.xfail(strict=True, reason="visible_orders shows the patient every order whatever the gate now hides "
-                   "(the `seen` check is made for carers only), so an order names a medicine the gate withholds")
 def test_an_order_of_a_medicine_later_restricted_is_not_shown_to_the_patient(service):
     """The patient orders metformin; the practice then labels every metformin entry R (restricted,
     v3-Confidentiality: withheld from the patient too, data/terminology/sensitivity.csv). The
@@ -180,8 +178,6 @@ def test_the_clinic_screen_never_sees_an_order_of_a_psy_medicine(service):
     assert "Metformin" not in repr(service.summary(clinic, today()).model_dump(mode="json")["repeat_orders"])
 
 
-@pytest.mark.xfail(strict=True, reason="same root as above: the own-content part of the FHIR export keeps the order "
-                   "Task (focus display, description) of a medicine the gate now withholds from the patient")
 def test_the_fhir_export_does_not_name_a_restricted_medicine_through_its_order(service):
     """The patient's FHIR export (`ltc export --format fhir`) after metformin is labelled R."""
     service.prepare_order(ME, today(), ["dm-med-metformin"], now=ORDERED)

@@ -40,7 +40,7 @@ def test_carer_with_correction_rights_sends_nothing_about_the_sdv_letter(service
     consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
     consent["meta"] = {"versionId": "2"}
     consent["provision"]["action"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction",
-                                                   "code": "correct"}]}]
+                                                   "code": code}]} for code in ("access", "correct")]  # see, act
     service._store.put([consent])
     carer = viewer("dem-patient", "proxy:RelatedPerson/dem-rp-daughter")
     letter = next(l for l in service.record(carer, today()).letters)

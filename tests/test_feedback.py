@@ -14,12 +14,17 @@ from test_exports_support import (  # noqa: F401  (fixtures)
 DAUGHTER = "proxy:RelatedPerson/dem-rp-daughter"
 
 
+ACTION = "http://terminology.hl7.org/CodeSystem/consentaction"
+
+
 def allow_corrections(service, action: str = "correct") -> None:
-    """Give the daughter's Consent a `provision.action` (a newer version of it)."""
+    """Give the daughter's Consent (dementia.json) `provision.action` access plus `action` (a newer
+    version of it): seeing needs `access` (clinical-reference §8.2; a permit of `correct` alone
+    shows her nothing, attack 21b), acting needs consent-action `correct` besides."""
     consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
     consent["meta"] = {"versionId": "2"}
-    consent["provision"]["action"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction",
-                                                   "code": action}]}]
+    consent["provision"]["action"] = [{"coding": [{"system": ACTION, "code": code}]}
+                                      for code in dict.fromkeys(("access", action))]
     service._store.put([consent])
 
 
@@ -34,25 +39,30 @@ def test_patient_may_flag_and_clinic_never(service):
         service.flag_entry(clinic, today(), "Observation/dm-obs-hba1c-2026-10-12", "comment", "no")
 
 
-@pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True), ("amend", True)])
-def test_carer_may_flag_only_when_the_consent_action_includes_correct_or_amend(service, action, allowed):
-    """The daughter's consent lets her flag only with action correct or amend; the son's has ended."""
+@pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True), ("amend", False)])
+def test_carer_may_flag_only_when_the_consent_action_includes_correct(service, action, allowed):
+    """The daughter's consent lets her flag only with consent-action correct (`amend` is no R4
+    consent-action code, so its meaning is unknown: it grants nothing); the son's has ended."""
     if action:
         allow_corrections(service, action)
     assert service.may_flag(viewer("dem-patient", DAUGHTER), today()) is allowed
     assert not service.may_flag(viewer("dem-patient", "proxy:RelatedPerson/dem-rp-son"), today())
 
 
-def test_a_nested_deny_of_correct_takes_the_permission_away():
-    """A deny provision with action correct overrides the permit's action."""
-    from exports.feedback import consent_allows_correction
-
+def test_a_nested_deny_of_correct_takes_the_permission_away(service):
+    """A deny provision with action correct (no system: a deny applies unless surely about other
+    actions) overrides the permit's action, and she still sees the record."""
     consent = demo_resource("dementia.json", "dem-consent-proxy-daughter")
-    consent["provision"]["action"] = [{"coding": [{"code": "correct"}]}]
-    args = ("dem-patient", "dem-rp-daughter", today())
-    assert consent_allows_correction(consent, *args)
+    consent["meta"] = {"versionId": "2"}
+    consent["provision"]["action"] = [{"coding": [{"system": ACTION, "code": c}]} for c in ("access", "correct")]
+    service._store.put([consent])
+    daughter = viewer("dem-patient", DAUGHTER)
+    assert service.may_flag(daughter, today())
+    consent["meta"] = {"versionId": "3"}
     consent["provision"]["provision"].append({"type": "deny", "action": [{"coding": [{"code": "correct"}]}]})
-    assert not consent_allows_correction(consent, *args)
+    service._store.put([consent])
+    assert not service.may_flag(daughter, today())
+    assert service.summary(daughter, today()).medications
 
 
 def test_flag_keeps_the_entry_id_and_its_version(service):

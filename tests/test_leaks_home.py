@@ -75,7 +75,7 @@ def test_a_stranger_carer_of_this_patient_sees_nothing_even_in_the_pdf(marked, w
 
 
 def test_a_carer_without_the_add_action_cannot_add_import_change_or_remove(tmp_path):
-    """The daughter without `correct` or `amend`: adding, saving an accepted file's readings,
+    """The daughter without consent-action `correct`: adding, saving an accepted file's readings,
     changing and deleting are all refused, and nothing is saved or changed."""
     import settings
 

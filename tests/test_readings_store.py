@@ -122,9 +122,10 @@ def test_clinic_screen_never_adds_and_sees_readings_unless_hidden(service):
     assert service.readings(clinic, today()) == []
 
 
-@pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True), ("amend", True)])
+@pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True), ("amend", False)])
 def test_carer_adds_only_when_the_consent_action_allows_it(service, action, allowed):
-    """The daughter may add readings only with consent action correct or amend (as for flags);
+    """The daughter may add readings only with consent action correct (as for flags; `amend` is
+    no R4 consent-action code: it grants nothing);
     refused, nothing is saved."""
     carer = viewer("dem-patient", DAUGHTER)
     if action:

@@ -183,9 +183,10 @@ def test_the_shared_screen_never_makes_or_sees_a_request(service):
 
 
 @pytest.mark.parametrize("action, kinds", [(None, ()), ("access", ()), ("correct", ("historic", "sar")),
-                                           ("amend", ("historic", "sar"))])
+                                           ("amend", ())])
 def test_a_carer_makes_requests_only_as_the_consent_allows_and_never_proxy(service, action, kinds):
-    """The daughter may make historic and SAR requests only with correct or amend in her consent's
+    """The daughter may make historic and SAR requests only with correct in her consent's (`amend`
+    is no R4 consent-action code: it grants nothing)
     actions, and a proxy-access request never (it is the patient's own)."""
     if action:
         allow_corrections(service, action)

@@ -177,7 +177,7 @@ def test_the_clinic_screen_neither_orders_nor_sees_orders(service):
 
 @pytest.mark.parametrize("action, allowed", [(None, False), ("access", False), ("correct", True)])
 def test_a_carer_orders_only_when_the_consent_action_allows(service, action, allowed):
-    """The daughter may order only with consent action correct or amend (the flags rule); refused,
+    """The daughter may order only with consent action correct (the flags rule); refused,
     nothing is kept. She sees her own orders, never the person's; the son (consent ended) neither."""
     carer, me = viewer("dem-patient", DAUGHTER), viewer("dem-patient")
     if action:
