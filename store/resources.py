@@ -5,51 +5,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
-import unicodedata
 
 from fhir_read import patient_of
 from store.db import PutResult, now_iso
 from store.derived import note_changes as _note_changes
+from store.search_words import search_match
 from store.versions import canonical, label_items, order, resolve, stamp, with_labels
 
 # Stored JSON is compact and keeps non-ASCII text as it is; one encoder for every row.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-# Endings people add or leave off ("retinal" / "retinopathy", "diabetic" / "diabetes"): a search
-# word loses one of them, and the rest is matched as a prefix.
-_ENDINGS = ("ically", "ation", "ities", "ness", "ing", "ies", "ity", "ous", "ic", "al", "ed", "es",
-            "s", "y")
-
-
-_WORD = re.compile(r"[^\W_]+")
-_MAX_WORDS = 32
 REPORTED, ABSENT = 1, 2  # resources.deleted: a server reported the DELETE; a certain full read lacked it
-
-
-def search_match(query: str) -> str | None:
-    """The FTS5 query for what a person typed: each word (a run of letters and digits) as a
-    quoted prefix, all of them required; None when it has no word. A word cannot hold a quote, a
-    NUL or FTS syntax (NEAR, *, -, column names are plain words or separators here), and lone
-    surrogates, which SQLite cannot be given, are separators too."""
-    words: list[str] = []
-    for word in _WORD.findall(unicodedata.normalize("NFC", query)):
-        prefix = _search_prefix(word)
-        if prefix not in words:
-            words.append(prefix)
-    if not words:
-        return None
-    return " ".join(f'"{w}"*' for w in words[:_MAX_WORDS])
-
-
-def _search_prefix(word: str) -> str:
-    """The part of a search word to match as a word beginning."""
-    lower = word.lower()
-    for ending in _ENDINGS:
-        if lower.endswith(ending) and len(lower) - len(ending) >= 4:
-            return word[: len(word) - len(ending)]
-    return word
 
 
 class ResourcesMixin:

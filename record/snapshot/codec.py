@@ -42,10 +42,11 @@ def _version() -> str:
 
 
 def version_sources() -> list[Path]:
-    """The files a snapshot depends on: the record package, the terminology tables, and the one
-    reading of raw FHIR outside the package that the facts and the mapping use (fhir_read.py)."""
+    """The files a snapshot depends on: the record package, the terminology tables, and the
+    project modules outside the package that record/ imports: the one reading of raw FHIR
+    (fhir_read.py) and the text rules (textsafe.py, which a request's check reads)."""
     return (sorted((_ROOT / "record").rglob("*.py")) + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
-            + [_ROOT / "fhir_read.py"])
+            + [_ROOT / "fhir_read.py", _ROOT / "textsafe.py"])
 
 
 def _installed(name: str) -> str:
