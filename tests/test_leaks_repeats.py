@@ -45,11 +45,13 @@ def repeat(mark: str, day: str, labels: list[dict]) -> dict:
     return resource
 
 
-# Who may order (service_repeats.may_order), said here rather than found by running: rp2's Consent is
-# dated 2024 (leak_shapes.consent), before her own data period (2026 on), so the gate hides the
-# permission from her and she may not act (fail closed); rp3's is dated inside hers, so she may.
+# Who may order (service_repeats.may_order), said here rather than found by running. rp2's Consent is
+# dated 2024 (leak_shapes.consent), before her own data period (2026 on): since the one acting rule
+# (record/acting.py, attack 21) reads the same Consent the gate lets her see by, in force now and
+# permitting `correct`, she may act as she may see; the Consent's own date is not data she is shown.
+# rp3's is dated inside her period, so she may too.
 MAY_ORDER = {"patient": True, "clinic": False, "proxy:RelatedPerson/rp1": True,
-             "proxy:RelatedPerson/rp2": False, "proxy:RelatedPerson/rp3": True,
+             "proxy:RelatedPerson/rp2": True, "proxy:RelatedPerson/rp3": True,
              "proxy:RelatedPerson/rp-other": False}
 
 
@@ -129,7 +131,7 @@ def test_no_viewer_lists_orders_or_sees_an_order_of_a_hidden_repeat(case):
             assert not set(MARKER.findall(seen_text(service, who))) & hidden
             ordered += 1
     assert checked >= 6  # R hidden from all four; PSY from the clinic; the 2025 repeat from rp2 and rp3
-    assert ordered == 2  # rp1 and rp3 each ordered (rp2 may not: MAY_ORDER)
+    assert ordered == 3  # rp1, rp2 and rp3 each ordered (MAY_ORDER)
 
 
 def test_a_carer_the_record_does_not_admit_neither_sees_nor_makes_orders(case):
