@@ -4,13 +4,17 @@ pipeline. Split from tests/test_mental_health.py (the rule functions) to keep ea
 
 from __future__ import annotations
 
+import datetime as dt
+
 import base64
 import json
 from pathlib import Path
 
 import pytest
 
-from conftest import TODAY
+# tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the
+# module named `conftest` may be tests/browser's, whose TODAY is a string.
+TODAY = dt.date(2026, 11, 25)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo" / "bipolar_lithium.json"

@@ -5,13 +5,17 @@ tests/test_fix16_carers.py and tests/test_app_carer.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from conftest import TODAY
 from record.access import Viewer, carer_may_sync, proxy_links
 from record.carer_access import ProxyLink, may_sync, still_admitted
+
+# tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the
+# module named `conftest` may be tests/browser's, whose TODAY is a string.
+TODAY = dt.date(2026, 11, 25)
 
 ROOT = Path(__file__).resolve().parent.parent
 CARER = Viewer(kind="proxy", patient_id="p1", proxy_id="rp1")

@@ -4,13 +4,18 @@ gate withholds such an entry from the patient."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from record import mapping
 from record.snapshot import facts as projection
 from record.access import Viewer, open_record
 from record.entered_in_error import ALSO, R4_ELEMENTS, entered_in_error
-from conftest import TODAY
+
+# tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the
+# module named `conftest` may be tests/browser's, whose TODAY is a string.
+TODAY = dt.date(2026, 11, 25)
 
 VERIFICATION = {"Condition": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
                 "AllergyIntolerance": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"}
