@@ -161,3 +161,19 @@ def differences(store: Store, folder: Path, viewers=VIEWERS) -> list[str]:
 
 def snapshot_of(store: Store, patient_id: str = "p1"):
     return access._snapshot(store, patient_id)[0]
+
+
+def synthea(store: Store, name: str = "Renea") -> str:
+    """One Synthea R4 bundle of ../shared/fhir-samples imported (third-party, unchanged), its
+    snapshot kept; the patient's id."""
+    from ingest import import_paths
+    from tests.conftest import SAMPLES
+
+    import_paths(store, [sorted(SAMPLES.glob(f"{name}*.json"))[0]])
+    patient_id = store.patient_ids()[0]
+    open_record(store, Viewer(kind="patient", patient_id=patient_id), TODAY)
+    return patient_id
+
+
+def stored(store: Store, patient_id: str, rtype: str) -> list[dict]:
+    return [json.loads(text) for _, _, text in store.resource_texts_for(patient_id, (rtype,))]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 
 import store.resources as store_resources
-from record.access import open_record
+from record.access import Viewer, open_record
 from service import Service
 from store import Store
 from tests.attack19_support import (TODAY, VIEWERS, full, kept, labels, plain, prescription, rebuilt,
-                                    result, snapshot_of)
+                                    result, snapshot_of, stored, synthea)
 
 PATIENT, CLINIC, CARER, CARER_NO_PSY = VIEWERS
 
@@ -140,6 +140,22 @@ def test_the_clinic_screen_is_not_given_the_patient_s_merged_medicine(fresh_stor
     expected = [m.name for m in Service(rebuilt(store, tmp_path)).record(CLINIC, TODAY).medications]
     assert expected == ["Ramipril 5mg capsules"]
     assert clinic == expected
+
+
+@pytest.mark.xfail(strict=True, reason="attack 19: on a Synthea record, deleting a medicine's first two "
+                                        "issues leaves its group out of a whole derive's order (invariant 2)")
+def test_the_medicine_groups_of_a_synthea_record_after_deletions(fresh_store):
+    """Renea Quigley's Synthea bundle: Ibuprofen issued twice, then Acetaminophen; a sync adds a
+    later Ibuprofen issue (a copy of the second, new id) and the next deletes the first two."""
+    patient_id = synthea(fresh_store)
+    ibuprofen = [r for r in stored(fresh_store, patient_id, "MedicationRequest")
+                 if r["medicationCodeableConcept"]["text"].startswith("Ibuprofen")]
+    fresh_store.put([{**ibuprofen[1], "id": "attack19-ibuprofen", "authoredOn": "2026-10-01T09:00:00+00:00"}])
+    open_record(fresh_store, Viewer(kind="patient", patient_id=patient_id), TODAY)
+    with fresh_store.atomic():
+        for request in ibuprofen:
+            fresh_store.delete("MedicationRequest", request["id"])
+    assert plain(snapshot_of(fresh_store, patient_id)) == plain(full(fresh_store, patient_id))
 
 
 # Unmarked companions: what must already hold around each break.

@@ -21,7 +21,8 @@ from record.access_snapshot import RecordChanged
 from service import Service
 from store import Store
 from tests.attack19_support import (SNOMED, base, TODAY, VIEWERS, binary, differences, full, kept, labels, letter,
-                                    plain, prescription, rebuilt, related, result, snapshot_of)
+                                    plain, prescription, rebuilt, related, result, snapshot_of, stored,
+                                    synthea)
 from tests.test_access import consent
 
 P2 = Viewer(kind="patient", patient_id="p2")
@@ -234,3 +235,24 @@ def test_a_write_from_another_store_during_the_update_stops_the_open(fresh_store
         open_record(store, VIEWERS[2], TODAY)
     store.resource_rows = real
     assert "Observation/o0" not in open_record(store, VIEWERS[2], TODAY).keys
+
+
+def test_a_synthea_record_synced_with_a_carer_label_and_deletions(fresh_store, tmp_path):
+    """Coleman Ortiz's Synthea bundle with a carer and their Consent added (tests/test_access.py
+    shapes): a sync labels a result PSY (derived whole), the next deletes two results and a
+    prescription and adds a result (applied alone); every viewer as on a rebuilt store."""
+    patient_id = synthea(fresh_store, "Coleman")
+    fresh_store.put([related(pid=patient_id), consent(period={"start": "2000-01-01"}, pid=patient_id)])
+    viewers = [Viewer(kind="patient", patient_id=patient_id), Viewer(kind="clinic", patient_id=patient_id),
+               Viewer(kind="proxy", patient_id=patient_id, proxy_id="rp1")]
+    open_record(fresh_store, viewers[0], TODAY)
+    results = stored(fresh_store, patient_id, "Observation")
+    fresh_store.put([{**results[3], "meta": labels("PSY")}])
+    open_record(fresh_store, viewers[0], TODAY)
+    with fresh_store.atomic():
+        fresh_store.delete("Observation", results[10]["id"])
+        fresh_store.delete("Observation", results[-1]["id"])
+        fresh_store.delete("MedicationRequest", stored(fresh_store, patient_id, "MedicationRequest")[0]["id"])
+        fresh_store.put([{**results[5], "id": "attack19-result", "effectiveDateTime": "2026-09-01T09:00:00+00:00"}])
+    assert plain(snapshot_of(fresh_store, patient_id)) == plain(full(fresh_store, patient_id))
+    assert differences(fresh_store, tmp_path, viewers) == []
