@@ -116,6 +116,18 @@ def test_an_emptied_change_log_does_not_serve_the_old_snapshot(fresh_store):
     assert "Observation/o0" not in open_record(store, CARER, TODAY).keys
 
 
+@pytest.mark.xfail(strict=True, reason="attack 19: after a write without a log row, a later sync of 200+ "
+                                        "changes keeps the old snapshot updated, so the NOPAT result outlives "
+                                        "a restart (a new process opening the store still shows it)")
+def test_a_write_without_a_log_row_is_not_kept_by_a_later_large_sync(fresh_store, monkeypatch):
+    store = kept(fresh_store)
+    _written_without_the_log(store, monkeypatch, [result(0, version=2, meta=labels("NOPAT"))])
+    store.put([result(n, day=n) for n in range(1, 260)])  # record/access_snapshot.py keeps past 200
+    open_record(store, PATIENT, TODAY)
+    store.close()
+    assert "Observation/o0" not in open_record(Store(store.path), CARER, TODAY).keys
+
+
 # -- 3. Deleting a prescription leaves the medicine groups in the old order (removals.py
 # `_groups` keeps each group where it was; a whole derive orders them by their first request).
 # The record looks the same to a viewer, but the service shares the merged medicine of each
