@@ -41,9 +41,6 @@ def _racing(store: Store, other: Store, viewer) -> None:
     store.changes_since = after_the_other_session
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: a snapshot kept by another session between the read of the "
-                                        "kept snapshot and the read of the change log leaves an empty log: the "
-                                        "old snapshot is served as current and a NOPAT entry reaches the carer")
 def test_a_label_added_meanwhile_is_not_lost_when_another_session_keeps_the_snapshot(fresh_store):
     """The sync adds NOPAT to a result (a whole-derive change). The clinic screen in one session
     and the carer in another open the record at the same time: the carer's open read the old kept
@@ -55,8 +52,6 @@ def test_a_label_added_meanwhile_is_not_lost_when_another_session_keeps_the_snap
     assert "Observation/o0" not in open_record(store, CARER, TODAY).keys
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: the same race with an incremental change: the carer's "
-                                        "open serves the snapshot from before the sync as current")
 def test_a_new_result_is_not_missed_when_another_session_keeps_the_snapshot(fresh_store):
     """The same race after a sync that deleted a prescription and added a result: the carer's
     snapshot must be the record as stored (the deleted prescription gone), not the one from
@@ -69,8 +64,6 @@ def test_a_new_result_is_not_missed_when_another_session_keeps_the_snapshot(fres
     assert "MedicationRequest/rx0" not in keys and "Observation/o0" not in keys
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: the carer's stale open is cached by the service for the data "
-                                        "version, so every rerun of the page keeps showing the NOPAT result")
 def test_the_stale_open_is_not_kept_for_the_carer_s_next_rerun(fresh_store):
     """The race of the test above, through the service the pages use: the open made from the old
     snapshot is cached under the current data version (service.py `open`), and the carer's
@@ -96,9 +89,6 @@ def _written_without_the_log(store: Store, monkeypatch, resources: list[dict]) -
     monkeypatch.undo()
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: a write that bumps the data version but logs nothing (the "
-                                        "store code before the log) leaves the old snapshot served as current: "
-                                        "a result labelled NOPAT since is shown to the patient, clinic and carers")
 def test_a_write_without_a_log_row_is_not_served_from_the_old_snapshot(fresh_store, monkeypatch):
     store = kept(fresh_store)
     _written_without_the_log(store, monkeypatch, [result(0, version=2, value=99.0, meta=labels("NOPAT"))])
@@ -107,8 +97,6 @@ def test_a_write_without_a_log_row_is_not_served_from_the_old_snapshot(fresh_sto
     assert shown == {viewer.key: [] for viewer in VIEWERS}
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: an emptied change log is read as 'nothing changed' and the "
-                                        "kept snapshot from before a NOPAT label is served to the carer")
 def test_an_emptied_change_log_does_not_serve_the_old_snapshot(fresh_store):
     store = kept(fresh_store)
     store.put([result(0, version=2, meta=labels("NOPAT"))])
@@ -116,9 +104,6 @@ def test_an_emptied_change_log_does_not_serve_the_old_snapshot(fresh_store):
     assert "Observation/o0" not in open_record(store, CARER, TODAY).keys
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: after a write without a log row, a later sync of 200+ "
-                                        "changes keeps the old snapshot updated, so the NOPAT result outlives "
-                                        "a restart (a new process opening the store still shows it)")
 def test_a_write_without_a_log_row_is_not_kept_by_a_later_large_sync(fresh_store, monkeypatch):
     store = kept(fresh_store)
     _written_without_the_log(store, monkeypatch, [result(0, version=2, meta=labels("NOPAT"))])
