@@ -130,8 +130,6 @@ def _groups_reordered(store: Store) -> None:
     store.delete("MedicationRequest", "rx0")
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: after a deletion the updated snapshot's medicine groups are "
-                                        "not in the order a whole derive gives (invariant 2)")
 def test_the_medicine_groups_after_a_deletion_are_the_whole_derive_s(fresh_store):
     store = kept(fresh_store)
     _groups_reordered(store)
@@ -153,8 +151,6 @@ def test_the_clinic_screen_is_not_given_the_patient_s_merged_medicine(fresh_stor
     assert clinic == expected
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: on a Synthea record, deleting a medicine's first two "
-                                        "issues leaves its group out of a whole derive's order (invariant 2)")
 def test_the_medicine_groups_of_a_synthea_record_after_deletions(fresh_store):
     """Renea Quigley's Synthea bundle: Ibuprofen issued twice, then Acetaminophen; a sync adds a
     later Ibuprofen issue (a copy of the second, new id) and the next deletes the first two."""
