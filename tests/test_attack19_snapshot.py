@@ -136,8 +136,6 @@ def test_the_medicine_groups_after_a_deletion_are_the_whole_derive_s(fresh_store
     assert plain(snapshot_of(store)) == plain(full(store))
 
 
-@pytest.mark.xfail(strict=True, reason="attack 19: the clinic screen is shown the PSY-labelled Metformin (the "
-                                        "patient's merged group 0 from the updated snapshot) instead of Ramipril")
 def test_the_clinic_screen_is_not_given_the_patient_s_merged_medicine(fresh_store, tmp_path):
     store = kept(fresh_store)
     _groups_reordered(store)
