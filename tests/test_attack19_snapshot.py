@@ -1,15 +1,14 @@
 """Attack 19 (outside tester): breaks of the snapshot kept up to date with the change log
-(record/snapshot/changes.py, record/access_snapshot.py, store/derived.py). Each xfail(strict)
-test fails on snap19 today and passes once the snapshot a viewer opens is again what a whole
-derive of the same stored resources makes (record/snapshot/__init__.py, invariant 2).
+(record/snapshot/changes.py, record/access_snapshot.py, store/derived.py). Each test was an
+xfail(strict) that failed on snap19; since fixsnap19 each passes, because the snapshot a viewer
+opens is again what a whole derive of the same stored resources makes (record/snapshot/__init__.py,
+invariants 2, 5 and 6; hazard H36). tests/test_snapshot_log.py checks each control alone.
 
 The record and its viewers are tests/attack19_support.py's (R4 shapes of tests/test_access.py and
 tests/test_snapshot_update.py). What held is in tests/test_attack19_snapshot_held.py.
 """
 
 from __future__ import annotations
-
-import pytest
 
 import store.resources as store_resources
 from record.access import Viewer, open_record
