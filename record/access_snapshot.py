@@ -26,9 +26,12 @@ def read_snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
     """One patient's record as a snapshot, and the store's data version it was read at: kept in
     the store while nothing has been written since it was made with this code (store.derived);
     else the last kept one updated with what was written since (record/snapshot/changes.py), or
-    derived whole from the stored resources; and kept, unless something was written meanwhile."""
-    version = store.data_version()
-    kept = store.derived_before(patient_id, VERSION)
+    derived whole from the stored resources; and kept, unless something was written meanwhile.
+
+    The data version, the kept snapshot and the log since it are read in one read transaction
+    (store.kept_with_changes): read apart, another session could keep the record's snapshot in
+    between and drop the log this one still needs, and the old snapshot would pass as current."""
+    version, kept, changed = store.kept_with_changes(patient_id, VERSION)
     if kept is not None:
         try:
             snapshot = Snapshot.from_blobs(decode_snapshot(kept[0]), kept[1])
@@ -36,8 +39,7 @@ def read_snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
             snapshot = None  # derived again below, and replaced
         if snapshot is not None and kept[2] == version:
             return snapshot, version
-        changed = store.changes_since(patient_id, kept[2], version) if snapshot is not None else None
-        if changed is not None:
+        if snapshot is not None and changed is not None:
             snapshot = update(snapshot, changed, lambda keys: store.resource_rows(patient_id, keys),
                               store.rowid_of, store.shared)
             if snapshot is not None:

@@ -6,14 +6,27 @@ A snapshot is made for one value of the clinical-resources write counter (`data_
 every write of resources bumps in its own transaction: a snapshot whose counter is not the
 current one is never returned as current. It is kept only when the counter has not moved since
 the caller read it, checked in the same write, so a snapshot made from texts a sync was replacing
-is dropped. An older one is returned by `derived_before` together with what changed since
+is dropped. An older one is returned by `kept_with_changes` together with what changed since
 (`changes_since`, from the log every write keeps: store/resources.py `_note_changes`), so the gate
 can update it with just those resources (record/snapshot/changes.py).
+
+The log must PROVE it covers every write since the kept snapshot, else the record is derived
+whole (fail closed): each logged write also logs a marker row for its counter, and the changes
+count only when there is one marker for every counter between the kept snapshot's and now. A
+write that bumps the counter without logging (the store code before the log, writing the same
+file during an upgrade) or a log emptied by hand leaves a counter without its marker. The kept
+snapshot and the log are read in ONE read transaction (WAL: a consistent view of the file), so
+another session keeping the record's snapshot meanwhile, which drops the log up to it, cannot
+leave this one an old snapshot and a log emptied since.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+# The type of the row each logged write adds for its counter (with no patient and no id): the
+# proof that the write's changes are in the log (`changes_since`). No resource type is empty.
+_MARKER = ""
 
 # How long keeping a snapshot may wait for another session's write to finish: it is only a
 # saving, and the person is waiting for the page.
@@ -22,6 +35,26 @@ _KEEP_WAIT_MS = 200
 
 class DerivedMixin:
     """The `derived` table: one snapshot blob per patient, with the code version that made it."""
+
+    def kept_with_changes(self, patient_id: str, version: str) -> tuple[str, tuple[bytes, bytes, str] | None,
+                                                                       set[tuple[str, str]] | None]:
+        """(the data version now, this patient's kept snapshot made by `version` as `derived_before`
+        gives it, what was written since it as `changes_since` gives it), all read in one read
+        transaction: a consistent view, whatever other sessions write or keep meanwhile. The
+        changes are None when the kept snapshot is current (nothing to apply) or the log cannot
+        prove what changed (derive whole)."""
+        conn = self.db.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")  # deferred: the read transaction starts at the first SELECT
+        try:
+            now = self.data_version()
+            kept = self.derived_before(patient_id, version)
+            changed = None if kept is None or kept[2] == now else self.changes_since(patient_id, kept[2], now)
+            return now, kept, changed
+        finally:
+            if own:
+                conn.execute("COMMIT")
 
     def derived_before(self, patient_id: str, version: str) -> tuple[bytes, bytes, str] | None:
         """This patient's kept snapshot made by `version` at whatever data version it was made:
@@ -33,19 +66,23 @@ class DerivedMixin:
 
     def changes_since(self, patient_id: str, data_version: str, now: str) -> set[tuple[str, str]] | None:
         """(type, id) of this patient's resources written after `data_version` up to `now`; None
-        when the log cannot say (it starts later, or a shared resource changed meanwhile, which
-        any record may point at)."""
+        when the log cannot say: it starts later, a write in between left no marker (so it may
+        have logged nothing), or a shared resource changed meanwhile, which any record may point
+        at. Read it in the same read transaction as the kept snapshot (`kept_with_changes`)."""
         conn = self.db.conn
         since, until = int(data_version[1:]), int(now[1:])
         start = conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_from'").fetchone()
-        if start is None or since < start[0]:
+        if start is None or since < start[0] or since > until:
             return None
         rows = conn.execute(
-            "SELECT patient_id, type, id FROM snapshot_changes WHERE counter > ? AND counter <= ?"
+            "SELECT patient_id, type, id, counter FROM snapshot_changes WHERE counter > ? AND counter <= ?"
             " AND (patient_id = ? OR patient_id IS NULL)", [since, until, patient_id]).fetchall()
-        if any(owner is None for owner, _, _ in rows):
+        marked = {counter for owner, rtype, _, counter in rows if owner is None and rtype == _MARKER}
+        if len(marked) != until - since:  # a write with no log, or a log emptied: cannot prove
             return None
-        return {(rtype, rid) for _, rtype, rid in rows}
+        if any(owner is None and rtype != _MARKER for owner, rtype, _, _ in rows):
+            return None
+        return {(rtype, rid) for owner, rtype, rid, _ in rows if owner is not None}
 
     def derived(self, patient_id: str, version: str, data_version: str) -> tuple[bytes, bytes] | None:
         """The snapshot of this patient's record made by `version` at `data_version`, if kept:
@@ -101,6 +138,8 @@ class DerivedMixin:
                     # changes go once no kept snapshot is older than them
                     conn.execute("DELETE FROM snapshot_changes WHERE patient_id = ? AND counter <= ?",
                                  [patient_id, int(data_version[1:])])
+                    # (a reader that read an older kept snapshot read the log in that same read
+                    # transaction: WAL keeps what it saw; `kept_with_changes`)
                     conn.execute("DELETE FROM snapshot_changes WHERE patient_id IS NULL AND counter <="
                                  " (SELECT min(CAST(substr(data_version, 2) AS INTEGER)) FROM derived)")
                 return cursor.rowcount > 0
@@ -132,7 +171,8 @@ def note_changes(conn, changed: list[tuple[str | None, str, str]]) -> None:
     or out of a record, at the counter `_count_change` just set, in the same transaction: the next
     open of that record updates its kept snapshot with just these (record/snapshot/changes.py).
     A shared resource (no patient) is logged with none: every record's snapshot is then derived
-    again whole, since any record may point at it."""
+    again whole, since any record may point at it. With them, the write's marker (no patient,
+    type and id empty): the proof that this counter's changes are logged (`changes_since`)."""
     conn.executemany(
         "INSERT INTO snapshot_changes (counter, patient_id, type, id) SELECT CAST(value AS INTEGER), ?, ?, ?"
-        " FROM meta WHERE key = 'resources_version'", sorted(set(changed), key=str))
+        " FROM meta WHERE key = 'resources_version'", [*sorted(set(changed), key=str), (None, _MARKER, "")])

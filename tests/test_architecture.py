@@ -105,7 +105,7 @@ def test_clinical_reads_of_the_store_happen_only_in_the_gate():
     snapshot, kept, as it was at an earlier write, or the resources a write changed) is the gate's job."""
     readers = ("resources_for(", "resource_texts_for(", ".shared(", ".of_type(", "search_text(", "search_text_parts(",
                ".patient_resource(", ".derived(", ".keep_derived(", ".derived_before(", ".changes_since(",
-               ".resource_rows(")
+               ".kept_with_changes(", ".resource_rows(")
     offenders = []
     for path in project_files():
         rel = path.relative_to(ROOT)

@@ -28,10 +28,22 @@ Invariants, which the gate (record/access.py, its only reader) relies on:
 4. A resource whose facts or mapping failed is flagged UNCHECKED: the gate withholds it from
    every viewer and counts it. Nothing in a snapshot is trusted beyond the code that wrote it:
    a damaged blob is derived again, never read as facts.
+5. A kept snapshot of an older data version is updated only when the change log PROVES what
+   changed since: the data version, the kept snapshot and the log are read in one read
+   transaction (store/derived.py `kept_with_changes`: another session keeping the snapshot
+   meanwhile, which drops the log up to it, is not seen), and the log holds a marker of every
+   write between the kept snapshot's data version and now (`changes_since`). A write that
+   logged nothing (older store code), an emptied log, or a log that starts later: derived
+   whole. Never "no rows, so nothing changed".
+6. Positions in a snapshot are not identities across snapshots: two snapshots of the same
+   resources (one updated, one derived whole) must agree part by part (invariant 2), and what
+   is shared between them (mapped.py `_Made`, while their digests match) is found by what
+   cannot name another resource (a position under equal digests; a medicine group by the
+   `Type/id` of its requests, never by its number in the list).
 
 How it is made: the first open derives it whole (build.py). After a write, the next open
 updates the last kept one with just the resources the write changed (changes.py), which the write
-logged in its own transaction (store/resources.py `_note_changes`); where a change could move
+logged in its own transaction with its marker (store/resources.py `_note_changes`); where a change could move
 something the gate reads across the record (a consent, a label, a letter, a shared resource...),
 it is derived whole instead. Invariant 2 is what tests/test_snapshot_update.py
 checks on random sequences of writes.

@@ -39,15 +39,18 @@ def map_visible(visible, memo: dict) -> PatientRecord:
 class _Made:
     """The models made from one snapshot's entries, shared by the viewers of one data version:
     `entries[i]` is position i's models once made (None before), `groups` the merged medicine
-    of each group made so far. It holds no part of the snapshot itself (whose decoded entries
-    are several times the size of the models), only its digests, to know it."""
+    of each group made so far, under the `Type/id` of the group's requests: never its number in
+    the snapshot's list, which another snapshot of the same resources (updated, or derived
+    whole) could order differently, showing one medicine for another (a PSY-labelled one on the
+    clinic screen). It holds no part of the snapshot itself (whose decoded entries are several
+    times the size of the models), only its digests, to know it."""
 
     __slots__ = ("digests", "entries", "groups")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.digests = snapshot.digests
         self.entries: list[tuple | None] = [None] * len(snapshot.keys)
-        self.groups: dict[int, object] = {}
+        self.groups: dict[tuple[str, ...], object] = {}
 
     def at(self, i: int, snapshot: Snapshot) -> tuple:
         models = self.entries[i]
@@ -96,13 +99,14 @@ def _medications(snapshot: Snapshot, visible: set[int], made: _Made) -> list:
     requests are merged here. Statements stay as they are."""
     grouped: set[int] = set()
     found = []
-    for number, (members, merged) in enumerate(snapshot.medicine_groups):
+    for members, merged in snapshot.medicine_groups:
         grouped.update(members)
         shown = [i for i in members if i in visible]
         if len(shown) == len(members):
-            if number not in made.groups:
-                made.groups[number] = decode_model_list(merged)[0]
-            found.append(made.groups[number])
+            key = tuple(snapshot.keys[i] for i in members)
+            if key not in made.groups:
+                made.groups[key] = decode_model_list(merged)[0]
+            found.append(made.groups[key])
         elif shown:
             found.append(merge([made.at(i, snapshot)[0] for i in shown]))
     statements = [made.at(i, snapshot)[0] for i in sorted(visible - grouped)]

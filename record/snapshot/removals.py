@@ -75,7 +75,9 @@ def _entries(s: Snapshot, new: array) -> bytes:
 
 
 def _groups(s: Snapshot, gone: set[int], new: array) -> tuple:
-    """Each medicine group renumbered; one that lost a request merged again from the rest."""
+    """Each medicine group renumbered; one that lost a request merged again from the rest; in
+    the order a whole derive gives them, by their first request in stored order (build.py): a
+    deletion can take a group's first request and leave its next one after another group's."""
     found = []
     for members, merged in s.medicine_groups:
         left = [i for i in members if i not in gone]
@@ -84,4 +86,4 @@ def _groups(s: Snapshot, gone: set[int], new: array) -> tuple:
         if len(left) != len(members):
             merged = encode_model_list((merge([decode_model_list(s.encoded_at(i))[0] for i in left]),), {})
         found.append((tuple(new[i] for i in left), merged))
-    return tuple(found)
+    return tuple(sorted(found, key=lambda group: group[0][0]))
