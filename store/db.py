@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -161,12 +162,26 @@ class StoreBase:
         db = getattr(self._local, "db", None)
         if db is None:
             conn = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._into_wal(conn)
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             db = sqlite_utils.Database(conn)
             self._local.db = db
         return db
+
+    def _into_wal(self, conn: sqlite3.Connection) -> None:
+        """WAL mode, waiting as a write would: switching a new file's mode needs it to itself, and
+        SQLite does not call the busy handler for that, so processes creating one store at the
+        same moment saw "database is locked" at once (tests/test_durability.py)."""
+        deadline = time.monotonic() + self.BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
