@@ -15,9 +15,7 @@ import sys
 
 import cli_common as cli
 import settings
-import sync
 import textsafe
-from service_repeats import OrderRefused
 
 
 def _said(text: str) -> str:
@@ -26,6 +24,9 @@ def _said(text: str) -> str:
 
 
 def cmd_order(args) -> int:
+    import sync  # at call time, as the other commands load what they read: not on every `ltc` start
+    from service_repeats import OrderRefused
+
     service = cli.open_service(args.db)
     if service.is_demo:
         raise cli.UsageError("nothing has been imported yet, so there is no record to order for: import the "

@@ -21,7 +21,6 @@ import cli_common as cli
 import settings
 import textsafe
 from record.record_requests import KINDS, KIND_WORDS, PROXY_ACCESS, RequestInvalid, check
-from service_requests import refusal
 
 
 def _said(text: str) -> str:
@@ -66,6 +65,8 @@ def cmd_request(args) -> int:
         print("ltc: nothing was kept", file=sys.stderr)
         return 2
     if args.kind not in service.request_kinds(viewer, today):
+        from service_requests import refusal  # at call time: it loads the PDF writer, which `ltc import` never needs
+
         raise cli.UsageError(_said(refusal(viewer, args.kind)))
     fd, new = _open_out(args.out)
     try:

@@ -19,7 +19,6 @@ from connectors.base import Rejected
 from exports.own_content import OwnItem, from_fhir, sources_of
 from exports.reading_fhir import from_observation, is_reading
 from exports.repeat_order import is_order, order_row
-from record.access import patient_resource
 from record.dates import uk_today
 from record.readings import Reading, ReadingInvalid, earliest_birth
 from store import StoreError
@@ -77,6 +76,8 @@ def _reading_item(store, resource: dict, where: str, result: Restored, today: dt
     patient_id = fhir_read.patient_id_in(fhir_read.reference(resource.get("subject")))
     if patient_id is None:
         return None
+    from record.access import patient_resource  # at call time: the gate is not loaded by every import's start
+
     born = earliest_birth((patient_resource(store, patient_id) or {}).get("birthDate"))
     try:
         reading = from_observation(resource, patient_id, today, born)

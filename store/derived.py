@@ -175,4 +175,4 @@ def note_changes(conn, changed: list[tuple[str | None, str, str]]) -> None:
     type and id empty): the proof that this counter's changes are logged (`changes_since`)."""
     conn.executemany(
         "INSERT INTO snapshot_changes (counter, patient_id, type, id) SELECT CAST(value AS INTEGER), ?, ?, ?"
-        " FROM meta WHERE key = 'resources_version'", [*sorted(set(changed), key=str), (None, _MARKER, "")])
+        " FROM meta WHERE key = 'resources_version'", [*dict.fromkeys(changed), (None, _MARKER, "")])  # once each, in order

@@ -110,11 +110,12 @@ class ResourcesMixin:
                     result.labels_removed.append((key, before, stored))
                 if relabelled:
                     result.labels_kept.append(key)
-            existing[key] = (text, 0, patient_of(stored))
+            owner = patient_of(stored, for_patient)  # read once: the row, the batch's lookups and the log agree
+            existing[key] = (text, 0, owner)
             result.written.add(key)
             version, updated = _meta_text(stored)
-            rows.append((key[0], key[1], patient_of(stored, for_patient), version, updated, text, stored_at))
-            changed += {(patient_of(stored, for_patient), *key), (old[2] if old else patient_of(stored, for_patient), *key)}  # and where it was
+            rows.append((key[0], key[1], owner, version, updated, text, stored_at))
+            changed += {(owner, *key), (old[2] if old else owner, *key)}  # and where it was
             if key[0] == "DocumentReference":
                 documents.append(stored)
         if not rows and not copies_rows:
