@@ -51,3 +51,16 @@ def _viewer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patient", required=True, metavar="ID")
     parser.add_argument("--as", dest="as_viewer", default="patient", metavar="VIEWER",
                         help="patient (default), clinic, or proxy:RelatedPerson/ID")
+
+
+def imported(args, what: str):
+    """(service, viewer, today) for a command that keeps something with an imported record; a
+    UsageError in the same words for each (`what`: "to keep readings with") on the demo store."""
+    import settings  # at call time, as open_service loads the service
+
+    service = open_service(args.db)
+    if service.is_demo:
+        raise UsageError(f"nothing has been imported yet, so there is no record {what}: import the record first "
+                         "(ltc import), or name the store with --db")
+    today = settings.today()
+    return service, _viewer_for(service, args, today), today

@@ -26,12 +26,7 @@ def _said(text: str) -> str:
 
 
 def _opened(args):
-    service = cli.open_service(args.db)
-    if service.is_demo:
-        raise cli.UsageError("nothing has been imported yet, so there is no record to keep readings with: "
-                             "import the record first (ltc import), or name the store with --db")
-    today = settings.today()
-    return service, cli._viewer_for(service, args, today), today
+    return cli.imported(args, "to keep readings with")
 
 
 def _refused(service, viewer, today) -> None:

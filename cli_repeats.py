@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 
 import cli_common as cli
-import settings
 import textsafe
 
 
@@ -27,12 +26,7 @@ def cmd_order(args) -> int:
     import sync  # at call time, as the other commands load what they read: not on every `ltc` start
     from service_repeats import OrderRefused
 
-    service = cli.open_service(args.db)
-    if service.is_demo:
-        raise cli.UsageError("nothing has been imported yet, so there is no record to order for: import the "
-                             "record first (ltc import), or name the store with --db")
-    today = settings.today()
-    viewer = cli._viewer_for(service, args, today)
+    service, viewer, today = cli.imported(args, "to order for")
     token = args.token or (sync.token_from_env() if args.server else None)
     try:
         if not args.server:

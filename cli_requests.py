@@ -18,7 +18,6 @@ import os
 import sys
 
 import cli_common as cli
-import settings
 import textsafe
 from record.record_requests import KINDS, KIND_WORDS, PROXY_ACCESS, RequestInvalid, check
 
@@ -48,12 +47,7 @@ def cmd_request(args) -> int:
         raise cli.UsageError("a proxy-access request names the carer: add --carer 'Full Name'; nothing was kept")
     if args.kind != "proxy" and (args.carer or args.relationship or args.access):
         raise cli.UsageError("--carer, --relationship and --access belong only to --kind proxy; nothing was kept")
-    service = cli.open_service(args.db)
-    if service.is_demo:
-        raise cli.UsageError("nothing has been imported yet, so there is no record to keep the request with: "
-                             "import the record first (ltc import), or name the store with --db")
-    today = settings.today()
-    viewer = cli._viewer_for(service, args, today)
+    service, viewer, today = cli.imported(args, "to keep the request with")
     fields = {"details": args.details}
     if args.kind == "proxy":
         fields.update(carer_name=args.carer, relationship=args.relationship, access=_access(args.access))
