@@ -22,10 +22,11 @@ from pathlib import Path
 import cli_common as cli
 import settings
 import textsafe
-from record.appointments import status_words, when_words
 
 
 def cmd_appointments(args) -> int:
+    from record.appointments import status_words, when_words  # at call time: the models, not on every `ltc` start
+
     service = cli.open_service(args.db)
     today = settings.today()
     viewer = cli._viewer_for(service, args, today)
