@@ -51,9 +51,8 @@ from dataclasses import dataclass
 
 import fhir_read
 from record.consent_rules import (
-    DENY, EVERYTHING, PERMIT, SEEING, Reader, Rule, UnreadableConsent, bounds, objects, reference_key, within,
+    DENY, EVERYTHING, PERMIT, SEEING, Reader, Rule, UnreadableConsent, reference_key,
 )
-from record.dates import parse_or_none
 from record.references import normal_reference
 
 _INFO_ACCESS = {"INFA", "INFAO"}
