@@ -19,8 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 # pandas first: the store's sqlite_utils import hides it for a moment when it is not loaded yet
-# (store/db.py); here nothing else runs then.
-PRELOAD = ("pandas", "pyarrow", "service", "settings", "summary", "sheet", "conditions", "record.access", "exports",
+# (ltc_dashboard/store/db.py); here nothing else runs then.
+PRELOAD = ("pandas", "pyarrow", "ltc_dashboard.service.core", "ltc_dashboard.settings", "ltc_dashboard.summary.core",
+           "ltc_dashboard.summary.sheet", "conditions", "ltc_dashboard.gate.access", "ltc_dashboard.exports",
            "pages.state", "pages.ui", "pages.sidebar", "pages.charts", "pages.text", "pages.carer_choice",
            "pages.export_widget", "pages.feedback_widget")
 
@@ -36,7 +37,7 @@ def preload() -> None:
 
     from conditions.base import MeasureView
     from pages import charts
-    from record import terminology
+    from ltc_dashboard.record import terminology
 
     terminology.preload()
     measure = MeasureView(id="preload", name="preload", plain_name="preload", unit="1", display_unit="1", series=[])

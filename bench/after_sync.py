@@ -1,6 +1,6 @@
 """The first open after a small sync, for bench/run.py (issue 19): `summary_after_sync_ms`.
 
-A sync that changes 10 resources of the 25k record is stored as sync.py stores one (one
+A sync that changes 10 resources of the 25k record is stored as ltc_dashboard/intake/sync.py stores one (one
 transaction, `Store.put`), into a copy of the store whose snapshot an earlier open kept; then
 `service.summary` is timed in a fresh process (bench/measure.py `summary`), as for
 `summary_ms`. The 10: six new results (the record's latest ones, again a week later), two newer
@@ -57,10 +57,10 @@ def changes(resources: list[dict]) -> list[dict]:
 
 def write_changes(db: str, bundle: str) -> dict:
     """Store the sync (bench/measure.py `change`), made from the record's Bundle as imported (the
-    store is only written, as a sync writes it): one transaction, as sync.py does."""
+    store is only written, as a sync writes it): one transaction, as ltc_dashboard/intake/sync.py does."""
     import json
 
-    from store import Store
+    from ltc_dashboard.store import Store
 
     store = Store(db)
     resources = changes([entry["resource"] for entry in json.loads(Path(bundle).read_text())["entry"]])

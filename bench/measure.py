@@ -30,11 +30,11 @@ PAGES = ["overview", "condition", "results", "medications", "letters", "care_pla
 
 
 def summary(db: str, demo_db: str) -> dict:
-    from record import terminology
-    from record.access import Viewer
-    from record.snapshot import VERSION
-    from service import Service
-    from store import Store
+    from ltc_dashboard.record import terminology
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.gate.snapshot import VERSION
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
 
     terminology.preload()  # the tables, as open_service() reads them when a server starts
     Service(Store(demo_db)).summary(Viewer(kind="patient", patient_id="dm-patient"), TODAY)
@@ -60,14 +60,14 @@ def _phases(db: str, viewer) -> dict:
     viewer's rules), the mapping into models, and the views on a record mapped afresh."""
     import gc
 
-    from record.access import open_record
-    from record.snapshot import map_visible
-    from store import Store
-    from summary import build_summary
+    from ltc_dashboard.gate.access import open_record
+    from ltc_dashboard.gate.snapshot import map_visible
+    from ltc_dashboard.store import Store
+    from ltc_dashboard.summary.core import build_summary
 
     store, times = Store(db), {}
     collecting = gc.isenabled()
-    gc.disable()  # as service.py does while it opens and summarises
+    gc.disable()  # as ltc_dashboard/service/core.py does while it opens and summarises
     try:
         started = time.perf_counter()
         visible = open_record(store, viewer, TODAY)

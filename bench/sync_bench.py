@@ -21,10 +21,10 @@ from pathlib import Path
 
 import requests
 
-import sync
+from ltc_dashboard.intake import sync
 from connectors.base import Rejected
 from connectors.files import FileConnector
-from store import Store
+from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
 
 import naive_fhirclient  # bench/, beside this file

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from record.dates import FhirDate
-from record.models import PatientInfo
+from ltc_dashboard.record.dates import FhirDate
+from ltc_dashboard.record.models import PatientInfo
 
 
 def age_on(born: dt.date, today: dt.date) -> int:

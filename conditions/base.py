@@ -24,10 +24,10 @@ from conditions.target_words import bands_note, number, target_text  # noqa: F40
 from conditions.view_shapes import (  # noqa: F401  (part of the views' API)
     CheckStatus, CheckView, ConditionView, MeasureView, Panel, Question, ViewerKind,
 )
-from record import terminology
-from record.dates import FhirDate, human
-from record.models import LabResult, Medication, PatientRecord
-from record.snapshot.codec import copier
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import FhirDate, human
+from ltc_dashboard.record.models import LabResult, Medication, PatientRecord
+from ltc_dashboard.record.fast_make import copier
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def evidence_dates(ctx: Context, evidence: tuple[str, ...]) -> list[dt.date]:
 
 def evidence_spans(ctx: Context, evidence: tuple[str, ...]) -> list[tuple[dt.date, dt.date, str | None]]:
     """The evidence of `evidence_dates` as (first possible day, last possible day, precision): a
-    check recorded in "2025" was done on some day of 2025 (record/dates.FhirDate.last_day)."""
+    check recorded in "2025" was done on some day of 2025 (ltc_dashboard/record/dates.FhirDate.last_day)."""
     def found() -> list:
         measures = {m.valueset: m.id for m in terminology.measures().values()}
         entries = [r for vs in evidence if vs in measures for r in ctx.results(measures[vs])]
@@ -196,7 +196,7 @@ def _last_day(day: dt.date, precision: str | None) -> dt.date:
 
 
 def undated_evidence(ctx: Context, evidence: tuple[str, ...]) -> list:
-    """Entries that would evidence a check but whose date cannot be read (record/models.py)."""
+    """Entries that would evidence a check but whose date cannot be read (ltc_dashboard/record/models.py)."""
     return ctx.kept(("undated", tuple(evidence)), lambda: ctx.record.undated_by_concept.where(
         lambda key: in_any(evidence, *key)))
 

@@ -3,7 +3,7 @@ start, a carer's data period start: `Context.boundary`; a carer's data period en
 `Context.boundary_end`; or nothing shown at all, when the settings cannot be read:
 `Context.unshown`, attack 16) says what it cannot see, and a check with no visible evidence is
 "not in your online record", never "never": it may have been done outside the boundary. The
-boundary comes from the viewer's own permissions (record/access.py), never from the entries, so
+boundary comes from the viewer's own permissions (ltc_dashboard/gate/access.py), never from the entries, so
 nothing here depends on an entry the viewer cannot see.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from record.dates import human
+from ltc_dashboard.record.dates import human
 
 
 def bounded(ctx) -> bool:

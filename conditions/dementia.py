@@ -20,9 +20,9 @@ from conditions.base import (
 from conditions.questions import suggest
 from conditions.boundary import bounded, missing_where, not_seen
 from conditions.template import ViewRules, view_spec
-from record import terminology
-from record.dates import human
-from record.models import Medication
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.models import Medication
 
 ID = "dementia"
 SCORES = ("mmse", "sixcit", "moca")  # its measures (views.csv), each compared only with itself

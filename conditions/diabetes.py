@@ -20,7 +20,7 @@ from conditions.base import (
 )
 from conditions.situations import situations
 from conditions.template import ViewRules, view_spec
-from record import citations
+from ltc_dashboard.record import citations
 
 ID = "diabetes"
 ALWAYS_SHOWN = ("hba1c", "bp_systolic", "bp_diastolic")  # shown with their target even before a result

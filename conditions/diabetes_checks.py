@@ -21,8 +21,8 @@ import datetime as dt
 from conditions import diabetes_rules as rules
 from conditions.base import CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
 from conditions.situations import CHECKS_FROM_AGE, SMOKING_FROM_AGE, Situations, situations
-from record import terminology
-from record.dates import human
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
 
 ID = "diabetes"
 NAMES = {

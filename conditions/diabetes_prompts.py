@@ -22,8 +22,8 @@ from conditions.diabetes_rules import (
 from conditions.boundary import missing_where, not_seen
 from conditions.questions import suggest
 from conditions.situations import egfr_band, situations
-from record import terminology
-from record.dates import human
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
 
 
 # -- question rules (§2.3) ---------------------------------------------------------------------

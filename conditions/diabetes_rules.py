@@ -15,9 +15,9 @@ from functools import lru_cache
 from conditions.base import RECENT_MEDICINE_DAYS, Context, number, personal_target
 from conditions.personal import reported
 from conditions.situations import EGFR_BAND_ROWS, egfr_band, situations, target_row  # noqa: F401
-from record import citations, terminology
-from record.kept_lookups import holds_record_words
-from record.models import LabResult
+from ltc_dashboard.record import citations, terminology
+from ltc_dashboard.record.kept_lookups import holds_record_words
+from ltc_dashboard.record.models import LabResult
 
 CONDITION = "diabetes"
 HBA1C_RISE = 5.0  # mmol/mol: "latest HbA1c - previous >= 5" (clinical-reference §2.3)
@@ -126,7 +126,7 @@ def target_because(ctx: Context, measure_id: str) -> str | None:
 
 
 def guideline(source: str) -> str:
-    """ "[NG203] table 1 (unverified)" as plain words: "NICE guideline NG203" (record/citations.py)."""
+    """ "[NG203] table 1 (unverified)" as plain words: "NICE guideline NG203" (ltc_dashboard/record/citations.py)."""
     return citations.plain(source)
 
 
@@ -168,7 +168,7 @@ def aim(ctx: Context, measure_id: str) -> Aim | None:
 
 
 def source_words(source: str) -> str:
-    """A table source in a question's words, through the one converter (record/citations.py):
+    """A table source in a question's words, through the one converter (ltc_dashboard/record/citations.py):
     "[NG136] (wording unverified)" reads "NICE guideline NG136, awaiting clinical review"."""
     citation = citations.cite(source)
     return citation.plain + (", awaiting clinical review" if citation.unverified else "")

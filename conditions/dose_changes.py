@@ -29,9 +29,9 @@ from typing import Literal
 
 from conditions.base import Context
 from conditions.medicines import RECENT_MEDICINE_DAYS, medicine_word
-from record.dates import human
-from record.doses import strength_in
-from record.models import DoseFact, Medication
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.doses import strength_in
+from ltc_dashboard.record.models import DoseFact, Medication
 
 Direction = Literal["start", "increase", "decrease", "change"]
 

@@ -22,8 +22,8 @@ from conditions.base import (
 from conditions.questions import suggest
 from conditions.boundary import bounded, missing_where
 from conditions.template import ViewRules, view_spec
-from record import terminology
-from record.dates import human
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
 
 ID = "end_of_life"
 CPR_RULE = "eol_cpr_review"  # intervals.csv: grace window before the recorded review date [R5]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-import preference_keys
+from ltc_dashboard import preference_keys
 from conditions.base import Context
 from conditions.shared import (  # noqa: F401  (also read through this module by pages/care_plan.py and tests)
     ACP_DECLINED, AGREED_STATUSES, ANTICIPATORY_CLASS, ATTORNEY_ROLES, DOCUMENT_KINDS, LPA, REGISTER,

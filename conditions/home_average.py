@@ -30,9 +30,9 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, Field
 
 from conditions import ages
-from record.citations import cite, review_words
-from record.dates import human
-from record.tables import number, read_table
+from ltc_dashboard.record.citations import cite, review_words
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.tables import number, read_table
 
 WEEK_DAYS = 7
 MIN_DAYS = 4

@@ -20,9 +20,9 @@ from functools import cache
 from typing import NamedTuple
 
 from conditions.base import Panel
-from record.citations import cite
-from record.readings import GLUCOSE_CONTEXTS
-from record.tables import number, read_table
+from ltc_dashboard.record.citations import cite
+from ltc_dashboard.record.readings import GLUCOSE_CONTEXTS
+from ltc_dashboard.record.tables import number, read_table
 
 PANEL_ID = "home_glucose"
 LAST = 10  # the latest readings of each time of day that are judged (design choice)

@@ -26,8 +26,8 @@ from conditions.inflammatory_arthritis_rules import (
 from conditions.boundary import hides, missing_where, not_seen
 from conditions.shared import started
 from conditions.template import ViewRules, view_spec
-from record import terminology
-from record.dates import human
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
 
 # Creatinine "rise >30 % over 12 months" is an SPS action threshold (§5.1 [SPS-SSZ]).
 CREATININE_RISE_FRACTION = 0.30

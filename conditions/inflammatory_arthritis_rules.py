@@ -19,8 +19,8 @@ from conditions.inflammatory_arthritis_schedule import (
 )
 from conditions.dose_changes import DoseEvent
 from conditions.medicines import monitoring_reason
-from record import terminology
-from record.dates import human
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
 
 CONDITION = "inflammatory_arthritis"
 

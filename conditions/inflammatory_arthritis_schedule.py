@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from conditions.base import Context
 from conditions.dose_changes import DoseEvent, dose_events, latest_event
-from record import terminology
-from record.dates import human
-from record.due_rules import Interval
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.due_rules import Interval
 
 CONDITION = "inflammatory_arthritis"
 # "every 2 weeks until stable dose for 6 weeks, then monthly for 3 months" (§5.2 [SPS-MTX]).

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from record.dates import human
-from record.models import Medication
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.models import Medication
 
 # "an issue in the last 6 months" (clinical-reference §11.1, as §2.1 counts "active
 # MedicationRequests in the last 6 months"); months to days as intervals.csv turns them (× 30.44).

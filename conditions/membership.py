@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from record import terminology
-from record.kept_lookups import holds_record_words
-from record.models import Coding
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.kept_lookups import holds_record_words
+from ltc_dashboard.record.models import Coding
 
 
 def in_any(valuesets, codings, text: str | None = None) -> bool:

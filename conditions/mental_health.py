@@ -25,8 +25,8 @@ from conditions.mental_health_rules import (
 )
 from conditions.boundary import missing_where, not_seen
 from conditions.template import ViewRules, view_spec
-from record import terminology
-from record.dates import human
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
 
 # Weight up by 5 % or more by 12 weeks after an antipsychotic started (§6.3; design choice, unverified).
 WEIGHT_GAIN_FRACTION = 0.05

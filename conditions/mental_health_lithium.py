@@ -21,9 +21,9 @@ from conditions import ages
 from conditions.base import CheckView, Context, check_from_row, number
 from conditions.dose_changes import DoseEvent, dose_events, latest_event
 from conditions.medicines import medicine_word
-from record import terminology
-from record.dates import human
-from record.models import LabResult
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.models import LabResult
 
 CONDITION = "mental_health"
 # "every 3 months for the first year" (§11.9 [SPS-Li]).

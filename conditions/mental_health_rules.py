@@ -14,9 +14,9 @@ from conditions.base import CheckSpec, CheckView, Context, apply_declined, check
 from conditions.shared import started
 from conditions.mental_health_lithium import lithium_level_check, lithium_stricter  # noqa: F401  (lithium_stricter: the views' API)
 from conditions.medicines import listed_reason, medicine_word, monitoring_reason  # noqa: F401  (medicine_word: the views' API)
-from record import terminology
-from record.dates import human
-from record.models import LabResult
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.models import LabResult
 
 CONDITION = "mental_health"
 

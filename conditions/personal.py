@@ -1,7 +1,7 @@
 """A person's own target for a measure, from their most recent active Goal in force today
 (clinical-reference §11.6).
 
-Only a target that can be trusted is used: the mapping (record/mapping_plans.py) marks a target
+Only a target that can be trusted is used: the mapping (ltc_dashboard/record/mapping_plans.py) marks a target
 whose unit cannot be converted, whose value is outside the measure's possible range, or whose low is
 above its high (§11.11), and such a target never replaces the guideline one.
 
@@ -23,7 +23,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from record.models import Goal, GoalTarget, PatientRecord
+from ltc_dashboard.record.models import Goal, GoalTarget, PatientRecord
 
 ACTIVE_GOAL = frozenset({None, "active", "accepted", "planned", "ongoing"})
 WHOLE_NUMBER_UNITS = frozenset({"mmol/mol"})  # IFCC HbA1c is reported in whole mmol/mol (§11.11)

@@ -12,8 +12,8 @@ awaiting clinical review (pages/text.py `review_words`).
 
 from __future__ import annotations
 
-from record.citations import Citation, cite, plain_words, unverified
-from record.tables import TableError
+from ltc_dashboard.record.citations import Citation, cite, plain_words, unverified
+from ltc_dashboard.record.tables import TableError
 
 
 def _cite(source: str) -> Citation:

@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from conditions.base import CheckView, in_any
-from record.dates import human, parse
-from record.models import CarePlan, CarePlanActivity, PatientRecord
+from ltc_dashboard.record.dates import human, parse
+from ltc_dashboard.record.models import CarePlan, CarePlanActivity, PatientRecord
 
 # FHIR CarePlan.activity.detail.status (R4) in plain words; anything else reads "status not known".
 STATUS_WORDS = {"not-started": "not started", "scheduled": "scheduled", "in-progress": "in progress",

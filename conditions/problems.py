@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from record import terminology
-from record.models import ConditionEntry, PatientRecord
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.models import ConditionEntry, PatientRecord
 
 _OPEN = frozenset({None, "active", "recurrence", "relapse"})
 _NOT_TRUE = frozenset({"refuted", "entered-in-error"})

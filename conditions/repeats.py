@@ -28,9 +28,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from conditions.medicines import has_ended, is_current, listed_but_not_issued
-from record.dates import UK, human
-from record.models import DoseFact, Medication
-from record.terminology import SNOMED
+from ltc_dashboard.record.dates import UK, human
+from ltc_dashboard.record.models import DoseFact, Medication
+from ltc_dashboard.record.terminology import SNOMED
 
 NOT_A_REPEAT = ("Your record does not show this as a repeat prescription, so it cannot be ordered here. "
                 "Ask the practice if you need more.")

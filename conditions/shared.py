@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from conditions.base import Context, in_any
-from record import terminology
-from record.models import Coding, FlagEntry
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.models import Coding, FlagEntry
 
 # Value sets by what they record (clinical-reference §3.1).
 REGISTER = ("eol_register", "gsf_supportive_care_stage")

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from conditions import ages
 from conditions import shared
 from conditions.base import Context, in_any, number, personal_target
-from record import terminology
-from record.dates import FhirDate, parse_or_none
-from record.models import LabResult
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.dates import FhirDate, parse_or_none
+from ltc_dashboard.record.models import LabResult
 
 FULL_TERM_DAYS = 280  # an expected delivery date is dated 40 weeks from the start of pregnancy
 LONGEST_PREGNANCY_DAYS = 301  # design choice: a pregnancy entry older than 43 weeks is left open by mistake

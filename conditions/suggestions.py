@@ -15,7 +15,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from conditions.base import Context
-from record import terminology
+from ltc_dashboard.record import terminology
 
 
 class SuggestedView(BaseModel):

@@ -5,7 +5,7 @@ streamlit, no store."""
 from __future__ import annotations
 
 from conditions.personal import reported
-from record import citations, terminology
+from ltc_dashboard.record import citations, terminology
 
 
 def number(value: float | None) -> str:

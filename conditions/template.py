@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conditions.base import CheckSpec, ConditionSpec, ConditionView, Context, MeasureView, Panel, Question
-from record.tables import TABLES, TableError, read_table, split_list
+from ltc_dashboard.record.tables import TABLES, TableError, read_table, split_list
 
 VIEW_COLUMNS = ("id", "title", "applies_valuesets", "defining_medicines", "measures",
                 "related_medicines", "question_rules")

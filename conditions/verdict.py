@@ -1,7 +1,7 @@
 """One verdict per result (issue 18): the result against the target the page shows, or, where no
 target with numbers applies, the lab's own flag worded as the lab's.
 
-A result carries the lab's flag (its interpretation or reference range, record/mapping_results.py);
+A result carries the lab's flag (its interpretation or reference range, ltc_dashboard/record/mapping_results.py);
 a measure view carries the target that applies to this person and situation (a personal Goal
 target first, then targets.csv in the situation's order: conditions/base.measure_view,
 conditions/situations.py). The two can disagree: an HbA1c of 50 mmol/mol is above a lab's usual

@@ -7,7 +7,7 @@ already started, or moved since the person confirmed its time, is refused. Cance
 Appointment fresh, refuse unless it is still booked or pending, then update it with status
 cancelled, If-Match its version, so a change made at the practice meanwhile is not overwritten. Every refusal is a named exception with a plain
 message; none carries the token or the server's words. This module never touches the store: the
-caller stores the server's answer through the normal sync (service_appointments.py).
+caller stores the server's answer through the normal sync (ltc_dashboard/service/appointments.py).
 """
 
 from __future__ import annotations

@@ -11,15 +11,15 @@
   kept when each has an id of its own (that id says which resource each is), and refused when one
   would take its id from the shared fullUrl (connectors/files.py).
 
-Connectors never import store/ or record/, so the unreadable label is spelt out here
-(tests/test_bundle_rules.py keeps it equal to record.policy.UNREADABLE_LABEL).
+Connectors never import ltc_dashboard/store/ or ltc_dashboard/record/, so the unreadable label is spelt out here
+(tests/test_bundle_rules.py keeps it equal to gate.policy.UNREADABLE_LABEL).
 """
 
 from __future__ import annotations
 
 import json
 
-from fhir_read import PATIENT_KEYS
+from ltc_dashboard.fhir_read import PATIENT_KEYS
 
 UNREADABLE_CODING = {"system": "urn:ltc:policy", "code": "unreadable-security-label"}
 BDL_7 = "FHIR rule bdl-7: each entry of a Bundle has a fullUrl of its own"

@@ -1,4 +1,4 @@
-"""What a FHIR server sync fetched (connectors/fhir_server.py), held in memory until sync.py stores
+"""What a FHIR server sync fetched (connectors/fhir_server.py), held in memory until ltc_dashboard/intake/sync.py stores
 it in one transaction: the resources, what was rejected or deleted, the new marks, and what was not
 read whole, in words."""
 

@@ -10,7 +10,7 @@ so the caller can store it in one write or not at all. `read()` is the `Connecto
   `_lastUpdated=gt<time>`, and `[type]/_history?_since=<time>` reports deletions. The new mark of a
   type is the server's time on its first search page (Bundle.meta.lastUpdated, else the Date header).
 - Full reads: a search without `_lastUpdated` that came back whole (its `total` given and met) lists
-  every id the server holds of that type (`Fetched.listed`), so sync.py removes what that server gave
+  every id the server holds of that type (`Fetched.listed`), so ltc_dashboard/intake/sync.py removes what that server gave
   before and no longer lists; a paged read that may have moved is checked first (connectors/absence.py).
   A failing `_history` falls back to one; a missing `_history` to a `_summary=count` first, and a
   full read only when the count differs from what the store holds from this server (`held`).
@@ -346,7 +346,7 @@ class FhirServerConnector:
 
     def _read_again(self, rtype: str, out: Fetched, notice: Callable[[str, bool], str]) -> None:
         """Read every entry of `rtype` again, replacing what the incremental search brought. When
-        that read is complete, what it no longer lists is removed (sync.py); otherwise nothing is."""
+        that read is complete, what it no longer lists is removed (ltc_dashboard/intake/sync.py); otherwise nothing is."""
         out.resources = [r for r in out.resources if r["resourceType"] != rtype]
         since = self._since.pop(rtype)
         try:

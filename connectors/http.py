@@ -52,7 +52,7 @@ def origin_of(url: str) -> tuple[str, str, int]:
 def token_may_travel(url: str) -> bool:
     """Whether a bearer token or a sign-in may be sent to `url`: over https, or over plain http to
     this computer (loopback) only; anywhere else anyone on the way could read it. The one rule for
-    connecting (service_connect.py), signing in (connectors/smart.py) and sending an order
+    connecting (ltc_dashboard/service/connect.py), signing in (connectors/smart.py) and sending an order
     (connectors/orders.py)."""
     try:
         scheme, host, _ = origin_of(url)

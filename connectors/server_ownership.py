@@ -5,7 +5,7 @@ server. Split from connectors/fhir_server.py to keep it under 400 lines."""
 
 from __future__ import annotations
 
-import fhir_read
+from ltc_dashboard import fhir_read
 
 # Shared resources fetched because a record entry points at them: no patient of their own.
 SHARED = frozenset({"Medication", "Binary"})

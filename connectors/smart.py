@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-import textsafe
+from ltc_dashboard import textsafe
 from connectors.base import BadPayload, ConnectorError, NotFound, Unauthorised
 from connectors.http import RequestRefused, Transport, origin_of, token_may_travel
 from connectors.smart_scopes import DEFAULT_SCOPE, ORDER_SCOPES, READ_TYPES, choose_scope  # noqa: F401  (split out)

@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass, field
 
 from connectors.validate_subject import subject_problem
-from fhir_read import CODING_KEYS, MAX_DEPTH, coding_problem
+from ltc_dashboard.fhir_read import CODING_KEYS, MAX_DEPTH, coding_problem
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 # FHIR date, dateTime and instant: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm:ss(.sss)(Z|+hh:mm).
 # The pattern checks the shape; the calendar check below finds dates that cannot exist.
 # FHIR requires a zone (and seconds) on a time, but GP and app exports often leave them out; such a
-# value is accepted and read as UK local time (record/dates.py) rather than losing the entry.
+# value is accepted and read as UK local time (ltc_dashboard/record/dates.py) rather than losing the entry.
 _DATE = re.compile(
     r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2})"
     r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.[0-9]{1,9})?)?"
@@ -55,11 +55,11 @@ _TYPED_FLAG = 4
 _BAD_TEXT_FLAG = 8
 _CODING_FLAG = 16
 # Elements FHIR R4 defines as text wherever they appear (Coding.system and .display, Identifier,
-# Quantity and ContactPoint .system, Reference.display): record/ reads them as text.
+# Quantity and ContactPoint .system, Reference.display): ltc_dashboard/record/ reads them as text.
 _TEXT_KEYS = frozenset({"system", "display"})
 _TEXT_FLAG = 32
 # Codings checked here: all but security labels. A label that cannot be read is kept, and the gate
-# withholds its entry from everyone and counts it (record.policy.UNREADABLE_LABEL): refusing it
+# withholds its entry from everyone and counts it (gate.policy.UNREADABLE_LABEL): refusing it
 # would lose the entry with no trace in the record.
 _CHECKED_CODINGS = CODING_KEYS - {"security"}
 # A lone UTF-16 surrogate: JSON can spell one ("\ud800") but it is not a character, cannot be

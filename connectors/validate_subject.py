@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from fhir_read import PATIENT_KEYS, patient_id_in
+from ltc_dashboard.fhir_read import PATIENT_KEYS, patient_id_in
 
 # Clinical types that must say whose record they belong to, and the element that says it.
 _SUBJECT_KEYS = {

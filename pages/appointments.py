@@ -1,18 +1,18 @@
 """Appointments (issue 21): upcoming and recent, on the UK clock, with whom, where, what for and the
 status in words; the person's questions linked to each; "Add to calendar" (.ics); and booking and
-cancelling where the practice's server offers it (service_appointments.py), each asking first and
+cancelling where the practice's server offers it (ltc_dashboard/service/appointments.py), each asking first and
 saying plainly why when it is refused. Otherwise: "Book with your practice", nothing to click."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-import service as door
+from ltc_dashboard.service import core as door
 from pages import state, ui
 from pages.text import escape_markdown
-from record.appointments import GOING_AHEAD, next_sentence, recent, status_words, upcoming, when_words
-from record.dates import UK
-from service_appointments import BookingRefused, slot_moment
+from ltc_dashboard.record.appointments import GOING_AHEAD, next_sentence, recent, status_words, upcoming, when_words
+from ltc_dashboard.record.dates import UK
+from ltc_dashboard.service.appointments import BookingRefused, slot_moment
 
 state.guard()
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pages.text import day, plain
-from record.access import ProxyLink
+from ltc_dashboard.gate.access import ProxyLink
 
 
 @dataclass(frozen=True)

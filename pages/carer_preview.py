@@ -8,8 +8,8 @@ import streamlit as st
 from pages import state, ui
 from pages.text import check_row, day, escape_markdown, humanise, md_line, plain
 from pages.charts import describe
-from record.access import Viewer
-from sheet import carer_scope_lines
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.summary.sheet import carer_scope_lines
 
 state.guard()
 

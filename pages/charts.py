@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from conditions import verdict as verdicts
 from conditions.base import MeasureView, number
 from conditions.series import HomePoint
-from record.readings import GLUCOSE_CONTEXTS as CONTEXT_WORDS
+from ltc_dashboard.record.readings import GLUCOSE_CONTEXTS as CONTEXT_WORDS
 from pages.text import day, has_bounds, off_target, outside_words, review_words, source_words, value_words
 
 NHS_BLUE = "#005EB8"

@@ -7,7 +7,7 @@ When a login is configured this page is the way in; it is also where a SMART sig
 - A SMART sign-in under way is kept in the session until its answer (`?code=&state=`) comes back.
   The sign-in page opens in a new browser tab and answers there, in a new session, so it is also
   kept by its state in a table shared by this server's sessions: one use, ten minutes.
-- A failed sync leaves the store as it was (sync.py: all or nothing); the error names the fault.
+- A failed sync leaves the store as it was (ltc_dashboard/intake/sync.py: all or nothing); the error names the fault.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-import service_connect as door
-import settings
+from ltc_dashboard.service import connect as door
+from ltc_dashboard import settings
 from pages import state, ui
 from pages.text import code_span, day, escape_markdown, md_line
-from record.access import Viewer
+from ltc_dashboard.gate.access import Viewer
 
 state.guard()
 

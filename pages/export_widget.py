@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from exports import file_info
+from ltc_dashboard.exports import file_info
 
 BUTTONS = (
     ("pdf", "Download the sheet as PDF (with charts)", ":material/picture_as_pdf:",

@@ -1,6 +1,6 @@
 """Home readings (issue 20): the person's own blood pressure, blood sugar and weight. A form that
 keeps what was typed when something is wrong and says what and why; a list with change and delete
-(delete asks first). Who may add and who sees which readings: service_readings.py (the one rule);
+(delete asks first). Who may add and who sees which readings: ltc_dashboard/service/readings.py (the one rule);
 the shared screen shows them read-only unless the person hid them there."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import re
 
 import streamlit as st
 
-import service as door
+from ltc_dashboard.service import core as door
 from pages import reading_columns, state, ui
 from pages.text import day, escape_markdown
-from record.dates import UK
-from record.reading_csv import CsvKinds, CsvUnusable, header_of, read as read_csv
-from record.reading_csv_dates import DAY_FIRST, MONTH_FIRST
-from record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, ReadingInvalid
-from service_readings import ReadingRefused
+from ltc_dashboard.record.dates import UK
+from ltc_dashboard.intake.reading_csv import CsvKinds, CsvUnusable, header_of, read as read_csv
+from ltc_dashboard.intake.reading_csv_dates import DAY_FIRST, MONTH_FIRST
+from ltc_dashboard.record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, ReadingInvalid
+from ltc_dashboard.service.readings import ReadingRefused
 
 state.guard()
 

@@ -9,11 +9,11 @@ import re
 import streamlit as st
 
 from pages import state, ui
-from preference_keys import LAST_VISIT
+from ltc_dashboard.preference_keys import LAST_VISIT
 from pages.feedback_widget import flag_control
 from pages.text import day, escape_markdown, md_line, plain
-from record import terminology
-from record.models import Letter
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.models import Letter
 
 state.guard()
 

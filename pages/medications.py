@@ -11,7 +11,7 @@ from conditions.base import RECENT_MEDICINE_DAYS
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.text import day, plain
-from sheet import medicine_name
+from ltc_dashboard.summary.sheet import medicine_name
 
 state.guard()
 

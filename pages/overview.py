@@ -7,11 +7,11 @@ import datetime as dt
 
 import streamlit as st
 
-import service as door
+from ltc_dashboard.service import core as door
 from conditions.home import home_average_lines
-from record.appointments import next_sentence
-from preference_keys import LAST_VISIT
-from sheet import carer_scope_lines, kept_questions
+from ltc_dashboard.record.appointments import next_sentence
+from ltc_dashboard.preference_keys import LAST_VISIT
+from ltc_dashboard.summary.sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (
     ATTENTION, day, escape_markdown, humanise, latest_point, md_line, missing_words, off_target, outside_words,

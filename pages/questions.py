@@ -8,12 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import state, ui
-from preference_keys import LAST_VISIT
+from ltc_dashboard.preference_keys import LAST_VISIT
 from pages.export_widget import export_buttons
 from pages.print_sheet import sheet_preview
 from pages.text import escape_markdown, humanise, kept_as, page_title
-from record.appointments import when_words
-from sheet import summary_markdown
+from ltc_dashboard.record.appointments import when_words
+from ltc_dashboard.summary.sheet import summary_markdown
 
 state.guard()
 
@@ -120,7 +120,7 @@ st.header("Take it with you", anchor=False)
 st.write("The sheet below lists the questions in your list that are not ticked off yet, with what is due "
          "and the latest results. Print it, or download it.")
 sheet = summary_markdown(summary)
-sheet_preview(sheet)  # record text in it is escaped (sheet.py), so it shows as words
+sheet_preview(sheet)  # record text in it is escaped (ltc_dashboard/summary/sheet.py), so it shows as words
 st.download_button(
     "Download the question sheet", data=sheet, icon=":material/download:",
     file_name=f"appointment-questions-{summary.today.isoformat()}.md", mime="text/markdown",

@@ -1,7 +1,7 @@
 """The Home readings page's choice of a file's columns (issue 20): where the header does not say
 which column is which, the person chooses once (a select per role) and the choice is kept in the
 preferences (`reading_csv_columns`) for the next file from the same device. The reading itself
-stays record/reading_csv.py's; this module only draws the selects and keeps the choice."""
+stays ltc_dashboard/intake/reading_csv.py's; this module only draws the selects and keeps the choice."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import zlib
 
 import streamlit as st
 
-import service as door
-from exports.own_content import CSV_COLUMNS_PREFERENCE
+from ltc_dashboard.service import core as door
+from ltc_dashboard.exports.own_content import CSV_COLUMNS_PREFERENCE
 from pages import state
 from pages.text import escape_markdown
-from record.reading_csv import ROLE_WORDS, choice_problem, kept_choice
+from ltc_dashboard.intake.reading_csv import ROLE_WORDS, choice_problem, kept_choice
 
 NONE = "Not in this file"
 

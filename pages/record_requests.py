@@ -6,18 +6,18 @@ when an answer is due.
 What the page says about withheld entries is the same for everyone: it never says whether, what
 or how many entries are withheld from this person (the gate's own notice of entries it could not
 check, shown at the top by ui.header, is the only count). Who may make which request and who sees
-which: service_requests.py (the one rule). The shared screen never reaches this page (app.py)."""
+which: ltc_dashboard/service/record_requests.py (the one rule). The shared screen never reaches this page (app.py)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-import service as door
+from ltc_dashboard.service import core as door
 from pages import state, ui
 from pages.text import day, escape_markdown, md_line
-from record.record_requests import KIND_WORDS, MAX_DETAILS, MAX_NAME, MAX_RELATIONSHIP, PROXY_ACCESS, RequestInvalid
-from service_requests import RequestRefused
-from sheet import carer_scope_lines
+from ltc_dashboard.record.record_requests import KIND_WORDS, MAX_DETAILS, MAX_NAME, MAX_RELATIONSHIP, PROXY_ACCESS, RequestInvalid
+from ltc_dashboard.service.record_requests import RequestRefused
+from ltc_dashboard.summary.sheet import carer_scope_lines
 
 state.guard()
 

@@ -1,6 +1,6 @@
 """Repeat prescriptions (issue 21): the person's repeat medicines with when each was last issued,
 those that may be ordered as checkboxes, "Order" with a confirmation, and every order kept with its
-status. Which repeats are offered, who may order and who sees which orders: service_repeats.py and
+status. Which repeats are offered, who may order and who sees which orders: ltc_dashboard/service/repeats.py and
 conditions/repeats.py (the one rule). Sent to the practice's FHIR server over the kept connection
 where it takes orders; otherwise prepared as a message to copy, print or download."""
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-import service as door
+from ltc_dashboard.service import core as door
 from pages import state, ui
 from pages.text import day, escape_markdown
-from service_repeats import OrderRefused
+from ltc_dashboard.service.repeats import OrderRefused
 
 state.guard()
 

@@ -18,7 +18,7 @@ from conditions.sources import entry_keys
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.text import day, kept_as, value_words
-from summary import Summary
+from ltc_dashboard.summary.core import Summary
 
 RULE_PREFIX = "result:"  # a question made from one result keeps "result:<its id>" as its rule
 

@@ -13,7 +13,7 @@ from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.result_actions import latest_point, latest_result_actions
 from pages.text import code_words, day, plain, value_words
-from record import terminology
+from ltc_dashboard.record import terminology
 
 state.guard()
 

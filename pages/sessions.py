@@ -39,7 +39,7 @@ _TOKEN_BYTES = 32
 class Held:
     """What a session held when it was last remembered."""
     role: dict
-    viewer: object  # record.access.Viewer
+    viewer: object  # gate.access.Viewer
     home: object | None  # the patient's own Viewer behind the shared screen, if on
     kept: frozenset = frozenset()  # every Viewer the session opened: forgotten when it ends (H24)
     applied: tuple | None = None  # the ?patient=&viewer= pair already acted on: a reload does not apply it again

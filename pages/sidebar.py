@@ -9,8 +9,8 @@ import streamlit as st
 from pages import state
 from pages.carer_choice import person_labels, switch_options
 from pages.text import md_line
-from record.access import Viewer
-from summary import Summary
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.summary.core import Summary
 
 
 def controls(summary: Summary) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-import settings
+from ltc_dashboard import settings
 from pages import state
 from pages.carer_choice import carer_choices, distinct, person_labels
 from pages.text import day, plain
-from record.access import Viewer
+from ltc_dashboard.gate.access import Viewer
 
 state.guard()
 

@@ -12,12 +12,12 @@ import os
 
 import streamlit as st
 
-import settings
+from ltc_dashboard import settings
 from pages.sessions import COOKIE, EXITED_COOKIE, SIGN_INS, Held
-from record.access import Viewer
-from record.access import still_admitted as gate_still_admitted
-from service import Service, open_service
-from summary import Summary
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.gate.access import still_admitted as gate_still_admitted
+from ltc_dashboard.service.core import Service, open_service
+from ltc_dashboard.summary.core import Summary
 
 VIEWER = "viewer"  # the Viewer whose eyes the pages use now
 ROLE = "role"  # who signed in: {"kind": "patient"|"carer"|"nurse", "name": str, "links": [...]}
@@ -123,7 +123,7 @@ def remember_applied() -> None:
 
 def still_admitted(as_viewer: Viewer | None) -> bool:
     """Whether this viewer is still one the sign-in page and a link would admit: the gate decides
-    (record/access.py `still_admitted`, from the carers it lists for the patient)."""
+    (ltc_dashboard/gate/access.py `still_admitted`, from the carers it lists for the patient)."""
     return gate_still_admitted(as_viewer, lambda: service().carers(today()))
 
 

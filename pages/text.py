@@ -8,12 +8,12 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-import textsafe
+from ltc_dashboard import textsafe
 from conditions import verdict as verdicts
 from conditions.base import CheckView, MeasureView, number
 from conditions.target_words import result_words
-from record.citations import plain_words, review_words, source_words, unnest  # noqa: F401  (the pages' words for sources)
-from record.dates import human
+from ltc_dashboard.record.citations import plain_words, review_words, source_words, unnest  # noqa: F401  (the pages' words for sources)
+from ltc_dashboard.record.dates import human
 
 UK = ZoneInfo("Europe/London")
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

@@ -16,11 +16,11 @@ import json
 import sqlite3
 from pathlib import Path
 
-from record import access
-from record.access import Viewer, open_record
-from record.snapshot import derive, map_visible
-from store import Store
-from summary import build_summary
+from ltc_dashboard.gate import access
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.snapshot import derive, map_visible
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import build_summary
 from tests.test_access import consent, related
 
 TODAY = dt.date(2026, 11, 25)
@@ -166,7 +166,7 @@ def snapshot_of(store: Store, patient_id: str = "p1"):
 def synthea(store: Store, name: str = "Renea") -> str:
     """One Synthea R4 bundle of ../shared/fhir-samples imported (third-party, unchanged), its
     snapshot kept; the patient's id."""
-    from ingest import import_paths
+    from ltc_dashboard.intake.ingest import import_paths
     from tests.conftest import SAMPLES
 
     import_paths(store, [sorted(SAMPLES.glob(f"{name}*.json"))[0]])

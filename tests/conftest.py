@@ -43,7 +43,7 @@ def db_path(tmp_path) -> Path:
 @pytest.fixture
 def fresh_store(db_path):
     """An empty store."""
-    from store import Store
+    from ltc_dashboard.store import Store
 
     store = Store(db_path)
     yield store

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from record.access import RecordChanged, Viewer, ViewerError, open_record
+from ltc_dashboard.gate.access import RecordChanged, Viewer, ViewerError, open_record
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -279,7 +279,7 @@ def test_an_entry_stored_after_the_gate_looked_is_not_in_the_old_record(fresh_st
 
 
 def test_the_service_opens_again_when_the_record_changes_while_it_is_mapped(fresh_store, monkeypatch):
-    import service as service_module
+    from ltc_dashboard.service import core as service_module
 
     fresh_store.put([patient(), obs("o1"), obs("o2")])
     svc = service_module.Service(fresh_store)
@@ -301,8 +301,8 @@ def test_the_service_opens_again_when_the_record_changes_while_it_is_mapped(fres
 def test_a_reader_of_the_visible_record_runs_again_when_a_sync_changes_it(fresh_store, monkeypatch):
     """Exports, flags and letter search read the visible record after it was opened; a redaction
     synced in between makes that read refuse (RecordChanged), and the service reads afresh."""
-    import service as service_module
-    from exports import feedback
+    from ltc_dashboard.service import core as service_module
+    from ltc_dashboard.exports import feedback
 
     fresh_store.put([patient(), obs("o1"), obs("o2")])
     svc = service_module.Service(fresh_store)

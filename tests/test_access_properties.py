@@ -15,11 +15,11 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ingest import import_items
-from record.access import Viewer, open_record
-from record.mapping import map_record
-from store import Store
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import build_summary
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -184,7 +184,7 @@ def test_hidden_strings_never_reach_any_output(tmp_path_factory, case):
 
 
 # -- references read from stored text ---------------------------------------------------------
-# The snapshot reads what each resource points at from its stored JSON text (record/snapshot/facts.py,
+# The snapshot reads what each resource points at from its stored JSON text (ltc_dashboard/gate/snapshot/facts.py,
 # `references_in`); the walk over the decoded resource is the definition it must agree with.
 # Keys and strings are drawn to be awkward: "reference" as a value, inside other strings, with
 # quotes and backslashes and non-ASCII, as a key whose value is not a string, nested in lists.
@@ -206,8 +206,8 @@ _json = st.recursive(
 @example(resource={"reference": {"reference": "Patient/p"}, "b": "reference"}, spaced=False)
 @example(resource={"reference": "a\\\"b\u00e9"}, spaced=False)  # escapes decoded as the walk has them
 def test_references_from_text_are_those_of_the_walk(resource, spaced):
-    from record.references import references as _references, references_in as _references_in
-    from store.resources import _ENCODER
+    from ltc_dashboard.record.references import references as _references, references_in as _references_in
+    from ltc_dashboard.store.resources import _ENCODER
 
     text = json.dumps(resource, ensure_ascii=False) if spaced else _ENCODER.encode(resource)
     walked: set[str] = set()
@@ -217,7 +217,7 @@ def test_references_from_text_are_those_of_the_walk(resource, spaced):
 
 def test_references_from_text_use_the_fast_path_for_ordinary_resources():
     """The awkward cases above go to the walk; an ordinary resource must not (or it is slow)."""
-    from record import references
+    from ltc_dashboard.record import references
 
     resource = {"resourceType": "Observation", "subject": {"reference": "Patient/p1"},
                 "hasMember": [{"reference": "Observation/a\\\"b"}], "note": [{"text": "the reference"}]}
@@ -237,9 +237,9 @@ _values = st.recursive(
 @example(value={"v": 1e-320, "big": 10**30, "neg": -0.0, "line": "\u2028", "e": 1e300})
 def test_stored_json_reads_what_json_loads_reads(value):
     """record/stored_json.py decodes stored text with pydantic_core; it must read what json.loads
-    reads from the text the store writes (store/resources.py's encoder)."""
-    from record import stored_json
-    from store.resources import _ENCODER
+    reads from the text the store writes (ltc_dashboard/store/resources.py's encoder)."""
+    from ltc_dashboard.record import stored_json
+    from ltc_dashboard.store.resources import _ENCODER
 
     text = _ENCODER.encode(value)
     decoded, reference = stored_json.loads(text), json.loads(text)

@@ -1,4 +1,4 @@
-"""The gate's one rule for acting on a record (record/acting.py, attacks 21a and 21b): consent-action
+"""The gate's one rule for acting on a record (ltc_dashboard/gate/acting.py, attacks 21a and 21b): consent-action
 `correct` in its own system, read over every provision at any depth with the rules for seeing, and
 every add/act check of the service going through it (flags, readings, bookings, requests, orders).
 
@@ -13,10 +13,10 @@ import datetime as dt
 
 import pytest
 
-from exports.feedback import FlagRefused
-from record.access import Viewer
-from service import Service
-from store import Store
+from ltc_dashboard.exports.feedback import FlagRefused
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes LTC_TODAY here
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"

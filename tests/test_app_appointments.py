@@ -36,9 +36,9 @@ def test_upcoming_and_recent_with_status_in_words(demo_db):
 def test_the_calendar_download_has_the_uk_time(demo_db):
     """The booked appointment's .ics starts at 10:30 UK time (GMT in December)."""
     at = page()
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
     svc = open_service(str(demo_db))
-    from record.access import Viewer
+    from ltc_dashboard.gate.access import Viewer
     data, name = svc.calendar_file(Viewer(kind="patient", patient_id=DIABETES), dt.date(2026, 11, 25),
                                    "dm-appt-2026-12-15")
     event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
@@ -57,9 +57,9 @@ def test_overview_and_sheet_say_the_next_appointment_and_its_questions(demo_db):
     at.button(key="link-add-dm-appt-2026-12-15").click().run()
     no_errors(at)
     assert "- Can we talk about my feet?" in [m.value for m in at.markdown]
-    from service import open_service
-    from record.access import Viewer
-    from sheet import summary_markdown
+    from ltc_dashboard.service.core import open_service
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.summary.sheet import summary_markdown
     summary = open_service(str(demo_db)).summary(Viewer(kind="patient", patient_id=DIABETES), dt.date(2026, 11, 25))
     sheet = summary_markdown(summary)
     assert NEXT.replace("(demo).", "\\(demo\\).") in sheet or NEXT in sheet
@@ -74,7 +74,7 @@ def _offering(monkeypatch, book):
     """The page as if the practice's server offered booking: the service's server calls stand in
     (their real paths run against sekmet in tests/test_booking_server.py)."""
     from connectors.booking import Slot
-    from service import Service
+    from ltc_dashboard.service.core import Service
 
     monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
     monkeypatch.setattr(Service, "free_slots", lambda self, viewer, today: [Slot("s1", "2026-12-16T10:00:00Z", None, "GP")])
@@ -89,7 +89,7 @@ def _offering(monkeypatch, book):
 
 def test_booking_asks_first_then_says_it_is_booked(demo_db, monkeypatch):
     """Find a free time, choose it, confirm: only then is the booking sent, and its outcome said."""
-    from service_appointments import BookingOutcome
+    from ltc_dashboard.service.appointments import BookingOutcome
 
     sent = []
     _offering(monkeypatch, lambda self, viewer, today, slot: sent.append(slot) or BookingOutcome("a9", True, "Your appointment is booked."))
@@ -105,7 +105,7 @@ def test_booking_asks_first_then_says_it_is_booked(demo_db, monkeypatch):
 
 def test_a_refused_booking_is_said_plainly_and_nothing_shows_as_booked(demo_db, monkeypatch):
     """A slot taken meanwhile: the page says so in plain words and lists no new appointment."""
-    from service_appointments import BookingRefused
+    from ltc_dashboard.service.appointments import BookingRefused
 
     def taken(self, viewer, today, slot):
         raise BookingRefused("That time has just been taken. Choose another.", "SlotTaken")
@@ -142,8 +142,8 @@ def test_the_shared_screen_shows_appointments_without_booking_or_own_questions(d
 
 def test_cancelling_asks_first(demo_db, monkeypatch):
     """"Cancel this appointment" asks before anything is sent; "Yes, cancel it" sends it once."""
-    from service import Service
-    from service_appointments import BookingOutcome
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.service.appointments import BookingOutcome
 
     sent = []
     monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)

@@ -87,7 +87,7 @@ def add_a_second_son_who_may_see_more(demo_db) -> None:
     current Consent (the first one's Consent has ended)."""
     import copy
 
-    from store import Store
+    from ltc_dashboard.store import Store
 
     store = Store(demo_db)
     raw = {r["id"]: r for r in store.resources_for(DEMENTIA)}

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ingest import import_items
-from store import Store
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.store import Store
 from test_app_support import go, no_errors, open_app, shown_summary, texts
 from test_chosen_views import PEOPLE, access_start, condition, result
 

@@ -15,8 +15,8 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
-from fhir_read import patient_of
-from store import Store
+from ltc_dashboard.fhir_read import patient_of
+from ltc_dashboard.store import Store
 from test_app_support import (  # noqa: F401  (fixtures)
     APP, DAUGHTER, DEMENTIA, DIABETES, TIMEOUT, demo_db, demo_db_template, go, headings, no_errors,
     open_app, texts,
@@ -294,9 +294,9 @@ def test_a_sign_in_answer_is_used_once(empty_db, smart_env):
 def test_a_sync_reports_progress_kind_by_kind(tmp_path):
     """Through the service the pages use, a SMART sign-in's sync tells the progress bar which kind
     of entry it is fetching, out of how many, in order."""
-    import service
-    import service_connect
-    import sync
+    from ltc_dashboard.service import core as service
+    from ltc_dashboard.service import connect as service_connect
+    from ltc_dashboard.intake import sync
 
     user = SignedInUser(patient=DIABETES, fhir_user=f"Patient/{DIABETES}")
     with RecordDouble(user, demo_record("diabetes"), ["progress-access-1"]) as double:

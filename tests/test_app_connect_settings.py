@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_connect import (  # noqa: F401  (fixtures)
     APP, CLIENT, DIABETES, REDIRECT, TIMEOUT, RecordDouble, answer_in_a_new_tab, begin_smart_sign_in, connect_form,
     demo_record, empty_db, smart_env,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_support import PATIENT_PAGES, SHARED_PAGES, no_errors, open_app, visit_all  # noqa: F401
 from tests.test_current_medicines import _died
 

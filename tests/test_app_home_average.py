@@ -12,20 +12,20 @@ from test_app_support import (  # noqa: F401  (fixtures)
 
 
 def _service(demo_db):
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
 
     return open_service(str(demo_db))
 
 
 def _me():
-    from record.access import Viewer
+    from ltc_dashboard.gate.access import Viewer
 
     return Viewer(kind="patient", patient_id=DIABETES)
 
 
 def test_the_overview_says_the_home_average_in_words(demo_db):
     """A hand-written week (12 to 18 November, 4 readings a day) shows on the overview as the line."""
-    import settings
+    from ltc_dashboard import settings
 
     svc = _service(demo_db)
     for day in range(12, 19):
@@ -40,7 +40,7 @@ def test_the_overview_says_the_home_average_in_words(demo_db):
 def test_the_diabetes_view_shows_home_blood_sugar_against_the_usual_ranges(demo_db):
     """Two readings before a meal (type 2 diabetes in the demo): the panel is shown and says in words
     why no usual range is given for type 2 (NG28 gives none), judging neither reading."""
-    import settings
+    from ltc_dashboard import settings
 
     svc = _service(demo_db)
     svc.add_reading(_me(), settings.today(), "glucose", "6.1", "2026-11-20 07:30", context="before a meal")
@@ -86,7 +86,7 @@ def test_the_person_chooses_the_columns_once_and_the_choice_is_kept(demo_db):
     assert "Line 3 cannot be kept" in at.warning[0].value.replace("\\", "")
     import json
 
-    from exports.own_content import CSV_COLUMNS_PREFERENCE
+    from ltc_dashboard.exports.own_content import CSV_COLUMNS_PREFERENCE
 
     kept = json.loads(_service(demo_db).preferences(DIABETES)[CSV_COLUMNS_PREFERENCE])
     assert kept == {"datetime": "When", "diastolic": "Bottom", "systolic": "Top"}
@@ -105,7 +105,7 @@ def test_one_column_for_two_roles_is_refused_and_nothing_is_kept(demo_db):
     select(at, "Bottom number (diastolic)").set_value("Top")
     at.button(key="hr-col-save").click().run()
     assert any("chosen for two things" in e.value for e in at.error)
-    from exports.own_content import CSV_COLUMNS_PREFERENCE
+    from ltc_dashboard.exports.own_content import CSV_COLUMNS_PREFERENCE
 
     assert CSV_COLUMNS_PREFERENCE not in _service(demo_db).preferences(DIABETES)
     assert not [b for b in at.button if b.key == "hr-file-save"]
@@ -114,7 +114,7 @@ def test_one_column_for_two_roles_is_refused_and_nothing_is_kept(demo_db):
 def test_the_pages_with_home_readings_speak_plainly_to_the_person_and_the_shared_screen(demo_db):
     """With a home week and blood sugars, the overview, the diabetes view, the sheet page and the
     Home readings page hold no internal reference, no "unverified" and no brackets in brackets."""
-    import settings
+    from ltc_dashboard import settings
 
     from test_app_words import wording_problems
 

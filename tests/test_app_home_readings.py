@@ -107,9 +107,9 @@ def test_a_carer_without_the_right_to_add_sees_no_form(demo_db):
 
 def test_the_shared_screen_shows_readings_read_only_unless_hidden(demo_db):
     """Readings the patient added show on the shared screen with no buttons; hidden, they do not."""
-    from service import open_service
-    from record.access import Viewer
-    import settings
+    from ltc_dashboard.service.core import open_service
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard import settings
 
     svc = open_service(str(demo_db))
     svc.add_reading(Viewer(kind="patient", patient_id=DIABETES), settings.today(), "bp", "138/86", "2026-11-20 07:00")
@@ -122,9 +122,9 @@ def test_the_shared_screen_shows_readings_read_only_unless_hidden(demo_db):
 
 def test_the_person_hides_readings_from_the_shared_screen_in_settings(demo_db):
     """Turning off "Show my home readings on the shared screen" in Settings hides them there."""
-    from record.access import Viewer
-    from service import open_service
-    import settings
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import open_service
+    from ltc_dashboard import settings
 
     svc = open_service(str(demo_db))
     svc.add_reading(Viewer(kind="patient", patient_id=DIABETES), settings.today(), "weight", "80", "2026-11-20 07:00")
@@ -139,9 +139,9 @@ def test_the_person_hides_readings_from_the_shared_screen_in_settings(demo_db):
 def test_the_condition_page_charts_and_tables_show_home_readings_apart(demo_db):
     """A home blood pressure shows on the diabetes view's chart under its own legend entry, in its
     sentence, and in the table marked "home" and "not compared with the target"."""
-    from record.access import Viewer
-    from service import open_service
-    import settings
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import open_service
+    from ltc_dashboard import settings
 
     from pages.charts import HOME_LEGEND, HOME_WORDS
 
@@ -158,9 +158,9 @@ def test_the_condition_page_charts_and_tables_show_home_readings_apart(demo_db):
 def test_the_results_page_charts_a_measure_that_has_only_home_readings(demo_db):
     """Blood sugar, which no view of the diabetes record tracks and the GP has not recorded, is
     offered on the Results page once there is a home reading, and its table marks it "home"."""
-    from record.access import Viewer
-    from service import open_service
-    import settings
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import open_service
+    from ltc_dashboard import settings
 
     from pages.charts import HOME_LEGEND
 

@@ -3,7 +3,7 @@ the person has since changed is not restored, and the page says so in words; the
 reading already kept as "Already here", not "New".
 
 Inputs: the demo store (tests/test_app_support.py `demo_db`), one home reading written here by
-hand into it, and the app's own export of an older copy of that reading (exports/reading_fhir.py
+hand into it, and the app's own export of an older copy of that reading (ltc_dashboard/exports/reading_fhir.py
 `reading_resource`, same identity, other values) uploaded as NDJSON.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from exports.reading_fhir import reading_resource
-from record.readings import Reading
-from store import Store
+from ltc_dashboard.exports.reading_fhir import reading_resource
+from ltc_dashboard.record.readings import Reading
+from ltc_dashboard.store import Store
 from test_app_import import table_rows, upload
 from test_app_support import (  # noqa: F401  (fixtures)
     DIABETES, demo_db, demo_db_template, go, no_errors, open_app,

@@ -121,7 +121,7 @@ def test_a_question_from_a_result_keeps_the_entry_it_came_from(demo_db):
     """The question made from the latest HbA1c is kept like a kept suggestion, with the key of the
     result it states, so only viewers who can see that result are shown it (H23); its reason
     says it is about a result."""
-    from store import Store
+    from ltc_dashboard.store import Store
 
     at = go(open_app(DIABETES, "patient"), "condition")
     at.button(key="ask-diabetes-hba1c").click().run()

@@ -104,7 +104,7 @@ def test_a_carer_with_the_right_to_act_asks_in_carer_words_and_never_for_proxy_a
     """With `correct` in her consent's actions the daughter may prepare a historic or subject access
     request, written as from her on the person's behalf; proxy access is not offered."""
     from test_feedback import allow_corrections
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
 
     allow_corrections(open_service(str(demo_db)))
     at = page(DEMENTIA, DAUGHTER)
@@ -119,9 +119,9 @@ def test_a_carer_with_the_right_to_act_asks_in_carer_words_and_never_for_proxy_a
 def test_the_shared_screen_has_no_request_page_and_shows_no_request(demo_db):
     """A request the patient kept (a carer's unusual name in it) shows on no page the clinic shared
     screen can reach, and none of them is the request page."""
-    import settings
-    from record.access import Viewer
-    from service import open_service
+    from ltc_dashboard import settings
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import open_service
 
     open_service(str(demo_db)).make_request(Viewer(kind="patient", patient_id=DIABETES), settings.today(), "proxy",
                                             carer_name="Zebedee Quartz", relationship="neighbour",
@@ -177,10 +177,10 @@ def test_hostile_record_and_typed_text_show_as_text_on_the_page_and_in_the_pdf(h
     words as written, without the invisible characters."""
     import subprocess
 
-    import settings
+    from ltc_dashboard import settings
     from hostile_record import PID, TRAP
-    from record.access import Viewer
-    from service import open_service
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import open_service
     from test_text_safety import INVISIBLE, everything, live_markup, markdown_sources, unescaped
 
     typed = f"Ann **bold** ![img]({TRAP}/carer.png) <img src=\"{TRAP}/tag.png\">"

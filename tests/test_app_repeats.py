@@ -83,9 +83,9 @@ def practice_server(post_status: int):
 
 def keep_connection(db, base: str) -> None:
     """The person's kept SMART connection to `base`, granted Task create (as a sign-in would keep it)."""
-    import sync
+    from ltc_dashboard.intake import sync
     from connectors import smart
-    from store import Store
+    from ltc_dashboard.store import Store
 
     store = Store(db)
     config = smart.SmartConfig(base, f"{base}/authorize", f"{base}/token", "kept")

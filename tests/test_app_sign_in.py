@@ -143,7 +143,7 @@ def test_sign_out_returns_to_the_chooser(demo_db):
 
 def test_carer_of_several_people_switches_between_them(demo_db):
     """A carer recorded for two people picks whose record to show from the sidebar."""
-    from store import Store
+    from ltc_dashboard.store import Store
 
     store = Store(demo_db)
     raw = {r["id"]: r for r in store.resources_for(DEMENTIA)}

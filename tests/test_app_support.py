@@ -37,10 +37,10 @@ SHARED_PAGES = ["overview", "condition", "results", "medications", "letters", "c
 @pytest.fixture(scope="session")
 def demo_db_template(tmp_path_factory) -> Path:
     """A store built from data/demo, once per test session."""
-    import settings
+    from ltc_dashboard.intake import stores
 
     folder = tmp_path_factory.mktemp("demo-template")
-    settings.demo_store(folder).close()
+    stores.demo_store(folder).close()
     return folder / "demo.db"
 
 

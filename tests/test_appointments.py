@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from connectors.fhir_xml import parse
-from record.access import Viewer
-from record.appointments import appointment_lines, next_sentence, status_words
-from record.mapping import map_record
-from service import Service
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.record.appointments import appointment_lines, next_sentence, status_words
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 
 UKCORE = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "ukcore-r4-xml"
 TODAY = dt.date(2026, 11, 25)
@@ -136,7 +136,7 @@ def test_ltc_appointments_writes_the_calendar_and_summary_json_lists_them(servic
 
     import icalendar
 
-    import cli
+    from ltc_dashboard.cli import main as cli
 
     db = str(service._store.path)
     out = tmp_path / "a.ics"

@@ -1,7 +1,7 @@
 """Questions linked to an appointment, kept with the person's own content (issue 21), and who may
 book: a store made before the link table gains it with every question kept; no import touches a
 link; a link names only a listed question and a visible appointment; the patient may book, a carer
-only with the Consent action correct (the one acting rule, record/acting.py), the shared screen never. Inputs:
+only with the Consent action correct (the one acting rule, ltc_dashboard/gate/acting.py), the shared screen never. Inputs:
 the demo records in data/demo (through test_exports_support's store copy)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
-from ingest import import_paths
-from service_appointments import BookingRefused
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.service.appointments import BookingRefused
+from ltc_dashboard.store import Store
 from test_durability import DEMO
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,

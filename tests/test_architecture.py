@@ -13,15 +13,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def imported_modules(path: Path) -> set[str]:
-    """Top-level names of every module a file imports (including imports inside functions)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+    """Every module a file imports (including imports inside functions), by its full dotted name,
+    relative imports resolved against the file's package, and each name a `from package import
+    name` brings in as package.name (it may be a module)."""
+    return _resolved(ast.parse(path.read_text(), filename=str(path)), path)
+
+
+def _resolved(tree: ast.AST, path: Path) -> set[str]:
+    me = module_name(path) if path.is_relative_to(ROOT) else path.stem
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found |= {module} | {f"{module}.{alias.name}" for alias in node.names}
     return found
+
+
+def banned_in(path: Path, banned: set[str]) -> list[str]:
+    """The imports of `path` that fall under one of `banned` (a module or package and all below it)."""
+    return sorted(name for name in imported_modules(path)
+                  if any(name == b or name.startswith(b + ".") for b in banned))
 
 
 def python_files(*parts: str) -> list[Path]:
@@ -37,26 +52,52 @@ def project_files() -> list[Path]:
     return [p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts)]
 
 
+P = "ltc_dashboard"
+# The layout, in the order of the data flow (docs/ARCHITECTURE.md, ltc_dashboard/__init__.py): the
+# brief's names at the top, everything else in the one package whose import name is the project's.
+LAYERS = ("connectors", f"{P}/intake", f"{P}/store", f"{P}/gate", f"{P}/record", "conditions", f"{P}/summary",
+          f"{P}/exports", f"{P}/service", f"{P}/cli", "pages")
+LEAVES = (f"{P}/fhir_read.py", f"{P}/textsafe.py", f"{P}/preference_keys.py", f"{P}/settings.py")
+INTAKE, STORE, GATE, RECORD = f"{P}.intake", f"{P}.store", f"{P}.gate", f"{P}.record"
+SUMMARY, EXPORTS, SERVICE, CLI, SETTINGS = f"{P}.summary", f"{P}.exports", f"{P}.service", f"{P}.cli", f"{P}.settings"
+ABOVE_THE_STORE = {INTAKE, GATE, RECORD, "conditions", SUMMARY, EXPORTS, SERVICE, CLI, "pages", SETTINGS}
+EVERY_PART = ABOVE_THE_STORE | {STORE, "connectors", f"{P}.fhir_read", f"{P}.textsafe", f"{P}.preference_keys"}
+
 RULES = [
     # (files, modules they must not import, why)
-    (("connectors",), {"store", "record", "conditions", "summary", "pages", "streamlit", "sqlite_utils", "service"},
+    (("connectors",), ABOVE_THE_STORE | {STORE, "streamlit", "sqlite_utils"},
      "connectors yield raw dicts and never touch the database"),
-    (("store",), {"connectors", "record", "conditions", "summary", "pages", "streamlit", "service"},
+    ((f"{P}/intake",), {"conditions", SUMMARY, SERVICE, CLI, "pages", "streamlit"},
+     "intake writes records in: it asks the gate (a carer's sync) and restores own-content files, "
+     "and never reaches the views, the service or anything that draws"),
+    ((f"{P}/store",), ABOVE_THE_STORE | {"connectors", "streamlit"},
      "the store keeps raw resources and knows nothing above it"),
-    (("conditions",), {"store", "sqlite_utils", "streamlit", "connectors", "pages", "service", "fhirclient"},
+    ((f"{P}/record",), ABOVE_THE_STORE - {RECORD} | {STORE, "connectors", "streamlit", "sqlite_utils"},
+     "the record package maps and reads entries: it never reaches the store, the gate or anything above"),
+    ((f"{P}/gate",), {INTAKE, "conditions", SUMMARY, EXPORTS, SERVICE, CLI, "pages", SETTINGS, "connectors",
+                      "streamlit"},
+     "the gate reads the store and the record package only: what is above it asks the gate"),
+    (("conditions",), ABOVE_THE_STORE - {RECORD, "conditions"} | {STORE, "connectors", "sqlite_utils", "streamlit",
+                                                                   "fhirclient"},
      "condition modules are pure clinical logic"),
-    (("summary.py",), {"sqlite_utils", "connectors", "streamlit", "store", "service"},
+    ((f"{P}/summary",), {"sqlite_utils", "connectors", "streamlit", STORE, SERVICE, CLI, "pages", INTAKE},
      "the summary is built from a VisibleRecord only"),
-    (("pages", "app.py"), {"store", "connectors", "fhirclient", "sqlite_utils"},
+    ((f"{P}/exports",), {"streamlit", "pages", SERVICE, CLI},
+     "exports write files from what the gate passed; they never draw or hold the service"),
+    ((f"{P}/service",), {"streamlit", "pages", CLI},
+     "the service is the one door for pages and the CLI; it draws nothing"),
+    (("pages", "app.py"), {STORE, "connectors", "fhirclient", "sqlite_utils", CLI, f"{INTAKE}.ingest",
+                           f"{INTAKE}.sync", f"{INTAKE}.uploads"},
      "pages draw domain objects and never reach the store"),
-    (("fhir_read.py",), {"store", "record", "connectors", "conditions", "summary", "sheet", "exports", "pages",
-                         "streamlit", "sqlite_utils", "service", "pydantic"},
-     "fhir_read is the one reading of raw FHIR that both connectors/ and record/ import: it imports neither"),
-    (("preference_keys.py",), {"store", "record", "conditions", "summary", "sheet", "exports", "pages", "service",
-                               "connectors", "streamlit", "sqlite_utils", "fhir_read", "textsafe"},
+    ((f"{P}/cli",), {"streamlit", "pages"},
+     "the CLI reads records through the service, never draws"),
+    ((f"{P}/settings.py",), EVERY_PART - {RECORD, SETTINGS} | {"streamlit", "sqlite_utils"},
+     "settings say where things are and what day it is: the demo store's import is intake/stores.py's"),
+    ((f"{P}/fhir_read.py",), EVERY_PART - {f"{P}.fhir_read"} | {"streamlit", "sqlite_utils", "pydantic"},
+     "fhir_read is the one reading of raw FHIR that both connectors/ and ltc_dashboard/record/ import: it imports neither"),
+    ((f"{P}/preference_keys.py",), EVERY_PART - {f"{P}.preference_keys"} | {"streamlit", "sqlite_utils"},
      "the preference table is read by every layer (store, views, exports, service, pages): it imports none"),
-    (("textsafe.py",), {"store", "record", "conditions", "summary", "sheet", "exports", "pages", "service",
-                        "connectors", "streamlit", "sqlite_utils"},
+    ((f"{P}/textsafe.py",), EVERY_PART - {f"{P}.textsafe"} | {"streamlit", "sqlite_utils"},
      "writing text safely for each medium is pure, so every layer can use it"),
 ]
 
@@ -64,28 +105,71 @@ RULES = [
 @pytest.mark.parametrize("parts, banned, why", RULES, ids=[r[0][0] for r in RULES])
 def test_layer_does_not_import_banned_modules(parts, banned, why):
     """Each layer imports only what the one-direction flow allows."""
-    offenders = {str(f.relative_to(ROOT)): sorted(imported_modules(f) & banned) for f in python_files(*parts)}
+    offenders = {str(f.relative_to(ROOT)): banned_in(f, banned) for f in python_files(*parts)}
     offenders = {f: mods for f, mods in offenders.items() if mods}
     assert not offenders, f"{why}: {offenders}"
 
 
-# The gate: record/access.py and the parts split from it to keep files small (each says so).
-# record/access_snapshot.py: the gate's reading of the record's snapshot (kept, updated or derived
-# whole), split out to keep access.py within the house's size and imported by access.py alone.
-GATE_FILES = {"record/access.py", "record/access_snapshot.py", "record/carer_access.py", "record/gate_shared.py"}
+def test_the_layer_rules_see_a_banned_import(tmp_path):
+    """Not vacuous: `from ltc_dashboard.store import Store` and `from ltc_dashboard import store`
+    are both found under a ban on the store package, a sibling with a longer name is not."""
+    (tmp_path / "x.py").write_text("from ltc_dashboard.store import Store\n"
+                                    "def f():\n    from ltc_dashboard import store, store_words\n")
+    assert banned_in(tmp_path / "x.py", {STORE}) == ["ltc_dashboard.store", "ltc_dashboard.store.Store"]
+    gate = ROOT / P / "gate" / "access.py"  # a relative import is read as the module it names
+    sneaky = ast.parse("from ..store import db\nfrom . import viewer\n")
+    assert _resolved(sneaky, gate) >= {STORE, f"{STORE}.db", f"{GATE}.viewer"}
 
 
-def test_record_modules_other_than_the_gate_do_not_read_the_store():
-    """Only the gate may import the store; the rest of record/ is pure mapping."""
-    offenders = [str(f.relative_to(ROOT)) for f in python_files("record") if str(f.relative_to(ROOT)) not in GATE_FILES
-                 and imported_modules(f) & {"store", "sqlite_utils", "streamlit", "connectors"}]
+def test_the_top_level_holds_only_the_entry_points_and_the_layers():
+    """A newcomer reads the flow from the top: two entry points (app.py for Streamlit, serve.py for
+    `make run`), the brief's packages and ltc_dashboard/; no loose module (issue 19)."""
+    assert sorted(p.name for p in ROOT.glob("*.py")) == ["app.py", "serve.py"]
+    packages = sorted(p.parent.name for p in ROOT.glob("*/__init__.py"))
+    assert packages == ["conditions", "connectors", P, "pages"]
+    inside = sorted(p.parent.relative_to(ROOT).as_posix() for p in (ROOT / P).glob("*/__init__.py"))
+    assert inside == sorted(layer for layer in LAYERS if layer.startswith(P + "/"))
+    loose = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / P).glob("*.py") if p.name != "__init__.py")
+    assert loose == sorted(LEAVES)
+
+
+def _first_mentions(text: str, names: list[str]) -> list[int]:
+    where = [text.find(f"`{name}/`") for name in names]
+    assert -1 not in where, [name for name, at in zip(names, where) if at == -1]
+    return where
+
+
+def test_the_package_says_its_layers_in_the_order_of_the_flow():
+    """ltc_dashboard/__init__.py (by their names inside it) and docs/ARCHITECTURE.md's Layout
+    section (by their paths) name the layers in LAYERS' order, so the reading order a newcomer is
+    given is the one the rules check."""
+    short = [layer.removeprefix(P + "/") for layer in LAYERS]
+    where = _first_mentions((ROOT / P / "__init__.py").read_text(), short)
+    assert where == sorted(where)
+    docs = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    layout = docs[docs.index("## Layout"):]
+    layout = layout[:layout.index("\n## ", 1)]
+    where = _first_mentions(layout, list(LAYERS))
+    assert where == sorted(where)
+
+
+# The gate: ltc_dashboard/gate/, whose access.py is the one door to clinical resources; the
+# parts split from it to keep files small read the store too (each says so).
+GATE_FILES = {f"{P}/gate/access.py", f"{P}/gate/access_snapshot.py", f"{P}/gate/carer_access.py",
+              f"{P}/gate/shared.py"}
+
+
+def test_gate_modules_other_than_the_readers_do_not_read_the_store():
+    """Of the gate, only access.py and the parts split from it import the store."""
+    offenders = [str(f.relative_to(ROOT)) for f in python_files(f"{P}/gate")
+                 if str(f.relative_to(ROOT)) not in GATE_FILES and banned_in(f, {STORE, "sqlite_utils"})]
     assert not offenders
 
 
 def test_only_the_store_imports_sqlite_utils():
     """sqlite_utils is imported by the store package alone."""
     offenders = [str(p.relative_to(ROOT)) for p in project_files()
-                 if "sqlite_utils" in imported_modules(p) and p.relative_to(ROOT).parts[0] != "store"]
+                 if "sqlite_utils" in imported_modules(p) and p.relative_to(ROOT).parts[:2] != (P, "store")]
     assert not offenders
 
 
@@ -96,7 +180,7 @@ def test_only_the_server_connectors_import_fhirclient():
                ROOT / "connectors" / "fhir_xml.py",
                ROOT / "bench" / "naive_fhirclient.py"}  # the benchmark's yardstick, not the app
     offenders = [str(p.relative_to(ROOT)) for p in project_files()
-                 if "fhirclient" in imported_modules(p) and p not in allowed]
+                 if banned_in(p, {"fhirclient"}) and p not in allowed]
     assert not offenders
 
 
@@ -109,7 +193,7 @@ def test_clinical_reads_of_the_store_happen_only_in_the_gate():
     offenders = []
     for path in project_files():
         rel = path.relative_to(ROOT)
-        if rel.parts[0] == "store" or str(rel) in GATE_FILES:
+        if rel.parts[:2] == (P, "store") or rel.as_posix() in GATE_FILES:
             continue
         text = path.read_text()
         if any(r in text for r in readers):
@@ -123,31 +207,17 @@ MAX_LINES = 400
 STILL_OVER: dict[str, int] = {}
 
 
-def _full_imports(path: Path) -> set[str]:
-    """Every module a file imports, by its full dotted name (`from a.b import c` names a.b and a.b.c)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
-
-
-def test_only_the_gate_opens_the_snapshot_and_only_record_snapshot_makes_it():
-    """record/access_snapshot.py (the gate's reading of snapshots) is imported by record/access.py
-    alone, and the snapshot's parts (record/snapshot/) by the gate, each other, and the mapping's
-    callers through `record.snapshot` (map_visible) or its codec (conditions' chart points)."""
-    importers = [str(p.relative_to(ROOT)) for p in project_files()
-                 if "record.access_snapshot" in _full_imports(p) and str(p.relative_to(ROOT)) != "record/access.py"
-                 and p.relative_to(ROOT).parts[0] != "tests"]
+def test_only_the_gate_opens_the_snapshot_and_only_the_snapshot_package_makes_it():
+    """gate/access_snapshot.py (the gate's reading of snapshots) is imported by gate/access.py
+    alone, and the snapshot's parts (gate/snapshot/) by the gate, each other, and the mapping's
+    callers through `gate.snapshot` (map_visible) or its codec (conditions' chart points)."""
+    importers = [p.relative_to(ROOT).as_posix() for p in project_files()
+                 if f"{GATE}.access_snapshot" in imported_modules(p) and p.relative_to(ROOT).as_posix() != f"{P}/gate/access.py"]
     assert not importers
-    parts = {"record.snapshot.build", "record.snapshot.changes", "record.snapshot.layout", "record.snapshot.mapped",
-             "record.snapshot.removals"}
-    outside = [str(p.relative_to(ROOT)) for p in project_files()
-               if parts & _full_imports(p) and p.relative_to(ROOT).parts[:2] != ("record", "snapshot")
-               and str(p.relative_to(ROOT)) not in (GATE_FILES | {"record/gate_chains.py"})
-               and p.relative_to(ROOT).parts[0] != "tests"]
+    parts = {f"{GATE}.snapshot.{name}" for name in ("build", "changes", "layout", "mapped", "removals")}
+    outside = [p.relative_to(ROOT).as_posix() for p in project_files()
+               if parts & imported_modules(p) and p.relative_to(ROOT).parts[:3] != (P, "gate", "snapshot")
+               and p.relative_to(ROOT).as_posix() not in (GATE_FILES | {f"{P}/gate/chains.py"})]
     assert not outside, outside
 
 
@@ -163,7 +233,7 @@ def test_files_stay_small():
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
-    """`record/access.py` -> `record.access`; a package's `__init__.py` -> the package."""
+    """`ltc_dashboard/gate/access.py` -> `ltc_dashboard.gate.access`; a package's `__init__.py` -> the package."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -244,10 +314,10 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-# cli.py (being changed by the pages and features work, issue 19) imports cli_readings inside a
+# ltc_dashboard/cli/main.py (being changed by the pages and features work, issue 19) imports cli_readings inside a
 # function and cli_readings imports cli for its options and UsageError: to be broken by moving
-# those into a module both import when cli.py is free to change.
-KNOWN_CYCLES: list[list[str]] = []  # none: the command modules share cli_common.py, not cli.py
+# those into a module both import when ltc_dashboard/cli/main.py is free to change.
+KNOWN_CYCLES: list[list[str]] = []  # none: the command modules share ltc_dashboard/cli/common.py, not ltc_dashboard/cli/main.py
 
 
 def test_no_import_cycle_among_the_project_modules():
@@ -280,22 +350,49 @@ def test_every_registered_page_goes_through_the_app_first():
     assert not unguarded
 
 
-def test_every_subpackage_of_an_installed_package_is_installed():
-    """setuptools installs only the packages pyproject lists by name, not their subpackages: a
-    subpackage left out (record/snapshot/) is missing from the installed `ltc`."""
+def test_every_package_is_installed_and_the_installed_names_are_the_projects():
+    """setuptools installs only the packages pyproject lists by name, not their subpackages: one
+    left out (ltc_dashboard/gate/snapshot/ once) is missing from the installed `ltc`, while the tests, run from
+    the checkout, still pass. The installed top-level import names are the project's own package
+    and the three the brief names; nothing generic (settings, sync, service) is installed (issue 19)."""
     import tomllib
 
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setup["packages"])
     found = {".".join(init.parent.relative_to(ROOT).parts) for top in listed if "." not in top
              for init in (ROOT / top).rglob("__init__.py")}
     assert found == listed
+    assert {name for name in listed if "." not in name} == {P, "connectors", "conditions", "pages"}
+    assert setup["py-modules"] == []  # app.py and serve.py run as scripts from the checkout
 
 
-def test_every_top_level_module_is_installed():
-    """The installed `ltc` command imports the project's top-level modules from the install, not the
-    checkout: one missing from pyproject's py-modules makes `ltc` fail outside the tests (cli_readings
-    did, found by `make bench`), while the tests, run from the checkout, still pass."""
-    import tomllib
+def _changes_of_self(tree: ast.AST) -> list[str]:
+    """`self.x = ...`, `self.x[k] = ...`, `del self.x[k]` and `self.x.clear()` (or pop, popitem,
+    update, setdefault) in the methods of mixin classes, by line."""
+    found = []
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name.endswith("Mixin")):
+        for node in ast.walk(cls):
+            targets = []
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in {"clear", "pop", "popitem", "update", "setdefault"}):
+                targets = [node.func.value]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
+                        found.append(f"{cls.name} line {node.lineno}: self.{part.attr}")
+    return found
 
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["py-modules"])
-    assert {path.stem for path in ROOT.glob("*.py")} == listed
+
+def test_the_service_s_mixins_never_change_its_own_state(tmp_path):
+    """Service (service/core.py) owns its store, its caches and its lock; the mixins it takes its
+    other methods from (connect, flags, readings, requests, repeats, appointments) read them and
+    ask core.py to change them (`_switch_store`), so every change of the service's state is in
+    one file (issue 19). Not vacuous: a mixin that swaps the store is found."""
+    (tmp_path / "x.py").write_text("class XMixin:\n    def f(self):\n        self._store = 1\n"
+                                   "        self._cache.clear()\n")
+    assert len(_changes_of_self(ast.parse((tmp_path / "x.py").read_text()))) == 2
+    offenders = {f.name: _changes_of_self(ast.parse(f.read_text())) for f in python_files(f"{P}/service")
+                 if f.name != "core.py"}
+    assert not {name: found for name, found in offenders.items() if found}

@@ -18,7 +18,7 @@ from conditions.dose_changes import dose_events
 from conditions.inflammatory_arthritis_rules import blood_set
 from conditions.mental_health_rules import lithium_checks
 from conditions.situations import situations
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"

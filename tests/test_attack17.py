@@ -13,11 +13,11 @@ import sqlite3
 
 import pytest
 
-import cli
-import sync
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import sync
 from connectors import smart
 from connectors.fhir_server import FhirServerConnector
-from store import Store
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Loopback, Reply, Request, outcome
 
 PATIENT = "p1"
@@ -316,8 +316,8 @@ def test_a_sync_that_fails_after_renewing_does_not_lose_the_rotated_refresh_toke
     tokens at once for exactly this reason; sync_signed_in does not.)"""
     import time as clock
 
-    import service
-    import service_connect
+    from ltc_dashboard.service import core as service
+    from ltc_dashboard.service import connect as service_connect
 
     tokens = signed_in(double, now=clock.time() - 120)  # a 60-second token, run out by now
     svc = service.Service(Store(tmp_path / "ltc.db"))
@@ -342,8 +342,8 @@ def test_a_token_without_expires_in_is_renewed_when_the_server_refuses_it(double
     server ends the access token every sync over the kept connection fails as "not authorised"
     though the kept refresh token would renew it. A 401 on a kept connection should be met with
     one renewal before giving up."""
-    import service
-    import service_connect
+    from ltc_dashboard.service import core as service
+    from ltc_dashboard.service import connect as service_connect
 
     double.expires_in = None  # the token answer carries "expires_in": null
     tokens = signed_in(double)

@@ -1,7 +1,7 @@
 """Attack 19 (outside tester): breaks of the snapshot kept up to date with the change log
-(record/snapshot/changes.py, record/access_snapshot.py, store/derived.py). Each test was an
+(ltc_dashboard/gate/snapshot/changes.py, ltc_dashboard/gate/access_snapshot.py, ltc_dashboard/store/derived.py). Each test was an
 xfail(strict) that failed on snap19; since fixsnap19 each passes, because the snapshot a viewer
-opens is again what a whole derive of the same stored resources makes (record/snapshot/__init__.py,
+opens is again what a whole derive of the same stored resources makes (ltc_dashboard/gate/snapshot/__init__.py,
 invariants 2, 5 and 6; hazard H36). tests/test_snapshot_log.py checks each control alone.
 
 The record and its viewers are tests/attack19_support.py's (R4 shapes of tests/test_access.py and
@@ -10,10 +10,10 @@ tests/test_snapshot_update.py). What held is in tests/test_attack19_snapshot_hel
 
 from __future__ import annotations
 
-import store.resources as store_resources
-from record.access import Viewer, open_record
-from service import Service
-from store import Store
+from ltc_dashboard.store import resources as store_resources
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 from tests.attack19_support import (TODAY, VIEWERS, full, kept, labels, plain, prescription, rebuilt,
                                     result, snapshot_of, stored, synthea)
 
@@ -22,9 +22,9 @@ PATIENT, CLINIC, CARER, CARER_NO_PSY = VIEWERS
 
 # -- 1. Two sessions: a whole derive kept between another session's read of the kept snapshot
 # and its read of the change log. keep_derived deletes the log up to the snapshot it keeps
-# (store/derived.py), so the other session reads an EMPTY log for the old snapshot it holds and
+# (ltc_dashboard/store/derived.py), so the other session reads an EMPTY log for the old snapshot it holds and
 # serves it as current. Streamlit serves sessions in threads, each with its own connection
-# (store/db.py `db`), so two viewers opening one record at once is the ordinary case; here
+# (ltc_dashboard/store/db.py `db`), so two viewers opening one record at once is the ordinary case; here
 # the other session is a second Store on the same file, run at the point between the reads.
 
 def _racing(store: Store, other: Store, viewer) -> None:
@@ -65,7 +65,7 @@ def test_a_new_result_is_not_missed_when_another_session_keeps_the_snapshot(fres
 
 def test_the_stale_open_is_not_kept_for_the_carer_s_next_rerun(fresh_store):
     """The race of the test above, through the service the pages use: the open made from the old
-    snapshot is cached under the current data version (service.py `open`), and the carer's
+    snapshot is cached under the current data version (ltc_dashboard/service/core.py `open`), and the carer's
     next rerun, with no race at all, is served it again."""
     store = kept(fresh_store)
     store.put([result(0, version=2, meta=labels("NOPAT"))])
@@ -78,7 +78,7 @@ def test_the_stale_open_is_not_kept_for_the_carer_s_next_rerun(fresh_store):
 # -- 2. A write that bumps the data version without a log row. The log's completeness is never
 # checked: `changes_since` reads "no rows" as "nothing changed", and the kept snapshot is served
 # for the new data version. Shapes: the put of the store before this branch (main at 3310ba6,
-# store/resources.py `_put_batch`: `_count_change` and no `_note_changes`), which is what an
+# ltc_dashboard/store/resources.py `_put_batch`: `_count_change` and no `_note_changes`), which is what an
 # older install or a CLI from another virtualenv writes to the same file during an upgrade; and
 # a log emptied by hand (the table holds only what "can be derived again").
 
@@ -106,7 +106,7 @@ def test_an_emptied_change_log_does_not_serve_the_old_snapshot(fresh_store):
 def test_a_write_without_a_log_row_is_not_kept_by_a_later_large_sync(fresh_store, monkeypatch):
     store = kept(fresh_store)
     _written_without_the_log(store, monkeypatch, [result(0, version=2, meta=labels("NOPAT"))])
-    store.put([result(n, day=n) for n in range(1, 260)])  # record/access_snapshot.py keeps past 200
+    store.put([result(n, day=n) for n in range(1, 260)])  # ltc_dashboard/gate/access_snapshot.py keeps past 200
     open_record(store, PATIENT, TODAY)
     store.close()
     assert "Observation/o0" not in open_record(Store(store.path), CARER, TODAY).keys
@@ -115,11 +115,11 @@ def test_a_write_without_a_log_row_is_not_kept_by_a_later_large_sync(fresh_store
 # -- 3. Deleting a prescription leaves the medicine groups in the old order (removals.py
 # `_groups` keeps each group where it was; a whole derive orders them by their first request).
 # The record looks the same to a viewer, but the service shares the merged medicine of each
-# group by its NUMBER between the viewers of one data version (record/snapshot/mapped.py
+# group by its NUMBER between the viewers of one data version (ltc_dashboard/gate/snapshot/mapped.py
 # `_Made.groups`, reused while the digests match). When the same data version is opened once
 # from the updated snapshot and once derived whole (the kept row replaced by a process of
 # another code version: keep_derived's INSERT OR REPLACE on patient_id; or dropped by the letter
-# index upgrade, store/db.py `_OLD_LETTER_INDEX`), group n is another medicine.
+# index upgrade, ltc_dashboard/store/db.py `_OLD_LETTER_INDEX`), group n is another medicine.
 
 def _groups_reordered(store: Store) -> None:
     """Metformin (rx0, and rx3 labelled PSY) and Ramipril (rx2, by name) in stored order rx0, rx2,

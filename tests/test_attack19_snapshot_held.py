@@ -1,5 +1,5 @@
 """Attack 19 (outside tester): what held. Each test writes to a record whose snapshot is kept,
-opens it again (updated from the change log where record/snapshot/changes.py can, else derived
+opens it again (updated from the change log where ltc_dashboard/gate/snapshot/changes.py can, else derived
 whole) and compares the snapshot with a whole derive, and every viewer's open (gate keys, the
 unchecked count, the mapped record, the summary JSON, letter search) with a copy of the store
 file whose kept snapshots and letter search rows were dropped (tests/attack19_support.py).
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import pytest
 
-from record import access_snapshot
-from record.access import Viewer, open_record
-from record.access_snapshot import RecordChanged
-from service import Service
-from store import Store
+from ltc_dashboard.gate import access_snapshot
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.access_snapshot import RecordChanged
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 from tests.attack19_support import (SNOMED, base, TODAY, VIEWERS, binary, differences, full, kept, labels, letter,
                                     plain, prescription, rebuilt, related, result, snapshot_of, stored,
                                     synthea)
@@ -150,7 +150,7 @@ def test_deletions_at_a_chunk_boundary_are_applied_alone_and_right(fresh_store, 
 
 
 def test_crossing_the_keep_threshold_keeps_a_right_snapshot(fresh_store, tmp_path):
-    """260 new results over two syncs (record/access_snapshot.py keeps the update past 200)."""
+    """260 new results over two syncs (ltc_dashboard/gate/access_snapshot.py keeps the update past 200)."""
     store = kept(fresh_store)
     store.put([result(n, day=n) for n in range(1, 150)])
     open_record(store, VIEWERS[0], TODAY)

@@ -26,11 +26,11 @@ import pytest
 import hostile_record
 import situation_examples as examples
 from conditions import BY_ID
-from ingest import import_paths
-from record.access import Viewer
-from service import Service
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
 from situation_records import bundle, carer
-from store import Store
+from ltc_dashboard.store import Store
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "fhir-samples"

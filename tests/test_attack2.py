@@ -69,11 +69,11 @@ def test_shared_screen_count_of_withheld_kept_questions(demo_db):
     """With own questions shown on the shared screen, a question kept from a PSY-labelled lithium
     result adds nothing to the shared screen's "N questions kept from the record are not shown"
     count: it would say that a PSY-hidden entry exists (hand-made by the second outside review)."""
-    from exports.own_content import SHARED_SCREEN_PREFERENCE
-    from ingest import import_items
-    from record.access import Viewer
-    from service import Service
-    from store import Store
+    from ltc_dashboard.exports.own_content import SHARED_SCREEN_PREFERENCE
+    from ltc_dashboard.intake.ingest import import_items
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
     from test_shared_screen_own import BIPOLAR, LITHIUM_RULE, TODAY, psy_lithium
 
     service = Service(Store(demo_db))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli import main
+from ltc_dashboard.cli.main import main
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )
@@ -26,7 +26,7 @@ def test_the_same_file_imported_by_the_person_and_their_carer_is_kept_once(servi
     """Shape: one blood pressure monitor at home, its app's export imported by the person and, not
     knowing, by the daughter who helps her (she may add: consent action `correct`). docs/rules:
     "a reading already kept (same kind, moment and values) is not added again", and
-    record/reading_csv.py `same` says "whoever entered it". The week must not count 28 readings."""
+    ltc_dashboard/intake/reading_csv.py `same` says "whoever entered it". The week must not count 28 readings."""
     allow_corrections(service)
     path = tmp_path / "omron.csv"
     path.write_text(OMRON_WEEK)
@@ -42,7 +42,7 @@ def test_a_reading_dated_before_the_person_was_born_is_refused(service):
     was born long after 1926; a reading then is not one the person took, and it stretches every
     chart's "All" period back a century. The check refuses dates before 1900 already; the
     person's birth date is the real limit."""
-    from record.readings import ReadingInvalid
+    from ltc_dashboard.record.readings import ReadingInvalid
 
     me = viewer("dm-patient")
     born = service.summary(me, today()).patient.birth_date

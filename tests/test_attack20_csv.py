@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
-from record.reading_csv import CsvUnusable, read
+from ltc_dashboard.cli.main import main
+from ltc_dashboard.intake.reading_csv import CsvUnusable, read
 from test_durability import DEMO
 
 TODAY = dt.date(2026, 11, 25)
@@ -156,8 +156,8 @@ def test_checking_what_is_already_kept_grows_with_the_rows_not_their_square(caps
     a lookup by moment needs about one comparison a row; today it makes one per pair."""
     import datetime as dt
 
-    from record import reading_csv
-    from store import Store
+    from ltc_dashboard.intake import reading_csv
+    from ltc_dashboard.store import Store
 
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     stamps = [(start + dt.timedelta(minutes=15 * n)).isoformat() for n in range(2000)]

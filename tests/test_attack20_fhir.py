@@ -3,7 +3,7 @@ and the sync. Each test marked xfail(strict=True) failed on main when written an
 happen; unmarked tests pin what held.
 
 Inputs: the demo records (data/demo, through tests/test_exports_support.py), Observations made by
-the app's own exporter (exports/reading_fhir.py `reading_resource`) then edited the way a person or
+the app's own exporter (ltc_dashboard/exports/reading_fhir.py `reading_resource`) then edited the way a person or
 another system would edit a JSON file, and a loopback FHIR server on 127.0.0.1 (`Paged`,
 tests/test_attack17.py) answering with a searchset (FHIR R4 bundle.html).
 """
@@ -16,11 +16,11 @@ import json
 
 import pytest
 
-from exports.reading_fhir import reading_resource
-from exports.restore import restore
-from ingest import import_paths
-from record.readings import Reading
-from store import Store
+from ltc_dashboard.exports.reading_fhir import reading_resource
+from ltc_dashboard.exports.restore import restore
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.record.readings import Reading
+from ltc_dashboard.store import Store
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )
@@ -40,7 +40,7 @@ def _reading(patient: str, **fields) -> Reading:
 
 
 def _observation(patient: str, **fields) -> dict:
-    """The app's own export of one reading (exports/reading_fhir.py), as a Bundle would hold it."""
+    """The app's own export of one reading (ltc_dashboard/exports/reading_fhir.py), as a Bundle would hold it."""
     return reading_resource(_reading(patient, **fields), patient)
 
 
@@ -109,7 +109,7 @@ def test_reimporting_the_export_never_duplicates_a_precise_glucose(service, tmp_
 
 def test_reimporting_an_older_export_does_not_undo_a_correction(service, tmp_path):
     """Input: the person exports (a backup), then corrects a mistyped reading 183/86 to 138/86, then
-    imports the backup again (moving to a new computer, or a second `ltc import`). exports/restore.py:
+    imports the backup again (moving to a new computer, or a second `ltc import`). ltc_dashboard/exports/restore.py:
     "what is already stored is never changed (the person's later edits win over an older export)".
     The exported Observation carries the reading's id; the wrong 183/86 should not come back."""
     me = viewer(DM)

@@ -15,14 +15,14 @@ import datetime as dt
 
 import pytest
 
-from cli import main
+from ltc_dashboard.cli.main import main
 from conditions.home_average import home_average, why_none
 from conditions.home_glucose import NO_RANGE, glucose_panel
-from record.dates import UK
-from record.models import PatientInfo
-from record.readings import Reading, ReadingInvalid, check
-from service_readings import ReadingRefused
-from sheet import summary_markdown
+from ltc_dashboard.record.dates import UK
+from ltc_dashboard.record.models import PatientInfo
+from ltc_dashboard.record.readings import Reading, ReadingInvalid, check
+from ltc_dashboard.service.readings import ReadingRefused
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )

@@ -5,7 +5,7 @@ Where the shapes come from: the R4 Appointment page (http://hl7.org/fhir/R4/appo
 participant.actor is a Reference (relative, absolute, urn:uuid, contained "#id", identifier-only
 or display-only, R4 references.html), a group appointment lists several Patients, `end` is
 optional and `minutesDuration` may give the length instead; labels from
-data/terminology/sensitivity.csv (the gate's table) written in the spellings record/policy.py
+data/terminology/sensitivity.csv (the gate's table) written in the spellings ltc_dashboard/gate/policy.py
 reads; the two 01:30s of 25 October 2026 (BST ends at 01:00 UTC); calendar text with what RFC 5545
 §3.3.11 says must be escaped and §3.1 says is folded. Everything is made here.
 
@@ -23,12 +23,12 @@ import shutil
 import icalendar
 import pytest
 
-import cli
-from exports.calendar_ics import calendar
-from record.access import Viewer
-from service import Service
-from sheet import appointment_lines as sheet_lines
-from store import Store
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.exports.calendar_ics import calendar
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.summary.sheet import appointment_lines as sheet_lines
+from ltc_dashboard.store import Store
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes LTC_TODAY here, the process in UTC+14
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -100,7 +100,7 @@ def test_a_joint_appointment_listing_another_patient_first_is_still_this_patient
     under the other). It must be in this patient's list. Imported for this patient (as an upload
     signed in as them is: ingest.import_items for_patient); imported for nobody (a file with both
     Patients, `ltc import`) it is refused with a plain reason and filed under neither."""
-    from ingest import JOINT, import_items
+    from ltc_dashboard.intake.ingest import JOINT, import_items
 
     joint = appt("joint", "2026-12-10T10:00:00Z", parts=[
         {"actor": {"reference": "Patient/p2"}}, {"actor": {"reference": "Patient/p1"}},
@@ -164,7 +164,7 @@ def test_an_appointment_naming_the_patient_by_nhs_number_only_is_not_lost_silent
     patient, and it is neither listed nor counted. An Observation whose subject is identifier-only
     is refused with a plain reason (connectors/validate.py); this must be refused the same way, or
     shown to the patient whose NHS number it names."""
-    from ingest import import_items
+    from ltc_dashboard.intake.ingest import import_items
 
     nhs = {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}
     store = Store(tmp_path / "nhs.db")
@@ -263,7 +263,7 @@ def test_a_prognosis_reason_hides_the_appointment_unless_chosen(make):
 
 def test_a_start_in_another_zone_lands_on_the_uk_day(make):
     """23:30 at -05:00 on 14 December is 04:30 on the 15th in the UK: listed and said on the 15th."""
-    from record.appointments import when_words
+    from ltc_dashboard.record.appointments import when_words
 
     service = make(appt("ny", "2026-12-14T23:30:00-05:00"))
     assert when_words(line(service, "ny")) == "Tuesday 15 December 2026 at 04:30"
@@ -275,7 +275,7 @@ def test_calendar_text_cannot_inject_an_event_and_folds_whole_characters():
     75 octets, valid UTF-8 on every physical line."""
     from zoneinfo import ZoneInfo
 
-    from record.appointments import AppointmentLine
+    from ltc_dashboard.record.appointments import AppointmentLine
 
     words = ("Review; bloods, feet\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injected\nbring 👨‍👩‍👧‍👦 "
              + "𝔇𝔦𝔞𝔟𝔢𝔱𝔢𝔰 " * 12 + "é" * 40)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_support import (  # noqa: F401  (fixtures)
     DIABETES, demo_db, demo_db_template, go, open_app, texts,
 )
@@ -52,7 +52,7 @@ def _offering(monkeypatch, starts: list[str]) -> None:
     """The page as if the practice's server offered booking and listed these slot starts (the
     service's server calls stand in, as tests/test_app_appointments.py does)."""
     from connectors.booking import Slot
-    from service import Service
+    from ltc_dashboard.service.core import Service
 
     monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
     monkeypatch.setattr(Service, "free_slots", lambda self, viewer, today: [
@@ -84,7 +84,7 @@ def test_a_slots_service_text_is_never_read_as_markdown(demo_db, monkeypatch):
     image) goes into the "Book ..." button label and the "Book ...?" confirmation, both of which
     Streamlit reads as Markdown (links and images in labels): it must be shown as written."""
     from connectors.booking import Slot
-    from service import Service
+    from ltc_dashboard.service.core import Service
 
     monkeypatch.setattr(Service, "booking_offered", lambda self, viewer, today: True)
     monkeypatch.setattr(Service, "free_slots", lambda self, viewer, today: [

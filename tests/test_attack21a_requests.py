@@ -21,12 +21,12 @@ import shutil
 
 import pytest
 
-import cli
-from record.access import Viewer
-from record.record_requests import RequestInvalid, answer_due, check
-from service import Service
-from service_requests import RequestRefused
-from store import Store
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.record.record_requests import RequestInvalid, answer_due, check
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.service.record_requests import RequestRefused
+from ltc_dashboard.store import Store
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -151,7 +151,7 @@ def test_the_cli_leaves_an_existing_file_when_a_name_is_refused(service, tmp_pat
 def test_the_day_made_is_the_uk_day_near_midnight(service, tmp_path, capsys, monkeypatch):
     """Not frozen: 23:30 on 31 January 2027 in the UK is already 1 February in Kiritimati (the
     process zone, UTC+14). `ltc request --kind sar` is made on 31 January, due 28 February."""
-    import record.dates
+    from ltc_dashboard.record import dates as record_dates
 
     class _Clock(dt.datetime):
         @classmethod
@@ -163,7 +163,7 @@ def test_the_day_made_is_the_uk_day_near_midnight(service, tmp_path, capsys, mon
         date, timedelta, timezone, datetime = dt.date, dt.timedelta, dt.timezone, _Clock
 
     monkeypatch.delenv("LTC_TODAY")
-    monkeypatch.setattr(record.dates, "dt", _Dt)  # the clock of the one rule for today (record.dates.uk_today)
+    monkeypatch.setattr(record_dates, "dt", _Dt)  # the clock of the one rule for today (record.dates.uk_today)
     out = tmp_path / "sar.txt"
     code = cli.main(["request", "--patient", "p1", "--kind", "sar", "--format", "text", "--out", str(out),
                      "--db", str(service._store.path)])

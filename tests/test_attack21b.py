@@ -80,7 +80,7 @@ def test_an_authorisation_whose_validity_ended_is_not_listed(service):
 @pytest.mark.parametrize("status", ["stopped", "cancelled", "entered-in-error"])
 def test_an_ended_authorisation_is_neither_listed_nor_orderable(service, status):
     """Probe (held): each R4 status that ends a request."""
-    from service_repeats import OrderRefused
+    from ltc_dashboard.service.repeats import OrderRefused
 
     ended = {**demo_resource("diabetes.json", "dm-med-metformin"), "meta": {"versionId": "2"}, "status": status}
     service._store.put([ended])
@@ -227,9 +227,9 @@ def test_the_uk_core_medication_requests_offer_nothing(tmp_path):
     order) with its Patient and Medications, imported from XML: none is offered for ordering."""
     from pathlib import Path
 
-    from ingest import import_paths
-    from service import Service
-    from store import Store
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
 
     folder = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "ukcore-r4-xml"
     files = sorted(folder.glob("UKCore-MedicationRequest-*.xml")) + sorted(folder.glob("UKCore-Medication-*.xml")) \
@@ -267,7 +267,7 @@ def test_a_repeat_carried_as_a_medication_statement_is_listed(service):
     """A UK Core MedicationStatement (the shape of UKCore-MedicationStatement-Amoxicillin-Example,
     status active, with the UK Core last-issue-date extension the mapping reads) for a medicine
     the record holds no request of, last issued 10 November."""
-    from record.mapping_medications import LAST_ISSUE_EXTENSION
+    from ltc_dashboard.record.mapping_medications import LAST_ISSUE_EXTENSION
 
     statement = {"resourceType": "MedicationStatement", "id": "att-stmt-levo", "status": "active",
                  "medicationCodeableConcept": {"text": "Levothyroxine 50microgram tablets"},

@@ -6,7 +6,7 @@ unmarked: a probe that held.
 
 Records: the demo records (data/demo: the dementia record's daughter and her Consent, the
 diabetes record), the leak-test shapes of tests/leak_shapes.py (R4 Consents as
-clinical-reference §8.2 writes them), the Task exactly as exports/repeat_order.py sends it, and
+clinical-reference §8.2 writes them), the Task exactly as ltc_dashboard/exports/repeat_order.py sends it, and
 the UK Core Task example (../shared/fhir-samples/ukcore-r4-xml/UKCore-Task-Colonoscopy-Example.xml).
 """
 
@@ -19,16 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from ltc_dashboard.cli.main import main
 from connectors.orders import scope_allows_create
-from exports.repeat_order import ORDER_EXTENSION, order_task
-from exports.own_content import TAG
-from ingest import import_paths
+from ltc_dashboard.exports.repeat_order import ORDER_EXTENSION, order_task
+from ltc_dashboard.exports.own_content import TAG
+from ltc_dashboard.intake.ingest import import_paths
 from leak_oracle import MARKER, TODAY, must_hide
-from record.access import Viewer
-from service import Service
-from service_repeats import OrderRefused
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.service.repeats import OrderRefused
+from ltc_dashboard.store import Store
 from test_exports_support import DEMO, demo_resource, export_store_template, service, today, viewer  # noqa: F401
 from test_feedback import DAUGHTER
 from test_leaks_repeats import record, seen_text
@@ -152,7 +152,7 @@ def test_the_sent_task_coming_back_in_a_file_is_not_an_order_or_an_entry(service
 
 
 def _own_order(patient: str, focus: str, display: str | None) -> dict:
-    """An own-content order Task as exports/repeat_order.py own_task writes it."""
+    """An own-content order Task as ltc_dashboard/exports/repeat_order.py own_task writes it."""
     task = {"resourceType": "Task", "id": f"own-order-att-{patient}", "meta": {"tag": [TAG]},
             "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:att21b-{patient}"}],
             "status": "requested", "intent": "order", "focus": {"reference": f"MedicationRequest/{focus}"},
@@ -181,7 +181,7 @@ def test_a_restored_order_pointing_at_another_patients_medicine_names_nothing_of
     """Probe (held): an own-content order for the diabetes patient whose focus is the dementia
     patient's donepezil, with no display: the store's name of the other patient's entry is never
     shown, and it is never marked issued from the other record. Since the fix for attack 21b's
-    restricted-medicine orders (record/own_content_access.py ORDERS), an order is shown only while
+    restricted-medicine orders (ltc_dashboard/gate/own_content.py ORDERS), an order is shown only while
     the medicine it names is visible, so this one is not listed at all (it was listed as "a repeat
     medicine")."""
     path = tmp_path / "own.json"
@@ -237,7 +237,7 @@ def test_a_carer_allowed_to_see_but_not_to_correct_may_not_order(service):
 
 
 def test_a_carers_task_does_not_say_my_prescription():
-    """The Task a carer's order sends (requester RelatedPerson, exports/repeat_order.py order_task)."""
+    """The Task a carer's order sends (requester RelatedPerson, ltc_dashboard/exports/repeat_order.py order_task)."""
     import datetime as dt
 
     task = order_task("dem-patient", "dem-med-donepezil-10mg", "Donepezil 10mg tablets",

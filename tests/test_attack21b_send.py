@@ -17,9 +17,9 @@ import json
 import pytest
 import requests
 
-from ingest import import_paths
-from service import Service
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 from test_exports_support import DEMO, today, viewer
 from test_repeats import ORDERED
 from tests.servers import sekmet as sk

@@ -1,5 +1,5 @@
 """Outside attack on the mapped entries the Service shares between one record's viewers
-(service.Service._mapped, record.snapshot.map_visible; issue 18, hazard H24): an entry whose
+(service.Service._mapped, gate.snapshot.map_visible; issue 18, hazard H24): an entry whose
 mapping reads another resource (a letter's Binary, a request's Medication) that one viewer may see
 and another may not. The promise: the shared models are used only where the viewer resolves the
 same references, so the shared screen never shows what the patient's view read through a hidden
@@ -19,9 +19,9 @@ import datetime as dt
 
 import pytest
 
-from record.access import Viewer
-from service import open_service
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import open_service
+from ltc_dashboard.store import Store
 from test_app_support import BIPOLAR, demo_db, demo_db_template  # noqa: F401
 
 TODAY = dt.date(2026, 11, 25)

@@ -24,9 +24,9 @@ import sys
 
 import pytest
 
-from record.access import Viewer
-from service import VIEW_IDS, open_service
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import VIEW_IDS, open_service
+from ltc_dashboard.store import Store
 from test_app_support import DEMENTIA, DIABETES, END_OF_LIFE, ROOT, SDV_LETTER, demo_db, demo_db_template  # noqa: F401
 
 TODAY = dt.date(2026, 11, 25)
@@ -148,7 +148,7 @@ def test_a_consent_withdrawn_by_ltc_import_in_another_process_is_applied(demo_db
     path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": "urn:uuid:6f0c2f7e-2a1d-4c1e-9a51-0d5e6e0c9a11", "resource": consent}]}))
     env = {**os.environ, "LTC_DB": str(demo_db)}
-    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "import", "--db", str(demo_db), str(path)],
+    done = subprocess.run([sys.executable, "-m", "ltc_dashboard.cli.main", "import", "--db", str(demo_db), str(path)],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert svc.summary(DAUGHTER, TODAY).model_dump_json() == fresh(demo_db, DAUGHTER)

@@ -15,8 +15,8 @@ import re
 
 
 from pages import state
-from record.access import Viewer
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.store import Store
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, PSY_ENTRY, SDV_LETTER, demo_db, demo_db_template, go, no_errors,
     open_app, open_expanders, texts,

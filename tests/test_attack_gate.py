@@ -43,10 +43,10 @@ def access_start(start: str = "2023-01-01") -> dict:
 
 def shown(files: list, viewer: str, marks: set[str]) -> dict[str, list[str]]:
     """Import the files in order into a fresh store; where each marker reached this viewer."""
-    from ingest import import_paths
-    from record.access import Viewer
-    from service import Service
-    from store import Store
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
 
     folder = Path(tempfile.mkdtemp(prefix="attack-gate-", dir=MEMORY))
     try:

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-import service
-from cli import main
+from ltc_dashboard.service import core as service
+from ltc_dashboard.cli.main import main
 from connectors.base import Rejected
 from connectors.files import FileConnector
-from record.access import Viewer
-from service_connect import UploadRefused
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.connect import UploadRefused
+from ltc_dashboard.store import Store
 from test_app_support import DIABETES, RHEUMATOID, demo_db, demo_db_template  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2026, 11, 25)
@@ -155,7 +155,7 @@ def test_an_upload_cannot_name_another_patients_medicine(demo_db):
     request = {"resourceType": "MedicationRequest", "id": "ra-mr-x", "status": "active", "intent": "order",
                "subject": {"reference": f"Patient/{RHEUMATOID}"}, "medicationReference": {"reference": "Medication/med-x"},
                "authoredOn": "2026-10-01", "dosageInstruction": [{"text": "one daily"}]}
-    from ingest import import_items
+    from ltc_dashboard.intake.ingest import import_items
     assert not import_items(store, [request]).rejected  # (`ltc import`: the practice's own record)
     svc = service.Service(store)
     before = [m.name for m in svc.record(patient_view(RHEUMATOID), TODAY).medications if m.id == "ra-mr-x"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_support import go, no_errors, open_app, texts
 from test_attack_plan_reviews import _alzheimers, _detail, _patient, _plan, _review
 
@@ -35,7 +35,7 @@ def partial_db(tmp_path, monkeypatch):
 
 def test_partial_dates_are_never_shown_as_days_or_made_overdue(partial_db):
     """On the overview and the care plan page, a date the record gave only as a year or a month is
-    never shown as a day it did not give (record/models.py: "2019" is never shown as "1 January
+    never shown as a day it did not give (ltc_dashboard/record/models.py: "2019" is never shown as "1 January
     2019"), and the review recorded in "2025" is not called overdue on either page."""
     at = open_app("p", "patient")
     no_errors(at)

@@ -1,6 +1,6 @@
 """Outside attack on "a scheduled review shows its date from the same check the overview shows;
 an unreadable date is 'Date not recorded', never overdue" and on the care plan page's activity
-dates (issue 18): record/mapping_plans._schedule, conditions/plan_activities.py,
+dates (issue 18): ltc_dashboard/record/mapping_plans._schedule, conditions/plan_activities.py,
 conditions/base.check_from_row / undated_evidence, summary.build_summary.
 
 The records are hand-written for this attack: CarePlan.activity in the R4 shapes
@@ -25,10 +25,10 @@ import pytest
 from conditions import dementia
 from conditions import plan_activities as activities
 from conditions.base import Context
-from record.access import Viewer, open_record
-from record.mapping import map_record
-from store import Store
-from summary import build_summary
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import build_summary
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day
 SCT = "http://snomed.info/sct"
@@ -130,7 +130,7 @@ def test_an_event_west_of_the_uk_is_shown_on_its_uk_day():
 @pytest.mark.parametrize("start", ["2027", "2027-03"])
 def test_a_partial_schedule_date_is_not_shown_as_a_day(start):
     """scheduledPeriod.start "2027" (or "2027-03"), a FHIR partial dateTime: the page must not show
-    "1 January 2027" (or "1 March 2027"); record/models.py promises "2019" is never shown as
+    "1 January 2027" (or "1 March 2027"); ltc_dashboard/record/models.py promises "2019" is never shown as
     "1 January 2019". The activity line either keeps the precision or shows no day."""
     (line,) = _view(_plan(_detail(scheduledPeriod={"start": start})))[0]
     assert line.date is None or getattr(line, "date_precision", "day") != "day"
@@ -257,10 +257,10 @@ def test_an_advance_care_plan_started_across_midnight_counts_from_its_uk_day(sta
 @pytest.mark.parametrize("kind", ["patient", "proxy", "clinic"])
 def test_a_hidden_appointment_gives_no_date_through_the_gate(tmp_path, kind):
     """An activity pointing at an Appointment labelled restricted (meta.security Confidentiality
-    "R", hidden from every viewer, record/access.py): opened through the gate for the patient, a
+    "R", hidden from every viewer, ltc_dashboard/gate/access.py): opened through the gate for the patient, a
     carer (tests/situation_records.carer) and the shared screen, the activity says "date not
     recorded" or the plan itself is withheld (the gate withholds what points at a hidden entry,
-    record/gate_chains.py); the hidden appointment's day appears in no activity line."""
+    ltc_dashboard/gate/chains.py); the hidden appointment's day appears in no activity line."""
     from situation_records import CARER, PID, carer
 
     def mine(resource: dict) -> dict:  # the same resource, about the carer's patient

@@ -16,9 +16,9 @@ import copy
 
 import pytest
 
-import sync
-from ingest import import_items
-from store import Store
+from ltc_dashboard.intake import sync
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Reply, outcome
 from tests.test_attack17 import PATIENT, TOKEN, Paged, bundle, observation, page_url
 

@@ -1,5 +1,5 @@
 """Outside attack on kept SMART connections held per server, record and holder (issue 17; docs/sync.md,
-store/connections.py): a carer's kept connection must never replace, be used as, or forget another
+ltc_dashboard/store/connections.py): a carer's kept connection must never replace, be used as, or forget another
 holder's (the person's or another carer's), and never open another record. Store and sync level
 only: connections are kept with `sync.keep_connection` as the sign-in keeps them (no network).
 Breaks were strict xfails with their cause until fixed (branch fix-sync); the rest pin what held.
@@ -16,15 +16,15 @@ import time
 
 import pytest
 
-import cli
-import service
-import service_connect
-import settings
-import sync
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.service import core as service
+from ltc_dashboard.service import connect as service_connect
+from ltc_dashboard import settings
+from ltc_dashboard.intake import sync
 from connectors import smart
-from ingest import import_items
-from record.access import proxy_links
-from store import Store
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.gate.access import proxy_links
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Loopback, Reply, outcome
 from tests.test_app_connect import demo_record
 from tests.test_app_support import DEMENTIA as PATIENT_ID
@@ -161,7 +161,7 @@ def _ended(resources: list[dict], how: str) -> list[dict]:
 def test_a_carer_whose_access_ended_cannot_sync_over_their_kept_connection(tmp_path, how, via, monkeypatch):
     """The daughter kept a connection to her mother's record; since then her access ended in the
     record the app holds (her INFA Consent inactive, her RelatedPerson inactive, or her RelatedPerson
-    labelled NOPAT, hidden: the gate then lists her as not active, or not at all: record/access.py
+    labelled NOPAT, hidden: the gate then lists her as not active, or not at all: ltc_dashboard/gate/access.py
     proxy_links). `ltc sync --as
     proxy:RelatedPerson/dem-rp-daughter`, or "Sync now" on her "Sync their record" page (the service's
 `sync_connection`), must not use her connection: nothing reaches the server.

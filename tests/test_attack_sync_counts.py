@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-import sync
-from store import Store
+from ltc_dashboard.intake import sync
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Reply, outcome
 from tests.test_attack17 import PATIENT, Paged
 from tests.test_attack_sync import obs, page, shown, sync_once

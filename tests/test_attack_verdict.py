@@ -1,6 +1,6 @@
 """Outside attack on "one verdict per result that matches the target the page shows" (issue 18):
 conditions/verdict.py, conditions/personal.py, conditions/base.measure_view, pages/charts.py,
-pages/text.off_target, sheet.py.
+pages/text.off_target, ltc_dashboard/summary/sheet.py.
 
 Each test builds FHIR R4 records nobody in the change wrote and asks the app's own entry points
 (the diabetes view's measure builder, the chart's rows and sentence, the sheet's latest line, the
@@ -22,12 +22,12 @@ import datetime as dt
 
 import pytest
 
-import sheet
+from ltc_dashboard.summary import sheet
 from conditions import verdict
 from conditions.base import Context
 from conditions.diabetes import SPEC
 from pages import charts, text
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day
 SCT = "http://snomed.info/sct"

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_support import go, no_errors, open_app, open_expanders
 
 SCT = "http://snomed.info/sct"
@@ -116,9 +116,9 @@ def test_what_the_carer_may_not_see_never_shapes_their_verdict_or_check(tmp_path
 
     from conditions import verdict
     from pages import text
-    from record.access import Viewer, open_record
+    from ltc_dashboard.gate.access import Viewer, open_record
     from situation_records import CARER, PID
-    from summary import build_summary
+    from ltc_dashboard.summary.core import build_summary
 
     store = Store(tmp_path / "app.db")
     store.put(_hidden_record())
@@ -141,8 +141,8 @@ def test_a_goal_withdrawn_in_a_later_version_never_sets_the_target_whatever_the_
     newest version wins, so the guideline 48 is the target the patient's summary shows."""
     import datetime as dt
 
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     base = _record({"value": 58, "unit": "mmol/mol"}, 55)
     goal = next(r for r in base if r["resourceType"] == "Goal")

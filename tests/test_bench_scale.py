@@ -73,9 +73,9 @@ def test_the_mix_of_types_holds_as_the_record_grows(scale):
 
 def test_the_record_imports_with_nothing_rejected(small_file, tmp_path):
     """Every entry of the Bundle is stored, none rejected, and letters are searchable by their text."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from store import Store
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.store import Store
 
     entries = len(json.loads(small_file.read_text())["entry"])
     store = Store(tmp_path / "scale.db")
@@ -90,10 +90,10 @@ def test_the_record_imports_with_nothing_rejected(small_file, tmp_path):
 def test_the_record_shows_all_five_views_and_hides_what_it_should(small_file, tmp_path):
     """The patient sees diabetes, end of life, dementia, arthritis and mental health views; the
     clinic screen loses the PSY-labelled entries and the gate drops the NOPAT letters."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from service import Service
-    from store import Store
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
 
     store = Store(tmp_path / "scale.db")
     import_paths(store, [small_file])

@@ -10,13 +10,13 @@ import datetime as dt
 
 import pytest
 
-import sync
+from ltc_dashboard.intake import sync
 from connectors.booking import BookingClient, scope_allows_writes
 from connectors.smart import SmartConfig, Tokens
-from record.access import Viewer
-from service import Service
-from service_appointments import BookingRefused
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.service.appointments import BookingRefused
+from ltc_dashboard.store import Store
 from tests.servers.fixtures import proxy, server  # noqa: F401  (fixtures)
 from tests.servers.loopback import status
 
@@ -79,7 +79,7 @@ def test_what_sekmet_returns_maps_on_the_uk_clock(server, booker):
     booked, for what its Slot was for, and its calendar event starts at that instant."""
     import icalendar
 
-    from record.appointments import when_words
+    from ltc_dashboard.record.appointments import when_words
 
     done = booker.book(ME, TODAY, "appt-slot-bst", server.base, server.token)
     line = {l.id: l for l in booker.summary(ME, TODAY).appointments}[done.appointment_id]

@@ -8,7 +8,7 @@ import json
 from connectors.base import Rejected
 from connectors.bundle_rules import UNREADABLE_CODING
 from connectors.files import FileConnector
-from record.policy import UNREADABLE_LABEL
+from ltc_dashboard.gate.policy import UNREADABLE_LABEL
 
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 NOPAT, PSY = {"system": ACT, "code": "NOPAT"}, {"system": ACT, "code": "PSY"}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ingest import import_items
+from ltc_dashboard.intake.ingest import import_items
 from pages import state
-from record.access import Viewer
-from service import open_service
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import open_service
+from ltc_dashboard.store import Store
 from test_app_support import (  # noqa: F401  (fixtures)
     DEMENTIA, DIABETES, SDV_LETTER, demo_db, demo_db_template, go, no_errors, open_app,
 )

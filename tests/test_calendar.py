@@ -1,7 +1,7 @@
-"""The "Add to calendar" file (exports/calendar_ics.py) is RFC 5545 a calendar library reads back,
+"""The "Add to calendar" file (ltc_dashboard/exports/calendar_ics.py) is RFC 5545 a calendar library reads back,
 with the UK clock time right on either side of the clocks changing (29 March and 25 October 2026).
 
-The appointments are made here, in the shapes record/appointments.py gives (aware datetimes on the
+The appointments are made here, in the shapes ltc_dashboard/record/appointments.py gives (aware datetimes on the
 UK clock), with the dates chosen around the 2026 clock changes."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from exports.calendar_ics import calendar, escape, file_name, fold
-from record.appointments import AppointmentLine
+from ltc_dashboard.exports.calendar_ics import calendar, escape, file_name, fold
+from ltc_dashboard.record.appointments import AppointmentLine
 
 UK = ZoneInfo("Europe/London")
 STAMP = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from pages.carer_choice import carer_choices, distinct, person_labels, switch_options
-from record.access import ProxyLink
-from service import PatientChoice
+from ltc_dashboard.gate.access import ProxyLink
+from ltc_dashboard.service.core import PatientChoice
 
 
 def link(rp: str, patient: str, name: str = "Chris Carer") -> ProxyLink:

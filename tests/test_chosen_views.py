@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from ingest import import_items
-from record.access import Viewer
-from service import Service
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -168,7 +168,7 @@ def test_the_clinic_screen_neither_applies_choices_nor_suggests(fresh_store):
 
 def test_the_cli_view_ids_are_the_registry():
     """`ltc summary --view` offers exactly the registered condition views."""
-    import cli
+    from ltc_dashboard.cli import main as cli
     from conditions import BY_ID
 
     assert cli.VIEW_IDS == tuple(BY_ID)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from ltc_dashboard.cli.main import main
 
 FILES = Path(__file__).parent / "fixtures" / "files"
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"

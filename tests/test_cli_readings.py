@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
-from record.reading_csv import CsvUnusable, read
+from ltc_dashboard.cli.main import main
+from ltc_dashboard.intake.reading_csv import CsvUnusable, read
 from test_durability import DEMO
 from test_exports_support import today
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import import_paths
-from record.access import Viewer, open_record
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.summary.core import build_summary
 
 FIXTURES = Path(__file__).parent / "fixtures" / "conditions"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))

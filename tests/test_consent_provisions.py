@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from record.access import Viewer, open_record
-from service import Service
-from sheet import summary_markdown
-from store import Store
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -331,7 +331,7 @@ def test_a_denied_medicine_hides_the_prescriptions_that_name_it(fresh_store):
 def test_sign_in_lists_a_carer_as_active_only_when_a_consent_may_grant_them_something():
     """proxy_links: a carer with a permit naming them is active; one whose only Consent names no
     one, or cannot be read, is not."""
-    from record.access import proxy_links
+    from ltc_dashboard.gate.access import proxy_links
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "links.db")

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from record.access import Viewer, open_record
+from ltc_dashboard.gate.access import Viewer, open_record
 from test_consent_provisions import PEOPLE, SCT, TODAY, consent, entry
 
 

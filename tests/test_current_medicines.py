@@ -15,11 +15,11 @@ from conditions.medicines import is_current
 from conditions.problems import clinical_problems
 from connectors.base import Rejected
 from connectors.files import FileConnector
-from ingest import import_paths
-from record.access import Viewer, open_record
-from record.mapping import map_record
-from sheet import summary_markdown
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.summary.core import build_summary
 from tests.test_access import consent, related
 
 TODAY = dt.date(2026, 11, 25)
@@ -219,7 +219,7 @@ def _condition(code, text, category="problem-list-item", status="active"):
 def test_patients_list_shows_clinical_conditions_only(capsys, db_path, tmp_path):
     """`ltc patients` lists diagnoses and clinical findings (obesity is a finding too), never social
     or administrative entries (a refugee, employment, a health-concern category) or ended ones."""
-    from cli import main
+    from ltc_dashboard.cli.main import main
 
     resources = [{"resourceType": "Patient", "id": "p1", "name": [{"given": ["Ann"], "family": "Test"}]},
                  _condition("44054006", "Diabetes mellitus type 2 (disorder)"),

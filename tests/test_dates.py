@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from record.dates import DateError, clinical_date, human, parse
-from record.terminology import codings_of
+from ltc_dashboard.record.dates import DateError, clinical_date, human, parse
+from ltc_dashboard.record.terminology import codings_of
 
 
 @pytest.mark.parametrize("text, day, precision", [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conditions import dementia
 from conditions.base import Context
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"
@@ -204,9 +204,9 @@ def test_carers_panel_lists_carers_only():
 
 def test_demo_dementia_record_gives_a_carer_view(fresh_store):
     """The UK-coded demo record opens a non-empty dementia view for the daughter's proxy access."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     import_paths(fresh_store, [DEMO / "dementia.json"])
     patient_id = next(iter(fresh_store.patient_ids()))

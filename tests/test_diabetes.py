@@ -12,11 +12,11 @@ import pytest
 from conditions import diabetes_rules as rules
 from conditions.base import Context
 from conditions.diabetes import SPEC
-from ingest import import_paths
-from record import terminology
-from record.access import Viewer, open_record
-from record.mapping import map_record
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.record import terminology
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.summary.core import build_summary
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"

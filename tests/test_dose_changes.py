@@ -13,8 +13,8 @@ import pytest
 
 from conditions.base import Context
 from conditions.dose_changes import dose_events, latest_event
-from record.doses import dose_amount, from_text, strength_in
-from record.mapping import map_record
+from ltc_dashboard.record.doses import dose_amount, from_text, strength_in
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)
 COURSE = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"

@@ -16,8 +16,8 @@ from conditions.base import Context
 from conditions.dose_changes import dose_events
 from conditions.inflammatory_arthritis_rules import blood_set
 from conditions.mental_health_rules import lithium_checks
-from record.doses import dose_amount, per_ml_in, strength_in
-from record.mapping import map_record
+from ltc_dashboard.record.doses import dose_amount, per_ml_in, strength_in
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import import_paths
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo" / "diabetes.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 from conditions import end_of_life as eol
 from conditions import end_of_life_rules as rules
 from conditions.base import Context
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"
@@ -242,9 +242,9 @@ def test_inactive_register_flag_does_not_count():
 
 def test_demo_end_of_life_record_gives_a_full_view(fresh_store):
     """The UK-coded demo record opens a non-empty end of life view through the access gate."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     import_paths(fresh_store, [DEMO / "end_of_life.json"])
     patient_id = next(iter(fresh_store.patient_ids()))

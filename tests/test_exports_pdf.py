@@ -38,7 +38,7 @@ def test_pdf_sheet_shows_micro_signs_and_is_the_same_every_time(service, tmp_pat
 
 def test_sheet_font_draws_micro_and_less_or_equal_signs():
     """The registered font has glyphs for "µ" and "≤", so they are not replaced by ASCII."""
-    from exports.pdf_sheet import font_text, register_fonts
+    from ltc_dashboard.exports.pdf_sheet import font_text, register_fonts
 
     register_fonts()
     assert font_text("≤ 48 µmol/L") == "≤ 48 µmol/L"
@@ -65,8 +65,8 @@ def test_results_csv_has_one_row_per_result_with_uk_units(service):
 
 def test_csv_cells_that_look_like_formulas_are_defused():
     """A result's words starting with "=" are written so a spreadsheet shows them, not runs them."""
-    from exports.csv_results import results_csv
-    from record.models import LabResult, PatientRecord
+    from ltc_dashboard.exports.csv_results import results_csv
+    from ltc_dashboard.record.models import LabResult, PatientRecord
 
     record = PatientRecord(results=[LabResult(id="x", name="=HYPERLINK(\"http://x\")", value_text="-1+2")])
     row = list(csv.DictReader(io.StringIO(results_csv(record))))[0]

@@ -51,9 +51,9 @@ def own_rows(service, patient: str) -> dict:
 
 def fresh_import(tmp_path, data: bytes, name: str = "fresh.db"):
     """A Service over a new store holding only the imported export."""
-    from ingest import import_paths
-    from service import Service
-    from store import Store
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
 
     path = tmp_path / "export.json"
     path.write_bytes(data)
@@ -119,7 +119,7 @@ def test_own_content_resources_are_valid_r4_shapes(service):
 
 def test_ltc_export_and_import_on_the_command_line(service, tmp_path):
     """`ltc export --format fhir` writes a private file that `ltc import` restores into a fresh store."""
-    import cli
+    from ltc_dashboard.cli import main as cli
 
     write_own_content(service)
     out = tmp_path / "record.json"
@@ -128,7 +128,7 @@ def test_ltc_export_and_import_on_the_command_line(service, tmp_path):
     assert os.stat(out).st_mode & 0o777 == 0o600
     fresh_db = str(tmp_path / "cli-fresh.db")
     assert cli.main(["import", str(out), "--db", fresh_db]) == 0
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
 
     assert open_service(fresh_db).questions(DM) and open_service(fresh_db).comments(DM)
     for fmt in ("pdf", "csv"):

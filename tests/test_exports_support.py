@@ -22,18 +22,18 @@ TODAY_ISO = "2026-11-25"
 @pytest.fixture(scope="session")
 def export_store_template(tmp_path_factory) -> Path:
     """A store built from data/demo, once per test session."""
-    import settings
+    from ltc_dashboard.intake import stores
 
     folder = tmp_path_factory.mktemp("export-template")
-    settings.demo_store(folder).close()
+    stores.demo_store(folder).close()
     return folder / "demo.db"
 
 
 @pytest.fixture
 def service(export_store_template, tmp_path):
     """A Service over a private copy of the demo store."""
-    from service import Service
-    from store import Store
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
 
     path = tmp_path / "demo-copy.db"
     shutil.copy(export_store_template, path)
@@ -44,13 +44,13 @@ def service(export_store_template, tmp_path):
 
 def viewer(patient: str, kind: str = "patient"):
     """A Viewer from the CLI form ("patient", "clinic", "proxy:RelatedPerson/ID")."""
-    from record.access import Viewer
+    from ltc_dashboard.gate.access import Viewer
 
     return Viewer.parse(patient, kind)
 
 
 def today():
-    import settings
+    from ltc_dashboard import settings
 
     return settings.today()
 
@@ -89,7 +89,7 @@ def pdf_text(data: bytes, tmp_path: Path) -> str:
 
 def every_export(service, who, tmp_path: Path) -> dict[str, str]:
     """Every export and feedback output for one viewer, as searchable text (PDF via pdftotext)."""
-    from exports import FORMATS
+    from ltc_dashboard.exports import FORMATS
 
     day = today()
     made = {fmt: service.export(who, day, fmt).data for fmt in FORMATS}

@@ -30,7 +30,7 @@ def allow_corrections(service, action: str = "correct") -> None:
 
 def test_patient_may_flag_and_clinic_never(service):
     """The patient may flag their record; the shared screen may not, and saving from it is refused."""
-    from exports.feedback import FlagRefused
+    from ltc_dashboard.exports.feedback import FlagRefused
 
     assert service.may_flag(viewer("dm-patient"), today())
     clinic = viewer("dm-patient", "clinic")
@@ -70,7 +70,7 @@ def test_flag_keeps_the_entry_id_and_its_version(service):
     who = viewer("dm-patient")
     service.flag_entry(who, today(), "Observation/dm-obs-cholesterol-2024-07-15", "looks_wrong", "Was 7.4 then?")
     bp = next(r for r in service.record(who, today()).results if r.measure_id == "bp_systolic")
-    from exports.feedback import entry_reference
+    from ltc_dashboard.exports.feedback import entry_reference
 
     service.flag_entry(who, today(), entry_reference(bp), "comment", "Taken after a run")
     rows = {r["resource_id"]: r for r in service.comments("dm-patient")}
@@ -85,7 +85,7 @@ def test_flag_keeps_the_entry_id_and_its_version(service):
 ])
 def test_only_entries_the_viewer_can_see_may_be_flagged(service, who, reference):
     """An entry outside the viewer's visible record cannot be flagged."""
-    from exports.feedback import FlagRefused
+    from ltc_dashboard.exports.feedback import FlagRefused
 
     with pytest.raises(FlagRefused):
         service.flag_entry(viewer("dm-patient", who), today(), reference, "comment", "text")
@@ -93,7 +93,7 @@ def test_only_entries_the_viewer_can_see_may_be_flagged(service, who, reference)
 
 def test_carer_cannot_flag_the_sdv_letter_or_change_the_patients_flags(service):
     """Even with correction rights the daughter can neither flag the SDV letter nor touch the patient's flags."""
-    from exports.feedback import FlagRefused
+    from ltc_dashboard.exports.feedback import FlagRefused
 
     allow_corrections(service)
     carer = viewer("dem-patient", DAUGHTER)
@@ -107,7 +107,7 @@ def test_carer_cannot_flag_the_sdv_letter_or_change_the_patients_flags(service):
 
 def test_status_moves_between_draft_sent_and_answered(service):
     """The patient marks a flag sent, then answered; an unknown status is refused by the store."""
-    from store import StoreError
+    from ltc_dashboard.store import StoreError
 
     who = viewer("dm-patient")
     flag = service.flag_entry(who, today(), "Observation/dm-obs-hba1c-2026-10-12", "looks_wrong", "Too high")
@@ -148,7 +148,7 @@ def test_carer_letter_says_who_writes_and_for_whom(service):
 
 def test_communication_references_the_entry_version_and_reads_back(service):
     """The downloadable Communication is R4-shaped, points at Type/id/_history/version and reads back as the comment."""
-    from exports.own_content import from_fhir, is_own_content
+    from ltc_dashboard.exports.own_content import from_fhir, is_own_content
 
     who = viewer("dm-patient")
     flag = service.flag_entry(who, today(), "Observation/dm-obs-hba1c-2026-10-12", "looks_wrong", "Too high")

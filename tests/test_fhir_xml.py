@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fhirclient.models import fhirelementfactory
 
-from cli import main
+from ltc_dashboard.cli.main import main
 from connectors import fhir_xml
 from connectors.base import Rejected
 from connectors.files import FileConnector
@@ -203,9 +203,9 @@ def test_the_ukcore_examples_as_one_record_read_value_by_value(tmp_path, fresh_s
     and the other example patients left out, import and map to the values written in their XML:
     each measure's value, unit and date, the 24-hour blood pressure apart from the clinic one, and
     the intravenous and oral paracetamol as two medicines."""
-    from ingest import import_paths
-    from record.access import Viewer
-    from service import Service
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import Service
 
     lines = []
     for path in UKCORE_FILES:

@@ -8,12 +8,12 @@ import zlib
 
 import pytest
 
-import uploads
+from ltc_dashboard.intake import uploads
 from connectors import files
 from connectors.base import Rejected
 from connectors.files import IMPORT_EXPANDED_BYTES, MAX_EXPANDED_BYTES, FileConnector
-from ingest import import_paths
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.store import Store
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "name": [{"text": "P One"}]}
 

@@ -13,16 +13,16 @@ import datetime as dt
 
 import pytest
 
-from record.consent import read_access
-from record.consent_start import UNREADABLE_START, access_start as start_of
-from sheet import carer_scope_lines, summary_markdown
+from ltc_dashboard.gate.consent import read_access
+from ltc_dashboard.gate.consent_start import UNREADABLE_START, access_start as start_of
+from ltc_dashboard.summary.sheet import carer_scope_lines, summary_markdown
 from test_app_support import DEMENTIA, SON, demo_db, demo_db_template, open_app, texts  # noqa: F401
 from test_attack16 import RESOURCE_TYPES, _plain_never
 from test_boundary import DAY, carer_consent, view_of
 from test_chosen_views import CARER, DIABETES_2019, PATIENT, TODAY, access_start, service_with
-from record.access import Viewer
-from service import Service
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 
 R5_AND_UNKNOWN = [
     ("period", {"start": "2024-01-01", "end": "2030-12-31"}),  # R5: when the Consent is in force
@@ -99,7 +99,7 @@ def test_an_identifier_only_actor_on_the_patients_consent_stays_unresolved():
 @pytest.mark.parametrize("reference", ["https://other.example.org/fhir/Patient/p1/_history/3",
                                        "http://gp.example.nhs.uk/Patient/p1"])
 def test_the_patients_absolute_or_versioned_actor_reference_is_them(reference):
-    """Any reference record/references.py resolves to Patient/p1 (absolute on any base, versioned)
+    """Any reference ltc_dashboard/record/references.py resolves to Patient/p1 (absolute on any base, versioned)
     names the patient on their own access Consent."""
     own = access_start("2023-10-31")
     own["provision"]["actor"][0]["reference"]["reference"] = reference

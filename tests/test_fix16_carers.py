@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from record.access import proxy_links
-from store import Store
+from ltc_dashboard.gate.access import proxy_links
+from ltc_dashboard.store import Store
 from test_app_support import DEMENTIA, demo_db, demo_db_template, headings, open_app  # noqa: F401
 
 TODAY = dt.date(2026, 11, 25)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from record.consent import stored_text
-from record.consent_rules import bounds
-from record.policy import labels_of
-from record.references import LOGICAL, normal_reference, person_as_shown, references, references_in
+from ltc_dashboard.gate.consent import stored_text
+from ltc_dashboard.gate.consent_rules import bounds
+from ltc_dashboard.gate.policy import labels_of
+from ltc_dashboard.record.references import LOGICAL, normal_reference, person_as_shown, references, references_in
 
 
 def test_a_period_with_times_is_read_by_whole_days():

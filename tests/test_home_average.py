@@ -10,9 +10,9 @@ import datetime as dt
 import json
 
 from conditions.home_average import MIN_DAYS, date_range, home_average, home_week, why_none, words
-from record.dates import UK
-from record.models import PatientInfo
-from record.readings import Reading
+from ltc_dashboard.record.dates import UK
+from ltc_dashboard.record.models import PatientInfo
+from ltc_dashboard.record.readings import Reading
 
 UTC = dt.timezone.utc
 ADULT = PatientInfo(id="p", birth_date=dt.date(1960, 3, 1))  # 66 in November 2026

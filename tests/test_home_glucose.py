@@ -10,8 +10,8 @@ import datetime as dt
 import re
 
 from conditions.home_glucose import LAST, NO_RANGE, glucose_panel, ranges
-from record.dates import UK
-from record.readings import Reading
+from ltc_dashboard.record.dates import UK
+from ltc_dashboard.record.readings import Reading
 
 ADVICE = re.compile(r"\b(dose|insulin|tablet|medicine|stop|start|increase|reduce)\b", re.I)
 

@@ -11,8 +11,8 @@ import json
 
 from conditions.base import ConditionView, MeasureView
 from conditions.home import with_home_average
-from record.models import PatientInfo
-from sheet import summary_markdown
+from ltc_dashboard.record.models import PatientInfo
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )
@@ -132,7 +132,7 @@ def test_the_home_target_is_compared_only_where_the_target_is_ng136():
 
 def test_someone_who_has_died_keeps_the_average_without_a_target():
     """The closed view of someone who has died (§11.10) keeps the average and drops its target."""
-    from summary import closed_view
+    from ltc_dashboard.summary.core import closed_view
     from test_home_average import ADULT, week
 
     view = with_home_average(_bp_view("[NG136] (wording unverified)"), week(dt.date(2026, 11, 12), 7), ADULT)

@@ -11,8 +11,8 @@ import pytest
 from conditions import inflammatory_arthritis as ia
 from conditions import inflammatory_arthritis_rules as rules
 from conditions.base import Context
-from record import terminology
-from record.models import ConditionEntry, LabResult, Letter, Medication, PatientInfo, PatientRecord
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.models import ConditionEntry, LabResult, Letter, Medication, PatientInfo, PatientRecord
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"
@@ -311,9 +311,9 @@ def test_das28_has_treat_to_target_aim_and_bands():
 @pytest.mark.parametrize("viewer", ["patient", "clinic"])
 def test_demo_rheumatoid_arthritis_gives_a_full_view(fresh_store, viewer):
     """The demo RA patient gets a non-empty arthritis view through the whole pipeline."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     import_paths(fresh_store, [DEMO])
     patient_id = next(iter(fresh_store.patient_ids()))

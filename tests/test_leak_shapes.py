@@ -53,8 +53,8 @@ def build_case(families: list[tuple[Family, dict]], start_anyway: bool = False) 
 
 def viewer_outputs(service, viewer, db: Path, hidden: set[str], thorough: bool) -> dict[str, str]:
     """Every output one viewer reaches, as text (exports decoded)."""
-    from exports import FORMATS
-    from sheet import summary_markdown
+    from ltc_dashboard.exports import FORMATS
+    from ltc_dashboard.summary.sheet import summary_markdown
 
     summary = service.summary(viewer, TODAY)
     found = {"summary": summary.model_dump_json(), "sheet": summary_markdown(summary),
@@ -90,7 +90,7 @@ def pdf_text(data: bytes) -> str:
 
 def cli_summary(db: Path, viewer: str) -> str:
     """`ltc summary` for this viewer in both formats, run in-process."""
-    import cli
+    from ltc_dashboard.cli import main as cli
 
     out = io.StringIO()
     for fmt in ("json", "md"):
@@ -103,10 +103,10 @@ def cli_summary(db: Path, viewer: str) -> str:
 def check(files: list, start, thorough: bool = False) -> None:
     """Import the files in order; for every viewer, no must-hide marker in any output, and the
     controls shown to the patient, the clinic screen and the fully permitted carer."""
-    from record.access import Viewer
-    from service import Service
-    from store import Store
-    from ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer
+    from ltc_dashboard.service.core import Service
+    from ltc_dashboard.store import Store
+    from ltc_dashboard.intake.ingest import import_paths
 
     folder = Path(tempfile.mkdtemp(prefix="leak-shapes-", dir=MEMORY))
     try:
@@ -172,7 +172,7 @@ def test_the_shapes_cover_every_type_the_app_reads():
     every shape family names the issue-13 item it pins."""
     from connectors.fhir_server import APP_TYPES
     from connectors.validate_subject import _SUBJECT_KEYS
-    from record.dates import _CLINICAL_DATE_FIELDS
+    from ltc_dashboard.record.dates import _CLINICAL_DATE_FIELDS
     from leak_shapes import TYPES
 
     app_types = set(APP_TYPES) | set(_SUBJECT_KEYS) | set(_CLINICAL_DATE_FIELDS)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from ingest import import_paths
+from ltc_dashboard.intake.ingest import import_paths
 from leak_families import FAMILIES
 from leak_oracle import must_hide, viewers_of
 from leak_shapes import SHOWN_LETTER, write_files
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_support import APP, TIMEOUT, no_errors
 from test_leak_shapes import build_case
 from test_leaks_pages import SEARCH_KEY, go_hash, shown

@@ -27,11 +27,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import import_items
-from record.access import Viewer
-from service import Service
-from sheet import summary_markdown
-from store import Store
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
 from test_access_properties import LABELS, build, consent_resources, entry, expected_visible, marker
 
 TODAY = dt.date(2026, 11, 25)
@@ -260,15 +260,15 @@ def test_generated_appointments_reach_the_outputs_only_when_allowed(viewer, labe
 @pytest.fixture(scope="module")
 def demo_service(tmp_path_factory):
     """A Service over the demo store (six records, two carers and an attorney)."""
-    import settings
+    from ltc_dashboard.intake import stores
 
-    store = settings.demo_store(tmp_path_factory.mktemp("leaks-demo"))
+    store = stores.demo_store(tmp_path_factory.mktemp("leaks-demo"))
     yield Service(store)
     store.close()
 
 
 def demo_viewers(service: Service) -> list[Viewer]:
-    from record.access import proxy_links
+    from ltc_dashboard.gate.access import proxy_links
 
     patients = [p.id for p in service.patients(TODAY)]
     viewers = [Viewer(kind=kind, patient_id=pid) for pid in patients for kind in ("patient", "clinic")]

@@ -11,11 +11,11 @@ import datetime as dt
 
 import pytest
 
-from record.access import Viewer
-from record.readings import check
-from service import Service
-from service_readings import ReadingRefused
-from sheet import summary_markdown
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.record.readings import check
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.service.readings import ReadingRefused
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_leaks import demo_viewers, pdf_text
 
 TODAY = dt.date(2026, 11, 25)
@@ -26,9 +26,9 @@ MARKERS = ("173/97", "17.3", "Home blood pressure", "home_glucose", "Home blood 
 @pytest.fixture(scope="module")
 def marked(tmp_path_factory):
     """The demo store with a usable home week and blood sugars for dm-patient only."""
-    import settings
+    from ltc_dashboard.intake import stores
 
-    store = settings.demo_store(tmp_path_factory.mktemp("leaks-home"))
+    store = stores.demo_store(tmp_path_factory.mktemp("leaks-home"))
     service = Service(store)
     me = Viewer(kind="patient", patient_id=OWNER)
     for day in range(12, 19):
@@ -77,11 +77,11 @@ def test_a_stranger_carer_of_this_patient_sees_nothing_even_in_the_pdf(marked, w
 def test_a_carer_without_the_add_action_cannot_add_import_change_or_remove(tmp_path):
     """The daughter without consent-action `correct`: adding, saving an accepted file's readings,
     changing and deleting are all refused, and nothing is saved or changed."""
-    import settings
+    from ltc_dashboard.intake import stores
 
     from test_feedback import DAUGHTER
 
-    store = settings.demo_store(tmp_path)
+    store = stores.demo_store(tmp_path)
     service = Service(store)
     carer = Viewer.parse("dem-patient", DAUGHTER)
     patient = Viewer(kind="patient", patient_id="dem-patient")

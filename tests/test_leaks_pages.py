@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from ingest import import_items
-from store import Store
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.store import Store
 from test_app_support import APP, TIMEOUT, no_errors, open_expanders
 from test_leaks import appointment, case_strategy, consents, diagnosis, entry, expected, hba1c, resource_of, specs_of
 from test_access_properties import marker

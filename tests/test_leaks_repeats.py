@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest import import_paths
+from ltc_dashboard.intake.ingest import import_paths
 from leak_oracle import MARKER, TODAY, must_hide, viewers_of
 from leak_shapes import ACT, CONF, Marks, base_record, carer, carer_permit, concept, consent, label, write_files
-from record.access import Viewer
-from service import Service
-from service_repeats import OrderRefused
-from store import Store
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.service.repeats import OrderRefused
+from ltc_dashboard.store import Store
 
 # access (to read: the oracle reads a permit without it as not letting the carer see) and correct
 # (to act: the flags rule, service_repeats.may_order).
@@ -47,7 +47,7 @@ def repeat(mark: str, day: str, labels: list[dict]) -> dict:
 
 # Who may order (service_repeats.may_order), said here rather than found by running. rp2's Consent is
 # dated 2024 (leak_shapes.consent), before her own data period (2026 on): since the one acting rule
-# (record/acting.py, attack 21) reads the same Consent the gate lets her see by, in force now and
+# (ltc_dashboard/gate/acting.py, attack 21) reads the same Consent the gate lets her see by, in force now and
 # permitting `correct`, she may act as she may see; the Consent's own date is not data she is shown.
 # rp3's is dated inside her period, so she may too.
 MAY_ORDER = {"patient": True, "clinic": False, "proxy:RelatedPerson/rp1": True,

@@ -5,7 +5,7 @@ requests, nor the patient's, nor another carer's; the shared screen shows none; 
 or export carries any request; and what the request page says about withheld entries is the same
 whether or not the record hides something.
 
-Who must see which request is read here independently of service_requests.py (`must_see`); every
+Who must see which request is read here independently of ltc_dashboard/service/record_requests.py (`must_see`); every
 request carries a marker (a made-up carer's name or words) that must not show where it does not
 belong. Requests are made here by hand; the hidden entries in the differential are copies of demo
 entries given a NOPAT or SDV label (clinical-reference §7.1).
@@ -18,8 +18,8 @@ import json
 
 import pytest
 
-from record.access import Viewer
-from sheet import summary_markdown
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, go, no_errors, open_app, open_expanders, texts,
 )
@@ -89,7 +89,7 @@ def test_no_page_of_any_viewer_shows_a_request_they_must_not_see(demo_db):
     """Every page the dementia record's viewers (patient, shared screen, daughter, son) and the
     diabetes patient reach, expanders open: no marker of a request they must not see is drawn;
     the request page of each who may see one shows it (the control)."""
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
 
     made = make_every_request(open_service(str(demo_db)))
     checked = 0
@@ -140,8 +140,8 @@ def test_the_request_page_says_the_same_whether_or_not_the_record_hides_entries(
     """Adding an entry hidden from this viewer (a NOPAT-labelled copy of a result for the patient,
     an SDV-labelled one for the daughter) changes nothing the request page draws; the copy is
     hidden and its unlabelled original shown (the control)."""
-    from service import open_service
-    from store import Store
+    from ltc_dashboard.service.core import open_service
+    from ltc_dashboard.store import Store
 
     before = _page_words(patient, kind)
     assert "What the online record holds" in before and "can keep some entries out" in before

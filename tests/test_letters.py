@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from record import letters
-from record.letters import UnreadableLetter, extract_text, sanitise_html
-from record.mapping import HELD_ELSEWHERE, map_record
+from ltc_dashboard.record import letters
+from ltc_dashboard.record.letters import UnreadableLetter, extract_text, sanitise_html
+from ltc_dashboard.record.mapping import HELD_ELSEWHERE, map_record
 
 
 def b64(data: bytes | str) -> str:

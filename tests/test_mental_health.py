@@ -12,8 +12,8 @@ import pytest
 from conditions import mental_health as mh
 from conditions import mental_health_rules as rules
 from conditions.base import Context
-from record import terminology
-from record.models import (
+from ltc_dashboard.record import terminology
+from ltc_dashboard.record.models import (
     CarePlan, CodedEntry, ConditionEntry, LabResult, Medication, PatientInfo, PatientRecord,
 )
 
@@ -264,9 +264,9 @@ def test_score_change_in_either_direction_is_worded_neutrally(measure_id, before
 
 def test_phq9_item_nine_answer_gives_no_question(fresh_store):
     """A record with PHQ-9 item 9 = 2 yields no question mentioning it, or self-harm."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     case = FIXTURES / "lithium_high_level_older_adult" / "input.json"
     bundle = json.loads(case.read_text())

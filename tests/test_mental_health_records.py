@@ -59,9 +59,9 @@ def _strings_of(resource: dict) -> list[str]:
 
 
 def _demo_summary(store, viewer: str):
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     import_paths(store, [DEMO])
     patient_id = next(iter(store.patient_ids()))
@@ -101,9 +101,9 @@ def test_demo_bipolar_patient_gets_the_mental_health_view(fresh_store, viewer):
 
 def test_fixture_records_give_a_full_view_through_the_pipeline(fresh_store):
     """A UK-coded record on lithium gives a non-empty view (measures, checks, questions, support)."""
-    from ingest import import_paths
-    from record.access import Viewer, open_record
-    from summary import build_summary
+    from ltc_dashboard.intake.ingest import import_paths
+    from ltc_dashboard.gate.access import Viewer, open_record
+    from ltc_dashboard.summary.core import build_summary
 
     import_paths(fresh_store, [FIXTURES / "lithium_high_level_older_adult" / "input.json"])
     patient_id = next(iter(fresh_store.patient_ids()))

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from record.mapping import UNREADABLE_ENTRY, map_record
-from record.models import PatientRecord
+from ltc_dashboard.record.mapping import UNREADABLE_ENTRY, map_record
+from ltc_dashboard.record.models import PatientRecord
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mapping"
 SNOMED, LOINC = "http://snomed.info/sct", "http://loinc.org"
@@ -357,7 +357,7 @@ def test_entries_are_slotted_so_a_large_record_stays_small():
     import pydantic
 
     from conditions.series import SeriesPoint
-    from record.models import LabResult, OtherEntry
+    from ltc_dashboard.record.models import LabResult, OtherEntry
 
     result = LabResult(id="o1", name="HbA1c", value=48, codings=[["http://loinc.org", "4548-4"]])
     point = SeriesPoint(date="2026-01-05", value=48, id="o1")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 
 SYNTHEA = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "synthea-r4"
 

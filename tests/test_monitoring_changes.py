@@ -11,7 +11,7 @@ from conditions import mental_health as mh
 from conditions.base import Context
 from conditions.inflammatory_arthritis_rules import dmard_bloods_check
 from conditions.mental_health_lithium import lithium_level_check
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 
 TODAY = dt.date(2026, 11, 25)
 SCT, LOINC = "http://snomed.info/sct", "http://loinc.org"

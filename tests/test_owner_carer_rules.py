@@ -1,5 +1,5 @@
-"""A carer's admission and sync are decided by the gate alone (record/carer_access.py, issue 19):
-pages/state.py and sync.py only ask it. The rules are pinned here on their own; the behaviour
+"""A carer's admission and sync are decided by the gate alone (ltc_dashboard/gate/carer_access.py, issue 19):
+pages/state.py and ltc_dashboard/intake/sync.py only ask it. The rules are pinned here on their own; the behaviour
 through the pages and the sync is pinned by tests/test_attack_sync_carers.py,
 tests/test_fix16_carers.py and tests/test_app_carer.py."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from record.access import Viewer, carer_may_sync, proxy_links
-from record.carer_access import ProxyLink, may_sync, still_admitted
+from ltc_dashboard.gate.access import Viewer, carer_may_sync, proxy_links
+from ltc_dashboard.gate.carer_access import ProxyLink, may_sync, still_admitted
 
 # tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the
 # module named `conftest` may be tests/browser's, whose TODAY is a string.
@@ -69,8 +69,8 @@ def test_an_admitted_carer_does_not_need_the_store_asked_whether_she_was_held():
 
 
 def test_pages_and_sync_only_ask_the_gate():
-    """pages/state.py and sync.py hold no carer rule of their own: they call the gate's."""
-    state, sync = (ROOT / "pages" / "state.py").read_text(), (ROOT / "sync.py").read_text()
+    """pages/state.py and ltc_dashboard/intake/sync.py hold no carer rule of their own: they call the gate's."""
+    state, sync = (ROOT / "pages" / "state.py").read_text(), (ROOT / "ltc_dashboard" / "intake" / "sync.py").read_text()
     assert "gate_still_admitted(" in state and "related_person_id" not in state
     assert "gate_rule(" in sync and "proxy_links" not in sync and "ever_stored" not in sync
 

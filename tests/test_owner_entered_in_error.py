@@ -1,4 +1,4 @@
-"""Entered-in-error has one owner (record/entered_in_error.py, issue 19): the gate's facts and the
+"""Entered-in-error has one owner (ltc_dashboard/record/entered_in_error.py, issue 19): the gate's facts and the
 mapping give its answer on every R4 type that can say it, in every element R4 says it in, and the
 gate withholds such an entry from the patient."""
 
@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
-from record import mapping
-from record.snapshot import facts as projection
-from record.access import Viewer, open_record
-from record.entered_in_error import ALSO, R4_ELEMENTS, entered_in_error
+from ltc_dashboard.record import mapping
+from ltc_dashboard.gate.snapshot import facts as projection
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.entered_in_error import ALSO, R4_ELEMENTS, entered_in_error
 
 # tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the
 # module named `conftest` may be tests/browser's, whose TODAY is a string.

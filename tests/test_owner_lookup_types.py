@@ -1,15 +1,15 @@
-"""Which types are looked up and which need lookups: one owner (record/lookup_types.py, issue 19).
-The mapping, uploads and the snapshot (record/snapshot/) import it; tied here, so no copy comes back."""
+"""Which types are looked up and which need lookups: one owner (ltc_dashboard/record/lookup_types.py, issue 19).
+The mapping, uploads and the snapshot (ltc_dashboard/gate/snapshot/) import it; tied here, so no copy comes back."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from connectors.files import FileConnector
-from record import lookup_types as owner, mapping
-from record.snapshot import build, layout
-from record.mapping_common import Index
-import uploads
+from ltc_dashboard.record import lookup_types as owner, mapping
+from ltc_dashboard.gate.snapshot import build, layout
+from ltc_dashboard.record.mapping_common import Index
+from ltc_dashboard.intake import uploads
 
 # The Synthea samples as tests/conftest.py names them; not imported from it, because under the
 # whole suite the module named `conftest` may be tests/browser's.
@@ -17,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "syn
 
 
 def test_the_snapshot_files_agree_with_the_owner():
-    """The snapshot's (record/snapshot/build.py, layout.py) and record/mapping.py's sets are the owner's."""
+    """The snapshot's (ltc_dashboard/gate/snapshot/build.py, layout.py) and ltc_dashboard/record/mapping.py's sets are the owner's."""
     assert build.NEEDS_LOOKUPS is owner.NEEDS_LOOKUPS
     assert layout.SHARED_TYPES is owner.SHARED_TYPES and layout.PERMISSION_TYPES is owner.PERMISSION_TYPES
     assert build.LOOKUP_TYPES is owner.LOOKUP_TYPES and mapping.LOOKUP_TYPES is owner.LOOKUP_TYPES

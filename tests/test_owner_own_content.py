@@ -1,6 +1,6 @@
-"""Who sees which of the person's own content is the gate's one rule (record/own_content_access.py,
-issue 19): the summary and exports (exports/own_content.py), the flags list (exports/feedback.py)
-and home readings (service_readings.py) all ask it. Pinned here kind by kind, viewer by viewer."""
+"""Who sees which of the person's own content is the gate's one rule (ltc_dashboard/gate/own_content.py,
+issue 19): the summary and exports (ltc_dashboard/exports/own_content.py), the flags list (ltc_dashboard/exports/feedback.py)
+and home readings (ltc_dashboard/service/readings.py) all ask it. Pinned here kind by kind, viewer by viewer."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from exports.own_content import for_viewer, questions_for, screen_choices
-from record.access import Viewer
-from record.own_content_access import COMMENTS, GOALS, KINDS, PROGRESS, QUESTIONS, READINGS, own_rows
-from service_readings import visible_readings
+from ltc_dashboard.exports.own_content import for_viewer, questions_for, screen_choices
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.gate.own_content import COMMENTS, GOALS, KINDS, PROGRESS, QUESTIONS, READINGS, own_rows
+from ltc_dashboard.service.readings import visible_readings
 
 PATIENT = Viewer(kind="patient", patient_id="p1")
 CLINIC = Viewer(kind="clinic", patient_id="p1")
@@ -32,7 +32,7 @@ class Seen:
 
 
 def row(kind: str, author: str, **more) -> dict:
-    """A row as the store's personal tables hold it (store/personal.py, store/readings.py columns)."""
+    """A row as the store's personal tables hold it (ltc_dashboard/store/personal.py, ltc_dashboard/store/readings.py columns)."""
     base = {"id": 1, "patient_id": "p1", "author": author, "resource_type": "Observation", "resource_id": "o1",
             "goal_ref": "Observation/o1", "source": "own"}
     return {**base, **more}

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-import fhir_read
+from ltc_dashboard import fhir_read
 from connectors.validate import check
-from record.mapping_common import human_name
+from ltc_dashboard.record.mapping_common import human_name
 
 # (reference text, the Patient id it names or None) in every form R4 allows; written for this test
 # from the R4 Reference rules (relative, absolute, versioned, urn:uuid, contained, conditional).

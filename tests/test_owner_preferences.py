@@ -1,4 +1,4 @@
-"""Preference keys have one owner (preference_keys.py, issue 19): every key used anywhere is in its
+"""Preference keys have one owner (ltc_dashboard/preference_keys.py, issue 19): every key used anywhere is in its
 table, no other file of the app spells a key out, and the store refuses what the table does not
 allow, in plain words."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import preference_keys as prefs
-from store import InvalidWrite
+from ltc_dashboard import preference_keys as prefs
+from ltc_dashboard.store import InvalidWrite
 from test_architecture import ROOT, project_files, python_files
 
 _CALLS = {"preference": 1, "set_preference": 1}  # method -> the position of the key argument
@@ -58,7 +58,7 @@ def test_every_key_used_anywhere_is_in_the_table():
 
 
 def test_no_other_app_file_spells_a_key_out():
-    """Each key is written once, in preference_keys.py; the app names it through its constant."""
+    """Each key is written once, in ltc_dashboard/preference_keys.py; the app names it through its constant."""
     spelled = {}
     for path in project_files():
         if path.name == "preference_keys.py":
@@ -112,10 +112,10 @@ def test_the_store_keeps_what_the_table_allows(fresh_store):
 def test_a_restored_export_keeps_lawful_preferences_and_says_which_it_refused(fresh_store):
     """Restoring exported own content writes what the table allows and lists, in plain words, a
     value it does not (an export edited by hand), without losing the others."""
-    from exports.own_content import preferences_resource
-    from exports.restore import restore
+    from ltc_dashboard.exports.own_content import preferences_resource
+    from ltc_dashboard.exports.restore import restore
 
-    # Built by the app's own exporter (exports/own_content.py), then edited: one value no longer lawful.
+    # Built by the app's own exporter (ltc_dashboard/exports/own_content.py), then edited: one value no longer lawful.
     exported = preferences_resource({"eol_prompts": "yes", "shared_screen_readings": "maybe"}, "p1")
     result = restore(fresh_store, [exported])
     assert fresh_store.preference("p1", "eol_prompts") == "yes"

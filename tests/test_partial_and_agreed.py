@@ -31,7 +31,7 @@ from test_attack_verdict import _goal, _hba1c, _measure
 def test_a_partial_review_date_that_leaves_no_doubt_keeps_its_status(when, status, shown):
     """Judged across every day the date stands for: when the first and the last possible day give
     the same status, that is the status, and the last-done date is said at its precision."""
-    from record.dates import human
+    from ltc_dashboard.record.dates import human
 
     _, review, _ = _view(_plan(_detail()), _review("r1", when))
     assert review.status == status

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest import import_paths
-from record import citations
-from record.access import Viewer, open_record
-from record.tables import TableError, TerminologyError
-from sheet import summary_markdown
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.record import citations
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.tables import TableError, TerminologyError
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.summary.core import build_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent.parent / "shared" / "clinical-reference.md"
@@ -104,7 +104,7 @@ def test_an_unknown_key_or_no_key_is_a_terminology_error():
 
 def test_every_targets_and_intervals_row_cites_known_sources():
     """Every row of targets.csv and intervals.csv reads as plain citations with no internal reference."""
-    from record import due_rules
+    from ltc_dashboard.record import due_rules
 
     rows = [*due_rules._targets(), *due_rules._intervals()]
     assert len(rows) > 50
@@ -116,7 +116,7 @@ def test_every_targets_and_intervals_row_cites_known_sources():
 @pytest.mark.parametrize("table", ["targets.csv", "intervals.csv"])
 def test_a_new_row_with_an_unknown_key_fails_when_the_table_is_read(table, tmp_path, monkeypatch):
     """A row added to targets.csv or intervals.csv with a key sources.csv lacks stops the table loading."""
-    from record import due_rules, tables
+    from ltc_dashboard.record import due_rules, tables
 
     for name in ("targets.csv", "intervals.csv", "sources.csv", "measures.csv"):
         shutil.copy(tables.TABLES / name, tmp_path / name)
@@ -203,7 +203,7 @@ def test_no_internal_reference_in_any_view_of_a_fixture(case, fresh_store):
 def test_no_internal_reference_in_any_view_of_the_demo_records(export_store_template, tmp_path):
     """Every demo patient, each carer named in the demo and the clinic screen see no internal reference
     in the summary or the sheet, and carers do see condition views (the scan is not empty)."""
-    from store import Store
+    from ltc_dashboard.store import Store
 
     path = tmp_path / "demo.db"
     shutil.copy(export_store_template, path)

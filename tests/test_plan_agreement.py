@@ -20,10 +20,10 @@ from conditions import dementia
 from conditions import end_of_life as eol
 from conditions import end_of_life_rules as planning
 from conditions.base import ConditionView, Context
-from ingest import import_paths
-from record.access import Viewer, open_record
-from record.mapping import map_record
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.summary.core import build_summary
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day
 SCT = "http://snomed.info/sct"

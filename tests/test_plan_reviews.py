@@ -21,7 +21,7 @@ from conditions import plan_activities as activities
 from conditions.base import Context
 from connectors import fhir_xml
 from pages.text import ATTENTION, status_label
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 from test_app_support import DEMENTIA, demo_db, demo_db_template, go, no_errors, open_app, shown_summary  # noqa: F401
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from record.readings import Reading, ReadingInvalid, check, weight_kg
+from ltc_dashboard.record.readings import Reading, ReadingInvalid, check, weight_kg
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -11,8 +11,8 @@ import datetime as dt
 
 import pytest
 
-from cli import main
-from record.reading_csv import header_of, read
+from ltc_dashboard.cli.main import main
+from ltc_dashboard.intake.reading_csv import header_of, read
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, viewer,
 )
@@ -204,7 +204,7 @@ def test_a_carer_importing_the_persons_file_adds_nothing_and_learns_only_a_count
 
 def test_a_carer_who_may_not_add_cannot_ask_what_is_kept(service):
     """The count is for a viewer who may add: one who may not is refused before anything is compared."""
-    from service_readings import ReadingRefused
+    from ltc_dashboard.service.readings import ReadingRefused
 
     found = csv_of(OMRON)
     with pytest.raises(ReadingRefused):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-from exports.own_content import OWN_SYSTEM
-from exports.reading_fhir import from_observation, reading_resource
-from ingest import import_paths
-from store import Store
+from ltc_dashboard.exports.own_content import OWN_SYSTEM
+from ltc_dashboard.exports.reading_fhir import from_observation, reading_resource
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.store import Store
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )
@@ -61,7 +61,7 @@ def test_export_and_reimport_give_the_same_readings_once(service, tmp_path):
     fresh = Store(tmp_path / "fresh.db")
     report = import_paths(fresh, [path])
     assert not report.rejected and report.own["own reading"] == 3
-    from record.readings import Reading
+    from ltc_dashboard.record.readings import Reading
 
     after = [Reading.from_row(r).model_copy(update={"id": None}) for r in fresh.readings(DM)]
     assert after == before

@@ -4,7 +4,7 @@ status other than final), and the home blood pressure line whatever the conditio
 
 Inputs: the demo records (data/demo via tests/test_exports_support.py: dm-patient has type 2
 diabetes, dem-patient dementia), readings written here by hand, the app's own export of them
-(`service.export(..., "fhir")`, exports/reading_fhir.py) edited as a person would edit the JSON.
+(`service.export(..., "fhir")`, ltc_dashboard/exports/reading_fhir.py) edited as a person would edit the JSON.
 Today is frozen at 25 November 2026 (conftest.py).
 """
 
@@ -17,12 +17,12 @@ import sqlite3
 import pytest
 
 from conditions.home import NO_BP_VIEW
-from exports.restore import restore
-from ingest import import_paths
-from record.dates import UK
-from record.readings import ReadingInvalid, check, kept_value
-from sheet import summary_markdown
-from store import Store
+from ltc_dashboard.exports.restore import restore
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.record.dates import UK
+from ltc_dashboard.record.readings import ReadingInvalid, check, kept_value
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )

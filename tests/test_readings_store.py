@@ -10,10 +10,10 @@ import sqlite3
 
 import pytest
 
-from ingest import import_paths
-from record.readings import check
-from service_readings import ReadingRefused
-from store import InvalidWrite, NotInStore, Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.record.readings import check
+from ltc_dashboard.service.readings import ReadingRefused
+from ltc_dashboard.store import InvalidWrite, NotInStore, Store
 from test_durability import DEMO, child, integrity
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
@@ -163,7 +163,7 @@ def test_an_ended_consent_shows_a_carer_nothing(service):
 
 def test_edit_keeps_the_author_and_checks_the_new_values(service):
     """Editing re-checks the values (a bad one changes nothing) and keeps who first entered it."""
-    from record.readings import ReadingInvalid
+    from ltc_dashboard.record.readings import ReadingInvalid
 
     me = viewer("dm-patient")
     added = service.add_reading(me, today(), "glucose", "6.1", "2026-11-20 08:00", context="waking")

@@ -12,10 +12,10 @@ import sqlite3
 
 import pytest
 
-from ingest import import_paths
-from record.record_requests import RequestInvalid, answer_due, check, one_calendar_month_after
-from service_requests import RequestRefused
-from store import InvalidWrite, NotInStore, Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.record.record_requests import RequestInvalid, answer_due, check, one_calendar_month_after
+from ltc_dashboard.service.record_requests import RequestRefused
+from ltc_dashboard.store import InvalidWrite, NotInStore, Store
 from test_durability import DEMO, child, integrity
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,

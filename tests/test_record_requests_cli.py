@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from ltc_dashboard.cli.main import main
 from test_exports_support import DEMO, pdf_text
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
@@ -103,7 +103,7 @@ def test_a_historic_request_says_where_the_online_record_starts(capsys, db, tmp_
 def test_a_carer_request_is_written_as_the_carers_on_the_persons_behalf(capsys, db, tmp_path):
     """With correct in her consent's actions, the daughter's subject access request is written by her,
     for the person, and offers evidence that she may act for them."""
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
     from test_feedback import allow_corrections
 
     allow_corrections(open_service(str(db)))
@@ -135,7 +135,7 @@ def test_clear_errors_and_nothing_kept(capsys, db, tmp_path):
     assert code == 2 and "does not let you make requests" in err and not out.exists()
     code, _, err = run(capsys, *base, "--kind", "sar", "--carer", "Ann")
     assert code == 2 and "belong only to --kind proxy" in err
-    from service import open_service
+    from ltc_dashboard.service.core import open_service
     assert open_service(str(db))._store.record_requests("mh-patient") == []
     assert open_service(str(db))._store.record_requests("dem-patient") == []
 

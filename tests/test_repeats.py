@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from conditions.repeats import NOT_A_REPEAT, repeat_choices
-from ingest import import_paths
-from service import Service
-from service_repeats import OrderRefused
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.service.repeats import OrderRefused
+from ltc_dashboard.store import Store
 from test_exports_support import (  # noqa: F401  (fixtures)
     DEMO, demo_resource, export_store_template, service, today, viewer,
 )

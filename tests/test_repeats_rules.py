@@ -17,8 +17,8 @@ import datetime as dt
 import pytest
 
 from conditions.repeats import COMPLETED, ON_HOLD, PROPOSAL, STATEMENT, UNNAMED
-from record.mapping import map_record
-from service_repeats import OrderRefused
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.service.repeats import OrderRefused
 from test_attack21b import ME, choice, only_order, plan
 from test_exports_support import (  # noqa: F401  (fixtures)
     demo_resource, export_store_template, service, today,

@@ -121,7 +121,7 @@ def test_a_token_travels_over_https_or_to_this_computer_only(url, allowed):
 def test_connecting_and_ordering_refuse_the_same_plain_http_address(svc):
     """`ltc connect` and `ltc order-repeat` share the rule: an http address on another computer is
     refused with a token (nothing sent, nothing kept), and connecting takes it without one."""
-    from service_connect import SyncFailed, _check_server
+    from ltc_dashboard.service.connect import SyncFailed, _check_server
 
     address = "http://fhir.example.org/r4"
     with pytest.raises(SyncFailed) as refused:

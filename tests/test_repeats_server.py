@@ -12,11 +12,11 @@ import json
 
 import pytest
 
-import sync
-from cli import main
-from ingest import import_paths
-from service import Service
-from store import Store
+from ltc_dashboard.intake import sync
+from ltc_dashboard.cli.main import main
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
 from tests.servers.fixtures import proxy, server  # noqa: F401  (fixtures)
 from tests.servers.loopback import Reply, status
@@ -149,7 +149,7 @@ def test_a_repeat_no_longer_current_is_refused_before_the_server(proxy, svc):
     """A stopped authorisation: refused in plain words before any request to the server."""
     plan = next(r for r in sk.resources_in(DEMO / "diabetes.json") if r["id"] == "dm-med-metformin")
     svc._store.put([{**plan, "meta": {"versionId": "2"}, "status": "stopped"}])
-    from service_repeats import OrderRefused
+    from ltc_dashboard.service.repeats import OrderRefused
 
     with pytest.raises(OrderRefused, match="not a current repeat"):
         svc.send_order(ME, today(), "dm-med-metformin", proxy.base, sk.TOKEN)

@@ -1,5 +1,5 @@
 """A repeat is offered only when the gate withheld no medicine entry alike to it from that viewer
-(record/gate_medicines.py, attack 21b): what it withheld could say the practice stopped it.
+(ltc_dashboard/gate/medicines.py, attack 21b): what it withheld could say the practice stopped it.
 
 Records: the demo diabetes record (data/demo/diabetes.json, via tests/test_exports_support.py),
 with extra authorisations in the demo generator's shape (tests/test_attack21b.py `plan`), labelled
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from service_repeats import WITHHELD_ALIKE, OrderRefused
+from ltc_dashboard.service.repeats import WITHHELD_ALIKE, OrderRefused
 from test_attack21b import ME, choice, plan
 from test_exports_support import export_store_template, service, today  # noqa: F401  (fixtures)
 

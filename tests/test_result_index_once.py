@@ -7,7 +7,7 @@ import datetime as dt
 import random
 from types import SimpleNamespace
 
-from record.indexes import _once, _same
+from ltc_dashboard.record.indexes import _once, _same
 
 
 def _plain_once(group):

@@ -17,15 +17,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_support import APP
 
-import fhir_read
-from cli import main
+from ltc_dashboard import fhir_read
+from ltc_dashboard.cli.main import main
 from connectors.validate import check
-from record.snapshot import build as derived
-from record.access import Viewer, open_record, proxy_links
-from service import Service
-from sheet import summary_markdown
-from store import Store
-from summary import unchecked_notice
+from ltc_dashboard.gate.snapshot import build as derived
+from ltc_dashboard.gate.access import Viewer, open_record, proxy_links
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import unchecked_notice
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"
@@ -226,7 +226,7 @@ def test_one_record_that_cannot_be_opened_never_stops_the_patient_list(tmp_path,
 def test_a_carer_whose_permissions_cannot_be_read_is_listed_without_access(tmp_path, monkeypatch):
     """proxy_links lists every carer when one patient's permissions raise, that one as not active."""
     store = store_with(tmp_path)
-    from record import carer_access  # where the gate lists carers (split from record/access.py)
+    from ltc_dashboard.gate import carer_access  # where the gate lists carers (split from ltc_dashboard/gate/access.py)
 
     real = carer_access.related_person_valid
 

@@ -15,9 +15,9 @@ import datetime as dt
 
 import pytest
 
-from ingest import import_items
-from record.access import Viewer
-from service import Service
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -215,7 +215,7 @@ def test_a_search_index_of_the_earlier_layout_is_made_again(db_path):
     new one, and its kept snapshots are dropped so that the next open fills it."""
     import sqlite3
 
-    from store import Store
+    from ltc_dashboard.store import Store
 
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TABLE letter_text (type TEXT NOT NULL, id TEXT NOT NULL, patient_id TEXT, body TEXT,"

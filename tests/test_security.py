@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-import cli
-import uploads
-from ingest import import_paths
-from record.access import Viewer, proxy_links
-from record.letters import ALLOWED_TAGS, extract_text
-from record.mapping import map_record
-from service import Service
-from sheet import summary_markdown
-from store import Store
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import uploads
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, proxy_links
+from ltc_dashboard.record.letters import ALLOWED_TAGS, extract_text
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Loopback, Reply, outcome
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ import datetime as dt
 
 from streamlit.testing.v1 import AppTest
 
-from record.access import Viewer
-from store import Store
-from summary import Summary
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import Summary
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, PSY_ENTRY, SDV_LETTER, SHARED_PAGES, demo_db,
     demo_db_template, go, no_errors, open_app, open_expanders, texts,
@@ -205,7 +205,7 @@ def test_two_sessions_editing_the_question_list_keep_both_edits(demo_db):
 # -- one record's viewers share mapped entries, never what one of them may not see -------------
 def every_viewer(store: Store) -> list[Viewer]:
     """Every viewer of every record in a store: patient, clinic screen, each carer with a link."""
-    from record.access import proxy_links
+    from ltc_dashboard.gate.access import proxy_links
 
     viewers = []
     for pid in store.patient_ids():
@@ -220,9 +220,9 @@ def test_viewers_opened_one_after_another_see_what_each_sees_alone(demo_db):
     viewers (record.mapping.map_stored). Every demo viewer, opened after all the others in one
     Service, must get exactly the record a Service of its own maps with map_record from the gate's
     resources; the clinic screen after the patient must still not hold the PSY entry."""
-    from record.access import open_record
-    from record.mapping import map_record
-    from service import Service
+    from ltc_dashboard.gate.access import open_record
+    from ltc_dashboard.record.mapping import map_record
+    from ltc_dashboard.service.core import Service
 
     store = Store(demo_db)
     shared = Service(store)

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 from pages.sessions import IDLE_LIMIT, Held, SignIns
-from record.access import Viewer
+from ltc_dashboard.gate.access import Viewer
 
 ROOT = Path(__file__).resolve().parent.parent
 

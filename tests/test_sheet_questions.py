@@ -1,7 +1,7 @@
 """The pre-consultation sheet lists only the questions the person wrote or kept (issue 18): a
 suggestion they did not keep, one already asked, or an internal note never reaches it, and its
 Markdown tables and headings stay the ones the PDF reads. The summaries are built by hand here,
-from the Summary contract (summary.py), so each rule is pinned on its own."""
+from the Summary contract (ltc_dashboard/summary/core.py), so each rule is pinned on its own."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import datetime as dt
 
 from conditions.base import ConditionView, MeasureView, Question
 from conditions.series import SeriesPoint
-from sheet import kept_questions, summary_markdown
-from summary import PatientLine, Summary, ViewerLine
+from ltc_dashboard.summary.sheet import kept_questions, summary_markdown
+from ltc_dashboard.summary.core import PatientLine, Summary, ViewerLine
 
 TODAY = dt.date(2026, 11, 25)
 

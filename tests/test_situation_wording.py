@@ -5,7 +5,7 @@ issue's own cases (tests/situation_examples.py), what a view shows fits the pers
 Written by the issue's independent tester from the issue text and clinical-reference §11 alone,
 before and apart from the implementation. Each record goes through the real importer
 (`ingest.import_paths` on a Bundle file) into a fresh store, through the access gate
-(`record.access.open_record`) for the patient, a carer (proxy) or the clinic screen on the frozen
+(`gate.access.open_record`) for the patient, a carer (proxy) or the clinic screen on the frozen
 day, and into `summary.build_summary`. What a viewer is told depends only on what that viewer may
 see, so the oracle counts a situation only when its entry passed the gate.
 """
@@ -18,11 +18,11 @@ import re
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from ingest import import_paths
-from record.access import Viewer, open_record
-from sheet import summary_markdown
-from store import Store
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import build_summary
 import situation_examples as examples
 from situation_records import CARER, PID, TODAY, Case, bundle, carer, cases
 

@@ -16,8 +16,8 @@ from conditions.base import Context
 from conditions.diabetes import SPEC as DIABETES
 from conditions.mental_health_lithium import triggers
 from conditions.situations import situations
-from record.mapping import map_record
-from record.mapping_results import map_observation
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.record.mapping_results import map_observation
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 import requests
 
-import settings
-import sync
+from ltc_dashboard import settings
+from ltc_dashboard.intake import sync
 from connectors import smart
 from connectors.base import Unauthorised
 from tests.servers import sekmet as sk
@@ -185,7 +185,7 @@ def test_a_smart_sign_in_token_syncs_from_the_real_server(tmp_path_factory, tmp_
     user = SignedInUser(patient=sk.TRUMAN, fhir_user=f"Patient/{sk.TRUMAN}")
     with SmartDouble(CLIENT, REDIRECT, user, [sk.SMART_TOKEN]) as double:
         tokens = sign_in(double)
-    from store import Store
+    from ltc_dashboard.store import Store
 
     report = sync.sync_patient(Store(tmp_path / "ltc.db"), server.base, tokens.patient, tokens.access_token)
     assert report.counts["Patient"] == 1 and report.counts["Observation"] == 659

@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-import cli
-import service
-import service_connect
-import sync
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.service import core as service
+from ltc_dashboard.service import connect as service_connect
+from ltc_dashboard.intake import sync
 from connectors import smart
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_connect import DIABETES, REDIRECT, RecordDouble, demo_record
 from tests.servers.smart_double import SignedInUser
 
@@ -157,7 +157,7 @@ def test_a_sign_in_without_a_refresh_token_is_not_kept(double, tmp_path):
 
 def test_no_export_holds_the_kept_tokens(double, tmp_path):
     """The FHIR, CSV and PDF exports of the synced record carry neither kept token."""
-    from record.access import Viewer
+    from ltc_dashboard.gate.access import Viewer
     from tests.conftest import TODAY
 
     svc, tokens = connected(double, tmp_path / "ltc.db")

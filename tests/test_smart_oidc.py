@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 
-import service
-import service_connect
-import sync
+from ltc_dashboard.service import core as service
+from ltc_dashboard.service import connect as service_connect
+from ltc_dashboard.intake import sync
 from connectors import smart
-from ingest import import_paths
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.store import Store
 from test_app_connect import ROOT
 from test_app_support import DIABETES
 from tests.servers import oidc

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-import service_connect
+from ltc_dashboard.service import connect as service_connect
 from connectors import smart
 from connectors.fhir_server import APP_TYPES
 from tests.servers.smart_double import SignedInUser, SmartDouble

@@ -1,4 +1,4 @@
-"""The record snapshot (record/snapshot/, store/derived.py): opening a
+"""The record snapshot (ltc_dashboard/gate/snapshot/, ltc_dashboard/store/derived.py): opening a
 record from the snapshot kept by an earlier open gives each viewer exactly what deriving it from
 the stored resources gives, and a snapshot that is not current is never used.
 
@@ -17,15 +17,16 @@ import sqlite3
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ingest import import_items, import_paths
-from record import access, access_snapshot
-from record.snapshot import codec as projection
-from record.access import Viewer, open_record
-from record.snapshot import map_visible
-from record.mapping import map_record
-from service import Service
-from store import Store
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_items, import_paths
+from ltc_dashboard.gate import access, access_snapshot
+from ltc_dashboard.gate.snapshot import codec as projection
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.snapshot import map_visible
+from ltc_dashboard.record import fast_make
+from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
+from ltc_dashboard.summary.core import build_summary
 from tests.test_access_properties import build, consent_resources, scenario
 from tests.test_session_isolation import every_viewer
 
@@ -282,12 +283,12 @@ def test_a_medicine_some_of_whose_issues_are_hidden_is_merged_from_the_visible_o
 
 
 def test_a_copier_refuses_fields_it_does_not_know():
-    """projection.copier names every field of the class it copies into, in order, or refuses."""
+    """fast_make.copier names every field of the class it copies into, in order, or refuses."""
     from conditions.series import SeriesPoint
 
     with pytest.raises(TypeError):
-        projection.copier(SeriesPoint, ("date", "value", "id"))
-    point = projection.copier(SeriesPoint, ("date", "value", "flag", "comparator", "text", "id"))(
+        fast_make.copier(SeriesPoint, ("date", "value", "id"))
+    point = fast_make.copier(SeriesPoint, ("date", "value", "flag", "comparator", "text", "id"))(
         (TODAY, 48.0, "high", None, None, "o1"))
     assert point == SeriesPoint(date=TODAY, value=48.0, flag="high", id="o1")
 
@@ -295,7 +296,7 @@ def test_a_copier_refuses_fields_it_does_not_know():
 @pytest.mark.parametrize("cls", projection.MODELS, ids=lambda cls: cls.__name__)
 def test_an_entry_read_back_is_its_own_frozen_class(cls):
     """Entries are filled through a class of the same layout and then given their own class
-    (codec._filler): what comes back is exactly that class, equal to the entry encoded, and
+    (ltc_dashboard/record/fast_make.py `filler`): what comes back is exactly that class, equal to the entry encoded, and
     as frozen as one pydantic validated."""
     import dataclasses
 
@@ -314,7 +315,7 @@ def test_an_entry_read_back_is_its_own_frozen_class(cls):
 
 
 def test_a_model_of_another_layout_is_refused_not_made_another_way():
-    """codec._filler refuses a class whose instances it cannot fill and then re-class (one
+    """fast_make.filler refuses a class whose instances it cannot fill and then re-class (one
     with a __dict__): the module would fail on import, in every test, not build it untested."""
     import dataclasses
 
@@ -323,14 +324,14 @@ def test_a_model_of_another_layout_is_refused_not_made_another_way():
         a: int
 
     with pytest.raises(TypeError, match="cannot be made from a snapshot"):
-        projection._filler(Unslotted)
+        fast_make.filler(Unslotted)
 
 
 def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_store):
     """derive reads letters and medicines again for its second pass; one whose text changed
     in between (a sync) stops it (the gate then raises RecordChanged and the service reopens)
     rather than mixing two versions of the record."""
-    from record.snapshot import Unreadable, derive
+    from ltc_dashboard.gate.snapshot import Unreadable, derive
 
     fresh_store.put([patient(), letter("d1"), obs("o1")])
 
@@ -359,19 +360,27 @@ def test_the_code_version_follows_the_packages_that_shape_entries(monkeypatch):
 
 
 def test_the_snapshot_version_covers_every_project_module_the_record_package_imports():
-    """A change to any project module outside record/ that record/*.py imports (fhir_read.py) must
-    make every kept snapshot stale, so the digest behind VERSION reads each of them."""
+    """A change to any project module outside ltc_dashboard/record/ and ltc_dashboard/gate/ that
+    their files import (ltc_dashboard/fhir_read.py, textsafe.py) must make every kept snapshot
+    stale, so the digest behind VERSION reads each of them."""
     import ast
     from pathlib import Path
 
-    from record.snapshot.codec import version_sources
+    from ltc_dashboard.gate.snapshot.codec import version_sources
 
-    root = Path(__file__).resolve().parent.parent
-    top = {p.stem for p in root.glob("*.py")}
+    package = Path(__file__).resolve().parent.parent / "ltc_dashboard"
     imported = set()
-    for path in (root / "record").rglob("*.py"):
+    for path in [*(package / "record").rglob("*.py"), *(package / "gate").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-            imported |= {name.split(".")[0] for name in names if name.split(".")[0] in top}
-    assert imported and {root / f"{name}.py" for name in imported} <= set(version_sources())
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = []
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "ltc_dashboard" and len(parts) > 1 and parts[1] not in ("record", "gate"):
+                    if (package / f"{parts[1]}.py").exists():
+                        imported.add(package / f"{parts[1]}.py")
+    assert imported and imported <= set(version_sources()), imported - set(version_sources())

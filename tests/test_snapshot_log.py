@@ -2,12 +2,12 @@
 medicines can never show one medicine for another (fixsnap19, after attack 19: hazard H36).
 
 Each test isolates one control, so that it fails when that control alone is taken away:
-* the one read transaction of the kept snapshot and the log (store/derived.py `kept_with_changes`):
+* the one read transaction of the kept snapshot and the log (ltc_dashboard/store/derived.py `kept_with_changes`):
   the race of tests/test_attack19_snapshot.py with a second patient in the store, whose older
   kept snapshot keeps the write markers, so only the transaction stops the stale open;
 * the write markers (`changes_since`): an unlogged write between two logged ones;
-* the medicine groups' order after a deletion (record/snapshot/removals.py `_groups`);
-* the shared merged medicines keyed by their requests (record/snapshot/mapped.py `_Made.groups`),
+* the medicine groups' order after a deletion (ltc_dashboard/gate/snapshot/removals.py `_groups`);
+* the shared merged medicines keyed by their requests (ltc_dashboard/gate/snapshot/mapped.py `_Made.groups`),
   here with the groups left out of order on purpose.
 
 The record and its viewers are tests/attack19_support.py's (R4 shapes of tests/test_access.py and
@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import pytest
 
-import record.access_snapshot as access_snapshot
-import store.resources as store_resources
-from record.access import Viewer, open_record
-from record.snapshot import removals
-from record.snapshot.codec import decode_model_list, encode_model_list
-from record.mapping_medications import merge
-from service import Service
-from store import Store
+from ltc_dashboard.gate import access_snapshot
+from ltc_dashboard.store import resources as store_resources
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.snapshot import removals
+from ltc_dashboard.gate.snapshot.codec import decode_model_list, encode_model_list
+from ltc_dashboard.record.mapping_medications import merge
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import Store
 from tests.attack19_support import (TODAY, VIEWERS, base, full, kept, labels, plain, prescription, rebuilt, result,
                                     snapshot_of)
 

@@ -1,4 +1,4 @@
-"""A kept snapshot updated with the resources a write changed (record/snapshot/changes.py) is the
+"""A kept snapshot updated with the resources a write changed (ltc_dashboard/gate/snapshot/changes.py) is the
 snapshot a full derive makes of the same stored resources, and every viewer's open is the same.
 
 Records: a small hand-made record (a person, a carer with a proxy Consent, a shared medicine and
@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from record import access, access_snapshot
-from record.access import Viewer, open_record
-from record.snapshot import derive, map_visible
-from store import Store
+from ltc_dashboard.gate import access, access_snapshot
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.snapshot import derive, map_visible
+from ltc_dashboard.store import Store
 from tests.test_access import consent, related
 
 TODAY = dt.date(2026, 11, 25)
@@ -97,7 +97,7 @@ batches = st.lists(st.lists(write, min_size=1, max_size=4), min_size=1, max_size
 
 
 def apply(store: Store, batch: list[dict]) -> None:
-    """One sync: every write of the batch in one transaction, as sync.py stores a sync."""
+    """One sync: every write of the batch in one transaction, as ltc_dashboard/intake/sync.py stores a sync."""
     with store.atomic():
         for spec in batch:
             if spec["kind"] == "observation":

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from fhir_read import patient_of
-from store import InvalidWrite, NotInStore, Store, default_path, is_newer
+from ltc_dashboard.fhir_read import patient_of
+from ltc_dashboard.store import InvalidWrite, NotInStore, Store, default_path, is_newer
 
 
 def obs(rid="o1", version=None, updated=None, value=1.0, patient="p1"):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sqlite3
 
-import sync
+from ltc_dashboard.intake import sync
 from connectors import smart
-from ingest import import_items
-from store import Store
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Reply, outcome
 from tests.test_attack17 import PATIENT, Paged, bundle, page_url
 from tests.test_attack_sync import obs, page, shown, sync_once

@@ -15,9 +15,9 @@ import itertools
 import pytest
 import requests
 
-import sync
-from ingest import import_items
-from store import Store
+from ltc_dashboard.intake import sync
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
 from tests.servers.loopback import edited, status
 from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)

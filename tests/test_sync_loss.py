@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-import cli
-import sync
-from store import Store
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import sync
+from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
 from tests.servers.loopback import edited, status
 from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)

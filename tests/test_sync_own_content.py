@@ -2,8 +2,8 @@
 resource carrying the app's own-content tag is refused with a plain reason and counted with the
 sync's other refusals; the rest of the sync is stored and the sync finishes.
 
-Inputs: the app's own export of a home reading (exports/reading_fhir.py `reading_resource`), an own
-goal, question and comment (exports/own_content.py, exports/feedback.py), as a GP system that kept a
+Inputs: the app's own export of a home reading (ltc_dashboard/exports/reading_fhir.py `reading_resource`), an own
+goal, question and comment (ltc_dashboard/exports/own_content.py, ltc_dashboard/exports/feedback.py), as a GP system that kept a
 patient's upload of `ltc export` would send them back; served by the loopback FHIR server `Paged`
 (tests/test_attack17.py) on 127.0.0.1 as a searchset (FHIR R4 bundle.html).
 """
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from exports import feedback
-from exports.own_content import goal_resource, question_resource
-from exports.reading_fhir import reading_resource
-from ingest import OWN_FROM_SERVER, import_items
-from record.readings import Reading
+from ltc_dashboard.exports import feedback
+from ltc_dashboard.exports.own_content import goal_resource, question_resource
+from ltc_dashboard.exports.reading_fhir import reading_resource
+from ltc_dashboard.intake.ingest import OWN_FROM_SERVER, import_items
+from ltc_dashboard.record.readings import Reading
 from tests.servers.loopback import Reply
 from tests.test_attack17 import PATIENT, Paged, bundle, observation, run_sync
-from store import Store
+from ltc_dashboard.store import Store
 
 
 def _reading() -> dict:

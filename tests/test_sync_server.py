@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-import sync
+from ltc_dashboard.intake import sync
 from connectors.fhir_server import APP_TYPES
-from ingest import import_paths
-from record.access import Viewer, open_record
-from store import Store
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.store import Store
 from tests.conftest import TODAY
 from tests.servers import sekmet as sk
 
@@ -44,7 +44,7 @@ def as_stored(store: Store, patient_id: str) -> dict:
 
 
 def summary_json(store: Store, patient_id: str) -> dict:
-    from summary import build_summary
+    from ltc_dashboard.summary.core import build_summary
 
     visible = open_record(store, Viewer(kind="patient", patient_id=patient_id), TODAY)
     return json.loads(build_summary(visible, own_rows=[], preferences={}).model_dump_json())
@@ -136,7 +136,7 @@ def test_store_keeps_no_token(server, tmp_path):
 
 def test_cli_sync_prints_counts_and_never_the_token(server, tmp_path, monkeypatch, capsys):
     """`ltc sync` takes the token from LTC_TOKEN, prints counts per type, and never prints the token."""
-    import cli
+    from ltc_dashboard.cli import main as cli
 
     monkeypatch.setenv("LTC_TOKEN", server.token)
     code = cli.main(["sync", "--server", server.base, "--patient", sk.TRUMAN, "--db", str(tmp_path / "c.db")])
@@ -149,7 +149,7 @@ def test_cli_sync_prints_counts_and_never_the_token(server, tmp_path, monkeypatc
 
 def test_cli_sync_with_a_wrong_token_says_so(server, tmp_path, monkeypatch, capsys):
     """A refused token ends the sync with a plain message, exit code 2 and an untouched store."""
-    import cli
+    from ltc_dashboard.cli import main as cli
 
     monkeypatch.setenv("LTC_TOKEN", "not-the-token")
     code = cli.main(["sync", "--server", server.base, "--patient", sk.TRUMAN, "--db", str(tmp_path / "c.db")])

@@ -1,4 +1,4 @@
-"""The terminology tables and their loader (record/terminology.py)."""
+"""The terminology tables and their loader (ltc_dashboard/record/terminology.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from record import terminology as t
-from record.units import normalise
+from ltc_dashboard.record import tables
+from ltc_dashboard.record import terminology as t
+from ltc_dashboard.record.units import normalise
 
-TABLES = Path(t.__file__).resolve().parent.parent / "data" / "terminology"
+TABLES = tables.TABLES  # data/terminology/
 ARCHITECTURE = TABLES.parent.parent / "docs" / "ARCHITECTURE.md"
 SYNTHEA = TABLES.parent.parent.parent / "shared" / "fhir-samples" / "synthea-r4"
 CSV_FILES = sorted(p.name for p in TABLES.glob("*.csv"))
@@ -64,7 +65,7 @@ def test_measure_ids_and_units_are_those_in_the_architecture_contract():
     for ids, unit in re.findall(r"((?:`\w+`,?\s*)+)\(([^)]+)\)", section):
         for measure_id in re.findall(r"`(\w+)`", ids):
             contract[measure_id] = unit.strip()
-    # measures.csv is the one list (record/measures.py, issue 19): the docs follow it, no count is written here
+    # measures.csv is the one list (ltc_dashboard/record/measures.py, issue 19): the docs follow it, no count is written here
     assert contract and {m.id: m.unit for m in t.measures().values()} == contract
 
 
@@ -344,7 +345,7 @@ def test_a_row_without_a_source_is_rejected(tmp_path, monkeypatch):
     """read_table refuses a row with no source, naming the file and line."""
     (tmp_path / "glossary.csv").write_text("abbreviation,meaning,source,verified\nBD,twice,,no\n",
                                            encoding="utf-8")
-    from record import tables
+    from ltc_dashboard.record import tables
 
     monkeypatch.setattr(tables, "TABLES", tmp_path)
     with pytest.raises(t.TableError, match="glossary.csv line 2"):

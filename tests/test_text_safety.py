@@ -13,15 +13,15 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import textsafe
+from ltc_dashboard import textsafe
 from test_leaks import TODAY  # 2026-11-25, the frozen day of tests/conftest.py
-from exports.csv_results import results_csv
+from ltc_dashboard.exports.csv_results import results_csv
 from hostile_record import CARER_VIEWER, PID, TRAP, payload, resources
-from ingest import import_items
-from record.access import Viewer
-from service import Service
-from sheet import summary_markdown
-from store import Store
+from ltc_dashboard.intake.ingest import import_items
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.core import Service
+from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.store import Store
 from test_app_support import APP, PATIENT_PAGES, SHARED_PAGES, TIMEOUT, go, no_errors, pages_for
 from test_leaks import pdf_text
 
@@ -114,7 +114,7 @@ def test_sheet_pdf_and_downloads_show_record_text_as_text(hostile_db, viewer):
 
 def test_csv_formula_cells_are_quoted():
     """A result whose words start like a spreadsheet formula is written with a leading apostrophe."""
-    from record.models import LabResult, PatientRecord
+    from ltc_dashboard.record.models import LabResult, PatientRecord
 
     record = PatientRecord(results=[LabResult(id="o1", name='=IMAGE("https://evil.example/p.png")',
                                               value_text='=HYPERLINK("https://evil.example")')])
@@ -193,7 +193,7 @@ def test_letter_reader_shows_hostile_body_as_text(hostile_db):
 
 def test_cli_prints_record_text_without_control_or_bidi_characters(hostile_db, capsys):
     """`ltc patients` and `ltc summary --format json` print the hostile name with no bidi, zero-width or escape character."""
-    import cli
+    from ltc_dashboard.cli import main as cli
 
     assert cli.main(["patients", "--db", str(hostile_db)]) == 0
     assert cli.main(["summary", "--patient", PID, "--format", "json", "--db", str(hostile_db)]) == 0

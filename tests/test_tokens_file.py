@@ -12,12 +12,12 @@ import stat
 
 import pytest
 
-import cli
-import service
-import sync
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.service import core as service
+from ltc_dashboard.intake import sync
 from connectors import smart
-from store import Store, StoreError
-from store import connections as kept_store
+from ltc_dashboard.store import Store, StoreError
+from ltc_dashboard.store import connections as kept_store
 from test_app_connect import DIABETES
 from test_smart_connection import connected, double  # noqa: F401  (the fixture)
 

@@ -1,10 +1,10 @@
-"""Unit normalisation to UK units (record/units.py)."""
+"""Unit normalisation to UK units (ltc_dashboard/record/units.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from record import units as u
+from ltc_dashboard.record import units as u
 
 # clinical-reference §1.2 reference values: mmol/mol -> % DCCT.
 HBA1C_TABLE = [(42, 6.0), (48, 6.5), (53, 7.0), (58, 7.5), (64, 8.0), (75, 9.0), (86, 10.0)]

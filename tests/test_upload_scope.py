@@ -14,13 +14,13 @@ import json
 
 import pytest
 
-import service
-from ingest import import_paths
-from record.access import Viewer
-from service_connect import NOT_ABOUT_YOU, NOT_A_PATIENT, UploadRefused
-from store import Store
+from ltc_dashboard.service import core as service
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service.connect import NOT_ABOUT_YOU, NOT_A_PATIENT, UploadRefused
+from ltc_dashboard.store import Store
 from test_app_support import BIPOLAR, DEMENTIA, DIABETES, demo_db, demo_db_template  # noqa: F401  (fixtures)
-import uploads
+from ltc_dashboard.intake import uploads
 
 TODAY = __import__("datetime").date(2026, 11, 25)
 NOPAT_DOC = "mh-doc-psychiatry-2026-07-08"
@@ -205,7 +205,7 @@ def test_a_new_shared_entry_another_record_points_at_is_refused_in_any_reference
     """A new Medication whose id another patient's stored prescription names, in any reference
     form, is refused by name; one only the uploader's own record names is imported."""
     store = Store(demo_db)
-    from ingest import import_items
+    from ltc_dashboard.intake.ingest import import_items
 
     def request(rid: str, patient: str, target: str) -> dict:
         return {"resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",

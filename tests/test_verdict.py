@@ -22,7 +22,7 @@ from conditions import verdict
 from conditions.base import Context, MeasureView, SeriesPoint
 from conditions.diabetes import SPEC
 from pages import charts, text
-from record.mapping import map_record
+from ltc_dashboard.record.mapping import map_record
 from test_app_support import demo_db, demo_db_template  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 import conditions
-import summary as summary_module
+from ltc_dashboard.summary import core as summary_module
 from conditions.template import ViewRules, view_row, view_spec
-from ingest import import_paths
-from record.access import Viewer, open_record
-from record.tables import TableError
-from summary import build_summary
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.record.tables import TableError
+from ltc_dashboard.summary.core import build_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "views" / "demo_hypertension"
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py's frozen day

@@ -10,7 +10,7 @@ import pytest
 from conditions.base import Question
 from pages.print_sheet import preview_markdown
 from pages.text import code_words, kept_as, page_title
-from record.citations import plain_words, unnest
+from ltc_dashboard.record.citations import plain_words, unnest
 
 
 @pytest.mark.parametrize("text, said", [

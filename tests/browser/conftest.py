@@ -123,10 +123,10 @@ def served_app(db: Path, today: str, home: Path, script: Path | str = "app.py"):
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory) -> str:
     """The app served by `streamlit run` on 127.0.0.1 over a private demo store; stopped at the end."""
-    import settings
+    from ltc_dashboard.intake import stores
 
     home = tmp_path_factory.mktemp("browser-app")
-    settings.demo_store(home / "store").close()
+    stores.demo_store(home / "store").close()
     with served_app(home / "store" / "demo.db", TODAY, home) as (url, _):
         yield url
 
@@ -138,8 +138,8 @@ def hostile_app_url(tmp_path_factory) -> str:
     import datetime as dt
 
     from hostile_record import resources
-    from ingest import import_items
-    from store import Store
+    from ltc_dashboard.intake.ingest import import_items
+    from ltc_dashboard.store import Store
 
     home = tmp_path_factory.mktemp("hostile-app")
     store = Store(home / "hostile.db")

@@ -364,10 +364,10 @@ def test_phone_pages_pass_axe_with_the_menu_open_and_closed(app_url, browser, ax
 
 def test_the_first_visit_after_the_app_starts_never_says_page_not_found(browser, tmp_path):
     """On a freshly started app, whose first session Streamlit runs in its older pages/-folder mode, a record page's address shows sign-in with the plain notice and no "Page not found"."""
-    import settings
+    from ltc_dashboard.intake import stores
     from tests.browser.conftest import TODAY, served_app  # the same server the session fixture starts, started afresh
 
-    settings.demo_store(tmp_path / "store").close()
+    stores.demo_store(tmp_path / "store").close()
     with served_app(tmp_path / "store" / "demo.db", TODAY, tmp_path) as (url, _):
         context = browser.new_context(**DESKTOP)
         context.set_default_timeout(WAIT_MS)

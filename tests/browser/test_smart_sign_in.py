@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from store import Store
+from ltc_dashboard.store import Store
 from test_app_support import DIABETES
 from test_browser import VIEWPORT, WAIT_MS, wait_for_page
 from tests.browser.conftest import served_app
