@@ -90,7 +90,7 @@ def test_kill_during_import_keeps_the_store_whole(tmp_path):
     db = tmp_path / "ltc.db"
     before, _, _ = earlier_data(db)
     source = big_file(tmp_path)
-    run = "import sys; from cli import main; sys.exit(main())"
+    run = "import sys; from ltc_dashboard.cli.main import main; sys.exit(main())"
     proc = child(run, "import", str(source), "--db", str(db))
     wait_until(proc, lambda: rows(db, "SELECT count(*) FROM resources WHERE patient_id = 'big'")[0][0] > 0)
     proc.send_signal(signal.SIGKILL)
@@ -112,7 +112,7 @@ def test_kill_during_import_keeps_the_store_whole(tmp_path):
 
 SAVER = """
 import sys
-from store import Store
+from ltc_dashboard.store import Store
 store = Store(sys.argv[1])
 for n in range(1_000_000):
     if n % 3 == 2:
@@ -191,7 +191,7 @@ def test_two_sessions_editing_the_question_list_at_once_lose_neither_edit(db_pat
 
 OPENER = """
 import sys
-from store import Store
+from ltc_dashboard.store import Store
 sys.stdin.readline()  # all children start at the same moment, then stay roughly in step
 for k in range(40):
     store = Store(f"{sys.argv[1]}/new-{k}.db")

@@ -52,7 +52,7 @@ def test_ltc_import_refuses_a_gz_past_a_gigabyte_naming_the_limit(tmp_path, monk
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     bomb = tmp_path / "bomb.json.gz"
     bomb.write_bytes(b"".join([packer.compress(b" " * (1 << 20)) for _ in range(8)] + [packer.flush()]))
-    monkeypatch.setattr("ingest.IMPORT_EXPANDED_BYTES", 4 << 20)
+    monkeypatch.setattr("ltc_dashboard.intake.ingest.IMPORT_EXPANDED_BYTES", 4 << 20)
     report = import_paths(Store(tmp_path / "t.db"), [bomb])
     assert [r.reason for r in report.rejected] == ["too large: it expands to more than 4 MB when uncompressed,"
                                                    " the most one compressed file may hold"]

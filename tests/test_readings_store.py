@@ -69,7 +69,7 @@ def test_a_store_made_before_readings_gains_the_table(db_path):
 
 SAVER = """
 import sys
-from store import Store
+from ltc_dashboard.store import Store
 store = Store(sys.argv[1])
 for n in range(1_000_000):
     row = {"kind": "weight", "value": 50 + n % 100, "unit": "kg", "taken_at": f"2026-11-12T07:{n % 60:02d}+00:00",

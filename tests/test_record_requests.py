@@ -131,7 +131,7 @@ def test_a_store_made_before_requests_gains_the_table_and_keeps_its_content(db_p
 
 SAVER = """
 import sys
-from store import Store
+from ltc_dashboard.store import Store
 store = Store(sys.argv[1])
 for n in range(1_000_000):
     row = {"kind": "sar", "made": "2026-12-03", "due": "2027-01-03", "details": f"request {n}", "author": "patient"}

@@ -212,7 +212,7 @@ def test_a_store_made_before_orders_gains_the_table_and_keeps_its_content(db_pat
 
 KILLED = """
 import sys, os, signal
-from store import Store
+from ltc_dashboard.store import Store
 store = Store(sys.argv[1])
 row = {"medication_id": "m1", "medication": "Metformin", "entry_ids": ["m1"], "last_issued": None,
        "ordered_at": "2026-11-20T12:00:00+00:00", "how": "server", "server": "http://127.0.0.1:9/fhir",

@@ -14,7 +14,7 @@ CHECK = """
 import json, sys
 import serve
 serve.preload()
-print(json.dumps({name: name in sys.modules for name in ("pandas", "service", "pages.charts",
+print(json.dumps({name: name in sys.modules for name in ("pandas", "ltc_dashboard.service.core", "pages.charts",
                   "plotly.graph_objs._scatter", "streamlit.web.cli")}))
 """
 
@@ -27,6 +27,6 @@ def test_preload_loads_the_pages_modules_and_opens_no_store(tmp_path):
     out = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    assert loaded == {"pandas": True, "service": True, "pages.charts": True,
+    assert loaded == {"pandas": True, "ltc_dashboard.service.core": True, "pages.charts": True,
                       "plotly.graph_objs._scatter": True, "streamlit.web.cli": False}
     assert not db.exists() and not (tmp_path / "xdg").exists()
