@@ -108,9 +108,9 @@ def summaries(dbs: dict[int, Path], work: Path, runs: int) -> dict:
     `summary_first_ms` on copies of each store as imported (that open derives the record's
     snapshot and keeps it), then `summary_ms` on the store whose snapshot an earlier open kept
     (every later open: a server started again, a CLI command). And the warm rerun."""
-    from ltc_dashboard.intake import stores  # noqa: PLC0415
+    from ltc_dashboard.intake.stores import demo_store  # noqa: PLC0415
 
-    stores.demo_store(work / "demo").close()
+    demo_store(work / "demo").close()
     demo = str(work / "demo" / "demo.db")
     first, cold, warm, phases = {}, {}, {}, {}
     for size, db in sorted(dbs.items()):
