@@ -12,15 +12,15 @@ import pandas  # noqa: F401  before the store: its quick sqlite_utils import hid
 import streamlit as st  # and a second session starting then must find pandas already loaded
 from streamlit.runtime.pages_manager import PagesManager
 
-from ltc_dashboard.service import core as door
-from ltc_dashboard import settings
 from conditions import REGISTRY
+from ltc_dashboard import settings
+from ltc_dashboard.gate.access import Viewer, ViewerError
+from ltc_dashboard.service import core as door
+from ltc_dashboard.summary.core import Summary
 from pages import behaviour, sidebar, state, ui
 from pages.carer_choice import switch_options
 from pages.sessions import EXITED_COOKIE
 from pages.text import page_title
-from ltc_dashboard.gate.access import Viewer, ViewerError
-from ltc_dashboard.summary.core import Summary
 
 def route_from_url() -> None:
     """Local mode only: `?patient=ID&viewer=patient|proxy:RelatedPerson/ID|clinic` opens that view."""

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import requests
 
-from ltc_dashboard.intake import sync
 from connectors.base import Rejected
 from connectors.files import FileConnector
+from ltc_dashboard.intake import sync
 from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
 

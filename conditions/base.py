@@ -26,8 +26,8 @@ from conditions.view_shapes import (  # noqa: F401  (part of the views' API)
 )
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import FhirDate, human
-from ltc_dashboard.record.models import LabResult, Medication, PatientRecord
 from ltc_dashboard.record.fast_make import copier
+from ltc_dashboard.record.models import LabResult, Medication, PatientRecord
 
 
 @dataclass(frozen=True)

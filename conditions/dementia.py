@@ -17,8 +17,8 @@ from conditions.base import (
     RECENT_MEDICINE_DAYS, CheckSpec, CheckView, ConditionView, Context, MeasureView,
     Panel, Question, evidence_dates, measure_view, number, status_for,
 )
-from conditions.questions import suggest
 from conditions.boundary import bounded, missing_where, not_seen
+from conditions.questions import suggest
 from conditions.template import ViewRules, view_spec
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 
 from conditions.base import ConditionView, Context, Question, number
+from conditions.boundary import missing_where, not_seen
 from conditions.diabetes_rules import (
     ACR_ACTION_ROW, CARE_PROCESS_AGE_DAYS, CARE_PROCESSES, EGFR_FALL, HBA1C_DEFAULT_ROW,
     HBA1C_ONE_MEDICINE_ROW, HBA1C_RISE, HYPO_ASSOCIATED, PODIATRY_LETTER_DAYS, PODIATRY_WORDS, Aim,
     Reading, aim, bp_readings, exact, foot_risk, glucose_lowering_kinds, guideline, is_type1,
     source_words, target_order, target_row,
 )
-from conditions.boundary import missing_where, not_seen
 from conditions.questions import suggest
 from conditions.situations import egfr_band, situations
 from ltc_dashboard.record import terminology

@@ -19,8 +19,8 @@ from conditions.base import (
     CheckSpec, CheckView, ConditionView, Context, MeasureView, Panel, Question, measure_view,
     status_for,
 )
-from conditions.questions import suggest
 from conditions.boundary import bounded, missing_where
+from conditions.questions import suggest
 from conditions.template import ViewRules, view_spec
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 
-from ltc_dashboard import preference_keys
 from conditions.base import Context
 from conditions.shared import (  # noqa: F401  (also read through this module by pages/care_plan.py and tests)
     ACP_DECLINED, AGREED_STATUSES, ANTICIPATORY_CLASS, ATTORNEY_ROLES, DOCUMENT_KINDS, LPA, REGISTER,
     Dated, acp_declined, active_flag, agreed, attorneys, care_plan_entries, coded, documents,
     has_plan_ahead, matches,
 )
+from ltc_dashboard import preference_keys
 
 # Value sets by what they record (clinical-reference §3.1).
 PROGNOSIS = ("gsf_prognosis_a", "gsf_prognosis_b", "gsf_prognosis_c", "gsf_prognosis_d",

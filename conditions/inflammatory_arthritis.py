@@ -18,12 +18,12 @@ from conditions.base import (
     bands_note,
     ConditionView, Context, MeasureView, Question, measure_view, number,
 )
-from conditions.questions import you_could
+from conditions.boundary import hides, missing_where, not_seen
 from conditions.inflammatory_arthritis_rules import (
     CHECKS, CONDITION, annual_review_check, blood_set, current_dmard_names,
     hcq_eye_check, hcq_risk_factor, restart_of_first,
 )
-from conditions.boundary import hides, missing_where, not_seen
+from conditions.questions import you_could
 from conditions.shared import started
 from conditions.template import ViewRules, view_spec
 from ltc_dashboard.record import terminology

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 
 from conditions.base import CheckSpec, CheckView, Context, check_from_row, evidence_dates, number, status_for
+from conditions.dose_changes import DoseEvent
 from conditions.inflammatory_arthritis_schedule import (
     STARTING_PHASE_DAYS, SULFASALAZINE_MONITORED_DAYS, combination_phase, phase, restart, restart_of_first,  # noqa: F401  (the constants: the views' API)
     strictest, sulfasalazine_monitored,
 )
-from conditions.dose_changes import DoseEvent
 from conditions.medicines import monitoring_reason
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human

@@ -12,18 +12,18 @@ or safeguarding entries (§1.4 rule 5, §6.3, §6.4): no rule here reads them.
 from __future__ import annotations
 
 
+from conditions import verdict as verdicts
 from conditions.base import (
     bands_note,
     ConditionView, Context, MeasureView, Question, measure_view, number,
 )
-from conditions import verdict as verdicts
-from conditions.questions import you_could
+from conditions.boundary import missing_where, not_seen
 from conditions.mental_health_lithium import event_fact, in_weekly_phase
 from conditions.mental_health_rules import (
     CHECKS, CONDITION, antipsychotic_start, current_antipsychotics, lithium_checks,
     medicine_word, on_lithium, smi_physical_check, smi_parts,
 )
-from conditions.boundary import missing_where, not_seen
+from conditions.questions import you_could
 from conditions.template import ViewRules, view_spec
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from conditions.base import CheckSpec, CheckView, Context, apply_declined, check_from_row, evidence_dates, status_for
-from conditions.shared import started
-from conditions.mental_health_lithium import lithium_level_check, lithium_stricter  # noqa: F401  (lithium_stricter: the views' API)
 from conditions.medicines import listed_reason, medicine_word, monitoring_reason  # noqa: F401  (medicine_word: the views' API)
+from conditions.mental_health_lithium import lithium_level_check, lithium_stricter  # noqa: F401  (lithium_stricter: the views' API)
+from conditions.shared import started
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human
 from ltc_dashboard.record.models import LabResult

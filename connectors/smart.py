@@ -29,10 +29,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from ltc_dashboard import textsafe
 from connectors.base import BadPayload, ConnectorError, NotFound, Unauthorised
 from connectors.http import RequestRefused, Transport, origin_of, token_may_travel
 from connectors.smart_scopes import DEFAULT_SCOPE, ORDER_SCOPES, READ_TYPES, choose_scope  # noqa: F401  (split out)
+from ltc_dashboard import textsafe
 
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 MAX_DESCRIPTION = 300  # characters of a server's error_description kept for showing

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
-from pages import state, ui
-from pages.text import escape_markdown
 from ltc_dashboard.record.appointments import GOING_AHEAD, next_sentence, recent, status_words, upcoming, when_words
 from ltc_dashboard.record.dates import UK
+from ltc_dashboard.service import core as door
 from ltc_dashboard.service.appointments import BookingRefused, slot_moment
+from pages import state, ui
+from pages.text import escape_markdown
 
 state.guard()
 

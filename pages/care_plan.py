@@ -11,11 +11,11 @@ from conditions import shared as planning
 from conditions import personal
 from conditions import plan_activities as activities
 from conditions.base import Context, number, target_text
-from pages import state, ui
-from pages.text import code_words, day, escape_markdown, humanise, md_line, missing_words, status_label
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human
 from ltc_dashboard.record.models import GoalTarget
+from pages import state, ui
+from pages.text import code_words, day, escape_markdown, humanise, md_line, missing_words, status_label
 
 state.guard()
 

@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pages.text import day, plain
 from ltc_dashboard.gate.access import ProxyLink
+from pages.text import day, plain
 
 
 @dataclass(frozen=True)

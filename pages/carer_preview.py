@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import state, ui
-from pages.text import check_row, day, escape_markdown, humanise, md_line, plain
-from pages.charts import describe
 from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.summary.sheet import carer_scope_lines
+from pages import state, ui
+from pages.charts import describe
+from pages.text import check_row, day, escape_markdown, humanise, md_line, plain
 
 state.guard()
 

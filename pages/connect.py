@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from ltc_dashboard.service import connect as door
 from ltc_dashboard import settings
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service import connect as door
 from pages import state, ui
 from pages.text import code_span, day, escape_markdown, md_line
-from ltc_dashboard.gate.access import Viewer
 
 state.guard()
 

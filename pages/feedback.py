@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
 from ltc_dashboard.exports.feedback import KIND_WORDS, STATUS_WORDS
+from ltc_dashboard.service import core as door
+from ltc_dashboard.textsafe import json_text
 from pages import state, ui
 from pages.text import escape_markdown, md_line, page_title, plain, when
-from ltc_dashboard.textsafe import json_text
 
 state.guard()
 summary = state.summary()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
 from ltc_dashboard.exports.feedback import KIND_WORDS, STATUS_WORDS, entry_reference
+from ltc_dashboard.service import core as door
 from pages import state
 from pages.text import escape_markdown, md_line, page_title
 

@@ -10,14 +10,14 @@ import re
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
-from pages import reading_columns, state, ui
-from pages.text import day, escape_markdown
-from ltc_dashboard.record.dates import UK
 from ltc_dashboard.intake.reading_csv import CsvKinds, CsvUnusable, header_of, read as read_csv
 from ltc_dashboard.intake.reading_csv_dates import DAY_FIRST, MONTH_FIRST
+from ltc_dashboard.record.dates import UK
 from ltc_dashboard.record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, ReadingInvalid
+from ltc_dashboard.service import core as door
 from ltc_dashboard.service.readings import ReadingRefused
+from pages import reading_columns, state, ui
+from pages.text import day, escape_markdown
 
 state.guard()
 

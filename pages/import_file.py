@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.service import connect as door
 from pages import state, ui
 from pages.text import code_span, day, escape_markdown, md_line
-from ltc_dashboard.gate.access import Viewer
 
 state.guard()
 

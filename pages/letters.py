@@ -8,12 +8,12 @@ import re
 
 import streamlit as st
 
-from pages import state, ui
 from ltc_dashboard.preference_keys import LAST_VISIT
-from pages.feedback_widget import flag_control
-from pages.text import day, escape_markdown, md_line, plain
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.models import Letter
+from pages import state, ui
+from pages.feedback_widget import flag_control
+from pages.text import day, escape_markdown, md_line, plain
 
 state.guard()
 

@@ -8,10 +8,10 @@ import datetime as dt
 import streamlit as st
 
 from conditions.base import RECENT_MEDICINE_DAYS
+from ltc_dashboard.summary.sheet import medicine_name
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.text import day, plain
-from ltc_dashboard.summary.sheet import medicine_name
 
 state.guard()
 

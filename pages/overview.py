@@ -7,10 +7,10 @@ import datetime as dt
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
 from conditions.home import home_average_lines
-from ltc_dashboard.record.appointments import next_sentence
 from ltc_dashboard.preference_keys import LAST_VISIT
+from ltc_dashboard.record.appointments import next_sentence
+from ltc_dashboard.service import core as door
 from ltc_dashboard.summary.sheet import carer_scope_lines, kept_questions
 from pages import state, ui
 from pages.text import (

@@ -7,10 +7,10 @@ import datetime as dt
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
 from ltc_dashboard.preference_keys import EOL_PROMPTS as PROMPTS, EOL_SHOW_PROGNOSIS as SENSITIVE, LAST_VISIT
 from ltc_dashboard.preference_keys import SHARED_SCREEN_OWN as SHARED_SCREEN_PREFERENCE
 from ltc_dashboard.preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE
+from ltc_dashboard.service import core as door
 from pages import state, ui
 from pages.text import day
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import state, ui
 from ltc_dashboard.preference_keys import LAST_VISIT
+from ltc_dashboard.record.appointments import when_words
+from ltc_dashboard.summary.sheet import summary_markdown
+from pages import state, ui
 from pages.export_widget import export_buttons
 from pages.print_sheet import sheet_preview
 from pages.text import escape_markdown, humanise, kept_as, page_title
-from ltc_dashboard.record.appointments import when_words
-from ltc_dashboard.summary.sheet import summary_markdown
 
 state.guard()
 

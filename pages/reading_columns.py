@@ -10,11 +10,11 @@ import zlib
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
 from ltc_dashboard.exports.own_content import CSV_COLUMNS_PREFERENCE
+from ltc_dashboard.intake.reading_csv import ROLE_WORDS, choice_problem, kept_choice
+from ltc_dashboard.service import core as door
 from pages import state
 from pages.text import escape_markdown
-from ltc_dashboard.intake.reading_csv import ROLE_WORDS, choice_problem, kept_choice
 
 NONE = "Not in this file"
 

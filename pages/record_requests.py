@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ltc_dashboard.service import core as door
-from pages import state, ui
-from pages.text import day, escape_markdown, md_line
 from ltc_dashboard.record.record_requests import KIND_WORDS, MAX_DETAILS, MAX_NAME, MAX_RELATIONSHIP, PROXY_ACCESS, RequestInvalid
+from ltc_dashboard.service import core as door
 from ltc_dashboard.service.record_requests import RequestRefused
 from ltc_dashboard.summary.sheet import carer_scope_lines
+from pages import state, ui
+from pages.text import day, escape_markdown, md_line
 
 state.guard()
 

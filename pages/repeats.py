@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ltc_dashboard.service import core as door
+from ltc_dashboard.service.repeats import OrderRefused
 from pages import state, ui
 from pages.text import day, escape_markdown
-from ltc_dashboard.service.repeats import OrderRefused
 
 state.guard()
 

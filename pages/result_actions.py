@@ -15,10 +15,10 @@ import streamlit as st
 
 from conditions.base import MeasureView
 from conditions.sources import entry_keys
+from ltc_dashboard.summary.core import Summary
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.text import day, kept_as, value_words
-from ltc_dashboard.summary.core import Summary
 
 RULE_PREFIX = "result:"  # a question made from one result keeps "result:<its id>" as its rule
 

@@ -9,11 +9,11 @@ import streamlit as st
 
 from conditions.base import Context, MeasureView, series_of
 from conditions.home import HOME_MEASURES, home_points
+from ltc_dashboard.record import terminology
 from pages import state, ui
 from pages.feedback_widget import flag_control
 from pages.result_actions import latest_point, latest_result_actions
 from pages.text import code_words, day, plain, value_words
-from ltc_dashboard.record import terminology
 
 state.guard()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.summary.core import Summary
 from pages import state
 from pages.carer_choice import person_labels, switch_options
 from pages.text import md_line
-from ltc_dashboard.gate.access import Viewer
-from ltc_dashboard.summary.core import Summary
 
 
 def controls(summary: Summary) -> None:

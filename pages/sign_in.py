@@ -8,10 +8,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ltc_dashboard import settings
+from ltc_dashboard.gate.access import Viewer
 from pages import state
 from pages.carer_choice import carer_choices, distinct, person_labels
 from pages.text import day, plain
-from ltc_dashboard.gate.access import Viewer
 
 state.guard()
 

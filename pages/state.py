@@ -13,11 +13,11 @@ import os
 import streamlit as st
 
 from ltc_dashboard import settings
-from pages.sessions import COOKIE, EXITED_COOKIE, SIGN_INS, Held
 from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.gate.access import still_admitted as gate_still_admitted
 from ltc_dashboard.service.core import Service, open_service
 from ltc_dashboard.summary.core import Summary
+from pages.sessions import COOKIE, EXITED_COOKIE, SIGN_INS, Held
 
 VIEWER = "viewer"  # the Viewer whose eyes the pages use now
 ROLE = "role"  # who signed in: {"kind": "patient"|"carer"|"nurse", "name": str, "links": [...]}

@@ -8,10 +8,10 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from ltc_dashboard import textsafe
 from conditions import verdict as verdicts
 from conditions.base import CheckView, MeasureView, number
 from conditions.target_words import result_words
+from ltc_dashboard import textsafe
 from ltc_dashboard.record.citations import plain_words, review_words, source_words, unnest  # noqa: F401  (the pages' words for sources)
 from ltc_dashboard.record.dates import human
 

@@ -9,15 +9,15 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from ltc_dashboard.service import core as door
 from conditions import BY_ID
 from conditions.base import CheckView, MeasureView, Panel, Question
 from ltc_dashboard.exports.own_content import shows_own_on_shared_screen
+from ltc_dashboard.service import core as door
+from ltc_dashboard.summary.core import Summary
 from pages import charts, state
 from pages.text import (
     ONLINE_RECORD, check_row, day, escape_markdown, humanise, kept_as, md_line, plain, plain_words, target_line, unnest,
 )
-from ltc_dashboard.summary.core import Summary
 
 MAX_TEXT = 4000  # the store's limit on one question or note
 PAGE_ROWS = 25  # rows a long table lists at a time; older ones are a choice away

@@ -15,8 +15,8 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.record.mapping import map_record
 from ltc_dashboard.store import Store
 from ltc_dashboard.summary.core import build_summary

@@ -13,11 +13,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from connectors import smart
 from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import sync
 from ltc_dashboard.service import core as service
 from ltc_dashboard.service import connect as service_connect
-from ltc_dashboard.intake import sync
-from connectors import smart
 from ltc_dashboard.store import Store
 from test_app_connect import RecordDouble, begin_smart_sign_in, demo_record, empty_db, smart_env  # noqa: F401
 from test_app_support import (  # noqa: F401  (fixtures)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ltc_dashboard.service import core as service
-from ltc_dashboard.service import connect as service_connect
 from connectors.base import Rejected
 from connectors.files import FileConnector
+from ltc_dashboard.service import core as service
+from ltc_dashboard.service import connect as service_connect
 from ltc_dashboard.store import Store
 from test_app_support import (  # noqa: F401  (fixtures)
     APP, DIABETES, TIMEOUT, demo_db, demo_db_template, go, headings, no_errors, open_app, texts,

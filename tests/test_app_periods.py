@@ -16,8 +16,8 @@ import json
 import pytest
 
 from ltc_dashboard.intake.ingest import import_items
-from pages import charts
 from ltc_dashboard.store import Store
+from pages import charts
 from test_app_support import DIABETES, demo_db, demo_db_template, go, no_errors, open_app  # noqa: F401
 from tests.conftest import ROOT, TODAY
 

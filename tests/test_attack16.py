@@ -21,8 +21,8 @@ import datetime as dt
 
 from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import carer_scope_lines, summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import carer_scope_lines, summary_markdown
 from test_app_support import DEMENTIA, demo_db, demo_db_template, go, no_errors, open_app, texts  # noqa: F401
 from test_boundary import CARER_NOTE, DAY, carer_consent, view_of
 from test_chosen_views import CARER, DIABETES_2019, PATIENT, TODAY, access_start, hba1c, service_with

@@ -13,10 +13,10 @@ import sqlite3
 
 import pytest
 
-from ltc_dashboard.cli import main as cli
-from ltc_dashboard.intake import sync
 from connectors import smart
 from connectors.fhir_server import FhirServerConnector
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import sync
 from ltc_dashboard.store import Store
 from tests.servers.loopback import Loopback, Reply, Request, outcome
 

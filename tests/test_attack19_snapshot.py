@@ -10,9 +10,9 @@ tests/test_snapshot_update.py). What held is in tests/test_attack19_snapshot_hel
 
 from __future__ import annotations
 
-from ltc_dashboard.store import resources as store_resources
 from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import resources as store_resources
 from ltc_dashboard.store import Store
 from tests.attack19_support import (TODAY, VIEWERS, full, kept, labels, plain, prescription, rebuilt,
                                     result, snapshot_of, stored, synthea)

@@ -26,8 +26,8 @@ import pytest
 import hostile_record
 import situation_examples as examples
 from conditions import BY_ID
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.service.core import Service
 from situation_records import bundle, carer
 from ltc_dashboard.store import Store

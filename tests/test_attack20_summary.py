@@ -15,9 +15,9 @@ import datetime as dt
 
 import pytest
 
-from ltc_dashboard.cli.main import main
 from conditions.home_average import home_average, why_none
 from conditions.home_glucose import NO_RANGE, glucose_panel
+from ltc_dashboard.cli.main import main
 from ltc_dashboard.record.dates import UK
 from ltc_dashboard.record.models import PatientInfo
 from ltc_dashboard.record.readings import Reading, ReadingInvalid, check

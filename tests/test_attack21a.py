@@ -27,8 +27,8 @@ from ltc_dashboard.cli import main as cli
 from ltc_dashboard.exports.calendar_ics import calendar
 from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import appointment_lines as sheet_lines
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import appointment_lines as sheet_lines
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes LTC_TODAY here, the process in UTC+14
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"

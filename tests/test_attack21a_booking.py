@@ -21,8 +21,8 @@ import pytest
 
 from connectors.booking import BookingClient
 from ltc_dashboard.gate.access import Viewer
-from ltc_dashboard.service.core import Service
 from ltc_dashboard.service.appointments import BookingRefused
+from ltc_dashboard.service.core import Service
 from ltc_dashboard.store import Store
 from tests.servers.fixtures import proxy, server  # noqa: F401  (fixtures)
 from tests.servers.loopback import FakeFhir, Reply, Request

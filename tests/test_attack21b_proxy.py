@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from ltc_dashboard.cli.main import main
 from connectors.orders import scope_allows_create
-from ltc_dashboard.exports.repeat_order import ORDER_EXTENSION, order_task
+from ltc_dashboard.cli.main import main
 from ltc_dashboard.exports.own_content import TAG
+from ltc_dashboard.exports.repeat_order import ORDER_EXTENSION, order_task
 from ltc_dashboard.intake.ingest import import_paths
 from leak_oracle import MARKER, TODAY, must_hide
 from ltc_dashboard.gate.access import Viewer

@@ -14,9 +14,9 @@ import copy
 import re
 
 
-from pages import state
 from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.store import Store
+from pages import state
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, PSY_ENTRY, SDV_LETTER, demo_db, demo_db_template, go, no_errors,
     open_app, open_expanders, texts,

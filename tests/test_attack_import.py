@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from ltc_dashboard.service import core as service
-from ltc_dashboard.cli.main import main
 from connectors.base import Rejected
 from connectors.files import FileConnector
+from ltc_dashboard.cli.main import main
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.service import core as service
 from ltc_dashboard.service.connect import UploadRefused
 from ltc_dashboard.store import Store
 from test_app_support import DIABETES, RHEUMATOID, demo_db, demo_db_template  # noqa: F401  (fixtures)

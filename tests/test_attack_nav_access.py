@@ -18,8 +18,8 @@ import pytest
 
 import pages.state as state
 from attack_nav_support import Browser, stand_in_cookies, viewer_of  # noqa: F401
-from pages.sessions import COOKIE
 from ltc_dashboard.store import Store
+from pages.sessions import COOKIE
 from test_app_support import DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, headings, no_errors, texts  # noqa: F401
 
 

@@ -16,14 +16,14 @@ import time
 
 import pytest
 
+from connectors import smart
+from ltc_dashboard import settings
 from ltc_dashboard.cli import main as cli
+from ltc_dashboard.gate.access import proxy_links
+from ltc_dashboard.intake import sync
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service import core as service
 from ltc_dashboard.service import connect as service_connect
-from ltc_dashboard import settings
-from ltc_dashboard.intake import sync
-from connectors import smart
-from ltc_dashboard.intake.ingest import import_items
-from ltc_dashboard.gate.access import proxy_links
 from ltc_dashboard.store import Store
 from tests.servers.loopback import Loopback, Reply, outcome
 from tests.test_app_connect import demo_record

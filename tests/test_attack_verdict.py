@@ -22,12 +22,12 @@ import datetime as dt
 
 import pytest
 
-from ltc_dashboard.summary import sheet
 from conditions import verdict
 from conditions.base import Context
 from conditions.diabetes import SPEC
-from pages import charts, text
 from ltc_dashboard.record.mapping import map_record
+from ltc_dashboard.summary import sheet
+from pages import charts, text
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day
 SCT = "http://snomed.info/sct"

@@ -10,12 +10,12 @@ import datetime as dt
 
 import pytest
 
-from ltc_dashboard.intake import sync
 from connectors.booking import BookingClient, scope_allows_writes
 from connectors.smart import SmartConfig, Tokens
 from ltc_dashboard.gate.access import Viewer
-from ltc_dashboard.service.core import Service
+from ltc_dashboard.intake import sync
 from ltc_dashboard.service.appointments import BookingRefused
+from ltc_dashboard.service.core import Service
 from ltc_dashboard.store import Store
 from tests.servers.fixtures import proxy, server  # noqa: F401  (fixtures)
 from tests.servers.loopback import status

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pages.text import check_row, missing_words, status_label
 from ltc_dashboard.gate.consent import read_access
 from ltc_dashboard.gate.consent_rules import Reader
 from ltc_dashboard.summary.sheet import carer_scope_lines, summary_markdown
+from pages.text import check_row, missing_words, status_label
 from test_chosen_views import (
     CARER, DIABETES_2019, PATIENT, PEOPLE, TODAY, access_start, condition, hba1c, medicine, result, service_with,
 )

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ltc_dashboard.intake.ingest import import_items
-from pages import state
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import open_service
 from ltc_dashboard.store import Store
+from pages import state
 from test_app_support import (  # noqa: F401  (fixtures)
     DEMENTIA, DIABETES, SDV_LETTER, demo_db, demo_db_template, go, no_errors, open_app,
 )

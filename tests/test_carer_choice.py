@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pages.carer_choice import carer_choices, distinct, person_labels, switch_options
 from ltc_dashboard.gate.access import ProxyLink
 from ltc_dashboard.service.core import PatientChoice
+from pages.carer_choice import carer_choices, distinct, person_labels, switch_options
 
 
 def link(rp: str, patient: str, name: str = "Chris Carer") -> ProxyLink:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import Service
 
 TODAY = dt.date(2026, 11, 25)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.summary.core import build_summary
 
 FIXTURES = Path(__file__).parent / "fixtures" / "conditions"

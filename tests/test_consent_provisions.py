@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 
 TODAY = dt.date(2026, 11, 25)
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"

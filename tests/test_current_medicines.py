@@ -15,11 +15,11 @@ from conditions.medicines import is_current
 from conditions.problems import clinical_problems
 from connectors.base import Rejected
 from connectors.files import FileConnector
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record.mapping import map_record
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.summary.core import build_summary
+from ltc_dashboard.summary.sheet import summary_markdown
 from tests.test_access import consent, related
 
 TODAY = dt.date(2026, 11, 25)

@@ -12,9 +12,9 @@ import pytest
 from conditions import diabetes_rules as rules
 from conditions.base import Context
 from conditions.diabetes import SPEC
+from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record import terminology
-from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.record.mapping import map_record
 from ltc_dashboard.summary.core import build_summary
 

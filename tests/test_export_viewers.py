@@ -18,8 +18,8 @@ import pytest
 
 from ltc_dashboard.cli import main as cli
 from ltc_dashboard.exports import FORMATS
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import Service
 from test_exports_support import pdf_text
 from tests.conftest import TODAY

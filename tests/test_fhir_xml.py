@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fhirclient.models import fhirelementfactory
 
-from ltc_dashboard.cli.main import main
 from connectors import fhir_xml
 from connectors.base import Rejected
 from connectors.files import FileConnector
+from ltc_dashboard.cli.main import main
 
 UKCORE = Path(__file__).resolve().parents[2] / "shared" / "fhir-samples" / "ukcore-r4-xml"
 UKCORE_FILES = sorted(UKCORE.glob("*.xml"))

@@ -8,10 +8,10 @@ import zlib
 
 import pytest
 
-from ltc_dashboard.intake import uploads
 from connectors import files
 from connectors.base import Rejected
 from connectors.files import IMPORT_EXPANDED_BYTES, MAX_EXPANDED_BYTES, FileConnector
+from ltc_dashboard.intake import uploads
 from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.store import Store
 

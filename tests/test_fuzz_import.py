@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 
 from connectors.base import Rejected
 from connectors.files import FileConnector
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.record.mapping import map_record
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
 from ltc_dashboard.summary.core import build_summary
+from ltc_dashboard.summary.sheet import summary_markdown
 
 TODAY = dt.date(2026, 11, 25)
 EXAMPLES, ITEMS = 170, 60

@@ -31,11 +31,11 @@ from pathlib import Path
 import pytest
 
 from ltc_dashboard.cli.main import main
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, proxy_links
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_app_support import open_app, go
 
 ROOT = Path(__file__).resolve().parent.parent

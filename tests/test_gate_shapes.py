@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ltc_dashboard.record.dates import UNDATED_TYPES, clinical_date
 from ltc_dashboard.gate.policy import UNREADABLE_LABEL, labels_of
+from ltc_dashboard.record.dates import UNDATED_TYPES, clinical_date
 from test_gate_shapes_support import (
     ACT, CONF, NOPAT, VIEWERS, access_start, carer, leaks, marked, observation, patient,
     service_with, shown,

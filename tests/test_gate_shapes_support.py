@@ -14,11 +14,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_leaks import pdf_text  # noqa: F401  (one reading of a PDF sheet for every leak test)
 
 TODAY = dt.date(2026, 11, 25)

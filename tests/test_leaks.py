@@ -27,11 +27,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_access_properties import LABELS, build, consent_resources, entry, expected_visible, marker
 
 TODAY = dt.date(2026, 11, 25)

@@ -14,8 +14,8 @@ import pytest
 
 import pages.state as state
 from attack_nav_support import SIGNED_OUT, Browser, stand_in_cookies, viewer_of  # noqa: F401
-from pages.sessions import COOKIE, EXITED_COOKIE
 from ltc_dashboard.store import Store
+from pages.sessions import COOKIE, EXITED_COOKIE
 from test_app_support import DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, headings, no_errors, texts  # noqa: F401
 from test_attack_nav_access import NOPAT, _person_v2
 

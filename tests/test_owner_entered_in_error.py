@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from ltc_dashboard.record import mapping
-from ltc_dashboard.gate.snapshot import facts as projection
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.snapshot import facts as projection
+from ltc_dashboard.record import mapping
 from ltc_dashboard.record.entered_in_error import ALSO, R4_ELEMENTS, entered_in_error
 
 # tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the

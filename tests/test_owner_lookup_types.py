@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.files import FileConnector
-from ltc_dashboard.record import lookup_types as owner, mapping
 from ltc_dashboard.gate.snapshot import build, layout
-from ltc_dashboard.record.mapping_common import Index
 from ltc_dashboard.intake import uploads
+from ltc_dashboard.record import lookup_types as owner, mapping
+from ltc_dashboard.record.mapping_common import Index
 
 # The Synthea samples as tests/conftest.py names them; not imported from it, because under the
 # whole suite the module named `conftest` may be tests/browser's.

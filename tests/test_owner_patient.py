@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ltc_dashboard import fhir_read
 from connectors.validate import check
+from ltc_dashboard import fhir_read
 from ltc_dashboard.record.mapping_common import human_name
 
 # (reference text, the Patient id it names or None) in every form R4 allows; written for this test

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record import citations
-from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.record.tables import TableError, TerminologyError
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.summary.core import build_summary
+from ltc_dashboard.summary.sheet import summary_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent.parent / "shared" / "clinical-reference.md"

@@ -20,8 +20,8 @@ from conditions import dementia
 from conditions import end_of_life as eol
 from conditions import end_of_life_rules as planning
 from conditions.base import ConditionView, Context
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record.mapping import map_record
 from ltc_dashboard.summary.core import build_summary
 

@@ -20,8 +20,8 @@ from conditions import dementia
 from conditions import plan_activities as activities
 from conditions.base import Context
 from connectors import fhir_xml
-from pages.text import ATTENTION, status_label
 from ltc_dashboard.record.mapping import map_record
+from pages.text import ATTENTION, status_label
 from test_app_support import DEMENTIA, demo_db, demo_db_template, go, no_errors, open_app, shown_summary  # noqa: F401
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day

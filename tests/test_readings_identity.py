@@ -21,8 +21,8 @@ from ltc_dashboard.exports.restore import restore
 from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record.dates import UK
 from ltc_dashboard.record.readings import ReadingInvalid, check, kept_value
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_exports_support import (  # noqa: F401  (fixtures)
     export_store_template, service, today, viewer,
 )

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from ltc_dashboard.intake import sync
 from ltc_dashboard.cli.main import main
+from ltc_dashboard.intake import sync
 from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.service.core import Service
 from ltc_dashboard.store import Store

@@ -17,15 +17,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_support import APP
 
+from connectors.validate import check
 from ltc_dashboard import fhir_read
 from ltc_dashboard.cli.main import main
-from connectors.validate import check
-from ltc_dashboard.gate.snapshot import build as derived
 from ltc_dashboard.gate.access import Viewer, open_record, proxy_links
+from ltc_dashboard.gate.snapshot import build as derived
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
 from ltc_dashboard.summary.core import unchecked_notice
+from ltc_dashboard.summary.sheet import summary_markdown
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"

@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from ltc_dashboard.cli import main as cli
+from ltc_dashboard.gate.access import Viewer, proxy_links
 from ltc_dashboard.intake import uploads
 from ltc_dashboard.intake.ingest import import_paths
-from ltc_dashboard.gate.access import Viewer, proxy_links
 from ltc_dashboard.record.letters import ALLOWED_TAGS, extract_text
 from ltc_dashboard.record.mapping import map_record
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from tests.servers.loopback import Loopback, Reply, outcome
 
 ROOT = Path(__file__).resolve().parent.parent

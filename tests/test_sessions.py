@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from pages.sessions import IDLE_LIMIT, Held, SignIns
 from ltc_dashboard.gate.access import Viewer
+from pages.sessions import IDLE_LIMIT, Held, SignIns
 
 ROOT = Path(__file__).resolve().parent.parent
 

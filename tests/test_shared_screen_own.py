@@ -13,11 +13,11 @@ import pytest
 
 from test_leaks import TODAY  # 2026-11-25, the frozen day of tests/conftest.py
 from ltc_dashboard.exports.own_content import SHARED_SCREEN_PREFERENCE
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_app_support import (  # noqa: F401  (fixtures)
     BIPOLAR, DAUGHTER, DEMENTIA, DIABETES, demo_db, demo_db_template, go, no_errors, open_app, texts,
 )

@@ -9,8 +9,8 @@ import datetime as dt
 
 from conditions.base import ConditionView, MeasureView, Question
 from conditions.series import SeriesPoint
-from ltc_dashboard.summary.sheet import kept_questions, summary_markdown
 from ltc_dashboard.summary.core import PatientLine, Summary, ViewerLine
+from ltc_dashboard.summary.sheet import kept_questions, summary_markdown
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -18,11 +18,11 @@ import re
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
-from ltc_dashboard.summary.sheet import summary_markdown
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.store import Store
 from ltc_dashboard.summary.core import build_summary
+from ltc_dashboard.summary.sheet import summary_markdown
 import situation_examples as examples
 from situation_records import CARER, PID, TODAY, Case, bundle, carer, cases
 

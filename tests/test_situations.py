@@ -14,11 +14,11 @@ from conditions import diabetes_checks
 from conditions.base import Context
 from conditions.diabetes import SPEC
 from conditions.situations import Kidneys, situations
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record.mapping import map_record
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.summary.core import build_summary
+from ltc_dashboard.summary.sheet import summary_markdown
 
 TODAY = dt.date(2026, 11, 25)
 SCT = "http://snomed.info/sct"

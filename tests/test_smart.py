@@ -8,10 +8,10 @@ import dataclasses
 import pytest
 import requests
 
-from ltc_dashboard import settings
-from ltc_dashboard.intake import sync
 from connectors import smart
 from connectors.base import Unauthorised
+from ltc_dashboard import settings
+from ltc_dashboard.intake import sync
 from tests.servers import sekmet as sk
 from tests.servers.loopback import FakeFhir
 from tests.servers.smart_double import SignedInUser, SmartDouble

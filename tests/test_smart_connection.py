@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from connectors import smart
 from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import sync
 from ltc_dashboard.service import core as service
 from ltc_dashboard.service import connect as service_connect
-from ltc_dashboard.intake import sync
-from connectors import smart
 from ltc_dashboard.store import Store
 from test_app_connect import DIABETES, REDIRECT, RecordDouble, demo_record
 from tests.servers.smart_double import SignedInUser

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 
+from connectors import smart
+from ltc_dashboard.intake import sync
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.service import core as service
 from ltc_dashboard.service import connect as service_connect
-from ltc_dashboard.intake import sync
-from connectors import smart
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.store import Store
 from test_app_connect import ROOT
 from test_app_support import DIABETES

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from ltc_dashboard.service import connect as service_connect
 from connectors import smart
 from connectors.fhir_server import APP_TYPES
+from ltc_dashboard.service import connect as service_connect
 from tests.servers.smart_double import SignedInUser, SmartDouble
 
 CLIENT = "ltc-dashboard"

@@ -17,11 +17,11 @@ import sqlite3
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ltc_dashboard.intake.ingest import import_items, import_paths
 from ltc_dashboard.gate import access, access_snapshot
-from ltc_dashboard.gate.snapshot import codec as projection
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.gate.snapshot import codec as projection
 from ltc_dashboard.gate.snapshot import map_visible
+from ltc_dashboard.intake.ingest import import_items, import_paths
 from ltc_dashboard.record import fast_make
 from ltc_dashboard.record.mapping import map_record
 from ltc_dashboard.service.core import Service

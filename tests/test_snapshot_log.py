@@ -19,12 +19,12 @@ from __future__ import annotations
 import pytest
 
 from ltc_dashboard.gate import access_snapshot
-from ltc_dashboard.store import resources as store_resources
 from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.gate.snapshot import removals
 from ltc_dashboard.gate.snapshot.codec import decode_model_list, encode_model_list
 from ltc_dashboard.record.mapping_medications import merge
 from ltc_dashboard.service.core import Service
+from ltc_dashboard.store import resources as store_resources
 from ltc_dashboard.store import Store
 from tests.attack19_support import (TODAY, VIEWERS, base, full, kept, labels, plain, prescription, rebuilt, result,
                                     snapshot_of)

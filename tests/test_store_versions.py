@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.policy import UNREADABLE_LABEL
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.store import Store, is_newer
 from ltc_dashboard.store.versions import UNREADABLE_CODING, instant_span, label_items, order, resolve, stamp_of
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from ltc_dashboard.intake import sync
 from connectors import smart
+from ltc_dashboard.intake import sync
 from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.store import Store
 from tests.servers.loopback import Reply, outcome

@@ -19,8 +19,8 @@ from ltc_dashboard.intake import sync
 from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
-from tests.servers.loopback import edited, status
 from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)
+from tests.servers.loopback import edited, status
 from tests.test_sync_faults import run
 
 pytestmark = pytest.mark.server

@@ -8,13 +8,13 @@ import sqlite3
 
 import pytest
 
-from ltc_dashboard.intake import sync
 from connectors.base import BadPayload, RateLimited, ServerError
 from connectors.http import OffOrigin
+from ltc_dashboard.intake import sync
 from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
-from tests.servers.loopback import Recorder, edited, hang, status, truncated
 from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)
+from tests.servers.loopback import Recorder, edited, hang, status, truncated
 
 pytestmark = pytest.mark.server
 

@@ -10,8 +10,8 @@ from ltc_dashboard.cli import main as cli
 from ltc_dashboard.intake import sync
 from ltc_dashboard.store import Store
 from tests.servers import sekmet as sk
-from tests.servers.loopback import edited, status
 from tests.servers.fixtures import proxy, server  # noqa: F401  (pytest fixtures)
+from tests.servers.loopback import edited, status
 from tests.test_sync_faults import run, snapshot
 
 pytestmark = pytest.mark.server

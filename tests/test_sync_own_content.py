@@ -17,9 +17,9 @@ from ltc_dashboard.exports.own_content import goal_resource, question_resource
 from ltc_dashboard.exports.reading_fhir import reading_resource
 from ltc_dashboard.intake.ingest import OWN_FROM_SERVER, import_items
 from ltc_dashboard.record.readings import Reading
+from ltc_dashboard.store import Store
 from tests.servers.loopback import Reply
 from tests.test_attack17 import PATIENT, Paged, bundle, observation, run_sync
-from ltc_dashboard.store import Store
 
 
 def _reading() -> dict:

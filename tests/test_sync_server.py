@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from ltc_dashboard.intake import sync
 from connectors.fhir_server import APP_TYPES
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake import sync
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.store import Store
 from tests.conftest import TODAY
 from tests.servers import sekmet as sk

@@ -17,11 +17,11 @@ from ltc_dashboard import textsafe
 from test_leaks import TODAY  # 2026-11-25, the frozen day of tests/conftest.py
 from ltc_dashboard.exports.csv_results import results_csv
 from hostile_record import CARER_VIEWER, PID, TRAP, payload, resources
-from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_items
 from ltc_dashboard.service.core import Service
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.store import Store
+from ltc_dashboard.summary.sheet import summary_markdown
 from test_app_support import APP, PATIENT_PAGES, SHARED_PAGES, TIMEOUT, go, no_errors, pages_for
 from test_leaks import pdf_text
 

@@ -12,10 +12,10 @@ import stat
 
 import pytest
 
-from ltc_dashboard.cli import main as cli
-from ltc_dashboard.service import core as service
-from ltc_dashboard.intake import sync
 from connectors import smart
+from ltc_dashboard.cli import main as cli
+from ltc_dashboard.intake import sync
+from ltc_dashboard.service import core as service
 from ltc_dashboard.store import Store, StoreError
 from ltc_dashboard.store import connections as kept_store
 from test_app_connect import DIABETES

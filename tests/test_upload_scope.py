@@ -14,9 +14,9 @@ import json
 
 import pytest
 
-from ltc_dashboard.service import core as service
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake.ingest import import_paths
+from ltc_dashboard.service import core as service
 from ltc_dashboard.service.connect import NOT_ABOUT_YOU, NOT_A_PATIENT, UploadRefused
 from ltc_dashboard.store import Store
 from test_app_support import BIPOLAR, DEMENTIA, DIABETES, demo_db, demo_db_template  # noqa: F401  (fixtures)

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from conditions import verdict
 from conditions.base import Context, MeasureView, SeriesPoint
 from conditions.diabetes import SPEC
-from pages import charts, text
 from ltc_dashboard.record.mapping import map_record
+from pages import charts, text
 from test_app_support import demo_db, demo_db_template  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2026, 11, 25)  # tests/conftest.py freezes the same day

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 import conditions
-from ltc_dashboard.summary import core as summary_module
 from conditions.template import ViewRules, view_row, view_spec
-from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.gate.access import Viewer, open_record
+from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record.tables import TableError
+from ltc_dashboard.summary import core as summary_module
 from ltc_dashboard.summary.core import build_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "views" / "demo_hypertension"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from conditions.base import Question
+from ltc_dashboard.record.citations import plain_words, unnest
 from pages.print_sheet import preview_markdown
 from pages.text import code_words, kept_as, page_title
-from ltc_dashboard.record.citations import plain_words, unnest
 
 
 @pytest.mark.parametrize("text, said", [

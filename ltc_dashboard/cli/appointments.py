@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ltc_dashboard.cli import common as cli
 from ltc_dashboard import settings
 from ltc_dashboard import textsafe
+from ltc_dashboard.cli import common as cli
 
 
 def cmd_appointments(args) -> int:

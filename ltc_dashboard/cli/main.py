@@ -11,14 +11,14 @@ import os
 import sys
 from pathlib import Path
 
+from connectors.base import ConnectorError
 from ltc_dashboard import exports
-from ltc_dashboard.intake import stores
 from ltc_dashboard import settings
 from ltc_dashboard import textsafe
 from ltc_dashboard.cli.common import (  # noqa: F401  (the commands' shared parts; `cli.UsageError` is read by callers)
     UsageError, _tsv, _viewer_for, _viewer_options, db_option as _db_option, open_service, parse_viewer,
 )
-from connectors.base import ConnectorError
+from ltc_dashboard.intake import stores
 from ltc_dashboard.intake.ingest import import_paths
 from ltc_dashboard.record.tables import read_table
 from ltc_dashboard.store import StoreError

@@ -11,9 +11,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ltc_dashboard.cli import common as cli
 from ltc_dashboard import settings
 from ltc_dashboard import textsafe
+from ltc_dashboard.cli import common as cli
 from ltc_dashboard.intake.reading_csv import CsvKinds, CsvUnusable, read
 from ltc_dashboard.intake.reading_csv_dates import ORDER_WORDS, ORDERS
 from ltc_dashboard.record.readings import GLUCOSE_CONTEXTS, KIND_WORDS, KINDS, ReadingInvalid

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ltc_dashboard.cli import common as cli
 from ltc_dashboard import textsafe
+from ltc_dashboard.cli import common as cli
 from ltc_dashboard.record.record_requests import KINDS, KIND_WORDS, PROXY_ACCESS, RequestInvalid, check
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sys
 
-from ltc_dashboard.cli import common as cli
 from ltc_dashboard import textsafe
+from ltc_dashboard.cli import common as cli
 
 
 def _said(text: str) -> str:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from conditions.base import number
 from ltc_dashboard.exports.own_content import COMMENT_STATUS, TAG, category, extension, sender
+from ltc_dashboard.gate.own_content import COMMENTS, own_rows
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human
 from ltc_dashboard.record.models import LabResult, PatientRecord
-from ltc_dashboard.gate.own_content import COMMENTS, own_rows
 from ltc_dashboard.textsafe import markdown_line
 
 _REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?")

@@ -28,8 +28,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ltc_dashboard.exports import pdf_charts
-from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.summary.core import Summary
+from ltc_dashboard.summary.sheet import summary_markdown
 from ltc_dashboard.textsafe import markdown_line, plain
 
 FAMILY = "LtcSans"

@@ -14,8 +14,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ltc_dashboard import fhir_read
 from connectors.base import Rejected
+from ltc_dashboard import fhir_read
 from ltc_dashboard.exports.own_content import OwnItem, from_fhir, sources_of
 from ltc_dashboard.exports.reading_fhir import from_observation, is_reading
 from ltc_dashboard.exports.repeat_order import is_order, order_row

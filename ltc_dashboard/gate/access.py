@@ -36,24 +36,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ltc_dashboard.record import stored_json
-from ltc_dashboard.record.dates import UNDATED_TYPES
-from ltc_dashboard.gate.access_snapshot import RecordChanged, read_snapshot as _snapshot, texts as _texts
-from ltc_dashboard.gate.snapshot import NO_DAY, Snapshot
-from ltc_dashboard.gate.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
 from ltc_dashboard.gate import carer_access
+from ltc_dashboard.gate.access_snapshot import RecordChanged, read_snapshot as _snapshot, texts as _texts
 from ltc_dashboard.gate.acting import Acting, carer_acting, may_act
-from ltc_dashboard.gate.medicines import MEDICINE_TYPES, withheld_alike
 from ltc_dashboard.gate.carer_access import ProxyLink, still_admitted  # noqa: F401  (the gate's API: carers)
-from ltc_dashboard.gate.own_content import own_rows  # noqa: F401  (the gate's API: the person's own content)
+from ltc_dashboard.gate.chains import drop_orphan_binaries as _drop_orphan_binaries
+from ltc_dashboard.gate.chains import hide_dependants as _hide_dependants
 from ltc_dashboard.gate.consent import Access, read_access
 from ltc_dashboard.gate.consent_start import UNREADABLE_START, access_start
 from ltc_dashboard.gate.consent_window import CarerWindow, carer_window, related_person_valid
+from ltc_dashboard.gate.medicines import MEDICINE_TYPES, withheld_alike
+from ltc_dashboard.gate.own_content import own_rows  # noqa: F401  (the gate's API: the person's own content)
 from ltc_dashboard.gate.policy import UNREADABLE_LABEL, hidden_labels_for, not_for_proxy
-from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, digest
-from ltc_dashboard.gate.chains import drop_orphan_binaries as _drop_orphan_binaries
 from ltc_dashboard.gate.shared import shared_resources, withhold_denied_shared
-from ltc_dashboard.gate.chains import hide_dependants as _hide_dependants
+from ltc_dashboard.gate.snapshot import NO_DAY, Snapshot
+from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE, ENTERED_IN_ERROR, EOL_SENSITIVE, UNCHECKED, digest
+from ltc_dashboard.gate.viewer import Viewer, ViewerError  # noqa: F401  (the gate's API: who is looking)
+from ltc_dashboard.record import stored_json
+from ltc_dashboard.record.dates import UNDATED_TYPES
 from ltc_dashboard.record.references import person_as_shown
 
 

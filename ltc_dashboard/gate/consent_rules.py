@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ltc_dashboard.record.dates import UNDATED_TYPES, parse_or_none
 from ltc_dashboard.gate.policy import UNREADABLE_LABEL, normal_label
+from ltc_dashboard.record.dates import UNDATED_TYPES, parse_or_none
 from ltc_dashboard.record.references import normal_reference
 from ltc_dashboard.record.tables import read_table
 

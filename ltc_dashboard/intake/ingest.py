@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ltc_dashboard import fhir_read
 from connectors.base import Rejected
 from connectors.files import IMPORT_EXPANDED_BYTES, FileConnector
 from connectors.validate_subject import subject_problem
+from ltc_dashboard import fhir_read
 from ltc_dashboard.exports.own_content import is_own_content
 from ltc_dashboard.exports.restore import restore
 from ltc_dashboard.gate.policy import hidden_labels_for, labels_of

@@ -24,8 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ltc_dashboard.intake import reading_csv_dates as dates
-from ltc_dashboard.record import units
 from ltc_dashboard.intake.reading_csv_table import MAX_BYTES, MAX_ROWS, CsvUnusable, header_at, rows_of
+from ltc_dashboard.record import units
 from ltc_dashboard.record.readings import KIND_WORDS, Reading, ReadingInvalid, check
 
 __all__ = ["MAX_BYTES", "MAX_ROWS", "CsvKinds", "CsvReadings", "CsvUnusable", "header_of", "not_kept", "read",

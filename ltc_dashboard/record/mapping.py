@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 
 from ltc_dashboard.record import stored_json
 from ltc_dashboard.record.entered_in_error import entered_in_error as is_entered_in_error  # the one owner (issue 19)
-from ltc_dashboard.record.lookup_types import LOOKUP_TYPES, REFERENCED_ONLY  # noqa: F401  (their owner; derived.py reads them here)
 from ltc_dashboard.record.letters import (
     SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
 )
+from ltc_dashboard.record.lookup_types import LOOKUP_TYPES, REFERENCED_ONLY  # noqa: F401  (their owner; derived.py reads them here)
 from ltc_dashboard.record.mapping_common import (
     Index, all_codings, as_dict, codes, codings, day, dicts, display, displays, entry_fields,
     fhir_date, first_code, human_name, reference_id, string,

@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from ltc_dashboard.record import terminology
+from ltc_dashboard.record.doses import dose_amount
 from ltc_dashboard.record.kept_lookups import holds_record_words
 from ltc_dashboard.record.mapping_common import (
     ConceptKey, Index, all_codings, as_dict, cacheable, concept_key, day, dicts, display, happened,
     key_codings, key_concept, number, string, uk_datetime,
 )
-from ltc_dashboard.record.doses import dose_amount
 from ltc_dashboard.record.models import DoseFact, Medication
 
 LAST_ISSUE_EXTENSION = (

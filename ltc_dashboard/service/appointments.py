@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import requests
 
-from ltc_dashboard.intake import sync
 from connectors.base import ConnectorError
 from connectors.booking import BookingClient, NotCancellable, Slot, scope_allows_writes, slot_moment
 from ltc_dashboard.exports.calendar_ics import calendar, file_name
+from ltc_dashboard.intake import sync
 from ltc_dashboard.record.appointments import GOING_AHEAD, AppointmentLine, status_words, upcoming, when_words
 from ltc_dashboard.record.dates import UK
 from ltc_dashboard.service.connect import SyncFailed

@@ -19,19 +19,19 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from ltc_dashboard import fhir_read
-from ltc_dashboard.intake import stores
-from ltc_dashboard import settings
-from ltc_dashboard.intake import sync
-from ltc_dashboard.intake import uploads
 from connectors.base import Rejected
 from connectors.files import FileConnector
 from connectors.http import token_may_travel
-from ltc_dashboard.intake.ingest import ImportReport, import_items
+from ltc_dashboard import fhir_read
+from ltc_dashboard import settings
 from ltc_dashboard.gate.access import Viewer
+from ltc_dashboard.intake import stores
+from ltc_dashboard.intake import sync
+from ltc_dashboard.intake import uploads
+from ltc_dashboard.intake.ingest import ImportReport, import_items
+from ltc_dashboard.intake.uploads import UploadRefused  # noqa: F401  the import page catches it
 from ltc_dashboard.record.dates import parse_or_none
 from ltc_dashboard.store import Store, StoreError, copy_digest  # noqa: F401  StoreError: the pages catch it
-from ltc_dashboard.intake.uploads import UploadRefused  # noqa: F401  the import page catches it
 
 MAX_UPLOAD_BYTES = uploads.MAX_UPLOAD_BYTES  # issue 7; Streamlit's own server.maxUploadSize is 200 MB too
 UPLOAD_TYPES = ("json", "ndjson", "xml", "gz")  # for the uploader: .json, .ndjson, .xml, each also .gz

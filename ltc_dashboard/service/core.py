@@ -18,17 +18,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from conditions import BY_ID
 from ltc_dashboard import exports
 from ltc_dashboard import preference_keys
-from ltc_dashboard.intake import stores
-from conditions import BY_ID
 from ltc_dashboard.exports import feedback
 from ltc_dashboard.exports.feedback import FlagItem, FlagRefused  # noqa: F401  pages catch FlagRefused and read FlagItem
 from ltc_dashboard.exports.own_content import OwnContent, for_viewer as own_for_viewer, views_preference_key
-from ltc_dashboard.intake.ingest import ImportReport, import_paths
 from ltc_dashboard.gate.access import ProxyLink, Viewer, VisibleRecord, open_record, patient_resource, proxy_links
-from ltc_dashboard.record import kept_lookups, terminology
 from ltc_dashboard.gate.snapshot import map_visible
+from ltc_dashboard.intake import stores
+from ltc_dashboard.intake.ingest import ImportReport, import_paths
+from ltc_dashboard.record import kept_lookups, terminology
 from ltc_dashboard.record.mapping import map_patient
 from ltc_dashboard.record.models import Letter, PatientRecord
 from ltc_dashboard.service.appointments import AppointmentsServiceMixin

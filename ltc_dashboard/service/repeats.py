@@ -28,15 +28,15 @@ from dataclasses import dataclass
 
 import requests
 
-from ltc_dashboard.intake import sync
 from conditions.repeats import RepeatChoice, find_choice, find_medicine, issued_after, repeat_choices
 from connectors import orders
 from connectors.base import ConnectorError, ServerError, Unauthorised
 from connectors.http import RequestRefused
 from ltc_dashboard.exports.repeat_order import if_none_exist, order_identifier, order_message, order_task
-from ltc_dashboard.record.dates import UK, human
 from ltc_dashboard.gate.medicines import MEDICINE_TYPES
 from ltc_dashboard.gate.own_content import ORDERS, own_rows
+from ltc_dashboard.intake import sync
+from ltc_dashboard.record.dates import UK, human
 
 
 class OrderRefused(ValueError):

@@ -5,6 +5,7 @@ and id with the newest version winning; beside them sync state, what the person 
 access log. Clinical resources leave only through `ltc_dashboard/gate/access.py`.
 """
 
+from ltc_dashboard.store.connections import ConnectionsMixin
 from ltc_dashboard.store.db import (
     InvalidWrite,
     NotInStore,
@@ -13,16 +14,15 @@ from ltc_dashboard.store.db import (
     StoreError,
     default_path,
 )
-from ltc_dashboard.store.versions import is_newer
-from ltc_dashboard.store.connections import ConnectionsMixin
 from ltc_dashboard.store.derived import DerivedMixin
 from ltc_dashboard.store.personal import PersonalMixin
 from ltc_dashboard.store.readings import ReadingsMixin
-from ltc_dashboard.store.repeat_orders import RepeatOrdersMixin
 from ltc_dashboard.store.referrers import ReferrersMixin
+from ltc_dashboard.store.repeat_orders import RepeatOrdersMixin
 from ltc_dashboard.store.requests import RequestsMixin
 from ltc_dashboard.store.resources import ResourcesMixin, copy_digest
 from ltc_dashboard.store.syncs import SyncStateMixin
+from ltc_dashboard.store.versions import is_newer
 
 
 class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReadingsMixin, ReferrersMixin,

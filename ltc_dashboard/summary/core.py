@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from conditions import REGISTRY
 from conditions.base import ConditionView, Context, Question, is_current
 from conditions.boundary import at_boundary_view
-from conditions.sources import Tracer, traced
 from conditions.home import home_blood_pressure, with_home
 from conditions.home_average import HomeAverage
+from conditions.sources import Tracer, traced
 from conditions.suggestions import SuggestedView, suggestion
 from ltc_dashboard.exports.own_content import questions_for
 from ltc_dashboard.gate.access import VisibleRecord

@@ -56,10 +56,10 @@ change log makes the open's work proportional to what changed.
 The viewer's record is made from the rows the gate passed (mapped.py `map_visible`).
 """
 
-from ltc_dashboard.gate.snapshot.codec import VERSION, Unreadable
 from ltc_dashboard.gate.snapshot.build import derive
+from ltc_dashboard.gate.snapshot.changes import update
+from ltc_dashboard.gate.snapshot.codec import VERSION, Unreadable
 from ltc_dashboard.gate.snapshot.layout import NO_DAY, Snapshot
 from ltc_dashboard.gate.snapshot.mapped import map_visible
-from ltc_dashboard.gate.snapshot.changes import update
 
 __all__ = ["NO_DAY", "VERSION", "Snapshot", "Unreadable", "derive", "map_visible", "update"]

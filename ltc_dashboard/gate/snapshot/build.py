@@ -16,17 +16,17 @@ from array import array
 from collections.abc import Callable, Iterable
 
 from ltc_dashboard import fhir_read
+from ltc_dashboard.gate.policy import UNREADABLE_LABEL
+from ltc_dashboard.gate.snapshot.codec import Unreadable, encode_model_list
+from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE, UNCHECKED, digest, facts_of, shared_facts, unchecked_facts
+from ltc_dashboard.gate.snapshot.layout import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 from ltc_dashboard.record import stored_json
 from ltc_dashboard.record.lookup_types import LOOKUP_TYPES, NEEDS_LOOKUPS, REFERENCED_ONLY  # their owner
 from ltc_dashboard.record.mapping import RecordMapping, in_list_order, is_entered_in_error
 from ltc_dashboard.record.mapping_common import Index
 from ltc_dashboard.record.mapping_medications import group_key, merge
 from ltc_dashboard.record.models import Letter, PatientInfo
-from ltc_dashboard.gate.policy import UNREADABLE_LABEL
 from ltc_dashboard.record.references import ANY_TYPE, LOCAL, displayed_references, normal_reference
-from ltc_dashboard.gate.snapshot.codec import Unreadable, encode_model_list
-from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE, UNCHECKED, digest, facts_of, shared_facts, unchecked_facts
-from ltc_dashboard.gate.snapshot.layout import NO_DAY, PERMISSION_TYPES, SHARED_TYPES, Snapshot
 
 
 

@@ -33,14 +33,14 @@ from array import array
 from bisect import bisect_left, insort
 from collections.abc import Callable
 
-from ltc_dashboard.record import stored_json
-from ltc_dashboard.record.mapping import LOOKUP_TYPES, in_list_order, is_entered_in_error
-from ltc_dashboard.record.mapping_medications import group_key, merge
-from ltc_dashboard.gate.snapshot.codec import Unreadable, decode_model_list, encode_model_list
 from ltc_dashboard.gate.snapshot.build import NEEDS_LOOKUPS, AskedIndex, Deriving
+from ltc_dashboard.gate.snapshot.codec import Unreadable, decode_model_list, encode_model_list
 from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE, UNCHECKED, digest
 from ltc_dashboard.gate.snapshot.layout import PERMISSION_TYPES, SHARED_TYPES, Chunks, Snapshot
 from ltc_dashboard.gate.snapshot.removals import without
+from ltc_dashboard.record import stored_json
+from ltc_dashboard.record.mapping import LOOKUP_TYPES, in_list_order, is_entered_in_error
+from ltc_dashboard.record.mapping_medications import group_key, merge
 
 # A change to one of these types derives the record whole (see the module docstring).
 WHOLE_TYPES = frozenset({*PERMISSION_TYPES, "Patient", "Provenance", "DocumentReference", "Binary",

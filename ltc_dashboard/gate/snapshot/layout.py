@@ -13,9 +13,9 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from ltc_dashboard.record.lookup_types import PERMISSION_TYPES, SHARED_TYPES  # noqa: F401  (their owner; read here by build.py)
 from ltc_dashboard.gate.snapshot.codec import Unreadable
 from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE
+from ltc_dashboard.record.lookup_types import PERMISSION_TYPES, SHARED_TYPES  # noqa: F401  (their owner; read here by build.py)
 
 NO_DAY = -1  # in `days`: the resource has no clinical date
 _NO_ENTRIES = (b"", [])

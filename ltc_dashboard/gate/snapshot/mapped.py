@@ -7,11 +7,11 @@ again, from its stored text, through the viewer's own lookups, as `record.mappin
 
 from __future__ import annotations
 
+from ltc_dashboard.gate.snapshot.codec import Unreadable, decode_model_list
+from ltc_dashboard.gate.snapshot.layout import Snapshot
 from ltc_dashboard.record.mapping import LOOKUP_TYPES, REFERENCED_ONLY, RecordMapping, is_entered_in_error, map_stored
 from ltc_dashboard.record.mapping_medications import in_medicine_order, merge
 from ltc_dashboard.record.models import PatientRecord
-from ltc_dashboard.gate.snapshot.codec import Unreadable, decode_model_list
-from ltc_dashboard.gate.snapshot.layout import Snapshot
 
 
 def map_visible(visible, memo: dict) -> PatientRecord:

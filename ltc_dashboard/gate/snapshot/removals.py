@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from array import array
 
-from ltc_dashboard.record.mapping_medications import merge
 from ltc_dashboard.gate.snapshot.codec import decode_model_list, encode_model_list
 from ltc_dashboard.gate.snapshot.facts import DIGEST_SIZE
 from ltc_dashboard.gate.snapshot.layout import Snapshot
+from ltc_dashboard.record.mapping_medications import merge
 
 
 def without(snapshot: Snapshot, gone: set[int]) -> Snapshot | None:
