@@ -5,7 +5,7 @@ A suggested question states a fact from the record ("Your lithium level on 3 Mar
 mmol/L, outside ..."). Once the person keeps it, its words live in their own tables and no longer
 pass the access gate; so the `Type/id` keys of the entries its view read go with it, and it is
 shown to a viewer only while that viewer's gate passes every one of them
-(`exports.own_content.questions_for`).
+(`gate.own_content.questions_for`).
 
 What a view reads is noted as it reads: `build_summary` gives the condition modules the record
 through `TracedRecord`, and `ConditionSpec.view` collects, while it computes the view's measures,

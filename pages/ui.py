@@ -11,7 +11,7 @@ import streamlit as st
 
 from conditions import BY_ID
 from conditions.base import CheckView, MeasureView, Panel, Question
-from ltc_dashboard.exports.own_content import shows_own_on_shared_screen
+from ltc_dashboard.gate.own_content import shows_own_on_shared_screen
 from ltc_dashboard.service import core as door
 from ltc_dashboard.summary.core import Summary
 from pages import charts, state

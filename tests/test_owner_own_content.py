@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ltc_dashboard.exports.own_content import for_viewer, questions_for, screen_choices
+from ltc_dashboard.exports.own_content import for_viewer
+from ltc_dashboard.gate.own_content import questions_for, screen_choices
 from ltc_dashboard.gate.access import Viewer
 from ltc_dashboard.gate.own_content import COMMENTS, GOALS, KINDS, PROGRESS, QUESTIONS, READINGS, own_rows
 from ltc_dashboard.service.readings import visible_readings

@@ -98,31 +98,10 @@ def mine(viewer, rows: list[dict]) -> list[dict]:
     return gate.by_author(viewer, gate.COMMENTS, rows)
 
 
-def screen_choices(preferences: dict | None) -> gate.ScreenChoices:
-    """What the person chose to show on the shared screen, read from their preferences."""
-    return gate.ScreenChoices(
-        own=preference_keys.value(preferences, preference_keys.SHARED_SCREEN_OWN) == "yes",
-        readings=preference_keys.value(preferences, preference_keys.SHARED_SCREEN_READINGS) != "hide")
-
-
-def shows_own_on_shared_screen(preferences: dict | None) -> bool:
-    """Whether the person chose to show their own questions, goals and notes on the shared screen."""
-    return gate.on_shared_screen(gate.QUESTIONS, screen_choices(preferences))
-
-
-def questions_for(visible, rows: list[dict], preferences: dict | None) -> tuple[list[dict], int]:
-    """The question rows this viewer may see, and how many of the viewer's own kept questions are
-    withheld because an entry they came from is not visible to them."""
-    choices = screen_choices(preferences)
-    theirs = gate.by_viewer(visible, gate.QUESTIONS, rows, choices)
-    shown = gate.own_rows(visible, gate.QUESTIONS, rows, choices)
-    return shown, len(theirs) - len(shown)
-
-
 def for_viewer(visible, questions, comments, goals, progress, preferences) -> OwnContent:
     """The own content a viewer may see, given the store's rows for their patient (every kind
     by the gate's rule, ltc_dashboard/gate/own_content.py)."""
-    choices = screen_choices(preferences)
+    choices = gate.screen_choices(preferences)
     own_goals = gate.own_rows(visible, gate.GOALS, goals, choices)
     return OwnContent(
         questions=gate.own_rows(visible, gate.QUESTIONS, questions, choices),

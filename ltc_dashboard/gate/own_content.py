@@ -12,8 +12,7 @@ do not reach it; this is the rule in their place, fail closed:
   patient sees whoever entered them (issue 20);
 * the shared screen shows no comments, the person's questions, goals and notes only when they
   chose to show them there (off unless chosen), and home readings unless they chose to hide them
-  there (`ScreenChoices`, read from their preferences by ltc_dashboard/exports/own_content.py `screen_choices`:
-  the record package does not read the preference table, which is no part of a record snapshot);
+  there (`ScreenChoices`, read from their preferences by `screen_choices`, at the end);
 * a comment only while the entry it is about is visible; a progress note only while its goal is;
   a kept suggestion (a question) only while every entry it was built from is visible (one kept
   before its sources were recorded, to the patient alone);
@@ -23,7 +22,9 @@ do not reach it; this is the rule in their place, fail closed:
   only while the medicine it names is visible to this viewer: its repeat (`medication_id`, a
   MedicationRequest) and every entry it was made from (`entry_ids`), as comments are withheld
   with the entry they are about. An order of a medicine the practice later restricts names it
-  to nobody, the patient included.
+  to nobody, the patient included;
+* requests to the practice for more of the record (issue 21): as repeat orders, but with no
+  medicine to check: the patient every request, a carer her own, never the shared screen.
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ltc_dashboard import preference_keys
+
 QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS = "questions", "comments", "goals", "progress", "readings"
-ORDERS = "orders"
-KINDS = (QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS, ORDERS)
+ORDERS, REQUESTS = "orders", "requests"
+KINDS = (QUESTIONS, COMMENTS, GOALS, PROGRESS, READINGS, ORDERS, REQUESTS)
+# Kinds the patient sees whoever made them, that nobody the gate refuses sees, and that are of
+# this record alone (the patient's own store rows for it).
+_RECORD_KINDS = (READINGS, ORDERS, REQUESTS)
 _MEDICINE_TYPES = ("MedicationRequest", "MedicationStatement")
 
 
@@ -48,19 +54,19 @@ class ScreenChoices:
 def on_shared_screen(kind: str, choices: ScreenChoices | None) -> bool:
     """Whether the shared clinic screen shows this kind of own content, by the person's choice."""
     choices = choices or ScreenChoices()
-    if kind in (COMMENTS, ORDERS):
+    if kind in (COMMENTS, ORDERS, REQUESTS):
         return False
     return choices.readings if kind == READINGS else choices.own
 
 
 def by_author(viewer, kind: str, rows: list[dict]) -> list[dict]:
     """The rows this viewer may see by who wrote them: a carer only her own; the patient and the
-    shared screen nothing a carer wrote (home readings: all of them)."""
+    shared screen nothing a carer wrote (home readings, orders and requests: all of them)."""
     if viewer.kind == "proxy":
         return [r for r in rows if r.get("author") == str(viewer)]
     if viewer.kind not in ("patient", "clinic"):
         return []
-    if kind in (READINGS, ORDERS):
+    if kind in _RECORD_KINDS:
         return list(rows)
     return [r for r in rows if not str(r.get("author") or "").startswith("proxy:")]
 
@@ -69,12 +75,12 @@ def by_viewer(visible, kind: str, rows: list[dict], choices: ScreenChoices | Non
     """The rows of one kind this viewer may see by who they are and who wrote them, before the
     checks against the entries they are about (`own_rows`)."""
     viewer = visible.viewer
-    if kind in (READINGS, ORDERS) and visible.denied_reason:
+    if kind in _RECORD_KINDS and visible.denied_reason:
         return []
     if viewer.kind == "clinic" and not on_shared_screen(kind, choices):
         return []
     rows = by_author(viewer, kind, rows)
-    if kind in (READINGS, ORDERS):
+    if kind in _RECORD_KINDS:
         rows = [r for r in rows if r.get("patient_id") == viewer.patient_id]
     return rows
 
@@ -128,3 +134,25 @@ def question_visible(visible, row: dict) -> bool:
     if keys is None:
         return visible.viewer.kind == "patient"
     return all(visible.sees(key) for key in keys)
+
+
+# -- what the person chose for the shared screen, read from their preferences ------------------
+def screen_choices(preferences: dict | None) -> ScreenChoices:
+    """What the person chose to show on the shared screen, read from their preferences."""
+    return ScreenChoices(
+        own=preference_keys.value(preferences, preference_keys.SHARED_SCREEN_OWN) == "yes",
+        readings=preference_keys.value(preferences, preference_keys.SHARED_SCREEN_READINGS) != "hide")
+
+
+def shows_own_on_shared_screen(preferences: dict | None) -> bool:
+    """Whether the person chose to show their own questions, goals and notes on the shared screen."""
+    return on_shared_screen(QUESTIONS, screen_choices(preferences))
+
+
+def questions_for(visible, rows: list[dict], preferences: dict | None) -> tuple[list[dict], int]:
+    """The question rows this viewer may see, and how many of the viewer's own kept questions are
+    withheld because an entry they came from is not visible to them."""
+    choices = screen_choices(preferences)
+    theirs = by_viewer(visible, QUESTIONS, rows, choices)
+    shown = own_rows(visible, QUESTIONS, rows, choices)
+    return shown, len(theirs) - len(shown)

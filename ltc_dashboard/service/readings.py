@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ltc_dashboard.exports.own_content import screen_choices
+from ltc_dashboard.gate.own_content import screen_choices
 from ltc_dashboard.gate.own_content import READINGS, own_rows
 from ltc_dashboard.intake.reading_csv import not_kept
 from ltc_dashboard.preference_keys import SHARED_SCREEN_READINGS as READINGS_HIDDEN_PREFERENCE

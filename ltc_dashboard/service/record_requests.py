@@ -20,6 +20,7 @@ import datetime as dt
 from ltc_dashboard.exports import feedback
 from ltc_dashboard.exports.record_request import Sender, request_pdf, request_text
 from ltc_dashboard.gate.acting import WHOLE_RECORD
+from ltc_dashboard.gate.own_content import REQUESTS, own_rows
 from ltc_dashboard.record.record_requests import KINDS, RecordRequest, check
 
 __all__ = ["RequestRefused", "RequestsServiceMixin", "kinds_allowed", "refusal", "visible_requests"]
@@ -40,13 +41,10 @@ def kinds_allowed(visible) -> tuple[str, ...]:
 
 
 def visible_requests(visible, rows: list[dict]) -> list[RecordRequest]:
-    """The stored request rows this viewer may see, newest first."""
-    viewer = visible.viewer
-    if visible.denied_reason or viewer.kind not in ("patient", "proxy"):
-        return []
-    if viewer.kind == "proxy":
-        rows = [r for r in rows if r.get("author") == str(viewer)]
-    return [req for r in rows if r.get("patient_id") == viewer.patient_id and (req := _readable(r))]
+    """The stored request rows this viewer may see (the gate's rule for own content,
+    ltc_dashboard/gate/own_content.py: the patient every one, a carer her own, never the shared
+    screen or anyone the gate refuses), in the order given."""
+    return [req for r in own_rows(visible, REQUESTS, rows, None) if (req := _readable(r))]
 
 
 def _readable(row: dict) -> RecordRequest | None:

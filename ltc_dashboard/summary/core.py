@@ -19,7 +19,7 @@ from conditions.home import home_blood_pressure, with_home
 from conditions.home_average import HomeAverage
 from conditions.sources import Tracer, traced
 from conditions.suggestions import SuggestedView, suggestion
-from ltc_dashboard.exports.own_content import questions_for
+from ltc_dashboard.gate.own_content import questions_for
 from ltc_dashboard.gate.access import VisibleRecord
 from ltc_dashboard.record.appointments import AppointmentLine, appointment_lines
 from ltc_dashboard.record.dates import human
@@ -118,7 +118,7 @@ def _kept_reason(row: dict) -> str:
 
 def own_questions_for(rows: list[dict]) -> list[Question]:
     """The person's own questions as the summary lists them, from the rows this viewer may see
-    (exports.own_content.questions_for, the one rule: the patient sees the patient's; a proxy
+    (gate.own_content.questions_for, the one rule: the patient sees the patient's; a proxy
     only the questions that proxy wrote; the shared screen the patient's only when the person
     chose to show them there; a kept suggestion only while every entry it was built from is
     visible)."""
@@ -224,7 +224,7 @@ def build_summary(
     """Build the summary for the viewer and day the visible record was opened for. `record` is
     `map_record(visible.resources)` when the caller has it already (ltc_dashboard/service/core.py keeps it); `chosen`
     are the ids of views shown by the person's choice (service.chosen_views, `ltc summary --view`);
-    `readings` the home readings this viewer may see (service_readings.visible_readings), added to
+    `readings` the home readings this viewer may see (service.readings.visible_readings), added to
     the measures' `home_series` after the views are built, so no check or question reads them."""
     record = record if record is not None else map_record(list(visible.resources))
     viewer = visible.viewer
@@ -300,6 +300,6 @@ def build_summary(
 
 
 def with_orders(summary: Summary, orders: list) -> Summary:
-    """The summary with the repeat orders this viewer may see (service_repeats.visible_orders)."""
+    """The summary with the repeat orders this viewer may see (service.repeats.visible_orders)."""
     lines = [RepeatOrderLine(id=o.id, medication=o.medication, ordered=o.ordered_at, status=o.status) for o in orders]
     return summary.model_copy(update={"repeat_orders": lines}) if lines else summary
