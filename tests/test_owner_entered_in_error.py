@@ -1,4 +1,4 @@
-"""Entered-in-error has one owner (ltc_dashboard/record/entered_in_error.py, issue 19): the gate's facts and the
+"""Entered-in-error has one owner (ltc_dashboard/fhir_read.py `entered_in_error`, issue 19): the gate's facts and the
 mapping give its answer on every R4 type that can say it, in every element R4 says it in, and the
 gate withholds such an entry from the patient."""
 
@@ -11,7 +11,7 @@ import pytest
 from ltc_dashboard.gate.access import Viewer, open_record
 from ltc_dashboard.gate.snapshot import facts as projection
 from ltc_dashboard.record import mapping
-from ltc_dashboard.record.entered_in_error import ALSO, R4_ELEMENTS, entered_in_error
+from ltc_dashboard.fhir_read import IN_ERROR_ALSO as ALSO, IN_ERROR_ELEMENTS as R4_ELEMENTS, entered_in_error
 
 # tests/conftest.py freezes LTC_TODAY here; not imported from it, because under the whole suite the
 # module named `conftest` may be tests/browser's, whose TODAY is a string.

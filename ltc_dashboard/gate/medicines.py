@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from ltc_dashboard import fhir_read
 from ltc_dashboard.record import stored_json
-from ltc_dashboard.record.entered_in_error import entered_in_error
+from ltc_dashboard.fhir_read import entered_in_error
 from ltc_dashboard.record.references import normal_reference
 
 MEDICINE_TYPES = ("MedicationRequest", "MedicationStatement")

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from ltc_dashboard.record import stored_json
-from ltc_dashboard.record.entered_in_error import entered_in_error as is_entered_in_error  # the one owner (issue 19)
+from ltc_dashboard.fhir_read import entered_in_error as is_entered_in_error  # the one owner (issue 19)
 from ltc_dashboard.record.letters import (
     SUPPORTED_TYPES, UnreadableLetter, decode_base64, extract_text, media_type,
 )

@@ -251,22 +251,6 @@ def _as_codings(kind: str, value) -> list:
 
 
 # -- which of the copies that cannot be ordered grants least -------------------------------------
-# Where R4 says a record was entered in error: a code, or a CodeableConcept's codings.
-_STATUS_KEYS = ("status", "verificationStatus", "clinicalStatus", "docStatus", "lifecycleStatus")
-_IN_ERROR = "entered-in-error"
-
-
-def _says_in_error(resource: dict) -> bool:
-    for key in _STATUS_KEYS:
-        value = resource.get(key)
-        if value == _IN_ERROR:
-            return True
-        codings = value.get("coding") if isinstance(value, dict) else None
-        if isinstance(codings, list) and any(isinstance(c, dict) and c.get("code") == _IN_ERROR for c in codings):
-            return True
-    return False
-
-
 def _carer_permit(consent: dict) -> bool:
     """Whether a Consent only permits, and names a RelatedPerson (a carer) in its provision."""
     found = list(fhir_read.objects_in(consent.get("provision")))
@@ -283,14 +267,14 @@ def restraint(resource: dict) -> tuple:
     kind, status = resource.get("resourceType"), resource.get("status")
     if kind == "Consent":
         least = status != "active" if _carer_permit(resource) else status == "active"
-        return (_says_in_error(resource), least, (False, 0))
+        return (fhir_read.entered_in_error(resource), least, (False, 0))
     if kind == "RelatedPerson":
         period = resource.get("period")
         ended = isinstance(period, dict) and period.get("end") is not None
         end = instant_span(period.get("end")) if ended else None
-        return (_says_in_error(resource), resource.get("active", True) is not True,
+        return (fhir_read.entered_in_error(resource), resource.get("active", True) is not True,
                 (ended, -end[1] if end else 0))
-    return (_says_in_error(resource), False, (False, 0))
+    return (fhir_read.entered_in_error(resource), False, (False, 0))
 
 
 # -- the winner --------------------------------------------------------------------------------

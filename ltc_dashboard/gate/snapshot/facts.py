@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from ltc_dashboard.gate.policy import UNREADABLE_LABEL, is_eol_sensitive, labels_of
 from ltc_dashboard.record.dates import earliest_clinical_date
-from ltc_dashboard.record.entered_in_error import entered_in_error  # the one owner (issue 19)
+from ltc_dashboard.fhir_read import entered_in_error  # the one owner (issue 19)
 from ltc_dashboard.record.references import references_in
 
 # -- gate facts ---------------------------------------------------------------------------------
