@@ -19,6 +19,7 @@ from ltc_dashboard.exports.own_content import COMMENT_STATUS, TAG, category, ext
 from ltc_dashboard.gate.own_content import COMMENTS, own_rows
 from ltc_dashboard.record import terminology
 from ltc_dashboard.record.dates import human
+from ltc_dashboard.record.lookup_types import REFERENCED_ONLY
 from ltc_dashboard.record.models import LabResult, PatientRecord
 from ltc_dashboard.textsafe import markdown_line
 
@@ -27,7 +28,7 @@ _REFERENCE = re.compile(r"[A-Za-z]{1,64}/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-
 KIND_WORDS = {"looks_wrong": "This looks wrong", "comment": "Comment"}
 STATUS_WORDS = {"draft": "Not sent yet", "sent": "Sent to the practice", "answered": "Answered by the practice"}
 # Shared resources (practice, clinicians, medicine definitions) and raw files are not entries.
-NOT_FLAGGABLE = frozenset({"Organization", "Practitioner", "PractitionerRole", "Location", "Medication", "Binary"})
+NOT_FLAGGABLE = REFERENCED_ONLY
 
 
 class FlagRefused(ValueError):

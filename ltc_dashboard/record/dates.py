@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ltc_dashboard.record.kept_lookups import holds_record_words
+from ltc_dashboard.record.lookup_types import REFERENCED_ONLY
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATETIME = re.compile(
@@ -194,10 +195,7 @@ _CLINICAL_DATE_FIELDS: dict[str, tuple[str, ...]] = {
 # advance decision or a consent to treatment is part of the person's care, and one undated is
 # withheld behind a date boundary; what Consents permit is read from every Consent whatever its
 # date (ltc_dashboard/gate/consent.py, from the snapshot's permissions).
-UNDATED_TYPES = frozenset(
-    {"Patient", "RelatedPerson", "Binary", "Organization", "Practitioner", "PractitionerRole",
-     "Location", "Medication"}
-)
+UNDATED_TYPES = REFERENCED_ONLY | {"Patient", "RelatedPerson"}
 
 
 def _lookup(resource: dict, path: str):

@@ -161,19 +161,15 @@ def _name(acting: sync.ActingFor, tokens: sync.Tokens, http: sync.SmartHttp) -> 
     """The patient's name as the server has it, or "" when it cannot be read."""
     try:
         patient = http.fhir_read(tokens.config.fhir_base, f"Patient/{acting.patient_id}", tokens.access_token)
-        name = next((n for n in patient.get("name") or [] if isinstance(n, dict)), {})
-        return " ".join(str(part) for part in [*(name.get("given") or []), name.get("family") or ""] if part)
+        return (fhir_read.person_name(patient) if isinstance(patient, dict) else None) or ""
     except (sync.ConnectorError, requests.RequestException, TypeError, AttributeError):
         return ""
 
 
 def _person(patient: dict) -> Person:
-    """A Patient resource's id, first name and birth date, read whatever their JSON shapes."""
-    names = patient.get("name")
-    name = next((n for n in names if isinstance(n, dict)), {}) if isinstance(names, list) else {}
-    given = name.get("given") if isinstance(name.get("given"), list) else []
-    parts = [*(g for g in given if isinstance(g, str)), name.get("family") if isinstance(name.get("family"), str) else ""]
-    text = " ".join(p.strip() for p in parts if p and p.strip()) or (name.get("text") if isinstance(name.get("text"), str) else "")
+    """A Patient resource's id, name (fhir_read.person_name, the one owner) and birth date, read
+    whatever their JSON shapes."""
+    text = fhir_read.person_name(patient) or ""
     born = parse_or_none(patient.get("birthDate")) if isinstance(patient.get("birthDate"), str) else None
     return Person(str(patient.get("id")), text.strip()[:200] or "a person the file does not name", born and born.day)
 
