@@ -9,34 +9,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module a file imports (including imports inside functions), by its full dotted name,
-    relative imports resolved against the file's package, and each name a `from package import
-    name` brings in as package.name (it may be a module)."""
-    return _resolved(ast.parse(path.read_text(), filename=str(path)), path)
-
-
-def _resolved(tree: ast.AST, path: Path) -> set[str]:
-    me = module_name(path) if path.is_relative_to(ROOT) else path.stem
-    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
-            module = ".".join([*base, *([node.module] if node.module else [])])
-            found |= {module} | {f"{module}.{alias.name}" for alias in node.names}
-    return found
-
-
-def banned_in(path: Path, banned: set[str]) -> list[str]:
-    """The imports of `path` that fall under one of `banned` (a module or package and all below it)."""
-    return sorted(name for name in imported_modules(path)
-                  if any(name == b or name.startswith(b + ".") for b in banned))
+from tests.import_graph import (ROOT, banned_in, import_cycles, imported_modules, imports_in, module_name,
+                                project_imports, state_changes)
 
 
 def python_files(*parts: str) -> list[Path]:
@@ -47,9 +21,13 @@ def python_files(*parts: str) -> list[Path]:
     return [f for f in files if f.exists()]
 
 
+# Folders of the checkout that are not the app: skipped by their first part only, so a folder of
+# the same name inside a package (ltc_dashboard/record/build/) is still read.
+NOT_THE_APP = {".venv", "tests", "node_modules", ".tools", "build", "data", ".git", "docs"}
+
+
 def project_files() -> list[Path]:
-    skip = {".venv", "tests", "node_modules", ".tools", "build", "data"}
-    return [p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts)]
+    return [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] not in NOT_THE_APP]
 
 
 P = "ltc_dashboard"
@@ -93,6 +71,8 @@ RULES = [
      "the CLI reads records through the service, never draws"),
     ((f"{P}/settings.py",), EVERY_PART - {RECORD, SETTINGS} | {"streamlit", "sqlite_utils"},
      "settings say where things are and what day it is: the demo store's import is intake/stores.py's"),
+    ((f"{P}/__init__.py",), EVERY_PART | {"streamlit", "sqlite_utils"},
+     "ltc_dashboard/__init__.py says the layout in words: a re-export there would reach every layer"),
     ((f"{P}/fhir_read.py",), EVERY_PART - {f"{P}.fhir_read"} | {"streamlit", "sqlite_utils", "pydantic"},
      "fhir_read is the one reading of raw FHIR that both connectors/ and ltc_dashboard/record/ import: it imports neither"),
     ((f"{P}/preference_keys.py",), EVERY_PART - {f"{P}.preference_keys"} | {"streamlit", "sqlite_utils"},
@@ -118,17 +98,21 @@ def test_the_layer_rules_see_a_banned_import(tmp_path):
     assert banned_in(tmp_path / "x.py", {STORE}) == ["ltc_dashboard.store", "ltc_dashboard.store.Store"]
     gate = ROOT / P / "gate" / "access.py"  # a relative import is read as the module it names
     sneaky = ast.parse("from ..store import db\nfrom . import viewer\n")
-    assert _resolved(sneaky, gate) >= {STORE, f"{STORE}.db", f"{GATE}.viewer"}
+    assert imports_in(sneaky, gate) >= {STORE, f"{STORE}.db", f"{GATE}.viewer"}
 
 
 def test_the_top_level_holds_only_the_entry_points_and_the_layers():
     """A newcomer reads the flow from the top: two entry points (app.py for Streamlit, serve.py for
-    `make run`), the brief's packages and ltc_dashboard/; no loose module (issue 19)."""
+    `make run`), the brief's packages and ltc_dashboard/; no loose module, and no folder of modules
+    that is not one of them, a layer, or a folder that is not the app (issue 19)."""
     assert sorted(p.name for p in ROOT.glob("*.py")) == ["app.py", "serve.py"]
-    packages = sorted(p.parent.name for p in ROOT.glob("*/__init__.py"))
-    assert packages == ["conditions", "connectors", P, "pages"]
-    inside = sorted(p.parent.relative_to(ROOT).as_posix() for p in (ROOT / P).glob("*/__init__.py"))
-    assert inside == sorted(layer for layer in LAYERS if layer.startswith(P + "/"))
+    folders = {p.parent.relative_to(ROOT) for p in project_files()} - {Path(".")}
+    tops = {folder.parts[0] for folder in folders}
+    assert tops - {"bench", "scripts"} == {"conditions", "connectors", P, "pages"}
+    in_packages = {f for f in folders if f.parts[0] not in ("bench", "scripts")}
+    assert sorted(f.as_posix() for f in in_packages if not (ROOT / f / "__init__.py").exists()) == []
+    layers = sorted(f.as_posix() for f in in_packages if f.parts[0] == P and len(f.parts) == 2)
+    assert layers == sorted(layer for layer in LAYERS if layer.startswith(P + "/"))
     loose = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / P).glob("*.py") if p.name != "__init__.py")
     assert loose == sorted(LEAVES)
 
@@ -232,100 +216,12 @@ def test_files_stay_small():
     assert not settled, f"no longer over {MAX_LINES} lines: remove from STILL_OVER: {settled}"
 
 
-def module_name(path: Path, root: Path = ROOT) -> str:
-    """`ltc_dashboard/gate/access.py` -> `ltc_dashboard.gate.access`; a package's `__init__.py` -> the package."""
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _type_checking_only(tree: ast.AST) -> set[int]:
-    """The ids of import nodes under `if TYPE_CHECKING:`: read by type checkers, never run."""
-    hidden = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            hidden |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
-    return hidden
-
-
-def project_imports(path: Path, modules: set[str], root: Path = ROOT) -> set[str]:
-    """The project modules a file imports, anywhere in it (a function-level import hides a cycle
-    as well as a top-level one does), relative imports resolved; type-checking-only imports aside."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    hidden, me = _type_checking_only(tree), module_name(path, root)
-    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
-
-    def owning(name: str) -> str | None:
-        while name and name not in modules:
-            name = name.rpartition(".")[0]
-        return name or None
-
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in hidden:
-            continue
-        if isinstance(node, ast.Import):
-            found |= {owning(alias.name) for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
-            source = ".".join([*base, *([node.module] if node.module else [])])
-            for alias in node.names:
-                whole = f"{source}.{alias.name}" if source else alias.name
-                found.add(whole if whole in modules else owning(source))
-    return found - {None, me}
-
-
-def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected groups of more than one module (Tarjan, without recursion)."""
-    index, low, stack, on_stack, cycles, counter = {}, {}, [], set(), [], 0
-    for start in sorted(graph):
-        if start in index:
-            continue
-        work = [(start, iter(sorted(graph[start])))]
-        index[start] = low[start] = counter
-        counter += 1
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                group = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.append(member)
-                    if member == node:
-                        break
-                if len(group) > 1:
-                    cycles.append(sorted(group))
-    return cycles
-
-
-# ltc_dashboard/cli/main.py (being changed by the pages and features work, issue 19) imports cli_readings inside a
-# function and cli_readings imports cli for its options and UsageError: to be broken by moving
-# those into a module both import when ltc_dashboard/cli/main.py is free to change.
-KNOWN_CYCLES: list[list[str]] = []  # none: the command modules share ltc_dashboard/cli/common.py, not ltc_dashboard/cli/main.py
-
-
 def test_no_import_cycle_among_the_project_modules():
     """No two project modules import each other, directly or around a loop, at any level of the
     file: a cycle makes the import order matter and hides which layer owns what (issue 19)."""
     files = {module_name(p): p for p in project_files()}
     graph = {name: project_imports(path, set(files)) for name, path in files.items()}
-    assert [c for c in import_cycles(graph) if c not in KNOWN_CYCLES] == []
+    assert import_cycles(graph) == []
 
 
 def test_the_cycle_finder_sees_a_function_level_import(tmp_path):
@@ -354,7 +250,8 @@ def test_every_package_is_installed_and_the_installed_names_are_the_projects():
     """setuptools installs only the packages pyproject lists by name, not their subpackages: one
     left out (ltc_dashboard/gate/snapshot/ once) is missing from the installed `ltc`, while the tests, run from
     the checkout, still pass. The installed top-level import names are the project's own package
-    and the three the brief names; nothing generic (settings, sync, service) is installed (issue 19)."""
+    and the two the brief names that `ltc` needs; nothing generic (settings, sync, service, pages)
+    is installed (issue 19)."""
     import tomllib
 
     setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
@@ -362,37 +259,35 @@ def test_every_package_is_installed_and_the_installed_names_are_the_projects():
     found = {".".join(init.parent.relative_to(ROOT).parts) for top in listed if "." not in top
              for init in (ROOT / top).rglob("__init__.py")}
     assert found == listed
-    assert {name for name in listed if "." not in name} == {P, "connectors", "conditions", "pages"}
-    assert setup["py-modules"] == []  # app.py and serve.py run as scripts from the checkout
+    assert {name for name in listed if "." not in name} == {P, "connectors", "conditions"}
+    assert setup["py-modules"] == []  # app.py, serve.py and pages/ run from the checkout, as Streamlit runs them
 
 
-def _changes_of_self(tree: ast.AST) -> list[str]:
-    """`self.x = ...`, `self.x[k] = ...`, `del self.x[k]` and `self.x.clear()` (or pop, popitem,
-    update, setdefault) in the methods of mixin classes, by line."""
-    found = []
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name.endswith("Mixin")):
-        for node in ast.walk(cls):
-            targets = []
-            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                  and node.func.attr in {"clear", "pop", "popitem", "update", "setdefault"}):
-                targets = [node.func.value]
-            for target in targets:
-                for part in ast.walk(target):
-                    if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
-                        found.append(f"{cls.name} line {node.lineno}: self.{part.attr}")
-    return found
-
-
-def test_the_service_s_mixins_never_change_its_own_state(tmp_path):
+def test_the_service_s_mixins_never_change_its_own_state():
     """Service (service/core.py) owns its store, its caches and its lock; the mixins it takes its
-    other methods from (connect, flags, readings, requests, repeats, appointments) read them and
-    ask core.py to change them (`_switch_store`), so every change of the service's state is in
-    one file (issue 19). Not vacuous: a mixin that swaps the store is found."""
-    (tmp_path / "x.py").write_text("class XMixin:\n    def f(self):\n        self._store = 1\n"
-                                   "        self._cache.clear()\n")
-    assert len(_changes_of_self(ast.parse((tmp_path / "x.py").read_text()))) == 2
-    offenders = {f.name: _changes_of_self(ast.parse(f.read_text())) for f in python_files(f"{P}/service")
+    other methods from (connect, flags, readings, requests, repeats, appointments: its bases,
+    read from core.py) read them and ask core.py to change them (`_switch_store`,
+    `_remember_slots`), so every change of the service's state is in one file (issue 19). Its
+    attack (tests/test_attack19_layout.py) shows each way of changing state is seen."""
+    core = ast.parse((ROOT / P / "service" / "core.py").read_text())
+    service = next(n for n in ast.walk(core) if isinstance(n, ast.ClassDef) and n.name == "Service")
+    mixins = {base.id for base in service.bases if isinstance(base, ast.Name)}
+    assert len(mixins) >= 6
+    offenders = {f.name: state_changes(ast.parse(f.read_text()), mixins) for f in python_files(f"{P}/service")
                  if f.name != "core.py"}
     assert not {name: found for name, found in offenders.items() if found}
+
+
+def test_no_two_layers_import_each_other():
+    """Read layer by layer (each of ltc_dashboard's subpackages, each brief package, each leaf as
+    one node), the imports run one way: two layers importing each other would make neither the
+    lower (summary/ read exports/ while exports/ wrote the summary, found by the attack)."""
+    def layer(module: str) -> str:
+        return ".".join(module.split(".")[:2]) if module.startswith(P + ".") else module.split(".")[0]
+
+    files = {module_name(p): p for p in project_files() if p.relative_to(ROOT).parts[0] not in ("bench", "scripts")}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        graph.setdefault(layer(name), set()).update(layer(m) for m in project_imports(path, set(files)))
+    graph = {node: edges - {node} for node, edges in graph.items()}
+    assert import_cycles(graph) == []
