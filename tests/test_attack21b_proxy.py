@@ -206,7 +206,7 @@ def _daughter_consent(service, action: list[dict], nested: list[dict] | None = N
 def test_a_deny_of_correcting_medicines_two_levels_down_stops_ordering(service):
     """The daughter's Consent (R4 Consent.provision.provision): she may see and correct; a
     nested permit for MedicationRequests holds a deny of `correct` for them. Ordering a repeat is
-    read as correcting (service_repeats.may_order), so she must not order."""
+    read as correcting (service.repeats.may_order), so she must not order."""
     meds = {"type": "permit", "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "MedicationRequest"}],
             "provision": [{"type": "deny", "action": actions("correct")}]}
     _daughter_consent(service, actions("access", "correct"), [meds])
@@ -327,7 +327,7 @@ def test_an_order_never_sends_the_token_over_plain_http_to_another_host(service)
 def test_a_nested_permit_to_correct_medication_requests_lets_the_carer_order(service):
     """§8.2: "provision.class / nested provision can limit access to e.g. MedicationRequest only
     (repeat ordering)". The daughter may see (root: access); a nested permit lets her `correct`
-    MedicationRequests, the action service_repeats.may_order reads as ordering."""
+    MedicationRequests, the action service.repeats.may_order reads as ordering."""
     meds = {"type": "permit", "action": actions("correct"),
             "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "MedicationRequest"}]}
     _daughter_consent(service, actions("access"), [meds])

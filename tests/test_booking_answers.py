@@ -71,7 +71,7 @@ def test_a_booking_says_when_it_is(server, booker):
 @pytest.mark.server
 def test_a_slot_already_started_today_is_refused_in_plain_words(server, booker):
     """23:00 the evening before the frozen today (with "today" frozen, now is its first moment,
-    service_appointments._not_before): refused, and nothing is made for it."""
+    service.appointments._not_before): refused, and nothing is made for it."""
     with pytest.raises(BookingRefused) as refused:
         booker.book(ME, TODAY, "fixapp21-slot-old", server.base, server.token)
     assert refused.value.kind == "SlotPast" and "already passed" in str(refused.value)

@@ -27,7 +27,7 @@ from ltc_dashboard.service.repeats import OrderRefused
 from ltc_dashboard.store import Store
 
 # access (to read: the oracle reads a permit without it as not letting the carer see) and correct
-# (to act: the flags rule, service_repeats.may_order).
+# (to act: the flags rule, service.repeats.may_order).
 CORRECT = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": code}]}
            for code in ("access", "correct")]
 COURSE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy",
@@ -45,7 +45,7 @@ def repeat(mark: str, day: str, labels: list[dict]) -> dict:
     return resource
 
 
-# Who may order (service_repeats.may_order), said here rather than found by running. rp2's Consent is
+# Who may order (service.repeats.may_order), said here rather than found by running. rp2's Consent is
 # dated 2024 (leak_shapes.consent), before her own data period (2026 on): since the one acting rule
 # (ltc_dashboard/gate/acting.py, attack 21) reads the same Consent the gate lets her see by, in force now and
 # permitting `correct`, she may act as she may see; the Consent's own date is not data she is shown.
