@@ -322,7 +322,8 @@ ODD_NAMES = [
     None, "", "Ann Test", 7, {}, [], [None, 3, "x"], {"text": "Lone Dict"}, [{"given": "Ann"}],
     [{"given": [None, 5, ["Ann"]], "family": {"x": 1}}], [{"text": ["Ann"]}], [{"use": ["official"], "text": "X"}],
     [{"text": "A" * 1_000_000}], [{"given": ["B"] * 100_000, "family": "C"}],
-    [{"text": "Ann\x00\x07\x1b[31mTest\u202e gnp.exe"}], [{"text": "\u2066Eve\u2069 [click](https://evil.example) ![x](https://evil.example/p.png)"}],
+    [{"text": "Ann\x00\x07\x1b[31mTest\u202e gnp.exe"}],
+    [{"text": "\u2066Eve\u2069 [click](https://evil.example) ![x](https://evil.example/p.png)"}],
     [{"use": "old", "text": "Old Name"}, {"use": "official", "given": ["New"], "family": "Name"}],
 ]
 
@@ -332,8 +333,8 @@ def test_a_files_patient_is_named_without_crash_and_shown_safe(names):
     """Tried: Patient.name as nothing, text, a number, a lone object, lists of odd things, a
     megabyte of text, 100 000 given names, control characters, ANSI escapes, bidi overrides and
     isolates, Markdown links and images. _person never raises, keeps at most 200 characters, and
-    a code span (pages/text.py `code_span`) and the import page's Markdown line (pages/import_file.py:137) carry no control or
-    bidi character, no link and no image. Held."""
+    a code span (pages/text.py `code_span`) and the import page's Markdown line
+    (pages/import_file.py:137) carry no control or bidi character, no link and no image. Held."""
     from pages.text import code_span, md_line
 
     person = connect._person({"resourceType": "Patient", "id": "p9", "name": names, "birthDate": "1950-02-03"})
