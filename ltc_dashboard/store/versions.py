@@ -260,21 +260,25 @@ def _carer_permit(consent: dict) -> bool:
 
 def restraint(resource: dict) -> tuple:
     """How little a copy lets anyone see, to choose among copies that cannot be ordered (fail
-    closed: the higher wins): a copy saying entered-in-error above all; of a Consent that only
-    permits a carer, one not active; of any other Consent (the patient's own access start, a
-    deny), the active one; of a RelatedPerson, one not active, then one whose period has ended
-    (the earliest end first)."""
+    closed: the higher wins): a copy saying entered-in-error above all (the gate withholds it),
+    except of a Consent that restricts; of a Consent that only permits a carer, one in error or
+    not active; of any other Consent (the patient's own access start, a deny), the one the gate
+    reads as in force: active (or a status it cannot read) and not in error, since the gate sets
+    aside a Consent that is not (helper-66: a deny's in-error copy lifted the deny); of a
+    RelatedPerson, one not active, then one whose period has ended (the earliest end first)."""
     kind, status = resource.get("resourceType"), resource.get("status")
+    in_error = fhir_read.entered_in_error(resource)
     if kind == "Consent":
-        least = status != "active" if _carer_permit(resource) else status == "active"
-        return (fhir_read.entered_in_error(resource), least, (False, 0))
+        if _carer_permit(resource):
+            return (in_error, status != "active", (False, 0))
+        in_force = not in_error and not (isinstance(status, str) and status != "active")
+        return (in_force, in_force, (False, 0))
     if kind == "RelatedPerson":
         period = resource.get("period")
         ended = isinstance(period, dict) and period.get("end") is not None
         end = instant_span(period.get("end")) if ended else None
-        return (fhir_read.entered_in_error(resource), resource.get("active", True) is not True,
-                (ended, -end[1] if end else 0))
-    return (fhir_read.entered_in_error(resource), False, (False, 0))
+        return (in_error, resource.get("active", True) is not True, (ended, -end[1] if end else 0))
+    return (in_error, False, (False, 0))
 
 
 # -- the winner --------------------------------------------------------------------------------
