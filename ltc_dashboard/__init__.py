@@ -17,9 +17,9 @@ checkout. Read it in the order a record flows (docs/ARCHITECTURE.md draws it):
 - `cli/`: the `ltc` command (`main.py`).
 - `pages/` (top level) with `app.py`: the Streamlit UI.
 
-Modules every layer may read, importing nothing of the project: `fhir_read.py` (raw FHIR read
-with its types checked, entered-in-error and whose resource it is), `textsafe.py` (text written
-safely per medium), `preference_keys.py`; and `settings.py` (the data folders, frozen today,
-login switch; it imports only `record/dates.py`), read by `intake/stores.py`, the service, the
-CLI and pages.
+Modules every layer may read: `textsafe.py` (text written safely per medium) and
+`preference_keys.py`, which import nothing of the project; `fhir_read.py` (raw FHIR read with its
+types checked, entered-in-error and whose resource it is), which imports only `textsafe.py`; and
+`settings.py` (the data folders, frozen today, login switch; it imports only `record/dates.py`),
+read by `intake/stores.py`, the service, the CLI and pages.
 """

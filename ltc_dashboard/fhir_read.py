@@ -11,8 +11,9 @@ place; the accessors still hold for what was stored before, or arrives another w
 each Coding they met that was not in FHIR's shape (`odd_seen`): an entry whose facts the gate
 read through such a Coding is withheld and counted (ltc_dashboard/gate/snapshot/build.py).
 
-It is a top-level module because both sides use it: connectors/ may not import ltc_dashboard/record/ (the
-import rules in tests/test_architecture.py), and ltc_dashboard/record/ may not import connectors/.
+It sits beside the layers because both sides use it: connectors/ may not import
+ltc_dashboard/record/ (the import rules in tests/test_architecture.py), and record/ may not import
+connectors/. It imports only textsafe.py, for what of a name is visible.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import re
 import threading
 from typing import NamedTuple
+
+from ltc_dashboard import textsafe
 
 # Deepest nesting of JSON objects and lists a resource may have. Real records stay far below it
 # (nested extensions and questionnaire items reach a few dozen); deeper, a reader that follows
@@ -219,12 +222,12 @@ def name_line(names) -> str | None:
     and family name; None when none has either."""
     candidates = sorted(objects(names), key=lambda name: _NAME_USE_ORDER.get(_stripped(name.get("use")) or "", 2))
     for name in candidates:
-        words = _stripped(name.get("text"))
+        words = _name_part(name.get("text"))
         if words:
             return words
         given = name.get("given")
-        parts = [p.strip() for p in (given if isinstance(given, list) else []) if isinstance(p, str) and p.strip()]
-        family = _stripped(name.get("family"))
+        parts = [part for p in (given if isinstance(given, list) else []) if (part := _name_part(p))]
+        family = _name_part(name.get("family"))
         if parts or family:
             return " ".join(parts + ([family] if family else []))
     return None
@@ -232,6 +235,13 @@ def name_line(names) -> str | None:
 
 def _stripped(value) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _name_part(value) -> str | None:
+    """A name's text, given or family as it is shown (textsafe.plain: bidi, zero-width and control
+    characters removed), or None when nothing visible is left: a name of invisible characters
+    alone is no name, and the next name part or name is read (helper-66)."""
+    return (textsafe.plain(value).strip() or None) if isinstance(value, str) else None
 
 
 def coding_problem(value) -> str | None:
@@ -282,16 +292,27 @@ IN_ERROR_ALSO = {"DocumentReference": "docStatus"}
 
 def entered_in_error(resource: dict) -> bool:
     """Whether a resource says it was entered in error, in any element R4 says it in."""
-    for key in IN_ERROR_CODES:
-        if _is_in_error(resource.get(key)):
+    for key in (*IN_ERROR_CODES, *IN_ERROR_CONCEPTS):
+        value = resource.get(key)
+        if value is not None and _says_in_error(value):  # absent from most resources
             return True
-    for key in IN_ERROR_CONCEPTS:
-        concept = resource.get(key)
-        if concept is None:  # absent from most resources: nothing more to read
-            continue
-        codings = concept.get("coding") if isinstance(concept, dict) else None
-        if isinstance(codings, list) and any(isinstance(c, dict) and _is_in_error(c.get("code")) for c in codings):
+    return False
+
+
+def _says_in_error(value) -> bool:
+    """Whether a status element says entered-in-error in any shape a server has been seen to
+    write it, as this module reads every element (fail closed): a code, a CodeableConcept, a lone
+    Coding, either of them in a list where R4 has one, and a CodeableConcept's `coding` as one
+    Coding instead of a list (helper-66 found the last three shown to every viewer)."""
+    for item in value if isinstance(value, list) else [value]:
+        if _is_in_error(item):
             return True
+        if isinstance(item, dict):
+            codings = item.get("coding")
+            if _is_in_error(item.get("code")) or any(
+                    isinstance(c, dict) and _is_in_error(c.get("code")) or _is_in_error(c)
+                    for c in (codings if isinstance(codings, list) else [codings])):
+                return True
     return False
 
 

@@ -262,7 +262,7 @@ def add_suggested(question: Question) -> None:
 
 def own_shown(summary: Summary) -> bool:
     """Whether this view shows the person's own questions, goals and notes: always, except on the
-    shared screen, where only when the person chose so in Settings (exports.own_content)."""
+    shared screen, where only when the person chose so in Settings (gate.own_content)."""
     if summary.viewer.kind != "clinic":
         return True
     return shows_own_on_shared_screen(state.service().preferences(summary.patient.id))

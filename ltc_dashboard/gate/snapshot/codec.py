@@ -44,11 +44,13 @@ def _version() -> str:
 
 def version_sources() -> list[Path]:
     """The files a snapshot depends on: the record package, the gate package (its policy and
-    this snapshot), the terminology tables, and the modules outside them that they import: the one
-    reading of raw FHIR (ltc_dashboard/fhir_read.py) and the text rules (ltc_dashboard/textsafe.py, which a request's check reads)."""
+    this snapshot), the terminology tables, and the modules outside them that they import: the
+    one reading of raw FHIR (ltc_dashboard/fhir_read.py), the text rules (textsafe.py, which a
+    request's check and a name read) and the preference table (preference_keys.py, which the
+    gate's own-content rule reads)."""
     return (sorted((_PACKAGE / "record").rglob("*.py")) + sorted((_PACKAGE / "gate").rglob("*.py"))
             + sorted((_ROOT / "data" / "terminology").glob("*.csv"))
-            + [_PACKAGE / "fhir_read.py", _PACKAGE / "textsafe.py"])
+            + [_PACKAGE / "fhir_read.py", _PACKAGE / "textsafe.py", _PACKAGE / "preference_keys.py"])
 
 
 def _installed(name: str) -> str:
