@@ -39,7 +39,7 @@ def summary(db: str, demo_db: str) -> dict:
     terminology.preload()  # the tables, as open_service() reads them when a server starts
     Service(Store(demo_db)).summary(Viewer(kind="patient", patient_id="dm-patient"), TODAY)
     store = Store(db)
-    kept = store.has_derived(PATIENT, VERSION, store.data_version())  # made by an earlier open
+    kept = store.has_snapshot(PATIENT, VERSION, store.data_version())  # made by an earlier open
     service = Service(store)
     viewer = Viewer(kind="patient", patient_id=PATIENT)
     started = time.perf_counter()

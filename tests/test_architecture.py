@@ -173,7 +173,7 @@ def test_clinical_reads_of_the_store_happen_only_in_the_gate():
     """Reading clinical resources (resources_for, shared, of_type, search_text, the record's
     snapshot, kept, as it was at an earlier write, or the resources a write changed) is the gate's job."""
     readers = ("resources_for(", "resource_texts_for(", ".shared(", ".of_type(", "search_text(", "search_text_parts(",
-               ".patient_resource(", ".derived(", ".keep_derived(", ".derived_before(", ".changes_since(",
+               ".patient_resource(", ".snapshot_blobs(", ".keep_snapshot(", ".snapshot_before(", ".changes_since(",
                ".kept_with_changes(", ".resource_rows(")
     offenders = []
     for path in project_files():

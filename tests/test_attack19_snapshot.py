@@ -1,5 +1,5 @@
 """Attack 19 (outside tester): breaks of the snapshot kept up to date with the change log
-(ltc_dashboard/gate/snapshot/changes.py, ltc_dashboard/gate/access_snapshot.py, ltc_dashboard/store/derived.py). Each test was an
+(ltc_dashboard/gate/snapshot/changes.py, ltc_dashboard/gate/access_snapshot.py, ltc_dashboard/store/snapshots.py). Each test was an
 xfail(strict) that failed on snap19; since fixsnap19 each passes, because the snapshot a viewer
 opens is again what a whole derive of the same stored resources makes (ltc_dashboard/gate/snapshot/__init__.py,
 invariants 2, 5 and 6; hazard H36). tests/test_snapshot_log.py checks each control alone.
@@ -21,8 +21,8 @@ PATIENT, CLINIC, CARER, CARER_NO_PSY = VIEWERS
 
 
 # -- 1. Two sessions: a whole derive kept between another session's read of the kept snapshot
-# and its read of the change log. keep_derived deletes the log up to the snapshot it keeps
-# (ltc_dashboard/store/derived.py), so the other session reads an EMPTY log for the old snapshot it holds and
+# and its read of the change log. keep_snapshot deletes the log up to the snapshot it keeps
+# (ltc_dashboard/store/snapshots.py), so the other session reads an EMPTY log for the old snapshot it holds and
 # serves it as current. Streamlit serves sessions in threads, each with its own connection
 # (ltc_dashboard/store/db.py `db`), so two viewers opening one record at once is the ordinary case; here
 # the other session is a second Store on the same file, run at the point between the reads.
@@ -118,7 +118,7 @@ def test_a_write_without_a_log_row_is_not_kept_by_a_later_large_sync(fresh_store
 # group by its NUMBER between the viewers of one data version (ltc_dashboard/gate/snapshot/mapped.py
 # `_Made.groups`, reused while the digests match). When the same data version is opened once
 # from the updated snapshot and once derived whole (the kept row replaced by a process of
-# another code version: keep_derived's INSERT OR REPLACE on patient_id; or dropped by the letter
+# another code version: keep_snapshot's INSERT OR REPLACE on patient_id; or dropped by the letter
 # index upgrade, ltc_dashboard/store/db.py `_OLD_LETTER_INDEX`), group n is another medicine.
 
 def _groups_reordered(store: Store) -> None:
@@ -141,7 +141,7 @@ def test_the_clinic_screen_is_not_given_the_patient_s_merged_medicine(fresh_stor
     service = Service(store)
     assert {m.name for m in service.record(PATIENT, TODAY).medications} == {
         "Metformin 500mg tablets", "Ramipril 5mg capsules"}
-    store.db.conn.execute("UPDATE derived SET version = 'another release'")  # its keep_derived, same data
+    store.db.conn.execute("UPDATE derived SET version = 'another release'")  # its keep_snapshot, same data
     clinic = [m.name for m in service.record(CLINIC, TODAY).medications]
     expected = [m.name for m in Service(rebuilt(store, tmp_path)).record(CLINIC, TODAY).medications]
     assert expected == ["Ramipril 5mg capsules"]

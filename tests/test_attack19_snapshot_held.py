@@ -156,7 +156,7 @@ def test_crossing_the_keep_threshold_keeps_a_right_snapshot(fresh_store, tmp_pat
     open_record(store, VIEWERS[0], TODAY)
     store.put([result(n, day=n) for n in range(150, 260)] + [result(3, version=2, value=77.0)])
     open_record(store, VIEWERS[0], TODAY)
-    assert store.has_derived("p1", access_snapshot.VERSION, store.data_version())
+    assert store.has_snapshot("p1", access_snapshot.VERSION, store.data_version())
     store.delete("Observation", "o7")
     assert plain(snapshot_of(store)) == plain(full(store))
     assert differences(store, tmp_path) == []

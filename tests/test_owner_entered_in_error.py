@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from ltc_dashboard.gate.access import Viewer, open_record
-from ltc_dashboard.gate.snapshot import facts as projection
+from ltc_dashboard.gate.snapshot import facts as snapshot_facts
 from ltc_dashboard.record import mapping
 from ltc_dashboard.fhir_read import IN_ERROR_ALSO as ALSO, IN_ERROR_ELEMENTS as R4_ELEMENTS, entered_in_error
 
@@ -42,9 +42,9 @@ def marked(rtype: str, element: str, value: str = "entered-in-error") -> dict:
 
 def every_answer(resource: dict) -> tuple[bool, bool, bool, bool]:
     """The owner's, the mapping's, the gate facts' function's and the gate facts' flag's answers."""
-    flagged = bool(projection.facts_of(resource, "{}")[1] & projection.ENTERED_IN_ERROR)
+    flagged = bool(snapshot_facts.facts_of(resource, "{}")[1] & snapshot_facts.ENTERED_IN_ERROR)
     return (entered_in_error(resource), mapping.is_entered_in_error(resource),
-            projection.entered_in_error(resource), flagged)
+            snapshot_facts.entered_in_error(resource), flagged)
 
 
 @pytest.mark.parametrize("rtype, element", PLACES)

@@ -1,4 +1,4 @@
-"""The record snapshot (ltc_dashboard/gate/snapshot/, ltc_dashboard/store/derived.py): opening a
+"""The record snapshot (ltc_dashboard/gate/snapshot/, ltc_dashboard/store/snapshots.py): opening a
 record from the snapshot kept by an earlier open gives each viewer exactly what deriving it from
 the stored resources gives, and a snapshot that is not current is never used.
 
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 
 from ltc_dashboard.gate import access, access_snapshot
 from ltc_dashboard.gate.access import Viewer, open_record
-from ltc_dashboard.gate.snapshot import codec as projection
+from ltc_dashboard.gate.snapshot import codec
 from ltc_dashboard.gate.snapshot import map_visible
 from ltc_dashboard.intake.ingest import import_items, import_paths
 from ltc_dashboard.record import fast_make
@@ -48,7 +48,7 @@ def opened(store: Store, viewer: Viewer, reveal: bool = False) -> dict:
 
 
 def kept(store: Store, patient_id: str) -> bool:
-    return store.has_derived(patient_id, projection.VERSION, store.data_version())
+    return store.has_snapshot(patient_id, codec.VERSION, store.data_version())
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -148,7 +148,7 @@ def test_a_snapshot_made_by_other_code_is_derived_again(fresh_store, monkeypatch
     monkeypatch.setattr(access_snapshot, "VERSION", "another-version")
     open_record(fresh_store, PATIENT, TODAY)
     assert calls == [1]
-    assert fresh_store.has_derived("p1", "another-version", fresh_store.data_version())
+    assert fresh_store.has_snapshot("p1", "another-version", fresh_store.data_version())
 
 
 @pytest.mark.parametrize("column, damage", [
@@ -166,19 +166,19 @@ def test_an_unreadable_snapshot_still_opens_the_record(fresh_store, column, dama
     expected = opened(fresh_store, PATIENT)
     fresh_store.db.conn.execute(f"UPDATE derived SET {column} = ?", [damage])
     assert opened(fresh_store, PATIENT) == expected
-    facts, _ = fresh_store.derived("p1", projection.VERSION, fresh_store.data_version())
-    assert column == "entries" or projection.decode_snapshot(facts)
+    facts, _ = fresh_store.snapshot_blobs("p1", codec.VERSION, fresh_store.data_version())
+    assert column == "entries" or codec.decode_snapshot(facts)
 
 
 def test_a_snapshot_made_while_resources_were_written_is_not_kept(fresh_store):
-    """keep_derived refuses a snapshot made at a data version that is no longer current."""
+    """keep_snapshot refuses a snapshot made at a data version that is no longer current."""
     fresh_store.put([patient()])
     before = fresh_store.data_version()
     fresh_store.put([obs("o1")])
-    assert fresh_store.keep_derived("p1", projection.VERSION, before, b"made from old texts", b"") is False
-    assert not fresh_store.has_derived("p1", projection.VERSION, before)
+    assert fresh_store.keep_snapshot("p1", codec.VERSION, before, b"made from old texts", b"") is False
+    assert not fresh_store.has_snapshot("p1", codec.VERSION, before)
     now = fresh_store.data_version()
-    assert fresh_store.keep_derived("p1", projection.VERSION, now, b"current", b"") is True
+    assert fresh_store.keep_snapshot("p1", codec.VERSION, now, b"current", b"") is True
 
 
 def test_keeping_a_snapshot_gives_way_to_another_sessions_write(fresh_store, db_path):
@@ -293,7 +293,7 @@ def test_a_copier_refuses_fields_it_does_not_know():
     assert point == SeriesPoint(date=TODAY, value=48.0, flag="high", id="o1")
 
 
-@pytest.mark.parametrize("cls", projection.MODELS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", codec.MODELS, ids=lambda cls: cls.__name__)
 def test_an_entry_read_back_is_its_own_frozen_class(cls):
     """Entries are filled through a class of the same layout and then given their own class
     (ltc_dashboard/record/fast_make.py `filler`): what comes back is exactly that class, equal to the entry encoded, and
@@ -305,7 +305,7 @@ def test_an_entry_read_back_is_its_own_frozen_class(cls):
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             values[f.name] = {"kind": "request"}.get(f.name, f"{f.name}-1")
     entry = cls(**values)
-    (made,) = projection.decode_model_list(projection.encode_model_list([entry]))
+    (made,) = codec.decode_model_list(codec.encode_model_list([entry]))
     assert type(made) is cls and made == entry and repr(made) == repr(entry)
     first = dataclasses.fields(cls)[0].name
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -349,14 +349,14 @@ def test_a_letter_changed_between_the_two_readings_stops_the_derivation(fresh_st
 def test_the_code_version_follows_the_packages_that_shape_entries(monkeypatch):
     """A new bleach, pypdf or pydantic (a fix to how letters are cleaned or read, or entries
     validated) gives a new VERSION, so no snapshot made before it is read."""
-    before = projection._version()
-    for package in projection._PACKAGES:
-        real = projection.metadata.version
-        monkeypatch.setattr(projection.metadata, "version",
+    before = codec._version()
+    for package in codec._PACKAGES:
+        real = codec.metadata.version
+        monkeypatch.setattr(codec.metadata, "version",
                             lambda name, real=real, package=package: "99.0" if name == package else real(name))
-        assert projection._version() != before, package
-        monkeypatch.setattr(projection.metadata, "version", real)
-    assert projection._version() == before
+        assert codec._version() != before, package
+        monkeypatch.setattr(codec.metadata, "version", real)
+    assert codec._version() == before
 
 
 def test_the_snapshot_version_covers_every_project_module_the_record_package_imports():

@@ -2,7 +2,7 @@
 medicines can never show one medicine for another (fixsnap19, after attack 19: hazard H36).
 
 Each test isolates one control, so that it fails when that control alone is taken away:
-* the one read transaction of the kept snapshot and the log (ltc_dashboard/store/derived.py `kept_with_changes`):
+* the one read transaction of the kept snapshot and the log (ltc_dashboard/store/snapshots.py `kept_with_changes`):
   the race of tests/test_attack19_snapshot.py with a second patient in the store, whose older
   kept snapshot keeps the write markers, so only the transaction stops the stale open;
 * the write markers (`changes_since`): an unlogged write between two logged ones;
@@ -69,7 +69,7 @@ def test_an_unlogged_write_between_logged_ones_derives_whole(fresh_store, monkey
     store.put([result(0, version=2, meta=labels("NOPAT"))])
     monkeypatch.undo()
     store.put([result(6, day=6)])
-    since = store.derived_before("p1", access_snapshot.VERSION)[2]
+    since = store.snapshot_before("p1", access_snapshot.VERSION)[2]
     assert store.changes_since("p1", since, store.data_version()) is None
     calls = []
     real = access_snapshot.derive
@@ -84,7 +84,7 @@ def test_a_fully_logged_gap_is_still_applied_without_deriving_whole(fresh_store,
     store = kept(fresh_store)
     store.put([result(5, day=5)])
     store.put([result(6, day=6)])
-    since = store.derived_before("p1", access_snapshot.VERSION)[2]
+    since = store.snapshot_before("p1", access_snapshot.VERSION)[2]
     assert store.changes_since("p1", since, store.data_version()) == {("Observation", "o5"), ("Observation", "o6")}
     calls = []
     real = access_snapshot.derive

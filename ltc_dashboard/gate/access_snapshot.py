@@ -24,7 +24,7 @@ _KEEP_AFTER = 200
 
 def read_snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
     """One patient's record as a snapshot, and the store's data version it was read at: kept in
-    the store while nothing has been written since it was made with this code (store.derived);
+    the store while nothing has been written since it was made with this code (store.snapshots);
     else the last kept one updated with what was written since (ltc_dashboard/gate/snapshot/changes.py), or
     derived whole from the stored resources; and kept, unless something was written meanwhile.
 
@@ -46,7 +46,7 @@ def read_snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
                 if store.data_version() != version:  # written meanwhile: the rows read may be newer
                     raise RecordChanged("the record changed while it was opened")
                 if len(changed) >= _KEEP_AFTER:  # else the next open applies the same few again
-                    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()),
+                    store.keep_snapshot(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()),
                                        snapshot.entries)
                 return snapshot, version
     try:
@@ -54,7 +54,7 @@ def read_snapshot(store, patient_id: str) -> tuple[Snapshot, str]:
                           lambda types: store.resource_texts_for(patient_id, types))
     except Unreadable:  # written to while it was read: the open starts again (ltc_dashboard/service/core.py)
         raise RecordChanged("the record changed while it was opened") from None
-    store.keep_derived(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries,
+    store.keep_snapshot(patient_id, VERSION, version, encode_snapshot(snapshot.facts_blob()), snapshot.entries,
                        letters=snapshot.search_rows)
     snapshot.search_rows = []  # the store has them (or the next open makes them again)
     return snapshot, version

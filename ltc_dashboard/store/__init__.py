@@ -14,7 +14,7 @@ from ltc_dashboard.store.db import (
     StoreError,
     default_path,
 )
-from ltc_dashboard.store.derived import DerivedMixin
+from ltc_dashboard.store.snapshots import SnapshotsMixin
 from ltc_dashboard.store.personal import PersonalMixin
 from ltc_dashboard.store.readings import ReadingsMixin
 from ltc_dashboard.store.referrers import ReferrersMixin
@@ -25,7 +25,7 @@ from ltc_dashboard.store.syncs import SyncStateMixin
 from ltc_dashboard.store.versions import is_newer
 
 
-class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, DerivedMixin, PersonalMixin, ReadingsMixin, ReferrersMixin,
+class Store(ConnectionsMixin, SyncStateMixin, ResourcesMixin, SnapshotsMixin, PersonalMixin, ReadingsMixin, ReferrersMixin,
             RequestsMixin, RepeatOrdersMixin, StoreBase):
     """A SQLite file holding one household's records."""
 

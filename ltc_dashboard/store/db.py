@@ -207,7 +207,7 @@ class StoreBase:
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
             self._add_reading_uid(db.conn)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            # Each record's snapshot for the access gate and the mapping (ltc_dashboard/store/derived.py). It
+            # Each record's snapshot for the access gate and the mapping (ltc_dashboard/store/snapshots.py). It
             # holds only what can be derived again, so a table of another shape is replaced.
             columns = [row[1] for row in db.execute("PRAGMA table_info(derived)").fetchall()]
             if columns and columns != list(DERIVED_COLUMNS):
@@ -261,7 +261,7 @@ class StoreBase:
     # shows. Each row keeps the digests of the stored texts it was made from (ltc_dashboard/gate/snapshot/facts.py
     # `digest`): the gate uses a row only while the letter and that Binary are visible to the
     # viewer with those very texts (ltc_dashboard/gate/access.py `search_letters`). The rows are made with the
-    # record's snapshot (ltc_dashboard/store/derived.py `keep_derived`), and a new version of a letter or a Binary
+    # record's snapshot (ltc_dashboard/store/snapshots.py `keep_snapshot`), and a new version of a letter or a Binary
     # deletes the rows made from the old one in the transaction that writes it (letter_text_stale).
     _LETTER_INDEX = (
         "CREATE TABLE letter_text (type TEXT NOT NULL, id TEXT NOT NULL, part TEXT NOT NULL DEFAULT '',"

@@ -8,7 +8,7 @@ import json
 
 from ltc_dashboard.fhir_read import patient_of
 from ltc_dashboard.store.db import PutResult, now_iso
-from ltc_dashboard.store.derived import note_changes as _note_changes
+from ltc_dashboard.store.snapshots import note_changes as _note_changes
 from ltc_dashboard.store.search_words import search_match
 from ltc_dashboard.store.versions import canonical, label_items, order, resolve, stamp, with_labels
 
@@ -238,7 +238,7 @@ class ResourcesMixin:
     def index_text(self, rows: list[tuple[str, str, str | None, str]]) -> None:
         """Keep searchable text: (type, id, patient_id, text) rows, with no digests. The gate finds
         no letter through such a row (it cannot tell what it was made from); the record's own rows
-        are made with its snapshot (`keep_derived`)."""
+        are made with its snapshot (`keep_snapshot`)."""
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO letter_text (type, id, part, patient_id, body) VALUES (?, ?, '', ?, ?)",

@@ -23,14 +23,14 @@ Invariants, which the gate (ltc_dashboard/gate/access.py, its only reader) relie
    version, or one that cannot be read (`Unreadable`), is derived again.
 2. Whatever way it was made, it **equals `derive` of the record's stored resources at that data
    version**: position by position, facts, entries and every record-wide part.
-3. It is kept (ltc_dashboard/store/derived.py) only if the data version has not moved since it was read,
+3. It is kept (ltc_dashboard/store/snapshots.py) only if the data version has not moved since it was read,
    checked in the same SQL write; a write meanwhile drops it.
 4. A resource whose facts or mapping failed is flagged UNCHECKED: the gate withholds it from
    every viewer and counts it. Nothing in a snapshot is trusted beyond the code that wrote it:
    a damaged blob is derived again, never read as facts.
 5. A kept snapshot of an older data version is updated only when the change log PROVES what
    changed since: the data version, the kept snapshot and the log are read in one read
-   transaction (ltc_dashboard/store/derived.py `kept_with_changes`: another session keeping the snapshot
+   transaction (ltc_dashboard/store/snapshots.py `kept_with_changes`: another session keeping the snapshot
    meanwhile, which drops the log up to it, is not seen), and the log holds a marker of every
    write between the kept snapshot's data version and now (`changes_since`). A write that
    logged nothing (older store code), an emptied log, or a log that starts later: derived

@@ -1,6 +1,6 @@
 """Updating a kept snapshot with the resources a write changed, instead of deriving it whole.
 
-A write logs which of a record's resources it added, replaced or deleted (ltc_dashboard/store/derived.py
+A write logs which of a record's resources it added, replaced or deleted (ltc_dashboard/store/snapshots.py
 `note_changes`). The next open reads the record's last kept snapshot and the changes since, and
 `update` applies them: each changed resource is read, its facts derived and it is mapped, as
 ltc_dashboard/gate/snapshot/build.py does for every resource, and the record-wide parts (who points at whom,

@@ -33,12 +33,14 @@ _MARKER = ""
 _KEEP_WAIT_MS = 200
 
 
-class DerivedMixin:
-    """The `derived` table: one snapshot blob per patient, with the code version that made it."""
+class SnapshotsMixin:
+    """The `derived` table: one snapshot blob per patient, with the code version that made it.
+    (The table keeps the name it had before the snapshot got one name in the code, issue 19: a
+    renamed table would be a schema change for a word.)"""
 
     def kept_with_changes(self, patient_id: str, version: str) -> tuple[str, tuple[bytes, bytes, str] | None,
                                                                        set[tuple[str, str]] | None]:
-        """(the data version now, this patient's kept snapshot made by `version` as `derived_before`
+        """(the data version now, this patient's kept snapshot made by `version` as `snapshot_before`
         gives it, what was written since it as `changes_since` gives it), all read in one read
         transaction: a consistent view, whatever other sessions write or keep meanwhile. The
         changes are None when the kept snapshot is current (nothing to apply) or the log cannot
@@ -49,19 +51,19 @@ class DerivedMixin:
             conn.execute("BEGIN")  # deferred: the read transaction starts at the first SELECT
         try:
             now = self.data_version()
-            kept = self.derived_before(patient_id, version)
+            kept = self.snapshot_before(patient_id, version)
             changed = None if kept is None or kept[2] == now else self.changes_since(patient_id, kept[2], now)
             return now, kept, changed
         finally:
             if own:
                 conn.execute("COMMIT")
 
-    def derived_before(self, patient_id: str, version: str) -> tuple[bytes, bytes, str] | None:
+    def snapshot_before(self, patient_id: str, version: str) -> tuple[bytes, bytes, str] | None:
         """This patient's kept snapshot made by `version` at whatever data version it was made:
         (its facts, its entries, that data version)."""
         row = self.db.conn.execute("SELECT data_version FROM derived WHERE patient_id = ? AND version = ?",
                                    [patient_id, version]).fetchone()
-        kept = self.derived(patient_id, version, row[0]) if row else None
+        kept = self.snapshot_blobs(patient_id, version, row[0]) if row else None
         return None if kept is None else (*kept, row[0])
 
     def changes_since(self, patient_id: str, data_version: str, now: str) -> set[tuple[str, str]] | None:
@@ -84,7 +86,7 @@ class DerivedMixin:
             return None
         return {(rtype, rid) for owner, rtype, rid, _ in rows if owner is not None}
 
-    def derived(self, patient_id: str, version: str, data_version: str) -> tuple[bytes, bytes] | None:
+    def snapshot_blobs(self, patient_id: str, version: str, data_version: str) -> tuple[bytes, bytes] | None:
         """The snapshot of this patient's record made by `version` at `data_version`, if kept:
         (its facts, its entries). Both are read in one read transaction, through SQLite's blob
         reads (one copy of several megabytes instead of two)."""
@@ -108,14 +110,14 @@ class DerivedMixin:
             if own:
                 conn.execute("COMMIT")
 
-    def has_derived(self, patient_id: str, version: str, data_version: str) -> bool:
+    def has_snapshot(self, patient_id: str, version: str, data_version: str) -> bool:
         """Whether that snapshot is kept (for the benchmark and tests; reads no clinical data)."""
         return self.db.conn.execute(
             "SELECT 1 FROM derived WHERE patient_id = ? AND version = ? AND data_version = ?",
             [patient_id, version, data_version],
         ).fetchone() is not None
 
-    def keep_derived(self, patient_id: str, version: str, data_version: str, blob: bytes,
+    def keep_snapshot(self, patient_id: str, version: str, data_version: str, blob: bytes,
                      entries: bytes, letters: list | None = None) -> bool:
         """Keep a snapshot made at `data_version`, unless resources were written since (then it
         is dropped: True only when it was kept). A store that cannot be written, or is busy, is
