@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from ltc_dashboard.exports.own_content import for_viewer
-from ltc_dashboard.gate.own_content import questions_for, screen_choices
 from ltc_dashboard.gate.access import Viewer
-from ltc_dashboard.gate.own_content import COMMENTS, GOALS, KINDS, PROGRESS, QUESTIONS, READINGS, own_rows
+from ltc_dashboard.gate.own_content import (COMMENTS, GOALS, KINDS, PROGRESS, QUESTIONS, READINGS, own_rows,
+                                            questions_for, screen_choices)
 from ltc_dashboard.service.readings import visible_readings
 
 PATIENT = Viewer(kind="patient", patient_id="p1")
@@ -117,3 +117,25 @@ def test_the_summary_and_exports_ask_the_same_rule(viewer):
     assert content.comments == own_rows(Seen(viewer), COMMENTS, rows[COMMENTS], choices)
     assert content.goals == goals
     assert content.progress == own_rows(Seen(viewer), PROGRESS, rows[PROGRESS], choices, goals=goals)
+
+
+def test_a_suggestion_the_patient_kept_is_still_suggested_where_her_list_is_hidden(tmp_path):
+    """The summary leaves out a suggestion already kept, judged by the kept questions the viewer
+    sees: the patient's list hides it from her suggestions; the shared screen (her list hidden by
+    default) still lists it, so its absence does not say she kept it (helper-66's side note). The
+    store is the demo store, built from data/demo/ (dm-patient has diabetes suggestions)."""
+    import datetime as dt
+
+    from ltc_dashboard.intake import stores
+    from ltc_dashboard.service.core import Service
+
+    service = Service(stores.demo_store(tmp_path))
+    today = dt.date(2026, 11, 25)
+    patient, clinic = Viewer(kind="patient", patient_id="dm-patient"), Viewer(kind="clinic", patient_id="dm-patient")
+    first = service.summary(patient, today).questions[0]
+    service.add_question(patient, first.text, source="suggested", rule_id=first.rule_id, sources=first.sources)
+    mine = [q for q in service.summary(patient, today).questions if q.rule_id == first.rule_id]
+    assert [q.own_id is not None for q in mine] == [True]  # kept, and not suggested again
+    shared = [q for q in service.summary(clinic, today).questions if q.rule_id == first.rule_id]
+    assert [q.own_id for q in shared] == [None]  # her list is hidden there: still a suggestion
+

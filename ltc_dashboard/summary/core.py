@@ -254,9 +254,12 @@ def build_summary(
             first = suggested.setdefault(question.text, question)
             if first is not question:
                 suggested[question.text] = first.model_copy(update={"sources": first.sources | question.sources})
-    kept_rules = {row.get("rule_id") for row in own_rows or [] if row.get("rule_id")}
-    suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
     rows, withheld = questions_for(visible, own_rows or [], preferences)  # read once: it checks sources
+    # A suggestion already kept is not suggested again, judged by the kept questions this viewer
+    # sees: one the patient kept, hidden from a carer or the shared screen, must not show there by
+    # its absence from the suggestions (helper-66).
+    kept_rules = {row.get("rule_id") for row in rows if row.get("rule_id")}
+    suggested = [q for q in suggested.values() if q.rule_id not in kept_rules]
     own = own_questions_for(rows)
     # Only the person is told how many of their kept questions are not shown: to the shared screen
     # or a carer the number would say that an entry hidden from them exists (second outside review).
