@@ -272,7 +272,7 @@ def restraint(resource: dict) -> tuple:
         if _carer_permit(resource):
             return (in_error, status != "active", (False, 0))
         in_force = not in_error and not (isinstance(status, str) and status != "active")
-        return (in_force, in_force, (False, 0))
+        return (in_force, False, (False, 0))
     if kind == "RelatedPerson":
         period = resource.get("period")
         ended = isinstance(period, dict) and period.get("end") is not None
